@@ -1,0 +1,15 @@
+/* cuda_methods.h — the CUDA backend's methods, for the registry's table. */
+#ifndef ATTN_CUDA_METHODS_H
+#define ATTN_CUDA_METHODS_H
+
+#include "attn.h"
+
+extern const struct attn_method attn_cuda_full, attn_cuda_linear, attn_cuda_agent,
+    attn_cuda_nystrom, attn_cuda_topk, attn_cuda_mita;
+
+/* Entries of the registry's table (registry.c), each followed by a comma. */
+#define ATTN_CUDA_METHODS \
+    &attn_cuda_full, &attn_cuda_linear, &attn_cuda_agent, \
+    &attn_cuda_nystrom, &attn_cuda_topk, &attn_cuda_mita,
+
+#endif

@@ -1,0 +1,51 @@
+/* reference.h — the double-precision reference of every method (SPEC.md),
+ * written for clarity, not speed: scores are materialized row by row and
+ * top-k is a plain selection over the whole row. `attnbench check` and the
+ * tests compare every backend against it.
+ *
+ * All tensors are [B,H,N,d] doubles. Selection-based methods (topk, mita)
+ * can be handed the selection an implementation made (`given`), so that the
+ * output is compared for the same selection (SPEC.md, "Checking
+ * correctness"); with `given == NULL` they select themselves, and write what
+ * they chose to `chosen` when it is not NULL.
+ */
+#ifndef ATTN_REFERENCE_H
+#define ATTN_REFERENCE_H
+
+#include "attn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Runs method `name` (variant from params->variant, NULL = default) in double
+ * precision. Returns 0, or non-zero with a message (unknown method, invalid
+ * shape, out of memory). */
+int attn_reference(const char *name, const struct attn_problem *p, const struct attn_params *a,
+                   const double *q, const double *k, const double *v, double *o,
+                   const struct attn_selection *given, struct attn_selection *chosen,
+                   char *why, size_t why_len);
+
+/* ‖out − ref‖_F / ‖ref‖_F; +INFINITY when `out` holds a NaN or an Inf. */
+double attn_rel_error(const double *out, const double *ref, int64_t n);
+
+/* The bound of SPEC.md for a dtype: fp32 1e-4, fp16 5e-3, bf16 2e-2. */
+double attn_error_bound(enum attn_dtype t);
+
+/* Selection validity (SPEC.md): every chosen index is in range and distinct
+ * within its set, and every chosen score >= every unchosen score - tol,
+ * with scores recomputed in double from the stored inputs.
+ *   topk: sel->keys [B,H,N,k] against S_i = q_i·K (the scale does not change
+ *         the order);
+ *   mita: sel->keys [B,H,m,k] against P_j = q̃_j·K, and sel->routes
+ *         [B,H,N,s_r] against R_i = q_i·q̃ (best first).
+ * Returns 0, or non-zero with the first offending index in `why`. */
+int attn_check_selection(const char *name, const struct attn_problem *p,
+                         const struct attn_params *a, const double *q, const double *k,
+                         const struct attn_selection *sel, double tol, char *why,
+                         size_t why_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,57 @@
+/* backend.h — where a method's tensors live and how one run is timed.
+ *
+ * The harness talks to the CPU and the GPU through this one table, so the
+ * sweep runner, `check` and the tests never branch on the backend. Timing is
+ * here, not in the methods (STYLE.md, "what versus how"): a method's run()
+ * only launches work.
+ */
+#ifndef HARNESS_BACKEND_H
+#define HARNESS_BACKEND_H
+
+#include <stddef.h>
+
+#include "attn.h"
+
+struct device_info {
+    char name[128];        /* "NVIDIA H100 80GB HBM3", "cpu: AMD EPYC ... (2 threads)" */
+    char driver[32];       /* CUDA driver version ("13.0"), "" on the CPU */
+    char runtime[32];      /* CUDA runtime version, "" on the CPU */
+    int sm_clock_mhz;      /* current SM clock, 0 when unknown */
+};
+
+struct backend {
+    enum attn_backend kind;
+    void *stream;          /* cudaStream_t on the GPU, NULL on the CPU */
+
+    /* Reads the device's description. 0, or non-zero with a message (no GPU,
+     * driver too old, ...). */
+    int (*init)(struct backend *b, struct device_info *info, char *why, size_t why_len);
+    /* NULL when the memory is not there: the caller records `oom`. */
+    void *(*alloc)(size_t bytes);
+    void (*release)(void *ptr);
+    /* Element i of tensor `which` = attn_random_value(seed, which, i), stored
+     * as `dtype`: the same inputs on every backend. */
+    int (*fill_random)(struct backend *b, void *dst, enum attn_dtype dtype, uint64_t seed,
+                       int which, int64_t n);
+    /* Fills with 0xFF bytes: NaN in fp32, fp16 and bf16. */
+    int (*poison)(struct backend *b, void *dst, size_t bytes);
+    int (*copy_to_host)(struct backend *b, void *host, const void *src, size_t bytes);
+    /* Times one call of `run`: on the GPU the L2 cache is flushed first when
+     * `flush_l2` is set, then event, run, event. Returns 0 and the time in
+     * *ms, or a non-zero error with a message. */
+    int (*time_run)(struct backend *b, const struct attn_method *m, void *state,
+                    const struct attn_tensors *t, int flush_l2, double *ms, char *why,
+                    size_t why_len);
+    /* Waits for the queued work; reports an asynchronous error. */
+    int (*sync)(struct backend *b, char *why, size_t why_len);
+    void (*shutdown)(struct backend *b);
+};
+
+/* The backend for `kind`, or NULL when this build lacks it (no CUDA). */
+struct backend *backend_get(enum attn_backend kind);
+
+/* 1 when a CUDA GPU can be used now. Runs in a child process, so that the
+ * caller's process never creates a CUDA context (sweep points fork). */
+int backend_cuda_available(void);
+
+#endif

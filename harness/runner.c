@@ -1,0 +1,405 @@
+/* runner.c — the sweep runner (see runner.h).
+ *
+ * Each point runs in a forked child by default: a sticky CUDA error (an
+ * illegal address, say) or a crash in a plugin then costs one row that says
+ * `error:...`, not the sweep. The parent never touches CUDA, so every child
+ * starts with a clean process. Rows are written by the parent only, one
+ * whole line at a time, flushed at once.
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "csv.h"
+#include "git_rev.h"
+#include "measure.h"
+#include "registry.h"
+
+enum attn_backend runner_pick_backend(const struct suite *s)
+{
+    if (s->backend_set) return s->backend;
+    return backend_cuda_available() ? ATTN_CUDA : ATTN_CPU;
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- running one point, in this process or a child ---------------------- */
+
+/* Reads all of `len` bytes from a pipe; 0 when complete. */
+static int read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len) {
+        ssize_t got = read(fd, p, len);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return -1;
+        p += got;
+        len -= (size_t)got;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t put = write(fd, p, len);
+        if (put < 0 && errno == EINTR) continue;
+        if (put <= 0) return -1;
+        p += put;
+        len -= (size_t)put;
+    }
+    return 0;
+}
+
+/* The device is read once per process: in the child for isolated points. */
+static void measure_here(const struct sweep_point *pt, const struct measure_options *mo,
+                         struct result_row *row)
+{
+    static struct device_info device;
+    static int initialized = 0, init_failed = 0;
+    static char init_error[200];
+    struct backend *b = backend_get(pt->problem.backend);
+    row->point = *pt;
+    if (!b) {
+        snprintf(row->status, sizeof row->status, "error:this build has no %s backend",
+                 attn_backend_name(pt->problem.backend));
+        return;
+    }
+    if (!initialized) {
+        init_failed = b->init(b, &device, init_error, sizeof init_error) != 0;
+        initialized = 1;
+    }
+    if (init_failed) {
+        snprintf(row->status, sizeof row->status, "error:%s", init_error);
+        return;
+    }
+    measure_point(pt, b, &device, mo, row);
+}
+
+static void measure_in_child(const struct sweep_point *pt, const struct measure_options *mo,
+                             struct result_row *row)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        snprintf(row->status, sizeof row->status, "error:pipe: %s", strerror(errno));
+        return;
+    }
+    fflush(NULL); /* the child must not flush our buffered output a second time */
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(row->status, sizeof row->status, "error:fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        measure_here(pt, mo, row);
+        _exit(write_all(fds[1], row, sizeof *row) == 0 ? 0 : 3);
+    }
+    close(fds[1]);
+    int complete = read_all(fds[0], row, sizeof *row) == 0;
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (complete) return;
+    row->point = *pt;
+    if (WIFSIGNALED(status))
+        snprintf(row->status, sizeof row->status, "error:worker killed by signal %d (%s)",
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(row->status, sizeof row->status, "error:worker exited with status %d",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* ---- preparing the points ------------------------------------------------ */
+
+/* Resolves each point against the registry: backend, default variant, and
+ * unused parameters zeroed (so that, say, `full` is not run once per m). */
+static void normalize_point(struct sweep_point *pt, enum attn_backend backend)
+{
+    pt->problem.backend = backend;
+    const struct attn_method *m = attn_method_find(pt->method, backend);
+    if (!m) return;
+    pt->uses = m->uses;
+    if (!pt->variant[0] && m->variants && m->variants[0])
+        snprintf(pt->variant, sizeof pt->variant, "%s", m->variants[0]);
+    if (!(m->uses & ATTN_USES_M)) pt->params.m = 0;
+    if (!(m->uses & ATTN_USES_K)) pt->params.k = 0;
+    if (!(m->uses & ATTN_USES_S_R)) pt->params.s_r = 0;
+    if (!(m->uses & ATTN_USES_SHARED_SCALE)) pt->params.shared_scale = ATTN_SHARED_OFFICIAL;
+}
+
+/* A growing list of point keys; sweeps have at most thousands of points, so
+ * a linear search is fine. */
+struct key_set {
+    char (*keys)[256];
+    long count, cap;
+};
+
+static int key_set_has(const struct key_set *s, const char *key)
+{
+    for (long i = 0; i < s->count; i++)
+        if (strcmp(s->keys[i], key) == 0) return 1;
+    return 0;
+}
+
+static int key_set_add(struct key_set *s, const char *key)
+{
+    if (s->count == s->cap) {
+        long cap = s->cap ? 2 * s->cap : 64;
+        void *grown = realloc(s->keys, cap * sizeof *s->keys);
+        if (!grown) return -1;
+        s->keys = grown;
+        s->cap = cap;
+    }
+    snprintf(s->keys[s->count++], sizeof *s->keys, "%s", key);
+    return 0;
+}
+
+/* Keys of the rows already in `path` (for --resume). A missing or empty file
+ * has none. Non-zero with a message when the file is corrupt. */
+static int load_done_keys(const char *path, struct key_set *done, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int empty = fgetc(f) == EOF;
+    fclose(f);
+    if (empty) return 0;
+    struct csv_table t;
+    if (csv_read(path, &t, err, err_len) != 0) return -1;
+    int rc = 0;
+    for (long r = 0; r < t.nrows && !rc; r++) {
+        char key[256];
+        if (csv_row_key(&t, r, key, sizeof key) != 0) {
+            snprintf(err, err_len, "%s: not an attnbench results file (a key column is missing)",
+                     path);
+            rc = -1;
+        } else if (!key_set_has(done, key) && key_set_add(done, key) != 0) {
+            snprintf(err, err_len, "out of memory");
+            rc = -1;
+        }
+    }
+    csv_table_free(&t);
+    return rc;
+}
+
+/* ---- the time budget ---------------------------------------------------- */
+
+/* The last measured point of each series (a point without its N). */
+struct series_memory {
+    char key[256];
+    double flops, ms_median;
+};
+
+static void series_key(const struct sweep_point *pt, char *key, size_t len)
+{
+    struct sweep_point without_n = *pt;
+    without_n.problem.N = 0;
+    csv_point_key(&without_n, key, len);
+}
+
+/* Predicted seconds for the whole point (warm-up + samples), from the last
+ * measured point of its series scaled by the FLOP model; 0 when unknown. */
+static double predict_seconds(const struct series_memory *mem, long count, const char *key,
+                              const struct sweep_point *pt, const struct suite *s)
+{
+    for (long i = count - 1; i >= 0; i--) {
+        if (strcmp(mem[i].key, key) != 0) continue;
+        const struct attn_method *m = attn_method_find(pt->method, pt->problem.backend);
+        if (!m || mem[i].flops <= 0) return 0;
+        struct attn_params params = pt->params;
+        params.variant = pt->variant[0] ? pt->variant : NULL;
+        double ratio = m->flops(&pt->problem, &params) / mem[i].flops;
+        return ratio * mem[i].ms_median * 1e-3 * (s->reps + s->warmup);
+    }
+    return 0;
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+static void print_table_header(void)
+{
+    printf("%-14s %-10s %-5s %8s %5s %5s %4s %12s %10s %9s %9s  %s\n", "method", "variant", "dtype",
+           "N", "m", "k", "s_r", "ms_median", "ms_stddev", "TFLOP/s", "GB/s", "status");
+}
+
+static void print_table_row(const struct result_row *r)
+{
+    const struct sweep_point *p = &r->point;
+    char m[24] = "-", k[24] = "-", sr[24] = "-";
+    if (p->uses & ATTN_USES_M) snprintf(m, sizeof m, "%lld", (long long)p->params.m);
+    if (p->uses & ATTN_USES_K) snprintf(k, sizeof k, "%lld", (long long)p->params.k);
+    if (p->uses & ATTN_USES_S_R) snprintf(sr, sizeof sr, "%d", p->params.s_r);
+    if (strcmp(r->status, "ok") == 0)
+        printf("%-14s %-10s %-5s %8lld %5s %5s %4s %12.4f %10.4f %9.3f %9.1f  ok\n", p->method,
+               p->variant, attn_dtype_name(p->problem.dtype), (long long)p->problem.N, m, k, sr,
+               r->ms_median, r->ms_stddev, r->tflops, r->gbps);
+    else
+        printf("%-14s %-10s %-5s %8lld %5s %5s %4s %12s %10s %9s %9s  %s\n", p->method,
+               p->variant, attn_dtype_name(p->problem.dtype), (long long)p->problem.N, m, k, sr,
+               "-", "-", "-", "-", r->status);
+    fflush(stdout);
+}
+
+static void format_duration(double s, char *out, size_t len)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else snprintf(out, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void print_progress(long i, long n, const struct result_row *r, double elapsed,
+                           long measured, long remaining)
+{
+    char el[32], eta[32];
+    format_duration(elapsed, el, sizeof el);
+    if (measured > 0) format_duration(elapsed / measured * remaining, eta, sizeof eta);
+    else snprintf(eta, sizeof eta, "?");
+    fprintf(stderr, "[%ld/%ld] %s/%s N=%lld: %s  (elapsed %s, ~%s left)\n", i, n, r->point.method,
+            r->point.variant, (long long)r->point.problem.N, r->status, el, eta);
+}
+
+/* ---- the sweep ----------------------------------------------------------- */
+
+static int is_failure(const char *status)
+{
+    return strncmp(status, "error:", 6) == 0 || strncmp(status, "invalid:", 8) == 0;
+}
+
+int runner_run(const struct suite *s, const struct run_options *opt)
+{
+    char err[1024];
+    enum attn_backend backend = runner_pick_backend(s);
+    if (!backend_get(backend)) {
+        fprintf(stderr, "attnbench: backend %s: this build has no CUDA support (rebuild with "
+                        "nvcc on PATH, meson option -Dcuda=enabled)\n", attn_backend_name(backend));
+        return 2;
+    }
+    if (backend == ATTN_CUDA && !backend_cuda_available()) {
+        fprintf(stderr, "attnbench: backend cuda: no usable CUDA device here (use --backend cpu)\n");
+        return 2;
+    }
+
+    for (int i = 0; i < s->method_count; i++)
+        if (!attn_method_find(s->methods[i].name, backend)) {
+            fprintf(stderr, "attnbench: unknown method '%s' on backend %s (known:",
+                    s->methods[i].name, attn_backend_name(backend));
+            for (const struct attn_method *const *m = attn_method_all(); *m; m++)
+                if ((*m)->backend == backend) fprintf(stderr, " %s", (*m)->name);
+            fprintf(stderr, ")\n");
+            return 2;
+        }
+
+    struct sweep_point *points = NULL;
+    long n_expanded = suite_expand(s, &points);
+    if (n_expanded < 0) {
+        fprintf(stderr, "attnbench: out of memory expanding suite %s\n", s->name);
+        return 2;
+    }
+    /* Normalize, then drop duplicates (e.g. `full` under several m) and
+     * points that --resume finds done. */
+    struct key_set seen = {0}, done = {0};
+    if (opt->resume && load_done_keys(opt->out_path, &done, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: cannot resume from %s\n", err);
+        free(points);
+        return 2;
+    }
+    long n = 0, resumed = 0;
+    for (long i = 0; i < n_expanded; i++) {
+        char key[256];
+        normalize_point(&points[i], backend);
+        csv_point_key(&points[i], key, sizeof key);
+        if (key_set_has(&seen, key)) continue;
+        key_set_add(&seen, key);
+        if (key_set_has(&done, key)) {
+            resumed++;
+            continue;
+        }
+        points[n++] = points[i];
+    }
+    free(seen.keys);
+    free(done.keys);
+
+    struct csv_writer w;
+    if (csv_writer_open(&w, opt->out_path, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: %s\n", err);
+        free(points);
+        return 2;
+    }
+    fprintf(stderr, "attnbench: suite %s, %ld points on %s -> %s", s->name, n,
+            attn_backend_name(backend), opt->out_path);
+    if (resumed) fprintf(stderr, " (%ld already there, skipped)", resumed);
+    fprintf(stderr, "\n");
+    if (!opt->quiet) print_table_header();
+
+    struct measure_options mo = {s->reps, s->warmup, backend == ATTN_CUDA};
+    struct series_memory *series = calloc(n ? n : 1, sizeof *series);
+    long series_count = 0, measured = 0;
+    struct device_info last_device = {0};
+    snprintf(last_device.name, sizeof last_device.name, "%s", attn_backend_name(backend));
+    int exit_status = 0;
+    double start = seconds_now();
+    for (long i = 0; i < n; i++) {
+        struct result_row row;
+        memset(&row, 0, sizeof row);
+        snprintf(row.suite, sizeof row.suite, "%s", s->name);
+        char key[256];
+        series_key(&points[i], key, sizeof key);
+        double predicted = predict_seconds(series, series_count, key, &points[i], s);
+        if (s->budget_s > 0 && predicted > s->budget_s) {
+            /* Not run: the device columns are those of the last run point. */
+            snprintf(row.device, sizeof row.device, "%s", last_device.name);
+            snprintf(row.driver, sizeof row.driver, "%s", last_device.driver);
+            snprintf(row.runtime, sizeof row.runtime, "%s", last_device.runtime);
+            row.sm_clock_mhz = last_device.sm_clock_mhz;
+            row.point = points[i];
+            snprintf(row.status, sizeof row.status, "skipped:budget");
+            snprintf(row.git_rev, sizeof row.git_rev, "%s", ATTN_GIT_REV);
+            utc_timestamp(row.timestamp, sizeof row.timestamp);
+        } else {
+            if (opt->isolate) measure_in_child(&points[i], &mo, &row);
+            else measure_here(&points[i], &mo, &row);
+            measured++;
+            if (row.device[0]) {
+                snprintf(last_device.name, sizeof last_device.name, "%s", row.device);
+                snprintf(last_device.driver, sizeof last_device.driver, "%s", row.driver);
+                snprintf(last_device.runtime, sizeof last_device.runtime, "%s", row.runtime);
+                last_device.sm_clock_mhz = row.sm_clock_mhz;
+            }
+            if (strcmp(row.status, "ok") == 0) {
+                snprintf(series[series_count].key, sizeof series->key, "%s", key);
+                series[series_count].flops = row.flops_model;
+                series[series_count].ms_median = row.ms_median;
+                series_count++;
+            }
+        }
+        if (csv_writer_row(&w, &row) != 0) {
+            fprintf(stderr, "attnbench: writing %s failed: %s\n", opt->out_path, strerror(errno));
+            exit_status = 2;
+            break;
+        }
+        if (is_failure(row.status)) exit_status = 1;
+        if (!opt->quiet) print_table_row(&row);
+        print_progress(i + 1, n, &row, seconds_now() - start, measured, n - i - 1);
+    }
+    csv_writer_close(&w);
+    free(series);
+    free(points);
+    return exit_status;
+}

@@ -1,0 +1,114 @@
+/* suite.h — sweep definitions: the `.suite` file format, command-line axis
+ * overrides and the expansion of axes into sweep points.
+ *
+ * A suite file is line based (README.md, "Suite files"):
+ *
+ *     # comment to end of line; blank lines are ignored
+ *     name     seqlen
+ *     describe N from 2^10 to 2^20 for every method
+ *     methods  full:flash full:naive linear agent nystrom topk mita mita:route_only
+ *     seqlen   2^10..2^20           # doubling range; or a list: 1024,4096 or 1024 4096
+ *     B 1
+ *     H 8
+ *     d 64
+ *     dtype bf16
+ *     m 64
+ *     k 64
+ *     s_r 1
+ *     shared_scale official
+ *     backend cuda
+ *     reps 10
+ *     warmup 3
+ *     budget 30                     # seconds per point; larger N of that series skipped
+ *     seed 1
+ *
+ * Every axis (methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale) takes
+ * a list; the suite is the cartesian product. Settings (name, describe,
+ * backend, reps, warmup, budget, seed) take one value. Unknown keys, bad
+ * numbers, empty lists and repeated keys are errors that name file:line.
+ */
+#ifndef HARNESS_SUITE_H
+#define HARNESS_SUITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attn.h"
+
+#define SUITE_MAX_VALUES 64
+#define SUITE_NAME_LEN 64
+
+/* One entry of the `methods` axis: a method name and an optional variant
+ * ("" means the method's default). */
+struct suite_method {
+    char name[SUITE_NAME_LEN];
+    char variant[SUITE_NAME_LEN];
+};
+
+struct suite_int_axis {
+    int64_t values[SUITE_MAX_VALUES];
+    int count;
+};
+
+struct suite {
+    char name[SUITE_NAME_LEN];
+    char description[256];
+    char path[512];                 /* where it was read from ("" if from text) */
+
+    struct suite_method methods[SUITE_MAX_VALUES];
+    int method_count;
+    struct suite_int_axis seqlen, B, H, d, m, k, s_r;
+    enum attn_dtype dtypes[3];
+    int dtype_count;
+    enum attn_shared_scale shared_scales[2];
+    int shared_scale_count;
+
+    enum attn_backend backend;
+    int backend_set;                /* 0: the harness picks (cuda if a GPU is present) */
+    int reps, warmup;
+    double budget_s;                /* <= 0: no budget */
+    uint64_t seed;
+};
+
+/* One sweep point: what one CSV row measures. */
+struct sweep_point {
+    char method[SUITE_NAME_LEN];
+    char variant[SUITE_NAME_LEN];   /* "" = the method's default */
+    struct attn_problem problem;
+    struct attn_params params;      /* params.variant is NULL; use `variant` */
+    unsigned uses;                  /* the method's enum attn_uses bits, once known;
+                                       parameters it does not use are written as
+                                       empty CSV cells */
+};
+
+/* The defaults a suite starts from (also what `attnbench run` uses with no
+ * suite): B=1 H=8 d=64 fp32, m=k=64, s_r=1, official scale, reps=10,
+ * warmup=2, no budget, seed=1, all six methods, seqlen 2^10..2^12. */
+void suite_init_defaults(struct suite *s);
+
+/* Parse a suite from a file / from text. On error returns non-zero and writes
+ * "PATH:LINE: what is wrong" into `err`. `s` is reset to the defaults first. */
+int suite_parse_file(const char *path, struct suite *s, char *err, size_t err_len);
+int suite_parse_text(const char *text, const char *origin, struct suite *s, char *err,
+                     size_t err_len);
+
+/* Replace one axis or setting from the command line, e.g. ("seqlen",
+ * "2^10..2^14"), ("methods", "full,mita"), ("dtype", "bf16"). Same value
+ * syntax as the file. Non-zero with a message on error. */
+int suite_set(struct suite *s, const char *key, const char *value, char *err, size_t err_len);
+
+/* Parse an integer list: "64", "64,128", "64 128", "2^10..2^14" (doubling),
+ * "1024..8192". Values must be >= 1. */
+int suite_parse_int_list(const char *text, struct suite_int_axis *out, char *err, size_t err_len);
+
+/* Expand into points: methods outermost, seqlen innermost, so that each
+ * (method, shape) series runs N in ascending order. The caller frees *points.
+ * Returns the count, or -1 when out of memory. */
+long suite_expand(const struct suite *s, struct sweep_point **points);
+
+/* Locate a suite by name or path: an existing path is used as is; else
+ * NAME.suite is looked up in $ATTNBENCH_SUITES, then in the suites/ folder of
+ * the source tree. Returns 0 and fills `path`, or -1. */
+int suite_find(const char *name_or_path, char *path, size_t path_len);
+
+#endif

@@ -1,0 +1,55 @@
+// cuda_util.cuh — what every kernel file shares: the CUDA_CHECK macro, and
+// loading/storing the three storage types as fp32 (SPEC.md: load bf16/fp16,
+// compute in fp32, store in the input dtype).
+#ifndef KERNELS_CUDA_UTIL_CUH
+#define KERNELS_CUDA_UTIL_CUH
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include "attn.h"
+
+// Returns the failing call's error from a host function that returns
+// cudaError_t, so that the caller's check names the right line.
+#define CUDA_CHECK(call)                                                 \
+    do {                                                                 \
+        cudaError_t err_ = (call);                                       \
+        if (err_ != cudaSuccess) return err_;                            \
+    } while (0)
+
+// After a launch: a bad configuration is reported here, not at the next sync.
+#define CUDA_CHECK_LAUNCH() CUDA_CHECK(cudaGetLastError())
+
+// The storage type of each enum attn_dtype value.
+template <int DTYPE> struct dtype_traits;
+template <> struct dtype_traits<ATTN_FP32> { typedef float type; };
+template <> struct dtype_traits<ATTN_FP16> { typedef __half type; };
+template <> struct dtype_traits<ATTN_BF16> { typedef __nv_bfloat16 type; };
+
+__device__ __forceinline__ float to_float(float x) { return x; }
+__device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
+__device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
+
+template <typename T> __device__ __forceinline__ T from_float(float x);
+template <> __device__ __forceinline__ float from_float<float>(float x) { return x; }
+template <> __device__ __forceinline__ __half from_float<__half>(float x) { return __float2half_rn(x); }
+template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x)
+{
+    return __float2bfloat16_rn(x);
+}
+
+// Calls `f.template operator()<T>()` with T the storage type of `dtype`;
+// returns cudaErrorInvalidValue for an unknown dtype. Lets one host
+// launcher serve the three dtypes without a switch in every file.
+template <typename F> cudaError_t dispatch_dtype(int dtype, F &&f)
+{
+    switch (dtype) {
+    case ATTN_FP32: return f.template operator()<float>();
+    case ATTN_FP16: return f.template operator()<__half>();
+    case ATTN_BF16: return f.template operator()<__nv_bfloat16>();
+    default: return cudaErrorInvalidValue;
+    }
+}
+
+#endif

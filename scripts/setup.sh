@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# setup.sh — installs what a fresh Debian/Ubuntu machine lacks and builds
+# attnbench into build/. Sourced by main.sh and test.sh; safe to run twice.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+# nvcc is optional (a CPU-only build without it); look where CUDA installs.
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
+    export PATH=/usr/local/cuda/bin:$PATH
+fi
+
+need=()
+command -v meson >/dev/null || need+=(meson)
+command -v ninja >/dev/null || need+=(ninja-build)
+command -v gnuplot >/dev/null || need+=(gnuplot-nox)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v g++ >/dev/null || need+=(g++)
+pkg-config --exists benchmark 2>/dev/null || need+=(libbenchmark-dev)
+if [ ${#need[@]} -gt 0 ]; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        echo "setup: installing ${need[*]}" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "setup: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2
+        [ " ${need[*]} " = " gnuplot-nox " ] || exit 1   # gnuplot only draws figures
+    fi
+fi
+
+if [ ! -f build/build.ninja ]; then
+    meson setup build --buildtype=release >/dev/null
+fi
+ninja -C build >/dev/null

@@ -1,0 +1,89 @@
+/* test_gpu_methods.c — every CUDA method against the double reference
+ * (harness/check.c: poisoned output, fresh seeded inputs, SPEC.md's bounds,
+ * selection validity for topk and mita).
+ *
+ *   test_gpu_methods            every method × variant × dtype × N ∈ {2^10,
+ *                               2^12, 2^14} × d ∈ {64, 128}, then the awkward
+ *                               shapes of `attnbench check`
+ *   test_gpu_methods --small    the awkward shapes only (for compute-sanitizer)
+ *
+ * Exits 77 (skipped) where there is no GPU. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "check.h"
+#include "registry.h"
+
+static int passed, failed;
+
+static void report(const struct sweep_point *p, const struct check_result *r)
+{
+    printf("%-4s %-8s %-10s %-4s B=%d H=%d N=%-6" PRId64 " d=%-3d m=%-5" PRId64 " k=%-5" PRId64
+           " s_r=%d err=%.2e%s%s\n",
+           r->passed ? "ok" : "FAIL", p->method, p->variant[0] ? p->variant : "-",
+           attn_dtype_name(p->problem.dtype), p->problem.B, p->problem.H, p->problem.N,
+           p->problem.d, p->params.m, p->params.k, p->params.s_r, r->rel_error,
+           r->passed ? "" : "  ", r->message);
+    fflush(stdout);
+    r->passed ? passed++ : failed++;
+}
+
+int main(int argc, char **argv)
+{
+    int small = argc > 1 && strcmp(argv[1], "--small") == 0;
+    if (!backend_cuda_available()) {
+        printf("no CUDA device: skipped\n");
+        return 77;
+    }
+    struct backend *b = backend_get(ATTN_CUDA);
+    struct device_info info;
+    char why[256];
+    if (b->init(b, &info, why, sizeof why)) {
+        printf("FAIL cuda init: %s\n", why);
+        return 1;
+    }
+    uint64_t seed = (uint64_t)time(NULL);
+    printf("device %s, driver %s, runtime %s, seed %" PRIu64 "\n", info.name, info.driver,
+           info.runtime, seed);
+    const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
+    const int dims[] = {64, 128};
+    for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
+        if ((*m)->backend != ATTN_CUDA) continue;
+        static const char *const no_variant[] = {"", NULL};
+        const char *const *variants = (*m)->variants && (*m)->variants[0] ? (*m)->variants
+                                                                           : no_variant;
+        /* The sizes of the issue: N = 2^10, 2^12, 2^14 at m = k = 64. */
+        for (const char *const *v = variants; *v && !small; v++)
+            for (int t = 0; t < 3; t++)
+                for (int di = 0; di < 2; di++)
+                    for (int64_t N = 1 << 10; N <= 1 << 14; N <<= 2) {
+                        struct sweep_point p = {0};
+                        struct check_result r;
+                        snprintf(p.method, sizeof p.method, "%s", (*m)->name);
+                        snprintf(p.variant, sizeof p.variant, "%s", *v);
+                        p.uses = (*m)->uses;
+                        p.problem = (struct attn_problem){1, 2, N, dims[di], dtypes[t], ATTN_CUDA,
+                                                          seed + (uint64_t)N};
+                        p.params = (struct attn_params){64, 64, 1, NULL, ATTN_SHARED_OFFICIAL};
+                        check_point(&p, b, &r);
+                        report(&p, &r);
+                    }
+        /* The awkward shapes, every dtype, both head dimensions. */
+        for (int di = 0; di < 2; di++) {
+            struct sweep_point cases[64];
+            int n = check_cases(*m, dtypes, 3, dims[di], cases, 64);
+            for (int i = 0; i < n; i++) {
+                struct check_result r;
+                cases[i].problem.seed += seed;
+                check_point(&cases[i], b, &r);
+                report(&cases[i], &r);
+            }
+        }
+    }
+    b->shutdown(b);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

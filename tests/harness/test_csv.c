@@ -1,0 +1,384 @@
+/* test_csv.c — the results file (harness/csv.c): the header written once,
+ * quoting that reads back exactly, empty cells for what a method does not
+ * use, refusing foreign files, rows that survive a killed writer, the
+ * reader's errors, and point keys that match the rows read back. */
+#include "csv.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+/* A measured row of method `mita` on point `i` (N = 1024 * (i + 1)). */
+static struct result_row make_row(int i)
+{
+    struct result_row r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.suite, sizeof r.suite, "unit");
+    struct sweep_point *p = &r.point;
+    snprintf(p->method, sizeof p->method, "mita");
+    snprintf(p->variant, sizeof p->variant, "s_r");
+    p->problem = (struct attn_problem){.B = 1, .H = 8, .N = 1024 * (int64_t)(i + 1), .d = 64,
+                                       .dtype = ATTN_BF16, .backend = ATTN_CUDA, .seed = 7};
+    p->params = (struct attn_params){.m = 64, .k = 128, .s_r = 2,
+                                     .shared_scale = ATTN_SHARED_PAPER};
+    p->uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE;
+    snprintf(r.device, sizeof r.device, "NVIDIA H100 80GB HBM3");
+    snprintf(r.driver, sizeof r.driver, "580.1");
+    snprintf(r.runtime, sizeof r.runtime, "13.0");
+    r.sm_clock_mhz = 1980;
+    r.reps = 10;
+    r.ms_median = 1.25 + i;
+    r.ms_min = 1.0;
+    r.ms_max = 2.0;
+    r.ms_stddev = 0.125;
+    r.ms_p10 = 1.0625;
+    r.ms_p90 = 1.875;
+    r.flops_model = 1.5e12;
+    r.bytes_model = 2.5e9;
+    r.tflops = 1200.0;
+    r.gbps = 2000.0;
+    snprintf(r.status, sizeof r.status, "ok");
+    snprintf(r.git_rev, sizeof r.git_rev, "0123456789ab");
+    snprintf(r.timestamp, sizeof r.timestamp, "2026-11-22T10:00:00Z");
+    /* Nearly full, as after many repetitions: a row of about 2.4 KB. */
+    for (size_t n = 0; n + 12 < sizeof r.samples_ms;)
+        n += (size_t)snprintf(r.samples_ms + n, sizeof r.samples_ms - n, "%s%d.%04d", n ? ";" : "",
+                              i, (int)n);
+    return r;
+}
+
+/* The cell of row `r`, column `name` (a check fails when there is none). */
+static const char *cell(const struct csv_table *t, long r, const char *name)
+{
+    int c = csv_column(t, name);
+    CHECK(c >= 0 && r < t->nrows);
+    return c >= 0 && r < t->nrows ? t->rows[r][c] : "<missing>";
+}
+
+static int open_writer(struct csv_writer *w, const char *path)
+{
+    char err[1024] = "";
+    int rc = csv_writer_open(w, path, err, sizeof err);
+    if (rc != 0) fprintf(stderr, "csv_writer_open: %s\n", err);
+    return rc;
+}
+
+static void test_header_once(const char *dir)
+{
+    char path[1024], err[1024];
+    scratch_path(path, sizeof path, dir, "once.csv");
+    struct csv_writer w;
+    struct result_row r0 = make_row(0), r1 = make_row(1), r2 = make_row(2);
+    CHECK(open_writer(&w, path) == 0);
+    CHECK(csv_writer_row(&w, &r0) == 0);
+    CHECK(csv_writer_row(&w, &r1) == 0);
+    csv_writer_close(&w);
+    CHECK(open_writer(&w, path) == 0); /* appending: no second header */
+    CHECK(csv_writer_row(&w, &r2) == 0);
+    csv_writer_close(&w);
+
+    scratch_write(scratch_path(path, sizeof path, dir, "empty.csv"), ""); /* empty: gets one */
+    CHECK(open_writer(&w, path) == 0);
+    csv_writer_close(&w);
+
+    struct csv_table t;
+    scratch_path(path, sizeof path, dir, "once.csv");
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    CHECK(t.nrows == 3);
+    int ncols = 0;
+    while (CSV_COLUMNS[ncols]) ncols++;
+    CHECK(ncols == 33 && t.ncols == ncols);
+    for (int c = 0; c < ncols && c < t.ncols; c++) CHECK_STR(t.header[c], CSV_COLUMNS[c]);
+    CHECK_STR(cell(&t, 2, "N"), "3072");
+    CHECK(csv_column(&t, "no_such_column") == -1);
+    csv_table_free(&t);
+
+    scratch_path(path, sizeof path, dir, "empty.csv");
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    CHECK(t.ncols == ncols && t.nrows == 0);
+    csv_table_free(&t);
+}
+
+static void test_cells(const char *dir)
+{
+    char path[1024], err[1024];
+    scratch_path(path, sizeof path, dir, "cells.csv");
+    struct csv_writer w;
+    struct result_row ok = make_row(0);
+    ok.ms_median = 0.0123456789;
+    ok.tflops = 12.345678;
+    struct result_row quoted = make_row(1);
+    snprintf(quoted.suite, sizeof quoted.suite, "a,b");
+    snprintf(quoted.point.variant, sizeof quoted.point.variant, "say \"hi\"");
+    snprintf(quoted.device, sizeof quoted.device, "line one\nline two\r\nthree");
+    snprintf(quoted.status, sizeof quoted.status, "error:cudaMalloc failed, \"out of memory\"");
+    quoted.point.uses = ATTN_USES_M; /* an agent-like method: k, s_r and the scale unused */
+    quoted.sm_clock_mhz = 0;
+    snprintf(quoted.driver, sizeof quoted.driver, "%s", "");
+    CHECK(open_writer(&w, path) == 0);
+    CHECK(csv_writer_row(&w, &ok) == 0);
+    CHECK(csv_writer_row(&w, &quoted) == 0);
+    csv_writer_close(&w);
+
+    struct csv_table t;
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    CHECK(t.nrows == 2);
+    CHECK_STR(cell(&t, 0, "ms_median"), "0.0123456789");
+    CHECK_STR(cell(&t, 0, "ms_p90"), "1.875");
+    CHECK_STR(cell(&t, 0, "flops_model"), "1.500000e+12");
+    CHECK_STR(cell(&t, 0, "tflops"), "12.3457");
+    CHECK_STR(cell(&t, 0, "gbps"), "2000.0000");
+    CHECK_STR(cell(&t, 0, "m"), "64");
+    CHECK_STR(cell(&t, 0, "k"), "128");
+    CHECK_STR(cell(&t, 0, "s_r"), "2");
+    CHECK_STR(cell(&t, 0, "shared_scale"), "paper");
+    CHECK_STR(cell(&t, 0, "backend"), "cuda");
+    CHECK_STR(cell(&t, 0, "dtype"), "bf16");
+    CHECK_STR(cell(&t, 0, "sm_clock_mhz"), "1980");
+    CHECK_STR(cell(&t, 0, "seed"), "7");
+    CHECK_STR(cell(&t, 0, "samples_ms"), ok.samples_ms);
+
+    CHECK_STR(cell(&t, 1, "suite"), quoted.suite);
+    CHECK_STR(cell(&t, 1, "variant"), quoted.point.variant);
+    CHECK_STR(cell(&t, 1, "device"), quoted.device);
+    CHECK_STR(cell(&t, 1, "status"), quoted.status);
+    CHECK_STR(cell(&t, 1, "m"), "64");
+    CHECK_STR(cell(&t, 1, "k"), "");
+    CHECK_STR(cell(&t, 1, "s_r"), "");
+    CHECK_STR(cell(&t, 1, "shared_scale"), "");
+    CHECK_STR(cell(&t, 1, "sm_clock_mhz"), "");
+    CHECK_STR(cell(&t, 1, "driver"), "");
+    /* Not "ok": nothing was timed, so no time or rate; the models stand. */
+    for (const char *const *c = (const char *const[]){"ms_median", "ms_min", "ms_max", "ms_stddev",
+                                                       "ms_p10", "ms_p90", "tflops", "gbps", NULL};
+         *c; c++)
+        CHECK_STR(cell(&t, 1, *c), "");
+    CHECK_STR(cell(&t, 1, "bytes_model"), "2.500000e+09");
+    CHECK_STR(cell(&t, 1, "reps"), "10");
+    csv_table_free(&t);
+}
+
+static void test_refuse(const char *dir)
+{
+    char path[1024], err[1024];
+    struct csv_writer w;
+
+    scratch_write(scratch_path(path, sizeof path, dir, "foreign.csv"), "a,b,c\n1,2,3\n");
+    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, path);
+    CHECK_CONTAINS(err, "column 1 of its header is 'a', expected 'suite'");
+
+    /* Our header with one column renamed, one missing, one added. */
+    char header[1024] = "";
+    for (int c = 0; CSV_COLUMNS[c]; c++)
+        snprintf(header + strlen(header), sizeof header - strlen(header), "%s%s", c ? "," : "",
+                 strcmp(CSV_COLUMNS[c], "gbps") == 0 ? "GBps" : CSV_COLUMNS[c]);
+    strcat(header, "\n");
+    scratch_write(path, header);
+    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "column 25 of its header is 'GBps', expected 'gbps'");
+
+    scratch_write(path, "suite,method\n");
+    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "its header ends after column 2, expected 'variant' next");
+
+    char *gbps = strstr(header, "GBps");
+    memcpy(gbps, "gbps", 4);
+    strcpy(header + strlen(header) - 1, ",extra\n");
+    scratch_write(path, header);
+    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "an extra column 'extra' after 'samples_ms'");
+
+    /* Our header, then a row cut short: appending would glue two rows. */
+    header[strlen(header) - strlen(",extra\n")] = '\0';
+    strcat(header, "\nunit,full,fla");
+    scratch_write(path, header);
+    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "last line has no newline");
+
+    /* Unwritable places: a missing folder, and a folder. */
+    scratch_path(path, sizeof path, dir, "no-such-folder/r.csv");
+    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, path);
+    CHECK_CONTAINS(err, strerror(ENOENT));
+    CHECK(csv_writer_open(&w, dir, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, dir);
+    CHECK_CONTAINS(err, strerror(EISDIR));
+}
+
+/* A child writes rows and is killed before it closes the file: every row it
+ * wrote must be in the file, whole, without anything flushed at exit. */
+static void test_killed_writer(const char *dir)
+{
+    enum { ROWS = 40 };
+    char path[1024], err[1024];
+    scratch_path(path, sizeof path, dir, "killed.csv");
+    fflush(NULL); /* so that the child has nothing of ours to flush */
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        struct csv_writer w;
+        if (open_writer(&w, path) != 0) _exit(1);
+        for (int i = 0; i < ROWS; i++) {
+            struct result_row r = make_row(i);
+            if (csv_writer_row(&w, &r) != 0) _exit(1);
+        }
+        raise(SIGKILL); /* mid-sweep: the writer is never closed */
+        _exit(2);
+    }
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    struct csv_table t;
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    CHECK(t.nrows == ROWS);
+    for (long r = 0; r < t.nrows; r++) {
+        struct result_row want = make_row((int)r);
+        char n[32];
+        snprintf(n, sizeof n, "%ld", 1024 * (r + 1));
+        CHECK_STR(cell(&t, r, "N"), n);
+        CHECK_STR(cell(&t, r, "status"), "ok");
+        CHECK_STR(cell(&t, r, "samples_ms"), want.samples_ms);
+    }
+    csv_table_free(&t);
+
+    /* The next sweep appends to the file the killed one left. */
+    struct csv_writer w;
+    struct result_row more = make_row(ROWS);
+    CHECK(open_writer(&w, path) == 0);
+    CHECK(csv_writer_row(&w, &more) == 0);
+    csv_writer_close(&w);
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    CHECK(t.nrows == ROWS + 1);
+    csv_table_free(&t);
+}
+
+static void test_read(const char *dir)
+{
+    static const struct {
+        const char *text;
+        const char *message; /* "" when the file is good */
+    } cases[] = {
+        {"a,b\n1,2\n\"x,\"\"y\"\"\nz\",3\n", ""},
+        {"a,b\r\n1,2\r\n\"q\",\"\"\r\n", ""},                 /* CRLF line ends */
+        {"a,b\n1,2\n1,2,3\n", ":3: row has 3 fields, the header has 2"},
+        {"a,b\n\"multi\nline\",2\n1\n", ":4: row has 1 fields, the header has 2"},
+        {"a,b\n1,2\n\"open,2\n3,4\n", ":3: unterminated quote"},
+        {"a,b\n1,2\n3,4", ":3: truncated row"},
+        {"a,b\n1,2\n3,\"4\"", ":3: truncated row"},
+        {"", ":1: no header"},
+        {"a,b\n1,\"2\"x\n", ":2: text after a closing quote"},
+        {"a,b\n1,2\"\n", ":2: quote inside an unquoted field"},
+    };
+    char path[1024], err[1024];
+    scratch_path(path, sizeof path, dir, "read.csv");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct csv_table t;
+        scratch_write(path, cases[i].text);
+        err[0] = '\0';
+        int rc = csv_read(path, &t, err, sizeof err);
+        if (!cases[i].message[0]) {
+            CHECK(rc == 0);
+            CHECK_STR(err, "");
+            CHECK(t.ncols == 2 && t.nrows == 2);
+        } else {
+            char want[1100];
+            snprintf(want, sizeof want, "%s%s", path, cases[i].message);
+            CHECK(rc != 0);
+            CHECK_CONTAINS(err, want);
+            CHECK(t.nrows == 0 && t.rows == NULL && t.header == NULL);
+        }
+        if (i == 0 && rc == 0) {
+            CHECK_STR(t.rows[1][0], "x,\"y\"\nz");
+            CHECK_STR(t.rows[1][1], "3");
+        }
+        if (i == 1 && rc == 0) {
+            CHECK_STR(t.header[1], "b");
+            CHECK_STR(t.rows[0][1], "2");
+            CHECK_STR(t.rows[1][0], "q");
+            CHECK_STR(t.rows[1][1], "");
+        }
+        csv_table_free(&t);
+    }
+    CHECK(csv_read(scratch_path(path, sizeof path, dir, "absent.csv"), &(struct csv_table){0}, err,
+                   sizeof err) != 0);
+    CHECK_CONTAINS(err, strerror(ENOENT));
+}
+
+/* Keys of points and of the rows they wrote agree, unused parameters and
+ * awkward names included; they differ where the points differ. */
+static void test_keys(const char *dir)
+{
+    char path[1024], err[1024];
+    scratch_path(path, sizeof path, dir, "keys.csv");
+    enum { ROWS = 4 };
+    struct result_row rows[ROWS] = {make_row(0), make_row(0), make_row(0), make_row(0)};
+    rows[1].point.uses = 0; /* e.g. full: only the shape counts */
+    rows[1].point.params.m = 12345;
+    snprintf(rows[1].point.method, sizeof rows[1].point.method, "full");
+    rows[2].point.uses = ATTN_USES_M | ATTN_USES_S_R;
+    snprintf(rows[2].point.variant, sizeof rows[2].point.variant, "a,b \"c\"");
+    rows[3].point.problem.dtype = ATTN_FP16;
+    rows[3].point.problem.backend = ATTN_CPU;
+
+    struct csv_writer w;
+    CHECK(open_writer(&w, path) == 0);
+    for (int i = 0; i < ROWS; i++) CHECK(csv_writer_row(&w, &rows[i]) == 0);
+    csv_writer_close(&w);
+    struct csv_table t;
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    char keys[ROWS][512];
+    for (int i = 0; i < ROWS && i < t.nrows; i++) {
+        char from_row[512];
+        csv_point_key(&rows[i].point, keys[i], sizeof keys[i]);
+        CHECK(csv_row_key(&t, i, from_row, sizeof from_row) == 0);
+        CHECK_STR(from_row, keys[i]);
+    }
+    CHECK_STR(keys[0], "mita,s_r,cuda,bf16,1,8,1024,64,64,128,2,paper");
+    CHECK_STR(keys[1], "full,s_r,cuda,bf16,1,8,1024,64,,,,");
+    CHECK_STR(keys[2], "mita,\"a,b \"\"c\"\"\",cuda,bf16,1,8,1024,64,64,,2,");
+    CHECK_STR(keys[3], "mita,s_r,cpu,fp16,1,8,1024,64,64,128,2,paper");
+    char key[512];
+    CHECK(csv_row_key(&t, ROWS, key, sizeof key) != 0);
+
+    /* An unused parameter does not tell points apart; a used one does. */
+    struct sweep_point a = rows[1].point, b = rows[1].point;
+    b.params.m = 1;
+    char ka[512], kb[512];
+    csv_point_key(&a, ka, sizeof ka);
+    csv_point_key(&b, kb, sizeof kb);
+    CHECK_STR(ka, kb);
+    a.uses = b.uses = ATTN_USES_M;
+    csv_point_key(&a, ka, sizeof ka);
+    csv_point_key(&b, kb, sizeof kb);
+    CHECK(strcmp(ka, kb) != 0);
+
+    /* A short buffer gets a truncated, terminated key. */
+    csv_point_key(&a, key, 6);
+    CHECK(strlen(key) < 6);
+    csv_table_free(&t);
+
+    /* A table without the key columns has no row keys. */
+    scratch_write(path, "method,N\nfull,1024\n");
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    CHECK(csv_row_key(&t, 0, key, sizeof key) != 0);
+    csv_table_free(&t);
+}
+
+int main(void)
+{
+    char dir[512];
+    scratch_make(dir, sizeof dir);
+    test_header_once(dir);
+    test_cells(dir);
+    test_refuse(dir);
+    test_killed_writer(dir);
+    test_read(dir);
+    test_keys(dir);
+    scratch_remove(dir);
+    return check_exit("test_csv");
+}

@@ -1,0 +1,345 @@
+/* test_suite.c — the `.suite` format (harness/suite.c): good files, every
+ * error and its file:line, command-line overrides, expansion and lookup. */
+#include "suite.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "test_util.h"
+
+static int axis_is(const struct suite_int_axis *a, int count, const int64_t *want)
+{
+    if (a->count != count) return 0;
+    for (int i = 0; i < count; i++)
+        if (a->values[i] != want[i]) return 0;
+    return 1;
+}
+#define AXIS_IS(axis, ...)                                                           \
+    axis_is(&(axis), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
+            (int64_t[]){__VA_ARGS__})
+
+static void test_defaults(void)
+{
+    struct suite s;
+    suite_init_defaults(&s);
+    CHECK(s.method_count == 6);
+    CHECK_STR(s.methods[0].name, "full");
+    CHECK_STR(s.methods[5].name, "mita");
+    CHECK_STR(s.methods[5].variant, "");
+    CHECK(AXIS_IS(s.seqlen, 1024, 2048, 4096));
+    CHECK(AXIS_IS(s.B, 1) && AXIS_IS(s.H, 8) && AXIS_IS(s.d, 64));
+    CHECK(AXIS_IS(s.m, 64) && AXIS_IS(s.k, 64) && AXIS_IS(s.s_r, 1));
+    CHECK(s.dtype_count == 1 && s.dtypes[0] == ATTN_FP32);
+    CHECK(s.shared_scale_count == 1 && s.shared_scales[0] == ATTN_SHARED_OFFICIAL);
+    CHECK(!s.backend_set);
+    CHECK(s.reps == 10 && s.warmup == 2 && s.budget_s <= 0 && s.seed == 1);
+}
+
+static void test_every_key(void)
+{
+    static const char text[] =
+        "# a suite that sets every key\n"
+        "\n"
+        "name     everything   # trailing comment\n"
+        "describe N from 2^10 to 2^20, two dtypes\n"
+        "methods  full:flash, full:naive linear mita:route_only,topk\n"
+        "seqlen   2^10..2^20\n"
+        "   B 1,2\n"
+        "H 8 16\n"
+        "d 64\r\n"
+        "dtype bf16, fp16\n"
+        "m 32..256\n"
+        "k 64, 2^7\n"
+        "s_r 1 2\n"
+        "shared_scale official paper\n"
+        "backend cuda\n"
+        "reps 20\n"
+        "warmup 0\n"
+        "budget 2.5\n"
+        "seed 18446744073709551615"; /* no final newline: fine for a suite */
+    struct suite s;
+    char err[512] = "";
+    CHECK(suite_parse_text(text, "every.suite", &s, err, sizeof err) == 0);
+    CHECK_STR(err, "");
+    CHECK_STR(s.name, "everything");
+    CHECK_STR(s.description, "N from 2^10 to 2^20, two dtypes");
+    CHECK_STR(s.path, "");
+    CHECK(s.method_count == 5);
+    CHECK_STR(s.methods[0].name, "full");
+    CHECK_STR(s.methods[0].variant, "flash");
+    CHECK_STR(s.methods[1].variant, "naive");
+    CHECK_STR(s.methods[2].name, "linear");
+    CHECK_STR(s.methods[2].variant, "");
+    CHECK_STR(s.methods[3].name, "mita");
+    CHECK_STR(s.methods[3].variant, "route_only");
+    CHECK_STR(s.methods[4].name, "topk");
+    CHECK(s.seqlen.count == 11 && s.seqlen.values[0] == 1024 && s.seqlen.values[10] == 1 << 20);
+    CHECK(AXIS_IS(s.B, 1, 2));
+    CHECK(AXIS_IS(s.H, 8, 16));
+    CHECK(AXIS_IS(s.d, 64));
+    CHECK(s.dtype_count == 2 && s.dtypes[0] == ATTN_BF16 && s.dtypes[1] == ATTN_FP16);
+    CHECK(AXIS_IS(s.m, 32, 64, 128, 256));
+    CHECK(AXIS_IS(s.k, 64, 128));
+    CHECK(AXIS_IS(s.s_r, 1, 2));
+    CHECK(s.shared_scale_count == 2 && s.shared_scales[0] == ATTN_SHARED_OFFICIAL &&
+          s.shared_scales[1] == ATTN_SHARED_PAPER);
+    CHECK(s.backend_set && s.backend == ATTN_CUDA);
+    CHECK(s.reps == 20 && s.warmup == 0 && s.budget_s == 2.5);
+    CHECK(s.seed == UINT64_MAX);
+}
+
+static void test_int_lists(void)
+{
+    struct suite_int_axis a;
+    char err[256];
+    CHECK(suite_parse_int_list("64", &a, err, sizeof err) == 0 && AXIS_IS(a, 64));
+    CHECK(suite_parse_int_list("64,128", &a, err, sizeof err) == 0 && AXIS_IS(a, 64, 128));
+    CHECK(suite_parse_int_list("64 128", &a, err, sizeof err) == 0 && AXIS_IS(a, 64, 128));
+    CHECK(suite_parse_int_list(" 64 ,\t128, ", &a, err, sizeof err) == 0 && AXIS_IS(a, 64, 128));
+    CHECK(suite_parse_int_list("2^10..2^13", &a, err, sizeof err) == 0 &&
+          AXIS_IS(a, 1024, 2048, 4096, 8192));
+    CHECK(suite_parse_int_list("1024..8192", &a, err, sizeof err) == 0 &&
+          AXIS_IS(a, 1024, 2048, 4096, 8192));
+    CHECK(suite_parse_int_list("3..20", &a, err, sizeof err) == 0 && AXIS_IS(a, 3, 6, 12));
+    CHECK(suite_parse_int_list("5..5", &a, err, sizeof err) == 0 && AXIS_IS(a, 5));
+    CHECK(suite_parse_int_list("1, 2^3..2^4 100", &a, err, sizeof err) == 0 &&
+          AXIS_IS(a, 1, 8, 16, 100));
+    CHECK(suite_parse_int_list("2^40", &a, err, sizeof err) == 0 &&
+          AXIS_IS(a, INT64_C(1) << 40));
+    CHECK(suite_parse_int_list("1..2^40", &a, err, sizeof err) == 0 && a.count == 41);
+
+    /* A failed parse leaves the list as it was. */
+    a = (struct suite_int_axis){.values = {7}, .count = 1};
+    CHECK(suite_parse_int_list("2^41", &a, err, sizeof err) != 0 && AXIS_IS(a, 7));
+    CHECK_CONTAINS(err, "'2^41' is too large (need <= 2^40)");
+    CHECK(suite_parse_int_list("1099511627777", &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "too large");
+    CHECK(suite_parse_int_list("2^100", &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "too large");
+    CHECK(suite_parse_int_list("0x10", &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "'0x10' is not a number (need an integer such as 64");
+    CHECK(suite_parse_int_list("-3", &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "'-3' is not a number");
+    CHECK(suite_parse_int_list("1...4", &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "'1...4' is not a number");
+    CHECK(suite_parse_int_list("0..8", &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "=0 (need >= 1)");
+    CHECK(suite_parse_int_list("64..32", &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "'64..32' is an empty range (need start <= end)");
+    CHECK(suite_parse_int_list("64 2^6", &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "64 is listed twice");
+    CHECK(suite_parse_int_list(" , ", &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "empty list");
+
+    char many[1024] = "";
+    for (int i = 1; i <= SUITE_MAX_VALUES + 1; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%d ", i);
+    CHECK(suite_parse_int_list(many, &a, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "more than 64 values");
+}
+
+/* Each bad text, the line its error must name, and a part of the message. */
+static void test_errors(void)
+{
+    static const struct {
+        const char *text;
+        int line;
+        const char *message;
+    } cases[] = {
+        {"seqlne 64\n", 1,
+         "unknown key 'seqlne' (known: name, describe, methods, seqlen, B, H, d, dtype, m, k, "
+         "s_r, shared_scale, backend, reps, warmup, budget, seed)"},
+        {"# comment\n\nB 1\nH 8\nb 2\n", 5, "unknown key 'b'"},
+        {"B 0\n", 1, "B=0 (need >= 1)"},
+        {"d 1\nB 2^31\n", 2, "B=2147483648 (need <= 2147483647)"},
+        {"seqlen 2^10..2^x\n", 1, "'2^10..2^x' is not a number"},
+        {"seqlen 2^41\n", 1, "'2^41' is too large (need <= 2^40)"},
+        {"k 2^10..2^50\n", 1, "'2^10..2^50' is too large"},
+        {"seqlen 8192..1024\n", 1, "'8192..1024' is an empty range"},
+        {"seqlen 64\nH 8\n  seqlen 128\n", 3, "'seqlen' given twice"},
+        {"m   # none\n", 1, "empty list for 'm'"},
+        {"methods\n", 1, "empty list for 'methods'"},
+        {"methods full mita:\n", 1, "'mita:' is not a method (need name or name:variant"},
+        {"methods :flash\n", 1, "':flash' is not a method"},
+        {"methods a:b:c\n", 1, "'a:b:c' is not a method"},
+        {"methods full, full\n", 1, "'full' is listed twice in 'methods'"},
+        {"methods full:flash full:flash\n", 1, "'full:flash' is listed twice"},
+        {"dtype fp8\n", 1, "unknown dtype 'fp8' (known: fp32, fp16, bf16)"},
+        {"dtype bf16 bf16\n", 1, "'bf16' is listed twice in 'dtype'"},
+        {"shared_scale both\n", 1, "unknown shared_scale 'both' (known: official, paper)"},
+        {"backend tpu\n", 1, "unknown backend 'tpu' (known: cpu, cuda)"},
+        {"backend cpu cuda\n", 1, "'backend' takes one value, got another: 'cuda'"},
+        {"backend\n", 1, "no value for 'backend'"},
+        {"name two words\n", 1, "'name' takes one value"},
+        {"describe   # nothing\n", 1, "no value for 'describe'"},
+        {"reps 0\n", 1, "reps=0 (need >= 1)"},
+        {"warmup many\n", 1, "'many' is not a number"},
+        {"reps 2^40\n", 1, "reps=2^40 (need <= 2147483647)"},
+        {"budget -1\n", 1, "budget=-1 (need >= 0 seconds"},
+        {"budget soon\n", 1, "budget 'soon' is not a number"},
+        {"seed 18446744073709551616\n", 1, "seed 18446744073709551616 is too large (need < 2^64)"},
+        {"seed -1\n", 1, "seed '-1' is not a number"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct suite s;
+        char err[1024] = "", where[64];
+        snprintf(where, sizeof where, "suites/x.suite:%d: ", cases[i].line);
+        CHECK(suite_parse_text(cases[i].text, "suites/x.suite", &s, err, sizeof err) != 0);
+        CHECK(strncmp(err, where, strlen(where)) == 0);
+        CHECK_CONTAINS(err, cases[i].message);
+    }
+}
+
+static void test_parse_file(const char *dir)
+{
+    char path[1024], err[1024];
+    struct suite s;
+    scratch_write(scratch_path(path, sizeof path, dir, "short_seq.suite"),
+                  "seqlen 128 256\nmethods full\n");
+    CHECK(suite_parse_file(path, &s, err, sizeof err) == 0);
+    CHECK_STR(s.path, path);
+    CHECK_STR(s.name, "short_seq"); /* no `name` line: the file's name */
+    CHECK(AXIS_IS(s.seqlen, 128, 256));
+    CHECK(AXIS_IS(s.H, 8)); /* the defaults stand where the file is silent */
+
+    scratch_write(path, "name other\n");
+    CHECK(suite_parse_file(path, &s, err, sizeof err) == 0);
+    CHECK_STR(s.name, "other");
+
+    scratch_write(path, "# header\nB 1\nH 0\n");
+    CHECK(suite_parse_file(path, &s, err, sizeof err) != 0);
+    char want[1100];
+    snprintf(want, sizeof want, "%s:3: H=0 (need >= 1)", path);
+    CHECK_STR(err, want);
+
+    scratch_path(path, sizeof path, dir, "missing.suite");
+    CHECK(suite_parse_file(path, &s, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, path);
+    CHECK_CONTAINS(err, strerror(ENOENT));
+}
+
+static void test_set(void)
+{
+    struct suite s;
+    char err[1024];
+    suite_init_defaults(&s);
+    CHECK(suite_set(&s, "seqlen", "2^10..2^14", err, sizeof err) == 0);
+    CHECK(AXIS_IS(s.seqlen, 1024, 2048, 4096, 8192, 16384));
+    CHECK(suite_set(&s, "methods", "full,mita:route_only", err, sizeof err) == 0);
+    CHECK(s.method_count == 2);
+    CHECK_STR(s.methods[1].name, "mita");
+    CHECK_STR(s.methods[1].variant, "route_only");
+    CHECK(suite_set(&s, "dtype", "bf16 fp16", err, sizeof err) == 0);
+    CHECK(s.dtype_count == 2 && s.dtypes[0] == ATTN_BF16);
+    CHECK(suite_set(&s, "backend", "cuda", err, sizeof err) == 0);
+    CHECK(s.backend_set && s.backend == ATTN_CUDA);
+    CHECK(suite_set(&s, "reps", "3", err, sizeof err) == 0 && s.reps == 3);
+    CHECK(suite_set(&s, "budget", "0", err, sizeof err) == 0 && s.budget_s == 0);
+    CHECK(suite_set(&s, "name", "cli", err, sizeof err) == 0);
+    CHECK_STR(s.name, "cli");
+
+    /* Errors name the option and its value; the axis is left as it was. */
+    CHECK(suite_set(&s, "seqlen", "2^x", err, sizeof err) != 0);
+    CHECK_STR(err, "--seqlen '2^x': '2^x' is not a number (need an integer such as 64 or 2^10, "
+                   "or a doubling range such as 2^10..2^14)");
+    CHECK(AXIS_IS(s.seqlen, 1024, 2048, 4096, 8192, 16384));
+    CHECK(suite_set(&s, "m", "", err, sizeof err) != 0);
+    CHECK_STR(err, "--m '': empty list for 'm'");
+    CHECK(suite_set(&s, "seqlne", "64", err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "--seqlne '64': unknown key 'seqlne' (known: name, describe");
+    CHECK(suite_set(&s, "dtype", "fp8", err, sizeof err) != 0);
+    CHECK(s.dtype_count == 2);
+}
+
+static void test_expand(void)
+{
+    struct suite s;
+    char err[512];
+    CHECK(suite_parse_text("methods full:naive mita\n"
+                           "dtype fp32 bf16\n"
+                           "B 1 2\n"
+                           "seqlen 256 512 1024\n"
+                           "m 16\nk 32\ns_r 2\nshared_scale paper\n"
+                           "backend cuda\nseed 42\n",
+                           NULL, &s, err, sizeof err) == 0);
+    struct sweep_point *p = NULL;
+    long n = suite_expand(&s, &p);
+    CHECK(n == 2 * 2 * 2 * 3);
+    if (n != 24 || !p) {
+        free(p);
+        return;
+    }
+    /* methods outermost, seqlen innermost: index = ((method*2 + dtype)*2 + B)*3 + seqlen */
+    for (long i = 0; i < n; i++) {
+        long seqlen = i % 3, b = i / 3 % 2, dtype = i / 6 % 2, method = i / 12;
+        CHECK_STR(p[i].method, method ? "mita" : "full");
+        CHECK_STR(p[i].variant, method ? "" : "naive");
+        CHECK(p[i].problem.dtype == (dtype ? ATTN_BF16 : ATTN_FP32));
+        CHECK(p[i].problem.B == b + 1);
+        CHECK(p[i].problem.N == 256 << seqlen);
+        CHECK(p[i].problem.H == 8 && p[i].problem.d == 64);
+        CHECK(p[i].problem.backend == ATTN_CUDA && p[i].problem.seed == 42);
+        CHECK(p[i].params.m == 16 && p[i].params.k == 32 && p[i].params.s_r == 2);
+        CHECK(p[i].params.shared_scale == ATTN_SHARED_PAPER);
+        CHECK(p[i].params.variant == NULL);
+    }
+    free(p);
+
+    /* Every axis counts: 6 methods x 3 seqlen x 2 H x 2 d x 2 m x 2 k x 2 s_r x 2 scales. */
+    suite_init_defaults(&s);
+    CHECK(suite_set(&s, "H", "4 8", err, sizeof err) == 0);
+    CHECK(suite_set(&s, "d", "64 128", err, sizeof err) == 0);
+    CHECK(suite_set(&s, "m", "16 32", err, sizeof err) == 0);
+    CHECK(suite_set(&s, "k", "16 32", err, sizeof err) == 0);
+    CHECK(suite_set(&s, "s_r", "1 2", err, sizeof err) == 0);
+    CHECK(suite_set(&s, "shared_scale", "official,paper", err, sizeof err) == 0);
+    n = suite_expand(&s, &p);
+    CHECK(n == 6 * 3 * 2 * 2 * 2 * 2 * 2 * 2);
+    /* The next-to-innermost axis is shared_scale, then s_r, k, m, d, H. */
+    if (n > 3) {
+        CHECK(p[0].params.shared_scale == ATTN_SHARED_OFFICIAL && p[0].problem.N == 1024);
+        CHECK(p[1].problem.N == 2048);
+        CHECK(p[3].params.shared_scale == ATTN_SHARED_PAPER && p[3].problem.N == 1024);
+        CHECK(p[6].params.s_r == 2 && p[6].params.shared_scale == ATTN_SHARED_OFFICIAL);
+        CHECK(p[12].params.k == 32 && p[12].params.s_r == 1);
+        CHECK(p[24].params.m == 32 && p[24].params.k == 16);
+        CHECK(p[48].problem.d == 128 && p[48].params.m == 16);
+        CHECK(p[96].problem.H == 8 && p[96].problem.d == 64);
+        CHECK_STR(p[192].method, "linear");
+    }
+    free(p);
+}
+
+static void test_find(const char *dir)
+{
+    char want[1024], found[1024];
+    scratch_write(scratch_path(want, sizeof want, dir, "mine.suite"), "B 1\n");
+    setenv("ATTNBENCH_SUITES", dir, 1);
+    CHECK(suite_find("mine", found, sizeof found) == 0);
+    CHECK_STR(found, want);
+    CHECK(suite_find("mine.suite", found, sizeof found) == 0);
+    CHECK_STR(found, want);
+    CHECK(suite_find(want, found, sizeof found) == 0); /* an existing path, as is */
+    CHECK_STR(found, want);
+    CHECK(suite_find("no-such-suite-here", found, sizeof found) != 0);
+    CHECK(suite_find(dir, found, sizeof found) != 0); /* a folder is not a suite */
+    CHECK(suite_find("mine", found, 8) != 0);          /* the path does not fit */
+    unsetenv("ATTNBENCH_SUITES");
+    CHECK(suite_find("mine", found, sizeof found) != 0);
+}
+
+int main(void)
+{
+    char dir[512];
+    scratch_make(dir, sizeof dir);
+    test_defaults();
+    test_every_key();
+    test_int_lists();
+    test_errors();
+    test_parse_file(dir);
+    test_set();
+    test_expand();
+    test_find(dir);
+    scratch_remove(dir);
+    return check_exit("test_suite");
+}
