@@ -71,6 +71,10 @@ const char *attn_validate_common(const struct attn_method *m, const struct attn_
                  p->H, p->N, p->d);
         return why;
     }
+    if (!attn_variant_of(m, a) && !(m->variants && m->variants[0])) {
+        snprintf(why, why_len, "%s has no variant '%s' (it has no variants)", m->name, a->variant);
+        return why;
+    }
     if (!attn_variant_of(m, a)) {
         int n = snprintf(why, why_len, "%s has no variant '%s' (have:", m->name, a->variant);
         for (const char *const *v = m->variants; v && *v && n < (int)why_len; v++)

@@ -26,6 +26,18 @@ int attn_reference(const char *name, const struct attn_problem *p, const struct 
                    const struct attn_selection *given, struct attn_selection *chosen,
                    char *why, size_t why_len);
 
+/* As attn_reference, but the quadratic per-row work (full, topk, mita's
+ * attention step) is done only for the rows i of each head with
+ * i % row_step == 0; other output rows are left untouched. Everything the
+ * sampled rows depend on (landmarks, experts, V̂, ...) is computed whole.
+ * For checks at large N, where the whole reference would take minutes.
+ * `chosen` must be NULL unless row_step is 1. */
+int attn_reference_sampled(const char *name, const struct attn_problem *p,
+                           const struct attn_params *a, const double *q, const double *k,
+                           const double *v, double *o, const struct attn_selection *given,
+                           struct attn_selection *chosen, int64_t row_step, char *why,
+                           size_t why_len);
+
 /* ‖out − ref‖_F / ‖ref‖_F; +INFINITY when `out` holds a NaN or an Inf. */
 double attn_rel_error(const double *out, const double *ref, int64_t n);
 
@@ -44,6 +56,13 @@ int attn_check_selection(const char *name, const struct attn_problem *p,
                          const struct attn_params *a, const double *q, const double *k,
                          const struct attn_selection *sel, double tol, char *why,
                          size_t why_len);
+
+/* As attn_check_selection, checking topk's per-query sets only for the rows
+ * i % row_step == 0 (mita's experts and routes are always checked whole). */
+int attn_check_selection_sampled(const char *name, const struct attn_problem *p,
+                                 const struct attn_params *a, const double *q, const double *k,
+                                 const struct attn_selection *sel, double tol, int64_t row_step,
+                                 char *why, size_t why_len);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,115 @@
+/* linear.c — linear attention (Katharopoulos et al. 2020, non-causal) on
+ * the CPU: φ(x) = elu(x) + 1, S = Σ_j φ(k_j) v_jᵀ (d x d), z = Σ_j φ(k_j),
+ * o_i = φ(q_i)ᵀ S / (φ(q_i)ᵀ z + 1e-6). Two passes over the rows; scratch
+ * per thread is d² + 2d floats, whatever N.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "cpu_util.h"
+#include "registry.h"
+
+struct linear_scratch {
+    float *kv;   /* S: [d,d] */
+    float *ksum; /* z: [d] */
+    float *phi;  /* φ of one row: [d] */
+};
+
+static void linear_carve_thread(const struct attn_problem *p, struct cpu_arena *ar,
+                                struct linear_scratch *s)
+{
+    size_t d = (size_t)p->d;
+    s->kv = cpu_arena_take(ar, d * d, sizeof(float));
+    s->ksum = cpu_arena_take(ar, d, sizeof(float));
+    s->phi = cpu_arena_take(ar, d, sizeof(float));
+}
+
+static size_t linear_thread_bytes(const struct attn_problem *p)
+{
+    struct cpu_arena measure = {0};
+    struct linear_scratch unused;
+    linear_carve_thread(p, &measure, &unused);
+    return measure.used;
+}
+
+// x: [d]  phi: [d] = elu(x) + 1
+static void linear_feature_map(const float *x, float *phi, int d)
+{
+    for (int c = 0; c < d; c++) phi[c] = x[c] > 0 ? x[c] + 1.0f : expf(x[c]);
+}
+
+// q, k, v, o: [N,d]
+static void linear_head(const float *q, const float *k, const float *v, float *o, int64_t N,
+                        int d, const struct linear_scratch *s)
+{
+    memset(s->kv, 0, (size_t)d * d * sizeof(float));
+    memset(s->ksum, 0, (size_t)d * sizeof(float));
+    for (int64_t j = 0; j < N; j++) {
+        linear_feature_map(k + j * d, s->phi, d);
+        cpu_axpy(s->ksum, 1.0f, s->phi, d);
+        for (int a = 0; a < d; a++) cpu_axpy(s->kv + a * d, s->phi[a], v + j * d, d);
+    }
+    for (int64_t i = 0; i < N; i++) {
+        float *out = o + i * d;
+        linear_feature_map(q + i * d, s->phi, d);
+        memset(out, 0, (size_t)d * sizeof(float));
+        for (int a = 0; a < d; a++) cpu_axpy(out, s->phi[a], s->kv + a * d, d);
+        cpu_scale(out, 1.0f / (cpu_dot(s->phi, s->ksum, d) + 1e-6f), d);
+    }
+}
+
+static const char *linear_validate(const struct attn_problem *p, const struct attn_params *a,
+                                   char *why, size_t why_len)
+{
+    return cpu_validate(&attn_cpu_linear, p, a, why, why_len);
+}
+
+static size_t linear_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
+{
+    return cpu_workspace_bytes(0, linear_thread_bytes(p));
+}
+
+static int linear_setup(void *state, const struct attn_problem *p, const struct attn_params *a,
+                        void *workspace, char *why, size_t why_len)
+{
+    return cpu_setup(&attn_cpu_linear, state, p, a, workspace);
+}
+
+static int linear_run(void *state, const struct attn_tensors *t, void *stream)
+{
+    const struct cpu_state *st = state;
+    const struct attn_problem *p = &st->p;
+    const int64_t head = p->N * p->d;
+    const size_t thread_bytes = linear_thread_bytes(p);
+
+#pragma omp parallel for num_threads(st->threads)
+    for (int64_t bh = 0; bh < cpu_heads(p); bh++) {
+        struct cpu_arena ar = cpu_thread_arena(st, 0, thread_bytes);
+        struct linear_scratch s;
+        linear_carve_thread(p, &ar, &s);
+        linear_head((const float *)t->q + bh * head, (const float *)t->k + bh * head,
+                    (const float *)t->v + bh * head, (float *)t->o + bh * head, p->N, p->d, &s);
+    }
+    return 0;
+}
+
+static double linear_flops(const struct attn_problem *p, const struct attn_params *a)
+{
+    return 4.0 * (double)cpu_heads(p) * (double)p->N * p->d * p->d;
+}
+
+const struct attn_method attn_cpu_linear = {
+    .abi_version = ATTN_ABI_VERSION,
+    .name = "linear",
+    .description = "linear attention, phi = elu + 1, non-causal (Katharopoulos et al. 2020)",
+    .variants = NULL,
+    .backend = ATTN_CPU,
+    .uses = 0,
+    .state_size = sizeof(struct cpu_state),
+    .validate = linear_validate,
+    .workspace_bytes = linear_workspace_bytes,
+    .setup = linear_setup,
+    .run = linear_run,
+    .flops = linear_flops,
+    .bytes = cpu_bytes_floor,
+};

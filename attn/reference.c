@@ -1,0 +1,717 @@
+/* reference.c — the double-precision reference of every method of SPEC.md
+ * (reference.h), the error metric and the selection check.
+ *
+ * Written to be read next to SPEC.md, not to be fast: one batch-head at a
+ * time, each method spelled out as its definition, every score row
+ * materialized, top-k by sorting the whole row (ties to the lower index).
+ * Nothing is blocked, fused or reordered, so that it shares no cleverness
+ * (and no bug) with the backends it checks.
+ */
+#include "reference.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { NYSTROM_PINV_ITERATIONS = 6 };
+
+/* One batch-head of a call: its sizes, and where its selection comes from
+ * (given: NULL means select) and goes to (chosen: NULL means not wanted). */
+struct ref_head {
+    int64_t N, m, k;
+    int d, s_r;
+    int64_t bh;              /* batch * H + head, for messages */
+    int64_t row_step;        /* quadratic methods compute output rows i % row_step == 0 */
+    bool route_only;         /* mita: no shared expert */
+    double scale;            /* s = 1/sqrt(d) */
+    double shared_scale;     /* mita: s_sh */
+    const int32_t *given_keys, *given_routes;
+    int32_t *chosen_keys, *chosen_routes;
+    char *why;
+    size_t why_len;
+};
+
+/* q, k, v, o: [N,d] of one batch-head. Returns 0 or non-zero with h->why. */
+typedef int (*ref_head_fn)(const struct ref_head *h, const double *q, const double *k,
+                           const double *v, double *o);
+
+/* ---- small dense helpers, all in double ---- */
+
+static double ref_dot(const double *x, const double *y, int d)
+{
+    double sum = 0;
+    for (int c = 0; c < d; c++) sum += x[c] * y[c];
+    return sum;
+}
+
+// x: [n], replaced by softmax(x)
+static void ref_softmax(double *x, int64_t n)
+{
+    double max = -INFINITY, sum = 0;
+    for (int64_t j = 0; j < n; j++) max = fmax(max, x[j]);
+    for (int64_t j = 0; j < n; j++) {
+        x[j] = exp(x[j] - max);
+        sum += x[j];
+    }
+    for (int64_t j = 0; j < n; j++) x[j] /= sum;
+}
+
+// x: [N,d]  out: [m,d], window means
+static void ref_landmarks(const double *x, int64_t N, int d, int64_t m, double *out)
+{
+    for (int64_t j = 0; j < m; j++) {
+        int64_t begin = attn_window_begin(j, N, m), end = attn_window_begin(j + 1, N, m);
+        for (int c = 0; c < d; c++) {
+            double sum = 0;
+            for (int64_t r = begin; r < end; r++) sum += x[r * d + c];
+            out[j * d + c] = sum / (double)(end - begin);
+        }
+    }
+}
+
+// a: [n,p]  b: [p,q]  c: [n,q] = a b
+static void ref_matmul(const double *a, const double *b, double *c, int64_t n, int64_t p,
+                       int64_t q)
+{
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < q; j++) {
+            double sum = 0;
+            for (int64_t t = 0; t < p; t++) sum += a[i * p + t] * b[t * q + j];
+            c[i * q + j] = sum;
+        }
+}
+
+// a: [na,d]  b: [nb,d]  out: [na,nb] = softmax by rows of (a bᵀ scale)
+static void ref_softmax_rows(const double *a, int64_t na, const double *b, int64_t nb, int d,
+                             double scale, double *out)
+{
+    for (int64_t i = 0; i < na; i++) {
+        for (int64_t j = 0; j < nb; j++) out[i * nb + j] = scale * ref_dot(a + i * d, b + j * d, d);
+        ref_softmax(out + i * nb, nb);
+    }
+}
+
+// q: [d]  keys, values: [n,d]  w: [n] scratch  out: [d] = softmax(q keysᵀ scale) values
+static void ref_attend_row(const double *q, const double *keys, const double *values, int64_t n,
+                           int d, double scale, double *w, double *out)
+{
+    for (int64_t j = 0; j < n; j++) w[j] = scale * ref_dot(q, keys + j * d, d);
+    ref_softmax(w, n);
+    for (int c = 0; c < d; c++) out[c] = 0;
+    for (int64_t j = 0; j < n; j++)
+        for (int c = 0; c < d; c++) out[c] += w[j] * values[j * d + c];
+}
+
+/* ---- plain top-k: sort the whole row ---- */
+
+struct ref_ranked {
+    double score;
+    int64_t index;
+};
+
+/* Higher score first; ties to the lower index. */
+static int ref_rank_order(const void *pa, const void *pb)
+{
+    const struct ref_ranked *a = pa, *b = pb;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+// scores: [n]  ranked: [n] scratch  out: [k], best first
+static void ref_select_topk(const double *scores, int64_t n, int64_t k,
+                            struct ref_ranked *ranked, int32_t *out)
+{
+    for (int64_t j = 0; j < n; j++) ranked[j] = (struct ref_ranked){scores[j], j};
+    qsort(ranked, (size_t)n, sizeof *ranked, ref_rank_order);
+    for (int64_t t = 0; t < k; t++) out[t] = (int32_t)ranked[t].index;
+}
+
+/* A given selection row, checked for range so that a broken backend makes a
+ * message here instead of a wild read. given, out: [count] */
+static int ref_take_given(const struct ref_head *h, const int32_t *given, int64_t count,
+                          int64_t limit, const char *what, int64_t row, int32_t *out)
+{
+    for (int64_t t = 0; t < count; t++) {
+        if (given[t] < 0 || given[t] >= limit) {
+            snprintf(h->why, h->why_len,
+                     "given %s: batch-head %" PRId64 " row %" PRId64 " has %" PRId32
+                     " at position %" PRId64 " (need 0 <= index < %" PRId64 ")",
+                     what, h->bh, row, given[t], t, limit);
+            return -1;
+        }
+        out[t] = given[t];
+    }
+    return 0;
+}
+
+static int ref_out_of_memory(const struct ref_head *h, const char *method)
+{
+    snprintf(h->why, h->why_len, "%s reference: out of memory (N=%" PRId64 ", d=%d)", method,
+             h->N, h->d);
+    return -1;
+}
+
+/* ---- the methods ---- */
+
+static int ref_full(const struct ref_head *h, const double *q, const double *k, const double *v,
+                    double *o)
+{
+    double *w = calloc((size_t)h->N, sizeof *w);
+    if (!w) return ref_out_of_memory(h, "full");
+    for (int64_t i = 0; i < h->N; i += h->row_step)
+        ref_attend_row(q + i * h->d, k, v, h->N, h->d, h->scale, w, o + i * h->d);
+    free(w);
+    return 0;
+}
+
+/* elu(x) + 1 */
+static double ref_phi(double x) { return x > 0 ? x + 1 : exp(x); }
+
+static int ref_linear(const struct ref_head *h, const double *q, const double *k,
+                      const double *v, double *o)
+{
+    const int64_t N = h->N;
+    const int d = h->d;
+    double *kv = calloc((size_t)d * d, sizeof(double)); /* S = Σ_j φ(k_j) v_jᵀ: [d,d] */
+    double *ksum = calloc((size_t)d, sizeof(double));   /* z = Σ_j φ(k_j): [d] */
+    if (!kv || !ksum) {
+        free(kv);
+        free(ksum);
+        return ref_out_of_memory(h, "linear");
+    }
+    for (int64_t j = 0; j < N; j++)
+        for (int a = 0; a < d; a++) {
+            double phi = ref_phi(k[j * d + a]);
+            ksum[a] += phi;
+            for (int c = 0; c < d; c++) kv[a * d + c] += phi * v[j * d + c];
+        }
+    for (int64_t i = 0; i < N; i++) {
+        double den = 1e-6;
+        for (int a = 0; a < d; a++) den += ref_phi(q[i * d + a]) * ksum[a];
+        for (int c = 0; c < d; c++) {
+            double num = 0;
+            for (int a = 0; a < d; a++) num += ref_phi(q[i * d + a]) * kv[a * d + c];
+            o[i * d + c] = num / den;
+        }
+    }
+    free(kv);
+    free(ksum);
+    return 0;
+}
+
+static int ref_agent(const struct ref_head *h, const double *q, const double *k, const double *v,
+                     double *o)
+{
+    const int64_t N = h->N, m = h->m;
+    const int d = h->d;
+    double *agents = calloc((size_t)(m * d), sizeof(double));
+    double *agent_values = calloc((size_t)(m * d), sizeof(double));
+    double *w = calloc((size_t)N, sizeof(double));
+    int rc = 0;
+    if (!agents || !agent_values || !w) {
+        rc = ref_out_of_memory(h, "agent");
+        goto done;
+    }
+    ref_landmarks(q, N, d, m, agents);
+    for (int64_t j = 0; j < m; j++)
+        ref_attend_row(agents + j * d, k, v, N, d, h->scale, w, agent_values + j * d);
+    for (int64_t i = 0; i < N; i++)
+        ref_attend_row(q + i * d, agents, agent_values, m, d, h->scale, w, o + i * d);
+done:
+    free(agents);
+    free(agent_values);
+    free(w);
+    return rc;
+}
+
+// x: [n,n], replaced by c I - x
+static void ref_identity_minus(double c, double *x, int64_t n)
+{
+    for (int64_t i = 0; i < n * n; i++) x[i] = -x[i];
+    for (int64_t i = 0; i < n; i++) x[i * n + i] += c;
+}
+
+/* SPEC.md: Z₀ = Mᵀ / (max_i Σ_j |M_ij| · max_j Σ_i |M_ij|), then 6 times
+ * Z ← ¼ Z (13I − MZ (15I − MZ (7I − MZ))).
+ * mm, z: [m,m]  mz, t, u: [m,m] scratch */
+static void ref_pinv(const double *mm, double *z, double *mz, double *t, double *u, int64_t m)
+{
+    double max_row = 0, max_col = 0;
+    for (int64_t i = 0; i < m; i++) {
+        double row = 0, col = 0;
+        for (int64_t j = 0; j < m; j++) {
+            row += fabs(mm[i * m + j]);
+            col += fabs(mm[j * m + i]);
+        }
+        max_row = fmax(max_row, row);
+        max_col = fmax(max_col, col);
+    }
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < m; j++) z[i * m + j] = mm[j * m + i] / (max_row * max_col);
+
+    for (int it = 0; it < NYSTROM_PINV_ITERATIONS; it++) {
+        ref_matmul(mm, z, mz, m, m, m);
+        memcpy(t, mz, (size_t)(m * m) * sizeof(double));
+        ref_identity_minus(7, t, m);   /* 7I − MZ */
+        ref_matmul(mz, t, u, m, m, m);
+        ref_identity_minus(15, u, m);  /* 15I − MZ (7I − MZ) */
+        ref_matmul(mz, u, t, m, m, m);
+        ref_identity_minus(13, t, m);  /* 13I − MZ (15I − MZ (7I − MZ)) */
+        ref_matmul(z, t, u, m, m, m);
+        for (int64_t i = 0; i < m * m; i++) z[i] = u[i] / 4;
+    }
+}
+
+static int ref_nystrom(const struct ref_head *h, const double *q, const double *k,
+                       const double *v, double *o)
+{
+    const int64_t N = h->N, m = h->m;
+    const int d = h->d;
+    double *lq = calloc((size_t)(m * d), sizeof(double)), *lk = calloc((size_t)(m * d), sizeof(double));
+    double *f = calloc((size_t)(N * m), sizeof(double));  /* F: [N,m] */
+    double *g = calloc((size_t)(m * N), sizeof(double));  /* G: [m,N] */
+    double *mm = calloc((size_t)(m * m), sizeof(double)); /* M: [m,m] */
+    double *z = calloc((size_t)(m * m), sizeof(double)), *mz = calloc((size_t)(m * m), sizeof(double));
+    double *t = calloc((size_t)(m * m), sizeof(double)), *u = calloc((size_t)(m * m), sizeof(double));
+    double *gv = calloc((size_t)(m * d), sizeof(double)), *w = calloc((size_t)(m * d), sizeof(double));
+    int rc = 0;
+    if (!lq || !lk || !f || !g || !mm || !z || !mz || !t || !u || !gv || !w) {
+        rc = ref_out_of_memory(h, "nystrom");
+        goto done;
+    }
+    ref_landmarks(q, N, d, m, lq);
+    ref_landmarks(k, N, d, m, lk);
+    ref_softmax_rows(q, N, lk, m, d, h->scale, f);
+    ref_softmax_rows(lq, m, lk, m, d, h->scale, mm);
+    ref_softmax_rows(lq, m, k, N, d, h->scale, g);
+    ref_pinv(mm, z, mz, t, u, m);
+    ref_matmul(g, v, gv, m, N, d);  /* G V */
+    ref_matmul(z, gv, w, m, m, d);  /* pinv(M) G V */
+    ref_matmul(f, w, o, N, m, d);   /* F pinv(M) G V */
+done:
+    free(lq);
+    free(lk);
+    free(f);
+    free(g);
+    free(mm);
+    free(z);
+    free(mz);
+    free(t);
+    free(u);
+    free(gv);
+    free(w);
+    return rc;
+}
+
+/* softmax over the listed logits times the listed value rows.
+ * logits, values: [n]  out: [d] */
+static void ref_attend_listed(double *logits, const double *const *values, int64_t n, int d,
+                              double *out)
+{
+    ref_softmax(logits, n);
+    for (int c = 0; c < d; c++) out[c] = 0;
+    for (int64_t t = 0; t < n; t++)
+        for (int c = 0; c < d; c++) out[c] += logits[t] * values[t][c];
+}
+
+static int ref_topk(const struct ref_head *h, const double *q, const double *k, const double *v,
+                    double *o)
+{
+    const int64_t N = h->N, kk = h->k;
+    const int d = h->d;
+    double *scores = calloc((size_t)N, sizeof(double)), *logits = calloc((size_t)kk, sizeof(double));
+    const double **values = calloc((size_t)kk, sizeof(double *));
+    struct ref_ranked *ranked = calloc((size_t)N, sizeof(struct ref_ranked));
+    int32_t *chosen = calloc((size_t)kk, sizeof(int32_t));
+    int rc = 0;
+    if (!scores || !logits || !values || !ranked || !chosen) {
+        rc = ref_out_of_memory(h, "topk");
+        goto done;
+    }
+    for (int64_t i = 0; i < N; i += h->row_step) {
+        const double *qi = q + i * d;
+        for (int64_t t = 0; t < N; t++) scores[t] = ref_dot(qi, k + t * d, d);
+        if (h->given_keys) {
+            rc = ref_take_given(h, h->given_keys + i * kk, kk, N, "keys", i, chosen);
+            if (rc) goto done;
+        } else {
+            ref_select_topk(scores, N, kk, ranked, chosen);
+        }
+        if (h->chosen_keys) memcpy(h->chosen_keys + i * kk, chosen, (size_t)kk * sizeof(int32_t));
+        for (int64_t t = 0; t < kk; t++) {
+            logits[t] = h->scale * scores[chosen[t]];
+            values[t] = v + chosen[t] * d;
+        }
+        ref_attend_listed(logits, values, kk, d, o + i * d);
+    }
+done:
+    free(scores);
+    free(logits);
+    free(values);
+    free(ranked);
+    free(chosen);
+    return rc;
+}
+
+static int ref_mita(const struct ref_head *h, const double *q, const double *k, const double *v,
+                    double *o)
+{
+    const int64_t N = h->N, m = h->m, kk = h->k, width = m + h->s_r * kk;
+    const int d = h->d;
+    double *landmarks = calloc((size_t)(m * d), sizeof(double));        /* Q̃: [m,d] */
+    double *shared_values = calloc((size_t)(m * d), sizeof(double));    /* V̂: [m,d] */
+    int32_t *experts = calloc((size_t)(m * kk), sizeof(int32_t));       /* E: [m,k] */
+    int32_t *route = calloc((size_t)h->s_r, sizeof(int32_t));           /* one query's */
+    double *row = calloc((size_t)N, sizeof(double));
+    struct ref_ranked *ranked = calloc((size_t)N, sizeof(struct ref_ranked));
+    double *logits = calloc((size_t)width, sizeof(double));
+    const double **values = calloc((size_t)width, sizeof(double *));
+    int rc = 0;
+    if (!landmarks || !shared_values || !experts || !route || !row || !ranked || !logits ||
+        !values) {
+        rc = ref_out_of_memory(h, "mita");
+        goto done;
+    }
+
+    /* 1. landmark queries */
+    ref_landmarks(q, N, d, m, landmarks);
+
+    /* 2-4. probe P_j = q̃_j Kᵀ (unscaled), expert E_j = topk(P_j, k), shared
+     * value V̂_j = softmax(P_j s) V */
+    for (int64_t j = 0; j < m; j++) {
+        for (int64_t t = 0; t < N; t++) row[t] = ref_dot(landmarks + j * d, k + t * d, d);
+        if (h->given_keys) {
+            rc = ref_take_given(h, h->given_keys + j * kk, kk, N, "keys", j, experts + j * kk);
+            if (rc) goto done;
+        } else {
+            ref_select_topk(row, N, kk, ranked, experts + j * kk);
+        }
+        for (int64_t t = 0; t < N; t++) row[t] *= h->scale;
+        ref_softmax(row, N);
+        for (int c = 0; c < d; c++) {
+            double sum = 0;
+            for (int64_t t = 0; t < N; t++) sum += row[t] * v[t * d + c];
+            shared_values[j * d + c] = sum;
+        }
+    }
+    if (h->chosen_keys) memcpy(h->chosen_keys, experts, (size_t)(m * kk) * sizeof(int32_t));
+
+    for (int64_t i = 0; i < N; i += h->row_step) {
+        const double *qi = q + i * d;
+        /* 5. routing: R_i = q_i Q̃ᵀ, the s_r best experts */
+        for (int64_t j = 0; j < m; j++) row[j] = ref_dot(qi, landmarks + j * d, d);
+        if (h->given_routes) {
+            rc = ref_take_given(h, h->given_routes + i * h->s_r, h->s_r, m, "routes", i, route);
+            if (rc) goto done;
+        } else {
+            ref_select_topk(row, m, h->s_r, ranked, route);
+        }
+        if (h->chosen_routes)
+            memcpy(h->chosen_routes + i * h->s_r, route, (size_t)h->s_r * sizeof(int32_t));
+
+        /* 6-7. the shared block, then the gathered keys of each routed
+         * expert, duplicates kept */
+        int64_t n = 0;
+        if (!h->route_only)
+            for (int64_t j = 0; j < m; j++) {
+                logits[n] = h->shared_scale * row[j];
+                values[n++] = shared_values + j * d;
+            }
+        for (int r = 0; r < h->s_r; r++)
+            for (int64_t t = 0; t < kk; t++) {
+                int32_t key = experts[route[r] * kk + t];
+                logits[n] = h->scale * ref_dot(qi, k + key * d, d);
+                values[n++] = v + key * d;
+            }
+        ref_attend_listed(logits, values, n, d, o + i * d);
+    }
+done:
+    free(landmarks);
+    free(shared_values);
+    free(experts);
+    free(route);
+    free(row);
+    free(ranked);
+    free(logits);
+    free(values);
+    return rc;
+}
+
+/* ---- the table ---- */
+
+/* What a method selects, and so how its struct attn_selection is laid out. */
+enum ref_selects {
+    REF_SELECTS_NOTHING,
+    REF_SELECTS_PER_QUERY, /* topk: keys [B,H,N,k] */
+    REF_SELECTS_EXPERTS,   /* mita: keys [B,H,m,k], routes [B,H,N,s_r] */
+};
+
+static const char *const ref_full_variants[] = {"flash", "naive", NULL};
+static const char *const ref_mita_variants[] = {"shared", "route_only", NULL};
+
+static const struct ref_method {
+    struct attn_method rules; /* name, variants, uses: what attn_validate_common reads */
+    ref_head_fn run;
+    enum ref_selects selects;
+} ref_methods[] = {
+    {{.name = "full", .variants = ref_full_variants}, ref_full, REF_SELECTS_NOTHING},
+    {{.name = "linear"}, ref_linear, REF_SELECTS_NOTHING},
+    {{.name = "agent", .uses = ATTN_USES_M}, ref_agent, REF_SELECTS_NOTHING},
+    {{.name = "nystrom", .uses = ATTN_USES_M}, ref_nystrom, REF_SELECTS_NOTHING},
+    {{.name = "topk", .uses = ATTN_USES_K}, ref_topk, REF_SELECTS_PER_QUERY},
+    {{.name = "mita",
+      .variants = ref_mita_variants,
+      .uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE},
+     ref_mita, REF_SELECTS_EXPERTS},
+};
+
+enum { REF_METHOD_COUNT = sizeof ref_methods / sizeof ref_methods[0] };
+
+/* The method called `name` and valid for (p, a), or NULL with `why`. */
+static const struct ref_method *ref_method_for(const char *name, const struct attn_problem *p,
+                                               const struct attn_params *a, char *why,
+                                               size_t why_len)
+{
+    const struct ref_method *rm = NULL;
+    for (int i = 0; i < REF_METHOD_COUNT; i++)
+        if (strcmp(ref_methods[i].rules.name, name) == 0) rm = &ref_methods[i];
+    if (!rm) {
+        snprintf(why, why_len, "no reference for method '%s' (have: full linear agent nystrom "
+                               "topk mita)", name);
+        return NULL;
+    }
+    if (attn_validate_common(&rm->rules, p, a, why, why_len)) return NULL;
+    if (rm->selects != REF_SELECTS_NOTHING && p->N > INT32_MAX) {
+        snprintf(why, why_len, "N=%" PRId64 ": %s's key indices are int32 (need N <= %" PRId32
+                               ")", p->N, name, INT32_MAX);
+        return NULL;
+    }
+    return rm;
+}
+
+/* Elements of one batch-head's keys / routes in a struct attn_selection. */
+static int64_t ref_keys_per_head(const struct ref_method *rm, const struct attn_problem *p,
+                                 const struct attn_params *a)
+{
+    return (rm->selects == REF_SELECTS_PER_QUERY ? p->N : a->m) * a->k;
+}
+
+static int64_t ref_routes_per_head(const struct attn_problem *p, const struct attn_params *a)
+{
+    return p->N * a->s_r;
+}
+
+int attn_reference(const char *name, const struct attn_problem *p, const struct attn_params *a,
+                   const double *q, const double *k, const double *v, double *o,
+                   const struct attn_selection *given, struct attn_selection *chosen,
+                   char *why, size_t why_len)
+{
+    return attn_reference_sampled(name, p, a, q, k, v, o, given, chosen, 1, why, why_len);
+}
+
+int attn_reference_sampled(const char *name, const struct attn_problem *p,
+                           const struct attn_params *a, const double *q, const double *k,
+                           const double *v, double *o, const struct attn_selection *given,
+                           struct attn_selection *chosen, int64_t row_step, char *why,
+                           size_t why_len)
+{
+    const struct ref_method *rm = ref_method_for(name, p, a, why, why_len);
+    if (!rm) return -1;
+    if (row_step < 1 || (row_step > 1 && chosen)) {
+        snprintf(why, why_len, "reference: row_step=%" PRId64 " (need >= 1, and 1 when the "
+                 "selection is exported)", row_step);
+        return -1;
+    }
+    const int64_t head = p->N * p->d;
+    const double s = 1.0 / sqrt((double)p->d);
+    struct ref_head h = {
+        .N = p->N, .m = a->m, .k = a->k, .d = p->d, .s_r = a->s_r, .row_step = row_step,
+        .route_only = a->variant && strcmp(a->variant, "route_only") == 0,
+        .scale = s,
+        .shared_scale = a->shared_scale == ATTN_SHARED_PAPER ? s : s * s,
+        .why = why, .why_len = why_len,
+    };
+    const bool selects = rm->selects != REF_SELECTS_NOTHING;
+    const bool routes = rm->selects == REF_SELECTS_EXPERTS;
+    const int64_t keys_per_head = selects ? ref_keys_per_head(rm, p, a) : 0;
+    const int64_t routes_per_head = routes ? ref_routes_per_head(p, a) : 0;
+
+    for (int64_t bh = 0; bh < (int64_t)p->B * p->H; bh++) {
+        h.bh = bh;
+        h.given_keys = selects && given && given->keys ? given->keys + bh * keys_per_head : NULL;
+        h.given_routes =
+            routes && given && given->routes ? given->routes + bh * routes_per_head : NULL;
+        h.chosen_keys =
+            selects && chosen && chosen->keys ? chosen->keys + bh * keys_per_head : NULL;
+        h.chosen_routes =
+            routes && chosen && chosen->routes ? chosen->routes + bh * routes_per_head : NULL;
+        int rc = rm->run(&h, q + bh * head, k + bh * head, v + bh * head, o + bh * head);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* ---- checking ---- */
+
+double attn_rel_error(const double *out, const double *ref, int64_t n)
+{
+    double diff = 0, norm = 0;
+    for (int64_t i = 0; i < n; i++) {
+        /* A non-finite reference cannot vouch for anything either. */
+        if (!isfinite(out[i]) || !isfinite(ref[i])) return INFINITY;
+        diff += (out[i] - ref[i]) * (out[i] - ref[i]);
+        norm += ref[i] * ref[i];
+    }
+    if (norm == 0) return diff == 0 ? 0 : INFINITY;
+    return sqrt(diff / norm);
+}
+
+double attn_error_bound(enum attn_dtype t)
+{
+    switch (t) {
+    case ATTN_FP32: return 1e-4;
+    case ATTN_FP16: return 5e-3;
+    case ATTN_BF16: return 2e-2;
+    }
+    return 0;
+}
+
+/* One selection row against its scores: indices in [0, n), distinct, and
+ * no unchosen score above the lowest chosen one by more than tol; with
+ * best_first, also in order (within tol). `mark` is [n] zeroes and is left
+ * so. Writes what is wrong to `detail`.
+ * scores: [n]  chosen: [count]  mark: [n] */
+static int ref_check_set(const double *scores, int64_t n, const int32_t *chosen, int64_t count,
+                         bool best_first, double tol, unsigned char *mark, const char *what,
+                         char *detail, size_t detail_len)
+{
+    int rc = 0;
+    for (int64_t c = 0; c < count && rc == 0; c++) {
+        int32_t idx = chosen[c];
+        if (idx < 0 || idx >= n) {
+            snprintf(detail, detail_len, "%s %" PRId32 " at position %" PRId64
+                     " is out of range (need 0 <= %s < %" PRId64 ")", what, idx, c, what, n);
+            rc = -1;
+        } else if (mark[idx]) {
+            snprintf(detail, detail_len, "%s %" PRId32 " is chosen twice", what, idx);
+            rc = -1;
+        } else {
+            mark[idx] = 1;
+        }
+    }
+    if (rc == 0 && count < n) {
+        int64_t lowest_chosen = chosen[0], best_unchosen = -1;
+        for (int64_t c = 1; c < count; c++)
+            if (scores[chosen[c]] < scores[lowest_chosen]) lowest_chosen = chosen[c];
+        for (int64_t j = 0; j < n; j++)
+            if (!mark[j] && (best_unchosen < 0 || scores[j] > scores[best_unchosen]))
+                best_unchosen = j;
+        if (scores[best_unchosen] > scores[lowest_chosen] + tol) {
+            snprintf(detail, detail_len,
+                     "%s %" PRId64 " (score %.9g) is chosen but %s %" PRId64
+                     " (score %.9g) is not (tol %g)",
+                     what, lowest_chosen, scores[lowest_chosen], what, best_unchosen,
+                     scores[best_unchosen], tol);
+            rc = -1;
+        }
+    }
+    for (int64_t c = 0; rc == 0 && best_first && c + 1 < count; c++) {
+        if (scores[chosen[c + 1]] > scores[chosen[c]] + tol) {
+            snprintf(detail, detail_len,
+                     "not best first: %s %" PRId32 " (score %.9g) follows %s %" PRId32
+                     " (score %.9g) (tol %g)",
+                     what, chosen[c + 1], scores[chosen[c + 1]], what, chosen[c],
+                     scores[chosen[c]], tol);
+            rc = -1;
+        }
+    }
+    for (int64_t c = 0; c < count; c++)
+        if (chosen[c] >= 0 && chosen[c] < n) mark[chosen[c]] = 0;
+    return rc;
+}
+
+int attn_check_selection(const char *name, const struct attn_problem *p,
+                         const struct attn_params *a, const double *q, const double *k,
+                         const struct attn_selection *sel, double tol, char *why,
+                         size_t why_len)
+{
+    return attn_check_selection_sampled(name, p, a, q, k, sel, tol, 1, why, why_len);
+}
+
+int attn_check_selection_sampled(const char *name, const struct attn_problem *p,
+                                 const struct attn_params *a, const double *q, const double *k,
+                                 const struct attn_selection *sel, double tol, int64_t row_step,
+                                 char *why, size_t why_len)
+{
+    const struct ref_method *rm = ref_method_for(name, p, a, why, why_len);
+    if (!rm) return -1;
+    if (rm->selects == REF_SELECTS_NOTHING) {
+        snprintf(why, why_len, "%s makes no selection (topk and mita do)", name);
+        return -1;
+    }
+    const bool experts = rm->selects == REF_SELECTS_EXPERTS;
+    if (!sel->keys || (experts && !sel->routes)) {
+        snprintf(why, why_len, "%s: selection->%s is NULL", name, sel->keys ? "routes" : "keys");
+        return -1;
+    }
+
+    const int64_t N = p->N, head = N * p->d, m = experts ? a->m : 0;
+    const int d = p->d;
+    const int64_t keys_per_head = ref_keys_per_head(rm, p, a);
+    double *scores = calloc((size_t)N, sizeof(double));
+    unsigned char *mark = calloc((size_t)N, 1);
+    double *landmarks = experts ? calloc((size_t)(m * d), sizeof(double)) : NULL;
+    char detail[256];
+    int rc = 0;
+    if (!scores || !mark || (experts && !landmarks)) {
+        snprintf(why, why_len, "%s selection check: out of memory (N=%" PRId64 ")", name, N);
+        rc = -1;
+        goto done;
+    }
+
+    for (int64_t bh = 0; bh < (int64_t)p->B * p->H && rc == 0; bh++) {
+        const double *qh = q + bh * head, *kh = k + bh * head;
+        const int32_t *keys = sel->keys + bh * keys_per_head;
+        const int b = (int)(bh / p->H), hh = (int)(bh % p->H);
+        if (!experts) {
+            /* topk: each query's keys against S_i = q_i·K */
+            for (int64_t i = 0; i < N && rc == 0; i += row_step) {
+                for (int64_t t = 0; t < N; t++) scores[t] = ref_dot(qh + i * d, kh + t * d, d);
+                rc = ref_check_set(scores, N, keys + i * a->k, a->k, false, tol, mark, "key",
+                                   detail, sizeof detail);
+                if (rc)
+                    snprintf(why, why_len, "topk: b=%d h=%d query %" PRId64 ": %s", b, hh, i,
+                             detail);
+            }
+            continue;
+        }
+        /* mita: each expert's keys against P_j = q̃_j·K, each query's routes
+         * against R_i = q_i·q̃ */
+        const int32_t *routes = sel->routes + bh * ref_routes_per_head(p, a);
+        ref_landmarks(qh, N, d, m, landmarks);
+        for (int64_t j = 0; j < m && rc == 0; j++) {
+            for (int64_t t = 0; t < N; t++) scores[t] = ref_dot(landmarks + j * d, kh + t * d, d);
+            rc = ref_check_set(scores, N, keys + j * a->k, a->k, false, tol, mark, "key", detail,
+                               sizeof detail);
+            if (rc)
+                snprintf(why, why_len, "mita: b=%d h=%d expert %" PRId64 ": %s", b, hh, j,
+                         detail);
+        }
+        for (int64_t i = 0; i < N && rc == 0; i++) {
+            for (int64_t j = 0; j < m; j++) scores[j] = ref_dot(qh + i * d, landmarks + j * d, d);
+            rc = ref_check_set(scores, m, routes + i * a->s_r, a->s_r, true, tol, mark, "expert",
+                               detail, sizeof detail);
+            if (rc)
+                snprintf(why, why_len, "mita: b=%d h=%d query %" PRId64 " routes: %s", b, hh, i,
+                         detail);
+        }
+    }
+done:
+    free(scores);
+    free(mark);
+    free(landmarks);
+    return rc;
+}
