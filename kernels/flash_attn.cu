@@ -1,0 +1,606 @@
+// flash_attn.cu — fused attention forward, O = softmax(Q Kᵀ·scale) V (SPEC.md `full`, `flash`).
+//
+// Versions, side by side in the table at the bottom. TFLOP/s = 4·B·H·N²·d / median time on
+// the H100 SXM, bf16, target shapes B·N = 16384 tokens, H·d = 2048, N = 4096 / 8192 / 16384
+// (kernels/NOTES.md "full/flash" has the method, fp16, the profiles and what was dropped):
+//   simt_fp32 dD          fp32 only. CUDA cores, 4 threads per query row, 32-key tiles in
+//                         shared memory, online softmax, no TF32 (SPEC.md). ~15 TFLOP/s at
+//                         N=4096; a correctness path, not comparable with the others.
+//   mma w8 mt1 bc64 dD    bf16/fp16, the FlashAttention-2 schedule: 8 warps × 16 query rows
+//                         (128-row CTA), Q fragments in registers, 64-key K/V tiles double-
+//                         buffered by cp.async, mma.sync m16n8k16 + ldmatrix, online softmax in
+//                         fp32 registers. Every warp reads the whole K/V tile from shared memory
+//                         for 16 rows. Rank 2: d64 288-300, d128 272-316 (four runs).
+//   mma w4 mt2 ... dD     Same 128-row CTA, 4 warps × 32 rows: two m16 tiles share each K/V
+//                         fragment, half the shared-memory reads per FLOP, twice the registers.
+//                         Rank 1, the defaults: d64 bc64 326-340; d128 bc32 with Q re-read from
+//                         shared memory each tile (else > 255 registers) 303-348.
+// PyTorch SDPA on the same machine: flash (FA2) 305-309 (d64), 338-361 (d128); cuDNN 486-500,
+// 672-688 (wgmma). Measured and dropped: 128-key tiles, lazy O rescaling, software pipelining
+// of S(j+1) over softmax(j) — NOTES.md says by how much and why.
+
+#include "flash_attn.h"
+
+#include <math.h>
+#include <stdint.h>
+
+#include "cuda_util.cuh" // CUDA_CHECK, enum attn_dtype (attn.h), cuda_bf16.h, cuda_fp16.h
+
+static constexpr float LOG2E = 1.4426950408889634f;
+
+// ---- small device helpers ------------------------------------------------------------------
+
+__device__ __forceinline__ uint32_t smem_u32(const void *p)
+{
+    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// 16-byte global -> shared copy; `bytes` = 0 zero-fills the destination (tails past N), so
+// masked keys meet zeros in V rather than stale data that could hold a NaN.
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, int bytes)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t addr)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
+// 2^x on the special-function unit; ex2.approx(-inf) = +0, which masking relies on.
+__device__ __forceinline__ float fast_exp2(float x)
+{
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
+// The 16-bit input types: packing two fp32 into one mma operand register (low half = lower
+// column) and the m16n8k16 mma with fp32 accumulators, D = A·B + D.
+template <typename T> struct half_type;
+template <> struct half_type<__nv_bfloat16> {
+    static __device__ __forceinline__ uint32_t pack(float lo, float hi)
+    {
+        __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+        return *reinterpret_cast<uint32_t *>(&h);
+    }
+    static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                               uint32_t b1)
+    {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+};
+template <> struct half_type<__half> {
+    static __device__ __forceinline__ uint32_t pack(float lo, float hi)
+    {
+        __half2 h = __floats2half2_rn(lo, hi);
+        return *reinterpret_cast<uint32_t *>(&h);
+    }
+    static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                               uint32_t b1)
+    {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+};
+
+// Byte offset of 16-byte chunk `c` of row `r` in a shared tile of rows of D 16-bit elements.
+// The chunk index is XORed with r mod 8, so the 8 rows one ldmatrix phase reads (same logical
+// chunk, consecutive rows) land in 8 different bank groups.
+template <int D> __device__ __forceinline__ uint32_t swz(int r, int c)
+{
+    return static_cast<uint32_t>(r * (D * 2) + ((c ^ (r & 7)) << 4));
+}
+
+// Copies rows [row0, row0 + ROWS) of a [N,D] matrix into a swizzled shared tile, zero-filling
+// the rows at or past N. All THREADS threads take part; 16 bytes each per step, coalesced.
+template <int D, int ROWS, int THREADS, typename T>
+__device__ __forceinline__ void load_tile_async(uint32_t s_tile, const T *g, int64_t row0, int64_t N,
+                                                int tid)
+{
+    constexpr int CPR = D / 8; // 16-byte chunks per row
+    static_assert((ROWS * CPR) % THREADS == 0, "tile copy must divide evenly");
+#pragma unroll
+    for (int i = 0; i < ROWS * CPR / THREADS; i++) {
+        int idx = tid + i * THREADS, r = idx / CPR, c = idx % CPR;
+        bool ok = row0 + r < N;
+        const T *src = ok ? g + (row0 + r) * D + c * 8 : g;
+        cp_async16(s_tile + swz<D>(r, c), src, ok ? 16 : 0);
+    }
+}
+
+// ---- fp32: CUDA cores ----------------------------------------------------------------------
+
+// q, k, v, o: [B,H,N,D] fp32. grid: ceil(N/32)·B·H CTAs of 128 threads; CTA = 32 query rows,
+// 4 threads per row, each holding every 4th float4 of its q and o row, so that a quad's
+// shared-memory reads of one K/V row fall in 4 different bank groups and the 8 rows of a warp
+// read the same addresses (broadcast).
+template <int D>
+__global__ void __launch_bounds__(128) flash_fwd_simt_fp32(const float *__restrict__ q,
+                                                           const float *__restrict__ k,
+                                                           const float *__restrict__ v,
+                                                           float *__restrict__ o, int64_t N,
+                                                           int n_qtiles, float scale_log2)
+{
+    constexpr int ROWS = 32, KT = 32, F4 = D / 16; // float4s per thread
+    __shared__ float4 sK[KT][D / 4], sV[KT][D / 4];
+
+    const int tid = threadIdx.x, quad = tid & 3;
+    const int64_t bh = blockIdx.x / n_qtiles;
+    const int64_t row = (int64_t)(blockIdx.x % n_qtiles) * ROWS + (tid >> 2);
+    const float4 *qg = reinterpret_cast<const float4 *>(q + bh * N * D);
+    const float4 *kg = reinterpret_cast<const float4 *>(k + bh * N * D);
+    const float4 *vg = reinterpret_cast<const float4 *>(v + bh * N * D);
+
+    float4 qv[F4], ov[F4];
+#pragma unroll
+    for (int i = 0; i < F4; i++) {
+        qv[i] = row < N ? qg[row * (D / 4) + 4 * i + quad] : make_float4(0.f, 0.f, 0.f, 0.f);
+        ov[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+    float m = -INFINITY, l = 0.f;
+
+    for (int64_t kt0 = 0; kt0 < N; kt0 += KT) {
+        __syncthreads(); // the previous tile is no longer read
+        for (int i = tid; i < KT * D / 4; i += 128) {
+            int key = i / (D / 4), c = i % (D / 4);
+            bool ok = kt0 + key < N;
+            sK[key][c] = ok ? kg[(kt0 + key) * (D / 4) + c] : make_float4(0.f, 0.f, 0.f, 0.f);
+            sV[key][c] = ok ? vg[(kt0 + key) * (D / 4) + c] : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+        __syncthreads();
+
+        float s[KT], mx = m;
+#pragma unroll
+        for (int key = 0; key < KT; key++) {
+            float acc = 0.f;
+#pragma unroll
+            for (int i = 0; i < F4; i++) {
+                float4 kk = sK[key][4 * i + quad];
+                acc = fmaf(qv[i].x, kk.x, acc);
+                acc = fmaf(qv[i].y, kk.y, acc);
+                acc = fmaf(qv[i].z, kk.z, acc);
+                acc = fmaf(qv[i].w, kk.w, acc);
+            }
+            acc += __shfl_xor_sync(0xffffffffu, acc, 1);
+            acc += __shfl_xor_sync(0xffffffffu, acc, 2);
+            s[key] = kt0 + key < N ? acc : -INFINITY;
+            mx = fmaxf(mx, s[key]);
+        }
+        float alpha = exp2f((m - mx) * scale_log2); // m = -inf on the first tile: 0
+        l *= alpha;
+#pragma unroll
+        for (int i = 0; i < F4; i++) {
+            ov[i].x *= alpha; ov[i].y *= alpha; ov[i].z *= alpha; ov[i].w *= alpha;
+        }
+#pragma unroll
+        for (int key = 0; key < KT; key++) {
+            float p = exp2f((s[key] - mx) * scale_log2);
+            l += p;
+#pragma unroll
+            for (int i = 0; i < F4; i++) {
+                float4 vv = sV[key][4 * i + quad];
+                ov[i].x = fmaf(p, vv.x, ov[i].x);
+                ov[i].y = fmaf(p, vv.y, ov[i].y);
+                ov[i].z = fmaf(p, vv.z, ov[i].z);
+                ov[i].w = fmaf(p, vv.w, ov[i].w);
+            }
+        }
+        m = mx;
+    }
+    if (row < N) {
+        float inv = 1.f / l;
+        float4 *og = reinterpret_cast<float4 *>(o + bh * N * D);
+#pragma unroll
+        for (int i = 0; i < F4; i++)
+            og[row * (D / 4) + 4 * i + quad] =
+                make_float4(ov[i].x * inv, ov[i].y * inv, ov[i].z * inv, ov[i].w * inv);
+    }
+}
+
+// ---- bf16 / fp16: tensor cores (mma.sync) ----------------------------------------------------
+
+// Per-lane ldmatrix addresses: swz(row, chunk) of the row and 16-byte chunk this lane points
+// at in the first fragment of a tile. Q (A operand, x4 = a0..a3): row lane%16, chunk lane/16.
+// K (B operand, x4 = b0,b1 of two n8 key blocks): row (lane%8) + 8·(lane/16), chunk
+// (lane/8)%2. V (B operand via .trans, x4 = b0,b1 of two n8 d-blocks): row (lane%8) +
+// 8·((lane/8)%2), chunk lane/16. Every such row is lane%8 modulo 8.
+struct lane_frag {
+    uint32_t q_off, k_off, v_off;
+};
+
+// swz<D>(lane_row + row0, lane_chunk + c0) from the lane's swz<D>(lane_row, lane_chunk), for
+// row0 a multiple of 8, c0 even and lane_chunk in {0, 1}: the lane's offset already carries
+// its row's XOR pattern, so a LOP3 with an immediate (per distinct c0 mod 8) replaces the index
+// arithmetic and row0, c0 >= 8 become immediate offsets of the ldmatrix. Measured: +1-3% at
+// d=64, +4-9% at d=128 over computing swz per fragment (fewer integer ops and registers).
+template <int D>
+__device__ __forceinline__ uint32_t frag_off(uint32_t lane_off, int row0, int c0)
+{
+    return (lane_off ^ ((c0 & 7) << 4)) + ((c0 >> 3) << 7) + row0 * D * 2;
+}
+
+// S = Q Kᵀ for one key tile. s: [MT][BC/8][4] accumulators of this warp's 16·MT rows.
+// qf: Q fragments when QREG, else they are read from the Q tile at sQ per k-step.
+template <typename T, int D, int BC, int MT, bool QREG>
+__device__ __forceinline__ void qk_tile(float (&s)[MT][BC / 8][4],
+                                        const uint32_t (&qf)[QREG ? MT : 1][QREG ? D / 16 : 1][4],
+                                        uint32_t sQ, uint32_t sKj, const lane_frag &lf)
+{
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int n = 0; n < BC / 8; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) s[mt][n][e] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+        uint32_t qa[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) {
+            if constexpr (QREG) {
+#pragma unroll
+                for (int e = 0; e < 4; e++) qa[mt][e] = qf[mt][kk][e];
+            } else {
+                ldmatrix_x4(qa[mt], sQ + frag_off<D>(lf.q_off, mt * 16, 2 * kk));
+            }
+        }
+#pragma unroll
+        for (int n2 = 0; n2 < BC / 16; n2++) {
+            uint32_t b[4];
+            ldmatrix_x4(b, sKj + frag_off<D>(lf.k_off, n2 * 16, 2 * kk));
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                half_type<T>::mma(s[mt][2 * n2], qa[mt], b[0], b[1]);
+                half_type<T>::mma(s[mt][2 * n2 + 1], qa[mt], b[2], b[3]);
+            }
+        }
+    }
+}
+
+// Sets the scores of keys >= N to -inf; key0 is the key of this lane's column 0.
+template <int MT, int NB>
+__device__ __forceinline__ void mask_tile(float (&s)[MT][NB][4], int64_t key0, int64_t N)
+{
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int n = 0; n < NB; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+                if (key0 + n * 8 + (e & 1) >= N) s[mt][n][e] = -INFINITY;
+}
+
+// Online softmax of one tile, in place: s becomes P = 2^(S·scale·log2e − running max), the
+// running max and (per-thread partial) sums move on, and O is rescaled by 2^(old − new max).
+// Rows g and g+8 of each m16 tile are h = 0, 1 (accumulator elements 2h, 2h+1); the four
+// threads of a quad share a row: max by two shuffles, the sum stays per thread until the end.
+// O is rescaled every tile: skipping it behind a warp vote when no max rose (exact) was 3-11%
+// slower, the branch splitting the block that the scheduler interleaves (kernels/NOTES.md).
+template <int MT, int NB, int ND>
+__device__ __forceinline__ void softmax_tile(float (&s)[MT][NB][4], float (&row_max)[MT][2],
+                                             float (&row_sum)[MT][2], float (&acc_o)[MT][ND][4],
+                                             float scale_log2)
+{
+    float alpha[MT][2];
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            float mx = row_max[mt][h];
+#pragma unroll
+            for (int n = 0; n < NB; n++) mx = fmaxf(mx, fmaxf(s[mt][n][2 * h], s[mt][n][2 * h + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            // Every tile has a valid key, so mx is finite; the old max is -inf only on the
+            // first tile, where alpha = 2^-inf = 0 scales zeros.
+            const float mx_s = mx * scale_log2;
+            alpha[mt][h] = fast_exp2(row_max[mt][h] * scale_log2 - mx_s);
+            row_max[mt][h] = mx;
+            float sum = 0.f;
+#pragma unroll
+            for (int n = 0; n < NB; n++)
+#pragma unroll
+                for (int e = 2 * h; e < 2 * h + 2; e++) {
+                    s[mt][n][e] = fast_exp2(fmaf(s[mt][n][e], scale_log2, -mx_s));
+                    sum += s[mt][n][e];
+                }
+            row_sum[mt][h] = row_sum[mt][h] * alpha[mt][h] + sum;
+        }
+    }
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int n = 0; n < ND; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc_o[mt][n][e] *= alpha[mt][e >> 1];
+}
+
+// O += P V for one tile. P's accumulator layout of key blocks 2kb, 2kb+1 is the A operand of
+// keys [16kb, 16kb+16), so P goes from registers to the tensor cores without shared memory.
+template <typename T, int D, int BC, int MT>
+__device__ __forceinline__ void pv_tile(const float (&p)[MT][BC / 8][4], float (&acc_o)[MT][D / 8][4],
+                                        uint32_t sVj, const lane_frag &lf)
+{
+    using H = half_type<T>;
+#pragma unroll
+    for (int kb = 0; kb < BC / 16; kb++) {
+        uint32_t pa[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) {
+            pa[mt][0] = H::pack(p[mt][2 * kb][0], p[mt][2 * kb][1]);
+            pa[mt][1] = H::pack(p[mt][2 * kb][2], p[mt][2 * kb][3]);
+            pa[mt][2] = H::pack(p[mt][2 * kb + 1][0], p[mt][2 * kb + 1][1]);
+            pa[mt][3] = H::pack(p[mt][2 * kb + 1][2], p[mt][2 * kb + 1][3]);
+        }
+#pragma unroll
+        for (int n2 = 0; n2 < D / 16; n2++) {
+            uint32_t b[4];
+            ldmatrix_x4_trans(b, sVj + frag_off<D>(lf.v_off, kb * 16, 2 * n2));
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                H::mma(acc_o[mt][2 * n2], pa[mt], b[0], b[1]);
+                H::mma(acc_o[mt][2 * n2 + 1], pa[mt], b[2], b[3]);
+            }
+        }
+    }
+}
+
+// q, k, v, o: [B,H,N,D] in T. grid: ceil(N/BR)·B·H CTAs (query tile fastest, so the CTAs in
+// flight share one head's K/V in L2), WARPS·32 threads, BR = WARPS·16·MT query rows per CTA.
+// Shared memory: Q [BR][D] (reused to stage O), K and V [STAGES][BC][D] each, all swizzled.
+// Warp w owns rows [w·16·MT, (w+1)·16·MT): MT m16 tiles share every K/V fragment it loads.
+// QREG: Q fragments live in registers for the whole key loop, else they are reloaded from
+// shared memory per tile (d=128 with MT=2 does not fit in 255 registers otherwise).
+// One barrier per tile: after it, tile j is in shared memory for everyone and nobody reads
+// tile j-1 any more, so tile j+1 is fetched into that stage while tile j is computed.
+template <typename T, int D, int BC, int WARPS, int MT, bool QREG, int MINB>
+__global__ void __launch_bounds__(WARPS * 32, MINB)
+    flash_fwd_mma(const T *__restrict__ q, const T *__restrict__ k, const T *__restrict__ v,
+                  T *__restrict__ o, int64_t N, int n_qtiles, float scale_log2)
+{
+    constexpr int BR = WARPS * 16 * MT, THREADS = WARPS * 32, NB = BC / 8, ND = D / 8,
+                  TILE = BC * D * 2;
+    extern __shared__ __align__(128) unsigned char smem[];
+    const uint32_t sQ = smem_u32(smem);
+    const uint32_t sK = sQ + BR * D * 2; // + stage·TILE, stage = tile mod 2
+    const uint32_t sV = sK + 2 * TILE;
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int64_t bh = blockIdx.x / n_qtiles;
+    const int64_t q0 = (int64_t)(blockIdx.x % n_qtiles) * BR;
+    const T *qg = q + bh * N * D, *kg = k + bh * N * D, *vg = v + bh * N * D;
+    const int nt = (int)((N + BC - 1) / BC);
+
+    auto load_kv = [&](int j, int stage) {
+        load_tile_async<D, BC, THREADS>(sK + stage * TILE, kg, (int64_t)j * BC, N, tid);
+        load_tile_async<D, BC, THREADS>(sV + stage * TILE, vg, (int64_t)j * BC, N, tid);
+    };
+    load_tile_async<D, BR, THREADS>(sQ, qg, q0, N, tid);
+    load_kv(0, 0);
+    cp_async_commit();
+
+    const int wrow = warp * 16 * MT;
+    const lane_frag lf = {swz<D>(wrow + (lane & 15), lane >> 4),
+                          swz<D>((lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1),
+                          swz<D>((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4)};
+    const int g = lane >> 2, t = lane & 3; // accumulator row g (and g+8), columns 2t, 2t+1
+
+    uint32_t qf[QREG ? MT : 1][QREG ? D / 16 : 1][4];
+    float acc_o[MT][ND][4];
+    float row_max[MT][2], row_sum[MT][2]; // rows g and g+8; row_sum is this thread's part
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+#pragma unroll
+        for (int n = 0; n < ND; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc_o[mt][n][e] = 0.f;
+#pragma unroll
+        for (int h = 0; h < 2; h++) row_max[mt][h] = -INFINITY, row_sum[mt][h] = 0.f;
+    }
+
+    cp_async_wait_all();
+    __syncthreads();
+    if constexpr (QREG) {
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++)
+                ldmatrix_x4(qf[mt][kk], sQ + frag_off<D>(lf.q_off, mt * 16, 2 * kk));
+    }
+    const bool last_partial = (int64_t)nt * BC > N;
+    const int64_t key_lane = 2 * t;
+
+    float s[MT][NB][4];
+    for (int j = 0; j < nt; j++) {
+        if (j > 0) {
+            cp_async_wait_all(); // tile j landed (the only group in flight) ...
+            __syncthreads();     // ... for every thread, and nobody reads tile j-1 any more
+        }
+        if (j + 1 < nt) { // prefetch tile j+1 into the stage tile j-1 used
+            load_kv(j + 1, (j + 1) & 1);
+            cp_async_commit();
+        }
+        qk_tile<T, D, BC, MT, QREG>(s, qf, sQ, sK + (j & 1) * TILE, lf);
+        if (j == nt - 1 && last_partial) mask_tile(s, (int64_t)j * BC + key_lane, N);
+        softmax_tile<MT, NB, ND>(s, row_max, row_sum, acc_o, scale_log2);
+        pv_tile<T, D, BC, MT>(s, acc_o, sV + (j & 1) * TILE, lf);
+    }
+
+    // O / row sum, rounded to T, staged through this warp's own rows of the Q tile (only this
+    // warp ever read them) so that the global stores are 16 bytes wide and coalesced.
+    __syncwarp();
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            float sum = row_sum[mt][h];
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            const float inv = 1.f / sum;
+            const int r = wrow + mt * 16 + g + 8 * h;
+#pragma unroll
+            for (int n = 0; n < ND; n++) {
+                uint32_t packed = half_type<T>::pack(acc_o[mt][n][2 * h] * inv, acc_o[mt][n][2 * h + 1] * inv);
+                asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(sQ + swz<D>(r, n) + 4 * t), "r"(packed));
+            }
+        }
+    }
+    __syncwarp();
+    constexpr int CPR = D / 8;
+    T *og = o + bh * N * D;
+#pragma unroll
+    for (int i = 0; i < 16 * MT * CPR / 32; i++) {
+        const int idx = lane + 32 * i, r = wrow + idx / CPR, c = idx % CPR;
+        if (q0 + r < N) {
+            uint4 val;
+            asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
+                         : "=r"(val.x), "=r"(val.y), "=r"(val.z), "=r"(val.w)
+                         : "r"(sQ + swz<D>(r, c)));
+            *reinterpret_cast<uint4 *>(og + (q0 + r) * D + c * 8) = val;
+        }
+    }
+}
+
+// ---- host launchers ------------------------------------------------------------------------
+
+typedef cudaError_t (*flash_launch_fn)(const void *q, const void *k, const void *v, void *o,
+                                       int B, int H, int64_t N, float scale_log2,
+                                       cudaStream_t stream);
+
+// Grid of ceil(N/rows)·B·H CTAs, checked against the 2^31-1 limit of gridDim.x.
+static cudaError_t flash_grid(int64_t N, int rows, int B, int H, int *n_qtiles, unsigned *blocks)
+{
+    int64_t tiles = (N + rows - 1) / rows, total = tiles * B * H;
+    if (tiles > INT32_MAX || total > INT32_MAX) return cudaErrorInvalidConfiguration;
+    *n_qtiles = (int)tiles;
+    *blocks = (unsigned)total;
+    return cudaSuccess;
+}
+
+template <int D>
+static cudaError_t launch_simt_fp32(const void *q, const void *k, const void *v, void *o, int B,
+                                    int H, int64_t N, float scale_log2, cudaStream_t stream)
+{
+    int n_qtiles;
+    unsigned blocks;
+    CUDA_CHECK(flash_grid(N, 32, B, H, &n_qtiles, &blocks));
+    flash_fwd_simt_fp32<D><<<blocks, 128, 0, stream>>>(
+        static_cast<const float *>(q), static_cast<const float *>(k),
+        static_cast<const float *>(v), static_cast<float *>(o), N, n_qtiles, scale_log2);
+    return cudaGetLastError();
+}
+
+template <typename T, int D, int BC, int WARPS, int MT, bool QREG, int MINB>
+static cudaError_t launch_mma(const void *q, const void *k, const void *v, void *o, int B, int H,
+                              int64_t N, float scale_log2, cudaStream_t stream)
+{
+    constexpr int BR = WARPS * 16 * MT;
+    constexpr size_t smem = (size_t)(BR + 4 * BC) * D * 2; // Q + 2 stages of K and V
+    auto kernel = flash_fwd_mma<T, D, BC, WARPS, MT, QREG, MINB>;
+    int n_qtiles;
+    unsigned blocks;
+    CUDA_CHECK(flash_grid(N, BR, B, H, &n_qtiles, &blocks));
+    if (smem > 48 * 1024)
+        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    kernel<<<blocks, WARPS * 32, smem, stream>>>(static_cast<const T *>(q), static_cast<const T *>(k),
+                                                 static_cast<const T *>(v), static_cast<T *>(o), N,
+                                                 n_qtiles, scale_log2);
+    return cudaGetLastError();
+}
+
+// ---- the table -------------------------------------------------------------------------------
+
+struct flash_version {
+    const char *name;
+    int d;
+    flash_launch_fn fp32, fp16, bf16; // NULL: dtype not run by this version
+};
+
+#define MMA(D, BC, W, MT, QREG, MINB)                                                         \
+    launch_mma<__half, D, BC, W, MT, QREG, MINB>, launch_mma<__nv_bfloat16, D, BC, W, MT, QREG, MINB>
+
+// Indices are stable within a build only; benchmarks name versions by `name`.
+static const struct flash_version flash_versions[] = {
+    {"simt_fp32 d64", 64, launch_simt_fp32<64>, NULL, NULL},
+    {"simt_fp32 d128", 128, launch_simt_fp32<128>, NULL, NULL},
+    // MMA(D, BC, WARPS, MT, QREG, MINB); ptxas: 128 / 248 / 210 / 255 registers, no spills
+    {"mma w8 mt1 bc64 d64", 64, NULL, MMA(64, 64, 8, 1, true, 2)},
+    {"mma w4 mt2 bc64 d64", 64, NULL, MMA(64, 64, 4, 2, true, 2)},
+    {"mma w8 mt1 bc64 d128", 128, NULL, MMA(128, 64, 8, 1, true, 1)},
+    {"mma w4 mt2 bc32 qsmem d128", 128, NULL, MMA(128, 32, 4, 2, false, 2)},
+};
+#undef MMA
+
+enum { N_VERSIONS = (int)(sizeof flash_versions / sizeof flash_versions[0]) };
+
+static flash_launch_fn version_fn(int version, int d, int dtype)
+{
+    if (version < 0 || version >= N_VERSIONS || flash_versions[version].d != d) return NULL;
+    switch (dtype) {
+    case ATTN_FP32: return flash_versions[version].fp32;
+    case ATTN_FP16: return flash_versions[version].fp16;
+    case ATTN_BF16: return flash_versions[version].bf16;
+    default: return NULL;
+    }
+}
+
+// The default version for (d, dtype): the fastest measured on the H100 (kernels/NOTES.md).
+static int default_version(int d, int dtype)
+{
+    if (dtype == ATTN_FP32) return d == 64 ? 0 : 1;
+    return d == 64 ? 3 : 5;
+}
+
+extern "C" int flash_attn_version_count(void) { return N_VERSIONS; }
+
+extern "C" const char *flash_attn_version_name(int version)
+{
+    return version >= 0 && version < N_VERSIONS ? flash_versions[version].name : NULL;
+}
+
+extern "C" int flash_attn_version_supports(int version, int d, int dtype)
+{
+    return version_fn(version, d, dtype) != NULL;
+}
+
+extern "C" int flash_attn_supported(int d, int dtype)
+{
+    return (d == 64 || d == 128) && version_fn(default_version(d, dtype), d, dtype) != NULL;
+}
+
+extern "C" cudaError_t flash_attn_forward_version(int version, const void *q, const void *k,
+                                                  const void *v, void *o, int B, int H, int64_t N,
+                                                  int d, int dtype, float scale,
+                                                  cudaStream_t stream)
+{
+    flash_launch_fn fn = version_fn(version, d, dtype);
+    // scale > 0: the kernels take the row max of the unscaled scores.
+    if (!fn || B < 1 || H < 1 || N < 1 || !(scale > 0.f) || !isfinite(scale))
+        return cudaErrorInvalidValue;
+    return fn(q, k, v, o, B, H, N, scale * LOG2E, stream);
+}
+
+extern "C" cudaError_t flash_attn_forward(const void *q, const void *k, const void *v, void *o,
+                                          int B, int H, int64_t N, int d, int dtype, float scale,
+                                          cudaStream_t stream)
+{
+    if (!flash_attn_supported(d, dtype)) return cudaErrorInvalidValue;
+    return flash_attn_forward_version(default_version(d, dtype), q, k, v, o, B, H, N, d, dtype,
+                                      scale, stream);
+}

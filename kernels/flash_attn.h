@@ -1,0 +1,47 @@
+/* flash_attn.h — fused attention forward (SPEC.md `full`, variant `flash`):
+ * O = softmax(Q Kᵀ·scale) V, non-causal, in one pass with an online softmax
+ * and O(N) memory. The kernels and the index of their versions are in
+ * flash_attn.cu.
+ *
+ * Tensors are [B,H,N,d], contiguous row-major, in device memory, all four in
+ * `dtype` (enum attn_dtype of attn/attn.h: 0 fp32, 1 fp16, 2 bf16). fp16 and
+ * bf16 run on the tensor cores with fp32 accumulation and an fp32 softmax;
+ * fp32 runs on the CUDA cores in fp32 (no TF32, SPEC.md). O is stored in
+ * `dtype`. Supported: d ∈ {64, 128}, any N >= 1, B, H >= 1, scale > 0.
+ *
+ * Every function only enqueues work on `stream` and returns the first CUDA
+ * error met (cudaErrorInvalidValue for an unsupported shape or dtype).
+ */
+#ifndef KERNELS_FLASH_ATTN_H
+#define KERNELS_FLASH_ATTN_H
+
+#include <stdint.h>
+
+#include <cuda_runtime.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 when flash_attn_forward runs head dimension `d` in `dtype`, else 0. */
+int flash_attn_supported(int d, int dtype);
+
+/* O = softmax(Q Kᵀ·scale) V with the default (fastest measured) version for
+ * (d, dtype). q, k, v, o: [B,H,N,d]. */
+cudaError_t flash_attn_forward(const void *q, const void *k, const void *v, void *o, int B, int H,
+                               int64_t N, int d, int dtype, float scale, cudaStream_t stream);
+
+/* Every version by index, for benchmarks and the development driver: their
+ * count, a short name ("mma w8 mt1 bc64 d64"), whether one runs (d, dtype),
+ * and the forward through it (cudaErrorInvalidValue when it does not). */
+int flash_attn_version_count(void);
+const char *flash_attn_version_name(int version);
+int flash_attn_version_supports(int version, int d, int dtype);
+cudaError_t flash_attn_forward_version(int version, const void *q, const void *k, const void *v,
+                                       void *o, int B, int H, int64_t N, int d, int dtype,
+                                       float scale, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
