@@ -1,6 +1,7 @@
 /* common.c — helpers shared by every method: names of enums, dtype
  * conversion, the seeded inputs and the validation rules of SPEC.md. */
 #include "attn.h"
+#include "attn_nvtx.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -200,4 +201,29 @@ void attn_to_double(const void *src, enum attn_dtype dtype, double *dst, int64_t
         }
         dst[i] = x;
     }
+}
+
+/* ---- the steps of attn_nvtx.h --------------------------------------------- */
+
+/* Deeper nesting than this is still counted, so that pops stay paired; the
+ * steps beyond it are filed under the deepest one kept. */
+enum { STEP_DEPTH_KEPT = 8 };
+static _Thread_local const char *step_names[STEP_DEPTH_KEPT];
+static _Thread_local int step_depth;
+
+void attn_step_push(const char *name)
+{
+    if (step_depth < STEP_DEPTH_KEPT) step_names[step_depth] = name;
+    step_depth++;
+}
+
+void attn_step_pop(void)
+{
+    if (step_depth > 0) step_depth--;
+}
+
+const char *attn_step_current(void)
+{
+    if (step_depth == 0) return "";
+    return step_names[(step_depth < STEP_DEPTH_KEPT ? step_depth : STEP_DEPTH_KEPT) - 1];
 }

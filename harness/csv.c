@@ -13,7 +13,9 @@ const char *const CSV_COLUMNS[] = {
     "suite", "method", "variant", "backend", "device", "dtype", "B", "H", "N", "d", "m", "k",
     "s_r", "shared_scale", "reps", "ms_median", "ms_min", "ms_max", "ms_stddev", "ms_p10",
     "ms_p90", "flops_model", "bytes_model", "tflops", "gbps", "status", "git_rev", "timestamp",
-    "driver", "runtime", "sm_clock_mhz", "seed", "samples_ms", NULL,
+    "driver", "runtime", "sm_clock_mhz", "seed", "samples_ms", "suite_hash", "shard",
+    "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
+    "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note", NULL,
 };
 
 #define CSV_NCOLS ((int)(sizeof CSV_COLUMNS / sizeof CSV_COLUMNS[0]) - 1)
@@ -196,12 +198,27 @@ int csv_writer_row(struct csv_writer *w, const struct result_row *r)
     cellf(gbps, sizeof gbps, ok, "%.4f", r->gbps);
     cellf(clock, sizeof clock, r->sm_clock_mhz != 0, "%d", r->sm_clock_mhz);
     cellf(seed, sizeof seed, 1, "%" PRIu64, r->point.problem.seed);
+    /* The profiling pass (profile.h): empty where it read nothing. */
+    char dram_read[32], dram_write[32], l2[32], kernel_ms[32], flops_measured[32], gather[32],
+        intensity[32], roof_fraction[32], achieved[32];
+    cellf(dram_read, sizeof dram_read, r->has_counters, "%.0f", r->dram_read_bytes);
+    cellf(dram_write, sizeof dram_write, r->has_counters, "%.0f", r->dram_write_bytes);
+    cellf(l2, sizeof l2, r->has_counters, "%.0f", r->l2_bytes);
+    cellf(kernel_ms, sizeof kernel_ms, r->has_counters, "%.9g", r->kernel_ms);
+    cellf(flops_measured, sizeof flops_measured, r->has_flops_measured, "%.6e", r->flops_measured);
+    cellf(gather, sizeof gather, r->has_counters, "%.0f", r->gather_dram_bytes);
+    cellf(intensity, sizeof intensity, r->has_intensity, "%.6g", r->intensity);
+    cellf(roof_fraction, sizeof roof_fraction, r->has_roof, "%.4f", r->roof_fraction);
+    cellf(achieved, sizeof achieved, r->has_intensity, "%.4f", r->achieved_tflops);
 
     const char *const *p = pc.fields; /* method, variant, backend, dtype, B, H, N, d, m, k, s_r, shared_scale */
     const char *cells[] = {
         r->suite, p[0], p[1], p[2], r->device, p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10],
         p[11], reps, median, min, max, stddev, p10, p90, flops, bytes, tflops, gbps, r->status,
         r->git_rev, r->timestamp, r->driver, r->runtime, clock, seed, r->samples_ms,
+        r->suite_hash, r->shard,
+        dram_read, dram_write, l2, kernel_ms, flops_measured, gather, intensity, roof_fraction,
+        achieved, r->profile_note,
     };
     _Static_assert(sizeof cells / sizeof cells[0] == CSV_NCOLS, "a cell for every column");
     return write_record(w->f, cells, CSV_NCOLS);

@@ -13,6 +13,17 @@
 
 #include "suite.h"
 
+/* One (step, kernel) pair of a profiled point: a row of `<out>.steps.csv`
+ * (profile.h). */
+struct profile_step {
+    char step[32];             /* the attn_step_begin() name open at the launches, "" if none */
+    char kernel[96];
+    int launches;
+    double dram_read_bytes, dram_write_bytes, l2_bytes, kernel_ms;
+    double flops;              /* NAN where the GPU has no FLOP counters */
+};
+#define RESULT_MAX_STEPS 48
+
 /* The result of one sweep point. Times are per run() call. */
 struct result_row {
     char suite[SUITE_NAME_LEN];
@@ -29,6 +40,22 @@ struct result_row {
     char git_rev[48];
     char timestamp[32];        /* UTC, ISO 8601 */
     char samples_ms[2048];     /* every sample, ';'-separated, for `compare` */
+    char suite_hash[17];       /* fingerprint of the resolved suite (shard.h), for `merge` */
+    char shard[24];            /* "I/N": the shard that measured the point; "1/1" unsharded */
+    /* The profiling pass (run --profile, profile.h), one run() under the
+     * hardware counters. The flags say which of these have a value; the
+     * note says why the others have none. */
+    int has_counters, has_flops_measured, has_intensity, has_roof;
+    double dram_read_bytes, dram_write_bytes, l2_bytes; /* summed over the run's kernels */
+    double kernel_ms;          /* the kernels' summed durations under the profiler */
+    double flops_measured;     /* tensor fp16 + bf16 and fp32 FLOPs the GPU counted */
+    double gather_dram_bytes;  /* DRAM read + written by the gather step's kernels */
+    double intensity;          /* FLOPs over DRAM bytes read + written */
+    double roof_fraction;      /* achieved over min(peak, intensity x DRAM bandwidth) */
+    double achieved_tflops;    /* FLOPs (measured, else the model's) over ms_median */
+    char profile_note[384];
+    int step_count;
+    struct profile_step steps[RESULT_MAX_STEPS];
 };
 
 /* Column names, in file order. NULL-terminated. */

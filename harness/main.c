@@ -3,6 +3,11 @@
  *   attnbench run [SUITE] [flags]   sweep a suite, one CSV row per point
  *   attnbench list [SUITE]          methods, suites, devices (or a suite's points)
  *   attnbench check [flags]         every selected method against the reference
+ *   attnbench plot RESULTS.csv...   the paper figures of results files (plot.h)
+ *   attnbench merge OUT IN...       join the results files of a sweep's shards (merge.h)
+ *   attnbench compare BASE NEW      run against run, point by point (compare.h)
+ *   attnbench slurm [SUITE]         a sweep as a Slurm job array (slurm.h)
+ *   attnbench ceilings              this GPU's measured ceilings (ceilings.h)
  *
  * Usage errors exit 2 with a message that names the flag or value at fault.
  */
@@ -15,11 +20,18 @@
 #include <dirent.h>
 
 #include "backend.h"
+#include "ceilings.h"
 #include "check.h"
+#include "compare.h"
 #include "config.h"
 #include "git_rev.h"
+#include "merge.h"
+#include "multi_gpu.h"
+#include "plot.h"
 #include "registry.h"
 #include "runner.h"
+#include "shard.h"
+#include "slurm.h"
 #include "suite.h"
 
 static void usage(FILE *f)
@@ -32,6 +44,21 @@ static void usage(FILE *f)
         "                                  default: the quick suite)\n"
         "  attnbench list [SUITE]          methods, suites and devices; with SUITE, its points\n"
         "  attnbench check [flags]         check methods against the double-precision reference\n"
+        "  attnbench plot RESULTS.csv [MORE.csv ...] [--out DIR] [--ceilings FILE]\n"
+        "                                  figures (PNG, SVG) of results files, into DIR\n"
+        "                                  (default: figures)\n"
+        "  attnbench merge OUT.csv IN.csv... [--suite SUITE [axis flags]]\n"
+        "                                  join shards' results; with --suite, name every\n"
+        "                                  point missing\n"
+        "  attnbench compare BASE.csv NEW.csv [--threshold 5%%] [--min-effect 2%%] [--alpha 0.05]\n"
+        "                                  faster, slower or same within noise, per point; exit 1\n"
+        "                                  when a point got slower beyond --threshold\n"
+        "  attnbench slurm [SUITE] [flags]\n"
+        "                                  write a Slurm job array of the sweep's shards and a\n"
+        "                                  merge job: --shards N --partition P --gpus-per-task G\n"
+        "                                  --time T --account A --dir DIR (default SUITE-slurm)\n"
+        "  attnbench ceilings [--out FILE] measure this GPU's DRAM, L2, tensor-core and fp32\n"
+        "                                  ceilings (default: ceilings.csv)\n"
         "  attnbench help                  this text\n"
         "\n"
         "sweep axes (override the suite; lists '64,128', doubling ranges '2^10..2^14'):\n"
@@ -45,7 +72,13 @@ static void usage(FILE *f)
         "  --resume         skip points already in --out\n"
         "  --no-isolate     run points in this process (for debuggers and profilers)\n"
         "  --quiet          no table on stdout\n"
-        "  --plugin SO      load methods from a shared object (repeatable)\n",
+        "  --plugin SO      load methods from a shared object (repeatable)\n"
+        "  --profile        run: then one run per point under the hardware counters (CUPTI):\n"
+        "                   DRAM and L2 bytes, FLOPs, per kernel and step (OUT.steps.csv)\n"
+        "  --ceilings FILE  run --profile: the roofs of the roofline columns (attnbench ceilings)\n"
+        "  --shard I/N      run (or list) only shard I of N, split by estimated cost\n"
+        "  --gpus all|0,1   run: a worker per GPU, then one merged results file\n"
+        "  --points         list: the suite's points with their estimated cost\n",
         ATTN_VERSION, ATTN_GIT_REV);
 }
 
@@ -62,6 +95,7 @@ static const struct {
 };
 
 struct cli {
+    const char *command;
     struct suite suite;
     struct run_options run;
     const char *suite_arg;
@@ -69,7 +103,55 @@ struct cli {
     /* Overrides are applied after the suite file is read. */
     const char *override_key[64], *override_value[64];
     int override_count;
+    const char *plugins[64];   /* as given, for `slurm` to pass on */
+    int plugin_count;
+    const char *gpus;          /* run --gpus */
+    int list_points;           /* list --points */
+    struct slurm_options slurm;
 };
+
+/* Flags of one command only, with a value (1) or without (0). */
+static const struct {
+    const char *flag, *command;
+    int has_value;
+} command_flags[] = {
+    {"--shard", "run", 1},     {"--shard", "list", 1},      {"--gpus", "run", 1},
+    {"--points", "list", 0},   {"--shards", "slurm", 1},    {"--partition", "slurm", 1},
+    {"--gpus-per-task", "slurm", 1}, {"--time", "slurm", 1}, {"--account", "slurm", 1},
+    {"--dir", "slurm", 1},
+    {"--profile", "run", 0},   {"--ceilings", "run", 1},
+};
+
+/* Sets a command's own flag. 0, or 2 on a bad value (reported). */
+static int set_command_flag(struct cli *c, const char *flag, const char *value)
+{
+    char err[256];
+    char *end = NULL;
+    if (!strcmp(flag, "--shard")) {
+        if (shard_parse(value, &c->run.shard, err, sizeof err) == 0) return 0;
+        fprintf(stderr, "attnbench: --shard: %s\n", err);
+        return 2;
+    }
+    if (!strcmp(flag, "--profile")) c->run.profile = 1;
+    else if (!strcmp(flag, "--ceilings")) c->run.ceilings_path = value;
+    else if (!strcmp(flag, "--gpus")) c->gpus = value;
+    else if (!strcmp(flag, "--points")) c->list_points = 1;
+    else if (!strcmp(flag, "--partition")) c->slurm.partition = value;
+    else if (!strcmp(flag, "--time")) c->slurm.time_limit = value;
+    else if (!strcmp(flag, "--account")) c->slurm.account = value;
+    else if (!strcmp(flag, "--dir")) c->slurm.dir = value;
+    else {
+        long v = strtol(value, &end, 10);
+        if (*end || end == value || v < 0 || v > SHARD_MAX) {
+            fprintf(stderr, "attnbench: %s '%s': need a whole number from 0 to %d\n", flag,
+                    value, SHARD_MAX);
+            return 2;
+        }
+        if (!strcmp(flag, "--shards")) c->slurm.shards = (int)v;
+        else c->slurm.gpus_per_task = (int)v;
+    }
+    return 0;
+}
 
 static int load_plugin(const char *path)
 {
@@ -89,6 +171,21 @@ static int parse_flags(int argc, char **argv, struct cli *c)
         for (size_t f = 0; f < sizeof axis_flags / sizeof *axis_flags; f++)
             if (strcmp(a, axis_flags[f].flag) == 0) key = axis_flags[f].key;
         int has_value = key || !strcmp(a, "--out") || !strcmp(a, "--plugin");
+        int own = -1; /* index in command_flags of a flag of this command */
+        char owners[64] = "";
+        for (size_t f = 0; f < sizeof command_flags / sizeof *command_flags; f++) {
+            if (strcmp(a, command_flags[f].flag) != 0) continue;
+            size_t used = strlen(owners);
+            snprintf(owners + used, sizeof owners - used, "%s'attnbench %s'", used ? ", " : "",
+                     command_flags[f].command);
+            if (!strcmp(command_flags[f].command, c->command)) own = (int)f;
+        }
+        if (owners[0] && own < 0) {
+            fprintf(stderr, "attnbench: %s is a flag of %s, not of '%s'\n", a, owners,
+                    c->command);
+            return 2;
+        }
+        if (own >= 0) has_value = command_flags[own].has_value;
         if (has_value && i + 1 >= argc) {
             fprintf(stderr, "attnbench: %s needs a value\n", a);
             return 2;
@@ -102,8 +199,15 @@ static int parse_flags(int argc, char **argv, struct cli *c)
             c->override_value[c->override_count++] = argv[++i];
         } else if (!strcmp(a, "--out")) {
             c->run.out_path = argv[++i];
+        } else if (own >= 0) {
+            if (set_command_flag(c, a, has_value ? argv[++i] : NULL)) return 2;
         } else if (!strcmp(a, "--plugin")) {
-            if (load_plugin(argv[++i])) return 2;
+            if (c->plugin_count == 64) {
+                fprintf(stderr, "attnbench: more than 64 plugins\n");
+                return 2;
+            }
+            if (load_plugin(argv[i + 1])) return 2;
+            c->plugins[c->plugin_count++] = argv[++i];
         } else if (!strcmp(a, "--resume")) {
             c->run.resume = 1;
         } else if (!strcmp(a, "--no-isolate")) {
@@ -154,10 +258,20 @@ static int cmd_run(struct cli *c)
     int rc = load_suite(c, "quick");
     if (rc) return rc;
     if (!c->run.out_path) {
-        snprintf(c->default_out, sizeof c->default_out, "%s-%s.csv", c->suite.name,
-                 attn_backend_name(runner_pick_backend(&c->suite)));
+        /* A shard's own file: shards sharing a folder must not share a file. */
+        char shard[32] = "";
+        if (c->run.shard.count > 1)
+            snprintf(shard, sizeof shard, "-shard%dof%d", c->run.shard.index, c->run.shard.count);
+        snprintf(c->default_out, sizeof c->default_out, "%s-%s%s.csv", c->suite.name,
+                 attn_backend_name(runner_pick_backend(&c->suite)), shard);
         c->run.out_path = c->default_out;
     }
+    if (c->run.ceilings_path && !c->run.profile) {
+        fprintf(stderr, "attnbench: --ceilings needs --profile (the roofline columns divide by "
+                        "the DRAM bytes it measures)\n");
+        return 2;
+    }
+    if (c->gpus) return multi_gpu_run(&c->suite, &c->run, c->gpus);
     return runner_run(&c->suite, &c->run);
 }
 
@@ -216,8 +330,53 @@ static void list_devices(void)
     else printf("  cuda  available (attnbench run --backend cuda)\n");
 }
 
+/* list SUITE --points [--shard I/N]: the points as run will run them, with
+ * their estimated cost. */
+static int list_points(struct cli *c)
+{
+    enum attn_backend backend = runner_pick_backend(&c->suite);
+    struct sweep_plan plan;
+    double total = 0, shard_total = 0;
+    if (sweep_plan_build(&c->suite, backend, &plan) != 0) {
+        fprintf(stderr, "attnbench: out of memory expanding suite %s\n", c->suite.name);
+        return 2;
+    }
+    for (long i = 0; i < plan.count; i++) total += plan.cost_s[i];
+    long all = plan.count;
+    if (sweep_plan_keep_shard(&plan, c->run.shard) != 0) {
+        fprintf(stderr, "attnbench: out of memory\n");
+        sweep_plan_free(&plan);
+        return 2;
+    }
+    char shard[24];
+    shard_format(c->run.shard, shard, sizeof shard);
+    printf("suite %s on %s (suite_hash %s), shard %s: %ld of %ld points\n", c->suite.name,
+           attn_backend_name(backend), plan.suite_hash, shard, plan.count, all);
+    printf("  %-14s %-10s %-5s %3s %3s %8s %4s %5s %5s %4s %12s\n", "method", "variant", "dtype",
+           "B", "H", "N", "d", "m", "k", "s_r", "est_seconds");
+    for (long i = 0; i < plan.count; i++) {
+        const struct sweep_point *p = &plan.points[i];
+        char m[24] = "-", k[24] = "-", sr[24] = "-";
+        if (p->uses & ATTN_USES_M) snprintf(m, sizeof m, "%" PRId64, p->params.m);
+        if (p->uses & ATTN_USES_K) snprintf(k, sizeof k, "%" PRId64, p->params.k);
+        if (p->uses & ATTN_USES_S_R) snprintf(sr, sizeof sr, "%d", p->params.s_r);
+        printf("  %-14s %-10s %-5s %3d %3d %8" PRId64 " %4d %5s %5s %4s %12.3f\n", p->method,
+               p->variant[0] ? p->variant : "-", attn_dtype_name(p->problem.dtype), p->problem.B,
+               p->problem.H, p->problem.N, p->problem.d, m, k, sr, plan.cost_s[i]);
+        shard_total += plan.cost_s[i];
+    }
+    printf("estimated %.1f s for these points, %.1f s for the whole suite (nominal rates: for "
+           "balancing shards, not a forecast)\n", shard_total, total);
+    sweep_plan_free(&plan);
+    return 0;
+}
+
 static int cmd_list(struct cli *c)
 {
+    if (c->list_points || c->run.shard.count > 1) {
+        int rc = load_suite(c, "quick");
+        return rc ? rc : list_points(c);
+    }
     if (c->suite_arg) {
         int rc = load_suite(c, NULL);
         if (rc) return rc;
@@ -306,6 +465,188 @@ static int cmd_check(struct cli *c)
     return failed ? 1 : 0;
 }
 
+/* merge OUT IN... [--suite SUITE] [axis flags] [--plugin SO]: the files are
+ * the positional arguments; the flags name the suite to check them against. */
+static int cmd_merge(int argc, char **argv, struct cli *c)
+{
+    const char *files[256];
+    char *flags[256];
+    int nfiles = 0, nflags = 0;
+    const char *suite = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int takes_value = !strcmp(a, "--suite") || !strcmp(a, "--plugin");
+        for (size_t f = 0; f < sizeof axis_flags / sizeof *axis_flags; f++)
+            takes_value |= !strcmp(a, axis_flags[f].flag);
+        if (a[0] == '-' && !takes_value) {
+            fprintf(stderr, "attnbench merge: unknown flag '%s' (--suite SUITE, the sweep's axis "
+                            "flags, --plugin SO)\n", a);
+            return 2;
+        }
+        if (takes_value && i + 1 >= argc) {
+            fprintf(stderr, "attnbench merge: %s needs a value\n", a);
+            return 2;
+        }
+        if (nfiles == 256 || nflags > 253) {
+            fprintf(stderr, "attnbench merge: too many arguments\n");
+            return 2;
+        }
+        if (!strcmp(a, "--suite")) suite = argv[++i];
+        else if (!takes_value) files[nfiles++] = a;
+        else {
+            flags[nflags++] = argv[i];
+            flags[nflags++] = argv[++i];
+        }
+    }
+    if (suite) flags[nflags++] = (char *)suite; /* parse_flags takes it as the suite */
+    int rc = parse_flags(nflags, flags, c);
+    if (rc) return rc;
+    if (nfiles < 2) {
+        fprintf(stderr, "attnbench merge: need OUT.csv and at least one input "
+                        "(attnbench merge OUT.csv IN.csv...)\n");
+        return 2;
+    }
+    if (!suite && c->override_count) {
+        fprintf(stderr, "attnbench merge: axis flags describe a suite: give it with --suite\n");
+        return 2;
+    }
+    if (suite && (rc = load_suite(c, NULL)) != 0) return rc;
+    struct merge_options mo = {
+        .out_path = files[0], .inputs = files + 1, .input_count = nfiles - 1,
+        .suite = suite ? &c->suite : NULL,
+    };
+    return merge_files(&mo, stderr);
+}
+
+/* "5%", "5" (both five percent) or "0.5%" as a fraction; -1 when bad. */
+static double parse_percent(const char *text)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || (*end && strcmp(end, "%") != 0) || !(v >= 0) || v > 1e6) return -1;
+    return v / 100;
+}
+
+/* compare BASE NEW [--threshold P] [--min-effect P] [--alpha A] */
+static int cmd_compare(int argc, char **argv)
+{
+    struct compare_options opt = {.alpha = 0.05, .min_effect = 0.02, .threshold = -1};
+    const char *files[2];
+    int nfiles = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            if (nfiles == 2) {
+                fprintf(stderr, "attnbench compare: unexpected argument '%s' (two files: BASE.csv "
+                                "NEW.csv)\n", a);
+                return 2;
+            }
+            files[nfiles++] = a;
+            continue;
+        }
+        int known = !strcmp(a, "--threshold") || !strcmp(a, "--min-effect") ||
+                    !strcmp(a, "--alpha");
+        if (!known) {
+            fprintf(stderr, "attnbench compare: unknown flag '%s' (--threshold, --min-effect, "
+                            "--alpha)\n", a);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "attnbench compare: %s needs a value\n", a);
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--alpha")) {
+            char *end;
+            opt.alpha = strtod(v, &end);
+            if (end == v || *end || !(opt.alpha > 0 && opt.alpha < 1)) {
+                fprintf(stderr, "attnbench compare: --alpha '%s': need a level between 0 and 1, "
+                                "e.g. 0.05\n", v);
+                return 2;
+            }
+            continue;
+        }
+        double pct = parse_percent(v);
+        if (pct < 0) {
+            fprintf(stderr, "attnbench compare: %s '%s': need a percentage such as 5%%\n", a, v);
+            return 2;
+        }
+        if (!strcmp(a, "--threshold")) opt.threshold = pct;
+        else opt.min_effect = pct;
+    }
+    if (nfiles != 2) {
+        fprintf(stderr, "attnbench compare: need two files (attnbench compare BASE.csv "
+                        "NEW.csv)\n");
+        return 2;
+    }
+    opt.base_path = files[0];
+    opt.new_path = files[1];
+    return compare_files(&opt, stdout, stderr);
+}
+
+/* slurm [SUITE] [flags]: the job's folder, named after the suite unless --dir. */
+static int cmd_slurm(struct cli *c)
+{
+    int rc = load_suite(c, "quick");
+    if (rc) return rc;
+    char dir[SUITE_NAME_LEN + 8], err[1200];
+    if (!c->slurm.dir) {
+        snprintf(dir, sizeof dir, "%s-slurm", c->suite.name);
+        c->slurm.dir = dir;
+    }
+    c->slurm.plugins = c->plugins;
+    c->slurm.plugin_count = c->plugin_count;
+    if (slurm_write_job(&c->suite, &c->slurm, stdout, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench slurm: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
+/* ceilings [--out FILE]: measures the current GPU's ceilings (ceilings.h). */
+static int cmd_ceilings(struct cli *c)
+{
+    const char *path = c->run.out_path ? c->run.out_path : "ceilings.csv";
+#if HAVE_CUDA
+    struct backend *b = backend_get(ATTN_CUDA);
+    struct device_info info;
+    char why[1024];
+    if (!backend_cuda_available()) {
+        fprintf(stderr, "attnbench ceilings: no usable CUDA device here\n");
+        return 2;
+    }
+    if (b->init(b, &info, why, sizeof why)) {
+        fprintf(stderr, "attnbench ceilings: cuda: %s\n", why);
+        return 2;
+    }
+    struct ceilings measured = {0};
+    snprintf(measured.device, sizeof measured.device, "%s", info.name);
+    fprintf(stderr, "attnbench ceilings: measuring %s\n", info.name);
+    int rc = ceilings_measure(&measured, why, sizeof why);
+    b->shutdown(b);
+    if (rc) {
+        fprintf(stderr, "attnbench ceilings: %s\n", why);
+        return 1;
+    }
+    if (ceilings_write(path, &measured, info.driver, ATTN_GIT_REV, why, sizeof why) != 0) {
+        fprintf(stderr, "attnbench ceilings: %s\n", why);
+        return 2;
+    }
+    printf("dram_copy_gbps      %10.1f GB/s\n", measured.dram_copy_gbps);
+    printf("l2_read_gbps        %10.1f GB/s\n", measured.l2_read_gbps);
+    printf("bf16_tensor_tflops  %10.1f TFLOP/s\n", measured.bf16_tensor_tflops);
+    printf("fp16_tensor_tflops  %10.1f TFLOP/s\n", measured.fp16_tensor_tflops);
+    printf("fp32_tflops         %10.1f TFLOP/s\n", measured.fp32_tflops);
+    printf("-> %s\n", path);
+    return 0;
+#else
+    (void)path;
+    fprintf(stderr, "attnbench ceilings: this build has no CUDA backend (rebuild with nvcc on "
+                    "PATH, meson option -Dcuda=enabled)\n");
+    return 2;
+#endif
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
@@ -313,13 +654,23 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    /* plot takes files and flags of its own, not a sweep's. */
+    if (!strcmp(argv[1], "plot")) return plot_command(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "compare")) return cmd_compare(argc - 2, argv + 2);
     static struct cli c;
+    c.command = argv[1];
     c.run.isolate = 1;
+    c.slurm.shards = 4;
+    c.slurm.gpus_per_task = -1; /* 1, or 0 on the cpu backend */
+    if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 2, argv + 2, &c);
     int rc = parse_flags(argc - 2, argv + 2, &c);
     if (rc) return rc;
     if (!strcmp(argv[1], "run")) return cmd_run(&c);
     if (!strcmp(argv[1], "list")) return cmd_list(&c);
     if (!strcmp(argv[1], "check")) return cmd_check(&c);
-    fprintf(stderr, "attnbench: unknown command '%s' (run, list, check, help)\n", argv[1]);
+    if (!strcmp(argv[1], "slurm")) return cmd_slurm(&c);
+    if (!strcmp(argv[1], "ceilings")) return cmd_ceilings(&c);
+    fprintf(stderr, "attnbench: unknown command '%s' (run, list, check, plot, merge, compare, "
+                    "slurm, ceilings, help)\n", argv[1]);
     return 2;
 }

@@ -9,7 +9,9 @@
 
 #include "gbench_shim.h"
 #include "git_rev.h"
+#include "profile.h"
 #include "registry.h"
+#include "timeline.h"
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -128,6 +130,9 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
         if (!rc) rc = b->sync(b, why, sizeof why);
         if (rc) snprintf(row->status, sizeof row->status, "error:%s", why);
         else snprintf(row->status, sizeof row->status, "ok");
+        /* Counters after the timing, never during it (profile.h). */
+        if (!rc && opt->profile)
+            profile_point(b, m, mem.state, &t, 4 * tensor_bytes + workspace_bytes, row);
     }
     if (m->teardown) m->teardown(mem.state);
     release_all(b, &mem);
@@ -164,7 +169,9 @@ void measure_point(const struct sweep_point *pt, struct backend *b,
     row->bytes_model = m->bytes(&pt->problem, &params);
 
     double samples[MEASURE_MAX_SAMPLES];
+    timeline_point_begin(pt, b->stream);
     run_measurement(pt, m, b, opt, row, samples);
+    timeline_range_end();
     if (strcmp(row->status, "ok") != 0) return;
 
     struct sample_stats s;
@@ -183,4 +190,5 @@ void measure_point(const struct sweep_point *pt, struct backend *b,
     for (int i = 0; i < opt->reps && used + 24 < sizeof row->samples_ms; i++)
         used += snprintf(row->samples_ms + used, sizeof row->samples_ms - used, "%s%.6g",
                          i ? ";" : "", samples[i]);
+    if (opt->profile) profile_roofline(row, opt->ceilings);
 }

@@ -4,6 +4,7 @@
 #define HARNESS_MEASURE_H
 
 #include "backend.h"
+#include "ceilings.h"
 #include "csv.h"
 
 #define MEASURE_MAX_SAMPLES 200
@@ -12,6 +13,8 @@ struct measure_options {
     int reps;              /* timed samples, 1..MEASURE_MAX_SAMPLES */
     int warmup;            /* untimed runs first */
     int flush_l2;          /* cold-cache samples (GPU) */
+    int profile;           /* then one run under the hardware counters (profile.h) */
+    const struct ceilings *ceilings; /* the roofs of the roofline columns; NULL: none */
 };
 
 /* Fills everything in `row` but `suite`: the device description, the work

@@ -22,6 +22,7 @@
 #include "csv.h"
 #include "git_rev.h"
 #include "measure.h"
+#include "profile.h"
 #include "registry.h"
 
 enum attn_backend runner_pick_backend(const struct suite *s)
@@ -128,22 +129,6 @@ static void measure_in_child(const struct sweep_point *pt, const struct measure_
 }
 
 /* ---- preparing the points ------------------------------------------------ */
-
-/* Resolves each point against the registry: backend, default variant, and
- * unused parameters zeroed (so that, say, `full` is not run once per m). */
-static void normalize_point(struct sweep_point *pt, enum attn_backend backend)
-{
-    pt->problem.backend = backend;
-    const struct attn_method *m = attn_method_find(pt->method, backend);
-    if (!m) return;
-    pt->uses = m->uses;
-    if (!pt->variant[0] && m->variants && m->variants[0])
-        snprintf(pt->variant, sizeof pt->variant, "%s", m->variants[0]);
-    if (!(m->uses & ATTN_USES_M)) pt->params.m = 0;
-    if (!(m->uses & ATTN_USES_K)) pt->params.k = 0;
-    if (!(m->uses & ATTN_USES_S_R)) pt->params.s_r = 0;
-    if (!(m->uses & ATTN_USES_SHARED_SCALE)) pt->params.shared_scale = ATTN_SHARED_OFFICIAL;
-}
 
 /* A growing list of point keys; sweeps have at most thousands of points, so
  * a linear search is fine. */
@@ -306,49 +291,73 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             return 2;
         }
 
-    struct sweep_point *points = NULL;
-    long n_expanded = suite_expand(s, &points);
-    if (n_expanded < 0) {
+    /* The plan has the points resolved and deduplicated (e.g. `full` once,
+     * not once per m); keep this shard's, then drop those --resume finds
+     * done. */
+    struct sweep_plan plan;
+    if (sweep_plan_build(s, backend, &plan) != 0 ||
+        sweep_plan_keep_shard(&plan, opt->shard) != 0 ||
+        sweep_plan_keep_shard(&plan, opt->worker) != 0) {
         fprintf(stderr, "attnbench: out of memory expanding suite %s\n", s->name);
+        sweep_plan_free(&plan);
         return 2;
     }
-    /* Normalize, then drop duplicates (e.g. `full` under several m) and
-     * points that --resume finds done. */
-    struct key_set seen = {0}, done = {0};
-    if (opt->resume && load_done_keys(opt->out_path, &done, err, sizeof err) != 0) {
+    struct sweep_point *points = plan.points;
+    struct key_set done = {0};
+    if (opt->resume && (load_done_keys(opt->out_path, &done, err, sizeof err) != 0 ||
+                        (opt->done_path &&
+                         load_done_keys(opt->done_path, &done, err, sizeof err) != 0))) {
         fprintf(stderr, "attnbench: cannot resume from %s\n", err);
-        free(points);
+        sweep_plan_free(&plan);
         return 2;
     }
     long n = 0, resumed = 0;
-    for (long i = 0; i < n_expanded; i++) {
+    for (long i = 0; i < plan.count; i++) {
         char key[256];
-        normalize_point(&points[i], backend);
         csv_point_key(&points[i], key, sizeof key);
-        if (key_set_has(&seen, key)) continue;
-        key_set_add(&seen, key);
         if (key_set_has(&done, key)) {
             resumed++;
             continue;
         }
         points[n++] = points[i];
     }
-    free(seen.keys);
     free(done.keys);
+    char shard[24];
+    shard_format(opt->shard, shard, sizeof shard);
 
+    struct ceilings ceilings;
+    if (opt->ceilings_path && ceilings_read(opt->ceilings_path, &ceilings, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: --ceilings %s\n", err);
+        sweep_plan_free(&plan);
+        return 2;
+    }
     struct csv_writer w;
     if (csv_writer_open(&w, opt->out_path, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench: %s\n", err);
-        free(points);
+        sweep_plan_free(&plan);
         return 2;
     }
+    /* Only a GPU has counters: the CPU gets no per-step file. */
+    struct steps_writer steps = {0};
+    if (opt->profile && backend == ATTN_CUDA &&
+        steps_writer_open(&steps, opt->out_path, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: %s\n", err);
+        csv_writer_close(&w);
+        sweep_plan_free(&plan);
+        return 2;
+    }
+    char last_profile_note[sizeof ((struct result_row *)0)->profile_note] = "";
     fprintf(stderr, "attnbench: suite %s, %ld points on %s -> %s", s->name, n,
             attn_backend_name(backend), opt->out_path);
+    if (opt->shard.count > 1) fprintf(stderr, " (shard %s)", shard);
     if (resumed) fprintf(stderr, " (%ld already there, skipped)", resumed);
     fprintf(stderr, "\n");
     if (!opt->quiet) print_table_header();
 
-    struct measure_options mo = {s->reps, s->warmup, backend == ATTN_CUDA};
+    struct measure_options mo = {
+        .reps = s->reps, .warmup = s->warmup, .flush_l2 = backend == ATTN_CUDA,
+        .profile = opt->profile, .ceilings = opt->ceilings_path ? &ceilings : NULL,
+    };
     struct series_memory *series = calloc(n ? n : 1, sizeof *series);
     long series_count = 0, measured = 0;
     struct device_info last_device = {0};
@@ -359,6 +368,8 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         struct result_row row;
         memset(&row, 0, sizeof row);
         snprintf(row.suite, sizeof row.suite, "%s", s->name);
+        snprintf(row.suite_hash, sizeof row.suite_hash, "%s", plan.suite_hash);
+        snprintf(row.shard, sizeof row.shard, "%s", shard);
         char key[256];
         series_key(&points[i], key, sizeof key);
         double predicted = predict_seconds(series, series_count, key, &points[i], s);
@@ -376,6 +387,11 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             if (opt->isolate) measure_in_child(&points[i], &mo, &row);
             else measure_here(&points[i], &mo, &row);
             measured++;
+            if (row.device[0] && opt->device_tag) {
+                /* Workers of `run --gpus` share a device name: say which GPU. */
+                size_t len = strlen(row.device);
+                snprintf(row.device + len, sizeof row.device - len, " [%s]", opt->device_tag);
+            }
             if (row.device[0]) {
                 snprintf(last_device.name, sizeof last_device.name, "%s", row.device);
                 snprintf(last_device.driver, sizeof last_device.driver, "%s", row.driver);
@@ -394,12 +410,25 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             exit_status = 2;
             break;
         }
+        if (steps.f && steps_writer_rows(&steps, &row) != 0) {
+            fprintf(stderr, "attnbench: writing %s failed: %s\n", steps.path, strerror(errno));
+            exit_status = 2;
+            break;
+        }
+        /* Why the counters are missing, said once (per reason), not per row. */
+        if (opt->profile && !row.has_counters && row.profile_note[0] &&
+            strcmp(row.profile_note, last_profile_note) != 0) {
+            fprintf(stderr, "attnbench: --profile: %s; the counter columns stay empty\n",
+                    row.profile_note);
+            snprintf(last_profile_note, sizeof last_profile_note, "%s", row.profile_note);
+        }
         if (is_failure(row.status)) exit_status = 1;
         if (!opt->quiet) print_table_row(&row);
         print_progress(i + 1, n, &row, seconds_now() - start, measured, n - i - 1);
     }
     csv_writer_close(&w);
+    steps_writer_close(&steps);
     free(series);
-    free(points);
+    sweep_plan_free(&plan);
     return exit_status;
 }

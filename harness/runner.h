@@ -4,6 +4,7 @@
 #ifndef HARNESS_RUNNER_H
 #define HARNESS_RUNNER_H
 
+#include "shard.h"
 #include "suite.h"
 
 struct run_options {
@@ -11,6 +12,13 @@ struct run_options {
     int resume;            /* skip points already in out_path */
     int isolate;           /* one child process per point (default 1) */
     int quiet;             /* no table on stdout */
+    int profile;           /* hardware counters after each point (--profile, profile.h) */
+    const char *ceilings_path; /* the roofs of the roofline columns (--ceilings), or NULL */
+    struct shard_spec shard;  /* run only this shard of the suite (--shard I/N) */
+    /* Set by `run --gpus` for each of its workers: */
+    struct shard_spec worker; /* this worker's part of the shard */
+    const char *device_tag;   /* appended to the device column: "gpu 1" */
+    const char *done_path;    /* with resume: also skip the points already in this file */
 };
 
 /* Runs the suite. Returns the process exit status: 0 when every row is ok,

@@ -1,9 +1,11 @@
-# throughput_vs_n.gp — achieved TFLOP/s (FLOP model over median time)
-# against N, one line per method/variant.
-load dir.'common.gp'
+# throughput_vs_n.gp — achieved TFLOP/s (each method's FLOP model, SPEC.md
+# "Counting work", over its median time) against N, log-log.
+# series_file columns: N tflops.
+load plots_dir.'/common.gp'
+load plots_dir.'/n_axis.gp'
 set logscale y 10
+set format y '%g'
 set ylabel 'throughput (TFLOP/s, from the FLOP model)'
-set title sprintf('attention throughput — %s, %s', device, date) noenhanced
-plot for [s in series] csv using \
-    ((strcol('method').'/'.strcol('variant') eq s && strcol('status') eq 'ok') ? column('N') : NaN):(column('tflops')) \
-    title s noenhanced pt 7 ps 0.8
+set title title('Attention throughput') noenhanced
+plot for [i=1:|series_file|] series_file[i] using 1:2 with linespoints \
+    lc rgb colour(i) dt series_dash[i] pt marker(i) ps 0.9 title series_label[i]

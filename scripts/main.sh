@@ -17,4 +17,14 @@ csv=$out/$suite-$backend.csv
 echo "main: suite $suite on $backend -> $csv" >&2
 # --resume: a re-run (or a run after an interruption) measures only what is missing.
 ./build/harness/attnbench run "$suite" --backend "$backend" --out "$csv" --resume
-bash "$root/plots/plot.sh" "$csv" "$out/figures"
+results=("$csv")
+# PyTorch's SDPA on the same shapes, where PyTorch is installed: its rows go
+# to a file of their own and into the same figures. Failed rows there
+# (a backend without a kernel for a shape) must not cost the figures.
+if [ "$backend" = cuda ] && command -v python3 >/dev/null && python3 -c 'import torch' 2>/dev/null; then
+    peers=$out/$suite-torch-sdpa.csv
+    python3 suites/peers/torch_sdpa.py "$suite" --out "$peers" --resume ||
+        echo "main: the PyTorch peers failed (exit $?); see $peers" >&2
+    if [ -s "$peers" ]; then results+=("$peers"); fi
+fi
+./build/harness/attnbench plot "${results[@]}" --out "$out/figures"

@@ -122,5 +122,198 @@ list)
     [ "$(rc)" = 0 ] && grep -q "N=1048576" out.txt || fail "list seqlen lacks N=2^20"
     pass "list shows methods, suites, devices and a suite's points"
     ;;
+shard)
+    # Shards of the quick suite: each point in exactly one, all of them together.
+    q=(--backend cpu --reps 1 --warmup 0)
+    run list quick --points "${q[@]}"
+    [ "$(rc)" = 0 ] && grep -q "24 of 24 points" out.txt && grep -q est_seconds out.txt ||
+        fail "list --points: $(cat out.txt err.txt)"
+    for i in 1 2 3; do
+        run list quick --points "${q[@]}" --shard $i/3
+        grep -E '^  [a-z]' out.txt | grep -v '^  method ' >>listed.txt
+    done
+    [ "$(wc -l <listed.txt)" = 24 ] && [ -z "$(sort listed.txt | uniq -d)" ] ||
+        fail "list --shard i/3 do not cover the 24 points once each"
+    pass "list --points --shard: 3 shards hold the 24 points, none twice"
+    for i in 1 2 3; do
+        run run quick "${q[@]}" --shard $i/3 --out s$i.csv --quiet
+        [ "$(rc)" = 0 ] || { cat err.txt; fail "shard $i/3 exit $(rc)"; }
+        grep -q "(shard $i/3)" err.txt || fail "shard $i/3 not announced"
+    done
+    [ $(( $(rows s1.csv) + $(rows s2.csv) + $(rows s3.csv) )) = 24 ] || fail "shards' rows != 24"
+    sh=$(col s1.csv shard)
+    [ "$(tail -n +2 s2.csv | cut -d, -f"$sh" | sort -u)" = 2/3 ] || fail "shard column of s2.csv"
+    run merge all.csv s1.csv s2.csv s3.csv --suite quick "${q[@]}"
+    [ "$(rc)" = 0 ] && [ "$(rows all.csv)" = 24 ] || fail "merge: $(cat err.txt)"
+    grep -q "24 rows from 3 files -> all.csv: 0 duplicated, 0 missing" err.txt || fail "merge summary"
+    pass "3 shards run and merge into 24 rows: $(tail -1 err.txt)"
+    run merge part.csv s1.csv s3.csv
+    [ "$(rc)" = 1 ] && grep -q "no rows of shard 2/3" err.txt || fail "missing shard not reported"
+    run merge part2.csv s1.csv s3.csv --suite quick "${q[@]}"
+    [ "$(rc)" = 1 ] && [ "$(grep -c 'missing point (' err.txt)" = "$(rows s2.csv)" ] ||
+        fail "missing points not named: $(cat err.txt)"
+    pass "a missing shard is reported, and with --suite each of its points"
+    run merge twice.csv s1.csv s2.csv s3.csv s2.csv
+    [ "$(rc)" = 1 ] && grep -q "is also in" err.txt && [ "$(rows twice.csv)" = $((24 + $(rows s2.csv))) ] ||
+        fail "duplicates: $(cat err.txt)"
+    pass "a shard given twice: duplicates reported, every row kept"
+    run run quick --backend cpu --reps 2 --warmup 0 --shard 2/3 --out other.csv --quiet
+    run merge bad.csv s1.csv other.csv s3.csv
+    [ "$(rc)" = 2 ] && grep -q "other.csv, row 1: suite_hash" err.txt && [ ! -e bad.csv ] ||
+        fail "a shard of another suite definition was not refused: $(cat err.txt)"
+    pass "a shard of another definition is refused: $(head -1 err.txt)"
+    run merge all.csv s1.csv
+    [ "$(rc)" = 2 ] && grep -q "all.csv exists and is not an input" err.txt || fail "overwrite"
+    run run quick "${q[@]}" --shard 3/8 --quiet
+    [ "$(rc)" = 0 ] && [ -f quick-cpu-shard3of8.csv ] || fail "default --out of a shard"
+    pass "a shard's default results file is its own: quick-cpu-shard3of8.csv"
+    run run quick --shard 5/4
+    [ "$(rc)" = 2 ] && grep -q "out of range" err.txt || fail "--shard 5/4 accepted"
+    run check --shard 1/2
+    [ "$(rc)" = 2 ] && grep -q "is a flag of 'attnbench run'" err.txt || fail "check --shard"
+    pass "bad shards and misplaced flags refused"
+    ;;
+gpus)
+    # run --gpus with cpu workers standing in for GPUs (ATTNBENCH_GPUS_ON_CPU).
+    q=(run quick --backend cpu --reps 1 --warmup 0)
+    run "${q[@]}" --gpus 0,1 --out g.csv
+    [ "$(rc)" = 2 ] && grep -q "runs on the cuda backend" err.txt || fail "--gpus on cpu allowed"
+    export ATTNBENCH_GPUS_ON_CPU=1
+    run "${q[@]}" --gpus 0,1 --out g.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "--gpus 0,1 exit $(rc)"; }
+    [ "$(rows g.csv)" = 24 ] || fail "expected 24 merged rows, got $(rows g.csv)"
+    dev=$(col g.csv device)
+    tags=$(tail -n +2 g.csv | cut -d, -f"$dev" | grep -o '\[gpu [0-9]*\]' | sort | uniq -c | wc -l)
+    [ "$tags" = 2 ] || fail "rows do not name both workers' GPUs"
+    ls g.csv.part* >/dev/null 2>&1 && fail "workers' files left behind"
+    pass "--gpus 0,1: two workers, 24 rows merged, device column says which GPU"
+    run "${q[@]}" --gpus 0,1 --out g.csv --resume
+    [ "$(rc)" = 0 ] && [ "$(rows g.csv)" = 24 ] && grep -q "already there" err.txt ||
+        fail "resume with --gpus: $(cat err.txt)"
+    pass "--gpus --resume of a complete file measures nothing"
+    CUDA_VISIBLE_DEVICES=3,5 run "${q[@]}" --gpus all --shard 1/2 --out all.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "--gpus all exit $(rc)"; }
+    for g in 3 5; do grep -q "\[gpu $g\]" all.csv || fail "no row from gpu $g"; done
+    run list quick --points --backend cpu --reps 1 --warmup 0 --shard 1/2
+    [ "$(rows all.csv)" = "$(grep -o '[0-9]* of 24 points' out.txt | cut -d' ' -f1)" ] ||
+        fail "--gpus all --shard 1/2 did not run shard 1/2's points"
+    pass "--gpus all takes CUDA_VISIBLE_DEVICES' GPUs and splits one shard among them"
+    CUDA_VISIBLE_DEVICES=3,5 run "${q[@]}" --gpus 0,7 --out x.csv
+    [ "$(rc)" = 2 ] && grep -q "there is no GPU 7" err.txt || fail "--gpus 0,7: $(cat err.txt)"
+    run "${q[@]}" --gpus 0,0 --out x.csv
+    [ "$(rc)" = 2 ] && grep -q "listed twice" err.txt || fail "--gpus 0,0 accepted"
+    pass "bad GPU lists refused: $(head -1 err.txt)"
+    ;;
+compare)
+    # A real run, and a copy with a planted slowdown and speed-up: samples
+    # clear of the real ones (a CPU's spread can be wide), so the answer is known.
+    run run --backend cpu --methods full,linear --seqlen 2^8..2^10 --H 1 --reps 6 --warmup 1 \
+        --out base.csv --quiet
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "base run exit $(rc)"; }
+    python3 - <<'EOF' || fail "could not plant the changes"
+import csv
+rows = list(csv.DictReader(open("base.csv", newline="")))
+for r in rows:
+    samples = [float(x) for x in r["samples_ms"].split(";")]
+    if r["method"] == "full" and r["N"] == "512":      # planted: over twice the slowest
+        planted = [2 * max(samples) * (1 + 0.01 * i) for i in range(len(samples))]
+    elif r["method"] == "linear" and r["N"] == "1024":  # planted: under half the fastest
+        planted = [0.5 * min(samples) * (1 - 0.01 * i) for i in range(len(samples))]
+    else:
+        continue
+    r["samples_ms"] = ";".join("%.6g" % x for x in planted)
+w = csv.DictWriter(open("new.csv", "w", newline=""), fieldnames=rows[0].keys(), lineterminator="\n")
+w.writeheader()
+w.writerows(rows)
+EOF
+    run compare base.csv base.csv --threshold 5%
+    [ "$(rc)" = 0 ] && grep -q "^compare: 6 points in both: 0 slower, 0 faster, 6 same" out.txt ||
+        fail "a run against itself: $(cat out.txt err.txt)"
+    pass "a run against itself: $(tail -1 out.txt)"
+    run compare base.csv new.csv
+    [ "$(rc)" = 0 ] || fail "no gate, yet exit $(rc)"
+    grep "full/flash fp32 B=1 H=1 N=512 " out.txt | grep -q "SLOWER" || fail "slowdown missed"
+    grep "^linear fp32 B=1 H=1 N=1024 " out.txt | grep -q "faster" || fail "speed-up missed"
+    grep -q "1 slower, 1 faster, 4 same" out.txt || fail "summary: $(tail -1 out.txt)"
+    run compare base.csv new.csv --threshold 5%
+    [ "$(rc)" = 1 ] && grep -q "1 slower beyond it, 0 lost -> FAIL" out.txt ||
+        fail "the gate did not fail: $(tail -1 out.txt)"
+    pass "planted slowdown fails a 5% gate: $(tail -1 out.txt)"
+    run compare base.csv new.csv --threshold 500%
+    [ "$(rc)" = 0 ] && grep -q -- "-> pass" out.txt || fail "a 500% gate failed"
+    run compare base.csv
+    [ "$(rc)" = 2 ] || fail "one file accepted"
+    run compare base.csv new.csv --threshold lots
+    [ "$(rc)" = 2 ] && grep -q "need a percentage" err.txt || fail "bad threshold accepted"
+    pass "a 500% gate passes; bad arguments refused"
+    ;;
+slurm-script)
+    # The job's scripts run by hand, as Slurm would (tests/slurm submits them for real).
+    run slurm quick --backend cpu --reps 1 --warmup 0 --shards 3 --time 10 --dir job
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "slurm exit $(rc)"; }
+    for f in quick.suite shards.sbatch merge.sbatch submit.sh logs; do
+        [ -e job/$f ] || fail "job/$f not written"
+    done
+    grep -q "submit with: bash .*/job/submit.sh" out.txt || fail "no submit instruction"
+    for i in 1 2 3; do
+        (cd job && SLURM_ARRAY_TASK_ID=$i bash shards.sbatch) >/dev/null 2>&1 || fail "task $i"
+    done
+    (cd job && bash merge.sbatch) 2>err.txt || fail "merge job: $(cat err.txt)"
+    [ "$(rows job/quick.csv)" = 24 ] || fail "merged $(rows job/quick.csv) rows, not 24"
+    pass "the array's 3 tasks and the merge job, run by hand: 24 rows"
+    rm job/shard-2-of-3.csv
+    (cd job && bash merge.sbatch) 2>err.txt && fail "merge of 2 shards of 3 exited 0"
+    grep -q "missing point (" err.txt || fail "missing points not named"
+    pass "a lost shard: the merge job names its points and fails"
+    run slurm quick --backend cpu --gpus-per-task 1 --dir job2
+    [ "$(rc)" = 2 ] && grep -q "with the cpu backend: use 0" err.txt || fail "gpus on cpu"
+    run run quick --partition x
+    [ "$(rc)" = 2 ] && grep -q "is a flag of 'attnbench slurm'" err.txt || fail "run --partition"
+    pass "bad slurm options refused: $(head -1 err.txt)"
+    ;;
+profile)
+    # --profile on the CPU: the sweep runs, the counter columns stay empty,
+    # and the run says once why; --ceilings needs --profile and a good file.
+    run run --backend cpu --methods full,linear --seqlen 256,512 --H 1 --reps 1 --warmup 0 \
+        --profile --out p.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "--profile on the cpu: exit $(rc)"; }
+    [ "$(rows p.csv)" = 4 ] || fail "--profile on the cpu: expected 4 rows, got $(rows p.csv)"
+    why="no hardware counters on the cpu backend"
+    [ "$(grep -c "$why" err.txt)" = 1 ] || fail "the reason is not said exactly once: $(cat err.txt)"
+    for c in dram_read_bytes dram_write_bytes l2_bytes kernel_ms flops_measured \
+        gather_dram_bytes intensity roof_fraction achieved_tflops; do
+        i=$(col p.csv $c)
+        [ -n "$i" ] || fail "no column $c"
+        filled=$(tail -n +2 p.csv | awk -F, -v c="$i" '$c != ""' | wc -l)
+        [ "$filled" = 0 ] || fail "$c has values on the cpu"
+    done
+    n=$(col p.csv profile_note)
+    noted=$(tail -n +2 p.csv | awk -F, -v c="$n" -v w="$why" '$c == w' | wc -l)
+    [ "$noted" = 4 ] || fail "rows without the note in profile_note"
+    [ ! -e p.steps.csv ] || fail "a steps file without counters"
+    pass "--profile on the cpu: 4 rows, counter columns empty, said once: $why"
+    printf 'name,value,unit,device\ndram_copy_gbps,3000,GB/s,g\nl2_read_gbps,6000,GB/s,g\n%s\n%s\n%s\n' \
+        'bf16_tensor_tflops,800,TFLOP/s,g' 'fp16_tensor_tflops,800,TFLOP/s,g' \
+        'fp32_tflops,60,TFLOP/s,g' >ceilings.csv
+    run run --backend cpu --methods full --seqlen 256 --reps 1 --ceilings ceilings.csv --out c.csv
+    [ "$(rc)" = 2 ] && grep -q "needs --profile" err.txt || fail "--ceilings without --profile"
+    run run --backend cpu --methods full --seqlen 256 --reps 1 --profile --ceilings none.csv \
+        --out c.csv
+    [ "$(rc)" = 2 ] && grep -q "none.csv" err.txt || fail "a missing ceilings file"
+    run run --backend cpu --methods full --seqlen 256 --reps 1 --profile --ceilings ceilings.csv \
+        --out c.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "--profile --ceilings on the cpu: exit $(rc)"; }
+    run check --profile
+    [ "$(rc)" = 2 ] && grep -q "is a flag of 'attnbench run'" err.txt || fail "check --profile"
+    pass "--ceilings: needs --profile and a readable file; flags of run only"
+    run ceilings --out measured.csv
+    if [ "$(rc)" = 0 ]; then
+        [ "$(rows measured.csv)" = 5 ] || fail "ceilings: expected 5 rows"
+        pass "ceilings measured: $(tr '\n' ' ' <out.txt)"
+    else
+        [ "$(rc)" = 2 ] && grep -q "attnbench ceilings: " err.txt || fail "ceilings: $(cat err.txt)"
+        pass "ceilings without a GPU: $(head -1 err.txt)"
+    fi
+    ;;
 *) fail "unknown case $case" ;;
 esac

@@ -47,6 +47,8 @@ static struct result_row make_row(int i)
     for (size_t n = 0; n + 12 < sizeof r.samples_ms;)
         n += (size_t)snprintf(r.samples_ms + n, sizeof r.samples_ms - n, "%s%d.%04d", n ? ";" : "",
                               i, (int)n);
+    snprintf(r.suite_hash, sizeof r.suite_hash, "0123456789abcdef");
+    snprintf(r.shard, sizeof r.shard, "2/4");
     return r;
 }
 
@@ -90,8 +92,21 @@ static void test_header_once(const char *dir)
     CHECK(t.nrows == 3);
     int ncols = 0;
     while (CSV_COLUMNS[ncols]) ncols++;
-    CHECK(ncols == 33 && t.ncols == ncols);
+    /* suite_hash and shard follow samples_ms; later columns are appended after them. */
+    CHECK(ncols >= 35 && t.ncols == ncols);
+    CHECK_STR(CSV_COLUMNS[32], "samples_ms");
+    CHECK_STR(CSV_COLUMNS[33], "suite_hash");
+    CHECK_STR(CSV_COLUMNS[34], "shard");
     for (int c = 0; c < ncols && c < t.ncols; c++) CHECK_STR(t.header[c], CSV_COLUMNS[c]);
+    /* The profiling pass's columns, in this order, after samples_ms. */
+    static const char *const profiled[] = {
+        "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
+        "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note",
+    };
+    const int first = csv_column(&t, profiled[0]);
+    CHECK(first > 32);
+    for (int i = 0; i < 10 && first > 32 && first + i < ncols; i++)
+        CHECK_STR(CSV_COLUMNS[first + i], profiled[i]);
     CHECK_STR(cell(&t, 2, "N"), "3072");
     CHECK(csv_column(&t, "no_such_column") == -1);
     csv_table_free(&t);
@@ -110,6 +125,17 @@ static void test_cells(const char *dir)
     struct result_row ok = make_row(0);
     ok.ms_median = 0.0123456789;
     ok.tflops = 12.345678;
+    ok.has_counters = ok.has_flops_measured = ok.has_intensity = ok.has_roof = 1;
+    ok.dram_read_bytes = 268435456;
+    ok.dram_write_bytes = 268435456.4;
+    ok.l2_bytes = 1.5e9;
+    ok.kernel_ms = 0.125;
+    ok.flops_measured = 1.2345e9;
+    ok.gather_dram_bytes = 4096;
+    ok.intensity = 2.2998;
+    ok.roof_fraction = 0.81234;
+    ok.achieved_tflops = 100.000049;
+    snprintf(ok.profile_note, sizeof ok.profile_note, "dram may read low: 12.6 MB, \"x\"");
     struct result_row quoted = make_row(1);
     snprintf(quoted.suite, sizeof quoted.suite, "a,b");
     snprintf(quoted.point.variant, sizeof quoted.point.variant, "say \"hi\"");
@@ -140,6 +166,18 @@ static void test_cells(const char *dir)
     CHECK_STR(cell(&t, 0, "sm_clock_mhz"), "1980");
     CHECK_STR(cell(&t, 0, "seed"), "7");
     CHECK_STR(cell(&t, 0, "samples_ms"), ok.samples_ms);
+    CHECK_STR(cell(&t, 0, "suite_hash"), "0123456789abcdef");
+    CHECK_STR(cell(&t, 0, "shard"), "2/4");
+    CHECK_STR(cell(&t, 0, "dram_read_bytes"), "268435456");
+    CHECK_STR(cell(&t, 0, "dram_write_bytes"), "268435456");
+    CHECK_STR(cell(&t, 0, "l2_bytes"), "1500000000");
+    CHECK_STR(cell(&t, 0, "kernel_ms"), "0.125");
+    CHECK_STR(cell(&t, 0, "flops_measured"), "1.234500e+09");
+    CHECK_STR(cell(&t, 0, "gather_dram_bytes"), "4096");
+    CHECK_STR(cell(&t, 0, "intensity"), "2.2998");
+    CHECK_STR(cell(&t, 0, "roof_fraction"), "0.8123");
+    CHECK_STR(cell(&t, 0, "achieved_tflops"), "100.0000");
+    CHECK_STR(cell(&t, 0, "profile_note"), ok.profile_note);
 
     CHECK_STR(cell(&t, 1, "suite"), quoted.suite);
     CHECK_STR(cell(&t, 1, "variant"), quoted.point.variant);
@@ -154,6 +192,14 @@ static void test_cells(const char *dir)
     /* Not "ok": nothing was timed, so no time or rate; the models stand. */
     for (const char *const *c = (const char *const[]){"ms_median", "ms_min", "ms_max", "ms_stddev",
                                                        "ms_p10", "ms_p90", "tflops", "gbps", NULL};
+         *c; c++)
+        CHECK_STR(cell(&t, 1, *c), "");
+    /* Not profiled: no counters, nothing derived from them. */
+    for (const char *const *c = (const char *const[]){"dram_read_bytes", "dram_write_bytes",
+                                                       "l2_bytes", "kernel_ms", "flops_measured",
+                                                       "gather_dram_bytes", "intensity",
+                                                       "roof_fraction", "achieved_tflops",
+                                                       "profile_note", NULL};
          *c; c++)
         CHECK_STR(cell(&t, 1, *c), "");
     CHECK_STR(cell(&t, 1, "bytes_model"), "2.500000e+09");
@@ -190,7 +236,11 @@ static void test_refuse(const char *dir)
     strcpy(header + strlen(header) - 1, ",extra\n");
     scratch_write(path, header);
     CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
-    CHECK_CONTAINS(err, "an extra column 'extra' after 'samples_ms'");
+    int last = 0;
+    while (CSV_COLUMNS[last + 1]) last++;
+    char extra[128];
+    snprintf(extra, sizeof extra, "an extra column 'extra' after '%s'", CSV_COLUMNS[last]);
+    CHECK_CONTAINS(err, extra);
 
     /* Our header, then a row cut short: appending would glue two rows. */
     header[strlen(header) - strlen(",extra\n")] = '\0';

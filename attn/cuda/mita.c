@@ -1,0 +1,228 @@
+/* mita.c — MiTA attention (Wen et al. 2026) on the GPU, the seven steps of
+ * SPEC.md for all batch-heads at once, one launch (or two) per step:
+ *
+ *   1. Q̃ = landmarks(Q, m), fp32 (kernels/landmarks.h);
+ *   2-4. probe, experts and shared values in one pass over K (and V):
+ *      topk_select_softmax_values streams K in chunks past the fp32
+ *      landmarks, keeps each landmark's k best keys and accumulates
+ *      softmax(P s) V over the same scores, then merges the chunks
+ *      (route_only: topk_select alone, no values); P is never stored;
+ *   5. routing: topk_select with rows Q, keys Q̃ and k = s_r (argmax for
+ *      s_r = 1, ties to the lower expert);
+ *   6-7. mita_attend: each query over [shared m entries ; its s_r·k routed
+ *      entries] with one softmax, the experts' rows gathered in place (for
+ *      s_r = 1 the queries are sorted by expert first, so that the rows are
+ *      staged once per 64 queries).
+ *
+ * Workspace: Q̃ and V̂ (m·d fp32 per head), experts [B,H,m,k], routes
+ * [B,H,N,s_r], and one scratch shared by steps 2-4, 5 and 6-7 (they run in
+ * order on the stream): the selections' candidate buffers, then the
+ * attention's counting sort of the queries by expert (s_r = 1).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cuda_runtime.h>
+
+#include "attn_nvtx.h"
+#include "cuda_method_util.h"
+#include "cuda_methods.h"
+#include "landmarks.h"
+#include "mita.h"
+#include "topk_select.h"
+
+static const char *const mita_variants[] = {"shared", "route_only", NULL};
+
+struct mita_buffers {
+    float *landmarks;      /* Q̃: [B,H,m,d] */
+    float *shared_values;  /* V̂: [B,H,m,d], shared variant only */
+    int32_t *experts;      /* [B,H,m,k] */
+    int32_t *routes;       /* [B,H,N,s_r] */
+    void *scratch;         /* the selections', then the attention's sort of queries */
+};
+
+struct mita_state {
+    struct attn_problem p;
+    struct attn_params a;
+    int shared;            /* variant "shared": the first block of logits is there */
+    struct mita_buffers b;
+    int has_run;
+};
+
+static int mita_is_shared(const struct attn_params *a)
+{
+    return !(a->variant && strcmp(a->variant, "route_only") == 0);
+}
+
+static size_t mita_scratch_bytes(const struct attn_problem *p, const struct attn_params *a)
+{
+    const int heads = p->B * p->H;
+    size_t probe = mita_is_shared(a)
+                       ? topk_select_softmax_values_scratch_bytes(heads, a->m, p->N, p->d,
+                                                                  p->dtype, a->k)
+                       : topk_select_scratch_bytes(heads, a->m, p->N, p->d, ATTN_FP32, p->dtype,
+                                                   a->k);
+    size_t route = topk_select_scratch_bytes(heads, p->N, a->m, p->d, p->dtype, ATTN_FP32, a->s_r);
+    size_t attend = mita_attend_scratch_bytes(heads, p->N, a->m, a->s_r);
+    size_t most = probe > route ? probe : route;
+    return most > attend ? most : attend;
+}
+
+static void mita_carve(const struct attn_problem *p, const struct attn_params *a,
+                       struct workspace_carver *c, struct mita_buffers *b)
+{
+    const size_t heads = (size_t)p->B * p->H, md = heads * (size_t)a->m * p->d;
+    b->landmarks = workspace_take(c, md * sizeof(float));
+    b->shared_values = mita_is_shared(a) ? workspace_take(c, md * sizeof(float)) : NULL;
+    b->experts = workspace_take(c, heads * (size_t)a->m * (size_t)a->k * sizeof(int32_t));
+    b->routes = workspace_take(c, heads * (size_t)p->N * (size_t)a->s_r * sizeof(int32_t));
+    b->scratch = workspace_take(c, mita_scratch_bytes(p, a));
+}
+
+static const char *mita_validate(const struct attn_problem *p, const struct attn_params *a,
+                                 char *why, size_t why_len)
+{
+    const char *bad = cuda_validate(&attn_cuda_mita, p, a, why, why_len);
+    if (bad) return bad;
+    if (p->N > INT32_MAX || (int64_t)p->B * p->H > 65535) {
+        snprintf(why, why_len, "N=%lld B·H=%lld: need N <= %d (int32 indices) and B·H <= 65535",
+                 (long long)p->N, (long long)p->B * p->H, INT32_MAX);
+        return why;
+    }
+    const int64_t max_k = topk_select_max_k(p->d, ATTN_FP32, p->dtype, mita_is_shared(a),
+                                              TOPK_SELECT_SMEM_OPTIN_SM90);
+    if (a->k > max_k) {
+        snprintf(why, why_len,
+                 "k=%lld: the candidate buffers hold at most k=%lld at d=%d on sm_90",
+                 (long long)a->k, (long long)max_k, p->d);
+        return why;
+    }
+    const int64_t max_sr = topk_select_max_k(p->d, p->dtype, ATTN_FP32, 0,
+                                               TOPK_SELECT_SMEM_OPTIN_SM90);
+    if (a->s_r > max_sr) {
+        snprintf(why, why_len, "s_r=%d: routing holds at most s_r=%lld at d=%d on sm_90",
+                 a->s_r, (long long)max_sr, p->d);
+        return why;
+    }
+    return NULL;
+}
+
+static size_t mita_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
+{
+    struct workspace_carver c = {NULL, 0};
+    struct mita_buffers b;
+    mita_carve(p, a, &c, &b);
+    return c.used;
+}
+
+static int mita_setup(void *state, const struct attn_problem *p, const struct attn_params *a,
+                      void *workspace, char *why, size_t why_len)
+{
+    (void)why, (void)why_len;
+    struct mita_state *st = state;
+    struct workspace_carver c = {workspace, 0};
+    mita_carve(p, a, &c, &st->b);
+    st->p = *p;
+    st->a = *a;
+    st->a.variant = NULL; /* the caller's string may go; `shared` keeps what it said */
+    st->shared = mita_is_shared(a);
+    return 0;
+}
+
+static cudaError_t mita_steps(const struct mita_state *st, const struct attn_tensors *t,
+                              cudaStream_t stream)
+{
+    const struct attn_problem *p = &st->p;
+    const struct attn_params *a = &st->a;
+    const struct mita_buffers *b = &st->b;
+    const int heads = p->B * p->H;
+    const float s = 1.0f / sqrtf((float)p->d);
+    const float s_sh = a->shared_scale == ATTN_SHARED_PAPER ? s : s * s;
+
+    attn_step_begin("landmarks");
+    cudaError_t err = landmarks_forward(t->q, p->dtype, b->landmarks, p->B, p->H, p->N, p->d,
+                                        a->m, stream);
+    attn_step_end();
+    if (err != cudaSuccess) return err;
+    /* Steps 2-4 share one pass over K: the probe's scores feed the experts'
+     * selection and the compression together. */
+    attn_step_begin("probe");
+    if (st->shared)
+        err = topk_select_softmax_values(b->landmarks, t->k, t->v, p->dtype, heads, a->m, p->N,
+                                         p->d, a->k, s, b->scratch, b->experts,
+                                         b->shared_values, stream);
+    else
+        err = topk_select(b->landmarks, ATTN_FP32, t->k, p->dtype, heads, a->m, p->N, p->d, a->k,
+                          b->scratch, b->experts, stream);
+    attn_step_end();
+    if (err != cudaSuccess) return err;
+    attn_step_begin("route");
+    err = topk_select(t->q, p->dtype, b->landmarks, ATTN_FP32, heads, p->N, a->m, p->d, a->s_r,
+                      b->scratch, b->routes, stream);
+    attn_step_end();
+    if (err != cudaSuccess) return err;
+    /* Steps 6-7: the experts' rows are gathered in place by the attention
+     * (for s_r = 1 once per 64 queries of an expert, after sorting them). */
+    attn_step_begin("attend");
+    err = mita_attend(t->q, t->k, t->v, p->dtype, heads, p->N, p->d,
+                      st->shared ? b->landmarks : NULL, b->shared_values, a->m, s_sh, b->experts,
+                      a->m, a->k, b->routes, a->s_r, s, b->scratch, t->o, stream);
+    attn_step_end();
+    return err;
+}
+
+static int mita_run(void *state, const struct attn_tensors *t, void *stream)
+{
+    struct mita_state *st = state;
+    cudaError_t err = mita_steps(st, t, (cudaStream_t)stream);
+    st->has_run = err == cudaSuccess;
+    return (int)err;
+}
+
+static int mita_export_selection(void *state, struct attn_selection *out)
+{
+    const struct mita_state *st = state;
+    if (!st->has_run || !out->keys || !out->routes) return -1;
+    const size_t heads = (size_t)st->p.B * st->p.H;
+    const size_t n_keys = heads * (size_t)st->a.m * (size_t)st->a.k;
+    const size_t n_routes = heads * (size_t)st->p.N * (size_t)st->a.s_r;
+    if (cudaDeviceSynchronize() != cudaSuccess ||
+        cudaMemcpy(out->keys, st->b.experts, n_keys * sizeof(int32_t), cudaMemcpyDeviceToHost) !=
+            cudaSuccess ||
+        cudaMemcpy(out->routes, st->b.routes, n_routes * sizeof(int32_t),
+                   cudaMemcpyDeviceToHost) != cudaSuccess)
+        return -1;
+    return 0;
+}
+
+static double mita_flops(const struct attn_problem *p, const struct attn_params *a)
+{
+    const double N = (double)p->N, m = (double)a->m, k = (double)a->k, d = p->d;
+    const double probe = 2 * m * N * d, compress = 2 * m * N * d, route = 2 * N * m * d;
+    const double attend = 4 * N * (m + a->s_r * k) * d;
+    return (double)p->B * p->H * (probe + compress + route + attend);
+}
+
+static double mita_bytes(const struct attn_problem *p, const struct attn_params *a)
+{
+    (void)a;
+    return 6.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
+}
+
+const struct attn_method attn_cuda_mita = {
+    .abi_version = ATTN_ABI_VERSION,
+    .name = "mita",
+    .description = "MiTA: m landmark experts of k keys, a shared expert, s_r routes per query",
+    .variants = mita_variants,
+    .backend = ATTN_CUDA,
+    .uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE,
+    .state_size = sizeof(struct mita_state),
+    .validate = mita_validate,
+    .workspace_bytes = mita_workspace_bytes,
+    .setup = mita_setup,
+    .run = mita_run,
+    .flops = mita_flops,
+    .bytes = mita_bytes,
+    .export_selection = mita_export_selection,
+};

@@ -1,0 +1,140 @@
+/* topk.c — per-query exact top-k attention on the GPU: S_i = q_i Kᵀ s,
+ * T_i = topk(S_i, k), o_i = softmax(S_i[T_i]) V[T_i].
+ *
+ * Two launches: topk_select (kernels/topk_select.h) streams key tiles past
+ * every query tile and keeps each query's k best keys (fp32 scores,
+ * tensor cores for bf16/fp16), writing the indices [B,H,N,k] to the
+ * workspace; then the attention over each query's own keys, which is
+ * MiTA's gathered attention with one expert per query (kernels/mita.h).
+ * Memory: the indices (N·k int32 per head, kept for export_selection) and
+ * the candidate buffers of the resident blocks; never O(N²).
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include <cuda_runtime.h>
+
+#include "cuda_method_util.h"
+#include "cuda_methods.h"
+#include "mita.h"
+#include "topk_select.h"
+
+struct topk_state {
+    struct attn_problem p;
+    int64_t k;
+    int32_t *keys;  /* [B,H,N,k] */
+    void *scratch;  /* topk_select's */
+    int has_run;
+};
+
+struct topk_buffers {
+    int32_t *keys;
+    void *scratch;
+};
+
+static void topk_carve(const struct attn_problem *p, const struct attn_params *a,
+                       struct workspace_carver *c, struct topk_buffers *b)
+{
+    const int heads = p->B * p->H;
+    b->keys = workspace_take(c, (size_t)heads * (size_t)p->N * (size_t)a->k * sizeof(int32_t));
+    b->scratch = workspace_take(c, topk_select_scratch_bytes(heads, p->N, p->N, p->d, p->dtype,
+                                                             p->dtype, a->k));
+}
+
+static const char *topk_validate(const struct attn_problem *p, const struct attn_params *a,
+                                 char *why, size_t why_len)
+{
+    const char *bad = cuda_validate(&attn_cuda_topk, p, a, why, why_len);
+    if (bad) return bad;
+    if (p->N > INT32_MAX) {
+        snprintf(why, why_len, "N=%lld: key indices are int32 (need N <= %d)", (long long)p->N,
+                 INT32_MAX);
+        return why;
+    }
+    const int64_t max_k = topk_select_max_k(p->d, p->dtype, p->dtype, 0,
+                                              TOPK_SELECT_SMEM_OPTIN_SM90);
+    if (a->k > max_k) {
+        snprintf(why, why_len,
+                 "k=%lld: the candidate buffers hold at most k=%lld at d=%d on sm_90",
+                 (long long)a->k, (long long)max_k, p->d);
+        return why;
+    }
+    return NULL;
+}
+
+static size_t topk_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
+{
+    struct workspace_carver c = {NULL, 0};
+    struct topk_buffers b;
+    topk_carve(p, a, &c, &b);
+    return c.used;
+}
+
+static int topk_setup(void *state, const struct attn_problem *p, const struct attn_params *a,
+                      void *workspace, char *why, size_t why_len)
+{
+    (void)why, (void)why_len;
+    struct topk_state *st = state;
+    struct workspace_carver c = {workspace, 0};
+    struct topk_buffers b;
+    topk_carve(p, a, &c, &b);
+    st->p = *p;
+    st->k = a->k;
+    st->keys = b.keys;
+    st->scratch = b.scratch;
+    return 0;
+}
+
+static int topk_run(void *state, const struct attn_tensors *t, void *stream)
+{
+    struct topk_state *st = state;
+    const struct attn_problem *p = &st->p;
+    const int heads = p->B * p->H;
+    cudaError_t err = topk_select(t->q, p->dtype, t->k, p->dtype, heads, p->N, p->N, p->d, st->k,
+                                  st->scratch, st->keys, (cudaStream_t)stream);
+    if (err == cudaSuccess)
+        err = mita_attend(t->q, t->k, t->v, p->dtype, heads, p->N, p->d, NULL, NULL, 0, 0.f,
+                          st->keys, p->N, st->k, NULL, 1, 1.0f / sqrtf((float)p->d), NULL,
+                          t->o, (cudaStream_t)stream);
+    st->has_run = err == cudaSuccess;
+    return (int)err;
+}
+
+static int topk_export_selection(void *state, struct attn_selection *out)
+{
+    const struct topk_state *st = state;
+    if (!st->has_run || !out->keys) return -1;
+    const size_t count = (size_t)st->p.B * st->p.H * (size_t)st->p.N * (size_t)st->k;
+    if (cudaDeviceSynchronize() != cudaSuccess) return -1;
+    return cudaMemcpy(out->keys, st->keys, count * sizeof(int32_t), cudaMemcpyDeviceToHost) !=
+           cudaSuccess;
+}
+
+static double topk_flops(const struct attn_problem *p, const struct attn_params *a)
+{
+    const double N = (double)p->N, d = p->d;
+    return (double)p->B * p->H * (2.0 * N * N * d + 4.0 * N * (double)a->k * d);
+}
+
+static double topk_bytes(const struct attn_problem *p, const struct attn_params *a)
+{
+    (void)a;
+    return 4.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
+}
+
+const struct attn_method attn_cuda_topk = {
+    .abi_version = ATTN_ABI_VERSION,
+    .name = "topk",
+    .description = "per-query exact top-k attention; streamed threshold selection, tensor cores",
+    .variants = NULL,
+    .backend = ATTN_CUDA,
+    .uses = ATTN_USES_K,
+    .state_size = sizeof(struct topk_state),
+    .validate = topk_validate,
+    .workspace_bytes = topk_workspace_bytes,
+    .setup = topk_setup,
+    .run = topk_run,
+    .flops = topk_flops,
+    .bytes = topk_bytes,
+    .export_selection = topk_export_selection,
+};

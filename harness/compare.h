@@ -1,0 +1,54 @@
+/* compare.h — two runs, point by point: faster, slower, or the same within
+ * noise.
+ *
+ * Points are matched by their key (csv_point_key). For each point measured
+ * `ok` in both runs, the samples of the two (the samples_ms column) are
+ * compared with a two-sided Mann–Whitney U test, which assumes nothing of
+ * their distribution (timings are skewed, with outliers), and the change is
+ * the ratio of the medians. A point is slower or faster only when the test
+ * rejects "same distribution" at level `alpha` and the medians differ by at
+ * least `min_effect`: a real but tiny change is not worth a verdict.
+ */
+#ifndef HARNESS_COMPARE_H
+#define HARNESS_COMPARE_H
+
+#include <stdio.h>
+
+struct compare_options {
+    const char *base_path, *new_path;
+    double alpha;        /* the test's level (0.05) */
+    double min_effect;   /* smallest change of the median that counts (0.02: 2%) */
+    double threshold;    /* gate: fail when a point is slower by more than this; < 0: no gate */
+};
+
+enum compare_verdict {
+    COMPARE_SAME,        /* no significant change, or one below min_effect */
+    COMPARE_FASTER,
+    COMPARE_SLOWER,
+    COMPARE_UNJUDGED,    /* fewer than 2 samples on a side: no spread to judge by */
+};
+
+struct compare_result {
+    double base_median, new_median;
+    double ratio;        /* new_median / base_median */
+    double p;            /* the test's two-sided p-value */
+    enum compare_verdict verdict;
+};
+
+/* The two-sided p-value of the Mann–Whitney U test of a[0..na) against
+ * b[0..nb): exact when there are no ties and na*nb <= 2500, else the normal
+ * approximation with tie and continuity corrections. 1 when na or nb is 0. */
+double mann_whitney_p(const double *a, int na, const double *b, int nb);
+
+/* The verdict on one point from its samples in each run. */
+void compare_samples(const double *base, int nbase, const double *fresh, int nfresh,
+                     const struct compare_options *opt, struct compare_result *out);
+
+/* Compares two results files: a line per point in both to `out`, then a
+ * summary line ("compare: ..."). Returns 0; 1 when a gate is set and a point
+ * got slower by more than the threshold, or was ok in the base run and is
+ * not in the new one; 2 when a file cannot be read or lacks a column (the
+ * message, to `err`, names it) or when the runs share no point. */
+int compare_files(const struct compare_options *opt, FILE *out, FILE *err);
+
+#endif

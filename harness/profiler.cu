@@ -1,0 +1,593 @@
+/* profiler.cu — per-kernel hardware counters through CUPTI's range profiler
+ * (see profiler.h). C++ only because cupti_profiler_host.h includes
+ * <string>; the code is C in style and uses no exceptions.
+ *
+ * The call order CUPTI needs, checked on an H100 with CUDA 13.0:
+ *   session:  cuptiProfilerInitialize, cuptiDeviceGetChipName, counter
+ *             availability (size, then image), cuptiProfilerHostInitialize,
+ *             cuptiProfilerHostConfigAddMetrics, the config image;
+ *   each run: cuptiRangeProfilerEnable, the counter-data image,
+ *             cuptiRangeProfilerSetConfig (auto ranges, kernel replay),
+ *             Start, the launches, Stop, DecodeData, then per range its name
+ *             and cuptiProfilerHostEvaluateToGpuValues, and Disable.
+ */
+#include "profiler.h"
+
+#include <cxxabi.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cuda.h>
+#include <cuda_runtime_api.h>
+#include <cupti_callbacks.h>
+#include <cupti_driver_cbid.h>
+#include <cupti_runtime_cbid.h>
+#include <cupti_profiler_host.h>
+#include <cupti_profiler_target.h>
+#include <cupti_range_profiler.h>
+#include <cupti_target.h>
+
+#include "attn_nvtx.h"
+
+/* The metrics, in this order wherever values are kept. */
+enum metric {
+    DRAM_READ, DRAM_WRITE, L2_BYTES, DURATION,
+    TENSOR_FP16, TENSOR_BF16, FP32_ADD, FP32_MUL, FP32_FMA,
+    METRIC_COUNT,
+};
+static const char *const metric_names[METRIC_COUNT] = {
+    "dram__bytes_read.sum",
+    "dram__bytes_write.sum",
+    "lts__t_bytes.sum",
+    "gpu__time_duration.sum",
+    "sm__ops_path_tensor_src_fp16.sum",
+    "sm__ops_path_tensor_src_bf16_dst_fp32.sum",
+    "smsp__sass_thread_inst_executed_op_fadd_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_fmul_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum",
+};
+/* Metrics before this one are the point of profiling: a GPU without one of
+ * them has no counters for us. The FLOP counters are left out, with a note,
+ * where the GPU names them differently. */
+#define FIRST_OPTIONAL_METRIC TENSOR_FP16
+
+/* Kernel launches one run may make; the first try provides for fewer and
+ * grows when a run drops ranges. */
+#define FIRST_CAPACITY 512
+#define MAX_CAPACITY 65536
+
+static struct {
+    int state;                          /* 0 closed, 1 open, -1 failed to open */
+    char why[256];                      /* why it failed */
+    CUcontext ctx;
+    char chip[64];
+    CUpti_Profiler_Host_Object *host;
+    uint8_t *config;
+    size_t config_size;
+    const char *metrics[METRIC_COUNT];  /* the metrics collected, a prefix of enum metric */
+    int metric_count;
+    char note[160];                     /* what this GPU lacks, for every result */
+    size_t capacity;
+} session;
+
+/* ---- errors ------------------------------------------------------------------ */
+
+/* Formats a failed CUPTI call; returns non-zero. */
+static int cupti_fail(CUptiResult r, const char *call, char *why, size_t why_len)
+{
+    const char *name = "?", *message = "";
+    cuptiGetResultString(r, &name);
+    cuptiGetErrorMessage(r, &message);
+    const char *hint = "";
+    if (r == CUPTI_ERROR_INSUFFICIENT_PRIVILEGES ||
+        r == CUPTI_ERROR_VIRTUALIZED_DEVICE_INSUFFICIENT_PRIVILEGES)
+        hint = " (counters need root, or the nvidia module option "
+               "NVreg_RestrictProfilingToAdminUsers=0)";
+    else if (r == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED ||
+             r == CUPTI_ERROR_OLD_PROFILER_API_INITIALIZED)
+        hint = " (another profiler is attached)";
+    if (!message || !strcmp(message, name)) message = "";
+    snprintf(why, why_len, "%s: %s%s%s%s", call, name, message[0] ? ": " : "", message, hint);
+    return (int)r ? (int)r : -1;
+}
+
+/* A CUPTI parameter block: zeroed, its size set. */
+#define CUPTI_PARAMS(type, name) \
+    type name = {};              \
+    name.structSize = type##_STRUCT_SIZE
+
+#define CUPTI_CHECK(call, params)                                                       \
+    do {                                                                                \
+        CUptiResult r_ = call(&(params));                                               \
+        if (r_ != CUPTI_SUCCESS) return cupti_fail(r_, #call, why, why_len);            \
+    } while (0)
+
+static int cuda_fail(cudaError_t e, const char *call, char *why, size_t why_len)
+{
+    snprintf(why, why_len, "%s: %s (%s)", call, cudaGetErrorName(e), cudaGetErrorString(e));
+    return (int)e;
+}
+
+/* ---- kernel names ------------------------------------------------------------ */
+
+/* "void ns::copy<4>(int4 const*, int4*)" or its mangled form -> "ns::copy<4>":
+ * the demangled name without its return type and parameters. */
+static void kernel_base_name(const char *raw, char *out, size_t len)
+{
+    int status = -1;
+    char *demangled = raw[0] == '_' && raw[1] == 'Z'
+                          ? abi::__cxa_demangle(raw, NULL, NULL, &status) : NULL;
+    const char *s = status == 0 && demangled ? demangled : raw;
+    size_t begin = 0, end = strlen(s);
+    int depth = 0; /* of template brackets */
+    for (size_t i = 0; s[i]; i++) {
+        if (s[i] == '<') depth++;
+        else if (s[i] == '>') depth--;
+        else if (depth == 0 && s[i] == '(') {
+            if (strncmp(s + i, "(anonymous namespace)", 21) == 0) {
+                i += 20;
+                continue;
+            }
+            end = i;
+            break;
+        } else if (depth == 0 && s[i] == ' ') {
+            begin = i + 1; /* what came before was the return type */
+        }
+    }
+    snprintf(out, len, "%.*s", (int)(end - begin), s + begin);
+    free(demangled);
+}
+
+/* ---- the launch log: which step each launch belongs to ------------------------ */
+
+/* Only the step: the kernel's name comes from CUPTI's range, since a launch
+ * callback's symbolName is not valid for every kind of launch (reading it
+ * has crashed other tools). */
+struct launch {
+    char step[PROFILER_STEP_LEN];
+};
+
+static struct {
+    struct launch *items;
+    int count, cap;
+    int overflow;          /* a launch could not be recorded (out of memory) */
+} launch_log;
+
+/* Runtime launches call the driver's launch in turn; only the outermost call
+ * of this thread is a launch of its own. */
+static thread_local int launch_depth;
+
+static void log_launch(void)
+{
+    if (launch_log.count == launch_log.cap) {
+        int cap = launch_log.cap ? 2 * launch_log.cap : FIRST_CAPACITY;
+        void *grown = realloc(launch_log.items, (size_t)cap * sizeof *launch_log.items);
+        if (!grown) {
+            launch_log.overflow = 1;
+            return;
+        }
+        launch_log.items = (struct launch *)grown;
+        launch_log.cap = cap;
+    }
+    struct launch *l = &launch_log.items[launch_log.count++];
+    snprintf(l->step, sizeof l->step, "%s", attn_step_current());
+}
+
+static void CUPTIAPI on_launch(void *, CUpti_CallbackDomain domain, CUpti_CallbackId,
+                               const void *data)
+{
+    const CUpti_CallbackData *cb = (const CUpti_CallbackData *)data;
+    if (cb->callbackSite == CUPTI_API_EXIT) {
+        if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) launch_depth--;
+        return;
+    }
+    if (launch_depth == 0) log_launch();
+    if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) launch_depth++;
+}
+
+static const CUpti_CallbackId runtime_launches[] = {
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000,
+    CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000,
+    CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000,
+};
+static const CUpti_CallbackId driver_launches[] = {
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz,
+};
+
+/* Subscribes to every kernel launch of the process. 0, or non-zero with why
+ * (CUPTI allows one subscriber: a tracing tool may hold it). */
+static int launch_log_start(CUpti_SubscriberHandle *sub, char *why, size_t why_len)
+{
+    launch_log.count = 0;
+    launch_log.overflow = 0;
+    launch_depth = 0;
+    CUptiResult r = cuptiSubscribe(sub, on_launch, NULL);
+    if (r != CUPTI_SUCCESS) return cupti_fail(r, "cuptiSubscribe", why, why_len);
+    /* A launch API this CUDA lacks cannot be enabled, and need not be: a
+     * launch the log misses shows as more ranges than launches, and the
+     * steps are then left unknown (attach_steps). */
+    int enabled = 0;
+    for (size_t i = 0; i < sizeof runtime_launches / sizeof *runtime_launches; i++)
+        enabled += cuptiEnableCallback(1, *sub, CUPTI_CB_DOMAIN_RUNTIME_API,
+                                       runtime_launches[i]) == CUPTI_SUCCESS;
+    for (size_t i = 0; i < sizeof driver_launches / sizeof *driver_launches; i++)
+        enabled += cuptiEnableCallback(1, *sub, CUPTI_CB_DOMAIN_DRIVER_API,
+                                       driver_launches[i]) == CUPTI_SUCCESS;
+    if (!enabled) {
+        cuptiUnsubscribe(*sub);
+        snprintf(why, why_len, "cuptiEnableCallback: no kernel launch callback could be enabled");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the session ------------------------------------------------------------- */
+
+static int open_session(char *why, size_t why_len)
+{
+    /* A tool injected into CUDA through this variable holds CUPTI already,
+     * and a process cannot be profiled twice; tools that inject otherwise
+     * (Nsight Compute) are refused by cuptiProfilerInitialize below. */
+    const char *injection = getenv("CUDA_INJECTION64_PATH");
+    if (injection && injection[0]) {
+        snprintf(why, why_len, "another profiler is attached (CUDA_INJECTION64_PATH=%s); "
+                               "leave --profile off under Nsight Compute or Systems", injection);
+        return -1;
+    }
+    cudaError_t e = cudaFree(0); /* makes the device's primary context current */
+    if (e != cudaSuccess) return cuda_fail(e, "cudaFree(0)", why, why_len);
+    /* The runtime hands out the driver's functions; no link to libcuda. */
+    void *get_current = NULL;
+    cudaDriverEntryPointQueryResult found;
+    e = cudaGetDriverEntryPointByVersion("cuCtxGetCurrent", &get_current, 12000,
+                                         cudaEnableDefault, &found);
+    if (e != cudaSuccess || found != cudaDriverEntryPointSuccess)
+        return cuda_fail(e != cudaSuccess ? e : cudaErrorSymbolNotFound,
+                         "cudaGetDriverEntryPointByVersion(cuCtxGetCurrent)", why, why_len);
+    if (((CUresult(*)(CUcontext *))get_current)(&session.ctx) != CUDA_SUCCESS || !session.ctx) {
+        snprintf(why, why_len, "cuCtxGetCurrent: no current CUDA context");
+        return -1;
+    }
+    int device = 0;
+    e = cudaGetDevice(&device);
+    if (e != cudaSuccess) return cuda_fail(e, "cudaGetDevice", why, why_len);
+
+    CUPTI_PARAMS(CUpti_Profiler_Initialize_Params, init);
+    CUPTI_CHECK(cuptiProfilerInitialize, init);
+    CUPTI_PARAMS(CUpti_Device_GetChipName_Params, chip);
+    chip.deviceIndex = (size_t)device;
+    CUPTI_CHECK(cuptiDeviceGetChipName, chip);
+    snprintf(session.chip, sizeof session.chip, "%s", chip.pChipName);
+
+    CUPTI_PARAMS(CUpti_Profiler_GetCounterAvailability_Params, avail);
+    avail.ctx = session.ctx;
+    CUPTI_CHECK(cuptiProfilerGetCounterAvailability, avail); /* its size */
+    uint8_t *image = (uint8_t *)malloc(avail.counterAvailabilityImageSize);
+    if (!image) {
+        snprintf(why, why_len, "out of memory for the counter availability image");
+        return -1;
+    }
+    avail.pCounterAvailabilityImage = image;
+    CUptiResult r = cuptiProfilerGetCounterAvailability(&avail);
+    CUPTI_PARAMS(CUpti_Profiler_Host_Initialize_Params, host);
+    host.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
+    host.pChipName = session.chip;
+    host.pCounterAvailabilityImage = image;
+    if (r == CUPTI_SUCCESS) r = cuptiProfilerHostInitialize(&host);
+    free(image);
+    if (r != CUPTI_SUCCESS)
+        return cupti_fail(r, host.pHostObject ? "cuptiProfilerHostInitialize"
+                                              : "cuptiProfilerGetCounterAvailability",
+                          why, why_len);
+    session.host = host.pHostObject;
+
+    /* The metrics this chip knows; a missing required one ends it here. */
+    session.metric_count = 0;
+    for (int m = 0; m < METRIC_COUNT; m++) {
+        CUPTI_PARAMS(CUpti_Profiler_Host_GetMetricProperties_Params, props);
+        props.pHostObject = session.host;
+        props.pMetricName = metric_names[m];
+        if (cuptiProfilerHostGetMetricProperties(&props) == CUPTI_SUCCESS) {
+            session.metrics[session.metric_count++] = metric_names[m];
+            continue;
+        }
+        if (m < FIRST_OPTIONAL_METRIC) {
+            snprintf(why, why_len, "GPU %s has no metric %s", session.chip, metric_names[m]);
+            return -1;
+        }
+        snprintf(session.note, sizeof session.note, "no FLOP counters on %s (it lacks %s)",
+                 session.chip, metric_names[m]);
+        session.metric_count = FIRST_OPTIONAL_METRIC; /* the FLOPs need all of them */
+        break;
+    }
+
+    CUPTI_PARAMS(CUpti_Profiler_Host_ConfigAddMetrics_Params, add);
+    add.pHostObject = session.host;
+    add.ppMetricNames = session.metrics;
+    add.numMetrics = (size_t)session.metric_count;
+    CUPTI_CHECK(cuptiProfilerHostConfigAddMetrics, add);
+    CUPTI_PARAMS(CUpti_Profiler_Host_GetConfigImageSize_Params, size);
+    size.pHostObject = session.host;
+    CUPTI_CHECK(cuptiProfilerHostGetConfigImageSize, size);
+    session.config = (uint8_t *)malloc(size.configImageSize);
+    if (!session.config) {
+        snprintf(why, why_len, "out of memory for the profiler's config image");
+        return -1;
+    }
+    session.config_size = size.configImageSize;
+    CUPTI_PARAMS(CUpti_Profiler_Host_GetConfigImage_Params, config);
+    config.pHostObject = session.host;
+    config.configImageSize = session.config_size;
+    config.pConfigImage = session.config;
+    CUPTI_CHECK(cuptiProfilerHostGetConfigImage, config);
+    session.capacity = FIRST_CAPACITY;
+    return 0;
+}
+
+int profiler_open(char *why, size_t why_len)
+{
+    if (session.state == 0) {
+        int rc = open_session(session.why, sizeof session.why);
+        session.state = rc ? -1 : 1;
+    }
+    if (session.state < 0) snprintf(why, why_len, "%s", session.why);
+    return session.state < 0;
+}
+
+void profiler_close(void)
+{
+    if (session.host) {
+        CUPTI_PARAMS(CUpti_Profiler_Host_Deinitialize_Params, host);
+        host.pHostObject = session.host;
+        cuptiProfilerHostDeinitialize(&host);
+    }
+    if (session.state != 0) {
+        CUPTI_PARAMS(CUpti_Profiler_DeInitialize_Params, deinit);
+        cuptiProfilerDeInitialize(&deinit);
+    }
+    free(session.config);
+    free(launch_log.items);
+    memset(&session, 0, sizeof session);
+    memset(&launch_log, 0, sizeof launch_log);
+}
+
+size_t profiler_l2_bytes(void)
+{
+    int device = 0, bytes = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&bytes, cudaDevAttrL2CacheSize, device) != cudaSuccess)
+        return 0;
+    return (size_t)bytes;
+}
+
+/* ---- one profiled run -------------------------------------------------------- */
+
+/* What one profiled run leaves, before it is matched to the launch log. */
+struct capture {
+    CUpti_RangeProfiler_Object *profiler;
+    uint8_t *data;             /* the counter-data image */
+    size_t data_size;
+    size_t ranges, dropped;
+    int all_passes_submitted;
+};
+
+/* Enable, Start, run, Stop, Decode. The caller disables the profiler. */
+static int capture_run(int (*run)(void *, char *, size_t), void *ctx, size_t capacity,
+                       struct capture *c, char *why, size_t why_len)
+{
+    CUPTI_PARAMS(CUpti_RangeProfiler_Enable_Params, enable);
+    enable.ctx = session.ctx;
+    CUPTI_CHECK(cuptiRangeProfilerEnable, enable);
+    c->profiler = enable.pRangeProfilerObject;
+
+    CUPTI_PARAMS(CUpti_RangeProfiler_GetCounterDataSize_Params, size);
+    size.pRangeProfilerObject = c->profiler;
+    size.pMetricNames = session.metrics;
+    size.numMetrics = (size_t)session.metric_count;
+    size.maxNumOfRanges = capacity;
+    size.maxNumRangeTreeNodes = (uint32_t)capacity;
+    CUPTI_CHECK(cuptiRangeProfilerGetCounterDataSize, size);
+    c->data = (uint8_t *)malloc(size.counterDataSize);
+    if (!c->data) {
+        snprintf(why, why_len, "out of memory for a counter-data image of %zu bytes",
+                 size.counterDataSize);
+        return -1;
+    }
+    c->data_size = size.counterDataSize;
+    CUPTI_PARAMS(CUpti_RangeProfiler_CounterDataImage_Initialize_Params, image);
+    image.pRangeProfilerObject = c->profiler;
+    image.counterDataSize = c->data_size;
+    image.pCounterData = c->data;
+    CUPTI_CHECK(cuptiRangeProfilerCounterDataImageInitialize, image);
+
+    CUPTI_PARAMS(CUpti_RangeProfiler_SetConfig_Params, config);
+    config.pRangeProfilerObject = c->profiler;
+    config.configSize = session.config_size;
+    config.pConfig = session.config;
+    config.counterDataImageSize = c->data_size;
+    config.pCounterDataImage = c->data;
+    config.range = CUPTI_AutoRange;
+    config.replayMode = CUPTI_KernelReplay;
+    config.maxRangesPerPass = capacity;
+    config.numNestingLevels = 1;
+    config.minNestingLevel = 1;
+    config.passIndex = 0;
+    config.targetNestingLevel = 1;
+    CUPTI_CHECK(cuptiRangeProfilerSetConfig, config);
+
+    CUPTI_PARAMS(CUpti_RangeProfiler_Start_Params, start);
+    start.pRangeProfilerObject = c->profiler;
+    CUPTI_CHECK(cuptiRangeProfilerStart, start);
+    char run_why[256] = "";
+    int run_rc = run(ctx, run_why, sizeof run_why);
+    CUPTI_PARAMS(CUpti_RangeProfiler_Stop_Params, stop);
+    stop.pRangeProfilerObject = c->profiler;
+    CUPTI_CHECK(cuptiRangeProfilerStop, stop);
+    if (run_rc) {
+        snprintf(why, why_len, "the profiled run failed: %s", run_why);
+        return run_rc;
+    }
+    c->all_passes_submitted = stop.isAllPassSubmitted;
+
+    CUPTI_PARAMS(CUpti_RangeProfiler_DecodeData_Params, decode);
+    decode.pRangeProfilerObject = c->profiler;
+    CUPTI_CHECK(cuptiRangeProfilerDecodeData, decode);
+    c->dropped = decode.numOfRangeDropped;
+    CUPTI_PARAMS(CUpti_RangeProfiler_GetCounterDataInfo_Params, info);
+    info.pCounterDataImage = c->data;
+    info.counterDataImageSize = c->data_size;
+    CUPTI_CHECK(cuptiRangeProfilerGetCounterDataInfo, info);
+    c->ranges = info.numTotalRanges;
+    return 0;
+}
+
+static void capture_release(struct capture *c)
+{
+    if (c->profiler) {
+        CUPTI_PARAMS(CUpti_RangeProfiler_Disable_Params, disable);
+        disable.pRangeProfilerObject = c->profiler;
+        cuptiRangeProfilerDisable(&disable);
+    }
+    free(c->data);
+    memset(c, 0, sizeof *c);
+}
+
+/* The values of every range, into out->kernels (named after CUPTI's ranges). */
+static int evaluate_ranges(const struct capture *c, struct profiler_result *out, char *why,
+                           size_t why_len)
+{
+    out->kernels = (struct profiler_kernel *)calloc(c->ranges ? c->ranges : 1, sizeof *out->kernels);
+    if (!out->kernels) {
+        snprintf(why, why_len, "out of memory for %zu kernels", c->ranges);
+        return -1;
+    }
+    out->count = (int)c->ranges;
+    for (size_t i = 0; i < c->ranges; i++) {
+        struct profiler_kernel *k = &out->kernels[i];
+        CUPTI_PARAMS(CUpti_RangeProfiler_CounterData_GetRangeInfo_Params, info);
+        info.pCounterDataImage = c->data;
+        info.counterDataImageSize = c->data_size;
+        info.rangeIndex = i;
+        info.rangeDelimiter = "/";
+        CUPTI_CHECK(cuptiRangeProfilerCounterDataGetRangeInfo, info);
+        /* The name's memory is CUPTI's; it is copied, never freed here. */
+        kernel_base_name(info.rangeName ? info.rangeName : "", k->name, sizeof k->name);
+
+        double values[METRIC_COUNT];
+        for (int m = 0; m < METRIC_COUNT; m++) values[m] = NAN;
+        CUPTI_PARAMS(CUpti_Profiler_Host_EvaluateToGpuValues_Params, eval);
+        eval.pHostObject = session.host;
+        eval.pCounterDataImage = c->data;
+        eval.counterDataImageSize = c->data_size;
+        eval.rangeIndex = i;
+        eval.ppMetricNames = session.metrics;
+        eval.numMetrics = (size_t)session.metric_count;
+        eval.pMetricValues = values;
+        CUPTI_CHECK(cuptiProfilerHostEvaluateToGpuValues, eval);
+        k->dram_read_bytes = values[DRAM_READ];
+        k->dram_write_bytes = values[DRAM_WRITE];
+        k->l2_bytes = values[L2_BYTES];
+        k->ms = values[DURATION] * 1e-6; /* gpu__time_duration is in ns */
+        k->tensor_fp16_flops = values[TENSOR_FP16];
+        k->tensor_bf16_flops = values[TENSOR_BF16];
+        k->fp32_flops = values[FP32_ADD] + values[FP32_MUL] + 2 * values[FP32_FMA];
+        k->flops = k->tensor_fp16_flops + k->tensor_bf16_flops + k->fp32_flops;
+    }
+    return 0;
+}
+
+/* Appends "; text" (or text) to the result's note. */
+static void add_note(struct profiler_result *out, const char *text)
+{
+    size_t used = strlen(out->note);
+    snprintf(out->note + used, sizeof out->note - used, "%s%s", used ? "; " : "", text);
+}
+
+/* Gives each kernel the step of its launch: the launches and the ranges are
+ * in the same order, one range per launch, when the log saw every launch. */
+static void attach_steps(struct profiler_result *out, const char *log_why)
+{
+    char note[200];
+    if (log_why[0]) {
+        snprintf(note, sizeof note, "steps unknown: %s", log_why);
+        add_note(out, note);
+        return;
+    }
+    if (launch_log.overflow || launch_log.count != out->count) {
+        snprintf(note, sizeof note, "steps unknown: %d launches seen, %d ranges measured",
+                 launch_log.count, out->count);
+        add_note(out, note);
+        return;
+    }
+    for (int i = 0; i < out->count; i++)
+        snprintf(out->kernels[i].step, sizeof out->kernels[i].step, "%s", launch_log.items[i].step);
+}
+
+int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx,
+                     struct profiler_result *out, char *why, size_t why_len)
+{
+    memset(out, 0, sizeof *out);
+    if (session.state != 1) {
+        snprintf(why, why_len, "profiler_measure: no open session (profiler_open first)");
+        return -1;
+    }
+    for (;;) {
+        struct capture c = {};
+        CUpti_SubscriberHandle sub = NULL;
+        char log_why[200] = "";
+        int logging = launch_log_start(&sub, log_why, sizeof log_why) == 0;
+        int rc = capture_run(run, ctx, session.capacity, &c, why, why_len);
+        if (logging) cuptiUnsubscribe(sub);
+        if (rc && logging) {
+            /* Should the launch callbacks be what the profiler cannot work
+             * with, the counters still count: again without the steps. */
+            snprintf(log_why, sizeof log_why, "with launch callbacks, %.150s", why);
+            logging = 0;
+            capture_release(&c);
+            rc = capture_run(run, ctx, session.capacity, &c, why, why_len);
+        }
+        if (!rc && (c.dropped > 0 || (logging && (size_t)launch_log.count > session.capacity)) &&
+            session.capacity < MAX_CAPACITY) {
+            /* More launches than ranges provided for: again, with room. */
+            size_t need = logging ? (size_t)launch_log.count : 2 * session.capacity;
+            while (session.capacity < need && session.capacity < MAX_CAPACITY)
+                session.capacity *= 2;
+            capture_release(&c);
+            continue;
+        }
+        if (!rc) rc = evaluate_ranges(&c, out, why, why_len);
+        if (!rc) {
+            char note[120];
+            if (session.note[0]) add_note(out, session.note);
+            if (c.dropped > 0) {
+                snprintf(note, sizeof note, "%zu launches dropped beyond %zu: sums are partial",
+                         c.dropped, session.capacity);
+                add_note(out, note);
+            }
+            if (!c.all_passes_submitted) add_note(out, "CUPTI did not submit every replay pass");
+            attach_steps(out, log_why);
+        }
+        capture_release(&c);
+        if (rc) profiler_result_free(out);
+        return rc;
+    }
+}
+
+void profiler_result_free(struct profiler_result *r)
+{
+    free(r->kernels);
+    memset(r, 0, sizeof *r);
+}

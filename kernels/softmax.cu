@@ -1,0 +1,643 @@
+// softmax.cu — softmax attention for the methods that attend through a few rows: the row
+// softmax over materialized fp32 scores, attention through it (full:naive and the fp32 paths),
+// and a fused tensor-core attention for short query or key sets (kernels/softmax.h).
+// Row softmax (fp32 scores in, probabilities out in the dtype of the GEMM that consumes them;
+// the launcher picks by row length, so both always serve):
+//   warp   one warp per row, one 16-byte vector per lane (rows of n <= 128, e.g. the N×m score
+//          rows of agent and nystrom): the row is read once into registers, max and sum by
+//          shuffles; one read of 4n bytes and one write per row, bound by DRAM bandwidth.
+//   block  one block per row, any n: pass 1 keeps a running (max, sum) per thread (online
+//          softmax) and merges them across the block, pass 2 re-reads the row and stores
+//          exp(x - max)/sum. Two reads of the row (the second from L2 only while the rows in
+//          flight fit in it), one write.
+//   The 16-byte vectors need n, both leading dimensions and both bases divisible by 4
+//   elements; otherwise the same kernels run with scalar accesses.
+// Attention, softmax(scale·q kᵀ) v:
+//   materialized  cuBLAS GEMM (fp32 scores) → row softmax → cuBLAS GEMM. Any shape and dtype;
+//                 moves 4·nq·nk bytes of scores three times (write, read, re-read) plus the
+//                 probabilities twice: at N = 2^20, m = 64, B·H = 8 agent spends 8.1 ms, 7.3 of
+//                 it in these passes (kernels/NOTES.md).
+//   fused         bf16/fp16 only, 3.5× the materialized agent (2.29 ms against 8.1). One
+//                 kernel in FlashAttention-2's schedule: 64-query tiles (4 warps × 16 rows, Q
+//                 fragments in registers) over 64-key tiles of K and V (two cp.async stages;
+//                 or, when the keys are one tile, K and V resident and the Q tiles
+//                 double-buffered instead), S and P·V on mma.sync m16n8k16 with fp32
+//                 accumulators, online softmax in registers. Few queries over many keys (m
+//                 landmarks over N keys) split the keys in chunks across blocks
+//                 (flash-decoding) and merge the chunks' (max, sum, O) in a second kernel. One
+//                 read of Q, K, V and one write of O. m = 64 over N = 2^20 keys: 0.72 ms (80% of
+//                 DRAM peak); N = 2^20 queries over m = 64 keys: 1.23 ms (40%: 3 blocks/SM of
+//                 138 registers, and every warp re-reads K and V from shared memory per 16 rows).
+
+#include "softmax.h"
+
+#include <float.h>
+
+#include "cuda_util.cuh"
+#include "gemm.h"
+#include "mma_util.cuh"
+
+static constexpr float LOG2E = 1.4426950408889634f;
+
+// ---- vector access helpers ----------------------------------------------------------------
+
+template <int VEC> __device__ __forceinline__ void load_scores(const float *p, float (&x)[VEC])
+{
+    if constexpr (VEC == 4) {
+        float4 v = *reinterpret_cast<const float4 *>(p);
+        x[0] = v.x, x[1] = v.y, x[2] = v.z, x[3] = v.w;
+    } else {
+        x[0] = *p;
+    }
+}
+
+template <typename T, int VEC>
+__device__ __forceinline__ void store_probs(T *p, const float (&x)[VEC])
+{
+    if constexpr (VEC == 4 && sizeof(T) == 4) {
+        *reinterpret_cast<float4 *>(p) = make_float4(x[0], x[1], x[2], x[3]);
+    } else if constexpr (VEC == 4) {
+        // Four 16-bit values in one 8-byte store.
+        union {
+            T h[4];
+            uint2 u;
+        } pack;
+#pragma unroll
+        for (int i = 0; i < 4; i++) pack.h[i] = from_float<T>(x[i]);
+        *reinterpret_cast<uint2 *>(p) = pack.u;
+    } else {
+        *p = from_float<T>(x[0]);
+    }
+}
+
+// (m, s) ← the running max and sum of exp(x - max) over the union of two sets. Starting values
+// are (-FLT_MAX, 0): the differences stay finite or go to -inf, never NaN.
+__device__ __forceinline__ void merge_max_sum(float &m, float &s, float m2, float s2)
+{
+    const float mx = fmaxf(m, m2);
+    s = s * exp2f((m - mx) * LOG2E) + s2 * exp2f((m2 - mx) * LOG2E);
+    m = mx;
+}
+
+// ---- kernels ------------------------------------------------------------------------------
+
+// scores: [rows, ld_in] fp32  out: [rows, ld_out] T; n <= 32·VEC. One warp per row.
+template <typename T, int VEC>
+__global__ void softmax_warp_rows(const float *scores, int64_t ld_in, T *out, int64_t ld_out,
+                                  int64_t rows, int n)
+{
+    const int64_t row = (int64_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    if (row >= rows) return; // whole warps leave together: the shuffles below see full warps
+    const int c = (threadIdx.x % 32) * VEC;
+    const bool has = c < n;
+    float x[VEC];
+#pragma unroll
+    for (int i = 0; i < VEC; i++) x[i] = -FLT_MAX;
+    if (has) load_scores<VEC>(scores + row * ld_in + c, x);
+    float mx = x[0];
+#pragma unroll
+    for (int i = 1; i < VEC; i++) mx = fmaxf(mx, x[i]);
+#pragma unroll
+    for (int off = 16; off > 0; off /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
+    float sum = 0.f;
+#pragma unroll
+    for (int i = 0; i < VEC; i++) {
+        x[i] = has ? exp2f((x[i] - mx) * LOG2E) : 0.f;
+        sum += x[i];
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, off);
+    const float inv = 1.f / sum;
+#pragma unroll
+    for (int i = 0; i < VEC; i++) x[i] *= inv;
+    if (has) store_probs<T, VEC>(out + row * ld_out + c, x);
+}
+
+// scores: [rows, ld_in] fp32  out: [rows, ld_out] T; any n (a multiple of VEC). One block per
+// row; blockDim.x a multiple of 32, at most 1024.
+template <typename T, int VEC>
+__global__ void softmax_block_rows(const float *scores, int64_t ld_in, T *out, int64_t ld_out,
+                                   int64_t n)
+{
+    __shared__ float warp_max[32], warp_sum[32];
+    const float *s = scores + (int64_t)blockIdx.x * ld_in;
+    T *o = out + (int64_t)blockIdx.x * ld_out;
+
+    float mx = -FLT_MAX, sum = 0.f;
+    for (int64_t c = (int64_t)threadIdx.x * VEC; c < n; c += (int64_t)blockDim.x * VEC) {
+        float x[VEC];
+        load_scores<VEC>(s + c, x);
+        float vmax = x[0], vsum = 0.f;
+#pragma unroll
+        for (int i = 1; i < VEC; i++) vmax = fmaxf(vmax, x[i]);
+#pragma unroll
+        for (int i = 0; i < VEC; i++) vsum += exp2f((x[i] - vmax) * LOG2E);
+        merge_max_sum(mx, sum, vmax, vsum);
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off /= 2) {
+        float m2 = __shfl_xor_sync(0xffffffffu, mx, off),
+              s2 = __shfl_xor_sync(0xffffffffu, sum, off);
+        merge_max_sum(mx, sum, m2, s2);
+    }
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
+    if (lane == 0) warp_max[warp] = mx, warp_sum[warp] = sum;
+    __syncthreads();
+    mx = lane < warps ? warp_max[lane] : -FLT_MAX;
+    sum = lane < warps ? warp_sum[lane] : 0.f;
+#pragma unroll
+    for (int off = 16; off > 0; off /= 2) {
+        float m2 = __shfl_xor_sync(0xffffffffu, mx, off),
+              s2 = __shfl_xor_sync(0xffffffffu, sum, off);
+        merge_max_sum(mx, sum, m2, s2);
+    }
+    const float inv = 1.f / sum;
+
+    for (int64_t c = (int64_t)threadIdx.x * VEC; c < n; c += (int64_t)blockDim.x * VEC) {
+        float x[VEC];
+        load_scores<VEC>(s + c, x);
+#pragma unroll
+        for (int i = 0; i < VEC; i++) x[i] = exp2f((x[i] - mx) * LOG2E) * inv;
+        store_probs<T, VEC>(o + c, x);
+    }
+}
+
+// src: [count] fp32  dst: [count] T
+template <typename T> __global__ void store_fp32_as_kernel(const float *src, T *dst, int64_t count)
+{
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < count;
+         i += (int64_t)gridDim.x * blockDim.x)
+        dst[i] = from_float<T>(src[i]);
+}
+
+// ---- fused attention: tile helpers ---------------------------------------------------
+
+namespace fused
+{
+
+constexpr int ROWS = 64; // query rows per tile: 4 warps × 16
+constexpr int KEYS = 64; // keys per tile
+constexpr int THREADS = 128;
+
+// Q tile, then two stages of (K tile, V tile); 16-bit elements.
+template <int D> constexpr size_t smem_bytes() { return (size_t)(ROWS + 4 * KEYS) * D * 2; }
+
+// Rows [row0, row0 + ROWS) of a [n, D] matrix into a swizzled tile, rows at or past `end`
+// zero-filled. All THREADS threads take part, 16 bytes each per step.
+template <int D, typename T>
+__device__ __forceinline__ void load_tile(uint32_t tile, const T *g, int64_t row0, int64_t end,
+                                          int tid)
+{
+    constexpr int CPR = D / 8;
+    static_assert(ROWS == KEYS && ROWS * CPR % THREADS == 0, "tiles copy evenly");
+#pragma unroll
+    for (int i = 0; i < ROWS * CPR / THREADS; i++) {
+        const int idx = tid + i * THREADS, r = idx / CPR, c = idx % CPR;
+        const bool ok = row0 + r < end;
+        cp_async16(tile + swz<D>(r, c), ok ? g + (row0 + r) * D + c * 8 : g, ok ? 16 : 0);
+    }
+}
+
+// Two outputs of a row, adjacent columns.
+__device__ __forceinline__ void store_pair(float *p, float a, float b)
+{
+    *reinterpret_cast<float2 *>(p) = make_float2(a, b);
+}
+template <typename T> __device__ __forceinline__ void store_pair(T *p, float a, float b)
+{
+    *reinterpret_cast<uint32_t *>(p) = mma_t<T>::pack(a, b);
+}
+
+} // namespace fused
+
+// q: [batch,nq,D]  k, v: [batch,nk,D]  T (bf16/fp16)
+// chunks = 1: out [batch,nq,D] OutT = softmax(scale q kᵀ) v.
+// chunks > 1: chunk c of the keys, [c·keys_per_chunk, ...), into partial_o [batch,chunks,nq,D]
+//   (unnormalized) and partial_ml [batch,chunks,nq,2] (row max of the raw scores, row sum).
+// grid: (query-tile blocks, chunks, batch), fused::THREADS threads, smem_bytes<D>() dynamic.
+// Each warp owns 16 query rows of a 64-row tile, its Q fragments in registers; 64-key tiles of
+// K and V stream through two cp.async stages (or stay resident when the chunk is one tile, so a
+// block walking many query tiles loads them once and double-buffers Q instead); S = Q Kᵀ and
+// O += P V on mma.sync with an online softmax in fp32 registers (FlashAttention-2's schedule).
+template <typename T, typename OutT, int D>
+__global__ void __launch_bounds__(fused::THREADS)
+    attend_fused(const T *q, const T *k, const T *v, OutT *out, float *partial_o, float *partial_ml,
+                 int64_t nq, int64_t nk, int64_t keys_per_chunk, float scale_log2)
+{
+    using namespace fused;
+    extern __shared__ __align__(128) unsigned char smem[];
+    const uint32_t sQ = smem_u32(smem), sKV = sQ + ROWS * D * 2;
+    constexpr uint32_t TILE_BYTES = KEYS * D * 2;
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, t = lane % 4;
+    const int64_t b = blockIdx.z, chunk = blockIdx.y, chunks = gridDim.y;
+    const int64_t key0 = chunk * keys_per_chunk;
+    const int64_t key1 = key0 + keys_per_chunk < nk ? key0 + keys_per_chunk : nk;
+    const int ntiles = (int)((key1 - key0 + KEYS - 1) / KEYS);
+    const T *qb = q + b * nq * D, *kb = k + b * nk * D, *vb = v + b * nk * D;
+    // One key tile: K and V stay in stage 0 for every query tile, and stage 1 becomes the
+    // second buffer of a double-buffered Q, the next query tile loading during this one.
+    const bool resident = ntiles == 1;
+    const uint32_t sQ_next = sKV + 2 * TILE_BYTES;
+    const int64_t qtiles = (nq + ROWS - 1) / ROWS;
+    if (resident) {
+        load_tile<D>(sKV, kb, key0, key1, tid);
+        load_tile<D>(sKV + TILE_BYTES, vb, key0, key1, tid);
+        if (blockIdx.x < qtiles) load_tile<D>(sQ, qb, (int64_t)blockIdx.x * ROWS, nq, tid);
+        cp_async_commit();
+    }
+
+    int parity = 0;
+    for (int64_t qt = blockIdx.x; qt < qtiles; qt += gridDim.x, parity ^= 1) {
+        const int64_t q0 = qt * ROWS;
+        __syncthreads(); // the previous tile's reads of the Q buffer and of the stages are done
+        uint32_t q_tile = sQ;
+        if (resident) {
+            q_tile = parity ? sQ_next : sQ;
+            if (qt + gridDim.x < qtiles) {
+                load_tile<D>(parity ? sQ : sQ_next, qb, (qt + gridDim.x) * ROWS, nq, tid);
+                cp_async_commit();
+                cp_async_wait<1>();
+            } else {
+                cp_async_wait<0>();
+            }
+        } else {
+            load_tile<D>(sQ, qb, q0, nq, tid);
+            load_tile<D>(sKV, kb, key0, key1, tid);
+            load_tile<D>(sKV + TILE_BYTES, vb, key0, key1, tid);
+            cp_async_commit();
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+
+        uint32_t qf[D / 16][4];
+#pragma unroll
+        for (int ks = 0; ks < D / 16; ks++)
+            ldsm_x4(qf[ks], q_tile + swz<D>(warp * 16 + (lane % 8) + 8 * ((lane / 8) & 1),
+                                            2 * ks + lane / 16));
+        float o[D / 8][4] = {};
+        float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+
+        for (int i = 0; i < ntiles; i++) {
+            if (!resident) {
+                if (i + 1 < ntiles) {
+                    const uint32_t next = sKV + ((i + 1) & 1) * 2 * TILE_BYTES;
+                    const int64_t nk0 = key0 + (int64_t)(i + 1) * KEYS;
+                    load_tile<D>(next, kb, nk0, key1, tid);
+                    load_tile<D>(next + TILE_BYTES, vb, nk0, key1, tid);
+                    cp_async_commit();
+                }
+                if (i > 0) {
+                    if (i + 1 < ntiles)
+                        cp_async_wait<1>();
+                    else
+                        cp_async_wait<0>();
+                    __syncthreads();
+                }
+            }
+            const uint32_t sK = sKV + (resident ? 0 : (i & 1) * 2 * TILE_BYTES);
+            const uint32_t sV = sK + TILE_BYTES;
+            const int64_t tile_key0 = key0 + (int64_t)i * KEYS;
+
+            float s[KEYS / 8][4] = {};
+#pragma unroll
+            for (int ks = 0; ks < D / 16; ks++)
+#pragma unroll
+                for (int j = 0; j < KEYS / 8; j += 2) {
+                    uint32_t kf[4];
+                    ldsm_x4(kf, sK + swz<D>(8 * j + 8 * (lane / 16) + lane % 8,
+                                            2 * ks + ((lane / 8) & 1)));
+                    mma_t<T>::mma(s[j], qf[ks], kf[0], kf[1]);
+                    mma_t<T>::mma(s[j + 1], qf[ks], kf[2], kf[3]);
+                }
+            if (tile_key0 + KEYS > key1) {
+#pragma unroll
+                for (int j = 0; j < KEYS / 8; j++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                        if (tile_key0 + 8 * j + 2 * t + (e & 1) >= key1) s[j][e] = -INFINITY;
+            }
+            // Online softmax per row half h (rows g and g + 8 of the warp's 16).
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                float mx = row_max[h];
+#pragma unroll
+                for (int j = 0; j < KEYS / 8; j++)
+                    mx = fmaxf(mx, fmaxf(s[j][2 * h], s[j][2 * h + 1]));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                const float alpha = exp2f((row_max[h] - mx) * scale_log2); // first tile: 0
+                row_max[h] = mx;
+                const float shift = mx * scale_log2;
+                float sum = 0.f;
+#pragma unroll
+                for (int j = 0; j < KEYS / 8; j++)
+#pragma unroll
+                    for (int e = 2 * h; e < 2 * h + 2; e++) {
+                        s[j][e] = exp2f(fmaf(s[j][e], scale_log2, -shift));
+                        sum += s[j][e];
+                    }
+                row_sum[h] = row_sum[h] * alpha + sum;
+#pragma unroll
+                for (int j = 0; j < D / 8; j++) o[j][2 * h] *= alpha, o[j][2 * h + 1] *= alpha;
+            }
+            // O += P V: the score fragments of key tiles 2kk, 2kk+1 are the A fragment of P.
+#pragma unroll
+            for (int kk = 0; kk < KEYS / 16; kk++) {
+                const uint32_t pf[4] = {mma_t<T>::pack(s[2 * kk][0], s[2 * kk][1]),
+                                        mma_t<T>::pack(s[2 * kk][2], s[2 * kk][3]),
+                                        mma_t<T>::pack(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                        mma_t<T>::pack(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+                for (int j = 0; j < D / 8; j += 2) {
+                    uint32_t vf[4];
+                    ldsm_x4_trans(
+                        vf, sV + swz<D>(16 * kk + lane % 8 + 8 * ((lane / 8) & 1), j + lane / 16));
+                    mma_t<T>::mma(o[j], pf, vf[0], vf[1]);
+                    mma_t<T>::mma(o[j + 1], pf, vf[2], vf[3]);
+                }
+            }
+            if (!resident) __syncthreads(); // this stage is reloaded two tiles later
+        }
+
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            float sum = row_sum[h];
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            const int64_t row = q0 + warp * 16 + g + 8 * h;
+            if (row >= nq) continue;
+            if (chunks == 1) {
+                const float inv = 1.f / sum;
+                OutT *dst = out + (b * nq + row) * D + 2 * t;
+#pragma unroll
+                for (int j = 0; j < D / 8; j++)
+                    store_pair(dst + 8 * j, o[j][2 * h] * inv, o[j][2 * h + 1] * inv);
+            } else {
+                const int64_t prow = (b * chunks + chunk) * nq + row;
+                float *dst = partial_o + prow * D + 2 * t;
+#pragma unroll
+                for (int j = 0; j < D / 8; j++)
+                    store_pair(dst + 8 * j, o[j][2 * h], o[j][2 * h + 1]);
+                if (t == 0) store_pair(partial_ml + 2 * prow, row_max[h], sum);
+            }
+        }
+    }
+}
+
+// partial_o: [batch,chunks,nq,D]  partial_ml: [batch,chunks,nq,2]  out: [batch,nq,D] OutT.
+// grid: (nq, batch), D threads: one output row per block, one column per thread.
+template <typename OutT, int D>
+__global__ void attend_fused_combine(const float *partial_o, const float *partial_ml, OutT *out,
+                                     int64_t nq, int chunks, float scale_log2)
+{
+    const int64_t row = blockIdx.x, b = blockIdx.y;
+    const int col = threadIdx.x;
+    const float *ml = partial_ml + 2 * (b * chunks * nq + row);
+    float mx = -INFINITY;
+    for (int c = 0; c < chunks; c++) mx = fmaxf(mx, ml[2 * c * nq]);
+    float sum = 0.f, acc = 0.f;
+    for (int c = 0; c < chunks; c++) {
+        const float w = exp2f((ml[2 * c * nq] - mx) * scale_log2);
+        sum += w * ml[2 * c * nq + 1];
+        acc += w * partial_o[((b * chunks + c) * nq + row) * D + col];
+    }
+    out[(b * nq + row) * D + col] = from_float<OutT>(acc / sum);
+}
+
+// ---- host launchers -----------------------------------------------------------------------
+
+static bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
+template <typename T, int VEC>
+static cudaError_t launch_softmax(const float *scores, int64_t ld_in, T *out, int64_t ld_out,
+                                  int64_t rows, int64_t n, cudaStream_t stream)
+{
+    if (n <= 32 * VEC) {
+        constexpr int WARPS = 8;
+        const int64_t blocks = (rows + WARPS - 1) / WARPS;
+        if (blocks > INT32_MAX) return cudaErrorInvalidConfiguration;
+        softmax_warp_rows<T, VEC>
+            <<<(unsigned)blocks, WARPS * 32, 0, stream>>>(scores, ld_in, out, ld_out, rows, (int)n);
+    } else {
+        if (rows > INT32_MAX) return cudaErrorInvalidConfiguration;
+        // Enough threads for one vector each, up to 256: short rows keep few idle lanes.
+        int64_t vecs = n / VEC, threads = (vecs + 31) / 32 * 32;
+        if (threads > 256) threads = 256;
+        softmax_block_rows<T, VEC>
+            <<<(unsigned)rows, (unsigned)threads, 0, stream>>>(scores, ld_in, out, ld_out, n);
+    }
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
+}
+
+// dispatch_dtype's callables: the launches above for the storage type T of the output.
+struct softmax_launch {
+    const float *scores;
+    int64_t ld_in;
+    void *out;
+    int64_t ld_out, rows, n;
+    bool vec;
+    cudaStream_t stream;
+    template <typename T> cudaError_t operator()() const
+    {
+        T *o = static_cast<T *>(out);
+        return vec ? launch_softmax<T, 4>(scores, ld_in, o, ld_out, rows, n, stream)
+                   : launch_softmax<T, 1>(scores, ld_in, o, ld_out, rows, n, stream);
+    }
+};
+
+struct store_launch {
+    const float *src;
+    void *dst;
+    int64_t count;
+    cudaStream_t stream;
+    template <typename T> cudaError_t operator()() const
+    {
+        int64_t blocks = (count + 255) / 256;
+        if (blocks > 4096) blocks = 4096; // a grid-stride loop past that
+        store_fp32_as_kernel<T>
+            <<<(unsigned)blocks, 256, 0, stream>>>(src, static_cast<T *>(dst), count);
+        CUDA_CHECK_LAUNCH();
+        return cudaSuccess;
+    }
+};
+
+extern "C" cudaError_t softmax_rows(const float *scores, int64_t ld_in, void *out, int64_t ld_out,
+                                    int out_dtype, int64_t rows, int64_t n, cudaStream_t stream)
+{
+    if (n < 1 || ld_in < n || ld_out < n || rows < 0) return cudaErrorInvalidValue;
+    if (rows == 0) return cudaSuccess;
+    const uintptr_t out_vec_bytes = 4 * (out_dtype == ATTN_FP32 ? 4 : 2);
+    const bool vec = n % 4 == 0 && ld_in % 4 == 0 && ld_out % 4 == 0 && aligned16(scores) &&
+                     ((uintptr_t)out & (out_vec_bytes - 1)) == 0;
+    return dispatch_dtype(out_dtype,
+                          softmax_launch{scores, ld_in, out, ld_out, rows, n, vec, stream});
+}
+
+extern "C" cudaError_t store_fp32_as(const float *src, void *dst, int dtype, int64_t count,
+                                     cudaStream_t stream)
+{
+    if (count <= 0) return cudaSuccess;
+    return dispatch_dtype(dtype, store_launch{src, dst, count, stream});
+}
+
+// q: [batch,nq,d]  k, v: [batch,nk,d]  scores: [batch,nq,nk] fp32  probs: [batch,nq,nk]
+// out: [batch,nq,d]
+extern "C" cudaError_t softmax_attention(cublasHandle_t handle, const void *q, int64_t nq,
+                                         const void *k, const void *v, int64_t nk, int d, int dtype,
+                                         float scale, void *out, int out_dtype, float *scores,
+                                         void *probs, int batch, cudaStream_t stream)
+{
+    const int64_t qd = nq * d, kd = nk * d, qk = nq * nk;
+    CUDA_CHECK(gemm_rowmajor_batched(handle, 1, nq, nk, d, scale, q, d, qd, k, d, kd, dtype, 0.f,
+                                     scores, nk, qk, ATTN_FP32, batch));
+    CUDA_CHECK(softmax_rows(scores, nk, probs, nk, dtype, (int64_t)batch * nq, nk, stream));
+    CUDA_CHECK(gemm_rowmajor_batched(handle, 0, nq, d, nk, 1.f, probs, nk, qk, v, d, kd, dtype, 0.f,
+                                     out, d, qd, out_dtype, batch));
+    return cudaSuccess;
+}
+
+namespace fused
+{
+
+// How a problem is spread: `qblocks` blocks per batch walk the query tiles; the keys are cut
+// in `chunks` of keys_per_chunk (a multiple of KEYS) when the query tiles alone leave the
+// device idle, i.e. few queries over many keys.
+struct plan {
+    int64_t qblocks, chunks, keys_per_chunk;
+};
+
+template <typename T, typename OutT, int D>
+cudaError_t make_plan(int64_t nq, int64_t nk, int batch, plan *p)
+{
+    auto kernel = attend_fused<T, OutT, D>;
+    constexpr size_t smem = smem_bytes<D>();
+    int device, sms, per_sm;
+    CUDA_CHECK(cudaGetDevice(&device));
+    CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    if (smem > 48 * 1024)
+        CUDA_CHECK(
+            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, THREADS, smem));
+    const int64_t wave = (int64_t)sms * (per_sm > 0 ? per_sm : 1);
+    const int64_t qtiles = (nq + ROWS - 1) / ROWS, ktiles = (nk + KEYS - 1) / KEYS;
+    int64_t chunks = 1;
+    if (ktiles > 1 && qtiles * batch < wave) {
+        chunks = wave / (qtiles * batch);
+        if (chunks > ktiles) chunks = ktiles;
+    }
+    const int64_t tiles_per_chunk = (ktiles + chunks - 1) / chunks;
+    p->chunks = (ktiles + tiles_per_chunk - 1) / tiles_per_chunk;
+    p->keys_per_chunk = tiles_per_chunk * KEYS;
+    const int64_t per_batch = (wave + batch - 1) / batch;
+    p->qblocks = p->chunks > 1 || qtiles < per_batch ? qtiles : per_batch;
+    return cudaSuccess;
+}
+
+// Floats of the partial results: O [batch,chunks,nq,D], then (max, sum) [batch,chunks,nq,2].
+template <int D> int64_t partial_floats(const plan &p, int64_t nq, int batch)
+{
+    return p.chunks > 1 ? (int64_t)batch * p.chunks * nq * (D + 2) : 0;
+}
+
+template <typename T, typename OutT, int D>
+cudaError_t launch(const void *q, int64_t nq, const void *k, const void *v, int64_t nk, float scale,
+                   void *out, void *workspace, int batch, cudaStream_t stream)
+{
+    plan p;
+    CUDA_CHECK((make_plan<T, OutT, D>(nq, nk, batch, &p)));
+    if (batch > 65535 || p.chunks > 65535 || (p.chunks > 1 && nq > INT32_MAX))
+        return cudaErrorInvalidConfiguration;
+    const float scale_log2 = scale * LOG2E;
+    float *partial_o = static_cast<float *>(workspace);
+    float *partial_ml = p.chunks > 1 ? partial_o + (int64_t)batch * p.chunks * nq * D : nullptr;
+    attend_fused<T, OutT, D><<<dim3((unsigned)p.qblocks, (unsigned)p.chunks, (unsigned)batch),
+                               THREADS, smem_bytes<D>(), stream>>>(
+        static_cast<const T *>(q), static_cast<const T *>(k), static_cast<const T *>(v),
+        static_cast<OutT *>(out), partial_o, partial_ml, nq, nk, p.keys_per_chunk, scale_log2);
+    CUDA_CHECK_LAUNCH();
+    if (p.chunks > 1) {
+        attend_fused_combine<OutT, D><<<dim3((unsigned)nq, (unsigned)batch), D, 0, stream>>>(
+            partial_o, partial_ml, static_cast<OutT *>(out), nq, (int)p.chunks, scale_log2);
+        CUDA_CHECK_LAUNCH();
+    }
+    return cudaSuccess;
+}
+
+// Calls f.template run<T, OutT, D>() for the input type, output type and head dimension.
+template <typename T, typename F> cudaError_t dispatch_out(int d, int dtype, int out_dtype, F &f)
+{
+    if (out_dtype == ATTN_FP32)
+        return d == 64 ? f.template run<T, float, 64>() : f.template run<T, float, 128>();
+    if (out_dtype == dtype)
+        return d == 64 ? f.template run<T, T, 64>() : f.template run<T, T, 128>();
+    return cudaErrorInvalidValue;
+}
+template <typename F> cudaError_t dispatch(int d, int dtype, int out_dtype, F &f)
+{
+    if (d != 64 && d != 128) return cudaErrorInvalidValue;
+    switch (dtype) {
+    case ATTN_FP16:
+        return dispatch_out<__half>(d, dtype, out_dtype, f);
+    case ATTN_BF16:
+        return dispatch_out<__nv_bfloat16>(d, dtype, out_dtype, f);
+    default:
+        return cudaErrorInvalidValue;
+    }
+}
+
+struct sizer {
+    int64_t nq, nk;
+    int batch;
+    size_t bytes;
+    template <typename T, typename OutT, int D> cudaError_t run()
+    {
+        plan p;
+        CUDA_CHECK((make_plan<T, OutT, D>(nq, nk, batch, &p)));
+        bytes = sizeof(float) * (size_t)partial_floats<D>(p, nq, batch);
+        return cudaSuccess;
+    }
+};
+
+struct launcher {
+    const void *q;
+    int64_t nq;
+    const void *k, *v;
+    int64_t nk;
+    float scale;
+    void *out, *workspace;
+    int batch;
+    cudaStream_t stream;
+    template <typename T, typename OutT, int D> cudaError_t run()
+    {
+        return launch<T, OutT, D>(q, nq, k, v, nk, scale, out, workspace, batch, stream);
+    }
+};
+
+} // namespace fused
+
+extern "C" int softmax_attention_fused_supported(int d, int dtype)
+{
+    return (d == 64 || d == 128) && (dtype == ATTN_FP16 || dtype == ATTN_BF16);
+}
+
+extern "C" size_t softmax_attention_fused_workspace_bytes(int64_t nq, int64_t nk, int d, int dtype,
+                                                          int out_dtype, int batch)
+{
+    fused::sizer s{nq, nk, batch, 0};
+    if (nq < 1 || nk < 1 || batch < 1 || fused::dispatch(d, dtype, out_dtype, s) != cudaSuccess) {
+        cudaGetLastError(); // a failed query leaves no sticky error behind
+        return 0;
+    }
+    return s.bytes;
+}
+
+extern "C" cudaError_t softmax_attention_fused(const void *q, int64_t nq, const void *k,
+                                               const void *v, int64_t nk, int d, int dtype,
+                                               float scale, void *out, int out_dtype,
+                                               void *workspace, int batch, cudaStream_t stream)
+{
+    if (nq < 1 || nk < 1 || batch < 1) return cudaErrorInvalidValue;
+    fused::launcher l{q, nq, k, v, nk, scale, out, workspace, batch, stream};
+    return fused::dispatch(d, dtype, out_dtype, l);
+}

@@ -1,0 +1,742 @@
+// topk_select.cu — exact per-row top-k over streamed key tiles (kernels/topk_select.h).
+//
+// Versions (picked by dtype and k in make_plan; measurements in kernels/NOTES.md "topk"):
+//   mma   rows and keys both bf16 or both fp16, k <= ~1300 (its candidate sort space in shared
+//         memory). 8 warps × 16 rows = 128 rows per block; scores on the tensor cores
+//         (mma.sync m16n8k16, fp32 accumulation: products of 16-bit inputs are exact in fp32),
+//         64-key tiles double-buffered by cp.async. The default for topk in bf16/fp16.
+//   simt  any pair of dtypes (fp32 rows or keys, e.g. mita's fp32 landmarks), and k up to
+//         ~2700. 4 warps × 16 rows; tiles staged in shared memory as fp32, scores by FMA in the
+//         mma fragment layout (simt_tile.cuh), so that both share the selection code.
+//         Optionally also the softmax(scores·scale)·V partials of the same scores (mita's
+//         shared values). The fp32 path and the fallback for large k, not a rival of mma.
+// Both keep, per row, a candidate buffer in global memory (of the resident blocks only, so
+// memory is O(grid · rows · cap), not O(N·k)) and a threshold tau: a score enters the buffer
+// only if it beats tau; when a buffer could overflow during the next tile, the warp keeps the
+// k best (bitonic sort in shared memory; k <= 8: k rounds of a warp maximum) and raises tau to
+// the k-th. Random data inserts ~k·(1 + ln(N/k)) candidates per row, so after the first tiles
+// one warp vote per tile finds nothing to insert; before any threshold exists a whole tile is
+// stored without atomics.
+// Exactness: candidates are ordered by a 64-bit key (score, ~index) — score descending, ties
+// to the lower index. Keys stream in increasing index order within a block, so a later key
+// whose score equals tau can never displace the k-th (it has a higher index): `score > tau`
+// filters exactly. Long key ranges with few rows (mita's probe) are split into chunks across
+// blocks; each chunk leaves its sorted k best, and merge_chunks merges them (k-way merge).
+
+#include "topk_select.h"
+
+#include <math.h>
+
+#include "cuda_util.cuh"
+#include "simt_tile.cuh"
+
+namespace {
+
+using namespace simt_tile;
+
+constexpr int MAX_CHUNKS = 32; // merge_chunks holds one list per lane
+constexpr int FEW_K = 8;       // up to this k, picking by rounds beats sorting the buffer
+
+struct SelectArgs {
+    const void *rows, *keys, *values; // [heads, n_rows, D], [heads, n_keys, D] x2
+    int64_t n_rows, n_keys, k;
+    int cap;                          // candidates per row buffer (a power of two)
+    int row_tiles, nchunks;
+    int64_t chunk_len;                // keys per chunk, a multiple of TILE
+    int64_t items;                    // heads · nchunks · row_tiles
+    float scale;                      // softmax scale of the values partials
+    uint64_t *buffers;                // [gridDim.x, rows per block, cap]
+    int32_t *out_idx;                 // [heads, n_rows, k] when nchunks == 1, else NULL
+    uint64_t *out_cand;               // [heads, n_rows, nchunks, k] sorted, 0-padded, or NULL
+    float *out_partial;               // [heads, n_rows, nchunks, D + 4]: max, sum, -, -, Σ w·v
+};
+
+// ---- candidates --------------------------------------------------------------------------
+
+// (score, key) as one integer that orders score descending, then key ascending; 0 sorts
+// below every candidate and pads short lists. -0 becomes +0 first: equal scores must be
+// ordered by index alone.
+__device__ __forceinline__ uint64_t pack_candidate(float score, int64_t key)
+{
+    if (score == 0.0f) score = 0.0f;
+    uint32_t u = __float_as_uint(score);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    return ((uint64_t)u << 32) | (uint32_t)~(uint32_t)key;
+}
+__device__ __forceinline__ float candidate_score(uint64_t c)
+{
+    uint32_t u = (uint32_t)(c >> 32);
+    return __uint_as_float((u & 0x80000000u) ? (u & 0x7fffffffu) : ~u);
+}
+__device__ __forceinline__ int32_t candidate_key(uint64_t c) { return (int32_t)~(uint32_t)c; }
+
+// s: [n] in shared memory, n a power of two; sorted descending by one warp.
+__device__ void warp_sort_desc(uint64_t *s, int n, int lane)
+{
+    for (int size = 2; size <= n; size <<= 1)
+        for (int stride = size >> 1; stride > 0; stride >>= 1) {
+            for (int i = lane; i < n / 2; i += 32) {
+                const int lo = 2 * i - (i & (stride - 1)), hi = lo + stride;
+                const uint64_t x = s[lo], y = s[hi];
+                const bool descending = (lo & size) == 0;
+                if (descending ? x < y : x > y) {
+                    s[lo] = y;
+                    s[hi] = x;
+                }
+            }
+            __syncwarp();
+        }
+}
+
+// One warp's 16 rows: their candidate buffers, counts and thresholds.
+struct WarpRows {
+    uint64_t *buf;     // global: [16, cap]
+    uint64_t *scratch; // shared: [cap], the warp's sort space
+    int *cnt;          // shared: [16]
+    float *tau;        // shared: [16]
+    int cap;
+    int64_t k;
+
+    __device__ void reset(int lane)
+    {
+        if (lane < WARP_ROWS) {
+            cnt[lane] = 0;
+            tau[lane] = -INFINITY;
+        }
+        __syncwarp();
+    }
+
+    // Leaves row r's min(n, k) best candidates in scratch, best first; returns n, the row's
+    // count. Small k: k rounds of a warp maximum below the previous pick (candidates are
+    // distinct); else a bitonic sort of the whole buffer.
+    __device__ int best_of_row(int r, int lane)
+    {
+        const int n = cnt[r];
+        const uint64_t *b = buf + (size_t)r * cap;
+        if (k <= FEW_K) {
+            uint64_t prev = ~0ull;
+            for (int i = 0; i < k && i < n; i++) {
+                uint64_t best = 0;
+                for (int j = lane; j < n; j += 32) {
+                    const uint64_t x = b[j];
+                    if (x < prev && x > best) best = x;
+                }
+#pragma unroll
+                for (int off = 16; off > 0; off >>= 1) {
+                    const uint64_t other = __shfl_xor_sync(FULL, best, off);
+                    best = other > best ? other : best;
+                }
+                if (lane == 0) scratch[i] = best;
+                prev = best;
+            }
+            __syncwarp();
+            return n;
+        }
+        int p = 1;
+        while (p < n) p <<= 1;
+        for (int i = lane; i < p; i += 32) scratch[i] = i < n ? b[i] : 0;
+        __syncwarp();
+        warp_sort_desc(scratch, p, lane);
+        return n;
+    }
+
+    // Keeps row r's k best and raises its threshold to the k-th.
+    __device__ void compact_row(int r, int lane)
+    {
+        const int n = best_of_row(r, lane);
+        const int keep = n < k ? n : (int)k;
+        uint64_t *b = buf + (size_t)r * cap;
+        for (int i = lane; i < keep; i += 32) b[i] = scratch[i];
+        __syncwarp();
+        if (lane == 0) {
+            cnt[r] = keep;
+            tau[r] = n >= k ? candidate_score(scratch[k - 1]) : -INFINITY;
+        }
+        __syncwarp();
+    }
+
+    // Before a tile: a tile adds at most TILE candidates per row.
+    __device__ void compact_full_rows(int lane)
+    {
+        unsigned full = __ballot_sync(FULL, lane < WARP_ROWS && cnt[lane] > cap - TILE);
+        while (full) {
+            compact_row(__ffs(full) - 1, lane);
+            full &= full - 1;
+        }
+    }
+
+    // acc: the warp's 16 × TILE scores in C-fragment layout; keys from kt, valid below end.
+    __device__ void append_tile(const float (&acc)[8][4], int64_t kt, int64_t end, int g, int t,
+                                int lane)
+    {
+        const float tau0 = tau[g], tau1 = tau[g + 8];
+        // Once the thresholds have risen most tiles hold no candidate: one vote skips them.
+        // (Zero-filled keys past `end` may cast a vote; the paths below check the index.)
+        float m0 = -INFINITY, m1 = -INFINITY;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            m0 = fmaxf(m0, fmaxf(acc[j][0], acc[j][1]));
+            m1 = fmaxf(m1, fmaxf(acc[j][2], acc[j][3]));
+        }
+        if (!__any_sync(FULL, m0 > tau0 || m1 > tau1)) return;
+        // No threshold yet and a whole tile: every score goes in, each to its own slot.
+        if (__all_sync(FULL, tau0 == -INFINITY && tau1 == -INFINITY) && kt + TILE <= end) {
+            const int c0 = cnt[g], c1 = cnt[g + 8];
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    const int col = 8 * j + 2 * t + (e & 1);
+                    const size_t at = e < 2 ? (size_t)g * cap + c0 : (size_t)(g + 8) * cap + c1;
+                    buf[at + col] = pack_candidate(acc[j][e], kt + col);
+                }
+            __syncwarp();
+            if (lane < WARP_ROWS) cnt[lane] += TILE;
+            __syncwarp();
+            return;
+        }
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int r = e < 2 ? g : g + 8;
+                const int64_t key = kt + 8 * j + 2 * t + (e & 1);
+                if (acc[j][e] > (e < 2 ? tau0 : tau1) && key < end) {
+                    const int pos = atomicAdd(&cnt[r], 1);
+                    buf[(size_t)r * cap + pos] = pack_candidate(acc[j][e], key);
+                }
+            }
+        __syncwarp();
+    }
+
+    // After the last tile: row r's k best (fewer when the chunk had fewer keys), to out_idx
+    // as indices or to out_cand as candidates padded with 0.
+    __device__ void finish(const SelectArgs &a, int64_t bh, int64_t row0, int chunk, int lane)
+    {
+        for (int r = 0; r < WARP_ROWS; r++) {
+            const int n = best_of_row(r, lane);
+            const int64_t row = row0 + r;
+            if (row < a.n_rows) {
+                const int64_t out_row = bh * a.n_rows + row;
+                if (a.out_idx)
+                    for (int64_t i = lane; i < a.k; i += 32)
+                        a.out_idx[out_row * a.k + i] = candidate_key(scratch[i]);
+                else
+                    for (int64_t i = lane; i < a.k; i += 32)
+                        a.out_cand[(out_row * a.nchunks + chunk) * a.k + i] =
+                            i < n ? scratch[i] : 0;
+            }
+            __syncwarp();
+        }
+    }
+};
+
+// The work item's place: row tiles innermost, so that concurrent blocks stream the same keys
+// (shared through L2).
+struct Item {
+    int64_t bh, row0, begin, end;
+    int chunk;
+};
+__device__ __forceinline__ Item item_of(const SelectArgs &a, int64_t item, int rows_per_block)
+{
+    Item it;
+    const int rt = (int)(item % a.row_tiles);
+    const int64_t rest = item / a.row_tiles;
+    it.chunk = (int)(rest % a.nchunks);
+    it.bh = rest / a.nchunks;
+    it.row0 = (int64_t)rt * rows_per_block;
+    it.begin = it.chunk * a.chunk_len;
+    it.end = min(it.begin + a.chunk_len, a.n_keys);
+    return it;
+}
+
+// ---- simt ---------------------------------------------------------------------------------
+
+constexpr int SIMT_WARPS = 4, SIMT_ROWS = SIMT_WARPS * WARP_ROWS;
+
+// rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] TK (TV)
+// Shared memory: scratch [SIMT_WARPS, cap] u64 | qs [SIMT_ROWS, D+4] | ks [TILE, D+4]
+// | (WITH_V) vs [TILE, D+4], ws [SIMT_ROWS, W_STRIDE] | cnt [SIMT_ROWS] | tau [SIMT_ROWS].
+template <typename TQ, typename TK, typename TV, int D, bool WITH_V>
+__global__ void __launch_bounds__(SIMT_WARPS * 32) select_simt(SelectArgs a)
+{
+    constexpr int S = D + 4;
+    extern __shared__ __align__(16) unsigned char smem[];
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    uint64_t *scratch = reinterpret_cast<uint64_t *>(smem);
+    float *qs = reinterpret_cast<float *>(scratch + SIMT_WARPS * a.cap);
+    float *ks = qs + SIMT_ROWS * S;
+    float *vs = ks + TILE * S;
+    float *ws = vs + (WITH_V ? TILE * S : 0);
+    int *cnt = reinterpret_cast<int *>(ws + (WITH_V ? SIMT_ROWS * W_STRIDE : 0));
+    float *tau = reinterpret_cast<float *>(cnt + SIMT_ROWS);
+
+    WarpRows sel{a.buffers + ((size_t)blockIdx.x * SIMT_ROWS + warp * WARP_ROWS) * a.cap,
+                 scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
+                 a.cap, a.k};
+    for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
+        const Item it = item_of(a, item, SIMT_ROWS);
+        const TK *keys = static_cast<const TK *>(a.keys) + it.bh * a.n_keys * D;
+        const TV *values = WITH_V ? static_cast<const TV *>(a.values) + it.bh * a.n_keys * D
+                                  : nullptr;
+
+        __syncthreads(); // the previous item is done with qs
+        stage_rows<TQ, D, SIMT_ROWS>(qs, static_cast<const TQ *>(a.rows) +
+                                             (it.bh * a.n_rows + it.row0) * D,
+                                     a.n_rows - it.row0);
+        sel.reset(lane);
+        float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f};
+        float4 o[2][D / 16];
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+#pragma unroll
+            for (int i = 0; i < D / 16; i++) o[h][i] = make_float4(0.f, 0.f, 0.f, 0.f);
+
+        for (int64_t kt = it.begin; kt < it.end; kt += TILE) {
+            __syncthreads(); // qs staged; the previous tile's readers are done
+            stage_rows<TK, D, TILE>(ks, keys + kt * D, it.end - kt);
+            if (WITH_V) stage_rows<TV, D, TILE>(vs, values + kt * D, it.end - kt);
+            __syncthreads();
+            sel.compact_full_rows(lane);
+            float acc[8][4];
+            simt_scores<D>(acc, qs, ks, warp, g, t);
+            sel.append_tile(acc, kt, it.end, g, t, lane);
+            if (WITH_V)
+                softmax_values_tile<D>(acc, kt, it.end, a.scale, ws + warp * WARP_ROWS * W_STRIDE,
+                                       vs, rmax, rsum, o, g, t);
+        }
+        sel.finish(a, it.bh, it.row0 + warp * WARP_ROWS, it.chunk, lane);
+        if (WITH_V)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const float sum = row_total(rsum[h]);
+                const int64_t row = it.row0 + warp * WARP_ROWS + g + 8 * h;
+                if (row < a.n_rows) {
+                    float *p = a.out_partial +
+                               ((it.bh * a.n_rows + row) * a.nchunks + it.chunk) * (D + 4);
+                    if (t == 0) {
+                        p[0] = rmax[h];
+                        p[1] = sum;
+                    }
+#pragma unroll
+                    for (int i = 0; i < D / 16; i++)
+                        *reinterpret_cast<float4 *>(p + 4 + 4 * t + 16 * i) = o[h][i];
+                }
+            }
+    }
+}
+
+// ---- mma ----------------------------------------------------------------------------------
+
+constexpr int MMA_WARPS = 8, MMA_ROWS = MMA_WARPS * WARP_ROWS;
+
+__device__ __forceinline__ uint32_t smem_u32(const void *p)
+{
+    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+// 16-byte global -> shared copy; bytes = 0 zero-fills (keys past the chunk's end).
+__device__ __forceinline__ void cp_async16(void *dst, const void *src, int bytes)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_u32(dst)), "l"(src),
+                 "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_async_wait()
+{
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+template <typename T> struct mma16816;
+template <> struct mma16816<__nv_bfloat16> {
+    __device__ static void run(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
+    {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+};
+template <> struct mma16816<__half> {
+    __device__ static void run(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
+    {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+};
+
+__device__ __forceinline__ uint32_t ld32(const void *p)
+{
+    return *reinterpret_cast<const uint32_t *>(p);
+}
+
+// ks: [TILE, D+8] T, keys kt.. of which those at and past `end` are zero-filled.
+template <typename T, int D>
+__device__ __forceinline__ void load_key_tile(T *ks, const T *keys, int64_t kt, int64_t end)
+{
+    constexpr int PER_ROW = D / 8; // 16-byte chunks
+    for (int c = threadIdx.x; c < TILE * PER_ROW; c += blockDim.x) {
+        const int r = c / PER_ROW, v = c % PER_ROW;
+        const bool valid = kt + r < end;
+        cp_async16(ks + r * (D + 8) + v * 8, keys + (valid ? kt + r : 0) * D + v * 8,
+                   valid ? 16 : 0);
+    }
+}
+
+// rows, keys: [heads, n, D] T (bf16 or fp16)
+// Shared memory: scratch [MMA_WARPS, cap] u64 | ks [2, TILE, D+8] T | cnt, tau [MMA_ROWS].
+template <typename T, int D>
+__global__ void __launch_bounds__(MMA_WARPS * 32) select_mma(SelectArgs a)
+{
+    constexpr int KS = D + 8; // row stride: B-fragment words 4g + t, conflict-free
+    extern __shared__ __align__(16) unsigned char smem[];
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    uint64_t *scratch = reinterpret_cast<uint64_t *>(smem);
+    T *ks = reinterpret_cast<T *>(scratch + MMA_WARPS * a.cap);
+    int *cnt = reinterpret_cast<int *>(ks + 2 * TILE * KS);
+    float *tau = reinterpret_cast<float *>(cnt + MMA_ROWS);
+
+    WarpRows sel{a.buffers + ((size_t)blockIdx.x * MMA_ROWS + warp * WARP_ROWS) * a.cap,
+                 scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
+                 a.cap, a.k};
+    for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
+        const Item it = item_of(a, item, MMA_ROWS);
+        const T *keys = static_cast<const T *>(a.keys) + it.bh * a.n_keys * D;
+
+        // A fragments of the warp's 16 rows, all of d, in registers for the whole item.
+        const int64_t r0 = it.row0 + warp * WARP_ROWS + g, r1 = r0 + 8;
+        const T *q0 = static_cast<const T *>(a.rows) + (it.bh * a.n_rows + r0) * D + 2 * t;
+        const T *q1 = q0 + 8 * D;
+        uint32_t qa[D / 16][4];
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) {
+            qa[kk][0] = r0 < a.n_rows ? ld32(q0 + kk * 16) : 0u;
+            qa[kk][1] = r1 < a.n_rows ? ld32(q1 + kk * 16) : 0u;
+            qa[kk][2] = r0 < a.n_rows ? ld32(q0 + kk * 16 + 8) : 0u;
+            qa[kk][3] = r1 < a.n_rows ? ld32(q1 + kk * 16 + 8) : 0u;
+        }
+        sel.reset(lane);
+
+        __syncthreads(); // the previous item is done with both key buffers
+        const int64_t tiles = (it.end - it.begin + TILE - 1) / TILE;
+        load_key_tile<T, D>(ks, keys, it.begin, it.end);
+        cp_async_commit();
+        for (int64_t i = 0; i < tiles; i++) {
+            const int64_t kt = it.begin + i * TILE;
+            if (i + 1 < tiles) {
+                load_key_tile<T, D>(ks + ((i + 1) & 1) * TILE * KS, keys, kt + TILE, it.end);
+                cp_async_commit();
+                cp_async_wait<1>();
+            } else {
+                cp_async_wait<0>();
+            }
+            __syncthreads();
+            sel.compact_full_rows(lane);
+            const T *kb = ks + (i & 1) * TILE * KS + g * KS + 2 * t;
+            float acc[8][4];
+#pragma unroll
+            for (int j = 0; j < 8; j++) {
+                acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+#pragma unroll
+                for (int kk = 0; kk < D / 16; kk++)
+                    mma16816<T>::run(acc[j], qa[kk], ld32(kb + 8 * j * KS + kk * 16),
+                                     ld32(kb + 8 * j * KS + kk * 16 + 8));
+            }
+            sel.append_tile(acc, kt, it.end, g, t, lane);
+            __syncthreads(); // this buffer is refilled two tiles on
+        }
+        sel.finish(a, it.bh, it.row0 + warp * WARP_ROWS, it.chunk, lane);
+    }
+}
+
+// ---- merge --------------------------------------------------------------------------------
+
+// One warp per row: the k best of the chunks' sorted lists (a k-way merge, one list per lane),
+// and, when partial is given, the softmax-weighted values combined across chunks.
+// cand: [rows, nchunks, k]  partial: [rows, nchunks, D+4]  out: [rows, k]  values_out: [rows, D]
+template <int D>
+__global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const float *partial,
+                                                    int nchunks, int64_t k, int64_t rows,
+                                                    float scale, int32_t *out, float *values_out)
+{
+    constexpr int CPL = D / 32;
+    const int lane = threadIdx.x % 32;
+    const int64_t row = blockIdx.x * 4 + threadIdx.x / 32;
+    if (row >= rows) return;
+    const uint64_t *list = cand + (row * nchunks + lane) * k;
+    int64_t pos = 0;
+    uint64_t head = lane < nchunks ? list[0] : 0;
+    for (int64_t i = 0; i < k; i++) {
+        uint64_t best = head;
+#pragma unroll
+        for (int off = 16; off > 0; off >>= 1) {
+            const uint64_t other = __shfl_xor_sync(FULL, best, off);
+            best = other > best ? other : best;
+        }
+        // Candidates are distinct and at least k are real (non-zero), so one lane wins.
+        if (head == best) head = ++pos < k ? list[pos] : 0;
+        if (lane == 0) out[row * k + i] = candidate_key(best);
+    }
+    if (!partial) return;
+    const float *p = partial + row * nchunks * (D + 4);
+    float m = -INFINITY;
+    for (int c = 0; c < nchunks; c++) m = fmaxf(m, p[c * (D + 4)]);
+    float sum = 0.f, acc[CPL] = {};
+    for (int c = 0; c < nchunks; c++) {
+        const float *pc = p + c * (D + 4);
+        const float f = __expf(scale * (pc[0] - m));
+        sum += f * pc[1];
+#pragma unroll
+        for (int i = 0; i < CPL; i++) acc[i] += f * pc[4 + lane * CPL + i];
+    }
+#pragma unroll
+    for (int i = 0; i < CPL; i++) values_out[row * D + lane * CPL + i] = acc[i] / sum;
+}
+
+// ---- host ---------------------------------------------------------------------------------
+
+struct Plan {
+    const void *kernel;
+    int threads, rows_per_block, grid;
+    size_t smem;
+    SelectArgs args;
+    size_t buffer_bytes, cand_bytes, partial_bytes; // scratch pieces, in carving order
+};
+
+int64_t next_pow2(int64_t x)
+{
+    int64_t p = 1;
+    while (p < x) p <<= 1;
+    return p;
+}
+
+// A buffer holds the k kept, room for at least max(k/2, TILE) new candidates between sorts,
+// and one tile's worth of headroom.
+int64_t candidate_cap(int64_t k) { return next_pow2(k + (k / 2 > TILE ? k / 2 : TILE) + TILE); }
+
+size_t simt_smem(int d, int64_t cap, bool with_values)
+{
+    size_t floats = (size_t)(SIMT_ROWS + TILE) * (d + 4);
+    if (with_values) floats += (size_t)TILE * (d + 4) + (size_t)SIMT_ROWS * W_STRIDE;
+    return SIMT_WARPS * cap * 8 + floats * 4 + SIMT_ROWS * 8;
+}
+
+size_t mma_smem(int d, int64_t cap)
+{
+    return MMA_WARPS * cap * 8 + (size_t)2 * TILE * (d + 8) * 2 + MMA_ROWS * 8;
+}
+
+template <int D> const void *simt_kernel(int row_dtype, int key_dtype, bool with_values)
+{
+    if (with_values) {
+        if (row_dtype != ATTN_FP32) return nullptr;
+        switch (key_dtype) {
+        case ATTN_FP32: return (const void *)select_simt<float, float, float, D, true>;
+        case ATTN_FP16: return (const void *)select_simt<float, __half, __half, D, true>;
+        case ATTN_BF16:
+            return (const void *)select_simt<float, __nv_bfloat16, __nv_bfloat16, D, true>;
+        default: return nullptr;
+        }
+    }
+    const int pair = row_dtype * 3 + key_dtype;
+    switch (pair) {
+    case ATTN_FP32 * 3 + ATTN_FP32: return (const void *)select_simt<float, float, float, D, false>;
+    case ATTN_FP16 * 3 + ATTN_FP16:
+        return (const void *)select_simt<__half, __half, __half, D, false>;
+    case ATTN_BF16 * 3 + ATTN_BF16:
+        return (const void *)select_simt<__nv_bfloat16, __nv_bfloat16, __nv_bfloat16, D, false>;
+    case ATTN_FP16 * 3 + ATTN_FP32:
+        return (const void *)select_simt<__half, float, float, D, false>;
+    case ATTN_BF16 * 3 + ATTN_FP32:
+        return (const void *)select_simt<__nv_bfloat16, float, float, D, false>;
+    case ATTN_FP32 * 3 + ATTN_FP16:
+        return (const void *)select_simt<float, __half, __half, D, false>;
+    case ATTN_FP32 * 3 + ATTN_BF16:
+        return (const void *)select_simt<float, __nv_bfloat16, __nv_bfloat16, D, false>;
+    default: return nullptr;
+    }
+}
+
+const void *simt_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
+{
+    return d == 64    ? simt_kernel<64>(row_dtype, key_dtype, with_values)
+           : d == 128 ? simt_kernel<128>(row_dtype, key_dtype, with_values)
+                      : nullptr;
+}
+
+const void *mma_kernel_for(int d, int dtype)
+{
+    if (dtype == ATTN_FP16)
+        return d == 64 ? (const void *)select_mma<__half, 64>
+                       : (const void *)select_mma<__half, 128>;
+    if (dtype == ATTN_BF16)
+        return d == 64 ? (const void *)select_mma<__nv_bfloat16, 64>
+                       : (const void *)select_mma<__nv_bfloat16, 128>;
+    return nullptr;
+}
+
+cudaError_t device_limits(int *sms, int *smem_optin)
+{
+    int dev;
+    CUDA_CHECK(cudaGetDevice(&dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(sms, cudaDevAttrMultiProcessorCount, dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    return cudaSuccess;
+}
+
+// Which kernel, its launch shape, the chunking and the scratch sizes; the sizing functions and
+// the launches both go through here, so that they agree.
+cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads, int64_t n_rows,
+                      int64_t n_keys, int d, int64_t k, Plan *p)
+{
+    *p = Plan{};
+    if ((d != 64 && d != 128) || heads < 1 || n_rows < 1 || n_keys < 1 || n_keys > INT32_MAX ||
+        k < 1 || k > n_keys)
+        return cudaErrorInvalidValue;
+    int sms, optin;
+    CUDA_CHECK(device_limits(&sms, &optin));
+    const int64_t cap = candidate_cap(k);
+    if (!with_values && row_dtype == key_dtype && mma_smem(d, cap) <= (size_t)optin) {
+        p->kernel = mma_kernel_for(d, row_dtype);
+        p->threads = MMA_WARPS * 32;
+        p->rows_per_block = MMA_ROWS;
+        p->smem = mma_smem(d, cap);
+    }
+    if (!p->kernel) {
+        p->kernel = simt_kernel_for(d, row_dtype, key_dtype, with_values);
+        p->threads = SIMT_WARPS * 32;
+        p->rows_per_block = SIMT_ROWS;
+        p->smem = simt_smem(d, cap, with_values);
+        if (!p->kernel || p->smem > (size_t)optin) return cudaErrorInvalidValue;
+    }
+    CUDA_CHECK(cudaFuncSetAttribute(p->kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    (int)p->smem));
+    int per_sm = 0;
+    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, p->kernel, p->threads,
+                                                             p->smem));
+    if (per_sm < 1) return cudaErrorInvalidConfiguration;
+
+    SelectArgs &a = p->args;
+    a.n_rows = n_rows;
+    a.n_keys = n_keys;
+    a.k = k;
+    a.cap = (int)cap;
+    a.row_tiles = (int)((n_rows + p->rows_per_block - 1) / p->rows_per_block);
+    // Few rows (mita's m landmarks) would leave most of the chip idle: split the keys into up
+    // to MAX_CHUNKS chunks so that there are about two items per resident block, each chunk
+    // at least 4k keys long (shorter ones would pass most of their keys on to the merge).
+    const int64_t base = (int64_t)heads * a.row_tiles, want = 2LL * sms * per_sm;
+    int64_t chunks = (want + base - 1) / base;
+    chunks = chunks < 1 ? 1 : chunks > MAX_CHUNKS ? MAX_CHUNKS : chunks;
+    const int64_t even = (n_keys + chunks - 1) / chunks, least = 4 * k;
+    a.chunk_len = ((even > least ? even : least) + TILE - 1) / TILE * TILE;
+    a.nchunks = (int)((n_keys + a.chunk_len - 1) / a.chunk_len);
+    a.items = base * a.nchunks;
+    const int64_t resident = (int64_t)sms * per_sm;
+    p->grid = (int)(a.items < resident ? a.items : resident);
+
+    p->buffer_bytes = (size_t)p->grid * p->rows_per_block * cap * 8;
+    const bool merged = with_values || a.nchunks > 1;
+    p->cand_bytes = merged ? (size_t)heads * n_rows * a.nchunks * k * 8 : 0;
+    p->partial_bytes = with_values ? (size_t)heads * n_rows * a.nchunks * (d + 4) * 4 : 0;
+    return cudaSuccess;
+}
+
+size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
+
+size_t plan_scratch_bytes(const Plan &p)
+{
+    return align256(p.buffer_bytes) + align256(p.cand_bytes) + p.partial_bytes;
+}
+
+cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *values, int heads,
+                     int d, float scale, void *scratch, int32_t *out, float *values_out,
+                     cudaStream_t stream)
+{
+    SelectArgs &a = p.args;
+    char *s = static_cast<char *>(scratch);
+    a.rows = rows;
+    a.keys = keys;
+    a.values = values;
+    a.scale = scale;
+    a.buffers = reinterpret_cast<uint64_t *>(s);
+    s += align256(p.buffer_bytes);
+    const bool merged = p.cand_bytes > 0;
+    a.out_idx = merged ? nullptr : out;
+    a.out_cand = merged ? reinterpret_cast<uint64_t *>(s) : nullptr;
+    s += align256(p.cand_bytes);
+    a.out_partial = p.partial_bytes ? reinterpret_cast<float *>(s) : nullptr;
+    void *params[] = {&a};
+    CUDA_CHECK(cudaLaunchKernel(p.kernel, dim3(p.grid), dim3(p.threads), params, p.smem, stream));
+    if (!merged) return cudaSuccess;
+    const int64_t total = (int64_t)heads * a.n_rows;
+    const unsigned blocks = (unsigned)((total + 3) / 4);
+    if (d == 64)
+        merge_chunks<64><<<blocks, 128, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
+                                                     total, scale, out, values_out);
+    else
+        merge_chunks<128><<<blocks, 128, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
+                                                      total, scale, out, values_out);
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
+}
+
+} // namespace
+
+extern "C" int64_t topk_select_max_k(int d, int row_dtype, int key_dtype, int with_values,
+                                     size_t optin)
+{
+    if (!simt_kernel_for(d, row_dtype, key_dtype, with_values != 0)) return 0;
+    // The simt kernel holds the largest buffers (4 warps); find the largest cap it fits, then
+    // the largest k whose candidate_cap is within it (candidate_cap grows with k).
+    int64_t cap = 0;
+    for (int64_t c = 256; simt_smem(d, c, with_values != 0) <= (size_t)optin; c <<= 1) cap = c;
+    int64_t lo = 0, hi = cap;
+    while (lo < hi) {
+        const int64_t mid = (lo + hi + 1) / 2;
+        if (candidate_cap(mid) <= cap) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+extern "C" size_t topk_select_scratch_bytes(int heads, int64_t n_rows, int64_t n_keys, int d,
+                                            int row_dtype, int key_dtype, int64_t k)
+{
+    Plan p;
+    if (make_plan(row_dtype, key_dtype, false, heads, n_rows, n_keys, d, k, &p) != cudaSuccess)
+        return 0;
+    return plan_scratch_bytes(p);
+}
+
+extern "C" cudaError_t topk_select(const void *rows, int row_dtype, const void *keys,
+                                   int key_dtype, int heads, int64_t n_rows, int64_t n_keys, int d,
+                                   int64_t k, void *scratch, int32_t *out, cudaStream_t stream)
+{
+    Plan p;
+    CUDA_CHECK(make_plan(row_dtype, key_dtype, false, heads, n_rows, n_keys, d, k, &p));
+    return run_plan(p, rows, keys, nullptr, heads, d, 0.f, scratch, out, nullptr, stream);
+}
+
+extern "C" size_t topk_select_softmax_values_scratch_bytes(int heads, int64_t n_rows,
+                                                           int64_t n_keys, int d, int key_dtype,
+                                                           int64_t k)
+{
+    Plan p;
+    if (make_plan(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &p) != cudaSuccess)
+        return 0;
+    return plan_scratch_bytes(p);
+}
+
+extern "C" cudaError_t topk_select_softmax_values(const float *rows, const void *keys,
+                                                  const void *values, int key_dtype, int heads,
+                                                  int64_t n_rows, int64_t n_keys, int d,
+                                                  int64_t k, float scale, void *scratch,
+                                                  int32_t *out, float *values_out,
+                                                  cudaStream_t stream)
+{
+    Plan p;
+    CUDA_CHECK(make_plan(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &p));
+    return run_plan(p, rows, keys, values, heads, d, scale, scratch, out, values_out, stream);
+}

@@ -1,0 +1,12 @@
+# speedup_vs_full.gp — each method's speedup over attnbench's full/flash on
+# the same device, dtype and shape, against N (the MiTA paper's Fig. 6).
+# series_file columns: N speedup (full/flash time over the method's).
+load plots_dir.'/common.gp'
+load plots_dir.'/n_axis.gp'
+set logscale y 10
+set format y '%g×'
+set ylabel 'speedup over full/flash (same device, dtype, shape)'
+set title title('Speedup over full attention') noenhanced
+plot for [i=1:|series_file|] series_file[i] using 1:2 with linespoints \
+        lc rgb colour(i) dt series_dash[i] pt marker(i) ps 0.9 title series_label[i], \
+    1 with lines lc rgb '#555555' dt 3 lw 1 title 'full/flash (= 1×)'

@@ -1,0 +1,189 @@
+/* test_profile.c — what `run --profile` computes without a GPU
+ * (harness/profile.c, harness/ceilings_file.c): the ceilings file written
+ * and read back, and refused when malformed; the roofline columns under
+ * compute and memory roofs, and the notes where a roof is missing; the
+ * per-step file; the CPU backend's note. The counters themselves are
+ * tests/gpu/test_profiler.cu's. */
+#include "profile.h"
+
+#include <math.h>
+
+#include "test_util.h"
+
+static const struct ceilings h100 = {
+    .dram_copy_gbps = 3000, .l2_read_gbps = 6000, .bf16_tensor_tflops = 800,
+    .fp16_tensor_tflops = 780, .fp32_tflops = 60, .device = "NVIDIA H100 80GB HBM3",
+};
+
+#define CHECK_NEAR(got, want) CHECK(fabs((got) - (double)(want)) <= 1e-9 * fabs((double)(want)))
+
+static void test_ceilings_file(const char *dir)
+{
+    char path[1024], err[1024];
+    struct ceilings back;
+    scratch_path(path, sizeof path, dir, "ceilings.csv");
+    CHECK(ceilings_write(path, &h100, "13.0", "0123abc", err, sizeof err) == 0);
+    CHECK(ceilings_read(path, &back, err, sizeof err) == 0);
+    CHECK_NEAR(back.dram_copy_gbps, 3000);
+    CHECK_NEAR(back.l2_read_gbps, 6000);
+    CHECK_NEAR(back.bf16_tensor_tflops, 800);
+    CHECK_NEAR(back.fp16_tensor_tflops, 780);
+    CHECK_NEAR(back.fp32_tflops, 60);
+    CHECK_STR(back.device, h100.device);
+    CHECK_NEAR(ceilings_peak_tflops(&back, ATTN_BF16), 800);
+    CHECK_NEAR(ceilings_peak_tflops(&back, ATTN_FP16), 780);
+    CHECK_NEAR(ceilings_peak_tflops(&back, ATTN_FP32), 60);
+
+    static const struct {
+        const char *text, *message;
+    } bad[] = {
+        {"name,value,unit,device\ndram_copy_gbps,3000,GB/s,g\n", "no l2_read_gbps row"},
+        {"name,value\n", "not a ceilings file"},
+        {"name,value,unit,device\ndram_copy_gbps,3000,GB/s,g\ndram_copy_gbps,1,GB/s,g\n",
+         ":3: dram_copy_gbps is given twice"},
+        {"name,value,unit,device\ndram_copy_gbps,3,TB/s,g\n", ":2: dram_copy_gbps is in 'TB/s'"},
+        {"name,value,unit,device\nfp32_tflops,fast,TFLOP/s,g\n", "fp32_tflops = 'fast'"},
+        {"name,value,unit,device\nfp32_tflops,-1,TFLOP/s,g\n", "need a number > 0"},
+        {"name,value,unit,device\nfp32_tflops,60,TFLOP/s,a\nl2_read_gbps,9,GB/s,b\n",
+         ":3: measured on 'b', the rows above on 'a'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        scratch_write(path, bad[i].text);
+        err[0] = '\0';
+        CHECK(ceilings_read(path, &back, err, sizeof err) != 0);
+        CHECK_CONTAINS(err, path);
+        CHECK_CONTAINS(err, bad[i].message);
+    }
+    CHECK(ceilings_read(scratch_path(path, sizeof path, dir, "absent.csv"), &back, err,
+                        sizeof err) != 0);
+}
+
+/* A timed row with counters: `flops` over `bytes` in `ms`. */
+static struct result_row profiled_row(double flops, double bytes, double ms)
+{
+    struct result_row r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.status, sizeof r.status, "ok");
+    snprintf(r.device, sizeof r.device, "%s", h100.device);
+    r.point.problem.dtype = ATTN_BF16;
+    r.ms_median = ms;
+    r.flops_model = 3 * flops;
+    r.has_counters = r.has_flops_measured = 1;
+    r.flops_measured = flops;
+    r.dram_read_bytes = bytes / 4;
+    r.dram_write_bytes = 3 * bytes / 4;
+    return r;
+}
+
+static void test_roofline(void)
+{
+    /* Compute-bound: 2000 FLOP/byte, far right of the ridge (800/3 = 267). */
+    struct result_row r = profiled_row(2e12, 1e9, 10);
+    profile_roofline(&r, &h100);
+    CHECK(r.has_intensity && r.has_roof);
+    CHECK_NEAR(r.intensity, 2000);
+    CHECK_NEAR(r.achieved_tflops, 200);
+    CHECK_NEAR(r.roof_fraction, 200.0 / 800);
+    CHECK_STR(r.profile_note, "");
+
+    /* Memory-bound: 10 FLOP/byte, under a roof of 10 x 3000 GB/s = 30 TFLOP/s. */
+    r = profiled_row(1e10, 1e9, 1);
+    profile_roofline(&r, &h100);
+    CHECK_NEAR(r.achieved_tflops, 10);
+    CHECK_NEAR(r.roof_fraction, 10.0 / 30);
+
+    /* No FLOP counters: the model's FLOPs, said so. */
+    r = profiled_row(1e10, 1e9, 1);
+    r.has_flops_measured = 0;
+    profile_roofline(&r, &h100);
+    CHECK_NEAR(r.intensity, 30);
+    CHECK_CONTAINS(r.profile_note, "roofline from the FLOP model");
+
+    /* No ceilings, or another device's: intensity and rate, no roof. */
+    r = profiled_row(1e10, 1e9, 1);
+    profile_roofline(&r, NULL);
+    CHECK(r.has_intensity && !r.has_roof);
+    CHECK_CONTAINS(r.profile_note, "give --ceilings FILE");
+    r = profiled_row(1e10, 1e9, 1);
+    snprintf(r.device, sizeof r.device, "NVIDIA H200");
+    profile_roofline(&r, &h100);
+    CHECK(r.has_intensity && !r.has_roof);
+    CHECK_CONTAINS(r.profile_note, "the ceilings are of 'NVIDIA H100 80GB HBM3'");
+
+    /* No counters, or no time: nothing derived, and nothing more to say. */
+    r = profiled_row(1e10, 1e9, 1);
+    r.has_counters = 0;
+    profile_roofline(&r, &h100);
+    CHECK(!r.has_intensity && !r.has_roof);
+    r = profiled_row(1e10, 1e9, 1);
+    snprintf(r.status, sizeof r.status, "oom");
+    profile_roofline(&r, &h100);
+    CHECK(!r.has_intensity && !r.has_roof);
+}
+
+static void test_steps_file(const char *dir)
+{
+    char out[1024], path[1024], err[1024];
+    scratch_path(out, sizeof out, dir, "results.csv");
+    struct steps_writer w;
+    CHECK(steps_writer_open(&w, out, err, sizeof err) == 0);
+    CHECK_STR(w.path, scratch_path(path, sizeof path, dir, "results.steps.csv"));
+    struct result_row r = profiled_row(1e10, 1e9, 1);
+    snprintf(r.suite, sizeof r.suite, "unit");
+    snprintf(r.point.method, sizeof r.point.method, "mita");
+    r.point.problem = (struct attn_problem){.B = 1, .H = 8, .N = 4096, .d = 64,
+                                            .dtype = ATTN_BF16, .backend = ATTN_CUDA};
+    r.point.params.m = 64;
+    r.point.uses = ATTN_USES_M;
+    r.step_count = 2;
+    r.steps[0] = (struct profile_step){"gather", "mita_gather<64>", 2, 1e6, 2e6, 5e6, 0.5, NAN};
+    r.steps[1] = (struct profile_step){"", "sm90_xmma_gemm, bf16", 1, 10, 20, 30, 0.25, 1e9};
+    CHECK(steps_writer_rows(&w, &r) == 0);
+    r.has_counters = 0; /* a row without counters has no steps */
+    CHECK(steps_writer_rows(&w, &r) == 0);
+    steps_writer_close(&w);
+    CHECK(steps_writer_open(&w, out, err, sizeof err) == 0); /* appends, no second header */
+    steps_writer_close(&w);
+
+    struct csv_table t;
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    CHECK(t.ncols == 21 && t.nrows == 2);
+    if (t.ncols == 21 && t.nrows == 2) {
+        const char *want[2][21] = {
+            {"unit", "mita", "", "cuda", "bf16", "1", "8", "4096", "64", "64", "", "", "",
+             "gather", "mita_gather<64>", "2", "1000000", "2000000", "5000000", "0.5", ""},
+            {"unit", "mita", "", "cuda", "bf16", "1", "8", "4096", "64", "64", "", "", "", "",
+             "sm90_xmma_gemm, bf16", "1", "10", "20", "30", "0.25", "1.000000e+09"},
+        };
+        for (int row = 0; row < 2; row++)
+            for (int c = 0; c < 21; c++) CHECK_STR(t.rows[row][c], want[row][c]);
+        CHECK_STR(t.header[13], "step");
+        CHECK_STR(t.header[20], "flops");
+    }
+    csv_table_free(&t);
+
+    scratch_write(path, "suite,method\n");
+    CHECK(steps_writer_open(&w, out, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "not a steps file of this attnbench");
+}
+
+static void test_cpu_note(void)
+{
+    struct result_row r;
+    memset(&r, 0, sizeof r);
+    profile_point(backend_get(ATTN_CPU), NULL, NULL, NULL, 0, &r);
+    CHECK(!r.has_counters);
+    CHECK_STR(r.profile_note, "no hardware counters on the cpu backend");
+}
+
+int main(void)
+{
+    char dir[512];
+    scratch_make(dir, sizeof dir);
+    test_ceilings_file(dir);
+    test_roofline();
+    test_steps_file(dir);
+    test_cpu_note();
+    scratch_remove(dir);
+    return check_exit("test_profile");
+}

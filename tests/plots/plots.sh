@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# plots.sh — `attnbench plot` and the PyTorch peer adapter end to end, one
+# case per invocation:
+#   plots.sh ATTNBENCH TEST_PEER_CSV PYTHON3 FIXTURES CASE
+# FIXTURES is tests/plots (the fixture files); PYTHON3 may be empty (no
+# Python: the peers case skips). Cases that draw skip (exit 77) without
+# gnuplot. Each case prints what it checked and exits 1 on the first failure.
+set -u
+bench=$(realpath "$1") peer_check=$(realpath "$2") python=$3 fixtures=$(realpath "$4") case=$5
+adapter=$(realpath "$fixtures/../../suites/peers/torch_sdpa.py")
+gpu=$fixtures/fake-h100.fixture.csv cpu=$fixtures/cpu-quick.fixture.csv
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+fail() { echo "FAIL: $*"; exit 1; }
+pass() { echo "ok: $*"; }
+need_gnuplot() { command -v gnuplot >/dev/null || { echo "skip: no gnuplot"; exit 77; }; }
+
+# Runs a command, keeping stdout, stderr and the exit status.
+run() { "$@" >out.txt 2>err.txt; echo $? >rc.txt; }
+rc() { cat rc.txt; }
+# The figure files NAME.png and NAME.svg exist in DIR and look like images.
+drawn() {
+    local dir=$1 name=$2
+    [ -s "$dir/$name.png" ] || fail "$name.png missing or empty"
+    [ "$(head -c 8 "$dir/$name.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+        fail "$name.png is not a PNG"
+    grep -q "<svg" "$dir/$name.svg" || fail "$name.svg is not an SVG"
+}
+# A refused input: exit 2 and a message holding TEXT.
+refused() {
+    local what=$1 text=$2
+    [ "$(rc)" = 2 ] || { cat err.txt; fail "$what: exit $(rc), want 2"; }
+    grep -qF -- "$text" err.txt || { cat err.txt; fail "$what: no '$text' in the message"; }
+    pass "$what: $(head -1 err.txt)"
+}
+# FILE's SVG holds TEXT, or the case fails with WHY.
+says() { grep -qF -- "$2" "$1" || fail "$3"; }
+
+case $case in
+render-gpu)
+    # The fake H100 fixture and the steps file beside it have rows for
+    # every figure: all six are drawn.
+    need_gnuplot
+    run "$bench" plot "$gpu" --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    for f in time_vs_n throughput_vs_n speedup_vs_full roofline gather_bandwidth mita_steps; do
+        drawn figs "$f"
+    done
+    grep -q "6 figures in figs" err.txt || fail "no summary: $(cat err.txt)"
+    says figs/time_vs_n.svg "FIXTURE fake H100" "no device in the title"
+    says figs/time_vs_n.svg "2026-11-23" "no date in the title"
+    for label in full/flash mita/shared mita/route_only full/torch-sdpa-cudnn; do
+        says figs/time_vs_n.svg ">$label<" "no legend entry $label"
+    done
+    says figs/speedup_vs_full.svg "full/flash (= 1" "no baseline in the speedup figure"
+    says figs/roofline.svg "nominal H100 SXM5" "the roofline does not say its ceilings are nominal"
+    says figs/roofline.svg "bf16 roof (989.4 TFLOP/s)" "no bf16 roof"
+    says figs/gather_bandwidth.svg "nominal H100 SXM5 DRAM bandwidth" \
+        "the gather figure does not say where its ceiling is from"
+    for step in landmarks probe route attend; do
+        says figs/mita_steps.svg ">$step<" "no step $step in the MiTA figure"
+    done
+    says figs/mita_steps.svg "mita/shared, bf16, B=1 H=8 d=64 m=64 k=64 s_r=1" \
+        "the MiTA figure does not name its configuration"
+    says figs/mita_steps.svg "other configurations not shown" \
+        "the MiTA figure does not say it left mita/route_only out"
+    pass "fake H100 fixture: six figures, PNG and SVG, titles, legends, ceilings' sources"
+    ;;
+render-cpu)
+    # A real CPU run (quoted device field, fp32, 3 N): four figures; gather
+    # and MiTA steps skipped with a note, their stale files removed.
+    need_gnuplot
+    mkdir figs && echo stale >figs/gather_bandwidth.png
+    run "$bench" plot "$cpu" --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    for f in time_vs_n throughput_vs_n speedup_vs_full roofline; do drawn figs "$f"; done
+    grep -q "gather_bandwidth skipped: no ok rows with method 'gather'" err.txt ||
+        fail "no gather note"
+    grep -q "mita_steps skipped: no rows of method 'mita' in a steps file" err.txt ||
+        fail "no steps note"
+    [ ! -e figs/gather_bandwidth.png ] || fail "a skipped figure's stale file was kept"
+    says figs/time_vs_n.svg "cpu: Intel" "no device in the title"
+    says figs/roofline.svg "fp32 roof" "no fp32 roof"
+    pass "CPU fixture: four figures; two skipped with a note"
+    ;;
+ceilings)
+    # A ceilings file as `attnbench ceilings` writes it (harness/ceilings.h).
+    need_gnuplot
+    {
+        echo name,value,unit,device,driver,timestamp,git_rev
+        for row in dram_copy_gbps,2800,GB/s l2_read_gbps,9000,GB/s bf16_tensor_tflops,700,TFLOP/s \
+                   fp16_tensor_tflops,710,TFLOP/s fp32_tflops,51,TFLOP/s; do
+            echo "$row,NVIDIA H100 80GB HBM3,580.1,2026-11-23T09:00:00Z,abc"
+        done
+    } >c.csv
+    run "$bench" plot "$gpu" --ceilings c.csv --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    says figs/roofline.svg "bf16 roof (700 TFLOP/s)" "the file's bf16 peak is not used"
+    says figs/roofline.svg \
+        "DRAM copy 2800 GB/s): measured, from the ceilings file, on NVIDIA H100 80GB HBM3" \
+        "the roofline does not credit the file and its device"
+    says figs/gather_bandwidth.svg "Copy ceiling 2800 GB/s (read + written): a device-to-device" \
+        "the file's copy ceiling is not used"
+    pass "a file of attnbench ceilings sets the roofs and the copy ceiling; the figures say so"
+    printf 'name,value,unit\nfp32_tflops,60,TFLOP/s\n' >partial.csv
+    run "$bench" plot "$cpu" --ceilings partial.csv --out figs2
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    says figs2/roofline.svg "where given, else nominal" "a partial file is not described as such"
+    pass "a partial ceilings file: the figure says the rest are nominal"
+    ;;
+profiled)
+    # The profiling pass's roofline columns place the points where present.
+    need_gnuplot
+    awk 'NR == 1 { print $0 ",intensity,achieved_tflops"; next } { print $0 ",3.5,0.02" }' \
+        "$cpu" >profiled.csv
+    run "$bench" plot profiled.csv --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    says figs/roofline.svg "Intensity: FLOPs over measured DRAM bytes" \
+        "the roofline does not use the measured intensity"
+    awk 'NR == 1 { print $0 ",intensity,achieved_tflops"; next }
+         NR == 2 { print $0 ",3.5,0.02"; next } { print $0 ",," }' "$cpu" >some.csv
+    run "$bench" plot some.csv --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    says figs/roofline.svg "measured DRAM bytes where profiled" \
+        "a partly profiled file is not described as such"
+    pass "the profiling pass's intensity, where present, places the roofline's points"
+    ;;
+bad-input)
+    # Refused before anything is drawn: exit 2, a message that names the fault.
+    run "$bench" plot
+    refused "no file" "no results file"
+    run "$bench" plot nosuch.csv
+    refused "a missing file" "nosuch.csv: cannot open"
+    run "$bench" plot "$cpu" --frobnicate
+    refused "unknown flag" "unknown flag '--frobnicate'"
+    run "$bench" plot "$cpu" --out
+    refused "flag without its value" "--out needs a value"
+    printf 'method,N,ms_median\nfull,1024,1.5\n' >cols.csv
+    run "$bench" plot cols.csv
+    refused "missing columns" "missing columns 'variant', 'backend'"
+    grep -q "'status'" err.txt && grep -q "'tflops'" err.txt ||
+        fail "not every missing column named"
+    head -1 "$cpu" >header.csv
+    run "$bench" plot header.csv
+    refused "a header and no rows" "no rows, only a header"
+    { head -1 "$gpu"; grep -E ',(oom|skipped:budget),' "$gpu"; } >notok.csv
+    run "$bench" plot notok.csv
+    refused "no ok rows" "none of the 9 rows has status ok (skipped 4, oom 5)"
+    sed '2s/,1024,64,/,many,64,/' "$cpu" >nan.csv
+    run "$bench" plot nan.csv
+    refused "a number that is not" "N 'many' is not a number"
+    printf 'suite,method\nquick,full,extra\n' >ragged.csv
+    run "$bench" plot ragged.csv
+    refused "a malformed CSV" "ragged.csv:2: row has 3 fields"
+    cp "$cpu" r.csv
+    printf 'suite,method,variant,N,step\nq,mita,shared,1024,probe\n' >r.steps.csv
+    run "$bench" plot r.csv
+    refused "a steps file without its columns" "r.steps.csv: missing columns 'backend', 'dtype'"
+    printf 'name,value,unit\nhbm_gbps,3000,GB/s\n' >c1.csv
+    run "$bench" plot "$cpu" --ceilings c1.csv
+    refused "an unknown ceiling" "unknown ceiling 'hbm_gbps' (known: dram_copy_gbps"
+    printf 'name,value,unit\ndram_copy_gbps,3,TB/s\n' >c2.csv
+    run "$bench" plot "$cpu" --ceilings c2.csv
+    refused "a ceiling in the wrong unit" "dram_copy_gbps is in 'TB/s', need 'GB/s'"
+    printf 'name,value,unit\nfp32_tflops,-1,TFLOP/s\n' >c3.csv
+    run "$bench" plot "$cpu" --ceilings c3.csv
+    refused "a ceiling that is not positive" "fp32_tflops = '-1' (need a number > 0)"
+    mkdir empty
+    ATTNBENCH_PLOTS=$work/empty run "$bench" plot "$cpu"
+    refused "no figure scripts" "no figure script $work/empty/time_vs_n.gp"
+    PATH=$work/empty run "$bench" plot "$cpu" --out figs
+    refused "no gnuplot" "gnuplot is not installed"
+    [ ! -e figs ] || fail "something was drawn without gnuplot"
+    ;;
+gnuplot-failure)
+    # A figure gnuplot cannot draw: exit 1, no file for it, the others drawn.
+    need_gnuplot
+    cp -r "$fixtures/../../plots" scripts
+    echo 'plot no_such_variable' >>scripts/throughput_vs_n.gp
+    ATTNBENCH_PLOTS=$work/scripts run "$bench" plot "$cpu" --out figs
+    [ "$(rc)" = 1 ] || { cat err.txt; fail "exit $(rc), want 1"; }
+    grep -q "gnuplot failed on .*throughput_vs_n.gp" err.txt ||
+        fail "the failed figure is not named"
+    [ ! -e figs/throughput_vs_n.png ] || fail "a failed figure left a file"
+    drawn figs time_vs_n
+    drawn figs roofline
+    pass "a failing figure: exit 1, named, no file; the others drawn"
+    ;;
+peers)
+    [ -n "$python" ] || { echo "skip: no python3"; exit 77; }
+    run "$python" "$adapter" seqlen --dry-run --out peers.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "dry run exit $(rc)"; }
+    run "$peer_check" peers.csv
+    [ "$(rc)" = 0 ] || { cat out.txt err.txt; fail "the harness's reader disagrees"; }
+    grep -q ",skipped:budget," peers.csv || fail "the budget skipped nothing at N=2^20"
+    pass "dry run of the seqlen suite: $(cat out.txt)"
+    run "$python" "$adapter" seqlen --dry-run --out peers.csv --resume
+    [ "$(rc)" = 0 ] && [ "$(wc -l <peers.csv)" = 23 ] ||
+        fail "resume of a complete file added rows"
+    grep -q "22 already there" err.txt || fail "resume did not report skipped points"
+    pass "resume of a complete file runs nothing"
+    run "$python" "$adapter" quick --dry-run --backends flash,efficient --seqlen 2^8,2^9 \
+        --dtype fp16 --reps 3 --out small.csv
+    [ "$(rc)" = 0 ] && [ "$(wc -l <small.csv)" = 5 ] || fail "overrides: $(cat err.txt)"
+    grep -q "^quick,full,torch-sdpa-efficient,torch-sdpa-efficient,.*,fp16,1,2,512,64," small.csv ||
+        fail "overrides not applied: $(cat small.csv)"
+    pass "axis and backend overrides"
+    cp "$cpu" foreign.csv
+    run "$python" "$adapter" seqlen --dry-run --out foreign.csv
+    refused "appending to a file of another header" "foreign.csv: its header is not attnbench's"
+    cmp -s foreign.csv "$cpu" || fail "the foreign file was modified"
+    printf 'name x\nfoo 3\n' >bad.suite
+    run "$python" "$adapter" ./bad.suite --dry-run --out x.csv
+    refused "a malformed suite" "bad.suite:2: unknown key 'foo'"
+    run "$python" "$adapter" seqlen --dry-run --backends flash,math --out x.csv
+    refused "an unknown SDPA backend" "unknown SDPA backend 'math'"
+    if ! "$python" -c 'import torch' 2>/dev/null; then
+        run "$python" "$adapter" seqlen --out nt.csv
+        refused "no PyTorch" "PyTorch is not installed here"
+        [ ! -e nt.csv ] || fail "a results file was started without PyTorch"
+    fi
+    # attnbench's figures with the peers' rows next to them.
+    if command -v gnuplot >/dev/null; then
+        run "$bench" plot "$gpu" peers.csv --out figs
+        [ "$(rc)" = 0 ] || { cat err.txt; fail "attnbench's and the peers' rows: exit $(rc)"; }
+        says figs/time_vs_n.svg "FIXTURE fake H100 and dry-run: fake timer" \
+            "the title does not name both devices"
+        pass "attnbench plot draws a results file and the peers' file together"
+    fi
+    ;;
+*) fail "unknown case $case" ;;
+esac

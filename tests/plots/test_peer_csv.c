@@ -1,0 +1,108 @@
+/* test_peer_csv.c — reads a CSV written by suites/peers/torch_sdpa.py with
+ * the harness's own reader (csv_read) and checks that it is an attnbench
+ * results file: exactly attnbench's header (CSV_COLUMNS), and rows of full
+ * attention from a torch-sdpa-* backend with every metadata column filled
+ * and numbers that agree with each other.
+ *
+ *   test_peer_csv PEERS.csv
+ *
+ * Run by plots.sh, case "peers"; exits 1 with one line per failed check. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "csv.h"
+#include "tests/harness/test_util.h"
+
+/* The cell of row r, column `name` ("" and a failed check when missing). */
+static const char *cell(const struct csv_table *t, long r, const char *name)
+{
+    int c = csv_column(t, name);
+    CHECK(c >= 0);
+    return c >= 0 ? t->rows[r][c] : "";
+}
+
+static double number(const struct csv_table *t, long r, const char *name)
+{
+    const char *text = cell(t, r, name);
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end) {
+        fprintf(stderr, "row %ld: %s '%s' is not a number\n", r + 1, name, text);
+        check_failures++;
+        return NAN;
+    }
+    return v;
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void check_row(const struct csv_table *t, long r)
+{
+    static const char *const filled[] = {
+        "suite", "device", "dtype", "B", "H", "N", "d", "reps", "flops_model", "bytes_model",
+        "git_rev", "timestamp", "driver", "runtime", "seed", "suite_hash", "shard",
+    };
+    for (size_t i = 0; i < sizeof filled / sizeof filled[0]; i++)
+        if (!cell(t, r, filled[i])[0]) {
+            fprintf(stderr, "row %ld: %s is empty\n", r + 1, filled[i]);
+            check_failures++;
+        }
+    CHECK_STR(cell(t, r, "method"), "full");
+    CHECK(starts_with(cell(t, r, "backend"), "torch-sdpa-"));
+    CHECK_STR(cell(t, r, "variant"), cell(t, r, "backend"));
+    CHECK_STR(cell(t, r, "m"), ""); /* full attention has no method parameters */
+    CHECK_STR(cell(t, r, "shared_scale"), "");
+    CHECK(strlen(cell(t, r, "timestamp")) == 20 && cell(t, r, "timestamp")[19] == 'Z');
+    CHECK(strlen(cell(t, r, "suite_hash")) == 16);
+
+    const char *status = cell(t, r, "status");
+    CHECK(!strcmp(status, "ok") || !strcmp(status, "oom") || starts_with(status, "skipped:") ||
+          starts_with(status, "invalid:") || starts_with(status, "error:"));
+    char key[512];
+    CHECK(csv_row_key(t, r, key, sizeof key) == 0); /* --resume can match it */
+
+    const double N = number(t, r, "N"), B = number(t, r, "B"), H = number(t, r, "H"),
+                 d = number(t, r, "d"), flops = number(t, r, "flops_model");
+    CHECK(fabs(flops - 4 * B * H * N * N * d) <= 1e-6 * flops); /* SPEC.md's model, %.6e */
+    if (strcmp(status, "ok") != 0) {
+        CHECK_STR(cell(t, r, "ms_median"), "");
+        CHECK_STR(cell(t, r, "reps"), "0");
+        return;
+    }
+    const double reps = number(t, r, "reps"), median = number(t, r, "ms_median");
+    CHECK(reps >= 1);
+    CHECK(number(t, r, "ms_min") <= median && median <= number(t, r, "ms_max"));
+    CHECK(number(t, r, "ms_p10") <= median && median <= number(t, r, "ms_p90"));
+    CHECK(fabs(number(t, r, "tflops") - flops / (median * 1e-3) / 1e12) <=
+          1e-3 * number(t, r, "tflops") + 1e-4);
+    int samples = 1;
+    for (const char *c = cell(t, r, "samples_ms"); *c; c++) samples += *c == ';';
+    CHECK(samples == (int)reps);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_peer_csv PEERS.csv\n");
+        return 2;
+    }
+    struct csv_table t;
+    char err[1024];
+    if (csv_read(argv[1], &t, err, sizeof err) != 0) {
+        fprintf(stderr, "csv_read: %s\n", err);
+        return 1;
+    }
+    int ncols = 0;
+    while (CSV_COLUMNS[ncols]) ncols++;
+    if (t.ncols != ncols) fprintf(stderr, "%d columns, attnbench has %d\n", t.ncols, ncols);
+    CHECK(t.ncols == ncols);
+    for (int c = 0; c < ncols && c < t.ncols; c++) CHECK_STR(t.header[c], CSV_COLUMNS[c]);
+    CHECK(t.nrows > 0);
+    for (long r = 0; r < t.nrows && t.ncols == ncols; r++) check_row(&t, r);
+    printf("%s: %ld rows, header and cells as attnbench writes them\n", argv[1], t.nrows);
+    csv_table_free(&t);
+    return check_exit("test_peer_csv");
+}
