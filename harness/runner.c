@@ -199,10 +199,10 @@ static void series_key(const struct sweep_point *pt, char *key, size_t len)
     csv_point_key(&without_n, key, len);
 }
 
-/* Predicted seconds for the whole point (warm-up + samples), from the last
- * measured point of its series scaled by the FLOP model; 0 when unknown. */
-static double predict_seconds(const struct series_memory *mem, long count, const char *key,
-                              const struct sweep_point *pt, const struct suite *s)
+/* Predicted seconds for one run of the point, from the last measured point
+ * of its series scaled by the FLOP model; 0 when unknown. */
+static double predict_run_seconds(const struct series_memory *mem, long count, const char *key,
+                                  const struct sweep_point *pt)
 {
     for (long i = count - 1; i >= 0; i--) {
         if (strcmp(mem[i].key, key) != 0) continue;
@@ -211,9 +211,24 @@ static double predict_seconds(const struct series_memory *mem, long count, const
         struct attn_params params = pt->params;
         params.variant = pt->variant[0] ? pt->variant : NULL;
         double ratio = m->flops(&pt->problem, &params) / mem[i].flops;
-        return ratio * mem[i].ms_median * 1e-3 * (s->reps + s->warmup);
+        return ratio * mem[i].ms_median * 1e-3;
     }
     return 0;
+}
+
+/* Under a budget a point takes as many samples as fit in it (warm-up
+ * included), the suite's `reps` at most and BUDGET_MIN_REPS at least: a
+ * long point with 3 samples is worth more than no point. Returns the
+ * samples to take, or 0 when even the fewest do not fit. */
+enum { BUDGET_MIN_REPS = 3 };
+
+static int reps_within_budget(const struct suite *s, double run_seconds)
+{
+    if (s->budget_s <= 0 || run_seconds <= 0) return s->reps;
+    double fit = floor(s->budget_s / run_seconds) - s->warmup;
+    int fewest = s->reps < BUDGET_MIN_REPS ? s->reps : BUDGET_MIN_REPS;
+    if (fit < fewest) return 0;
+    return fit < s->reps ? (int)fit : s->reps;
 }
 
 /* ---- printing ------------------------------------------------------------ */
@@ -372,8 +387,9 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         snprintf(row.shard, sizeof row.shard, "%s", shard);
         char key[256];
         series_key(&points[i], key, sizeof key);
-        double predicted = predict_seconds(series, series_count, key, &points[i], s);
-        if (s->budget_s > 0 && predicted > s->budget_s) {
+        mo.reps = reps_within_budget(s, predict_run_seconds(series, series_count, key,
+                                                            &points[i]));
+        if (mo.reps == 0) {
             /* Not run: the device columns are those of the last run point. */
             snprintf(row.device, sizeof row.device, "%s", last_device.name);
             snprintf(row.driver, sizeof row.driver, "%s", last_device.driver);

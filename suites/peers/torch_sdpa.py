@@ -21,8 +21,9 @@ inputs are uniform in [-sqrt 3, sqrt 3) (attnbench's distribution, drawn by
 torch's generator from the row's seed), `warmup` untimed calls, then `reps`
 calls each timed with CUDA events after the L2 cache was flushed by writing a
 buffer twice its size; the CSV keeps the median, the spread and every sample.
-A point predicted (from the series' last N, scaled by the FLOP model) to take
-more than `budget` seconds is not run. Points run in this process: a sticky
+Under a budget (seconds a point) a point takes as many samples as fit, from
+the series' last N scaled by the FLOP model: `reps` at most, 3 at least, or
+it is skipped (attnbench's own rule, harness/runner.c). Points run in this process: a sticky
 CUDA error ends the sweep instead of costing one row.
 
 --dry-run writes the rows without PyTorch or a GPU, from a fake timer
@@ -337,7 +338,24 @@ def csv_field(text):
     return text
 
 
+BUDGET_MIN_REPS = 3
+
+
+def reps_within_budget(suite, run_s):
+    """Samples a point takes under the suite's budget, given one run's predicted seconds (0:
+    unknown): as many as fit after the warm-up, suite.reps at most, 3 at least; 0 when even the
+    fewest do not fit."""
+    if suite.budget_s <= 0 or run_s <= 0:
+        return suite.reps
+    fit = math.floor(suite.budget_s / run_s) - suite.warmup
+    fewest = min(suite.reps, BUDGET_MIN_REPS)
+    return 0 if fit < fewest else min(fit, suite.reps)
+
+
 def git_rev():
+    # A copy of the tree without .git (a lent GPU machine) is told its revision.
+    if os.environ.get("ATTNBENCH_GIT_REV"):
+        return os.environ["ATTNBENCH_GIT_REV"]
     try:
         out = subprocess.run(["git", "-C", SOURCE_ROOT, "describe", "--always", "--dirty",
                               "--abbrev=12"], capture_output=True, text=True, timeout=30)
@@ -461,10 +479,10 @@ def run(args):
         for i, point in enumerate(todo, 1):
             status, samples = "skipped:budget", []
             last = last_ok.get(point.series())
-            predicted_s = (point.flops() / last[0] * last[1] * 1e-3 * (suite.reps + suite.warmup)
-                           if last else 0.0)
-            if not (suite.budget_s > 0 and predicted_s > suite.budget_s):
-                status, samples = timer.measure(point, suite.reps, suite.warmup, suite.seed)
+            run_s = point.flops() / last[0] * last[1] * 1e-3 if last else 0.0
+            reps = reps_within_budget(suite, run_s)
+            if reps:
+                status, samples = timer.measure(point, reps, suite.warmup, suite.seed)
             if status == "ok":
                 last_ok[point.series()] = (point.flops(), statistics.median(samples))
             failures += status.startswith(("invalid:", "error:"))

@@ -96,6 +96,21 @@ bad-input)
     [ "$(cat corrupt.csv)" = "$(printf 'suite,method\nquick,full,extra')" ] || fail "corrupt file modified"
     pass "corrupt resume file refused and left alone: $(head -1 err.txt)"
     ;;
+budget)
+    # Under a budget, long points take fewer samples (3 at least) and the
+    # longest are skipped; the first of a series has no prediction and runs.
+    run run --backend cpu --methods full --H 1 --seqlen 2^9..2^13 --reps 5 --warmup 1 \
+        --budget 0.3 --out b.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "budget run exit $(rc)"; }
+    st=$(col b.csv status) reps=$(col b.csv reps) n=$(col b.csv N)
+    first=$(awk -F, -v s="$st" -v r="$reps" 'NR == 2 {print $s, $r}' b.csv)
+    [ "$first" = "ok 5" ] || fail "first point: '$first', want 'ok 5'"
+    last=$(awk -F, -v s="$st" -v c="$n" 'END {print $c, $s}' b.csv)
+    [ "$last" = "8192 skipped:budget" ] || fail "last point: '$last', want skipped"
+    bad=$(awk -F, -v s="$st" -v r="$reps" 'NR > 1 && $s == "ok" && ($r < 3 || $r > 5)' b.csv | wc -l)
+    [ "$bad" = 0 ] || fail "$bad ok rows with reps outside 3..5"
+    pass "budget: first point 5 samples, ok rows 3..5 samples, N=8192 skipped"
+    ;;
 plugin)
     run run --plugin "$plugin" --methods local_window,full --seqlen 256 --k 16 --backend cpu \
         --reps 2 --out p.csv

@@ -190,13 +190,17 @@ gnuplot-failure)
     ;;
 peers)
     [ -n "$python" ] || { echo "skip: no python3"; exit 77; }
-    run "$python" "$adapter" seqlen --dry-run --out peers.csv
+    # --budget 20: the fake flash takes 1.9 s at 2^19 (8 samples fit after 2
+    # warm-ups) and 7.5 s at 2^20 (not 3: skipped).
+    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv
     [ "$(rc)" = 0 ] || { cat err.txt; fail "dry run exit $(rc)"; }
     run "$peer_check" peers.csv
     [ "$(rc)" = 0 ] || { cat out.txt err.txt; fail "the harness's reader disagrees"; }
     grep -q ",skipped:budget," peers.csv || fail "the budget skipped nothing at N=2^20"
+    grep -q ",524288,64,,,,,8," peers.csv ||
+        fail "the budget did not cut the samples at N=2^19 to 8"
     pass "dry run of the seqlen suite: $(cat out.txt)"
-    run "$python" "$adapter" seqlen --dry-run --out peers.csv --resume
+    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --resume
     [ "$(rc)" = 0 ] && [ "$(wc -l <peers.csv)" = 23 ] ||
         fail "resume of a complete file added rows"
     grep -q "22 already there" err.txt || fail "resume did not report skipped points"
