@@ -65,6 +65,7 @@ static struct {
     CUcontext ctx;
     char chip[64];
     CUpti_Profiler_Host_Object *host;
+    uint8_t *availability;              /* the host object reads it until deinitialized */
     uint8_t *config;
     size_t config_size;
     const char *metrics[METRIC_COUNT];  /* the metrics collected, a prefix of enum metric */
@@ -276,6 +277,7 @@ static int open_session(char *why, size_t why_len)
     avail.ctx = session.ctx;
     CUPTI_CHECK(cuptiProfilerGetCounterAvailability, avail); /* its size */
     uint8_t *image = (uint8_t *)malloc(avail.counterAvailabilityImageSize);
+    session.availability = image;
     if (!image) {
         snprintf(why, why_len, "out of memory for the counter availability image");
         return -1;
@@ -286,8 +288,10 @@ static int open_session(char *why, size_t why_len)
     host.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
     host.pChipName = session.chip;
     host.pCounterAvailabilityImage = image;
+    /* The image lives as long as the session: the host object keeps reading
+     * it (cuptiProfilerHostConfigAddMetrics crashed in libnvperf_host on an
+     * H100 when it had been freed here). */
     if (r == CUPTI_SUCCESS) r = cuptiProfilerHostInitialize(&host);
-    free(image);
     if (r != CUPTI_SUCCESS)
         return cupti_fail(r, host.pHostObject ? "cuptiProfilerHostInitialize"
                                               : "cuptiProfilerGetCounterAvailability",
@@ -359,6 +363,7 @@ void profiler_close(void)
         cuptiProfilerDeInitialize(&deinit);
     }
     free(session.config);
+    free(session.availability);
     free(launch_log.items);
     memset(&session, 0, sizeof session);
     memset(&launch_log, 0, sizeof launch_log);
