@@ -56,7 +56,7 @@ static const char *const metric_names[METRIC_COUNT] = {
 
 /* Kernel launches one run may make; the first try provides for fewer and
  * grows when a run drops ranges. */
-#define FIRST_CAPACITY 512
+#define FIRST_CAPACITY 4096
 #define MAX_CAPACITY 65536
 
 static struct {
@@ -144,11 +144,13 @@ static void kernel_base_name(const char *raw, char *out, size_t len)
 
 /* ---- the launch log: which step each launch belongs to ------------------------ */
 
-/* Only the step: the kernel's name comes from CUPTI's range, since a launch
- * callback's symbolName is not valid for every kind of launch (reading it
- * has crashed other tools). */
+/* The step open at a launch, and the kernel's name: CUDA 13's auto ranges
+ * are named by their index only, so the name comes from the driver's launch
+ * call (cuFuncGetName on its CUfunction), which every runtime launch makes
+ * too. */
 struct launch {
     char step[PROFILER_STEP_LEN];
+    char name[PROFILER_NAME_LEN];
 };
 
 static struct {
@@ -160,6 +162,34 @@ static struct {
 /* Runtime launches call the driver's launch in turn; only the outermost call
  * of this thread is a launch of its own. */
 static thread_local int launch_depth;
+
+/* cuFuncGetName, from the runtime's driver entry points (no link to libcuda). */
+typedef CUresult (*func_get_name_fn)(const char **name, CUfunction f);
+static func_get_name_fn func_get_name;
+
+/* The leading fields of cuLaunchKernel_params and cuLaunchKernelEx_params
+ * (generated_cuda_meta.h, which does not compile on its own in CUDA 13). */
+struct launch_kernel_params { CUfunction f; };
+struct launch_kernel_ex_params { const CUlaunchConfig *config; CUfunction f; };
+
+/* The kernel a driver launch callback launches, by name into the last log
+ * entry when it has none yet. */
+static void name_launch(CUpti_CallbackId id, const CUpti_CallbackData *cb)
+{
+    if (!func_get_name || launch_log.count == 0) return;
+    struct launch *l = &launch_log.items[launch_log.count - 1];
+    if (l->name[0]) return;
+    CUfunction f = NULL;
+    if (id == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel ||
+        id == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz)
+        f = ((const struct launch_kernel_params *)cb->functionParams)->f;
+    else if (id == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx ||
+             id == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz)
+        f = ((const struct launch_kernel_ex_params *)cb->functionParams)->f;
+    const char *raw = NULL;
+    if (f && func_get_name(&raw, f) == CUDA_SUCCESS && raw)
+        kernel_base_name(raw, l->name, sizeof l->name);
+}
 
 static void log_launch(void)
 {
@@ -175,9 +205,10 @@ static void log_launch(void)
     }
     struct launch *l = &launch_log.items[launch_log.count++];
     snprintf(l->step, sizeof l->step, "%s", attn_step_current());
+    l->name[0] = 0;
 }
 
-static void CUPTIAPI on_launch(void *, CUpti_CallbackDomain domain, CUpti_CallbackId,
+static void CUPTIAPI on_launch(void *, CUpti_CallbackDomain domain, CUpti_CallbackId id,
                                const void *data)
 {
     const CUpti_CallbackData *cb = (const CUpti_CallbackData *)data;
@@ -187,6 +218,7 @@ static void CUPTIAPI on_launch(void *, CUpti_CallbackDomain domain, CUpti_Callba
     }
     if (launch_depth == 0) log_launch();
     if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) launch_depth++;
+    else name_launch(id, cb);
 }
 
 static const CUpti_CallbackId runtime_launches[] = {
@@ -262,6 +294,11 @@ static int open_session(char *why, size_t why_len)
         snprintf(why, why_len, "cuCtxGetCurrent: no current CUDA context");
         return -1;
     }
+    void *get_name = NULL;
+    if (cudaGetDriverEntryPointByVersion("cuFuncGetName", &get_name, 12030, cudaEnableDefault,
+                                         &found) == cudaSuccess &&
+        found == cudaDriverEntryPointSuccess)
+        func_get_name = (func_get_name_fn)get_name; /* else kernels keep CUPTI's range names */
     int device = 0;
     e = cudaGetDevice(&device);
     if (e != cudaSuccess) return cuda_fail(e, "cudaGetDevice", why, why_len);
@@ -537,8 +574,12 @@ static void attach_steps(struct profiler_result *out, const char *log_why)
         add_note(out, note);
         return;
     }
-    for (int i = 0; i < out->count; i++)
+    for (int i = 0; i < out->count; i++) {
         snprintf(out->kernels[i].step, sizeof out->kernels[i].step, "%s", launch_log.items[i].step);
+        if (launch_log.items[i].name[0])
+            snprintf(out->kernels[i].name, sizeof out->kernels[i].name, "%s",
+                     launch_log.items[i].name);
+    }
 }
 
 int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx,
