@@ -145,9 +145,9 @@ static void kernel_base_name(const char *raw, char *out, size_t len)
 /* ---- the launch log: which step each launch belongs to ------------------------ */
 
 /* The step open at a launch, and the kernel's name: CUDA 13's auto ranges
- * are named by their index only, so the name comes from the driver's launch
- * call (cuFuncGetName on its CUfunction), which every runtime launch makes
- * too. */
+ * are named by their index only, so the name comes from the launch call:
+ * the runtime's symbol name, or cuFuncGetName on a driver launch's
+ * CUfunction. */
 struct launch {
     char step[PROFILER_STEP_LEN];
     char name[PROFILER_NAME_LEN];
@@ -216,7 +216,14 @@ static void CUPTIAPI on_launch(void *, CUpti_CallbackDomain domain, CUpti_Callba
         if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) launch_depth--;
         return;
     }
-    if (launch_depth == 0) log_launch();
+    if (launch_depth == 0) {
+        log_launch();
+        /* A runtime launch names its kernel's symbol; a driver launch is
+         * named from its CUfunction below. */
+        if (domain == CUPTI_CB_DOMAIN_RUNTIME_API && cb->symbolName && launch_log.count)
+            kernel_base_name(cb->symbolName, launch_log.items[launch_log.count - 1].name,
+                             sizeof launch_log.items[0].name);
+    }
     if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) launch_depth++;
     else name_launch(id, cb);
 }
