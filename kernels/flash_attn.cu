@@ -24,38 +24,12 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "mma_util.cuh"  // cp.async, ldmatrix, swizzle, mma_t: shared with softmax.cu, linear_attn.cu
 #include "cuda_util.cuh" // CUDA_CHECK, enum attn_dtype (attn.h), cuda_bf16.h, cuda_fp16.h
 
 static constexpr float LOG2E = 1.4426950408889634f;
 
 // ---- small device helpers ------------------------------------------------------------------
-
-__device__ __forceinline__ uint32_t smem_u32(const void *p)
-{
-    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16-byte global -> shared copy; `bytes` = 0 zero-fills the destination (tails past N), so
-// masked keys meet zeros in V rather than stale data that could hold a NaN.
-__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, int bytes)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t addr)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
 
 // 2^x on the special-function unit; ex2.approx(-inf) = +0, which masking relies on.
 __device__ __forceinline__ float fast_exp2(float x)
@@ -63,48 +37,6 @@ __device__ __forceinline__ float fast_exp2(float x)
     float y;
     asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
     return y;
-}
-
-// The 16-bit input types: packing two fp32 into one mma operand register (low half = lower
-// column) and the m16n8k16 mma with fp32 accumulators, D = A·B + D.
-template <typename T> struct half_type;
-template <> struct half_type<__nv_bfloat16> {
-    static __device__ __forceinline__ uint32_t pack(float lo, float hi)
-    {
-        __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
-        return *reinterpret_cast<uint32_t *>(&h);
-    }
-    static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
-                                               uint32_t b1)
-    {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-                     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    }
-};
-template <> struct half_type<__half> {
-    static __device__ __forceinline__ uint32_t pack(float lo, float hi)
-    {
-        __half2 h = __floats2half2_rn(lo, hi);
-        return *reinterpret_cast<uint32_t *>(&h);
-    }
-    static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
-                                               uint32_t b1)
-    {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-                     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    }
-};
-
-// Byte offset of 16-byte chunk `c` of row `r` in a shared tile of rows of D 16-bit elements.
-// The chunk index is XORed with r mod 8, so the 8 rows one ldmatrix phase reads (same logical
-// chunk, consecutive rows) land in 8 different bank groups.
-template <int D> __device__ __forceinline__ uint32_t swz(int r, int c)
-{
-    return static_cast<uint32_t>(r * (D * 2) + ((c ^ (r & 7)) << 4));
 }
 
 // Copies rows [row0, row0 + ROWS) of a [N,D] matrix into a swizzled shared tile, zero-filling
@@ -257,17 +189,17 @@ __device__ __forceinline__ void qk_tile(float (&s)[MT][BC / 8][4],
 #pragma unroll
                 for (int e = 0; e < 4; e++) qa[mt][e] = qf[mt][kk][e];
             } else {
-                ldmatrix_x4(qa[mt], sQ + frag_off<D>(lf.q_off, mt * 16, 2 * kk));
+                ldsm_x4(qa[mt], sQ + frag_off<D>(lf.q_off, mt * 16, 2 * kk));
             }
         }
 #pragma unroll
         for (int n2 = 0; n2 < BC / 16; n2++) {
             uint32_t b[4];
-            ldmatrix_x4(b, sKj + frag_off<D>(lf.k_off, n2 * 16, 2 * kk));
+            ldsm_x4(b, sKj + frag_off<D>(lf.k_off, n2 * 16, 2 * kk));
 #pragma unroll
             for (int mt = 0; mt < MT; mt++) {
-                half_type<T>::mma(s[mt][2 * n2], qa[mt], b[0], b[1]);
-                half_type<T>::mma(s[mt][2 * n2 + 1], qa[mt], b[2], b[3]);
+                mma_t<T>::mma(s[mt][2 * n2], qa[mt], b[0], b[1]);
+                mma_t<T>::mma(s[mt][2 * n2 + 1], qa[mt], b[2], b[3]);
             }
         }
     }
@@ -337,7 +269,7 @@ template <typename T, int D, int BC, int MT>
 __device__ __forceinline__ void pv_tile(const float (&p)[MT][BC / 8][4], float (&acc_o)[MT][D / 8][4],
                                         uint32_t sVj, const lane_frag &lf)
 {
-    using H = half_type<T>;
+    using H = mma_t<T>;
 #pragma unroll
     for (int kb = 0; kb < BC / 16; kb++) {
         uint32_t pa[MT][4];
@@ -351,7 +283,7 @@ __device__ __forceinline__ void pv_tile(const float (&p)[MT][BC / 8][4], float (
 #pragma unroll
         for (int n2 = 0; n2 < D / 16; n2++) {
             uint32_t b[4];
-            ldmatrix_x4_trans(b, sVj + frag_off<D>(lf.v_off, kb * 16, 2 * n2));
+            ldsm_x4_trans(b, sVj + frag_off<D>(lf.v_off, kb * 16, 2 * n2));
 #pragma unroll
             for (int mt = 0; mt < MT; mt++) {
                 H::mma(acc_o[mt][2 * n2], pa[mt], b[0], b[1]);
@@ -414,14 +346,14 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
         for (int h = 0; h < 2; h++) row_max[mt][h] = -INFINITY, row_sum[mt][h] = 0.f;
     }
 
-    cp_async_wait_all();
+    cp_async_wait<0>();
     __syncthreads();
     if constexpr (QREG) {
 #pragma unroll
         for (int mt = 0; mt < MT; mt++)
 #pragma unroll
             for (int kk = 0; kk < D / 16; kk++)
-                ldmatrix_x4(qf[mt][kk], sQ + frag_off<D>(lf.q_off, mt * 16, 2 * kk));
+                ldsm_x4(qf[mt][kk], sQ + frag_off<D>(lf.q_off, mt * 16, 2 * kk));
     }
     const bool last_partial = (int64_t)nt * BC > N;
     const int64_t key_lane = 2 * t;
@@ -429,7 +361,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     float s[MT][NB][4];
     for (int j = 0; j < nt; j++) {
         if (j > 0) {
-            cp_async_wait_all(); // tile j landed (the only group in flight) ...
+            cp_async_wait<0>(); // tile j landed (the only group in flight) ...
             __syncthreads();     // ... for every thread, and nobody reads tile j-1 any more
         }
         if (j + 1 < nt) { // prefetch tile j+1 into the stage tile j-1 used
@@ -456,7 +388,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
             const int r = wrow + mt * 16 + g + 8 * h;
 #pragma unroll
             for (int n = 0; n < ND; n++) {
-                uint32_t packed = half_type<T>::pack(acc_o[mt][n][2 * h] * inv, acc_o[mt][n][2 * h + 1] * inv);
+                uint32_t packed = mma_t<T>::pack(acc_o[mt][n][2 * h] * inv, acc_o[mt][n][2 * h + 1] * inv);
                 asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(sQ + swz<D>(r, n) + 4 * t), "r"(packed));
             }
         }
