@@ -1,9 +1,9 @@
 /* ceilings_file.c — the ceilings file (see ceilings.h): written by
  * `attnbench ceilings`, read by `attnbench run --ceilings`. */
 #include "ceilings.h"
+#include "errors.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +30,6 @@ static double value_of(const struct ceilings *c, int i)
     return *(const double *)((const char *)c + rows[i].offset);
 }
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static void write_line(FILE *f, const char *const *cells, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -52,7 +43,7 @@ int ceilings_write(const char *path, const struct ceilings *c, const char *drive
                    const char *git_rev, char *err, size_t err_len)
 {
     FILE *f = fopen(path, "w");
-    if (!f) return fail(err, err_len, "%s: cannot open for writing: %s", path, strerror(errno));
+    if (!f) return harness_fail(err, err_len, "%s: cannot open for writing: %s", path, strerror(errno));
     char timestamp[32];
     utc_timestamp(timestamp, sizeof timestamp);
     const char *header[] = {"name", "value", "unit", "device", "driver", "timestamp", "git_rev"};
@@ -66,7 +57,7 @@ int ceilings_write(const char *path, const struct ceilings *c, const char *drive
     }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)
-        return fail(err, err_len, "%s: writing failed: %s", path, strerror(errno));
+        return harness_fail(err, err_len, "%s: writing failed: %s", path, strerror(errno));
     return 0;
 }
 
@@ -79,7 +70,7 @@ int ceilings_read(const char *path, struct ceilings *c, char *err, size_t err_le
               unit = csv_column(&t, "unit"), device = csv_column(&t, "device");
     int rc = 0, seen[NROWS] = {0};
     if (name < 0 || value < 0 || unit < 0 || device < 0)
-        rc = fail(err, err_len, "%s: not a ceilings file (need the columns name,value,unit,device; "
+        rc = harness_fail(err, err_len, "%s: not a ceilings file (need the columns name,value,unit,device; "
                                 "write one with `attnbench ceilings`)", path);
     for (long r = 0; r < t.nrows && rc == 0; r++) {
         const char *const *cell = (const char *const *)t.rows[r];
@@ -89,15 +80,15 @@ int ceilings_read(const char *path, struct ceilings *c, char *err, size_t err_le
         char *end;
         double x = strtod(cell[value], &end);
         if (seen[i])
-            rc = fail(err, err_len, "%s:%ld: %s is given twice", path, r + 2, rows[i].name);
+            rc = harness_fail(err, err_len, "%s:%ld: %s is given twice", path, r + 2, rows[i].name);
         else if (strcmp(cell[unit], rows[i].unit) != 0)
-            rc = fail(err, err_len, "%s:%ld: %s is in '%s', need '%s'", path, r + 2, rows[i].name,
+            rc = harness_fail(err, err_len, "%s:%ld: %s is in '%s', need '%s'", path, r + 2, rows[i].name,
                       cell[unit], rows[i].unit);
         else if (end == cell[value] || *end || !(x > 0))
-            rc = fail(err, err_len, "%s:%ld: %s = '%s' (need a number > 0)", path, r + 2,
+            rc = harness_fail(err, err_len, "%s:%ld: %s = '%s' (need a number > 0)", path, r + 2,
                       rows[i].name, cell[value]);
         else if (c->device[0] && strcmp(c->device, cell[device]) != 0)
-            rc = fail(err, err_len, "%s:%ld: measured on '%s', the rows above on '%s' (one device "
+            rc = harness_fail(err, err_len, "%s:%ld: measured on '%s', the rows above on '%s' (one device "
                       "per file)", path, r + 2, cell[device], c->device);
         if (rc) break;
         seen[i] = 1;
@@ -106,7 +97,7 @@ int ceilings_read(const char *path, struct ceilings *c, char *err, size_t err_le
     }
     for (int i = 0; i < NROWS && rc == 0; i++)
         if (!seen[i])
-            rc = fail(err, err_len, "%s: no %s row (write the file with `attnbench ceilings`)",
+            rc = harness_fail(err, err_len, "%s: no %s row (write the file with `attnbench ceilings`)",
                       path, rows[i].name);
     csv_table_free(&t);
     return rc;

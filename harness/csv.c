@@ -2,6 +2,7 @@
  * reading a file back with a strict RFC 4180 parser, and the key that
  * matches a row to the sweep point that produced it. */
 #include "csv.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,15 +26,6 @@ static const char *const key_columns[] = {
     "method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r", "shared_scale",
 };
 #define KEY_NCOLS ((int)(sizeof key_columns / sizeof key_columns[0]))
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* A formatted cell, or an empty one when `present` is 0. */
 static void cellf(char *cell, size_t len, int present, const char *fmt, ...)
@@ -118,20 +110,20 @@ static int check_header(const char *path, char *first, char *err, size_t err_len
     const char *col = first; /* NULL once the line has no more columns */
     for (int i = 0; i < CSV_NCOLS; i++) {
         if (!col)
-            return fail(err, err_len,
+            return harness_fail(err, err_len,
                         "%s: its header ends after column %d, expected '%s' next (not a results "
                         "file of this attnbench; write to a new file)",
                         path, i, CSV_COLUMNS[i]);
         size_t len = strcspn(col, ",");
         if (len != strlen(CSV_COLUMNS[i]) || memcmp(col, CSV_COLUMNS[i], len) != 0)
-            return fail(err, err_len,
+            return harness_fail(err, err_len,
                         "%s: column %d of its header is '%.*s', expected '%s' (not a results "
                         "file of this attnbench; write to a new file)",
                         path, i + 1, (int)len, col, CSV_COLUMNS[i]);
         col = col[len] == ',' ? col + len + 1 : NULL;
     }
     if (col)
-        return fail(err, err_len,
+        return harness_fail(err, err_len,
                     "%s: its header has an extra column '%.*s' after '%s' (not a results file of "
                     "this attnbench; write to a new file)",
                     path, (int)strcspn(col, ","), col, CSV_COLUMNS[CSV_NCOLS - 1]);
@@ -142,10 +134,10 @@ int csv_writer_open(struct csv_writer *w, const char *path, char *err, size_t er
 {
     memset(w, 0, sizeof *w);
     if (snprintf(w->path, sizeof w->path, "%s", path) >= (int)sizeof w->path)
-        return fail(err, err_len, "%s: path is too long (at most %zu characters)", path,
+        return harness_fail(err, err_len, "%s: path is too long (at most %zu characters)", path,
                     sizeof w->path - 1);
     FILE *f = fopen(path, "a+");
-    if (!f) return fail(err, err_len, "%s: cannot open for appending: %s", path, strerror(errno));
+    if (!f) return harness_fail(err, err_len, "%s: cannot open for appending: %s", path, strerror(errno));
     /* Unbuffered, so that each fwrite of a row is a single write(2). */
     setvbuf(f, NULL, _IONBF, 0);
 
@@ -156,19 +148,19 @@ int csv_writer_open(struct csv_writer *w, const char *path, char *err, size_t er
     first[n] = '\0';
     int rc = 0;
     if (ferror(f)) {
-        rc = fail(err, err_len, "%s: cannot read its header: %s", path, strerror(errno));
+        rc = harness_fail(err, err_len, "%s: cannot read its header: %s", path, strerror(errno));
     } else if (n == 0) {
         if (fseek(f, 0, SEEK_END) != 0 || write_record(f, CSV_COLUMNS, CSV_NCOLS) != 0)
-            rc = fail(err, err_len, "%s: cannot write the header: %s", path, strerror(errno));
+            rc = harness_fail(err, err_len, "%s: cannot write the header: %s", path, strerror(errno));
     } else if ((rc = check_header(path, first, err, err_len)) == 0) {
         /* Appending to a row cut short would glue two rows into one. */
         if (fseek(f, -1, SEEK_END) != 0 || fgetc(f) != '\n')
-            rc = fail(err, err_len,
+            rc = harness_fail(err, err_len,
                       "%s: its last line has no newline (a row cut short?); repair the file or "
                       "write to a new one",
                       path);
         else if (fseek(f, 0, SEEK_END) != 0)
-            rc = fail(err, err_len, "%s: cannot seek: %s", path, strerror(errno));
+            rc = harness_fail(err, err_len, "%s: cannot seek: %s", path, strerror(errno));
     }
     if (rc != 0) {
         fclose(f);
@@ -242,7 +234,7 @@ struct csv_parser {
 
 static int parse_error(struct csv_parser *ps, long line, const char *what)
 {
-    return fail(ps->err, ps->err_len, "%s:%ld: %s", ps->path, line, what);
+    return harness_fail(ps->err, ps->err_len, "%s:%ld: %s", ps->path, line, what);
 }
 
 /* A quoted field at ps->p; leaves ps->p after the closing quote. */
@@ -356,7 +348,7 @@ static int read_record(struct csv_parser *ps, struct record *rec)
 static int read_all(const char *path, char **text, size_t *len, char *err, size_t err_len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return harness_fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
     char *buf = NULL;
     size_t n = 0, cap = 0;
     for (;;) {
@@ -366,7 +358,7 @@ static int read_all(const char *path, char **text, size_t *len, char *err, size_
             if (!grown) {
                 free(buf);
                 fclose(f);
-                return fail(err, err_len, "%s: out of memory", path);
+                return harness_fail(err, err_len, "%s: out of memory", path);
             }
             buf = grown;
         }
@@ -378,7 +370,7 @@ static int read_all(const char *path, char **text, size_t *len, char *err, size_
     fclose(f);
     if (bad) {
         free(buf);
-        return fail(err, err_len, "%s: cannot read", path);
+        return harness_fail(err, err_len, "%s: cannot read", path);
     }
     buf[n] = '\0';
     *text = buf;

@@ -1,9 +1,9 @@
 /* merge.c — joining shards' results files (see merge.h). */
 #include "merge.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,15 +13,6 @@
 
 /* At most this many lines for one kind of problem; then a count. */
 #define REPORT_LIMIT 20
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int column_count(const char *const *names)
 {
@@ -41,7 +32,7 @@ static int check_header(const char *path, const struct csv_table *t, const char 
         const char *got = c < t->ncols ? t->header[c] : "(none)";
         const char *expected = c < want_count ? want[c] : "(none)";
         if (strcmp(got, expected) != 0)
-            return fail(err, err_len, "%s: header differs from %s at column %d ('%s' vs '%s')",
+            return harness_fail(err, err_len, "%s: header differs from %s at column %d ('%s' vs '%s')",
                         path, want_origin, c + 1, got, expected);
     }
     return 0;
@@ -64,7 +55,7 @@ int merge_check_compatible(const char *path, const char *suite_hash, char *err, 
     int hash = csv_column(&t, "suite_hash");
     for (long r = 0; r < t.nrows && rc == 0; r++)
         if (strcmp(t.rows[r][hash], suite_hash) != 0)
-            rc = fail(err, err_len,
+            rc = harness_fail(err, err_len,
                       "%s, row %ld: suite_hash %s, but this run's is %s (rows of another suite "
                       "definition: write to another file)",
                       path, r + 1, t.rows[r][hash], suite_hash);
@@ -119,7 +110,7 @@ static int write_output(const char *path, struct csv_table *tables, const struct
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.merging-%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
-    if (!f) return fail(err, err_len, "%s: cannot write: %s", tmp, strerror(errno));
+    if (!f) return harness_fail(err, err_len, "%s: cannot write: %s", tmp, strerror(errno));
     const int ncols = column_count(CSV_COLUMNS);
     for (int c = 0; c < ncols; c++) {
         if (c) fputc(',', f);
@@ -138,7 +129,7 @@ static int write_output(const char *path, struct csv_table *tables, const struct
     if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return fail(err, err_len, "%s: cannot write: %s", path, strerror(e));
+        return harness_fail(err, err_len, "%s: cannot write: %s", path, strerror(e));
     }
     return 0;
 }

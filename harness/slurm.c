@@ -1,10 +1,10 @@
 /* slurm.c — writing a sweep's Slurm job (see slurm.h). */
 #include "slurm.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,15 +14,6 @@
 #include "git_rev.h"
 #include "registry.h"
 #include "shard.h"
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static void write_int_axis(FILE *f, const char *key, const struct suite_int_axis *axis)
 {
@@ -75,7 +66,7 @@ static void shell_word(FILE *f, const char *word)
 static int check_sbatch_path(const char *what, const char *path, char *err, size_t err_len)
 {
     if (path[strcspn(path, " \t\n\"'%\\")])
-        return fail(err, err_len,
+        return harness_fail(err, err_len,
                     "%s '%s' has a blank, a quote, a backslash or '%%', which #SBATCH lines "
                     "cannot hold; choose another folder",
                     what, path);
@@ -86,7 +77,7 @@ static int check_sbatch_value(const char *flag, const char *value, char *err, si
 {
     if (!value) return 0;
     if (!*value || value[strcspn(value, " \t\n\"'\\")])
-        return fail(err, err_len, "%s '%s': need one word (no blanks or quotes)", flag, value);
+        return harness_fail(err, err_len, "%s '%s': need one word (no blanks or quotes)", flag, value);
     return 0;
 }
 
@@ -96,7 +87,7 @@ static FILE *create_file(const char *dir, const char *name, mode_t mode, char *p
 {
     snprintf(path, path_len, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
-    if (!f) fail(err, err_len, "%s: cannot write: %s", path, strerror(errno));
+    if (!f) harness_fail(err, err_len, "%s: cannot write: %s", path, strerror(errno));
     else chmod(path, mode);
     return f;
 }
@@ -104,7 +95,7 @@ static FILE *create_file(const char *dir, const char *name, mode_t mode, char *p
 static int finish_file(FILE *f, const char *path, char *err, size_t err_len)
 {
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return fail(err, err_len, "%s: cannot write", path);
+    if (fclose(f) != 0 || bad) return harness_fail(err, err_len, "%s: cannot write", path);
     return 0;
 }
 
@@ -131,7 +122,7 @@ int slurm_write_job(const struct suite *s_in, const struct slurm_options *opt, F
 {
     struct suite s = *s_in;
     if (opt->shards < 1 || opt->shards > SHARD_MAX)
-        return fail(err, err_len, "--shards %d: need 1 <= N <= %d", opt->shards, SHARD_MAX);
+        return harness_fail(err, err_len, "--shards %d: need 1 <= N <= %d", opt->shards, SHARD_MAX);
     const int gpus = opt->gpus_per_task >= 0
                          ? opt->gpus_per_task
                          : (s.backend_set && s.backend == ATTN_CPU ? 0 : 1);
@@ -142,11 +133,11 @@ int slurm_write_job(const struct suite *s_in, const struct slurm_options *opt, F
         s.backend_set = 1;
     }
     if (s.backend == ATTN_CPU && gpus > 0)
-        return fail(err, err_len, "--gpus-per-task %d with the cpu backend: use 0", gpus);
+        return harness_fail(err, err_len, "--gpus-per-task %d with the cpu backend: use 0", gpus);
     /* Found out here, not in every task after the job has waited in the queue. */
     for (int i = 0; i < s.method_count; i++)
         if (!attn_method_find(s.methods[i].name, s.backend))
-            return fail(err, err_len, "no method '%s' on backend %s in this build%s",
+            return harness_fail(err, err_len, "no method '%s' on backend %s in this build%s",
                         s.methods[i].name, attn_backend_name(s.backend),
                         backend_get(s.backend) ? ""
                                                : " (it has no CUDA: --backend cpu, or rebuild "
@@ -157,15 +148,15 @@ int slurm_write_job(const struct suite *s_in, const struct slurm_options *opt, F
         return -1;
 
     struct sweep_plan plan;
-    if (sweep_plan_build(&s, s.backend, &plan) != 0) return fail(err, err_len, "out of memory");
+    if (sweep_plan_build(&s, s.backend, &plan) != 0) return harness_fail(err, err_len, "out of memory");
     int *shard_of = calloc(plan.count ? (size_t)plan.count : 1, sizeof *shard_of);
     double *load = calloc((size_t)opt->shards, sizeof *load);
-    int rc = !shard_of || !load ? fail(err, err_len, "out of memory") : 0;
+    int rc = !shard_of || !load ? harness_fail(err, err_len, "out of memory") : 0;
     if (!rc && opt->shards > plan.count)
-        rc = fail(err, err_len, "--shards %d: suite %s has only %ld points", opt->shards, s.name,
+        rc = harness_fail(err, err_len, "--shards %d: suite %s has only %ld points", opt->shards, s.name,
                   plan.count);
     if (!rc && sweep_plan_assign(&plan, opt->shards, shard_of) != 0)
-        rc = fail(err, err_len, "out of memory");
+        rc = harness_fail(err, err_len, "out of memory");
     double total = 0, largest = 0;
     for (long i = 0; !rc && i < plan.count; i++) {
         load[shard_of[i]] += plan.cost_s[i];
@@ -182,34 +173,34 @@ int slurm_write_job(const struct suite *s_in, const struct slurm_options *opt, F
     /* Absolute paths: the tasks run elsewhere, in --chdir. */
     char dir[PATH_MAX], exe[PATH_MAX], logs[PATH_MAX + 8];
     if (!realpath("/proc/self/exe", exe))
-        return fail(err, err_len, "cannot find this program's path: %s", strerror(errno));
+        return harness_fail(err, err_len, "cannot find this program's path: %s", strerror(errno));
     const int nplugins = opt->plugin_count;
     char (*plugins)[PATH_MAX] = calloc(nplugins ? (size_t)nplugins : 1, sizeof *plugins);
     const char **plugin_paths = calloc(nplugins ? (size_t)nplugins : 1, sizeof *plugin_paths);
     if (!plugins || !plugin_paths) {
-        fail(err, err_len, "out of memory");
+        harness_fail(err, err_len, "out of memory");
         goto failed;
     }
     for (int i = 0; i < nplugins; i++) {
         if (!realpath(opt->plugins[i], plugins[i])) {
-            fail(err, err_len, "--plugin %s: %s", opt->plugins[i], strerror(errno));
+            harness_fail(err, err_len, "--plugin %s: %s", opt->plugins[i], strerror(errno));
             goto failed;
         }
         plugin_paths[i] = plugins[i];
     }
     if (check_sbatch_path("--dir", opt->dir, err, err_len)) goto failed;
     if (mkdir(opt->dir, 0777) != 0 && errno != EEXIST) {
-        fail(err, err_len, "%s: cannot create: %s", opt->dir, strerror(errno));
+        harness_fail(err, err_len, "%s: cannot create: %s", opt->dir, strerror(errno));
         goto failed;
     }
     if (!realpath(opt->dir, dir)) {
-        fail(err, err_len, "%s: %s", opt->dir, strerror(errno));
+        harness_fail(err, err_len, "%s: %s", opt->dir, strerror(errno));
         goto failed;
     }
     if (check_sbatch_path("--dir, in full,", dir, err, err_len)) goto failed;
     snprintf(logs, sizeof logs, "%s/logs", dir);
     if (mkdir(logs, 0777) != 0 && errno != EEXIST) {
-        fail(err, err_len, "%s: cannot create: %s", logs, strerror(errno));
+        harness_fail(err, err_len, "%s: cannot create: %s", logs, strerror(errno));
         goto failed;
     }
 

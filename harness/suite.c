@@ -6,6 +6,7 @@
  * with "PATH:LINE: " or "--key 'value': ". A failed set_value() leaves the
  * suite as it was. */
 #include "suite.h"
+#include "errors.h"
 
 #include "config.h"
 
@@ -14,7 +15,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +40,6 @@ static const char *const key_names[KEY_COUNT] = {
     [KEY_BACKEND] = "backend", [KEY_REPS] = "reps",         [KEY_WARMUP] = "warmup",
     [KEY_BUDGET] = "budget",   [KEY_SEED] = "seed",
 };
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- values ------------------------------------------------------------- */
 
@@ -141,27 +132,27 @@ static int parse_int_list(const char *key, const char *text, int64_t max,
             hi = lo;
         }
         if (st == NUMBER_BAD)
-            return fail(err, err_len, "'%.*s' is not a number (" NUMBER_SYNTAX ")", (int)item.n,
+            return harness_fail(err, err_len, "'%.*s' is not a number (" NUMBER_SYNTAX ")", (int)item.n,
                         item.p);
         if (st == NUMBER_TOO_LARGE)
-            return fail(err, err_len, "'%.*s' is too large (need <= 2^40)", (int)item.n, item.p);
+            return harness_fail(err, err_len, "'%.*s' is too large (need <= 2^40)", (int)item.n, item.p);
         if (lo > hi)
-            return fail(err, err_len, "'%.*s' is an empty range (need start <= end)", (int)item.n,
+            return harness_fail(err, err_len, "'%.*s' is an empty range (need start <= end)", (int)item.n,
                         item.p);
         /* lo >= 1 before doubling, or the range would never end. */
         for (int64_t v = lo; v <= hi; v *= 2) {
-            if (v < 1) return fail(err, err_len, "%s=%" PRId64 " (need >= 1)", key, v);
+            if (v < 1) return harness_fail(err, err_len, "%s=%" PRId64 " (need >= 1)", key, v);
             if (v > max)
-                return fail(err, err_len, "%s=%" PRId64 " (need <= %" PRId64 ")", key, v, max);
+                return harness_fail(err, err_len, "%s=%" PRId64 " (need <= %" PRId64 ")", key, v, max);
             for (int i = 0; i < list.count; i++)
                 if (list.values[i] == v)
-                    return fail(err, err_len, "%" PRId64 " is listed twice in '%s'", v, key);
+                    return harness_fail(err, err_len, "%" PRId64 " is listed twice in '%s'", v, key);
             if (list.count == SUITE_MAX_VALUES)
-                return fail(err, err_len, "more than %d values for '%s'", SUITE_MAX_VALUES, key);
+                return harness_fail(err, err_len, "more than %d values for '%s'", SUITE_MAX_VALUES, key);
             list.values[list.count++] = v;
         }
     }
-    if (list.count == 0) return fail(err, err_len, "empty list for '%s'", key);
+    if (list.count == 0) return harness_fail(err, err_len, "empty list for '%s'", key);
     *out = list;
     return 0;
 }
@@ -182,23 +173,23 @@ static int parse_methods(const char *text, struct suite *s, char *err, size_t er
         struct span variant = {colon ? colon + 1 : item.p + item.n,
                                colon ? item.n - name.n - 1 : 0};
         if (name.n == 0 || (colon && (variant.n == 0 || memchr(variant.p, ':', variant.n))))
-            return fail(err, err_len,
+            return harness_fail(err, err_len,
                         "'%.*s' is not a method (need name or name:variant, e.g. mita:route_only)",
                         (int)item.n, item.p);
         if (count == SUITE_MAX_VALUES)
-            return fail(err, err_len, "more than %d values for 'methods'", SUITE_MAX_VALUES);
+            return harness_fail(err, err_len, "more than %d values for 'methods'", SUITE_MAX_VALUES);
         struct suite_method *m = &list[count];
         if (span_str(name, m->name, sizeof m->name) != 0 ||
             span_str(variant, m->variant, sizeof m->variant) != 0)
-            return fail(err, err_len, "'%.*s' is too long (at most %d characters a part)",
+            return harness_fail(err, err_len, "'%.*s' is too long (at most %d characters a part)",
                         (int)item.n, item.p, SUITE_NAME_LEN - 1);
         for (int i = 0; i < count; i++)
             if (strcmp(list[i].name, m->name) == 0 && strcmp(list[i].variant, m->variant) == 0)
-                return fail(err, err_len, "'%.*s' is listed twice in 'methods'", (int)item.n,
+                return harness_fail(err, err_len, "'%.*s' is listed twice in 'methods'", (int)item.n,
                             item.p);
         count++;
     }
-    if (count == 0) return fail(err, err_len, "empty list for 'methods'");
+    if (count == 0) return harness_fail(err, err_len, "empty list for 'methods'");
     memcpy(s->methods, list, (size_t)count * sizeof list[0]);
     s->method_count = count;
     return 0;
@@ -235,10 +226,10 @@ static int parse_dtypes(const char *text, struct suite *s, char *err, size_t err
         if (span_str(item, word, sizeof word) != 0 || attn_dtype_parse(word, &t) != 0)
             return unknown_name("dtype", item, dtype_name, MAX, err, err_len);
         for (int i = 0; i < count; i++)
-            if (list[i] == t) return fail(err, err_len, "'%s' is listed twice in 'dtype'", word);
+            if (list[i] == t) return harness_fail(err, err_len, "'%s' is listed twice in 'dtype'", word);
         list[count++] = t; /* distinct known names: never more than MAX */
     }
-    if (count == 0) return fail(err, err_len, "empty list for 'dtype'");
+    if (count == 0) return harness_fail(err, err_len, "empty list for 'dtype'");
     memcpy(s->dtypes, list, (size_t)count * sizeof list[0]);
     s->dtype_count = count;
     return 0;
@@ -257,10 +248,10 @@ static int parse_shared_scales(const char *text, struct suite *s, char *err, siz
             return unknown_name("shared_scale", item, shared_scale_name, MAX, err, err_len);
         for (int i = 0; i < count; i++)
             if (list[i] == v)
-                return fail(err, err_len, "'%s' is listed twice in 'shared_scale'", word);
+                return harness_fail(err, err_len, "'%s' is listed twice in 'shared_scale'", word);
         list[count++] = v;
     }
-    if (count == 0) return fail(err, err_len, "empty list for 'shared_scale'");
+    if (count == 0) return harness_fail(err, err_len, "empty list for 'shared_scale'");
     memcpy(s->shared_scales, list, (size_t)count * sizeof list[0]);
     s->shared_scale_count = count;
     return 0;
@@ -270,10 +261,10 @@ static int parse_shared_scales(const char *text, struct suite *s, char *err, siz
 static int one_item(const char *key, const char *text, struct span *item, char *err,
                     size_t err_len)
 {
-    if (!next_item(&text, item)) return fail(err, err_len, "no value for '%s'", key);
+    if (!next_item(&text, item)) return harness_fail(err, err_len, "no value for '%s'", key);
     struct span extra;
     if (next_item(&text, &extra))
-        return fail(err, err_len, "'%s' takes one value, got another: '%.*s'", key, (int)extra.n,
+        return harness_fail(err, err_len, "'%s' takes one value, got another: '%.*s'", key, (int)extra.n,
                     extra.p);
     return 0;
 }
@@ -287,11 +278,11 @@ static int parse_count(const char *key, const char *text, int min, int *out, cha
     if (one_item(key, text, &item, err, err_len) != 0) return -1;
     enum number_status st = parse_number(item.p, item.n, &v);
     if (st == NUMBER_BAD)
-        return fail(err, err_len, "'%.*s' is not a number (need an integer such as 10)",
+        return harness_fail(err, err_len, "'%.*s' is not a number (need an integer such as 10)",
                     (int)item.n, item.p);
     if (st == NUMBER_TOO_LARGE || v > INT_MAX)
-        return fail(err, err_len, "%s=%.*s (need <= %d)", key, (int)item.n, item.p, INT_MAX);
-    if (v < min) return fail(err, err_len, "%s=%" PRId64 " (need >= %d)", key, v, min);
+        return harness_fail(err, err_len, "%s=%.*s (need <= %d)", key, (int)item.n, item.p, INT_MAX);
+    if (v < min) return harness_fail(err, err_len, "%s=%" PRId64 " (need >= %d)", key, v, min);
     *out = (int)v;
     return 0;
 }
@@ -304,11 +295,11 @@ static int parse_seed(const char *text, uint64_t *out, char *err, size_t err_len
     uint64_t v = 0;
     for (size_t i = 0; i < item.n; i++) {
         if (!isdigit((unsigned char)item.p[i]))
-            return fail(err, err_len, "seed '%.*s' is not a number (need an integer >= 0)",
+            return harness_fail(err, err_len, "seed '%.*s' is not a number (need an integer >= 0)",
                         (int)item.n, item.p);
         unsigned digit = (unsigned)(item.p[i] - '0');
         if (v > (UINT64_MAX - digit) / 10)
-            return fail(err, err_len, "seed %.*s is too large (need < 2^64)", (int)item.n, item.p);
+            return harness_fail(err, err_len, "seed %.*s is too large (need < 2^64)", (int)item.n, item.p);
         v = v * 10 + digit;
     }
     *out = v;
@@ -324,9 +315,9 @@ static int parse_budget(const char *text, double *out, char *err, size_t err_len
     double v = 0;
     if (span_str(item, word, sizeof word) == 0) v = strtod(word, &end);
     if (end == word || *end || !isfinite(v))
-        return fail(err, err_len, "budget '%.*s' is not a number (need seconds, e.g. 30)",
+        return harness_fail(err, err_len, "budget '%.*s' is not a number (need seconds, e.g. 30)",
                     (int)item.n, item.p);
-    if (v < 0) return fail(err, err_len, "budget=%g (need >= 0 seconds; 0: no budget)", v);
+    if (v < 0) return harness_fail(err, err_len, "budget=%g (need >= 0 seconds; 0: no budget)", v);
     *out = v;
     return 0;
 }
@@ -336,7 +327,7 @@ static int parse_name(const char *text, struct suite *s, char *err, size_t err_l
     struct span item;
     if (one_item("name", text, &item, err, err_len) != 0) return -1;
     if (span_str(item, s->name, sizeof s->name) != 0)
-        return fail(err, err_len, "name '%.*s' is too long (at most %d characters)", (int)item.n,
+        return harness_fail(err, err_len, "name '%.*s' is too long (at most %d characters)", (int)item.n,
                     item.p, SUITE_NAME_LEN - 1);
     return 0;
 }
@@ -361,10 +352,10 @@ static int set_value(struct suite *s, enum suite_key key, const char *value, cha
     switch (key) {
     case KEY_NAME: return parse_name(value, s, err, err_len);
     case KEY_DESCRIBE:
-        if (!*value) return fail(err, err_len, "no value for 'describe'");
+        if (!*value) return harness_fail(err, err_len, "no value for 'describe'");
         if (snprintf(s->description, sizeof s->description, "%s", value) >=
             (int)sizeof s->description)
-            return fail(err, err_len, "description is too long (at most %zu characters)",
+            return harness_fail(err, err_len, "description is too long (at most %zu characters)",
                         sizeof s->description - 1);
         return 0;
     case KEY_METHODS: return parse_methods(value, s, err, err_len);
@@ -384,7 +375,7 @@ static int set_value(struct suite *s, enum suite_key key, const char *value, cha
     case KEY_SEED: return parse_seed(value, &s->seed, err, err_len);
     case KEY_COUNT: break;
     }
-    return fail(err, err_len, "internal: key %d has no parser", (int)key);
+    return harness_fail(err, err_len, "internal: key %d has no parser", (int)key);
 }
 
 static const char *key_name(int i) { return key_names[i]; }
@@ -439,7 +430,7 @@ static int parse_lines(const char *text, const char *origin, struct suite *s, ch
         char line[4096], msg[1024];
         lineno++;
         if (n >= sizeof line)
-            return fail(err, err_len, "%s:%ld: line is longer than %zu characters", origin,
+            return harness_fail(err, err_len, "%s:%ld: line is longer than %zu characters", origin,
                         lineno, sizeof line - 1);
         memcpy(line, p, n);
         line[n] = '\0';
@@ -459,9 +450,9 @@ static int parse_lines(const char *text, const char *origin, struct suite *s, ch
 
         const int key = find_key(word, msg, sizeof msg);
         int rc = key < 0 ? -1 : 0;
-        if (rc == 0 && seen[key]++) rc = fail(msg, sizeof msg, "'%s' given twice", word);
+        if (rc == 0 && seen[key]++) rc = harness_fail(msg, sizeof msg, "'%s' given twice", word);
         if (rc == 0) rc = set_value(s, (enum suite_key)key, value, msg, sizeof msg);
-        if (rc != 0) return fail(err, err_len, "%s:%ld: %s", origin, lineno, msg);
+        if (rc != 0) return harness_fail(err, err_len, "%s:%ld: %s", origin, lineno, msg);
     }
     return 0;
 }
@@ -477,7 +468,7 @@ int suite_parse_file(const char *path, struct suite *s, char *err, size_t err_le
 {
     suite_init_defaults(s);
     if (snprintf(s->path, sizeof s->path, "%s", path) >= (int)sizeof s->path)
-        return fail(err, err_len, "%s: path is too long (at most %zu characters)", path,
+        return harness_fail(err, err_len, "%s: path is too long (at most %zu characters)", path,
                     sizeof s->path - 1);
     /* A suite without a `name` line is called after its file: seqlen.suite is "seqlen". */
     const char *base = strrchr(path, '/');
@@ -487,7 +478,7 @@ int suite_parse_file(const char *path, struct suite *s, char *err, size_t err_le
     snprintf(s->name, sizeof s->name, "%.*s", stem, base);
 
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return harness_fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
     char *text = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -497,7 +488,7 @@ int suite_parse_file(const char *path, struct suite *s, char *err, size_t err_le
             if (!grown) {
                 free(text);
                 fclose(f);
-                return fail(err, err_len, "%s: out of memory", path);
+                return harness_fail(err, err_len, "%s: out of memory", path);
             }
             text = grown;
         }
@@ -508,7 +499,7 @@ int suite_parse_file(const char *path, struct suite *s, char *err, size_t err_le
     int read_error = ferror(f);
     fclose(f);
     text[len] = '\0';
-    int rc = read_error ? fail(err, err_len, "%s: cannot read", path)
+    int rc = read_error ? harness_fail(err, err_len, "%s: cannot read", path)
                         : parse_lines(text, path, s, err, err_len);
     free(text);
     return rc;
@@ -519,7 +510,7 @@ int suite_set(struct suite *s, const char *key, const char *value, char *err, si
     char msg[1024];
     const int k = find_key(key, msg, sizeof msg);
     if (k < 0 || set_value(s, (enum suite_key)k, value, msg, sizeof msg) != 0)
-        return fail(err, err_len, "--%s '%s': %s", key, value, msg);
+        return harness_fail(err, err_len, "--%s '%s': %s", key, value, msg);
     return 0;
 }
 
