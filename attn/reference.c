@@ -8,6 +8,7 @@
  * (and no bug) with the backends it checks.
  */
 #include "reference.h"
+#include "work_models.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NYSTROM_PINV_ITERATIONS = 6 };
 
 /* One batch-head of a call: its sizes, and where its selection comes from
  * (given: NULL means select) and goes to (chosen: NULL means not wanted). */
@@ -252,7 +252,7 @@ static void ref_pinv(const double *mm, double *z, double *mz, double *t, double 
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < m; j++) z[i * m + j] = mm[j * m + i] / (max_row * max_col);
 
-    for (int it = 0; it < NYSTROM_PINV_ITERATIONS; it++) {
+    for (int it = 0; it < ATTN_NYSTROM_PINV_ITERATIONS; it++) {
         ref_matmul(mm, z, mz, m, m, m);
         memcpy(t, mz, (size_t)(m * m) * sizeof(double));
         ref_identity_minus(7, t, m);   /* 7I − MZ */

@@ -82,7 +82,7 @@ __global__ void __launch_bounds__(256) pinv_smem(const float *mm, float *z, int 
     }
     __syncthreads();
 
-    for (int it = 0; it < NYSTROM_PINV_ITERATIONS; it++) {
+    for (int it = 0; it < ATTN_NYSTROM_PINV_ITERATIONS; it++) {
         pinv_product(M, Z, X, 0.f, 1.f); // X = M Z
         __syncthreads();
         for (int e = tid; e < SMEM_M * SMEM_M; e += 256) {
@@ -180,7 +180,7 @@ extern "C" cudaError_t nystrom_pinv(cublasHandle_t handle, const float *mm, floa
     CUDA_CHECK_LAUNCH();
     const int64_t blocks = (total + 255) / 256 < 4096 ? (total + 255) / 256 : 4096;
     float *cur = z;
-    for (int it = 0; it < NYSTROM_PINV_ITERATIONS; it++) {
+    for (int it = 0; it < ATTN_NYSTROM_PINV_ITERATIONS; it++) {
         // X = M Z
         CUDA_CHECK(gemm_rowmajor_batched(handle, 0, m, m, m, 1.f, mm, m, mm_elems, cur, m, mm_elems,
                                          ATTN_FP32, 0.f, x, m, mm_elems, ATTN_FP32, batch));

@@ -12,11 +12,11 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "work_models.h" /* ATTN_NYSTROM_PINV_ITERATIONS */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-enum { NYSTROM_PINV_ITERATIONS = 6 };
 
 /* Floats of scratch nystrom_pinv needs: four [batch, m, m] matrices. */
 int64_t nystrom_pinv_scratch_floats(int64_t m, int batch);

@@ -7,6 +7,7 @@
 
 #include "cpu_util.h"
 #include "registry.h"
+#include "work_models.h"
 
 struct agent_scratch {
     float *agents;       /* A: [m,d] */
@@ -77,11 +78,6 @@ static int agent_run(void *state, const struct attn_tensors *t, void *stream)
     return 0;
 }
 
-static double agent_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    return 8.0 * (double)cpu_heads(p) * (double)p->N * (double)a->m * p->d;
-}
-
 const struct attn_method attn_cpu_agent = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "agent",
@@ -94,6 +90,6 @@ const struct attn_method attn_cpu_agent = {
     .workspace_bytes = agent_workspace_bytes,
     .setup = agent_setup,
     .run = agent_run,
-    .flops = agent_flops,
-    .bytes = cpu_bytes_floor,
+    .flops = attn_flops_agent,
+    .bytes = attn_bytes_floor,
 };

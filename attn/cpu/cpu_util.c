@@ -51,11 +51,6 @@ int cpu_setup(const struct attn_method *m, void *state, const struct attn_proble
     return 0;
 }
 
-double cpu_bytes_floor(const struct attn_problem *p, const struct attn_params *a)
-{
-    return 4.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
-}
-
 /* ---- the workspace ---- */
 
 enum { CPU_ALIGN = 64 };

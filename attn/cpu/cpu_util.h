@@ -42,8 +42,6 @@ const char *cpu_validate_int32_indices(const struct attn_problem *p, char *why,
 int cpu_setup(const struct attn_method *m, void *state, const struct attn_problem *p,
               const struct attn_params *a, void *workspace);
 
-/* The byte floor of SPEC.md: Q, K, V read once and O written once. */
-double cpu_bytes_floor(const struct attn_problem *p, const struct attn_params *a);
 
 /* B * H: the length of every method's parallel loop. */
 static inline int64_t cpu_heads(const struct attn_problem *p) { return (int64_t)p->B * p->H; }

@@ -11,6 +11,7 @@
 
 #include "cpu_util.h"
 #include "registry.h"
+#include "work_models.h"
 
 static const char *const full_variants[] = {"flash", "naive", NULL};
 
@@ -92,11 +93,6 @@ static int full_run(void *state, const struct attn_tensors *t, void *stream)
     return 0;
 }
 
-static double full_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    return 4.0 * (double)cpu_heads(p) * (double)p->N * (double)p->N * p->d;
-}
-
 const struct attn_method attn_cpu_full = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "full",
@@ -109,6 +105,6 @@ const struct attn_method attn_cpu_full = {
     .workspace_bytes = full_workspace_bytes,
     .setup = full_setup,
     .run = full_run,
-    .flops = full_flops,
-    .bytes = cpu_bytes_floor,
+    .flops = attn_flops_full,
+    .bytes = attn_bytes_floor,
 };

@@ -8,6 +8,7 @@
 
 #include "cpu_util.h"
 #include "registry.h"
+#include "work_models.h"
 
 struct linear_scratch {
     float *kv;   /* S: [d,d] */
@@ -93,11 +94,6 @@ static int linear_run(void *state, const struct attn_tensors *t, void *stream)
     return 0;
 }
 
-static double linear_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    return 4.0 * (double)cpu_heads(p) * (double)p->N * p->d * p->d;
-}
-
 const struct attn_method attn_cpu_linear = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "linear",
@@ -110,6 +106,6 @@ const struct attn_method attn_cpu_linear = {
     .workspace_bytes = linear_workspace_bytes,
     .setup = linear_setup,
     .run = linear_run,
-    .flops = linear_flops,
-    .bytes = cpu_bytes_floor,
+    .flops = attn_flops_linear,
+    .bytes = attn_bytes_floor,
 };

@@ -20,6 +20,7 @@
 
 #include "cpu_util.h"
 #include "registry.h"
+#include "work_models.h"
 
 static const char *const mita_variants[] = {"shared", "route_only", NULL};
 
@@ -253,19 +254,6 @@ static int mita_export_selection(void *state, struct attn_selection *out)
     return 0;
 }
 
-static double mita_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    double N = (double)p->N, m = (double)a->m, k = (double)a->k, d = p->d;
-    double probe = 2 * m * N * d, compress = 2 * m * N * d, route = 2 * N * m * d;
-    double attend = 4 * N * (m + a->s_r * k) * d;
-    return (double)cpu_heads(p) * (probe + compress + route + attend);
-}
-
-static double mita_bytes(const struct attn_problem *p, const struct attn_params *a)
-{
-    return 6.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
-}
-
 const struct attn_method attn_cpu_mita = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "mita",
@@ -278,7 +266,7 @@ const struct attn_method attn_cpu_mita = {
     .workspace_bytes = mita_workspace_bytes,
     .setup = mita_setup,
     .run = mita_run,
-    .flops = mita_flops,
-    .bytes = mita_bytes,
+    .flops = attn_flops_mita,
+    .bytes = attn_bytes_mita,
     .export_selection = mita_export_selection,
 };

@@ -9,8 +9,8 @@
 
 #include "cpu_util.h"
 #include "registry.h"
+#include "work_models.h"
 
-enum { NYSTROM_PINV_ITERATIONS = 6 };
 
 struct nystrom_scratch {
     float *landmark_q, *landmark_k; /* Q̃, K̃: [m,d] */
@@ -70,7 +70,7 @@ static void nystrom_pinv(const float *mm, float *z, float *x, float *t, float *u
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < m; j++) z[i * m + j] = mm[j * m + i] * inv_norm;
 
-    for (int it = 0; it < NYSTROM_PINV_ITERATIONS; it++) {
+    for (int it = 0; it < ATTN_NYSTROM_PINV_ITERATIONS; it++) {
         cpu_matmul(mm, z, x, m, m, m); /* X = MZ */
         memcpy(t, x, (size_t)(m * m) * sizeof(float));
         identity_minus(7.0f, t, m);    /* T = 7I − X */
@@ -134,13 +134,6 @@ static int nystrom_run(void *state, const struct attn_tensors *t, void *stream)
     return 0;
 }
 
-static double nystrom_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    double N = (double)p->N, m = (double)a->m, d = p->d;
-    return (double)cpu_heads(p) *
-           (8.0 * N * m * d + 4.0 * m * m * d + NYSTROM_PINV_ITERATIONS * 4.0 * m * m * m);
-}
-
 const struct attn_method attn_cpu_nystrom = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "nystrom",
@@ -153,6 +146,6 @@ const struct attn_method attn_cpu_nystrom = {
     .workspace_bytes = nystrom_workspace_bytes,
     .setup = nystrom_setup,
     .run = nystrom_run,
-    .flops = nystrom_flops,
-    .bytes = cpu_bytes_floor,
+    .flops = attn_flops_nystrom,
+    .bytes = attn_bytes_floor,
 };

@@ -11,6 +11,7 @@
 
 #include "cpu_util.h"
 #include "registry.h"
+#include "work_models.h"
 
 /* The chosen keys of every batch-head: [B,H,N,k]. */
 static int32_t *topk_carve_shared(const struct attn_problem *p, const struct attn_params *a,
@@ -122,12 +123,6 @@ static int topk_export_selection(void *state, struct attn_selection *out)
     return 0;
 }
 
-static double topk_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    double N = (double)p->N, d = p->d;
-    return (double)cpu_heads(p) * (2.0 * N * N * d + 4.0 * N * (double)a->k * d);
-}
-
 const struct attn_method attn_cpu_topk = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "topk",
@@ -140,7 +135,7 @@ const struct attn_method attn_cpu_topk = {
     .workspace_bytes = topk_workspace_bytes,
     .setup = topk_setup,
     .run = topk_run,
-    .flops = topk_flops,
-    .bytes = cpu_bytes_floor,
+    .flops = attn_flops_topk,
+    .bytes = attn_bytes_floor,
     .export_selection = topk_export_selection,
 };

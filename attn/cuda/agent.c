@@ -11,6 +11,7 @@
 #include "cuda_methods.h"
 #include "cuda_shared.h"
 #include "landmarks.h"
+#include "work_models.h"
 
 struct agent_state {
     struct attn_problem p;
@@ -93,11 +94,6 @@ static void agent_teardown(void *state)
     st->handle = NULL;
 }
 
-static double agent_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    return 8.0 * p->B * p->H * (double)p->N * (double)a->m * p->d;
-}
-
 const struct attn_method attn_cuda_agent = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "agent",
@@ -111,6 +107,6 @@ const struct attn_method attn_cuda_agent = {
     .setup = agent_setup,
     .run = agent_run,
     .teardown = agent_teardown,
-    .flops = agent_flops,
-    .bytes = cuda_bytes_floor,
+    .flops = attn_flops_agent,
+    .bytes = attn_bytes_floor,
 };

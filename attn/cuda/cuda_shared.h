@@ -136,11 +136,4 @@ static inline cudaError_t cuda_attend(const struct cuda_attention *at, cublasHan
                              at->scores, at->probs, bh, stream);
 }
 
-/* SPEC.md's byte floor: Q, K, V read once, O written once. */
-static inline double cuda_bytes_floor(const struct attn_problem *p, const struct attn_params *a)
-{
-    (void)a;
-    return 4.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
-}
-
 #endif

@@ -16,6 +16,7 @@
 #include "cuda_shared.h"
 #include "flash_attn.h"
 #include "softmax.h"
+#include "work_models.h"
 
 static const char *const full_variants[] = {"flash", "naive", NULL};
 
@@ -99,12 +100,6 @@ static void full_teardown(void *state)
     st->handle = NULL;
 }
 
-static double full_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    (void)a;
-    return 4.0 * p->B * p->H * (double)p->N * (double)p->N * p->d;
-}
-
 const struct attn_method attn_cuda_full = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "full",
@@ -118,6 +113,6 @@ const struct attn_method attn_cuda_full = {
     .setup = full_setup,
     .run = full_run,
     .teardown = full_teardown,
-    .flops = full_flops,
-    .bytes = cuda_bytes_floor,
+    .flops = attn_flops_full,
+    .bytes = attn_bytes_floor,
 };

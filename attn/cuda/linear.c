@@ -8,6 +8,7 @@
 #include "cuda_methods.h"
 #include "cuda_shared.h"
 #include "linear_attn.h"
+#include "work_models.h"
 
 struct linear_state {
     struct attn_problem p;
@@ -53,12 +54,6 @@ static int linear_run(void *state, const struct attn_tensors *t, void *stream)
                                     st->scratch, (cudaStream_t)stream);
 }
 
-static double linear_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    (void)a;
-    return 4.0 * p->B * p->H * (double)p->N * p->d * p->d;
-}
-
 const struct attn_method attn_cuda_linear = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "linear",
@@ -71,6 +66,6 @@ const struct attn_method attn_cuda_linear = {
     .workspace_bytes = linear_workspace_bytes,
     .setup = linear_setup,
     .run = linear_run,
-    .flops = linear_flops,
-    .bytes = cuda_bytes_floor,
+    .flops = attn_flops_linear,
+    .bytes = attn_bytes_floor,
 };

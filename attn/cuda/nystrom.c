@@ -19,6 +19,7 @@
 #include "gemm.h"
 #include "landmarks.h"
 #include "nystrom_pinv.h"
+#include "work_models.h"
 
 struct nystrom_state {
     struct attn_problem p;
@@ -126,13 +127,6 @@ static void nystrom_teardown(void *state)
     st->handle = NULL;
 }
 
-static double nystrom_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    const double N = (double)p->N, m = (double)a->m, d = p->d;
-    return (double)p->B * p->H *
-           (8.0 * N * m * d + 4.0 * m * m * d + NYSTROM_PINV_ITERATIONS * 4.0 * m * m * m);
-}
-
 const struct attn_method attn_cuda_nystrom = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "nystrom",
@@ -146,6 +140,6 @@ const struct attn_method attn_cuda_nystrom = {
     .setup = nystrom_setup,
     .run = nystrom_run,
     .teardown = nystrom_teardown,
-    .flops = nystrom_flops,
-    .bytes = cuda_bytes_floor,
+    .flops = attn_flops_nystrom,
+    .bytes = attn_bytes_floor,
 };

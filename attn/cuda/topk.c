@@ -18,6 +18,7 @@
 #include "cuda_methods.h"
 #include "mita.h"
 #include "topk_select.h"
+#include "work_models.h"
 
 struct topk_state {
     struct attn_problem p;
@@ -110,18 +111,6 @@ static int topk_export_selection(void *state, struct attn_selection *out)
            cudaSuccess;
 }
 
-static double topk_flops(const struct attn_problem *p, const struct attn_params *a)
-{
-    const double N = (double)p->N, d = p->d;
-    return (double)p->B * p->H * (2.0 * N * N * d + 4.0 * N * (double)a->k * d);
-}
-
-static double topk_bytes(const struct attn_problem *p, const struct attn_params *a)
-{
-    (void)a;
-    return 4.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
-}
-
 const struct attn_method attn_cuda_topk = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "topk",
@@ -134,7 +123,7 @@ const struct attn_method attn_cuda_topk = {
     .workspace_bytes = topk_workspace_bytes,
     .setup = topk_setup,
     .run = topk_run,
-    .flops = topk_flops,
-    .bytes = topk_bytes,
+    .flops = attn_flops_topk,
+    .bytes = attn_bytes_floor,
     .export_selection = topk_export_selection,
 };

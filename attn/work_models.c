@@ -1,0 +1,54 @@
+/* work_models.c — see work_models.h; the formulas are SPEC.md's, per head. */
+#include "work_models.h"
+
+static double heads(const struct attn_problem *p) { return (double)p->B * p->H; }
+
+double attn_flops_full(const struct attn_problem *p, const struct attn_params *a)
+{
+    (void)a;
+    return heads(p) * 4.0 * (double)p->N * (double)p->N * p->d;
+}
+
+double attn_flops_linear(const struct attn_problem *p, const struct attn_params *a)
+{
+    (void)a;
+    return heads(p) * 4.0 * (double)p->N * p->d * p->d;
+}
+
+double attn_flops_agent(const struct attn_problem *p, const struct attn_params *a)
+{
+    return heads(p) * 8.0 * (double)p->N * (double)a->m * p->d;
+}
+
+double attn_flops_nystrom(const struct attn_problem *p, const struct attn_params *a)
+{
+    const double N = (double)p->N, m = (double)a->m, d = p->d;
+    return heads(p) *
+           (8.0 * N * m * d + 4.0 * m * m * d + ATTN_NYSTROM_PINV_ITERATIONS * 4.0 * m * m * m);
+}
+
+double attn_flops_topk(const struct attn_problem *p, const struct attn_params *a)
+{
+    const double N = (double)p->N, d = p->d;
+    return heads(p) * (2.0 * N * N * d + 4.0 * N * (double)a->k * d);
+}
+
+double attn_flops_mita(const struct attn_problem *p, const struct attn_params *a)
+{
+    const double N = (double)p->N, m = (double)a->m, k = (double)a->k, d = p->d;
+    const double probe = 2 * m * N * d, compress = 2 * m * N * d, route = 2 * N * m * d;
+    const double attend = 4 * N * (m + a->s_r * k) * d;
+    return heads(p) * (probe + compress + route + attend);
+}
+
+double attn_bytes_floor(const struct attn_problem *p, const struct attn_params *a)
+{
+    (void)a;
+    return 4.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
+}
+
+double attn_bytes_mita(const struct attn_problem *p, const struct attn_params *a)
+{
+    (void)a;
+    return 6.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
+}
