@@ -57,6 +57,9 @@ static const char *const metric_names[METRIC_COUNT] = {
 /* Kernel launches one run may make; the first try provides for fewer and
  * grows when a run drops ranges. */
 #define FIRST_CAPACITY 4096
+/* User replay needs one pass per group of counters that can be read
+ * together (4 for ours on an H100); a bound in case CUPTI never says done. */
+#define MAX_USER_PASSES 64
 #define MAX_CAPACITY 65536
 
 static struct {
@@ -71,6 +74,7 @@ static struct {
     const char *metrics[METRIC_COUNT];  /* the metrics collected, a prefix of enum metric */
     int metric_count;
     char note[160];                     /* what this GPU lacks, for every result */
+    CUpti_ProfilerReplayMode replay;    /* user replay; kernel replay where it fails */
     size_t capacity;
 } session;
 
@@ -382,6 +386,7 @@ static int open_session(char *why, size_t why_len)
     config.pConfigImage = session.config;
     CUPTI_CHECK(cuptiProfilerHostGetConfigImage, config);
     session.capacity = FIRST_CAPACITY;
+    session.replay = CUPTI_UserReplay;
     return 0;
 }
 
@@ -431,6 +436,7 @@ struct capture {
     size_t data_size;
     size_t ranges, dropped;
     int all_passes_submitted;
+    int run_failed;            /* the method's run failed, not CUPTI */
 };
 
 /* Enable, Start, run, Stop, Decode. The caller disables the profiler. */
@@ -469,7 +475,7 @@ static int capture_run(int (*run)(void *, char *, size_t), void *ctx, size_t cap
     config.counterDataImageSize = c->data_size;
     config.pCounterDataImage = c->data;
     config.range = CUPTI_AutoRange;
-    config.replayMode = CUPTI_KernelReplay;
+    config.replayMode = session.replay;
     config.maxRangesPerPass = capacity;
     config.numNestingLevels = 1;
     config.minNestingLevel = 1;
@@ -477,17 +483,31 @@ static int capture_run(int (*run)(void *, char *, size_t), void *ctx, size_t cap
     config.targetNestingLevel = 1;
     CUPTI_CHECK(cuptiRangeProfilerSetConfig, config);
 
-    CUPTI_PARAMS(CUpti_RangeProfiler_Start_Params, start);
-    start.pRangeProfilerObject = c->profiler;
-    CUPTI_CHECK(cuptiRangeProfilerStart, start);
-    char run_why[256] = "";
-    int run_rc = run(ctx, run_why, sizeof run_why);
+    /* User replay: the whole run once per counter pass, until CUPTI has every
+     * pass; a method's run() is deterministic and overwrites what it writes,
+     * so each pass sees the same kernels. (Kernel replay instead saves and
+     * restores all device memory around every kernel and pass: minutes for a
+     * point with gigabytes allocated.) Kernel replay: one run. */
     CUPTI_PARAMS(CUpti_RangeProfiler_Stop_Params, stop);
-    stop.pRangeProfilerObject = c->profiler;
-    CUPTI_CHECK(cuptiRangeProfilerStop, stop);
-    if (run_rc) {
-        snprintf(why, why_len, "the profiled run failed: %s", run_why);
-        return run_rc;
+    for (int pass = 0; pass < MAX_USER_PASSES; pass++) {
+        /* Every pass launches the same kernels: the log keeps the last. */
+        launch_log.count = 0;
+        launch_log.overflow = 0;
+        CUPTI_PARAMS(CUpti_RangeProfiler_Start_Params, start);
+        start.pRangeProfilerObject = c->profiler;
+        CUPTI_CHECK(cuptiRangeProfilerStart, start);
+        char run_why[256] = "";
+        int run_rc = run(ctx, run_why, sizeof run_why);
+        stop = CUpti_RangeProfiler_Stop_Params{};
+        stop.structSize = CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE;
+        stop.pRangeProfilerObject = c->profiler;
+        CUPTI_CHECK(cuptiRangeProfilerStop, stop);
+        if (run_rc) {
+            snprintf(why, why_len, "the profiled run failed: %s", run_why);
+            c->run_failed = 1;
+            return run_rc;
+        }
+        if (stop.isAllPassSubmitted || session.replay == CUPTI_KernelReplay) break;
     }
     c->all_passes_submitted = stop.isAllPassSubmitted;
 
@@ -611,6 +631,15 @@ int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx
             logging = 0;
             capture_release(&c);
             rc = capture_run(run, ctx, session.capacity, &c, why, why_len);
+        }
+        if (rc && !c.run_failed && session.replay == CUPTI_UserReplay) {
+            /* Where CUPTI refuses user replay, kernel replay still counts
+             * (slowly); every later point of the session uses it. */
+            snprintf(session.note, sizeof session.note, "kernel replay (user replay: %.100s)",
+                     why);
+            session.replay = CUPTI_KernelReplay;
+            capture_release(&c);
+            continue;
         }
         if (!rc && (c.dropped > 0 || (logging && (size_t)launch_log.count > session.capacity)) &&
             session.capacity < MAX_CAPACITY) {
