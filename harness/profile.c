@@ -123,7 +123,7 @@ void profile_point(struct backend *b, const struct attn_method *m, void *state,
     sum_kernels(&res, row);
     if (res.note[0]) note(row, "%s", res.note);
     profiler_result_free(&res);
-    /* CUDA 13.0's kernel replay does not flush L2 between its passes: what
+    /* CUDA 13.0's profiler does not flush L2 between its replay passes: what
      * fits in L2 is partly read from there, and counted short in DRAM. */
     const size_t l2 = profiler_l2_bytes();
     if (l2 && working_set_bytes < 2 * l2)

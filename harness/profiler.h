@@ -1,13 +1,13 @@
 /* profiler.h — hardware counters per kernel launch, read through CUPTI's
  * range profiler (CUDA 13: cupti_range_profiler.h, cupti_profiler_host.h),
  * for the profiling pass of `attnbench run --profile` and never while
- * timing: each kernel is replayed once per counter pass, so it runs several
- * times slower.
+ * timing: the run is replayed once per counter pass (user replay; kernel
+ * replay where CUPTI refuses it), so it runs several times over.
  *
- * Auto ranges with kernel replay: one range per kernel launch, in launch
- * order, named by CUPTI after the kernel. A CUPTI callback on every launch
- * records the step that was open then (attn_nvtx.h), so that each kernel
- * carries its method step.
+ * Auto ranges: one range per kernel launch, in launch order. A CUPTI
+ * callback on every launch records the kernel's name (CUDA 13 numbers the
+ * auto ranges) and the step that was open then (attn_nvtx.h), so that each
+ * kernel carries its method step.
  *
  * A plain C interface; profiler.cu is the one C++ file that includes the
  * CUPTI host header (it includes <string>). Built only when HAVE_CUPTI.
