@@ -470,6 +470,13 @@ static const struct ref_method {
 
 enum { REF_METHOD_COUNT = sizeof ref_methods / sizeof ref_methods[0] };
 
+int attn_reference_known(const char *name)
+{
+    for (int i = 0; i < REF_METHOD_COUNT; i++)
+        if (strcmp(ref_methods[i].rules.name, name) == 0) return 1;
+    return 0;
+}
+
 /* The method called `name` and valid for (p, a), or NULL with `why`. */
 static const struct ref_method *ref_method_for(const char *name, const struct attn_problem *p,
                                                const struct attn_params *a, char *why,

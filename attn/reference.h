@@ -38,6 +38,10 @@ int attn_reference_sampled(const char *name, const struct attn_problem *p,
                            struct attn_selection *chosen, int64_t row_step, char *why,
                            size_t why_len);
 
+/* 1 when attn_reference knows method `name`, 0 for the methods that are not
+ * attention (`gather`: tests/gpu/test_gather.c checks it) or a plugin's. */
+int attn_reference_known(const char *name);
+
 /* ‖out − ref‖_F / ‖ref‖_F; +INFINITY when `out` holds a NaN or an Inf. */
 double attn_rel_error(const double *out, const double *ref, int64_t n);
 

@@ -52,3 +52,15 @@ double attn_bytes_mita(const struct attn_problem *p, const struct attn_params *a
     (void)a;
     return 6.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
 }
+
+double attn_flops_gather(const struct attn_problem *p, const struct attn_params *a)
+{
+    (void)p, (void)a;
+    return 0.0;
+}
+
+double attn_bytes_gather(const struct attn_problem *p, const struct attn_params *a)
+{
+    const double rows = heads(p) * (double)a->m * (double)a->k;
+    return rows * (4.0 * p->d * (double)attn_dtype_size(p->dtype) + 4.0);
+}

@@ -25,6 +25,11 @@ double attn_flops_mita(const struct attn_problem *p, const struct attn_params *a
 double attn_bytes_floor(const struct attn_problem *p, const struct attn_params *a);
 /* MiTA's pipeline floor, six passes over a Q-sized tensor: 6·B·H·N·d·sizeof(dtype). */
 double attn_bytes_mita(const struct attn_problem *p, const struct attn_params *a);
+/* The gather step alone (the `gather` method): no FLOPs; its floor is the
+ * m·k rows of K and of V read, the same written, and the int32 indices:
+ * B·H·m·k·(4·d·sizeof(dtype) + 4). */
+double attn_flops_gather(const struct attn_problem *p, const struct attn_params *a);
+double attn_bytes_gather(const struct attn_problem *p, const struct attn_params *a);
 
 #ifdef __cplusplus
 }

@@ -23,7 +23,7 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
 /* The small shapes `attnbench check` runs for a method: awkward ones
  * included (B·H > 1, N not a multiple of m, k = 1, k = N, m = 1, s_r = 2).
  * Fills up to `max` points for `method` with every variant and dtype given;
- * returns the count. */
+ * returns the count: 0 for a method with no reference (`gather`). */
 int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes, int n_dtypes,
                 int d, struct sweep_point *out, int max);
 

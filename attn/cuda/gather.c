@@ -1,0 +1,167 @@
+/* gather.c — MiTA's step 6 alone, for the `gather` suite: one variant per
+ * version of kernels/gather.cu (naive, warp_row, vec16, sorted, and copy,
+ * the same bytes copied contiguously as this shape's ceiling).
+ *
+ * Not attention: run() writes nothing to O (the harness's poisoned O stays
+ * as it is) and there is no double reference; tests/gpu/test_gather.c checks
+ * the outputs bit-exactly against a gather on the CPU. FLOPs 0; bytes the
+ * gather's floor (SPEC.md): the rows read, the rows written, the indices.
+ *
+ * setup() draws the experts once, [B,H,m,k] int32 (gather_expert_key:
+ * k distinct keys per expert clustered around its landmark's window, as
+ * MiTA's top-k picks), and poisons KE and VE; run() launches the gather
+ * alone, so the measured region is the gather.
+ *
+ * Workspace, in order: the indices, KE and VE ([B,H,m,k,d] in the dtype),
+ * the version's scratch (attn_cuda_gather_outputs finds KE and VE there).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <cuda_runtime.h>
+
+#include "cuda_method_util.h"
+#include "cuda_methods.h"
+#include "gather.h"
+#include "work_models.h"
+
+struct gather_buffers {
+    int32_t *idx;   /* [B,H,m,k] */
+    void *ke, *ve;  /* [B,H,m,k,d] */
+    void *scratch;
+};
+
+struct gather_state {
+    struct attn_problem p;
+    int64_t m, k;
+    int version;
+    struct gather_buffers b;
+    int has_run;
+};
+
+/* The variant's version; the default (NULL) is the first. */
+static int gather_version_of(const struct attn_params *a)
+{
+    return a->variant ? gather_version_find(a->variant) : 0;
+}
+
+static void gather_carve(const struct attn_problem *p, const struct attn_params *a,
+                         struct workspace_carver *c, struct gather_buffers *b)
+{
+    const int heads = p->B * p->H;
+    const size_t rows = (size_t)heads * (size_t)a->m * (size_t)a->k;
+    const size_t row_bytes = (size_t)p->d * attn_dtype_size(p->dtype);
+    b->idx = workspace_take(c, rows * sizeof(int32_t));
+    b->ke = workspace_take(c, rows * row_bytes);
+    b->ve = workspace_take(c, rows * row_bytes);
+    b->scratch = workspace_take(c, gather_scratch_bytes(gather_version_of(a), heads, a->m, a->k));
+}
+
+static const char *gather_validate(const struct attn_problem *p, const struct attn_params *a,
+                                   char *why, size_t why_len)
+{
+    const char *bad = cuda_validate(&attn_cuda_gather, p, a, why, why_len);
+    if (bad) return bad;
+    if (p->N > INT32_MAX || (int64_t)p->B * p->H > 65535) {
+        snprintf(why, why_len, "N=%lld B·H=%lld: need N <= %d (int32 indices) and B·H <= 65535",
+                 (long long)p->N, (long long)p->B * p->H, INT32_MAX);
+        return why;
+    }
+    if (a->m * a->k > INT32_MAX) {
+        snprintf(why, why_len, "m=%lld k=%lld: need m·k <= %d rows per head", (long long)a->m,
+                 (long long)a->k, INT32_MAX);
+        return why;
+    }
+    return NULL;
+}
+
+static size_t gather_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
+{
+    struct workspace_carver c = {NULL, 0};
+    struct gather_buffers b;
+    gather_carve(p, a, &c, &b);
+    return c.used;
+}
+
+void attn_cuda_gather_outputs(const struct attn_problem *p, const struct attn_params *a,
+                              void *workspace, void **ke, void **ve)
+{
+    struct workspace_carver c = {workspace, 0};
+    struct gather_buffers b;
+    gather_carve(p, a, &c, &b);
+    *ke = b.ke;
+    *ve = b.ve;
+}
+
+static int gather_setup(void *state, const struct attn_problem *p, const struct attn_params *a,
+                        void *workspace, char *why, size_t why_len)
+{
+    struct gather_state *st = state;
+    struct workspace_carver c = {workspace, 0};
+    gather_carve(p, a, &c, &st->b);
+    st->p = *p;
+    st->m = a->m;
+    st->k = a->k;
+    st->version = gather_version_of(a);
+    /* Not timed: on the legacy stream, waited for, so that the harness's
+     * stream (whatever its flags) sees the indices and the poison. */
+    const size_t out_bytes = (size_t)p->B * p->H * (size_t)a->m * (size_t)a->k * (size_t)p->d *
+                             attn_dtype_size(p->dtype);
+    cudaError_t err = gather_make_indices(st->b.idx, p->B * p->H, p->N, a->m, a->k, p->seed, 0);
+    if (err == cudaSuccess) err = cudaMemset(st->b.ke, 0xFF, out_bytes);
+    if (err == cudaSuccess) err = cudaMemset(st->b.ve, 0xFF, out_bytes);
+    if (err == cudaSuccess) err = cudaDeviceSynchronize();
+    if (err != cudaSuccess) {
+        snprintf(why, why_len, "drawing the experts' indices: %s", cudaGetErrorString(err));
+        return (int)err;
+    }
+    return 0;
+}
+
+static int gather_run_method(void *state, const struct attn_tensors *t, void *stream)
+{
+    struct gather_state *st = state;
+    const struct attn_problem *p = &st->p;
+    cudaError_t err = gather_run(st->version, t->k, t->v, (int)p->dtype, p->B * p->H, p->N, p->d,
+                                 st->b.idx, st->m, st->k, st->b.ke, st->b.ve, st->b.scratch,
+                                 (cudaStream_t)stream);
+    st->has_run = err == cudaSuccess;
+    return (int)err;
+}
+
+/* The experts gathered from, [B,H,m,k]. */
+static int gather_export_selection(void *state, struct attn_selection *out)
+{
+    const struct gather_state *st = state;
+    if (!st->has_run || !out->keys) return -1;
+    const size_t count = (size_t)st->p.B * st->p.H * (size_t)st->m * (size_t)st->k;
+    if (cudaDeviceSynchronize() != cudaSuccess) return -1;
+    return cudaMemcpy(out->keys, st->b.idx, count * sizeof(int32_t), cudaMemcpyDeviceToHost) !=
+           cudaSuccess;
+}
+
+/* The floor of the bytes moved; `copy` reads no indices. */
+static double gather_bytes(const struct attn_problem *p, const struct attn_params *a)
+{
+    const double all = attn_bytes_gather(p, a);
+    if (a->variant && strcmp(a->variant, "copy") == 0)
+        return all - 4.0 * p->B * p->H * (double)a->m * (double)a->k;
+    return all;
+}
+
+const struct attn_method attn_cuda_gather = {
+    .abi_version = ATTN_ABI_VERSION,
+    .name = "gather",
+    .description = "MiTA's gather step alone: m·k rows of K and V copied out (not attention)",
+    .variants = gather_version_names,
+    .backend = ATTN_CUDA,
+    .uses = ATTN_USES_M | ATTN_USES_K,
+    .state_size = sizeof(struct gather_state),
+    .validate = gather_validate,
+    .workspace_bytes = gather_workspace_bytes,
+    .setup = gather_setup,
+    .run = gather_run_method,
+    .flops = attn_flops_gather,
+    .bytes = gather_bytes,
+    .export_selection = gather_export_selection,
+};

@@ -1,0 +1,226 @@
+/* test_gather.c — the `gather` method, every version (kernels/gather.cu),
+ * against a gather on the CPU: bit-exact, since a gather only moves bytes.
+ *
+ * On the CPU (always): the version table and the method's variants agree,
+ * and gather_expert_key draws k distinct keys in [0, N) per expert.
+ * On the GPU: every version × dtype × d × awkward shape (k = 1, k = N, m = 1,
+ * m·k > N, every key repeated, B·H > 1, tails of every block size), run
+ * through the registry on the CUDA backend (harness/backend.h) with fresh
+ * seeded K and V; KE and VE are compared with K and V rows picked by the
+ * exported indices (for `copy`: row r mod N), the indices with
+ * gather_expert_key.
+ *
+ * Exits 77 (skipped) where there is no GPU, after the CPU checks. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "cuda/cuda_methods.h"
+#include "gather.h"
+#include "registry.h"
+
+static int passed, failed;
+
+static void verdict(int ok, const char *what)
+{
+    printf("%-4s %s\n", ok ? "ok" : "FAIL", what);
+    fflush(stdout);
+    ok ? passed++ : failed++;
+}
+
+/* The shapes: B, H, N, m, k. */
+static const struct {
+    int B, H;
+    int64_t N, m, k;
+} shapes[] = {
+    {1, 2, 1000, 16, 1},      /* k = 1 */
+    {1, 1, 1000, 1, 1000},    /* m = 1, k = N */
+    {1, 2, 1000, 64, 100},    /* m·k > N: rows repeat across experts */
+    {1, 1, 97, 97, 97},       /* every key gathered 97 times, odd N */
+    {2, 3, 1000, 7, 333},     /* B·H = 6, m·k = 2331: a tail in every block size */
+    {1, 8, 4096, 64, 64},     /* the suite's shape, small */
+    {1, 2, 65536, 256, 257},  /* 65 sorted tiles a head, a 256-row tail */
+};
+
+/* Table, names and variants agree; every expert's keys distinct, in range. */
+static void check_on_cpu(void)
+{
+    char what[200];
+    int ok = gather_version_count() > 0 && attn_cuda_gather.variants == gather_version_names;
+    for (int v = 0; ok && v < gather_version_count(); v++)
+        ok = gather_version_names[v] && gather_version_name(v) &&
+             strcmp(gather_version_names[v], gather_version_name(v)) == 0 &&
+             gather_version_find(gather_version_name(v)) == v;
+    ok = ok && gather_version_names[gather_version_count()] == NULL &&
+         gather_version_name(gather_version_count()) == NULL && gather_version_find("x") == -1;
+    snprintf(what, sizeof what, "the table's %d versions are the method's variants",
+             gather_version_count());
+    verdict(ok, what);
+
+    const int64_t more[][3] = {{1, 1, 1}, {2, 1, 2}, {1000, 1000, 1}, {1 << 20, 16, 1024},
+                               {1 << 20, 1024, 1024}, {1 << 14, 1024, 1024}, {1024, 16, 1024}};
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes + sizeof more / sizeof *more; s++) {
+        const size_t n_shapes = sizeof shapes / sizeof *shapes;
+        const int64_t N = s < n_shapes ? shapes[s].N : more[s - n_shapes][0];
+        const int64_t m = s < n_shapes ? shapes[s].m : more[s - n_shapes][1];
+        const int64_t k = s < n_shapes ? shapes[s].k : more[s - n_shapes][2];
+        unsigned char *seen = calloc((size_t)N, 1);
+        int64_t bad = 0;
+        /* Every expert of small shapes, a spread of them for large m. */
+        const int64_t step = m > 64 ? m / 61 : 1;
+        for (int64_t h = 0; h < 2 && seen; h++)
+            for (int64_t j = 0; j < m; j += step) {
+                for (int64_t t = 0; t < k; t++) {
+                    int32_t key = gather_expert_key(7 + h, h, j, t, N, m, k);
+                    if (key < 0 || key >= N || seen[key]) bad++;
+                    else seen[key] = 1;
+                }
+                for (int64_t t = 0; t < k; t++) {
+                    int32_t key = gather_expert_key(7 + h, h, j, t, N, m, k);
+                    if (key >= 0 && key < N) seen[key] = 0;
+                }
+            }
+        snprintf(what, sizeof what,
+                 "gather_expert_key N=%" PRId64 " m=%" PRId64 " k=%" PRId64
+                 ": distinct keys in [0, N)%s",
+                 N, m, k, seen ? "" : " (out of memory)");
+        verdict(seen && bad == 0, what);
+        free(seen);
+    }
+}
+
+/* One run of `variant` on shape s, checked; one verdict. */
+static void check_on_gpu(struct backend *b, const char *variant, enum attn_dtype dtype, int d,
+                         int s, uint64_t seed)
+{
+    char what[400], why[512] = "";
+    const struct attn_problem p = {shapes[s].B, shapes[s].H, shapes[s].N, d, dtype, ATTN_CUDA,
+                                   seed};
+    const struct attn_params a = {shapes[s].m, shapes[s].k, 1, variant, ATTN_SHARED_OFFICIAL};
+    const struct attn_method *m = attn_method_find("gather", ATTN_CUDA);
+    const int heads = p.B * p.H;
+    const int64_t mk = a.m * a.k, n_in = (int64_t)heads * p.N * d, n_out = heads * mk * d;
+    const size_t elem = attn_dtype_size(dtype), row = (size_t)d * elem;
+    const int is_copy = strcmp(variant, "copy") == 0;
+    snprintf(what, sizeof what,
+             "%-8s %-4s d=%-3d B=%d H=%d N=%-5" PRId64 " m=%-4" PRId64 " k=%-4" PRId64, variant,
+             attn_dtype_name(dtype), d, p.B, p.H, p.N, a.m, a.k);
+
+    void *k_dev = NULL, *v_dev = NULL, *o_dev = NULL, *work = NULL, *state = NULL;
+    void *k_host = malloc((size_t)n_in * elem), *v_host = malloc((size_t)n_in * elem);
+    void *ke_host = malloc((size_t)n_out * elem), *ve_host = malloc((size_t)n_out * elem);
+    int32_t *keys = malloc((size_t)heads * (size_t)mk * sizeof(int32_t));
+    int ok = 0;
+    const char *bad = m ? m->validate(&p, &a, why, sizeof why) : "no method gather";
+    if (bad) {
+        snprintf(why, sizeof why, "validate: %s", bad);
+        goto done;
+    }
+    k_dev = b->alloc((size_t)n_in * elem);
+    v_dev = b->alloc((size_t)n_in * elem);
+    o_dev = b->alloc((size_t)n_in * elem);
+    work = b->alloc(m->workspace_bytes(&p, &a));
+    state = calloc(1, m->state_size);
+    if (!k_host || !v_host || !ke_host || !ve_host || !keys || !k_dev || !v_dev || !o_dev ||
+        !work || !state) {
+        snprintf(why, sizeof why, "out of memory");
+        goto done;
+    }
+    if (b->fill_random(b, k_dev, dtype, seed, 1, n_in) ||
+        b->fill_random(b, v_dev, dtype, seed, 2, n_in) || b->sync(b, why, sizeof why)) {
+        snprintf(why, sizeof why, "filling K and V failed");
+        goto done;
+    }
+    if (m->setup(state, &p, &a, work, why, sizeof why)) goto done;
+    const struct attn_tensors t = {NULL, k_dev, v_dev, o_dev};
+    int rc = m->run(state, &t, b->stream);
+    if (rc) {
+        snprintf(why, sizeof why, "run returned %d", rc);
+        goto done;
+    }
+    if (b->sync(b, why, sizeof why)) goto done;
+    struct attn_selection sel = {keys, NULL};
+    void *ke_dev, *ve_dev;
+    attn_cuda_gather_outputs(&p, &a, work, &ke_dev, &ve_dev);
+    if (m->export_selection(state, &sel) ||
+        b->copy_to_host(b, ke_host, ke_dev, (size_t)n_out * elem) ||
+        b->copy_to_host(b, ve_host, ve_dev, (size_t)n_out * elem)) {
+        snprintf(why, sizeof why, "copying the outputs back failed");
+        goto done;
+    }
+    attn_random_fill_host(k_host, dtype, seed, 1, n_in);
+    attn_random_fill_host(v_host, dtype, seed, 2, n_in);
+    int64_t wrong = 0;
+    for (int h = 0; h < heads; h++)
+        for (int64_t r = 0; r < mk; r++) {
+            const int64_t at = (int64_t)h * mk + r;
+            const int32_t want = gather_expert_key(seed, h, r / a.k, r % a.k, p.N, a.m, a.k);
+            if (keys[at] != want) {
+                if (!wrong++)
+                    snprintf(why, sizeof why, "head %d row %" PRId64 ": index %" PRId32
+                             ", gather_expert_key says %" PRId32, h, r, keys[at], want);
+                continue;
+            }
+            const int64_t src = (int64_t)h * p.N + (is_copy ? r % p.N : want);
+            const char *kin = (const char *)k_host + (size_t)src * row;
+            const char *vin = (const char *)v_host + (size_t)src * row;
+            if (memcmp((const char *)ke_host + (size_t)at * row, kin, row) ||
+                memcmp((const char *)ve_host + (size_t)at * row, vin, row)) {
+                if (!wrong++)
+                    snprintf(why, sizeof why, "head %d row %" PRId64 " (key %" PRId32
+                             ") differs from the CPU's gather", h, r, want);
+            }
+        }
+    ok = wrong == 0;
+    if (wrong) {
+        size_t used = strlen(why);
+        snprintf(why + used, sizeof why - used, "; %" PRId64 " of %" PRId64 " rows wrong", wrong,
+                 (int64_t)heads * mk);
+    }
+done:
+    if (state && m && m->teardown) m->teardown(state);
+    void *dev[] = {k_dev, v_dev, o_dev, work};
+    for (size_t i = 0; i < 4; i++)
+        if (dev[i]) b->release(dev[i]);
+    free(state);
+    free(k_host), free(v_host), free(ke_host), free(ve_host), free(keys);
+    if (!ok) {
+        size_t used = strlen(what);
+        snprintf(what + used, sizeof what - used, "  %s", why);
+    }
+    verdict(ok, what);
+}
+
+int main(void)
+{
+    check_on_cpu();
+    if (!backend_cuda_available()) {
+        printf("%d passed, %d failed on the CPU; no CUDA device: GPU part skipped\n", passed,
+               failed);
+        return failed ? 1 : 77;
+    }
+    struct backend *b = backend_get(ATTN_CUDA);
+    struct device_info info;
+    char why[256];
+    if (b->init(b, &info, why, sizeof why)) {
+        printf("FAIL cuda init: %s\n", why);
+        return 1;
+    }
+    const uint64_t seed = (uint64_t)time(NULL);
+    printf("device %s, driver %s, runtime %s, seed %" PRIu64 "\n", info.name, info.driver,
+           info.runtime, seed);
+    const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
+    const int dims[] = {64, 128};
+    for (int v = 0; v < gather_version_count(); v++)
+        for (int t = 0; t < 3; t++)
+            for (int di = 0; di < 2; di++)
+                for (int s = 0; s < (int)(sizeof shapes / sizeof *shapes); s++)
+                    check_on_gpu(b, gather_version_name(v), dtypes[t], dims[di], s,
+                                 seed + (uint64_t)s);
+    b->shutdown(b);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
