@@ -190,7 +190,7 @@ void profile_roofline(struct result_row *row, const struct ceilings *c)
 static const char *const step_columns[] = {
     "suite", "method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
     "shared_scale", "step", "kernel", "launches", "dram_read_bytes", "dram_write_bytes",
-    "l2_bytes", "kernel_ms", "flops",
+    "l2_bytes", "kernel_ms", "flops", "device", "git_rev", "timestamp", "status",
 };
 enum { STEP_NCOLS = sizeof step_columns / sizeof step_columns[0] };
 
@@ -279,6 +279,11 @@ int steps_writer_rows(struct steps_writer *w, const struct result_row *r)
         fprintf(mem, ",%d,%.0f,%.0f,%.0f,%.9g,", s->launches, s->dram_read_bytes,
                 s->dram_write_bytes, s->l2_bytes, s->kernel_ms);
         if (!isnan(s->flops)) fprintf(mem, "%.6e", s->flops);
+        /* The metadata of the point's row, so that the file stands alone. */
+        fputc(',', mem);
+        csv_write_field(mem, r->device);
+        fprintf(mem, ",%s,%s,", r->git_rev, r->timestamp);
+        csv_write_field(mem, r->status);
         fputc('\n', mem);
         int rc = fclose(mem) == 0 ? write_line(w->f, line, len) : -1;
         free(line);

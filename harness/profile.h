@@ -40,7 +40,8 @@ void profile_roofline(struct result_row *row, const struct ceilings *c);
  * `out` is dropped first): one header, then a row per (step, kernel) of each
  * profiled point, each row written whole.
  *   suite,method,variant,backend,dtype,B,H,N,d,m,k,s_r,shared_scale,
- *   step,kernel,launches,dram_read_bytes,dram_write_bytes,l2_bytes,kernel_ms,flops */
+ *   step,kernel,launches,dram_read_bytes,dram_write_bytes,l2_bytes,kernel_ms,flops,
+ *   device,git_rev,timestamp,status (those of the point's row) */
 struct steps_writer {
     FILE *f;
     char path[600];

@@ -135,6 +135,10 @@ static void test_steps_file(const char *dir)
                                             .dtype = ATTN_BF16, .backend = ATTN_CUDA};
     r.point.params.m = 64;
     r.point.uses = ATTN_USES_M;
+    snprintf(r.device, sizeof r.device, "NVIDIA H100 80GB HBM3");
+    snprintf(r.git_rev, sizeof r.git_rev, "abc123");
+    snprintf(r.timestamp, sizeof r.timestamp, "2026-11-22T07:00:00Z");
+    snprintf(r.status, sizeof r.status, "ok");
     r.step_count = 2;
     r.steps[0] = (struct profile_step){"gather", "mita_gather<64>", 2, 1e6, 2e6, 5e6, 0.5, NAN};
     r.steps[1] = (struct profile_step){"", "sm90_xmma_gemm, bf16", 1, 10, 20, 30, 0.25, 1e9};
@@ -147,18 +151,22 @@ static void test_steps_file(const char *dir)
 
     struct csv_table t;
     CHECK(csv_read(path, &t, err, sizeof err) == 0);
-    CHECK(t.ncols == 21 && t.nrows == 2);
-    if (t.ncols == 21 && t.nrows == 2) {
-        const char *want[2][21] = {
+    CHECK(t.ncols == 25 && t.nrows == 2);
+    if (t.ncols == 25 && t.nrows == 2) {
+        const char *want[2][25] = {
             {"unit", "mita", "", "cuda", "bf16", "1", "8", "4096", "64", "64", "", "", "",
-             "gather", "mita_gather<64>", "2", "1000000", "2000000", "5000000", "0.5", ""},
+             "gather", "mita_gather<64>", "2", "1000000", "2000000", "5000000", "0.5", "",
+             "NVIDIA H100 80GB HBM3", "abc123", "2026-11-22T07:00:00Z", "ok"},
             {"unit", "mita", "", "cuda", "bf16", "1", "8", "4096", "64", "64", "", "", "", "",
-             "sm90_xmma_gemm, bf16", "1", "10", "20", "30", "0.25", "1.000000e+09"},
+             "sm90_xmma_gemm, bf16", "1", "10", "20", "30", "0.25", "1.000000e+09",
+             "NVIDIA H100 80GB HBM3", "abc123", "2026-11-22T07:00:00Z", "ok"},
         };
         for (int row = 0; row < 2; row++)
-            for (int c = 0; c < 21; c++) CHECK_STR(t.rows[row][c], want[row][c]);
+            for (int c = 0; c < 25; c++) CHECK_STR(t.rows[row][c], want[row][c]);
         CHECK_STR(t.header[13], "step");
         CHECK_STR(t.header[20], "flops");
+        CHECK_STR(t.header[21], "device");
+        CHECK_STR(t.header[24], "status");
     }
     csv_table_free(&t);
 
