@@ -11,10 +11,13 @@
 #   series_dash[i]          1 solid (attnbench), 2 dashed (peers: torch-sdpa-*),
 #   n_lo, n_step, n_hi      the N axis (n_axis.gp),
 # and what the figure's own script lists at its top.
+# 1280x760, unless the figure's script set canvas_height before loading
+# this file (the gather figure's grid of panels).
+if (!exists('canvas_height')) canvas_height = 760
 if (term eq 'png') {
-    set terminal pngcairo size 1280,760 enhanced font 'Sans,12' linewidth 1.4
+    set terminal pngcairo size 1280,canvas_height enhanced font 'Sans,12' linewidth 1.4
 } else {
-    set terminal svg size 1280,760 dynamic enhanced font 'Sans,12' linewidth 1.4 \
+    set terminal svg size 1280,canvas_height dynamic enhanced font 'Sans,12' linewidth 1.4 \
         background '#ffffff'
 }
 set output out

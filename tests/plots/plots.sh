@@ -9,6 +9,7 @@ set -u
 bench=$(realpath "$1") peer_check=$(realpath "$2") python=$3 fixtures=$(realpath "$4") case=$5
 adapter=$(realpath "$fixtures/../../suites/peers/torch_sdpa.py")
 gpu=$fixtures/fake-h100.fixture.csv cpu=$fixtures/cpu-quick.fixture.csv
+shapes=$fixtures/gather-shapes.fixture.csv
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -37,6 +38,13 @@ refused() {
 }
 # FILE's SVG holds TEXT, or the case fails with WHY.
 says() { grep -qF -- "$2" "$1" || fail "$3"; }
+# FILE's SVG has the legend entry LABEL exactly once (a key's text is
+# <text>LABEL</text>; its group's <title> repeats it, the text does not).
+one_entry() {
+    local n
+    n=$(grep -cF -- "<text>$2</text>" "$1")
+    [ "$n" = 1 ] || fail "$(basename "$1"): legend entry '$2' $n times, want once"
+}
 
 case $case in
 render-gpu)
@@ -59,6 +67,14 @@ render-gpu)
     says figs/roofline.svg "bf16 roof (989.4 TFLOP/s)" "no bf16 roof"
     says figs/gather_bandwidth.svg "nominal H100 SXM5 DRAM bandwidth" \
         "the gather figure does not say where its ceiling is from"
+    # One shape (d=64, m=64, k=64): one panel, one line per variant.
+    says figs/gather_bandwidth.svg ">d=64, m=64, k=64 (8 KB per expert)<" \
+        "the gather figure's panel does not name its shape"
+    for label in naive warp_row vec16 "copy (reference)" "copy ceiling"; do
+        one_entry figs/gather_bandwidth.svg "$label"
+    done
+    ! grep -q "not shown" figs/gather_bandwidth.svg ||
+        fail "the gather figure says shapes were left out of a file of one shape"
     for step in landmarks probe route attend; do
         says figs/mita_steps.svg ">$step<" "no step $step in the MiTA figure"
     done
@@ -67,6 +83,52 @@ render-gpu)
     says figs/mita_steps.svg "other configurations not shown" \
         "the MiTA figure does not say it left mita/route_only out"
     pass "fake H100 fixture: six figures, PNG and SVG, titles, legends, ceilings' sources"
+    ;;
+gather-shapes)
+    # Five variants at eight shapes (d in {64, 128} x m, k in {64, 1024}): a
+    # 2x2 grid, a column per d, a row for the smallest and one for the
+    # largest m·k; one legend with one entry per variant, not per shape.
+    need_gnuplot
+    run "$bench" plot "$shapes" --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    drawn figs gather_bandwidth
+    svg=figs/gather_bandwidth.svg
+    grep -q 'width="1280" height="1000"' $svg || fail "the grid is not drawn on 1280x1000"
+    for title in "d=64, m=64, k=64 (8 KB per expert)" "d=128, m=64, k=64 (16 KB per expert)" \
+                 "d=64, m=1024, k=1024 (128 KB per expert)" \
+                 "d=128, m=1024, k=1024 (256 KB per expert)"; do
+        says $svg ">$title<" "no panel '$title'"
+    done
+    for title in "m=64, k=1024" "m=1024, k=64"; do
+        ! grep -qF "$title" $svg || fail "a panel for $title, neither the smallest nor the largest"
+    done
+    says $svg "4 other (d, m, k) shapes not shown" "the figure does not say shapes were left out"
+    for label in naive warp_row vec16 sorted "copy (reference)" "copy ceiling"; do
+        one_entry $svg "$label"
+    done
+    [ "$(grep -c '<text>[^<]*</text>' $svg)" -lt 60 ] || fail "more text than a 2x2 grid has"
+    ! grep -qE '<text>(gather/|[^<]*d=[0-9]+, m=[0-9]+, k=[0-9]+\))' $svg ||
+        fail "a legend entry names a shape"
+    says $svg "FIXTURE fake H100" "no device in the title"
+    says $svg "2026-11-23" "no date in the title"
+    pass "eight shapes: four panels titled by shape, one legend entry per variant"
+    # Without d=64/128 m=64 k=64 the smallest m·k is a tie (64x1024, 1024x64):
+    # the larger k wins.
+    grep -v ',bf16,1,8,[0-9]*,[0-9]*,64,64,' "$shapes" >ties.csv
+    run "$bench" plot ties.csv --out figs2
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    says figs2/gather_bandwidth.svg ">d=64, m=64, k=1024 (128 KB per expert)<" \
+        "a tie of m·k not broken by the larger k"
+    ! grep -qF "m=1024, k=64" figs2/gather_bandwidth.svg || fail "the tie went to the smaller k"
+    pass "a tie of m·k goes to the larger k"
+    # One d and one shape: a single panel on the usual 1280x760.
+    { head -1 "$shapes"; grep ',bf16,1,8,[0-9]*,128,1024,1024,' "$shapes"; } >one.csv
+    run "$bench" plot one.csv --out figs3
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    grep -q 'width="1280" height="760"' figs3/gather_bandwidth.svg ||
+        fail "a single panel is not drawn on 1280x760"
+    [ "$(grep -c '>d=[0-9]*, m=' figs3/gather_bandwidth.svg)" = 1 ] || fail "not one panel"
+    pass "one shape: one panel"
     ;;
 render-cpu)
     # A real CPU run (quoted device field, fp32, 3 N): four figures; gather
