@@ -50,8 +50,12 @@ struct backend {
 /* The backend for `kind`, or NULL when this build lacks it (no CUDA). */
 struct backend *backend_get(enum attn_backend kind);
 
-/* 1 when a CUDA GPU can be used now. Runs in a child process, so that the
+/* The CUDA devices this process may use, -1 when this build has no CUDA or
+ * the driver cannot say. Asked once, in a child process, so that the
  * caller's process never creates a CUDA context (sweep points fork). */
+int backend_cuda_device_count(void);
+
+/* 1 when a CUDA GPU can be used now: backend_cuda_device_count() > 0. */
 int backend_cuda_available(void);
 
 #endif

@@ -46,7 +46,7 @@ static int cuda_init(struct backend *b, struct device_info *info, char *why, siz
     CUDA_TRY(cudaGetDevice(&device));
     struct cudaDeviceProp prop;
     CUDA_TRY(cudaGetDeviceProperties(&prop, device));
-    snprintf(info->name, sizeof info->name, "%s", prop.name);
+    snprintf(info->name, sizeof info->name, "%.127s", prop.name);
     CUDA_TRY(cudaDriverGetVersion(&v));
     version_text(v, info->driver, sizeof info->driver);
     CUDA_TRY(cudaRuntimeGetVersion(&v));

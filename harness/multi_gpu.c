@@ -19,35 +19,8 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "config.h"
 #include "merge.h"
 #include "shard.h"
-
-#if HAVE_CUDA
-#include <cuda_runtime_api.h>
-#endif
-
-/* The driver's device count, asked in a child so that this process stays
- * free of CUDA; -1 when this build has no CUDA or the driver cannot say. */
-static int cuda_device_count(void)
-{
-#if HAVE_CUDA
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        int count = 0;
-        if (cudaGetDeviceCount(&count) != cudaSuccess) _exit(255);
-        _exit(count < 254 ? count : 254);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) == 255)
-        return -1;
-    return WEXITSTATUS(status);
-#else
-    return -1;
-#endif
-}
 
 /* Splits a comma-separated list into `items`; returns the count or -1. */
 static int split_list(const char *text, char items[][32], int cap)
@@ -158,8 +131,8 @@ int multi_gpu_run(const struct suite *s, const struct run_options *opt, const ch
     }
     char ids[MULTI_GPU_MAX][32];
     const int count = multi_gpu_resolve(gpus, getenv("CUDA_VISIBLE_DEVICES"),
-                                        backend == ATTN_CUDA ? cuda_device_count() : -1, ids, err,
-                                        sizeof err);
+                                        backend == ATTN_CUDA ? backend_cuda_device_count() : -1,
+                                        ids, err, sizeof err);
     if (count < 0) {
         fprintf(stderr, "attnbench: %s\n", err);
         return 2;
