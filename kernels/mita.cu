@@ -2,12 +2,17 @@
 // topk's attention over each query's own keys (kernels/mita.h).
 //
 // Versions (picked by mita_attend; measurements in kernels/NOTES.md "mita"):
-//   expert_tiles    s_r = 1 (MiTA's default). Queries are counting-sorted by expert (count,
+//   expert_tiles    s_r = 1 (MiTA's default), fp32. Queries are counting-sorted by expert (count,
 //                   scan, scatter: three small kernels), then a block takes 64 queries of one
 //                   expert: the shared block (Q̃, V̂) and the expert's k keys and values are
 //                   staged in shared memory as fp32 once per 64 queries, scores and the
 //                   online softmax·V on the CUDA cores in the fragment layout of
 //                   simt_tile.cuh. Each gathered row is read once per tile, not once per query.
+//   expert_tiles_mma  the same schedule on the tensor cores, bf16/fp16: 128 queries (8 warps)
+//                   of one expert per block, Q rows gathered by cp.async, 64-key tiles of the
+//                   shared block (Q̃, V̂ rounded to T while staged) then of the expert (K_E,
+//                   V_E gathered in place, double-buffered), mma.sync + ldmatrix, one online
+//                   softmax over both, O staged through shared memory for 16-byte stores.
 //   warp_per_query  any s_r, and topk (one key list per query). One warp per query, entries
 //                   taken 32 at a time: each lane scores one entry (a row it reads alone with
 //                   16-byte loads), an online softmax across groups, then the group's value rows
@@ -20,6 +25,7 @@
 #include <math.h>
 
 #include "cuda_util.cuh"
+#include "mma_util.cuh"
 #include "simt_tile.cuh"
 
 namespace {
@@ -158,11 +164,11 @@ __global__ void __launch_bounds__(256) count_experts(const int32_t *routes, int 
         atomicAdd(&counts[key], __popc(peers));
 }
 
-// One warp per head: start[e] = queries before expert e, tile_start[e] = 64-query tiles before
-// expert e (each expert's tiles are its own); both [heads, m+1]. counts becomes the scatter's
+// One warp per head: start[e] = queries before expert e, tile_start[e] = tiles of tile_rows
+// queries before expert e (each expert's tiles are its own); both [heads, m+1]. counts becomes the scatter's
 // cursor (= start).
-__global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, int32_t *start,
-                                                   int32_t *tile_start)
+__global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, int tile_rows,
+                                                   int32_t *start, int32_t *tile_start)
 {
     const int lane = threadIdx.x;
     int32_t *c = counts + blockIdx.x * m;
@@ -170,7 +176,7 @@ __global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, i
     int carry_q = 0, carry_t = 0;
     for (int64_t base = 0; base < m; base += 32) {
         const int64_t e = base + lane;
-        const int n = e < m ? c[e] : 0, tiles = (n + TILE_ROWS - 1) / TILE_ROWS;
+        const int n = e < m ? c[e] : 0, tiles = (n + tile_rows - 1) / tile_rows;
         int iq = n, it = tiles; // inclusive scans over the lanes
 #pragma unroll
         for (int off = 1; off < 32; off <<= 1) {
@@ -314,6 +320,213 @@ __global__ void __launch_bounds__(128) attend_expert_tiles(TileArgs a)
     }
 }
 
+// ---- expert_tiles_mma ------------------------------------------------------------------------
+
+constexpr int MMA_WARPS = 8, MMA_TILE_ROWS = MMA_WARPS * 16; // 128 queries of one expert
+constexpr int KEY_TILE = 64;
+
+// Shared memory: sQ [128, D] (O on the way out) | sK, sV [2, KEY_TILE, D], all T, swizzled
+// (mma_util.cuh swz) | rows [128] int.
+__host__ __device__ constexpr size_t tile_mma_smem(int d)
+{
+    return ((size_t)MMA_TILE_ROWS * d + (size_t)4 * KEY_TILE * d) * 2 + MMA_TILE_ROWS * 4;
+}
+
+// 8 fp32 → one 16-byte chunk of T.
+template <typename T> __device__ __forceinline__ uint4 pack8(float4 x, float4 y)
+{
+    return make_uint4(mma_t<T>::pack(x.x, x.y), mma_t<T>::pack(x.z, x.w),
+                      mma_t<T>::pack(y.x, y.y), mma_t<T>::pack(y.z, y.w));
+}
+
+// As attend_expert_tiles, on the tensor cores (bf16/fp16): grid (ceil(N/128) + n_experts,
+// heads), block b of head bh takes that head's b-th tile of up to 128 queries of one expert.
+// The shared block's keys Q̃ and values V̂ (fp32) are rounded to T as they are staged, as flash
+// attention rounds P; the expert's K_E, V_E rows are gathered by cp.async, double-buffered
+// against the previous 64-key tile's mma.
+template <typename T, int D>
+__global__ void __launch_bounds__(MMA_WARPS * 32) attend_expert_tiles_mma(TileArgs a)
+{
+    constexpr int CHUNKS = D / 8; // 16-byte chunks per row
+    extern __shared__ __align__(16) unsigned char smem[];
+    const uint32_t sQ = smem_u32(smem), sK = sQ + MMA_TILE_ROWS * D * 2;
+    const uint32_t sV = sK + 2 * KEY_TILE * D * 2;
+    int32_t *rows = reinterpret_cast<int32_t *>(smem + tile_mma_smem(D) - MMA_TILE_ROWS * 4);
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const int64_t bh = blockIdx.y, b = blockIdx.x, ne = a.n_experts;
+    const int32_t *ts = a.tile_start + bh * (ne + 1), *st = a.start + bh * (ne + 1);
+    if (b >= ts[ne]) return; // the whole block: no barrier is skipped by part of it
+
+    int64_t lo = 0, hi = ne - 1; // the expert of tile b: the last e with ts[e] <= b
+    while (lo < hi) {
+        const int64_t mid = (lo + hi + 1) / 2;
+        if (ts[mid] <= b) lo = mid;
+        else hi = mid - 1;
+    }
+    const int64_t e = lo, q0 = st[e] + (b - ts[e]) * MMA_TILE_ROWS;
+    const int valid = (int)min((int64_t)MMA_TILE_ROWS, (int64_t)st[e + 1] - q0);
+    if (threadIdx.x < MMA_TILE_ROWS)
+        rows[threadIdx.x] = threadIdx.x < valid ? a.order[bh * a.N + q0 + threadIdx.x] : 0;
+    __syncthreads();
+    const T *q = static_cast<const T *>(a.q) + bh * a.N * D;
+    for (int c = threadIdx.x; c < MMA_TILE_ROWS * CHUNKS; c += blockDim.x) {
+        const int r = c / CHUNKS, ch = c % CHUNKS;
+        cp_async16(sQ + swz<D>(r, ch), q + (int64_t)rows[r] * D + ch * 8, r < valid ? 16 : 0);
+    }
+
+    // Key tiles: the shared block's ceil(m/64), then the expert's ceil(kk/64).
+    const int64_t shared_tiles = a.landmarks ? (a.m + KEY_TILE - 1) / KEY_TILE : 0;
+    const int64_t tiles = shared_tiles + (a.kk + KEY_TILE - 1) / KEY_TILE;
+    const int32_t *expert = a.experts + (bh * ne + e) * a.kk;
+    const T *keys = static_cast<const T *>(a.k) + bh * a.N * D;
+    const T *values = static_cast<const T *>(a.v) + bh * a.N * D;
+    auto stage = [&](int64_t j, int buf) {
+        const uint32_t k_buf = sK + buf * KEY_TILE * D * 2, v_buf = sV + buf * KEY_TILE * D * 2;
+        if (j < shared_tiles) { // fp32 → T through registers
+            const int64_t kt = j * KEY_TILE;
+            const float *lm = a.landmarks + (bh * a.m + kt) * D;
+            const float *sv = a.shared_values + (bh * a.m + kt) * D;
+            for (int c = threadIdx.x; c < KEY_TILE * CHUNKS; c += blockDim.x) {
+                const int r = c / CHUNKS, ch = c % CHUNKS;
+                const bool ok = kt + r < a.m;
+                const float4 z = make_float4(0.f, 0.f, 0.f, 0.f);
+                const float4 *kr = reinterpret_cast<const float4 *>(lm + r * D + ch * 8);
+                const float4 *vr = reinterpret_cast<const float4 *>(sv + r * D + ch * 8);
+                const uint4 kx = pack8<T>(ok ? kr[0] : z, ok ? kr[1] : z);
+                const uint4 vx = pack8<T>(ok ? vr[0] : z, ok ? vr[1] : z);
+                asm volatile("st.shared.v4.b32 [%0], {%1,%2,%3,%4};\n" ::"r"(k_buf + swz<D>(r, ch)),
+                             "r"(kx.x), "r"(kx.y), "r"(kx.z), "r"(kx.w)
+                             : "memory");
+                asm volatile("st.shared.v4.b32 [%0], {%1,%2,%3,%4};\n" ::"r"(v_buf + swz<D>(r, ch)),
+                             "r"(vx.x), "r"(vx.y), "r"(vx.z), "r"(vx.w)
+                             : "memory");
+            }
+        } else { // the expert's rows, gathered in place
+            const int64_t kt = (j - shared_tiles) * KEY_TILE;
+            for (int c = threadIdx.x; c < KEY_TILE * CHUNKS; c += blockDim.x) {
+                const int r = c / CHUNKS, ch = c % CHUNKS;
+                const bool ok = kt + r < a.kk;
+                const int64_t row = ok ? expert[kt + r] : 0;
+                cp_async16(k_buf + swz<D>(r, ch), keys + row * D + ch * 8, ok ? 16 : 0);
+                cp_async16(v_buf + swz<D>(r, ch), values + row * D + ch * 8, ok ? 16 : 0);
+            }
+        }
+        cp_async_commit();
+    };
+    stage(0, 0); // one group with the Q rows
+
+    const bool busy = warp * 16 < valid; // warps past the tile's queries only stage and wait
+    uint32_t qf[D / 16][4];
+    float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f}, o[D / 8][4] = {};
+    for (int64_t j = 0; j < tiles; j++) {
+        const int buf = (int)(j & 1);
+        if (j + 1 < tiles) {
+            stage(j + 1, buf ^ 1);
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        if (busy) {
+            if (j == 0)
+#pragma unroll
+                for (int kk = 0; kk < D / 16; kk++)
+                    ldsm_x4(qf[kk], sQ + swz<D>(warp * 16 + lane % 16, 2 * kk + lane / 16));
+            const bool is_shared = j < shared_tiles;
+            const int64_t kt = (is_shared ? j : j - shared_tiles) * KEY_TILE;
+            const int64_t end = is_shared ? a.m : a.kk;
+            const float scale = is_shared ? a.shared_scale : a.scale;
+            const uint32_t k_buf = sK + buf * KEY_TILE * D * 2, v_buf = sV + buf * KEY_TILE * D * 2;
+            float s[KEY_TILE / 8][4] = {};
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+                for (int n2 = 0; n2 < KEY_TILE / 16; n2++) {
+                    uint32_t kb[4];
+                    ldsm_x4(kb, k_buf + swz<D>(16 * n2 + lane % 8 + 8 * (lane / 16),
+                                               2 * kk + (lane / 8) % 2));
+                    mma_t<T>::mma(s[2 * n2], qf[kk], kb[0], kb[1]);
+                    mma_t<T>::mma(s[2 * n2 + 1], qf[kk], kb[2], kb[3]);
+                }
+            // Logits in one unit for both blocks (scaled), so that they share the running max.
+            float tmax[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+            for (int n = 0; n < KEY_TILE / 8; n++)
+#pragma unroll
+                for (int x = 0; x < 4; x++) {
+                    const bool ok = kt + 8 * n + 2 * t + (x & 1) < end;
+                    s[n][x] = ok ? s[n][x] * scale : -INFINITY;
+                    tmax[x >> 1] = fmaxf(tmax[x >> 1], s[n][x]);
+                }
+            float corr[2];
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 1));
+                tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 2));
+                const float m = fmaxf(rmax[h], tmax[h]); // finite: a tile holds a key
+                corr[h] = __expf(rmax[h] - m);
+                rmax[h] = m;
+            }
+            float wsum[2] = {0.f, 0.f};
+#pragma unroll
+            for (int n = 0; n < KEY_TILE / 8; n++)
+#pragma unroll
+                for (int x = 0; x < 4; x++) {
+                    s[n][x] = __expf(s[n][x] - rmax[x >> 1]); // exp(-inf) = 0 masks
+                    wsum[x >> 1] += s[n][x];
+                }
+#pragma unroll
+            for (int h = 0; h < 2; h++) rsum[h] = rsum[h] * corr[h] + wsum[h];
+#pragma unroll
+            for (int n = 0; n < D / 8; n++)
+#pragma unroll
+                for (int x = 0; x < 4; x++) o[n][x] *= corr[x >> 1];
+#pragma unroll
+            for (int kb = 0; kb < KEY_TILE / 16; kb++) {
+                const uint32_t pa[4] = {mma_t<T>::pack(s[2 * kb][0], s[2 * kb][1]),
+                                        mma_t<T>::pack(s[2 * kb][2], s[2 * kb][3]),
+                                        mma_t<T>::pack(s[2 * kb + 1][0], s[2 * kb + 1][1]),
+                                        mma_t<T>::pack(s[2 * kb + 1][2], s[2 * kb + 1][3])};
+#pragma unroll
+                for (int n2 = 0; n2 < D / 16; n2++) {
+                    uint32_t vb[4];
+                    ldsm_x4_trans(vb, v_buf + swz<D>(16 * kb + lane % 8 + 8 * ((lane / 8) % 2),
+                                                     2 * n2 + lane / 16));
+                    mma_t<T>::mma(o[2 * n2], pa, vb[0], vb[1]);
+                    mma_t<T>::mma(o[2 * n2 + 1], pa, vb[2], vb[3]);
+                }
+            }
+        }
+        __syncthreads(); // this buffer is refilled two tiles on
+    }
+    if (!busy) return;
+    // O through the warp's own rows of sQ (their Q fragments are in registers), then out in
+    // 16-byte stores to the queries' rows.
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const float inv = 1.f / row_total(rsum[h]);
+        const int r = warp * 16 + g + 8 * h;
+#pragma unroll
+        for (int n = 0; n < D / 8; n++) {
+            const uint32_t x = mma_t<T>::pack(o[n][2 * h] * inv, o[n][2 * h + 1] * inv);
+            asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(sQ + swz<D>(r, n) + 4 * t), "r"(x)
+                         : "memory");
+        }
+    }
+    __syncwarp();
+    T *out = static_cast<T *>(a.o) + bh * a.N * D;
+    for (int c = lane; c < 16 * CHUNKS; c += 32) {
+        const int r = warp * 16 + c / CHUNKS, ch = c % CHUNKS;
+        if (r >= valid) continue;
+        uint4 x;
+        asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
+                     : "=r"(x.x), "=r"(x.y), "=r"(x.z), "=r"(x.w)
+                     : "r"(sQ + swz<D>(r, ch))
+                     : "memory");
+        *reinterpret_cast<uint4 *>(out + (int64_t)rows[r] * D + ch * 8) = x;
+    }
+}
+
 // ---- host ---------------------------------------------------------------------------------
 
 // The counting sort's arrays, carved from the caller's scratch (256-byte aligned pieces).
@@ -353,23 +566,35 @@ struct attend_launch {
     }
 };
 
+// The tiles of the sorted path: fp32 on the CUDA cores (64 queries a tile), bf16/fp16 on the
+// tensor cores (128 queries a tile).
+int tile_rows_for(int dtype) { return dtype == ATTN_FP32 ? TILE_ROWS : MMA_TILE_ROWS; }
+
 struct tiles_launch {
     const TileArgs &a;
     int heads, d;
     cudaStream_t stream;
     template <typename T> cudaError_t operator()() const
     {
-        const void *kernel = d == 64    ? (const void *)attend_expert_tiles<T, 64>
-                             : d == 128 ? (const void *)attend_expert_tiles<T, 128>
-                                        : nullptr;
+        constexpr bool mma = sizeof(T) == 2;
+        const void *kernel = nullptr;
+        if constexpr (mma)
+            kernel = d == 64    ? (const void *)attend_expert_tiles_mma<T, 64>
+                     : d == 128 ? (const void *)attend_expert_tiles_mma<T, 128>
+                                : nullptr;
+        else
+            kernel = d == 64    ? (const void *)attend_expert_tiles<T, 64>
+                     : d == 128 ? (const void *)attend_expert_tiles<T, 128>
+                                : nullptr;
         if (!kernel) return cudaErrorInvalidValue;
-        const size_t smem = tile_smem(d);
+        const size_t smem = mma ? tile_mma_smem(d) : tile_smem(d);
         CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         (int)smem));
-        const dim3 grid((unsigned)((a.N + TILE_ROWS - 1) / TILE_ROWS + a.n_experts),
-                        (unsigned)heads);
+        const int rows = mma ? MMA_TILE_ROWS : TILE_ROWS;
+        const dim3 grid((unsigned)((a.N + rows - 1) / rows + a.n_experts), (unsigned)heads);
         void *params[] = {const_cast<TileArgs *>(&a)};
-        CUDA_CHECK(cudaLaunchKernel(kernel, grid, dim3(128), params, smem, stream));
+        CUDA_CHECK(cudaLaunchKernel(kernel, grid, dim3(mma ? MMA_WARPS * 32 : 128), params, smem,
+                                    stream));
         return cudaSuccess;
     }
 };
@@ -383,7 +608,8 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     CUDA_CHECK(cudaMemsetAsync(s.counts, 0, (size_t)heads * ne * 4, stream));
     count_experts<<<blocks, 256, 0, stream>>>(w.routes, w.s_r, w.N, ne, w.queries, s.counts);
     CUDA_CHECK_LAUNCH();
-    scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, s.start, s.tile_start);
+    scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows_for(dtype), s.start,
+                                           s.tile_start);
     CUDA_CHECK_LAUNCH();
     scatter_experts<<<blocks, 256, 0, stream>>>(w.routes, w.s_r, w.N, ne, w.queries, s.counts,
                                                 s.order);

@@ -78,6 +78,26 @@ template <> struct mma_t<__half> {
     }
 };
 
+// fp32 (x, y) as two registers of two T, hi = (x, y) rounded and lo = the rest rounded, so that
+// hi + lo keeps ~16 mantissa bits: an fp32 operand (mita's landmarks) on the tensor cores as two
+// mma whose products, summed in fp32, are within ~2^-16 of the fp32 products.
+template <typename T> __device__ __forceinline__ float2 unpack2(uint32_t r);
+template <> __device__ __forceinline__ float2 unpack2<__nv_bfloat16>(uint32_t r)
+{
+    return __bfloat1622float2(*reinterpret_cast<__nv_bfloat162 *>(&r));
+}
+template <> __device__ __forceinline__ float2 unpack2<__half>(uint32_t r)
+{
+    return __half22float2(*reinterpret_cast<__half2 *>(&r));
+}
+template <typename T>
+__device__ __forceinline__ void split_pack(float x, float y, uint32_t &hi, uint32_t &lo)
+{
+    hi = mma_t<T>::pack(x, y);
+    const float2 h = unpack2<T>(hi);
+    lo = mma_t<T>::pack(x - h.x, y - h.y);
+}
+
 // Byte offset of 16-byte chunk c of row r in a tile of rows of D 16-bit elements (D >= 64):
 // the chunk index XOR r mod 8, so that the 8 rows an ldmatrix phase reads (same logical chunk,
 // consecutive rows) land in 8 different bank groups.

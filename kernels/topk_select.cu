@@ -1,12 +1,15 @@
 // topk_select.cu — exact per-row top-k over streamed key tiles (kernels/topk_select.h).
 //
 // Versions (picked by dtype and k in make_plan; measurements in kernels/NOTES.md "topk"):
-//   mma   rows and keys both bf16 or both fp16, k <= ~1300 (its candidate sort space in shared
-//         memory). 8 warps × 16 rows = 128 rows per block; scores on the tensor cores
-//         (mma.sync m16n8k16, fp32 accumulation: products of 16-bit inputs are exact in fp32),
-//         64-key tiles double-buffered by cp.async. The default for topk in bf16/fp16.
-//   simt  any pair of dtypes (fp32 rows or keys, e.g. mita's fp32 landmarks), and k up to
-//         ~2700. 4 warps × 16 rows; tiles staged in shared memory as fp32, scores by FMA in the
+//   mma   keys of 16 bits (bf16 or fp16), k <= ~1300 (its candidate sort space in shared
+//         memory); scores on the tensor cores (mma.sync m16n8k16, fp32 accumulation: products
+//         of 16-bit inputs are exact in fp32), 64-key tiles double-buffered by cp.async.
+//         Rows of the keys' type (topk, the default in bf16/fp16): 8 warps × 16 rows.
+//         fp32 rows (mita's landmarks; its probe in bf16/fp16): 4 warps × 16 rows, each row
+//         split into two 16-bit terms (two mma per k-step, ~16-bit mantissas) and optionally
+//         the softmax(scores·scale)·V partials by mma too (mita's shared values).
+//   simt  any pair of dtypes (fp32 keys: mita in fp32, its routing), and k up to ~2700.
+//         4 warps × 16 rows; tiles staged in shared memory as fp32, scores by FMA in the
 //         mma fragment layout (simt_tile.cuh), so that both share the selection code.
 //         Optionally also the softmax(scores·scale)·V partials of the same scores (mita's
 //         shared values). The fp32 path and the fallback for large k, not a rival of mma.
@@ -27,14 +30,17 @@
 
 #include <math.h>
 
+#include "candidate.cuh"
 #include "cuda_util.cuh"
+#include "mma_util.cuh"
 #include "simt_tile.cuh"
 
 namespace {
 
 using namespace simt_tile;
 
-constexpr int MAX_CHUNKS = 32; // merge_chunks holds one list per lane
+constexpr int LISTS_PER_LANE = 4;              // merge_chunks: lane l holds lists l + 32·i
+constexpr int MAX_CHUNKS = 32 * LISTS_PER_LANE;
 constexpr int FEW_K = 8;       // up to this k, picking by rounds beats sorting the buffer
 
 struct SelectArgs {
@@ -52,23 +58,6 @@ struct SelectArgs {
 };
 
 // ---- candidates --------------------------------------------------------------------------
-
-// (score, key) as one integer that orders score descending, then key ascending; 0 sorts
-// below every candidate and pads short lists. -0 becomes +0 first: equal scores must be
-// ordered by index alone.
-__device__ __forceinline__ uint64_t pack_candidate(float score, int64_t key)
-{
-    if (score == 0.0f) score = 0.0f;
-    uint32_t u = __float_as_uint(score);
-    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-    return ((uint64_t)u << 32) | (uint32_t)~(uint32_t)key;
-}
-__device__ __forceinline__ float candidate_score(uint64_t c)
-{
-    uint32_t u = (uint32_t)(c >> 32);
-    return __uint_as_float((u & 0x80000000u) ? (u & 0x7fffffffu) : ~u);
-}
-__device__ __forceinline__ int32_t candidate_key(uint64_t c) { return (int32_t)~(uint32_t)c; }
 
 // s: [n] in shared memory, n a power of two; sorted descending by one warp.
 __device__ void warp_sort_desc(uint64_t *s, int n, int lane)
@@ -328,132 +317,213 @@ __global__ void __launch_bounds__(SIMT_WARPS * 32) select_simt(SelectArgs a)
 
 // ---- mma ----------------------------------------------------------------------------------
 
-constexpr int MMA_WARPS = 8, MMA_ROWS = MMA_WARPS * WARP_ROWS;
-
-__device__ __forceinline__ uint32_t smem_u32(const void *p)
-{
-    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-// 16-byte global -> shared copy; bytes = 0 zero-fills (keys past the chunk's end).
-__device__ __forceinline__ void cp_async16(void *dst, const void *src, int bytes)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_u32(dst)), "l"(src),
-                 "r"(bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_async_wait()
-{
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
-}
-
-template <typename T> struct mma16816;
-template <> struct mma16816<__nv_bfloat16> {
-    __device__ static void run(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
-    {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
-                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    }
-};
-template <> struct mma16816<__half> {
-    __device__ static void run(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
-    {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
-                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    }
-};
+constexpr int MMA_WARPS = 8;      // topk: 8 warps × 16 = 128 query rows per block
+constexpr int MMA_WARPS_FP32 = 4; // mita's probe: its m landmarks are few (64 rows per block)
 
 __device__ __forceinline__ uint32_t ld32(const void *p)
 {
     return *reinterpret_cast<const uint32_t *>(p);
 }
 
-// ks: [TILE, D+8] T, keys kt.. of which those at and past `end` are zero-filled.
+// The A fragments of one row pair of a row tile (rows r0 and r0+8, this lane's columns of
+// every k-step). Rows of T: the fragments themselves (hi), lo unused. Rows of fp32 (mita's
+// landmarks): split_pack's hi + lo, so that hi·k + lo·k (two mma) carries ~16 mantissa bits
+// of x, not 8: the scores that select keep fp32-level precision (SPEC.md: selection scores in
+// fp32).
+template <typename TQ, typename T, int D>
+__device__ __forceinline__ void load_row_fragments(const TQ *q0, bool ok0, bool ok1,
+                                                   uint32_t (&hi)[D / 16][4],
+                                                   uint32_t (&lo)[D / 16][4])
+{
+    const TQ *q1 = q0 + 8 * D;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+        const TQ *at[4] = {q0 + kk * 16, q1 + kk * 16, q0 + kk * 16 + 8, q1 + kk * 16 + 8};
+        const bool ok[4] = {ok0, ok1, ok0, ok1};
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            if constexpr (sizeof(TQ) == 2) {
+                hi[kk][e] = ok[e] ? ld32(at[e]) : 0u;
+                lo[kk][e] = 0u;
+            } else {
+                const float2 x = ok[e] ? *reinterpret_cast<const float2 *>(at[e])
+                                       : make_float2(0.f, 0.f);
+                split_pack<T>(x.x, x.y, hi[kk][e], lo[kk][e]);
+            }
+        }
+    }
+}
+
+// ks: [TILE, D+8] T, rows kt.. of src of which those at and past `end` are zero-filled.
 template <typename T, int D>
-__device__ __forceinline__ void load_key_tile(T *ks, const T *keys, int64_t kt, int64_t end)
+__device__ __forceinline__ void load_key_tile(T *ks, const T *src, int64_t kt, int64_t end)
 {
     constexpr int PER_ROW = D / 8; // 16-byte chunks
     for (int c = threadIdx.x; c < TILE * PER_ROW; c += blockDim.x) {
         const int r = c / PER_ROW, v = c % PER_ROW;
         const bool valid = kt + r < end;
-        cp_async16(ks + r * (D + 8) + v * 8, keys + (valid ? kt + r : 0) * D + v * 8,
+        cp_async16(smem_u32(ks + r * (D + 8) + v * 8), src + (valid ? kt + r : 0) * D + v * 8,
                    valid ? 16 : 0);
     }
 }
 
-// rows, keys: [heads, n, D] T (bf16 or fp16)
-// Shared memory: scratch [MMA_WARPS, cap] u64 | ks [2, TILE, D+8] T | cnt, tau [MMA_ROWS].
-template <typename T, int D>
-__global__ void __launch_bounds__(MMA_WARPS * 32) select_mma(SelectArgs a)
+// rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T (bf16 or fp16)
+// Shared memory: scratch [WARPS, cap] u64 | ks [2, TILE, D+8] T | (WITH_V) vs, likewise
+// | cnt, tau [WARPS·16].
+// Variants (make_plan picks): TQ = T, WARPS = 8: topk's scores, one mma per k-step.
+// TQ = float, WARPS = 4: mita's probe (fp32 landmarks split hi + lo, two mma per k-step);
+// WITH_V adds the softmax(scores·scale)·V partials of the same scores on the tensor cores (P
+// rounded to T as flash attention does), the shared expert's values.
+template <typename TQ, typename T, int D, int WARPS, bool WITH_V>
+__global__ void __launch_bounds__(WARPS * 32) select_mma(SelectArgs a)
 {
     constexpr int KS = D + 8; // row stride: B-fragment words 4g + t, conflict-free
+    constexpr int ROWS = WARPS * WARP_ROWS;
+    constexpr bool SPLIT = sizeof(TQ) == 4;
     extern __shared__ __align__(16) unsigned char smem[];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     uint64_t *scratch = reinterpret_cast<uint64_t *>(smem);
-    T *ks = reinterpret_cast<T *>(scratch + MMA_WARPS * a.cap);
-    int *cnt = reinterpret_cast<int *>(ks + 2 * TILE * KS);
-    float *tau = reinterpret_cast<float *>(cnt + MMA_ROWS);
+    T *ks = reinterpret_cast<T *>(scratch + WARPS * a.cap);
+    T *vs = ks + 2 * TILE * KS;
+    int *cnt = reinterpret_cast<int *>(vs + (WITH_V ? 2 * TILE * KS : 0));
+    float *tau = reinterpret_cast<float *>(cnt + ROWS);
+    // ldmatrix.trans row of this lane in a V tile: keys (lane%8) + 8·((lane/8)%2), channels
+    // 8·(lane/16) on: the B fragments of two n8 channel blocks of one k16 key step.
+    const T *v_lane = vs + ((lane % 8) + 8 * ((lane / 8) % 2)) * KS + 8 * (lane / 16);
 
-    WarpRows sel{a.buffers + ((size_t)blockIdx.x * MMA_ROWS + warp * WARP_ROWS) * a.cap,
+    WarpRows sel{a.buffers + ((size_t)blockIdx.x * ROWS + warp * WARP_ROWS) * a.cap,
                  scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
                  a.cap, a.k};
     for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
-        const Item it = item_of(a, item, MMA_ROWS);
+        const Item it = item_of(a, item, ROWS);
         const T *keys = static_cast<const T *>(a.keys) + it.bh * a.n_keys * D;
+        const T *values = WITH_V ? static_cast<const T *>(a.values) + it.bh * a.n_keys * D
+                                 : nullptr;
 
         // A fragments of the warp's 16 rows, all of d, in registers for the whole item.
-        const int64_t r0 = it.row0 + warp * WARP_ROWS + g, r1 = r0 + 8;
-        const T *q0 = static_cast<const T *>(a.rows) + (it.bh * a.n_rows + r0) * D + 2 * t;
-        const T *q1 = q0 + 8 * D;
-        uint32_t qa[D / 16][4];
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++) {
-            qa[kk][0] = r0 < a.n_rows ? ld32(q0 + kk * 16) : 0u;
-            qa[kk][1] = r1 < a.n_rows ? ld32(q1 + kk * 16) : 0u;
-            qa[kk][2] = r0 < a.n_rows ? ld32(q0 + kk * 16 + 8) : 0u;
-            qa[kk][3] = r1 < a.n_rows ? ld32(q1 + kk * 16 + 8) : 0u;
-        }
+        const int64_t r0 = it.row0 + warp * WARP_ROWS + g;
+        uint32_t qa[D / 16][4], ql[D / 16][4];
+        load_row_fragments<TQ, T, D>(static_cast<const TQ *>(a.rows) +
+                                         (it.bh * a.n_rows + r0) * D + 2 * t,
+                                     r0 < a.n_rows, r0 + 8 < a.n_rows, qa, ql);
         sel.reset(lane);
+        float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f};
+        float o[WITH_V ? D / 8 : 1][4] = {};
 
-        __syncthreads(); // the previous item is done with both key buffers
+        __syncthreads(); // the previous item is done with both tile buffers
         const int64_t tiles = (it.end - it.begin + TILE - 1) / TILE;
-        load_key_tile<T, D>(ks, keys, it.begin, it.end);
-        cp_async_commit();
+        auto load_tiles = [&](int64_t kt, int buf) {
+            load_key_tile<T, D>(ks + buf * TILE * KS, keys, kt, it.end);
+            if (WITH_V) load_key_tile<T, D>(vs + buf * TILE * KS, values, kt, it.end);
+            cp_async_commit();
+        };
+        load_tiles(it.begin, 0);
         for (int64_t i = 0; i < tiles; i++) {
             const int64_t kt = it.begin + i * TILE;
+            const int buf = (int)(i & 1);
             if (i + 1 < tiles) {
-                load_key_tile<T, D>(ks + ((i + 1) & 1) * TILE * KS, keys, kt + TILE, it.end);
-                cp_async_commit();
+                load_tiles(kt + TILE, buf ^ 1);
                 cp_async_wait<1>();
             } else {
                 cp_async_wait<0>();
             }
             __syncthreads();
             sel.compact_full_rows(lane);
-            const T *kb = ks + (i & 1) * TILE * KS + g * KS + 2 * t;
+            const T *kb = ks + buf * TILE * KS + g * KS + 2 * t;
             float acc[8][4];
 #pragma unroll
             for (int j = 0; j < 8; j++) {
                 acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
 #pragma unroll
-                for (int kk = 0; kk < D / 16; kk++)
-                    mma16816<T>::run(acc[j], qa[kk], ld32(kb + 8 * j * KS + kk * 16),
-                                     ld32(kb + 8 * j * KS + kk * 16 + 8));
+                for (int kk = 0; kk < D / 16; kk++) {
+                    const uint32_t b0 = ld32(kb + 8 * j * KS + kk * 16);
+                    const uint32_t b1 = ld32(kb + 8 * j * KS + kk * 16 + 8);
+                    if (SPLIT) mma_t<T>::mma(acc[j], ql[kk], b0, b1);
+                    mma_t<T>::mma(acc[j], qa[kk], b0, b1);
+                }
             }
             sel.append_tile(acc, kt, it.end, g, t, lane);
+            if constexpr (WITH_V) {
+                // Online softmax of the tile (keys past `end` weigh 0), then O += P·V.
+                float tmax[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+                for (int j = 0; j < 8; j++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                        if (kt + 8 * j + 2 * t + (e & 1) < it.end)
+                            tmax[e >> 1] = fmaxf(tmax[e >> 1], acc[j][e]);
+                float corr[2], wsum[2] = {0.f, 0.f};
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 1));
+                    tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 2));
+                    const float m = fmaxf(rmax[h], tmax[h]); // finite: a tile has a key
+                    corr[h] = __expf(a.scale * (rmax[h] - m));
+                    rmax[h] = m;
+                }
+#pragma unroll
+                for (int j = 0; j < 8; j++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        const int h = e >> 1;
+                        acc[j][e] = kt + 8 * j + 2 * t + (e & 1) < it.end
+                                        ? __expf(a.scale * (acc[j][e] - rmax[h]))
+                                        : 0.f;
+                        wsum[h] += acc[j][e];
+                    }
+#pragma unroll
+                for (int h = 0; h < 2; h++) rsum[h] = rsum[h] * corr[h] + wsum[h];
+#pragma unroll
+                for (int n = 0; n < D / 8; n++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) o[n][e] *= corr[e >> 1];
+                // P's C fragments of key blocks 2kb, 2kb+1 are the A fragment of keys
+                // [16kb, 16kb+16): no trip through shared memory.
+                const T *vt = v_lane + buf * TILE * KS;
+#pragma unroll
+                for (int kb = 0; kb < TILE / 16; kb++) {
+                    const uint32_t pa[4] = {mma_t<T>::pack(acc[2 * kb][0], acc[2 * kb][1]),
+                                            mma_t<T>::pack(acc[2 * kb][2], acc[2 * kb][3]),
+                                            mma_t<T>::pack(acc[2 * kb + 1][0], acc[2 * kb + 1][1]),
+                                            mma_t<T>::pack(acc[2 * kb + 1][2], acc[2 * kb + 1][3])};
+#pragma unroll
+                    for (int n2 = 0; n2 < D / 16; n2++) {
+                        uint32_t b[4];
+                        ldsm_x4_trans(b, smem_u32(vt + 16 * kb * KS + 16 * n2));
+                        mma_t<T>::mma(o[2 * n2], pa, b[0], b[1]);
+                        mma_t<T>::mma(o[2 * n2 + 1], pa, b[2], b[3]);
+                    }
+                }
+            }
             __syncthreads(); // this buffer is refilled two tiles on
         }
         sel.finish(a, it.bh, it.row0 + warp * WARP_ROWS, it.chunk, lane);
+        if constexpr (WITH_V)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const float sum = row_total(rsum[h]);
+                const int64_t row = r0 + 8 * h;
+                if (row < a.n_rows) {
+                    float *p = a.out_partial +
+                               ((it.bh * a.n_rows + row) * a.nchunks + it.chunk) * (D + 4);
+                    if (t == 0) {
+                        p[0] = rmax[h];
+                        p[1] = sum;
+                    }
+#pragma unroll
+                    for (int n = 0; n < D / 8; n++)
+                        *reinterpret_cast<float2 *>(p + 4 + 8 * n + 2 * t) =
+                            make_float2(o[n][2 * h], o[n][2 * h + 1]);
+                }
+            }
     }
 }
 
 // ---- merge --------------------------------------------------------------------------------
 
-// One warp per row: the k best of the chunks' sorted lists (a k-way merge, one list per lane),
-// and, when partial is given, the softmax-weighted values combined across chunks.
+// One warp per row: the k best of the chunks' sorted lists (a k-way merge, lane l holding the
+// heads of lists l, l+32, ..), and, when partial is given, the softmax-weighted values
+// combined across chunks.
 // cand: [rows, nchunks, k]  partial: [rows, nchunks, D+4]  out: [rows, k]  values_out: [rows, D]
 template <int D>
 __global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const float *partial,
@@ -464,18 +534,30 @@ __global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const 
     const int lane = threadIdx.x % 32;
     const int64_t row = blockIdx.x * 4 + threadIdx.x / 32;
     if (row >= rows) return;
-    const uint64_t *list = cand + (row * nchunks + lane) * k;
-    int64_t pos = 0;
-    uint64_t head = lane < nchunks ? list[0] : 0;
+    uint64_t head[LISTS_PER_LANE];
+    int64_t pos[LISTS_PER_LANE];
+#pragma unroll
+    for (int l = 0; l < LISTS_PER_LANE; l++) {
+        const int list = lane + 32 * l;
+        pos[l] = 0;
+        head[l] = list < nchunks ? cand[(row * nchunks + list) * k] : 0;
+    }
     for (int64_t i = 0; i < k; i++) {
-        uint64_t best = head;
+        uint64_t best = head[0];
+#pragma unroll
+        for (int l = 1; l < LISTS_PER_LANE; l++) best = head[l] > best ? head[l] : best;
 #pragma unroll
         for (int off = 16; off > 0; off >>= 1) {
             const uint64_t other = __shfl_xor_sync(FULL, best, off);
             best = other > best ? other : best;
         }
-        // Candidates are distinct and at least k are real (non-zero), so one lane wins.
-        if (head == best) head = ++pos < k ? list[pos] : 0;
+        // Candidates are distinct and at least k are real (non-zero), so one list wins.
+#pragma unroll
+        for (int l = 0; l < LISTS_PER_LANE; l++)
+            if (head[l] == best) {
+                const uint64_t *list = cand + (row * nchunks + lane + 32 * l) * k;
+                head[l] = ++pos[l] < k ? list[pos[l]] : 0;
+            }
         if (lane == 0) out[row * k + i] = candidate_key(best);
     }
     if (!partial) return;
@@ -522,9 +604,10 @@ size_t simt_smem(int d, int64_t cap, bool with_values)
     return SIMT_WARPS * cap * 8 + floats * 4 + SIMT_ROWS * 8;
 }
 
-size_t mma_smem(int d, int64_t cap)
+size_t mma_smem(int d, int64_t cap, int warps, bool with_values)
 {
-    return MMA_WARPS * cap * 8 + (size_t)2 * TILE * (d + 8) * 2 + MMA_ROWS * 8;
+    const size_t tile = (size_t)2 * TILE * (d + 8) * 2; // double-buffered, 16-bit
+    return warps * cap * 8 + (with_values ? 2 : 1) * tile + (size_t)warps * WARP_ROWS * 8;
 }
 
 template <int D> const void *simt_kernel(int row_dtype, int key_dtype, bool with_values)
@@ -565,15 +648,26 @@ const void *simt_kernel_for(int d, int row_dtype, int key_dtype, bool with_value
                       : nullptr;
 }
 
-const void *mma_kernel_for(int d, int dtype)
+template <typename T, int D> const void *mma_kernel(int row_dtype, bool with_values)
 {
-    if (dtype == ATTN_FP16)
-        return d == 64 ? (const void *)select_mma<__half, 64>
-                       : (const void *)select_mma<__half, 128>;
-    if (dtype == ATTN_BF16)
-        return d == 64 ? (const void *)select_mma<__nv_bfloat16, 64>
-                       : (const void *)select_mma<__nv_bfloat16, 128>;
-    return nullptr;
+    if (row_dtype != ATTN_FP32)
+        return with_values ? nullptr : (const void *)select_mma<T, T, D, MMA_WARPS, false>;
+    return with_values ? (const void *)select_mma<float, T, D, MMA_WARPS_FP32, true>
+                       : (const void *)select_mma<float, T, D, MMA_WARPS_FP32, false>;
+}
+
+// Keys (and values) of 16 bits; rows of the same type, or fp32 rows (split, see
+// load_row_fragments). NULL otherwise: the simt kernel serves those.
+const void *mma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
+{
+    if (key_dtype == ATTN_FP32 || (row_dtype != key_dtype && row_dtype != ATTN_FP32) ||
+        (d != 64 && d != 128))
+        return nullptr;
+    if (key_dtype == ATTN_FP16)
+        return d == 64 ? mma_kernel<__half, 64>(row_dtype, with_values)
+                       : mma_kernel<__half, 128>(row_dtype, with_values);
+    return d == 64 ? mma_kernel<__nv_bfloat16, 64>(row_dtype, with_values)
+                   : mma_kernel<__nv_bfloat16, 128>(row_dtype, with_values);
 }
 
 cudaError_t device_limits(int *sms, int *smem_optin)
@@ -597,11 +691,12 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     int sms, optin;
     CUDA_CHECK(device_limits(&sms, &optin));
     const int64_t cap = candidate_cap(k);
-    if (!with_values && row_dtype == key_dtype && mma_smem(d, cap) <= (size_t)optin) {
-        p->kernel = mma_kernel_for(d, row_dtype);
-        p->threads = MMA_WARPS * 32;
-        p->rows_per_block = MMA_ROWS;
-        p->smem = mma_smem(d, cap);
+    const int mma_warps = row_dtype == ATTN_FP32 ? MMA_WARPS_FP32 : MMA_WARPS;
+    if (mma_smem(d, cap, mma_warps, with_values) <= (size_t)optin) {
+        p->kernel = mma_kernel_for(d, row_dtype, key_dtype, with_values);
+        p->threads = mma_warps * 32;
+        p->rows_per_block = mma_warps * WARP_ROWS;
+        p->smem = mma_smem(d, cap, mma_warps, with_values);
     }
     if (!p->kernel) {
         p->kernel = simt_kernel_for(d, row_dtype, key_dtype, with_values);

@@ -4,11 +4,12 @@
  *   1. Q̃ = landmarks(Q, m), fp32 (kernels/landmarks.h);
  *   2-4. probe, experts and shared values in one pass over K (and V):
  *      topk_select_softmax_values streams K in chunks past the fp32
- *      landmarks, keeps each landmark's k best keys and accumulates
+ *      landmarks (tensor cores in bf16/fp16, the landmarks split hi + lo), keeps each landmark's k best keys and accumulates
  *      softmax(P s) V over the same scores, then merges the chunks
  *      (route_only: topk_select alone, no values); P is never stored;
- *   5. routing: topk_select with rows Q, keys Q̃ and k = s_r (argmax for
- *      s_r = 1, ties to the lower expert);
+ *   5. routing: mita_route (bf16/fp16, s_r <= 4: one tensor-core pass over Q),
+ *      else topk_select with rows Q, keys Q̃ and k = s_r (ties to the lower
+ *      expert either way);
  *   6-7. mita_attend: each query over [shared m entries ; its s_r·k routed
  *      entries] with one softmax, the experts' rows gathered in place (for
  *      s_r = 1 the queries are sorted by expert first, so that the rows are
@@ -30,6 +31,7 @@
 #include "cuda_methods.h"
 #include "landmarks.h"
 #include "mita.h"
+#include "mita_route.h"
 #include "topk_select.h"
 #include "work_models.h"
 
@@ -56,6 +58,11 @@ static int mita_is_shared(const struct attn_params *a)
     return !(a->variant && strcmp(a->variant, "route_only") == 0);
 }
 
+static int mita_routes_on_tensor_cores(const struct attn_problem *p, const struct attn_params *a)
+{
+    return mita_route_supported(p->dtype, p->B * p->H, p->d, a->m, a->s_r);
+}
+
 static size_t mita_scratch_bytes(const struct attn_problem *p, const struct attn_params *a)
 {
     const int heads = p->B * p->H;
@@ -64,7 +71,10 @@ static size_t mita_scratch_bytes(const struct attn_problem *p, const struct attn
                                                                   p->dtype, a->k)
                        : topk_select_scratch_bytes(heads, a->m, p->N, p->d, ATTN_FP32, p->dtype,
                                                    a->k);
-    size_t route = topk_select_scratch_bytes(heads, p->N, a->m, p->d, p->dtype, ATTN_FP32, a->s_r);
+    size_t route = mita_routes_on_tensor_cores(p, a)
+                       ? 0
+                       : topk_select_scratch_bytes(heads, p->N, a->m, p->d, p->dtype, ATTN_FP32,
+                                                   a->s_r);
     size_t attend = mita_attend_scratch_bytes(heads, p->N, a->m, a->s_r);
     size_t most = probe > route ? probe : route;
     return most > attend ? most : attend;
@@ -159,8 +169,12 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
     attn_step_end();
     if (err != cudaSuccess) return err;
     attn_step_begin("route");
-    err = topk_select(t->q, p->dtype, b->landmarks, ATTN_FP32, heads, p->N, a->m, p->d, a->s_r,
-                      b->scratch, b->routes, stream);
+    if (mita_routes_on_tensor_cores(p, a))
+        err = mita_route(t->q, p->dtype, b->landmarks, heads, p->N, p->d, a->m, a->s_r,
+                         b->routes, stream);
+    else
+        err = topk_select(t->q, p->dtype, b->landmarks, ATTN_FP32, heads, p->N, a->m, p->d,
+                          a->s_r, b->scratch, b->routes, stream);
     attn_step_end();
     if (err != cudaSuccess) return err;
     /* Steps 6-7: the experts' rows are gathered in place by the attention

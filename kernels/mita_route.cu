@@ -1,0 +1,183 @@
+// mita_route.cu — MiTA's routing, each query's s_r best experts by q_i·q̃_j (kernels/
+// mita_route.h), as one pass over Q on the tensor cores.
+//
+// One version (bf16/fp16; fp32 and s_r > 4 go through topk_select.cu's simt selection):
+//   mma   8 warps × 16 queries = 128 queries of one head per block. The warp's Q rows are
+//         A fragments in registers; the fp32 landmarks pass through shared memory in tiles of
+//         64, each split once per block into two 16-bit terms hi + lo (split_pack), so that a
+//         score is two mma whose sum is within ~2^-16 of the fp32 dot product (SPEC.md wants
+//         selection scores in fp32; rounding q̃ to bf16 alone would flip near-ties at the
+//         ~2^-8 level). Each lane keeps, for its two rows, the s_r best (score, expert) of the
+//         columns it holds, sorted, in registers (candidate.cuh's packing: ties to the lower
+//         expert); the four lanes of a row merge theirs by s_r rounds of a quad maximum.
+// Bytes: Q once (the pipeline's second Q-sized pass) plus the routes, 4·s_r bytes a query;
+// FLOPs 2 · 2·N·m·d per head (hi and lo). At m = 64 it is memory-bound on the H100.
+
+#include "mita_route.h"
+
+#include "candidate.cuh"
+#include "cuda_util.cuh"
+#include "mma_util.cuh"
+
+namespace {
+
+constexpr int WARPS = 8, ROWS = WARPS * 16; // queries per block
+constexpr int EXPERT_TILE = 64;             // landmarks per pass through shared memory
+constexpr unsigned FULL = 0xffffffffu;
+
+__device__ __forceinline__ uint32_t ld32(const void *p)
+{
+    return *reinterpret_cast<const uint32_t *>(p);
+}
+
+// Inserts x into the list kept best first, of which the first s_r entries count. R = 1 is a
+// maximum; the unrolled loop keeps the list in registers for any s_r <= R.
+template <int R>
+__device__ __forceinline__ void insert_sorted(uint64_t (&list)[R], uint64_t x, int s_r)
+{
+#pragma unroll
+    for (int i = 0; i < R; i++)
+        if (i < s_r && x > list[i]) {
+            const uint64_t y = list[i];
+            list[i] = x;
+            x = y;
+        }
+}
+
+// q: [heads, N, D] T  landmarks: [heads, m, D] fp32  routes: [heads, N, s_r]
+// grid (ceil(N / ROWS), heads). R: the list length, 1, 2 or 4 (MITA_ROUTE_MAX_SR) >= s_r.
+template <typename T, int D, int R>
+__global__ void __launch_bounds__(WARPS * 32) route_mma(const T *q, const float *landmarks,
+                                                         int64_t N, int64_t m, int s_r,
+                                                         int32_t *routes)
+{
+    constexpr int KS = D + 8; // row stride of the landmark tiles: B-fragment words conflict-free
+    __shared__ __align__(16) T hi_tile[EXPERT_TILE * KS], lo_tile[EXPERT_TILE * KS];
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const int64_t bh = blockIdx.y, row0 = (int64_t)blockIdx.x * ROWS + warp * 16 + g;
+    const bool busy = (int64_t)blockIdx.x * ROWS + warp * 16 < N; // any row of this warp
+
+    uint32_t qa[D / 16][4];
+    {
+        const T *q0 = q + (bh * N + row0) * D + 2 * t, *q1 = q0 + 8 * D;
+        const bool ok0 = row0 < N, ok1 = row0 + 8 < N;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) {
+            qa[kk][0] = ok0 ? ld32(q0 + kk * 16) : 0u;
+            qa[kk][1] = ok1 ? ld32(q1 + kk * 16) : 0u;
+            qa[kk][2] = ok0 ? ld32(q0 + kk * 16 + 8) : 0u;
+            qa[kk][3] = ok1 ? ld32(q1 + kk * 16 + 8) : 0u;
+        }
+    }
+    uint64_t best[2][R] = {}; // rows g and g+8, best first
+    uint64_t kth[2] = {0, 0}; // the s_r-th entry: most scores fall below it and are skipped
+
+    const float *lm = landmarks + bh * m * D;
+    for (int64_t et = 0; et < m; et += EXPERT_TILE) {
+        __syncthreads(); // the previous tile's readers are done
+        for (int c = threadIdx.x; c < EXPERT_TILE * D / 4; c += blockDim.x) {
+            const int r = c / (D / 4), col = 4 * (c % (D / 4));
+            const float4 x = et + r < m ? *reinterpret_cast<const float4 *>(lm + (et + r) * D + col)
+                                        : make_float4(0.f, 0.f, 0.f, 0.f);
+            uint2 h, l;
+            split_pack<T>(x.x, x.y, h.x, l.x);
+            split_pack<T>(x.z, x.w, h.y, l.y);
+            *reinterpret_cast<uint2 *>(hi_tile + r * KS + col) = h;
+            *reinterpret_cast<uint2 *>(lo_tile + r * KS + col) = l;
+        }
+        __syncthreads();
+        if (!busy) continue; // the barriers above are the block's; nothing to score
+        const T *hb = hi_tile + g * KS + 2 * t, *lb = lo_tile + g * KS + 2 * t;
+        float acc[8][4];
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++) {
+                const int off = 8 * j * KS + kk * 16;
+                mma_t<T>::mma(acc[j], qa[kk], ld32(lb + off), ld32(lb + off + 8));
+                mma_t<T>::mma(acc[j], qa[kk], ld32(hb + off), ld32(hb + off + 8));
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int h = e >> 1;
+                const int64_t expert = et + 8 * j + 2 * t + (e & 1);
+                const uint64_t x = expert < m ? pack_candidate(acc[j][e], expert) : 0;
+                if (x > kth[h]) {
+                    insert_sorted<R>(best[h], x, s_r);
+#pragma unroll
+                    for (int i = 0; i < R; i++)
+                        if (i == s_r - 1) kth[h] = best[h][i];
+                }
+            }
+    }
+    if (!busy) return;
+    // The four lanes of a row (t = 0..3) hold disjoint columns: s_r rounds of the quad's best
+    // head, whose owner drops it.
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const int64_t row = row0 + 8 * h;
+        for (int r = 0; r < s_r; r++) {
+            uint64_t top = best[h][0];
+            top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 1));
+            top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 2));
+            if (best[h][0] == top) {
+#pragma unroll
+                for (int i = 0; i + 1 < R; i++) best[h][i] = best[h][i + 1];
+                best[h][R - 1] = 0;
+            }
+            if (t == 0 && row < N) routes[(bh * N + row) * s_r + r] = candidate_key(top);
+        }
+    }
+}
+
+struct route_launch {
+    const void *q;
+    const float *landmarks;
+    int heads, d;
+    int64_t N, m;
+    int s_r;
+    int32_t *routes;
+    cudaStream_t stream;
+    template <typename T, int D, int R> cudaError_t launch() const
+    {
+        const dim3 grid((unsigned)((N + ROWS - 1) / ROWS), (unsigned)heads);
+        route_mma<T, D, R><<<grid, WARPS * 32, 0, stream>>>(static_cast<const T *>(q), landmarks,
+                                                            N, m, s_r, routes);
+        CUDA_CHECK_LAUNCH();
+        return cudaSuccess;
+    }
+    template <typename T> cudaError_t operator()() const
+    {
+        if constexpr (sizeof(T) != 2) {
+            return cudaErrorInvalidValue;
+        } else {
+            // The list length: the least of 1, 2, 4 that holds s_r (longer lists spill).
+            if (d == 64)
+                return s_r == 1 ? launch<T, 64, 1>() : s_r == 2 ? launch<T, 64, 2>()
+                                                                : launch<T, 64, 4>();
+            return s_r == 1 ? launch<T, 128, 1>() : s_r == 2 ? launch<T, 128, 2>()
+                                                             : launch<T, 128, 4>();
+        }
+    }
+};
+
+} // namespace
+
+extern "C" int mita_route_supported(int dtype, int heads, int d, int64_t m, int s_r)
+{
+    return (dtype == ATTN_BF16 || dtype == ATTN_FP16) && (d == 64 || d == 128) && heads >= 1 &&
+           heads <= 65535 && m >= 1 && s_r >= 1 && s_r <= MITA_ROUTE_MAX_SR && s_r <= m;
+}
+
+extern "C" cudaError_t mita_route(const void *q, int dtype, const float *landmarks, int heads,
+                                  int64_t N, int d, int64_t m, int s_r, int32_t *routes,
+                                  cudaStream_t stream)
+{
+    if (!mita_route_supported(dtype, heads, d, m, s_r) || N < 1 || N > INT32_MAX)
+        return cudaErrorInvalidValue;
+    return dispatch_dtype(dtype, route_launch{q, landmarks, heads, d, N, m, s_r, routes, stream});
+}
