@@ -116,6 +116,14 @@ void profile_point(struct backend *b, const struct attn_method *m, void *state,
     timeline_range_begin("profile");
     int rc = profiler_measure(run_and_wait, &run, &res, why, sizeof why);
     timeline_range_end();
+    /* Once per process: what CUPTI's set-up and a profiled run cost here. */
+    static int costs_said;
+    if (!costs_said) {
+        char costs[512];
+        profiler_costs(costs, sizeof costs);
+        fprintf(stderr, "attnbench: --profile: CUPTI %s\n", costs);
+        costs_said = 1;
+    }
     if (rc) {
         note(row, "counters unavailable: %s", why);
         return;

@@ -7,9 +7,14 @@
  *             availability (size, then image), cuptiProfilerHostInitialize,
  *             cuptiProfilerHostConfigAddMetrics, the config image;
  *   each run: cuptiRangeProfilerEnable, the counter-data image,
- *             cuptiRangeProfilerSetConfig (auto ranges, kernel replay),
- *             Start, the launches, Stop, DecodeData, then per range its name
- *             and cuptiProfilerHostEvaluateToGpuValues, and Disable.
+ *             cuptiRangeProfilerSetConfig (auto ranges, user replay),
+ *             Start, the launches, Stop (once per pass), DecodeData, then
+ *             per range its name and cuptiProfilerHostEvaluateToGpuValues,
+ *             and Disable.
+ * A session belongs to one process (a CUDA context and CUPTI's device side
+ * cannot cross a fork): `run --profile` keeps one worker process for its
+ * points (runner.c), so that it is set up once per run, not per point.
+ * profiler_costs() says where the time goes.
  */
 #include "profiler.h"
 
@@ -19,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cuda.h>
 #include <cuda_runtime_api.h>
@@ -61,6 +68,11 @@ static const char *const metric_names[METRIC_COUNT] = {
  * together (4 for ours on an H100); a bound in case CUPTI never says done. */
 #define MAX_USER_PASSES 64
 #define MAX_CAPACITY 65536
+/* A process that profiled just before (one cut short, say) can hold the
+ * counters a moment after it is gone: CUPTI_ERROR_HARDWARE_BUSY, seen on an
+ * H100 at the first point of a run. Waits up to BUSY_TRIES x BUSY_WAIT_US. */
+#define BUSY_TRIES 50
+#define BUSY_WAIT_US 200000
 
 static struct {
     int state;                          /* 0 closed, 1 open, -1 failed to open */
@@ -77,6 +89,46 @@ static struct {
     CUpti_ProfilerReplayMode replay;    /* user replay; kernel replay where it fails */
     size_t capacity;
 } session;
+
+/* ---- where the time goes ------------------------------------------------------ */
+
+/* Seconds spent in each stage, for profiler_costs(): the session's stages
+ * once per process, the others once per profiled run. */
+enum stage {
+    STAGE_INITIALIZE, STAGE_AVAILABILITY, STAGE_HOST,
+    STAGE_ENABLE, STAGE_COUNTER_DATA, STAGE_SET_CONFIG, STAGE_PASSES, STAGE_DECODE,
+    STAGE_EVALUATE, STAGE_DISABLE,
+    STAGE_COUNT, FIRST_RUN_STAGE = STAGE_ENABLE,
+};
+static const char *const stage_names[STAGE_COUNT] = {
+    "initialize", "counter availability", "host object and config image",
+    "enable", "counter-data image", "set config", "replay passes", "decode",
+    "evaluate", "disable",
+};
+
+static struct {
+    double seconds[STAGE_COUNT];
+    double mark;           /* when the stage being timed began */
+    int runs;              /* profiled runs (captures) so far */
+} costs;
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* A stage begins. */
+static void mark(void) { costs.mark = seconds_now(); }
+
+/* The stage that began at the last mark ends; the next one begins. */
+static void charge(enum stage s)
+{
+    const double now = seconds_now();
+    costs.seconds[s] += now - costs.mark;
+    costs.mark = now;
+}
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -150,8 +202,8 @@ static void kernel_base_name(const char *raw, char *out, size_t len)
 
 /* The step open at a launch, and the kernel's name: CUDA 13's auto ranges
  * are named by their index only, so the name comes from the launch call:
- * the runtime's symbol name, or cuFuncGetName on a driver launch's
- * CUfunction. */
+ * the symbol name CUPTI gives the runtime's or the driver's launch
+ * callback, else the driver's name of the launched handle (name_launch). */
 struct launch {
     char step[PROFILER_STEP_LEN];
     char name[PROFILER_NAME_LEN];
@@ -167,9 +219,12 @@ static struct {
  * of this thread is a launch of its own. */
 static thread_local int launch_depth;
 
-/* cuFuncGetName, from the runtime's driver entry points (no link to libcuda). */
+/* cuFuncGetName and cuKernelGetName, from the runtime's driver entry points
+ * (no link to libcuda). */
 typedef CUresult (*func_get_name_fn)(const char **name, CUfunction f);
+typedef CUresult (*kernel_get_name_fn)(const char **name, CUkernel k);
 static func_get_name_fn func_get_name;
+static kernel_get_name_fn kernel_get_name;
 
 /* The leading fields of cuLaunchKernel_params and cuLaunchKernelEx_params
  * (generated_cuda_meta.h, which does not compile on its own in CUDA 13). */
@@ -177,12 +232,20 @@ struct launch_kernel_params { CUfunction f; };
 struct launch_kernel_ex_params { const CUlaunchConfig *config; CUfunction f; };
 
 /* The kernel a driver launch callback launches, by name into the last log
- * entry when it has none yet. */
+ * entry when it has none yet. cuBLAS launches its kernels through the
+ * runtime it links statically, whose launch callback names no symbol, and
+ * then through the driver, often with a CUkernel handle (cuLaunchKernel
+ * takes either), which cuFuncGetName refuses: CUPTI's symbol name first,
+ * then the handle's name as a CUfunction, then as a CUkernel. */
 static void name_launch(CUpti_CallbackId id, const CUpti_CallbackData *cb)
 {
-    if (!func_get_name || launch_log.count == 0) return;
+    if (launch_log.count == 0) return;
     struct launch *l = &launch_log.items[launch_log.count - 1];
     if (l->name[0]) return;
+    if (cb->symbolName && cb->symbolName[0]) {
+        kernel_base_name(cb->symbolName, l->name, sizeof l->name);
+        return;
+    }
     CUfunction f = NULL;
     if (id == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel ||
         id == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz)
@@ -191,8 +254,10 @@ static void name_launch(CUpti_CallbackId id, const CUpti_CallbackData *cb)
              id == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz)
         f = ((const struct launch_kernel_ex_params *)cb->functionParams)->f;
     const char *raw = NULL;
-    if (f && func_get_name(&raw, f) == CUDA_SUCCESS && raw)
-        kernel_base_name(raw, l->name, sizeof l->name);
+    if (f && !(func_get_name && func_get_name(&raw, f) == CUDA_SUCCESS && raw) &&
+        !(kernel_get_name && kernel_get_name(&raw, (CUkernel)f) == CUDA_SUCCESS && raw))
+        raw = NULL;
+    if (raw) kernel_base_name(raw, l->name, sizeof l->name);
 }
 
 static void log_launch(void)
@@ -222,8 +287,9 @@ static void CUPTIAPI on_launch(void *, CUpti_CallbackDomain domain, CUpti_Callba
     }
     if (launch_depth == 0) {
         log_launch();
-        /* A runtime launch names its kernel's symbol; a driver launch is
-         * named from its CUfunction below. */
+        /* A runtime launch names its kernel's symbol; a driver launch, or
+         * the driver launch inside a runtime launch that named none, is
+         * named below. */
         if (domain == CUPTI_CB_DOMAIN_RUNTIME_API && cb->symbolName && launch_log.count)
             kernel_base_name(cb->symbolName, launch_log.items[launch_log.count - 1].name,
                              sizeof launch_log.items[0].name);
@@ -280,8 +346,21 @@ static int launch_log_start(CUpti_SubscriberHandle *sub, char *why, size_t why_l
 
 /* ---- the session ------------------------------------------------------------- */
 
+/* cuptiProfilerGetCounterAvailability, waiting while the counters are busy. */
+static CUptiResult counter_availability(CUpti_Profiler_GetCounterAvailability_Params *p)
+{
+    CUptiResult r;
+    for (int tries = 1;
+         (r = cuptiProfilerGetCounterAvailability(p)) == CUPTI_ERROR_HARDWARE_BUSY &&
+         tries < BUSY_TRIES;
+         tries++)
+        usleep(BUSY_WAIT_US);
+    return r;
+}
+
 static int open_session(char *why, size_t why_len)
 {
+    mark();
     /* A tool injected into CUDA through this variable holds CUPTI already,
      * and a process cannot be profiled twice; tools that inject otherwise
      * (Nsight Compute) are refused by cuptiProfilerInitialize below. */
@@ -305,11 +384,17 @@ static int open_session(char *why, size_t why_len)
         snprintf(why, why_len, "cuCtxGetCurrent: no current CUDA context");
         return -1;
     }
+    /* Without them, a kernel CUPTI names no symbol for keeps its range's name
+     * (its index). */
     void *get_name = NULL;
     if (cudaGetDriverEntryPointByVersion("cuFuncGetName", &get_name, 12030, cudaEnableDefault,
                                          &found) == cudaSuccess &&
         found == cudaDriverEntryPointSuccess)
-        func_get_name = (func_get_name_fn)get_name; /* else kernels keep CUPTI's range names */
+        func_get_name = (func_get_name_fn)get_name;
+    if (cudaGetDriverEntryPointByVersion("cuKernelGetName", &get_name, 12030, cudaEnableDefault,
+                                         &found) == cudaSuccess &&
+        found == cudaDriverEntryPointSuccess)
+        kernel_get_name = (kernel_get_name_fn)get_name;
     int device = 0;
     e = cudaGetDevice(&device);
     if (e != cudaSuccess) return cuda_fail(e, "cudaGetDevice", why, why_len);
@@ -320,10 +405,13 @@ static int open_session(char *why, size_t why_len)
     chip.deviceIndex = (size_t)device;
     CUPTI_CHECK(cuptiDeviceGetChipName, chip);
     snprintf(session.chip, sizeof session.chip, "%s", chip.pChipName);
+    charge(STAGE_INITIALIZE);
 
     CUPTI_PARAMS(CUpti_Profiler_GetCounterAvailability_Params, avail);
     avail.ctx = session.ctx;
-    CUPTI_CHECK(cuptiProfilerGetCounterAvailability, avail); /* its size */
+    CUptiResult r = counter_availability(&avail); /* its size */
+    if (r != CUPTI_SUCCESS)
+        return cupti_fail(r, "cuptiProfilerGetCounterAvailability", why, why_len);
     uint8_t *image = (uint8_t *)malloc(avail.counterAvailabilityImageSize);
     session.availability = image;
     if (!image) {
@@ -331,7 +419,14 @@ static int open_session(char *why, size_t why_len)
         return -1;
     }
     avail.pCounterAvailabilityImage = image;
-    CUptiResult r = cuptiProfilerGetCounterAvailability(&avail);
+    r = counter_availability(&avail);
+    if (r != CUPTI_SUCCESS)
+        return cupti_fail(r, "cuptiProfilerGetCounterAvailability", why, why_len);
+    charge(STAGE_AVAILABILITY);
+
+    /* The host side (libnvperf_host) needs no GPU: the chip's name and the
+     * availability image. Measured without a GPU for GH100, it and the config
+     * image below take under 0.1 s. */
     CUPTI_PARAMS(CUpti_Profiler_Host_Initialize_Params, host);
     host.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
     host.pChipName = session.chip;
@@ -339,11 +434,7 @@ static int open_session(char *why, size_t why_len)
     /* The image lives as long as the session: the host object keeps reading
      * it (cuptiProfilerHostConfigAddMetrics crashed in libnvperf_host on an
      * H100 when it had been freed here). */
-    if (r == CUPTI_SUCCESS) r = cuptiProfilerHostInitialize(&host);
-    if (r != CUPTI_SUCCESS)
-        return cupti_fail(r, host.pHostObject ? "cuptiProfilerHostInitialize"
-                                              : "cuptiProfilerGetCounterAvailability",
-                          why, why_len);
+    CUPTI_CHECK(cuptiProfilerHostInitialize, host);
     session.host = host.pHostObject;
 
     /* The metrics this chip knows; a missing required one ends it here. */
@@ -385,6 +476,7 @@ static int open_session(char *why, size_t why_len)
     config.configImageSize = session.config_size;
     config.pConfigImage = session.config;
     CUPTI_CHECK(cuptiProfilerHostGetConfigImage, config);
+    charge(STAGE_HOST);
     session.capacity = FIRST_CAPACITY;
     session.replay = CUPTI_UserReplay;
     return 0;
@@ -443,10 +535,13 @@ struct capture {
 static int capture_run(int (*run)(void *, char *, size_t), void *ctx, size_t capacity,
                        struct capture *c, char *why, size_t why_len)
 {
+    costs.runs++;
+    mark();
     CUPTI_PARAMS(CUpti_RangeProfiler_Enable_Params, enable);
     enable.ctx = session.ctx;
     CUPTI_CHECK(cuptiRangeProfilerEnable, enable);
     c->profiler = enable.pRangeProfilerObject;
+    charge(STAGE_ENABLE);
 
     CUPTI_PARAMS(CUpti_RangeProfiler_GetCounterDataSize_Params, size);
     size.pRangeProfilerObject = c->profiler;
@@ -467,6 +562,7 @@ static int capture_run(int (*run)(void *, char *, size_t), void *ctx, size_t cap
     image.counterDataSize = c->data_size;
     image.pCounterData = c->data;
     CUPTI_CHECK(cuptiRangeProfilerCounterDataImageInitialize, image);
+    charge(STAGE_COUNTER_DATA);
 
     CUPTI_PARAMS(CUpti_RangeProfiler_SetConfig_Params, config);
     config.pRangeProfilerObject = c->profiler;
@@ -482,6 +578,7 @@ static int capture_run(int (*run)(void *, char *, size_t), void *ctx, size_t cap
     config.passIndex = 0;
     config.targetNestingLevel = 1;
     CUPTI_CHECK(cuptiRangeProfilerSetConfig, config);
+    charge(STAGE_SET_CONFIG);
 
     /* User replay: the whole run once per counter pass, until CUPTI has every
      * pass; a method's run() is deterministic and overwrites what it writes,
@@ -510,6 +607,7 @@ static int capture_run(int (*run)(void *, char *, size_t), void *ctx, size_t cap
         if (stop.isAllPassSubmitted || session.replay == CUPTI_KernelReplay) break;
     }
     c->all_passes_submitted = stop.isAllPassSubmitted;
+    charge(STAGE_PASSES);
 
     CUPTI_PARAMS(CUpti_RangeProfiler_DecodeData_Params, decode);
     decode.pRangeProfilerObject = c->profiler;
@@ -520,15 +618,18 @@ static int capture_run(int (*run)(void *, char *, size_t), void *ctx, size_t cap
     info.counterDataImageSize = c->data_size;
     CUPTI_CHECK(cuptiRangeProfilerGetCounterDataInfo, info);
     c->ranges = info.numTotalRanges;
+    charge(STAGE_DECODE);
     return 0;
 }
 
 static void capture_release(struct capture *c)
 {
     if (c->profiler) {
+        mark();
         CUPTI_PARAMS(CUpti_RangeProfiler_Disable_Params, disable);
         disable.pRangeProfilerObject = c->profiler;
         cuptiRangeProfilerDisable(&disable);
+        charge(STAGE_DISABLE);
     }
     free(c->data);
     memset(c, 0, sizeof *c);
@@ -544,6 +645,7 @@ static int evaluate_ranges(const struct capture *c, struct profiler_result *out,
         return -1;
     }
     out->count = (int)c->ranges;
+    mark();
     for (size_t i = 0; i < c->ranges; i++) {
         struct profiler_kernel *k = &out->kernels[i];
         CUPTI_PARAMS(CUpti_RangeProfiler_CounterData_GetRangeInfo_Params, info);
@@ -575,6 +677,7 @@ static int evaluate_ranges(const struct capture *c, struct profiler_result *out,
         k->fp32_flops = values[FP32_ADD] + values[FP32_MUL] + 2 * values[FP32_FMA];
         k->flops = k->tensor_fp16_flops + k->tensor_bf16_flops + k->fp32_flops;
     }
+    charge(STAGE_EVALUATE);
     return 0;
 }
 
@@ -666,6 +769,24 @@ int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx
         if (rc) profiler_result_free(out);
         return rc;
     }
+}
+
+void profiler_costs(char *text, size_t len)
+{
+    double set_up = 0, run = 0;
+    for (int s = 0; s < FIRST_RUN_STAGE; s++) set_up += costs.seconds[s];
+    for (int s = FIRST_RUN_STAGE; s < STAGE_COUNT; s++) run += costs.seconds[s];
+    const int runs = costs.runs ? costs.runs : 1;
+    size_t used = (size_t)snprintf(text, len, "set-up %.2f s (", set_up);
+    for (int s = 0; s < STAGE_COUNT && used < len; s++) {
+        if (s == FIRST_RUN_STAGE)
+            used += (size_t)snprintf(text + used, len - used, "); per profiled run, mean of %d: "
+                                     "%.2f s (", costs.runs, run / runs);
+        used += (size_t)snprintf(text + used, len - used, "%s%s %.2f",
+                                 s == 0 || s == FIRST_RUN_STAGE ? "" : ", ", stage_names[s],
+                                 costs.seconds[s] / (s < FIRST_RUN_STAGE ? 1 : runs));
+    }
+    if (used < len) snprintf(text + used, len - used, ")");
 }
 
 void profiler_result_free(struct profiler_result *r)

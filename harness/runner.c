@@ -1,22 +1,23 @@
 /* runner.c — the sweep runner (see runner.h).
  *
- * Each point runs in a forked child by default: a sticky CUDA error (an
- * illegal address, say) or a crash in a plugin then costs one row that says
- * `error:...`, not the sweep. The parent never touches CUDA, so every child
- * starts with a clean process. Rows are written by the parent only, one
- * whole line at a time, flushed at once.
+ * Each point runs in a forked worker by default (worker.h): a sticky CUDA
+ * error (an illegal address, say) or a crash in a plugin then costs one row
+ * that says `error:...`, not the sweep. The parent never touches CUDA, so
+ * every worker starts with a clean process. A worker measures one point and
+ * exits; with --profile it goes on to the next point, so that the CUDA
+ * context and CUPTI's profiling session, which take seconds to set up, are
+ * set up once per run (profiler.cu), and a worker whose point ended in an
+ * error exits all the same. Rows are written by the parent only, one whole
+ * line at a time, flushed at once.
  */
 #include "runner.h"
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "backend.h"
 #include "csv.h"
@@ -24,6 +25,7 @@
 #include "measure.h"
 #include "profile.h"
 #include "registry.h"
+#include "worker.h"
 
 enum attn_backend runner_pick_backend(const struct suite *s)
 {
@@ -38,36 +40,9 @@ static double seconds_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* ---- running one point, in this process or a child ---------------------- */
+/* ---- running one point, in this process or a worker ---------------------- */
 
-/* Reads all of `len` bytes from a pipe; 0 when complete. */
-static int read_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len) {
-        ssize_t got = read(fd, p, len);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) return -1;
-        p += got;
-        len -= (size_t)got;
-    }
-    return 0;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t put = write(fd, p, len);
-        if (put < 0 && errno == EINTR) continue;
-        if (put <= 0) return -1;
-        p += put;
-        len -= (size_t)put;
-    }
-    return 0;
-}
-
-/* The device is read once per process: in the child for isolated points. */
+/* The device is read once per process: in the worker for isolated points. */
 static void measure_here(const struct sweep_point *pt, const struct measure_options *mo,
                          struct result_row *row)
 {
@@ -92,40 +67,49 @@ static void measure_here(const struct sweep_point *pt, const struct measure_opti
     measure_point(pt, b, &device, mo, row);
 }
 
-static void measure_in_child(const struct sweep_point *pt, const struct measure_options *mo,
-                             struct result_row *row)
+/* What a worker is asked: a point, with the samples its budget allows. */
+struct point_request {
+    struct sweep_point point;
+    int reps;
+};
+
+struct point_worker {
+    const struct measure_options *mo;  /* all but reps */
+    int keep;                          /* go on to the next point (--profile) */
+};
+
+static int serve_point(void *ctx, const void *request, void *reply)
 {
-    int fds[2];
-    if (pipe(fds) != 0) {
-        snprintf(row->status, sizeof row->status, "error:pipe: %s", strerror(errno));
+    const struct point_worker *pw = ctx;
+    const struct point_request *req = request;
+    struct result_row *row = reply;
+    struct measure_options mo = *pw->mo;
+    mo.reps = req->reps;
+    measure_here(&req->point, &mo, row);
+    /* An error may have left the CUDA context unusable (sticky errors): the
+     * next point gets a fresh process. */
+    return pw->keep && strncmp(row->status, "error:", 6) != 0;
+}
+
+/* The row's suite, suite_hash and shard stay the caller's. */
+static void measure_in_worker(struct worker *w, const struct sweep_point *pt, int reps,
+                              struct result_row *row)
+{
+    struct point_request req;
+    memset(&req, 0, sizeof req);
+    req.point = *pt;
+    req.reps = reps;
+    static struct result_row reply; /* large for the stack */
+    char why[200];
+    if (worker_call(w, &req, &reply, why, sizeof why) != 0) {
+        row->point = *pt;
+        snprintf(row->status, sizeof row->status, "error:%s", why);
         return;
     }
-    fflush(NULL); /* the child must not flush our buffered output a second time */
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(row->status, sizeof row->status, "error:fork: %s", strerror(errno));
-        close(fds[0]);
-        close(fds[1]);
-        return;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        measure_here(pt, mo, row);
-        _exit(write_all(fds[1], row, sizeof *row) == 0 ? 0 : 3);
-    }
-    close(fds[1]);
-    int complete = read_all(fds[0], row, sizeof *row) == 0;
-    close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    if (complete) return;
-    row->point = *pt;
-    if (WIFSIGNALED(status))
-        snprintf(row->status, sizeof row->status, "error:worker killed by signal %d (%s)",
-                 WTERMSIG(status), strsignal(WTERMSIG(status)));
-    else
-        snprintf(row->status, sizeof row->status, "error:worker exited with status %d",
-                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    memcpy(reply.suite, row->suite, sizeof reply.suite);
+    memcpy(reply.suite_hash, row->suite_hash, sizeof reply.suite_hash);
+    memcpy(reply.shard, row->shard, sizeof reply.shard);
+    *row = reply;
 }
 
 /* ---- preparing the points ------------------------------------------------ */
@@ -373,6 +357,10 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         .reps = s->reps, .warmup = s->warmup, .flush_l2 = backend == ATTN_CUDA,
         .profile = opt->profile, .ceilings = opt->ceilings_path ? &ceilings : NULL,
     };
+    struct point_worker serve_ctx = {&mo, opt->profile};
+    struct worker worker;
+    worker_init(&worker, serve_point, &serve_ctx, sizeof(struct point_request),
+                sizeof(struct result_row));
     struct series_memory *series = calloc(n ? n : 1, sizeof *series);
     long series_count = 0, measured = 0;
     struct device_info last_device = {0};
@@ -400,7 +388,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             snprintf(row.git_rev, sizeof row.git_rev, "%s", ATTN_GIT_REV);
             utc_timestamp(row.timestamp, sizeof row.timestamp);
         } else {
-            if (opt->isolate) measure_in_child(&points[i], &mo, &row);
+            if (opt->isolate) measure_in_worker(&worker, &points[i], mo.reps, &row);
             else measure_here(&points[i], &mo, &row);
             measured++;
             if (row.device[0] && opt->device_tag) {
@@ -442,6 +430,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         if (!opt->quiet) print_table_row(&row);
         print_progress(i + 1, n, &row, seconds_now() - start, measured, n - i - 1);
     }
+    worker_close(&worker);
     csv_writer_close(&w);
     steps_writer_close(&steps);
     free(series);

@@ -3,12 +3,14 @@
  *
  *   copy_bytes, 256 MiB        dram__bytes_read and _write within 5% of 256 MiB
  *   cuBLAS GEMM 4096^3 bf16    the bf16 tensor FLOP counter within 5% of 2·M·N·K
- *                              (and the fp16 one near 0); fp16 likewise
+ *                              (and the fp16 one near 0); fp16 likewise; its
+ *                              kernels named (cuBLAS's own launches)
  *   ffma_count                 fp32 FLOPs within 5% of the FMAs it does, times 2
  *   steps                      kernels carry the attn_step_begin() open at
  *                              their launch, and their names
  *   600 launches in one run    more than the first capacity: every one counted
  *   ceilings                   measured, and in a plausible range
+ *   costs                      where CUPTI's time went (printed, not checked)
  *
  * Exits 77 (skipped) without a GPU, or where the counters cannot be read
  * (the reason is printed); 1 on a failed check. */
@@ -182,6 +184,11 @@ static void check_gemm(const struct profiler_result *r, int bf16)
         CHECK(!strcmp(k->step, "gemm"), "kernel %s in step '%s'", k->name, k->step);
     }
     CHECK(r->count >= 1, "no kernels");
+    /* Unnamed, a kernel keeps its range's name: its index. */
+    for (int i = 0; i < r->count; i++)
+        CHECK(r->kernels[i].name[0] && strspn(r->kernels[i].name, "0123456789") <
+                                           strlen(r->kernels[i].name),
+              "kernel %d has no name ('%s')", i, r->kernels[i].name);
     CHECK(near(mine, flops), "%s tensor FLOPs %.6g of %.6g", bf16 ? "bf16" : "fp16", mine, flops);
     CHECK(other < 0.01 * flops, "the other dtype's counter reads %.6g", other);
 }
@@ -280,6 +287,9 @@ int main(void)
     CHECK(rc == 0, "many: %s", why);
     if (!rc) check_many(&r);
     profiler_result_free(&r);
+    char costs[512];
+    profiler_costs(costs, sizeof costs);
+    printf("CUPTI %s\n", costs);
     profiler_close();
 
     printf("measuring the ceilings\n");
