@@ -323,24 +323,53 @@ static int measure_fp32(cudaStream_t stream, double *tflops, char *why, size_t w
     return rc;
 }
 
-int ceilings_measure(struct ceilings *c, char *why, size_t why_len)
+/* Each ceiling on its own: one that fails leaves the others' figures. */
+static int measure_one(enum ceiling_index i, cudaStream_t stream, cublasHandle_t blas,
+                       double *value, char *why, size_t why_len)
 {
-    cudaStream_t stream;
-    cublasHandle_t blas;
-    CUDA_TRY(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    cublasStatus_t s = cublasCreate(&blas);
-    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetStream(blas, stream);
+    switch (i) {
+    case CEILING_DRAM_COPY: return measure_dram_copy(stream, value, why, why_len);
+    case CEILING_L2_READ: return measure_l2_read(stream, value, why, why_len);
+    case CEILING_BF16_TENSOR: return measure_gemm(stream, blas, CUDA_R_16BF, value, why, why_len);
+    case CEILING_FP16_TENSOR: return measure_gemm(stream, blas, CUDA_R_16F, value, why, why_len);
+    default: return measure_fp32(stream, value, why, why_len);
+    }
+}
+
+/* The stream and cuBLAS handle every ceiling uses; 0, or non-zero with why. */
+static int open_workloads(cudaStream_t *stream, cublasHandle_t *blas, char *why, size_t why_len)
+{
+    CUDA_TRY(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking));
+    cublasStatus_t s = cublasCreate(blas);
+    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetStream(*blas, *stream);
     if (s != CUBLAS_STATUS_SUCCESS) {
-        cudaStreamDestroy(stream);
+        cudaStreamDestroy(*stream);
         snprintf(why, why_len, "cublasCreate: %s", cublasGetStatusName(s));
         return (int)s;
     }
-    int rc = measure_dram_copy(stream, &c->dram_copy_gbps, why, why_len);
-    if (!rc) rc = measure_l2_read(stream, &c->l2_read_gbps, why, why_len);
-    if (!rc) rc = measure_gemm(stream, blas, CUDA_R_16BF, &c->bf16_tensor_tflops, why, why_len);
-    if (!rc) rc = measure_gemm(stream, blas, CUDA_R_16F, &c->fp16_tensor_tflops, why, why_len);
-    if (!rc) rc = measure_fp32(stream, &c->fp32_tflops, why, why_len);
-    cublasDestroy(blas);
-    cudaStreamDestroy(stream);
-    return rc;
+    return 0;
+}
+
+int ceilings_measure(struct ceilings *c)
+{
+    cudaStream_t stream;
+    cublasHandle_t blas;
+    char why[sizeof c->status[0] - 8];
+    const int opened = open_workloads(&stream, &blas, why, sizeof why) == 0;
+    int failed = 0;
+    for (int i = 0; i < CEILINGS_COUNT; i++) {
+        double *value = ceilings_value(c, (enum ceiling_index)i);
+        if (opened && measure_one((enum ceiling_index)i, stream, blas, value, why, sizeof why) == 0) {
+            snprintf(c->status[i], sizeof c->status[i], "ok");
+            continue;
+        }
+        *value = 0; /* no figure: the time of a failed run may be anything */
+        snprintf(c->status[i], sizeof c->status[i], "error:%s", why);
+        failed++;
+    }
+    if (opened) {
+        cublasDestroy(blas);
+        cudaStreamDestroy(stream);
+    }
+    return failed;
 }

@@ -349,7 +349,9 @@ static int load_rows(struct plot *p)
 
 /* name,value,unit — one row per ceiling, each known name at most once; a
  * `device` column (as `attnbench ceilings` writes) names where they were
- * measured. Any subset of the names: the rest stay nominal. */
+ * measured, and a `status` column, where the file has one, which were: a
+ * row whose status is not `ok` leaves its ceiling nominal. Any subset of the
+ * names: the rest stay nominal. */
 static int load_ceilings(struct plot *p)
 {
     for (int c = 0; c < CEIL_COUNT; c++) p->ceiling[c] = ceiling_info[c].nominal;
@@ -363,7 +365,8 @@ static int load_ceilings(struct plot *p)
     }
     int rc = 0;
     const int name = csv_column(&t, "name"), value = csv_column(&t, "value"),
-              unit = csv_column(&t, "unit"), device = csv_column(&t, "device");
+              unit = csv_column(&t, "unit"), device = csv_column(&t, "device"),
+              status = csv_column(&t, "status");
     if (name < 0 || value < 0 || unit < 0) {
         fprintf(stderr, "attnbench plot: --ceilings %s: need the columns name,value,unit\n", path);
         rc = -1;
@@ -372,6 +375,11 @@ static int load_ceilings(struct plot *p)
     }
     for (long r = 0; r < t.nrows && rc == 0; r++) {
         const char *n = t.rows[r][name], *u = t.rows[r][unit], *v = t.rows[r][value];
+        if (status >= 0 && t.rows[r][status][0] && strcmp(t.rows[r][status], "ok") != 0) {
+            fprintf(stderr, "attnbench plot: --ceilings %s: %s was not measured (%s); it stays "
+                            "nominal\n", path, n, t.rows[r][status]);
+            continue;
+        }
         int c = 0;
         while (c < CEIL_COUNT && strcmp(ceiling_info[c].name, n) != 0) c++;
         double x;

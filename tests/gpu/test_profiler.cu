@@ -204,11 +204,12 @@ static void check_many(const struct profiler_result *r)
 
 static void check_ceilings(void)
 {
-    struct ceilings c;
-    char why[256];
-    memset(&c, 0, sizeof c);
-    int rc = ceilings_measure(&c, why, sizeof why);
-    CHECK(rc == 0, "ceilings_measure: %s", why);
+    static struct ceilings c;
+    int failed = ceilings_measure(&c);
+    CHECK(failed == 0, "ceilings_measure: %d failed", failed);
+    for (int i = 0; i < CEILINGS_COUNT; i++)
+        CHECK(!strcmp(c.status[i], "ok"), "%s: %s", ceilings_name((enum ceiling_index)i),
+              c.status[i]);
     printf("ceilings: dram copy %.1f GB/s, l2 read %.1f GB/s, bf16 %.1f, fp16 %.1f, fp32 %.2f "
            "TFLOP/s\n", c.dram_copy_gbps, c.l2_read_gbps, c.bf16_tensor_tflops,
            c.fp16_tensor_tflops, c.fp32_tflops);

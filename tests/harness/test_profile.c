@@ -1,6 +1,8 @@
 /* test_profile.c — what `run --profile` computes without a GPU
  * (harness/profile.c, harness/ceilings_file.c): the ceilings file written
- * and read back, and refused when malformed; the roofline columns under
+ * with its status and metadata and read back, an older file without them
+ * read (the committed results/h100/ceilings.csv among them), a ceiling that
+ * was not measured or a malformed file refused; the roofline columns under
  * compute and memory roofs, and the notes where a roof is missing; the
  * per-step file; the CPU backend's note. The counters themselves are
  * tests/gpu/test_profiler.cu's. */
@@ -8,6 +10,8 @@
 
 #include <math.h>
 
+#include "backend.h"
+#include "config.h"
 #include "test_util.h"
 
 static const struct ceilings h100 = {
@@ -17,12 +21,76 @@ static const struct ceilings h100 = {
 
 #define CHECK_NEAR(got, want) CHECK(fabs((got) - (double)(want)) <= 1e-9 * fabs((double)(want)))
 
+static const struct device_info h100_info = {
+    .name = "NVIDIA H100 80GB HBM3", .driver = "13.0", .runtime = "13.0", .sm_clock_mhz = 1980,
+};
+
+/* The file as written: a row per ceiling, with its status and metadata. */
+static void test_ceilings_columns(const char *dir)
+{
+    char path[1024], err[1024];
+    static struct ceilings failed;
+    failed = h100;
+    snprintf(failed.status[CEILING_DRAM_COPY], sizeof failed.status[0], "ok");
+    snprintf(failed.status[CEILING_FP16_TENSOR], sizeof failed.status[0],
+             "error:cublasGemmEx: CUBLAS_STATUS_NOT_SUPPORTED");
+    scratch_path(path, sizeof path, dir, "failed.csv");
+    CHECK(ceilings_write(path, &failed, &h100_info, "0123abc", err, sizeof err) == 0);
+    struct csv_table t;
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    static const char *const columns[] = {"name", "value", "unit", "status", "device", "driver",
+                                          "runtime", "sm_clock_mhz", "git_rev", "timestamp"};
+    CHECK(t.ncols == 10 && t.nrows == CEILINGS_COUNT);
+    if (t.ncols == 10 && t.nrows == CEILINGS_COUNT) {
+        for (int c = 0; c < 10; c++) CHECK_STR(t.header[c], columns[c]);
+        for (int r = 0; r < CEILINGS_COUNT; r++) {
+            CHECK_STR(t.rows[r][0], ceilings_name((enum ceiling_index)r));
+            CHECK_STR(t.rows[r][2], ceilings_unit((enum ceiling_index)r));
+            CHECK_STR(t.rows[r][4], "NVIDIA H100 80GB HBM3");
+            CHECK_STR(t.rows[r][5], "13.0");
+            CHECK_STR(t.rows[r][6], "13.0");
+            CHECK_STR(t.rows[r][7], "1980");
+            CHECK_STR(t.rows[r][8], "0123abc");
+            CHECK(strlen(t.rows[r][9]) == 20 && t.rows[r][9][19] == 'Z'); /* ISO 8601, UTC */
+        }
+        CHECK_STR(t.rows[CEILING_DRAM_COPY][1], "3000");
+        CHECK_STR(t.rows[CEILING_DRAM_COPY][3], "ok");
+        CHECK_STR(t.rows[CEILING_L2_READ][3], "ok"); /* no status given: ok */
+        CHECK_STR(t.rows[CEILING_FP16_TENSOR][1], ""); /* no figure where it failed */
+        CHECK_STR(t.rows[CEILING_FP16_TENSOR][3], "error:cublasGemmEx: CUBLAS_STATUS_NOT_SUPPORTED");
+    }
+    csv_table_free(&t);
+    /* `run --ceilings` needs every ceiling: the one that failed is named. */
+    struct ceilings back;
+    CHECK(ceilings_read(path, &back, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, ":5: fp16_tensor_tflops was not measured (error:cublasGemmEx: "
+                        "CUBLAS_STATUS_NOT_SUPPORTED)");
+
+    /* A file written before the status column (harness/ceilings.h). */
+    scratch_path(path, sizeof path, dir, "old.csv");
+    scratch_write(path,
+        "name,value,unit,device,driver,timestamp,git_rev\n"
+        "dram_copy_gbps,2941.95,GB/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,25ccf094005c\n"
+        "l2_read_gbps,7061.59,GB/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,25ccf094005c\n"
+        "bf16_tensor_tflops,757.724,TFLOP/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,x\n"
+        "fp16_tensor_tflops,747.203,TFLOP/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,x\n"
+        "fp32_tflops,61.7136,TFLOP/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,x\n");
+    CHECK(ceilings_read(path, &back, err, sizeof err) == 0);
+    CHECK_NEAR(back.dram_copy_gbps, 2941.95);
+    CHECK_NEAR(back.fp32_tflops, 61.7136);
+    CHECK_STR(back.device, "NVIDIA H100 80GB HBM3");
+    /* And the one committed, as the README's plot command reads it. */
+    CHECK(ceilings_read(ATTN_SOURCE_DIR "/results/h100/ceilings.csv", &back, err, sizeof err) ==
+          0);
+    CHECK(back.dram_copy_gbps > 0 && back.bf16_tensor_tflops > 0);
+}
+
 static void test_ceilings_file(const char *dir)
 {
     char path[1024], err[1024];
     struct ceilings back;
     scratch_path(path, sizeof path, dir, "ceilings.csv");
-    CHECK(ceilings_write(path, &h100, "13.0", "0123abc", err, sizeof err) == 0);
+    CHECK(ceilings_write(path, &h100, &h100_info, "0123abc", err, sizeof err) == 0);
     CHECK(ceilings_read(path, &back, err, sizeof err) == 0);
     CHECK_NEAR(back.dram_copy_gbps, 3000);
     CHECK_NEAR(back.l2_read_gbps, 6000);
@@ -189,6 +257,7 @@ int main(void)
     char dir[512];
     scratch_make(dir, sizeof dir);
     test_ceilings_file(dir);
+    test_ceilings_columns(dir);
     test_roofline();
     test_steps_file(dir);
     test_cpu_note();

@@ -171,6 +171,19 @@ ceilings)
     [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
     says figs2/roofline.svg "where given, else nominal" "a partial file is not described as such"
     pass "a partial ceilings file: the figure says the rest are nominal"
+    {
+        echo name,value,unit,status,device,driver,runtime,sm_clock_mhz,git_rev,timestamp
+        meta="NVIDIA H100 80GB HBM3,13.0,13.0,1980,abc,2026-11-23T09:00:00Z"
+        echo "dram_copy_gbps,2800,GB/s,ok,$meta"
+        echo "bf16_tensor_tflops,,TFLOP/s,error:cublasGemmEx: CUBLAS_STATUS_NOT_SUPPORTED,$meta"
+    } >status.csv
+    run "$bench" plot "$gpu" --ceilings status.csv --out figs3
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    grep -qF "bf16_tensor_tflops was not measured (error:cublasGemmEx" err.txt ||
+        fail "a ceiling not measured is not said"
+    says figs3/roofline.svg "bf16 roof (989.4 TFLOP/s)" "a ceiling not measured is not nominal"
+    says figs3/roofline.svg "DRAM copy 2800 GB/s" "the measured ceiling beside it is not used"
+    pass "a ceiling whose status is not ok stays nominal, and the plot says so"
     ;;
 profiled)
     # The profiling pass's roofline columns place the points where present.
