@@ -97,17 +97,18 @@ static struct {
 enum stage {
     STAGE_INITIALIZE, STAGE_AVAILABILITY, STAGE_HOST,
     STAGE_ENABLE, STAGE_COUNTER_DATA, STAGE_SET_CONFIG, STAGE_PASSES, STAGE_DECODE,
-    STAGE_EVALUATE, STAGE_DISABLE,
+    STAGE_EVALUATE, STAGE_DISABLE, STAGE_CALLBACKS,
     STAGE_COUNT, FIRST_RUN_STAGE = STAGE_ENABLE,
 };
 static const char *const stage_names[STAGE_COUNT] = {
     "initialize", "counter availability", "host object and config image",
     "enable", "counter-data image", "set config", "replay passes", "decode",
-    "evaluate", "disable",
+    "evaluate", "disable", "launch callbacks",
 };
 
 static struct {
     double seconds[STAGE_COUNT];
+    double open;           /* profiler_open() in all, its stages and the rest */
     double mark;           /* when the stage being timed began */
     int runs;              /* profiled runs (captures) so far */
 } costs;
@@ -485,8 +486,10 @@ static int open_session(char *why, size_t why_len)
 int profiler_open(char *why, size_t why_len)
 {
     if (session.state == 0) {
+        const double start = seconds_now();
         int rc = open_session(session.why, sizeof session.why);
         session.state = rc ? -1 : 1;
+        costs.open += seconds_now() - start;
     }
     if (session.state < 0) snprintf(why, why_len, "%s", session.why);
     return session.state < 0;
@@ -724,9 +727,13 @@ int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx
         struct capture c = {};
         CUpti_SubscriberHandle sub = NULL;
         char log_why[200] = "";
+        mark();
         int logging = launch_log_start(&sub, log_why, sizeof log_why) == 0;
+        charge(STAGE_CALLBACKS);
         int rc = capture_run(run, ctx, session.capacity, &c, why, why_len);
+        mark();
         if (logging) cuptiUnsubscribe(sub);
+        charge(STAGE_CALLBACKS);
         if (rc && logging) {
             /* Should the launch callbacks be what the profiler cannot work
              * with, the counters still count: again without the steps. */
@@ -773,11 +780,10 @@ int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx
 
 void profiler_costs(char *text, size_t len)
 {
-    double set_up = 0, run = 0;
-    for (int s = 0; s < FIRST_RUN_STAGE; s++) set_up += costs.seconds[s];
+    double run = 0;
     for (int s = FIRST_RUN_STAGE; s < STAGE_COUNT; s++) run += costs.seconds[s];
     const int runs = costs.runs ? costs.runs : 1;
-    size_t used = (size_t)snprintf(text, len, "set-up %.2f s (", set_up);
+    size_t used = (size_t)snprintf(text, len, "set-up %.2f s (", costs.open);
     for (int s = 0; s < STAGE_COUNT && used < len; s++) {
         if (s == FIRST_RUN_STAGE)
             used += (size_t)snprintf(text + used, len - used, "); per profiled run, mean of %d: "

@@ -69,9 +69,10 @@ size_t profiler_l2_bytes(void);
 void profiler_close(void);
 
 /* Where this process's time in CUPTI went, as one line: the session's
- * set-up (initialize, counter availability, host object and config image)
- * and the mean profiled run (enable, counter-data image, set config, replay
- * passes, decode, evaluate, disable), in seconds. */
+ * set-up (profiler_open() in all, and its stages: initialize, counter
+ * availability, host object and config image) and the mean profiled run
+ * (enable, counter-data image, set config, replay passes, decode, evaluate,
+ * disable, launch callbacks), in seconds. */
 void profiler_costs(char *text, size_t len);
 
 #ifdef __cplusplus
