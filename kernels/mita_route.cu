@@ -46,8 +46,10 @@ __device__ __forceinline__ void insert_sorted(uint64_t (&list)[R], uint64_t x, i
 
 // q: [heads, N, D] T  landmarks: [heads, m, D] fp32  routes: [heads, N, s_r]
 // grid (ceil(N / ROWS), heads). R: the list length, 1, 2 or 4 (MITA_ROUTE_MAX_SR) >= s_r.
+// Blocks an SM (register budgets without spills): s_r = 1: 3 at d = 64 (2 left too few loads
+// in flight), 2 at d = 128; s_r = 2: 2; s_r <= 4: 1.
 template <typename T, int D, int R>
-__global__ void __launch_bounds__(WARPS * 32) route_mma(const T *q, const float *landmarks,
+__global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 2 ? 2 : 1) route_mma(const T *q, const float *landmarks,
                                                          int64_t N, int64_t m, int s_r,
                                                          int32_t *routes)
 {

@@ -50,6 +50,9 @@ struct SelectArgs {
     int row_tiles, nchunks;
     int64_t chunk_len;                // keys per chunk, a multiple of TILE
     int64_t items;                    // heads · nchunks · row_tiles
+    int64_t key_stride;               // key j of the selection is row j·key_stride of keys
+    const float *floors;              // [heads, n_rows]: the score each row's threshold starts
+                                      // from (a sampled pass's k-th best), or NULL: -inf
     float scale;                      // softmax scale of the values partials
     uint64_t *buffers;                // [gridDim.x, rows per block, cap]
     int32_t *out_idx;                 // [heads, n_rows, k] when nchunks == 1, else NULL
@@ -83,14 +86,21 @@ struct WarpRows {
     uint64_t *scratch; // shared: [cap], the warp's sort space
     int *cnt;          // shared: [16]
     float *tau;        // shared: [16]
+    float *base;       // shared: [16], the threshold a row starts from and falls back to
     int cap;
     int64_t k;
 
-    __device__ void reset(int lane)
+    // floors: the rows' floors from row0 on (n_valid of them), or NULL. A floor is the k-th
+    // best score of a subset of the keys, so at most the k-th best of all: every key of the
+    // top k scores at least as much. It is lowered a hair so that `score > tau` keeps a key
+    // that ties with it (the same key scored again gives the same bits; the margin is slack).
+    __device__ void reset(int lane, const float *floors, int64_t n_valid)
     {
         if (lane < WARP_ROWS) {
             cnt[lane] = 0;
-            tau[lane] = -INFINITY;
+            const float f = floors && lane < n_valid ? floors[lane] : -INFINITY;
+            base[lane] = f - fabsf(f) * 0x1p-20f - 0x1p-126f; // -inf stays -inf
+            tau[lane] = base[lane];
         }
         __syncwarp();
     }
@@ -139,7 +149,7 @@ struct WarpRows {
         __syncwarp();
         if (lane == 0) {
             cnt[r] = keep;
-            tau[r] = n >= k ? candidate_score(scratch[k - 1]) : -INFINITY;
+            tau[r] = n >= k ? candidate_score(scratch[k - 1]) : base[r];
         }
         __syncwarp();
     }
@@ -258,11 +268,11 @@ __global__ void __launch_bounds__(SIMT_WARPS * 32) select_simt(SelectArgs a)
     float *vs = ks + TILE * S;
     float *ws = vs + (WITH_V ? TILE * S : 0);
     int *cnt = reinterpret_cast<int *>(ws + (WITH_V ? SIMT_ROWS * W_STRIDE : 0));
-    float *tau = reinterpret_cast<float *>(cnt + SIMT_ROWS);
+    float *tau = reinterpret_cast<float *>(cnt + SIMT_ROWS), *base = tau + SIMT_ROWS;
 
     WarpRows sel{a.buffers + ((size_t)blockIdx.x * SIMT_ROWS + warp * WARP_ROWS) * a.cap,
                  scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
-                 a.cap, a.k};
+                 base + warp * WARP_ROWS, a.cap, a.k};
     for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
         const Item it = item_of(a, item, SIMT_ROWS);
         const TK *keys = static_cast<const TK *>(a.keys) + it.bh * a.n_keys * D;
@@ -273,7 +283,7 @@ __global__ void __launch_bounds__(SIMT_WARPS * 32) select_simt(SelectArgs a)
         stage_rows<TQ, D, SIMT_ROWS>(qs, static_cast<const TQ *>(a.rows) +
                                              (it.bh * a.n_rows + it.row0) * D,
                                      a.n_rows - it.row0);
-        sel.reset(lane);
+        sel.reset(lane, nullptr, 0); // make_selection samples for the mma kernel only
         float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f};
         float4 o[2][D / 16];
 #pragma unroll
@@ -354,28 +364,31 @@ __device__ __forceinline__ void load_row_fragments(const TQ *q0, bool ok0, bool 
     }
 }
 
-// ks: [TILE, D+8] T, rows kt.. of src of which those at and past `end` are zero-filled.
+// ks: [TILE, D+8] T, keys kt.. (row (kt + r)·stride of src) of which those at and past `end`
+// are zero-filled.
 template <typename T, int D>
-__device__ __forceinline__ void load_key_tile(T *ks, const T *src, int64_t kt, int64_t end)
+__device__ __forceinline__ void load_key_tile(T *ks, const T *src, int64_t kt, int64_t end,
+                                              int64_t stride)
 {
     constexpr int PER_ROW = D / 8; // 16-byte chunks
     for (int c = threadIdx.x; c < TILE * PER_ROW; c += blockDim.x) {
         const int r = c / PER_ROW, v = c % PER_ROW;
         const bool valid = kt + r < end;
-        cp_async16(smem_u32(ks + r * (D + 8) + v * 8), src + (valid ? kt + r : 0) * D + v * 8,
-                   valid ? 16 : 0);
+        cp_async16(smem_u32(ks + r * (D + 8) + v * 8),
+                   src + (valid ? (kt + r) * stride : 0) * D + v * 8, valid ? 16 : 0);
     }
 }
 
 // rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T (bf16 or fp16)
 // Shared memory: scratch [WARPS, cap] u64 | ks [2, TILE, D+8] T | (WITH_V) vs, likewise
-// | cnt, tau [WARPS·16].
+// | cnt, tau, base [WARPS·16].
 // Variants (make_plan picks): TQ = T, WARPS = 8: topk's scores, one mma per k-step.
 // TQ = float, WARPS = 4: mita's probe (fp32 landmarks split hi + lo, two mma per k-step);
 // WITH_V adds the softmax(scores·scale)·V partials of the same scores on the tensor cores (P
 // rounded to T as flash attention does), the shared expert's values.
 template <typename TQ, typename T, int D, int WARPS, bool WITH_V>
-__global__ void __launch_bounds__(WARPS * 32) select_mma(SelectArgs a)
+__global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 64) ? 4 : 1)
+    select_mma(SelectArgs a)
 {
     constexpr int KS = D + 8; // row stride: B-fragment words 4g + t, conflict-free
     constexpr int ROWS = WARPS * WARP_ROWS;
@@ -386,14 +399,14 @@ __global__ void __launch_bounds__(WARPS * 32) select_mma(SelectArgs a)
     T *ks = reinterpret_cast<T *>(scratch + WARPS * a.cap);
     T *vs = ks + 2 * TILE * KS;
     int *cnt = reinterpret_cast<int *>(vs + (WITH_V ? 2 * TILE * KS : 0));
-    float *tau = reinterpret_cast<float *>(cnt + ROWS);
+    float *tau = reinterpret_cast<float *>(cnt + ROWS), *base = tau + ROWS;
     // ldmatrix.trans row of this lane in a V tile: keys (lane%8) + 8·((lane/8)%2), channels
     // 8·(lane/16) on: the B fragments of two n8 channel blocks of one k16 key step.
     const T *v_lane = vs + ((lane % 8) + 8 * ((lane / 8) % 2)) * KS + 8 * (lane / 16);
 
     WarpRows sel{a.buffers + ((size_t)blockIdx.x * ROWS + warp * WARP_ROWS) * a.cap,
                  scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
-                 a.cap, a.k};
+                 base + warp * WARP_ROWS, a.cap, a.k};
     for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
         const Item it = item_of(a, item, ROWS);
         const T *keys = static_cast<const T *>(a.keys) + it.bh * a.n_keys * D;
@@ -406,15 +419,17 @@ __global__ void __launch_bounds__(WARPS * 32) select_mma(SelectArgs a)
         load_row_fragments<TQ, T, D>(static_cast<const TQ *>(a.rows) +
                                          (it.bh * a.n_rows + r0) * D + 2 * t,
                                      r0 < a.n_rows, r0 + 8 < a.n_rows, qa, ql);
-        sel.reset(lane);
+        const int64_t warp_row0 = it.row0 + warp * WARP_ROWS;
+        sel.reset(lane, a.floors ? a.floors + it.bh * a.n_rows + warp_row0 : nullptr,
+                  a.n_rows - warp_row0);
         float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f};
         float o[WITH_V ? D / 8 : 1][4] = {};
 
         __syncthreads(); // the previous item is done with both tile buffers
         const int64_t tiles = (it.end - it.begin + TILE - 1) / TILE;
         auto load_tiles = [&](int64_t kt, int buf) {
-            load_key_tile<T, D>(ks + buf * TILE * KS, keys, kt, it.end);
-            if (WITH_V) load_key_tile<T, D>(vs + buf * TILE * KS, values, kt, it.end);
+            load_key_tile<T, D>(ks + buf * TILE * KS, keys, kt, it.end, a.key_stride);
+            if (WITH_V) load_key_tile<T, D>(vs + buf * TILE * KS, values, kt, it.end, 1);
             cp_async_commit();
         };
         load_tiles(it.begin, 0);
@@ -524,28 +539,42 @@ __global__ void __launch_bounds__(WARPS * 32) select_mma(SelectArgs a)
 // One warp per row: the k best of the chunks' sorted lists (a k-way merge, lane l holding the
 // heads of lists l, l+32, ..), and, when partial is given, the softmax-weighted values
 // combined across chunks.
-// cand: [rows, nchunks, k]  partial: [rows, nchunks, D+4]  out: [rows, k]  values_out: [rows, D]
+// cand: [rows, nchunks, k]  partial: [rows, nchunks, D+4]  out: [rows, k] or NULL
+// values_out: [rows, D]  kth_out: [rows], the k-th best score, or NULL
 template <int D>
 __global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const float *partial,
                                                     int nchunks, int64_t k, int64_t rows,
-                                                    float scale, int32_t *out, float *values_out)
+                                                    float scale, int32_t *out, float *values_out,
+                                                    float *kth_out)
 {
     constexpr int CPL = D / 32;
     const int lane = threadIdx.x % 32;
     const int64_t row = blockIdx.x * 4 + threadIdx.x / 32;
     if (row >= rows) return;
-    uint64_t head[LISTS_PER_LANE];
-    int64_t pos[LISTS_PER_LANE];
+    // Each list's next PREFETCH entries in registers (head = ahead[l][0]): the winner shifts its
+    // window and reloads only when it runs dry, so that the k rounds wait on a load once per
+    // PREFETCH pops rather than every pop (the loads of a refill are independent).
+    constexpr int PREFETCH = 4;
+    uint64_t ahead[LISTS_PER_LANE][PREFETCH];
+    int64_t pos[LISTS_PER_LANE]; // of ahead[l][0] in its list
+    int left[LISTS_PER_LANE];    // entries of ahead[l] still to pop
+    auto refill = [&](int l) {
+        const int list = lane + 32 * l;
+        const uint64_t *at = cand + (row * nchunks + list) * k;
+#pragma unroll
+        for (int i = 0; i < PREFETCH; i++)
+            ahead[l][i] = list < nchunks && pos[l] + i < k ? at[pos[l] + i] : 0;
+        left[l] = PREFETCH;
+    };
 #pragma unroll
     for (int l = 0; l < LISTS_PER_LANE; l++) {
-        const int list = lane + 32 * l;
         pos[l] = 0;
-        head[l] = list < nchunks ? cand[(row * nchunks + list) * k] : 0;
+        refill(l);
     }
     for (int64_t i = 0; i < k; i++) {
-        uint64_t best = head[0];
+        uint64_t best = ahead[0][0];
 #pragma unroll
-        for (int l = 1; l < LISTS_PER_LANE; l++) best = head[l] > best ? head[l] : best;
+        for (int l = 1; l < LISTS_PER_LANE; l++) best = ahead[l][0] > best ? ahead[l][0] : best;
 #pragma unroll
         for (int off = 16; off > 0; off >>= 1) {
             const uint64_t other = __shfl_xor_sync(FULL, best, off);
@@ -554,11 +583,15 @@ __global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const 
         // Candidates are distinct and at least k are real (non-zero), so one list wins.
 #pragma unroll
         for (int l = 0; l < LISTS_PER_LANE; l++)
-            if (head[l] == best) {
-                const uint64_t *list = cand + (row * nchunks + lane + 32 * l) * k;
-                head[l] = ++pos[l] < k ? list[pos[l]] : 0;
+            if (ahead[l][0] == best) {
+#pragma unroll
+                for (int j = 0; j + 1 < PREFETCH; j++) ahead[l][j] = ahead[l][j + 1];
+                ahead[l][PREFETCH - 1] = 0;
+                pos[l]++;
+                if (--left[l] == 0) refill(l);
             }
-        if (lane == 0) out[row * k + i] = candidate_key(best);
+        if (lane == 0 && out) out[row * k + i] = candidate_key(best);
+        if (lane == 0 && kth_out && i == k - 1) kth_out[row] = candidate_score(best);
     }
     if (!partial) return;
     const float *p = partial + row * nchunks * (D + 4);
@@ -584,6 +617,7 @@ struct Plan {
     size_t smem;
     SelectArgs args;
     size_t buffer_bytes, cand_bytes, partial_bytes; // scratch pieces, in carving order
+    bool mma;
 };
 
 int64_t next_pow2(int64_t x)
@@ -601,13 +635,13 @@ size_t simt_smem(int d, int64_t cap, bool with_values)
 {
     size_t floats = (size_t)(SIMT_ROWS + TILE) * (d + 4);
     if (with_values) floats += (size_t)TILE * (d + 4) + (size_t)SIMT_ROWS * W_STRIDE;
-    return SIMT_WARPS * cap * 8 + floats * 4 + SIMT_ROWS * 8;
+    return SIMT_WARPS * cap * 8 + floats * 4 + SIMT_ROWS * 12;
 }
 
 size_t mma_smem(int d, int64_t cap, int warps, bool with_values)
 {
     const size_t tile = (size_t)2 * TILE * (d + 8) * 2; // double-buffered, 16-bit
-    return warps * cap * 8 + (with_values ? 2 : 1) * tile + (size_t)warps * WARP_ROWS * 8;
+    return warps * cap * 8 + (with_values ? 2 : 1) * tile + (size_t)warps * WARP_ROWS * 12;
 }
 
 template <int D> const void *simt_kernel(int row_dtype, int key_dtype, bool with_values)
@@ -681,8 +715,12 @@ cudaError_t device_limits(int *sms, int *smem_optin)
 
 // Which kernel, its launch shape, the chunking and the scratch sizes; the sizing functions and
 // the launches both go through here, so that they agree.
+// max_chunks caps the key chunks; key_stride and keep_kth are for the sampled pass
+// (make_selection): its keys are every key_stride-th, and it always merges, to leave each row's
+// k-th best score.
 cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads, int64_t n_rows,
-                      int64_t n_keys, int d, int64_t k, Plan *p)
+                      int64_t n_keys, int d, int64_t k, int max_chunks, int64_t key_stride,
+                      bool keep_kth, Plan *p)
 {
     *p = Plan{};
     if ((d != 64 && d != 128) || heads < 1 || n_rows < 1 || n_keys < 1 || n_keys > INT32_MAX ||
@@ -697,6 +735,7 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
         p->threads = mma_warps * 32;
         p->rows_per_block = mma_warps * WARP_ROWS;
         p->smem = mma_smem(d, cap, mma_warps, with_values);
+        p->mma = p->kernel != nullptr;
     }
     if (!p->kernel) {
         p->kernel = simt_kernel_for(d, row_dtype, key_dtype, with_values);
@@ -707,6 +746,8 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     }
     CUDA_CHECK(cudaFuncSetAttribute(p->kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                     (int)p->smem));
+    CUDA_CHECK(cudaFuncSetAttribute(p->kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                    cudaSharedmemCarveoutMaxShared));
     int per_sm = 0;
     CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, p->kernel, p->threads,
                                                              p->smem));
@@ -723,16 +764,17 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     // at least 4k keys long (shorter ones would pass most of their keys on to the merge).
     const int64_t base = (int64_t)heads * a.row_tiles, want = 2LL * sms * per_sm;
     int64_t chunks = (want + base - 1) / base;
-    chunks = chunks < 1 ? 1 : chunks > MAX_CHUNKS ? MAX_CHUNKS : chunks;
+    chunks = chunks < 1 ? 1 : chunks > max_chunks ? max_chunks : chunks;
     const int64_t even = (n_keys + chunks - 1) / chunks, least = 4 * k;
     a.chunk_len = ((even > least ? even : least) + TILE - 1) / TILE * TILE;
     a.nchunks = (int)((n_keys + a.chunk_len - 1) / a.chunk_len);
     a.items = base * a.nchunks;
+    a.key_stride = key_stride;
     const int64_t resident = (int64_t)sms * per_sm;
     p->grid = (int)(a.items < resident ? a.items : resident);
 
     p->buffer_bytes = (size_t)p->grid * p->rows_per_block * cap * 8;
-    const bool merged = with_values || a.nchunks > 1;
+    const bool merged = with_values || a.nchunks > 1 || keep_kth;
     p->cand_bytes = merged ? (size_t)heads * n_rows * a.nchunks * k * 8 : 0;
     p->partial_bytes = with_values ? (size_t)heads * n_rows * a.nchunks * (d + 4) * 4 : 0;
     return cudaSuccess;
@@ -745,9 +787,11 @@ size_t plan_scratch_bytes(const Plan &p)
     return align256(p.buffer_bytes) + align256(p.cand_bytes) + p.partial_bytes;
 }
 
+// floors: the rows' starting thresholds (SelectArgs), or NULL. kth_out: each row's k-th best
+// score (a plan made with keep_kth), or NULL; out may be NULL then.
 cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *values, int heads,
-                     int d, float scale, void *scratch, int32_t *out, float *values_out,
-                     cudaStream_t stream)
+                     int d, float scale, const float *floors, void *scratch, int32_t *out,
+                     float *values_out, float *kth_out, cudaStream_t stream)
 {
     SelectArgs &a = p.args;
     char *s = static_cast<char *>(scratch);
@@ -755,6 +799,7 @@ cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *va
     a.keys = keys;
     a.values = values;
     a.scale = scale;
+    a.floors = floors;
     a.buffers = reinterpret_cast<uint64_t *>(s);
     s += align256(p.buffer_bytes);
     const bool merged = p.cand_bytes > 0;
@@ -769,12 +814,66 @@ cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *va
     const unsigned blocks = (unsigned)((total + 3) / 4);
     if (d == 64)
         merge_chunks<64><<<blocks, 128, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
-                                                     total, scale, out, values_out);
+                                                     total, scale, out, values_out, kth_out);
     else
         merge_chunks<128><<<blocks, 128, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
-                                                      total, scale, out, values_out);
+                                                      total, scale, out, values_out, kth_out);
     CUDA_CHECK_LAUNCH();
     return cudaSuccess;
+}
+
+// ---- sampled thresholds ---------------------------------------------------------------------
+//
+// With the keys split into many chunks (mita's probe: 128 chunks of 8k keys at N = 2^20), each
+// chunk's buffers fill from -inf: a random stream inserts ~k·(1 + ln(chunk/k)) candidates per row
+// and chunk, ~48k per landmark in all, and their sorts held the probe at 4-5 ms (H100). A first
+// pass over every SAMPLE_STRIDE-th key, in few chunks, leaves each row the k-th best score of
+// that sample: a floor under the k-th best of all keys. The full pass starts its thresholds
+// there and inserts ~k·SAMPLE_STRIDE candidates per row in all. Not for topk (one chunk per row
+// tile, where the floor would insert more than a chunk's own threshold does).
+constexpr int64_t SAMPLE_STRIDE = 16;
+constexpr int SAMPLE_MIN_CHUNKS = 8; // sample when the full pass has at least this many chunks
+constexpr int SAMPLE_CHUNKS = 16;    // the sampled pass's chunks at most
+
+struct Selection {
+    Plan full, sample;
+    bool sampled;
+    size_t floors_bytes; // [heads, n_rows] fp32, first in the scratch
+};
+
+cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int heads,
+                           int64_t n_rows, int64_t n_keys, int d, int64_t k, Selection *s)
+{
+    *s = Selection{};
+    CUDA_CHECK(make_plan(row_dtype, key_dtype, with_values, heads, n_rows, n_keys, d, k,
+                         MAX_CHUNKS, 1, false, &s->full));
+    const int64_t n_sample = n_keys / SAMPLE_STRIDE;
+    s->sampled = s->full.mma && s->full.args.nchunks >= SAMPLE_MIN_CHUNKS && n_sample >= 4 * k;
+    if (!s->sampled) return cudaSuccess;
+    CUDA_CHECK(make_plan(row_dtype, key_dtype, false, heads, n_rows, n_sample, d, k,
+                         SAMPLE_CHUNKS, SAMPLE_STRIDE, true, &s->sample));
+    s->floors_bytes = align256((size_t)heads * n_rows * 4);
+    return cudaSuccess;
+}
+
+size_t selection_scratch_bytes(const Selection &s)
+{
+    const size_t full = plan_scratch_bytes(s.full);
+    const size_t sample = s.sampled ? plan_scratch_bytes(s.sample) : 0;
+    return s.floors_bytes + (full > sample ? full : sample); // the passes run in turn
+}
+
+cudaError_t run_selection(Selection &s, const void *rows, const void *keys, const void *values,
+                          int heads, int d, float scale, void *scratch, int32_t *out,
+                          float *values_out, cudaStream_t stream)
+{
+    float *floors = s.sampled ? static_cast<float *>(scratch) : nullptr;
+    void *rest = static_cast<char *>(scratch) + s.floors_bytes;
+    if (s.sampled)
+        CUDA_CHECK(run_plan(s.sample, rows, keys, nullptr, heads, d, 0.f, nullptr, rest, nullptr,
+                            nullptr, floors, stream));
+    return run_plan(s.full, rows, keys, values, heads, d, scale, floors, rest, out, values_out,
+                    nullptr, stream);
 }
 
 } // namespace
@@ -799,29 +898,30 @@ extern "C" int64_t topk_select_max_k(int d, int row_dtype, int key_dtype, int wi
 extern "C" size_t topk_select_scratch_bytes(int heads, int64_t n_rows, int64_t n_keys, int d,
                                             int row_dtype, int key_dtype, int64_t k)
 {
-    Plan p;
-    if (make_plan(row_dtype, key_dtype, false, heads, n_rows, n_keys, d, k, &p) != cudaSuccess)
+    Selection s;
+    if (make_selection(row_dtype, key_dtype, false, heads, n_rows, n_keys, d, k, &s) !=
+        cudaSuccess)
         return 0;
-    return plan_scratch_bytes(p);
+    return selection_scratch_bytes(s);
 }
 
 extern "C" cudaError_t topk_select(const void *rows, int row_dtype, const void *keys,
                                    int key_dtype, int heads, int64_t n_rows, int64_t n_keys, int d,
                                    int64_t k, void *scratch, int32_t *out, cudaStream_t stream)
 {
-    Plan p;
-    CUDA_CHECK(make_plan(row_dtype, key_dtype, false, heads, n_rows, n_keys, d, k, &p));
-    return run_plan(p, rows, keys, nullptr, heads, d, 0.f, scratch, out, nullptr, stream);
+    Selection s;
+    CUDA_CHECK(make_selection(row_dtype, key_dtype, false, heads, n_rows, n_keys, d, k, &s));
+    return run_selection(s, rows, keys, nullptr, heads, d, 0.f, scratch, out, nullptr, stream);
 }
 
 extern "C" size_t topk_select_softmax_values_scratch_bytes(int heads, int64_t n_rows,
                                                            int64_t n_keys, int d, int key_dtype,
                                                            int64_t k)
 {
-    Plan p;
-    if (make_plan(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &p) != cudaSuccess)
+    Selection s;
+    if (make_selection(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &s) != cudaSuccess)
         return 0;
-    return plan_scratch_bytes(p);
+    return selection_scratch_bytes(s);
 }
 
 extern "C" cudaError_t topk_select_softmax_values(const float *rows, const void *keys,
@@ -831,7 +931,7 @@ extern "C" cudaError_t topk_select_softmax_values(const float *rows, const void 
                                                   int32_t *out, float *values_out,
                                                   cudaStream_t stream)
 {
-    Plan p;
-    CUDA_CHECK(make_plan(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &p));
-    return run_plan(p, rows, keys, values, heads, d, scale, scratch, out, values_out, stream);
+    Selection s;
+    CUDA_CHECK(make_selection(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &s));
+    return run_selection(s, rows, keys, values, heads, d, scale, scratch, out, values_out, stream);
 }
