@@ -20,6 +20,7 @@
 
 #include <cxxabi.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,11 +234,13 @@ struct launch_kernel_params { CUfunction f; };
 struct launch_kernel_ex_params { const CUlaunchConfig *config; CUfunction f; };
 
 /* The kernel a driver launch callback launches, by name into the last log
- * entry when it has none yet. cuBLAS launches its kernels through the
- * runtime it links statically, whose launch callback names no symbol, and
- * then through the driver, often with a CUkernel handle (cuLaunchKernel
- * takes either), which cuFuncGetName refuses: CUPTI's symbol name first,
- * then the handle's name as a CUfunction, then as a CUkernel. */
+ * entry when it has none yet. cuBLAS's kernels came out unnamed this way
+ * with cuFuncGetName alone (results/h100/profile.steps.csv, full:naive):
+ * cuBLAS launches through the runtime it links statically (no symbol name
+ * came from there), and a driver launch may carry a CUkernel handle
+ * (cuLaunchKernel takes either), which cuFuncGetName does not name. So:
+ * CUPTI's symbol name for the driver launch first, then the handle's name
+ * as a CUfunction, then as a CUkernel. */
 static void name_launch(CUpti_CallbackId id, const CUpti_CallbackData *cb)
 {
     if (launch_log.count == 0) return;
@@ -778,21 +781,33 @@ int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx
     }
 }
 
+/* Appends to text[len] at *used; what does not fit is cut. */
+static void append(char *text, size_t len, size_t *used, const char *fmt, ...)
+{
+    if (*used + 1 >= len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text + *used, len - *used, fmt, ap);
+    va_end(ap);
+    if (n > 0) *used += (size_t)n < len - *used ? (size_t)n : len - *used - 1;
+}
+
 void profiler_costs(char *text, size_t len)
 {
     double run = 0;
     for (int s = FIRST_RUN_STAGE; s < STAGE_COUNT; s++) run += costs.seconds[s];
     const int runs = costs.runs ? costs.runs : 1;
-    size_t used = (size_t)snprintf(text, len, "set-up %.2f s (", costs.open);
-    for (int s = 0; s < STAGE_COUNT && used < len; s++) {
+    size_t used = 0;
+    text[0] = '\0';
+    append(text, len, &used, "set-up %.2f s (", costs.open);
+    for (int s = 0; s < STAGE_COUNT; s++) {
         if (s == FIRST_RUN_STAGE)
-            used += (size_t)snprintf(text + used, len - used, "); per profiled run, mean of %d: "
-                                     "%.2f s (", costs.runs, run / runs);
-        used += (size_t)snprintf(text + used, len - used, "%s%s %.2f",
-                                 s == 0 || s == FIRST_RUN_STAGE ? "" : ", ", stage_names[s],
-                                 costs.seconds[s] / (s < FIRST_RUN_STAGE ? 1 : runs));
+            append(text, len, &used, "); per profiled run, mean of %d: %.2f s (", costs.runs,
+                   run / runs);
+        append(text, len, &used, "%s%s %.2f", s == 0 || s == FIRST_RUN_STAGE ? "" : ", ",
+               stage_names[s], costs.seconds[s] / (s < FIRST_RUN_STAGE ? 1 : runs));
     }
-    if (used < len) snprintf(text + used, len - used, ")");
+    append(text, len, &used, ")");
 }
 
 void profiler_result_free(struct profiler_result *r)
