@@ -1,8 +1,8 @@
 /* profile.h — the profiling pass of `attnbench run --profile`.
  *
  * After a point is timed, in the same process, run() goes once more under
- * the CUPTI range profiler (profiler.h): never while timing, since kernel
- * replay runs every kernel several times. Its counters fill the row's
+ * the CUPTI range profiler (profiler.h): never while timing, since the
+ * replay runs it once per counter pass. Its counters fill the row's
  * columns dram_read_bytes ... gather_dram_bytes, summed over the kernels of
  * one run(), and one row per (step, kernel) of `<out>.steps.csv`. With
  * `--ceilings FILE`, the roofline columns place the point under the roofs
