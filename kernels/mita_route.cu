@@ -2,9 +2,11 @@
 // mita_route.h), as one pass over Q on the tensor cores.
 //
 // One version (bf16/fp16; fp32 and s_r > 4 go through topk_select.cu's simt selection):
-//   mma   8 warps × 16 queries = 128 queries of one head per block. The warp's Q rows are
-//         A fragments in registers; the fp32 landmarks pass through shared memory in tiles of
-//         64, each split once per block into two 16-bit terms hi + lo (split_pack), so that a
+//   mma   8 warps × 16 queries = 128 queries of one head per tile, persistent blocks walking
+//         a head's tiles. The warp's Q rows are A fragments in registers (the next tile's
+//         loading meanwhile); the fp32 landmarks pass through shared memory in tiles of 64
+//         (kept for the whole walk when m <= 64), split into two 16-bit terms hi + lo
+//         (split_pack), so that a
 //         score is two mma whose sum is within ~2^-16 of the fp32 dot product (SPEC.md wants
 //         selection scores in fp32; rounding q̃ to bf16 alone would flip near-ties at the
 //         ~2^-8 level). Each lane keeps, for its two rows, the s_r best (score, expert) of the
@@ -44,94 +46,118 @@ __device__ __forceinline__ void insert_sorted(uint64_t (&list)[R], uint64_t x, i
         }
 }
 
+// The A fragments of the warp's rows row0 and row0+8 (zeros past N).
+template <typename T, int D>
+__device__ __forceinline__ void load_query_fragments(uint32_t (&qa)[D / 16][4], const T *q,
+                                                     int64_t row0, int64_t N, int t)
+{
+    const T *q0 = q + row0 * D + 2 * t, *q1 = q0 + 8 * D;
+    const bool ok0 = row0 < N, ok1 = row0 + 8 < N;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+        qa[kk][0] = ok0 ? ld32(q0 + kk * 16) : 0u;
+        qa[kk][1] = ok1 ? ld32(q1 + kk * 16) : 0u;
+        qa[kk][2] = ok0 ? ld32(q0 + kk * 16 + 8) : 0u;
+        qa[kk][3] = ok1 ? ld32(q1 + kk * 16 + 8) : 0u;
+    }
+}
+
 // q: [heads, N, D] T  landmarks: [heads, m, D] fp32  routes: [heads, N, s_r]
-// grid (ceil(N / ROWS), heads). R: the list length, 1, 2 or 4 (MITA_ROUTE_MAX_SR) >= s_r.
+// grid (blocks per head, heads): persistent blocks, each walking the head's 128-query tiles
+// blockIdx.x, +gridDim.x, ... With m <= 64 the landmarks are split into shared memory once per
+// block, and the next tile's Q fragments load while the current tile is scored, so that a
+// block keeps its loads in flight (one tile per block left Q at 0.7 TB/s). R: the list length,
+// 1, 2 or 4 (MITA_ROUTE_MAX_SR) >= s_r.
 // Blocks an SM (register budgets without spills): s_r = 1: 3 at d = 64 (2 left too few loads
 // in flight), 2 at d = 128; s_r = 2: 2; s_r <= 4: 1.
 template <typename T, int D, int R>
-__global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 2 ? 2 : 1) route_mma(const T *q, const float *landmarks,
-                                                         int64_t N, int64_t m, int s_r,
-                                                         int32_t *routes)
+__global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 2 ? 2 : 1)
+    route_mma(const T *q, const float *landmarks, int64_t N, int64_t m, int s_r, int32_t *routes)
 {
     constexpr int KS = D + 8; // row stride of the landmark tiles: B-fragment words conflict-free
     __shared__ __align__(16) T hi_tile[EXPERT_TILE * KS], lo_tile[EXPERT_TILE * KS];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-    const int64_t bh = blockIdx.y, row0 = (int64_t)blockIdx.x * ROWS + warp * 16 + g;
-    const bool busy = (int64_t)blockIdx.x * ROWS + warp * 16 < N; // any row of this warp
-
-    uint32_t qa[D / 16][4];
-    {
-        const T *q0 = q + (bh * N + row0) * D + 2 * t, *q1 = q0 + 8 * D;
-        const bool ok0 = row0 < N, ok1 = row0 + 8 < N;
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++) {
-            qa[kk][0] = ok0 ? ld32(q0 + kk * 16) : 0u;
-            qa[kk][1] = ok1 ? ld32(q1 + kk * 16) : 0u;
-            qa[kk][2] = ok0 ? ld32(q0 + kk * 16 + 8) : 0u;
-            qa[kk][3] = ok1 ? ld32(q1 + kk * 16 + 8) : 0u;
-        }
-    }
-    uint64_t best[2][R] = {}; // rows g and g+8, best first
-    uint64_t kth[2] = {0, 0}; // the s_r-th entry: most scores fall below it and are skipped
-
+    const int64_t bh = blockIdx.y, q_tiles = (N + ROWS - 1) / ROWS;
+    const T *qh = q + bh * N * D;
     const float *lm = landmarks + bh * m * D;
-    for (int64_t et = 0; et < m; et += EXPERT_TILE) {
-        __syncthreads(); // the previous tile's readers are done
-        for (int c = threadIdx.x; c < EXPERT_TILE * D / 4; c += blockDim.x) {
-            const int r = c / (D / 4), col = 4 * (c % (D / 4));
-            const float4 x = et + r < m ? *reinterpret_cast<const float4 *>(lm + (et + r) * D + col)
-                                        : make_float4(0.f, 0.f, 0.f, 0.f);
-            uint2 h, l;
-            split_pack<T>(x.x, x.y, h.x, l.x);
-            split_pack<T>(x.z, x.w, h.y, l.y);
-            *reinterpret_cast<uint2 *>(hi_tile + r * KS + col) = h;
-            *reinterpret_cast<uint2 *>(lo_tile + r * KS + col) = l;
-        }
-        __syncthreads();
-        if (!busy) continue; // the barriers above are the block's; nothing to score
-        const T *hb = hi_tile + g * KS + 2 * t, *lb = lo_tile + g * KS + 2 * t;
-        float acc[8][4];
+    const bool resident = m <= EXPERT_TILE; // the landmarks stay in shared memory
+
+    uint32_t qa[D / 16][4], next[D / 16][4];
+    int64_t tile = blockIdx.x;
+    load_query_fragments<T, D>(next, qh, tile * ROWS + warp * 16 + g, N, t);
+    for (; tile < q_tiles; tile += gridDim.x) {
+        const int64_t row0 = tile * ROWS + warp * 16 + g;
+        const bool busy = tile * ROWS + warp * 16 < N; // any row of this warp
 #pragma unroll
-        for (int j = 0; j < 8; j++) {
-            acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+        for (int kk = 0; kk < D / 16; kk++)
 #pragma unroll
-            for (int kk = 0; kk < D / 16; kk++) {
-                const int off = 8 * j * KS + kk * 16;
-                mma_t<T>::mma(acc[j], qa[kk], ld32(lb + off), ld32(lb + off + 8));
-                mma_t<T>::mma(acc[j], qa[kk], ld32(hb + off), ld32(hb + off + 8));
+            for (int e = 0; e < 4; e++) qa[kk][e] = next[kk][e];
+        if (tile + gridDim.x < q_tiles)
+            load_query_fragments<T, D>(next, qh, (tile + gridDim.x) * ROWS + warp * 16 + g, N, t);
+        uint64_t best[2][R] = {}; // rows g and g+8, best first
+        uint64_t kth[2] = {0, 0}; // the s_r-th entry: most scores fall below it, skipped
+
+        for (int64_t et = 0; et < m; et += EXPERT_TILE) {
+            if (!resident || tile == blockIdx.x) {
+                __syncthreads(); // the previous tile's readers are done
+                for (int c = threadIdx.x; c < EXPERT_TILE * D / 4; c += blockDim.x) {
+                    const int r = c / (D / 4), col = 4 * (c % (D / 4));
+                    const float4 x =
+                        et + r < m ? *reinterpret_cast<const float4 *>(lm + (et + r) * D + col)
+                                   : make_float4(0.f, 0.f, 0.f, 0.f);
+                    uint2 h, l;
+                    split_pack<T>(x.x, x.y, h.x, l.x);
+                    split_pack<T>(x.z, x.w, h.y, l.y);
+                    *reinterpret_cast<uint2 *>(hi_tile + r * KS + col) = h;
+                    *reinterpret_cast<uint2 *>(lo_tile + r * KS + col) = l;
+                }
+                __syncthreads();
             }
-        }
+            if (!busy) continue; // the barriers above are the block's; nothing to score
+            const T *hb = hi_tile + g * KS + 2 * t, *lb = lo_tile + g * KS + 2 * t;
+            float acc[8][4];
 #pragma unroll
-        for (int j = 0; j < 8; j++)
+            for (int j = 0; j < 8; j++) {
+                acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int h = e >> 1;
-                const int64_t expert = et + 8 * j + 2 * t + (e & 1);
-                const uint64_t x = expert < m ? pack_candidate(acc[j][e], expert) : 0;
-                if (x > kth[h]) {
-                    insert_sorted<R>(best[h], x, s_r);
-#pragma unroll
-                    for (int i = 0; i < R; i++)
-                        if (i == s_r - 1) kth[h] = best[h][i];
+                for (int kk = 0; kk < D / 16; kk++) {
+                    const int off = 8 * j * KS + kk * 16;
+                    mma_t<T>::mma(acc[j], qa[kk], ld32(lb + off), ld32(lb + off + 8));
+                    mma_t<T>::mma(acc[j], qa[kk], ld32(hb + off), ld32(hb + off + 8));
                 }
             }
-    }
-    if (!busy) return;
-    // The four lanes of a row (t = 0..3) hold disjoint columns: s_r rounds of the quad's best
-    // head, whose owner drops it.
 #pragma unroll
-    for (int h = 0; h < 2; h++) {
-        const int64_t row = row0 + 8 * h;
-        for (int r = 0; r < s_r; r++) {
-            uint64_t top = best[h][0];
-            top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 1));
-            top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 2));
-            if (best[h][0] == top) {
+            for (int j = 0; j < 8; j++)
 #pragma unroll
-                for (int i = 0; i + 1 < R; i++) best[h][i] = best[h][i + 1];
-                best[h][R - 1] = 0;
+                for (int e = 0; e < 4; e++) {
+                    const int h = e >> 1;
+                    const int64_t expert = et + 8 * j + 2 * t + (e & 1);
+                    const uint64_t x = expert < m ? pack_candidate(acc[j][e], expert) : 0;
+                    if (x > kth[h]) {
+                        insert_sorted<R>(best[h], x, s_r);
+#pragma unroll
+                        for (int i = 0; i < R; i++)
+                            if (i == s_r - 1) kth[h] = best[h][i];
+                    }
+                }
+        }
+        if (!busy) continue;
+        // The four lanes of a row (t = 0..3) hold disjoint columns: s_r rounds of the quad's
+        // best head, whose owner drops it.
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int64_t row = row0 + 8 * h;
+            for (int r = 0; r < s_r; r++) {
+                uint64_t top = best[h][0];
+                top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 1));
+                top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 2));
+                if (best[h][0] == top) {
+#pragma unroll
+                    for (int i = 0; i + 1 < R; i++) best[h][i] = best[h][i + 1];
+                    best[h][R - 1] = 0;
+                }
+                if (t == 0 && row < N) routes[(bh * N + row) * s_r + r] = candidate_key(top);
             }
-            if (t == 0 && row < N) routes[(bh * N + row) * s_r + r] = candidate_key(top);
         }
     }
 }
@@ -146,7 +172,16 @@ struct route_launch {
     cudaStream_t stream;
     template <typename T, int D, int R> cudaError_t launch() const
     {
-        const dim3 grid((unsigned)((N + ROWS - 1) / ROWS), (unsigned)heads);
+        // Enough persistent blocks to fill the GPU once, spread over the heads.
+        int dev, sms, per_sm;
+        CUDA_CHECK(cudaGetDevice(&dev));
+        CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, route_mma<T, D, R>,
+                                                                 WARPS * 32, 0));
+        const int64_t q_tiles = (N + ROWS - 1) / ROWS;
+        int64_t per_head = ((int64_t)sms * per_sm + heads - 1) / heads;
+        per_head = per_head < q_tiles ? per_head : q_tiles;
+        const dim3 grid((unsigned)per_head, (unsigned)heads);
         route_mma<T, D, R><<<grid, WARPS * 32, 0, stream>>>(static_cast<const T *>(q), landmarks,
                                                             N, m, s_r, routes);
         CUDA_CHECK_LAUNCH();

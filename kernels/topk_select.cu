@@ -50,7 +50,6 @@ struct SelectArgs {
     int row_tiles, nchunks;
     int64_t chunk_len;                // keys per chunk, a multiple of TILE
     int64_t items;                    // heads · nchunks · row_tiles
-    int64_t key_stride;               // key j of the selection is row j·key_stride of keys
     const float *floors;              // [heads, n_rows]: the score each row's threshold starts
                                       // from (a sampled pass's k-th best), or NULL: -inf
     float scale;                      // softmax scale of the values partials
@@ -364,18 +363,38 @@ __device__ __forceinline__ void load_row_fragments(const TQ *q0, bool ok0, bool 
     }
 }
 
-// ks: [TILE, D+8] T, keys kt.. (row (kt + r)·stride of src) of which those at and past `end`
-// are zero-filled.
+// ks: [TILE, D+8] T, rows kt.. of src of which those at and past `end` are zero-filled.
 template <typename T, int D>
-__device__ __forceinline__ void load_key_tile(T *ks, const T *src, int64_t kt, int64_t end,
-                                              int64_t stride)
+__device__ __forceinline__ void load_key_tile(T *ks, const T *src, int64_t kt, int64_t end)
 {
     constexpr int PER_ROW = D / 8; // 16-byte chunks
     for (int c = threadIdx.x; c < TILE * PER_ROW; c += blockDim.x) {
         const int r = c / PER_ROW, v = c % PER_ROW;
         const bool valid = kt + r < end;
-        cp_async16(smem_u32(ks + r * (D + 8) + v * 8),
-                   src + (valid ? (kt + r) * stride : 0) * D + v * 8, valid ? 16 : 0);
+        cp_async16(smem_u32(ks + r * (D + 8) + v * 8), src + (valid ? kt + r : 0) * D + v * 8,
+                   valid ? 16 : 0);
+    }
+}
+
+// The warp's 16 × TILE scores of one key tile ks [TILE, D+8] T (row stride: B-fragment words
+// 4g + t, conflict-free): hi·k, plus lo·k for split fp32 rows.
+template <int D, bool SPLIT, typename T>
+__device__ __forceinline__ void score_tile(float (&acc)[8][4], const uint32_t (&qa)[D / 16][4],
+                                           const uint32_t (&ql)[D / 16][4], const T *ks, int g,
+                                           int t)
+{
+    constexpr int KS = D + 8;
+    const T *kb = ks + g * KS + 2 * t;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) {
+            const uint32_t b0 = ld32(kb + 8 * j * KS + kk * 16);
+            const uint32_t b1 = ld32(kb + 8 * j * KS + kk * 16 + 8);
+            if (SPLIT) mma_t<T>::mma(acc[j], ql[kk], b0, b1);
+            mma_t<T>::mma(acc[j], qa[kk], b0, b1);
+        }
     }
 }
 
@@ -390,7 +409,7 @@ template <typename TQ, typename T, int D, int WARPS, bool WITH_V>
 __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 64) ? 4 : 1)
     select_mma(SelectArgs a)
 {
-    constexpr int KS = D + 8; // row stride: B-fragment words 4g + t, conflict-free
+    constexpr int KS = D + 8;
     constexpr int ROWS = WARPS * WARP_ROWS;
     constexpr bool SPLIT = sizeof(TQ) == 4;
     extern __shared__ __align__(16) unsigned char smem[];
@@ -428,8 +447,8 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
         __syncthreads(); // the previous item is done with both tile buffers
         const int64_t tiles = (it.end - it.begin + TILE - 1) / TILE;
         auto load_tiles = [&](int64_t kt, int buf) {
-            load_key_tile<T, D>(ks + buf * TILE * KS, keys, kt, it.end, a.key_stride);
-            if (WITH_V) load_key_tile<T, D>(vs + buf * TILE * KS, values, kt, it.end, 1);
+            load_key_tile<T, D>(ks + buf * TILE * KS, keys, kt, it.end);
+            if (WITH_V) load_key_tile<T, D>(vs + buf * TILE * KS, values, kt, it.end);
             cp_async_commit();
         };
         load_tiles(it.begin, 0);
@@ -444,19 +463,8 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
             }
             __syncthreads();
             sel.compact_full_rows(lane);
-            const T *kb = ks + buf * TILE * KS + g * KS + 2 * t;
             float acc[8][4];
-#pragma unroll
-            for (int j = 0; j < 8; j++) {
-                acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
-#pragma unroll
-                for (int kk = 0; kk < D / 16; kk++) {
-                    const uint32_t b0 = ld32(kb + 8 * j * KS + kk * 16);
-                    const uint32_t b1 = ld32(kb + 8 * j * KS + kk * 16 + 8);
-                    if (SPLIT) mma_t<T>::mma(acc[j], ql[kk], b0, b1);
-                    mma_t<T>::mma(acc[j], qa[kk], b0, b1);
-                }
-            }
+            score_tile<D, SPLIT>(acc, qa, ql, ks + buf * TILE * KS, g, t);
             sel.append_tile(acc, kt, it.end, g, t, lane);
             if constexpr (WITH_V) {
                 // Online softmax of the tile (keys past `end` weigh 0), then O += P·V.
@@ -539,13 +547,11 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
 // One warp per row: the k best of the chunks' sorted lists (a k-way merge, lane l holding the
 // heads of lists l, l+32, ..), and, when partial is given, the softmax-weighted values
 // combined across chunks.
-// cand: [rows, nchunks, k]  partial: [rows, nchunks, D+4]  out: [rows, k] or NULL
-// values_out: [rows, D]  kth_out: [rows], the k-th best score, or NULL
+// cand: [rows, nchunks, k]  partial: [rows, nchunks, D+4]  out: [rows, k]  values_out: [rows, D]
 template <int D>
 __global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const float *partial,
                                                     int nchunks, int64_t k, int64_t rows,
-                                                    float scale, int32_t *out, float *values_out,
-                                                    float *kth_out)
+                                                    float scale, int32_t *out, float *values_out)
 {
     constexpr int CPL = D / 32;
     const int lane = threadIdx.x % 32;
@@ -590,8 +596,7 @@ __global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const 
                 pos[l]++;
                 if (--left[l] == 0) refill(l);
             }
-        if (lane == 0 && out) out[row * k + i] = candidate_key(best);
-        if (lane == 0 && kth_out && i == k - 1) kth_out[row] = candidate_score(best);
+        if (lane == 0) out[row * k + i] = candidate_key(best);
     }
     if (!partial) return;
     const float *p = partial + row * nchunks * (D + 4);
@@ -715,12 +720,8 @@ cudaError_t device_limits(int *sms, int *smem_optin)
 
 // Which kernel, its launch shape, the chunking and the scratch sizes; the sizing functions and
 // the launches both go through here, so that they agree.
-// max_chunks caps the key chunks; key_stride and keep_kth are for the sampled pass
-// (make_selection): its keys are every key_stride-th, and it always merges, to leave each row's
-// k-th best score.
 cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads, int64_t n_rows,
-                      int64_t n_keys, int d, int64_t k, int max_chunks, int64_t key_stride,
-                      bool keep_kth, Plan *p)
+                      int64_t n_keys, int d, int64_t k, Plan *p)
 {
     *p = Plan{};
     if ((d != 64 && d != 128) || heads < 1 || n_rows < 1 || n_keys < 1 || n_keys > INT32_MAX ||
@@ -764,17 +765,16 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     // at least 4k keys long (shorter ones would pass most of their keys on to the merge).
     const int64_t base = (int64_t)heads * a.row_tiles, want = 2LL * sms * per_sm;
     int64_t chunks = (want + base - 1) / base;
-    chunks = chunks < 1 ? 1 : chunks > max_chunks ? max_chunks : chunks;
+    chunks = chunks < 1 ? 1 : chunks > MAX_CHUNKS ? MAX_CHUNKS : chunks;
     const int64_t even = (n_keys + chunks - 1) / chunks, least = 4 * k;
     a.chunk_len = ((even > least ? even : least) + TILE - 1) / TILE * TILE;
     a.nchunks = (int)((n_keys + a.chunk_len - 1) / a.chunk_len);
     a.items = base * a.nchunks;
-    a.key_stride = key_stride;
     const int64_t resident = (int64_t)sms * per_sm;
     p->grid = (int)(a.items < resident ? a.items : resident);
 
     p->buffer_bytes = (size_t)p->grid * p->rows_per_block * cap * 8;
-    const bool merged = with_values || a.nchunks > 1 || keep_kth;
+    const bool merged = with_values || a.nchunks > 1;
     p->cand_bytes = merged ? (size_t)heads * n_rows * a.nchunks * k * 8 : 0;
     p->partial_bytes = with_values ? (size_t)heads * n_rows * a.nchunks * (d + 4) * 4 : 0;
     return cudaSuccess;
@@ -787,11 +787,10 @@ size_t plan_scratch_bytes(const Plan &p)
     return align256(p.buffer_bytes) + align256(p.cand_bytes) + p.partial_bytes;
 }
 
-// floors: the rows' starting thresholds (SelectArgs), or NULL. kth_out: each row's k-th best
-// score (a plan made with keep_kth), or NULL; out may be NULL then.
+// floors: the rows' starting thresholds (SelectArgs), or NULL.
 cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *values, int heads,
                      int d, float scale, const float *floors, void *scratch, int32_t *out,
-                     float *values_out, float *kth_out, cudaStream_t stream)
+                     float *values_out, cudaStream_t stream)
 {
     SelectArgs &a = p.args;
     char *s = static_cast<char *>(scratch);
@@ -814,31 +813,125 @@ cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *va
     const unsigned blocks = (unsigned)((total + 3) / 4);
     if (d == 64)
         merge_chunks<64><<<blocks, 128, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
-                                                     total, scale, out, values_out, kth_out);
+                                                     total, scale, out, values_out);
     else
         merge_chunks<128><<<blocks, 128, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
-                                                      total, scale, out, values_out, kth_out);
+                                                      total, scale, out, values_out);
     CUDA_CHECK_LAUNCH();
     return cudaSuccess;
 }
 
-// ---- sampled thresholds ---------------------------------------------------------------------
+// ---- sampled floors -------------------------------------------------------------------------
 //
 // With the keys split into many chunks (mita's probe: 128 chunks of 8k keys at N = 2^20), each
 // chunk's buffers fill from -inf: a random stream inserts ~k·(1 + ln(chunk/k)) candidates per row
-// and chunk, ~48k per landmark in all, and their sorts held the probe at 4-5 ms (H100). A first
-// pass over every SAMPLE_STRIDE-th key, in few chunks, leaves each row the k-th best score of
-// that sample: a floor under the k-th best of all keys. The full pass starts its thresholds
-// there and inserts ~k·SAMPLE_STRIDE candidates per row in all. Not for topk (one chunk per row
-// tile, where the floor would insert more than a chunk's own threshold does).
-constexpr int64_t SAMPLE_STRIDE = 16;
-constexpr int SAMPLE_MIN_CHUNKS = 8; // sample when the full pass has at least this many chunks
-constexpr int SAMPLE_CHUNKS = 16;    // the sampled pass's chunks at most
+// and chunk, ~48k per landmark in all, and their sorts held the probe at 4-5 ms (H100). A floor
+// under each row's k-th best score cuts that to the keys above the floor: score M whole tiles of
+// keys spread over the range (tile_maxima), keep each row's maximum per tile, and take the k-th
+// largest of those M maxima (kth_of_maxima). The tiles are disjoint, so k distinct keys score at
+// least the floor: the k-th best of all keys does too. At M = 16k the floor sits near the top
+// ~0.1% of random scores (~1000 insertions per row in all). Not for topk: one chunk per row
+// tile there, whose own threshold does better than a floor.
+constexpr int SAMPLE_MIN_CHUNKS = 8;      // sample when the full pass has this many chunks
+constexpr int64_t SAMPLE_TILES_PER_K = 16; // M = 16k sampled tiles, ...
+constexpr int64_t SAMPLE_MAX_TILES = 4096; // ... at most this many (kth_of_maxima's 16 KB)
+constexpr int SAMPLE_TILES_PER_BLOCK = 16;
+constexpr int SAMPLE_WARPS = 4, SAMPLE_ROWS = SAMPLE_WARPS * WARP_ROWS;
+
+// maxima: [heads, n_rows, M], row's best score in sampled tile j, the whole tile of keys from
+// (j · (n_keys / TILE) / M) · TILE. grid (ceil(M / SAMPLE_TILES_PER_BLOCK), heads · row_tiles).
+template <typename TQ, typename T, int D>
+__global__ void __launch_bounds__(SAMPLE_WARPS * 32)
+    tile_maxima(const TQ *rows, const T *keys, int64_t n_rows, int64_t n_keys, int64_t M,
+                int row_tiles, float *maxima)
+{
+    constexpr int KS = D + 8;
+    __shared__ __align__(16) T ks[2][TILE * KS];
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const int64_t bh = blockIdx.y / row_tiles;
+    const int64_t r0 = (int64_t)(blockIdx.y % row_tiles) * SAMPLE_ROWS + warp * WARP_ROWS + g;
+    const int64_t j0 = (int64_t)blockIdx.x * SAMPLE_TILES_PER_BLOCK;
+    const int64_t j1 = min(j0 + SAMPLE_TILES_PER_BLOCK, M), full_tiles = n_keys / TILE;
+    keys += bh * n_keys * D;
+    uint32_t qa[D / 16][4], ql[D / 16][4];
+    load_row_fragments<TQ, T, D>(rows + (bh * n_rows + r0) * D + 2 * t, r0 < n_rows,
+                                 r0 + 8 < n_rows, qa, ql);
+    auto tile_start = [&](int64_t j) { return j * full_tiles / M * TILE; };
+    load_key_tile<T, D>(ks[0], keys, tile_start(j0), n_keys);
+    cp_async_commit();
+    for (int64_t j = j0; j < j1; j++) {
+        const int buf = (int)((j - j0) & 1);
+        if (j + 1 < j1) {
+            load_key_tile<T, D>(ks[buf ^ 1], keys, tile_start(j + 1), n_keys);
+            cp_async_commit();
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        float acc[8][4];
+        score_tile<D, sizeof(TQ) == 4>(acc, qa, ql, ks[buf], g, t);
+        float best[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int jj = 0; jj < 8; jj++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) best[e >> 1] = fmaxf(best[e >> 1], acc[jj][e]);
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 1));
+            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 2));
+            if (t == 0 && r0 + 8 * h < n_rows) maxima[(bh * n_rows + r0 + 8 * h) * M + j] = best[h];
+        }
+        __syncthreads(); // this buffer is refilled two tiles on
+    }
+}
+
+// fp32 as an unsigned integer of the same order (NaN aside).
+__device__ __forceinline__ uint32_t ordered(float x)
+{
+    const uint32_t u = __float_as_uint(x);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+__device__ __forceinline__ float from_ordered(uint32_t u)
+{
+    return __uint_as_float((u & 0x80000000u) ? (u & 0x7fffffffu) : ~u);
+}
+
+// One warp per row: floors[row] = the k-th largest of the row's M maxima, found bit by bit from
+// the top (the largest x with at least k values >= x). Shared memory: M ordered values.
+__global__ void __launch_bounds__(32) kth_of_maxima(const float *maxima, int64_t M, int64_t k,
+                                                    float *floors)
+{
+    extern __shared__ uint32_t vals[];
+    const int lane = threadIdx.x;
+    const float *row = maxima + (int64_t)blockIdx.x * M;
+    for (int64_t i = lane; i < M; i += 32) vals[i] = ordered(row[i]);
+    __syncwarp();
+    uint32_t prefix = 0;
+    for (int bit = 31; bit >= 0; bit--) {
+        const uint32_t want = prefix | (1u << bit);
+        unsigned n = 0;
+        for (int64_t i = lane; i < M; i += 32) n += vals[i] >= want;
+        if (__reduce_add_sync(FULL, n) >= (unsigned)k) prefix = want;
+    }
+    if (lane == 0) floors[blockIdx.x] = from_ordered(prefix);
+}
+
+template <int D> const void *tile_maxima_for(int row_dtype, int key_dtype)
+{
+    const bool split = row_dtype == ATTN_FP32;
+    if (key_dtype == ATTN_FP16)
+        return split ? (const void *)tile_maxima<float, __half, D>
+                     : (const void *)tile_maxima<__half, __half, D>;
+    return split ? (const void *)tile_maxima<float, __nv_bfloat16, D>
+                 : (const void *)tile_maxima<__nv_bfloat16, __nv_bfloat16, D>;
+}
 
 struct Selection {
-    Plan full, sample;
-    bool sampled;
-    size_t floors_bytes; // [heads, n_rows] fp32, first in the scratch
+    Plan full;
+    int64_t M;                          // sampled tiles; 0: no floors
+    const void *maxima_kernel;
+    size_t floors_bytes, maxima_bytes; // [heads, n_rows] and [heads, n_rows, M] fp32, first
 };
 
 cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int heads,
@@ -846,34 +939,46 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
 {
     *s = Selection{};
     CUDA_CHECK(make_plan(row_dtype, key_dtype, with_values, heads, n_rows, n_keys, d, k,
-                         MAX_CHUNKS, 1, false, &s->full));
-    const int64_t n_sample = n_keys / SAMPLE_STRIDE;
-    s->sampled = s->full.mma && s->full.args.nchunks >= SAMPLE_MIN_CHUNKS && n_sample >= 4 * k;
-    if (!s->sampled) return cudaSuccess;
-    CUDA_CHECK(make_plan(row_dtype, key_dtype, false, heads, n_rows, n_sample, d, k,
-                         SAMPLE_CHUNKS, SAMPLE_STRIDE, true, &s->sample));
+                         &s->full));
+    int64_t M = SAMPLE_TILES_PER_K * k;
+    M = M < SAMPLE_MAX_TILES ? M : SAMPLE_MAX_TILES;
+    const int64_t quarter = n_keys / (4 * TILE); // sample a quarter of the keys at most
+    M = M < quarter ? M : quarter;
+    if (!s->full.mma || s->full.args.nchunks < SAMPLE_MIN_CHUNKS || M < k) return cudaSuccess;
+    s->M = M;
+    s->maxima_kernel = d == 64 ? tile_maxima_for<64>(row_dtype, key_dtype)
+                               : tile_maxima_for<128>(row_dtype, key_dtype);
     s->floors_bytes = align256((size_t)heads * n_rows * 4);
+    s->maxima_bytes = align256((size_t)heads * n_rows * M * 4);
     return cudaSuccess;
 }
 
 size_t selection_scratch_bytes(const Selection &s)
 {
-    const size_t full = plan_scratch_bytes(s.full);
-    const size_t sample = s.sampled ? plan_scratch_bytes(s.sample) : 0;
-    return s.floors_bytes + (full > sample ? full : sample); // the passes run in turn
+    return s.floors_bytes + s.maxima_bytes + plan_scratch_bytes(s.full);
 }
 
 cudaError_t run_selection(Selection &s, const void *rows, const void *keys, const void *values,
                           int heads, int d, float scale, void *scratch, int32_t *out,
                           float *values_out, cudaStream_t stream)
 {
-    float *floors = s.sampled ? static_cast<float *>(scratch) : nullptr;
-    void *rest = static_cast<char *>(scratch) + s.floors_bytes;
-    if (s.sampled)
-        CUDA_CHECK(run_plan(s.sample, rows, keys, nullptr, heads, d, 0.f, nullptr, rest, nullptr,
-                            nullptr, floors, stream));
-    return run_plan(s.full, rows, keys, values, heads, d, scale, floors, rest, out, values_out,
-                    nullptr, stream);
+    char *at = static_cast<char *>(scratch);
+    float *floors = s.M ? reinterpret_cast<float *>(at) : nullptr;
+    float *maxima = reinterpret_cast<float *>(at + s.floors_bytes);
+    if (s.M) {
+        SelectArgs &a = s.full.args;
+        const int row_tiles = (int)((a.n_rows + SAMPLE_ROWS - 1) / SAMPLE_ROWS);
+        const dim3 grid((unsigned)((s.M + SAMPLE_TILES_PER_BLOCK - 1) / SAMPLE_TILES_PER_BLOCK),
+                        (unsigned)(heads * row_tiles));
+        void *params[] = {&rows, &keys, &a.n_rows, &a.n_keys, &s.M, (void *)&row_tiles, &maxima};
+        CUDA_CHECK(cudaLaunchKernel(s.maxima_kernel, grid, dim3(SAMPLE_WARPS * 32), params, 0,
+                                    stream));
+        kth_of_maxima<<<(unsigned)(heads * a.n_rows), 32, s.M * 4, stream>>>(maxima, s.M, a.k,
+                                                                             floors);
+        CUDA_CHECK_LAUNCH();
+    }
+    return run_plan(s.full, rows, keys, values, heads, d, scale, floors,
+                    at + s.floors_bytes + s.maxima_bytes, out, values_out, stream);
 }
 
 } // namespace
