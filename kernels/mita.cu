@@ -8,12 +8,16 @@
 //                   staged in shared memory as fp32 once per 64 queries, scores and the
 //                   online softmax·V on the CUDA cores in the fragment layout of
 //                   simt_tile.cuh. Each gathered row is read once per tile, not once per query.
-//   expert_tiles_mma  the same schedule on the tensor cores, bf16/fp16: 128 queries (8 warps)
-//                   of one expert per block, Q rows gathered by cp.async, 64-key tiles of the
-//                   shared block (Q̃, V̂ rounded to T while staged) then of the expert (K_E,
-//                   V_E gathered in place, double-buffered), mma.sync + ldmatrix, one online
-//                   softmax over both, O staged through shared memory for 16-byte stores.
-//   warp_per_query  any s_r, and topk (one key list per query). One warp per query, entries
+//   expert_tiles_mma  the same schedule on the tensor cores, bf16/fp16, any s_r: the (query,
+//                   route) pairs are sorted by expert; 128 of them (8 warps) per block, Q rows
+//                   gathered by cp.async, 64-key tiles of the shared block (Q̃, V̂ rounded to T
+//                   once per run) then of the expert (K_E, V_E gathered in place), double-
+//                   buffered, mma.sync + ldmatrix, one online softmax, O staged through shared
+//                   memory for 16-byte stores. s_r > 1: each pair's normalized partial and its
+//                   (max, sum) instead, and shared_merge_mma takes 128 consecutive queries,
+//                   their shared block, and folds the s_r partials in (2·s_r + 2 Q-sized
+//                   passes more than s_r = 1's, in T, against one gather per query and route).
+//   warp_per_query  fp32 with s_r > 1, and topk (one key list per query). One warp per query, entries
 //                   taken 32 at a time: each lane scores one entry (a row it reads alone with
 //                   16-byte loads), an online softmax across groups, then the group's value rows
 //                   summed with the lanes spread over the channels. Bound by the per-query
@@ -145,18 +149,19 @@ __global__ void __launch_bounds__(WARPS * 32) attend_warp_per_query(AttendArgs a
 
 constexpr int TILE_ROWS = 64; // queries per block: 4 warps × 16
 
-// The counting sort of the queries by their (first) expert. A block takes SORT_QUERIES queries
-// of one head (grid (ceil(N / SORT_QUERIES), heads)) and counts them per expert in shared
+// The counting sort of the entries (query·s_r + r, one per route; queries for s_r = 1) by
+// expert: routes [heads, N·s_r] read as [heads, N] with N the entries per head, here and in
+// scatter_experts. A block takes SORT_QUERIES entries of one head (grid (ceil(N / SORT_QUERIES), heads)) and counts them per expert in shared
 // memory first, so that the global counters see one atomic per (block, expert) rather than one
 // per query: at m = 64, 2^23 queries on 512 counters serialized for 1.3 ms per kernel (H100).
 // Past SORT_SMEM_EXPERTS experts the counts go straight to global memory (few collide there).
-// routes: [heads, N, s_r]  counts: [heads, m], zero before count_experts.
+// counts: [heads, m], zero before count_experts.
 constexpr int SORT_QUERIES = 4096, SORT_SMEM_EXPERTS = 12288; // 48 KB of counters
 
 size_t sort_smem(int64_t m) { return m <= SORT_SMEM_EXPERTS ? (size_t)m * 4 : 0; }
 
-__global__ void __launch_bounds__(256) count_experts(const int32_t *routes, int s_r, int64_t N,
-                                                     int64_t m, int32_t *counts)
+__global__ void __launch_bounds__(256) count_experts(const int32_t *routes, int64_t N, int64_t m,
+                                                     int32_t *counts)
 {
     extern __shared__ int32_t local[]; // [m], when m <= SORT_SMEM_EXPERTS
     const bool in_smem = m <= SORT_SMEM_EXPERTS;
@@ -168,7 +173,7 @@ __global__ void __launch_bounds__(256) count_experts(const int32_t *routes, int 
         __syncthreads();
     }
     for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x) {
-        const int32_t e = routes[(bh * N + i) * s_r];
+        const int32_t e = routes[bh * N + i];
         atomicAdd(in_smem ? &local[e] : &c[e], 1);
     }
     if (!in_smem) return;
@@ -212,11 +217,11 @@ __global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, i
     }
 }
 
-// order: [heads, N], each head's queries grouped by expert (in no particular order within one).
+// order: [heads, N], each head's entries grouped by expert (in no particular order within one).
 // As count_experts, per block: count in shared memory, reserve each expert's range of `order`
 // with one atomic on its cursor, then place the queries by shared-memory atomics in it.
-__global__ void __launch_bounds__(256) scatter_experts(const int32_t *routes, int s_r, int64_t N,
-                                                       int64_t m, int32_t *cursor, int32_t *order)
+__global__ void __launch_bounds__(256) scatter_experts(const int32_t *routes, int64_t N, int64_t m,
+                                                       int32_t *cursor, int32_t *order)
 {
     extern __shared__ int32_t local[]; // [m]: counts, then the next free slot of each expert
     const bool in_smem = m <= SORT_SMEM_EXPERTS;
@@ -225,29 +230,35 @@ __global__ void __launch_bounds__(256) scatter_experts(const int32_t *routes, in
     int32_t *cur = cursor + bh * m, *out = order + bh * N;
     if (!in_smem) {
         for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
-            out[atomicAdd(&cur[routes[(bh * N + i) * s_r]], 1)] = (int32_t)i;
+            out[atomicAdd(&cur[routes[bh * N + i]], 1)] = (int32_t)i;
         return;
     }
     for (int64_t e = threadIdx.x; e < m; e += blockDim.x) local[e] = 0;
     __syncthreads();
     for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
-        atomicAdd(&local[routes[(bh * N + i) * s_r]], 1);
+        atomicAdd(&local[routes[bh * N + i]], 1);
     __syncthreads();
     for (int64_t e = threadIdx.x; e < m; e += blockDim.x)
         local[e] = local[e] ? atomicAdd(&cur[e], local[e]) : 0;
     __syncthreads();
     for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
-        out[atomicAdd(&local[routes[(bh * N + i) * s_r]], 1)] = (int32_t)i;
+        out[atomicAdd(&local[routes[bh * N + i]], 1)] = (int32_t)i;
 }
 
+// The sorted path's arguments. An entry is a (query, route) pair, entry = query·s_r + r; for
+// s_r = 1 entries are queries.
 struct TileArgs {
     const void *q, *k, *v;                  // [heads, N, D]
     const float *landmarks, *shared_values; // [heads, m, D], or NULL: no shared block
+    const void *shared_keys, *shared_vals;  // the same rounded to T (tensor-core kernels)
     const int32_t *experts;                 // [heads, n_experts, kk]
-    const int32_t *order;                   // [heads, N], grouped by expert
-    const int32_t *start, *tile_start;      // [heads, n_experts+1]: first query, first tile
+    const int32_t *order;                   // [heads, entries], grouped by expert
+    const int32_t *start, *tile_start;      // [heads, n_experts+1]: first entry, first tile
     void *o;                                // [heads, N, D]
-    int64_t N, m, n_experts, kk;
+    void *partial_o;                        // s_r > 1: [heads, entries, D] T, softmax-normalized
+    float *partial_ms;                      // s_r > 1: [heads, entries, 2]: max, sum
+    int64_t N, m, n_experts, kk, entries;
+    int s_r;
     float scale, shared_scale;
 };
 
@@ -344,13 +355,13 @@ __global__ void __launch_bounds__(128) attend_expert_tiles(TileArgs a)
     }
 }
 
-// ---- expert_tiles_mma ------------------------------------------------------------------------
+// ---- expert_tiles_mma, shared_merge_mma --------------------------------------------------------
 
-constexpr int MMA_WARPS = 8, MMA_TILE_ROWS = MMA_WARPS * 16; // 128 queries of one expert
+constexpr int MMA_WARPS = 8, MMA_TILE_ROWS = MMA_WARPS * 16; // 128 queries (entries) a block
 constexpr int KEY_TILE = 64;
 
-// Shared memory: sQ [128, D] (O on the way out) | sK, sV [2, KEY_TILE, D], all T, swizzled
-// (mma_util.cuh swz) | rows [128] int.
+// Shared memory of both: sQ [128, D] (O on the way out) | sK, sV [2, KEY_TILE, D], all T,
+// swizzled (mma_util.cuh swz) | rows [128] int.
 __host__ __device__ constexpr size_t tile_mma_smem(int d)
 {
     return ((size_t)MMA_TILE_ROWS * d + (size_t)4 * KEY_TILE * d) * 2 + MMA_TILE_ROWS * 4;
@@ -363,11 +374,146 @@ template <typename T> __device__ __forceinline__ uint4 pack8(float4 x, float4 y)
                       mma_t<T>::pack(y.x, y.y), mma_t<T>::pack(y.z, y.w));
 }
 
-// As attend_expert_tiles, on the tensor cores (bf16/fp16): grid (ceil(N/128) + n_experts,
-// heads), block b of head bh takes that head's b-th tile of up to 128 queries of one expert.
-// The shared block's keys Q̃ and values V̂ (fp32) are rounded to T as they are staged, as flash
-// attention rounds P; the expert's K_E, V_E rows are gathered by cp.async, double-buffered
-// against the previous 64-key tile's mma.
+// Q̃ and V̂ (fp32) rounded to T once per run, so that the tiles stage them by cp.async like
+// any key row (converting them in every block cost a synchronous fp32 read each).
+template <typename T>
+__global__ void __launch_bounds__(256) round_shared_block(const float *landmarks,
+                                                          const float *shared_values, int64_t n,
+                                                          T *keys, T *vals)
+{
+    const int64_t i = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) * 8;
+    if (i >= n) return; // n: a multiple of 8 (d is)
+    const float4 *l = reinterpret_cast<const float4 *>(landmarks + i);
+    const float4 *v = reinterpret_cast<const float4 *>(shared_values + i);
+    *reinterpret_cast<uint4 *>(keys + i) = pack8<T>(l[0], l[1]);
+    *reinterpret_cast<uint4 *>(vals + i) = pack8<T>(v[0], v[1]);
+}
+
+// KEY_TILE rows of keys and values into a stage: rows kt.. of `keys`/`values` ([*, D] T), or
+// rows idx[kt..] when idx is given (a gather); rows at and past `end` are zero-filled.
+template <typename T, int D>
+__device__ __forceinline__ void stage_key_tile(uint32_t k_buf, uint32_t v_buf, const T *keys,
+                                               const T *values, const int32_t *idx, int64_t kt,
+                                               int64_t end)
+{
+    constexpr int CHUNKS = D / 8;
+    for (int c = threadIdx.x; c < KEY_TILE * CHUNKS; c += blockDim.x) {
+        const int r = c / CHUNKS, ch = c % CHUNKS;
+        const bool ok = kt + r < end;
+        const int64_t row = !ok ? 0 : idx ? idx[kt + r] : kt + r;
+        cp_async16(k_buf + swz<D>(r, ch), keys + row * D + ch * 8, ok ? 16 : 0);
+        cp_async16(v_buf + swz<D>(r, ch), values + row * D + ch * 8, ok ? 16 : 0);
+    }
+}
+
+// The warp's 16 rows against one staged key tile (keys kt.. of `end`, logits · scale): one
+// step of the online softmax, O += P·V. rmax, rsum, o as in flash attention; rsum is the
+// lane's share (row_total sums the quad).
+template <typename T, int D>
+__device__ __forceinline__ void attend_key_tile(const uint32_t (&qf)[D / 16][4], uint32_t k_buf,
+                                                uint32_t v_buf, int64_t kt, int64_t end,
+                                                float scale, float (&rmax)[2], float (&rsum)[2],
+                                                float (&o)[D / 8][4], int lane)
+{
+    const int t = lane % 4;
+    float s[KEY_TILE / 8][4] = {};
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+        for (int n2 = 0; n2 < KEY_TILE / 16; n2++) {
+            uint32_t kb[4];
+            ldsm_x4(kb, k_buf + swz<D>(16 * n2 + lane % 8 + 8 * (lane / 16), 2 * kk + (lane / 8) % 2));
+            mma_t<T>::mma(s[2 * n2], qf[kk], kb[0], kb[1]);
+            mma_t<T>::mma(s[2 * n2 + 1], qf[kk], kb[2], kb[3]);
+        }
+    // Logits in one unit for every block (scaled), so that they share the running max.
+    float tmax[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int n = 0; n < KEY_TILE / 8; n++)
+#pragma unroll
+        for (int x = 0; x < 4; x++) {
+            const bool ok = kt + 8 * n + 2 * t + (x & 1) < end;
+            s[n][x] = ok ? s[n][x] * scale : -INFINITY;
+            tmax[x >> 1] = fmaxf(tmax[x >> 1], s[n][x]);
+        }
+    float corr[2];
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 1));
+        tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 2));
+        const float m = fmaxf(rmax[h], tmax[h]); // finite: a tile holds a key
+        corr[h] = __expf(rmax[h] - m);
+        rmax[h] = m;
+    }
+    float wsum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int n = 0; n < KEY_TILE / 8; n++)
+#pragma unroll
+        for (int x = 0; x < 4; x++) {
+            s[n][x] = __expf(s[n][x] - rmax[x >> 1]); // exp(-inf) = 0 masks
+            wsum[x >> 1] += s[n][x];
+        }
+#pragma unroll
+    for (int h = 0; h < 2; h++) rsum[h] = rsum[h] * corr[h] + wsum[h];
+#pragma unroll
+    for (int n = 0; n < D / 8; n++)
+#pragma unroll
+        for (int x = 0; x < 4; x++) o[n][x] *= corr[x >> 1];
+    // P's C fragments of key blocks 2kb, 2kb+1 are the A fragment of keys [16kb, 16kb+16).
+#pragma unroll
+    for (int kb = 0; kb < KEY_TILE / 16; kb++) {
+        const uint32_t pa[4] = {mma_t<T>::pack(s[2 * kb][0], s[2 * kb][1]),
+                                mma_t<T>::pack(s[2 * kb][2], s[2 * kb][3]),
+                                mma_t<T>::pack(s[2 * kb + 1][0], s[2 * kb + 1][1]),
+                                mma_t<T>::pack(s[2 * kb + 1][2], s[2 * kb + 1][3])};
+#pragma unroll
+        for (int n2 = 0; n2 < D / 16; n2++) {
+            uint32_t vb[4];
+            ldsm_x4_trans(vb, v_buf + swz<D>(16 * kb + lane % 8 + 8 * ((lane / 8) % 2), 2 * n2 + lane / 16));
+            mma_t<T>::mma(o[2 * n2], pa, vb[0], vb[1]);
+            mma_t<T>::mma(o[2 * n2 + 1], pa, vb[2], vb[3]);
+        }
+    }
+}
+
+// The warp's 16 rows of o·inv[h] as T through its own rows of sQ (their Q fragments are in
+// registers by now), then out in 16-byte stores: row r of the tile to dst + dst_row[r]·D, rows
+// at and past `valid` skipped.
+template <typename T, int D>
+__device__ __forceinline__ void store_rows(const float (&o)[D / 8][4], const float (&inv)[2],
+                                           uint32_t sQ, T *dst, const int32_t *dst_row,
+                                           int valid, int warp, int lane)
+{
+    constexpr int CHUNKS = D / 8;
+    const int g = lane / 4, t = lane % 4;
+#pragma unroll
+    for (int h = 0; h < 2; h++)
+#pragma unroll
+        for (int n = 0; n < D / 8; n++) {
+            const uint32_t x = mma_t<T>::pack(o[n][2 * h] * inv[h], o[n][2 * h + 1] * inv[h]);
+            asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(sQ + swz<D>(warp * 16 + g + 8 * h, n) + 4 * t),
+                         "r"(x)
+                         : "memory");
+        }
+    __syncwarp();
+    for (int c = lane; c < 16 * CHUNKS; c += 32) {
+        const int r = warp * 16 + c / CHUNKS, ch = c % CHUNKS;
+        if (r >= valid) continue;
+        uint4 x;
+        asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
+                     : "=r"(x.x), "=r"(x.y), "=r"(x.z), "=r"(x.w)
+                     : "r"(sQ + swz<D>(r, ch))
+                     : "memory");
+        *reinterpret_cast<uint4 *>(dst + (int64_t)dst_row[r] * D + ch * 8) = x;
+    }
+}
+
+// As attend_expert_tiles, on the tensor cores (bf16/fp16): grid (ceil(entries/128) + n_experts,
+// heads), block b of head bh takes that head's b-th tile of up to 128 entries of one expert:
+// their query rows gathered by cp.async, then 64-key tiles of the shared block (Q̃, V̂ rounded
+// to T) and of the expert (K_E, V_E gathered in place), double-buffered against the previous
+// tile's mma, one online softmax over all. s_r = 1: O of the queries. s_r > 1 (no shared block
+// here; shared_merge_mma adds it): each entry's normalized partial and its (max, sum).
 template <typename T, int D>
 // Two blocks an SM at d = 64 (128 registers a thread; 1 block = 8 warps hid no latency).
 __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) attend_expert_tiles_mma(TileArgs a)
@@ -390,57 +536,36 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) attend_expert
     }
     const int64_t e = lo, q0 = st[e] + (b - ts[e]) * MMA_TILE_ROWS;
     const int valid = (int)min((int64_t)MMA_TILE_ROWS, (int64_t)st[e + 1] - q0);
-    if (threadIdx.x < MMA_TILE_ROWS)
-        rows[threadIdx.x] = threadIdx.x < valid ? a.order[bh * a.N + q0 + threadIdx.x] : 0;
+    if (threadIdx.x < MMA_TILE_ROWS) // the tile's entries
+        rows[threadIdx.x] = threadIdx.x < valid ? a.order[bh * a.entries + q0 + threadIdx.x] : 0;
     __syncthreads();
     const T *q = static_cast<const T *>(a.q) + bh * a.N * D;
     for (int c = threadIdx.x; c < MMA_TILE_ROWS * CHUNKS; c += blockDim.x) {
         const int r = c / CHUNKS, ch = c % CHUNKS;
-        cp_async16(sQ + swz<D>(r, ch), q + (int64_t)rows[r] * D + ch * 8, r < valid ? 16 : 0);
+        cp_async16(sQ + swz<D>(r, ch), q + (int64_t)(rows[r] / a.s_r) * D + ch * 8,
+                   r < valid ? 16 : 0);
     }
 
-    // Key tiles: the shared block's ceil(m/64), then the expert's ceil(kk/64).
-    const int64_t shared_tiles = a.landmarks ? (a.m + KEY_TILE - 1) / KEY_TILE : 0;
+    // Key tiles: the shared block's ceil(m/64) (s_r = 1 only), then the expert's ceil(kk/64).
+    const int64_t shared_tiles = a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0;
     const int64_t tiles = shared_tiles + (a.kk + KEY_TILE - 1) / KEY_TILE;
     const int32_t *expert = a.experts + (bh * ne + e) * a.kk;
     const T *keys = static_cast<const T *>(a.k) + bh * a.N * D;
     const T *values = static_cast<const T *>(a.v) + bh * a.N * D;
+    const T *sh_k = static_cast<const T *>(a.shared_keys) + bh * a.m * D;
+    const T *sh_v = static_cast<const T *>(a.shared_vals) + bh * a.m * D;
     auto stage = [&](int64_t j, int buf) {
         const uint32_t k_buf = sK + buf * KEY_TILE * D * 2, v_buf = sV + buf * KEY_TILE * D * 2;
-        if (j < shared_tiles) { // fp32 → T through registers
-            const int64_t kt = j * KEY_TILE;
-            const float *lm = a.landmarks + (bh * a.m + kt) * D;
-            const float *sv = a.shared_values + (bh * a.m + kt) * D;
-            for (int c = threadIdx.x; c < KEY_TILE * CHUNKS; c += blockDim.x) {
-                const int r = c / CHUNKS, ch = c % CHUNKS;
-                const bool ok = kt + r < a.m;
-                const float4 z = make_float4(0.f, 0.f, 0.f, 0.f);
-                const float4 *kr = reinterpret_cast<const float4 *>(lm + r * D + ch * 8);
-                const float4 *vr = reinterpret_cast<const float4 *>(sv + r * D + ch * 8);
-                const uint4 kx = pack8<T>(ok ? kr[0] : z, ok ? kr[1] : z);
-                const uint4 vx = pack8<T>(ok ? vr[0] : z, ok ? vr[1] : z);
-                asm volatile("st.shared.v4.b32 [%0], {%1,%2,%3,%4};\n" ::"r"(k_buf + swz<D>(r, ch)),
-                             "r"(kx.x), "r"(kx.y), "r"(kx.z), "r"(kx.w)
-                             : "memory");
-                asm volatile("st.shared.v4.b32 [%0], {%1,%2,%3,%4};\n" ::"r"(v_buf + swz<D>(r, ch)),
-                             "r"(vx.x), "r"(vx.y), "r"(vx.z), "r"(vx.w)
-                             : "memory");
-            }
-        } else { // the expert's rows, gathered in place
-            const int64_t kt = (j - shared_tiles) * KEY_TILE;
-            for (int c = threadIdx.x; c < KEY_TILE * CHUNKS; c += blockDim.x) {
-                const int r = c / CHUNKS, ch = c % CHUNKS;
-                const bool ok = kt + r < a.kk;
-                const int64_t row = ok ? expert[kt + r] : 0;
-                cp_async16(k_buf + swz<D>(r, ch), keys + row * D + ch * 8, ok ? 16 : 0);
-                cp_async16(v_buf + swz<D>(r, ch), values + row * D + ch * 8, ok ? 16 : 0);
-            }
-        }
+        if (j < shared_tiles)
+            stage_key_tile<T, D>(k_buf, v_buf, sh_k, sh_v, nullptr, j * KEY_TILE, a.m);
+        else
+            stage_key_tile<T, D>(k_buf, v_buf, keys, values, expert,
+                                 (j - shared_tiles) * KEY_TILE, a.kk);
         cp_async_commit();
     };
     stage(0, 0); // one group with the Q rows
 
-    const bool busy = warp * 16 < valid; // warps past the tile's queries only stage and wait
+    const bool busy = warp * 16 < valid; // warps past the tile's entries only stage and wait
     uint32_t qf[D / 16][4];
     float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f}, o[D / 8][4] = {};
     for (int64_t j = 0; j < tiles; j++) {
@@ -458,122 +583,156 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) attend_expert
                 for (int kk = 0; kk < D / 16; kk++)
                     ldsm_x4(qf[kk], sQ + swz<D>(warp * 16 + lane % 16, 2 * kk + lane / 16));
             const bool is_shared = j < shared_tiles;
-            const int64_t kt = (is_shared ? j : j - shared_tiles) * KEY_TILE;
-            const int64_t end = is_shared ? a.m : a.kk;
-            const float scale = is_shared ? a.shared_scale : a.scale;
-            const uint32_t k_buf = sK + buf * KEY_TILE * D * 2, v_buf = sV + buf * KEY_TILE * D * 2;
-            float s[KEY_TILE / 8][4] = {};
-#pragma unroll
-            for (int kk = 0; kk < D / 16; kk++)
-#pragma unroll
-                for (int n2 = 0; n2 < KEY_TILE / 16; n2++) {
-                    uint32_t kb[4];
-                    ldsm_x4(kb, k_buf + swz<D>(16 * n2 + lane % 8 + 8 * (lane / 16),
-                                               2 * kk + (lane / 8) % 2));
-                    mma_t<T>::mma(s[2 * n2], qf[kk], kb[0], kb[1]);
-                    mma_t<T>::mma(s[2 * n2 + 1], qf[kk], kb[2], kb[3]);
-                }
-            // Logits in one unit for both blocks (scaled), so that they share the running max.
-            float tmax[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-            for (int n = 0; n < KEY_TILE / 8; n++)
-#pragma unroll
-                for (int x = 0; x < 4; x++) {
-                    const bool ok = kt + 8 * n + 2 * t + (x & 1) < end;
-                    s[n][x] = ok ? s[n][x] * scale : -INFINITY;
-                    tmax[x >> 1] = fmaxf(tmax[x >> 1], s[n][x]);
-                }
-            float corr[2];
-#pragma unroll
-            for (int h = 0; h < 2; h++) {
-                tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 1));
-                tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 2));
-                const float m = fmaxf(rmax[h], tmax[h]); // finite: a tile holds a key
-                corr[h] = __expf(rmax[h] - m);
-                rmax[h] = m;
-            }
-            float wsum[2] = {0.f, 0.f};
-#pragma unroll
-            for (int n = 0; n < KEY_TILE / 8; n++)
-#pragma unroll
-                for (int x = 0; x < 4; x++) {
-                    s[n][x] = __expf(s[n][x] - rmax[x >> 1]); // exp(-inf) = 0 masks
-                    wsum[x >> 1] += s[n][x];
-                }
-#pragma unroll
-            for (int h = 0; h < 2; h++) rsum[h] = rsum[h] * corr[h] + wsum[h];
-#pragma unroll
-            for (int n = 0; n < D / 8; n++)
-#pragma unroll
-                for (int x = 0; x < 4; x++) o[n][x] *= corr[x >> 1];
-#pragma unroll
-            for (int kb = 0; kb < KEY_TILE / 16; kb++) {
-                const uint32_t pa[4] = {mma_t<T>::pack(s[2 * kb][0], s[2 * kb][1]),
-                                        mma_t<T>::pack(s[2 * kb][2], s[2 * kb][3]),
-                                        mma_t<T>::pack(s[2 * kb + 1][0], s[2 * kb + 1][1]),
-                                        mma_t<T>::pack(s[2 * kb + 1][2], s[2 * kb + 1][3])};
-#pragma unroll
-                for (int n2 = 0; n2 < D / 16; n2++) {
-                    uint32_t vb[4];
-                    ldsm_x4_trans(vb, v_buf + swz<D>(16 * kb + lane % 8 + 8 * ((lane / 8) % 2),
-                                                     2 * n2 + lane / 16));
-                    mma_t<T>::mma(o[2 * n2], pa, vb[0], vb[1]);
-                    mma_t<T>::mma(o[2 * n2 + 1], pa, vb[2], vb[3]);
-                }
-            }
+            attend_key_tile<T, D>(qf, sK + buf * KEY_TILE * D * 2, sV + buf * KEY_TILE * D * 2,
+                                  (is_shared ? j : j - shared_tiles) * KEY_TILE,
+                                  is_shared ? a.m : a.kk,
+                                  is_shared ? a.shared_scale : a.scale, rmax, rsum, o, lane);
         }
         __syncthreads(); // this buffer is refilled two tiles on
     }
     if (!busy) return;
-    // O through the warp's own rows of sQ (their Q fragments are in registers), then out in
-    // 16-byte stores to the queries' rows.
+    float inv[2];
 #pragma unroll
     for (int h = 0; h < 2; h++) {
-        const float inv = 1.f / row_total(rsum[h]);
+        const float sum = row_total(rsum[h]);
+        inv[h] = 1.f / sum;
         const int r = warp * 16 + g + 8 * h;
-#pragma unroll
-        for (int n = 0; n < D / 8; n++) {
-            const uint32_t x = mma_t<T>::pack(o[n][2 * h] * inv, o[n][2 * h + 1] * inv);
-            asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(sQ + swz<D>(r, n) + 4 * t), "r"(x)
-                         : "memory");
+        if (a.partial_ms && t == 0 && r < valid)
+            *reinterpret_cast<float2 *>(a.partial_ms + (bh * a.entries + rows[r]) * 2) =
+                make_float2(rmax[h], sum);
+    }
+    if (a.partial_o) {
+        store_rows<T, D>(o, inv, sQ, static_cast<T *>(a.partial_o) + bh * a.entries * D, rows,
+                         valid, warp, lane);
+    } else {
+        store_rows<T, D>(o, inv, sQ, static_cast<T *>(a.o) + bh * a.N * D, rows, valid, warp,
+                         lane); // s_r = 1: entries are queries
+    }
+}
+
+// s_r > 1, after attend_expert_tiles_mma's partials: 128 consecutive queries a block (grid
+// (ceil(N/128), heads)), the shared block by mma as there, then each route's partial folded
+// into the same softmax: with (m_r, l_r) the partial's max and sum and p_r its normalized
+// output, M = max(max, m_r), sum' = sum·e^(max−M) + l_r·e^(m_r−M), o' = o·e^(max−M) +
+// p_r·l_r·e^(m_r−M). Q is read in order here; O written in order.
+template <typename T, int D>
+__global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) shared_merge_mma(TileArgs a)
+{
+    constexpr int CHUNKS = D / 8;
+    extern __shared__ __align__(16) unsigned char smem[];
+    const uint32_t sQ = smem_u32(smem), sK = sQ + MMA_TILE_ROWS * D * 2;
+    const uint32_t sV = sK + 2 * KEY_TILE * D * 2;
+    int32_t *rows = reinterpret_cast<int32_t *>(smem + tile_mma_smem(D) - MMA_TILE_ROWS * 4);
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const int64_t bh = blockIdx.y, q0 = (int64_t)blockIdx.x * MMA_TILE_ROWS;
+    const int valid = (int)min((int64_t)MMA_TILE_ROWS, a.N - q0);
+    if (threadIdx.x < MMA_TILE_ROWS) rows[threadIdx.x] = (int32_t)(q0 + threadIdx.x);
+    const T *q = static_cast<const T *>(a.q) + (bh * a.N + q0) * D;
+    for (int c = threadIdx.x; c < MMA_TILE_ROWS * CHUNKS; c += blockDim.x) {
+        const int r = c / CHUNKS, ch = c % CHUNKS;
+        cp_async16(sQ + swz<D>(r, ch), q + (int64_t)(r < valid ? r : 0) * D + ch * 8,
+                   r < valid ? 16 : 0);
+    }
+    const int64_t tiles = a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0;
+    const T *sh_k = static_cast<const T *>(a.shared_keys) + bh * a.m * D;
+    const T *sh_v = static_cast<const T *>(a.shared_vals) + bh * a.m * D;
+    auto stage = [&](int64_t j, int buf) {
+        stage_key_tile<T, D>(sK + buf * KEY_TILE * D * 2, sV + buf * KEY_TILE * D * 2, sh_k, sh_v,
+                             nullptr, j * KEY_TILE, a.m);
+        cp_async_commit();
+    };
+    if (tiles) stage(0, 0);
+    else cp_async_commit();
+    const bool busy = warp * 16 < valid;
+    uint32_t qf[D / 16][4];
+    float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f}, o[D / 8][4] = {};
+    for (int64_t j = 0; j < tiles; j++) {
+        const int buf = (int)(j & 1);
+        if (j + 1 < tiles) {
+            stage(j + 1, buf ^ 1);
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
         }
+        __syncthreads();
+        if (busy) {
+            if (j == 0)
+#pragma unroll
+                for (int kk = 0; kk < D / 16; kk++)
+                    ldsm_x4(qf[kk], sQ + swz<D>(warp * 16 + lane % 16, 2 * kk + lane / 16));
+            attend_key_tile<T, D>(qf, sK + buf * KEY_TILE * D * 2, sV + buf * KEY_TILE * D * 2,
+                                  j * KEY_TILE, a.m, a.shared_scale, rmax, rsum, o, lane);
+        }
+        __syncthreads();
     }
-    __syncwarp();
-    T *out = static_cast<T *>(a.o) + bh * a.N * D;
-    for (int c = lane; c < 16 * CHUNKS; c += 32) {
-        const int r = warp * 16 + c / CHUNKS, ch = c % CHUNKS;
-        if (r >= valid) continue;
-        uint4 x;
-        asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
-                     : "=r"(x.x), "=r"(x.y), "=r"(x.z), "=r"(x.w)
-                     : "r"(sQ + swz<D>(r, ch))
-                     : "memory");
-        *reinterpret_cast<uint4 *>(out + (int64_t)rows[r] * D + ch * 8) = x;
-    }
+    cp_async_wait<0>();
+    __syncthreads(); // route_only: the Q rows' copy is done before sQ takes O
+    if (!busy) return;
+    float sum[2], inv[2];
+#pragma unroll
+    for (int h = 0; h < 2; h++) sum[h] = row_total(rsum[h]); // the quad's total, in each lane
+    const T *po = static_cast<const T *>(a.partial_o);
+    for (int r = 0; r < a.s_r; r++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int row = warp * 16 + g + 8 * h;
+            const int64_t entry = bh * a.entries + (q0 + (row < valid ? row : 0)) * a.s_r + r;
+            const float2 ms = *reinterpret_cast<const float2 *>(a.partial_ms + entry * 2);
+            const float m = fmaxf(rmax[h], ms.x);
+            const float keep = __expf(rmax[h] - m), add = ms.y * __expf(ms.x - m);
+            rmax[h] = m;
+            sum[h] = sum[h] * keep + add;
+            const T *p = po + entry * D + 2 * t;
+#pragma unroll
+            for (int n = 0; n < D / 8; n++) {
+                const float2 x = unpack2<T>(*reinterpret_cast<const uint32_t *>(p + 8 * n));
+                o[n][2 * h] = o[n][2 * h] * keep + x.x * add;
+                o[n][2 * h + 1] = o[n][2 * h + 1] * keep + x.y * add;
+            }
+        }
+#pragma unroll
+    for (int h = 0; h < 2; h++) inv[h] = 1.f / sum[h];
+    store_rows<T, D>(o, inv, sQ, static_cast<T *>(a.o) + bh * a.N * D, rows, valid, warp, lane);
 }
 
 // ---- host ---------------------------------------------------------------------------------
 
-// The counting sort's arrays, carved from the caller's scratch (256-byte aligned pieces).
+// The sorted path's scratch, carved in 256-byte aligned pieces: the counting sort of the
+// entries, then (tensor cores) Q̃ and V̂ in T, then (s_r > 1) the routes' partial outputs.
 struct SortScratch {
     int32_t *counts, *start, *tile_start, *order;
+    void *shared_keys, *shared_vals, *partial_o;
+    float *partial_ms;
     size_t bytes;
 };
 size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
-SortScratch sort_scratch(void *base, int heads, int64_t N, int64_t m)
+SortScratch sort_scratch(void *base, int heads, int64_t N, int64_t m, int64_t n_experts, int d,
+                         int dtype, int s_r)
 {
     SortScratch s;
-    const size_t pieces[4] = {(size_t)heads * m * 4, (size_t)heads * (m + 1) * 4,
-                              (size_t)heads * (m + 1) * 4, (size_t)heads * N * 4};
-    int32_t **at[4] = {&s.counts, &s.start, &s.tile_start, &s.order};
+    const size_t entries = (size_t)heads * N * s_r, mma = dtype != ATTN_FP32;
+    const size_t pieces[8] = {(size_t)heads * n_experts * 4,
+                              (size_t)heads * (n_experts + 1) * 4,
+                              (size_t)heads * (n_experts + 1) * 4,
+                              entries * 4,
+                              mma ? (size_t)heads * m * d * 2 : 0,
+                              mma ? (size_t)heads * m * d * 2 : 0,
+                              s_r > 1 ? entries * d * 2 : 0,
+                              s_r > 1 ? entries * 8 : 0};
+    void **at[8] = {(void **)&s.counts,      (void **)&s.start,       (void **)&s.tile_start,
+                    (void **)&s.order,       &s.shared_keys,          &s.shared_vals,
+                    &s.partial_o,            (void **)&s.partial_ms};
     char *p = static_cast<char *>(base);
     s.bytes = 0;
-    for (int i = 0; i < 4; i++) {
-        *at[i] = reinterpret_cast<int32_t *>(p ? p + s.bytes : nullptr);
+    for (int i = 0; i < 8; i++) {
+        *at[i] = p && pieces[i] ? p + s.bytes : nullptr;
         s.bytes += align256(pieces[i]);
     }
     return s;
 }
+
+// The sorted path serves s_r = 1 in every dtype, and s_r > 1 on the tensor cores.
+bool sorted_path(int dtype, int s_r) { return s_r == 1 || dtype != ATTN_FP32; }
 
 // dispatch_dtype's callables: the launches for storage type T and the head dimension.
 struct attend_launch {
@@ -599,29 +758,56 @@ struct tiles_launch {
     const TileArgs &a;
     int heads, d;
     cudaStream_t stream;
-    template <typename T> cudaError_t operator()() const
+    cudaError_t launch(const void *kernel, size_t smem, int64_t blocks, int threads) const
     {
-        constexpr bool mma = sizeof(T) == 2;
-        const void *kernel = nullptr;
-        if constexpr (mma)
-            kernel = d == 64    ? (const void *)attend_expert_tiles_mma<T, 64>
-                     : d == 128 ? (const void *)attend_expert_tiles_mma<T, 128>
-                                : nullptr;
-        else
-            kernel = d == 64    ? (const void *)attend_expert_tiles<T, 64>
-                     : d == 128 ? (const void *)attend_expert_tiles<T, 128>
-                                : nullptr;
-        if (!kernel) return cudaErrorInvalidValue;
-        const size_t smem = mma ? tile_mma_smem(d) : tile_smem(d);
         CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         (int)smem));
         CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
                                         cudaSharedmemCarveoutMaxShared));
-        const int rows = mma ? MMA_TILE_ROWS : TILE_ROWS;
-        const dim3 grid((unsigned)((a.N + rows - 1) / rows + a.n_experts), (unsigned)heads);
         void *params[] = {const_cast<TileArgs *>(&a)};
-        CUDA_CHECK(cudaLaunchKernel(kernel, grid, dim3(mma ? MMA_WARPS * 32 : 128), params, smem,
-                                    stream));
+        CUDA_CHECK(cudaLaunchKernel(kernel, dim3((unsigned)blocks, (unsigned)heads),
+                                    dim3(threads), params, smem, stream));
+        return cudaSuccess;
+    }
+    template <typename T> cudaError_t operator()() const
+    {
+        if (d != 64 && d != 128) return cudaErrorInvalidValue;
+        if constexpr (sizeof(T) == 2) {
+            // s_r = 1: the tiles write O. s_r > 1: the tiles write each route's partial (no
+            // shared block), then shared_merge_mma adds the shared block and writes O.
+            TileArgs tiles = a;
+            if (a.s_r > 1) tiles.shared_keys = tiles.shared_vals = nullptr;
+            const tiles_launch first{tiles, heads, d, stream};
+            CUDA_CHECK(first.launch(d == 64 ? (const void *)attend_expert_tiles_mma<T, 64>
+                                            : (const void *)attend_expert_tiles_mma<T, 128>,
+                                    tile_mma_smem(d),
+                                    (a.entries + MMA_TILE_ROWS - 1) / MMA_TILE_ROWS + a.n_experts,
+                                    MMA_WARPS * 32));
+            if (a.s_r == 1) return cudaSuccess;
+            return launch(d == 64 ? (const void *)shared_merge_mma<T, 64>
+                                  : (const void *)shared_merge_mma<T, 128>,
+                          tile_mma_smem(d), (a.N + MMA_TILE_ROWS - 1) / MMA_TILE_ROWS,
+                          MMA_WARPS * 32);
+        } else {
+            return launch(d == 64 ? (const void *)attend_expert_tiles<T, 64>
+                                  : (const void *)attend_expert_tiles<T, 128>,
+                          tile_smem(d), (a.N + TILE_ROWS - 1) / TILE_ROWS + a.n_experts, 128);
+        }
+    }
+};
+
+struct round_launch {
+    const float *landmarks, *shared_values;
+    int64_t n;
+    void *keys, *vals;
+    cudaStream_t stream;
+    template <typename T> cudaError_t operator()() const
+    {
+        if constexpr (sizeof(T) == 2) {
+            round_shared_block<T><<<(unsigned)((n / 8 + 255) / 256), 256, 0, stream>>>(
+                landmarks, shared_values, n, static_cast<T *>(keys), static_cast<T *>(vals));
+            CUDA_CHECK_LAUNCH();
+        }
         return cudaSuccess;
     }
 };
@@ -629,29 +815,43 @@ struct tiles_launch {
 cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, int dtype,
                          cudaStream_t stream)
 {
-    const int64_t ne = w.n_experts;
-    const SortScratch s = sort_scratch(scratch, heads, w.N, ne);
-    const dim3 sort_grid((unsigned)((w.N + SORT_QUERIES - 1) / SORT_QUERIES), (unsigned)heads);
+    const int64_t ne = w.n_experts, entries = w.N * w.s_r;
+    const SortScratch s = sort_scratch(scratch, heads, w.N, w.m, ne, d, dtype, w.s_r);
+    const dim3 sort_grid((unsigned)((entries + SORT_QUERIES - 1) / SORT_QUERIES),
+                         (unsigned)heads);
     CUDA_CHECK(cudaMemsetAsync(s.counts, 0, (size_t)heads * ne * 4, stream));
-    count_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, w.s_r, w.N, ne, s.counts);
+    count_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne, s.counts);
     CUDA_CHECK_LAUNCH();
     scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows_for(dtype), s.start,
                                            s.tile_start);
     CUDA_CHECK_LAUNCH();
-    scatter_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, w.s_r, w.N, ne,
-                                                               s.counts, s.order);
+    scatter_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne, s.counts,
+                                                               s.order);
     CUDA_CHECK_LAUNCH();
-    const TileArgs a{w.q,     w.k,     w.v,          w.landmarks, w.shared_values, w.experts,
-                     s.order, s.start, s.tile_start, w.o,         w.N,             w.m,
-                     ne,      w.kk,    w.scale,      w.shared_scale};
+    const bool shared = w.landmarks != nullptr && dtype != ATTN_FP32;
+    if (shared)
+        CUDA_CHECK(dispatch_dtype(dtype, round_launch{w.landmarks, w.shared_values,
+                                                      (int64_t)heads * w.m * d, s.shared_keys,
+                                                      s.shared_vals, stream}));
+    TileArgs a{};
+    a.q = w.q, a.k = w.k, a.v = w.v, a.o = w.o;
+    a.landmarks = w.landmarks, a.shared_values = w.shared_values;
+    a.shared_keys = shared ? s.shared_keys : nullptr;
+    a.shared_vals = shared ? s.shared_vals : nullptr;
+    a.experts = w.experts, a.order = s.order, a.start = s.start, a.tile_start = s.tile_start;
+    a.partial_o = s.partial_o, a.partial_ms = s.partial_ms;
+    a.N = w.N, a.m = w.m, a.n_experts = ne, a.kk = w.kk, a.entries = entries, a.s_r = w.s_r;
+    a.scale = w.scale, a.shared_scale = w.shared_scale;
     return dispatch_dtype(dtype, tiles_launch{a, heads, d, stream});
 }
 
 } // namespace
 
-extern "C" size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t n_experts, int s_r)
+extern "C" size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t m, int64_t n_experts,
+                                            int d, int dtype, int s_r)
 {
-    return s_r == 1 ? sort_scratch(nullptr, heads, N, n_experts).bytes : 0;
+    return sorted_path(dtype, s_r) ? sort_scratch(nullptr, heads, N, m, n_experts, d, dtype, s_r).bytes
+                                   : 0;
 }
 
 extern "C" cudaError_t mita_attend(const void *q, const void *k, const void *v, int dtype,
@@ -663,10 +863,11 @@ extern "C" cudaError_t mita_attend(const void *q, const void *k, const void *v, 
 {
     if (heads < 1 || N < 1 || N > INT32_MAX || kk < 1 || s_r < 1 || n_experts < 1 ||
         (landmarks && (m < 1 || !shared_values)) || (!routes && s_r != 1) ||
-        (routes && s_r == 1 && (!scratch || heads > 65535))) // heads: grid.y of the tiles
+        (routes && sorted_path(dtype, s_r) &&
+         (!scratch || heads > 65535 || N * s_r > INT32_MAX))) // heads: grid.y of the tiles
         return cudaErrorInvalidValue;
     const AttendArgs a{q, k, v, landmarks, shared_values, experts, routes, o,
                        N, m, n_experts, kk, (int64_t)heads * N, s_r, scale, shared_scale};
-    if (routes && s_r == 1) return attend_tiles(a, heads, d, scratch, dtype, stream);
+    if (routes && sorted_path(dtype, s_r)) return attend_tiles(a, heads, d, scratch, dtype, stream);
     return dispatch_dtype(dtype, attend_launch{a, d, stream});
 }

@@ -12,9 +12,9 @@
  * [heads, m, d] fp32  experts: [heads, n_experts, kk] int32 key indices  routes:
  * [heads, N, s_r] int32 expert indices. Logits, softmax and sums in fp32; o stored in
  * `dtype`. Supported: d ∈ {64, 128}, N < 2^31 (and heads <= 65535 for the
- * sorted path). Only enqueues work on `stream`. With routes and s_r = 1 the
- * queries are sorted by expert first, so that a block serves 64 queries of one
- * expert (mita.cu).
+ * sorted path). Only enqueues work on `stream`. With routes (s_r = 1, or any s_r
+ * in bf16/fp16) the (query, route) pairs are sorted by expert first, so that a
+ * block serves 64 or 128 of them against one expert's staged rows (mita.cu).
  */
 #ifndef KERNELS_MITA_H
 #define KERNELS_MITA_H
@@ -28,11 +28,13 @@
 extern "C" {
 #endif
 
-/* Scratch for mita_attend with routes and s_r = 1 (the counting sort of the
- * queries by expert), 0 otherwise. */
-size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t n_experts, int s_r);
+/* Scratch for mita_attend with routes on its sorted path (s_r = 1, or any s_r in
+ * bf16/fp16): the counting sort of the (query, route) pairs by expert, Q̃ and V̂ in
+ * `dtype`, and for s_r > 1 each route's partial output; 0 otherwise. */
+size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t m, int64_t n_experts, int d,
+                                 int dtype, int s_r);
 
-/* `scratch`: at least mita_attend_scratch_bytes(heads, N, n_experts, s_r),
+/* `scratch`: at least mita_attend_scratch_bytes(heads, N, m, n_experts, d, dtype, s_r),
  * 256-byte aligned; may be NULL when that is 0. */
 cudaError_t mita_attend(const void *q, const void *k, const void *v, int dtype, int heads,
                         int64_t N, int d, const float *landmarks, const float *shared_values,

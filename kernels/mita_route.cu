@@ -179,8 +179,9 @@ struct route_launch {
         CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, route_mma<T, D, R>,
                                                                  WARPS * 32, 0));
         const int64_t q_tiles = (N + ROWS - 1) / ROWS;
-        int64_t per_head = ((int64_t)sms * per_sm + heads - 1) / heads;
-        per_head = per_head < q_tiles ? per_head : q_tiles;
+        // Rounded down: one block past the resident ones runs a second wave alone (+20%).
+        int64_t per_head = (int64_t)sms * per_sm / heads;
+        per_head = per_head < 1 ? 1 : per_head < q_tiles ? per_head : q_tiles;
         const dim3 grid((unsigned)per_head, (unsigned)heads);
         route_mma<T, D, R><<<grid, WARPS * 32, 0, stream>>>(static_cast<const T *>(q), landmarks,
                                                             N, m, s_r, routes);

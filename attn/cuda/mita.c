@@ -11,14 +11,14 @@
  *      else topk_select with rows Q, keys Q̃ and k = s_r (ties to the lower
  *      expert either way);
  *   6-7. mita_attend: each query over [shared m entries ; its s_r·k routed
- *      entries] with one softmax, the experts' rows gathered in place (for
- *      s_r = 1 the queries are sorted by expert first, so that the rows are
- *      staged once per 64 queries).
+ *      entries] with one softmax, the experts' rows gathered in place (the
+ *      (query, route) pairs are sorted by expert first, so that the rows are
+ *      staged once per 64 or 128 pairs; fp32 with s_r > 1 gathers per query).
  *
  * Workspace: Q̃ and V̂ (m·d fp32 per head), experts [B,H,m,k], routes
  * [B,H,N,s_r], and one scratch shared by steps 2-4, 5 and 6-7 (they run in
  * order on the stream): the selections' candidate buffers, then the
- * attention's counting sort of the queries by expert (s_r = 1).
+ * attention's counting sort and (s_r > 1) the routes' partial outputs.
  */
 #include <math.h>
 #include <stdio.h>
@@ -75,7 +75,8 @@ static size_t mita_scratch_bytes(const struct attn_problem *p, const struct attn
                        ? 0
                        : topk_select_scratch_bytes(heads, p->N, a->m, p->d, p->dtype, ATTN_FP32,
                                                    a->s_r);
-    size_t attend = mita_attend_scratch_bytes(heads, p->N, a->m, a->s_r);
+    size_t attend =
+        mita_attend_scratch_bytes(heads, p->N, a->m, a->m, p->d, p->dtype, a->s_r);
     size_t most = probe > route ? probe : route;
     return most > attend ? most : attend;
 }

@@ -3,8 +3,9 @@
  * selection validity for topk and mita).
  *
  *   test_gpu_methods            every method × variant × dtype × N ∈ {2^10,
- *                               2^12, 2^14} × d ∈ {64, 128}, then the awkward
- *                               shapes of `attnbench check`
+ *                               2^12, 2^14} × d ∈ {64, 128} (× s_r ∈ {1, 2, 3}
+ *                               for mita), then the awkward shapes of
+ *                               `attnbench check`
  *   test_gpu_methods --small    the awkward shapes only (for compute-sanitizer)
  *
  * Exits 77 (skipped) where there is no GPU. */
@@ -57,11 +58,14 @@ int main(int argc, char **argv)
         static const char *const no_variant[] = {"", NULL};
         const char *const *variants = (*m)->variants && (*m)->variants[0] ? (*m)->variants
                                                                            : no_variant;
-        /* The sizes of the issue: N = 2^10, 2^12, 2^14 at m = k = 64. */
+        /* The sizes of the issue: N = 2^10, 2^12, 2^14 at m = k = 64; for methods with
+         * routes, s_r = 1, 2 and 3 (mita's routing keeps lists of 1, 2 and 4). */
+        const int n_routes = (*m)->uses & ATTN_USES_S_R ? 3 : 1;
         for (const char *const *v = variants; *v && !small; v++)
             for (int t = 0; t < 3; t++)
                 for (int di = 0; di < 2; di++)
-                    for (int64_t N = 1 << 10; N <= 1 << 14; N <<= 2) {
+                    for (int64_t N = 1 << 10; N <= 1 << 14; N <<= 2)
+                        for (int s_r = 1; s_r <= n_routes; s_r++) {
                         struct sweep_point p = {0};
                         struct check_result r;
                         snprintf(p.method, sizeof p.method, "%s", (*m)->name);
@@ -69,7 +73,7 @@ int main(int argc, char **argv)
                         p.uses = (*m)->uses;
                         p.problem = (struct attn_problem){1, 2, N, dims[di], dtypes[t], ATTN_CUDA,
                                                           seed + (uint64_t)N};
-                        p.params = (struct attn_params){64, 64, 1, NULL, ATTN_SHARED_OFFICIAL};
+                        p.params = (struct attn_params){64, 64, s_r, NULL, ATTN_SHARED_OFFICIAL};
                         check_point(&p, b, &r);
                         report(&p, &r);
                     }
