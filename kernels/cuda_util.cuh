@@ -39,6 +39,16 @@ template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(f
     return __float2bfloat16_rn(x);
 }
 
+// 2^x on the special-function unit (one MUFU.EX2; exp(x) is 2^(x·log2 e), so a softmax folds
+// log2 e into its scale). ex2.approx(-inf) = +0, which masking relies on.
+constexpr float LOG2E = 1.4426950408889634f;
+__device__ __forceinline__ float fast_exp2(float x)
+{
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
 // Calls `f.template operator()<T>()` with T the storage type of `dtype`;
 // returns cudaErrorInvalidValue for an unknown dtype. Lets one host
 // launcher serve the three dtypes without a switch in every file.

@@ -27,17 +27,7 @@
 #include "mma_util.cuh"  // cp.async, ldmatrix, swizzle, mma_t: shared with softmax.cu, linear_attn.cu
 #include "cuda_util.cuh" // CUDA_CHECK, enum attn_dtype (attn.h), cuda_bf16.h, cuda_fp16.h
 
-static constexpr float LOG2E = 1.4426950408889634f;
-
-// ---- small device helpers ------------------------------------------------------------------
-
-// 2^x on the special-function unit; ex2.approx(-inf) = +0, which masking relies on.
-__device__ __forceinline__ float fast_exp2(float x)
-{
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-    return y;
-}
+// ---- small device helpers (fast_exp2, LOG2E: cuda_util.cuh) --------------------------------
 
 // Copies rows [row0, row0 + ROWS) of a [N,D] matrix into a swizzled shared tile, zero-filling
 // the rows at or past N. All THREADS threads take part; 16 bytes each per step, coalesced.

@@ -256,7 +256,7 @@ struct TileArgs {
     const int32_t *start, *tile_start;      // [heads, n_experts+1]: first entry, first tile
     void *o;                                // [heads, N, D]
     void *partial_o;                        // s_r > 1: [heads, entries, D] T, softmax-normalized
-    float *partial_ms;                      // s_r > 1: [heads, entries, 2]: max, sum
+    float *partial_ms;                      // s_r > 1: [heads, entries, 2]: max (log2 units), sum
     int64_t N, m, n_experts, kk, entries;
     int s_r;
     float scale, shared_scale;
@@ -426,14 +426,17 @@ __device__ __forceinline__ void attend_key_tile(const uint32_t (&qf)[D / 16][4],
             mma_t<T>::mma(s[2 * n2], qf[kk], kb[0], kb[1]);
             mma_t<T>::mma(s[2 * n2 + 1], qf[kk], kb[2], kb[3]);
         }
-    // Logits in one unit for every block (scaled), so that they share the running max.
+    // Logits in one unit for every block (scaled, in log2 units), so that they share the
+    // running max. Only a block's last tile can be partial: the others skip the masking.
+    const bool whole = kt + KEY_TILE <= end;
+    const float sl = scale * LOG2E;
     float tmax[2] = {-INFINITY, -INFINITY};
 #pragma unroll
     for (int n = 0; n < KEY_TILE / 8; n++)
 #pragma unroll
         for (int x = 0; x < 4; x++) {
-            const bool ok = kt + 8 * n + 2 * t + (x & 1) < end;
-            s[n][x] = ok ? s[n][x] * scale : -INFINITY;
+            const bool ok = whole || kt + 8 * n + 2 * t + (x & 1) < end;
+            s[n][x] = ok ? s[n][x] * sl : -INFINITY;
             tmax[x >> 1] = fmaxf(tmax[x >> 1], s[n][x]);
         }
     float corr[2];
@@ -442,7 +445,7 @@ __device__ __forceinline__ void attend_key_tile(const uint32_t (&qf)[D / 16][4],
         tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 1));
         tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 2));
         const float m = fmaxf(rmax[h], tmax[h]); // finite: a tile holds a key
-        corr[h] = __expf(rmax[h] - m);
+        corr[h] = fast_exp2(rmax[h] - m);
         rmax[h] = m;
     }
     float wsum[2] = {0.f, 0.f};
@@ -450,7 +453,7 @@ __device__ __forceinline__ void attend_key_tile(const uint32_t (&qf)[D / 16][4],
     for (int n = 0; n < KEY_TILE / 8; n++)
 #pragma unroll
         for (int x = 0; x < 4; x++) {
-            s[n][x] = __expf(s[n][x] - rmax[x >> 1]); // exp(-inf) = 0 masks
+            s[n][x] = fast_exp2(s[n][x] - rmax[x >> 1]); // 2^-inf = 0 masks
             wsum[x >> 1] += s[n][x];
         }
 #pragma unroll
@@ -612,9 +615,10 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) attend_expert
 
 // s_r > 1, after attend_expert_tiles_mma's partials: 128 consecutive queries a block (grid
 // (ceil(N/128), heads)), the shared block by mma as there, then each route's partial folded
-// into the same softmax: with (m_r, l_r) the partial's max and sum and p_r its normalized
-// output, M = max(max, m_r), sum' = sum·e^(max−M) + l_r·e^(m_r−M), o' = o·e^(max−M) +
-// p_r·l_r·e^(m_r−M). Q is read in order here; O written in order.
+// into the same softmax: with (m_r, l_r) the partial's max (log2 units, as every max here)
+// and sum and p_r its normalized output, M = max(max, m_r), sum' = sum·2^(max−M) +
+// l_r·2^(m_r−M), o' = o·2^(max−M) + p_r·l_r·2^(m_r−M). Q is read in order here; O written in
+// order.
 template <typename T, int D>
 __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) shared_merge_mma(TileArgs a)
 {
@@ -678,8 +682,8 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) shared_merge_
             const int row = warp * 16 + g + 8 * h;
             const int64_t entry = bh * a.entries + (q0 + (row < valid ? row : 0)) * a.s_r + r;
             const float2 ms = *reinterpret_cast<const float2 *>(a.partial_ms + entry * 2);
-            const float m = fmaxf(rmax[h], ms.x);
-            const float keep = __expf(rmax[h] - m), add = ms.y * __expf(ms.x - m);
+            const float m = fmaxf(rmax[h], ms.x); // both maxima in log2 units
+            const float keep = fast_exp2(rmax[h] - m), add = ms.y * fast_exp2(ms.x - m);
             rmax[h] = m;
             sum[h] = sum[h] * keep + add;
             const T *p = po + entry * D + 2 * t;

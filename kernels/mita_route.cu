@@ -10,8 +10,9 @@
 //         score is two mma whose sum is within ~2^-16 of the fp32 dot product (SPEC.md wants
 //         selection scores in fp32; rounding q̃ to bf16 alone would flip near-ties at the
 //         ~2^-8 level). Each lane keeps, for its two rows, the s_r best (score, expert) of the
-//         columns it holds, sorted, in registers (candidate.cuh's packing: ties to the lower
-//         expert); the four lanes of a row merge theirs by s_r rounds of a quad maximum.
+//         columns it holds, sorted, in registers (float compares; ties to the lower expert);
+//         the four lanes of a row merge theirs by s_r rounds of a quad maximum of
+//         candidate.cuh's packing.
 // Bytes: Q once (the pipeline's second Q-sized pass) plus the routes, 4·s_r bytes a query;
 // FLOPs 2 · 2·N·m·d per head (hi and lo). At m = 64 it is memory-bound on the H100.
 
@@ -32,19 +33,50 @@ __device__ __forceinline__ uint32_t ld32(const void *p)
     return *reinterpret_cast<const uint32_t *>(p);
 }
 
-// Inserts x into the list kept best first, of which the first s_r entries count. R = 1 is a
-// maximum; the unrolled loop keeps the list in registers for any s_r <= R.
-template <int R>
-__device__ __forceinline__ void insert_sorted(uint64_t (&list)[R], uint64_t x, int s_r)
-{
+// A lane's running best of one row: scores best first and their experts, of which the first
+// s_r count. A lane sees its columns in increasing expert order, so a strict `>` keeps the
+// lower expert of a tie ahead (SPEC.md's order) with float compares alone; the 64-bit packing
+// of candidate.cuh is left to the quad's merge. The unrolled loop keeps the list in registers.
+template <int R> struct RowBest {
+    float score[R];
+    int32_t expert[R];
+
+    __device__ __forceinline__ void clear()
+    {
 #pragma unroll
-    for (int i = 0; i < R; i++)
-        if (i < s_r && x > list[i]) {
-            const uint64_t y = list[i];
-            list[i] = x;
-            x = y;
+        for (int i = 0; i < R; i++) {
+            score[i] = -INFINITY;
+            expert[i] = -1;
         }
-}
+    }
+    __device__ __forceinline__ void insert(float x, int32_t e, int s_r)
+    {
+        if constexpr (R == 1) { // argmax
+            if (x > score[0] || expert[0] < 0) score[0] = x, expert[0] = e;
+        } else {
+#pragma unroll
+            for (int i = 0; i < R; i++)
+                if (i < s_r && (x > score[i] || expert[i] < 0)) {
+                    const float y = score[i];
+                    const int32_t f = expert[i];
+                    score[i] = x, expert[i] = e;
+                    x = y, e = f;
+                    if (e < 0) break;
+                }
+        }
+    }
+    // The head as a candidate (0, below all, when the list is spent).
+    __device__ __forceinline__ uint64_t head() const
+    {
+        return expert[0] < 0 ? 0 : pack_candidate(score[0], expert[0]);
+    }
+    __device__ __forceinline__ void pop()
+    {
+#pragma unroll
+        for (int i = 0; i + 1 < R; i++) score[i] = score[i + 1], expert[i] = expert[i + 1];
+        score[R - 1] = -INFINITY, expert[R - 1] = -1;
+    }
+};
 
 // The A fragments of the warp's rows row0 and row0+8 (zeros past N).
 template <typename T, int D>
@@ -94,8 +126,9 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
             for (int e = 0; e < 4; e++) qa[kk][e] = next[kk][e];
         if (tile + gridDim.x < q_tiles)
             load_query_fragments<T, D>(next, qh, (tile + gridDim.x) * ROWS + warp * 16 + g, N, t);
-        uint64_t best[2][R] = {}; // rows g and g+8, best first
-        uint64_t kth[2] = {0, 0}; // the s_r-th entry: most scores fall below it, skipped
+        RowBest<R> best[2]; // rows g and g+8
+        best[0].clear();
+        best[1].clear();
 
         for (int64_t et = 0; et < m; et += EXPERT_TILE) {
             if (!resident || tile == blockIdx.x) {
@@ -126,19 +159,13 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
                     mma_t<T>::mma(acc[j], qa[kk], ld32(hb + off), ld32(hb + off + 8));
                 }
             }
+            const bool whole = et + EXPERT_TILE <= m; // no column past m to skip
 #pragma unroll
             for (int j = 0; j < 8; j++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
-                    const int h = e >> 1;
-                    const int64_t expert = et + 8 * j + 2 * t + (e & 1);
-                    const uint64_t x = expert < m ? pack_candidate(acc[j][e], expert) : 0;
-                    if (x > kth[h]) {
-                        insert_sorted<R>(best[h], x, s_r);
-#pragma unroll
-                        for (int i = 0; i < R; i++)
-                            if (i == s_r - 1) kth[h] = best[h][i];
-                    }
+                    const int32_t expert = (int32_t)et + 8 * j + 2 * t + (e & 1);
+                    if (whole || expert < m) best[e >> 1].insert(acc[j][e], expert, s_r);
                 }
         }
         if (!busy) continue;
@@ -148,14 +175,11 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
         for (int h = 0; h < 2; h++) {
             const int64_t row = row0 + 8 * h;
             for (int r = 0; r < s_r; r++) {
-                uint64_t top = best[h][0];
+                const uint64_t mine = best[h].head();
+                uint64_t top = mine;
                 top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 1));
                 top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 2));
-                if (best[h][0] == top) {
-#pragma unroll
-                    for (int i = 0; i + 1 < R; i++) best[h][i] = best[h][i + 1];
-                    best[h][R - 1] = 0;
-                }
+                if (mine == top) best[h].pop();
                 if (t == 0 && row < N) routes[(bh * N + row) * s_r + r] = candidate_key(top);
             }
         }

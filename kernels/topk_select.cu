@@ -467,30 +467,34 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
             score_tile<D, SPLIT>(acc, qa, ql, ks + buf * TILE * KS, g, t);
             sel.append_tile(acc, kt, it.end, g, t, lane);
             if constexpr (WITH_V) {
-                // Online softmax of the tile (keys past `end` weigh 0), then O += P·V.
+                // Online softmax of the tile (keys past `end` weigh 0), then O += P·V. Only a
+                // chunk's last tile can be partial: the others skip the per-key checks.
+                const bool whole = kt + TILE <= it.end;
+                const float sl = a.scale * LOG2E; // exp(s·x) = 2^(sl·x)
                 float tmax[2] = {-INFINITY, -INFINITY};
 #pragma unroll
                 for (int j = 0; j < 8; j++)
 #pragma unroll
                     for (int e = 0; e < 4; e++)
-                        if (kt + 8 * j + 2 * t + (e & 1) < it.end)
+                        if (whole || kt + 8 * j + 2 * t + (e & 1) < it.end)
                             tmax[e >> 1] = fmaxf(tmax[e >> 1], acc[j][e]);
-                float corr[2], wsum[2] = {0.f, 0.f};
+                float corr[2], wsum[2] = {0.f, 0.f}, msl[2];
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
                     tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 1));
                     tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 2));
                     const float m = fmaxf(rmax[h], tmax[h]); // finite: a tile has a key
-                    corr[h] = __expf(a.scale * (rmax[h] - m));
+                    corr[h] = fast_exp2((rmax[h] - m) * sl);
                     rmax[h] = m;
+                    msl[h] = m * sl;
                 }
 #pragma unroll
                 for (int j = 0; j < 8; j++)
 #pragma unroll
                     for (int e = 0; e < 4; e++) {
                         const int h = e >> 1;
-                        acc[j][e] = kt + 8 * j + 2 * t + (e & 1) < it.end
-                                        ? __expf(a.scale * (acc[j][e] - rmax[h]))
+                        acc[j][e] = whole || kt + 8 * j + 2 * t + (e & 1) < it.end
+                                        ? fast_exp2(fmaf(acc[j][e], sl, -msl[h]))
                                         : 0.f;
                         wsum[h] += acc[j][e];
                     }
