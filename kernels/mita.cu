@@ -182,15 +182,18 @@ __global__ void __launch_bounds__(256) count_experts(const int32_t *routes, int6
         if (local[e]) atomicAdd(&c[e], local[e]);
 }
 
-// One warp per head: start[e] = queries before expert e, tile_start[e] = tiles of tile_rows
-// queries before expert e (each expert's tiles are its own); both [heads, m+1]. counts becomes the scatter's
-// cursor (= start).
+// One warp per head: turns the counts into each expert's first entry (counts becomes the
+// scatter's cursor) and writes the head's tile map: tile i of tile_rows entries of one expert
+// (each expert's tiles are its own) as {expert, first entry, entries}, and {0, 0, 0} for the
+// tiles past the last, up to tiles_max = the grid's x. The tile kernels then find their work
+// in one load (a binary search over the experts cost a block 6 dependent loads, ~30% of the
+// attention at N = 2^20).
 __global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, int tile_rows,
-                                                   int32_t *start, int32_t *tile_start)
+                                                   int64_t tiles_max, int4 *tile_map)
 {
     const int lane = threadIdx.x;
     int32_t *c = counts + blockIdx.x * m;
-    int32_t *st = start + blockIdx.x * (m + 1), *ts = tile_start + blockIdx.x * (m + 1);
+    int4 *map = tile_map + blockIdx.x * tiles_max;
     int carry_q = 0, carry_t = 0;
     for (int64_t base = 0; base < m; base += 32) {
         const int64_t e = base + lane;
@@ -204,17 +207,15 @@ __global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, i
                 it += yt;
             }
         }
-        if (e < m) {
-            st[e] = c[e] = carry_q + iq - n;
-            ts[e] = carry_t + it - tiles;
-        }
+        const int first = carry_q + iq - n, first_tile = carry_t + it - tiles;
+        if (e < m) c[e] = first;
+        for (int i = 0; i < tiles; i++)
+            map[first_tile + i] = make_int4((int)e, first + i * tile_rows,
+                                            min(tile_rows, n - i * tile_rows), 0);
         carry_q += __shfl_sync(FULL, iq, 31);
         carry_t += __shfl_sync(FULL, it, 31);
     }
-    if (lane == 0) {
-        st[m] = carry_q;
-        ts[m] = carry_t;
-    }
+    for (int64_t i = carry_t + lane; i < tiles_max; i += 32) map[i] = make_int4(0, 0, 0, 0);
 }
 
 // order: [heads, N], each head's entries grouped by expert (in no particular order within one).
@@ -253,7 +254,8 @@ struct TileArgs {
     const void *shared_keys, *shared_vals;  // the same rounded to T (tensor-core kernels)
     const int32_t *experts;                 // [heads, n_experts, kk]
     const int32_t *order;                   // [heads, entries], grouped by expert
-    const int32_t *start, *tile_start;      // [heads, n_experts+1]: first entry, first tile
+    const int4 *tile_map;                   // [heads, tiles_max]: {expert, first entry, entries}
+    int64_t tiles_max;
     void *o;                                // [heads, N, D]
     void *partial_o;                        // s_r > 1: [heads, entries, D] T, softmax-normalized
     float *partial_ms;                      // s_r > 1: [heads, entries, 2]: max (log2 units), sum
@@ -281,18 +283,9 @@ __global__ void __launch_bounds__(128) attend_expert_tiles(TileArgs a)
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const int64_t bh = blockIdx.y, b = blockIdx.x;
     const int64_t ne = a.n_experts;
-    const int32_t *ts = a.tile_start + bh * (ne + 1), *st = a.start + bh * (ne + 1);
-    if (b >= ts[ne]) return; // the whole block: no barrier is skipped by part of it
-
-    // The expert of tile b: the last e with ts[e] <= b (experts without tiles repeat ts[e]).
-    int64_t lo = 0, hi = ne - 1;
-    while (lo < hi) {
-        const int64_t mid = (lo + hi + 1) / 2;
-        if (ts[mid] <= b) lo = mid;
-        else hi = mid - 1;
-    }
-    const int64_t e = lo, q0 = st[e] + (b - ts[e]) * TILE_ROWS;
-    const int64_t valid = min((int64_t)TILE_ROWS, (int64_t)st[e + 1] - q0);
+    const int4 tile = a.tile_map[bh * a.tiles_max + b];
+    if (tile.z == 0) return; // the whole block: no barrier is skipped by part of it
+    const int64_t e = tile.x, q0 = tile.y, valid = tile.z;
     if (threadIdx.x < TILE_ROWS)
         rows[threadIdx.x] = threadIdx.x < valid ? a.order[bh * a.N + q0 + threadIdx.x] : 0;
     __syncthreads();
@@ -528,17 +521,10 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) attend_expert
     int32_t *rows = reinterpret_cast<int32_t *>(smem + tile_mma_smem(D) - MMA_TILE_ROWS * 4);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const int64_t bh = blockIdx.y, b = blockIdx.x, ne = a.n_experts;
-    const int32_t *ts = a.tile_start + bh * (ne + 1), *st = a.start + bh * (ne + 1);
-    if (b >= ts[ne]) return; // the whole block: no barrier is skipped by part of it
-
-    int64_t lo = 0, hi = ne - 1; // the expert of tile b: the last e with ts[e] <= b
-    while (lo < hi) {
-        const int64_t mid = (lo + hi + 1) / 2;
-        if (ts[mid] <= b) lo = mid;
-        else hi = mid - 1;
-    }
-    const int64_t e = lo, q0 = st[e] + (b - ts[e]) * MMA_TILE_ROWS;
-    const int valid = (int)min((int64_t)MMA_TILE_ROWS, (int64_t)st[e + 1] - q0);
+    const int4 tile = a.tile_map[bh * a.tiles_max + b];
+    if (tile.z == 0) return; // the whole block: no barrier is skipped by part of it
+    const int64_t e = tile.x, q0 = tile.y;
+    const int valid = tile.z;
     if (threadIdx.x < MMA_TILE_ROWS) // the tile's entries
         rows[threadIdx.x] = threadIdx.x < valid ? a.order[bh * a.entries + q0 + threadIdx.x] : 0;
     __syncthreads();
@@ -704,31 +690,40 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) shared_merge_
 // The sorted path's scratch, carved in 256-byte aligned pieces: the counting sort of the
 // entries, then (tensor cores) Q̃ and V̂ in T, then (s_r > 1) the routes' partial outputs.
 struct SortScratch {
-    int32_t *counts, *start, *tile_start, *order;
+    int32_t *counts, *order;
+    int4 *tile_map;
     void *shared_keys, *shared_vals, *partial_o;
     float *partial_ms;
     size_t bytes;
 };
 size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
+// The tiles of the sorted path: fp32 on the CUDA cores (64 entries a tile), bf16/fp16 on the
+// tensor cores (128 entries a tile); a head has at most tiles_max of them.
+int tile_rows_for(int dtype) { return dtype == ATTN_FP32 ? TILE_ROWS : MMA_TILE_ROWS; }
+int64_t tiles_max(int64_t entries_per_head, int64_t n_experts, int dtype)
+{
+    const int rows = tile_rows_for(dtype);
+    return (entries_per_head + rows - 1) / rows + n_experts;
+}
+
 SortScratch sort_scratch(void *base, int heads, int64_t N, int64_t m, int64_t n_experts, int d,
                          int dtype, int s_r)
 {
     SortScratch s;
     const size_t entries = (size_t)heads * N * s_r, mma = dtype != ATTN_FP32;
-    const size_t pieces[8] = {(size_t)heads * n_experts * 4,
-                              (size_t)heads * (n_experts + 1) * 4,
-                              (size_t)heads * (n_experts + 1) * 4,
+    const size_t pieces[7] = {(size_t)heads * n_experts * 4,
+                              (size_t)heads * tiles_max(N * s_r, n_experts, dtype) * 16,
                               entries * 4,
                               mma ? (size_t)heads * m * d * 2 : 0,
                               mma ? (size_t)heads * m * d * 2 : 0,
                               s_r > 1 ? entries * d * 2 : 0,
                               s_r > 1 ? entries * 8 : 0};
-    void **at[8] = {(void **)&s.counts,      (void **)&s.start,       (void **)&s.tile_start,
-                    (void **)&s.order,       &s.shared_keys,          &s.shared_vals,
-                    &s.partial_o,            (void **)&s.partial_ms};
+    void **at[7] = {(void **)&s.counts,  (void **)&s.tile_map, (void **)&s.order,
+                    &s.shared_keys,      &s.shared_vals,       &s.partial_o,
+                    (void **)&s.partial_ms};
     char *p = static_cast<char *>(base);
     s.bytes = 0;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 7; i++) {
         *at[i] = p && pieces[i] ? p + s.bytes : nullptr;
         s.bytes += align256(pieces[i]);
     }
@@ -753,10 +748,6 @@ struct attend_launch {
         return cudaSuccess;
     }
 };
-
-// The tiles of the sorted path: fp32 on the CUDA cores (64 queries a tile), bf16/fp16 on the
-// tensor cores (128 queries a tile).
-int tile_rows_for(int dtype) { return dtype == ATTN_FP32 ? TILE_ROWS : MMA_TILE_ROWS; }
 
 struct tiles_launch {
     const TileArgs &a;
@@ -785,7 +776,7 @@ struct tiles_launch {
             CUDA_CHECK(first.launch(d == 64 ? (const void *)attend_expert_tiles_mma<T, 64>
                                             : (const void *)attend_expert_tiles_mma<T, 128>,
                                     tile_mma_smem(d),
-                                    (a.entries + MMA_TILE_ROWS - 1) / MMA_TILE_ROWS + a.n_experts,
+                                    a.tiles_max,
                                     MMA_WARPS * 32));
             if (a.s_r == 1) return cudaSuccess;
             return launch(d == 64 ? (const void *)shared_merge_mma<T, 64>
@@ -795,7 +786,7 @@ struct tiles_launch {
         } else {
             return launch(d == 64 ? (const void *)attend_expert_tiles<T, 64>
                                   : (const void *)attend_expert_tiles<T, 128>,
-                          tile_smem(d), (a.N + TILE_ROWS - 1) / TILE_ROWS + a.n_experts, 128);
+                          tile_smem(d), a.tiles_max, 128);
         }
     }
 };
@@ -826,8 +817,9 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     CUDA_CHECK(cudaMemsetAsync(s.counts, 0, (size_t)heads * ne * 4, stream));
     count_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne, s.counts);
     CUDA_CHECK_LAUNCH();
-    scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows_for(dtype), s.start,
-                                           s.tile_start);
+    const int64_t n_tiles = tiles_max(entries, ne, dtype);
+    scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows_for(dtype), n_tiles,
+                                           s.tile_map);
     CUDA_CHECK_LAUNCH();
     scatter_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne, s.counts,
                                                                s.order);
@@ -842,7 +834,7 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     a.landmarks = w.landmarks, a.shared_values = w.shared_values;
     a.shared_keys = shared ? s.shared_keys : nullptr;
     a.shared_vals = shared ? s.shared_vals : nullptr;
-    a.experts = w.experts, a.order = s.order, a.start = s.start, a.tile_start = s.tile_start;
+    a.experts = w.experts, a.order = s.order, a.tile_map = s.tile_map, a.tiles_max = n_tiles;
     a.partial_o = s.partial_o, a.partial_ms = s.partial_ms;
     a.N = w.N, a.m = w.m, a.n_experts = ne, a.kk = w.kk, a.entries = entries, a.s_r = w.s_r;
     a.scale = w.scale, a.shared_scale = w.shared_scale;

@@ -564,7 +564,7 @@ __global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const 
     // Each list's next PREFETCH entries in registers (head = ahead[l][0]): the winner shifts its
     // window and reloads only when it runs dry, so that the k rounds wait on a load once per
     // PREFETCH pops rather than every pop (the loads of a refill are independent).
-    constexpr int PREFETCH = 4;
+    constexpr int PREFETCH = 8;
     uint64_t ahead[LISTS_PER_LANE][PREFETCH];
     int64_t pos[LISTS_PER_LANE]; // of ahead[l][0] in its list
     int left[LISTS_PER_LANE];    // entries of ahead[l] still to pop
@@ -834,33 +834,40 @@ cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *va
 // keys spread over the range (tile_maxima), keep each row's maximum per tile, and take the k-th
 // largest of those M maxima (kth_of_maxima). The tiles are disjoint, so k distinct keys score at
 // least the floor: the k-th best of all keys does too. At M = 16k the floor sits near the top
-// ~0.1% of random scores (~1000 insertions per row in all). Not for topk: one chunk per row
-// tile there, whose own threshold does better than a floor.
+// ~0.1% of random scores (~1000 insertions per row in all). Short key ranges (n_keys <= 4096,
+// where each chunk's final sort of ~4k candidates per row dominated: 180 us at N = 2^10) keep
+// every score instead (GROUP = 1): the floor is then the exact k-th best, and a chunk inserts
+// only its share of the top k. Not for topk: one chunk per row tile there, whose own threshold
+// does better than a floor.
 constexpr int SAMPLE_MIN_CHUNKS = 8;      // sample when the full pass has this many chunks
 constexpr int64_t SAMPLE_TILES_PER_K = 16; // M = 16k sampled tiles, ...
-constexpr int64_t SAMPLE_MAX_TILES = 4096; // ... at most this many (kth_of_maxima's 16 KB)
+constexpr int64_t SAMPLE_MAX_TILES = 4096; // ... at most this many values a row (kth_of_maxima's
+                                           // 16 KB of shared memory)
 constexpr int SAMPLE_TILES_PER_BLOCK = 16;
 constexpr int SAMPLE_WARPS = 4, SAMPLE_ROWS = SAMPLE_WARPS * WARP_ROWS;
 
-// maxima: [heads, n_rows, M], row's best score in sampled tile j, the whole tile of keys from
-// (j · (n_keys / TILE) / M) · TILE. grid (ceil(M / SAMPLE_TILES_PER_BLOCK), heads · row_tiles).
-template <typename TQ, typename T, int D>
+// GROUP = TILE: maxima [heads, n_rows, M], row's best score in sampled tile j, the whole tile
+// of keys from (j · (n_keys / TILE) / M) · TILE. GROUP = 1: every score of every tile, M =
+// tiles · TILE values a row (-inf past n_keys). grid (ceil(tiles / SAMPLE_TILES_PER_BLOCK),
+// heads · row_tiles).
+template <typename TQ, typename T, int D, int GROUP>
 __global__ void __launch_bounds__(SAMPLE_WARPS * 32)
     tile_maxima(const TQ *rows, const T *keys, int64_t n_rows, int64_t n_keys, int64_t M,
                 int row_tiles, float *maxima)
 {
+    const int64_t tiles = GROUP == 1 ? M / TILE : M;
     constexpr int KS = D + 8;
     __shared__ __align__(16) T ks[2][TILE * KS];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const int64_t bh = blockIdx.y / row_tiles;
     const int64_t r0 = (int64_t)(blockIdx.y % row_tiles) * SAMPLE_ROWS + warp * WARP_ROWS + g;
     const int64_t j0 = (int64_t)blockIdx.x * SAMPLE_TILES_PER_BLOCK;
-    const int64_t j1 = min(j0 + SAMPLE_TILES_PER_BLOCK, M), full_tiles = n_keys / TILE;
+    const int64_t j1 = min(j0 + SAMPLE_TILES_PER_BLOCK, tiles), full_tiles = n_keys / TILE;
     keys += bh * n_keys * D;
     uint32_t qa[D / 16][4], ql[D / 16][4];
     load_row_fragments<TQ, T, D>(rows + (bh * n_rows + r0) * D + 2 * t, r0 < n_rows,
                                  r0 + 8 < n_rows, qa, ql);
-    auto tile_start = [&](int64_t j) { return j * full_tiles / M * TILE; };
+    auto tile_start = [&](int64_t j) { return GROUP == 1 ? j * TILE : j * full_tiles / M * TILE; };
     load_key_tile<T, D>(ks[0], keys, tile_start(j0), n_keys);
     cp_async_commit();
     for (int64_t j = j0; j < j1; j++) {
@@ -875,6 +882,20 @@ __global__ void __launch_bounds__(SAMPLE_WARPS * 32)
         __syncthreads();
         float acc[8][4];
         score_tile<D, sizeof(TQ) == 4>(acc, qa, ql, ks[buf], g, t);
+        if constexpr (GROUP == 1) {
+#pragma unroll
+            for (int jj = 0; jj < 8; jj++)
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int64_t key = j * TILE + 8 * jj + 2 * t;
+                    if (r0 + 8 * h < n_rows)
+                        *reinterpret_cast<float2 *>(maxima + (bh * n_rows + r0 + 8 * h) * M + key) =
+                            make_float2(key < n_keys ? acc[jj][2 * h] : -INFINITY,
+                                        key + 1 < n_keys ? acc[jj][2 * h + 1] : -INFINITY);
+                }
+            __syncthreads();
+            continue;
+        }
         float best[2] = {-INFINITY, -INFINITY};
 #pragma unroll
         for (int jj = 0; jj < 8; jj++)
@@ -921,19 +942,20 @@ __global__ void __launch_bounds__(32) kth_of_maxima(const float *maxima, int64_t
     if (lane == 0) floors[blockIdx.x] = from_ordered(prefix);
 }
 
-template <int D> const void *tile_maxima_for(int row_dtype, int key_dtype)
+template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_dtype)
 {
     const bool split = row_dtype == ATTN_FP32;
     if (key_dtype == ATTN_FP16)
-        return split ? (const void *)tile_maxima<float, __half, D>
-                     : (const void *)tile_maxima<__half, __half, D>;
-    return split ? (const void *)tile_maxima<float, __nv_bfloat16, D>
-                 : (const void *)tile_maxima<__nv_bfloat16, __nv_bfloat16, D>;
+        return split ? (const void *)tile_maxima<float, __half, D, GROUP>
+                     : (const void *)tile_maxima<__half, __half, D, GROUP>;
+    return split ? (const void *)tile_maxima<float, __nv_bfloat16, D, GROUP>
+                 : (const void *)tile_maxima<__nv_bfloat16, __nv_bfloat16, D, GROUP>;
 }
 
 struct Selection {
     Plan full;
-    int64_t M;                          // sampled tiles; 0: no floors
+    int64_t M;                          // values per row behind the floor; 0: no floors
+    int64_t maxima_tiles;               // key tiles tile_maxima scores
     const void *maxima_kernel;
     size_t floors_bytes, maxima_bytes; // [heads, n_rows] and [heads, n_rows, M] fp32, first
 };
@@ -944,14 +966,24 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
     *s = Selection{};
     CUDA_CHECK(make_plan(row_dtype, key_dtype, with_values, heads, n_rows, n_keys, d, k,
                          &s->full));
+    if (!s->full.mma || s->full.args.nchunks < 2) return cudaSuccess;
+    const int64_t all = (n_keys + TILE - 1) / TILE * TILE; // every score, padded to tiles
     int64_t M = SAMPLE_TILES_PER_K * k;
     M = M < SAMPLE_MAX_TILES ? M : SAMPLE_MAX_TILES;
     const int64_t quarter = n_keys / (4 * TILE); // sample a quarter of the keys at most
     M = M < quarter ? M : quarter;
-    if (!s->full.mma || s->full.args.nchunks < SAMPLE_MIN_CHUNKS || M < k) return cudaSuccess;
-    s->M = M;
-    s->maxima_kernel = d == 64 ? tile_maxima_for<64>(row_dtype, key_dtype)
-                               : tile_maxima_for<128>(row_dtype, key_dtype);
+    if (all <= SAMPLE_MAX_TILES) { // exact floors
+        s->M = all;
+        s->maxima_tiles = all / TILE;
+        s->maxima_kernel = d == 64 ? tile_maxima_for<64, 1>(row_dtype, key_dtype)
+                                   : tile_maxima_for<128, 1>(row_dtype, key_dtype);
+    } else if (s->full.args.nchunks >= SAMPLE_MIN_CHUNKS && M >= k) {
+        s->M = s->maxima_tiles = M;
+        s->maxima_kernel = d == 64 ? tile_maxima_for<64, TILE>(row_dtype, key_dtype)
+                                   : tile_maxima_for<128, TILE>(row_dtype, key_dtype);
+    } else {
+        return cudaSuccess;
+    }
     s->floors_bytes = align256((size_t)heads * n_rows * 4);
     s->maxima_bytes = align256((size_t)heads * n_rows * M * 4);
     return cudaSuccess;
@@ -972,7 +1004,8 @@ cudaError_t run_selection(Selection &s, const void *rows, const void *keys, cons
     if (s.M) {
         SelectArgs &a = s.full.args;
         const int row_tiles = (int)((a.n_rows + SAMPLE_ROWS - 1) / SAMPLE_ROWS);
-        const dim3 grid((unsigned)((s.M + SAMPLE_TILES_PER_BLOCK - 1) / SAMPLE_TILES_PER_BLOCK),
+        const dim3 grid((unsigned)((s.maxima_tiles + SAMPLE_TILES_PER_BLOCK - 1) /
+                                   SAMPLE_TILES_PER_BLOCK),
                         (unsigned)(heads * row_tiles));
         void *params[] = {&rows, &keys, &a.n_rows, &a.n_keys, &s.M, (void *)&row_tiles, &maxima};
         CUDA_CHECK(cudaLaunchKernel(s.maxima_kernel, grid, dim3(SAMPLE_WARPS * 32), params, 0,
