@@ -985,7 +985,7 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
         return cudaSuccess;
     }
     s->floors_bytes = align256((size_t)heads * n_rows * 4);
-    s->maxima_bytes = align256((size_t)heads * n_rows * M * 4);
+    s->maxima_bytes = align256((size_t)heads * n_rows * s->M * 4);
     return cudaSuccess;
 }
 
