@@ -236,14 +236,27 @@ __global__ void __launch_bounds__(256) scatter_experts(const int32_t *routes, in
     }
     for (int64_t e = threadIdx.x; e < m; e += blockDim.x) local[e] = 0;
     __syncthreads();
-    for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
-        atomicAdd(&local[routes[bh * N + i]], 1);
-    __syncthreads();
-    for (int64_t e = threadIdx.x; e < m; e += blockDim.x)
-        local[e] = local[e] ? atomicAdd(&cur[e], local[e]) : 0;
-    __syncthreads();
-    for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
-        out[atomicAdd(&local[routes[bh * N + i]], 1)] = (int32_t)i;
+    // Both passes: the lanes of a warp with the same expert agree on one shared-memory atomic
+    // (__match_any_sync), each taking its rank among them (~2x faster at m = 64).
+    const int lane = threadIdx.x % 32;
+    const int64_t span = (i1 - i0 + 31) / 32 * 32; // whole warps take part in the match
+    for (int pass = 0; pass < 2; pass++) {
+        for (int64_t i = i0 + threadIdx.x; i < i0 + span; i += blockDim.x) {
+            const int32_t e = i < i1 ? routes[bh * N + i] : -1;
+            const unsigned peers = __match_any_sync(FULL, e);
+            const int leader = __ffs(peers) - 1, rank = __popc(peers & ((1u << lane) - 1));
+            int base = 0;
+            if (e >= 0 && lane == leader) base = atomicAdd(&local[e], __popc(peers));
+            base = __shfl_sync(FULL, base, leader);
+            if (pass == 1 && e >= 0) out[base + rank] = (int32_t)i;
+        }
+        __syncthreads();
+        if (pass == 0) {
+            for (int64_t e = threadIdx.x; e < m; e += blockDim.x)
+                local[e] = local[e] ? atomicAdd(&cur[e], local[e]) : 0;
+            __syncthreads();
+        }
+    }
 }
 
 // The sorted path's arguments. An entry is a (query, route) pair, entry = query·s_r + r; for

@@ -724,8 +724,10 @@ cudaError_t device_limits(int *sms, int *smem_optin)
 
 // Which kernel, its launch shape, the chunking and the scratch sizes; the sizing functions and
 // the launches both go through here, so that they agree.
+// least_chunk: the fewest keys a chunk takes (4k; TILE when exact floors leave each chunk only
+// its share of the top k).
 cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads, int64_t n_rows,
-                      int64_t n_keys, int d, int64_t k, Plan *p)
+                      int64_t n_keys, int d, int64_t k, int64_t least_chunk, Plan *p)
 {
     *p = Plan{};
     if ((d != 64 && d != 128) || heads < 1 || n_rows < 1 || n_keys < 1 || n_keys > INT32_MAX ||
@@ -770,7 +772,7 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     const int64_t base = (int64_t)heads * a.row_tiles, want = 2LL * sms * per_sm;
     int64_t chunks = (want + base - 1) / base;
     chunks = chunks < 1 ? 1 : chunks > MAX_CHUNKS ? MAX_CHUNKS : chunks;
-    const int64_t even = (n_keys + chunks - 1) / chunks, least = 4 * k;
+    const int64_t even = (n_keys + chunks - 1) / chunks, least = least_chunk;
     a.chunk_len = ((even > least ? even : least) + TILE - 1) / TILE * TILE;
     a.nchunks = (int)((n_keys + a.chunk_len - 1) / a.chunk_len);
     a.items = base * a.nchunks;
@@ -836,19 +838,20 @@ cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *va
 // least the floor: the k-th best of all keys does too. At M = 16k the floor sits near the top
 // ~0.1% of random scores (~1000 insertions per row in all). Short key ranges (n_keys <= 4096,
 // where each chunk's final sort of ~4k candidates per row dominated: 180 us at N = 2^10) keep
-// every score instead (GROUP = 1): the floor is then the exact k-th best, and a chunk inserts
-// only its share of the top k. Not for topk: one chunk per row tile there, whose own threshold
-// does better than a floor.
+// every score instead (GROUP = 1): the floor is then the k-th best (to 7 mantissa bits, see
+// kth_of_maxima), chunks may be as short as a tile, and a chunk inserts
+// only its share of the top k. None where the full pass has one chunk (topk's many rows): its
+// own threshold does better than a floor there.
 constexpr int SAMPLE_MIN_CHUNKS = 8;      // sample when the full pass has this many chunks
 constexpr int64_t SAMPLE_TILES_PER_K = 16; // M = 16k sampled tiles, ...
 constexpr int64_t SAMPLE_MAX_TILES = 4096; // ... at most this many values a row (kth_of_maxima's
                                            // 16 KB of shared memory)
-constexpr int SAMPLE_TILES_PER_BLOCK = 16;
+constexpr int SAMPLE_TILES_PER_BLOCK = 16; // sampled tiles a block (exact floors: 1)
 constexpr int SAMPLE_WARPS = 4, SAMPLE_ROWS = SAMPLE_WARPS * WARP_ROWS;
 
 // GROUP = TILE: maxima [heads, n_rows, M], row's best score in sampled tile j, the whole tile
 // of keys from (j · (n_keys / TILE) / M) · TILE. GROUP = 1: every score of every tile, M =
-// tiles · TILE values a row (-inf past n_keys). grid (ceil(tiles / SAMPLE_TILES_PER_BLOCK),
+// tiles · TILE values a row (-inf past n_keys). grid (ceil(tiles / PER_BLOCK),
 // heads · row_tiles).
 template <typename TQ, typename T, int D, int GROUP>
 __global__ void __launch_bounds__(SAMPLE_WARPS * 32)
@@ -861,8 +864,9 @@ __global__ void __launch_bounds__(SAMPLE_WARPS * 32)
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const int64_t bh = blockIdx.y / row_tiles;
     const int64_t r0 = (int64_t)(blockIdx.y % row_tiles) * SAMPLE_ROWS + warp * WARP_ROWS + g;
-    const int64_t j0 = (int64_t)blockIdx.x * SAMPLE_TILES_PER_BLOCK;
-    const int64_t j1 = min(j0 + SAMPLE_TILES_PER_BLOCK, tiles), full_tiles = n_keys / TILE;
+    constexpr int PER_BLOCK = GROUP == 1 ? 1 : SAMPLE_TILES_PER_BLOCK;
+    const int64_t j0 = (int64_t)blockIdx.x * PER_BLOCK;
+    const int64_t j1 = min(j0 + PER_BLOCK, tiles), full_tiles = n_keys / TILE;
     keys += bh * n_keys * D;
     uint32_t qa[D / 16][4], ql[D / 16][4];
     load_row_fragments<TQ, T, D>(rows + (bh * n_rows + r0) * D + 2 * t, r0 < n_rows,
@@ -922,24 +926,36 @@ __device__ __forceinline__ float from_ordered(uint32_t u)
     return __uint_as_float((u & 0x80000000u) ? (u & 0x7fffffffu) : ~u);
 }
 
-// One warp per row: floors[row] = the k-th largest of the row's M maxima, found bit by bit from
-// the top (the largest x with at least k values >= x). Shared memory: M ordered values.
-__global__ void __launch_bounds__(32) kth_of_maxima(const float *maxima, int64_t M, int64_t k,
-                                                    float *floors)
+// One block of KTH_WARPS warps per row: floors[row] = a floor under the k-th largest of the
+// row's M values, found bit by bit from the top of their ordered form (the largest x with at
+// least k values >= x) over the upper 16 bits only: sign, exponent and 7 mantissa bits, so the
+// floor sits within 2^-7 (relative) under the k-th, at half the rounds. Shared memory: the M
+// ordered values.
+constexpr int KTH_WARPS = 4;
+__global__ void __launch_bounds__(KTH_WARPS * 32) kth_of_maxima(const float *maxima, int64_t M,
+                                                                int64_t k, float *floors)
 {
     extern __shared__ uint32_t vals[];
-    const int lane = threadIdx.x;
+    __shared__ unsigned warp_counts[KTH_WARPS];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const float *row = maxima + (int64_t)blockIdx.x * M;
-    for (int64_t i = lane; i < M; i += 32) vals[i] = ordered(row[i]);
-    __syncwarp();
+    for (int64_t i = threadIdx.x; i < M; i += blockDim.x) vals[i] = ordered(row[i]);
+    __syncthreads();
     uint32_t prefix = 0;
-    for (int bit = 31; bit >= 0; bit--) {
+    for (int bit = 31; bit >= 16; bit--) {
         const uint32_t want = prefix | (1u << bit);
         unsigned n = 0;
-        for (int64_t i = lane; i < M; i += 32) n += vals[i] >= want;
-        if (__reduce_add_sync(FULL, n) >= (unsigned)k) prefix = want;
+        for (int64_t i = threadIdx.x; i < M; i += blockDim.x) n += vals[i] >= want;
+        n = __reduce_add_sync(FULL, n);
+        if (lane == 0) warp_counts[warp] = n;
+        __syncthreads();
+        unsigned total = 0;
+#pragma unroll
+        for (int w = 0; w < KTH_WARPS; w++) total += warp_counts[w];
+        if (total >= (unsigned)k) prefix = want;
+        __syncthreads(); // warp_counts is rewritten next round
     }
-    if (lane == 0) floors[blockIdx.x] = from_ordered(prefix);
+    if (threadIdx.x == 0) floors[blockIdx.x] = from_ordered(prefix);
 }
 
 template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_dtype)
@@ -956,6 +972,7 @@ struct Selection {
     Plan full;
     int64_t M;                          // values per row behind the floor; 0: no floors
     int64_t maxima_tiles;               // key tiles tile_maxima scores
+    bool exact;                         // every score kept: the floor is the k-th best
     const void *maxima_kernel;
     size_t floors_bytes, maxima_bytes; // [heads, n_rows] and [heads, n_rows, M] fp32, first
 };
@@ -964,7 +981,7 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
                            int64_t n_rows, int64_t n_keys, int d, int64_t k, Selection *s)
 {
     *s = Selection{};
-    CUDA_CHECK(make_plan(row_dtype, key_dtype, with_values, heads, n_rows, n_keys, d, k,
+    CUDA_CHECK(make_plan(row_dtype, key_dtype, with_values, heads, n_rows, n_keys, d, k, 4 * k,
                          &s->full));
     if (!s->full.mma || s->full.args.nchunks < 2) return cudaSuccess;
     const int64_t all = (n_keys + TILE - 1) / TILE * TILE; // every score, padded to tiles
@@ -972,9 +989,12 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
     M = M < SAMPLE_MAX_TILES ? M : SAMPLE_MAX_TILES;
     const int64_t quarter = n_keys / (4 * TILE); // sample a quarter of the keys at most
     M = M < quarter ? M : quarter;
-    if (all <= SAMPLE_MAX_TILES) { // exact floors
+    if (all <= SAMPLE_MAX_TILES) { // exact floors: chunks of a tile or more
+        CUDA_CHECK(make_plan(row_dtype, key_dtype, with_values, heads, n_rows, n_keys, d, k,
+                             TILE, &s->full));
         s->M = all;
         s->maxima_tiles = all / TILE;
+        s->exact = true;
         s->maxima_kernel = d == 64 ? tile_maxima_for<64, 1>(row_dtype, key_dtype)
                                    : tile_maxima_for<128, 1>(row_dtype, key_dtype);
     } else if (s->full.args.nchunks >= SAMPLE_MIN_CHUNKS && M >= k) {
@@ -1004,14 +1024,14 @@ cudaError_t run_selection(Selection &s, const void *rows, const void *keys, cons
     if (s.M) {
         SelectArgs &a = s.full.args;
         const int row_tiles = (int)((a.n_rows + SAMPLE_ROWS - 1) / SAMPLE_ROWS);
-        const dim3 grid((unsigned)((s.maxima_tiles + SAMPLE_TILES_PER_BLOCK - 1) /
-                                   SAMPLE_TILES_PER_BLOCK),
+        const int64_t per_block = s.exact ? 1 : SAMPLE_TILES_PER_BLOCK; // tile_maxima's
+        const dim3 grid((unsigned)((s.maxima_tiles + per_block - 1) / per_block),
                         (unsigned)(heads * row_tiles));
         void *params[] = {&rows, &keys, &a.n_rows, &a.n_keys, &s.M, (void *)&row_tiles, &maxima};
         CUDA_CHECK(cudaLaunchKernel(s.maxima_kernel, grid, dim3(SAMPLE_WARPS * 32), params, 0,
                                     stream));
-        kth_of_maxima<<<(unsigned)(heads * a.n_rows), 32, s.M * 4, stream>>>(maxima, s.M, a.k,
-                                                                             floors);
+        kth_of_maxima<<<(unsigned)(heads * a.n_rows), KTH_WARPS * 32, s.M * 4, stream>>>(
+            maxima, s.M, a.k, floors);
         CUDA_CHECK_LAUNCH();
     }
     return run_plan(s.full, rows, keys, values, heads, d, scale, floors,
