@@ -7,6 +7,7 @@
  *                               for mita), then the awkward shapes of
  *                               `attnbench check`
  *   test_gpu_methods --small    the awkward shapes only (for compute-sanitizer)
+ *   ... --methods topk,mita     only these methods (either form)
  *
  * Exits 77 (skipped) where there is no GPU. */
 #include <inttypes.h>
@@ -33,9 +34,35 @@ static void report(const struct sweep_point *p, const struct check_result *r)
     r->passed ? passed++ : failed++;
 }
 
+/* Whether `name` is in the comma-separated `list` (NULL: every name). */
+static int listed(const char *list, const char *name)
+{
+    if (!list) return 1;
+    size_t n = strlen(name);
+    for (const char *at = list; *at;) {
+        const char *end = strchr(at, ',');
+        size_t len = end ? (size_t)(end - at) : strlen(at);
+        if (len == n && strncmp(at, name, n) == 0) return 1;
+        if (!end) break;
+        at = end + 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    int small = argc > 1 && strcmp(argv[1], "--small") == 0;
+    int small = 0;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--small") == 0) {
+            small = 1;
+        } else if (strcmp(argv[i], "--methods") == 0 && i + 1 < argc) {
+            only = argv[++i];
+        } else {
+            fprintf(stderr, "usage: test_gpu_methods [--small] [--methods LIST]\n");
+            return 2;
+        }
+    }
     if (!backend_cuda_available()) {
         printf("no CUDA device: skipped\n");
         return 77;
@@ -54,7 +81,9 @@ int main(int argc, char **argv)
     const int dims[] = {64, 128};
     for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
         /* gather is not attention: test_gather.c checks it. */
-        if ((*m)->backend != ATTN_CUDA || !attn_reference_known((*m)->name)) continue;
+        if ((*m)->backend != ATTN_CUDA || !attn_reference_known((*m)->name) ||
+            !listed(only, (*m)->name))
+            continue;
         static const char *const no_variant[] = {"", NULL};
         const char *const *variants = (*m)->variants && (*m)->variants[0] ? (*m)->variants
                                                                            : no_variant;
