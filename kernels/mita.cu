@@ -236,27 +236,14 @@ __global__ void __launch_bounds__(256) scatter_experts(const int32_t *routes, in
     }
     for (int64_t e = threadIdx.x; e < m; e += blockDim.x) local[e] = 0;
     __syncthreads();
-    // Both passes: the lanes of a warp with the same expert agree on one shared-memory atomic
-    // (__match_any_sync), each taking its rank among them (~2x faster at m = 64).
-    const int lane = threadIdx.x % 32;
-    const int64_t span = (i1 - i0 + 31) / 32 * 32; // whole warps take part in the match
-    for (int pass = 0; pass < 2; pass++) {
-        for (int64_t i = i0 + threadIdx.x; i < i0 + span; i += blockDim.x) {
-            const int32_t e = i < i1 ? routes[bh * N + i] : -1;
-            const unsigned peers = __match_any_sync(FULL, e);
-            const int leader = __ffs(peers) - 1, rank = __popc(peers & ((1u << lane) - 1));
-            int base = 0;
-            if (e >= 0 && lane == leader) base = atomicAdd(&local[e], __popc(peers));
-            base = __shfl_sync(FULL, base, leader);
-            if (pass == 1 && e >= 0) out[base + rank] = (int32_t)i;
-        }
-        __syncthreads();
-        if (pass == 0) {
-            for (int64_t e = threadIdx.x; e < m; e += blockDim.x)
-                local[e] = local[e] ? atomicAdd(&cur[e], local[e]) : 0;
-            __syncthreads();
-        }
-    }
+    for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
+        atomicAdd(&local[routes[bh * N + i]], 1);
+    __syncthreads();
+    for (int64_t e = threadIdx.x; e < m; e += blockDim.x)
+        local[e] = local[e] ? atomicAdd(&cur[e], local[e]) : 0;
+    __syncthreads();
+    for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
+        out[atomicAdd(&local[routes[bh * N + i]], 1)] = (int32_t)i;
 }
 
 // The sorted path's arguments. An entry is a (query, route) pair, entry = query·s_r + r; for
@@ -436,16 +423,18 @@ __device__ __forceinline__ void attend_key_tile(const uint32_t (&qf)[D / 16][4],
     // running max. Only a block's last tile can be partial: the others skip the masking.
     const bool whole = kt + KEY_TILE <= end;
     const float sl = scale * LOG2E;
-    float tmax[2] = {-INFINITY, -INFINITY};
+    // Two chains per row (columns x & 1) for the max and the sum: one chain of 16 dependent
+    // operations stalled the warp.
+    float tm[2][2] = {{-INFINITY, -INFINITY}, {-INFINITY, -INFINITY}};
 #pragma unroll
     for (int n = 0; n < KEY_TILE / 8; n++)
 #pragma unroll
         for (int x = 0; x < 4; x++) {
             const bool ok = whole || kt + 8 * n + 2 * t + (x & 1) < end;
             s[n][x] = ok ? s[n][x] * sl : -INFINITY;
-            tmax[x >> 1] = fmaxf(tmax[x >> 1], s[n][x]);
+            tm[x >> 1][x & 1] = fmaxf(tm[x >> 1][x & 1], s[n][x]);
         }
-    float corr[2];
+    float tmax[2] = {fmaxf(tm[0][0], tm[0][1]), fmaxf(tm[1][0], tm[1][1])}, corr[2];
 #pragma unroll
     for (int h = 0; h < 2; h++) {
         tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 1));
@@ -454,14 +443,15 @@ __device__ __forceinline__ void attend_key_tile(const uint32_t (&qf)[D / 16][4],
         corr[h] = fast_exp2(rmax[h] - m);
         rmax[h] = m;
     }
-    float wsum[2] = {0.f, 0.f};
+    float ws[2][2] = {{0.f, 0.f}, {0.f, 0.f}};
 #pragma unroll
     for (int n = 0; n < KEY_TILE / 8; n++)
 #pragma unroll
         for (int x = 0; x < 4; x++) {
             s[n][x] = fast_exp2(s[n][x] - rmax[x >> 1]); // 2^-inf = 0 masks
-            wsum[x >> 1] += s[n][x];
+            ws[x >> 1][x & 1] += s[n][x];
         }
+    const float wsum[2] = {ws[0][0] + ws[0][1], ws[1][0] + ws[1][1]};
 #pragma unroll
     for (int h = 0; h < 2; h++) rsum[h] = rsum[h] * corr[h] + wsum[h];
 #pragma unroll

@@ -148,17 +148,22 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
             }
             if (!busy) continue; // the barriers above are the block's; nothing to score
             const T *hb = hi_tile + g * KS + 2 * t, *lb = lo_tile + g * KS + 2 * t;
+            // k-steps outer and the lo then hi terms in turn: consecutive mma write different
+            // accumulators, so that none waits on the one before (mma_t's asm keeps order).
             float acc[8][4];
 #pragma unroll
-            for (int j = 0; j < 8; j++) {
-                acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+            for (int j = 0; j < 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
 #pragma unroll
-                for (int kk = 0; kk < D / 16; kk++) {
-                    const int off = 8 * j * KS + kk * 16;
-                    mma_t<T>::mma(acc[j], qa[kk], ld32(lb + off), ld32(lb + off + 8));
-                    mma_t<T>::mma(acc[j], qa[kk], ld32(hb + off), ld32(hb + off + 8));
+            for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+                for (int term = 0; term < 2; term++) {
+                    const T *tb = term == 0 ? lb : hb;
+#pragma unroll
+                    for (int j = 0; j < 8; j++) {
+                        const int off = 8 * j * KS + kk * 16;
+                        mma_t<T>::mma(acc[j], qa[kk], ld32(tb + off), ld32(tb + off + 8));
+                    }
                 }
-            }
             const bool whole = et + EXPERT_TILE <= m; // no column past m to skip
 #pragma unroll
             for (int j = 0; j < 8; j++)

@@ -170,12 +170,16 @@ struct WarpRows {
         const float tau0 = tau[g], tau1 = tau[g + 8];
         // Once the thresholds have risen most tiles hold no candidate: one vote skips them.
         // (Zero-filled keys past `end` may cast a vote; the paths below check the index.)
-        float m0 = -INFINITY, m1 = -INFINITY;
+        float m0 = -INFINITY, m1 = -INFINITY, n0 = -INFINITY, n1 = -INFINITY; // 2 chains a row
 #pragma unroll
-        for (int j = 0; j < 8; j++) {
+        for (int j = 0; j < 8; j += 2) {
             m0 = fmaxf(m0, fmaxf(acc[j][0], acc[j][1]));
             m1 = fmaxf(m1, fmaxf(acc[j][2], acc[j][3]));
+            n0 = fmaxf(n0, fmaxf(acc[j + 1][0], acc[j + 1][1]));
+            n1 = fmaxf(n1, fmaxf(acc[j + 1][2], acc[j + 1][3]));
         }
+        m0 = fmaxf(m0, n0);
+        m1 = fmaxf(m1, n1);
         if (!__any_sync(FULL, m0 > tau0 || m1 > tau1)) return;
         // No threshold yet and a whole tile: every score goes in, each to its own slot.
         if (__all_sync(FULL, tau0 == -INFINITY && tau1 == -INFINITY) && kt + TILE <= end) {
@@ -383,19 +387,20 @@ __device__ __forceinline__ void score_tile(float (&acc)[8][4], const uint32_t (&
                                            const uint32_t (&ql)[D / 16][4], const T *ks, int g,
                                            int t)
 {
+    // k-steps outer: consecutive mma write different accumulators, so that none waits on the
+    // one before (mma_t's asm keeps program order; j inner cut the kernel's stalls on it).
     constexpr int KS = D + 8;
     const T *kb = ks + g * KS + 2 * t;
 #pragma unroll
-    for (int j = 0; j < 8; j++) {
-        acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+    for (int j = 0; j < 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
 #pragma unroll
-        for (int kk = 0; kk < D / 16; kk++) {
-            const uint32_t b0 = ld32(kb + 8 * j * KS + kk * 16);
-            const uint32_t b1 = ld32(kb + 8 * j * KS + kk * 16 + 8);
-            if (SPLIT) mma_t<T>::mma(acc[j], ql[kk], b0, b1);
-            mma_t<T>::mma(acc[j], qa[kk], b0, b1);
-        }
-    }
+    for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+        for (int term = SPLIT ? 0 : 1; term < 2; term++) // lo (split rows only), then hi
+#pragma unroll
+            for (int j = 0; j < 8; j++) // B fragments loaded again per term: no 16 registers
+                mma_t<T>::mma(acc[j], term == 0 ? ql[kk] : qa[kk], ld32(kb + 8 * j * KS + kk * 16),
+                              ld32(kb + 8 * j * KS + kk * 16 + 8));
 }
 
 // rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T (bf16 or fp16)
@@ -405,8 +410,10 @@ __device__ __forceinline__ void score_tile(float (&acc)[8][4], const uint32_t (&
 // TQ = float, WARPS = 4: mita's probe (fp32 landmarks split hi + lo, two mma per k-step);
 // WITH_V adds the softmax(scores·scale)·V partials of the same scores on the tensor cores (P
 // rounded to T as flash attention does), the shared expert's values.
+// mita's probe at d = 64: 3 blocks an SM (170 registers): at 4 (128 registers) it spilled and
+// MiTA took 4.84 ms at N = 2^20 against 4.43 (H100).
 template <typename TQ, typename T, int D, int WARPS, bool WITH_V>
-__global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 64) ? 4 : 1)
+__global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 64) ? 3 : 1)
     select_mma(SelectArgs a)
 {
     constexpr int KS = D + 8;
@@ -471,14 +478,17 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
                 // chunk's last tile can be partial: the others skip the per-key checks.
                 const bool whole = kt + TILE <= it.end;
                 const float sl = a.scale * LOG2E; // exp(s·x) = 2^(sl·x)
-                float tmax[2] = {-INFINITY, -INFINITY};
+                // Two chains per row (columns e & 1) for the max and the sum: a chain of 16
+                // dependent operations stalled the warp on each.
+                float tm[2][2] = {{-INFINITY, -INFINITY}, {-INFINITY, -INFINITY}};
 #pragma unroll
                 for (int j = 0; j < 8; j++)
 #pragma unroll
                     for (int e = 0; e < 4; e++)
                         if (whole || kt + 8 * j + 2 * t + (e & 1) < it.end)
-                            tmax[e >> 1] = fmaxf(tmax[e >> 1], acc[j][e]);
-                float corr[2], wsum[2] = {0.f, 0.f}, msl[2];
+                            tm[e >> 1][e & 1] = fmaxf(tm[e >> 1][e & 1], acc[j][e]);
+                float tmax[2] = {fmaxf(tm[0][0], tm[0][1]), fmaxf(tm[1][0], tm[1][1])};
+                float corr[2], ws[2][2] = {{0.f, 0.f}, {0.f, 0.f}}, msl[2];
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
                     tmax[h] = fmaxf(tmax[h], __shfl_xor_sync(FULL, tmax[h], 1));
@@ -496,8 +506,9 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
                         acc[j][e] = whole || kt + 8 * j + 2 * t + (e & 1) < it.end
                                         ? fast_exp2(fmaf(acc[j][e], sl, -msl[h]))
                                         : 0.f;
-                        wsum[h] += acc[j][e];
+                        ws[h][e & 1] += acc[j][e];
                     }
+                const float wsum[2] = {ws[0][0] + ws[0][1], ws[1][0] + ws[1][1]};
 #pragma unroll
                 for (int h = 0; h < 2; h++) rsum[h] = rsum[h] * corr[h] + wsum[h];
 #pragma unroll
