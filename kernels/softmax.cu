@@ -35,9 +35,7 @@
 
 #include "cuda_util.cuh"
 #include "gemm.h"
-#include "mma_util.cuh"
-
-static constexpr float LOG2E = 1.4426950408889634f;
+#include "mma_util.cuh" // (LOG2E: cuda_util.cuh)
 
 // ---- vector access helpers ----------------------------------------------------------------
 
