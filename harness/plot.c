@@ -330,10 +330,52 @@ static int load_steps(struct plot *p, int f)
     return 0;
 }
 
+/* Whether two rows are of one point: the same series key and N. */
+static int same_point(const struct row *a, const struct row *b)
+{
+    if (a->N != b->N) return 0;
+    for (int k = 0; k < KEY_COUNT; k++)
+        if (strcmp(a->key[k], b->key[k]) != 0) return 0;
+    return 1;
+}
+
+/* Rows of one point from several files (a sweep and a later rerun of some of
+ * its points, a profiled run beside the timed one) would draw a series that
+ * zigzags between them: the newest row of each point is kept (timestamps are
+ * ISO 8601, so they order as strings; of equal ones, the later file's), and
+ * stderr says how many were set aside. 0, or -1 with a message. */
+static int keep_newest_rows(struct plot *p)
+{
+    char *superseded = calloc((size_t)p->nrows + 1, 1);
+    if (!superseded) {
+        fprintf(stderr, "attnbench plot: out of memory\n");
+        return -1;
+    }
+    int dropped = 0;
+    for (int r = 0; r < p->nrows; r++)
+        for (int q = 0; q < p->nrows && !superseded[r]; q++) {
+            if (q == r || !same_point(&p->rows[q], &p->rows[r])) continue;
+            const int order = strcmp(p->rows[q].timestamp, p->rows[r].timestamp);
+            superseded[r] = order > 0 || (order == 0 && q > r);
+            dropped += superseded[r];
+        }
+    int kept = 0;
+    for (int r = 0; r < p->nrows; r++)
+        if (!superseded[r]) p->rows[kept++] = p->rows[r];
+    p->nrows = kept;
+    free(superseded);
+    if (dropped)
+        fprintf(stderr, "attnbench plot: %d row%s set aside: a newer row of the same point (method, "
+                        "shape, parameters, device, N) is drawn instead\n",
+                dropped, dropped == 1 ? "" : "s");
+    return 0;
+}
+
 static int load_rows(struct plot *p)
 {
     for (int f = 0; f < p->ninputs; f++)
         if (load_input(p, f) != 0 || load_steps(p, f) != 0) return -1;
+    if (keep_newest_rows(p) != 0) return -1;
     if (p->nrows > 0) return 0;
     char statuses[256];
     long total = 0;

@@ -147,6 +147,26 @@ render-cpu)
     says figs/roofline.svg "fp32 roof" "no fp32 roof"
     pass "CPU fixture: four figures; two skipped with a note"
     ;;
+newest-wins)
+    # A point in two files (a sweep, then a rerun of it): the newer row is
+    # drawn, the older set aside and counted, and its date leaves the title.
+    need_gnuplot
+    head -2 "$gpu" | sed '2s/,2026-11-23T[0-9:]*Z,/,2026-01-01T00:00:00Z,/; 2s/,0\.0375652815,/,9.5,/' \
+        >older.csv
+    grep -q '2026-01-01' older.csv || fail "the older row was not made"
+    run "$bench" plot older.csv "$gpu" --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    grep -q "1 row set aside: a newer row of the same point" err.txt ||
+        fail "the superseded row is not counted: $(cat err.txt)"
+    ! grep -q "2026-01-01" figs/time_vs_n.svg || fail "the older row's date is in the title"
+    says figs/time_vs_n.svg "2026-11-23" "no date in the title"
+    # The same rows in one file twice, same timestamps: the later wins, one set aside each.
+    run "$bench" plot "$gpu" "$gpu" --out figs2
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    n=$(($(grep -c ',ok,' "$gpu")))
+    grep -q "$n rows set aside" err.txt || fail "a file given twice: $(cat err.txt), want $n"
+    pass "the newest row of a point is drawn; the others are counted and left out"
+    ;;
 ceilings)
     # A ceilings file as `attnbench ceilings` writes it (harness/ceilings.h).
     need_gnuplot
