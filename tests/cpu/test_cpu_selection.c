@@ -170,92 +170,102 @@ static int32_t lowest_key(const double *q, const double *k, int64_t N, int d, in
     return lowest;
 }
 
+/* A checker case: inputs, the CPU method's output and selection (`sel`, which
+ * the checks then break), and the reference's own selection and output. */
+struct checker_case {
+    struct attn_problem p;
+    struct attn_params a;
+    struct test_inputs in;
+    struct attn_selection sel, own;
+    float *out;
+    double *ref;
+};
+
+/* Fills c (its p and a set) for `method`; 0, or nonzero with c to close anyway. */
+static int checker_case_open(struct checker_case *c, const char *method,
+                             const struct attn_method *cpu)
+{
+    int rc = test_inputs_make(&c->p, &c->in);
+    if (rc) return rc;
+    c->out = malloc((size_t)c->in.n * sizeof(float));
+    c->ref = malloc((size_t)c->in.n * sizeof(double));
+    rc = c->out && c->ref ? 0 : -1;
+    if (rc == 0) rc = test_selection_alloc(method, &c->p, &c->a, &c->sel);
+    if (rc == 0) rc = test_selection_alloc(method, &c->p, &c->a, &c->own);
+    if (rc == 0) rc = test_run_cpu(cpu, &c->p, &c->a, &c->in, c->out, &c->sel);
+    if (rc == 0) rc = test_reference(method, &c->p, &c->a, &c->in, NULL, &c->own, c->ref);
+    return rc;
+}
+
+static void checker_case_close(struct checker_case *c)
+{
+    test_selection_free(&c->sel);
+    test_selection_free(&c->own);
+    test_inputs_free(&c->in);
+    free(c->out);
+    free(c->ref);
+}
+
 static int check_topk_checker(void)
 {
-    struct attn_problem p = test_problem(1, 2, 50, 24, 621);
-    struct attn_params a = {.k = 6};
-    struct test_inputs in;
-    struct attn_selection sel = {0}, own = {0};
-    float *out = NULL;
-    double *ref = NULL;
+    struct checker_case c = {.p = test_problem(1, 2, 50, 24, 621), .a = {.k = 6}};
+    const struct attn_problem *p = &c.p;
+    const struct attn_params *a = &c.a;
     char why[512];
-    int rc = test_inputs_make(&p, &in);
-    if (rc) return rc;
-    out = malloc((size_t)in.n * sizeof(float));
-    ref = malloc((size_t)in.n * sizeof(double));
-    rc = out && ref ? 0 : -1;
-    if (rc == 0) rc = test_selection_alloc("topk", &p, &a, &sel);
-    if (rc == 0) rc = test_selection_alloc("topk", &p, &a, &own);
-    if (rc == 0) rc = test_run_cpu(&attn_cpu_topk, &p, &a, &in, out, &sel);
-    if (rc == 0) rc = test_reference("topk", &p, &a, &in, NULL, &own, ref);
+    int rc = checker_case_open(&c, "topk", &attn_cpu_topk);
     if (rc == 0) {
         const int64_t i = 7; /* the query whose keys get broken */
-        int32_t *keys = sel.keys + i * a.k;
-        rc |= expect_check("topk: the reference's own selection, tol 0", 1, "topk", &p, &a, &in,
-                           &own, 0);
-        rc |= expect_check("topk: the cpu selection, tol 1e-4", 1, "topk", &p, &a, &in, &sel,
+        int32_t *keys = c.sel.keys + i * a->k;
+        rc |= expect_check("topk: the reference's own selection, tol 0", 1, "topk", p, a, &c.in,
+                           &c.own, 0);
+        rc |= expect_check("topk: the cpu selection, tol 1e-4", 1, "topk", p, a, &c.in, &c.sel,
                            1e-4);
-        keys[0] = lowest_key(in.qd, in.kd, p.N, p.d, i);
-        rc |= expect_check("topk: the lowest key swapped in", 0, "topk", &p, &a, &in, &sel, 1e-4);
+        keys[0] = lowest_key(c.in.qd, c.in.kd, p->N, p->d, i);
+        rc |= expect_check("topk: the lowest key swapped in", 0, "topk", p, a, &c.in, &c.sel,
+                           1e-4);
         keys[0] = keys[1];
-        rc |= expect_check("topk: a key chosen twice", 0, "topk", &p, &a, &in, &sel, 1e-4);
-        keys[0] = (int32_t)p.N;
-        rc |= expect_check("topk: a key out of range", 0, "topk", &p, &a, &in, &sel, 1e-4);
-        const int given_refused =
-            attn_reference("topk", &p, &a, in.qd, in.kd, in.vd, ref, &sel, NULL, why, sizeof why);
+        rc |= expect_check("topk: a key chosen twice", 0, "topk", p, a, &c.in, &c.sel, 1e-4);
+        keys[0] = (int32_t)p->N;
+        rc |= expect_check("topk: a key out of range", 0, "topk", p, a, &c.in, &c.sel, 1e-4);
+        const int given_refused = attn_reference("topk", p, a, c.in.qd, c.in.kd, c.in.vd, c.ref,
+                                                 &c.sel, NULL, why, sizeof why);
         printf("%s topk: reference given a key out of range: %s%s\n",
                given_refused ? "ok  " : "FAIL", given_refused ? "refused: " : "accepted",
                given_refused ? why : "");
         rc |= given_refused ? 0 : -1;
     }
-    test_selection_free(&sel);
-    test_selection_free(&own);
-    test_inputs_free(&in);
-    free(out);
-    free(ref);
+    checker_case_close(&c);
     return rc;
 }
 
 static int check_mita_checker(void)
 {
-    struct attn_problem p = test_problem(2, 1, 60, 16, 631);
-    struct attn_params a = {.m = 6, .k = 4, .s_r = 2, .shared_scale = ATTN_SHARED_PAPER};
-    struct test_inputs in;
-    struct attn_selection sel = {0}, own = {0};
-    float *out = NULL;
-    double *ref = NULL;
-    int rc = test_inputs_make(&p, &in);
-    if (rc) return rc;
-    out = malloc((size_t)in.n * sizeof(float));
-    ref = malloc((size_t)in.n * sizeof(double));
-    rc = out && ref ? 0 : -1;
-    if (rc == 0) rc = test_selection_alloc("mita", &p, &a, &sel);
-    if (rc == 0) rc = test_selection_alloc("mita", &p, &a, &own);
-    if (rc == 0) rc = test_run_cpu(&attn_cpu_mita, &p, &a, &in, out, &sel);
-    if (rc == 0) rc = test_reference("mita", &p, &a, &in, NULL, &own, ref);
+    struct checker_case c = {
+        .p = test_problem(2, 1, 60, 16, 631),
+        .a = {.m = 6, .k = 4, .s_r = 2, .shared_scale = ATTN_SHARED_PAPER},
+    };
+    const struct attn_problem *p = &c.p;
+    const struct attn_params *a = &c.a;
+    int rc = checker_case_open(&c, "mita", &attn_cpu_mita);
     if (rc == 0) {
-        int32_t *route = sel.routes + 11 * a.s_r, *expert = sel.keys + 3 * a.k;
-        rc |= expect_check("mita: the reference's own selection, tol 0", 1, "mita", &p, &a, &in,
-                           &own, 0);
-        rc |= expect_check("mita: the cpu selection, tol 1e-4", 1, "mita", &p, &a, &in, &sel,
+        int32_t *route = c.sel.routes + 11 * a->s_r, *expert = c.sel.keys + 3 * a->k;
+        rc |= expect_check("mita: the reference's own selection, tol 0", 1, "mita", p, a, &c.in,
+                           &c.own, 0);
+        rc |= expect_check("mita: the cpu selection, tol 1e-4", 1, "mita", p, a, &c.in, &c.sel,
                            1e-4);
         const int32_t first = route[0], second = route[1];
         route[0] = second;
         route[1] = first;
-        rc |= expect_check("mita: routes not best first", 0, "mita", &p, &a, &in, &sel, 1e-4);
+        rc |= expect_check("mita: routes not best first", 0, "mita", p, a, &c.in, &c.sel, 1e-4);
         route[0] = first;
-        route[1] = (int32_t)a.m;
-        rc |= expect_check("mita: a route out of range", 0, "mita", &p, &a, &in, &sel, 1e-4);
+        route[1] = (int32_t)a->m;
+        rc |= expect_check("mita: a route out of range", 0, "mita", p, a, &c.in, &c.sel, 1e-4);
         route[1] = second;
         expert[1] = expert[0];
-        rc |= expect_check("mita: an expert with a key twice", 0, "mita", &p, &a, &in, &sel,
+        rc |= expect_check("mita: an expert with a key twice", 0, "mita", p, a, &c.in, &c.sel,
                            1e-4);
     }
-    test_selection_free(&sel);
-    test_selection_free(&own);
-    test_inputs_free(&in);
-    free(out);
-    free(ref);
+    checker_case_close(&c);
     return rc;
 }
 
