@@ -6,14 +6,16 @@
  *
  * Used by topk (rows = Q, keys = K) and by mita: its experts (rows = the
  * landmark queries Q̃, keys = K, with the shared values softmax(P s) V taken
- * over the same scores) and its routing (rows = Q, keys = Q̃, k = s_r).
+ * over the same scores) and, where mita_route.h's tensor-core pass does not
+ * serve (fp32, s_r > 4), its routing (rows = Q, keys = Q̃, k = s_r).
  *
  * Tensors are [heads, n, d], contiguous row-major, in device memory, each in
  * its own dtype (enum attn_dtype: 0 fp32, 1 fp16, 2 bf16). Supported: d ∈
  * {64, 128}; 1 <= k <= min(n_keys, topk_select_max_k(...)); n_keys < 2^31.
  *
  * The selection needs scratch memory (candidate buffers of the resident
- * blocks, and for the shared values per-chunk partial results): ask
+ * blocks, per-chunk results where the keys are split, the rows' floors and
+ * the scores behind them: topk_select.cu, "sampled floors"): ask
  * topk_select_*_scratch_bytes() with the same sizes and pass at least that
  * many bytes (256-byte aligned). The sizes depend on the current device
  * (its multiprocessor count), not on the data.

@@ -179,7 +179,8 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
     attn_step_end();
     if (err != cudaSuccess) return err;
     /* Steps 6-7: the experts' rows are gathered in place by the attention
-     * (for s_r = 1 once per 64 queries of an expert, after sorting them). */
+     * (once per tile of 64 or 128 (query, route) pairs of an expert, after
+     * sorting them). */
     attn_step_begin("attend");
     err = mita_attend(t->q, t->k, t->v, p->dtype, heads, p->N, p->d,
                       st->shared ? b->landmarks : NULL, b->shared_values, a->m, s_sh, b->experts,
