@@ -155,6 +155,10 @@ const char *attn_variant_of(const struct attn_method *m, const struct attn_param
 const char *attn_validate_common(const struct attn_method *m, const struct attn_problem *p,
                                  const struct attn_params *a, char *why, size_t why_len);
 
+/* Nyström's pseudo-inverse takes this many Newton–Schulz iterations: part
+ * of the method's definition, so that every backend computes the same O. */
+enum { ATTN_NYSTROM_PINV_ITERATIONS = 6 };
+
 /* Window j of landmarks(X, m) covers rows [begin, end) (SPEC.md). */
 static inline int64_t attn_window_begin(int64_t j, int64_t N, int64_t m) { return j * N / m; }
 

@@ -1,7 +1,7 @@
 /* common.c — helpers shared by every method: names of enums, dtype
  * conversion, the seeded inputs and the validation rules of SPEC.md. */
 #include "attn.h"
-#include "attn_nvtx.h"
+#include "attn/attn_nvtx.h"
 
 #include <inttypes.h>
 #include <math.h>

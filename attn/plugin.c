@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "registry.h"
+#include "attn/registry.h"
 
 /* The operations without which the harness cannot run or describe a method. */
 static const char *missing_operation(const struct attn_method *m)

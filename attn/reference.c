@@ -7,8 +7,8 @@
  * Nothing is blocked, fused or reordered, so that it shares no cleverness
  * (and no bug) with the backends it checks.
  */
-#include "reference.h"
-#include "work_models.h"
+#include "attn/reference.h"
+#include "attn/work_models.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* registry.c — the built-in methods in one static, NULL-terminated table,
  * plus the methods that plugins add at run time. */
-#include "registry.h"
+#include "attn/registry.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "config.h"
 
 #if HAVE_CUDA
-#include "cuda/cuda_methods.h"
+#include "attn/cuda/cuda_methods.h"
 #endif
 
 static const struct attn_method *const builtin_methods[] = {

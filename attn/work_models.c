@@ -1,5 +1,5 @@
 /* work_models.c — see work_models.h; the formulas are SPEC.md's, per head. */
-#include "work_models.h"
+#include "attn/work_models.h"
 
 static double heads(const struct attn_problem *p) { return (double)p->B * p->H; }
 

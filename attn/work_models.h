@@ -11,9 +11,6 @@
 extern "C" {
 #endif
 
-/* The Newton–Schulz iterations of Nyström's pinv (SPEC.md). */
-enum { ATTN_NYSTROM_PINV_ITERATIONS = 6 };
-
 double attn_flops_full(const struct attn_problem *p, const struct attn_params *a);    /* 4N²d */
 double attn_flops_linear(const struct attn_problem *p, const struct attn_params *a);  /* 4Nd² */
 double attn_flops_agent(const struct attn_problem *p, const struct attn_params *a);   /* 8Nmd */

@@ -19,20 +19,20 @@
 #include <time.h>
 #include <dirent.h>
 
-#include "backend.h"
-#include "ceilings.h"
-#include "check.h"
-#include "compare.h"
+#include "measure/backend.h"
+#include "measure/ceilings.h"
+#include "check/check.h"
+#include "results/compare.h"
 #include "config.h"
 #include "git_rev.h"
-#include "merge.h"
-#include "multi_gpu.h"
-#include "plot.h"
-#include "registry.h"
-#include "runner.h"
-#include "shard.h"
-#include "slurm.h"
-#include "suite.h"
+#include "sweep/merge.h"
+#include "sweep/multi_gpu.h"
+#include "plot/plot.h"
+#include "attn/registry.h"
+#include "sweep/runner.h"
+#include "sweep/shard.h"
+#include "sweep/slurm.h"
+#include "sweep/suite.h"
 
 static void usage(FILE *f)
 {

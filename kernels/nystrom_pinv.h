@@ -12,7 +12,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include "work_models.h" /* ATTN_NYSTROM_PINV_ITERATIONS */
+#include "attn.h" /* ATTN_NYSTROM_PINV_ITERATIONS */
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,6 +1,6 @@
 # common.gp — what every figure shares: terminal, colours, title, legend.
 #
-# `attnbench plot` (harness/plot.c) runs each figure as
+# `attnbench plot` (harness/plot/plot.c) runs each figure as
 #   gnuplot -e "term='png'; out='DIR/NAME.png'; plots_dir='.../plots'" SETTINGS NAME.gp
 # where SETTINGS, written for that figure from the results CSV, sets
 #   device, date            the title's second line

@@ -5,9 +5,9 @@
  */
 #include <math.h>
 
-#include "cpu_util.h"
-#include "registry.h"
-#include "work_models.h"
+#include "attn/cpu/cpu_util.h"
+#include "attn/registry.h"
+#include "attn/work_models.h"
 
 struct agent_scratch {
     float *agents;       /* A: [m,d] */

@@ -1,6 +1,6 @@
 /* cpu_util.c — the state, workspace layout and fp32 building blocks shared
  * by the CPU methods (cpu_util.h). */
-#include "cpu_util.h"
+#include "attn/cpu/cpu_util.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -9,9 +9,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "cpu_util.h"
-#include "registry.h"
-#include "work_models.h"
+#include "attn/cpu/cpu_util.h"
+#include "attn/registry.h"
+#include "attn/work_models.h"
 
 static const char *const full_variants[] = {"flash", "naive", NULL};
 

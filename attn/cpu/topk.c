@@ -9,9 +9,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "cpu_util.h"
-#include "registry.h"
-#include "work_models.h"
+#include "attn/cpu/cpu_util.h"
+#include "attn/registry.h"
+#include "attn/work_models.h"
 
 /* The chosen keys of every batch-head: [B,H,N,k]. */
 static int32_t *topk_carve_shared(const struct attn_problem *p, const struct attn_params *a,

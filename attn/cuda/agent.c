@@ -7,11 +7,11 @@
  * fp32, one after the other in one B·H·m·N-float buffer: memory O(N·m),
  * never O(N²).
  */
-#include "cuda_method_util.h"
-#include "cuda_methods.h"
-#include "cuda_shared.h"
-#include "landmarks.h"
-#include "work_models.h"
+#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_methods.h"
+#include "attn/cuda/cuda_shared.h"
+#include "kernels/landmarks.h"
+#include "attn/work_models.h"
 
 struct agent_state {
     struct attn_problem p;

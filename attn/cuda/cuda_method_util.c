@@ -1,5 +1,5 @@
 /* cuda_method_util.c — see cuda_method_util.h. */
-#include "cuda_method_util.h"
+#include "attn/cuda/cuda_method_util.h"
 
 #include <stdio.h>
 

@@ -14,9 +14,9 @@
 #include <cuda_runtime_api.h>
 
 #include "attn.h"
-#include "cuda_method_util.h"
-#include "gemm.h"
-#include "softmax.h"
+#include "attn/cuda/cuda_method_util.h"
+#include "kernels/gemm.h"
+#include "kernels/softmax.h"
 
 /* Returns the failing call's error from a function that returns
  * cudaError_t: the C twin of kernels/cuda_util.cuh's macro. */

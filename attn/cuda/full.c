@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cuda_method_util.h"
-#include "cuda_methods.h"
-#include "cuda_shared.h"
-#include "flash_attn.h"
-#include "softmax.h"
-#include "work_models.h"
+#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_methods.h"
+#include "attn/cuda/cuda_shared.h"
+#include "kernels/flash_attn.h"
+#include "kernels/softmax.h"
+#include "attn/work_models.h"
 
 static const char *const full_variants[] = {"flash", "naive", NULL};
 

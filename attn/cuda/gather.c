@@ -20,10 +20,10 @@
 
 #include <cuda_runtime.h>
 
-#include "cuda_method_util.h"
-#include "cuda_methods.h"
-#include "gather.h"
-#include "work_models.h"
+#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_methods.h"
+#include "kernels/gather.h"
+#include "attn/work_models.h"
 
 struct gather_buffers {
     int32_t *idx;   /* [B,H,m,k] */

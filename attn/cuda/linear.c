@@ -4,11 +4,11 @@
  * kernels/linear_attn.cu. The workspace holds the split-N partial sums of
  * (S, z): O(B·H·d²) whatever N.
  */
-#include "cuda_method_util.h"
-#include "cuda_methods.h"
-#include "cuda_shared.h"
-#include "linear_attn.h"
-#include "work_models.h"
+#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_methods.h"
+#include "attn/cuda/cuda_shared.h"
+#include "kernels/linear_attn.h"
+#include "attn/work_models.h"
 
 struct linear_state {
     struct attn_problem p;

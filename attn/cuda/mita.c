@@ -26,14 +26,14 @@
 
 #include <cuda_runtime.h>
 
-#include "attn_nvtx.h"
-#include "cuda_method_util.h"
-#include "cuda_methods.h"
-#include "landmarks.h"
-#include "mita.h"
-#include "mita_route.h"
-#include "topk_select.h"
-#include "work_models.h"
+#include "attn/attn_nvtx.h"
+#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_methods.h"
+#include "kernels/landmarks.h"
+#include "kernels/mita.h"
+#include "kernels/mita_route.h"
+#include "kernels/topk_select.h"
+#include "attn/work_models.h"
 
 static const char *const mita_variants[] = {"shared", "route_only", NULL};
 

@@ -13,13 +13,13 @@
  */
 #include <math.h>
 
-#include "cuda_method_util.h"
-#include "cuda_methods.h"
-#include "cuda_shared.h"
-#include "gemm.h"
-#include "landmarks.h"
-#include "nystrom_pinv.h"
-#include "work_models.h"
+#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_methods.h"
+#include "attn/cuda/cuda_shared.h"
+#include "kernels/gemm.h"
+#include "kernels/landmarks.h"
+#include "kernels/nystrom_pinv.h"
+#include "attn/work_models.h"
 
 struct nystrom_state {
     struct attn_problem p;

@@ -14,11 +14,11 @@
 
 #include <cuda_runtime.h>
 
-#include "cuda_method_util.h"
-#include "cuda_methods.h"
-#include "mita.h"
-#include "topk_select.h"
-#include "work_models.h"
+#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_methods.h"
+#include "kernels/mita.h"
+#include "kernels/topk_select.h"
+#include "attn/work_models.h"
 
 struct topk_state {
     struct attn_problem p;

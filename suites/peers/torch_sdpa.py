@@ -23,7 +23,7 @@ calls each timed with CUDA events after the L2 cache was flushed by writing a
 buffer twice its size; the CSV keeps the median, the spread and every sample.
 Under a budget (seconds a point) a point takes as many samples as fit, from
 the series' last N scaled by the FLOP model: `reps` at most, 3 at least, or
-it is skipped (attnbench's own rule, harness/runner.c). Points run in this process: a sticky
+it is skipped (attnbench's own rule, harness/sweep/runner.c). Points run in this process: a sticky
 CUDA error ends the sweep instead of costing one row.
 
 --dry-run writes the rows without PyTorch or a GPU, from a fake timer
@@ -46,7 +46,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 
-# attnbench's results header, column for column (harness/csv.c, CSV_COLUMNS);
+# attnbench's results header, column for column (harness/results/csv.c, CSV_COLUMNS);
 # the test tests/plots "peers" checks it against the harness's own.
 CSV_COLUMNS = [
     "suite", "method", "variant", "backend", "device", "dtype", "B", "H", "N", "d", "m", "k",
@@ -57,7 +57,7 @@ CSV_COLUMNS = [
     "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
     "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note",
 ]
-# The columns that identify a point (harness/csv.c, key_columns), for --resume.
+# The columns that identify a point (harness/results/csv.c, key_columns), for --resume.
 KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
                "shared_scale"]
 
@@ -70,7 +70,7 @@ class UsageError(Exception):
     """The sweep cannot start; the message says why (exit status 2)."""
 
 
-# ---- suites (the format of harness/suite.h) -----------------------------------------------
+# ---- suites (the format of harness/sweep/suite.h) -----------------------------------------------
 
 AXES = ("methods", "seqlen", "B", "H", "d", "dtype", "m", "k", "s_r", "shared_scale")
 SETTINGS = ("name", "describe", "backend", "reps", "warmup", "budget", "seed")
@@ -90,7 +90,7 @@ def parse_number(text):
 
 
 def parse_int_list(key, text):
-    """'64', '64,128', '64 128', '2^10..2^14' (doubling) as harness/suite.c reads them."""
+    """'64', '64,128', '64 128', '2^10..2^14' (doubling) as harness/sweep/suite.c reads them."""
     values = []
     for item in text.replace(",", " ").split():
         lo_text, dots, hi_text = item.partition("..")
@@ -113,7 +113,7 @@ def parse_int_list(key, text):
 
 class Suite:
     def __init__(self, name):
-        # harness/suite.c, suite_init_defaults()
+        # harness/sweep/suite.c, suite_init_defaults()
         self.name = name
         self.seqlen, self.B, self.H, self.d = [1024, 2048, 4096], [1], [8], [64]
         self.dtypes = ["fp32"]
@@ -332,7 +332,7 @@ def driver_facts(index):
 # ---- the results file ---------------------------------------------------------------------
 
 def csv_field(text):
-    """RFC 4180 quoting exactly where harness/csv.c quotes: a comma, a quote or a line end."""
+    """RFC 4180 quoting exactly where harness/results/csv.c quotes: a comma, a quote or a line end."""
     if any(c in text for c in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text
@@ -392,7 +392,7 @@ def open_results(path):
 
 
 def quantile(sorted_samples, q):
-    """Linear interpolation, as harness/measure.c."""
+    """Linear interpolation, as harness/measure/measure.c."""
     pos = q * (len(sorted_samples) - 1)
     lo = int(math.floor(pos))
     hi = min(lo + 1, len(sorted_samples) - 1)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reference.h"
-#include "registry.h"
+#include "attn/reference.h"
+#include "attn/registry.h"
 
 const struct attn_method *const test_cpu_methods[] = {
     &attn_cpu_full, &attn_cpu_linear, &attn_cpu_agent, &attn_cpu_nystrom,

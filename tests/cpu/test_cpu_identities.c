@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "cpu_test.h"
-#include "reference.h"
-#include "registry.h"
+#include "attn/reference.h"
+#include "attn/registry.h"
 
 #define REFERENCE_EXACT 1e-12
 

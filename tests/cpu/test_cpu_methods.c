@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cpu_test.h"
-#include "reference.h"
+#include "attn/reference.h"
 
 /* Scores are O(10) here and fp32 rounds them to ~1e-6: a wrong choice
  * beyond that is a bug, not a near-tie. */

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "cpu_test.h"
-#include "registry.h"
+#include "attn/registry.h"
 
 static int expect_equal(const char *what, double got, double want)
 {

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "cpu_test.h"
-#include "reference.h"
-#include "registry.h"
+#include "attn/reference.h"
+#include "attn/registry.h"
 
 /* Keys come in identical pairs (2j, 2j+1): every score ties with its
  * partner, so a selection that takes 2j+1 without 2j broke the tie rule.

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cpu_test.h"
-#include "reference.h"
+#include "attn/reference.h"
 
 static int expect(const struct attn_method *m, const struct attn_problem *p,
                   const struct attn_params *a, const char *label, const char *needle)

@@ -5,7 +5,7 @@
  * and gather_expert_key draws k distinct keys in [0, N) per expert.
  * On the GPU: every version × dtype × d × awkward shape (k = 1, k = N, m = 1,
  * m·k > N, every key repeated, B·H > 1, tails of every block size), run
- * through the registry on the CUDA backend (harness/backend.h) with fresh
+ * through the registry on the CUDA backend (harness/measure/backend.h) with fresh
  * seeded K and V; KE and VE are compared with K and V rows picked by the
  * exported indices (for `copy`: row r mod N), the indices with
  * gather_expert_key.
@@ -17,10 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
-#include "cuda/cuda_methods.h"
-#include "gather.h"
-#include "registry.h"
+#include "measure/backend.h"
+#include "attn/cuda/cuda_methods.h"
+#include "kernels/gather.h"
+#include "attn/registry.h"
 
 static int passed, failed;
 

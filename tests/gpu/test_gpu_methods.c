@@ -1,5 +1,5 @@
 /* test_gpu_methods.c — every CUDA method against the double reference
- * (harness/check.c: poisoned output, fresh seeded inputs, SPEC.md's bounds,
+ * (harness/check/check.c: poisoned output, fresh seeded inputs, SPEC.md's bounds,
  * selection validity for topk and mita).
  *
  *   test_gpu_methods            every method × variant × dtype × N ∈ {2^10,
@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
-#include "check.h"
-#include "reference.h"
-#include "registry.h"
+#include "measure/backend.h"
+#include "check/check.h"
+#include "attn/reference.h"
+#include "attn/registry.h"
 
 static int passed, failed;
 

@@ -1,5 +1,5 @@
-/* test_profiler.cu — the hardware counters (harness/profiler.cu) against
- * work whose size is known, and the ceilings (harness/ceilings.cu):
+/* test_profiler.cu — the hardware counters (harness/measure/profiler.cu) against
+ * work whose size is known, and the ceilings (harness/measure/ceilings.cu):
  *
  *   copy_bytes, 256 MiB        dram__bytes_read and _write within 5% of 256 MiB
  *   cuBLAS GEMM 4096^3 bf16    the bf16 tensor FLOP counter within 5% of 2·M·N·K
@@ -23,9 +23,9 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
-#include "attn_nvtx.h"
-#include "ceilings.h"
-#include "profiler.h"
+#include "attn/attn_nvtx.h"
+#include "measure/ceilings.h"
+#include "measure/profiler.h"
 
 static int failures;
 

@@ -1,11 +1,11 @@
-/* test_check.c — the checker itself (harness/check.c) on the CPU backend:
+/* test_check.c — the checker itself (harness/check/check.c) on the CPU backend:
  * a correct method passes, also at an N where only sampled rows are
  * compared; a method that leaves an output element unwritten, or computes
  * the wrong function, fails with a message that says so. */
 #include <math.h>
 
-#include "check.h"
-#include "registry.h"
+#include "check/check.h"
+#include "attn/registry.h"
 #include "test_util.h"
 
 /* A copy of the CPU `linear` method whose run() corrupts its output, so

@@ -1,13 +1,13 @@
-/* test_compare.c — run against run (harness/compare.c): the Mann–Whitney
+/* test_compare.c — run against run (harness/results/compare.c): the Mann–Whitney
  * p-values against values worked out by hand, the verdicts on samples with
  * a known change, and two synthetic runs with a planted slowdown, a planted
  * speed-up, noise, a lost point and points in one run only: the right
  * verdict for each, the summary line, and the exit status of the gate. */
-#include "compare.h"
+#include "results/compare.h"
 
 #include <math.h>
 
-#include "csv.h"
+#include "results/csv.h"
 #include "test_util.h"
 
 static const struct compare_options defaults = {.alpha = 0.05, .min_effect = 0.02,

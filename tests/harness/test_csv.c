@@ -1,8 +1,8 @@
-/* test_csv.c — the results file (harness/csv.c): the header written once,
+/* test_csv.c — the results file (harness/results/csv.c): the header written once,
  * quoting that reads back exactly, empty cells for what a method does not
  * use, refusing foreign files, rows that survive a killed writer, the
  * reader's errors, and point keys that match the rows read back. */
-#include "csv.h"
+#include "results/csv.h"
 
 #include <errno.h>
 #include <signal.h>

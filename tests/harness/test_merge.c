@@ -1,15 +1,15 @@
-/* test_merge.c — joining shards' results files (harness/merge.c): the
+/* test_merge.c — joining shards' results files (harness/sweep/merge.c): the
  * shards of a suite merge into every point once, in the suite's order;
  * inputs whose headers, suite definitions or splits disagree are refused
  * with a message naming the file and nothing is written; a missing shard,
  * a missing point and a point measured twice are reported (exit 1) with
  * every row still written; an existing output is never overwritten unless
  * it is an input. */
-#include "merge.h"
+#include "sweep/merge.h"
 
 #include <sys/stat.h>
 
-#include "csv.h"
+#include "results/csv.h"
 #include "test_util.h"
 
 static const char *const suite_text =

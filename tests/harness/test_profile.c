@@ -1,16 +1,16 @@
 /* test_profile.c — what `run --profile` computes without a GPU
- * (harness/profile.c, harness/ceilings_file.c): the ceilings file written
+ * (harness/measure/profile.c, harness/measure/ceilings_file.c): the ceilings file written
  * with its status and metadata and read back, an older file without them
  * read (the committed results/h100/ceilings.csv among them), a ceiling that
  * was not measured or a malformed file refused; the roofline columns under
  * compute and memory roofs, and the notes where a roof is missing; the
  * per-step file; the CPU backend's note. The counters themselves are
  * tests/gpu/test_profiler.cu's. */
-#include "profile.h"
+#include "measure/profile.h"
 
 #include <math.h>
 
-#include "backend.h"
+#include "measure/backend.h"
 #include "config.h"
 #include "test_util.h"
 
@@ -66,7 +66,7 @@ static void test_ceilings_columns(const char *dir)
     CHECK_CONTAINS(err, ":5: fp16_tensor_tflops was not measured (error:cublasGemmEx: "
                         "CUBLAS_STATUS_NOT_SUPPORTED)");
 
-    /* A file written before the status column (harness/ceilings.h). */
+    /* A file written before the status column (harness/measure/ceilings.h). */
     scratch_path(path, sizeof path, dir, "old.csv");
     scratch_write(path,
         "name,value,unit,device,driver,timestamp,git_rev\n"

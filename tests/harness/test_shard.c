@@ -1,12 +1,12 @@
-/* test_shard.c — sweep plans and their shards (harness/shard.c): shard
+/* test_shard.c — sweep plans and their shards (harness/sweep/shard.c): shard
  * labels parsed strictly; plans resolved and deduplicated in expansion
  * order; shards that are deterministic, cover the suite exactly once, keep
  * the sweep's order and are balanced by cost rather than by count; a suite
  * fingerprint that changes with what decides the rows and with nothing
  * else; costs that follow the work models. */
-#include "shard.h"
+#include "sweep/shard.h"
 
-#include "csv.h"
+#include "results/csv.h"
 #include "test_util.h"
 
 static void parse_suite(const char *text, struct suite *s)

@@ -1,15 +1,15 @@
-/* test_slurm.c — a sweep as a Slurm job (harness/slurm.c): the resolved
+/* test_slurm.c — a sweep as a Slurm job (harness/sweep/slurm.c): the resolved
  * suite written so that it reads back as the same definition; the job
  * array, merge job and submit script with the options asked for; the
  * backend and GPUs per task chosen and written down; bad options refused
  * before anything is written. (tests/slurm/ submits such a job to a real
  * cluster; tests/e2e runs its scripts without one.) */
-#include "slurm.h"
+#include "sweep/slurm.h"
 
 #include <sys/stat.h>
 
-#include "registry.h"
-#include "shard.h"
+#include "attn/registry.h"
+#include "sweep/shard.h"
 #include "test_util.h"
 
 /* A method on the cuda backend, so that a build without CUDA can write a

@@ -1,6 +1,6 @@
-/* test_suite.c — the `.suite` format (harness/suite.c): good files, every
+/* test_suite.c — the `.suite` format (harness/sweep/suite.c): good files, every
  * error and its file:line, command-line overrides, expansion and lookup. */
-#include "suite.h"
+#include "sweep/suite.h"
 
 #include <errno.h>
 #include <stdlib.h>

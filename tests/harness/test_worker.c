@@ -1,10 +1,10 @@
 /* test_worker.c — the forked worker that runs the sweep's points
- * (harness/worker.c): a worker that goes on serves every request in one
+ * (harness/sweep/worker.c): a worker that goes on serves every request in one
  * process (how `run --profile` sets CUPTI up once per run); one that stops
  * gives each request a process of its own; a worker that crashes, exits or
  * is killed costs one reply, and the next request gets a fresh one; closing
  * leaves no process behind. */
-#include "worker.h"
+#include "sweep/worker.h"
 
 #include <signal.h>
 

@@ -168,7 +168,7 @@ newest-wins)
     pass "the newest row of a point is drawn; the others are counted and left out"
     ;;
 ceilings)
-    # A ceilings file as `attnbench ceilings` writes it (harness/ceilings.h).
+    # A ceilings file as `attnbench ceilings` writes it (harness/measure/ceilings.h).
     need_gnuplot
     {
         echo name,value,unit,device,driver,timestamp,git_rev

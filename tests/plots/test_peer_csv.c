@@ -10,7 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "csv.h"
+#include "results/csv.h"
 #include "tests/harness/test_util.h"
 
 /* The cell of row r, column `name` ("" and a failed check when missing). */

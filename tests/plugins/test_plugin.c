@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reference.h"
-#include "registry.h"
+#include "attn/reference.h"
+#include "attn/registry.h"
 
 static int failures;
 

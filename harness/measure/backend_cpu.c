@@ -1,0 +1,92 @@
+/* backend_cpu.c — tensors in host memory, runs timed with the monotonic clock. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <omp.h>
+
+#include "measure/backend.h"
+
+/* "cpu: <model name> (N threads)" from /proc/cpuinfo. */
+static void cpu_describe(char *out, size_t len)
+{
+    char model[96] = "unknown model";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            char *colon = strchr(line, ':');
+            if (strncmp(line, "model name", 10) == 0 && colon) {
+                snprintf(model, sizeof model, "%s", colon + 2);
+                model[strcspn(model, "\n")] = 0;
+                break;
+            }
+        }
+        fclose(f);
+    }
+    snprintf(out, len, "cpu: %s (%d threads)", model, omp_get_max_threads());
+}
+
+static int cpu_init(struct backend *b, struct device_info *info, char *why, size_t why_len)
+{
+    memset(info, 0, sizeof *info);
+    cpu_describe(info->name, sizeof info->name);
+    return 0;
+}
+
+static void *cpu_alloc(size_t bytes) { return bytes ? malloc(bytes) : malloc(1); }
+static void cpu_release(void *p) { free(p); }
+
+static int cpu_fill_random(struct backend *b, void *dst, enum attn_dtype dtype, uint64_t seed,
+                           int which, int64_t n)
+{
+    attn_random_fill_host(dst, dtype, seed, which, n);
+    return 0;
+}
+
+static int cpu_poison(struct backend *b, void *dst, size_t bytes)
+{
+    memset(dst, 0xFF, bytes);
+    return 0;
+}
+
+static int cpu_copy_to_host(struct backend *b, void *host, const void *src, size_t bytes)
+{
+    memcpy(host, src, bytes);
+    return 0;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static int cpu_time_run(struct backend *b, const struct attn_method *m, void *state,
+                        const struct attn_tensors *t, int flush_l2, double *ms, char *why,
+                        size_t why_len)
+{
+    double start = now_ms();
+    int rc = m->run(state, t, NULL);
+    *ms = now_ms() - start;
+    if (rc) snprintf(why, why_len, "%s run() returned %d", m->name, rc);
+    return rc;
+}
+
+static int cpu_sync(struct backend *b, char *why, size_t why_len) { return 0; }
+static void cpu_shutdown(struct backend *b) {}
+
+struct backend backend_cpu = {
+    .kind = ATTN_CPU,
+    .init = cpu_init,
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .fill_random = cpu_fill_random,
+    .poison = cpu_poison,
+    .copy_to_host = cpu_copy_to_host,
+    .time_run = cpu_time_run,
+    .sync = cpu_sync,
+    .shutdown = cpu_shutdown,
+};

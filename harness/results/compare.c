@@ -1,0 +1,309 @@
+/* compare.c — run against run (see compare.h). */
+#include "results/compare.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/csv.h"
+#include "measure/measure.h"
+
+/* ---- the test ---------------------------------------------------------------- */
+
+struct ranked {
+    double value;
+    int from_a;
+};
+
+static int by_value(const void *x, const void *y)
+{
+    double a = ((const struct ranked *)x)->value, b = ((const struct ranked *)y)->value;
+    return (a > b) - (a < b);
+}
+
+/* P(U <= u) and P(U >= u) under the null hypothesis, exactly: the number of
+ * orderings of na a's and nb b's with each U, by the recurrence on where the
+ * largest value comes from (an a beats all nb b's, a b beats none). */
+static void exact_tails(int na, int nb, long u, double *below, double *above)
+{
+    const long umax = (long)na * nb;
+    const size_t row = (size_t)umax + 1;
+    double *prev = calloc((size_t)(nb + 1) * row, sizeof *prev);
+    double *cur = calloc((size_t)(nb + 1) * row, sizeof *cur);
+    if (!prev || !cur) { /* cannot happen at na*nb <= 2500; be safe, not sorry */
+        *below = *above = 1;
+        free(prev);
+        free(cur);
+        return;
+    }
+    for (int j = 0; j <= nb; j++) prev[(size_t)j * row] = 1; /* no a's: U = 0 */
+    for (int i = 1; i <= na; i++) {
+        memset(cur, 0, (size_t)(nb + 1) * row * sizeof *cur);
+        cur[0] = 1; /* no b's: U = 0 */
+        for (int j = 1; j <= nb; j++)
+            for (long v = 0; v <= umax; v++)
+                cur[(size_t)j * row + v] = (v >= j ? prev[(size_t)j * row + v - j] : 0) +
+                                           cur[(size_t)(j - 1) * row + v];
+        double *swap = prev;
+        prev = cur;
+        cur = swap;
+    }
+    const double *counts = prev + (size_t)nb * row;
+    double total = 0, low = 0, high = 0;
+    for (long v = 0; v <= umax; v++) {
+        total += counts[v];
+        if (v <= u) low += counts[v];
+        if (v >= u) high += counts[v];
+    }
+    *below = low / total;
+    *above = high / total;
+    free(prev);
+    free(cur);
+}
+
+double mann_whitney_p(const double *a, int na, const double *b, int nb)
+{
+    if (na == 0 || nb == 0) return 1;
+    const int n = na + nb;
+    struct ranked *all = malloc((size_t)n * sizeof *all);
+    if (!all) return 1;
+    for (int i = 0; i < na; i++) all[i] = (struct ranked){a[i], 1};
+    for (int i = 0; i < nb; i++) all[na + i] = (struct ranked){b[i], 0};
+    qsort(all, (size_t)n, sizeof *all, by_value);
+    /* Ranks from 1, tied values sharing their mean rank. */
+    double rank_sum_a = 0, tie_term = 0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && all[j].value == all[i].value) j++;
+        const double t = j - i, mean_rank = (i + 1 + j) / 2.0;
+        for (int k = i; k < j; k++)
+            if (all[k].from_a) rank_sum_a += mean_rank;
+        tie_term += t * t * t - t;
+        i = j;
+    }
+    free(all);
+    const double u = rank_sum_a - na * (na + 1) / 2.0; /* pairs where a > b, ties half */
+    if (tie_term == 0 && (long)na * nb <= 2500) {
+        double below, above;
+        exact_tails(na, nb, lround(u), &below, &above);
+        double p = 2 * (below < above ? below : above);
+        return p < 1 ? p : 1;
+    }
+    const double mean = na * (double)nb / 2;
+    const double var = na * (double)nb / 12 * ((n + 1) - tie_term / ((double)n * (n - 1)));
+    if (var <= 0) return 1; /* every value the same */
+    double z = (fabs(u - mean) - 0.5) / sqrt(var);
+    return z > 0 ? erfc(z / sqrt(2)) : 1;
+}
+
+void compare_samples(const double *base, int nbase, const double *fresh, int nfresh,
+                     const struct compare_options *opt, struct compare_result *out)
+{
+    struct sample_stats sb = {0}, sn = {0};
+    if (nbase > 0) sample_stats_compute(base, nbase, &sb);
+    if (nfresh > 0) sample_stats_compute(fresh, nfresh, &sn);
+    out->base_median = sb.median;
+    out->new_median = sn.median;
+    out->ratio = sb.median > 0 ? sn.median / sb.median : 1;
+    out->p = mann_whitney_p(base, nbase, fresh, nfresh);
+    if (nbase < 2 || nfresh < 2) out->verdict = COMPARE_UNJUDGED;
+    else if (out->p >= opt->alpha) out->verdict = COMPARE_SAME;
+    else if (out->ratio >= 1 + opt->min_effect) out->verdict = COMPARE_SLOWER;
+    else if (out->ratio <= 1 / (1 + opt->min_effect)) out->verdict = COMPARE_FASTER;
+    else out->verdict = COMPARE_SAME;
+}
+
+/* ---- the files ----------------------------------------------------------------- */
+
+/* A run: its table, and the row of each point sorted by key. */
+struct run {
+    const char *path;
+    struct csv_table t;
+    struct keyed_row {
+        char key[256];
+        long row;
+    } *rows;
+    long nrows;
+    int status, samples;    /* columns */
+    long repeated;          /* rows of a point measured again later (the last counts) */
+};
+
+static int by_key_then_row(const void *x, const void *y)
+{
+    const struct keyed_row *a = x, *b = y;
+    int c = strcmp(a->key, b->key);
+    return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+static int load_run(struct run *r, const char *path, FILE *err)
+{
+    char msg[1200];
+    r->path = path;
+    if (csv_read(path, &r->t, msg, sizeof msg) != 0) {
+        fprintf(err, "compare: %s\n", msg);
+        return -1;
+    }
+    const char *needed[] = {"status", "samples_ms"};
+    for (int i = 0; i < 2; i++)
+        if (csv_column(&r->t, needed[i]) < 0) {
+            fprintf(err, "compare: %s: no '%s' column (not an attnbench results file)\n", path,
+                    needed[i]);
+            return -1;
+        }
+    r->status = csv_column(&r->t, "status");
+    r->samples = csv_column(&r->t, "samples_ms");
+    r->rows = calloc(r->t.nrows ? (size_t)r->t.nrows : 1, sizeof *r->rows);
+    if (!r->rows) return -1;
+    for (long i = 0; i < r->t.nrows; i++) {
+        if (csv_row_key(&r->t, i, r->rows[i].key, sizeof r->rows[i].key) != 0) {
+            fprintf(err, "compare: %s: a point column is missing (not an attnbench results "
+                         "file)\n", path);
+            return -1;
+        }
+        r->rows[i].row = i;
+    }
+    /* Keep the last row of each point: a later measurement replaces an earlier one. */
+    qsort(r->rows, (size_t)r->t.nrows, sizeof *r->rows, by_key_then_row);
+    for (long i = 0; i < r->t.nrows; i++) {
+        if (i + 1 < r->t.nrows && strcmp(r->rows[i].key, r->rows[i + 1].key) == 0) {
+            r->repeated++;
+            continue;
+        }
+        r->rows[r->nrows++] = r->rows[i];
+    }
+    return 0;
+}
+
+static void free_run(struct run *r)
+{
+    csv_table_free(&r->t);
+    free(r->rows);
+}
+
+/* The row of `key` in `r`, or -1. */
+static long find_row(const struct run *r, const char *key)
+{
+    long lo = 0, hi = r->nrows;
+    while (lo < hi) {
+        long mid = (lo + hi) / 2;
+        int c = strcmp(r->rows[mid].key, key);
+        if (c == 0) return r->rows[mid].row;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+/* The samples of a row, ';'-separated; how many (at most `cap`). */
+static int parse_samples(const char *text, double *out, int cap)
+{
+    int n = 0;
+    for (const char *p = text; *p && n < cap;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p) break;
+        out[n++] = v;
+        p = *end == ';' ? end + 1 : end;
+    }
+    return n;
+}
+
+/* "mita/route_only fp32 B=1 H=2 N=4096 d=64 m=64 k=64 s_r=1 official": the
+ * point as a reader names it, parameters the method does not use left out. */
+static void point_label(const struct csv_table *t, long row, char *out, size_t len)
+{
+    static const char *const shape[] = {"B", "H", "N", "d", "m", "k", "s_r"};
+    const char *const *cells = (const char *const *)t->rows[row];
+    const char *variant = cells[csv_column(t, "variant")];
+    size_t n = (size_t)snprintf(out, len, "%s%s%s %s", cells[csv_column(t, "method")],
+                                *variant ? "/" : "", variant, cells[csv_column(t, "dtype")]);
+    for (size_t i = 0; i < sizeof shape / sizeof *shape && n < len; i++) {
+        const char *v = cells[csv_column(t, shape[i])];
+        if (*v) n += (size_t)snprintf(out + n, len - n, " %s=%s", shape[i], v);
+    }
+    const char *scale = cells[csv_column(t, "shared_scale")];
+    if (*scale && n < len) snprintf(out + n, len - n, " %s", scale);
+}
+
+static const char *verdict_name(enum compare_verdict v)
+{
+    switch (v) {
+    case COMPARE_SAME: return "same";
+    case COMPARE_FASTER: return "faster";
+    case COMPARE_SLOWER: return "SLOWER";
+    case COMPARE_UNJUDGED: return "unjudged (fewer than 2 samples)";
+    }
+    return "?";
+}
+
+int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
+{
+    struct run base = {0}, fresh = {0};
+    if (load_run(&base, opt->base_path, err) != 0 || load_run(&fresh, opt->new_path, err) != 0) {
+        free_run(&base);
+        free_run(&fresh);
+        return 2;
+    }
+    long counts[4] = {0}, in_both = 0, only_base = 0, not_ok = 0, lost = 0, beyond = 0;
+    double base_samples[MEASURE_MAX_SAMPLES], new_samples[MEASURE_MAX_SAMPLES];
+    fprintf(out, "%-62s %11s %11s %8s %9s  %s\n", "point", "base_ms", "new_ms", "change", "p",
+            "verdict");
+    /* In the base run's file order: the order its sweep ran. */
+    for (long row = 0; row < base.t.nrows; row++) {
+        char key[256], label[200];
+        csv_row_key(&base.t, row, key, sizeof key);
+        if (find_row(&base, key) != row) continue; /* measured again later in the file */
+        long other = find_row(&fresh, key);
+        if (other < 0) {
+            only_base++;
+            continue;
+        }
+        in_both++;
+        point_label(&base.t, row, label, sizeof label);
+        const char *status_base = base.t.rows[row][base.status];
+        const char *status_new = fresh.t.rows[other][fresh.status];
+        if (strcmp(status_base, "ok") != 0 || strcmp(status_new, "ok") != 0) {
+            not_ok++;
+            int was_ok = strcmp(status_base, "ok") == 0;
+            lost += was_ok;
+            fprintf(out, "%-62s %11s %11s %8s %9s  %s\n", label, status_base, status_new, "", "",
+                    was_ok ? "LOST (ok before, not now)" : "not comparable");
+            continue;
+        }
+        int nb = parse_samples(base.t.rows[row][base.samples], base_samples, MEASURE_MAX_SAMPLES);
+        int nn = parse_samples(fresh.t.rows[other][fresh.samples], new_samples,
+                               MEASURE_MAX_SAMPLES);
+        struct compare_result r;
+        compare_samples(base_samples, nb, new_samples, nn, opt, &r);
+        counts[r.verdict]++;
+        int over = r.verdict == COMPARE_SLOWER && opt->threshold >= 0 &&
+                   r.ratio > 1 + opt->threshold;
+        beyond += over;
+        fprintf(out, "%-62s %11.4f %11.4f %+7.1f%% %9.2g  %s%s\n", label, r.base_median,
+                r.new_median, (r.ratio - 1) * 100, r.p, verdict_name(r.verdict),
+                over ? " (beyond the threshold)" : "");
+    }
+    long only_new = fresh.nrows - in_both;
+    fprintf(out,
+            "compare: %ld points in both: %ld slower, %ld faster, %ld same within noise, %ld "
+            "unjudged, %ld not ok; %ld only in %s, %ld only in %s",
+            in_both, counts[COMPARE_SLOWER], counts[COMPARE_FASTER], counts[COMPARE_SAME],
+            counts[COMPARE_UNJUDGED], not_ok, only_base, base.path, only_new, fresh.path);
+    if (base.repeated || fresh.repeated)
+        fprintf(out, "; %ld repeated rows (the last of each point counts)",
+                base.repeated + fresh.repeated);
+    int status = 0;
+    if (opt->threshold >= 0) {
+        status = beyond || lost ? 1 : 0;
+        fprintf(out, "; gate %.3g%%: %ld slower beyond it, %ld lost -> %s", opt->threshold * 100,
+                beyond, lost, status ? "FAIL" : "pass");
+    }
+    fprintf(out, "\n");
+    if (in_both == 0) {
+        fprintf(err, "compare: %s and %s have no point in common\n", base.path, fresh.path);
+        status = 2;
+    }
+    free_run(&base);
+    free_run(&fresh);
+    return status;
+}

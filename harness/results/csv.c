@@ -1,0 +1,493 @@
+/* csv.c — the results file: writing rows that survive a killed sweep,
+ * reading a file back with a strict RFC 4180 parser, and the key that
+ * matches a row to the sweep point that produced it. */
+#include "results/csv.h"
+#include "core/errors.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const CSV_COLUMNS[] = {
+    "suite", "method", "variant", "backend", "device", "dtype", "B", "H", "N", "d", "m", "k",
+    "s_r", "shared_scale", "reps", "ms_median", "ms_min", "ms_max", "ms_stddev", "ms_p10",
+    "ms_p90", "flops_model", "bytes_model", "tflops", "gbps", "status", "git_rev", "timestamp",
+    "driver", "runtime", "sm_clock_mhz", "seed", "samples_ms", "suite_hash", "shard",
+    "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
+    "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note", NULL,
+};
+
+#define CSV_NCOLS ((int)(sizeof CSV_COLUMNS / sizeof CSV_COLUMNS[0]) - 1)
+
+/* The columns that identify a point, in key order. */
+static const char *const key_columns[] = {
+    "method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r", "shared_scale",
+};
+#define KEY_NCOLS ((int)(sizeof key_columns / sizeof key_columns[0]))
+
+/* A formatted cell, or an empty one when `present` is 0. */
+static void cellf(char *cell, size_t len, int present, const char *fmt, ...)
+{
+    cell[0] = '\0';
+    if (!present) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cell, len, fmt, ap);
+    va_end(ap);
+}
+
+/* The cells that describe a point, in key_columns order. The writer and
+ * csv_point_key() both take them from here, so that a row read back gives
+ * the key of the point that wrote it, empty cells for unused parameters
+ * included. */
+struct point_cells {
+    char B[24], H[24], N[24], d[24], m[24], k[24], s_r[24];
+    const char *fields[KEY_NCOLS];
+};
+
+static void point_cells(const struct sweep_point *p, struct point_cells *c)
+{
+    cellf(c->B, sizeof c->B, 1, "%d", p->problem.B);
+    cellf(c->H, sizeof c->H, 1, "%d", p->problem.H);
+    cellf(c->N, sizeof c->N, 1, "%" PRId64, p->problem.N);
+    cellf(c->d, sizeof c->d, 1, "%d", p->problem.d);
+    cellf(c->m, sizeof c->m, p->uses & ATTN_USES_M, "%" PRId64, p->params.m);
+    cellf(c->k, sizeof c->k, p->uses & ATTN_USES_K, "%" PRId64, p->params.k);
+    cellf(c->s_r, sizeof c->s_r, p->uses & ATTN_USES_S_R, "%d", p->params.s_r);
+    const char *fields[KEY_NCOLS] = {
+        p->method, p->variant, attn_backend_name(p->problem.backend),
+        attn_dtype_name(p->problem.dtype), c->B, c->H, c->N, c->d, c->m, c->k, c->s_r,
+        p->uses & ATTN_USES_SHARED_SCALE ? attn_shared_scale_name(p->params.shared_scale) : "",
+    };
+    memcpy(c->fields, fields, sizeof fields);
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+static int needs_quotes(const char *field) { return field[strcspn(field, ",\"\r\n")] != '\0'; }
+
+void csv_write_field(FILE *f, const char *field)
+{
+    if (!needs_quotes(field)) {
+        fputs(field, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *c = field; *c; c++) {
+        if (*c == '"') fputc('"', f);
+        fputc(*c, f);
+    }
+    fputc('"', f);
+}
+
+/* Formats a whole record in memory, then hands it to the (unbuffered) file
+ * in one fwrite: a killed process leaves either the whole row or none of it
+ * in our hands, never a part waiting in a buffer. */
+static int write_record(FILE *f, const char *const *cells, int n)
+{
+    char *line = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&line, &len);
+    if (!mem) return -1;
+    for (int i = 0; i < n; i++) {
+        if (i) fputc(',', mem);
+        csv_write_field(mem, cells[i]);
+    }
+    fputc('\n', mem);
+    int rc = fclose(mem) == 0 && fwrite(line, 1, len, f) == len && fflush(f) == 0 ? 0 : -1;
+    free(line);
+    return rc;
+}
+
+/* Checks that the first line of `f` is our header; a message naming the
+ * first column that differs otherwise. `first` holds the file's first bytes. */
+static int check_header(const char *path, char *first, char *err, size_t err_len)
+{
+    char *newline = strchr(first, '\n');
+    if (newline) *newline = '\0';
+    const char *col = first; /* NULL once the line has no more columns */
+    for (int i = 0; i < CSV_NCOLS; i++) {
+        if (!col)
+            return harness_fail(err, err_len,
+                        "%s: its header ends after column %d, expected '%s' next (not a results "
+                        "file of this attnbench; write to a new file)",
+                        path, i, CSV_COLUMNS[i]);
+        size_t len = strcspn(col, ",");
+        if (len != strlen(CSV_COLUMNS[i]) || memcmp(col, CSV_COLUMNS[i], len) != 0)
+            return harness_fail(err, err_len,
+                        "%s: column %d of its header is '%.*s', expected '%s' (not a results "
+                        "file of this attnbench; write to a new file)",
+                        path, i + 1, (int)len, col, CSV_COLUMNS[i]);
+        col = col[len] == ',' ? col + len + 1 : NULL;
+    }
+    if (col)
+        return harness_fail(err, err_len,
+                    "%s: its header has an extra column '%.*s' after '%s' (not a results file of "
+                    "this attnbench; write to a new file)",
+                    path, (int)strcspn(col, ","), col, CSV_COLUMNS[CSV_NCOLS - 1]);
+    return 0;
+}
+
+int csv_writer_open(struct csv_writer *w, const char *path, char *err, size_t err_len)
+{
+    memset(w, 0, sizeof *w);
+    if (snprintf(w->path, sizeof w->path, "%s", path) >= (int)sizeof w->path)
+        return harness_fail(err, err_len, "%s: path is too long (at most %zu characters)", path,
+                    sizeof w->path - 1);
+    FILE *f = fopen(path, "a+");
+    if (!f) return harness_fail(err, err_len, "%s: cannot open for appending: %s", path, strerror(errno));
+    /* Unbuffered, so that each fwrite of a row is a single write(2). */
+    setvbuf(f, NULL, _IONBF, 0);
+
+    /* Our header is a few hundred bytes: a first line longer than this
+     * buffer differs from it anyway. */
+    char first[4096];
+    size_t n = fread(first, 1, sizeof first - 1, f);
+    first[n] = '\0';
+    int rc = 0;
+    if (ferror(f)) {
+        rc = harness_fail(err, err_len, "%s: cannot read its header: %s", path, strerror(errno));
+    } else if (n == 0) {
+        if (fseek(f, 0, SEEK_END) != 0 || write_record(f, CSV_COLUMNS, CSV_NCOLS) != 0)
+            rc = harness_fail(err, err_len, "%s: cannot write the header: %s", path, strerror(errno));
+    } else if ((rc = check_header(path, first, err, err_len)) == 0) {
+        /* Appending to a row cut short would glue two rows into one. */
+        if (fseek(f, -1, SEEK_END) != 0 || fgetc(f) != '\n')
+            rc = harness_fail(err, err_len,
+                      "%s: its last line has no newline (a row cut short?); repair the file or "
+                      "write to a new one",
+                      path);
+        else if (fseek(f, 0, SEEK_END) != 0)
+            rc = harness_fail(err, err_len, "%s: cannot seek: %s", path, strerror(errno));
+    }
+    if (rc != 0) {
+        fclose(f);
+        return rc;
+    }
+    w->f = f;
+    return 0;
+}
+
+int csv_writer_row(struct csv_writer *w, const struct result_row *r)
+{
+    struct point_cells pc;
+    point_cells(&r->point, &pc);
+    const int ok = strcmp(r->status, "ok") == 0; /* else no time was measured */
+    char reps[16], median[32], min[32], max[32], stddev[32], p10[32], p90[32], flops[32],
+        bytes[32], tflops[32], gbps[32], clock[16], seed[24];
+    cellf(reps, sizeof reps, 1, "%d", r->reps);
+    cellf(median, sizeof median, ok, "%.9g", r->ms_median);
+    cellf(min, sizeof min, ok, "%.9g", r->ms_min);
+    cellf(max, sizeof max, ok, "%.9g", r->ms_max);
+    cellf(stddev, sizeof stddev, ok, "%.9g", r->ms_stddev);
+    cellf(p10, sizeof p10, ok, "%.9g", r->ms_p10);
+    cellf(p90, sizeof p90, ok, "%.9g", r->ms_p90);
+    cellf(flops, sizeof flops, 1, "%.6e", r->flops_model);
+    cellf(bytes, sizeof bytes, 1, "%.6e", r->bytes_model);
+    cellf(tflops, sizeof tflops, ok, "%.4f", r->tflops);
+    cellf(gbps, sizeof gbps, ok, "%.4f", r->gbps);
+    cellf(clock, sizeof clock, r->sm_clock_mhz != 0, "%d", r->sm_clock_mhz);
+    cellf(seed, sizeof seed, 1, "%" PRIu64, r->point.problem.seed);
+    /* The profiling pass (profile.h): empty where it read nothing. */
+    char dram_read[32], dram_write[32], l2[32], kernel_ms[32], flops_measured[32], gather[32],
+        intensity[32], roof_fraction[32], achieved[32];
+    cellf(dram_read, sizeof dram_read, r->has_counters, "%.0f", r->dram_read_bytes);
+    cellf(dram_write, sizeof dram_write, r->has_counters, "%.0f", r->dram_write_bytes);
+    cellf(l2, sizeof l2, r->has_counters, "%.0f", r->l2_bytes);
+    cellf(kernel_ms, sizeof kernel_ms, r->has_counters, "%.9g", r->kernel_ms);
+    cellf(flops_measured, sizeof flops_measured, r->has_flops_measured, "%.6e", r->flops_measured);
+    cellf(gather, sizeof gather, r->has_counters, "%.0f", r->gather_dram_bytes);
+    cellf(intensity, sizeof intensity, r->has_intensity, "%.6g", r->intensity);
+    cellf(roof_fraction, sizeof roof_fraction, r->has_roof, "%.4f", r->roof_fraction);
+    cellf(achieved, sizeof achieved, r->has_intensity, "%.4f", r->achieved_tflops);
+
+    const char *const *p = pc.fields; /* method, variant, backend, dtype, B, H, N, d, m, k, s_r, shared_scale */
+    const char *cells[] = {
+        r->suite, p[0], p[1], p[2], r->device, p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10],
+        p[11], reps, median, min, max, stddev, p10, p90, flops, bytes, tflops, gbps, r->status,
+        r->git_rev, r->timestamp, r->driver, r->runtime, clock, seed, r->samples_ms,
+        r->suite_hash, r->shard,
+        dram_read, dram_write, l2, kernel_ms, flops_measured, gather, intensity, roof_fraction,
+        achieved, r->profile_note,
+    };
+    _Static_assert(sizeof cells / sizeof cells[0] == CSV_NCOLS, "a cell for every column");
+    return write_record(w->f, cells, CSV_NCOLS);
+}
+
+void csv_writer_close(struct csv_writer *w)
+{
+    if (w->f) fclose(w->f);
+    w->f = NULL;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+struct csv_parser {
+    const char *path;
+    const char *p, *end;
+    long line;                 /* line of *p, from 1 */
+    char *err;
+    size_t err_len;
+};
+
+static int parse_error(struct csv_parser *ps, long line, const char *what)
+{
+    return harness_fail(ps->err, ps->err_len, "%s:%ld: %s", ps->path, line, what);
+}
+
+/* A quoted field at ps->p; leaves ps->p after the closing quote. */
+static char *read_quoted(struct csv_parser *ps)
+{
+    const long opened = ps->line;
+    const char *c = ps->p + 1;
+    size_t len = 0;
+    for (;; c++, len++) { /* find the closing quote, and the unquoted length */
+        if (c == ps->end) {
+            parse_error(ps, opened, "unterminated quote (the field opened here never closes)");
+            return NULL;
+        }
+        if (*c == '"') {
+            if (c + 1 < ps->end && c[1] == '"') c++;
+            else break;
+        }
+    }
+    char *field = malloc(len + 1);
+    if (!field) {
+        parse_error(ps, opened, "out of memory");
+        return NULL;
+    }
+    size_t n = 0;
+    for (const char *q = ps->p + 1; q < c; q++) {
+        if (*q == '"') q++; /* the first of a doubled quote */
+        if (*q == '\n') ps->line++;
+        field[n++] = *q;
+    }
+    field[n] = '\0';
+    ps->p = c + 1;
+    return field;
+}
+
+/* An unquoted field at ps->p; leaves ps->p on its terminator. */
+static char *read_plain(struct csv_parser *ps)
+{
+    const char *c = ps->p;
+    while (c < ps->end && *c != ',' && *c != '\n') {
+        if (*c == '"') {
+            parse_error(ps, ps->line,
+                        "quote inside an unquoted field (quote the whole field and double the "
+                        "quote)");
+            return NULL;
+        }
+        c++;
+    }
+    size_t len = (size_t)(c - ps->p);
+    if (c < ps->end && *c == '\n' && len > 0 && c[-1] == '\r') len--; /* CRLF line end */
+    char *field = malloc(len + 1);
+    if (!field) {
+        parse_error(ps, ps->line, "out of memory");
+        return NULL;
+    }
+    memcpy(field, ps->p, len);
+    field[len] = '\0';
+    ps->p = c;
+    return field;
+}
+
+struct record {
+    char **fields;
+    int count, cap;
+};
+
+static void record_free(struct record *rec)
+{
+    for (int i = 0; i < rec->count; i++) free(rec->fields[i]);
+    free(rec->fields);
+    *rec = (struct record){0};
+}
+
+/* Reads the record at ps->p into `rec` (emptied first). Returns 1, 0 at
+ * the end of the input, or -1 with a message. */
+static int read_record(struct csv_parser *ps, struct record *rec)
+{
+    record_free(rec);
+    if (ps->p == ps->end) return 0;
+    const long start = ps->line;
+    for (;;) {
+        char *field = *ps->p == '"' ? read_quoted(ps) : read_plain(ps);
+        if (!field) return -1;
+        if (rec->count == rec->cap) {
+            int cap = rec->cap ? rec->cap * 2 : 64;
+            char **grown = realloc(rec->fields, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                free(field);
+                return parse_error(ps, start, "out of memory");
+            }
+            rec->fields = grown;
+            rec->cap = cap;
+        }
+        rec->fields[rec->count++] = field;
+
+        if (ps->p < ps->end && *ps->p == '\r' && ps->p + 1 < ps->end && ps->p[1] == '\n')
+            ps->p++; /* CRLF after a quoted field */
+        if (ps->p == ps->end)
+            return parse_error(ps, start, "truncated row (the file does not end with a newline)");
+        const char c = *ps->p++;
+        if (c == '\n') {
+            ps->line++;
+            return 1;
+        }
+        if (c != ',')
+            return parse_error(ps, ps->line,
+                               "text after a closing quote (need a comma or the end of the line)");
+    }
+}
+
+/* The whole file, NUL-terminated, in *text. */
+static int read_all(const char *path, char **text, size_t *len, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return harness_fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 1 >= cap) {
+            cap = cap ? cap * 2 : 65536;
+            char *grown = realloc(buf, cap);
+            if (!grown) {
+                free(buf);
+                fclose(f);
+                return harness_fail(err, err_len, "%s: out of memory", path);
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return harness_fail(err, err_len, "%s: cannot read", path);
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+int csv_read(const char *path, struct csv_table *t, char *err, size_t err_len)
+{
+    memset(t, 0, sizeof *t);
+    char *text = NULL;
+    size_t len = 0;
+    if (read_all(path, &text, &len, err, err_len) != 0) return -1;
+    struct csv_parser ps = {path, text, text + len, 1, err, err_len};
+    struct record rec = {0};
+    long cap = 0;
+    int rc = read_record(&ps, &rec);
+    if (rc == 0) rc = parse_error(&ps, 1, "no header (the file is empty)");
+    if (rc > 0) {
+        t->ncols = rec.count;
+        t->header = rec.fields;
+        rec = (struct record){0};
+    }
+    while (rc > 0) {
+        const long line = ps.line;
+        rc = read_record(&ps, &rec);
+        if (rc <= 0) break;
+        if (rec.count != t->ncols) {
+            char what[128];
+            snprintf(what, sizeof what, "row has %d fields, the header has %d", rec.count,
+                     t->ncols);
+            rc = parse_error(&ps, line, what);
+            break;
+        }
+        if (t->nrows == cap) {
+            cap = cap ? cap * 2 : 256;
+            char ***grown = realloc(t->rows, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                rc = parse_error(&ps, line, "out of memory");
+                break;
+            }
+            t->rows = grown;
+        }
+        t->rows[t->nrows++] = rec.fields;
+        rec = (struct record){0};
+    }
+    record_free(&rec);
+    free(text);
+    if (rc < 0) csv_table_free(t);
+    return rc < 0 ? -1 : 0;
+}
+
+void csv_table_free(struct csv_table *t)
+{
+    for (long r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < t->ncols; c++) free(t->rows[r][c]);
+        free(t->rows[r]);
+    }
+    free(t->rows);
+    if (t->header)
+        for (int c = 0; c < t->ncols; c++) free(t->header[c]);
+    free(t->header);
+    memset(t, 0, sizeof *t);
+}
+
+int csv_column(const struct csv_table *t, const char *name)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (strcmp(t->header[c], name) == 0) return c;
+    return -1;
+}
+
+/* ---- keys ------------------------------------------------------------------- */
+
+/* The key is the point's cells joined as a CSV record: unambiguous, and it
+ * reads like the row it stands for. */
+static void key_from_fields(const char *const *fields, char *key, size_t key_len)
+{
+    size_t n = 0;
+    for (int i = 0; i < KEY_NCOLS; i++) {
+        char quoted[2 * SUITE_NAME_LEN + 3];
+        const char *text = fields[i];
+        if (needs_quotes(text)) {
+            size_t q = 0;
+            quoted[q++] = '"';
+            for (const char *c = text; *c && q + 3 < sizeof quoted; c++) {
+                if (*c == '"') quoted[q++] = '"';
+                quoted[q++] = *c;
+            }
+            quoted[q++] = '"';
+            quoted[q] = '\0';
+            text = quoted;
+        }
+        int w = snprintf(key + n, key_len - n, "%s%s", i ? "," : "", text);
+        if (w < 0 || (size_t)w >= key_len - n) return; /* full: the key is truncated */
+        n += (size_t)w;
+    }
+}
+
+void csv_point_key(const struct sweep_point *p, char *key, size_t key_len)
+{
+    struct point_cells pc;
+    point_cells(p, &pc);
+    key[0] = '\0';
+    key_from_fields(pc.fields, key, key_len);
+}
+
+int csv_row_key(const struct csv_table *t, long r, char *key, size_t key_len)
+{
+    const char *fields[KEY_NCOLS];
+    if (r < 0 || r >= t->nrows) return -1;
+    for (int i = 0; i < KEY_NCOLS; i++) {
+        int c = csv_column(t, key_columns[i]);
+        if (c < 0) return -1;
+        fields[i] = t->rows[r][c];
+    }
+    key[0] = '\0';
+    key_from_fields(fields, key, key_len);
+    return 0;
+}

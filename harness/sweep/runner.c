@@ -1,0 +1,439 @@
+/* runner.c — the sweep runner (see runner.h).
+ *
+ * Each point runs in a forked worker by default (worker.h): a sticky CUDA
+ * error (an illegal address, say) or a crash in a plugin then costs one row
+ * that says `error:...`, not the sweep. The parent never touches CUDA, so
+ * every worker starts with a clean process. A worker measures one point and
+ * exits; with --profile it goes on to the next point, so that the CUDA
+ * context and CUPTI's profiling session, which take seconds to set up, are
+ * set up once per run (profiler.cu), and a worker whose point ended in an
+ * error exits all the same. Rows are written by the parent only, one whole
+ * line at a time, flushed at once.
+ */
+#include "sweep/runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "measure/backend.h"
+#include "results/csv.h"
+#include "git_rev.h"
+#include "measure/measure.h"
+#include "measure/profile.h"
+#include "attn/registry.h"
+#include "sweep/worker.h"
+
+enum attn_backend runner_pick_backend(const struct suite *s)
+{
+    if (s->backend_set) return s->backend;
+    return backend_cuda_available() ? ATTN_CUDA : ATTN_CPU;
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- running one point, in this process or a worker ---------------------- */
+
+/* The device is read once per process: in the worker for isolated points. */
+static void measure_here(const struct sweep_point *pt, const struct measure_options *mo,
+                         struct result_row *row)
+{
+    static struct device_info device;
+    static int initialized = 0, init_failed = 0;
+    static char init_error[200];
+    struct backend *b = backend_get(pt->problem.backend);
+    row->point = *pt;
+    if (!b) {
+        snprintf(row->status, sizeof row->status, "error:this build has no %s backend",
+                 attn_backend_name(pt->problem.backend));
+        return;
+    }
+    if (!initialized) {
+        init_failed = b->init(b, &device, init_error, sizeof init_error) != 0;
+        initialized = 1;
+    }
+    if (init_failed) {
+        snprintf(row->status, sizeof row->status, "error:%s", init_error);
+        return;
+    }
+    measure_point(pt, b, &device, mo, row);
+}
+
+/* What a worker is asked: a point, with the samples its budget allows. */
+struct point_request {
+    struct sweep_point point;
+    int reps;
+};
+
+struct point_worker {
+    const struct measure_options *mo;  /* all but reps */
+    int keep;                          /* go on to the next point (--profile) */
+};
+
+static int serve_point(void *ctx, const void *request, void *reply)
+{
+    const struct point_worker *pw = ctx;
+    const struct point_request *req = request;
+    struct result_row *row = reply;
+    struct measure_options mo = *pw->mo;
+    mo.reps = req->reps;
+    measure_here(&req->point, &mo, row);
+    /* An error may have left the CUDA context unusable (sticky errors): the
+     * next point gets a fresh process. */
+    return pw->keep && strncmp(row->status, "error:", 6) != 0;
+}
+
+/* The row's suite, suite_hash and shard stay the caller's. */
+static void measure_in_worker(struct worker *w, const struct sweep_point *pt, int reps,
+                              struct result_row *row)
+{
+    struct point_request req;
+    memset(&req, 0, sizeof req);
+    req.point = *pt;
+    req.reps = reps;
+    static struct result_row reply; /* large for the stack */
+    char why[200];
+    if (worker_call(w, &req, &reply, why, sizeof why) != 0) {
+        row->point = *pt;
+        snprintf(row->status, sizeof row->status, "error:%s", why);
+        return;
+    }
+    memcpy(reply.suite, row->suite, sizeof reply.suite);
+    memcpy(reply.suite_hash, row->suite_hash, sizeof reply.suite_hash);
+    memcpy(reply.shard, row->shard, sizeof reply.shard);
+    *row = reply;
+}
+
+/* ---- preparing the points ------------------------------------------------ */
+
+/* A growing list of point keys; sweeps have at most thousands of points, so
+ * a linear search is fine. */
+struct key_set {
+    char (*keys)[256];
+    long count, cap;
+};
+
+static int key_set_has(const struct key_set *s, const char *key)
+{
+    for (long i = 0; i < s->count; i++)
+        if (strcmp(s->keys[i], key) == 0) return 1;
+    return 0;
+}
+
+static int key_set_add(struct key_set *s, const char *key)
+{
+    if (s->count == s->cap) {
+        long cap = s->cap ? 2 * s->cap : 64;
+        void *grown = realloc(s->keys, cap * sizeof *s->keys);
+        if (!grown) return -1;
+        s->keys = grown;
+        s->cap = cap;
+    }
+    snprintf(s->keys[s->count++], sizeof *s->keys, "%s", key);
+    return 0;
+}
+
+/* Keys of the rows already in `path` (for --resume). A missing or empty file
+ * has none. Non-zero with a message when the file is corrupt. */
+static int load_done_keys(const char *path, struct key_set *done, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int empty = fgetc(f) == EOF;
+    fclose(f);
+    if (empty) return 0;
+    struct csv_table t;
+    if (csv_read(path, &t, err, err_len) != 0) return -1;
+    int rc = 0;
+    for (long r = 0; r < t.nrows && !rc; r++) {
+        char key[256];
+        if (csv_row_key(&t, r, key, sizeof key) != 0) {
+            snprintf(err, err_len, "%s: not an attnbench results file (a key column is missing)",
+                     path);
+            rc = -1;
+        } else if (!key_set_has(done, key) && key_set_add(done, key) != 0) {
+            snprintf(err, err_len, "out of memory");
+            rc = -1;
+        }
+    }
+    csv_table_free(&t);
+    return rc;
+}
+
+/* ---- the time budget ---------------------------------------------------- */
+
+/* The last measured point of each series (a point without its N). */
+struct series_memory {
+    char key[256];
+    double flops, ms_median;
+};
+
+static void series_key(const struct sweep_point *pt, char *key, size_t len)
+{
+    struct sweep_point without_n = *pt;
+    without_n.problem.N = 0;
+    csv_point_key(&without_n, key, len);
+}
+
+/* Predicted seconds for one run of the point, from the last measured point
+ * of its series scaled by the FLOP model; 0 when unknown. */
+static double predict_run_seconds(const struct series_memory *mem, long count, const char *key,
+                                  const struct sweep_point *pt)
+{
+    for (long i = count - 1; i >= 0; i--) {
+        if (strcmp(mem[i].key, key) != 0) continue;
+        const struct attn_method *m = attn_method_find(pt->method, pt->problem.backend);
+        if (!m || mem[i].flops <= 0) return 0;
+        struct attn_params params = pt->params;
+        params.variant = pt->variant[0] ? pt->variant : NULL;
+        double ratio = m->flops(&pt->problem, &params) / mem[i].flops;
+        return ratio * mem[i].ms_median * 1e-3;
+    }
+    return 0;
+}
+
+/* Under a budget a point takes as many samples as fit in it (warm-up
+ * included), the suite's `reps` at most and BUDGET_MIN_REPS at least: a
+ * long point with 3 samples is worth more than no point. Returns the
+ * samples to take, or 0 when even the fewest do not fit. */
+enum { BUDGET_MIN_REPS = 3 };
+
+static int reps_within_budget(const struct suite *s, double run_seconds)
+{
+    if (s->budget_s <= 0 || run_seconds <= 0) return s->reps;
+    double fit = floor(s->budget_s / run_seconds) - s->warmup;
+    int fewest = s->reps < BUDGET_MIN_REPS ? s->reps : BUDGET_MIN_REPS;
+    if (fit < fewest) return 0;
+    return fit < s->reps ? (int)fit : s->reps;
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+static void print_table_header(void)
+{
+    printf("%-14s %-10s %-5s %8s %5s %5s %4s %12s %10s %9s %9s  %s\n", "method", "variant", "dtype",
+           "N", "m", "k", "s_r", "ms_median", "ms_stddev", "TFLOP/s", "GB/s", "status");
+}
+
+static void print_table_row(const struct result_row *r)
+{
+    const struct sweep_point *p = &r->point;
+    char m[24] = "-", k[24] = "-", sr[24] = "-";
+    if (p->uses & ATTN_USES_M) snprintf(m, sizeof m, "%lld", (long long)p->params.m);
+    if (p->uses & ATTN_USES_K) snprintf(k, sizeof k, "%lld", (long long)p->params.k);
+    if (p->uses & ATTN_USES_S_R) snprintf(sr, sizeof sr, "%d", p->params.s_r);
+    if (strcmp(r->status, "ok") == 0)
+        printf("%-14s %-10s %-5s %8lld %5s %5s %4s %12.4f %10.4f %9.3f %9.1f  ok\n", p->method,
+               p->variant, attn_dtype_name(p->problem.dtype), (long long)p->problem.N, m, k, sr,
+               r->ms_median, r->ms_stddev, r->tflops, r->gbps);
+    else
+        printf("%-14s %-10s %-5s %8lld %5s %5s %4s %12s %10s %9s %9s  %s\n", p->method,
+               p->variant, attn_dtype_name(p->problem.dtype), (long long)p->problem.N, m, k, sr,
+               "-", "-", "-", "-", r->status);
+    fflush(stdout);
+}
+
+static void format_duration(double s, char *out, size_t len)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else snprintf(out, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void print_progress(long i, long n, const struct result_row *r, double elapsed,
+                           long measured, long remaining)
+{
+    char el[32], eta[32];
+    format_duration(elapsed, el, sizeof el);
+    if (measured > 0) format_duration(elapsed / measured * remaining, eta, sizeof eta);
+    else snprintf(eta, sizeof eta, "?");
+    fprintf(stderr, "[%ld/%ld] %s/%s N=%lld: %s  (elapsed %s, ~%s left)\n", i, n, r->point.method,
+            r->point.variant, (long long)r->point.problem.N, r->status, el, eta);
+}
+
+/* ---- the sweep ----------------------------------------------------------- */
+
+static int is_failure(const char *status)
+{
+    return strncmp(status, "error:", 6) == 0 || strncmp(status, "invalid:", 8) == 0;
+}
+
+int runner_run(const struct suite *s, const struct run_options *opt)
+{
+    char err[1024];
+    enum attn_backend backend = runner_pick_backend(s);
+    if (!backend_get(backend)) {
+        fprintf(stderr, "attnbench: backend %s: this build has no CUDA support (rebuild with "
+                        "nvcc on PATH, meson option -Dcuda=enabled)\n", attn_backend_name(backend));
+        return 2;
+    }
+    if (backend == ATTN_CUDA && !backend_cuda_available()) {
+        fprintf(stderr, "attnbench: backend cuda: no usable CUDA device here (use --backend cpu)\n");
+        return 2;
+    }
+
+    for (int i = 0; i < s->method_count; i++)
+        if (!attn_method_find(s->methods[i].name, backend)) {
+            fprintf(stderr, "attnbench: unknown method '%s' on backend %s (known:",
+                    s->methods[i].name, attn_backend_name(backend));
+            for (const struct attn_method *const *m = attn_method_all(); *m; m++)
+                if ((*m)->backend == backend) fprintf(stderr, " %s", (*m)->name);
+            fprintf(stderr, ")\n");
+            return 2;
+        }
+
+    /* The plan has the points resolved and deduplicated (e.g. `full` once,
+     * not once per m); keep this shard's, then drop those --resume finds
+     * done. */
+    struct sweep_plan plan;
+    if (sweep_plan_build(s, backend, &plan) != 0 ||
+        sweep_plan_keep_shard(&plan, opt->shard) != 0 ||
+        sweep_plan_keep_shard(&plan, opt->worker) != 0) {
+        fprintf(stderr, "attnbench: out of memory expanding suite %s\n", s->name);
+        sweep_plan_free(&plan);
+        return 2;
+    }
+    struct sweep_point *points = plan.points;
+    struct key_set done = {0};
+    if (opt->resume && (load_done_keys(opt->out_path, &done, err, sizeof err) != 0 ||
+                        (opt->done_path &&
+                         load_done_keys(opt->done_path, &done, err, sizeof err) != 0))) {
+        fprintf(stderr, "attnbench: cannot resume from %s\n", err);
+        sweep_plan_free(&plan);
+        return 2;
+    }
+    long n = 0, resumed = 0;
+    for (long i = 0; i < plan.count; i++) {
+        char key[256];
+        csv_point_key(&points[i], key, sizeof key);
+        if (key_set_has(&done, key)) {
+            resumed++;
+            continue;
+        }
+        points[n++] = points[i];
+    }
+    free(done.keys);
+    char shard[24];
+    shard_format(opt->shard, shard, sizeof shard);
+
+    struct ceilings ceilings;
+    if (opt->ceilings_path && ceilings_read(opt->ceilings_path, &ceilings, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: --ceilings %s\n", err);
+        sweep_plan_free(&plan);
+        return 2;
+    }
+    struct csv_writer w;
+    if (csv_writer_open(&w, opt->out_path, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: %s\n", err);
+        sweep_plan_free(&plan);
+        return 2;
+    }
+    /* Only a GPU has counters: the CPU gets no per-step file. */
+    struct steps_writer steps = {0};
+    if (opt->profile && backend == ATTN_CUDA &&
+        steps_writer_open(&steps, opt->out_path, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: %s\n", err);
+        csv_writer_close(&w);
+        sweep_plan_free(&plan);
+        return 2;
+    }
+    char last_profile_note[sizeof ((struct result_row *)0)->profile_note] = "";
+    fprintf(stderr, "attnbench: suite %s, %ld points on %s -> %s", s->name, n,
+            attn_backend_name(backend), opt->out_path);
+    if (opt->shard.count > 1) fprintf(stderr, " (shard %s)", shard);
+    if (resumed) fprintf(stderr, " (%ld already there, skipped)", resumed);
+    fprintf(stderr, "\n");
+    if (!opt->quiet) print_table_header();
+
+    struct measure_options mo = {
+        .reps = s->reps, .warmup = s->warmup, .flush_l2 = backend == ATTN_CUDA,
+        .profile = opt->profile, .ceilings = opt->ceilings_path ? &ceilings : NULL,
+    };
+    struct point_worker serve_ctx = {&mo, opt->profile};
+    struct worker worker;
+    worker_init(&worker, serve_point, &serve_ctx, sizeof(struct point_request),
+                sizeof(struct result_row));
+    struct series_memory *series = calloc(n ? n : 1, sizeof *series);
+    long series_count = 0, measured = 0;
+    struct device_info last_device = {0};
+    snprintf(last_device.name, sizeof last_device.name, "%s", attn_backend_name(backend));
+    int exit_status = 0;
+    double start = seconds_now();
+    for (long i = 0; i < n; i++) {
+        struct result_row row;
+        memset(&row, 0, sizeof row);
+        snprintf(row.suite, sizeof row.suite, "%s", s->name);
+        snprintf(row.suite_hash, sizeof row.suite_hash, "%s", plan.suite_hash);
+        snprintf(row.shard, sizeof row.shard, "%s", shard);
+        char key[256];
+        series_key(&points[i], key, sizeof key);
+        mo.reps = reps_within_budget(s, predict_run_seconds(series, series_count, key,
+                                                            &points[i]));
+        if (mo.reps == 0) {
+            /* Not run: the device columns are those of the last run point. */
+            snprintf(row.device, sizeof row.device, "%s", last_device.name);
+            snprintf(row.driver, sizeof row.driver, "%s", last_device.driver);
+            snprintf(row.runtime, sizeof row.runtime, "%s", last_device.runtime);
+            row.sm_clock_mhz = last_device.sm_clock_mhz;
+            row.point = points[i];
+            snprintf(row.status, sizeof row.status, "skipped:budget");
+            snprintf(row.git_rev, sizeof row.git_rev, "%s", ATTN_GIT_REV);
+            utc_timestamp(row.timestamp, sizeof row.timestamp);
+        } else {
+            if (opt->isolate) measure_in_worker(&worker, &points[i], mo.reps, &row);
+            else measure_here(&points[i], &mo, &row);
+            measured++;
+            if (row.device[0] && opt->device_tag) {
+                /* Workers of `run --gpus` share a device name: say which GPU. */
+                size_t len = strlen(row.device);
+                snprintf(row.device + len, sizeof row.device - len, " [%s]", opt->device_tag);
+            }
+            if (row.device[0]) {
+                snprintf(last_device.name, sizeof last_device.name, "%s", row.device);
+                snprintf(last_device.driver, sizeof last_device.driver, "%s", row.driver);
+                snprintf(last_device.runtime, sizeof last_device.runtime, "%s", row.runtime);
+                last_device.sm_clock_mhz = row.sm_clock_mhz;
+            }
+            if (strcmp(row.status, "ok") == 0) {
+                snprintf(series[series_count].key, sizeof series->key, "%s", key);
+                series[series_count].flops = row.flops_model;
+                series[series_count].ms_median = row.ms_median;
+                series_count++;
+            }
+        }
+        if (csv_writer_row(&w, &row) != 0) {
+            fprintf(stderr, "attnbench: writing %s failed: %s\n", opt->out_path, strerror(errno));
+            exit_status = 2;
+            break;
+        }
+        if (steps.f && steps_writer_rows(&steps, &row) != 0) {
+            fprintf(stderr, "attnbench: writing %s failed: %s\n", steps.path, strerror(errno));
+            exit_status = 2;
+            break;
+        }
+        /* Why the counters are missing, said once (per reason), not per row. */
+        if (opt->profile && !row.has_counters && row.profile_note[0] &&
+            strcmp(row.profile_note, last_profile_note) != 0) {
+            fprintf(stderr, "attnbench: --profile: %s; the counter columns stay empty\n",
+                    row.profile_note);
+            snprintf(last_profile_note, sizeof last_profile_note, "%s", row.profile_note);
+        }
+        if (is_failure(row.status)) exit_status = 1;
+        if (!opt->quiet) print_table_row(&row);
+        print_progress(i + 1, n, &row, seconds_now() - start, measured, n - i - 1);
+    }
+    worker_close(&worker);
+    csv_writer_close(&w);
+    steps_writer_close(&steps);
+    free(series);
+    sweep_plan_free(&plan);
+    return exit_status;
+}

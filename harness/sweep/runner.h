@@ -1,0 +1,33 @@
+/* runner.h — the sweep: expand a suite into points, run each (in a child
+ * process of its own unless told otherwise), write a CSV row as soon as a
+ * point is done, print the table and the progress. */
+#ifndef HARNESS_RUNNER_H
+#define HARNESS_RUNNER_H
+
+#include "sweep/shard.h"
+#include "sweep/suite.h"
+
+struct run_options {
+    const char *out_path;  /* the CSV file */
+    int resume;            /* skip points already in out_path */
+    int isolate;           /* one child process per point (default 1) */
+    int quiet;             /* no table on stdout */
+    int profile;           /* hardware counters after each point (--profile, profile.h) */
+    const char *ceilings_path; /* the roofs of the roofline columns (--ceilings), or NULL */
+    struct shard_spec shard;  /* run only this shard of the suite (--shard I/N) */
+    /* Set by `run --gpus` for each of its workers: */
+    struct shard_spec worker; /* this worker's part of the shard */
+    const char *device_tag;   /* appended to the device column: "gpu 1" */
+    const char *done_path;    /* with resume: also skip the points already in this file */
+};
+
+/* Runs the suite. Returns the process exit status: 0 when every row is ok,
+ * oom or skipped; 1 when a row is invalid or an error; 2 when the sweep could
+ * not start (output not writable, corrupt file to resume, no such backend). */
+int runner_run(const struct suite *s, const struct run_options *opt);
+
+/* The backend a suite runs on: its own setting, else cuda when a GPU is
+ * present, else cpu. */
+enum attn_backend runner_pick_backend(const struct suite *s);
+
+#endif
