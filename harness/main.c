@@ -62,9 +62,14 @@ static void usage(FILE *f)
         "  attnbench help                  this text\n"
         "\n"
         "sweep axes (override the suite; lists '64,128', doubling ranges '2^10..2^14'):\n"
-        "  --methods LIST   e.g. full,full:naive,mita,mita:route_only\n"
-        "  --seqlen LIST    --B LIST  --H LIST  --d LIST  --dtype fp32|fp16|bf16[,...]\n"
-        "  --m LIST  --k LIST  --s_r LIST  --shared-scale official|paper\n"
+        "  --methods LIST   e.g. full,full:naive,mita,mita:route_only\n",
+        ATTN_VERSION, ATTN_GIT_REV);
+    for (int a = 0; a < AXIS_COUNT; a++) {
+        char flag[40];
+        snprintf(flag, sizeof flag, "--%s LIST", AXES[a].key);
+        fprintf(f, "  %-16s %s\n", flag, AXES[a].meaning);
+    }
+    fprintf(f,
         "settings:\n"
         "  --backend cpu|cuda   default: cuda when a GPU is present, else cpu\n"
         "  --reps N  --warmup N  --budget SECONDS  --seed N\n"
@@ -78,21 +83,8 @@ static void usage(FILE *f)
         "  --ceilings FILE  run --profile: the roofs of the roofline columns (attnbench ceilings)\n"
         "  --shard I/N      run (or list) only shard I of N, split by estimated cost\n"
         "  --gpus all|0,1   run: a worker per GPU, then one merged results file\n"
-        "  --points         list: the suite's points with their estimated cost\n",
-        ATTN_VERSION, ATTN_GIT_REV);
+        "  --points         list: the suite's points with their estimated cost\n");
 }
-
-/* Flags that set a suite key, with the key's name. */
-static const struct {
-    const char *flag, *key;
-} axis_flags[] = {
-    {"--methods", "methods"}, {"--seqlen", "seqlen"}, {"--B", "B"},
-    {"--H", "H"},             {"--d", "d"},           {"--dtype", "dtype"},
-    {"--m", "m"},             {"--k", "k"},           {"--s_r", "s_r"},
-    {"--s-r", "s_r"},         {"--shared-scale", "shared_scale"},
-    {"--backend", "backend"}, {"--reps", "reps"},     {"--warmup", "warmup"},
-    {"--budget", "budget"},   {"--seed", "seed"},
-};
 
 struct cli {
     const char *command;
@@ -167,9 +159,7 @@ static int parse_flags(int argc, char **argv, struct cli *c)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        const char *key = NULL;
-        for (size_t f = 0; f < sizeof axis_flags / sizeof *axis_flags; f++)
-            if (strcmp(a, axis_flags[f].flag) == 0) key = axis_flags[f].key;
+        const char *key = suite_flag_key(a);
         int has_value = key || !strcmp(a, "--out") || !strcmp(a, "--plugin");
         int own = -1; /* index in command_flags of a flag of this command */
         char owners[64] = "";
@@ -422,9 +412,13 @@ static int cmd_check(struct cli *c)
         fprintf(stderr, "attnbench: %s: %s\n", attn_backend_name(kind), why);
         return 2;
     }
-    enum attn_dtype all_dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
-    const enum attn_dtype *dtypes = dtypes_given ? c->suite.dtypes : all_dtypes;
-    int n_dtypes = dtypes_given ? c->suite.dtype_count : kind == ATTN_CPU ? 1 : 3;
+    enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
+    int n_dtypes = kind == ATTN_CPU ? 1 : 3;
+    if (dtypes_given) {
+        const struct suite_values *given = &c->suite.axes[AXIS_DTYPE];
+        for (n_dtypes = 0; n_dtypes < given->count; n_dtypes++)
+            dtypes[n_dtypes] = (enum attn_dtype)given->values[n_dtypes];
+    }
     uint64_t seed = (uint64_t)time(NULL);
     for (int i = 0; i < c->override_count; i++)
         if (!strcmp(c->override_key[i], "seed")) seed = c->suite.seed;
@@ -438,8 +432,9 @@ static int cmd_check(struct cli *c)
             wanted |= methods_given && !strcmp(c->suite.methods[i].name, (*m)->name);
         if (!wanted) continue;
         struct sweep_point cases[64];
-        for (int di = 0; di < c->suite.d.count; di++) {
-            int n = check_cases(*m, dtypes, n_dtypes, (int)c->suite.d.values[di], cases, 64);
+        const struct suite_values *ds = &c->suite.axes[AXIS_D];
+        for (int di = 0; di < ds->count; di++) {
+            int n = check_cases(*m, dtypes, n_dtypes, (int)ds->values[di], cases, 64);
             for (int i = 0; i < n; i++) {
                 struct check_result r;
                 cases[i].problem.seed += seed;
@@ -475,9 +470,8 @@ static int cmd_merge(int argc, char **argv, struct cli *c)
     const char *suite = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        int takes_value = !strcmp(a, "--suite") || !strcmp(a, "--plugin");
-        for (size_t f = 0; f < sizeof axis_flags / sizeof *axis_flags; f++)
-            takes_value |= !strcmp(a, axis_flags[f].flag);
+        int takes_value =
+            !strcmp(a, "--suite") || !strcmp(a, "--plugin") || suite_flag_key(a) != NULL;
         if (a[0] == '-' && !takes_value) {
             fprintf(stderr, "attnbench merge: unknown flag '%s' (--suite SUITE, the sweep's axis "
                             "flags, --plugin SO)\n", a);

@@ -10,7 +10,7 @@
 
 #include "measure/backend.h"
 #include "results/csv.h"
-#include "measure/measure.h"
+#include "core/clock.h"
 
 /* In enum ceiling_index order. */
 static const struct {

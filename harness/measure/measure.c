@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "measure/gbench_shim.h"
 #include "git_rev.h"
 #include "measure/profile.h"
 #include "attn/registry.h"
 #include "measure/timeline.h"
+#include "core/clock.h"
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -42,14 +42,6 @@ void sample_stats_compute(const double *samples, int n, struct sample_stats *out
     out->stddev = n > 1 ? sqrt(var / (n - 1)) : 0.0;
     out->p10 = quantile(sorted, n, 0.1);
     out->p90 = quantile(sorted, n, 0.9);
-}
-
-void utc_timestamp(char *out, size_t len)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* What one timed sample needs. */

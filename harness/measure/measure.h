@@ -32,7 +32,4 @@ struct sample_stats {
 };
 void sample_stats_compute(const double *samples, int n, struct sample_stats *out);
 
-/* UTC now as ISO 8601, "2026-11-22T06:30:00Z". */
-void utc_timestamp(char *out, size_t len);
-
 #endif

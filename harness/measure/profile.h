@@ -36,22 +36,4 @@ void profile_point(struct backend *b, const struct attn_method *m, void *state,
  * measured ones where the GPU counts them, else the model's. */
 void profile_roofline(struct result_row *row, const struct ceilings *c);
 
-/* `<out>.steps.csv`, next to the results file `out` (a trailing ".csv" of
- * `out` is dropped first): one header, then a row per (step, kernel) of each
- * profiled point, each row written whole.
- *   suite,method,variant,backend,dtype,B,H,N,d,m,k,s_r,shared_scale,
- *   step,kernel,launches,dram_read_bytes,dram_write_bytes,l2_bytes,kernel_ms,flops,
- *   device,git_rev,timestamp,status (those of the point's row) */
-struct steps_writer {
-    FILE *f;
-    char path[600];
-};
-
-/* Opens for appending; an existing file must carry our header. 0, or
- * non-zero with a message. */
-int steps_writer_open(struct steps_writer *w, const char *out_path, char *err, size_t err_len);
-/* The rows of one result row (none when it has no counters). 0 or -1. */
-int steps_writer_rows(struct steps_writer *w, const struct result_row *r);
-void steps_writer_close(struct steps_writer *w);
-
 #endif

@@ -209,20 +209,20 @@ static int parse_samples(const char *text, double *out, int cap)
 }
 
 /* "mita/route_only fp32 B=1 H=2 N=4096 d=64 m=64 k=64 s_r=1 official": the
- * point as a reader names it, parameters the method does not use left out. */
+ * point as a reader names it, parameters the method does not use left out;
+ * named values (dtype, shared_scale) stand alone, numbers as column=value. */
 static void point_label(const struct csv_table *t, long row, char *out, size_t len)
 {
-    static const char *const shape[] = {"B", "H", "N", "d", "m", "k", "s_r"};
     const char *const *cells = (const char *const *)t->rows[row];
     const char *variant = cells[csv_column(t, "variant")];
-    size_t n = (size_t)snprintf(out, len, "%s%s%s %s", cells[csv_column(t, "method")],
-                                *variant ? "/" : "", variant, cells[csv_column(t, "dtype")]);
-    for (size_t i = 0; i < sizeof shape / sizeof *shape && n < len; i++) {
-        const char *v = cells[csv_column(t, shape[i])];
-        if (*v) n += (size_t)snprintf(out + n, len - n, " %s=%s", shape[i], v);
+    size_t n = (size_t)snprintf(out, len, "%s%s%s", cells[csv_column(t, "method")],
+                                *variant ? "/" : "", variant);
+    for (int a = 0; a < AXIS_COUNT && n < len; a++) {
+        const char *v = cells[csv_column(t, AXES[a].column)];
+        if (!*v) continue;
+        if (AXES[a].name_of) n += (size_t)snprintf(out + n, len - n, " %s", v);
+        else n += (size_t)snprintf(out + n, len - n, " %s=%s", AXES[a].column, v);
     }
-    const char *scale = cells[csv_column(t, "shared_scale")];
-    if (*scale && n < len) snprintf(out + n, len - n, " %s", scale);
 }
 
 static const char *verdict_name(enum compare_verdict v)

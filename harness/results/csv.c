@@ -10,22 +10,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const CSV_COLUMNS[] = {
-    "suite", "method", "variant", "backend", "device", "dtype", "B", "H", "N", "d", "m", "k",
-    "s_r", "shared_scale", "reps", "ms_median", "ms_min", "ms_max", "ms_stddev", "ms_p10",
-    "ms_p90", "flops_model", "bytes_model", "tflops", "gbps", "status", "git_rev", "timestamp",
-    "driver", "runtime", "sm_clock_mhz", "seed", "samples_ms", "suite_hash", "shard",
-    "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
-    "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note", NULL,
+/* The file's columns: who measured what, then every axis of core/axes.h
+ * (in the table's order), then the measurement. */
+static const char *const leading_columns[] = {"suite", "method", "variant", "backend", "device"};
+static const char *const trailing_columns[] = {
+    "reps", "ms_median", "ms_min", "ms_max", "ms_stddev", "ms_p10", "ms_p90", "flops_model",
+    "bytes_model", "tflops", "gbps", "status", "git_rev", "timestamp", "driver", "runtime",
+    "sm_clock_mhz", "seed", "samples_ms", "suite_hash", "shard", "dram_read_bytes",
+    "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured", "gather_dram_bytes",
+    "intensity", "roof_fraction", "achieved_tflops", "profile_note",
 };
+#define N_LEADING ((int)(sizeof leading_columns / sizeof leading_columns[0]))
+#define N_TRAILING ((int)(sizeof trailing_columns / sizeof trailing_columns[0]))
+#define CSV_NCOLS (N_LEADING + AXIS_COUNT + N_TRAILING)
 
-#define CSV_NCOLS ((int)(sizeof CSV_COLUMNS / sizeof CSV_COLUMNS[0]) - 1)
+const char *const *csv_columns(void)
+{
+    static const char *columns[CSV_NCOLS + 1];
+    if (!columns[0]) {
+        int c = 0;
+        for (int i = 0; i < N_LEADING; i++) columns[c++] = leading_columns[i];
+        for (int i = 0; i < AXIS_COUNT; i++) columns[c++] = AXES[i].column;
+        for (int i = 0; i < N_TRAILING; i++) columns[c++] = trailing_columns[i];
+    }
+    return columns;
+}
 
-/* The columns that identify a point, in key order. */
-static const char *const key_columns[] = {
-    "method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r", "shared_scale",
-};
-#define KEY_NCOLS ((int)(sizeof key_columns / sizeof key_columns[0]))
+int csv_column_count(void) { return CSV_NCOLS; }
+
+/* The columns that identify a point: the method, its variant and backend,
+ * and every axis. */
+#define KEY_NCOLS (3 + AXIS_COUNT)
+
+int csv_key_column_count(void) { return KEY_NCOLS; }
+
+const char *csv_key_column(int i)
+{
+    static const char *const what[] = {"method", "variant", "backend"};
+    return i < 3 ? what[i] : AXES[i - 3].column;
+}
 
 /* A formatted cell, or an empty one when `present` is 0. */
 static void cellf(char *cell, size_t len, int present, const char *fmt, ...)
@@ -38,30 +61,24 @@ static void cellf(char *cell, size_t len, int present, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The cells that describe a point, in key_columns order. The writer and
+/* The cells that describe a point, in key order. The writer and
  * csv_point_key() both take them from here, so that a row read back gives
  * the key of the point that wrote it, empty cells for unused parameters
  * included. */
 struct point_cells {
-    char B[24], H[24], N[24], d[24], m[24], k[24], s_r[24];
+    char axes[AXIS_COUNT][24];
     const char *fields[KEY_NCOLS];
 };
 
 static void point_cells(const struct sweep_point *p, struct point_cells *c)
 {
-    cellf(c->B, sizeof c->B, 1, "%d", p->problem.B);
-    cellf(c->H, sizeof c->H, 1, "%d", p->problem.H);
-    cellf(c->N, sizeof c->N, 1, "%" PRId64, p->problem.N);
-    cellf(c->d, sizeof c->d, 1, "%d", p->problem.d);
-    cellf(c->m, sizeof c->m, p->uses & ATTN_USES_M, "%" PRId64, p->params.m);
-    cellf(c->k, sizeof c->k, p->uses & ATTN_USES_K, "%" PRId64, p->params.k);
-    cellf(c->s_r, sizeof c->s_r, p->uses & ATTN_USES_S_R, "%d", p->params.s_r);
-    const char *fields[KEY_NCOLS] = {
-        p->method, p->variant, attn_backend_name(p->problem.backend),
-        attn_dtype_name(p->problem.dtype), c->B, c->H, c->N, c->d, c->m, c->k, c->s_r,
-        p->uses & ATTN_USES_SHARED_SCALE ? attn_shared_scale_name(p->params.shared_scale) : "",
-    };
-    memcpy(c->fields, fields, sizeof fields);
+    c->fields[0] = p->method;
+    c->fields[1] = p->variant;
+    c->fields[2] = attn_backend_name(p->problem.backend);
+    for (int i = 0; i < AXIS_COUNT; i++) {
+        axis_format(&AXES[i], p, c->axes[i], sizeof c->axes[i]);
+        c->fields[3 + i] = c->axes[i];
+    }
 }
 
 /* ---- writing ---------------------------------------------------------------- */
@@ -113,20 +130,20 @@ static int check_header(const char *path, char *first, char *err, size_t err_len
             return harness_fail(err, err_len,
                         "%s: its header ends after column %d, expected '%s' next (not a results "
                         "file of this attnbench; write to a new file)",
-                        path, i, CSV_COLUMNS[i]);
+                        path, i, csv_columns()[i]);
         size_t len = strcspn(col, ",");
-        if (len != strlen(CSV_COLUMNS[i]) || memcmp(col, CSV_COLUMNS[i], len) != 0)
+        if (len != strlen(csv_columns()[i]) || memcmp(col, csv_columns()[i], len) != 0)
             return harness_fail(err, err_len,
                         "%s: column %d of its header is '%.*s', expected '%s' (not a results "
                         "file of this attnbench; write to a new file)",
-                        path, i + 1, (int)len, col, CSV_COLUMNS[i]);
+                        path, i + 1, (int)len, col, csv_columns()[i]);
         col = col[len] == ',' ? col + len + 1 : NULL;
     }
     if (col)
         return harness_fail(err, err_len,
                     "%s: its header has an extra column '%.*s' after '%s' (not a results file of "
                     "this attnbench; write to a new file)",
-                    path, (int)strcspn(col, ","), col, CSV_COLUMNS[CSV_NCOLS - 1]);
+                    path, (int)strcspn(col, ","), col, csv_columns()[CSV_NCOLS - 1]);
     return 0;
 }
 
@@ -150,7 +167,7 @@ int csv_writer_open(struct csv_writer *w, const char *path, char *err, size_t er
     if (ferror(f)) {
         rc = harness_fail(err, err_len, "%s: cannot read its header: %s", path, strerror(errno));
     } else if (n == 0) {
-        if (fseek(f, 0, SEEK_END) != 0 || write_record(f, CSV_COLUMNS, CSV_NCOLS) != 0)
+        if (fseek(f, 0, SEEK_END) != 0 || write_record(f, csv_columns(), CSV_NCOLS) != 0)
             rc = harness_fail(err, err_len, "%s: cannot write the header: %s", path, strerror(errno));
     } else if ((rc = check_header(path, first, err, err_len)) == 0) {
         /* Appending to a row cut short would glue two rows into one. */
@@ -203,16 +220,20 @@ int csv_writer_row(struct csv_writer *w, const struct result_row *r)
     cellf(roof_fraction, sizeof roof_fraction, r->has_roof, "%.4f", r->roof_fraction);
     cellf(achieved, sizeof achieved, r->has_intensity, "%.4f", r->achieved_tflops);
 
-    const char *const *p = pc.fields; /* method, variant, backend, dtype, B, H, N, d, m, k, s_r, shared_scale */
-    const char *cells[] = {
-        r->suite, p[0], p[1], p[2], r->device, p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10],
-        p[11], reps, median, min, max, stddev, p10, p90, flops, bytes, tflops, gbps, r->status,
+    const char *const lead[N_LEADING] = {r->suite, r->point.method, r->point.variant,
+                                         pc.fields[2], r->device};
+    const char *const trail[N_TRAILING] = {
+        reps, median, min, max, stddev, p10, p90, flops, bytes, tflops, gbps, r->status,
         r->git_rev, r->timestamp, r->driver, r->runtime, clock, seed, r->samples_ms,
         r->suite_hash, r->shard,
         dram_read, dram_write, l2, kernel_ms, flops_measured, gather, intensity, roof_fraction,
         achieved, r->profile_note,
     };
-    _Static_assert(sizeof cells / sizeof cells[0] == CSV_NCOLS, "a cell for every column");
+    const char *cells[CSV_NCOLS];
+    int c = 0;
+    for (int i = 0; i < N_LEADING; i++) cells[c++] = lead[i];
+    for (int i = 0; i < AXIS_COUNT; i++) cells[c++] = pc.axes[i];
+    for (int i = 0; i < N_TRAILING; i++) cells[c++] = trail[i];
     return write_record(w->f, cells, CSV_NCOLS);
 }
 
@@ -483,7 +504,7 @@ int csv_row_key(const struct csv_table *t, long r, char *key, size_t key_len)
     const char *fields[KEY_NCOLS];
     if (r < 0 || r >= t->nrows) return -1;
     for (int i = 0; i < KEY_NCOLS; i++) {
-        int c = csv_column(t, key_columns[i]);
+        int c = csv_column(t, csv_key_column(i));
         if (c < 0) return -1;
         fields[i] = t->rows[r][c];
     }

@@ -41,7 +41,7 @@ static int check_header(const char *path, const struct csv_table *t, const char 
 static int check_our_header(const char *path, const struct csv_table *t, char *err,
                             size_t err_len)
 {
-    return check_header(path, t, CSV_COLUMNS, column_count(CSV_COLUMNS),
+    return check_header(path, t, csv_columns(), column_count(csv_columns()),
                         "the header this attnbench writes", err, err_len);
 }
 
@@ -111,10 +111,10 @@ static int write_output(const char *path, struct csv_table *tables, const struct
     snprintf(tmp, sizeof tmp, "%s.merging-%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return harness_fail(err, err_len, "%s: cannot write: %s", tmp, strerror(errno));
-    const int ncols = column_count(CSV_COLUMNS);
+    const int ncols = column_count(csv_columns());
     for (int c = 0; c < ncols; c++) {
         if (c) fputc(',', f);
-        csv_write_field(f, CSV_COLUMNS[c]);
+        csv_write_field(f, csv_columns()[c]);
     }
     fputc('\n', f);
     for (long i = 0; i < count; i++) {

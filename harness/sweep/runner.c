@@ -23,7 +23,9 @@
 #include "results/csv.h"
 #include "git_rev.h"
 #include "measure/measure.h"
+#include "core/clock.h"
 #include "measure/profile.h"
+#include "results/steps_csv.h"
 #include "attn/registry.h"
 #include "sweep/worker.h"
 

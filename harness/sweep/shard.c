@@ -48,10 +48,7 @@ static void normalize_point(struct sweep_point *pt, enum attn_backend backend)
     pt->uses = m->uses;
     if (!pt->variant[0] && m->variants && m->variants[0])
         snprintf(pt->variant, sizeof pt->variant, "%s", m->variants[0]);
-    if (!(m->uses & ATTN_USES_M)) pt->params.m = 0;
-    if (!(m->uses & ATTN_USES_K)) pt->params.k = 0;
-    if (!(m->uses & ATTN_USES_S_R)) pt->params.s_r = 0;
-    if (!(m->uses & ATTN_USES_SHARED_SCALE)) pt->params.shared_scale = ATTN_SHARED_OFFICIAL;
+    axis_normalize(pt);
 }
 
 /* Nominal rates: an H100-class GPU and a few-core CPU. Only the ratios

@@ -15,41 +15,6 @@
 #include "attn/registry.h"
 #include "sweep/shard.h"
 
-static void write_int_axis(FILE *f, const char *key, const struct suite_int_axis *axis)
-{
-    fprintf(f, "%-12s ", key);
-    for (int i = 0; i < axis->count; i++) fprintf(f, "%s%" PRId64, i ? "," : "", axis->values[i]);
-    fputc('\n', f);
-}
-
-void slurm_write_suite(FILE *f, const struct suite *s)
-{
-    fprintf(f, "name         %s\n", s->name);
-    if (s->description[0]) fprintf(f, "describe     %s\n", s->description);
-    fprintf(f, "methods     ");
-    for (int i = 0; i < s->method_count; i++)
-        fprintf(f, " %s%s%s", s->methods[i].name, s->methods[i].variant[0] ? ":" : "",
-                s->methods[i].variant);
-    fputc('\n', f);
-    write_int_axis(f, "seqlen", &s->seqlen);
-    write_int_axis(f, "B", &s->B);
-    write_int_axis(f, "H", &s->H);
-    write_int_axis(f, "d", &s->d);
-    fprintf(f, "dtype       ");
-    for (int i = 0; i < s->dtype_count; i++) fprintf(f, " %s", attn_dtype_name(s->dtypes[i]));
-    fputc('\n', f);
-    write_int_axis(f, "m", &s->m);
-    write_int_axis(f, "k", &s->k);
-    write_int_axis(f, "s_r", &s->s_r);
-    fprintf(f, "shared_scale");
-    for (int i = 0; i < s->shared_scale_count; i++)
-        fprintf(f, " %s", attn_shared_scale_name(s->shared_scales[i]));
-    fputc('\n', f);
-    if (s->backend_set) fprintf(f, "backend      %s\n", attn_backend_name(s->backend));
-    fprintf(f, "reps         %d\nwarmup       %d\nbudget       %.17g\nseed         %" PRIu64 "\n",
-            s->reps, s->warmup, s->budget_s, s->seed);
-}
-
 /* A word for bash: single quotes, each quote in it as '\''. */
 static void shell_word(FILE *f, const char *word)
 {
@@ -211,7 +176,7 @@ int slurm_write_job(const struct suite *s_in, const struct slurm_options *opt, F
     if (!f) goto failed;
     fprintf(f, "# Suite %s as `attnbench slurm` resolved it (its file, then the flags):\n"
                "# every shard of the job and its merge read this one definition.\n", s.name);
-    slurm_write_suite(f, &s);
+    suite_write(f, &s);
     if (finish_file(f, path, err, err_len)) goto failed;
 
     f = create_file(dir, "shards.sbatch", 0755, path, sizeof path, err, err_len);

@@ -41,7 +41,4 @@ struct slurm_options {
 int slurm_write_job(const struct suite *s, const struct slurm_options *opt, FILE *out,
                     char *err, size_t err_len);
 
-/* Writes `s` as suite text that parses back to the same suite. */
-void slurm_write_suite(FILE *f, const struct suite *s);
-
 #endif

@@ -20,26 +20,25 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* No sweep comes near 2^40 tokens (a 256 TiB fp32 tensor at d=64): a larger
- * value is a typo, and refusing it keeps every product of sizes in int64. */
+/* No sweep comes near 2^40 tokens: core/axes.c says why. */
 #define SUITE_VALUE_MAX (INT64_C(1) << 40)
 
 #define NUMBER_SYNTAX "need an integer such as 64 or 2^10, or a doubling range such as 2^10..2^14"
 
-enum suite_key {
-    KEY_NAME, KEY_DESCRIBE, KEY_METHODS, KEY_SEQLEN, KEY_B, KEY_H, KEY_D, KEY_DTYPE, KEY_M,
-    KEY_K, KEY_S_R, KEY_SHARED_SCALE, KEY_BACKEND, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_SEED,
-    KEY_COUNT
-};
+/* The keys of a suite file: the name and description, the methods, every
+ * axis of core/axes.h, then the settings. A key is an index into this
+ * order; the axes' keys come from their table. */
+enum { KEY_NAME, KEY_DESCRIBE, KEY_METHODS, KEY_AXIS0 };
+enum { KEY_BACKEND = KEY_AXIS0 + AXIS_COUNT, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_SEED, KEY_COUNT };
 
-static const char *const key_names[KEY_COUNT] = {
-    [KEY_NAME] = "name",       [KEY_DESCRIBE] = "describe", [KEY_METHODS] = "methods",
-    [KEY_SEQLEN] = "seqlen",   [KEY_B] = "B",               [KEY_H] = "H",
-    [KEY_D] = "d",             [KEY_DTYPE] = "dtype",       [KEY_M] = "m",
-    [KEY_K] = "k",             [KEY_S_R] = "s_r",           [KEY_SHARED_SCALE] = "shared_scale",
-    [KEY_BACKEND] = "backend", [KEY_REPS] = "reps",         [KEY_WARMUP] = "warmup",
-    [KEY_BUDGET] = "budget",   [KEY_SEED] = "seed",
-};
+static const char *key_name(int key)
+{
+    static const char *const fixed[] = {"name", "describe", "methods"};
+    static const char *const settings[] = {"backend", "reps", "warmup", "budget", "seed"};
+    if (key < KEY_AXIS0) return fixed[key];
+    if (key < KEY_BACKEND) return AXES[key - KEY_AXIS0].key;
+    return settings[key - KEY_BACKEND];
+}
 
 /* ---- values ------------------------------------------------------------- */
 
@@ -111,9 +110,9 @@ static enum number_status parse_number(const char *p, size_t n, int64_t *out)
 /* An integer list into `out` (untouched on error): values in [1, max],
  * each at most once. `key` names the list in messages. */
 static int parse_int_list(const char *key, const char *text, int64_t max,
-                          struct suite_int_axis *out, char *err, size_t err_len)
+                          struct suite_values *out, char *err, size_t err_len)
 {
-    struct suite_int_axis list = {.count = 0};
+    struct suite_values list = {.count = 0};
     struct span item;
     while (next_item(&text, &item)) {
         const char *dots = NULL;
@@ -157,7 +156,7 @@ static int parse_int_list(const char *key, const char *text, int64_t max,
     return 0;
 }
 
-int suite_parse_int_list(const char *text, struct suite_int_axis *out, char *err, size_t err_len)
+int suite_parse_int_list(const char *text, struct suite_values *out, char *err, size_t err_len)
 {
     return parse_int_list("value", text, SUITE_VALUE_MAX, out, err, err_len);
 }
@@ -195,15 +194,9 @@ static int parse_methods(const char *text, struct suite *s, char *err, size_t er
     return 0;
 }
 
-/* Adapters, so that one message lists the names that attn/common.c knows. */
-static const char *dtype_name(int i) { return attn_dtype_name((enum attn_dtype)i); }
-static const char *shared_scale_name(int i)
-{
-    return attn_shared_scale_name((enum attn_shared_scale)i);
-}
 static const char *backend_name(int i) { return attn_backend_name((enum attn_backend)i); }
 
-/* "unknown dtype 'fp8' (known: fp32, fp16, bf16)" */
+/* "unknown backend 'tpu' (known: cpu, cuda)" */
 static int unknown_name(const char *key, struct span item, const char *(*name)(int), int count,
                         char *err, size_t err_len)
 {
@@ -214,46 +207,25 @@ static int unknown_name(const char *key, struct span item, const char *(*name)(i
     return -1;
 }
 
-static int parse_dtypes(const char *text, struct suite *s, char *err, size_t err_len)
+/* A list of a named axis's values ("bf16 fp16") into `out` (untouched on
+ * error), each at most once. */
+static int parse_named_list(const struct axis *axis, const char *text, struct suite_values *out,
+                            char *err, size_t err_len)
 {
-    enum { MAX = sizeof s->dtypes / sizeof s->dtypes[0] };
-    enum attn_dtype list[MAX];
-    int count = 0;
+    struct suite_values list = {.count = 0};
     struct span item;
     while (next_item(&text, &item)) {
-        char word[16];
-        enum attn_dtype t;
-        if (span_str(item, word, sizeof word) != 0 || attn_dtype_parse(word, &t) != 0)
-            return unknown_name("dtype", item, dtype_name, MAX, err, err_len);
-        for (int i = 0; i < count; i++)
-            if (list[i] == t) return harness_fail(err, err_len, "'%s' is listed twice in 'dtype'", word);
-        list[count++] = t; /* distinct known names: never more than MAX */
+        char word[SUITE_NAME_LEN];
+        int64_t v;
+        if (span_str(item, word, sizeof word) != 0) snprintf(word, sizeof word, "%.*s", 20, item.p);
+        if (axis_parse_name(axis, word, &v, err, err_len) != 0) return -1;
+        for (int i = 0; i < list.count; i++)
+            if (list.values[i] == v)
+                return harness_fail(err, err_len, "'%s' is listed twice in '%s'", word, axis->key);
+        list.values[list.count++] = v; /* distinct known names: never more than name_count */
     }
-    if (count == 0) return harness_fail(err, err_len, "empty list for 'dtype'");
-    memcpy(s->dtypes, list, (size_t)count * sizeof list[0]);
-    s->dtype_count = count;
-    return 0;
-}
-
-static int parse_shared_scales(const char *text, struct suite *s, char *err, size_t err_len)
-{
-    enum { MAX = sizeof s->shared_scales / sizeof s->shared_scales[0] };
-    enum attn_shared_scale list[MAX];
-    int count = 0;
-    struct span item;
-    while (next_item(&text, &item)) {
-        char word[16];
-        enum attn_shared_scale v;
-        if (span_str(item, word, sizeof word) != 0 || attn_shared_scale_parse(word, &v) != 0)
-            return unknown_name("shared_scale", item, shared_scale_name, MAX, err, err_len);
-        for (int i = 0; i < count; i++)
-            if (list[i] == v)
-                return harness_fail(err, err_len, "'%s' is listed twice in 'shared_scale'", word);
-        list[count++] = v;
-    }
-    if (count == 0) return harness_fail(err, err_len, "empty list for 'shared_scale'");
-    memcpy(s->shared_scales, list, (size_t)count * sizeof list[0]);
-    s->shared_scale_count = count;
+    if (list.count == 0) return harness_fail(err, err_len, "empty list for '%s'", axis->key);
+    *out = list;
     return 0;
 }
 
@@ -345,10 +317,15 @@ static int parse_backend(const char *text, struct suite *s, char *err, size_t er
     return 0;
 }
 
-static int set_value(struct suite *s, enum suite_key key, const char *value, char *err,
-                     size_t err_len)
+static int set_value(struct suite *s, int key, const char *value, char *err, size_t err_len)
 {
-    const char *name = key_names[key];
+    if (key >= KEY_AXIS0 && key < KEY_BACKEND) {
+        const struct axis *axis = &AXES[key - KEY_AXIS0];
+        struct suite_values *out = &s->axes[key - KEY_AXIS0];
+        return axis->name_of ? parse_named_list(axis, value, out, err, err_len)
+                             : parse_int_list(axis->key, value, axis->max, out, err, err_len);
+    }
+    const char *name = key_name(key);
     switch (key) {
     case KEY_NAME: return parse_name(value, s, err, err_len);
     case KEY_DESCRIBE:
@@ -359,32 +336,20 @@ static int set_value(struct suite *s, enum suite_key key, const char *value, cha
                         sizeof s->description - 1);
         return 0;
     case KEY_METHODS: return parse_methods(value, s, err, err_len);
-    case KEY_SEQLEN: return parse_int_list(name, value, SUITE_VALUE_MAX, &s->seqlen, err, err_len);
-    case KEY_B: return parse_int_list(name, value, INT_MAX, &s->B, err, err_len);
-    case KEY_H: return parse_int_list(name, value, INT_MAX, &s->H, err, err_len);
-    case KEY_D: return parse_int_list(name, value, INT_MAX, &s->d, err, err_len);
-    case KEY_DTYPE: return parse_dtypes(value, s, err, err_len);
-    case KEY_M: return parse_int_list(name, value, SUITE_VALUE_MAX, &s->m, err, err_len);
-    case KEY_K: return parse_int_list(name, value, SUITE_VALUE_MAX, &s->k, err, err_len);
-    case KEY_S_R: return parse_int_list(name, value, INT_MAX, &s->s_r, err, err_len);
-    case KEY_SHARED_SCALE: return parse_shared_scales(value, s, err, err_len);
     case KEY_BACKEND: return parse_backend(value, s, err, err_len);
     case KEY_REPS: return parse_count(name, value, 1, &s->reps, err, err_len);
     case KEY_WARMUP: return parse_count(name, value, 0, &s->warmup, err, err_len);
     case KEY_BUDGET: return parse_budget(value, &s->budget_s, err, err_len);
     case KEY_SEED: return parse_seed(value, &s->seed, err, err_len);
-    case KEY_COUNT: break;
     }
-    return harness_fail(err, err_len, "internal: key %d has no parser", (int)key);
+    return harness_fail(err, err_len, "internal: key %d has no parser", key);
 }
-
-static const char *key_name(int i) { return key_names[i]; }
 
 /* The key called `word`, or -1 with a message listing the known keys. */
 static int find_key(const char *word, char *err, size_t err_len)
 {
     for (int i = 0; i < KEY_COUNT; i++)
-        if (strcmp(key_names[i], word) == 0) return i;
+        if (strcmp(key_name(i), word) == 0) return i;
     return unknown_name("key", (struct span){word, strlen(word)}, key_name, KEY_COUNT, err,
                         err_len);
 }
@@ -399,17 +364,17 @@ void suite_init_defaults(struct suite *s)
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         snprintf(s->methods[i].name, sizeof s->methods[i].name, "%s", methods[i]);
     s->method_count = (int)(sizeof methods / sizeof methods[0]);
-    s->seqlen = (struct suite_int_axis){.values = {1024, 2048, 4096}, .count = 3};
-    s->B = (struct suite_int_axis){.values = {1}, .count = 1};
-    s->H = (struct suite_int_axis){.values = {8}, .count = 1};
-    s->d = (struct suite_int_axis){.values = {64}, .count = 1};
-    s->m = (struct suite_int_axis){.values = {64}, .count = 1};
-    s->k = (struct suite_int_axis){.values = {64}, .count = 1};
-    s->s_r = (struct suite_int_axis){.values = {1}, .count = 1};
-    s->dtypes[0] = ATTN_FP32;
-    s->dtype_count = 1;
-    s->shared_scales[0] = ATTN_SHARED_OFFICIAL;
-    s->shared_scale_count = 1;
+    const struct suite_values one = {.count = 1}; /* a single 0: fp32, official */
+    for (int i = 0; i < AXIS_COUNT; i++) s->axes[i] = one;
+    s->axes[AXIS_N] = (struct suite_values){.values = {1024, 2048, 4096}, .count = 3};
+    s->axes[AXIS_B].values[0] = 1;
+    s->axes[AXIS_H].values[0] = 8;
+    s->axes[AXIS_D].values[0] = 64;
+    s->axes[AXIS_M].values[0] = 64;
+    s->axes[AXIS_K].values[0] = 64;
+    s->axes[AXIS_S_R].values[0] = 1;
+    s->axes[AXIS_DTYPE].values[0] = ATTN_FP32;
+    s->axes[AXIS_SHARED_SCALE].values[0] = ATTN_SHARED_OFFICIAL;
     s->backend = ATTN_CPU;
     s->backend_set = 0;
     s->reps = 10;
@@ -451,7 +416,7 @@ static int parse_lines(const char *text, const char *origin, struct suite *s, ch
         const int key = find_key(word, msg, sizeof msg);
         int rc = key < 0 ? -1 : 0;
         if (rc == 0 && seen[key]++) rc = harness_fail(msg, sizeof msg, "'%s' given twice", word);
-        if (rc == 0) rc = set_value(s, (enum suite_key)key, value, msg, sizeof msg);
+        if (rc == 0) rc = set_value(s, key, value, msg, sizeof msg);
         if (rc != 0) return harness_fail(err, err_len, "%s:%ld: %s", origin, lineno, msg);
     }
     return 0;
@@ -509,64 +474,84 @@ int suite_set(struct suite *s, const char *key, const char *value, char *err, si
 {
     char msg[1024];
     const int k = find_key(key, msg, sizeof msg);
-    if (k < 0 || set_value(s, (enum suite_key)k, value, msg, sizeof msg) != 0)
+    if (k < 0 || set_value(s, k, value, msg, sizeof msg) != 0)
         return harness_fail(err, err_len, "--%s '%s': %s", key, value, msg);
     return 0;
 }
 
+const char *suite_flag_key(const char *flag)
+{
+    if (strncmp(flag, "--", 2) != 0) return NULL;
+    for (int a = 0; a < AXIS_COUNT; a++)
+        if (AXES[a].flag_alias && strcmp(flag, AXES[a].flag_alias) == 0) return AXES[a].key;
+    for (int key = KEY_METHODS; key < KEY_COUNT; key++)
+        if (strcmp(flag + 2, key_name(key)) == 0) return key_name(key);
+    return NULL;
+}
+
 long suite_expand(const struct suite *s, struct sweep_point **points)
 {
-    /* The digits of a mixed-radix counter, outermost first: the order of suite.h. */
-    enum { METHOD, DTYPE, B, H, D, M, K, S_R, SHARED_SCALE, SEQLEN, AXES };
-    const int counts[AXES] = {
-        [METHOD] = s->method_count, [DTYPE] = s->dtype_count, [B] = s->B.count,
-        [H] = s->H.count,           [D] = s->d.count,         [M] = s->m.count,
-        [K] = s->k.count,           [S_R] = s->s_r.count,     [SHARED_SCALE] = s->shared_scale_count,
-        [SEQLEN] = s->seqlen.count,
-    };
-    long total = 1;
-    for (int a = 0; a < AXES; a++) {
-        if (counts[a] <= 0) total = 0;
-        else if (total > LONG_MAX / (long)sizeof(struct sweep_point) / counts[a]) return -1;
-        else total *= counts[a];
+    /* The digits of a mixed-radix counter, outermost first: the methods,
+     * the axes in table order, and the x axis (N) innermost, so that each
+     * (method, shape) series runs N in ascending order. */
+    int order[AXIS_COUNT], n_order = 0;
+    for (int a = 0; a < AXIS_COUNT; a++)
+        if (!AXES[a].is_x) order[n_order++] = a;
+    for (int a = 0; a < AXIS_COUNT; a++)
+        if (AXES[a].is_x) order[n_order++] = a;
+    long total = s->method_count > 0 ? s->method_count : 0;
+    for (int a = 0; a < AXIS_COUNT && total > 0; a++) {
+        int count = s->axes[a].count;
+        if (count <= 0) total = 0;
+        else if (total > LONG_MAX / (long)sizeof(struct sweep_point) / count) return -1;
+        else total *= count;
     }
     *points = NULL;
     if (total == 0) return 0;
     struct sweep_point *out = calloc((size_t)total, sizeof *out);
     if (!out) return -1;
     for (long i = 0; i < total; i++) {
-        int at[AXES];
-        long rest = i;
-        for (int a = AXES - 1; a >= 0; a--) {
-            at[a] = (int)(rest % counts[a]);
-            rest /= counts[a];
-        }
         struct sweep_point *p = &out[i];
-        const struct suite_method *m = &s->methods[at[METHOD]];
+        long rest = i;
+        for (int o = AXIS_COUNT - 1; o >= 0; o--) {
+            const struct suite_values *v = &s->axes[order[o]];
+            AXES[order[o]].set(p, v->values[rest % v->count]);
+            rest /= v->count;
+        }
+        const struct suite_method *m = &s->methods[rest];
         memcpy(p->method, m->name, sizeof p->method);
         memcpy(p->variant, m->variant, sizeof p->variant);
-        p->problem = (struct attn_problem){
-            .B = (int)s->B.values[at[B]],
-            .H = (int)s->H.values[at[H]],
-            .N = s->seqlen.values[at[SEQLEN]],
-            .d = (int)s->d.values[at[D]],
-            .dtype = s->dtypes[at[DTYPE]],
-            .backend = s->backend,
-            .seed = s->seed,
-        };
-        p->params = (struct attn_params){
-            .m = s->m.values[at[M]],
-            .k = s->k.values[at[K]],
-            .s_r = (int)s->s_r.values[at[S_R]],
-            .variant = NULL,
-            .shared_scale = s->shared_scales[at[SHARED_SCALE]],
-        };
+        p->problem.backend = s->backend;
+        p->problem.seed = s->seed;
         /* Until the harness looks the method up, every parameter counts, so
          * that no point loses a value it might use. */
         p->uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE;
     }
     *points = out;
     return total;
+}
+
+void suite_write(FILE *f, const struct suite *s)
+{
+    fprintf(f, "name         %s\n", s->name);
+    if (s->description[0]) fprintf(f, "describe     %s\n", s->description);
+    fprintf(f, "methods     ");
+    for (int i = 0; i < s->method_count; i++)
+        fprintf(f, " %s%s%s", s->methods[i].name, s->methods[i].variant[0] ? ":" : "",
+                s->methods[i].variant);
+    fputc('\n', f);
+    for (int a = 0; a < AXIS_COUNT; a++) {
+        fprintf(f, "%-12s", AXES[a].key);
+        for (int i = 0; i < s->axes[a].count; i++) {
+            int64_t v = s->axes[a].values[i];
+            if (AXES[a].name_of) fprintf(f, " %s", AXES[a].name_of(v));
+            else fprintf(f, " %" PRId64, v);
+        }
+        fputc('\n', f);
+    }
+    if (s->backend_set) fprintf(f, "backend      %s\n", attn_backend_name(s->backend));
+    fprintf(f, "reps         %d\nwarmup       %d\nbudget       %.17g\nseed         %" PRIu64 "\n",
+            s->reps, s->warmup, s->budget_s, s->seed);
 }
 
 static int is_file(const char *path)

@@ -31,21 +31,25 @@
 #define HARNESS_SUITE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "attn.h"
+#include "core/axes.h"
+#include "core/point.h"
 
 #define SUITE_MAX_VALUES 64
-#define SUITE_NAME_LEN 64
 
-/* One entry of the `methods` axis: a method name and an optional variant
+/* One entry of the `methods` list: a method name and an optional variant
  * ("" means the method's default). */
 struct suite_method {
     char name[SUITE_NAME_LEN];
     char variant[SUITE_NAME_LEN];
 };
 
-struct suite_int_axis {
+/* The values listed for one axis, in the order given. Named axes (dtype)
+ * hold the index of each name (core/axes.h). */
+struct suite_values {
     int64_t values[SUITE_MAX_VALUES];
     int count;
 };
@@ -57,28 +61,13 @@ struct suite {
 
     struct suite_method methods[SUITE_MAX_VALUES];
     int method_count;
-    struct suite_int_axis seqlen, B, H, d, m, k, s_r;
-    enum attn_dtype dtypes[3];
-    int dtype_count;
-    enum attn_shared_scale shared_scales[2];
-    int shared_scale_count;
+    struct suite_values axes[AXIS_COUNT]; /* by enum axis_id */
 
     enum attn_backend backend;
     int backend_set;                /* 0: the harness picks (cuda if a GPU is present) */
     int reps, warmup;
     double budget_s;                /* <= 0: no budget */
     uint64_t seed;
-};
-
-/* One sweep point: what one CSV row measures. */
-struct sweep_point {
-    char method[SUITE_NAME_LEN];
-    char variant[SUITE_NAME_LEN];   /* "" = the method's default */
-    struct attn_problem problem;
-    struct attn_params params;      /* params.variant is NULL; use `variant` */
-    unsigned uses;                  /* the method's enum attn_uses bits, once known;
-                                       parameters it does not use are written as
-                                       empty CSV cells */
 };
 
 /* The defaults a suite starts from (also what `attnbench run` uses with no
@@ -97,9 +86,18 @@ int suite_parse_text(const char *text, const char *origin, struct suite *s, char
  * syntax as the file. Non-zero with a message on error. */
 int suite_set(struct suite *s, const char *key, const char *value, char *err, size_t err_len);
 
+/* The suite key that a command-line flag sets ("--seqlen": "seqlen",
+ * "--s-r": "s_r"): the methods, every axis and every setting but the name
+ * and description. NULL for any other flag. */
+const char *suite_flag_key(const char *flag);
+
 /* Parse an integer list: "64", "64,128", "64 128", "2^10..2^14" (doubling),
  * "1024..8192". Values must be >= 1. */
-int suite_parse_int_list(const char *text, struct suite_int_axis *out, char *err, size_t err_len);
+int suite_parse_int_list(const char *text, struct suite_values *out, char *err, size_t err_len);
+
+/* Writes the suite as a suite file that parses back to the same suite (the
+ * backend only when it was set). */
+void suite_write(FILE *f, const struct suite *s);
 
 /* Expand into points: methods outermost, seqlen innermost, so that each
  * (method, shape) series runs N in ascending order. The caller frees *points.

@@ -91,13 +91,13 @@ static void test_header_once(const char *dir)
     CHECK(csv_read(path, &t, err, sizeof err) == 0);
     CHECK(t.nrows == 3);
     int ncols = 0;
-    while (CSV_COLUMNS[ncols]) ncols++;
+    while (csv_columns()[ncols]) ncols++;
     /* suite_hash and shard follow samples_ms; later columns are appended after them. */
     CHECK(ncols >= 35 && t.ncols == ncols);
-    CHECK_STR(CSV_COLUMNS[32], "samples_ms");
-    CHECK_STR(CSV_COLUMNS[33], "suite_hash");
-    CHECK_STR(CSV_COLUMNS[34], "shard");
-    for (int c = 0; c < ncols && c < t.ncols; c++) CHECK_STR(t.header[c], CSV_COLUMNS[c]);
+    CHECK_STR(csv_columns()[32], "samples_ms");
+    CHECK_STR(csv_columns()[33], "suite_hash");
+    CHECK_STR(csv_columns()[34], "shard");
+    for (int c = 0; c < ncols && c < t.ncols; c++) CHECK_STR(t.header[c], csv_columns()[c]);
     /* The profiling pass's columns, in this order, after samples_ms. */
     static const char *const profiled[] = {
         "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
@@ -106,7 +106,7 @@ static void test_header_once(const char *dir)
     const int first = csv_column(&t, profiled[0]);
     CHECK(first > 32);
     for (int i = 0; i < 10 && first > 32 && first + i < ncols; i++)
-        CHECK_STR(CSV_COLUMNS[first + i], profiled[i]);
+        CHECK_STR(csv_columns()[first + i], profiled[i]);
     CHECK_STR(cell(&t, 2, "N"), "3072");
     CHECK(csv_column(&t, "no_such_column") == -1);
     csv_table_free(&t);
@@ -219,9 +219,9 @@ static void test_refuse(const char *dir)
 
     /* Our header with one column renamed, one missing, one added. */
     char header[1024] = "";
-    for (int c = 0; CSV_COLUMNS[c]; c++)
+    for (int c = 0; csv_columns()[c]; c++)
         snprintf(header + strlen(header), sizeof header - strlen(header), "%s%s", c ? "," : "",
-                 strcmp(CSV_COLUMNS[c], "gbps") == 0 ? "GBps" : CSV_COLUMNS[c]);
+                 strcmp(csv_columns()[c], "gbps") == 0 ? "GBps" : csv_columns()[c]);
     strcat(header, "\n");
     scratch_write(path, header);
     CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
@@ -237,9 +237,9 @@ static void test_refuse(const char *dir)
     scratch_write(path, header);
     CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
     int last = 0;
-    while (CSV_COLUMNS[last + 1]) last++;
+    while (csv_columns()[last + 1]) last++;
     char extra[128];
-    snprintf(extra, sizeof extra, "an extra column 'extra' after '%s'", CSV_COLUMNS[last]);
+    snprintf(extra, sizeof extra, "an extra column 'extra' after '%s'", csv_columns()[last]);
     CHECK_CONTAINS(err, extra);
 
     /* Our header, then a row cut short: appending would glue two rows. */

@@ -7,6 +7,7 @@
  * per-step file; the CPU backend's note. The counters themselves are
  * tests/gpu/test_profiler.cu's. */
 #include "measure/profile.h"
+#include "results/steps_csv.h"
 
 #include <math.h>
 

@@ -69,7 +69,7 @@ static void test_suite_round_trip(void)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    slurm_write_suite(f, &s);
+    suite_write(f, &s);
     fclose(f);
     parse_suite(text, &back);
     char a[17], b[17];

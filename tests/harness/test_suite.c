@@ -7,7 +7,7 @@
 
 #include "test_util.h"
 
-static int axis_is(const struct suite_int_axis *a, int count, const int64_t *want)
+static int axis_is(const struct suite_values *a, int count, const int64_t *want)
 {
     if (a->count != count) return 0;
     for (int i = 0; i < count; i++)
@@ -26,11 +26,11 @@ static void test_defaults(void)
     CHECK_STR(s.methods[0].name, "full");
     CHECK_STR(s.methods[5].name, "mita");
     CHECK_STR(s.methods[5].variant, "");
-    CHECK(AXIS_IS(s.seqlen, 1024, 2048, 4096));
-    CHECK(AXIS_IS(s.B, 1) && AXIS_IS(s.H, 8) && AXIS_IS(s.d, 64));
-    CHECK(AXIS_IS(s.m, 64) && AXIS_IS(s.k, 64) && AXIS_IS(s.s_r, 1));
-    CHECK(s.dtype_count == 1 && s.dtypes[0] == ATTN_FP32);
-    CHECK(s.shared_scale_count == 1 && s.shared_scales[0] == ATTN_SHARED_OFFICIAL);
+    CHECK(AXIS_IS(s.axes[AXIS_N], 1024, 2048, 4096));
+    CHECK(AXIS_IS(s.axes[AXIS_B], 1) && AXIS_IS(s.axes[AXIS_H], 8) && AXIS_IS(s.axes[AXIS_D], 64));
+    CHECK(AXIS_IS(s.axes[AXIS_M], 64) && AXIS_IS(s.axes[AXIS_K], 64) && AXIS_IS(s.axes[AXIS_S_R], 1));
+    CHECK(s.axes[AXIS_DTYPE].count == 1 && s.axes[AXIS_DTYPE].values[0] == ATTN_FP32);
+    CHECK(s.axes[AXIS_SHARED_SCALE].count == 1 && s.axes[AXIS_SHARED_SCALE].values[0] == ATTN_SHARED_OFFICIAL);
     CHECK(!s.backend_set);
     CHECK(s.reps == 10 && s.warmup == 2 && s.budget_s <= 0 && s.seed == 1);
 }
@@ -73,16 +73,16 @@ static void test_every_key(void)
     CHECK_STR(s.methods[3].name, "mita");
     CHECK_STR(s.methods[3].variant, "route_only");
     CHECK_STR(s.methods[4].name, "topk");
-    CHECK(s.seqlen.count == 11 && s.seqlen.values[0] == 1024 && s.seqlen.values[10] == 1 << 20);
-    CHECK(AXIS_IS(s.B, 1, 2));
-    CHECK(AXIS_IS(s.H, 8, 16));
-    CHECK(AXIS_IS(s.d, 64));
-    CHECK(s.dtype_count == 2 && s.dtypes[0] == ATTN_BF16 && s.dtypes[1] == ATTN_FP16);
-    CHECK(AXIS_IS(s.m, 32, 64, 128, 256));
-    CHECK(AXIS_IS(s.k, 64, 128));
-    CHECK(AXIS_IS(s.s_r, 1, 2));
-    CHECK(s.shared_scale_count == 2 && s.shared_scales[0] == ATTN_SHARED_OFFICIAL &&
-          s.shared_scales[1] == ATTN_SHARED_PAPER);
+    CHECK(s.axes[AXIS_N].count == 11 && s.axes[AXIS_N].values[0] == 1024 && s.axes[AXIS_N].values[10] == 1 << 20);
+    CHECK(AXIS_IS(s.axes[AXIS_B], 1, 2));
+    CHECK(AXIS_IS(s.axes[AXIS_H], 8, 16));
+    CHECK(AXIS_IS(s.axes[AXIS_D], 64));
+    CHECK(s.axes[AXIS_DTYPE].count == 2 && s.axes[AXIS_DTYPE].values[0] == ATTN_BF16 && s.axes[AXIS_DTYPE].values[1] == ATTN_FP16);
+    CHECK(AXIS_IS(s.axes[AXIS_M], 32, 64, 128, 256));
+    CHECK(AXIS_IS(s.axes[AXIS_K], 64, 128));
+    CHECK(AXIS_IS(s.axes[AXIS_S_R], 1, 2));
+    CHECK(s.axes[AXIS_SHARED_SCALE].count == 2 && s.axes[AXIS_SHARED_SCALE].values[0] == ATTN_SHARED_OFFICIAL &&
+          s.axes[AXIS_SHARED_SCALE].values[1] == ATTN_SHARED_PAPER);
     CHECK(s.backend_set && s.backend == ATTN_CUDA);
     CHECK(s.reps == 20 && s.warmup == 0 && s.budget_s == 2.5);
     CHECK(s.seed == UINT64_MAX);
@@ -90,7 +90,7 @@ static void test_every_key(void)
 
 static void test_int_lists(void)
 {
-    struct suite_int_axis a;
+    struct suite_values a;
     char err[256];
     CHECK(suite_parse_int_list("64", &a, err, sizeof err) == 0 && AXIS_IS(a, 64));
     CHECK(suite_parse_int_list("64,128", &a, err, sizeof err) == 0 && AXIS_IS(a, 64, 128));
@@ -109,7 +109,7 @@ static void test_int_lists(void)
     CHECK(suite_parse_int_list("1..2^40", &a, err, sizeof err) == 0 && a.count == 41);
 
     /* A failed parse leaves the list as it was. */
-    a = (struct suite_int_axis){.values = {7}, .count = 1};
+    a = (struct suite_values){.values = {7}, .count = 1};
     CHECK(suite_parse_int_list("2^41", &a, err, sizeof err) != 0 && AXIS_IS(a, 7));
     CHECK_CONTAINS(err, "'2^41' is too large (need <= 2^40)");
     CHECK(suite_parse_int_list("1099511627777", &a, err, sizeof err) != 0);
@@ -147,7 +147,7 @@ static void test_errors(void)
         const char *message;
     } cases[] = {
         {"seqlne 64\n", 1,
-         "unknown key 'seqlne' (known: name, describe, methods, seqlen, B, H, d, dtype, m, k, "
+         "unknown key 'seqlne' (known: name, describe, methods, dtype, B, H, seqlen, d, m, k, "
          "s_r, shared_scale, backend, reps, warmup, budget, seed)"},
         {"# comment\n\nB 1\nH 8\nb 2\n", 5, "unknown key 'b'"},
         {"B 0\n", 1, "B=0 (need >= 1)"},
@@ -199,8 +199,8 @@ static void test_parse_file(const char *dir)
     CHECK(suite_parse_file(path, &s, err, sizeof err) == 0);
     CHECK_STR(s.path, path);
     CHECK_STR(s.name, "short_seq"); /* no `name` line: the file's name */
-    CHECK(AXIS_IS(s.seqlen, 128, 256));
-    CHECK(AXIS_IS(s.H, 8)); /* the defaults stand where the file is silent */
+    CHECK(AXIS_IS(s.axes[AXIS_N], 128, 256));
+    CHECK(AXIS_IS(s.axes[AXIS_H], 8)); /* the defaults stand where the file is silent */
 
     scratch_write(path, "name other\n");
     CHECK(suite_parse_file(path, &s, err, sizeof err) == 0);
@@ -224,13 +224,13 @@ static void test_set(void)
     char err[1024];
     suite_init_defaults(&s);
     CHECK(suite_set(&s, "seqlen", "2^10..2^14", err, sizeof err) == 0);
-    CHECK(AXIS_IS(s.seqlen, 1024, 2048, 4096, 8192, 16384));
+    CHECK(AXIS_IS(s.axes[AXIS_N], 1024, 2048, 4096, 8192, 16384));
     CHECK(suite_set(&s, "methods", "full,mita:route_only", err, sizeof err) == 0);
     CHECK(s.method_count == 2);
     CHECK_STR(s.methods[1].name, "mita");
     CHECK_STR(s.methods[1].variant, "route_only");
     CHECK(suite_set(&s, "dtype", "bf16 fp16", err, sizeof err) == 0);
-    CHECK(s.dtype_count == 2 && s.dtypes[0] == ATTN_BF16);
+    CHECK(s.axes[AXIS_DTYPE].count == 2 && s.axes[AXIS_DTYPE].values[0] == ATTN_BF16);
     CHECK(suite_set(&s, "backend", "cuda", err, sizeof err) == 0);
     CHECK(s.backend_set && s.backend == ATTN_CUDA);
     CHECK(suite_set(&s, "reps", "3", err, sizeof err) == 0 && s.reps == 3);
@@ -242,13 +242,13 @@ static void test_set(void)
     CHECK(suite_set(&s, "seqlen", "2^x", err, sizeof err) != 0);
     CHECK_STR(err, "--seqlen '2^x': '2^x' is not a number (need an integer such as 64 or 2^10, "
                    "or a doubling range such as 2^10..2^14)");
-    CHECK(AXIS_IS(s.seqlen, 1024, 2048, 4096, 8192, 16384));
+    CHECK(AXIS_IS(s.axes[AXIS_N], 1024, 2048, 4096, 8192, 16384));
     CHECK(suite_set(&s, "m", "", err, sizeof err) != 0);
     CHECK_STR(err, "--m '': empty list for 'm'");
     CHECK(suite_set(&s, "seqlne", "64", err, sizeof err) != 0);
     CHECK_CONTAINS(err, "--seqlne '64': unknown key 'seqlne' (known: name, describe");
     CHECK(suite_set(&s, "dtype", "fp8", err, sizeof err) != 0);
-    CHECK(s.dtype_count == 2);
+    CHECK(s.axes[AXIS_DTYPE].count == 2);
 }
 
 static void test_expand(void)

@@ -1,6 +1,6 @@
 /* test_peer_csv.c — reads a CSV written by suites/peers/torch_sdpa.py with
  * the harness's own reader (csv_read) and checks that it is an attnbench
- * results file: exactly attnbench's header (CSV_COLUMNS), and rows of full
+ * results file: exactly attnbench's header (csv_columns()), and rows of full
  * attention from a torch-sdpa-* backend with every metadata column filled
  * and numbers that agree with each other.
  *
@@ -96,10 +96,10 @@ int main(int argc, char **argv)
         return 1;
     }
     int ncols = 0;
-    while (CSV_COLUMNS[ncols]) ncols++;
+    while (csv_columns()[ncols]) ncols++;
     if (t.ncols != ncols) fprintf(stderr, "%d columns, attnbench has %d\n", t.ncols, ncols);
     CHECK(t.ncols == ncols);
-    for (int c = 0; c < ncols && c < t.ncols; c++) CHECK_STR(t.header[c], CSV_COLUMNS[c]);
+    for (int c = 0; c < ncols && c < t.ncols; c++) CHECK_STR(t.header[c], csv_columns()[c]);
     CHECK(t.nrows > 0);
     for (long r = 0; r < t.nrows && t.ncols == ncols; r++) check_row(&t, r);
     printf("%s: %ld rows, header and cells as attnbench writes them\n", argv[1], t.nrows);

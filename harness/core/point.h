@@ -1,0 +1,70 @@
+/* point.h — what every part of the harness shares: a sweep point (what one
+ * results row measures) and the result row itself. Below everything else in
+ * harness/: it includes only attn.h. */
+#ifndef HARNESS_CORE_POINT_H
+#define HARNESS_CORE_POINT_H
+
+#include "attn.h"
+
+/* The longest name of a suite, a method or a variant, with its NUL. */
+#define SUITE_NAME_LEN 64
+
+/* One sweep point: a method and variant at one value of every axis
+ * (core/axes.h). */
+struct sweep_point {
+    char method[SUITE_NAME_LEN];
+    char variant[SUITE_NAME_LEN];   /* "" = the method's default */
+    struct attn_problem problem;
+    struct attn_params params;      /* params.variant is NULL; use `variant` */
+    unsigned uses;                  /* the method's enum attn_uses bits, once known;
+                                       parameters it does not use are written as
+                                       empty CSV cells */
+};
+
+/* One (step, kernel) pair of a profiled point: a row of `<out>.steps.csv`
+ * (measure/profile.h). */
+struct profile_step {
+    char step[32];             /* the attn_step_begin() name open at the launches, "" if none */
+    char kernel[96];
+    int launches;
+    double dram_read_bytes, dram_write_bytes, l2_bytes, kernel_ms;
+    double flops;              /* NAN where the GPU has no FLOP counters */
+};
+#define RESULT_MAX_STEPS 48
+
+/* The result of one sweep point: a row of the results file
+ * (results/csv.h). Times are per run() call. */
+struct result_row {
+    char suite[SUITE_NAME_LEN];
+    struct sweep_point point;
+    char device[128];          /* "NVIDIA H100 80GB HBM3", "cpu: <model> (2 threads)" */
+    char driver[32];           /* CUDA driver version, "" on the CPU */
+    char runtime[32];          /* CUDA runtime version, "" on the CPU */
+    int sm_clock_mhz;          /* 0 when unknown */
+    int reps;                  /* samples taken */
+    double ms_median, ms_min, ms_max, ms_stddev, ms_p10, ms_p90;
+    double flops_model, bytes_model;
+    double tflops, gbps;       /* from the models and ms_median */
+    char status[256];          /* "ok", "oom", "skipped:budget", "invalid:...", "error:..." */
+    char git_rev[48];
+    char timestamp[32];        /* UTC, ISO 8601 */
+    char samples_ms[2048];     /* every sample, ';'-separated, for `compare` */
+    char suite_hash[17];       /* fingerprint of the resolved suite (sweep/shard.h), for `merge` */
+    char shard[24];            /* "I/N": the shard that measured the point; "1/1" unsharded */
+    /* The profiling pass (run --profile, measure/profile.h), one run() under
+     * the hardware counters. The flags say which of these have a value; the
+     * note says why the others have none. */
+    int has_counters, has_flops_measured, has_intensity, has_roof;
+    double dram_read_bytes, dram_write_bytes, l2_bytes; /* summed over the run's kernels */
+    double kernel_ms;          /* the kernels' summed durations under the profiler */
+    double flops_measured;     /* tensor fp16 + bf16 and fp32 FLOPs the GPU counted */
+    double gather_dram_bytes;  /* DRAM read + written by the gather step's kernels */
+    double intensity;          /* FLOPs over DRAM bytes read + written */
+    double roof_fraction;      /* achieved over min(peak, intensity x DRAM bandwidth) */
+    double achieved_tflops;    /* FLOPs (measured, else the model's) over ms_median */
+    char profile_note[384];
+    int step_count;
+    struct profile_step steps[RESULT_MAX_STEPS];
+};
+
+#endif
