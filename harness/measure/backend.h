@@ -2,8 +2,8 @@
  *
  * The harness talks to the CPU and the GPU through this one table, so the
  * sweep runner, `check` and the tests never branch on the backend. Timing is
- * here, not in the methods (STYLE.md, "what versus how"): a method's run()
- * only launches work.
+ * here and in timing.h, not in the methods: a method's run() only launches
+ * work.
  */
 #ifndef HARNESS_BACKEND_H
 #define HARNESS_BACKEND_H
@@ -36,12 +36,15 @@ struct backend {
     /* Fills with 0xFF bytes: NaN in fp32, fp16 and bf16. */
     int (*poison)(struct backend *b, void *dst, size_t bytes);
     int (*copy_to_host)(struct backend *b, void *host, const void *src, size_t bytes);
-    /* Times one call of `run`: on the GPU the L2 cache is flushed first when
-     * `flush_l2` is set, then event, run, event. Returns 0 and the time in
-     * *ms, or a non-zero error with a message. */
+    /* Evicts the device's last-level cache, so that the next run starts
+     * cold (on the GPU: writes twice the L2's size; on the CPU: nothing). */
+    int (*flush_cache)(struct backend *b, char *why, size_t why_len);
+    /* Times one call of the method's run(): on the GPU, events on the
+     * backend's stream around it. Returns 0 and the time in *ms, or a
+     * non-zero error with a message. The rules of when to flush, how many
+     * runs and what to keep are measure/timing.h's. */
     int (*time_run)(struct backend *b, const struct attn_method *m, void *state,
-                    const struct attn_tensors *t, int flush_l2, double *ms, char *why,
-                    size_t why_len);
+                    const struct attn_tensors *t, double *ms, char *why, size_t why_len);
     /* Waits for the queued work; reports an asynchronous error. */
     int (*sync)(struct backend *b, char *why, size_t why_len);
     void (*shutdown)(struct backend *b);

@@ -1,6 +1,6 @@
 /* backend_cuda.c — tensors in device memory (cudaMalloc only), runs timed
- * with CUDA events on the harness's own stream, the L2 cache flushed before
- * each timed run for "cold" figures (SPEC.md, "Measuring"). */
+ * with CUDA events on the harness's own stream, and the L2 cache flushed on
+ * request (measure/timing.h flushes before each timed run: cold figures). */
 #include <stdio.h>
 #include <string.h>
 
@@ -97,12 +97,16 @@ static int cuda_copy_to_host(struct backend *b, void *host, const void *src, siz
     return (int)err;
 }
 
+static int cuda_flush_cache(struct backend *b, char *why, size_t why_len)
+{
+    CUDA_TRY(cudaMemsetAsync(cuda.l2_scratch, 0, cuda.l2_scratch_bytes, (cudaStream_t)b->stream));
+    return 0;
+}
+
 static int cuda_time_run(struct backend *b, const struct attn_method *m, void *state,
-                         const struct attn_tensors *t, int flush_l2, double *ms, char *why,
-                         size_t why_len)
+                         const struct attn_tensors *t, double *ms, char *why, size_t why_len)
 {
     cudaStream_t stream = (cudaStream_t)b->stream;
-    if (flush_l2) CUDA_TRY(cudaMemsetAsync(cuda.l2_scratch, 0, cuda.l2_scratch_bytes, stream));
     CUDA_TRY(cudaEventRecord(cuda.start, stream));
     int rc = m->run(state, t, stream);
     if (rc) {
@@ -141,6 +145,7 @@ struct backend backend_cuda = {
     .fill_random = cuda_fill_random,
     .poison = cuda_poison,
     .copy_to_host = cuda_copy_to_host,
+    .flush_cache = cuda_flush_cache,
     .time_run = cuda_time_run,
     .sync = cuda_sync,
     .shutdown = cuda_shutdown,

@@ -1,63 +1,17 @@
 /* measure.c — measures one sweep point (see measure.h). */
 #include "measure/measure.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure/gbench_shim.h"
 #include "git_rev.h"
 #include "measure/profile.h"
 #include "attn/registry.h"
 #include "measure/timeline.h"
+#include "measure/timing.h"
+#include "core/stats.h"
 #include "core/clock.h"
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The q-quantile of sorted[0..n) with linear interpolation. */
-static double quantile(const double *sorted, int n, double q)
-{
-    double pos = q * (n - 1);
-    int lo = (int)floor(pos);
-    int hi = lo + 1 < n ? lo + 1 : lo;
-    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
-}
-
-void sample_stats_compute(const double *samples, int n, struct sample_stats *out)
-{
-    double sorted[MEASURE_MAX_SAMPLES];
-    memcpy(sorted, samples, n * sizeof *samples);
-    qsort(sorted, n, sizeof *sorted, compare_doubles);
-    double mean = 0, var = 0;
-    for (int i = 0; i < n; i++) mean += sorted[i] / n;
-    for (int i = 0; i < n; i++) var += (sorted[i] - mean) * (sorted[i] - mean);
-    out->median = quantile(sorted, n, 0.5);
-    out->min = sorted[0];
-    out->max = sorted[n - 1];
-    out->stddev = n > 1 ? sqrt(var / (n - 1)) : 0.0;
-    out->p10 = quantile(sorted, n, 0.1);
-    out->p90 = quantile(sorted, n, 0.9);
-}
-
-/* What one timed sample needs. */
-struct sample_context {
-    struct backend *b;
-    const struct attn_method *m;
-    void *state;
-    const struct attn_tensors *t;
-    int flush_l2;
-};
-
-static int take_sample(void *ctx, double *ms, char *why, size_t why_len)
-{
-    struct sample_context *c = ctx;
-    return c->b->time_run(c->b, c->m, c->state, c->t, c->flush_l2, ms, why, why_len);
-}
 
 /* Everything a point allocates, released in one place. */
 struct point_memory {
@@ -111,15 +65,10 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
     if (m->setup && m->setup(mem.state, p, &params, mem.workspace, why, sizeof why) != 0) {
         snprintf(row->status, sizeof row->status, "error:setup: %s", why);
     } else {
-        struct sample_context ctx = {b, m, mem.state, &t, opt->flush_l2};
-        double ms;
-        for (int i = 0; i < opt->warmup && !rc; i++)
-            rc = take_sample(&ctx, &ms, why, sizeof why);
-        if (!rc) rc = b->sync(b, why, sizeof why);
         char name[160];
         snprintf(name, sizeof name, "%s/%s/N=%lld", pt->method, pt->variant, (long long)p->N);
-        if (!rc) rc = gbench_measure(name, opt->reps, take_sample, &ctx, samples, why, sizeof why);
-        if (!rc) rc = b->sync(b, why, sizeof why);
+        rc = timing_take_samples(name, b, m, mem.state, &t, &opt->timing, samples, why,
+                                 sizeof why);
         if (rc) snprintf(row->status, sizeof row->status, "error:%s", why);
         else snprintf(row->status, sizeof row->status, "ok");
         /* Counters after the timing, never during it (profile.h). */
@@ -160,15 +109,15 @@ void measure_point(const struct sweep_point *pt, struct backend *b,
     row->flops_model = m->flops(&pt->problem, &params);
     row->bytes_model = m->bytes(&pt->problem, &params);
 
-    double samples[MEASURE_MAX_SAMPLES];
+    double samples[STATS_MAX_SAMPLES];
     timeline_point_begin(pt, b->stream);
     run_measurement(pt, m, b, opt, row, samples);
     timeline_range_end();
     if (strcmp(row->status, "ok") != 0) return;
 
     struct sample_stats s;
-    sample_stats_compute(samples, opt->reps, &s);
-    row->reps = opt->reps;
+    sample_stats_compute(samples, opt->timing.samples, &s);
+    row->reps = opt->timing.samples;
     row->ms_median = s.median;
     row->ms_min = s.min;
     row->ms_max = s.max;
@@ -179,7 +128,7 @@ void measure_point(const struct sweep_point *pt, struct backend *b,
     row->gbps = row->bytes_model / (s.median * 1e-3) / 1e9;
     size_t used = 0;
     row->samples_ms[0] = 0;
-    for (int i = 0; i < opt->reps && used + 24 < sizeof row->samples_ms; i++)
+    for (int i = 0; i < opt->timing.samples && used + 24 < sizeof row->samples_ms; i++)
         used += snprintf(row->samples_ms + used, sizeof row->samples_ms - used, "%s%.6g",
                          i ? ";" : "", samples[i]);
     if (opt->profile) profile_roofline(row, opt->ceilings);

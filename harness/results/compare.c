@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "results/csv.h"
-#include "measure/measure.h"
+#include "core/stats.h"
+#include "core/axes.h"
 
 /* ---- the test ---------------------------------------------------------------- */
 
@@ -245,7 +246,7 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
         return 2;
     }
     long counts[4] = {0}, in_both = 0, only_base = 0, not_ok = 0, lost = 0, beyond = 0;
-    double base_samples[MEASURE_MAX_SAMPLES], new_samples[MEASURE_MAX_SAMPLES];
+    double base_samples[STATS_MAX_SAMPLES], new_samples[STATS_MAX_SAMPLES];
     fprintf(out, "%-62s %11s %11s %8s %9s  %s\n", "point", "base_ms", "new_ms", "change", "p",
             "verdict");
     /* In the base run's file order: the order its sweep ran. */
@@ -270,9 +271,9 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
                     was_ok ? "LOST (ok before, not now)" : "not comparable");
             continue;
         }
-        int nb = parse_samples(base.t.rows[row][base.samples], base_samples, MEASURE_MAX_SAMPLES);
+        int nb = parse_samples(base.t.rows[row][base.samples], base_samples, STATS_MAX_SAMPLES);
         int nn = parse_samples(fresh.t.rows[other][fresh.samples], new_samples,
-                               MEASURE_MAX_SAMPLES);
+                               STATS_MAX_SAMPLES);
         struct compare_result r;
         compare_samples(base_samples, nb, new_samples, nn, opt, &r);
         counts[r.verdict]++;

@@ -499,6 +499,14 @@ void csv_point_key(const struct sweep_point *p, char *key, size_t key_len)
     key_from_fields(pc.fields, key, key_len);
 }
 
+void csv_series_key(const struct sweep_point *p, char *key, size_t key_len)
+{
+    struct sweep_point without_x = *p;
+    for (int a = 0; a < AXIS_COUNT; a++)
+        if (AXES[a].is_x) AXES[a].set(&without_x, 0);
+    csv_point_key(&without_x, key, key_len);
+}
+
 int csv_row_key(const struct csv_table *t, long r, char *key, size_t key_len)
 {
     const char *fields[KEY_NCOLS];

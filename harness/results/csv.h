@@ -59,6 +59,9 @@ const char *csv_key_column(int i);
 /* A key that identifies a sweep point (method, variant, backend and every
  * axis): equal keys mean the same point. */
 void csv_point_key(const struct sweep_point *p, char *key, size_t key_len);
+/* The key of the point's series: the point without its x axis (N), the
+ * same for every point of a figure's line. */
+void csv_series_key(const struct sweep_point *p, char *key, size_t key_len);
 /* The same key computed from row `r` of a table written by csv_writer.
  * Non-zero when a column is missing. */
 int csv_row_key(const struct csv_table *t, long r, char *key, size_t key_len);

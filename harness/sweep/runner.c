@@ -28,18 +28,13 @@
 #include "results/steps_csv.h"
 #include "attn/registry.h"
 #include "sweep/worker.h"
+#include "measure/budget.h"
+#include "results/table.h"
 
 enum attn_backend runner_pick_backend(const struct suite *s)
 {
     if (s->backend_set) return s->backend;
     return backend_cuda_available() ? ATTN_CUDA : ATTN_CPU;
-}
-
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---- running one point, in this process or a worker ---------------------- */
@@ -86,7 +81,7 @@ static int serve_point(void *ctx, const void *request, void *reply)
     const struct point_request *req = request;
     struct result_row *row = reply;
     struct measure_options mo = *pw->mo;
-    mo.reps = req->reps;
+    mo.timing.samples = req->reps;
     measure_here(&req->point, &mo, row);
     /* An error may have left the CUDA context unusable (sticky errors): the
      * next point gets a fresh process. */
@@ -168,97 +163,6 @@ static int load_done_keys(const char *path, struct key_set *done, char *err, siz
     }
     csv_table_free(&t);
     return rc;
-}
-
-/* ---- the time budget ---------------------------------------------------- */
-
-/* The last measured point of each series (a point without its N). */
-struct series_memory {
-    char key[256];
-    double flops, ms_median;
-};
-
-static void series_key(const struct sweep_point *pt, char *key, size_t len)
-{
-    struct sweep_point without_n = *pt;
-    without_n.problem.N = 0;
-    csv_point_key(&without_n, key, len);
-}
-
-/* Predicted seconds for one run of the point, from the last measured point
- * of its series scaled by the FLOP model; 0 when unknown. */
-static double predict_run_seconds(const struct series_memory *mem, long count, const char *key,
-                                  const struct sweep_point *pt)
-{
-    for (long i = count - 1; i >= 0; i--) {
-        if (strcmp(mem[i].key, key) != 0) continue;
-        const struct attn_method *m = attn_method_find(pt->method, pt->problem.backend);
-        if (!m || mem[i].flops <= 0) return 0;
-        struct attn_params params = pt->params;
-        params.variant = pt->variant[0] ? pt->variant : NULL;
-        double ratio = m->flops(&pt->problem, &params) / mem[i].flops;
-        return ratio * mem[i].ms_median * 1e-3;
-    }
-    return 0;
-}
-
-/* Under a budget a point takes as many samples as fit in it (warm-up
- * included), the suite's `reps` at most and BUDGET_MIN_REPS at least: a
- * long point with 3 samples is worth more than no point. Returns the
- * samples to take, or 0 when even the fewest do not fit. */
-enum { BUDGET_MIN_REPS = 3 };
-
-static int reps_within_budget(const struct suite *s, double run_seconds)
-{
-    if (s->budget_s <= 0 || run_seconds <= 0) return s->reps;
-    double fit = floor(s->budget_s / run_seconds) - s->warmup;
-    int fewest = s->reps < BUDGET_MIN_REPS ? s->reps : BUDGET_MIN_REPS;
-    if (fit < fewest) return 0;
-    return fit < s->reps ? (int)fit : s->reps;
-}
-
-/* ---- printing ------------------------------------------------------------ */
-
-static void print_table_header(void)
-{
-    printf("%-14s %-10s %-5s %8s %5s %5s %4s %12s %10s %9s %9s  %s\n", "method", "variant", "dtype",
-           "N", "m", "k", "s_r", "ms_median", "ms_stddev", "TFLOP/s", "GB/s", "status");
-}
-
-static void print_table_row(const struct result_row *r)
-{
-    const struct sweep_point *p = &r->point;
-    char m[24] = "-", k[24] = "-", sr[24] = "-";
-    if (p->uses & ATTN_USES_M) snprintf(m, sizeof m, "%lld", (long long)p->params.m);
-    if (p->uses & ATTN_USES_K) snprintf(k, sizeof k, "%lld", (long long)p->params.k);
-    if (p->uses & ATTN_USES_S_R) snprintf(sr, sizeof sr, "%d", p->params.s_r);
-    if (strcmp(r->status, "ok") == 0)
-        printf("%-14s %-10s %-5s %8lld %5s %5s %4s %12.4f %10.4f %9.3f %9.1f  ok\n", p->method,
-               p->variant, attn_dtype_name(p->problem.dtype), (long long)p->problem.N, m, k, sr,
-               r->ms_median, r->ms_stddev, r->tflops, r->gbps);
-    else
-        printf("%-14s %-10s %-5s %8lld %5s %5s %4s %12s %10s %9s %9s  %s\n", p->method,
-               p->variant, attn_dtype_name(p->problem.dtype), (long long)p->problem.N, m, k, sr,
-               "-", "-", "-", "-", r->status);
-    fflush(stdout);
-}
-
-static void format_duration(double s, char *out, size_t len)
-{
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(out, len, "%ld:%02ld", t / 60, t % 60);
-}
-
-static void print_progress(long i, long n, const struct result_row *r, double elapsed,
-                           long measured, long remaining)
-{
-    char el[32], eta[32];
-    format_duration(elapsed, el, sizeof el);
-    if (measured > 0) format_duration(elapsed / measured * remaining, eta, sizeof eta);
-    else snprintf(eta, sizeof eta, "?");
-    fprintf(stderr, "[%ld/%ld] %s/%s N=%lld: %s  (elapsed %s, ~%s left)\n", i, n, r->point.method,
-            r->point.variant, (long long)r->point.problem.N, r->status, el, eta);
 }
 
 /* ---- the sweep ----------------------------------------------------------- */
@@ -353,33 +257,35 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     if (opt->shard.count > 1) fprintf(stderr, " (shard %s)", shard);
     if (resumed) fprintf(stderr, " (%ld already there, skipped)", resumed);
     fprintf(stderr, "\n");
-    if (!opt->quiet) print_table_header();
+    if (!opt->quiet) table_print_header(stdout);
 
     struct measure_options mo = {
-        .reps = s->reps, .warmup = s->warmup, .flush_l2 = backend == ATTN_CUDA,
+        .timing = timing_rules_for(backend, s->warmup, s->reps),
         .profile = opt->profile, .ceilings = opt->ceilings_path ? &ceilings : NULL,
     };
     struct point_worker serve_ctx = {&mo, opt->profile};
     struct worker worker;
     worker_init(&worker, serve_point, &serve_ctx, sizeof(struct point_request),
                 sizeof(struct result_row));
-    struct series_memory *series = calloc(n ? n : 1, sizeof *series);
-    long series_count = 0, measured = 0;
+    int exit_status = 0;
+    struct budget budget;
+    if (budget_init(&budget, s->budget_s, s->reps, s->warmup, n) != 0) {
+        fprintf(stderr, "attnbench: out of memory\n");
+        exit_status = 2;
+        n = 0;
+    }
+    long measured = 0;
     struct device_info last_device = {0};
     snprintf(last_device.name, sizeof last_device.name, "%s", attn_backend_name(backend));
-    int exit_status = 0;
-    double start = seconds_now();
+    double start = monotonic_seconds();
     for (long i = 0; i < n; i++) {
         struct result_row row;
         memset(&row, 0, sizeof row);
         snprintf(row.suite, sizeof row.suite, "%s", s->name);
         snprintf(row.suite_hash, sizeof row.suite_hash, "%s", plan.suite_hash);
         snprintf(row.shard, sizeof row.shard, "%s", shard);
-        char key[256];
-        series_key(&points[i], key, sizeof key);
-        mo.reps = reps_within_budget(s, predict_run_seconds(series, series_count, key,
-                                                            &points[i]));
-        if (mo.reps == 0) {
+        mo.timing.samples = budget_samples(&budget, &points[i]);
+        if (mo.timing.samples == 0) {
             /* Not run: the device columns are those of the last run point. */
             snprintf(row.device, sizeof row.device, "%s", last_device.name);
             snprintf(row.driver, sizeof row.driver, "%s", last_device.driver);
@@ -390,7 +296,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             snprintf(row.git_rev, sizeof row.git_rev, "%s", ATTN_GIT_REV);
             utc_timestamp(row.timestamp, sizeof row.timestamp);
         } else {
-            if (opt->isolate) measure_in_worker(&worker, &points[i], mo.reps, &row);
+            if (opt->isolate) measure_in_worker(&worker, &points[i], mo.timing.samples, &row);
             else measure_here(&points[i], &mo, &row);
             measured++;
             if (row.device[0] && opt->device_tag) {
@@ -404,12 +310,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
                 snprintf(last_device.runtime, sizeof last_device.runtime, "%s", row.runtime);
                 last_device.sm_clock_mhz = row.sm_clock_mhz;
             }
-            if (strcmp(row.status, "ok") == 0) {
-                snprintf(series[series_count].key, sizeof series->key, "%s", key);
-                series[series_count].flops = row.flops_model;
-                series[series_count].ms_median = row.ms_median;
-                series_count++;
-            }
+            budget_record(&budget, &row);
         }
         if (csv_writer_row(&w, &row) != 0) {
             fprintf(stderr, "attnbench: writing %s failed: %s\n", opt->out_path, strerror(errno));
@@ -429,13 +330,13 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             snprintf(last_profile_note, sizeof last_profile_note, "%s", row.profile_note);
         }
         if (is_failure(row.status)) exit_status = 1;
-        if (!opt->quiet) print_table_row(&row);
-        print_progress(i + 1, n, &row, seconds_now() - start, measured, n - i - 1);
+        if (!opt->quiet) table_print_row(stdout, &row);
+        table_print_progress(stderr, i + 1, n, &row, monotonic_seconds() - start, measured, n - i - 1);
     }
     worker_close(&worker);
     csv_writer_close(&w);
     steps_writer_close(&steps);
-    free(series);
+    budget_free(&budget);
     sweep_plan_free(&plan);
     return exit_status;
 }

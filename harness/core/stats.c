@@ -1,0 +1,37 @@
+/* stats.c — see stats.h. */
+#include "core/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of sorted[0..n) with linear interpolation. */
+static double quantile(const double *sorted, int n, double q)
+{
+    double pos = q * (n - 1);
+    int lo = (int)floor(pos);
+    int hi = lo + 1 < n ? lo + 1 : lo;
+    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+}
+
+void sample_stats_compute(const double *samples, int n, struct sample_stats *out)
+{
+    double sorted[STATS_MAX_SAMPLES];
+    memcpy(sorted, samples, n * sizeof *samples);
+    qsort(sorted, n, sizeof *sorted, compare_doubles);
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; i++) mean += sorted[i] / n;
+    for (int i = 0; i < n; i++) var += (sorted[i] - mean) * (sorted[i] - mean);
+    out->median = quantile(sorted, n, 0.5);
+    out->min = sorted[0];
+    out->max = sorted[n - 1];
+    out->stddev = n > 1 ? sqrt(var / (n - 1)) : 0.0;
+    out->p10 = quantile(sorted, n, 0.1);
+    out->p90 = quantile(sorted, n, 0.9);
+}

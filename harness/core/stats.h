@@ -1,0 +1,18 @@
+/* stats.h — the summary statistics of a point's samples, as the results
+ * file reports them and `compare` recomputes them. */
+#ifndef HARNESS_CORE_STATS_H
+#define HARNESS_CORE_STATS_H
+
+/* The most samples a point takes (and a results row keeps). */
+#define STATS_MAX_SAMPLES 200
+
+/* Median, min, max, sample standard deviation, 10th and 90th percentiles
+ * (linear interpolation between order statistics). */
+struct sample_stats {
+    double median, min, max, stddev, p10, p90;
+};
+
+/* The statistics of samples[0..n), 1 <= n <= STATS_MAX_SAMPLES. */
+void sample_stats_compute(const double *samples, int n, struct sample_stats *out);
+
+#endif
