@@ -11,13 +11,11 @@
  *
  * Usage errors exit 2 with a message that names the flag or value at fault.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <dirent.h>
 
 #include "measure/backend.h"
 #include "measure/ceilings.h"
@@ -31,6 +29,7 @@
 #include "attn/registry.h"
 #include "sweep/runner.h"
 #include "sweep/shard.h"
+#include "sweep/list.h"
 #include "sweep/slurm.h"
 #include "sweep/suite.h"
 
@@ -265,126 +264,20 @@ static int cmd_run(struct cli *c)
     return runner_run(&c->suite, &c->run);
 }
 
-static void list_methods(void)
-{
-    printf("methods (name, backend, variants: the first is the default; parameters):\n");
-    for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
-        char variants[128] = "-";
-        size_t used = 0;
-        for (const char *const *v = (*m)->variants; v && *v; v++)
-            used += snprintf(variants + used, sizeof variants - used, "%s%s", used ? "," : "", *v);
-        char params[64];
-        snprintf(params, sizeof params, "%s%s%s%s", (*m)->uses & ATTN_USES_M ? "m " : "",
-                 (*m)->uses & ATTN_USES_K ? "k " : "", (*m)->uses & ATTN_USES_S_R ? "s_r " : "",
-                 (*m)->uses & ATTN_USES_SHARED_SCALE ? "shared_scale" : "");
-        printf("  %-14s %-5s %-17s %-22s %s\n", (*m)->name, attn_backend_name((*m)->backend),
-               variants, params[0] ? params : "-", (*m)->description);
-    }
-}
-
-static void list_suites(void)
-{
-    char dir[600];
-    const char *env = getenv("ATTNBENCH_SUITES");
-    snprintf(dir, sizeof dir, "%s", env ? env : ATTN_SOURCE_DIR "/suites");
-    printf("suites (in %s):\n", dir);
-    DIR *d = opendir(dir);
-    if (!d) {
-        printf("  (cannot open: %s)\n", strerror(errno));
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 7 || strcmp(e->d_name + len - 6, ".suite") != 0) continue;
-        char path[1200], err[1024];
-        struct suite s;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (suite_parse_file(path, &s, err, sizeof err) == 0)
-            printf("  %-12s %s\n", s.name, s.description);
-        else
-            printf("  %-12s (broken: %s)\n", e->d_name, err);
-    }
-    closedir(d);
-}
-
-static void list_devices(void)
-{
-    printf("devices:\n");
-    struct device_info info;
-    char why[256];
-    struct backend *cpu = backend_get(ATTN_CPU);
-    if (cpu->init(cpu, &info, why, sizeof why) == 0) printf("  cpu   %s\n", info.name);
-    if (!backend_get(ATTN_CUDA)) printf("  cuda  (not built: no nvcc when configured)\n");
-    else if (!backend_cuda_available()) printf("  cuda  (no usable GPU here)\n");
-    else printf("  cuda  available (attnbench run --backend cuda)\n");
-}
-
-/* list SUITE --points [--shard I/N]: the points as run will run them, with
- * their estimated cost. */
-static int list_points(struct cli *c)
-{
-    enum attn_backend backend = runner_pick_backend(&c->suite);
-    struct sweep_plan plan;
-    double total = 0, shard_total = 0;
-    if (sweep_plan_build(&c->suite, backend, &plan) != 0) {
-        fprintf(stderr, "attnbench: out of memory expanding suite %s\n", c->suite.name);
-        return 2;
-    }
-    for (long i = 0; i < plan.count; i++) total += plan.cost_s[i];
-    long all = plan.count;
-    if (sweep_plan_keep_shard(&plan, c->run.shard) != 0) {
-        fprintf(stderr, "attnbench: out of memory\n");
-        sweep_plan_free(&plan);
-        return 2;
-    }
-    char shard[24];
-    shard_format(c->run.shard, shard, sizeof shard);
-    printf("suite %s on %s (suite_hash %s), shard %s: %ld of %ld points\n", c->suite.name,
-           attn_backend_name(backend), plan.suite_hash, shard, plan.count, all);
-    printf("  %-14s %-10s %-5s %3s %3s %8s %4s %5s %5s %4s %12s\n", "method", "variant", "dtype",
-           "B", "H", "N", "d", "m", "k", "s_r", "est_seconds");
-    for (long i = 0; i < plan.count; i++) {
-        const struct sweep_point *p = &plan.points[i];
-        char m[24] = "-", k[24] = "-", sr[24] = "-";
-        if (p->uses & ATTN_USES_M) snprintf(m, sizeof m, "%" PRId64, p->params.m);
-        if (p->uses & ATTN_USES_K) snprintf(k, sizeof k, "%" PRId64, p->params.k);
-        if (p->uses & ATTN_USES_S_R) snprintf(sr, sizeof sr, "%d", p->params.s_r);
-        printf("  %-14s %-10s %-5s %3d %3d %8" PRId64 " %4d %5s %5s %4s %12.3f\n", p->method,
-               p->variant[0] ? p->variant : "-", attn_dtype_name(p->problem.dtype), p->problem.B,
-               p->problem.H, p->problem.N, p->problem.d, m, k, sr, plan.cost_s[i]);
-        shard_total += plan.cost_s[i];
-    }
-    printf("estimated %.1f s for these points, %.1f s for the whole suite (nominal rates: for "
-           "balancing shards, not a forecast)\n", shard_total, total);
-    sweep_plan_free(&plan);
-    return 0;
-}
-
 static int cmd_list(struct cli *c)
 {
     if (c->list_points || c->run.shard.count > 1) {
         int rc = load_suite(c, "quick");
-        return rc ? rc : list_points(c);
+        return rc ? rc : list_plan(stdout, &c->suite, runner_pick_backend(&c->suite),
+                                   c->run.shard);
     }
     if (c->suite_arg) {
         int rc = load_suite(c, NULL);
-        if (rc) return rc;
-        struct sweep_point *pts;
-        long n = suite_expand(&c->suite, &pts);
-        printf("suite %s: %ld points before deduplication\n", c->suite.name, n);
-        for (long i = 0; i < n; i++)
-            printf("  %-12s %-10s %-4s B=%d H=%d N=%" PRId64 " d=%d m=%" PRId64 " k=%" PRId64
-                   " s_r=%d\n", pts[i].method, pts[i].variant[0] ? pts[i].variant : "-",
-                   attn_dtype_name(pts[i].problem.dtype), pts[i].problem.B, pts[i].problem.H,
-                   pts[i].problem.N, pts[i].problem.d, pts[i].params.m, pts[i].params.k,
-                   pts[i].params.s_r);
-        free(pts);
-        return 0;
+        return rc ? rc : list_expansion(stdout, &c->suite);
     }
-    list_methods();
-    list_suites();
-    list_devices();
+    list_methods(stdout);
+    list_suites(stdout);
+    list_devices(stdout);
     return 0;
 }
 

@@ -134,7 +134,7 @@ list)
     [ "$(rc)" = 0 ] || fail "list exit $(rc)"
     for w in methods suites devices mita quick seqlen; do grep -q "$w" out.txt || fail "list lacks $w"; done
     run list seqlen
-    [ "$(rc)" = 0 ] && grep -q "N=1048576" out.txt || fail "list seqlen lacks N=2^20"
+    [ "$(rc)" = 0 ] && grep -qw 1048576 out.txt || fail "list seqlen lacks N=2^20"
     pass "list shows methods, suites, devices and a suite's points"
     ;;
 shard)
