@@ -2,10 +2,11 @@
  * T_i = topk(S_i, k), o_i = softmax(S_i[T_i]) V[T_i].
  *
  * Two launches: topk_select (kernels/topk_select.h) streams key tiles past
- * every query tile and keeps each query's k best keys (fp32 scores,
- * tensor cores for bf16/fp16), writing the indices [B,H,N,k] to the
- * workspace; then the attention over each query's own keys, which is
- * MiTA's gathered attention with one expert per query (kernels/mita.h).
+ * every query tile and keeps each query's k best keys above a sampled floor,
+ * a threshold selection (fp32 scores, tensor cores for bf16/fp16), writing
+ * the indices [B,H,N,k] to the workspace; then the attention over each
+ * query's own keys, which is MiTA's gathered attention with one expert per
+ * query (kernels/mita.h).
  * Memory: the indices (N·k int32 per head, kept for export_selection) and
  * the candidate buffers of the resident blocks; never O(N²).
  */
@@ -18,7 +19,7 @@
 #include "attn/cuda/cuda_methods.h"
 #include "kernels/mita.h"
 #include "kernels/topk_select.h"
-#include "attn/work_models.h"
+#include "attn/methods.h"
 
 struct topk_state {
     struct attn_problem p;
@@ -112,18 +113,12 @@ static int topk_export_selection(void *state, struct attn_selection *out)
 }
 
 const struct attn_method attn_cuda_topk = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "topk",
-    .description = "per-query exact top-k attention; streamed threshold selection, tensor cores",
-    .variants = NULL,
+    ATTN_IDENTITY_TOPK,
     .backend = ATTN_CUDA,
-    .uses = ATTN_USES_K,
     .state_size = sizeof(struct topk_state),
     .validate = topk_validate,
     .workspace_bytes = topk_workspace_bytes,
     .setup = topk_setup,
     .run = topk_run,
-    .flops = attn_flops_topk,
-    .bytes = attn_bytes_floor,
     .export_selection = topk_export_selection,
 };
