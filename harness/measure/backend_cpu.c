@@ -6,6 +6,7 @@
 
 #include <omp.h>
 
+#include "attn/method_call.h"
 #include "measure/backend.h"
 
 /* "cpu: <model name> (N threads)" from /proc/cpuinfo. */
@@ -69,7 +70,7 @@ static int cpu_time_run(struct backend *b, const struct attn_method *m, void *st
                         size_t why_len)
 {
     double start = now_ms();
-    int rc = m->run(state, t, NULL);
+    int rc = attn_method_run(m, state, t, NULL);
     *ms = now_ms() - start;
     if (rc) snprintf(why, why_len, "%s run() returned %d", m->name, rc);
     return rc;

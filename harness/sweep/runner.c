@@ -24,6 +24,7 @@
 #include "git_rev.h"
 #include "measure/measure.h"
 #include "measure/profile.h"
+#include "attn/method_call.h"
 #include "attn/registry.h"
 #include "sweep/worker.h"
 
@@ -194,7 +195,7 @@ static double predict_run_seconds(const struct series_memory *mem, long count, c
         if (!m || mem[i].flops <= 0) return 0;
         struct attn_params params = pt->params;
         params.variant = pt->variant[0] ? pt->variant : NULL;
-        double ratio = m->flops(&pt->problem, &params) / mem[i].flops;
+        double ratio = attn_method_flops(m, &pt->problem, &params) / mem[i].flops;
         return ratio * mem[i].ms_median * 1e-3;
     }
     return 0;
