@@ -75,6 +75,11 @@ extern const char *const attn_mita_variants[];
     .uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE,               \
     .flops = attn_flops_mita, .bytes = attn_bytes_mita
 
+/* topk and mita export their selections as int32 key indices (struct
+ * attn_selection) on every backend and in the reference: NULL when N fits,
+ * else a message in `why`. */
+const char *attn_validate_int32_indices(const struct attn_problem *p, char *why, size_t why_len);
+
 #ifdef __cplusplus
 }
 #endif

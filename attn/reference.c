@@ -485,11 +485,8 @@ static const struct ref_method *ref_method_for(const char *name, const struct at
         return NULL;
     }
     if (attn_validate_common(&rm->rules, p, a, why, why_len)) return NULL;
-    if (rm->selects != REF_SELECTS_NOTHING && p->N > INT32_MAX) {
-        snprintf(why, why_len, "N=%" PRId64 ": %s's key indices are int32 (need N <= %" PRId32
-                               ")", p->N, name, INT32_MAX);
+    if (rm->selects != REF_SELECTS_NOTHING && attn_validate_int32_indices(p, why, why_len))
         return NULL;
-    }
     return rm;
 }
 

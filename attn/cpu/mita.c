@@ -201,7 +201,7 @@ static const char *mita_validate(const struct attn_problem *p, const struct attn
                                  char *why, size_t why_len)
 {
     const char *err = cpu_validate(&attn_cpu_mita, p, a, why, why_len);
-    return err ? err : cpu_validate_int32_indices(p, why, why_len);
+    return err ? err : attn_validate_int32_indices(p, why, why_len);
 }
 
 static size_t mita_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)

@@ -11,7 +11,6 @@
  * the candidate buffers of the resident blocks; never O(N²).
  */
 #include <math.h>
-#include <stdio.h>
 
 #include <cuda_runtime.h>
 
@@ -48,20 +47,11 @@ static const char *topk_validate(const struct attn_problem *p, const struct attn
 {
     const char *bad = cuda_validate(&attn_cuda_topk, p, a, why, why_len);
     if (bad) return bad;
-    if (p->N > INT32_MAX) {
-        snprintf(why, why_len, "N=%lld: key indices are int32 (need N <= %d)", (long long)p->N,
-                 INT32_MAX);
-        return why;
-    }
+    bad = attn_validate_int32_indices(p, why, why_len);
+    if (bad) return bad;
     const int64_t max_k = topk_select_max_k(p->d, p->dtype, p->dtype, 0,
                                               TOPK_SELECT_SMEM_OPTIN_SM90);
-    if (a->k > max_k) {
-        snprintf(why, why_len,
-                 "k=%lld: the candidate buffers hold at most k=%lld at d=%d on sm_90",
-                 (long long)a->k, (long long)max_k, p->d);
-        return why;
-    }
-    return NULL;
+    return cuda_validate_selection_size("k", a->k, max_k, p->d, why, why_len);
 }
 
 static size_t topk_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
