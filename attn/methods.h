@@ -24,6 +24,9 @@
  * one place, no field is given twice, and a backend cannot leave its variants
  * out. Every backend's list starts with ATTN_FULL_VARIANTS, the versions that
  * every backend and the reference have; the first, flash, is the default.
+ *
+ * Below the identities, the one rule of validate() that the selection-based
+ * methods share on every backend and in the reference.
  */
 #ifndef ATTN_METHODS_H
 #define ATTN_METHODS_H
