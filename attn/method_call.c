@@ -13,7 +13,7 @@
         if (!(cond)) precondition_failed(__func__, #cond);                               \
     } while (0)
 
-static void precondition_failed(const char *function, const char *condition)
+static _Noreturn void precondition_failed(const char *function, const char *condition)
 {
     fprintf(stderr, "%s: precondition failed: %s\n", function, condition);
     abort();
