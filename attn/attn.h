@@ -3,8 +3,8 @@
  * An attention method is a `const struct attn_method`: a table of function
  * pointers, filled with designated initializers, much as SQLite describes a
  * VFS. The harness (and a user's plugin) never calls the pointers directly:
- * harness/method_call.c has one thin wrapper per operation that checks the
- * ABI version, fills defaults for optional operations and asserts the
+ * attn/method_call.h has one thin wrapper per operation that checks the ABI
+ * version, fills defaults for optional operations and asserts the
  * preconditions.
  *
  * Contract of the operations (who allocates, what happens on failure):

@@ -8,7 +8,7 @@
  * (and no bug) with the backends it checks.
  */
 #include "attn/reference.h"
-#include "attn/work_models.h"
+#include "attn/methods.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -449,23 +449,17 @@ enum ref_selects {
     REF_SELECTS_EXPERTS,   /* mita: keys [B,H,m,k], routes [B,H,N,s_r] */
 };
 
-static const char *const ref_full_variants[] = {"flash", "naive", NULL};
-static const char *const ref_mita_variants[] = {"shared", "route_only", NULL};
-
 static const struct ref_method {
-    struct attn_method rules; /* name, variants, uses: what attn_validate_common reads */
+    struct attn_method rules; /* the identity (methods.h): name, variants, uses */
     ref_head_fn run;
     enum ref_selects selects;
 } ref_methods[] = {
-    {{.name = "full", .variants = ref_full_variants}, ref_full, REF_SELECTS_NOTHING},
-    {{.name = "linear"}, ref_linear, REF_SELECTS_NOTHING},
-    {{.name = "agent", .uses = ATTN_USES_M}, ref_agent, REF_SELECTS_NOTHING},
-    {{.name = "nystrom", .uses = ATTN_USES_M}, ref_nystrom, REF_SELECTS_NOTHING},
-    {{.name = "topk", .uses = ATTN_USES_K}, ref_topk, REF_SELECTS_PER_QUERY},
-    {{.name = "mita",
-      .variants = ref_mita_variants,
-      .uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE},
-     ref_mita, REF_SELECTS_EXPERTS},
+    {{ATTN_IDENTITY_FULL(attn_full_variants)}, ref_full, REF_SELECTS_NOTHING},
+    {{ATTN_IDENTITY_LINEAR}, ref_linear, REF_SELECTS_NOTHING},
+    {{ATTN_IDENTITY_AGENT}, ref_agent, REF_SELECTS_NOTHING},
+    {{ATTN_IDENTITY_NYSTROM}, ref_nystrom, REF_SELECTS_NOTHING},
+    {{ATTN_IDENTITY_TOPK}, ref_topk, REF_SELECTS_PER_QUERY},
+    {{ATTN_IDENTITY_MITA}, ref_mita, REF_SELECTS_EXPERTS},
 };
 
 enum { REF_METHOD_COUNT = sizeof ref_methods / sizeof ref_methods[0] };
@@ -491,11 +485,8 @@ static const struct ref_method *ref_method_for(const char *name, const struct at
         return NULL;
     }
     if (attn_validate_common(&rm->rules, p, a, why, why_len)) return NULL;
-    if (rm->selects != REF_SELECTS_NOTHING && p->N > INT32_MAX) {
-        snprintf(why, why_len, "N=%" PRId64 ": %s's key indices are int32 (need N <= %" PRId32
-                               ")", p->N, name, INT32_MAX);
+    if (rm->selects != REF_SELECTS_NOTHING && attn_validate_int32_indices(p, why, why_len))
         return NULL;
-    }
     return rm;
 }
 

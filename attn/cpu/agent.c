@@ -6,8 +6,8 @@
 #include <math.h>
 
 #include "attn/cpu/cpu_util.h"
+#include "attn/methods.h"
 #include "attn/registry.h"
-#include "attn/work_models.h"
 
 struct agent_scratch {
     float *agents;       /* A: [m,d] */
@@ -79,17 +79,11 @@ static int agent_run(void *state, const struct attn_tensors *t, void *stream)
 }
 
 const struct attn_method attn_cpu_agent = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "agent",
-    .description = "agent attention through m window-mean agents (Han et al. 2024, no bias/DWC)",
-    .variants = NULL,
+    ATTN_IDENTITY_AGENT,
     .backend = ATTN_CPU,
-    .uses = ATTN_USES_M,
     .state_size = sizeof(struct cpu_state),
     .validate = agent_validate,
     .workspace_bytes = agent_workspace_bytes,
     .setup = agent_setup,
     .run = agent_run,
-    .flops = attn_flops_agent,
-    .bytes = attn_bytes_floor,
 };

@@ -2,7 +2,6 @@
  * by the CPU methods (cpu_util.h). */
 #include "attn/cpu/cpu_util.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -23,16 +22,6 @@ const char *cpu_validate(const struct attn_method *m, const struct attn_problem 
     if (p->dtype != ATTN_FP32) {
         snprintf(why, why_len, "dtype=%s: the cpu backend supports fp32 only",
                  attn_dtype_name(p->dtype));
-        return why;
-    }
-    return NULL;
-}
-
-const char *cpu_validate_int32_indices(const struct attn_problem *p, char *why, size_t why_len)
-{
-    if (p->N > INT32_MAX) {
-        snprintf(why, why_len, "N=%" PRId64 ": key indices are int32 (need N <= %" PRId32 ")",
-                 p->N, INT32_MAX);
         return why;
     }
     return NULL;

@@ -34,10 +34,6 @@ struct cpu_state {
 const char *cpu_validate(const struct attn_method *m, const struct attn_problem *p,
                          const struct attn_params *a, char *why, size_t why_len);
 
-/* topk and mita export key indices as int32 (struct attn_selection). */
-const char *cpu_validate_int32_indices(const struct attn_problem *p, char *why,
-                                       size_t why_len);
-
 /* Fills a struct cpu_state for method `m`. Never fails. */
 int cpu_setup(const struct attn_method *m, void *state, const struct attn_problem *p,
               const struct attn_params *a, void *workspace);

@@ -10,10 +10,8 @@
 #include <string.h>
 
 #include "attn/cpu/cpu_util.h"
+#include "attn/methods.h"
 #include "attn/registry.h"
-#include "attn/work_models.h"
-
-static const char *const full_variants[] = {"flash", "naive", NULL};
 
 /* The variant is naive; NULL is the default, flash. */
 static int is_naive(const struct attn_params *a)
@@ -94,17 +92,11 @@ static int full_run(void *state, const struct attn_tensors *t, void *stream)
 }
 
 const struct attn_method attn_cpu_full = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "full",
-    .description = "exact softmax attention; flash: blocked online softmax, naive: N x N scores",
-    .variants = full_variants,
+    ATTN_IDENTITY_FULL(attn_full_variants),
     .backend = ATTN_CPU,
-    .uses = 0,
     .state_size = sizeof(struct cpu_state),
     .validate = full_validate,
     .workspace_bytes = full_workspace_bytes,
     .setup = full_setup,
     .run = full_run,
-    .flops = attn_flops_full,
-    .bytes = attn_bytes_floor,
 };

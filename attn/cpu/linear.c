@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "attn/cpu/cpu_util.h"
+#include "attn/methods.h"
 #include "attn/registry.h"
-#include "attn/work_models.h"
 
 struct linear_scratch {
     float *kv;   /* S: [d,d] */
@@ -95,17 +95,11 @@ static int linear_run(void *state, const struct attn_tensors *t, void *stream)
 }
 
 const struct attn_method attn_cpu_linear = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "linear",
-    .description = "linear attention, phi = elu + 1, non-causal (Katharopoulos et al. 2020)",
-    .variants = NULL,
+    ATTN_IDENTITY_LINEAR,
     .backend = ATTN_CPU,
-    .uses = 0,
     .state_size = sizeof(struct cpu_state),
     .validate = linear_validate,
     .workspace_bytes = linear_workspace_bytes,
     .setup = linear_setup,
     .run = linear_run,
-    .flops = attn_flops_linear,
-    .bytes = attn_bytes_floor,
 };

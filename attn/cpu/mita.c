@@ -19,10 +19,8 @@
 #include <string.h>
 
 #include "attn/cpu/cpu_util.h"
+#include "attn/methods.h"
 #include "attn/registry.h"
-#include "attn/work_models.h"
-
-static const char *const mita_variants[] = {"shared", "route_only", NULL};
 
 /* One batch-head's sizes and scales. */
 struct mita_config {
@@ -203,7 +201,7 @@ static const char *mita_validate(const struct attn_problem *p, const struct attn
                                  char *why, size_t why_len)
 {
     const char *err = cpu_validate(&attn_cpu_mita, p, a, why, why_len);
-    return err ? err : cpu_validate_int32_indices(p, why, why_len);
+    return err ? err : attn_validate_int32_indices(p, why, why_len);
 }
 
 static size_t mita_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
@@ -255,18 +253,12 @@ static int mita_export_selection(void *state, struct attn_selection *out)
 }
 
 const struct attn_method attn_cpu_mita = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "mita",
-    .description = "MiTA: m landmark experts of k keys, a shared expert, s_r routes per query",
-    .variants = mita_variants,
+    ATTN_IDENTITY_MITA,
     .backend = ATTN_CPU,
-    .uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE,
     .state_size = sizeof(struct cpu_state),
     .validate = mita_validate,
     .workspace_bytes = mita_workspace_bytes,
     .setup = mita_setup,
     .run = mita_run,
-    .flops = attn_flops_mita,
-    .bytes = attn_bytes_mita,
     .export_selection = mita_export_selection,
 };

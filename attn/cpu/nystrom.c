@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "attn/cpu/cpu_util.h"
+#include "attn/methods.h"
 #include "attn/registry.h"
-#include "attn/work_models.h"
 
 
 struct nystrom_scratch {
@@ -135,17 +135,11 @@ static int nystrom_run(void *state, const struct attn_tensors *t, void *stream)
 }
 
 const struct attn_method attn_cpu_nystrom = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "nystrom",
-    .description = "Nystrom attention, m window-mean landmarks, 6-step pinv (Xiong et al. 2021)",
-    .variants = NULL,
+    ATTN_IDENTITY_NYSTROM,
     .backend = ATTN_CPU,
-    .uses = ATTN_USES_M,
     .state_size = sizeof(struct cpu_state),
     .validate = nystrom_validate,
     .workspace_bytes = nystrom_workspace_bytes,
     .setup = nystrom_setup,
     .run = nystrom_run,
-    .flops = attn_flops_nystrom,
-    .bytes = attn_bytes_floor,
 };

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "attn/cpu/cpu_util.h"
+#include "attn/methods.h"
 #include "attn/registry.h"
-#include "attn/work_models.h"
 
 /* The chosen keys of every batch-head: [B,H,N,k]. */
 static int32_t *topk_carve_shared(const struct attn_problem *p, const struct attn_params *a,
@@ -77,7 +77,7 @@ static const char *topk_validate(const struct attn_problem *p, const struct attn
                                  char *why, size_t why_len)
 {
     const char *err = cpu_validate(&attn_cpu_topk, p, a, why, why_len);
-    return err ? err : cpu_validate_int32_indices(p, why, why_len);
+    return err ? err : attn_validate_int32_indices(p, why, why_len);
 }
 
 static size_t topk_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
@@ -124,18 +124,12 @@ static int topk_export_selection(void *state, struct attn_selection *out)
 }
 
 const struct attn_method attn_cpu_topk = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "topk",
-    .description = "per-query exact top-k attention; heap selection over fp32 score rows",
-    .variants = NULL,
+    ATTN_IDENTITY_TOPK,
     .backend = ATTN_CPU,
-    .uses = ATTN_USES_K,
     .state_size = sizeof(struct cpu_state),
     .validate = topk_validate,
     .workspace_bytes = topk_workspace_bytes,
     .setup = topk_setup,
     .run = topk_run,
-    .flops = attn_flops_topk,
-    .bytes = attn_bytes_floor,
     .export_selection = topk_export_selection,
 };

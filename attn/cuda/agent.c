@@ -11,7 +11,7 @@
 #include "attn/cuda/cuda_methods.h"
 #include "attn/cuda/cuda_shared.h"
 #include "kernels/landmarks.h"
-#include "attn/work_models.h"
+#include "attn/methods.h"
 
 struct agent_state {
     struct attn_problem p;
@@ -95,18 +95,12 @@ static void agent_teardown(void *state)
 }
 
 const struct attn_method attn_cuda_agent = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "agent",
-    .description = "agent attention through m window-mean agents (Han et al. 2024, no bias/DWC)",
-    .variants = NULL,
+    ATTN_IDENTITY_AGENT,
     .backend = ATTN_CUDA,
-    .uses = ATTN_USES_M,
     .state_size = sizeof(struct agent_state),
     .validate = agent_validate,
     .workspace_bytes = agent_workspace_bytes,
     .setup = agent_setup,
     .run = agent_run,
     .teardown = agent_teardown,
-    .flops = attn_flops_agent,
-    .bytes = attn_bytes_floor,
 };

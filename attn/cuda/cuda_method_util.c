@@ -15,6 +15,15 @@ const char *cuda_validate(const struct attn_method *m, const struct attn_problem
     return NULL;
 }
 
+const char *cuda_validate_selection_size(const char *name, int64_t value, int64_t max, int d,
+                                         char *why, size_t why_len)
+{
+    if (value <= max) return NULL;
+    snprintf(why, why_len, "%s=%lld: the candidate buffers hold at most %s=%lld at d=%d on sm_90",
+             name, (long long)value, name, (long long)max, d);
+    return why;
+}
+
 void *workspace_take(struct workspace_carver *c, size_t bytes)
 {
     /* 256-byte alignment: what cudaMalloc gives, enough for any vector load. */

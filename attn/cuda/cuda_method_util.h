@@ -9,6 +9,13 @@
 const char *cuda_validate(const struct attn_method *m, const struct attn_problem *p,
                           const struct attn_params *a, char *why, size_t why_len);
 
+/* topk's and mita's selections keep their candidates in shared memory:
+ * NULL when `value`, the size of a selection (parameter `name`: k, s_r),
+ * is at most `max` (topk_select_max_k at head dimension d on sm_90), else
+ * a message in `why`. */
+const char *cuda_validate_selection_size(const char *name, int64_t value, int64_t max, int d,
+                                         char *why, size_t why_len);
+
 /* Carves aligned pieces out of the harness-allocated workspace, in order.
  * Methods compute their workspace_bytes with the same calls on a NULL base,
  * so that the size and the layout cannot disagree:

@@ -16,9 +16,11 @@
 #include "attn/cuda/cuda_shared.h"
 #include "kernels/flash_attn.h"
 #include "kernels/softmax.h"
-#include "attn/work_models.h"
+#include "attn/methods.h"
 
-static const char *const full_variants[] = {"flash", "naive", NULL};
+/* The GPU's kernel versions: ATTN_FULL_VARIANTS, which every backend has,
+ * then any of its own (methods.h). */
+static const char *const full_variants[] = {ATTN_FULL_VARIANTS, NULL};
 
 struct full_state {
     struct attn_problem p;
@@ -101,18 +103,12 @@ static void full_teardown(void *state)
 }
 
 const struct attn_method attn_cuda_full = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "full",
-    .description = "exact softmax attention; flash: fused kernel, naive: N x N scores via cuBLAS",
-    .variants = full_variants,
+    ATTN_IDENTITY_FULL(full_variants),
     .backend = ATTN_CUDA,
-    .uses = 0,
     .state_size = sizeof(struct full_state),
     .validate = full_validate,
     .workspace_bytes = full_workspace_bytes,
     .setup = full_setup,
     .run = full_run,
     .teardown = full_teardown,
-    .flops = attn_flops_full,
-    .bytes = attn_bytes_floor,
 };

@@ -8,7 +8,7 @@
 #include "attn/cuda/cuda_methods.h"
 #include "attn/cuda/cuda_shared.h"
 #include "kernels/linear_attn.h"
-#include "attn/work_models.h"
+#include "attn/methods.h"
 
 struct linear_state {
     struct attn_problem p;
@@ -55,17 +55,11 @@ static int linear_run(void *state, const struct attn_tensors *t, void *stream)
 }
 
 const struct attn_method attn_cuda_linear = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "linear",
-    .description = "linear attention, phi = elu + 1, non-causal (Katharopoulos et al. 2020)",
-    .variants = NULL,
+    ATTN_IDENTITY_LINEAR,
     .backend = ATTN_CUDA,
-    .uses = 0,
     .state_size = sizeof(struct linear_state),
     .validate = linear_validate,
     .workspace_bytes = linear_workspace_bytes,
     .setup = linear_setup,
     .run = linear_run,
-    .flops = attn_flops_linear,
-    .bytes = attn_bytes_floor,
 };

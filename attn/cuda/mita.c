@@ -33,9 +33,7 @@
 #include "kernels/mita.h"
 #include "kernels/mita_route.h"
 #include "kernels/topk_select.h"
-#include "attn/work_models.h"
-
-static const char *const mita_variants[] = {"shared", "route_only", NULL};
+#include "attn/methods.h"
 
 struct mita_buffers {
     float *landmarks;      /* Q̃: [B,H,m,d] */
@@ -104,20 +102,12 @@ static const char *mita_validate(const struct attn_problem *p, const struct attn
     }
     const int64_t max_k = topk_select_max_k(p->d, ATTN_FP32, p->dtype, mita_is_shared(a),
                                               TOPK_SELECT_SMEM_OPTIN_SM90);
-    if (a->k > max_k) {
-        snprintf(why, why_len,
-                 "k=%lld: the candidate buffers hold at most k=%lld at d=%d on sm_90",
-                 (long long)a->k, (long long)max_k, p->d);
-        return why;
-    }
+    bad = cuda_validate_selection_size("k", a->k, max_k, p->d, why, why_len);
+    if (bad) return bad;
+    /* Routing selects each query's s_r experts the same way. */
     const int64_t max_sr = topk_select_max_k(p->d, p->dtype, ATTN_FP32, 0,
                                                TOPK_SELECT_SMEM_OPTIN_SM90);
-    if (a->s_r > max_sr) {
-        snprintf(why, why_len, "s_r=%d: routing holds at most s_r=%lld at d=%d on sm_90",
-                 a->s_r, (long long)max_sr, p->d);
-        return why;
-    }
-    return NULL;
+    return cuda_validate_selection_size("s_r", a->s_r, max_sr, p->d, why, why_len);
 }
 
 static size_t mita_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
@@ -214,18 +204,12 @@ static int mita_export_selection(void *state, struct attn_selection *out)
 }
 
 const struct attn_method attn_cuda_mita = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "mita",
-    .description = "MiTA: m landmark experts of k keys, a shared expert, s_r routes per query",
-    .variants = mita_variants,
+    ATTN_IDENTITY_MITA,
     .backend = ATTN_CUDA,
-    .uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE,
     .state_size = sizeof(struct mita_state),
     .validate = mita_validate,
     .workspace_bytes = mita_workspace_bytes,
     .setup = mita_setup,
     .run = mita_run,
-    .flops = attn_flops_mita,
-    .bytes = attn_bytes_mita,
     .export_selection = mita_export_selection,
 };

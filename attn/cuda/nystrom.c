@@ -19,7 +19,7 @@
 #include "kernels/gemm.h"
 #include "kernels/landmarks.h"
 #include "kernels/nystrom_pinv.h"
-#include "attn/work_models.h"
+#include "attn/methods.h"
 
 struct nystrom_state {
     struct attn_problem p;
@@ -128,18 +128,12 @@ static void nystrom_teardown(void *state)
 }
 
 const struct attn_method attn_cuda_nystrom = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "nystrom",
-    .description = "Nystrom attention, m window-mean landmarks, 6-step pinv (Xiong et al. 2021)",
-    .variants = NULL,
+    ATTN_IDENTITY_NYSTROM,
     .backend = ATTN_CUDA,
-    .uses = ATTN_USES_M,
     .state_size = sizeof(struct nystrom_state),
     .validate = nystrom_validate,
     .workspace_bytes = nystrom_workspace_bytes,
     .setup = nystrom_setup,
     .run = nystrom_run,
     .teardown = nystrom_teardown,
-    .flops = attn_flops_nystrom,
-    .bytes = attn_bytes_floor,
 };

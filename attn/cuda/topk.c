@@ -2,15 +2,15 @@
  * T_i = topk(S_i, k), o_i = softmax(S_i[T_i]) V[T_i].
  *
  * Two launches: topk_select (kernels/topk_select.h) streams key tiles past
- * every query tile and keeps each query's k best keys (fp32 scores,
- * tensor cores for bf16/fp16), writing the indices [B,H,N,k] to the
- * workspace; then the attention over each query's own keys, which is
- * MiTA's gathered attention with one expert per query (kernels/mita.h).
+ * every query tile and keeps each query's k best keys above a sampled floor,
+ * a threshold selection (fp32 scores, tensor cores for bf16/fp16), writing
+ * the indices [B,H,N,k] to the workspace; then the attention over each
+ * query's own keys, which is MiTA's gathered attention with one expert per
+ * query (kernels/mita.h).
  * Memory: the indices (N·k int32 per head, kept for export_selection) and
  * the candidate buffers of the resident blocks; never O(N²).
  */
 #include <math.h>
-#include <stdio.h>
 
 #include <cuda_runtime.h>
 
@@ -18,7 +18,7 @@
 #include "attn/cuda/cuda_methods.h"
 #include "kernels/mita.h"
 #include "kernels/topk_select.h"
-#include "attn/work_models.h"
+#include "attn/methods.h"
 
 struct topk_state {
     struct attn_problem p;
@@ -47,20 +47,11 @@ static const char *topk_validate(const struct attn_problem *p, const struct attn
 {
     const char *bad = cuda_validate(&attn_cuda_topk, p, a, why, why_len);
     if (bad) return bad;
-    if (p->N > INT32_MAX) {
-        snprintf(why, why_len, "N=%lld: key indices are int32 (need N <= %d)", (long long)p->N,
-                 INT32_MAX);
-        return why;
-    }
+    bad = attn_validate_int32_indices(p, why, why_len);
+    if (bad) return bad;
     const int64_t max_k = topk_select_max_k(p->d, p->dtype, p->dtype, 0,
                                               TOPK_SELECT_SMEM_OPTIN_SM90);
-    if (a->k > max_k) {
-        snprintf(why, why_len,
-                 "k=%lld: the candidate buffers hold at most k=%lld at d=%d on sm_90",
-                 (long long)a->k, (long long)max_k, p->d);
-        return why;
-    }
-    return NULL;
+    return cuda_validate_selection_size("k", a->k, max_k, p->d, why, why_len);
 }
 
 static size_t topk_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
@@ -112,18 +103,12 @@ static int topk_export_selection(void *state, struct attn_selection *out)
 }
 
 const struct attn_method attn_cuda_topk = {
-    .abi_version = ATTN_ABI_VERSION,
-    .name = "topk",
-    .description = "per-query exact top-k attention; streamed threshold selection, tensor cores",
-    .variants = NULL,
+    ATTN_IDENTITY_TOPK,
     .backend = ATTN_CUDA,
-    .uses = ATTN_USES_K,
     .state_size = sizeof(struct topk_state),
     .validate = topk_validate,
     .workspace_bytes = topk_workspace_bytes,
     .setup = topk_setup,
     .run = topk_run,
-    .flops = attn_flops_topk,
-    .bytes = attn_bytes_floor,
     .export_selection = topk_export_selection,
 };

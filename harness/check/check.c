@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
 
@@ -67,14 +68,14 @@ static int run_on_backend(const struct sweep_point *pt, const struct attn_method
             return fail(res, "fill", "filling inputs failed");
     }
     x->o = b->alloc(bytes);
-    x->workspace = b->alloc(m->workspace_bytes ? m->workspace_bytes(p, params) : 0);
+    x->workspace = b->alloc(attn_method_workspace_bytes(m, p, params));
     x->state = calloc(1, m->state_size ? m->state_size : 1);
     if (!x->o || !x->workspace || !x->state) return fail(res, "alloc", "out of memory");
     if (b->poison(b, x->o, bytes)) return fail(res, "poison", "memset failed");
-    if (m->setup && m->setup(x->state, p, params, x->workspace, why, sizeof why))
+    if (attn_method_setup(m, x->state, p, params, x->workspace, why, sizeof why))
         return fail(res, "setup", why);
     struct attn_tensors t = {x->q, x->k, x->v, x->o};
-    int rc = m->run(x->state, &t, b->stream);
+    int rc = attn_method_run(m, x->state, &t, b->stream);
     if (rc) {
         snprintf(why, sizeof why, "returned %d", rc);
         return fail(res, "run", why);
@@ -82,13 +83,14 @@ static int run_on_backend(const struct sweep_point *pt, const struct attn_method
     if (b->sync(b, why, sizeof why)) return fail(res, "run", why);
     if (b->copy_to_host(b, x->stored, x->o, bytes)) return fail(res, "copy", "copy back failed");
     attn_to_double(x->stored, p->dtype, x->od, n);
-    if (m->export_selection) {
+    if (attn_method_has_selection(m)) {
         int64_t nk, nr;
         selection_sizes(pt, &nk, &nr);
         x->sel.keys = malloc((size_t)(nk ? nk : 1) * sizeof(int32_t));
         x->sel.routes = malloc((size_t)(nr ? nr : 1) * sizeof(int32_t));
         if (!x->sel.keys || !x->sel.routes) return fail(res, "alloc", "out of memory");
-        if (m->export_selection(x->state, &x->sel)) return fail(res, "selection", "export failed");
+        if (attn_method_export_selection(m, x->state, &x->sel))
+            return fail(res, "selection", "export failed");
     }
     return 0;
 }
@@ -129,7 +131,7 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
     }
     struct attn_params params = pt->params;
     params.variant = pt->variant[0] ? pt->variant : NULL;
-    const char *bad = m->validate(p, &params, why, sizeof why);
+    const char *bad = attn_method_validate(m, p, &params, why, sizeof why);
     if (bad) {
         fail(res, "invalid", bad);
         return;
@@ -153,7 +155,7 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
             attn_to_double(x.stored, p->dtype, inputs[which], n);
         }
         for (int64_t i = 0; i < n; i++) res->unwritten += !isfinite(x.od[i]);
-        const struct attn_selection *given = m->export_selection ? &x.sel : NULL;
+        const struct attn_selection *given = attn_method_has_selection(m) ? &x.sel : NULL;
         int64_t row_step = check_row_step(p->N);
         if (res->unwritten) {
             snprintf(why, sizeof why, "%" PRId64 " of %" PRId64 " elements not finite",
@@ -176,7 +178,7 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
             }
         }
     }
-    if (m->teardown) m->teardown(x.state);
+    attn_method_teardown(m, x.state);
     release_buffers(b, &x);
 }
 

@@ -6,6 +6,7 @@
 
 #include <omp.h>
 
+#include "attn/method_call.h"
 #include "measure/backend.h"
 #include "core/clock.h"
 
@@ -65,7 +66,7 @@ static int cpu_time_run(struct backend *b, const struct attn_method *m, void *st
                         const struct attn_tensors *t, double *ms, char *why, size_t why_len)
 {
     double start = monotonic_seconds();
-    int rc = m->run(state, t, NULL);
+    int rc = attn_method_run(m, state, t, NULL);
     *ms = (monotonic_seconds() - start) * 1e3;
     if (rc) snprintf(why, why_len, "%s run() returned %d", m->name, rc);
     return rc;

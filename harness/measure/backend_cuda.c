@@ -6,6 +6,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "attn/method_call.h"
 #include "measure/backend.h"
 #include "kernels/random_fill.h"
 
@@ -108,7 +109,7 @@ static int cuda_time_run(struct backend *b, const struct attn_method *m, void *s
 {
     cudaStream_t stream = (cudaStream_t)b->stream;
     CUDA_TRY(cudaEventRecord(cuda.start, stream));
-    int rc = m->run(state, t, stream);
+    int rc = attn_method_run(m, state, t, stream);
     if (rc) {
         snprintf(why, why_len, "%s run(): %s", m->name, cudaGetErrorName((cudaError_t)rc));
         return rc;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn/method_call.h"
 #include "attn/registry.h"
 #include "results/csv.h"
 
@@ -33,7 +34,7 @@ static double predict_run_seconds(const struct budget *b, const struct sweep_poi
         if (!m || b->series[i].flops <= 0) return 0;
         struct attn_params params = pt->params;
         params.variant = pt->variant[0] ? pt->variant : NULL;
-        double ratio = m->flops(&pt->problem, &params) / b->series[i].flops;
+        double ratio = attn_method_flops(m, &pt->problem, &params) / b->series[i].flops;
         return ratio * b->series[i].ms_median * 1e-3;
     }
     return 0;

@@ -7,6 +7,7 @@
 
 #include "git_rev.h"
 #include "measure/profile.h"
+#include "attn/method_call.h"
 #include "attn/registry.h"
 #include "measure/timeline.h"
 #include "measure/timing.h"
@@ -38,7 +39,7 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
     struct attn_params params = pt->params;
     params.variant = pt->variant[0] ? pt->variant : NULL;
     size_t tensor_bytes = (size_t)attn_tensor_elems(p) * attn_dtype_size(p->dtype);
-    size_t workspace_bytes = m->workspace_bytes ? m->workspace_bytes(p, &params) : 0;
+    size_t workspace_bytes = attn_method_workspace_bytes(m, p, &params);
 
     mem.q = b->alloc(tensor_bytes);
     mem.k = mem.q ? b->alloc(tensor_bytes) : NULL;
@@ -62,7 +63,7 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
         return;
     }
     struct attn_tensors t = {mem.q, mem.k, mem.v, mem.o};
-    if (m->setup && m->setup(mem.state, p, &params, mem.workspace, why, sizeof why) != 0) {
+    if (attn_method_setup(m, mem.state, p, &params, mem.workspace, why, sizeof why) != 0) {
         snprintf(row->status, sizeof row->status, "error:setup: %s", why);
     } else {
         char name[160];
@@ -75,7 +76,7 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
         if (!rc && opt->profile)
             profile_point(b, m, mem.state, &t, 4 * tensor_bytes + workspace_bytes, row);
     }
-    if (m->teardown) m->teardown(mem.state);
+    attn_method_teardown(m, mem.state);
     release_all(b, &mem);
 }
 
@@ -101,13 +102,13 @@ void measure_point(const struct sweep_point *pt, struct backend *b,
                  pt->method, attn_backend_name(pt->problem.backend));
         return;
     }
-    const char *bad = m->validate(&pt->problem, &params, why, sizeof why);
+    const char *bad = attn_method_validate(m, &pt->problem, &params, why, sizeof why);
     if (bad) {
         snprintf(row->status, sizeof row->status, "invalid:%s", bad);
         return;
     }
-    row->flops_model = m->flops(&pt->problem, &params);
-    row->bytes_model = m->bytes(&pt->problem, &params);
+    row->flops_model = attn_method_flops(m, &pt->problem, &params);
+    row->bytes_model = attn_method_bytes(m, &pt->problem, &params);
 
     double samples[STATS_MAX_SAMPLES];
     timeline_point_begin(pt, b->stream);

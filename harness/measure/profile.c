@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn/method_call.h"
 #include "config.h"
 #include "measure/timeline.h"
 
@@ -43,7 +44,7 @@ struct profiled_run {
 static int run_and_wait(void *ctx, char *why, size_t why_len)
 {
     struct profiled_run *r = ctx;
-    int rc = r->m->run(r->state, r->t, r->b->stream);
+    int rc = attn_method_run(r->m, r->state, r->t, r->b->stream);
     if (rc) {
         snprintf(why, why_len, "%s run(): %s", r->m->name, cudaGetErrorName((cudaError_t)rc));
         return rc;

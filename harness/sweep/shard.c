@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "results/csv.h"
+#include "attn/method_call.h"
 #include "attn/registry.h"
 
 int shard_parse(const char *text, struct shard_spec *out, char *err, size_t err_len)
@@ -77,9 +78,9 @@ double sweep_point_cost(const struct sweep_point *pt, int reps, int warmup)
     params.variant = pt->variant[0] ? pt->variant : NULL;
     char why[200];
     /* A point that will not run (a row saying invalid:...) costs the fixed part only. */
-    if (!m || m->validate(&pt->problem, &params, why, sizeof why)) return per_point_s;
-    double compute = m->flops(&pt->problem, &params) / flops_per_s;
-    double memory = m->bytes(&pt->problem, &params) / bytes_per_s;
+    if (!m || attn_method_validate(m, &pt->problem, &params, why, sizeof why)) return per_point_s;
+    double compute = attn_method_flops(m, &pt->problem, &params) / flops_per_s;
+    double memory = attn_method_bytes(m, &pt->problem, &params) / bytes_per_s;
     return per_point_s + (reps + warmup) * (compute > memory ? compute : memory);
 }
 

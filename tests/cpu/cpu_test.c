@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
 
@@ -96,11 +97,11 @@ int test_run_cpu(const struct attn_method *m, const struct attn_problem *p,
                  struct attn_selection *sel)
 {
     char why[512] = "";
-    if (m->validate(p, a, why, sizeof why)) {
+    if (attn_method_validate(m, p, a, why, sizeof why)) {
         printf("FAIL %s: validate refused a valid case: %s\n", m->name, why);
         return -1;
     }
-    size_t bytes = m->workspace_bytes(p, a);
+    size_t bytes = attn_method_workspace_bytes(m, p, a);
     void *workspace = malloc(bytes ? bytes : 1);
     void *state = calloc(1, m->state_size ? m->state_size : 1);
     int rc = -1;
@@ -112,16 +113,16 @@ int test_run_cpu(const struct attn_method *m, const struct attn_problem *p,
      * before writing it, or leaving output unwritten, shows. */
     memset(workspace, 0xFF, bytes);
     memset(out, 0xFF, (size_t)in->n * sizeof(float));
-    if (m->setup(state, p, a, workspace, why, sizeof why)) {
+    if (attn_method_setup(m, state, p, a, workspace, why, sizeof why)) {
         printf("FAIL %s: setup: %s\n", m->name, why);
         goto teardown;
     }
     struct attn_tensors t = {.q = in->q, .k = in->k, .v = in->v, .o = out};
-    if (m->run(state, &t, NULL)) {
+    if (attn_method_run(m, state, &t, NULL)) {
         printf("FAIL %s: run returned an error\n", m->name);
         goto teardown;
     }
-    if (sel && m->export_selection(state, sel)) {
+    if (sel && attn_method_export_selection(m, state, sel)) {
         printf("FAIL %s: export_selection returned an error\n", m->name);
         goto teardown;
     }
@@ -134,7 +135,7 @@ int test_run_cpu(const struct attn_method *m, const struct attn_problem *p,
         }
     rc = 0;
 teardown:
-    if (m->teardown) m->teardown(state);
+    attn_method_teardown(m, state);
 done:
     free(workspace);
     free(state);

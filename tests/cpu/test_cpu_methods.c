@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cpu_test.h"
+#include "attn/method_call.h"
 #include "attn/reference.h"
 
 /* Scores are O(10) here and fp32 rounds them to ~1e-6: a wrong choice
@@ -44,7 +45,7 @@ static int values_up_to(int64_t N, int64_t mid, int64_t out[3])
     return count;
 }
 
-static int selects(const struct attn_method *m) { return m->export_selection != NULL; }
+static int selects(const struct attn_method *m) { return attn_method_has_selection(m); }
 
 /* One case: returns 0 when it passes. */
 static int check_case(const struct attn_method *m, const struct attn_problem *p,

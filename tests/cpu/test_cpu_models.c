@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cpu_test.h"
+#include "attn/method_call.h"
 #include "attn/registry.h"
 
 static int expect_equal(const char *what, double got, double want)
@@ -23,21 +24,26 @@ static int check_work_models(void)
     const struct attn_params a = {.m = 16, .k = 32, .s_r = 2};
     const double heads = 6, N = 1000, d = 24, m = 16, k = 32, s_r = 2, floor4 = 4 * heads * N * d * 4;
     int rc = 0;
-    rc |= expect_equal("full flops 4 N² d", attn_cpu_full.flops(&p, &a), heads * 4 * N * N * d);
-    rc |= expect_equal("linear flops 4 N d²", attn_cpu_linear.flops(&p, &a), heads * 4 * N * d * d);
-    rc |= expect_equal("agent flops 8 N m d", attn_cpu_agent.flops(&p, &a), heads * 8 * N * m * d);
-    rc |= expect_equal("nystrom flops 8 N m d + 4 m² d + 6 (4 m³)", attn_cpu_nystrom.flops(&p, &a),
+    rc |= expect_equal("full flops 4 N² d", attn_method_flops(&attn_cpu_full, &p, &a),
+                       heads * 4 * N * N * d);
+    rc |= expect_equal("linear flops 4 N d²", attn_method_flops(&attn_cpu_linear, &p, &a),
+                       heads * 4 * N * d * d);
+    rc |= expect_equal("agent flops 8 N m d", attn_method_flops(&attn_cpu_agent, &p, &a),
+                       heads * 8 * N * m * d);
+    rc |= expect_equal("nystrom flops 8 N m d + 4 m² d + 6 (4 m³)",
+                       attn_method_flops(&attn_cpu_nystrom, &p, &a),
                        heads * (8 * N * m * d + 4 * m * m * d + 6 * 4 * m * m * m));
-    rc |= expect_equal("topk flops 2 N² d + 4 N k d", attn_cpu_topk.flops(&p, &a),
+    rc |= expect_equal("topk flops 2 N² d + 4 N k d", attn_method_flops(&attn_cpu_topk, &p, &a),
                        heads * (2 * N * N * d + 4 * N * k * d));
-    rc |= expect_equal("mita flops 6 m N d + 4 N (m + s_r k) d", attn_cpu_mita.flops(&p, &a),
+    rc |= expect_equal("mita flops 6 m N d + 4 N (m + s_r k) d",
+                       attn_method_flops(&attn_cpu_mita, &p, &a),
                        heads * (6 * m * N * d + 4 * N * (m + s_r * k) * d));
     for (const struct attn_method *const *mm = test_cpu_methods; *mm; mm++) {
         int mita = *mm == &attn_cpu_mita;
         char what[64];
         snprintf(what, sizeof what, "%s bytes %s B H N d sizeof(fp32)", (*mm)->name,
                  mita ? "6" : "4");
-        rc |= expect_equal(what, (*mm)->bytes(&p, &a), mita ? floor4 * 1.5 : floor4);
+        rc |= expect_equal(what, attn_method_bytes(*mm, &p, &a), mita ? floor4 * 1.5 : floor4);
     }
     return rc;
 }
@@ -48,9 +54,9 @@ static int expect_growth(const char *what, const struct attn_method *m, const ch
 {
     struct attn_problem p = test_problem(1, 4, 1024, 64, 1);
     struct attn_params a = {.m = 32, .k = 64, .s_r = 2, .variant = variant};
-    double at_n = (double)m->workspace_bytes(&p, &a);
+    double at_n = (double)attn_method_workspace_bytes(m, &p, &a);
     p.N *= 2;
-    double at_2n = (double)m->workspace_bytes(&p, &a);
+    double at_2n = (double)attn_method_workspace_bytes(m, &p, &a);
     double ratio = at_2n / at_n;
     int pass = ratio >= lo && ratio <= hi;
     printf("%s %s: workspace %.0f -> %.0f bytes when N doubles (x%.2f, want x%.2f..%.2f)\n",

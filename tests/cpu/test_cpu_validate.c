@@ -9,13 +9,14 @@
 #include <string.h>
 
 #include "cpu_test.h"
+#include "attn/method_call.h"
 #include "attn/reference.h"
 
 static int expect(const struct attn_method *m, const struct attn_problem *p,
                   const struct attn_params *a, const char *label, const char *needle)
 {
     char why[512] = "";
-    const char *err = m->validate(p, a, why, sizeof why);
+    const char *err = attn_method_validate(m, p, a, why, sizeof why);
     int pass = needle ? err && strstr(err, needle) : !err;
     printf("%s %s %s: %s%s%s\n", pass ? "ok  " : "FAIL", m->name, label,
            err ? "refused: " : "accepted", err ? err : "",

@@ -19,6 +19,7 @@
 
 #include "measure/backend.h"
 #include "attn/cuda/cuda_methods.h"
+#include "attn/method_call.h"
 #include "kernels/gather.h"
 #include "attn/registry.h"
 
@@ -114,7 +115,7 @@ static void check_on_gpu(struct backend *b, const char *variant, enum attn_dtype
     void *ke_host = malloc((size_t)n_out * elem), *ve_host = malloc((size_t)n_out * elem);
     int32_t *keys = malloc((size_t)heads * (size_t)mk * sizeof(int32_t));
     int ok = 0;
-    const char *bad = m ? m->validate(&p, &a, why, sizeof why) : "no method gather";
+    const char *bad = m ? attn_method_validate(m, &p, &a, why, sizeof why) : "no method gather";
     if (bad) {
         snprintf(why, sizeof why, "validate: %s", bad);
         goto done;
@@ -122,7 +123,7 @@ static void check_on_gpu(struct backend *b, const char *variant, enum attn_dtype
     k_dev = b->alloc((size_t)n_in * elem);
     v_dev = b->alloc((size_t)n_in * elem);
     o_dev = b->alloc((size_t)n_in * elem);
-    work = b->alloc(m->workspace_bytes(&p, &a));
+    work = b->alloc(attn_method_workspace_bytes(m, &p, &a));
     state = calloc(1, m->state_size);
     if (!k_host || !v_host || !ke_host || !ve_host || !keys || !k_dev || !v_dev || !o_dev ||
         !work || !state) {
@@ -134,9 +135,9 @@ static void check_on_gpu(struct backend *b, const char *variant, enum attn_dtype
         snprintf(why, sizeof why, "filling K and V failed");
         goto done;
     }
-    if (m->setup(state, &p, &a, work, why, sizeof why)) goto done;
+    if (attn_method_setup(m, state, &p, &a, work, why, sizeof why)) goto done;
     const struct attn_tensors t = {NULL, k_dev, v_dev, o_dev};
-    int rc = m->run(state, &t, b->stream);
+    int rc = attn_method_run(m, state, &t, b->stream);
     if (rc) {
         snprintf(why, sizeof why, "run returned %d", rc);
         goto done;
@@ -145,7 +146,7 @@ static void check_on_gpu(struct backend *b, const char *variant, enum attn_dtype
     struct attn_selection sel = {keys, NULL};
     void *ke_dev, *ve_dev;
     attn_cuda_gather_outputs(&p, &a, work, &ke_dev, &ve_dev);
-    if (m->export_selection(state, &sel) ||
+    if (attn_method_export_selection(m, state, &sel) ||
         b->copy_to_host(b, ke_host, ke_dev, (size_t)n_out * elem) ||
         b->copy_to_host(b, ve_host, ve_dev, (size_t)n_out * elem)) {
         snprintf(why, sizeof why, "copying the outputs back failed");
@@ -181,7 +182,7 @@ static void check_on_gpu(struct backend *b, const char *variant, enum attn_dtype
                  (int64_t)heads * mk);
     }
 done:
-    if (state && m && m->teardown) m->teardown(state);
+    if (m) attn_method_teardown(m, state);
     void *dev[] = {k_dev, v_dev, o_dev, work};
     for (size_t i = 0; i < 4; i++)
         if (dev[i]) b->release(dev[i]);

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "check/check.h"
+#include "attn/method_call.h"
 #include "attn/registry.h"
 #include "test_util.h"
 
@@ -15,7 +16,7 @@ static int corrupt_mode; /* 1: leave element 7 unwritten; 2: scale every element
 
 static int broken_run(void *state, const struct attn_tensors *t, void *stream)
 {
-    int rc = attn_cpu_linear.run(state, t, stream);
+    int rc = attn_method_run(&attn_cpu_linear, state, t, stream);
     float *o = t->o;
     if (corrupt_mode == 1) o[7] = NAN;
     if (corrupt_mode == 2)
@@ -29,7 +30,7 @@ static const char *broken_validate(const struct attn_problem *p, const struct at
 {
     struct attn_problem on_cpu = *p;
     on_cpu.backend = ATTN_CPU;
-    return attn_cpu_linear.validate(&on_cpu, a, why, why_len);
+    return attn_method_validate(&attn_cpu_linear, &on_cpu, a, why, why_len);
 }
 
 static int broken_setup(void *state, const struct attn_problem *p, const struct attn_params *a,
@@ -37,7 +38,7 @@ static int broken_setup(void *state, const struct attn_problem *p, const struct 
 {
     struct attn_problem on_cpu = *p;
     on_cpu.backend = ATTN_CPU;
-    return attn_cpu_linear.setup(state, &on_cpu, a, workspace, why, why_len);
+    return attn_method_setup(&attn_cpu_linear, state, &on_cpu, a, workspace, why, why_len);
 }
 
 static struct sweep_point point(const char *method, int64_t N)

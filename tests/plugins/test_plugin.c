@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
 
@@ -45,10 +46,10 @@ static void check_example_method(void)
     attn_random_fill_host(v, ATTN_FP32, p.seed, 2, n);
     for (int64_t i = 0; i < n; i++) o[i] = NAN;
     unsigned char state[256] = {0};
-    const char *bad = m->validate(&p, &a, why, sizeof why);
+    const char *bad = attn_method_validate(m, &p, &a, why, sizeof why);
     int rc = bad || m->state_size > sizeof state ||
-             (m->setup && m->setup(state, &p, &a, NULL, why, sizeof why)) ||
-             m->run(state, &(struct attn_tensors){q, k, v, o}, NULL);
+             attn_method_setup(m, state, &p, &a, NULL, why, sizeof why) ||
+             attn_method_run(m, state, &(struct attn_tensors){q, k, v, o}, NULL);
     attn_to_double(q, ATTN_FP32, qd, n);
     attn_to_double(k, ATTN_FP32, kd, n);
     attn_to_double(v, ATTN_FP32, vd, n);
@@ -60,7 +61,7 @@ static void check_example_method(void)
     failures += !ok;
     /* k > N is refused by the plugin's validate */
     a.k = p.N + 1;
-    bad = m->validate(&p, &a, why, sizeof why);
+    bad = attn_method_validate(m, &p, &a, why, sizeof why);
     ok = bad && strstr(bad, "k=78");
     printf("%s local_window validate k > N: %s\n", ok ? "ok  " : "FAIL", bad ? bad : "(accepted)");
     failures += !ok;
