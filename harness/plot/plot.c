@@ -13,20 +13,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "attn.h"
 #include "config.h"
+#include "plot/gnuplot.h"
 #include "results/csv.h"
-
-extern char **environ;
 
 #define USAGE "usage: attnbench plot RESULTS.csv [MORE.csv ...] [--out DIR] [--ceilings FILE]"
 #define MAX_INPUTS 16
@@ -568,30 +565,6 @@ static int series_rows(const struct plot *p, int s, int *idx)
 }
 
 /* ---- what the scripts read ---------------------------------------------------- */
-
-/* A gnuplot string literal: single quotes (no backslash escapes), a quote
- * doubled; control characters (a newline in a quoted CSV cell) become spaces. */
-static void gp_quoted(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'') fputc('\'', f);
-        fputc((unsigned char)*s < ' ' ? ' ' : *s, f);
-    }
-    fputc('\'', f);
-}
-
-static void gp_string(FILE *f, const char *name, const char *value)
-{
-    fprintf(f, "%s = ", name);
-    gp_quoted(f, value);
-    fputc('\n', f);
-}
-
-static void gp_number(FILE *f, const char *name, double value)
-{
-    fprintf(f, "%s = %.17g\n", name, value);
-}
 
 /* `work`/name, the path of a file in the temporary folder. */
 static const char *work_path(const struct plot *p, char *path, size_t len, const char *fmt, ...)
@@ -1271,59 +1244,6 @@ static const struct figure {
     {"mita_steps", prepare_steps},
 };
 #define FIGURE_COUNT ((int)(sizeof figures / sizeof figures[0]))
-static const char *const formats[] = {"png", "svg"};
-
-/* ---- running gnuplot ------------------------------------------------------------- */
-
-static int on_path(const char *program)
-{
-    const char *path = getenv("PATH");
-    for (const char *dir = path; dir && *dir;) {
-        size_t len = strcspn(dir, ":");
-        char candidate[1024];
-        snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, len ? dir : ".", program);
-        if (access(candidate, X_OK) == 0) return 1;
-        dir += len + (dir[len] == ':');
-    }
-    return 0;
-}
-
-/* Runs `gnuplot -e SETUP SETTINGS SCRIPT`; 0 when it succeeded and wrote a
- * non-empty file. */
-static int run_gnuplot(const struct plot *p, const char *figure, const char *format)
-{
-    char settings[1100], script[1100], out[1100], *setup = NULL;
-    size_t setup_len = 0;
-    work_path(p, settings, sizeof settings, "%s.gp", figure);
-    snprintf(script, sizeof script, "%s/%s.gp", p->scripts, figure);
-    snprintf(out, sizeof out, "%s/%s.%s", p->out_dir, figure, format);
-    FILE *f = open_memstream(&setup, &setup_len);
-    if (!f) return -1;
-    fprintf(f, "term = '%s'; out = ", format);
-    gp_quoted(f, out);
-    fprintf(f, "; plots_dir = ");
-    gp_quoted(f, p->scripts);
-    fclose(f);
-    char *argv[] = {"gnuplot", "-e", setup, settings, script, NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
-    free(setup);
-    int status = 0;
-    if (rc != 0) {
-        fprintf(stderr, "attnbench plot: cannot run gnuplot: %s\n", strerror(rc));
-        return -1;
-    }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    struct stat st;
-    const char *failure = !WIFEXITED(status)           ? "gnuplot was killed"
-                          : WEXITSTATUS(status) != 0   ? "gnuplot failed"
-                          : stat(out, &st) != 0 || !st.st_size ? "gnuplot wrote nothing"
-                                                               : NULL;
-    if (!failure) return 0;
-    fprintf(stderr, "attnbench plot: %s on %s for %s\n", failure, script, out);
-    unlink(out); /* an empty or partial figure is no figure */
-    return -1;
-}
 
 /* mkdir -p */
 static int make_dirs(const char *dir)
@@ -1390,10 +1310,12 @@ static int draw(struct plot *p)
     int failed = 0, drawn = 0;
     for (int i = 0; i < FIGURE_COUNT; i++) {
         const char *name = figures[i].name;
-        char path[1100], why[512] = "";
-        FILE *settings = fopen(work_path(p, path, sizeof path, "%s.gp", name), "w");
+        char settings_path[1100], why[512] = "";
+        work_path(p, settings_path, sizeof settings_path, "%s.gp", name);
+        FILE *settings = fopen(settings_path, "w");
         if (!settings) {
-            fprintf(stderr, "attnbench plot: cannot write %s: %s\n", path, strerror(errno));
+            fprintf(stderr, "attnbench plot: cannot write %s: %s\n", settings_path,
+                    strerror(errno));
             return 2;
         }
         fprintf(settings, "# %s: written by attnbench plot for %s\n", name, p->csv_paths[0]);
@@ -1408,16 +1330,10 @@ static int draw(struct plot *p)
         }
         if (rc > 0) {
             fprintf(stderr, "attnbench plot: %s skipped: %s\n", name, why);
-            for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
-                snprintf(path, sizeof path, "%s/%s.%s", p->out_dir, name, formats[f]);
-                unlink(path); /* a stale figure from an earlier CSV would mislead */
-            }
+            gnuplot_remove_drawn(p->out_dir, name);
             continue;
         }
-        int ok = 1;
-        for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++)
-            if (run_gnuplot(p, name, formats[f]) != 0) ok = 0;
-        ok ? drawn++ : failed++;
+        gnuplot_draw(settings_path, p->scripts, p->out_dir, name) == 0 ? drawn++ : failed++;
     }
     fprintf(stderr, "attnbench plot: %d figure%s in %s (PNG and SVG)%s\n", drawn,
             drawn == 1 ? "" : "s", p->out_dir, failed ? ", some failed" : "");
@@ -1450,14 +1366,13 @@ int plot_command(int argc, char **argv)
     if (load_rows(&p) != 0 || load_ceilings(&p) != 0 || build_series(&p) != 0) goto done;
     for (int i = 0; i < FIGURE_COUNT; i++) {
         char script[1100];
-        snprintf(script, sizeof script, "%s/%s.gp", p.scripts, figures[i].name);
-        if (access(script, R_OK) != 0) {
+        if (access(gnuplot_script(script, sizeof script, p.scripts, figures[i].name), R_OK) != 0) {
             plot_error("no figure script %s (set ATTNBENCH_PLOTS to the plots/ folder of "
                        "attnbench's source)", script);
             goto done;
         }
     }
-    if (!on_path("gnuplot")) {
+    if (!gnuplot_installed()) {
         plot_error("gnuplot is not installed (not on PATH); Debian/Ubuntu: apt-get install "
                    "gnuplot-nox");
         goto done;
