@@ -494,12 +494,13 @@ int series_rows(const struct plot *p, int s, int *idx)
     return n;
 }
 
-void n_range(const struct plot *p, enum row_kind kind, double *lo, double *hi)
+void n_range(const struct plot *p, enum row_kind kind, row_filter spans, double *lo,
+             double *hi)
 {
     *lo = INFINITY;
     *hi = 0;
     for (int r = 0; r < p->nrows; r++)
-        if (p->rows[r].kind == kind) {
+        if (p->rows[r].kind == kind && (!spans || spans(p, &p->rows[r]))) {
             *lo = fmin(*lo, p->rows[r].N);
             *hi = fmax(*hi, p->rows[r].N);
         }
@@ -602,12 +603,14 @@ void gp_n_axis(FILE *settings, double n_min, double n_max)
 }
 
 int gp_series_against_n(const struct plot *p, FILE *settings, const char *stem,
-                        series_writer write, double n_min, double n_max, const char *reason,
-                        char *why, size_t why_len)
+                        series_writer write, row_filter spans, const char *reason, char *why,
+                        size_t why_len)
 {
+    double lo, hi;
+    n_range(p, ROW_ATTENTION, spans, &lo, &hi);
     const int n_series = gp_series(p, settings, ROW_ATTENTION, stem, write);
     if (n_series <= 0) return no_series(n_series, reason, why, why_len);
-    gp_n_axis(settings, n_min, n_max);
+    gp_n_axis(settings, lo, hi);
     return 0;
 }
 

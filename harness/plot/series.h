@@ -63,8 +63,9 @@ struct series {
  * without one). */
 enum ceiling_id { CEIL_DRAM, CEIL_BF16, CEIL_FP16, CEIL_FP32, CEIL_L2, CEIL_COUNT };
 
-/* What `attnbench plot` read, and the temporary folder its figures' files
- * go to. */
+/* What `attnbench plot` read: the driver sets the inputs and the
+ * temporary folder its figures' files go to, series_load() the rest, and
+ * the figures only read it. */
 struct plot {
     const char *csv_paths[MAX_INPUTS], *ceilings_path;
     int ninputs;
@@ -82,12 +83,16 @@ struct plot {
     char device[256], date[64]; /* the titles' second line */
 };
 
+/* ---- reading ----------------------------------------------------------------- */
+
 /* Reads csv_paths (and the steps file beside each, RESULTS.steps.csv) and
  * ceilings_path, keeps the newest row of each point, groups and labels the
  * series, and describes the run for the titles. 0, or -1 with a message. */
 int series_load(struct plot *p);
 /* Frees what series_load() read. */
 void series_free(struct plot *p);
+
+/* ---- keys and labels --------------------------------------------------------- */
 
 /* Do two keys agree on every field but those in `skip`? */
 int key_equal(const char *const *a, const char *const *b, unsigned skip);
@@ -104,10 +109,15 @@ size_t append_varying(const struct plot *p, enum row_kind kind, const char *cons
 /* Cuts a label that would overflow the legend's strip, with an ellipsis. */
 void cut_label(char *label);
 
+/* ---- what a figure writes ---------------------------------------------------- */
+
 /* The rows of series s, by ascending N, in idx (room for every row). */
 int series_rows(const struct plot *p, int s, int *idx);
-/* The N range of the rows of `kind`. */
-void n_range(const struct plot *p, enum row_kind kind, double *lo, double *hi);
+/* A choice of rows: those whose N a figure's axis spans. */
+typedef int (*row_filter)(const struct plot *p, const struct row *w);
+/* The N range of the rows of `kind` that `spans` keeps (NULL: all). */
+void n_range(const struct plot *p, enum row_kind kind, row_filter spans, double *lo,
+             double *hi);
 
 /* `work`/name, the path of a file in the temporary folder. */
 const char *work_path(const struct plot *p, char *path, size_t len, const char *fmt, ...)
@@ -126,13 +136,14 @@ int gp_series(const struct plot *p, FILE *settings, enum row_kind kind, const ch
 /* The N axis: ticks at powers of two from n_lo to n_hi, every n_step-th
  * (a multiplier), so that at most about a dozen labels share the axis. */
 void gp_n_axis(FILE *settings, double n_min, double n_max);
-/* A figure of attention series against N over [n_min, n_max]: gp_series()
- * and gp_n_axis(), and 0; or, when no series has a point, no_series(). */
+/* A figure of attention series against N: gp_series(), and gp_n_axis()
+ * over the N of the attention rows that `spans` keeps (NULL: all), and 0;
+ * or, when no series has a point, no_series(). */
 int gp_series_against_n(const struct plot *p, FILE *settings, const char *stem,
-                        series_writer write, double n_min, double n_max, const char *reason,
-                        char *why, size_t why_len);
-/* A figure's answer when gp_series() gave n <= 0 series: skipped for
- * `reason` (1), or failed (-1), with the reason in `why`. */
+                        series_writer write, row_filter spans, const char *reason, char *why,
+                        size_t why_len);
+/* A figure's answer (figure.h) when gp_series() gave n <= 0 series:
+ * skipped for `reason` (1), or failed (-1), with the reason in `why`. */
 int no_series(int n, const char *reason, char *why, size_t why_len);
 
 #endif
