@@ -1,0 +1,149 @@
+/* series.h — what every figure draws from, decided once so that the
+ * figures agree: the results files' `ok` rows (checked, the newest row of
+ * each point kept), grouped into series with their legend labels and
+ * colours; the steps files' rows; the ceilings; the title's device and
+ * dates. And the settings a figure of series writes for plots/common.gp
+ * (the division of work: C decides what is plotted and writes plain
+ * numbers, the .gp scripts decide how it looks). */
+#ifndef HARNESS_SERIES_H
+#define HARNESS_SERIES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "results/csv.h"
+
+#define MAX_INPUTS 16
+
+/* Rows of this method are not attention but the gather suite's kernels:
+ * they have a figure of their own and stay out of the attention figures. */
+#define GATHER_METHOD "gather"
+
+/* The cells that tell series apart: a series is the rows that agree on all
+ * of them, i.e. on a point's key but N, and on the device. A set of them is
+ * a mask of 1 << key_field. */
+enum key_field {
+    KEY_METHOD, KEY_VARIANT, KEY_BACKEND, KEY_DEVICE, KEY_DTYPE, KEY_B, KEY_H, KEY_D, KEY_M, KEY_K,
+    KEY_S_R, KEY_SHARED_SCALE, KEY_COUNT
+};
+/* Their columns in the results and steps files. */
+extern const char *const key_columns[KEY_COUNT];
+
+enum row_kind { ROW_ATTENTION, ROW_GATHER, ROW_KINDS };
+
+/* An `ok` row with its numbers parsed; the cells point into the table. */
+struct row {
+    const char *key[KEY_COUNT];
+    const char *timestamp;
+    enum row_kind kind;
+    double N, ms, p10, p90, flops, bytes, tflops, gbps;
+    int profiled;              /* intensity, achieved_tflops from the profiling pass */
+    double intensity, achieved_tflops;
+    int series;
+};
+
+/* One kernel of one step of a point, from a steps file. key[KEY_DEVICE] is
+ * "": the steps of a configuration are matched whatever the device. */
+struct step_row {
+    const char *key[KEY_COUNT];
+    const char *step;
+    double N, kernel_ms;
+};
+
+struct series {
+    int first;                 /* its first row, for its key cells */
+    enum row_kind kind;
+    char label[256];
+    int colour;                /* 1-based within its kind, in file order */
+    int peer;                  /* timed outside attnbench (torch-sdpa-*): drawn dashed */
+};
+
+/* The roofline's and the gather figure's ceilings (series.c: their names in
+ * the file `attnbench ceilings` writes, and the nominal figures used
+ * without one). */
+enum ceiling_id { CEIL_DRAM, CEIL_BF16, CEIL_FP16, CEIL_FP32, CEIL_L2, CEIL_COUNT };
+
+/* What `attnbench plot` read: the driver sets the inputs and the
+ * temporary folder its figures' files go to, series_load() the rest, and
+ * the figures only read it. */
+struct plot {
+    const char *csv_paths[MAX_INPUTS], *ceilings_path;
+    int ninputs;
+    struct csv_table tables[MAX_INPUTS], step_tables[MAX_INPUTS];
+    char work[1024];           /* the temporary folder */
+    struct row *rows;          /* the ok rows of every input */
+    int nrows;
+    struct series *series;
+    int nseries;
+    struct step_row *steps;    /* the rows of every steps file */
+    int nsteps;
+    double ceiling[CEIL_COUNT];
+    int ceiling_from_file[CEIL_COUNT];
+    char ceilings_device[128]; /* where the file says they were measured, or "" */
+    char device[256], date[64]; /* the titles' second line */
+};
+
+/* ---- reading ----------------------------------------------------------------- */
+
+/* Reads csv_paths (and the steps file beside each, RESULTS.steps.csv) and
+ * ceilings_path, keeps the newest row of each point, groups and labels the
+ * series, and describes the run for the titles. 0, or -1 with a message. */
+int series_load(struct plot *p);
+/* Frees what series_load() read. */
+void series_free(struct plot *p);
+
+/* ---- keys and labels --------------------------------------------------------- */
+
+/* Do two keys agree on every field but those in `skip`? */
+int key_equal(const char *const *a, const char *const *b, unsigned skip);
+/* A key cell as a number, 0 where it is not one. */
+double key_number(const struct row *w, enum key_field k);
+/* Does key field k take more than one non-empty value among the series of
+ * `kind`? Only such fields go into labels. */
+int field_varies(const struct plot *p, enum row_kind kind, int k);
+/* Appends " (bf16, d=64)" to label (n of len used): the key cells of
+ * fields from KEY_BACKEND on that vary among the series of `kind`, but for
+ * those in `skip`. Returns the new length. */
+size_t append_varying(const struct plot *p, enum row_kind kind, const char *const *key,
+                      unsigned skip, char *label, size_t n, size_t len);
+/* Cuts a label that would overflow the legend's strip, with an ellipsis. */
+void cut_label(char *label);
+
+/* ---- what a figure writes ---------------------------------------------------- */
+
+/* The rows of series s, by ascending N, in idx (room for every row). */
+int series_rows(const struct plot *p, int s, int *idx);
+/* A choice of rows: those whose N a figure's axis spans. */
+typedef int (*row_filter)(const struct plot *p, const struct row *w);
+/* The N range of the rows of `kind` that `spans` keeps (NULL: all). */
+void n_range(const struct plot *p, enum row_kind kind, row_filter spans, double *lo,
+             double *hi);
+
+/* `work`/name, the path of a file in the temporary folder. */
+const char *work_path(const struct plot *p, char *path, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Writes a series' .dat file (its rows by ascending N, idx: room for every
+ * row) and returns how many points it holds. */
+typedef int (*series_writer)(const struct plot *p, int s, FILE *dat, int *idx);
+
+/* The series of `kind` that get at least one point from `write`, as arrays
+ * indexed 1..n: series_file (STEMs.dat), series_label, series_colour,
+ * series_dash (1 solid, 2 dashed for peers). Returns n, or -1 with a
+ * message when a file cannot be written. */
+int gp_series(const struct plot *p, FILE *settings, enum row_kind kind, const char *stem,
+              series_writer write);
+/* The N axis: ticks at powers of two from n_lo to n_hi, every n_step-th
+ * (a multiplier), so that at most about a dozen labels share the axis. */
+void gp_n_axis(FILE *settings, double n_min, double n_max);
+/* A figure of attention series against N: gp_series(), and gp_n_axis()
+ * over the N of the attention rows that `spans` keeps (NULL: all), and 0;
+ * or, when no series has a point, no_series(). */
+int gp_series_against_n(const struct plot *p, FILE *settings, const char *stem,
+                        series_writer write, row_filter spans, const char *reason, char *why,
+                        size_t why_len);
+/* A figure's answer (figure.h) when gp_series() gave n <= 0 series:
+ * skipped for `reason` (1), or failed (-1), with the reason in `why`. */
+int no_series(int n, const char *reason, char *why, size_t why_len);
+
+#endif

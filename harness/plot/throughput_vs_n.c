@@ -1,0 +1,26 @@
+/* throughput_vs_n.c — the throughput figure (plots/throughput_vs_n.gp,
+ * log-log): how much compute each attention method gets out of the device
+ * as N grows, its FLOP model over its median time in TFLOP/s. */
+#include "plot/figure.h"
+
+/* Attention rows with a positive FLOP model (TFLOP/s on a log axis). */
+static int write_throughput(const struct plot *p, int s, FILE *dat, int *idx)
+{
+    int n = series_rows(p, s, idx), written = 0;
+    fprintf(dat, "# N tflops\n");
+    for (int i = 0; i < n; i++) {
+        const struct row *w = &p->rows[idx[i]];
+        if (w->tflops <= 0) continue;
+        fprintf(dat, "%.17g %.17g\n", w->N, w->tflops);
+        written++;
+    }
+    return written;
+}
+
+figure_prepare prepare_throughput_vs_n; /* the type figures.c expects */
+
+int prepare_throughput_vs_n(const struct plot *p, FILE *settings, char *why, size_t why_len)
+{
+    return gp_series_against_n(p, settings, "tflops", write_throughput, NULL,
+                               "no ok attention rows with a FLOP model", why, why_len);
+}
