@@ -1,7 +1,7 @@
 # gather_bandwidth.gp — the gather kernels' effective bandwidth (the `gbps`
 # column: bytes read + written over the median time) against N: one line per
 # variant, one panel per shape (d, m, k), a column per d and a row for the
-# smallest and one for the largest m·k (harness/plot/plot.c picks them). Each
+# smallest and one for the largest m·k (harness/plot/gather_bandwidth.c picks them). Each
 # panel has the copy ceiling (dram_copy_gbps of the ceilings file) as a
 # dashed line, and a right axis that reads the bandwidth as a share of it;
 # every panel has the same axes, and one legend above them serves them all.

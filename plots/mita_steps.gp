@@ -1,7 +1,7 @@
 # mita_steps.gp — MiTA's time by step, from the steps file that
 # `attnbench run --profile` writes beside the results: one stacked bar per
 # N, each step's share of the steps' summed kernel time, the sum written
-# above the bar. Set by harness/plot/plot.c: steps_file (columns: N label, total
+# above the bar. Set by harness/plot/mita_steps.c: steps_file (columns: N label, total
 # ms, then one column per step in step_name order), step_name[s], note (the
 # configuration).
 load plots_dir.'/common.gp'

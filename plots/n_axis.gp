@@ -1,5 +1,5 @@
 # n_axis.gp — the sequence-length axis: log 2, a tick at every n_step-th
-# power of two from n_lo to n_hi (harness/plot/plot.c picks n_step so that about
+# power of two from n_lo to n_hi (harness/plot/series.c picks n_step so that about
 # a dozen labels at most share the axis), labelled 2^{k}.
 set logscale x 2
 set xrange [n_lo / 1.4 : n_hi * 1.4]

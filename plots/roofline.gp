@@ -1,7 +1,7 @@
 # roofline.gp — one point per method and N: achieved TFLOP/s against
 # arithmetic intensity (FLOP/byte), under the ceilings min(intensity × DRAM
 # copy bandwidth, peak), as harness/measure/profile.c places its roofline columns.
-# Also set by harness/plot/plot.c:
+# Also set by harness/plot/roofline.c:
 #   roof_count, roof_tflops[j], roof_label[j]   a compute peak per dtype plotted
 #   dram_gbps                                   the memory roof's slope (GB/s)
 #   ai_lo, ai_hi, tf_lo, tf_hi                  the axes' ranges

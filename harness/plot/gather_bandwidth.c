@@ -20,7 +20,12 @@
 #include "attn.h"
 #include "plot/gnuplot.h"
 
-/* The key fields of a shape, a mask of 1 << key_field (series.h). */
+/* The key fields this figure reads, and those of a shape as a mask of
+ * 1 << key_field (series.h). */
+enum {
+    KEY_DTYPE = KEY_AXIS(AXIS_DTYPE), KEY_D = KEY_AXIS(AXIS_D), KEY_M = KEY_AXIS(AXIS_M),
+    KEY_K = KEY_AXIS(AXIS_K)
+};
 #define GATHER_SHAPE (1u << KEY_D | 1u << KEY_M | 1u << KEY_K)
 #define GATHER_MAX_COLUMNS 3 /* the smallest d's; the figure counts the rest as left out */
 #define GATHER_MAX_PANELS (2 * GATHER_MAX_COLUMNS)

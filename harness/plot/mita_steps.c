@@ -106,13 +106,14 @@ int prepare_mita_steps(const struct plot *p, FILE *settings, char *why, size_t w
     const char *const *key = config->key;
     char note[512];
     size_t n = (size_t)snprintf(note, sizeof note, "%s/%s, %s, B=%s H=%s d=%s", key[KEY_METHOD],
-                                key[KEY_VARIANT], key[KEY_DTYPE], key[KEY_B], key[KEY_H],
-                                key[KEY_D]);
-    static const int params[] = {KEY_M, KEY_K, KEY_S_R, KEY_SHARED_SCALE};
-    for (size_t i = 0; i < sizeof params / sizeof params[0] && n < sizeof note; i++)
-        if (key[params[i]][0])
-            n += (size_t)snprintf(note + n, sizeof note - n, " %s=%s", key_columns[params[i]],
-                                  key[params[i]]);
+                                key[KEY_VARIANT], key[KEY_AXIS(AXIS_DTYPE)],
+                                key[KEY_AXIS(AXIS_B)], key[KEY_AXIS(AXIS_H)],
+                                key[KEY_AXIS(AXIS_D)]);
+    /* The method's own parameters, those of the axes only some methods use. */
+    for (int a = 0; a < AXIS_COUNT && n < sizeof note; a++)
+        if (AXES[a].uses && key[KEY_AXIS(a)][0])
+            n += (size_t)snprintf(note + n, sizeof note - n, " %s=%s", AXES[a].column,
+                                  key[KEY_AXIS(a)]);
     if (n < sizeof note)
         n += (size_t)snprintf(note + n, sizeof note - n, "; kernel times under the profiler");
     if (n < sizeof note && incomplete)

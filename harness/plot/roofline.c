@@ -57,7 +57,7 @@ int prepare_roofline(const struct plot *p, FILE *settings, char *why, size_t why
         const struct row *w = &p->rows[r];
         if (!on_roofline(w)) continue;
         for (int i = 0; i < NROOFS; i++)
-            if (!strcmp(w->key[KEY_DTYPE], roofs[i].dtype)) present[i] = 1;
+            if (!strcmp(w->key[KEY_AXIS(AXIS_DTYPE)], roofs[i].dtype)) present[i] = 1;
         ai_lo = fmin(ai_lo, intensity(w));
         ai_hi = fmax(ai_hi, intensity(w));
         tf_lo = fmin(tf_lo, roofline_tflops(w));

@@ -16,13 +16,12 @@
 #include "attn.h"
 #include "plot/gnuplot.h"
 
-/* The columns the figures read. */
-static const char *const required_columns[] = {
-    "method", "variant", "backend", "device", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
-    "shared_scale", "ms_median", "ms_p10", "ms_p90", "flops_model", "bytes_model", "tflops",
-    "gbps", "status", "timestamp",
+/* The columns the figures read: the key fields' (N among the axes), then these. */
+static const char *const measured_columns[] = {
+    "ms_median", "ms_p10", "ms_p90", "flops_model", "bytes_model", "tflops", "gbps", "status",
+    "timestamp",
 };
-#define REQUIRED_COUNT ((int)(sizeof required_columns / sizeof required_columns[0]))
+#define MEASURED_COUNT ((int)(sizeof measured_columns / sizeof measured_columns[0]))
 
 /* The profiling pass's roofline columns (harness/measure/profile.h), in files and
  * rows that have them: the roofline then places those points by measured
@@ -30,18 +29,26 @@ static const char *const required_columns[] = {
 static const char *const profiled_columns[] = {"intensity", "achieved_tflops"};
 
 /* The steps file beside a results file (`attnbench run --profile` writes
- * RESULTS.steps.csv): a row per (point, step, kernel) with its kernel time. */
-static const char *const step_columns[] = {
-    "method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
-    "shared_scale", "step", "kernel_ms",
-};
-#define STEP_COLUMN_COUNT ((int)(sizeof step_columns / sizeof step_columns[0]))
+ * RESULTS.steps.csv): a row per (point, step, kernel) with its kernel time;
+ * the key fields' columns but the device, then these. */
+static const char *const step_value_columns[] = {"step", "kernel_ms"};
 
-const char *const key_columns[KEY_COUNT] = {
-    [KEY_METHOD] = "method", [KEY_VARIANT] = "variant", [KEY_BACKEND] = "backend",
-    [KEY_DEVICE] = "device", [KEY_DTYPE] = "dtype", [KEY_B] = "B", [KEY_H] = "H", [KEY_D] = "d",
-    [KEY_M] = "m", [KEY_K] = "k", [KEY_S_R] = "s_r", [KEY_SHARED_SCALE] = "shared_scale",
-};
+const char *key_column(int field)
+{
+    static const char *const fixed[] = {"method", "variant", "backend", "device"};
+    return field < KEY_AXIS0 ? fixed[field] : AXES[field - KEY_AXIS0].column;
+}
+
+/* The key fields' columns but those in `omit`, then `rest`, into names[];
+ * returns how many. */
+static int key_and(unsigned omit, const char *const *rest, int nrest, const char **names)
+{
+    int n = 0;
+    for (int k = 0; k < KEY_COUNT; k++)
+        if (!(omit & 1u << k)) names[n++] = key_column(k);
+    for (int i = 0; i < nrest; i++) names[n++] = rest[i];
+    return n;
+}
 
 /* The ceilings, by the names of the file `attnbench ceilings` writes
  * (harness/measure/ceilings.h). Without --ceilings they are nominal H100
@@ -88,8 +95,10 @@ static void short_device(const char *device, char *out, size_t len)
  * cells make a series. */
 static void series_key(const struct csv_table *t, long r, unsigned omit, const char **key)
 {
-    for (int k = 0; k < KEY_COUNT; k++)
-        key[k] = omit & 1u << k ? "" : t->rows[r][csv_column(t, key_columns[k])];
+    for (int k = 0; k < KEY_COUNT; k++) {
+        const int x = k >= KEY_AXIS0 && AXES[k - KEY_AXIS0].is_x;
+        key[k] = omit & 1u << k || x ? "" : t->rows[r][csv_column(t, key_column(k))];
+    }
 }
 
 int key_equal(const char *const *a, const char *const *b, unsigned skip)
@@ -99,10 +108,10 @@ int key_equal(const char *const *a, const char *const *b, unsigned skip)
     return 1;
 }
 
-double key_number(const struct row *w, enum key_field k)
+double key_number(const struct row *w, int field)
 {
     double v;
-    return parse_number(w->key[k], &v) == 0 ? v : 0;
+    return parse_number(w->key[field], &v) == 0 ? v : 0;
 }
 
 /* ---- reading the CSV --------------------------------------------------------- */
@@ -187,7 +196,9 @@ static int load_input(struct plot *p, int f)
 {
     struct csv_table *t = &p->tables[f];
     const char *path = p->csv_paths[f];
-    if (read_table(path, t, required_columns, REQUIRED_COUNT,
+    const char *required[KEY_COUNT + MEASURED_COUNT];
+    const int nrequired = key_and(0, measured_columns, MEASURED_COUNT, required);
+    if (read_table(path, t, required, nrequired,
                    "a results CSV of `attnbench run`") != 0)
         return -1;
     if (t->nrows == 0) {
@@ -248,7 +259,9 @@ static int load_steps(struct plot *p, int f)
     snprintf(path, sizeof path, "%.*s.steps.csv", (int)stem, results);
     if (access(path, F_OK) != 0) return 0;
     struct csv_table *t = &p->step_tables[f];
-    if (read_table(path, t, step_columns, STEP_COLUMN_COUNT,
+    const char *required[KEY_COUNT + 2];
+    const int nrequired = key_and(1u << KEY_DEVICE, step_value_columns, 2, required);
+    if (read_table(path, t, required, nrequired,
                    "a steps file of `attnbench run --profile`") != 0)
         return -1;
     struct step_row *grown = realloc(p->steps, (size_t)(p->nsteps + t->nrows) * sizeof *grown);
@@ -428,10 +441,10 @@ size_t append_varying(const struct plot *p, enum row_kind kind, const char *cons
         char value[128];
         if (k == KEY_DEVICE) short_device(key[k], value, sizeof value);
         else snprintf(value, sizeof value, "%s", key[k]);
-        const int named = k == KEY_B || k == KEY_H || k == KEY_D || k == KEY_M || k == KEY_K ||
-                          k == KEY_S_R;
+        /* Numbers say what they are ("d=64"); names stand alone ("bf16"). */
+        const int named = k >= KEY_AXIS0 && !AXES[k - KEY_AXIS0].name_of;
         n += (size_t)snprintf(label + n, len - n, "%s%s%s%s", extra++ ? ", " : " (",
-                              named ? key_columns[k] : "", named ? "=" : "", value);
+                              named ? key_column(k) : "", named ? "=" : "", value);
     }
     if (extra && n < len) n += (size_t)snprintf(label + n, len - n, ")");
     return n;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "core/axes.h"
 #include "results/csv.h"
 
 #define MAX_INPUTS 16
@@ -20,14 +21,17 @@
 #define GATHER_METHOD "gather"
 
 /* The cells that tell series apart: a series is the rows that agree on all
- * of them, i.e. on a point's key but N, and on the device. A set of them is
- * a mask of 1 << key_field. */
+ * of them, i.e. on a point's key but N, and on the device. They are the
+ * method, variant, backend and device, then every axis of core/axes.h in
+ * its order (the x axis, N, is held apart and its cell is always ""). A set
+ * of them is a mask of 1 << key_field. */
 enum key_field {
-    KEY_METHOD, KEY_VARIANT, KEY_BACKEND, KEY_DEVICE, KEY_DTYPE, KEY_B, KEY_H, KEY_D, KEY_M, KEY_K,
-    KEY_S_R, KEY_SHARED_SCALE, KEY_COUNT
+    KEY_METHOD, KEY_VARIANT, KEY_BACKEND, KEY_DEVICE, KEY_AXIS0,
+    KEY_COUNT = KEY_AXIS0 + AXIS_COUNT
 };
-/* Their columns in the results and steps files. */
-extern const char *const key_columns[KEY_COUNT];
+#define KEY_AXIS(axis) (KEY_AXIS0 + (axis))
+/* A field's column in the results and steps files. */
+const char *key_column(int field);
 
 enum row_kind { ROW_ATTENTION, ROW_GATHER, ROW_KINDS };
 
@@ -97,7 +101,7 @@ void series_free(struct plot *p);
 /* Do two keys agree on every field but those in `skip`? */
 int key_equal(const char *const *a, const char *const *b, unsigned skip);
 /* A key cell as a number, 0 where it is not one. */
-double key_number(const struct row *w, enum key_field k);
+double key_number(const struct row *w, int field);
 /* Does key field k take more than one non-empty value among the series of
  * `kind`? Only such fields go into labels. */
 int field_varies(const struct plot *p, enum row_kind kind, int k);

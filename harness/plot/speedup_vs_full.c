@@ -13,7 +13,9 @@ static int is_baseline(const struct plot *p, const struct row *w)
 }
 
 /* The key fields a row shares with its baseline (and N). */
-#define SAME_SETUP (1u << KEY_DEVICE | 1u << KEY_DTYPE | 1u << KEY_B | 1u << KEY_H | 1u << KEY_D)
+#define SAME_SETUP                                                                       \
+    (1u << KEY_DEVICE | 1u << KEY_AXIS(AXIS_DTYPE) | 1u << KEY_AXIS(AXIS_B) |              \
+     1u << KEY_AXIS(AXIS_H) | 1u << KEY_AXIS(AXIS_D))
 
 /* The baseline row measured on the same device, dtype, shape and N, or NULL. */
 static const struct row *baseline_for(const struct plot *p, const struct row *w)
