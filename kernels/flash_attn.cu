@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "mma_util.cuh"  // cp.async, ldmatrix, swizzle, mma_t: shared with softmax.cu, linear_attn.cu
-#include "cuda_util.cuh" // CUDA_CHECK, enum attn_dtype (attn.h), cuda_bf16.h, cuda_fp16.h
+#include "cuda_util.cuh" // CUDA_CHECK (cuda_check.h), enum attn_dtype (attn.h), cuda_bf16.h, cuda_fp16.h
 
 // ---- small device helpers (fast_exp2, LOG2E: cuda_util.cuh) --------------------------------
 
@@ -425,7 +425,8 @@ static cudaError_t launch_simt_fp32(const void *q, const void *k, const void *v,
     flash_fwd_simt_fp32<D><<<blocks, 128, 0, stream>>>(
         static_cast<const float *>(q), static_cast<const float *>(k),
         static_cast<const float *>(v), static_cast<float *>(o), N, n_qtiles, scale_log2);
-    return cudaGetLastError();
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
 }
 
 template <typename T, int D, int BC, int WARPS, int MT, bool QREG, int MINB>
@@ -443,7 +444,8 @@ static cudaError_t launch_mma(const void *q, const void *k, const void *v, void 
     kernel<<<blocks, WARPS * 32, smem, stream>>>(static_cast<const T *>(q), static_cast<const T *>(k),
                                                  static_cast<const T *>(v), static_cast<T *>(o), N,
                                                  n_qtiles, scale_log2);
-    return cudaGetLastError();
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
 }
 
 // ---- the table -------------------------------------------------------------------------------

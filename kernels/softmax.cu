@@ -624,7 +624,8 @@ extern "C" size_t softmax_attention_fused_workspace_bytes(int64_t nq, int64_t nk
 {
     fused::sizer s{nq, nk, batch, 0};
     if (nq < 1 || nk < 1 || batch < 1 || fused::dispatch(d, dtype, out_dtype, s) != cudaSuccess) {
-        cudaGetLastError(); // a failed query leaves no sticky error behind
+        cudaGetLastError(); // a failed query leaves no error behind, sticky or recorded
+        cuda_check_clear();
         return 0;
     }
     return s.bytes;

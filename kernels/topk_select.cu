@@ -1073,8 +1073,10 @@ extern "C" size_t topk_select_scratch_bytes(int heads, int64_t n_rows, int64_t n
 {
     Selection s;
     if (make_selection(row_dtype, key_dtype, false, heads, n_rows, n_keys, d, k, &s) !=
-        cudaSuccess)
+        cudaSuccess) {
+        cuda_check_clear(); // a size query that answers 0 leaves no failure recorded
         return 0;
+    }
     return selection_scratch_bytes(s);
 }
 
@@ -1092,8 +1094,11 @@ extern "C" size_t topk_select_softmax_values_scratch_bytes(int heads, int64_t n_
                                                            int64_t k)
 {
     Selection s;
-    if (make_selection(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &s) != cudaSuccess)
+    if (make_selection(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &s) !=
+        cudaSuccess) {
+        cuda_check_clear();
         return 0;
+    }
     return selection_scratch_bytes(s);
 }
 

@@ -15,18 +15,9 @@
 
 #include "attn.h"
 #include "attn/cuda/cuda_method_util.h"
+#include "kernels/cuda_check.h"
 #include "kernels/gemm.h"
 #include "kernels/softmax.h"
-
-/* Returns the failing call's error from a function that returns
- * cudaError_t: the C twin of kernels/cuda_util.cuh's macro. */
-#ifndef CUDA_CHECK
-#define CUDA_CHECK(call)                                                                           \
-    do {                                                                                           \
-        cudaError_t err_ = (call);                                                                 \
-        if (err_ != cudaSuccess) return err_;                                                      \
-    } while (0)
-#endif
 
 /* cuBLAS's workspace: NVIDIA's recommendation for Hopper (split-K GEMMs
  * such as the m×d = (m×N)(N×d) products of agent and nystrom use it). */

@@ -88,6 +88,7 @@ static cudaError_t nystrom_launch(const struct nystrom_state *st, const struct a
     const int dtype = (int)p->dtype, bh = p->B * p->H, d = p->d;
     const int64_t m = st->m, md = (int64_t)bh * m * d;
     const float scale = 1.0f / sqrtf((float)d);
+    CUDA_CHECK(cuda_cublas_bind(st->handle, stream, st->cublas_workspace));
     CUDA_CHECK(landmarks_forward(t->q, dtype, st->landmark_q_fp32, p->B, p->H, p->N, d, m, stream));
     CUDA_CHECK(landmarks_forward(t->k, dtype, st->landmark_k_fp32, p->B, p->H, p->N, d, m, stream));
     if (dtype != ATTN_FP32) {
@@ -114,10 +115,7 @@ static cudaError_t nystrom_launch(const struct nystrom_state *st, const struct a
 
 static int nystrom_run(void *state, const struct attn_tensors *t, void *stream)
 {
-    const struct nystrom_state *st = state;
-    cudaError_t err = cuda_cublas_bind(st->handle, stream, st->cublas_workspace);
-    if (err == cudaSuccess) err = nystrom_launch(st, t, (cudaStream_t)stream);
-    return (int)err;
+    return (int)nystrom_launch(state, t, (cudaStream_t)stream);
 }
 
 static void nystrom_teardown(void *state)

@@ -16,6 +16,7 @@
 
 #include "attn/cuda/cuda_method_util.h"
 #include "attn/cuda/cuda_methods.h"
+#include "kernels/cuda_check.h"
 #include "kernels/mita.h"
 #include "kernels/topk_select.h"
 #include "attn/work_models.h"
@@ -86,17 +87,23 @@ static int topk_setup(void *state, const struct attn_problem *p, const struct at
     return 0;
 }
 
+static cudaError_t topk_launch(const struct topk_state *st, const struct attn_tensors *t,
+                               cudaStream_t stream)
+{
+    const struct attn_problem *p = &st->p;
+    const int heads = p->B * p->H;
+    CUDA_CHECK(topk_select(t->q, p->dtype, t->k, p->dtype, heads, p->N, p->N, p->d, st->k,
+                           st->scratch, st->keys, stream));
+    CUDA_CHECK(mita_attend(t->q, t->k, t->v, p->dtype, heads, p->N, p->d, NULL, NULL, 0, 0.f,
+                           st->keys, p->N, st->k, NULL, 1, 1.0f / sqrtf((float)p->d), NULL, t->o,
+                           stream));
+    return cudaSuccess;
+}
+
 static int topk_run(void *state, const struct attn_tensors *t, void *stream)
 {
     struct topk_state *st = state;
-    const struct attn_problem *p = &st->p;
-    const int heads = p->B * p->H;
-    cudaError_t err = topk_select(t->q, p->dtype, t->k, p->dtype, heads, p->N, p->N, p->d, st->k,
-                                  st->scratch, st->keys, (cudaStream_t)stream);
-    if (err == cudaSuccess)
-        err = mita_attend(t->q, t->k, t->v, p->dtype, heads, p->N, p->d, NULL, NULL, 0, 0.f,
-                          st->keys, p->N, st->k, NULL, 1, 1.0f / sqrtf((float)p->d), NULL,
-                          t->o, (cudaStream_t)stream);
+    cudaError_t err = topk_launch(st, t, (cudaStream_t)stream);
     st->has_run = err == cudaSuccess;
     return (int)err;
 }
