@@ -11,9 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
-#include "attn/cuda/cuda_shared.h"
 #include "kernels/flash_attn.h"
 #include "kernels/softmax.h"
 #include "attn/work_models.h"

@@ -20,7 +20,7 @@
 
 #include <cuda_runtime.h>
 
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
 #include "kernels/cuda_check.h"
 #include "kernels/gather.h"

@@ -27,7 +27,7 @@
 #include <cuda_runtime.h>
 
 #include "attn/attn_nvtx.h"
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
 #include "kernels/landmarks.h"
 #include "kernels/mita.h"

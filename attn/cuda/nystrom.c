@@ -13,12 +13,13 @@
  */
 #include <math.h>
 
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
-#include "attn/cuda/cuda_shared.h"
+#include "kernels/cuda_check.h"
 #include "kernels/gemm.h"
 #include "kernels/landmarks.h"
 #include "kernels/nystrom_pinv.h"
+#include "kernels/softmax.h"
 #include "attn/work_models.h"
 
 struct nystrom_state {
