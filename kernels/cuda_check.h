@@ -37,8 +37,8 @@
  *       not reported at the old site.
  *
  * The file is as the compiler saw it, less leading "./" and "../" (Meson
- * compiles from the build directory: "../kernels/mita.cu" reads as
- * "kernels/mita.cu"). The functions are in kernels/cuda_check.c (libattn),
+ * compiles from the build directory: "../kernels/gemm.cu" reads as
+ * "kernels/gemm.cu"). The functions are in kernels/cuda_check.c (libattn),
  * with C linkage; the record is thread-local (_Thread_local).
  *
  * Example, from a harness function that reports through `why`:

@@ -30,7 +30,7 @@
 #include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
 #include "kernels/landmarks.h"
-#include "kernels/mita.h"
+#include "kernels/gathered_attention.h"
 #include "kernels/mita_route.h"
 #include "kernels/topk_select.h"
 #include "attn/work_models.h"

@@ -4,8 +4,8 @@
  * Two launches: topk_select (kernels/topk_select.h) streams key tiles past
  * every query tile and keeps each query's k best keys (fp32 scores,
  * tensor cores for bf16/fp16), writing the indices [B,H,N,k] to the
- * workspace; then the attention over each query's own keys, which is
- * MiTA's gathered attention with one expert per query (kernels/mita.h).
+ * workspace; then the attention over each query's own keys
+ * (gathered_attend_own_keys, kernels/gathered_attention.h).
  * Memory: the indices (N·k int32 per head, kept for export_selection) and
  * the candidate buffers of the resident blocks; never O(N²).
  */
@@ -17,7 +17,7 @@
 #include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
 #include "kernels/cuda_check.h"
-#include "kernels/mita.h"
+#include "kernels/gathered_attention.h"
 #include "kernels/topk_select.h"
 #include "attn/work_models.h"
 
@@ -94,9 +94,8 @@ static cudaError_t topk_launch(const struct topk_state *st, const struct attn_te
     const int heads = p->B * p->H;
     CUDA_CHECK(topk_select(t->q, p->dtype, t->k, p->dtype, heads, p->N, p->N, p->d, st->k,
                            st->scratch, st->keys, stream));
-    CUDA_CHECK(mita_attend(t->q, t->k, t->v, p->dtype, heads, p->N, p->d, NULL, NULL, 0, 0.f,
-                           st->keys, p->N, st->k, NULL, 1, 1.0f / sqrtf((float)p->d), NULL, t->o,
-                           stream));
+    CUDA_CHECK(gathered_attend_own_keys(t->q, t->k, t->v, p->dtype, heads, p->N, p->d, st->keys,
+                                        st->k, 1.0f / sqrtf((float)p->d), t->o, stream));
     return cudaSuccess;
 }
 

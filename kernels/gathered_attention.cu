@@ -1,5 +1,10 @@
-// mita.cu — attention over gathered entries: MiTA's step 7 with step 6 read in place, and
-// topk's attention over each query's own keys (kernels/mita.h).
+// gathered_attention.cu — attention over gathered entries, the rows read in place from K and V
+// (kernels/gathered_attention.h). Two entry points:
+//   mita_attend               the `mita` method's steps 6-7: expert_tiles (fp32, s_r = 1),
+//                             expert_tiles_mma (bf16/fp16, any s_r; shared_merge_mma after it
+//                             for s_r > 1), warp_per_query (fp32, s_r > 1).
+//   gathered_attend_own_keys  the `topk` method's attention, each query over its own k keys:
+//                             warp_per_query (mita_attend without routes).
 //
 // Versions (picked by mita_attend; measurements in kernels/NOTES.md "mita"):
 //   expert_tiles    s_r = 1 (MiTA's default), fp32. Queries are counting-sorted by expert (count,
@@ -24,7 +29,7 @@
 //                   gathers (~2·(m + s_r·k)·d values each, mostly L1/L2 hits): MiTA with
 //                   this version for s_r = 1 too ran 3.1× slower in all at N = 2^20.
 
-#include "mita.h"
+#include "gathered_attention.h"
 
 #include <math.h>
 
@@ -869,4 +874,14 @@ extern "C" cudaError_t mita_attend(const void *q, const void *k, const void *v, 
                        N, m, n_experts, kk, (int64_t)heads * N, s_r, scale, shared_scale};
     if (routes && sorted_path(dtype, s_r)) return attend_tiles(a, heads, d, scratch, dtype, stream);
     return dispatch_dtype(dtype, attend_launch{a, d, stream});
+}
+
+// MiTA with one expert per query, expert i = query i's keys, and no shared block.
+extern "C" cudaError_t gathered_attend_own_keys(const void *q, const void *k, const void *v,
+                                                int dtype, int heads, int64_t N, int d,
+                                                const int32_t *keys, int64_t kk, float scale,
+                                                void *o, cudaStream_t stream)
+{
+    return mita_attend(q, k, v, dtype, heads, N, d, nullptr, nullptr, 0, 0.f, keys, N, kk,
+                       nullptr, 1, scale, nullptr, o, stream);
 }
