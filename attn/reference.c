@@ -484,7 +484,11 @@ static const struct ref_method *ref_method_for(const char *name, const struct at
                                "topk mita)", name);
         return NULL;
     }
-    if (attn_validate_common(&rm->rules, p, a, why, why_len)) return NULL;
+    /* full's variants name implementations (flash, naive, a backend's kernel
+     * versions) of one definition: the reference computes it for all. */
+    struct attn_params definition = *a;
+    if (strcmp(name, "full") == 0) definition.variant = NULL;
+    if (attn_validate_common(&rm->rules, p, &definition, why, why_len)) return NULL;
     if (rm->selects != REF_SELECTS_NOTHING && attn_validate_int32_indices(p, why, why_len))
         return NULL;
     return rm;

@@ -1,4 +1,4 @@
-// cuda_util.cuh — what every kernel file shares: the CUDA_CHECK macro, and
+// cuda_util.cuh — what every kernel file shares: CUDA_CHECK (cuda_check.h), and
 // loading/storing the three storage types as fp32 (SPEC.md: load bf16/fp16,
 // compute in fp32, store in the input dtype).
 #ifndef KERNELS_CUDA_UTIL_CUH
@@ -9,17 +9,7 @@
 #include <cuda_runtime.h>
 
 #include "attn.h"
-
-// Returns the failing call's error from a host function that returns
-// cudaError_t, so that the caller's check names the right line.
-#define CUDA_CHECK(call)                                                 \
-    do {                                                                 \
-        cudaError_t err_ = (call);                                       \
-        if (err_ != cudaSuccess) return err_;                            \
-    } while (0)
-
-// After a launch: a bad configuration is reported here, not at the next sync.
-#define CUDA_CHECK_LAUNCH() CUDA_CHECK(cudaGetLastError())
+#include "cuda_check.h"
 
 // The storage type of each enum attn_dtype value.
 template <int DTYPE> struct dtype_traits;

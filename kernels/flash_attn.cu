@@ -1,20 +1,23 @@
 // flash_attn.cu — fused attention forward, O = softmax(Q Kᵀ·scale) V (SPEC.md `full`, `flash`).
 //
-// Versions, side by side in the table at the bottom. TFLOP/s = 4·B·H·N²·d / median time on
-// the H100 SXM, bf16, target shapes B·N = 16384 tokens, H·d = 2048, N = 4096 / 8192 / 16384
-// (kernels/NOTES.md "full/flash" has the method, fp16, the profiles and what was dropped):
-//   simt_fp32 dD          fp32 only. CUDA cores, 4 threads per query row, 32-key tiles in
-//                         shared memory, online softmax, no TF32 (SPEC.md). ~15 TFLOP/s at
-//                         N=4096; a correctness path, not comparable with the others.
-//   mma w8 mt1 bc64 dD    bf16/fp16, the FlashAttention-2 schedule: 8 warps × 16 query rows
-//                         (128-row CTA), Q fragments in registers, 64-key K/V tiles double-
-//                         buffered by cp.async, mma.sync m16n8k16 + ldmatrix, online softmax in
-//                         fp32 registers. Every warp reads the whole K/V tile from shared memory
-//                         for 16 rows. Rank 2: d64 288-300, d128 272-316 (four runs).
-//   mma w4 mt2 ... dD     Same 128-row CTA, 4 warps × 32 rows: two m16 tiles share each K/V
-//                         fragment, half the shared-memory reads per FLOP, twice the registers.
-//                         Rank 1, the defaults: d64 bc64 326-340; d128 bc32 with Q re-read from
-//                         shared memory each tile (else > 255 registers) 303-348.
+// Versions, side by side in the table at the bottom, by name: the `full` method's variant of
+// that name runs it (`flash` runs the default for d and dtype). TFLOP/s = 4·B·H·N²·d / median
+// time on the H100 SXM, bf16, target shapes B·N = 16384 tokens, H·d = 2048, N = 4096 / 8192 /
+// 16384 (kernels/NOTES.md "full/flash" has the method, fp16, the profiles and what was
+// dropped; its tables name the versions by configuration, given here in brackets):
+//   flash_simt  fp32 only, the fp32 default [simt_fp32 dD]. CUDA cores, 4 threads per query
+//               row, 32-key tiles in shared memory, online softmax, no TF32 (SPEC.md). ~15
+//               TFLOP/s at N=4096; a correctness path, not comparable with the others.
+//   flash_w8    bf16/fp16, the FlashAttention-2 schedule [mma w8 mt1 bc64 dD]: 8 warps × 16
+//               query rows (128-row CTA), Q fragments in registers, 64-key K/V tiles double-
+//               buffered by cp.async, mma.sync m16n8k16 + ldmatrix, online softmax in fp32
+//               registers. Every warp reads the whole K/V tile from shared memory for 16 rows.
+//               Rank 2: d64 288-300, d128 272-316 (four runs).
+//   flash_w4    bf16/fp16, the bf16/fp16 default [mma w4 mt2 bc64 d64, mma w4 mt2 bc32 qsmem
+//               d128]: the same 128-row CTA, 4 warps × 32 rows: two m16 tiles share each K/V
+//               fragment, half the shared-memory reads per FLOP, twice the registers. Rank 1:
+//               d64 bc64 326-340; d128 bc32 with Q re-read from shared memory each tile (else
+//               > 255 registers) 303-348.
 // PyTorch SDPA on the same machine: flash (FA2) 305-309 (d64), 338-361 (d128); cuDNN 486-500,
 // 672-688 (wgmma). Measured and dropped: 128-key tiles, lazy O rescaling, software pipelining
 // of S(j+1) over softmax(j) — NOTES.md says by how much and why.
@@ -23,9 +26,10 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mma_util.cuh"  // cp.async, ldmatrix, swizzle, mma_t: shared with softmax.cu, linear_attn.cu
-#include "cuda_util.cuh" // CUDA_CHECK, enum attn_dtype (attn.h), cuda_bf16.h, cuda_fp16.h
+#include "cuda_util.cuh" // CUDA_CHECK (cuda_check.h), enum attn_dtype (attn.h), cuda_bf16.h, cuda_fp16.h
 
 // ---- small device helpers (fast_exp2, LOG2E: cuda_util.cuh) --------------------------------
 
@@ -425,7 +429,8 @@ static cudaError_t launch_simt_fp32(const void *q, const void *k, const void *v,
     flash_fwd_simt_fp32<D><<<blocks, 128, 0, stream>>>(
         static_cast<const float *>(q), static_cast<const float *>(k),
         static_cast<const float *>(v), static_cast<float *>(o), N, n_qtiles, scale_log2);
-    return cudaGetLastError();
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
 }
 
 template <typename T, int D, int BC, int WARPS, int MT, bool QREG, int MINB>
@@ -443,75 +448,72 @@ static cudaError_t launch_mma(const void *q, const void *k, const void *v, void 
     kernel<<<blocks, WARPS * 32, smem, stream>>>(static_cast<const T *>(q), static_cast<const T *>(k),
                                                  static_cast<const T *>(v), static_cast<T *>(o), N,
                                                  n_qtiles, scale_log2);
-    return cudaGetLastError();
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
 }
 
 // ---- the table -------------------------------------------------------------------------------
 
+// A version's launcher for each storage type at one head dimension; NULL: not run.
+struct flash_launchers {
+    flash_launch_fn fp32, fp16, bf16;
+};
+
 struct flash_version {
-    const char *name;
-    int d;
-    flash_launch_fn fp32, fp16, bf16; // NULL: dtype not run by this version
+    const char *name; // the `full` variant that runs it
+    flash_launchers d64, d128;
 };
 
 #define MMA(D, BC, W, MT, QREG, MINB)                                                         \
-    launch_mma<__half, D, BC, W, MT, QREG, MINB>, launch_mma<__nv_bfloat16, D, BC, W, MT, QREG, MINB>
+    {NULL, launch_mma<__half, D, BC, W, MT, QREG, MINB>,                                       \
+     launch_mma<__nv_bfloat16, D, BC, W, MT, QREG, MINB>}
 
-// Indices are stable within a build only; benchmarks name versions by `name`.
 static const struct flash_version flash_versions[] = {
-    {"simt_fp32 d64", 64, launch_simt_fp32<64>, NULL, NULL},
-    {"simt_fp32 d128", 128, launch_simt_fp32<128>, NULL, NULL},
+    {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}},
     // MMA(D, BC, WARPS, MT, QREG, MINB); ptxas: 128 / 248 / 210 / 255 registers, no spills
-    {"mma w8 mt1 bc64 d64", 64, NULL, MMA(64, 64, 8, 1, true, 2)},
-    {"mma w4 mt2 bc64 d64", 64, NULL, MMA(64, 64, 4, 2, true, 2)},
-    {"mma w8 mt1 bc64 d128", 128, NULL, MMA(128, 64, 8, 1, true, 1)},
-    {"mma w4 mt2 bc32 qsmem d128", 128, NULL, MMA(128, 32, 4, 2, false, 2)},
+    {"flash_w8", MMA(64, 64, 8, 1, true, 2), MMA(128, 64, 8, 1, true, 1)},
+    {"flash_w4", MMA(64, 64, 4, 2, true, 2), MMA(128, 32, 4, 2, false, 2)},
 };
 #undef MMA
 
-enum { N_VERSIONS = (int)(sizeof flash_versions / sizeof flash_versions[0]) };
-
-static flash_launch_fn version_fn(int version, int d, int dtype)
+// The default version for a dtype: the fastest measured on the H100 (kernels/NOTES.md).
+static const char *default_version(int dtype)
 {
-    if (version < 0 || version >= N_VERSIONS || flash_versions[version].d != d) return NULL;
-    switch (dtype) {
-    case ATTN_FP32: return flash_versions[version].fp32;
-    case ATTN_FP16: return flash_versions[version].fp16;
-    case ATTN_BF16: return flash_versions[version].bf16;
-    default: return NULL;
+    return dtype == ATTN_FP32 ? "flash_simt" : "flash_w4";
+}
+
+static flash_launch_fn version_fn(const char *name, int d, int dtype)
+{
+    for (const flash_version &v : flash_versions) {
+        if (!name || strcmp(v.name, name) != 0) continue;
+        const flash_launchers *at = d == 64 ? &v.d64 : d == 128 ? &v.d128 : NULL;
+        if (!at) return NULL;
+        switch (dtype) {
+        case ATTN_FP32: return at->fp32;
+        case ATTN_FP16: return at->fp16;
+        case ATTN_BF16: return at->bf16;
+        default: return NULL;
+        }
     }
+    return NULL;
 }
 
-// The default version for (d, dtype): the fastest measured on the H100 (kernels/NOTES.md).
-static int default_version(int d, int dtype)
+extern "C" int flash_attn_version_supports(const char *name, int d, int dtype)
 {
-    if (dtype == ATTN_FP32) return d == 64 ? 0 : 1;
-    return d == 64 ? 3 : 5;
-}
-
-extern "C" int flash_attn_version_count(void) { return N_VERSIONS; }
-
-extern "C" const char *flash_attn_version_name(int version)
-{
-    return version >= 0 && version < N_VERSIONS ? flash_versions[version].name : NULL;
-}
-
-extern "C" int flash_attn_version_supports(int version, int d, int dtype)
-{
-    return version_fn(version, d, dtype) != NULL;
+    return version_fn(name, d, dtype) != NULL;
 }
 
 extern "C" int flash_attn_supported(int d, int dtype)
 {
-    return (d == 64 || d == 128) && version_fn(default_version(d, dtype), d, dtype) != NULL;
+    return version_fn(default_version(dtype), d, dtype) != NULL;
 }
 
-extern "C" cudaError_t flash_attn_forward_version(int version, const void *q, const void *k,
+extern "C" cudaError_t flash_attn_forward_version(const char *name, const void *q, const void *k,
                                                   const void *v, void *o, int B, int H, int64_t N,
                                                   int d, int dtype, float scale,
                                                   cudaStream_t stream)
 {
-    flash_launch_fn fn = version_fn(version, d, dtype);
+    flash_launch_fn fn = version_fn(name, d, dtype);
     // scale > 0: the kernels take the row max of the unscaled scores.
     if (!fn || B < 1 || H < 1 || N < 1 || !(scale > 0.f) || !isfinite(scale))
         return cudaErrorInvalidValue;
@@ -522,7 +524,6 @@ extern "C" cudaError_t flash_attn_forward(const void *q, const void *k, const vo
                                           int B, int H, int64_t N, int d, int dtype, float scale,
                                           cudaStream_t stream)
 {
-    if (!flash_attn_supported(d, dtype)) return cudaErrorInvalidValue;
-    return flash_attn_forward_version(default_version(d, dtype), q, k, v, o, B, H, N, d, dtype,
+    return flash_attn_forward_version(default_version(dtype), q, k, v, o, B, H, N, d, dtype,
                                       scale, stream);
 }

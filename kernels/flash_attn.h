@@ -1,5 +1,5 @@
-/* flash_attn.h — fused attention forward (SPEC.md `full`, variant `flash`):
- * O = softmax(Q Kᵀ·scale) V, non-causal, in one pass with an online softmax
+/* flash_attn.h — fused attention forward (SPEC.md `full`: its variant `flash`,
+ * and one variant per version below): O = softmax(Q Kᵀ·scale) V, non-causal, in one pass with an online softmax
  * and O(N) memory. The kernels and the index of their versions are in
  * flash_attn.cu.
  *
@@ -31,15 +31,22 @@ int flash_attn_supported(int d, int dtype);
 cudaError_t flash_attn_forward(const void *q, const void *k, const void *v, void *o, int B, int H,
                                int64_t N, int d, int dtype, float scale, cudaStream_t stream);
 
-/* Every version by index, for benchmarks and the development driver: their
- * count, a short name ("mma w8 mt1 bc64 d64"), whether one runs (d, dtype),
- * and the forward through it (cudaErrorInvalidValue when it does not). */
-int flash_attn_version_count(void);
-const char *flash_attn_version_name(int version);
-int flash_attn_version_supports(int version, int d, int dtype);
-cudaError_t flash_attn_forward_version(int version, const void *q, const void *k, const void *v,
-                                       void *o, int B, int H, int64_t N, int d, int dtype,
-                                       float scale, cudaStream_t stream);
+/* Every version by name, each run by the `full` method's variant of that name
+ * (attn/cuda/full.c); flash_attn.cu's index says what each changes and costs:
+ *   "flash_simt"  fp32 on the CUDA cores (the default for fp32)
+ *   "flash_w8"    bf16/fp16, FlashAttention-2's schedule: 8 warps × 16 rows
+ *   "flash_w4"    bf16/fp16, 4 warps × 32 rows (the default for bf16/fp16)
+ * each at d = 64 and 128. */
+
+/* 1 when version `name` runs head dimension `d` in `dtype`, else 0 (also for
+ * a name that is no version). */
+int flash_attn_version_supports(const char *name, int d, int dtype);
+
+/* flash_attn_forward through version `name`; cudaErrorInvalidValue where
+ * flash_attn_version_supports(name, d, dtype) is 0. */
+cudaError_t flash_attn_forward_version(const char *name, const void *q, const void *k,
+                                       const void *v, void *o, int B, int H, int64_t N, int d,
+                                       int dtype, float scale, cudaStream_t stream);
 
 #ifdef __cplusplus
 }

@@ -632,7 +632,8 @@ extern "C" size_t linear_attn_workspace_bytes(int B, int H, int64_t N, int d, in
 {
     size_t bytes = 0;
     if (dispatch_dtype(dtype, linear_sizer{(int64_t)B * H, N, d, &bytes}) != cudaSuccess) {
-        cudaGetLastError(); // a failed query leaves no sticky error behind
+        cudaGetLastError(); // a failed query leaves no error behind, sticky or recorded
+        cuda_check_clear();
         return 0;
     }
     return bytes;

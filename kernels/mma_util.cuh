@@ -1,6 +1,8 @@
-// mma_util.cuh — the tensor-core building blocks that the fused kernels of softmax.cu and
-// linear_attn.cu share: cp.async copies, ldmatrix loads from XOR-swizzled tiles, and the
-// m16n8k16 mma.sync of the two 16-bit input types with fp32 accumulators (sm_80 and later).
+// mma_util.cuh — the tensor-core building blocks that the fused kernels share (softmax.cu,
+// linear_attn.cu, flash_attn.cu, topk_select.cu, mita_route.cu, gathered_attention.cu):
+// cp.async copies and the double-buffered loop over tiles staged by them, ldmatrix loads from
+// XOR-swizzled tiles, the m16n8k16 mma.sync of the two 16-bit input types with fp32
+// accumulators (sm_80 and later), and the P·V step of an online softmax on them.
 //
 // Fragment layouts of mma.m16n8k16 (lane = 4·g + t): A (16×16, row-major) in four registers,
 // a0 = (row g, cols 2t..2t+1), a1 = (row g+8, same), a2 = (row g, cols 2t+8..), a3 = (row g+8,
@@ -28,6 +30,28 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 template <int PENDING> __device__ __forceinline__ void cp_async_wait()
 {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory");
+}
+
+// The block's loop over `tiles` tiles in two shared-memory buffers, each tile's copy in flight
+// while the block works on the one before: stage(j, buf) issues tile j's cp.async copies into
+// buffer buf (0 or 1) and commits them as one group; use(j, buf) reads tile j from buffer buf.
+// The caller has staged tile 0 into buffer 0 (and committed it, with whatever else the first
+// use needs). Every thread of the block calls it: it holds two barriers a tile.
+template <typename Stage, typename Use>
+__device__ __forceinline__ void for_each_staged_tile(int64_t tiles, Stage &&stage, Use &&use)
+{
+    for (int64_t j = 0; j < tiles; j++) {
+        const int buf = (int)(j & 1);
+        if (j + 1 < tiles) {
+            stage(j + 1, buf ^ 1);
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        use(j, buf);
+        __syncthreads(); // this buffer is refilled two tiles on
+    }
 }
 
 // Four 8×8 matrices of 16-bit elements; lanes 8i..8i+7 give the row addresses of matrix i.
@@ -104,6 +128,45 @@ __device__ __forceinline__ void split_pack(float x, float y, uint32_t &hi, uint3
 template <int D> __device__ __forceinline__ uint32_t swz(int r, int c)
 {
     return static_cast<uint32_t>(r * (D * 2) + ((c ^ (r & 7)) << 4));
+}
+
+// O += P·V over one tile of KEYS keys, for a warp's 16 rows. p: the probabilities in the
+// layout of the S = Q·Kᵀ accumulators (C fragments of KEYS/8 key blocks), whose fragments of
+// key blocks 2kb and 2kb+1, rounded to T, are the A fragment of keys [16kb, 16kb+16): P never
+// goes through shared memory. V's B fragments come from shared memory by ldmatrix.trans:
+// v_addr(kb, n2) is the address this lane gives for keys [16kb, 16kb+16) and channels
+// [16n2, 16n2+16). o: the C fragments of the D/8 channel blocks.
+template <typename T, int KEYS, int D, typename VAddr>
+__device__ __forceinline__ void mma_pv(float (&o)[D / 8][4], const float (&p)[KEYS / 8][4],
+                                       VAddr &&v_addr)
+{
+#pragma unroll
+    for (int kb = 0; kb < KEYS / 16; kb++) {
+        const uint32_t pa[4] = {mma_t<T>::pack(p[2 * kb][0], p[2 * kb][1]),
+                                mma_t<T>::pack(p[2 * kb][2], p[2 * kb][3]),
+                                mma_t<T>::pack(p[2 * kb + 1][0], p[2 * kb + 1][1]),
+                                mma_t<T>::pack(p[2 * kb + 1][2], p[2 * kb + 1][3])};
+#pragma unroll
+        for (int n2 = 0; n2 < D / 16; n2++) {
+            uint32_t vb[4];
+            ldsm_x4_trans(vb, v_addr(kb, n2));
+            mma_t<T>::mma(o[2 * n2], pa, vb[0], vb[1]);
+            mma_t<T>::mma(o[2 * n2 + 1], pa, vb[2], vb[3]);
+        }
+    }
+}
+
+// mma_pv with V in a swizzled tile (swz) of KEYS rows of D elements at shared address v_tile.
+template <typename T, int KEYS, int D>
+__device__ __forceinline__ void mma_pv_swizzled(float (&o)[D / 8][4],
+                                                const float (&p)[KEYS / 8][4], uint32_t v_tile,
+                                                int lane)
+{
+    // The lane's row and column parts outside the lambda: inside it, the compiler kept 32
+    // swizzled offsets for softmax.cu's d = 128 kernel instead of 8 (253 registers, not 245).
+    const int r = lane % 8 + 8 * ((lane / 8) & 1), c = lane / 16;
+    mma_pv<T, KEYS, D>(o, p,
+                       [=](int kb, int n2) { return v_tile + swz<D>(16 * kb + r, 2 * n2 + c); });
 }
 
 #endif

@@ -7,6 +7,7 @@
 #include <cuda_fp16.h>
 
 #include "attn.h"
+#include "cuda_check.h"
 #include "random_fill.h"
 
 // dst: [n] of T
@@ -28,7 +29,8 @@ static cudaError_t launch(void *dst, uint64_t seed, int which, int64_t n, cudaSt
     int64_t blocks = (n + 255) / 256;
     if (blocks > 65536) blocks = 65536;
     random_fill_kernel<T><<<(unsigned)blocks, 256, 0, stream>>>((T *)dst, seed, which, n);
-    return cudaGetLastError();
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
 }
 
 extern "C" cudaError_t attn_random_fill_device(void *dst, int dtype, uint64_t seed, int which,

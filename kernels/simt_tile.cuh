@@ -1,5 +1,5 @@
 // simt_tile.cuh — fp32 score tiles on the CUDA cores, shared by topk_select.cu (selection) and
-// mita.cu (attention over expert tiles). A block of 4 warps owns 64 rows, 16 per warp; a tile
+// gathered_attention.cu (attention over expert tiles). A block of 4 warps owns 64 rows, 16 per warp; a tile
 // is TILE keys. A warp's 16 × TILE scores sit in registers in the layout of an mma.sync
 // m16n8 C fragment (lane = 4g + t holds rows g and g+8, columns 8j + 2t + {0,1} of n-tile j),
 // so that the tensor-core selection kernel shares the code that consumes them.

@@ -338,22 +338,7 @@ __global__ void __launch_bounds__(fused::THREADS)
 #pragma unroll
                 for (int j = 0; j < D / 8; j++) o[j][2 * h] *= alpha, o[j][2 * h + 1] *= alpha;
             }
-            // O += P V: the score fragments of key tiles 2kk, 2kk+1 are the A fragment of P.
-#pragma unroll
-            for (int kk = 0; kk < KEYS / 16; kk++) {
-                const uint32_t pf[4] = {mma_t<T>::pack(s[2 * kk][0], s[2 * kk][1]),
-                                        mma_t<T>::pack(s[2 * kk][2], s[2 * kk][3]),
-                                        mma_t<T>::pack(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                        mma_t<T>::pack(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-#pragma unroll
-                for (int j = 0; j < D / 8; j += 2) {
-                    uint32_t vf[4];
-                    ldsm_x4_trans(
-                        vf, sV + swz<D>(16 * kk + lane % 8 + 8 * ((lane / 8) & 1), j + lane / 16));
-                    mma_t<T>::mma(o[j], pf, vf[0], vf[1]);
-                    mma_t<T>::mma(o[j + 1], pf, vf[2], vf[3]);
-                }
-            }
+            mma_pv_swizzled<T, KEYS, D>(o, s, sV, lane); // O += P V
             if (!resident) __syncthreads(); // this stage is reloaded two tiles later
         }
 
@@ -624,7 +609,8 @@ extern "C" size_t softmax_attention_fused_workspace_bytes(int64_t nq, int64_t nk
 {
     fused::sizer s{nq, nk, batch, 0};
     if (nq < 1 || nk < 1 || batch < 1 || fused::dispatch(d, dtype, out_dtype, s) != cudaSuccess) {
-        cudaGetLastError(); // a failed query leaves no sticky error behind
+        cudaGetLastError(); // a failed query leaves no error behind, sticky or recorded
+        cuda_check_clear();
         return 0;
     }
     return s.bytes;

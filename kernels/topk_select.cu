@@ -459,6 +459,8 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
             cp_async_commit();
         };
         load_tiles(it.begin, 0);
+        // for_each_staged_tile's loop (mma_util.cuh), written out: through the helper, the
+        // d = 64 kernels with values spilled (CUDA 13.0).
         for (int64_t i = 0; i < tiles; i++) {
             const int64_t kt = it.begin + i * TILE;
             const int buf = (int)(i & 1);
@@ -515,23 +517,11 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
                 for (int n = 0; n < D / 8; n++)
 #pragma unroll
                     for (int e = 0; e < 4; e++) o[n][e] *= corr[e >> 1];
-                // P's C fragments of key blocks 2kb, 2kb+1 are the A fragment of keys
-                // [16kb, 16kb+16): no trip through shared memory.
+                // V's rows are padded to KS (not swizzled); v_lane: this lane's ldmatrix row.
                 const T *vt = v_lane + buf * TILE * KS;
-#pragma unroll
-                for (int kb = 0; kb < TILE / 16; kb++) {
-                    const uint32_t pa[4] = {mma_t<T>::pack(acc[2 * kb][0], acc[2 * kb][1]),
-                                            mma_t<T>::pack(acc[2 * kb][2], acc[2 * kb][3]),
-                                            mma_t<T>::pack(acc[2 * kb + 1][0], acc[2 * kb + 1][1]),
-                                            mma_t<T>::pack(acc[2 * kb + 1][2], acc[2 * kb + 1][3])};
-#pragma unroll
-                    for (int n2 = 0; n2 < D / 16; n2++) {
-                        uint32_t b[4];
-                        ldsm_x4_trans(b, smem_u32(vt + 16 * kb * KS + 16 * n2));
-                        mma_t<T>::mma(o[2 * n2], pa, b[0], b[1]);
-                        mma_t<T>::mma(o[2 * n2 + 1], pa, b[2], b[3]);
-                    }
-                }
+                mma_pv<T, TILE, D>(o, acc, [&](int kb, int n2) {
+                    return smem_u32(vt + 16 * kb * KS + 16 * n2);
+                });
             }
             __syncthreads(); // this buffer is refilled two tiles on
         }
@@ -1073,8 +1063,10 @@ extern "C" size_t topk_select_scratch_bytes(int heads, int64_t n_rows, int64_t n
 {
     Selection s;
     if (make_selection(row_dtype, key_dtype, false, heads, n_rows, n_keys, d, k, &s) !=
-        cudaSuccess)
+        cudaSuccess) {
+        cuda_check_clear(); // a size query that answers 0 leaves no failure recorded
         return 0;
+    }
     return selection_scratch_bytes(s);
 }
 
@@ -1092,8 +1084,11 @@ extern "C" size_t topk_select_softmax_values_scratch_bytes(int heads, int64_t n_
                                                            int64_t k)
 {
     Selection s;
-    if (make_selection(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &s) != cudaSuccess)
+    if (make_selection(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &s) !=
+        cudaSuccess) {
+        cuda_check_clear();
         return 0;
+    }
     return selection_scratch_bytes(s);
 }
 

@@ -7,11 +7,12 @@
  * fp32, one after the other in one B·H·m·N-float buffer: memory O(N·m),
  * never O(N²).
  */
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
-#include "attn/cuda/cuda_shared.h"
+#include "kernels/cuda_check.h"
 #include "kernels/landmarks.h"
 #include "attn/methods.h"
+#include "kernels/softmax.h"
 
 struct agent_state {
     struct attn_problem p;

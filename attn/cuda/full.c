@@ -1,30 +1,38 @@
 /* full.c — exact softmax attention, O = softmax(Q Kᵀ s) V, on the GPU.
  *
- *   flash  the fused kernel of kernels/flash_attn.cu: online softmax, tensor
- *          cores for bf16/fp16, O(N) memory, no workspace.
- *   naive  S = s Q Kᵀ (cuBLAS, fp32 out), P = softmax(S) by rows, O = P V
- *          (cuBLAS): the B·H·N² fp32 scores (and P in the dtype, unless fp32,
- *          where P overwrites S) live in the workspace, so a large N asks for
- *          more than the device has and the harness reports `oom`.
+ *   flash       the fused kernel of kernels/flash_attn.cu: online softmax,
+ *               tensor cores for bf16/fp16, O(N) memory, no workspace; the
+ *               version that is fastest for d and dtype.
+ *   naive       S = s Q Kᵀ (cuBLAS, fp32 out), P = softmax(S) by rows, O = P V
+ *               (cuBLAS): the B·H·N² fp32 scores (and P in the dtype, unless
+ *               fp32, where P overwrites S) live in the workspace, so a large
+ *               N asks for more than the device has and the harness reports
+ *               `oom`.
+ *   flash_simt  one version of flash_attn.cu each, by its name (flash_attn.h):
+ *   flash_w8    fp32 on the CUDA cores; bf16/fp16 in FlashAttention-2's
+ *   flash_w4    8-warp schedule; bf16/fp16 in 4 warps of 32 rows. Invalid
+ *               where the version does not run the dtype.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
-#include "attn/cuda/cuda_shared.h"
+#include "kernels/cuda_check.h"
 #include "kernels/flash_attn.h"
 #include "kernels/softmax.h"
 #include "attn/methods.h"
 
-/* The GPU's kernel versions: ATTN_FULL_VARIANTS, which every backend has,
- * then any of its own (methods.h). */
-static const char *const full_variants[] = {ATTN_FULL_VARIANTS, NULL};
+/* ATTN_FULL_VARIANTS, which every backend has (flash: the default version),
+ * then each version of flash_attn.h by its name. */
+static const char *const full_variants[] = {ATTN_FULL_VARIANTS, "flash_simt", "flash_w8",
+                                            "flash_w4", NULL};
 
 struct full_state {
     struct attn_problem p;
     int naive;
+    const char *version;   /* a flash_attn version by name, or NULL: flash's default */
     cublasHandle_t handle; /* naive only */
     float *scores;         /* [B,H,N,N] fp32 */
     void *probs;           /* [B,H,N,N] dtype; == scores for fp32 */
@@ -35,6 +43,14 @@ static int full_is_naive(const struct attn_params *a)
 {
     const char *variant = attn_variant_of(&attn_cuda_full, a);
     return variant && strcmp(variant, "naive") == 0;
+}
+
+/* The flash_attn version a variant names, or NULL for flash and naive. */
+static const char *full_flash_version(const struct attn_params *a)
+{
+    const char *variant = attn_variant_of(&attn_cuda_full, a);
+    if (!variant || strcmp(variant, "flash") == 0 || strcmp(variant, "naive") == 0) return NULL;
+    return variant;
 }
 
 /* The workspace layout, on a NULL base to measure it; flash needs none. */
@@ -55,7 +71,18 @@ static const char *full_validate(const struct attn_problem *p, const struct attn
 {
     const char *bad = cuda_validate(&attn_cuda_full, p, a, why, why_len);
     if (bad) return bad;
-    if (!full_is_naive(a) && !flash_attn_supported(p->d, (int)p->dtype)) {
+    const char *version = full_flash_version(a);
+    if (version && !flash_attn_version_supports(version, p->d, (int)p->dtype)) {
+        char runs[32] = "";
+        for (int t = ATTN_FP32; t <= ATTN_BF16; t++)
+            if (flash_attn_version_supports(version, p->d, t))
+                snprintf(runs + strlen(runs), sizeof runs - strlen(runs), "%s%s",
+                         runs[0] ? " or " : "", attn_dtype_name((enum attn_dtype)t));
+        snprintf(why, why_len, "dtype=%s: %s does not run it at d=%d (need dtype %s)",
+                 attn_dtype_name(p->dtype), version, p->d, runs[0] ? runs : "none");
+        return why;
+    }
+    if (!version && !full_is_naive(a) && !flash_attn_supported(p->d, (int)p->dtype)) {
         snprintf(why, why_len, "d=%d dtype=%s: the flash kernel does not run this combination",
                  p->d, attn_dtype_name(p->dtype));
         return why;
@@ -75,24 +102,34 @@ static int full_setup(void *state, const struct attn_problem *p, const struct at
     struct full_state *st = state;
     st->p = *p;
     st->naive = full_is_naive(a);
+    st->version = full_flash_version(a);
     full_carve(p, st->naive, workspace, st);
     return st->naive ? cuda_cublas_create(&st->handle, why, why_len) : 0;
 }
 
-static int full_run(void *state, const struct attn_tensors *t, void *stream)
+static cudaError_t full_launch(const struct full_state *st, const struct attn_tensors *t,
+                               cudaStream_t stream)
 {
-    const struct full_state *st = state;
     const struct attn_problem *p = &st->p;
     const float scale = 1.0f / sqrtf((float)p->d);
-    if (!st->naive)
-        return (int)flash_attn_forward(t->q, t->k, t->v, t->o, p->B, p->H, p->N, p->d,
-                                       (int)p->dtype, scale, (cudaStream_t)stream);
-    cudaError_t err = cuda_cublas_bind(st->handle, stream, st->cublas_workspace);
-    if (err == cudaSuccess)
-        err = softmax_attention(st->handle, t->q, p->N, t->k, t->v, p->N, p->d, (int)p->dtype,
-                                scale, t->o, (int)p->dtype, st->scores, st->probs, p->B * p->H,
-                                (cudaStream_t)stream);
-    return (int)err;
+    if (st->naive) {
+        CUDA_CHECK(cuda_cublas_bind(st->handle, stream, st->cublas_workspace));
+        CUDA_CHECK(softmax_attention(st->handle, t->q, p->N, t->k, t->v, p->N, p->d,
+                                     (int)p->dtype, scale, t->o, (int)p->dtype, st->scores,
+                                     st->probs, p->B * p->H, stream));
+    } else if (st->version) {
+        CUDA_CHECK(flash_attn_forward_version(st->version, t->q, t->k, t->v, t->o, p->B, p->H,
+                                              p->N, p->d, (int)p->dtype, scale, stream));
+    } else {
+        CUDA_CHECK(flash_attn_forward(t->q, t->k, t->v, t->o, p->B, p->H, p->N, p->d,
+                                      (int)p->dtype, scale, stream));
+    }
+    return cudaSuccess;
+}
+
+static int full_run(void *state, const struct attn_tensors *t, void *stream)
+{
+    return (int)full_launch(state, t, (cudaStream_t)stream);
 }
 
 static void full_teardown(void *state)

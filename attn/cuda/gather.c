@@ -20,8 +20,9 @@
 
 #include <cuda_runtime.h>
 
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
+#include "kernels/cuda_check.h"
 #include "kernels/gather.h"
 #include "attn/work_models.h"
 
@@ -93,6 +94,20 @@ void attn_cuda_gather_outputs(const struct attn_problem *p, const struct attn_pa
     *ve = b.ve;
 }
 
+/* The experts' indices, and KE and VE poisoned. Not timed: on the legacy
+ * stream, waited for, so that the harness's stream (whatever its flags)
+ * sees them. */
+static cudaError_t gather_draw_experts(const struct gather_state *st, const struct attn_problem *p)
+{
+    const size_t out_bytes = (size_t)p->B * p->H * (size_t)st->m * (size_t)st->k * (size_t)p->d *
+                             attn_dtype_size(p->dtype);
+    CUDA_CHECK(gather_make_indices(st->b.idx, p->B * p->H, p->N, st->m, st->k, p->seed, 0));
+    CUDA_CHECK(cudaMemset(st->b.ke, 0xFF, out_bytes));
+    CUDA_CHECK(cudaMemset(st->b.ve, 0xFF, out_bytes));
+    CUDA_CHECK(cudaDeviceSynchronize());
+    return cudaSuccess;
+}
+
 static int gather_setup(void *state, const struct attn_problem *p, const struct attn_params *a,
                         void *workspace, char *why, size_t why_len)
 {
@@ -103,16 +118,11 @@ static int gather_setup(void *state, const struct attn_problem *p, const struct 
     st->m = a->m;
     st->k = a->k;
     st->version = gather_version_of(a);
-    /* Not timed: on the legacy stream, waited for, so that the harness's
-     * stream (whatever its flags) sees the indices and the poison. */
-    const size_t out_bytes = (size_t)p->B * p->H * (size_t)a->m * (size_t)a->k * (size_t)p->d *
-                             attn_dtype_size(p->dtype);
-    cudaError_t err = gather_make_indices(st->b.idx, p->B * p->H, p->N, a->m, a->k, p->seed, 0);
-    if (err == cudaSuccess) err = cudaMemset(st->b.ke, 0xFF, out_bytes);
-    if (err == cudaSuccess) err = cudaMemset(st->b.ve, 0xFF, out_bytes);
-    if (err == cudaSuccess) err = cudaDeviceSynchronize();
+    cudaError_t err = gather_draw_experts(st, p);
     if (err != cudaSuccess) {
-        snprintf(why, why_len, "drawing the experts' indices: %s", cudaGetErrorString(err));
+        char cause[512];
+        cuda_check_describe(err, cause, sizeof cause);
+        snprintf(why, why_len, "drawing the experts' indices: %s", cause);
         return (int)err;
     }
     return 0;

@@ -4,9 +4,8 @@
  * kernels/linear_attn.cu. The workspace holds the split-N partial sums of
  * (S, z): O(B·H·d²) whatever N.
  */
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
-#include "attn/cuda/cuda_shared.h"
 #include "kernels/linear_attn.h"
 #include "attn/methods.h"
 

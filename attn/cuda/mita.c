@@ -27,10 +27,10 @@
 #include <cuda_runtime.h>
 
 #include "attn/attn_nvtx.h"
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
 #include "kernels/landmarks.h"
-#include "kernels/mita.h"
+#include "kernels/gathered_attention.h"
 #include "kernels/mita_route.h"
 #include "kernels/topk_select.h"
 #include "attn/methods.h"

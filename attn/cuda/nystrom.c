@@ -13,13 +13,14 @@
  */
 #include <math.h>
 
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
-#include "attn/cuda/cuda_shared.h"
+#include "kernels/cuda_check.h"
 #include "kernels/gemm.h"
 #include "kernels/landmarks.h"
 #include "kernels/nystrom_pinv.h"
 #include "attn/methods.h"
+#include "kernels/softmax.h"
 
 struct nystrom_state {
     struct attn_problem p;
@@ -88,6 +89,7 @@ static cudaError_t nystrom_launch(const struct nystrom_state *st, const struct a
     const int dtype = (int)p->dtype, bh = p->B * p->H, d = p->d;
     const int64_t m = st->m, md = (int64_t)bh * m * d;
     const float scale = 1.0f / sqrtf((float)d);
+    CUDA_CHECK(cuda_cublas_bind(st->handle, stream, st->cublas_workspace));
     CUDA_CHECK(landmarks_forward(t->q, dtype, st->landmark_q_fp32, p->B, p->H, p->N, d, m, stream));
     CUDA_CHECK(landmarks_forward(t->k, dtype, st->landmark_k_fp32, p->B, p->H, p->N, d, m, stream));
     if (dtype != ATTN_FP32) {
@@ -114,10 +116,7 @@ static cudaError_t nystrom_launch(const struct nystrom_state *st, const struct a
 
 static int nystrom_run(void *state, const struct attn_tensors *t, void *stream)
 {
-    const struct nystrom_state *st = state;
-    cudaError_t err = cuda_cublas_bind(st->handle, stream, st->cublas_workspace);
-    if (err == cudaSuccess) err = nystrom_launch(st, t, (cudaStream_t)stream);
-    return (int)err;
+    return (int)nystrom_launch(state, t, (cudaStream_t)stream);
 }
 
 static void nystrom_teardown(void *state)

@@ -5,8 +5,7 @@
  * every query tile and keeps each query's k best keys above a sampled floor,
  * a threshold selection (fp32 scores, tensor cores for bf16/fp16), writing
  * the indices [B,H,N,k] to the workspace; then the attention over each
- * query's own keys, which is MiTA's gathered attention with one expert per
- * query (kernels/mita.h).
+ * query's own keys (gathered_attend_own_keys, kernels/gathered_attention.h).
  * Memory: the indices (N·k int32 per head, kept for export_selection) and
  * the candidate buffers of the resident blocks; never O(N²).
  */
@@ -14,9 +13,10 @@
 
 #include <cuda_runtime.h>
 
-#include "attn/cuda/cuda_method_util.h"
+#include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
-#include "kernels/mita.h"
+#include "kernels/cuda_check.h"
+#include "kernels/gathered_attention.h"
 #include "kernels/topk_select.h"
 #include "attn/methods.h"
 
@@ -77,17 +77,22 @@ static int topk_setup(void *state, const struct attn_problem *p, const struct at
     return 0;
 }
 
+static cudaError_t topk_launch(const struct topk_state *st, const struct attn_tensors *t,
+                               cudaStream_t stream)
+{
+    const struct attn_problem *p = &st->p;
+    const int heads = p->B * p->H;
+    CUDA_CHECK(topk_select(t->q, p->dtype, t->k, p->dtype, heads, p->N, p->N, p->d, st->k,
+                           st->scratch, st->keys, stream));
+    CUDA_CHECK(gathered_attend_own_keys(t->q, t->k, t->v, p->dtype, heads, p->N, p->d, st->keys,
+                                        st->k, 1.0f / sqrtf((float)p->d), t->o, stream));
+    return cudaSuccess;
+}
+
 static int topk_run(void *state, const struct attn_tensors *t, void *stream)
 {
     struct topk_state *st = state;
-    const struct attn_problem *p = &st->p;
-    const int heads = p->B * p->H;
-    cudaError_t err = topk_select(t->q, p->dtype, t->k, p->dtype, heads, p->N, p->N, p->d, st->k,
-                                  st->scratch, st->keys, (cudaStream_t)stream);
-    if (err == cudaSuccess)
-        err = mita_attend(t->q, t->k, t->v, p->dtype, heads, p->N, p->d, NULL, NULL, 0, 0.f,
-                          st->keys, p->N, st->k, NULL, 1, 1.0f / sqrtf((float)p->d), NULL,
-                          t->o, (cudaStream_t)stream);
+    cudaError_t err = topk_launch(st, t, (cudaStream_t)stream);
     st->has_run = err == cudaSuccess;
     return (int)err;
 }

@@ -195,6 +195,17 @@ static const struct {
     {1, 1, 64, 64, 64, 1, ATTN_SHARED_OFFICIAL},   /* m = N, k = N */
 };
 
+int check_supports(const struct attn_method *method, const char *variant, enum attn_dtype dtype,
+                   int d)
+{
+    const struct attn_problem p = {shapes[0].B, shapes[0].H, shapes[0].N, d, dtype,
+                                   method->backend, 1};
+    const struct attn_params a = {shapes[0].m, shapes[0].k, shapes[0].s_r,
+                                  variant && *variant ? variant : NULL, shapes[0].scale};
+    char why[256];
+    return attn_method_validate(method, &p, &a, why, sizeof why) == NULL;
+}
+
 int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes, int n_dtypes,
                 int d, struct sweep_point *out, int max)
 {
@@ -205,7 +216,9 @@ int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes,
                                                                             : no_variant;
     for (const char *const *v = variants; *v; v++)
         for (int t = 0; t < n_dtypes; t++)
-            for (size_t s = 0; s < sizeof shapes / sizeof *shapes && count < max; s++) {
+            for (size_t s = 0; s < sizeof shapes / sizeof *shapes && count < max &&
+                               check_supports(method, *v, dtypes[t], d);
+                 s++) {
                 struct sweep_point *pt = &out[count++];
                 memset(pt, 0, sizeof *pt);
                 snprintf(pt->method, sizeof pt->method, "%s", method->name);

@@ -20,10 +20,17 @@ struct check_result {
 /* Runs `pt` once on backend `b` (already initialized) and checks it. */
 void check_point(const struct sweep_point *pt, struct backend *b, struct check_result *res);
 
+/* 1 when the method's variant runs `dtype` at head dimension d at all (its
+ * validate() accepts the plain shape of check_cases): a kernel version made
+ * for fp16 and bf16 only, say, is not checked in fp32. */
+int check_supports(const struct attn_method *method, const char *variant, enum attn_dtype dtype,
+                   int d);
+
 /* The small shapes `attnbench check` runs for a method: awkward ones
  * included (B·H > 1, N not a multiple of m, k = 1, k = N, m = 1, s_r = 2).
- * Fills up to `max` points for `method` with every variant and dtype given;
- * returns the count: 0 for a method with no reference (`gather`). */
+ * Fills up to `max` points for `method` with every variant and dtype given
+ * that check_supports(); returns the count: 0 for a method with no
+ * reference (`gather`). */
 int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes, int n_dtypes,
                 int d, struct sweep_point *out, int max);
 

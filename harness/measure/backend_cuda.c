@@ -8,6 +8,7 @@
 
 #include "attn/method_call.h"
 #include "measure/backend.h"
+#include "kernels/cuda_check.h"
 #include "kernels/random_fill.h"
 
 /* State of the one CUDA backend of a process. */
@@ -17,53 +18,52 @@ static struct {
     size_t l2_scratch_bytes;
 } cuda;
 
-/* Formats a CUDA error with the call that failed; returns non-zero. */
-static int cuda_fail(cudaError_t err, const char *what, char *why, size_t why_len)
-{
-    snprintf(why, why_len, "%s: %s (%s)", what, cudaGetErrorName(err), cudaGetErrorString(err));
-    return (int)err;
-}
-
-#define CUDA_TRY(call)                                                   \
-    do {                                                                 \
-        cudaError_t err_ = (call);                                       \
-        if (err_ != cudaSuccess) return cuda_fail(err_, #call, why, why_len); \
-    } while (0)
+/* Each operation's CUDA calls are a function that returns the first error
+ * (CUDA_CHECK, kernels/cuda_check.h); the operation reports it through
+ * `why`, with the file, line and call where it failed. */
 
 static void version_text(int v, char *out, size_t len)
 {
     snprintf(out, len, "%d.%d", v / 1000, (v % 1000) / 10);
 }
 
+static cudaError_t init_device(struct device_info *info, cudaStream_t *stream, int *count)
+{
+    int device = 0, v = 0, clock_khz = 0, l2_bytes = 0;
+    CUDA_CHECK(cudaGetDeviceCount(count));
+    if (*count < 1) return cudaSuccess;
+    CUDA_CHECK(cudaGetDevice(&device));
+    struct cudaDeviceProp prop;
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+    snprintf(info->name, sizeof info->name, "%.127s", prop.name);
+    CUDA_CHECK(cudaDriverGetVersion(&v));
+    version_text(v, info->driver, sizeof info->driver);
+    CUDA_CHECK(cudaRuntimeGetVersion(&v));
+    version_text(v, info->runtime, sizeof info->runtime);
+    /* cudaDevAttrClockRate is the rated SM clock; the card may boost above it. */
+    CUDA_CHECK(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device));
+    info->sm_clock_mhz = clock_khz / 1000;
+    CUDA_CHECK(cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, device));
+    CUDA_CHECK(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking));
+    CUDA_CHECK(cudaEventCreate(&cuda.start));
+    CUDA_CHECK(cudaEventCreate(&cuda.stop));
+    cuda.l2_scratch_bytes = 2 * (size_t)l2_bytes;
+    CUDA_CHECK(cudaMalloc(&cuda.l2_scratch, cuda.l2_scratch_bytes));
+    return cudaSuccess;
+}
+
 static int cuda_init(struct backend *b, struct device_info *info, char *why, size_t why_len)
 {
     memset(info, 0, sizeof *info);
-    int count = 0, device = 0, v = 0, clock_khz = 0, l2_bytes = 0;
-    CUDA_TRY(cudaGetDeviceCount(&count));
+    cudaStream_t stream = NULL;
+    int count = 0;
+    cudaError_t err = init_device(info, &stream, &count);
+    b->stream = stream;
+    if (err != cudaSuccess) return cuda_check_describe(err, why, why_len);
     if (count < 1) {
         snprintf(why, why_len, "no CUDA device");
         return -1;
     }
-    CUDA_TRY(cudaGetDevice(&device));
-    struct cudaDeviceProp prop;
-    CUDA_TRY(cudaGetDeviceProperties(&prop, device));
-    snprintf(info->name, sizeof info->name, "%.127s", prop.name);
-    CUDA_TRY(cudaDriverGetVersion(&v));
-    version_text(v, info->driver, sizeof info->driver);
-    CUDA_TRY(cudaRuntimeGetVersion(&v));
-    version_text(v, info->runtime, sizeof info->runtime);
-    /* cudaDevAttrClockRate is the rated SM clock; the card may boost above it. */
-    CUDA_TRY(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device));
-    info->sm_clock_mhz = clock_khz / 1000;
-    CUDA_TRY(cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, device));
-
-    cudaStream_t stream;
-    CUDA_TRY(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    b->stream = stream;
-    CUDA_TRY(cudaEventCreate(&cuda.start));
-    CUDA_TRY(cudaEventCreate(&cuda.stop));
-    cuda.l2_scratch_bytes = 2 * (size_t)l2_bytes;
-    CUDA_TRY(cudaMalloc(&cuda.l2_scratch, cuda.l2_scratch_bytes));
     return 0;
 }
 
@@ -100,34 +100,53 @@ static int cuda_copy_to_host(struct backend *b, void *host, const void *src, siz
 
 static int cuda_flush_cache(struct backend *b, char *why, size_t why_len)
 {
-    CUDA_TRY(cudaMemsetAsync(cuda.l2_scratch, 0, cuda.l2_scratch_bytes, (cudaStream_t)b->stream));
-    return 0;
+    cudaError_t err =
+        cudaMemsetAsync(cuda.l2_scratch, 0, cuda.l2_scratch_bytes, (cudaStream_t)b->stream);
+    return cuda_check_describe(err, why, why_len);
+}
+
+/* Events around the run; `run_rc` is the method's own return. */
+static cudaError_t timed_run(const struct attn_method *m, void *state,
+                             const struct attn_tensors *t, cudaStream_t stream, int *run_rc,
+                             double *ms)
+{
+    CUDA_CHECK(cudaEventRecord(cuda.start, stream));
+    *run_rc = attn_method_run(m, state, t, stream);
+    if (*run_rc) return cudaSuccess;
+    CUDA_CHECK(cudaGetLastError());
+    CUDA_CHECK(cudaEventRecord(cuda.stop, stream));
+    CUDA_CHECK(cudaEventSynchronize(cuda.stop));
+    float elapsed = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&elapsed, cuda.start, cuda.stop));
+    *ms = elapsed;
+    return cudaSuccess;
 }
 
 static int cuda_time_run(struct backend *b, const struct attn_method *m, void *state,
                          const struct attn_tensors *t, double *ms, char *why, size_t why_len)
 {
-    cudaStream_t stream = (cudaStream_t)b->stream;
-    CUDA_TRY(cudaEventRecord(cuda.start, stream));
-    int rc = attn_method_run(m, state, t, stream);
-    if (rc) {
-        snprintf(why, why_len, "%s run(): %s", m->name, cudaGetErrorName((cudaError_t)rc));
-        return rc;
+    int run_rc = 0;
+    cudaError_t err = timed_run(m, state, t, (cudaStream_t)b->stream, &run_rc, ms);
+    if (run_rc) {
+        /* The method's error, with where its kernels' checks saw it. */
+        char where[400];
+        cuda_check_describe((cudaError_t)run_rc, where, sizeof where);
+        snprintf(why, why_len, "%s run(): %s", m->name, where);
+        return run_rc;
     }
-    CUDA_TRY(cudaGetLastError());
-    CUDA_TRY(cudaEventRecord(cuda.stop, stream));
-    CUDA_TRY(cudaEventSynchronize(cuda.stop));
-    float elapsed = 0;
-    CUDA_TRY(cudaEventElapsedTime(&elapsed, cuda.start, cuda.stop));
-    *ms = elapsed;
-    return 0;
+    return cuda_check_describe(err, why, why_len);
+}
+
+static cudaError_t synchronize(cudaStream_t stream)
+{
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    CUDA_CHECK(cudaGetLastError());
+    return cudaSuccess;
 }
 
 static int cuda_sync(struct backend *b, char *why, size_t why_len)
 {
-    CUDA_TRY(cudaStreamSynchronize((cudaStream_t)b->stream));
-    CUDA_TRY(cudaGetLastError());
-    return 0;
+    return cuda_check_describe(synchronize((cudaStream_t)b->stream), why, why_len);
 }
 
 static void cuda_shutdown(struct backend *b)

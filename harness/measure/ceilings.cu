@@ -25,6 +25,9 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include "kernels/cuda_check.h"
+#include "kernels/gemm.h"
+
 enum { WARMUP = 2, REPS = 10 };
 
 #define COPY_BYTES ((size_t)1 << 30)
@@ -106,35 +109,18 @@ template <typename T> __global__ void fill_uniform(T *dst, size_t n, uint32_t se
 
 /* ---- timing ------------------------------------------------------------------ */
 
-#define CUDA_TRY(call)                                                                   \
-    do {                                                                                 \
-        cudaError_t e_ = (call);                                                         \
-        if (e_ != cudaSuccess) {                                                         \
-            snprintf(why, why_len, "%s: %s (%s)", #call, cudaGetErrorName(e_),           \
-                     cudaGetErrorString(e_));                                            \
-            return (int)e_;                                                              \
-        }                                                                                \
-    } while (0)
-
-#define CUBLAS_TRY(call)                                                                 \
-    do {                                                                                 \
-        cublasStatus_t s_ = (call);                                                      \
-        if (s_ != CUBLAS_STATUS_SUCCESS) {                                               \
-            snprintf(why, why_len, "%s: %s", #call, cublasGetStatusName(s_));            \
-            return (int)s_;                                                              \
-        }                                                                                \
-    } while (0)
-
 static int compare_floats(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
 }
 
-/* What a timed workload needs; launch() queues one run on `stream`. */
+/* What a timed workload needs; launch() queues one run on `stream`. Every
+ * function below returns the first CUDA error (CUDA_CHECK,
+ * kernels/cuda_check.h); ceilings_measure() turns it into the row's status. */
 struct workload {
     cudaStream_t stream;
-    int (*launch)(const struct workload *w, char *why, size_t why_len);
+    cudaError_t (*launch)(const struct workload *w);
     const void *src;
     void *dst;
     size_t n;
@@ -143,48 +129,63 @@ struct workload {
     cudaDataType_t gemm_type;
 };
 
-/* The median time of one run in ms. */
-static int time_median(const struct workload *w, double *ms, char *why, size_t why_len)
+/* The median of REPS timed runs after WARMUP untimed ones, in ms. */
+static cudaError_t time_runs(const struct workload *w, cudaEvent_t start, cudaEvent_t stop,
+                             double *ms)
 {
-    cudaEvent_t start, stop;
-    CUDA_TRY(cudaEventCreate(&start));
-    CUDA_TRY(cudaEventCreate(&stop));
     float samples[REPS];
-    int rc = 0;
-    for (int i = 0; i < WARMUP + REPS && !rc; i++) {
-        if (i >= WARMUP) CUDA_TRY(cudaEventRecord(start, w->stream));
-        rc = w->launch(w, why, why_len);
-        if (rc || i < WARMUP) continue;
-        CUDA_TRY(cudaEventRecord(stop, w->stream));
-        CUDA_TRY(cudaEventSynchronize(stop));
-        CUDA_TRY(cudaEventElapsedTime(&samples[i - WARMUP], start, stop));
+    for (int i = 0; i < WARMUP + REPS; i++) {
+        if (i >= WARMUP) CUDA_CHECK(cudaEventRecord(start, w->stream));
+        CUDA_CHECK(w->launch(w));
+        if (i < WARMUP) continue;
+        CUDA_CHECK(cudaEventRecord(stop, w->stream));
+        CUDA_CHECK(cudaEventSynchronize(stop));
+        CUDA_CHECK(cudaEventElapsedTime(&samples[i - WARMUP], start, stop));
     }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-    if (rc) return rc;
-    CUDA_TRY(cudaStreamSynchronize(w->stream));
+    CUDA_CHECK(cudaStreamSynchronize(w->stream));
     qsort(samples, REPS, sizeof *samples, compare_floats);
     *ms = 0.5 * (samples[(REPS - 1) / 2] + samples[REPS / 2]);
-    return 0;
+    return cudaSuccess;
+}
+
+static cudaError_t time_median(const struct workload *w, double *ms)
+{
+    cudaEvent_t start = NULL, stop = NULL;
+    cudaError_t err = cudaEventCreate(&start);
+    if (err == cudaSuccess) err = cudaEventCreate(&stop);
+    if (err == cudaSuccess) err = time_runs(w, start, stop, ms);
+    if (start) cudaEventDestroy(start);
+    if (stop) cudaEventDestroy(stop);
+    return err;
+}
+
+/* Two device buffers, both or neither. */
+static cudaError_t alloc_pair(void **a, size_t a_bytes, void **b, size_t b_bytes)
+{
+    CUDA_CHECK(cudaMalloc(a, a_bytes));
+    const cudaError_t err = cudaMalloc(b, b_bytes);
+    if (err != cudaSuccess) {
+        cudaFree(*a);
+        *a = NULL;
+    }
+    CUDA_CHECK(err);
+    return cudaSuccess;
 }
 
 /* ---- the ceilings ------------------------------------------------------------ */
 
-static int launch_copy(const struct workload *w, char *why, size_t why_len)
+static cudaError_t launch_copy(const struct workload *w)
 {
     copy_tile<<<w->grid, COPY_THREADS, 0, w->stream>>>(
         (const int4 *)w->src, (int4 *)w->dst, w->n);
-    CUDA_TRY(cudaGetLastError());
-    return 0;
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
 }
 
-static int measure_dram_copy(cudaStream_t stream, double *gbps, char *why, size_t why_len)
+static cudaError_t measure_dram_copy(cudaStream_t stream, double *gbps)
 {
     void *src = NULL, *dst = NULL;
-    CUDA_TRY(cudaMalloc(&src, COPY_BYTES));
-    cudaError_t e = cudaMalloc(&dst, COPY_BYTES);
-    if (e != cudaSuccess) cudaFree(src);
-    CUDA_TRY(e);
+    CUDA_CHECK(alloc_pair(&src, COPY_BYTES, &dst, COPY_BYTES));
     const size_t n = COPY_BYTES / sizeof(int4), per_block = COPY_UNROLL * COPY_THREADS;
     struct workload w = {};
     w.stream = stream;
@@ -194,39 +195,32 @@ static int measure_dram_copy(cudaStream_t stream, double *gbps, char *why, size_
     w.n = n;
     w.grid = (unsigned)((n + per_block - 1) / per_block);
     double ms = 0;
-    int rc = 0;
-    e = cudaMemsetAsync(src, 0x5A, COPY_BYTES, stream);
-    if (e != cudaSuccess) {
-        snprintf(why, why_len, "cudaMemsetAsync: %s", cudaGetErrorName(e));
-        rc = (int)e;
-    }
-    if (!rc) rc = time_median(&w, &ms, why, why_len);
+    cudaError_t err = cudaMemsetAsync(src, 0x5A, COPY_BYTES, stream);
+    if (err == cudaSuccess) err = time_median(&w, &ms);
     cudaFree(src);
     cudaFree(dst);
     *gbps = 2.0 * COPY_BYTES / (ms * 1e-3) / 1e9;
-    return rc;
+    CUDA_CHECK(err);
+    return cudaSuccess;
 }
 
-static int launch_read_l2(const struct workload *w, char *why, size_t why_len)
+static cudaError_t launch_read_l2(const struct workload *w)
 {
     read_l2<<<w->grid, 512, 0, w->stream>>>((const int4 *)w->src, w->n, L2_PASSES,
                                             (int *)w->dst);
-    CUDA_TRY(cudaGetLastError());
-    return 0;
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
 }
 
-static int measure_l2_read(cudaStream_t stream, double *gbps, char *why, size_t why_len)
+static cudaError_t measure_l2_read(cudaStream_t stream, double *gbps)
 {
     int device = 0, l2 = 0, sms = 0;
-    CUDA_TRY(cudaGetDevice(&device));
-    CUDA_TRY(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
-    CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    CUDA_CHECK(cudaGetDevice(&device));
+    CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+    CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
     const size_t bytes = (size_t)l2 / 4 / sizeof(int4) * sizeof(int4);
     void *buf = NULL, *sink = NULL;
-    CUDA_TRY(cudaMalloc(&buf, bytes));
-    cudaError_t e = cudaMalloc(&sink, sizeof(int));
-    if (e != cudaSuccess) cudaFree(buf);
-    CUDA_TRY(e);
+    CUDA_CHECK(alloc_pair(&buf, bytes, &sink, sizeof(int)));
     struct workload w = {};
     w.stream = stream;
     w.launch = launch_read_l2;
@@ -235,41 +229,35 @@ static int measure_l2_read(cudaStream_t stream, double *gbps, char *why, size_t 
     w.n = bytes / sizeof(int4);
     w.grid = (unsigned)sms * 4;
     double ms = 0;
-    int rc = 0;
-    e = cudaMemsetAsync(buf, 0x3C, bytes, stream);
-    if (e != cudaSuccess) {
-        snprintf(why, why_len, "cudaMemsetAsync: %s", cudaGetErrorName(e));
-        rc = (int)e;
-    }
-    if (!rc) rc = time_median(&w, &ms, why, why_len);
+    cudaError_t err = cudaMemsetAsync(buf, 0x3C, bytes, stream);
+    if (err == cudaSuccess) err = time_median(&w, &ms);
     cudaFree(buf);
     cudaFree(sink);
     *gbps = (double)L2_PASSES * bytes / (ms * 1e-3) / 1e9;
-    return rc;
+    CUDA_CHECK(err);
+    return cudaSuccess;
 }
 
-static int launch_gemm(const struct workload *w, char *why, size_t why_len)
+static cudaError_t launch_gemm(const struct workload *w)
 {
     const float alpha = 1.0f, beta = 0.0f;
     const int n = GEMM_SIZE;
     const char *a = (const char *)w->src;
     const size_t matrix = (size_t)n * n * 2; /* bytes of one 16-bit matrix */
-    CUBLAS_TRY(cublasGemmEx(w->blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, a, w->gemm_type,
-                            n, a + matrix, w->gemm_type, n, &beta, w->dst, w->gemm_type, n,
-                            CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-    return 0;
+    CUDA_CHECK(gemm_status_to_cuda(cublasGemmEx(
+        w->blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, a, w->gemm_type, n, a + matrix,
+        w->gemm_type, n, &beta, w->dst, w->gemm_type, n, CUBLAS_COMPUTE_32F,
+        CUBLAS_GEMM_DEFAULT)));
+    return cudaSuccess;
 }
 
 /* One GEMM 8192^3 in `type` (bf16 or fp16), A and B random, C of the same type. */
-static int measure_gemm(cudaStream_t stream, cublasHandle_t blas, cudaDataType_t type,
-                        double *tflops, char *why, size_t why_len)
+static cudaError_t measure_gemm(cudaStream_t stream, cublasHandle_t blas, cudaDataType_t type,
+                                double *tflops)
 {
     const size_t elems = (size_t)GEMM_SIZE * GEMM_SIZE;
     void *ab = NULL, *c = NULL;
-    CUDA_TRY(cudaMalloc(&ab, 2 * elems * 2));
-    cudaError_t e = cudaMalloc(&c, elems * 2);
-    if (e != cudaSuccess) cudaFree(ab);
-    CUDA_TRY(e);
+    CUDA_CHECK(alloc_pair(&ab, 2 * elems * 2, &c, elems * 2));
     const unsigned blocks = (unsigned)((2 * elems + 255) / 256);
     if (type == CUDA_R_16BF)
         fill_uniform<<<blocks, 256, 0, stream>>>((__nv_bfloat16 *)ab, 2 * elems, 0x1234u);
@@ -283,71 +271,65 @@ static int measure_gemm(cudaStream_t stream, cublasHandle_t blas, cudaDataType_t
     w.blas = blas;
     w.gemm_type = type;
     double ms = 0;
-    int rc = 0;
-    e = cudaGetLastError();
-    if (e != cudaSuccess) {
-        snprintf(why, why_len, "fill_uniform: %s", cudaGetErrorName(e));
-        rc = (int)e;
-    }
-    if (!rc) rc = time_median(&w, &ms, why, why_len);
+    cudaError_t err = cudaGetLastError();
+    if (err == cudaSuccess) err = time_median(&w, &ms);
     cudaFree(ab);
     cudaFree(c);
     *tflops = 2.0 * GEMM_SIZE * GEMM_SIZE * (double)GEMM_SIZE / (ms * 1e-3) / 1e12;
-    return rc;
+    CUDA_CHECK(err);
+    return cudaSuccess;
 }
 
-static int launch_ffma(const struct workload *w, char *why, size_t why_len)
+static cudaError_t launch_ffma(const struct workload *w)
 {
     ffma_chains<<<w->grid, 256, 0, w->stream>>>((float *)w->dst, FFMA_ITERS, 0.999f, 1e-3f);
-    CUDA_TRY(cudaGetLastError());
-    return 0;
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
 }
 
-static int measure_fp32(cudaStream_t stream, double *tflops, char *why, size_t why_len)
+static cudaError_t measure_fp32(cudaStream_t stream, double *tflops)
 {
     int sms = 0, device = 0;
-    CUDA_TRY(cudaGetDevice(&device));
-    CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    CUDA_CHECK(cudaGetDevice(&device));
+    CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
     void *sink = NULL;
-    CUDA_TRY(cudaMalloc(&sink, sizeof(float)));
+    CUDA_CHECK(cudaMalloc(&sink, sizeof(float)));
     struct workload w = {};
     w.stream = stream;
     w.launch = launch_ffma;
     w.dst = sink;
     w.grid = (unsigned)sms * 8;
     double ms = 0;
-    int rc = time_median(&w, &ms, why, why_len);
+    const cudaError_t err = time_median(&w, &ms);
     cudaFree(sink);
     const double threads = (double)sms * 8 * 256;
     *tflops = 2.0 * FFMA_CHAINS * FFMA_ITERS * threads / (ms * 1e-3) / 1e12;
-    return rc;
+    CUDA_CHECK(err);
+    return cudaSuccess;
 }
 
 /* Each ceiling on its own: one that fails leaves the others' figures. */
-static int measure_one(enum ceiling_index i, cudaStream_t stream, cublasHandle_t blas,
-                       double *value, char *why, size_t why_len)
+static cudaError_t measure_one(enum ceiling_index i, cudaStream_t stream, cublasHandle_t blas,
+                               double *value)
 {
     switch (i) {
-    case CEILING_DRAM_COPY: return measure_dram_copy(stream, value, why, why_len);
-    case CEILING_L2_READ: return measure_l2_read(stream, value, why, why_len);
-    case CEILING_BF16_TENSOR: return measure_gemm(stream, blas, CUDA_R_16BF, value, why, why_len);
-    case CEILING_FP16_TENSOR: return measure_gemm(stream, blas, CUDA_R_16F, value, why, why_len);
-    default: return measure_fp32(stream, value, why, why_len);
+    case CEILING_DRAM_COPY: return measure_dram_copy(stream, value);
+    case CEILING_L2_READ: return measure_l2_read(stream, value);
+    case CEILING_BF16_TENSOR: return measure_gemm(stream, blas, CUDA_R_16BF, value);
+    case CEILING_FP16_TENSOR: return measure_gemm(stream, blas, CUDA_R_16F, value);
+    default: return measure_fp32(stream, value);
     }
 }
 
-/* The stream and cuBLAS handle every ceiling uses; 0, or non-zero with why. */
-static int open_workloads(cudaStream_t *stream, cublasHandle_t *blas, char *why, size_t why_len)
+/* The stream and cuBLAS handle every ceiling uses. */
+static cudaError_t open_workloads(cudaStream_t *stream, cublasHandle_t *blas)
 {
-    CUDA_TRY(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking));
+    CUDA_CHECK(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking));
     cublasStatus_t s = cublasCreate(blas);
     if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetStream(*blas, *stream);
-    if (s != CUBLAS_STATUS_SUCCESS) {
-        cudaStreamDestroy(*stream);
-        snprintf(why, why_len, "cublasCreate: %s", cublasGetStatusName(s));
-        return (int)s;
-    }
-    return 0;
+    if (s != CUBLAS_STATUS_SUCCESS) cudaStreamDestroy(*stream);
+    CUDA_CHECK(gemm_status_to_cuda(s));
+    return cudaSuccess;
 }
 
 int ceilings_measure(struct ceilings *c)
@@ -355,15 +337,20 @@ int ceilings_measure(struct ceilings *c)
     cudaStream_t stream;
     cublasHandle_t blas;
     char why[sizeof c->status[0] - 8];
-    const int opened = open_workloads(&stream, &blas, why, sizeof why) == 0;
+    const cudaError_t open_err = open_workloads(&stream, &blas);
+    const int opened = open_err == cudaSuccess;
+    if (!opened) cuda_check_describe(open_err, why, sizeof why);
     int failed = 0;
     for (int i = 0; i < CEILINGS_COUNT; i++) {
         double *value = ceilings_value(c, (enum ceiling_index)i);
-        if (opened && measure_one((enum ceiling_index)i, stream, blas, value, why, sizeof why) == 0) {
+        const cudaError_t err =
+            opened ? measure_one((enum ceiling_index)i, stream, blas, value) : open_err;
+        if (err == cudaSuccess) {
             snprintf(c->status[i], sizeof c->status[i], "ok");
             continue;
         }
         *value = 0; /* no figure: the time of a failed run may be anything */
+        if (opened) cuda_check_describe(err, why, sizeof why);
         snprintf(c->status[i], sizeof c->status[i], "error:%s", why);
         failed++;
     }

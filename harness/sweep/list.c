@@ -15,8 +15,14 @@
 void list_methods(FILE *f)
 {
     fprintf(f, "methods (name, backend, variants: the first is the default; parameters):\n");
+    int width = 17; /* the variants column: as wide as the longest list */
     for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
-        char variants[128] = "-";
+        int len = 0;
+        for (const char *const *v = (*m)->variants; v && *v; v++) len += (int)strlen(*v) + 1;
+        if (len - 1 > width) width = len - 1;
+    }
+    for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
+        char variants[256] = "-";
         size_t used = 0;
         for (const char *const *v = (*m)->variants; v && *v; v++)
             used += snprintf(variants + used, sizeof variants - used, "%s%s", used ? "," : "", *v);
@@ -26,8 +32,8 @@ void list_methods(FILE *f)
             if (AXES[a].uses && ((*m)->uses & AXES[a].uses))
                 used += snprintf(params + used, sizeof params - used, "%s%s", used ? " " : "",
                                  AXES[a].key);
-        fprintf(f, "  %-14s %-5s %-17s %-22s %s\n", (*m)->name, attn_backend_name((*m)->backend),
-                variants, params[0] ? params : "-", (*m)->description);
+        fprintf(f, "  %-14s %-5s %-*s %-22s %s\n", (*m)->name, attn_backend_name((*m)->backend),
+                width, variants, params[0] ? params : "-", (*m)->description);
     }
 }
 

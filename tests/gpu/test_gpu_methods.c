@@ -95,6 +95,7 @@ int main(int argc, char **argv)
                 for (int di = 0; di < 2; di++)
                     for (int64_t N = 1 << 10; N <= 1 << 14; N <<= 2)
                         for (int s_r = 1; s_r <= n_routes; s_r++) {
+                        if (!check_supports(*m, *v, dtypes[t], dims[di])) continue;
                         struct sweep_point p = {0};
                         struct check_result r;
                         snprintf(p.method, sizeof p.method, "%s", (*m)->name);

@@ -1,5 +1,10 @@
-// mita.cu — attention over gathered entries: MiTA's step 7 with step 6 read in place, and
-// topk's attention over each query's own keys (kernels/mita.h).
+// gathered_attention.cu — attention over gathered entries, the rows read in place from K and V
+// (kernels/gathered_attention.h). Two entry points:
+//   mita_attend               the `mita` method's steps 6-7: expert_tiles (fp32, s_r = 1),
+//                             expert_tiles_mma (bf16/fp16, any s_r; shared_merge_mma after it
+//                             for s_r > 1), warp_per_query (fp32, s_r > 1).
+//   gathered_attend_own_keys  the `topk` method's attention, each query over its own k keys:
+//                             warp_per_query (mita_attend without routes).
 //
 // Versions (picked by mita_attend; measurements in kernels/NOTES.md "mita"):
 //   expert_tiles    s_r = 1 (MiTA's default), fp32. Queries are counting-sorted by expert (count,
@@ -24,7 +29,7 @@
 //                   gathers (~2·(m + s_r·k)·d values each, mostly L1/L2 hits): MiTA with
 //                   this version for s_r = 1 too ran 3.1× slower in all at N = 2^20.
 
-#include "mita.h"
+#include "gathered_attention.h"
 
 #include <math.h>
 
@@ -458,21 +463,36 @@ __device__ __forceinline__ void attend_key_tile(const uint32_t (&qf)[D / 16][4],
     for (int n = 0; n < D / 8; n++)
 #pragma unroll
         for (int x = 0; x < 4; x++) o[n][x] *= corr[x >> 1];
-    // P's C fragments of key blocks 2kb, 2kb+1 are the A fragment of keys [16kb, 16kb+16).
+    mma_pv_swizzled<T, KEY_TILE, D>(o, s, v_buf, lane);
+}
+
+// Where a key tile's logits come from: keys first.. of `end`, logits · scale.
+struct KeyTile {
+    int64_t first, end;
+    float scale;
+};
+
+// The warp's 16 rows of sQ against `tiles` key tiles, double-buffered in sK and sV
+// (for_each_staged_tile, tile 0 staged by the caller): stage(j, buf) as there, tile_of(j) the
+// KeyTile of tile j. Warps that are not `busy` (past the block's entries) only stage and wait.
+template <typename T, int D, typename Stage, typename TileOf>
+__device__ __forceinline__ void attend_key_tiles(int64_t tiles, Stage &&stage, TileOf &&tile_of,
+                                                 bool busy, uint32_t sQ, uint32_t sK,
+                                                 uint32_t sV, float (&rmax)[2],
+                                                 float (&rsum)[2], float (&o)[D / 8][4],
+                                                 int warp, int lane)
+{
+    uint32_t qf[D / 16][4];
+    for_each_staged_tile(tiles, stage, [&](int64_t j, int buf) {
+        if (!busy) return;
+        if (j == 0)
 #pragma unroll
-    for (int kb = 0; kb < KEY_TILE / 16; kb++) {
-        const uint32_t pa[4] = {mma_t<T>::pack(s[2 * kb][0], s[2 * kb][1]),
-                                mma_t<T>::pack(s[2 * kb][2], s[2 * kb][3]),
-                                mma_t<T>::pack(s[2 * kb + 1][0], s[2 * kb + 1][1]),
-                                mma_t<T>::pack(s[2 * kb + 1][2], s[2 * kb + 1][3])};
-#pragma unroll
-        for (int n2 = 0; n2 < D / 16; n2++) {
-            uint32_t vb[4];
-            ldsm_x4_trans(vb, v_buf + swz<D>(16 * kb + lane % 8 + 8 * ((lane / 8) % 2), 2 * n2 + lane / 16));
-            mma_t<T>::mma(o[2 * n2], pa, vb[0], vb[1]);
-            mma_t<T>::mma(o[2 * n2 + 1], pa, vb[2], vb[3]);
-        }
-    }
+            for (int kk = 0; kk < D / 16; kk++)
+                ldsm_x4(qf[kk], sQ + swz<D>(warp * 16 + lane % 16, 2 * kk + lane / 16));
+        const KeyTile kt = tile_of(j);
+        attend_key_tile<T, D>(qf, sK + buf * KEY_TILE * D * 2, sV + buf * KEY_TILE * D * 2,
+                              kt.first, kt.end, kt.scale, rmax, rsum, o, lane);
+    });
 }
 
 // The warp's 16 rows of o·inv[h] as T through its own rows of sQ (their Q fragments are in
@@ -557,31 +577,16 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) attend_expert
     };
     stage(0, 0); // one group with the Q rows
 
-    const bool busy = warp * 16 < valid; // warps past the tile's entries only stage and wait
-    uint32_t qf[D / 16][4];
+    const bool busy = warp * 16 < valid;
     float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f}, o[D / 8][4] = {};
-    for (int64_t j = 0; j < tiles; j++) {
-        const int buf = (int)(j & 1);
-        if (j + 1 < tiles) {
-            stage(j + 1, buf ^ 1);
-            cp_async_wait<1>();
-        } else {
-            cp_async_wait<0>();
-        }
-        __syncthreads();
-        if (busy) {
-            if (j == 0)
-#pragma unroll
-                for (int kk = 0; kk < D / 16; kk++)
-                    ldsm_x4(qf[kk], sQ + swz<D>(warp * 16 + lane % 16, 2 * kk + lane / 16));
+    attend_key_tiles<T, D>(
+        tiles, stage,
+        [&](int64_t j) {
             const bool is_shared = j < shared_tiles;
-            attend_key_tile<T, D>(qf, sK + buf * KEY_TILE * D * 2, sV + buf * KEY_TILE * D * 2,
-                                  (is_shared ? j : j - shared_tiles) * KEY_TILE,
-                                  is_shared ? a.m : a.kk,
-                                  is_shared ? a.shared_scale : a.scale, rmax, rsum, o, lane);
-        }
-        __syncthreads(); // this buffer is refilled two tiles on
-    }
+            return KeyTile{(is_shared ? j : j - shared_tiles) * KEY_TILE, is_shared ? a.m : a.kk,
+                           is_shared ? a.shared_scale : a.scale};
+        },
+        busy, sQ, sK, sV, rmax, rsum, o, warp, lane);
     if (!busy) return;
     float inv[2];
 #pragma unroll
@@ -637,27 +642,10 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) shared_merge_
     if (tiles) stage(0, 0);
     else cp_async_commit();
     const bool busy = warp * 16 < valid;
-    uint32_t qf[D / 16][4];
     float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f}, o[D / 8][4] = {};
-    for (int64_t j = 0; j < tiles; j++) {
-        const int buf = (int)(j & 1);
-        if (j + 1 < tiles) {
-            stage(j + 1, buf ^ 1);
-            cp_async_wait<1>();
-        } else {
-            cp_async_wait<0>();
-        }
-        __syncthreads();
-        if (busy) {
-            if (j == 0)
-#pragma unroll
-                for (int kk = 0; kk < D / 16; kk++)
-                    ldsm_x4(qf[kk], sQ + swz<D>(warp * 16 + lane % 16, 2 * kk + lane / 16));
-            attend_key_tile<T, D>(qf, sK + buf * KEY_TILE * D * 2, sV + buf * KEY_TILE * D * 2,
-                                  j * KEY_TILE, a.m, a.shared_scale, rmax, rsum, o, lane);
-        }
-        __syncthreads();
-    }
+    attend_key_tiles<T, D>(
+        tiles, stage, [&](int64_t j) { return KeyTile{j * KEY_TILE, a.m, a.shared_scale}; },
+        busy, sQ, sK, sV, rmax, rsum, o, warp, lane);
     cp_async_wait<0>();
     __syncthreads(); // route_only: the Q rows' copy is done before sQ takes O
     if (!busy) return;
@@ -869,4 +857,14 @@ extern "C" cudaError_t mita_attend(const void *q, const void *k, const void *v, 
                        N, m, n_experts, kk, (int64_t)heads * N, s_r, scale, shared_scale};
     if (routes && sorted_path(dtype, s_r)) return attend_tiles(a, heads, d, scratch, dtype, stream);
     return dispatch_dtype(dtype, attend_launch{a, d, stream});
+}
+
+// MiTA with one expert per query, expert i = query i's keys, and no shared block.
+extern "C" cudaError_t gathered_attend_own_keys(const void *q, const void *k, const void *v,
+                                                int dtype, int heads, int64_t N, int d,
+                                                const int32_t *keys, int64_t kk, float scale,
+                                                void *o, cudaStream_t stream)
+{
+    return mita_attend(q, k, v, dtype, heads, N, d, nullptr, nullptr, 0, 0.f, keys, N, kk,
+                       nullptr, 1, scale, nullptr, o, stream);
 }

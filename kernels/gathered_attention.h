@@ -1,0 +1,61 @@
+/* gathered_attention.h — attention of each query over a short list of gathered entries,
+ * the rows read in place from K and V (no gathered copy): MiTA's steps 6-7 (SPEC.md,
+ * mita_attend) and topk's attention over each query's own keys
+ * (gathered_attend_own_keys). The kernels and the index of their versions are in
+ * gathered_attention.cu; the selections that make the lists are in topk_select.h and
+ * mita_route.h.
+ *
+ * q, k, v, o: [heads, N, d] in `dtype` (enum attn_dtype). Logits, softmax and sums in
+ * fp32; o stored in `dtype`. Supported: d ∈ {64, 128}, N < 2^31. Every function only
+ * enqueues work on `stream` and returns the first CUDA error met (cudaErrorInvalidValue
+ * for unsupported arguments).
+ */
+#ifndef KERNELS_GATHERED_ATTENTION_H
+#define KERNELS_GATHERED_ATTENTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cuda_runtime.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- MiTA (the `mita` method) -------------------------------------------------------
+ * For query i of head bh, the logits are
+ *     [ q_i·q̃_j · shared_scale  for j < m ]                    (when landmarks != NULL)
+ *  ++ [ q_i·k_t · scale  for t in experts[e], e in routes_i ]  (s_r experts, in order)
+ * and o_i = softmax(logits) · [ shared_values ; V rows ], duplicates kept. With
+ * routes == NULL query i uses expert i (s_r = 1, n_experts = N).
+ *
+ * landmarks, shared_values: [heads, m, d] fp32  experts: [heads, n_experts, kk] int32 key
+ * indices  routes: [heads, N, s_r] int32 expert indices. heads <= 65535 on the sorted path:
+ * with routes (s_r = 1, or any s_r in bf16/fp16) the (query, route) pairs are sorted by
+ * expert first, so that a block serves 64 or 128 of them against one expert's staged rows.
+ *
+ * Scratch for mita_attend with routes on its sorted path: the counting sort of the
+ * (query, route) pairs by expert, Q̃ and V̂ in `dtype`, and for s_r > 1 each route's
+ * partial output; 0 otherwise. */
+size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t m, int64_t n_experts, int d,
+                                 int dtype, int s_r);
+
+/* `scratch`: at least mita_attend_scratch_bytes(heads, N, m, n_experts, d, dtype, s_r),
+ * 256-byte aligned; may be NULL when that is 0. */
+cudaError_t mita_attend(const void *q, const void *k, const void *v, int dtype, int heads,
+                        int64_t N, int d, const float *landmarks, const float *shared_values,
+                        int64_t m, float shared_scale, const int32_t *experts,
+                        int64_t n_experts, int64_t kk, const int32_t *routes, int s_r,
+                        float scale, void *scratch, void *o, cudaStream_t stream);
+
+/* ---- topk (the `topk` method) --------------------------------------------------------
+ * o_i = softmax(q_i·k_t · scale for t in keys_i) · [ v_t for t in keys_i ], keys: [heads, N,
+ * kk] int32, each query's own list of kk keys (duplicates kept). No scratch. */
+cudaError_t gathered_attend_own_keys(const void *q, const void *k, const void *v, int dtype,
+                                     int heads, int64_t N, int d, const int32_t *keys,
+                                     int64_t kk, float scale, void *o, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
