@@ -305,25 +305,25 @@ struct gather_version {
     size_t (*scratch_bytes)(int heads, int64_t m, int64_t k);
 };
 
-const gather_version gather_versions[] = {
-    {"naive", launch_naive, nullptr},
-    {"warp_row", launch_warp_row, nullptr},
-    {"vec16", launch_vec16, nullptr},
-    {"sorted", launch_sorted, nullptr},
-    {"copy", launch_copy, nullptr},
-};
+// The versions, one row each: name, launcher, scratch bytes (nullptr: none).
+// The first is the default. Adding a version is its kernel and launcher
+// above and one row here: the table and the `gather` method's variants
+// (gather_version_names, a static list for C) are both made from it.
+#define GATHER_VERSIONS(ROW)                  \
+    ROW("naive", launch_naive, nullptr)       \
+    ROW("warp_row", launch_warp_row, nullptr) \
+    ROW("vec16", launch_vec16, nullptr)       \
+    ROW("sorted", launch_sorted, nullptr)     \
+    ROW("copy", launch_copy, nullptr)
+
+#define GATHER_TABLE_ROW(name, launch, scratch) {name, launch, scratch},
+const gather_version gather_versions[] = {GATHER_VERSIONS(GATHER_TABLE_ROW)};
 constexpr int GATHER_VERSION_COUNT = (int)(sizeof gather_versions / sizeof *gather_versions);
 
 } // namespace
 
-// The same names, NULL-terminated: the `gather` method's variants (a static
-// list in C); gather_version_find() and tests/gpu/test_gather.c check that
-// the two agree.
-extern "C" const char *const gather_version_names[] = {"naive", "warp_row", "vec16", "sorted",
-                                                       "copy", NULL};
-static_assert(sizeof gather_version_names / sizeof *gather_version_names ==
-                  GATHER_VERSION_COUNT + 1,
-              "gather_version_names must list every row of gather_versions");
+#define GATHER_NAME(name, launch, scratch) name,
+extern "C" const char *const gather_version_names[] = {GATHER_VERSIONS(GATHER_NAME) NULL};
 
 extern "C" int gather_version_count(void) { return GATHER_VERSION_COUNT; }
 

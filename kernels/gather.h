@@ -9,8 +9,8 @@
  * of gather.cu; the `gather` method (attn/cuda/gather.c) runs them, one
  * variant each, and the `gather` suite times them.
  *
- * Adding a version: a row in gather.cu's table (name, launch, scratch
- * bytes) and its name in gather_version_names; nothing else changes.
+ * Adding a version: its kernel and launcher in gather.cu and a row of its
+ * GATHER_VERSIONS table (name, launch, scratch bytes); nothing else changes.
  *
  * Supported: d ∈ {64, 128}, 1 <= heads <= 65535, 1 <= N <= 2^31 - 1,
  * 1 <= m·k <= 2^31 - 1, every index in [0, N) (not checked on the device).
