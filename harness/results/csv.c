@@ -3,6 +3,7 @@
  * matches a row to the sweep point that produced it. */
 #include "results/csv.h"
 #include "core/errors.h"
+#include "core/text_file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -365,46 +366,12 @@ static int read_record(struct csv_parser *ps, struct record *rec)
     }
 }
 
-/* The whole file, NUL-terminated, in *text. */
-static int read_all(const char *path, char **text, size_t *len, char *err, size_t err_len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return harness_fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 1 >= cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *grown = realloc(buf, cap);
-            if (!grown) {
-                free(buf);
-                fclose(f);
-                return harness_fail(err, err_len, "%s: out of memory", path);
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return harness_fail(err, err_len, "%s: cannot read", path);
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return 0;
-}
-
 int csv_read(const char *path, struct csv_table *t, char *err, size_t err_len)
 {
     memset(t, 0, sizeof *t);
     char *text = NULL;
     size_t len = 0;
-    if (read_all(path, &text, &len, err, err_len) != 0) return -1;
+    if (read_text_file(path, &text, &len, err, err_len) != 0) return -1;
     struct csv_parser ps = {path, text, text + len, 1, err, err_len};
     struct record rec = {0};
     long cap = 0;

@@ -7,6 +7,7 @@
  * suite as it was. */
 #include "sweep/suite.h"
 #include "core/errors.h"
+#include "core/text_file.h"
 
 #include "config.h"
 
@@ -442,30 +443,10 @@ int suite_parse_file(const char *path, struct suite *s, char *err, size_t err_le
     int stem = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
     snprintf(s->name, sizeof s->name, "%.*s", stem, base);
 
-    FILE *f = fopen(path, "rb");
-    if (!f) return harness_fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
     char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *grown = realloc(text, cap);
-            if (!grown) {
-                free(text);
-                fclose(f);
-                return harness_fail(err, err_len, "%s: out of memory", path);
-            }
-            text = grown;
-        }
-        size_t got = fread(text + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int read_error = ferror(f);
-    fclose(f);
-    text[len] = '\0';
-    int rc = read_error ? harness_fail(err, err_len, "%s: cannot read", path)
-                        : parse_lines(text, path, s, err, err_len);
+    size_t len = 0;
+    if (read_text_file(path, &text, &len, err, err_len) != 0) return -1;
+    int rc = parse_lines(text, path, s, err, err_len);
     free(text);
     return rc;
 }
