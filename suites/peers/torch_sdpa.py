@@ -48,7 +48,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 
-# attnbench's results header, column for column (harness/results/csv.c, CSV_COLUMNS);
+# attnbench's results header, column for column (harness/results/csv.c, csv_columns());
 # the test tests/plots "peers" checks it against the harness's own.
 CSV_COLUMNS = [
     "suite", "method", "variant", "backend", "device", "dtype", "B", "H", "N", "d", "m", "k",
@@ -59,7 +59,7 @@ CSV_COLUMNS = [
     "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
     "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note",
 ]
-# The columns that identify a point (harness/results/csv.c, key_columns), for --resume.
+# The columns that identify a point (harness/results/csv.c, csv_key_column()), for --resume.
 KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
                "shared_scale"]
 
@@ -394,7 +394,7 @@ def open_results(path):
 
 
 def quantile(sorted_samples, q):
-    """Linear interpolation, as harness/measure/measure.c."""
+    """Linear interpolation, as harness/core/stats.c."""
     pos = q * (len(sorted_samples) - 1)
     lo = int(math.floor(pos))
     hi = min(lo + 1, len(sorted_samples) - 1)
