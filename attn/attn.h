@@ -28,7 +28,7 @@
  *   teardown(state)
  *       Releases what setup created. Optional.
  *   flops(problem, params), bytes(problem, params)
- *       The work models of SPEC.md ("Counting work"), for the whole problem.
+ *       The work models of docs/work-models.md, for the whole problem.
  *   export_selection(state, selection)
  *       Optional; selection-based methods (topk, mita). After a run, copies the
  *       indices the method chose to host arrays so that tests can check them.
@@ -148,7 +148,8 @@ int64_t attn_tensor_elems(const struct attn_problem *p);
  * the method has no such variant. */
 const char *attn_variant_of(const struct attn_method *m, const struct attn_params *a);
 
-/* Checks the rules that SPEC.md states for every method and that
+/* Checks the rules that docs/methods.md ("Notation and tensors", "Method
+ * names, variants and parameters") states for every method and that
  * `uses` says apply: positive sizes, 1 <= m <= N, 1 <= k <= N, s_r in
  * [1, m], a known variant. Returns NULL or a message in `why`. Methods call
  * it first in their own validate(). */
@@ -159,7 +160,8 @@ const char *attn_validate_common(const struct attn_method *m, const struct attn_
  * of the method's definition, so that every backend computes the same O. */
 enum { ATTN_NYSTROM_PINV_ITERATIONS = 6 };
 
-/* Window j of landmarks(X, m) covers rows [begin, end) (SPEC.md). */
+/* Window j of landmarks(X, m) covers rows [begin, end) (docs/methods.md,
+ * "Landmarks"). */
 static inline int64_t attn_window_begin(int64_t j, int64_t N, int64_t m) { return j * N / m; }
 
 /* The inputs of every run and check: element i of tensor `which` (0 = Q,

@@ -8,7 +8,8 @@
  * Each step is an NVTX range (Nsight Systems shows it on the timeline) and
  * the profiler of `attnbench run --profile` files every kernel launched
  * inside it under its name in `<out>.steps.csv`; steps nest, the innermost
- * names the launch. Name MiTA's steps as SPEC.md does: "landmarks", "probe",
+ * names the launch. Name MiTA's steps as docs/methods.md does ("MiTA",
+ * "Step names"): "landmarks", "probe",
  * "experts", "compress", "route", "gather", "attend"; the DRAM bytes of
  * kernels in a step or with a name that contains "gather" are the CSV's
  * gather_dram_bytes.

@@ -1,5 +1,6 @@
 /* common.c — helpers shared by every method: names of enums, dtype
- * conversion, the seeded inputs and the validation rules of SPEC.md. */
+ * conversion, the seeded inputs (docs/correctness.md, "Inputs") and the
+ * validation rules of docs/methods.md. */
 #include "attn.h"
 #include "attn/attn_nvtx.h"
 

@@ -1,9 +1,10 @@
-/* reference.c — the double-precision reference of every method of SPEC.md
- * (reference.h), the error metric and the selection check.
+/* reference.c — the double-precision reference of every method of
+ * docs/methods.md (reference.h), the error metric and the selection check
+ * (docs/correctness.md).
  *
- * Written to be read next to SPEC.md, not to be fast: one batch-head at a
- * time, each method spelled out as its definition, every score row
- * materialized, top-k by sorting the whole row (ties to the lower index).
+ * Written to be read next to docs/methods.md, not to be fast: one
+ * batch-head at a time, each method spelled out as its definition, every
+ * score row materialized, top-k by sorting the whole row (ties to the lower index).
  * Nothing is blocked, fused or reordered, so that it shares no cleverness
  * (and no bug) with the backends it checks.
  */
@@ -234,8 +235,8 @@ static void ref_identity_minus(double c, double *x, int64_t n)
     for (int64_t i = 0; i < n; i++) x[i * n + i] += c;
 }
 
-/* SPEC.md: Z₀ = Mᵀ / (max_i Σ_j |M_ij| · max_j Σ_i |M_ij|), then 6 times
- * Z ← ¼ Z (13I − MZ (15I − MZ (7I − MZ))).
+/* docs/methods.md, "nystrom": Z₀ = Mᵀ / (max_i Σ_j |M_ij| · max_j Σ_i |M_ij|),
+ * then 6 times Z ← ¼ Z (13I − MZ (15I − MZ (7I − MZ))).
  * mm, z: [m,m]  mz, t, u: [m,m] scratch */
 static void ref_pinv(const double *mm, double *z, double *mz, double *t, double *u, int64_t m)
 {

@@ -1,13 +1,14 @@
-/* reference.h — the double-precision reference of every method (SPEC.md),
- * written for clarity, not speed: scores are materialized row by row and
- * top-k is a plain selection over the whole row. `attnbench check` and the
- * tests compare every backend against it.
+/* reference.h — the double-precision reference of every method of
+ * docs/methods.md (docs/correctness.md, "The reference"), written for
+ * clarity, not speed: scores are materialized row by row and top-k is a
+ * plain selection over the whole row. `attnbench check` and the tests
+ * compare every backend against it.
  *
  * All tensors are [B,H,N,d] doubles. Selection-based methods (topk, mita)
  * can be handed the selection an implementation made (`given`), so that the
- * output is compared for the same selection (SPEC.md, "Checking
- * correctness"); with `given == NULL` they select themselves, and write what
- * they chose to `chosen` when it is not NULL.
+ * output is compared for the same selection (docs/correctness.md,
+ * "Selection-based methods"); with `given == NULL` they select themselves,
+ * and write what they chose to `chosen` when it is not NULL.
  */
 #ifndef ATTN_REFERENCE_H
 #define ATTN_REFERENCE_H
@@ -45,12 +46,14 @@ int attn_reference_known(const char *name);
 /* ‖out − ref‖_F / ‖ref‖_F; +INFINITY when `out` holds a NaN or an Inf. */
 double attn_rel_error(const double *out, const double *ref, int64_t n);
 
-/* The bound of SPEC.md for a dtype: fp32 1e-4, fp16 5e-3, bf16 2e-2. */
+/* The bound of a dtype (docs/correctness.md, "Error metric and bounds"):
+ * fp32 1e-4, fp16 5e-3, bf16 2e-2. */
 double attn_error_bound(enum attn_dtype t);
 
-/* Selection validity (SPEC.md): every chosen index is in range and distinct
- * within its set, and every chosen score >= every unchosen score - tol,
- * with scores recomputed in double from the stored inputs.
+/* Selection validity (docs/correctness.md, "Selection-based methods"):
+ * every chosen index is in range and distinct within its set, and every
+ * chosen score >= every unchosen score - tol, with scores recomputed in
+ * double from the stored inputs.
  *   topk: sel->keys [B,H,N,k] against S_i = q_i·K (the scale does not change
  *         the order);
  *   mita: sel->keys [B,H,m,k] against P_j = q̃_j·K, and sel->routes

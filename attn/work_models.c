@@ -1,4 +1,5 @@
-/* work_models.c — see work_models.h; the formulas are SPEC.md's, per head. */
+/* work_models.c — see work_models.h; the formulas are docs/work-models.md's,
+ * per head. */
 #include "attn/work_models.h"
 
 static double heads(const struct attn_problem *p) { return (double)p->B * p->H; }

@@ -1,4 +1,4 @@
-/* work_models.h — SPEC.md's "Counting work", once for every backend: the
+/* work_models.h — docs/work-models.md, once for every backend: the
  * FLOPs of each method (a multiply-add counts 2) and the byte floors, for the
  * whole problem (all B·H heads). Methods point their flops/bytes operations
  * here; the harness derives TFLOP/s, GB/s and the roofline from them. */

@@ -1,5 +1,6 @@
 // candidate.cuh — a selection candidate (score, key index) packed into one 64-bit integer whose
-// integer order is the selection order of SPEC.md: score descending, ties to the lower index.
+// integer order is the selection order of docs/methods.md ("Selection: top-k and argmax"): score
+// descending, ties to the lower index.
 // Shared by the top-k selection (topk_select.cu) and MiTA's routing (mita_route.cu), so that
 // both break ties the same way.
 #ifndef KERNELS_CANDIDATE_CUH

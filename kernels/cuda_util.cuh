@@ -1,6 +1,7 @@
 // cuda_util.cuh — what every kernel file shares: CUDA_CHECK (cuda_check.h), and
-// loading/storing the three storage types as fp32 (SPEC.md: load bf16/fp16,
-// compute in fp32, store in the input dtype).
+// loading/storing the three storage types as fp32 (docs/methods.md, "Numeric
+// types and arithmetic": load bf16/fp16, compute in fp32, store in the input
+// dtype).
 #ifndef KERNELS_CUDA_UTIL_CUH
 #define KERNELS_CUDA_UTIL_CUH
 

@@ -1,4 +1,5 @@
-// flash_attn.cu — fused attention forward, O = softmax(Q Kᵀ·scale) V (SPEC.md `full`, `flash`).
+// flash_attn.cu — fused attention forward, O = softmax(Q Kᵀ·scale) V (docs/methods.md, "full":
+// the variant `flash` and one variant per version).
 //
 // Versions, side by side in the table at the bottom, by name: the `full` method's variant of
 // that name runs it (`flash` runs the default for d and dtype). TFLOP/s = 4·B·H·N²·d / median
@@ -6,7 +7,7 @@
 // 16384 (kernels/NOTES.md "full/flash" has the method, fp16, the profiles and what was
 // dropped; its tables name the versions by configuration, given here in brackets):
 //   flash_simt  fp32 only, the fp32 default [simt_fp32 dD]. CUDA cores, 4 threads per query
-//               row, 32-key tiles in shared memory, online softmax, no TF32 (SPEC.md). ~15
+//               row, 32-key tiles in shared memory, online softmax, no TF32 (docs/methods.md). ~15
 //               TFLOP/s at N=4096; a correctness path, not comparable with the others.
 //   flash_w8    bf16/fp16, the FlashAttention-2 schedule [mma w8 mt1 bc64 dD]: 8 warps × 16
 //               query rows (128-row CTA), Q fragments in registers, 64-key K/V tiles double-

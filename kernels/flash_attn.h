@@ -1,13 +1,14 @@
-/* flash_attn.h — fused attention forward (SPEC.md `full`: its variant `flash`,
- * and one variant per version below): O = softmax(Q Kᵀ·scale) V, non-causal, in one pass with an online softmax
- * and O(N) memory. The kernels and the index of their versions are in
- * flash_attn.cu.
+/* flash_attn.h — fused attention forward (docs/methods.md, "full": its variant
+ * `flash`, and one variant per version below): O = softmax(Q Kᵀ·scale) V,
+ * non-causal, in one pass with an online softmax and O(N) memory. The kernels
+ * and the index of their versions are in flash_attn.cu.
  *
  * Tensors are [B,H,N,d], contiguous row-major, in device memory, all four in
  * `dtype` (enum attn_dtype of attn/attn.h: 0 fp32, 1 fp16, 2 bf16). fp16 and
  * bf16 run on the tensor cores with fp32 accumulation and an fp32 softmax;
- * fp32 runs on the CUDA cores in fp32 (no TF32, SPEC.md). O is stored in
- * `dtype`. Supported: d ∈ {64, 128}, any N >= 1, B, H >= 1, scale > 0.
+ * fp32 runs on the CUDA cores in fp32 (no TF32: docs/methods.md, "Numeric
+ * types and arithmetic"). O is stored in `dtype`. Supported: d ∈ {64, 128},
+ * any N >= 1, B, H >= 1, scale > 0.
  *
  * Every function only enqueues work on `stream` and returns the first CUDA
  * error met (cudaErrorInvalidValue for an unsupported shape or dtype).

@@ -16,7 +16,8 @@
 // Versions, slowest expected first:
 //   naive     one 32-thread block per row, 4-byte words: a warp issues one
 //             128-byte load per row and tensor, 32 rows of a 2048-thread SM
-//             in flight — latency-bound, ~426 GB/s (SPEC.md's floor to beat).
+//             in flight — latency-bound, ~426 GB/s (the floor to beat:
+//             docs/measurement.md, "Reference figures").
 //   warp_row  eight rows per 256-thread block, a warp per row, 16-byte
 //             loads: 4× fewer instructions, but lanes past the row idle
 //             (8 of 32 busy for 128-byte rows), so ~8 rows per warp-slot of

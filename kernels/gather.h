@@ -1,5 +1,6 @@
-/* gather.h — MiTA's step 6 (SPEC.md) as a family of kernels to compare:
- * each expert's key and value rows copied out of K and V,
+/* gather.h — MiTA's step 6 (docs/methods.md, "MiTA", "Step by step"; its
+ * floor in docs/work-models.md, "The gather step") as a family of kernels to
+ * compare: each expert's key and value rows copied out of K and V,
  *
  *     K, V: [heads, N, d]   idx: [heads, m, k] int32   →   KE, VE: [heads, m, k, d]
  *     KE[h, j, t] = K[h, idx[h, j, t]],  VE likewise,

@@ -1,8 +1,8 @@
 /* gathered_attention.h — attention of each query over a short list of gathered entries,
- * the rows read in place from K and V (no gathered copy): MiTA's steps 6-7 (SPEC.md,
- * mita_attend) and topk's attention over each query's own keys
- * (gathered_attend_own_keys). The kernels and the index of their versions are in
- * gathered_attention.cu; the selections that make the lists are in topk_select.h and
+ * the rows read in place from K and V (no gathered copy): MiTA's steps 6-7
+ * (docs/methods.md, "MiTA", "Step by step"; mita_attend) and topk's attention over each
+ * query's own keys (gathered_attend_own_keys). The kernels and the index of their versions
+ * are in gathered_attention.cu; the selections that make the lists are in topk_select.h and
  * mita_route.h.
  *
  * q, k, v, o: [heads, N, d] in `dtype` (enum attn_dtype). Logits, softmax and sums in

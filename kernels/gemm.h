@@ -1,7 +1,8 @@
 /* gemm.h — row-major batched matrix products on cuBLAS, for the methods
  * whose steps are plain GEMMs (full:naive, agent, nystrom, and mita's first
  * version). Inputs in a storage dtype, fp32 accumulation; fp32 inputs are
- * multiplied in true fp32 (no TF32: SPEC.md).
+ * multiplied in true fp32 (no TF32: docs/methods.md, "Numeric types and
+ * arithmetic").
  *
  * For b in [0, batch):  C_b = alpha · A_b · op(B_b) + beta · C_b, with
  *   A_b [M×K] (row stride lda), op(B_b) = B_b [K×N] (trans_b = 0, row stride

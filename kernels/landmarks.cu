@@ -1,5 +1,6 @@
-// landmarks.cu — landmarks(X, m) of SPEC.md: the m window means of the rows of X per batch and
-// head, window j covering rows [floor(j·N/m), floor((j+1)·N/m)), in fp32 (kernels/landmarks.h).
+// landmarks.cu — landmarks(X, m) of docs/methods.md ("Landmarks"): the m window means of the
+// rows of X per batch and head, window j covering rows [floor(j·N/m), floor((j+1)·N/m)), in
+// fp32 (kernels/landmarks.h).
 //
 // One version: one 256-thread block per (window, batch-head); each thread owns one 16-byte
 // chunk of a row (8 bf16/fp16 or 4 fp32 elements) and walks every (256/chunks-per-row)-th row

@@ -1,6 +1,6 @@
-/* landmarks.h — landmarks(X, m) of SPEC.md: m window means of the rows of X
- * per batch and head, window j covering rows [floor(j*N/m), floor((j+1)*N/m)).
- * Used by agent, nystrom and mita. */
+/* landmarks.h — landmarks(X, m) of docs/methods.md ("Landmarks"): m window
+ * means of the rows of X per batch and head, window j covering rows
+ * [floor(j*N/m), floor((j+1)*N/m)). Used by agent, nystrom and mita. */
 #ifndef KERNELS_LANDMARKS_H
 #define KERNELS_LANDMARKS_H
 

@@ -501,7 +501,7 @@ __global__ void __launch_bounds__(128) linear_out_mma(const T *q, const float *k
 // ---- host launchers -----------------------------------------------------------------------
 
 // The kernels of each storage type and their launch shapes: fp32 runs the simt version (no
-// TF32: SPEC.md), bf16/fp16 the mma one.
+// TF32: docs/methods.md, "Numeric types and arithmetic"), bf16/fp16 the mma one.
 template <typename T, int D> struct linear_version {
     static constexpr int KV_ROWS_PER_TILE = MMA_ROWS, KV_THREADS = mma_kv_threads<D>();
     static constexpr int OUT_ROWS_PER_TILE = MMA_ROWS, OUT_THREADS = 128;

@@ -1,5 +1,5 @@
-/* linear_attn.h — linear attention (SPEC.md `linear`, Katharopoulos et al.
- * 2020, non-causal): φ(x) = elu(x) + 1, S = Σ_j φ(k_j) v_jᵀ (d×d),
+/* linear_attn.h — linear attention (docs/methods.md, "linear"; Katharopoulos
+ * et al. 2020, non-causal): φ(x) = elu(x) + 1, S = Σ_j φ(k_j) v_jᵀ (d×d),
  * z = Σ_j φ(k_j), o_i = φ(q_i)ᵀ S / (φ(q_i)ᵀ z + 1e-6), per batch and head.
  * The kernels and the index of their versions are in linear_attn.cu.
  *

@@ -6,13 +6,12 @@
 //         a head's tiles. The warp's Q rows are A fragments in registers (the next tile's
 //         loading meanwhile); the fp32 landmarks pass through shared memory in tiles of 64
 //         (kept for the whole walk when m <= 64), split into two 16-bit terms hi + lo
-//         (split_pack), so that a
-//         score is two mma whose sum is within ~2^-16 of the fp32 dot product (SPEC.md wants
-//         selection scores in fp32; rounding q̃ to bf16 alone would flip near-ties at the
-//         ~2^-8 level). Each lane keeps, for its two rows, the s_r best (score, expert) of the
-//         columns it holds, sorted, in registers (float compares; ties to the lower expert);
-//         the four lanes of a row merge theirs by s_r rounds of a quad maximum of
-//         candidate.cuh's packing.
+//         (split_pack), so that a score is two mma whose sum is within ~2^-16 of the fp32 dot
+//         product (docs/methods.md, "Selection: top-k and argmax", wants selection scores in
+//         fp32; rounding q̃ to bf16 alone would flip near-ties at the ~2^-8 level). Each lane
+//         keeps, for its two rows, the s_r best (score, expert) of the columns it holds,
+//         sorted, in registers (float compares; ties to the lower expert); the four lanes of
+//         a row merge theirs by s_r rounds of a quad maximum of candidate.cuh's packing.
 // Bytes: Q once (the pipeline's second Q-sized pass) plus the routes, 4·s_r bytes a query;
 // FLOPs 2 · 2·N·m·d per head (hi and lo). At m = 64 it is memory-bound on the H100.
 
@@ -35,8 +34,9 @@ __device__ __forceinline__ uint32_t ld32(const void *p)
 
 // A lane's running best of one row: scores best first and their experts, of which the first
 // s_r count. A lane sees its columns in increasing expert order, so a strict `>` keeps the
-// lower expert of a tie ahead (SPEC.md's order) with float compares alone; the 64-bit packing
-// of candidate.cuh is left to the quad's merge. The unrolled loop keeps the list in registers.
+// lower expert of a tie ahead (the order of docs/methods.md) with float compares alone; the
+// 64-bit packing of candidate.cuh is left to the quad's merge. The unrolled loop keeps the list
+// in registers.
 template <int R> struct RowBest {
     float score[R];
     int32_t expert[R];

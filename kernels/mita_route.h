@@ -1,7 +1,7 @@
-/* mita_route.h — MiTA's routing (SPEC.md step 5) on the tensor cores: for each query q_i the
- * s_r experts j of largest q_i·q̃_j (fp32-level scores, ties to the lower j). The kernel and
- * its design notes are in mita_route.cu; the general selection (fp32 inputs, any s_r) is
- * topk_select.h's.
+/* mita_route.h — MiTA's routing (step 5 of docs/methods.md, "MiTA") on the tensor cores: for
+ * each query q_i the s_r experts j of largest q_i·q̃_j (fp32-level scores, ties to the lower
+ * j). The kernel and its design notes are in mita_route.cu; the general selection (fp32
+ * inputs, any s_r) is topk_select.h's.
  *
  * q: [heads, N, d] bf16 or fp16 (enum attn_dtype)  landmarks: [heads, m, d] fp32
  * routes: [heads, N, s_r] int32, each query's experts best first. Only enqueues work. */

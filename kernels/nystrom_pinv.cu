@@ -1,4 +1,4 @@
-// nystrom_pinv.cu — batched Newton–Schulz pseudo-inverse of SPEC.md's `nystrom`
+// nystrom_pinv.cu — batched Newton–Schulz pseudo-inverse of `nystrom` (docs/methods.md)
 // (kernels/nystrom_pinv.h), in fp32. Two versions; nystrom_pinv picks by m:
 //   smem    m <= 64: one 256-thread block per matrix does all 6 iterations in one launch, the
 //           five matrices of the iteration (M, Z, X, T, U) zero-padded to 64×64 in shared
@@ -10,7 +10,8 @@
 //           and column sums, then Z₀ = Mᵀ / their product) and `terms` (U = 15I − 7X and
 //           T = 13I from X = MZ) around U += X·X (= 15I − X(7I − X)), T −= X·U (= 13I − XU),
 //           Z' = ¼ Z·T: 31 launches, ~0.3 ms at m = 64 (launch latency, not work), whatever N.
-// Per iteration 4 m×m×m products (8m³ FLOPs; SPEC.md's approximate model says 4m³).
+// Per iteration 4 m×m×m products (8m³ FLOPs; the approximate model of docs/work-models.md,
+// "FLOPs per method", says 4m³).
 
 #include "nystrom_pinv.h"
 

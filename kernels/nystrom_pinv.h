@@ -1,6 +1,7 @@
-/* nystrom_pinv.h — the Moore–Penrose pseudo-inverse of SPEC.md's `nystrom`:
- * 6 Newton–Schulz iterations Z ← ¼ Z (13I − MZ (15I − MZ (7I − MZ))) from
- * Z₀ = Mᵀ / (max_i Σ_j |M_ij| · max_j Σ_i |M_ij|), batched, in fp32 (the
+/* nystrom_pinv.h — the Moore–Penrose pseudo-inverse of `nystrom`
+ * (docs/methods.md, "nystrom"): 6 Newton–Schulz iterations
+ * Z ← ¼ Z (13I − MZ (15I − MZ (7I − MZ))) from Z₀ = Mᵀ / (max_i Σ_j |M_ij| ·
+ * max_j Σ_i |M_ij|), batched, in fp32 (the
  * products through cuBLAS, in true fp32). The kernels and the index of their
  * versions are in nystrom_pinv.cu.
  */

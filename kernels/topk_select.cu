@@ -341,8 +341,8 @@ __device__ __forceinline__ uint32_t ld32(const void *p)
 // The A fragments of one row pair of a row tile (rows r0 and r0+8, this lane's columns of
 // every k-step). Rows of T: the fragments themselves (hi), lo unused. Rows of fp32 (mita's
 // landmarks): split_pack's hi + lo, so that hi·k + lo·k (two mma) carries ~16 mantissa bits
-// of x, not 8: the scores that select keep fp32-level precision (SPEC.md: selection scores in
-// fp32).
+// of x, not 8: the scores that select keep fp32-level precision (docs/methods.md, "Selection:
+// top-k and argmax": selection scores in fp32).
 template <typename TQ, typename T, int D>
 __device__ __forceinline__ void load_row_fragments(const TQ *q0, bool ok0, bool ok1,
                                                    uint32_t (&hi)[D / 16][4],

@@ -1,5 +1,6 @@
-# throughput_vs_n.gp — achieved TFLOP/s (each method's FLOP model, SPEC.md
-# "Counting work", over its median time) against N, log-log.
+# throughput_vs_n.gp — achieved TFLOP/s (each method's FLOP model,
+# docs/work-models.md "FLOPs per method", over its median time) against N,
+# log-log.
 # series_file columns: N tflops.
 load plots_dir.'/common.gp'
 load plots_dir.'/n_axis.gp'

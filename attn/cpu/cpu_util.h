@@ -103,7 +103,7 @@ void cpu_scores(const float *q, int64_t nq, const float *k, int64_t nk, int d, f
 // x: [n], replaced by softmax(x)
 void cpu_softmax(float *x, int64_t n);
 
-// x: [N,d]  out: [m,d], the window means landmarks(x, m) of SPEC.md
+// x: [N,d]  out: [m,d], the window means landmarks(x, m) (docs/methods.md, "Landmarks")
 void cpu_landmarks(const float *x, int64_t N, int d, int64_t m, float *out);
 
 // a: [n,p]  b: [p,q]  c: [n,q] = a b

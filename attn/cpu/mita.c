@@ -1,5 +1,5 @@
 /* mita.c — MiTA attention (Wen et al. 2026) on the CPU, the seven steps of
- * SPEC.md in fp32, one batch-head at a time:
+ * docs/methods.md ("MiTA", "Step by step") in fp32, one batch-head at a time:
  *
  *   1. landmark queries Q̃ = landmarks(Q, m);
  *   2-4. probe P = Q̃ Kᵀ, CPU_ROW_BLOCK rows at a time: each row gives its

@@ -51,8 +51,8 @@ static void identity_minus(float c, float *x, int64_t n)
     for (int64_t i = 0; i < n; i++) x[i * n + i] += c;
 }
 
-/* SPEC.md's iteration: Z₀ = Mᵀ / (max row sum · max column sum) of |M|,
- * then Z ← ¼ Z (13I − MZ (15I − MZ (7I − MZ))).
+/* The iteration of docs/methods.md ("nystrom"): Z₀ = Mᵀ / (max row sum ·
+ * max column sum) of |M|, then Z ← ¼ Z (13I − MZ (15I − MZ (7I − MZ))).
  * mm, z: [m,m]  x, t, u: [m,m] scratch */
 static void nystrom_pinv(const float *mm, float *z, float *x, float *t, float *u, int64_t m)
 {

@@ -5,7 +5,8 @@
  * Not attention: run() writes nothing to O (the harness's poisoned O stays
  * as it is) and there is no double reference; tests/gpu/test_gather.c checks
  * the outputs bit-exactly against a gather on the CPU. FLOPs 0; bytes the
- * gather's floor (SPEC.md): the rows read, the rows written, the indices.
+ * gather's floor (docs/work-models.md, "The gather step"): the rows read,
+ * the rows written, the indices.
  *
  * setup() draws the experts once, [B,H,m,k] int32 (gather_expert_key:
  * k distinct keys per expert clustered around its landmark's window, as

@@ -1,5 +1,6 @@
 /* mita.c — MiTA attention (Wen et al. 2026) on the GPU, the seven steps of
- * SPEC.md for all batch-heads at once, one launch (or two) per step:
+ * docs/methods.md ("MiTA", "Step by step") for all batch-heads at once, one
+ * launch (or two) per step:
  *
  *   1. Q̃ = landmarks(Q, m), fp32 (kernels/landmarks.h);
  *   2-4. probe, experts and shared values in one pass over K (and V):

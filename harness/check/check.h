@@ -1,5 +1,5 @@
 /* check.h — one method on one backend against the double-precision
- * reference (SPEC.md, "Checking correctness"): fresh seeded inputs, a
+ * reference (docs/correctness.md, "attnbench check"): fresh seeded inputs, a
  * poisoned output, every element written, ‖out − ref‖/‖ref‖ under the
  * dtype's bound, and for topk and mita a valid selection with the output
  * compared against the reference computed with that same selection.

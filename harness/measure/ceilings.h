@@ -1,6 +1,7 @@
 /* ceilings.h — the best the current GPU does, measured on it: the roofs of
- * the roofline columns (METHOD.md: "measure the two ceilings once on the
- * device machine ... and use those", not datasheet figures).
+ * the roofline columns, so that rows are compared with this device's limits
+ * rather than datasheet figures (docs/measurement.md, "Ceilings and the
+ * roofline").
  *
  *   attnbench ceilings [--out FILE]    measures them and writes FILE
  *   attnbench run --profile --ceilings FILE

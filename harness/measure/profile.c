@@ -83,8 +83,9 @@ static void sum_kernels(const struct profiler_result *res, struct result_row *ro
         row->kernel_ms += k->ms;
         row->flops_measured += k->flops;
         flops_known &= !isnan(k->flops);
-        /* The gather step (SPEC.md, MiTA step 6): by its step, or by a
-         * kernel named after it where the method names no steps. */
+        /* The gather step (MiTA's step 6; docs/methods.md, "Step names"):
+         * by its step, or by a kernel named after it where the method names
+         * no steps. */
         if (strstr(k->step, "gather") || strstr(k->name, "gather"))
             row->gather_dram_bytes += k->dram_read_bytes + k->dram_write_bytes;
         struct profile_step *s = step_entry(row, k);

@@ -16,15 +16,17 @@ shapes (seqlen, B, H, d, dtype) and the settings (reps, warmup, budget,
 seed); its methods and method parameters do not apply to PyTorch's full
 attention and are ignored.
 
-Measured as attnbench's CUDA backend measures (SPEC.md, "Measuring"): the
-inputs are uniform in [-sqrt 3, sqrt 3) (attnbench's distribution, drawn by
-torch's generator from the row's seed), `warmup` untimed calls, then `reps`
-calls each timed with CUDA events after the L2 cache was flushed by writing a
-buffer twice its size; the CSV keeps the median, the spread and every sample.
+Measured as attnbench's CUDA backend measures (docs/measurement.md, "PyTorch
+peers"): the inputs are uniform in [-sqrt 3, sqrt 3) (attnbench's
+distribution, drawn by torch's generator from the row's seed), `warmup`
+untimed calls, then `reps` calls each timed with CUDA events after the L2
+cache was flushed by writing a buffer twice its size; the CSV keeps the
+median, the spread and every sample.
 Under a budget (seconds a point) a point takes as many samples as fit, from
 the series' last N scaled by the FLOP model: `reps` at most, 3 at least, or
-it is skipped (attnbench's own rule, harness/sweep/runner.c). Points run in this process: a sticky
-CUDA error ends the sweep instead of costing one row.
+it is skipped (attnbench's own rule: docs/measurement.md, "Budget";
+harness/measure/budget.h). Points run in this process: a sticky CUDA error
+ends the sweep instead of costing one row.
 
 --dry-run writes the rows without PyTorch or a GPU, from a fake timer
 (made-up times, device "dry-run: fake timer, no GPU"), to test the CSV path.
@@ -46,7 +48,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 
-# attnbench's results header, column for column (harness/results/csv.c, CSV_COLUMNS);
+# attnbench's results header, column for column (harness/results/csv.c, csv_columns());
 # the test tests/plots "peers" checks it against the harness's own.
 CSV_COLUMNS = [
     "suite", "method", "variant", "backend", "device", "dtype", "B", "H", "N", "d", "m", "k",
@@ -57,7 +59,7 @@ CSV_COLUMNS = [
     "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
     "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note",
 ]
-# The columns that identify a point (harness/results/csv.c, key_columns), for --resume.
+# The columns that identify a point (harness/results/csv.c, csv_key_column()), for --resume.
 KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
                "shared_scale"]
 
@@ -196,7 +198,7 @@ class Point:
         self.name = "torch-sdpa-" + backend
 
     def flops(self):
-        return 4.0 * self.B * self.H * self.N * self.N * self.d          # SPEC.md: full
+        return 4.0 * self.B * self.H * self.N * self.N * self.d          # docs/work-models.md: full
 
     def bytes(self):
         return 4.0 * self.B * self.H * self.N * self.d * DTYPE_BYTES[self.dtype]
@@ -392,7 +394,7 @@ def open_results(path):
 
 
 def quantile(sorted_samples, q):
-    """Linear interpolation, as harness/measure/measure.c."""
+    """Linear interpolation, as harness/core/stats.c."""
     pos = q * (len(sorted_samples) - 1)
     lo = int(math.floor(pos))
     hi = min(lo + 1, len(sorted_samples) - 1)

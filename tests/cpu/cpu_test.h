@@ -11,7 +11,7 @@
 
 #include "attn.h"
 
-/* The six CPU methods, in SPEC.md's order, NULL-terminated. */
+/* The six CPU methods, in the order of docs/methods.md, NULL-terminated. */
 extern const struct attn_method *const test_cpu_methods[];
 const struct attn_method *test_cpu_method_named(const char *name);
 

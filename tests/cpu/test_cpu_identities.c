@@ -1,5 +1,5 @@
-/* test_cpu_identities.c — the identities of SPEC.md, on the CPU backend and
- * on the reference alike:
+/* test_cpu_identities.c — the identities of docs/correctness.md
+ * ("Identities"), on the CPU backend and on the reference alike:
  *   topk with k = N equals full;
  *   mita route_only with k = N (and s_r = 1) equals full;
  *   nystrom with m = N approaches full as the pseudo-inverse converges;

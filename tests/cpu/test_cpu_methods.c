@@ -2,9 +2,11 @@
  * reference, over every variant and a grid of awkward shapes: B·H > 1,
  * N not a multiple of m, k = 1 and k = N, m = 1 and m = N, d = 64 and odd
  * or small d, N = 1. Each case draws fresh seeded inputs, poisons the
- * workspace and the output, and must stay within SPEC.md's fp32 bound.
+ * workspace and the output, and must stay within the fp32 bound
+ * (docs/correctness.md, "Error metric and bounds").
  *
- * For topk and mita the check has SPEC.md's two parts: (a) the exported
+ * For topk and mita the check has the two parts of docs/correctness.md
+ * ("Selection-based methods"): (a) the exported
  * selection is valid (attn_check_selection) and (b) the output matches the
  * reference computed with that same selection.
  */

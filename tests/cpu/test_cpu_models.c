@@ -1,5 +1,5 @@
 /* test_cpu_models.c — the pure operations besides validate(): flops() and
- * bytes() give SPEC.md's "Counting work" models for the whole problem, and
+ * bytes() give the models of docs/work-models.md for the whole problem, and
  * workspace_bytes() has the shape each method promises: full:naive grows as
  * N² (the point of the variant), full:flash not at all, topk as N·k (the
  * exported keys), mita as N·s_r + m·k.

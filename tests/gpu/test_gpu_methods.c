@@ -1,6 +1,6 @@
 /* test_gpu_methods.c — every CUDA method against the double reference
- * (harness/check/check.c: poisoned output, fresh seeded inputs, SPEC.md's bounds,
- * selection validity for topk and mita).
+ * (harness/check/check.c: poisoned output, fresh seeded inputs, the bounds of
+ * docs/correctness.md, selection validity for topk and mita).
  *
  *   test_gpu_methods            every method × variant × dtype × N ∈ {2^10,
  *                               2^12, 2^14} × d ∈ {64, 128} (× s_r ∈ {1, 2, 3}

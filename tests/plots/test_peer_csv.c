@@ -66,7 +66,8 @@ static void check_row(const struct csv_table *t, long r)
 
     const double N = number(t, r, "N"), B = number(t, r, "B"), H = number(t, r, "H"),
                  d = number(t, r, "d"), flops = number(t, r, "flops_model");
-    CHECK(fabs(flops - 4 * B * H * N * N * d) <= 1e-6 * flops); /* SPEC.md's model, %.6e */
+    /* full's FLOP model (docs/work-models.md), which the peer writes as %.6e */
+    CHECK(fabs(flops - 4 * B * H * N * N * d) <= 1e-6 * flops);
     if (strcmp(status, "ok") != 0) {
         CHECK_STR(cell(t, r, "ms_median"), "");
         CHECK_STR(cell(t, r, "reps"), "0");
