@@ -50,6 +50,7 @@ static void usage(FILE *f)
         "                                  join shards' results; with --suite, name every\n"
         "                                  point missing\n"
         "  attnbench compare BASE.csv NEW.csv [--threshold 5%%] [--min-effect 2%%] [--alpha 0.05]\n"
+        "                  [--allow-unjudged]\n"
         "                                  faster, slower or same within noise, per point; exit 1\n"
         "                                  when a point got slower beyond --threshold\n"
         "  attnbench slurm [SUITE] [flags]\n"
@@ -414,7 +415,7 @@ static double parse_percent(const char *text)
     return v / 100;
 }
 
-/* compare BASE NEW [--threshold P] [--min-effect P] [--alpha A] */
+/* compare BASE NEW [--threshold P] [--min-effect P] [--alpha A] [--allow-unjudged] */
 static int cmd_compare(int argc, char **argv)
 {
     struct compare_options opt = {.alpha = 0.05, .min_effect = 0.02, .threshold = -1};
@@ -431,11 +432,15 @@ static int cmd_compare(int argc, char **argv)
             files[nfiles++] = a;
             continue;
         }
+        if (!strcmp(a, "--allow-unjudged")) {
+            opt.allow_unjudged = 1;
+            continue;
+        }
         int known = !strcmp(a, "--threshold") || !strcmp(a, "--min-effect") ||
                     !strcmp(a, "--alpha");
         if (!known) {
             fprintf(stderr, "attnbench compare: unknown flag '%s' (--threshold, --min-effect, "
-                            "--alpha)\n", a);
+                            "--alpha, --allow-unjudged)\n", a);
             return 2;
         }
         if (i + 1 >= argc) {
@@ -464,6 +469,11 @@ static int cmd_compare(int argc, char **argv)
     if (nfiles != 2) {
         fprintf(stderr, "attnbench compare: need two files (attnbench compare BASE.csv "
                         "NEW.csv)\n");
+        return 2;
+    }
+    if (opt.allow_unjudged && opt.threshold < 0) {
+        fprintf(stderr, "attnbench compare: --allow-unjudged lets unjudged points pass the "
+                        "gate: give the gate too (--threshold P)\n");
         return 2;
     }
     opt.base_path = files[0];

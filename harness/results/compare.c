@@ -2,6 +2,7 @@
 #include "results/compare.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,21 +98,94 @@ double mann_whitney_p(const double *a, int na, const double *b, int nb)
     return z > 0 ? erfc(z / sqrt(2)) : 1;
 }
 
+double mann_whitney_min_p(int na, int nb)
+{
+    if (na <= 0 || nb <= 0) return 1;
+    /* C(na + nb, na) as C(nb + i, i) for i = 1..na: whole numbers, exact
+     * while below 2^53, and finite (1e119) at 200 a side. */
+    double orderings = 1;
+    for (int i = 1; i <= na; i++) orderings = orderings * (nb + i) / i;
+    const double p = 2 / orderings;
+    return p < 1 ? p : 1;
+}
+
+/* Below the counts the test needs: slower or faster only where the ranges
+ * stand apart by more than min_effect, else unjudged. */
+static void judge_by_ranges(const struct sample_stats *sb, const struct sample_stats *sn,
+                            const struct compare_options *opt, struct compare_result *out,
+                            size_t used)
+{
+    char *why = out->reason + used;
+    const size_t len = sizeof out->reason - used;
+    const double effect = 1 + opt->min_effect;
+    if (sn->min > sb->max * effect) {
+        out->verdict = COMPARE_SLOWER;
+        snprintf(why, len, "new's fastest %+.1f%% over base's slowest",
+                 (sn->min / sb->max - 1) * 100);
+    } else if (sn->max * effect < sb->min) {
+        out->verdict = COMPARE_FASTER;
+        snprintf(why, len, "new's slowest %+.1f%% under base's fastest",
+                 (sn->max / sb->min - 1) * 100);
+    } else {
+        out->verdict = COMPARE_UNJUDGED;
+        if (sn->min > sb->max || sn->max < sb->min)
+            snprintf(why, len, "apart by less than the %.3g%% that counts",
+                     opt->min_effect * 100);
+        else
+            snprintf(why, len, "they overlap");
+    }
+}
+
 void compare_samples(const double *base, int nbase, const double *fresh, int nfresh,
                      const struct compare_options *opt, struct compare_result *out)
 {
-    struct sample_stats sb = {0}, sn = {0};
-    if (nbase > 0) sample_stats_compute(base, nbase, &sb);
-    if (nfresh > 0) sample_stats_compute(fresh, nfresh, &sn);
-    out->base_median = sb.median;
-    out->new_median = sn.median;
+    memset(out, 0, sizeof *out);
+    out->base_median = out->new_median = out->ratio = NAN;
+    out->p = out->p_min = 1;
+    out->verdict = COMPARE_UNJUDGED;
+    struct sample_stats sb, sn;
+    if (nbase > 0) {
+        sample_stats_compute(base, nbase, &sb);
+        out->base_median = sb.median;
+    }
+    if (nfresh > 0) {
+        sample_stats_compute(fresh, nfresh, &sn);
+        out->new_median = sn.median;
+    }
+    if (nbase <= 0 || nfresh <= 0) {
+        snprintf(out->reason, sizeof out->reason, "no samples in %s",
+                 nbase <= 0 && nfresh <= 0 ? "either run" : nbase <= 0 ? "base" : "new");
+        return;
+    }
     out->ratio = sb.median > 0 ? sn.median / sb.median : 1;
     out->p = mann_whitney_p(base, nbase, fresh, nfresh);
-    if (nbase < 2 || nfresh < 2) out->verdict = COMPARE_UNJUDGED;
-    else if (out->p >= opt->alpha) out->verdict = COMPARE_SAME;
-    else if (out->ratio >= 1 + opt->min_effect) out->verdict = COMPARE_SLOWER;
+    out->p_min = mann_whitney_min_p(nbase, nfresh);
+    int used = snprintf(out->reason, sizeof out->reason, "%d vs %d samples: ", nbase, nfresh);
+    if (out->p_min >= opt->alpha) {
+        /* The test cannot reject here, whatever the times: "same" would be
+         * a verdict the samples could never have contradicted. */
+        out->by_ranges = 1;
+        used += snprintf(out->reason + used, sizeof out->reason - used,
+                         "p >= %.2g %s alpha %.2g, judged by ranges: ", out->p_min,
+                         out->p_min > opt->alpha ? ">" : ">=", opt->alpha);
+        judge_by_ranges(&sb, &sn, opt, out, (size_t)used);
+        return;
+    }
+    if (out->p >= opt->alpha) {
+        out->verdict = COMPARE_SAME;
+        snprintf(out->reason + used, sizeof out->reason - used, "p %.2g >= alpha %.2g", out->p,
+                 opt->alpha);
+        return;
+    }
+    used += snprintf(out->reason + used, sizeof out->reason - used, "p %.2g < alpha %.2g",
+                     out->p, opt->alpha);
+    if (out->ratio >= 1 + opt->min_effect) out->verdict = COMPARE_SLOWER;
     else if (out->ratio <= 1 / (1 + opt->min_effect)) out->verdict = COMPARE_FASTER;
-    else out->verdict = COMPARE_SAME;
+    else {
+        out->verdict = COMPARE_SAME;
+        snprintf(out->reason + used, sizeof out->reason - used,
+                 ", a change under the %.3g%% that counts", opt->min_effect * 100);
+    }
 }
 
 /* ---- the files ----------------------------------------------------------------- */
@@ -195,16 +269,32 @@ static long find_row(const struct run *r, const char *key)
     return -1;
 }
 
-/* The samples of a row, ';'-separated; how many (at most `cap`). */
-static int parse_samples(const char *text, double *out, int cap)
+/* The samples of a row of run `side`, ';'-separated, into
+ * out[0..STATS_MAX_SAMPLES): how many (0 when the cell is empty), or -1 when
+ * a sample is not a finite time of 0 or more, or there are too many (`why`
+ * says which). */
+static int parse_samples(const char *side, const char *text, double *out, char *why,
+                         size_t why_len)
 {
     int n = 0;
-    for (const char *p = text; *p && n < cap;) {
+    for (const char *p = text; *p;) {
         char *end;
-        double v = strtod(p, &end);
-        if (end == p) break;
+        const double v = strtod(p, &end);
+        if (end == p || !isfinite(v) || v < 0 || (*end && *end != ';')) {
+            snprintf(why, why_len, "%s's samples_ms unreadable at '%.24s'", side, p);
+            return -1;
+        }
+        if (n == STATS_MAX_SAMPLES) {
+            snprintf(why, why_len, "%s's samples_ms has over %d samples", side,
+                     STATS_MAX_SAMPLES);
+            return -1;
+        }
         out[n++] = v;
-        p = *end == ';' ? end + 1 : end;
+        p = *end ? end + 1 : end;
+        if (*end && !*p) {
+            snprintf(why, why_len, "%s's samples_ms ends in ';'", side);
+            return -1;
+        }
     }
     return n;
 }
@@ -232,7 +322,7 @@ static const char *verdict_name(enum compare_verdict v)
     case COMPARE_SAME: return "same";
     case COMPARE_FASTER: return "faster";
     case COMPARE_SLOWER: return "SLOWER";
-    case COMPARE_UNJUDGED: return "unjudged (fewer than 2 samples)";
+    case COMPARE_UNJUDGED: return "unjudged";
     }
     return "?";
 }
@@ -247,8 +337,8 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
     }
     long counts[4] = {0}, in_both = 0, only_base = 0, not_ok = 0, lost = 0, beyond = 0;
     double base_samples[STATS_MAX_SAMPLES], new_samples[STATS_MAX_SAMPLES];
-    fprintf(out, "%-62s %11s %11s %8s %9s  %s\n", "point", "base_ms", "new_ms", "change", "p",
-            "verdict");
+    fprintf(out, "%-62s %11s %11s %8s %9s  %-8s %s\n", "point", "base_ms", "new_ms", "change",
+            "p", "verdict", "why");
     /* In the base run's file order: the order its sweep ran. */
     for (long row = 0; row < base.t.nrows; row++) {
         char key[256], label[200];
@@ -271,17 +361,30 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
                     was_ok ? "LOST (ok before, not now)" : "not comparable");
             continue;
         }
-        int nb = parse_samples(base.t.rows[row][base.samples], base_samples, STATS_MAX_SAMPLES);
-        int nn = parse_samples(fresh.t.rows[other][fresh.samples], new_samples,
-                               STATS_MAX_SAMPLES);
+        char why_base[96] = "", why_new[96] = "";
+        int nb = parse_samples("base", base.t.rows[row][base.samples], base_samples, why_base,
+                               sizeof why_base);
+        int nn = parse_samples("new", fresh.t.rows[other][fresh.samples], new_samples, why_new,
+                               sizeof why_new);
         struct compare_result r;
         compare_samples(base_samples, nb, new_samples, nn, opt, &r);
+        if (nb < 0 || nn < 0)
+            snprintf(r.reason, sizeof r.reason, "%s%s%s", why_base,
+                     *why_base && *why_new ? "; " : "", why_new);
         counts[r.verdict]++;
         int over = r.verdict == COMPARE_SLOWER && opt->threshold >= 0 &&
                    r.ratio > 1 + opt->threshold;
         beyond += over;
-        fprintf(out, "%-62s %11.4f %11.4f %+7.1f%% %9.2g  %s%s\n", label, r.base_median,
-                r.new_median, (r.ratio - 1) * 100, r.p, verdict_name(r.verdict),
+        /* No samples on a side: no median, change or p to show (never -100%). */
+        char base_ms[24] = "-", new_ms[24] = "-", change[24] = "", p[16] = "-";
+        if (nb > 0) snprintf(base_ms, sizeof base_ms, "%.4f", r.base_median);
+        if (nn > 0) snprintf(new_ms, sizeof new_ms, "%.4f", r.new_median);
+        if (nb > 0 && nn > 0) {
+            snprintf(change, sizeof change, "%+.1f%%", (r.ratio - 1) * 100);
+            snprintf(p, sizeof p, "%.2g", r.p);
+        }
+        fprintf(out, "%-62s %11s %11s %8s %9s  %-8s %s%s\n", label, base_ms, new_ms, change, p,
+                verdict_name(r.verdict), r.reason,
                 over ? " (beyond the threshold)" : "");
     }
     long only_new = fresh.nrows - in_both;
@@ -295,9 +398,12 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
                 base.repeated + fresh.repeated);
     int status = 0;
     if (opt->threshold >= 0) {
-        status = beyond || lost ? 1 : 0;
-        fprintf(out, "; gate %.3g%%: %ld slower beyond it, %ld lost -> %s", opt->threshold * 100,
-                beyond, lost, status ? "FAIL" : "pass");
+        const long unjudged = counts[COMPARE_UNJUDGED];
+        const char *allowed = opt->allow_unjudged ? " (allowed)" : " (--allow-unjudged to pass)";
+        status = beyond || lost || (unjudged && !opt->allow_unjudged) ? 1 : 0;
+        fprintf(out, "; gate %.3g%%: %ld slower beyond it, %ld lost, %ld unjudged%s -> %s",
+                opt->threshold * 100, beyond, lost, unjudged, unjudged ? allowed : "",
+                status ? "FAIL" : "pass");
     }
     fprintf(out, "\n");
     if (in_both == 0) {

@@ -251,7 +251,7 @@ EOF
     grep "^linear fp32 B=1 H=1 N=1024 " out.txt | grep -q "faster" || fail "speed-up missed"
     grep -q "1 slower, 1 faster, 4 same" out.txt || fail "summary: $(tail -1 out.txt)"
     run compare base.csv new.csv --threshold 5%
-    [ "$(rc)" = 1 ] && grep -q "1 slower beyond it, 0 lost -> FAIL" out.txt ||
+    [ "$(rc)" = 1 ] && grep -q "1 slower beyond it, 0 lost, 0 unjudged -> FAIL" out.txt ||
         fail "the gate did not fail: $(tail -1 out.txt)"
     pass "planted slowdown fails a 5% gate: $(tail -1 out.txt)"
     run compare base.csv new.csv --threshold 500%
@@ -261,6 +261,46 @@ EOF
     run compare base.csv new.csv --threshold lots
     [ "$(rc)" = 2 ] && grep -q "need a percentage" err.txt || fail "bad threshold accepted"
     pass "a 500% gate passes; bad arguments refused"
+    # Three samples a point (as a budget can leave): the test cannot reach
+    # p < 0.05, so a 10x slowdown is judged by the ranges and fails the gate;
+    # empty samples are unjudged (never -100%), and so is a run against
+    # itself, which fails the gate unless --allow-unjudged.
+    run run --backend cpu --methods linear --seqlen 2^8,2^9 --H 1 --reps 3 --warmup 0 \
+        --out few.csv --quiet
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "3-sample run exit $(rc)"; }
+    python3 - <<'EOF' || fail "could not plant the changes"
+import csv
+rows = list(csv.DictReader(open("few.csv", newline="")))
+for r in rows:
+    samples = [float(x) for x in r["samples_ms"].split(";")]
+    if r["N"] == "256":     # planted: ten times the slowest
+        r["samples_ms"] = ";".join("%.6g" % (10 * max(samples) * (1 + 0.01 * i)) for i in range(3))
+    else:                   # planted: present, but empty
+        r["samples_ms"] = ""
+w = csv.DictWriter(open("few10.csv", "w", newline=""), fieldnames=rows[0].keys(), lineterminator="\n")
+w.writeheader()
+w.writerows(rows)
+EOF
+    run compare few.csv few10.csv --threshold 5%
+    [ "$(rc)" = 1 ] || fail "a 10x slowdown in 3 samples passed the gate: $(cat out.txt)"
+    grep "^linear fp32 B=1 H=1 N=256 " out.txt |
+        grep -q "SLOWER   3 vs 3 samples: p >= 0.1 > alpha 0.05, judged by ranges: new's fastest" ||
+        fail "10x slowdown in 3 samples: $(cat out.txt)"
+    grep "^linear fp32 B=1 H=1 N=512 " out.txt | grep -q "unjudged no samples in new" ||
+        fail "empty samples: $(cat out.txt)"
+    grep -q -- "-100" out.txt && fail "empty samples read as -100%"
+    grep -q "gate 5%: 1 slower beyond it, 0 lost, 1 unjudged (--allow-unjudged to pass) -> FAIL" \
+        out.txt || fail "gate line: $(tail -1 out.txt)"
+    pass "3 samples: 10x slower by the ranges, empty samples unjudged: $(tail -1 out.txt)"
+    run compare few.csv few.csv --threshold 5%
+    [ "$(rc)" = 1 ] && grep -q "0 same within noise, 2 unjudged" out.txt &&
+        grep -q "they overlap" out.txt || fail "3 samples against themselves: $(cat out.txt)"
+    run compare few.csv few.csv --threshold 5% --allow-unjudged
+    [ "$(rc)" = 0 ] && grep -q "2 unjudged (allowed) -> pass" out.txt ||
+        fail "--allow-unjudged: $(cat out.txt err.txt)"
+    run compare few.csv few.csv --allow-unjudged
+    [ "$(rc)" = 2 ] && grep -q "give the gate too" err.txt || fail "--allow-unjudged without a gate"
+    pass "3 samples against themselves: unjudged, failing the gate unless --allow-unjudged"
     ;;
 slurm-script)
     # The job's scripts run by hand, as Slurm would (tests/slurm submits them for real).

@@ -1,8 +1,11 @@
 /* test_compare.c — run against run (harness/results/compare.c): the Mann–Whitney
- * p-values against values worked out by hand, the verdicts on samples with
- * a known change, and two synthetic runs with a planted slowdown, a planted
- * speed-up, noise, a lost point and points in one run only: the right
- * verdict for each, the summary line, and the exit status of the gate. */
+ * p-values against values worked out by hand, the smallest p the sample
+ * counts allow, the verdicts on samples with a known change (by the test,
+ * and by the ranges where the counts are too few for it), and two synthetic
+ * runs with a planted slowdown, a planted speed-up, noise, a lost point,
+ * points in one run only, few samples, and empty or unreadable samples: the
+ * right verdict and reason for each, the summary line, and the exit status
+ * of the gate. */
 #include "results/compare.h"
 
 #include <math.h>
@@ -49,6 +52,22 @@ static void test_mann_whitney(void)
     CHECK(near(mann_whitney_p(t1, 4, t2, 4), erfc(5.5 / sigma / sqrt(2))));
 }
 
+static void test_min_p(void)
+{
+    /* 2 / C(na + nb, na): the two orderings with one side wholly below. */
+    CHECK(near(mann_whitney_min_p(3, 3), 2.0 / 20));
+    CHECK(near(mann_whitney_min_p(3, 4), 2.0 / 35));
+    CHECK(near(mann_whitney_min_p(4, 3), 2.0 / 35));
+    CHECK(near(mann_whitney_min_p(5, 5), 2.0 / 252));
+    CHECK(near(mann_whitney_min_p(1, 20), 2.0 / 21));
+    CHECK(mann_whitney_min_p(1, 1) == 1 && mann_whitney_min_p(0, 5) == 1);
+    const double tiny = mann_whitney_min_p(200, 200);
+    CHECK(tiny > 0 && tiny < 1e-100);
+    /* The exact test reaches it: 3 against 3, apart. */
+    const double low[] = {1, 2, 3}, high[] = {4, 5, 6};
+    CHECK(near(mann_whitney_p(low, 3, high, 3), mann_whitney_min_p(3, 3)));
+}
+
 /* Samples of a point around `median`, with a little spread. */
 static void samples_around(double median, double *out, int n)
 {
@@ -88,9 +107,87 @@ static void test_verdicts(void)
     compare_samples(wide_base, 5, wide_new, 5, &defaults, &r);
     CHECK(r.ratio > 1.2 && r.verdict == COMPARE_SAME);
 
-    /* One sample a side: no spread to judge by. */
+    /* One sample a side, 1% apart: the ranges are apart by less than the
+     * 2% that counts, and the test cannot tell. */
     compare_samples(base, 1, fresh, 1, &defaults, &r);
+    CHECK(r.verdict == COMPARE_UNJUDGED && r.by_ranges);
+    CHECK_CONTAINS(r.reason, "apart by less than the 2% that counts");
+}
+
+/* Too few samples for the test to reach alpha: never "same"; slower or
+ * faster only where the ranges stand apart, else unjudged. */
+static void test_few_samples(void)
+{
+    struct compare_result r;
+    const double base[] = {1.00, 1.02, 0.99};
+    const double ten_times[] = {10.0, 10.3, 9.9}, tenth[] = {0.100, 0.103, 0.099};
+    const double overlap[] = {1.01, 0.98, 1.4}, close_by[] = {1.03, 1.035, 1.04};
+
+    /* 3 against 3, ten times slower: p can be no lower than 0.1. */
+    compare_samples(base, 3, ten_times, 3, &defaults, &r);
+    CHECK(r.verdict == COMPARE_SLOWER && r.by_ranges && near(r.p_min, 0.1));
+    CHECK_CONTAINS(r.reason, "3 vs 3 samples: p >= 0.1 > alpha 0.05, judged by ranges: ");
+    CHECK_CONTAINS(r.reason, "new's fastest +870.6% over base's slowest");
+    compare_samples(base, 3, tenth, 3, &defaults, &r);
+    CHECK(r.verdict == COMPARE_FASTER && r.by_ranges);
+    CHECK_CONTAINS(r.reason, "new's slowest -89.6% under base's fastest");
+    /* Overlapping ranges, 30% apart at the top: nothing can be said. */
+    compare_samples(base, 3, overlap, 3, &defaults, &r);
     CHECK(r.verdict == COMPARE_UNJUDGED);
+    CHECK_CONTAINS(r.reason, "judged by ranges: they overlap");
+    /* A run against itself: unjudged, not "same". */
+    compare_samples(base, 3, base, 3, &defaults, &r);
+    CHECK(r.verdict == COMPARE_UNJUDGED);
+    /* Apart, by less than min_effect (1.03 / 1.02 is 1%). */
+    compare_samples(base, 3, close_by, 3, &defaults, &r);
+    CHECK(r.verdict == COMPARE_UNJUDGED);
+    CHECK_CONTAINS(r.reason, "apart by less than the 2% that counts");
+    /* One sample a side, ten times slower. */
+    compare_samples(base, 1, ten_times, 1, &defaults, &r);
+    CHECK(r.verdict == COMPARE_SLOWER && r.p_min == 1);
+    CHECK_CONTAINS(r.reason, "1 vs 1 samples: p >= 1 > alpha 0.05, judged by ranges");
+    /* Ties put the normal approximation at p = 0.047 here; the counts
+     * still cannot reach 0.05 exactly, so the ranges decide. */
+    const double ones[] = {1, 1, 1}, twos[] = {2, 2, 2};
+    CHECK(mann_whitney_p(ones, 3, twos, 3) < 0.05);
+    compare_samples(ones, 3, twos, 3, &defaults, &r);
+    CHECK(r.verdict == COMPARE_SLOWER && r.by_ranges);
+    /* --alpha 0.1: 3 against 3 can reach it only at p = 0.1, not below. */
+    struct compare_options loose = defaults;
+    loose.alpha = 0.1;
+    compare_samples(base, 3, overlap, 3, &loose, &r);
+    CHECK_CONTAINS(r.reason, "p >= 0.1 >= alpha 0.1, judged by ranges");
+    /* 3 against 5 can reach p = 2/56 < 0.05: the test decides. */
+    const double five[] = {1.01, 0.98, 1.4, 1.0, 1.02};
+    compare_samples(base, 3, five, 5, &defaults, &r);
+    CHECK(r.verdict == COMPARE_SAME && !r.by_ranges);
+    CHECK_CONTAINS(r.reason, "3 vs 5 samples: p ");
+    CHECK_CONTAINS(r.reason, " >= alpha 0.05");
+    /* No samples on a side: unjudged, with no median or change. */
+    compare_samples(base, 3, base, 0, &defaults, &r);
+    CHECK(r.verdict == COMPARE_UNJUDGED && isnan(r.ratio));
+    CHECK_STR(r.reason, "no samples in new");
+    compare_samples(base, 0, base, 0, &defaults, &r);
+    CHECK_STR(r.reason, "no samples in either run");
+}
+
+/* A row of method `method` at N, `ok`, whose samples_ms is `samples` as
+ * given and ms_median `median`. */
+static void add_row_samples(struct csv_writer *w, const char *method, long N, double median,
+                            const char *samples)
+{
+    struct result_row r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.suite, sizeof r.suite, "unit");
+    snprintf(r.point.method, sizeof r.point.method, "%s", method);
+    snprintf(r.point.variant, sizeof r.point.variant, "v");
+    r.point.problem = (struct attn_problem){.B = 1, .H = 2, .N = N, .d = 64, .dtype = ATTN_FP32,
+                                            .backend = ATTN_CPU};
+    snprintf(r.status, sizeof r.status, "ok");
+    r.reps = 3;
+    r.ms_median = median;
+    snprintf(r.samples_ms, sizeof r.samples_ms, "%s", samples);
+    CHECK(csv_writer_row(w, &r) == 0);
 }
 
 /* A row of method `method` at N with `status` and samples around `median`. */
@@ -118,6 +215,8 @@ static void add_row(struct csv_writer *w, const char *method, long N, double med
     CHECK(csv_writer_row(w, &r) == 0);
 }
 
+static int allow_unjudged; /* run_compare's --allow-unjudged */
+
 static int run_compare(const char *base, const char *fresh, double threshold, char *out,
                        size_t out_len, char *err, size_t err_len)
 {
@@ -125,6 +224,7 @@ static int run_compare(const char *base, const char *fresh, double threshold, ch
     opt.base_path = base;
     opt.new_path = fresh;
     opt.threshold = threshold;
+    opt.allow_unjudged = allow_unjudged;
     char *out_text = NULL, *err_text = NULL;
     size_t a = 0, b = 0;
     FILE *fo = open_memstream(&out_text, &a), *fe = open_memstream(&err_text, &b);
@@ -190,10 +290,10 @@ static void test_files(const char *dir)
 
     /* The gate: 20% is beyond 5%, and a point was lost. */
     CHECK(run_compare(base, fresh, 0.05, out, sizeof out, err, sizeof err) == 1);
-    CHECK_CONTAINS(out, "gate 5%: 1 slower beyond it, 1 lost -> FAIL\n");
+    CHECK_CONTAINS(out, "gate 5%: 1 slower beyond it, 1 lost, 0 unjudged -> FAIL\n");
     CHECK_CONTAINS(line_of(out, "full", 2048, line, sizeof line), "(beyond the threshold)");
     CHECK(run_compare(base, fresh, 0.25, out, sizeof out, err, sizeof err) == 1);
-    CHECK_CONTAINS(out, "gate 25%: 0 slower beyond it, 1 lost -> FAIL");
+    CHECK_CONTAINS(out, "gate 25%: 0 slower beyond it, 1 lost, 0 unjudged -> FAIL");
 
     /* Without the lost point, a 25% gate passes a 20% slowdown; 5% does not. */
     CHECK(csv_writer_open(&w, scratch_path(calm, sizeof calm, dir, "calm.csv"), err,
@@ -202,7 +302,7 @@ static void test_files(const char *dir)
     add_row(&w, "full", 2048, 4.8, "ok");
     csv_writer_close(&w);
     CHECK(run_compare(base, calm, 0.25, out, sizeof out, err, sizeof err) == 0);
-    CHECK_CONTAINS(out, "gate 25%: 0 slower beyond it, 0 lost -> pass");
+    CHECK_CONTAINS(out, "gate 25%: 0 slower beyond it, 0 lost, 0 unjudged -> pass");
     CHECK(run_compare(base, calm, 0.05, out, sizeof out, err, sizeof err) == 1);
     /* A run against itself: nothing changed. */
     CHECK(run_compare(base, base, 0.05, out, sizeof out, err, sizeof err) == 0);
@@ -215,6 +315,82 @@ static void test_files(const char *dir)
     CHECK(run_compare(base, calm, 0.05, out, sizeof out, err, sizeof err) == 0);
     CHECK_CONTAINS(out, "0 slower, 0 faster, 2 same within noise");
     CHECK_CONTAINS(out, "1 repeated rows (the last of each point counts)");
+}
+
+/* The issue's runs: a budget cut points to 3 samples (or 1), and a row whose
+ * samples are empty or unreadable; each is judged, or unjudged and said so,
+ * and the gate fails on the slowdown and on the unjudged. */
+static void test_few_sample_files(const char *dir)
+{
+    char base[1024], fresh[1024], err[1024], out[16384], line[512];
+    struct csv_writer w;
+    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "few-base.csv"), err,
+                          sizeof err) == 0);
+    add_row_samples(&w, "full", 1024, 1.0, "1.0;1.02;0.99");
+    add_row_samples(&w, "full", 2048, 4.0, "4.0");
+    add_row_samples(&w, "linear", 1024, 1.0, "1.0;1.02;0.99");
+    add_row_samples(&w, "linear", 2048, 1.0, "1.0;1.02;0.99");
+    add_row_samples(&w, "agent", 1024, 1.0, "1.0;1.02;0.99");
+    csv_writer_close(&w);
+    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "few-new.csv"), err,
+                          sizeof err) == 0);
+    add_row_samples(&w, "full", 1024, 10.0, "10.0;10.3;9.9");   /* 10x slower, 3 samples */
+    add_row_samples(&w, "full", 2048, 40.0, "40.0");            /* 10x slower, 1 sample */
+    add_row_samples(&w, "linear", 1024, 1.0, "1.01;0.98;1.4");  /* overlapping: unjudged */
+    add_row_samples(&w, "linear", 2048, 0.0, "");               /* no samples */
+    add_row_samples(&w, "agent", 1024, 1.0, "1.0;fast;0.9");    /* unreadable */
+    csv_writer_close(&w);
+
+    CHECK(run_compare(base, fresh, 0.05, out, sizeof out, err, sizeof err) == 1);
+    CHECK_CONTAINS(line_of(out, "full", 1024, line, sizeof line), "SLOWER");
+    CHECK_CONTAINS(line, "3 vs 3 samples: p >= 0.1 > alpha 0.05, judged by ranges: new's "
+                         "fastest +870.6% over base's slowest (beyond the threshold)");
+    CHECK_CONTAINS(line_of(out, "full", 2048, line, sizeof line), "SLOWER");
+    CHECK_CONTAINS(line, "1 vs 1 samples: p >= 1 > alpha 0.05, judged by ranges");
+    CHECK_CONTAINS(line_of(out, "linear", 1024, line, sizeof line), "unjudged");
+    CHECK_CONTAINS(line, "they overlap");
+    /* Empty samples: never a -100% change, never "same". */
+    line_of(out, "linear", 2048, line, sizeof line);
+    CHECK_CONTAINS(line, "1.0000           -                  -  unjudged no samples in new");
+    CHECK(!strstr(line, "-100"));
+    CHECK_CONTAINS(line_of(out, "agent", 1024, line, sizeof line),
+                   "unjudged new's samples_ms unreadable at 'fast;0.9'");
+    CHECK_CONTAINS(out, "compare: 5 points in both: 2 slower, 0 faster, 0 same within noise, 3 "
+                        "unjudged, 0 not ok");
+    CHECK_CONTAINS(out, "gate 5%: 2 slower beyond it, 0 lost, 3 unjudged (--allow-unjudged to "
+                        "pass) -> FAIL\n");
+
+    /* Without the slowdowns, the unjudged alone fail the gate ... */
+    CHECK(csv_writer_open(&w, fresh, err, sizeof err) == 0);
+    add_row_samples(&w, "full", 1024, 1.0, "1.0;1.02;0.99");
+    add_row_samples(&w, "full", 2048, 4.0, "4.0");
+    csv_writer_close(&w);
+    CHECK(run_compare(base, fresh, 0.05, out, sizeof out, err, sizeof err) == 1);
+    CHECK_CONTAINS(out, "gate 5%: 0 slower beyond it, 0 lost, 5 unjudged (--allow-unjudged to "
+                        "pass) -> FAIL\n");
+    /* ... unless allowed; without a gate the exit status is 0. */
+    allow_unjudged = 1;
+    CHECK(run_compare(base, fresh, 0.05, out, sizeof out, err, sizeof err) == 0);
+    CHECK_CONTAINS(out, "gate 5%: 0 slower beyond it, 0 lost, 5 unjudged (allowed) -> pass\n");
+    allow_unjudged = 0;
+    CHECK(run_compare(base, fresh, -1, out, sizeof out, err, sizeof err) == 0);
+
+    /* Unreadable samples in both runs, each named. */
+    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "few-bad.csv"), err,
+                          sizeof err) == 0);
+    add_row_samples(&w, "full", 1024, 1.0, "1.0;;2.0");
+    add_row_samples(&w, "full", 2048, 1.0, "1.0;2.0;");
+    add_row_samples(&w, "linear", 1024, 1.0, "1.0;-2;3");
+    add_row_samples(&w, "linear", 2048, 1.0, "nan;1");
+    csv_writer_close(&w);
+    CHECK(run_compare(fresh, fresh, -1, out, sizeof out, err, sizeof err) == 0);
+    CHECK_CONTAINS(line_of(out, "full", 1024, line, sizeof line),
+                   "unjudged base's samples_ms unreadable at ';2.0'; new's samples_ms "
+                   "unreadable at ';2.0'");
+    CHECK_CONTAINS(line_of(out, "full", 2048, line, sizeof line), "samples_ms ends in ';'");
+    CHECK_CONTAINS(line_of(out, "linear", 1024, line, sizeof line), "unreadable at '-2;3'");
+    CHECK_CONTAINS(line_of(out, "linear", 2048, line, sizeof line), "unreadable at 'nan;1'");
+    CHECK_CONTAINS(out, "4 unjudged");
 }
 
 static void test_bad_files(const char *dir)
@@ -253,8 +429,11 @@ int main(void)
     char dir[512];
     scratch_make(dir, sizeof dir);
     test_mann_whitney();
+    test_min_p();
     test_verdicts();
+    test_few_samples();
     test_files(dir);
+    test_few_sample_files(dir);
     test_bad_files(dir);
     scratch_remove(dir);
     return check_exit("test_compare");
