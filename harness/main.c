@@ -8,6 +8,7 @@
  *   attnbench compare BASE NEW      run against run, point by point (compare.h)
  *   attnbench slurm [SUITE]         a sweep as a Slurm job array (slurm.h)
  *   attnbench ceilings              this GPU's measured ceilings (ceilings.h)
+ *   attnbench COMMAND --help        that command's usage (usage.h); --version
  *
  * Usage errors exit 2 with a message that names the flag or value at fault.
  */
@@ -32,59 +33,7 @@
 #include "sweep/list.h"
 #include "sweep/slurm.h"
 #include "sweep/suite.h"
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "attnbench %s (%s) — benchmarks of efficient attention\n"
-        "\n"
-        "usage:\n"
-        "  attnbench run [SUITE] [flags]   run a sweep (SUITE: a name in suites/ or a path;\n"
-        "                                  default: the quick suite)\n"
-        "  attnbench list [SUITE]          methods, suites and devices; with SUITE, its points\n"
-        "  attnbench check [flags]         check methods against the double-precision reference\n"
-        "  attnbench plot RESULTS.csv [MORE.csv ...] [--out DIR] [--ceilings FILE]\n"
-        "                                  figures (PNG, SVG) of results files, into DIR\n"
-        "                                  (default: figures)\n"
-        "  attnbench merge OUT.csv IN.csv... [--suite SUITE [axis flags]]\n"
-        "                                  join shards' results; with --suite, name every\n"
-        "                                  point missing\n"
-        "  attnbench compare BASE.csv NEW.csv [--threshold 5%%] [--min-effect 2%%] [--alpha 0.05]\n"
-        "                  [--allow-unjudged]\n"
-        "                                  faster, slower or same within noise, per point; exit 1\n"
-        "                                  when a point got slower beyond --threshold\n"
-        "  attnbench slurm [SUITE] [flags]\n"
-        "                                  write a Slurm job array of the sweep's shards and a\n"
-        "                                  merge job: --shards N --partition P --gpus-per-task G\n"
-        "                                  --time T --account A --dir DIR (default SUITE-slurm)\n"
-        "  attnbench ceilings [--out FILE] measure this GPU's DRAM, L2, tensor-core and fp32\n"
-        "                                  ceilings (default: ceilings.csv)\n"
-        "  attnbench help                  this text\n"
-        "\n"
-        "sweep axes (override the suite; lists '64,128', doubling ranges '2^10..2^14'):\n"
-        "  --methods LIST   e.g. full,full:naive,mita,mita:route_only\n",
-        ATTN_VERSION, ATTN_GIT_REV);
-    for (int a = 0; a < AXIS_COUNT; a++) {
-        char flag[40];
-        snprintf(flag, sizeof flag, "--%s LIST", AXES[a].key);
-        fprintf(f, "  %-16s %s\n", flag, AXES[a].meaning);
-    }
-    fprintf(f,
-        "settings:\n"
-        "  --backend cpu|cuda   default: cuda when a GPU is present, else cpu\n"
-        "  --reps N  --warmup N  --budget SECONDS  --seed N\n"
-        "  --out FILE       results CSV (default: SUITE-BACKEND.csv)\n"
-        "  --resume         skip points already in --out\n"
-        "  --no-isolate     run points in this process (for debuggers and profilers)\n"
-        "  --quiet          no table on stdout\n"
-        "  --plugin SO      load methods from a shared object (repeatable)\n"
-        "  --profile        run: then one run per point under the hardware counters (CUPTI):\n"
-        "                   DRAM and L2 bytes, FLOPs, per kernel and step (OUT.steps.csv)\n"
-        "  --ceilings FILE  run --profile: the roofs of the roofline columns (attnbench ceilings)\n"
-        "  --shard I/N      run (or list) only shard I of N, split by estimated cost\n"
-        "  --gpus all|0,1   run: a worker per GPU, then one merged results file\n"
-        "  --points         list: the suite's points with their estimated cost\n");
-}
+#include "usage.h"
 
 struct cli {
     const char *command;
@@ -205,7 +154,8 @@ static int parse_flags(int argc, char **argv, struct cli *c)
         } else if (!strcmp(a, "--quiet")) {
             c->run.quiet = 1;
         } else if (a[0] == '-') {
-            fprintf(stderr, "attnbench: unknown flag '%s' (see attnbench help)\n", a);
+            fprintf(stderr, "attnbench: unknown flag '%s' (see attnbench %s --help)\n", a,
+                    c->command);
             return 2;
         } else if (!c->suite_arg) {
             c->suite_arg = a;
@@ -546,13 +496,25 @@ static int cmd_ceilings(struct cli *c)
 #endif
 }
 
+static int is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
+
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
-        !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("attnbench %s (git %s)\n", ATTN_VERSION, ATTN_GIT_REV);
+        return 0;
+    }
+    if (argc < 2 || !strcmp(argv[1], "help") || is_help(argv[1])) {
+        /* attnbench help COMMAND: as COMMAND --help. */
+        if (argc > 2 && !strcmp(argv[1], "help"))
+            return usage_command(stdout, argv[2]) ? usage_unknown_command(argv[2]) : 0;
+        usage_overview(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    /* COMMAND ... --help anywhere: the usage, whatever else is there. */
+    for (int i = 2; i < argc; i++)
+        if (is_help(argv[i]))
+            return usage_command(stdout, argv[1]) ? usage_unknown_command(argv[1]) : 0;
     /* plot takes files and flags of its own, not a sweep's. */
     if (!strcmp(argv[1], "plot")) return plot_command(argc - 2, argv + 2);
     if (!strcmp(argv[1], "compare")) return cmd_compare(argc - 2, argv + 2);
@@ -569,7 +531,5 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "check")) return cmd_check(&c);
     if (!strcmp(argv[1], "slurm")) return cmd_slurm(&c);
     if (!strcmp(argv[1], "ceilings")) return cmd_ceilings(&c);
-    fprintf(stderr, "attnbench: unknown command '%s' (run, list, check, plot, merge, compare, "
-                    "slurm, ceilings, help)\n", argv[1]);
-    return 2;
+    return usage_unknown_command(argv[1]);
 }

@@ -370,5 +370,57 @@ profile)
         pass "ceilings without a GPU: $(head -1 err.txt)"
     fi
     ;;
+help)
+    # Every command's --help and -h: its usage on stdout, exit 0, nothing run.
+    for c in run list check plot merge compare slurm ceilings; do
+        for h in --help -h; do
+            run $c $h
+            [ "$(rc)" = 0 ] && [ ! -s err.txt ] || fail "$c $h: exit $(rc): $(cat err.txt)"
+            head -1 out.txt | grep -q "^usage: attnbench $c " || fail "$c $h: $(head -1 out.txt)"
+            grep -q "^exit status:" out.txt || fail "$c $h: no exit status"
+        done
+        "$bench" help $c >help.txt
+        cmp -s out.txt help.txt || fail "attnbench help $c differs from $c -h"
+    done
+    [ -z "$(ls *.csv 2>/dev/null)" ] || fail "a --help wrote $(ls *.csv)"
+    pass "COMMAND --help, -h and help COMMAND: usage and exit status, exit 0"
+    # --help wins over other arguments, even bad ones.
+    run run quick --methods nosuch --help
+    [ "$(rc)" = 0 ] && head -1 out.txt | grep -q "^usage: attnbench run" || fail "run ... --help"
+    run compare a.csv --help
+    [ "$(rc)" = 0 ] && head -1 out.txt | grep -q "^usage: attnbench compare" || fail "compare --help"
+    run nosuch --help
+    [ "$(rc)" = 2 ] && grep -q "unknown command 'nosuch'" err.txt || fail "nosuch --help: $(rc)"
+    pass "--help after other arguments; an unknown command's --help exits 2"
+    # Each flag a command takes is in its help.
+    run run --help
+    for f in --methods --dtype --B --H --seqlen --d --m --k --s_r --shared_scale --backend \
+        --reps --warmup --budget --seed --out --resume --no-isolate --quiet --plugin --profile \
+        --ceilings --shard --gpus; do
+        grep -q -- "$f " out.txt || fail "run --help lacks $f"
+    done
+    run compare --help
+    for f in --threshold --min-effect --alpha --allow-unjudged; do
+        grep -q -- "$f" out.txt || fail "compare --help lacks $f"
+    done
+    run slurm --help
+    for f in --shards --partition --gpus-per-task --time --account --dir --plugin; do
+        grep -q -- "$f " out.txt || fail "slurm --help lacks $f"
+    done
+    run run --frobnicate
+    grep -q "see attnbench run --help" err.txt || fail "an unknown flag does not point to --help"
+    pass "run, compare and slurm --help list their flags; an unknown flag points to run --help"
+    # --version: the version and the git revision the rows record.
+    run --version
+    [ "$(rc)" = 0 ] || fail "--version exit $(rc)"
+    grep -Eqx "attnbench [0-9]+\.[0-9]+\.[0-9]+ \(git [0-9a-z-]+\)" out.txt ||
+        fail "--version: $(cat out.txt)"
+    version=$(cat out.txt)
+    rev=$(sed 's/.*(git \(.*\))/\1/' out.txt)
+    run run --backend cpu --methods linear --seqlen 256 --H 1 --reps 1 --warmup 0 --out v.csv
+    [ "$(tail -1 v.csv | cut -d, -f"$(col v.csv git_rev)")" = "$rev" ] ||
+        fail "--version says $rev, the rows another revision"
+    pass "--version: $version, the revision in the rows"
+    ;;
 *) fail "unknown case $case" ;;
 esac
