@@ -28,7 +28,19 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 
+# The build's progress goes to stderr: Meson's configuration and summary,
+# then a line per Ninja step ([n/N]), so that a long first build is seen to
+# move. main.sh's and test.sh's own output stays on stdout.
 if [ ! -f build/build.ninja ]; then
-    meson setup build --buildtype=release >/dev/null
+    if command -v nvcc >/dev/null; then
+        cat >&2 <<'EOF'
+setup: first build into build/: nvcc compiles every kernel, which takes minutes
+setup: (also on a machine without a GPU). For a CPU-only build instead: Ctrl-C,
+setup: `meson configure build -Dcuda=disabled`, then run this again.
+EOF
+    else
+        echo "setup: first build into build/: no nvcc, so the CPU backend only" >&2
+    fi
+    meson setup build --buildtype=release >&2
 fi
-ninja -C build >/dev/null
+ninja -C build >&2
