@@ -95,13 +95,18 @@ enum attn_uses {
     ATTN_USES_SHARED_SCALE = 1u << 3,
 };
 
+/* Method and variant names are 1 to ATTN_NAME_MAX letters, digits, '_',
+ * '-' and '.': they are given on the command line and in suites as
+ * NAME:VARIANT, and kept in every results row. */
+#define ATTN_NAME_MAX 63
+
 struct attn_method {
     /* --- ABI 1 --- */
     int abi_version;                 /* ATTN_ABI_VERSION the method was built for */
-    const char *name;                /* stable: command line, suites, CSV */
+    const char *name;                /* stable: command line, suites, CSV (ATTN_NAME_MAX) */
     const char *description;         /* one line for `attnbench list` */
     const char *const *variants;     /* NULL-terminated; the first is the default */
-    enum attn_backend backend;
+    enum attn_backend backend;       /* ATTN_CPU or ATTN_CUDA */
     unsigned uses;                   /* enum attn_uses bits */
     size_t state_size;
 

@@ -14,7 +14,6 @@
 /* The operations without which the harness cannot run or describe a method. */
 static const char *missing_operation(const struct attn_method *m)
 {
-    if (!m->name || !m->name[0]) return "name";
     if (!m->validate) return "validate";
     if (!m->run) return "run";
     if (!m->flops) return "flops";
@@ -22,11 +21,92 @@ static const char *missing_operation(const struct attn_method *m)
     return NULL;
 }
 
+/* 1 when `name` is a name attn.h allows (ATTN_NAME_MAX). */
+static int good_name(const char *name)
+{
+    static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "0123456789_-.";
+    if (!name) return 0;
+    const size_t n = strspn(name, allowed);
+    return n > 0 && n <= ATTN_NAME_MAX && name[n] == '\0';
+}
+
+/* The first variant of `m` that is not a good name, or NULL. */
+static const char *bad_variant(const struct attn_method *m)
+{
+    for (const char *const *v = m->variants; v && *v; v++)
+        if (!good_name(*v)) return *v;
+    return NULL;
+}
+
+/* A name from a plugin, fit to quote in a message: printable, at most 40
+ * characters of it. */
+static const char *quotable(const char *name, char *out, size_t len)
+{
+    size_t n = 0;
+    for (const char *c = name; c && *c && n + 4 < len && n < 40; c++)
+        out[n++] = *c >= 0x20 && *c < 0x7f ? *c : '?';
+    if (name && strlen(name) > n) out[n++] = '.', out[n++] = '.', out[n++] = '.';
+    out[n] = '\0';
+    return out;
+}
+
+int attn_plugin_check(const struct attn_plugin *plugin, const char *origin, char *why,
+                      size_t why_len)
+{
+    if (!plugin || !plugin->methods) {
+        snprintf(why, why_len, "%s: %s() returned no methods", origin, ATTN_PLUGIN_ENTRY);
+        return -1;
+    }
+    if (plugin->abi_version < 1 || plugin->abi_version > ATTN_ABI_VERSION) {
+        snprintf(why, why_len, "%s: built for ABI version %d, this attnbench has ABI "
+                 "version %d (rebuild the plugin against this attn.h)", origin,
+                 plugin->abi_version, ATTN_ABI_VERSION);
+        return -1;
+    }
+    for (const struct attn_method *const *m = plugin->methods; *m; m++) {
+        const int index = (int)(m - plugin->methods) + 1;
+        char name[48], variant[48];
+        quotable((*m)->name, name, sizeof name);
+        const char *missing = missing_operation(*m), *bad = bad_variant(*m);
+        int twice = 0; /* the same name and backend earlier in this plugin */
+        for (const struct attn_method *const *e = plugin->methods; e < m && !twice; e++)
+            twice = good_name((*e)->name) && good_name((*m)->name) &&
+                    !strcmp((*e)->name, (*m)->name) && (*e)->backend == (*m)->backend;
+        if ((*m)->abi_version < 1 || (*m)->abi_version > ATTN_ABI_VERSION)
+            snprintf(why, why_len, "%s: method %d '%s' has ABI version %d (need 1..%d)", origin,
+                     index, name, (*m)->abi_version, ATTN_ABI_VERSION);
+        else if (!good_name((*m)->name))
+            snprintf(why, why_len, "%s: method %d's name '%s' is not 1 to %d letters, digits, "
+                     "'_', '-' or '.'", origin, index, name, ATTN_NAME_MAX);
+        else if (missing)
+            snprintf(why, why_len, "%s: method '%s' lacks the operation '%s'", origin, name,
+                     missing);
+        else if ((*m)->backend != ATTN_CPU && (*m)->backend != ATTN_CUDA)
+            snprintf(why, why_len, "%s: method '%s' has backend %d (need ATTN_CPU or ATTN_CUDA)",
+                     origin, name, (int)(*m)->backend);
+        else if (bad)
+            snprintf(why, why_len, "%s: method '%s' has a variant '%s' that is not 1 to %d "
+                     "letters, digits, '_', '-' or '.'", origin, name,
+                     quotable(bad, variant, sizeof variant), ATTN_NAME_MAX);
+        else if (twice || attn_method_find((*m)->name, (*m)->backend))
+            snprintf(why, why_len, "%s: method '%s' on %s %s", origin, name,
+                     attn_backend_name((*m)->backend),
+                     twice ? "is listed twice" : "already exists");
+        else
+            continue;
+        return -1;
+    }
+    return 0;
+}
+
 int attn_plugin_load(const char *path, char *why, size_t why_len)
 {
+    char origin[600];
+    snprintf(origin, sizeof origin, "plugin %s", path);
     void *so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!so) {
-        snprintf(why, why_len, "plugin %s: cannot load: %s", path, dlerror());
+        snprintf(why, why_len, "%s: cannot load: %s", origin, dlerror());
         return -1;
     }
     attn_plugin_entry_fn entry;
@@ -34,43 +114,20 @@ int attn_plugin_load(const char *path, char *why, size_t why_len)
      * to work, and memcpy keeps the compiler quiet about it. */
     void *sym = dlsym(so, ATTN_PLUGIN_ENTRY);
     if (!sym) {
-        snprintf(why, why_len, "plugin %s: no symbol '%s' (a plugin must export "
-                 "const struct attn_plugin *%s(void))", path, ATTN_PLUGIN_ENTRY, ATTN_PLUGIN_ENTRY);
+        snprintf(why, why_len, "%s: no symbol '%s' (a plugin must export "
+                 "const struct attn_plugin *%s(void))", origin, ATTN_PLUGIN_ENTRY,
+                 ATTN_PLUGIN_ENTRY);
         dlclose(so);
         return -1;
     }
     memcpy(&entry, &sym, sizeof entry);
     const struct attn_plugin *plugin = entry();
-    if (!plugin || !plugin->methods) {
-        snprintf(why, why_len, "plugin %s: %s() returned no methods", path, ATTN_PLUGIN_ENTRY);
-        dlclose(so);
-        return -1;
-    }
-    if (plugin->abi_version < 1 || plugin->abi_version > ATTN_ABI_VERSION) {
-        snprintf(why, why_len, "plugin %s: built for ABI version %d, this attnbench has ABI "
-                 "version %d (rebuild the plugin against this attn.h)", path,
-                 plugin->abi_version, ATTN_ABI_VERSION);
-        dlclose(so);
-        return -1;
-    }
-    for (const struct attn_method *const *m = plugin->methods; *m; m++) {
-        const char *missing = missing_operation(*m);
-        if ((*m)->abi_version < 1 || (*m)->abi_version > ATTN_ABI_VERSION)
-            snprintf(why, why_len, "plugin %s: method '%s' has ABI version %d (need 1..%d)", path,
-                     (*m)->name ? (*m)->name : "?", (*m)->abi_version, ATTN_ABI_VERSION);
-        else if (missing)
-            snprintf(why, why_len, "plugin %s: method '%s' lacks the operation '%s'", path,
-                     (*m)->name ? (*m)->name : "?", missing);
-        else if (attn_method_find((*m)->name, (*m)->backend))
-            snprintf(why, why_len, "plugin %s: method '%s' on %s already exists", path,
-                     (*m)->name, attn_backend_name((*m)->backend));
-        else
-            continue;
+    if (attn_plugin_check(plugin, origin, why, why_len) != 0) {
         dlclose(so);
         return -1;
     }
     if (attn_registry_append(plugin->methods) != 0) {
-        snprintf(why, why_len, "plugin %s: out of memory", path);
+        snprintf(why, why_len, "%s: out of memory", origin);
         dlclose(so);
         return -1;
     }

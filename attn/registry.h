@@ -26,6 +26,13 @@ const struct attn_method *const *attn_method_all(void);
  * is malformed (missing name, run, validate or work models). */
 int attn_plugin_load(const char *path, char *why, size_t why_len);
 
+/* The checks attn_plugin_load() makes of a plugin's descriptor before it
+ * registers its methods, on a descriptor in memory (no shared object
+ * needed). `origin` begins the message ("plugin x.so"). 0, or -1 with a
+ * message in `why`. */
+int attn_plugin_check(const struct attn_plugin *plugin, const char *origin, char *why,
+                      size_t why_len);
+
 /* Appends methods (NULL-terminated) to the table; used by attn_plugin_load.
  * 0, or -1 when out of memory. */
 int attn_registry_append(const struct attn_method *const *add);

@@ -8,6 +8,7 @@
 
 /* The longest name of a suite, a method or a variant, with its NUL. */
 #define SUITE_NAME_LEN 64
+_Static_assert(SUITE_NAME_LEN > ATTN_NAME_MAX, "a method's names must fit a point's fields");
 
 /* One sweep point: a method and variant at one value of every axis
  * (core/axes.h). */

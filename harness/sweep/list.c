@@ -12,29 +12,39 @@
 #include "core/axes.h"
 #include "measure/backend.h"
 
+/* The width of list_method()'s variants column for `m`: its variants,
+ * comma-separated. */
+static int variants_width(const struct attn_method *m)
+{
+    int len = 0;
+    for (const char *const *v = m->variants; v && *v; v++) len += (int)strlen(*v) + 1;
+    return len - 1;
+}
+
+void list_method(FILE *f, const struct attn_method *m, int width)
+{
+    /* A plugin's variants may not fit: the column is cut, never overrun. */
+    char variants[256] = "-";
+    size_t used = 0;
+    for (const char *const *v = m->variants; v && *v && used < sizeof variants; v++)
+        used += snprintf(variants + used, sizeof variants - used, "%s%s", used ? "," : "", *v);
+    char params[64] = "";
+    used = 0;
+    for (int a = 0; a < AXIS_COUNT && used < sizeof params; a++)
+        if (AXES[a].uses && (m->uses & AXES[a].uses))
+            used += snprintf(params + used, sizeof params - used, "%s%s", used ? " " : "",
+                             AXES[a].key);
+    fprintf(f, "  %-14s %-5s %-*s %-22s %s\n", m->name, attn_backend_name(m->backend), width,
+            variants, params[0] ? params : "-", m->description ? m->description : "-");
+}
+
 void list_methods(FILE *f)
 {
     fprintf(f, "methods (name, backend, variants: the first is the default; parameters):\n");
     int width = 17; /* the variants column: as wide as the longest list */
-    for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
-        int len = 0;
-        for (const char *const *v = (*m)->variants; v && *v; v++) len += (int)strlen(*v) + 1;
-        if (len - 1 > width) width = len - 1;
-    }
-    for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
-        char variants[256] = "-";
-        size_t used = 0;
-        for (const char *const *v = (*m)->variants; v && *v; v++)
-            used += snprintf(variants + used, sizeof variants - used, "%s%s", used ? "," : "", *v);
-        char params[64] = "";
-        used = 0;
-        for (int a = 0; a < AXIS_COUNT; a++)
-            if (AXES[a].uses && ((*m)->uses & AXES[a].uses))
-                used += snprintf(params + used, sizeof params - used, "%s%s", used ? " " : "",
-                                 AXES[a].key);
-        fprintf(f, "  %-14s %-5s %-*s %-22s %s\n", (*m)->name, attn_backend_name((*m)->backend),
-                width, variants, params[0] ? params : "-", (*m)->description);
-    }
+    for (const struct attn_method *const *m = attn_method_all(); *m; m++)
+        if (variants_width(*m) > width) width = variants_width(*m);
+    for (const struct attn_method *const *m = attn_method_all(); *m; m++) list_method(f, *m, width);
 }
 
 void list_suites(FILE *f)

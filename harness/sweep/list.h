@@ -11,6 +11,8 @@
 /* Every registered method: backend, variants (the first is the default),
  * the parameters it reads, its description. */
 void list_methods(FILE *f);
+/* One method's line of list_methods(), its variants in a column `width` wide. */
+void list_method(FILE *f, const struct attn_method *m, int width);
 /* The suites found where suite_find() looks, with their descriptions. */
 void list_suites(FILE *f);
 /* The backends and whether each can run here. */

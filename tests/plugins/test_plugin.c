@@ -2,7 +2,11 @@
  * sliding-window attention (with k = N it is full attention, checked against
  * the double reference); a missing entry symbol, a newer ABI version and a
  * method without run() are refused with a message that says so; a missing
- * file too.
+ * file too. The checks of a descriptor (attn_plugin_check), on descriptors
+ * in memory: a backend that is neither cpu nor cuda, names and variants the
+ * command line could not give or a results row could not keep, a method
+ * listed twice; and `attnbench list`'s line of a method whose variants
+ * overflow its column (the last three found by tests/fuzz).
  *
  * usage: test_plugin GOOD.so NO_ENTRY.so FUTURE_ABI.so NO_RUN.so */
 #include <math.h>
@@ -13,6 +17,7 @@
 #include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
+#include "sweep/list.h"
 
 static int failures;
 
@@ -68,6 +73,104 @@ static void check_example_method(void)
     free(q), free(k), free(v), free(o), free(qd), free(kd), free(vd), free(od), free(ref);
 }
 
+static const char *valid(const struct attn_problem *p, const struct attn_params *a, char *why,
+                         size_t why_len)
+{
+    return NULL;
+}
+static int no_run(void *state, const struct attn_tensors *t, void *stream) { return 0; }
+static double no_work(const struct attn_problem *p, const struct attn_params *a) { return 0; }
+
+/* attn_plugin_check of a plugin with methods `a` and `b` (b may be NULL):
+ * refused with `needle` in the message, or accepted when needle is NULL. */
+static void expect_check(const char *what, const struct attn_method *a,
+                         const struct attn_method *b, const char *needle)
+{
+    const struct attn_method *methods[] = {a, b, NULL};
+    const struct attn_plugin plugin = {ATTN_ABI_VERSION, "test", methods};
+    char why[1024] = "";
+    int rc = attn_plugin_check(&plugin, "plugin t.so", why, sizeof why);
+    int ok = needle ? rc != 0 && strstr(why, needle) != NULL : rc == 0;
+    printf("%s %s %s: %s\n", ok ? "ok  " : "FAIL", needle ? "refuse" : "accept", what,
+           rc ? why : "(accepted)");
+    failures += !ok;
+}
+
+static void check_descriptors(void)
+{
+    static const char *const good[] = {"flash_w8", "v.2-b", NULL};
+    static const char *const empty[] = {"a", "", NULL}, *const colon[] = {"a:b", NULL};
+    static const char *const spaced[] = {"two words", NULL};
+    const struct attn_method ok = {.abi_version = ATTN_ABI_VERSION, .name = "m",
+                                   .variants = good, .backend = ATTN_CPU, .validate = valid,
+                                   .run = no_run, .flops = no_work, .bytes = no_work};
+    struct attn_method other = ok, m = ok;
+    other.name = "m2";
+    expect_check("a good method", &ok, &other, NULL);
+    m.backend = ATTN_CUDA;
+    expect_check("the same name on the other backend", &ok, &m, NULL);
+    m.backend = (enum attn_backend)7;
+    expect_check("backend 7", &m, NULL, "method 'm' has backend 7 (need ATTN_CPU or ATTN_CUDA)");
+    m = ok;
+    m.variants = NULL;
+    expect_check("a method listed twice", &ok, &m, "method 'm' on cpu is listed twice");
+
+    char long_name[ATTN_NAME_MAX + 2];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    static const struct {
+        const char *what, *name, *needle;
+    } names[] = {
+        {"no name", NULL, "method 2's name '' is not 1 to 63 letters, digits"},
+        {"a name with a colon", "full:x", "method 2's name 'full:x' is not 1 to 63"},
+        {"a name with a newline", "a\nb", "name 'a?b' is not"},
+        {"a name with a comma", "a,b", "name 'a,b' is not"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        m = ok;
+        m.name = names[i].name;
+        expect_check(names[i].what, &other, &m, names[i].needle);
+    }
+    m = ok;
+    m.name = long_name;
+    expect_check("a name of 64 characters", &m, NULL, "is not 1 to 63");
+    long_name[ATTN_NAME_MAX] = '\0';
+    expect_check("a name of 63 characters", &m, NULL, NULL);
+
+    m = ok;
+    m.variants = empty;
+    expect_check("an empty variant", &m, NULL, "method 'm' has a variant '' that is not 1 to 63");
+    m.variants = colon;
+    expect_check("a variant with a colon", &m, NULL, "variant 'a:b'");
+    m.variants = spaced;
+    expect_check("a variant with a space", &m, NULL, "variant 'two words'");
+}
+
+/* A method with variants wider than list's column: the line is cut, and
+ * nothing is written past it. */
+static void check_list_line(void)
+{
+    static char names[8][ATTN_NAME_MAX + 1];
+    static const char *variants[9];
+    for (int i = 0; i < 8; i++) {
+        memset(names[i], 'a' + i, ATTN_NAME_MAX);
+        variants[i] = names[i];
+    }
+    const struct attn_method wide = {.abi_version = ATTN_ABI_VERSION, .name = "wide",
+                                     .description = "eight long variants", .variants = variants};
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    list_method(f, &wide, 17);
+    fclose(f);
+    int ok = text && strstr(text, names[0]) && strstr(text, "eight long variants") &&
+             !strstr(text, names[7]);
+    printf("%s list of a method with 8 variants of 63 characters: %zu characters\n",
+           ok ? "ok  " : "FAIL", len);
+    failures += !ok;
+    free(text);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -85,6 +188,8 @@ int main(int argc, char **argv)
     expect_refused(argv[3], "ABI version");
     expect_refused(argv[4], "lacks the operation 'run'");
     expect_refused("/nonexistent/plugin.so", "cannot load");
+    check_descriptors();
+    check_list_line();
     printf("%s\n", failures ? "FAILED" : "all passed");
     return failures ? 1 : 0;
 }
