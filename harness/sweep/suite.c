@@ -101,8 +101,8 @@ static enum number_status parse_number(const char *p, size_t n, int64_t *out)
     }
     int64_t v = 1;
     for (int64_t e = 0; e < exponent; e++) {
+        if (v > SUITE_VALUE_MAX / base) return NUMBER_TOO_LARGE; /* before it could overflow */
         v *= base;
-        if (v > SUITE_VALUE_MAX) return NUMBER_TOO_LARGE;
     }
     *out = v;
     return NUMBER_OK;

@@ -155,6 +155,10 @@ static void test_errors(void)
         {"seqlen 2^10..2^x\n", 1, "'2^10..2^x' is not a number"},
         {"seqlen 2^41\n", 1, "'2^41' is too large (need <= 2^40)"},
         {"k 2^10..2^50\n", 1, "'2^10..2^50' is too large"},
+        /* A power past 2^63 is too large, not wrapped round to a small value
+         * ((2^32 + 1)^2 would wrap to 2^33 + 1; found by tests/fuzz). */
+        {"seqlen 4294967297^2\n", 1, "'4294967297^2' is too large (need <= 2^40)"},
+        {"m 28888888888^12\n", 1, "'28888888888^12' is too large"},
         {"seqlen 8192..1024\n", 1, "'8192..1024' is an empty range"},
         {"seqlen 64\nH 8\n  seqlen 128\n", 3, "'seqlen' given twice"},
         {"m   # none\n", 1, "empty list for 'm'"},
