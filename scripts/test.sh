@@ -35,8 +35,13 @@ sanitized() {
         meson configure "$dir" "${setup[@]}" >&2
     fi
     ninja -C "$dir" >&2 || { step_failed "$dir: the build failed"; return; }
-    meson test -C "$dir" --no-rebuild --print-errorlogs "$@" 2>&1 | tee -a "$log"
+    local out
+    out=$(mktemp)
+    meson test -C "$dir" --no-rebuild --print-errorlogs "$@" 2>&1 | tee "$out"
     [ "${PIPESTATUS[0]}" = 0 ] || status=1
+    cat "$out" >>"$log"
+    grep -q '^Ok:' "$out" || step_failed "$dir: meson test ran no test"
+    rm -f "$out"
 }
 
 if [ -n "${ATTNBENCH_SANITIZE:-}" ]; then
