@@ -72,6 +72,11 @@ static void usage(FILE *f)
         "settings:\n"
         "  --backend cpu|cuda   default: cuda when a GPU is present, else cpu\n"
         "  --reps N  --warmup N  --budget SECONDS  --seed N\n"
+        "  --max-noise P%%  --min-samples N  --max-samples N  --min-time SECONDS\n"
+        "                   the stopping rule: sample until the median is known to P%%\n"
+        "  --timing events|graph  one forward between events (cold L2), or a CUDA graph\n"
+        "                   of forwards (warm, no launch gaps: short points)\n"
+        "  --discard-throttled  run: leave out samples taken while the GPU throttled\n"
         "  --out FILE       results CSV (default: SUITE-BACKEND.csv)\n"
         "  --resume         skip points already in --out\n"
         "  --no-isolate     run points in this process (for debuggers and profilers)\n"
@@ -110,7 +115,7 @@ static const struct {
     {"--points", "list", 0},   {"--shards", "slurm", 1},    {"--partition", "slurm", 1},
     {"--gpus-per-task", "slurm", 1}, {"--time", "slurm", 1}, {"--account", "slurm", 1},
     {"--dir", "slurm", 1},
-    {"--profile", "run", 0},   {"--ceilings", "run", 1},
+    {"--profile", "run", 0},   {"--ceilings", "run", 1},   {"--discard-throttled", "run", 0},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -124,6 +129,7 @@ static int set_command_flag(struct cli *c, const char *flag, const char *value)
         return 2;
     }
     if (!strcmp(flag, "--profile")) c->run.profile = 1;
+    else if (!strcmp(flag, "--discard-throttled")) c->run.discard_throttled = 1;
     else if (!strcmp(flag, "--ceilings")) c->run.ceilings_path = value;
     else if (!strcmp(flag, "--gpus")) c->gpus = value;
     else if (!strcmp(flag, "--points")) c->list_points = 1;

@@ -15,4 +15,11 @@ struct sample_stats {
 /* The statistics of samples[0..n), 1 <= n <= STATS_MAX_SAMPLES. */
 void sample_stats_compute(const double *samples, int n, struct sample_stats *out);
 
+/* How precisely samples[0..n) give their median, as a percentage of it:
+ * the half-width of the median's 95% confidence interval, distribution-free
+ * (the order statistics j and k around n/2 with k - j ≈ 1.96·√n, so that it
+ * shrinks as samples are added, whatever their distribution), over the
+ * median. INFINITY below 6 samples, where no such interval exists. */
+double sample_noise_pct(const double *samples, int n);
+
 #endif

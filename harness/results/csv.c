@@ -6,6 +6,7 @@
 #include "core/text_file.h"
 
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,7 +20,10 @@ static const char *const trailing_columns[] = {
     "bytes_model", "tflops", "gbps", "status", "git_rev", "timestamp", "driver", "runtime",
     "sm_clock_mhz", "seed", "samples_ms", "suite_hash", "shard", "dram_read_bytes",
     "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured", "gather_dram_bytes",
-    "intensity", "roof_fraction", "achieved_tflops", "profile_note",
+    "intensity", "roof_fraction", "achieved_tflops", "profile_note", "timing", "replicas",
+    "noise_pct", "stop_reason", "sm_clock_median_mhz", "mem_clock_median_mhz", "power_median_w",
+    "temp_max_c", "throttled_samples", "discarded_samples", "energy_j", "tflops_per_w",
+    "gpu_note",
 };
 #define N_LEADING ((int)(sizeof leading_columns / sizeof leading_columns[0]))
 #define N_TRAILING ((int)(sizeof trailing_columns / sizeof trailing_columns[0]))
@@ -223,12 +227,28 @@ int csv_writer_row(struct csv_writer *w, const struct result_row *r)
 
     const char *const lead[N_LEADING] = {r->suite, r->point.method, r->point.variant,
                                          pc.fields[2], r->device};
+    /* How it was sampled, and the GPU's readings (timing.h): empty where
+     * not measured. */
+    char replicas[16], noise[32], sm_med[16], mem_med[16], power[16], temp[16], throttled[16],
+        discarded[16], energy[32], per_watt[32];
+    cellf(replicas, sizeof replicas, ok, "%d", r->replicas);
+    cellf(noise, sizeof noise, ok && isfinite(r->noise_pct), "%.4g", r->noise_pct);
+    cellf(sm_med, sizeof sm_med, ok && r->has_readings, "%.0f", r->sm_clock_median_mhz);
+    cellf(mem_med, sizeof mem_med, ok && r->has_readings, "%.0f", r->mem_clock_median_mhz);
+    cellf(power, sizeof power, ok && r->has_readings, "%.1f", r->power_median_w);
+    cellf(temp, sizeof temp, ok && r->has_readings, "%.0f", r->temp_max_c);
+    cellf(throttled, sizeof throttled, ok && r->has_readings, "%d", r->throttled_samples);
+    cellf(discarded, sizeof discarded, ok && r->has_readings, "%d", r->discarded_samples);
+    cellf(energy, sizeof energy, ok && isfinite(r->energy_j), "%.6g", r->energy_j);
+    cellf(per_watt, sizeof per_watt, ok && isfinite(r->tflops_per_w), "%.6g", r->tflops_per_w);
     const char *const trail[N_TRAILING] = {
         reps, median, min, max, stddev, p10, p90, flops, bytes, tflops, gbps, r->status,
         r->git_rev, r->timestamp, r->driver, r->runtime, clock, seed, r->samples_ms,
         r->suite_hash, r->shard,
         dram_read, dram_write, l2, kernel_ms, flops_measured, gather, intensity, roof_fraction,
-        achieved, r->profile_note,
+        achieved, r->profile_note, ok ? r->timing : "", replicas, noise,
+        ok ? r->stop_reason : "", sm_med, mem_med, power, temp, throttled, discarded, energy,
+        per_watt, r->gpu_note,
     };
     const char *cells[CSV_NCOLS];
     int c = 0;

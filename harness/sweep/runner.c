@@ -67,11 +67,11 @@ static void measure_here(const struct sweep_point *pt, const struct measure_opti
 /* What a worker is asked: a point, with the samples its budget allows. */
 struct point_request {
     struct sweep_point point;
-    int reps;
+    struct timing_rules timing;     /* with this point's cap */
 };
 
 struct point_worker {
-    const struct measure_options *mo;  /* all but reps */
+    const struct measure_options *mo;  /* all but the timing rules */
     int keep;                          /* go on to the next point (--profile) */
 };
 
@@ -81,7 +81,7 @@ static int serve_point(void *ctx, const void *request, void *reply)
     const struct point_request *req = request;
     struct result_row *row = reply;
     struct measure_options mo = *pw->mo;
-    mo.timing.samples = req->reps;
+    mo.timing = req->timing;
     measure_here(&req->point, &mo, row);
     /* An error may have left the CUDA context unusable (sticky errors): the
      * next point gets a fresh process. */
@@ -89,13 +89,13 @@ static int serve_point(void *ctx, const void *request, void *reply)
 }
 
 /* The row's suite, suite_hash and shard stay the caller's. */
-static void measure_in_worker(struct worker *w, const struct sweep_point *pt, int reps,
-                              struct result_row *row)
+static void measure_in_worker(struct worker *w, const struct sweep_point *pt,
+                              const struct timing_rules *timing, struct result_row *row)
 {
     struct point_request req;
     memset(&req, 0, sizeof req);
     req.point = *pt;
-    req.reps = reps;
+    req.timing = *timing;
     static struct result_row reply; /* large for the stack */
     char why[200];
     if (worker_call(w, &req, &reply, why, sizeof why) != 0) {
@@ -260,7 +260,9 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     if (!opt->quiet) table_print_header(stdout);
 
     struct measure_options mo = {
-        .timing = timing_rules_for(backend, s->warmup, s->reps),
+        .timing = timing_rules_for(backend, s->warmup, s->reps, s->max_noise_pct, s->min_samples,
+                                   s->max_samples, s->min_time_s, s->timing,
+                                   opt->discard_throttled),
         .profile = opt->profile, .ceilings = opt->ceilings_path ? &ceilings : NULL,
     };
     struct point_worker serve_ctx = {&mo, opt->profile};
@@ -269,7 +271,8 @@ int runner_run(const struct suite *s, const struct run_options *opt)
                 sizeof(struct result_row));
     int exit_status = 0;
     struct budget budget;
-    if (budget_init(&budget, s->budget_s, s->reps, s->warmup, n) != 0) {
+    const int most = mo.timing.cap;
+    if (budget_init(&budget, s->budget_s, most, s->warmup, n) != 0) {
         fprintf(stderr, "attnbench: out of memory\n");
         exit_status = 2;
         n = 0;
@@ -284,8 +287,9 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         snprintf(row.suite, sizeof row.suite, "%s", s->name);
         snprintf(row.suite_hash, sizeof row.suite_hash, "%s", plan.suite_hash);
         snprintf(row.shard, sizeof row.shard, "%s", shard);
-        mo.timing.samples = budget_samples(&budget, &points[i]);
-        if (mo.timing.samples == 0) {
+        mo.timing.cap = budget_samples(&budget, &points[i]);
+        mo.timing.capped_by_budget = mo.timing.cap < most;
+        if (mo.timing.cap == 0) {
             /* Not run: the device columns are those of the last run point. */
             snprintf(row.device, sizeof row.device, "%s", last_device.name);
             snprintf(row.driver, sizeof row.driver, "%s", last_device.driver);
@@ -296,7 +300,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             snprintf(row.git_rev, sizeof row.git_rev, "%s", ATTN_GIT_REV);
             utc_timestamp(row.timestamp, sizeof row.timestamp);
         } else {
-            if (opt->isolate) measure_in_worker(&worker, &points[i], mo.timing.samples, &row);
+            if (opt->isolate) measure_in_worker(&worker, &points[i], &mo.timing, &row);
             else measure_here(&points[i], &mo, &row);
             measured++;
             if (row.device[0] && opt->device_tag) {

@@ -13,6 +13,7 @@ struct run_options {
     int isolate;           /* one child process per point (default 1) */
     int quiet;             /* no table on stdout */
     int profile;           /* hardware counters after each point (--profile, profile.h) */
+    int discard_throttled; /* leave out samples taken while the GPU throttled (timing.h) */
     const char *ceilings_path; /* the roofs of the roofline columns (--ceilings), or NULL */
     struct shard_spec shard;  /* run only this shard of the suite (--shard I/N) */
     /* Set by `run --gpus` for each of its workers: */

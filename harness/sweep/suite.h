@@ -37,6 +37,7 @@
 #include "attn.h"
 #include "core/axes.h"
 #include "core/point.h"
+#include "measure/timing.h"
 
 #define SUITE_MAX_VALUES 64
 
@@ -68,6 +69,11 @@ struct suite {
     int reps, warmup;
     double budget_s;                /* <= 0: no budget */
     uint64_t seed;
+    /* The stopping rule and the timing (measure/timing.h). */
+    double max_noise_pct;           /* 0: no noise target */
+    int min_samples, max_samples;
+    double min_time_s;
+    enum timing_mode timing;
 };
 
 /* The defaults a suite starts from (also what `attnbench run` uses with no
@@ -86,9 +92,9 @@ int suite_parse_text(const char *text, const char *origin, struct suite *s, char
  * syntax as the file. Non-zero with a message on error. */
 int suite_set(struct suite *s, const char *key, const char *value, char *err, size_t err_len);
 
-/* The suite key that a command-line flag sets ("--seqlen": "seqlen",
- * "--s-r": "s_r"): the methods, every axis and every setting but the name
- * and description. NULL for any other flag. */
+/* The suite key that a command-line flag sets ("--seqlen": "seqlen";
+ * "--s-r" and "--s_r": "s_r"): the methods, every axis and every setting but
+ * the name and description. NULL for any other flag. */
 const char *suite_flag_key(const char *flag);
 
 /* Parse an integer list: "64", "64,128", "64 128", "2^10..2^14" (doubling),
