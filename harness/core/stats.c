@@ -42,9 +42,11 @@ double sample_noise_pct(const double *samples, int n)
     double sorted[STATS_MAX_SAMPLES];
     memcpy(sorted, samples, n * sizeof *samples);
     qsort(sorted, n, sizeof *sorted, compare_doubles);
-    /* 1-based ranks n/2 ∓ 0.98·√n, rounded outwards (Conover's interval). */
+    /* The 1-based ranks n/2 - 0.98·√n and 1 + n/2 + 0.98·√n, rounded:
+     * the binomial order-statistic interval of the median at 95% (ranks 2
+     * and 9 of 10). */
     const double half = 0.98 * sqrt((double)n);
-    int lo = (int)floor(n / 2.0 - half), hi = (int)ceil(n / 2.0 + half) + 1;
+    int lo = (int)lround(n / 2.0 - half), hi = (int)lround(1 + n / 2.0 + half);
     if (lo < 1) lo = 1;
     if (hi > n) hi = n;
     const double median = quantile(sorted, n, 0.5);

@@ -149,6 +149,13 @@ static double median_of(const double *x, int n)
     return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
 }
 
+double timing_energy_from_counter(uint64_t mj_before, uint64_t mj_after, double count)
+{
+    return (double)(mj_after - mj_before) * 1e-3 / count;
+}
+
+double timing_energy_from_power(double power_w, double ms) { return power_w * ms * 1e-3; }
+
 /* Energy per forward: the counter over forwards back to back, else the
  * median power times the median time. */
 static void measure_energy(struct sampler *s, char *why, size_t why_len)
@@ -164,13 +171,13 @@ static void measure_energy(struct sampler *s, char *why, size_t why_len)
     if (nvml_energy_mj(&before) == 0 &&
         s->b->run_many(s->b, s->m, s->state, s->t, (int)count, &seconds, why, why_len) == 0 &&
         nvml_energy_mj(&after) == 0 && after > before) {
-        res->energy_j = (double)(after - before) * 1e-3 / count;
+        res->energy_j = timing_energy_from_counter(before, after, count);
         res->energy_from_counter = 1;
         return;
     }
     double power[STATS_MAX_SAMPLES];
     for (int i = 0; i < res->n; i++) power[i] = res->readings[i].power_w;
-    res->energy_j = median_of(power, res->n) * median_ms * 1e-3;
+    res->energy_j = timing_energy_from_power(median_of(power, res->n), median_ms);
 }
 
 int timing_take_samples(const char *name, struct backend *b, const struct device_info *device,

@@ -89,6 +89,12 @@ struct timing_result {
     char note[160];                    /* why readings or energy are missing */
 };
 
+/* Energy per forward in joules: from the energy counter's millijoules
+ * before and after `count` forwards; from the median power (W) and the
+ * median time (ms). */
+double timing_energy_from_counter(uint64_t mj_before, uint64_t mj_after, double count);
+double timing_energy_from_power(double power_w, double ms);
+
 /* Takes the samples of one set-up method as benchmark `name`. 0, or
  * non-zero with a message (a failed run, a method that cannot be captured
  * in a graph, every sample throttled and discarded). */
