@@ -43,6 +43,7 @@ struct row {
     double N, ms, p10, p90, flops, bytes, tflops, gbps;
     int profiled;              /* intensity, achieved_tflops from the profiling pass */
     double intensity, achieved_tflops;
+    double energy_j;           /* per forward (NVML), NAN where the row has none */
     int series;
 };
 

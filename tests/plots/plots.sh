@@ -222,6 +222,21 @@ profiled)
         "a partly profiled file is not described as such"
     pass "the profiling pass's intensity, where present, places the roofline's points"
     ;;
+energy)
+    # Rows with an energy figure draw the energy figure; a file without the
+    # column (the fixture as it is) skips it with a note.
+    need_gnuplot
+    run "$bench" plot "$gpu" --out figs
+    grep -q "energy_vs_n skipped: no ok attention rows with an energy figure" err.txt || fail "no note for the energy figure: $(cat err.txt)"
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "ms_median") c = i; print $0 ",energy_j"; next }
+             { print $0 "," (c && $c != "" ? $c * 0.7 : "") }' "$gpu" >energy.csv
+    run "$bench" plot energy.csv --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    drawn figs energy_vs_n
+    says figs/energy_vs_n.svg "Energy per forward" "no title in the energy figure"
+    says figs/energy_vs_n.svg ">mita/shared<" "no MiTA series in the energy figure"
+    pass "the energy figure draws rows with energy_j and skips files without it"
+    ;;
 bad-input)
     # Refused before anything is drawn: exit 2, a message that names the fault.
     run "$bench" plot
