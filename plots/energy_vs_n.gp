@@ -1,5 +1,6 @@
 # energy_vs_n.gp — energy per forward (J, the GPU's energy counter over
-# forwards back to back; docs/measurement.md "Energy") against N, log-log.
+# forwards back to back; docs/measurement.md "GPU readings and energy")
+# against N, log-log.
 # series_file columns: N energy_j.
 load plots_dir.'/common.gp'
 load plots_dir.'/n_axis.gp'

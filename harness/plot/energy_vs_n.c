@@ -1,7 +1,8 @@
 /* energy_vs_n.c — the energy figure (plots/energy_vs_n.gp, log-log): what
  * a forward of each attention method costs in joules as N grows, from the
- * GPU's energy counter (docs/measurement.md, "Energy"). Rows without an
- * energy figure (CPU runs, files from before it, no NVML) are left out. */
+ * GPU's energy counter (docs/measurement.md, "GPU readings and energy").
+ * Rows without an energy figure (CPU runs, older files, no NVML) are left
+ * out. */
 
 #include "plot/figure.h"
 
