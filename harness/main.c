@@ -77,6 +77,7 @@ static void usage(FILE *f)
         "  --timing events|graph  one forward between events (cold L2), or a CUDA graph\n"
         "                   of forwards (warm, no launch gaps: short points)\n"
         "  --discard-throttled  run: leave out samples taken while the GPU throttled\n"
+        "  --json FILE      run: every row and sample, and the environment, as JSON too\n"
         "  --out FILE       results CSV (default: SUITE-BACKEND.csv)\n"
         "  --resume         skip points already in --out\n"
         "  --no-isolate     run points in this process (for debuggers and profilers)\n"
@@ -116,6 +117,7 @@ static const struct {
     {"--gpus-per-task", "slurm", 1}, {"--time", "slurm", 1}, {"--account", "slurm", 1},
     {"--dir", "slurm", 1},
     {"--profile", "run", 0},   {"--ceilings", "run", 1},   {"--discard-throttled", "run", 0},
+    {"--json", "run", 1},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -130,6 +132,7 @@ static int set_command_flag(struct cli *c, const char *flag, const char *value)
     }
     if (!strcmp(flag, "--profile")) c->run.profile = 1;
     else if (!strcmp(flag, "--discard-throttled")) c->run.discard_throttled = 1;
+    else if (!strcmp(flag, "--json")) c->run.json_path = value;
     else if (!strcmp(flag, "--ceilings")) c->run.ceilings_path = value;
     else if (!strcmp(flag, "--gpus")) c->gpus = value;
     else if (!strcmp(flag, "--points")) c->list_points = 1;
@@ -264,6 +267,11 @@ static int cmd_run(struct cli *c)
     if (c->run.ceilings_path && !c->run.profile) {
         fprintf(stderr, "attnbench: --ceilings needs --profile (the roofline columns divide by "
                         "the DRAM bytes it measures)\n");
+        return 2;
+    }
+    if (c->gpus && c->run.json_path) {
+        fprintf(stderr, "attnbench: --json is not written by run --gpus (its workers write "
+                        "one CSV each, merged into --out); run without --json, or per GPU\n");
         return 2;
     }
     if (c->gpus) return multi_gpu_run(&c->suite, &c->run, c->gpus);
@@ -555,6 +563,8 @@ int main(int argc, char **argv)
     static struct cli c;
     c.command = argv[1];
     c.run.isolate = 1;
+    c.run.argc = argc;
+    c.run.argv = argv;
     c.slurm.shards = 4;
     c.slurm.gpus_per_task = -1; /* 1, or 0 on the cpu backend */
     if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 2, argv + 2, &c);

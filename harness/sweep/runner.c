@@ -25,6 +25,7 @@
 #include "measure/measure.h"
 #include "core/clock.h"
 #include "measure/profile.h"
+#include "results/json.h"
 #include "results/steps_csv.h"
 #include "attn/registry.h"
 #include "sweep/worker.h"
@@ -242,12 +243,21 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         sweep_plan_free(&plan);
         return 2;
     }
+    struct json_writer json = {0};
+    if (opt->json_path &&
+        json_writer_open(&json, opt->json_path, opt->argc, opt->argv, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: --json %s\n", err);
+        csv_writer_close(&w);
+        sweep_plan_free(&plan);
+        return 2;
+    }
     /* Only a GPU has counters: the CPU gets no per-step file. */
     struct steps_writer steps = {0};
     if (opt->profile && backend == ATTN_CUDA &&
         steps_writer_open(&steps, opt->out_path, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench: %s\n", err);
         csv_writer_close(&w);
+        json_writer_close(&json);
         sweep_plan_free(&plan);
         return 2;
     }
@@ -321,6 +331,11 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             exit_status = 2;
             break;
         }
+        if (json.f && json_writer_row(&json, &row) != 0) {
+            fprintf(stderr, "attnbench: writing %s failed: %s\n", json.path, strerror(errno));
+            exit_status = 2;
+            break;
+        }
         if (steps.f && steps_writer_rows(&steps, &row) != 0) {
             fprintf(stderr, "attnbench: writing %s failed: %s\n", steps.path, strerror(errno));
             exit_status = 2;
@@ -340,6 +355,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     worker_close(&worker);
     csv_writer_close(&w);
     steps_writer_close(&steps);
+    json_writer_close(&json);
     budget_free(&budget);
     sweep_plan_free(&plan);
     return exit_status;

@@ -111,6 +111,36 @@ budget)
     [ "$bad" = 0 ] || fail "$bad ok rows with reps outside 3..5"
     pass "budget: first point 5 samples, ok rows 3..5 samples, N=8192 skipped"
     ;;
+json)
+    # --json: every row with its samples and the run's environment; a run
+    # resumed appends its own entry; a file cut short is refused.
+    command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
+    q=(--backend cpu --methods linear,mita --seqlen 256 --reps 3 --warmup 0 --quiet)
+    run run "${q[@]}" --out j.csv --json j.json
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "json run exit $(rc)"; }
+    run run "${q[@]}" --seqlen 256,512 --out j.csv --json j.json --resume
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "json resume exit $(rc)"; }
+    python3 - j.json j.csv <<'PY' || fail "the JSON does not match the CSV"
+import csv, json, sys
+doc = json.load(open(sys.argv[1]))
+rows = [r for run in doc["runs"] for r in run["rows"]]
+table = list(csv.DictReader(open(sys.argv[2])))
+assert [len(run["rows"]) for run in doc["runs"]] == [2, 2], doc["runs"]
+assert len(rows) == len(table) == 4
+for r, t in zip(rows, table):
+    assert r["method"] == t["method"] and str(r["N"]) == t["N"], (r, t)
+    assert r["ms_median"] == float(t["ms_median"]) and isinstance(r["suite_hash"], str)
+    csv_samples = [float(x) for x in t["samples_ms"].split(";")]  # 6 digits in the CSV
+    assert len(r["samples"]) == len(csv_samples)
+    assert all(abs(s["ms"] - x) <= 1e-5 * x for s, x in zip(r["samples"], csv_samples))
+    assert r["m"] is None if t["m"] == "" else r["m"] == int(t["m"])
+assert doc["runs"][1]["environment"]["command"][-1] == "--resume"
+PY
+    head -c -3 j.json >cut.json
+    run run "${q[@]}" --out j2.csv --json cut.json
+    [ "$(rc)" = 2 ] && grep -q "cut.json: cut short" err.txt || fail "a cut JSON accepted: $(cat err.txt)"
+    pass "--json: rows, samples and environment as the CSV has them; resumed runs appended"
+    ;;
 plugin)
     run run --plugin "$plugin" --methods local_window,full --seqlen 256 --k 16 --backend cpu \
         --reps 2 --out p.csv

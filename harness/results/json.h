@@ -1,0 +1,40 @@
+/* json.h — a run's results as JSON (`run --json FILE`), beside the CSV: every
+ * row with its columns typed (numbers as numbers, empty cells as null) and
+ * every sample with the GPU's clock and power at it, and for each run the
+ * environment (attnbench's version and git revision, the command line, the
+ * host, when it started). The document, written anew after each row:
+ *
+ *   {"attnbench_results": 1, "runs": [
+ *   {"environment": {...}, "rows": [
+ *   {"suite": "seqlen", "method": "mita", ..., "samples": [{"ms": 4.31,
+ *    "sm_mhz": 1980, "power_w": 612.5, "throttled": false}, ...]},
+ *   ...
+ *   ]}
+ *   ]}
+ *
+ * A later run (--resume) appends its own entry to "runs". A file that is
+ * not such a document, or was cut short, is refused with a message. */
+#ifndef HARNESS_RESULTS_JSON_H
+#define HARNESS_RESULTS_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/point.h"
+
+struct json_writer {
+    FILE *f;
+    char path[512];
+    int rows;                  /* rows of this run written */
+};
+
+/* Opens `path` for this run: a new or empty file gets the document, an
+ * existing one a new entry in "runs". `argv` is the command line. 0, or
+ * -1 with a message. */
+int json_writer_open(struct json_writer *w, const char *path, int argc, char **argv, char *err,
+                     size_t err_len);
+/* Appends one row; the file is a whole document after it. 0 or -1. */
+int json_writer_row(struct json_writer *w, const struct result_row *r);
+void json_writer_close(struct json_writer *w);
+
+#endif
