@@ -15,6 +15,7 @@
 
 #include "attn.h"
 #include "plot/gnuplot.h"
+#include "results/json.h"
 
 /* The columns the figures read: the key fields' (N among the axes), then these. */
 static const char *const measured_columns[] = {
@@ -142,7 +143,7 @@ static int read_table(const char *path, struct csv_table *t, const char *const *
                       const char *whose)
 {
     char err[1024];
-    if (csv_read(path, t, err, sizeof err) != 0) {
+    if (results_table_read(path, t, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench plot: %s\n", err);
         return -1;
     }

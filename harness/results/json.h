@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "core/point.h"
+#include "results/csv.h"
 
 struct json_writer {
     FILE *f;
@@ -36,5 +37,14 @@ int json_writer_open(struct json_writer *w, const char *path, int argc, char **a
 /* Appends one row; the file is a whole document after it. 0 or -1. */
 int json_writer_row(struct json_writer *w, const struct result_row *r);
 void json_writer_close(struct json_writer *w);
+
+/* Reads such a document as a table of every run's rows, as csv_read() reads
+ * a CSV (results/csv.h): a column per key of the rows, cells as text ("" for
+ * null), the samples' "ms" joined by ';' into samples_ms. 0, or -1 with
+ * "PATH: byte N: what" in `err`. */
+int json_read_table(const char *path, struct csv_table *t, char *err, size_t err_len);
+
+/* A results file of either kind: JSON when it starts with '{', else CSV. */
+int results_table_read(const char *path, struct csv_table *t, char *err, size_t err_len);
 
 #endif

@@ -136,10 +136,14 @@ for r, t in zip(rows, table):
     assert r["m"] is None if t["m"] == "" else r["m"] == int(t["m"])
 assert doc["runs"][1]["environment"]["command"][-1] == "--resume"
 PY
+    # compare and plot read it as they read the CSV.
+    run compare j.csv j.json
+    [ "$(rc)" = 0 ] && grep -q "compare: 4 points in both" out.txt ||
+        fail "compare CSV against JSON: $(cat out.txt err.txt)"
     head -c -3 j.json >cut.json
     run run "${q[@]}" --out j2.csv --json cut.json
     [ "$(rc)" = 2 ] && grep -q "cut.json: cut short" err.txt || fail "a cut JSON accepted: $(cat err.txt)"
-    pass "--json: rows, samples and environment as the CSV has them; resumed runs appended"
+    pass "--json: rows, samples and environment as the CSV has them; resumed runs appended; compare reads it"
     ;;
 plugin)
     run run --plugin "$plugin" --methods local_window,full --seqlen 256 --k 16 --backend cpu \
