@@ -190,32 +190,25 @@ static float chains_baseline(long iters)
 }
 
 #if CEILINGS_X86
-__attribute__((target("avx2,fma"))) static float chains_avx2(long iters)
-{
-    const __m256 scale = _mm256_set1_ps(0.999f), add = _mm256_set1_ps(1e-3f);
-    __m256 a[CHAINS];
-    for (int k = 0; k < CHAINS; k++) a[k] = _mm256_set1_ps(k * 1e-3f);
-    for (long i = 0; i < iters; i++)
-        for (int k = 0; k < CHAINS; k++) a[k] = _mm256_fmadd_ps(a[k], scale, add);
-    float s = 0, lane[8];
-    for (int k = 0; k < CHAINS; k++) {
-        _mm256_storeu_ps(lane, a[k]);
-        for (int j = 0; j < 8; j++) s += lane[j];
+/* NAME: the chains in vectors VEC of LANES floats, compiled for ISA alone. */
+#define CHAINS_IN(name, isa, vec, lanes, set1, fmadd, store)                                        \
+    __attribute__((target(isa))) static float name(long iters)                                      \
+    {                                                                                               \
+        const vec scale = set1(0.999f), add = set1(1e-3f);                                          \
+        vec a[CHAINS];                                                                              \
+        for (int k = 0; k < CHAINS; k++) a[k] = set1(k * 1e-3f);                                    \
+        for (long i = 0; i < iters; i++)                                                            \
+            for (int k = 0; k < CHAINS; k++) a[k] = fmadd(a[k], scale, add);                        \
+        float s = 0, lane[lanes];                                                                   \
+        for (int k = 0; k < CHAINS; k++) {                                                          \
+            store(lane, a[k]);                                                                      \
+            for (int j = 0; j < lanes; j++) s += lane[j];                                           \
+        }                                                                                           \
+        return s;                                                                                   \
     }
-    return s;
-}
-
-__attribute__((target("avx512f"))) static float chains_avx512(long iters)
-{
-    const __m512 scale = _mm512_set1_ps(0.999f), add = _mm512_set1_ps(1e-3f);
-    __m512 a[CHAINS];
-    for (int k = 0; k < CHAINS; k++) a[k] = _mm512_set1_ps(k * 1e-3f);
-    for (long i = 0; i < iters; i++)
-        for (int k = 0; k < CHAINS; k++) a[k] = _mm512_fmadd_ps(a[k], scale, add);
-    float s = 0;
-    for (int k = 0; k < CHAINS; k++) s += _mm512_reduce_add_ps(a[k]);
-    return s;
-}
+CHAINS_IN(chains_avx2, "avx2,fma", __m256, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps)
+CHAINS_IN(chains_avx512, "avx512f", __m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps)
+#undef CHAINS_IN
 
 static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 static int has_avx2_fma(void)

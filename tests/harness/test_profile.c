@@ -29,6 +29,22 @@ static const struct device_info h100_info = {
     .name = "NVIDIA H100 80GB HBM3", .driver = "13.0", .runtime = "13.0", .sm_clock_mhz = 1980,
 };
 
+/* A ceilings file as an older attnbench wrote it: the header
+ * name,value,unit,`columns`, then a row per ceiling, `values[i]`, its unit,
+ * and `rest`. */
+static void write_ceilings_rows(const char *path, const char *columns, const double *values,
+                                const char *rest)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fprintf(f, "name,value,unit,%s\n", columns);
+    for (int i = 0; i < CEILINGS_COUNT; i++)
+        fprintf(f, "%s,%.9g,%s,%s\n", ceilings_name((enum ceiling_index)i), values[i],
+                ceilings_unit((enum ceiling_index)i), rest);
+    CHECK(fclose(f) == 0);
+}
+
 /* The file as written: a row per ceiling, with its status and metadata. */
 static void test_ceilings_columns(const char *dir)
 {
@@ -75,26 +91,18 @@ static void test_ceilings_columns(const char *dir)
 
     /* A file written before the status column (harness/measure/ceilings.h). */
     scratch_path(path, sizeof path, dir, "old.csv");
-    scratch_write(path,
-        "name,value,unit,device,driver,timestamp,git_rev\n"
-        "dram_copy_gbps,2941.95,GB/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,25ccf094005c\n"
-        "l2_read_gbps,7061.59,GB/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,25ccf094005c\n"
-        "bf16_tensor_tflops,757.724,TFLOP/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,x\n"
-        "fp16_tensor_tflops,747.203,TFLOP/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,x\n"
-        "fp32_tflops,61.7136,TFLOP/s,NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,x\n");
+    static const double old_values[CEILINGS_COUNT] = {2941.95, 7061.59, 757.724, 747.203, 61.7136};
+    write_ceilings_rows(path, "device,driver,timestamp,git_rev", old_values,
+                        "NVIDIA H100 80GB HBM3,13.0,2026-11-22T07:21:02Z,25ccf094005c");
     CHECK(ceilings_read(path, &back, err, sizeof err) == 0);
     CHECK_NEAR(back.dram_copy_gbps, 2941.95);
     CHECK_NEAR(back.fp32_tflops, 61.7136);
     CHECK_STR(back.device, "NVIDIA H100 80GB HBM3");
     CHECK_STR(back.config[CEILING_DRAM_COPY], "");
     /* One with status and without config (attnbench before the config column). */
-    scratch_write(path,
-        "name,value,unit,status,device,driver,runtime,sm_clock_mhz,git_rev,timestamp\n"
-        "dram_copy_gbps,4047.2,GB/s,ok,NVIDIA H200,13.0,13.0,1980,0a59d49,2026-12-04T07:00:00Z\n"
-        "l2_read_gbps,9000,GB/s,ok,NVIDIA H200,13.0,13.0,1980,0a59d49,2026-12-04T07:00:00Z\n"
-        "bf16_tensor_tflops,790,TFLOP/s,ok,NVIDIA H200,13.0,13.0,1980,0a59d49,2026-12-04T07:00:00Z\n"
-        "fp16_tensor_tflops,780,TFLOP/s,ok,NVIDIA H200,13.0,13.0,1980,0a59d49,2026-12-04T07:00:00Z\n"
-        "fp32_tflops,60,TFLOP/s,ok,NVIDIA H200,13.0,13.0,1980,0a59d49,2026-12-04T07:00:00Z\n");
+    static const double h200_values[CEILINGS_COUNT] = {4047.2, 9000, 790, 780, 60};
+    write_ceilings_rows(path, "status,device,driver,runtime,sm_clock_mhz,git_rev,timestamp",
+                        h200_values, "ok,NVIDIA H200,13.0,13.0,1980,0a59d49,2026-12-04T07:00:00Z");
     CHECK(ceilings_read(path, &back, err, sizeof err) == 0);
     CHECK_NEAR(back.dram_copy_gbps, 4047.2);
     CHECK_STR(back.config[CEILING_DRAM_COPY], "");
