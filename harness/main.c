@@ -504,50 +504,89 @@ static int cmd_slurm(struct cli *c)
     return 0;
 }
 
-/* ceilings [--out FILE]: measures the current GPU's ceilings (ceilings.h). */
+/* ceilings [--backend cpu|cuda] [--out FILE]: measures the device's
+ * ceilings (ceilings.h): the GPU's where there is one, else the CPU's. Each
+ * configuration tried goes to stderr (but with --quiet), the ceilings to
+ * stdout. */
+static void print_trials(const struct ceiling_trials *t)
+{
+    for (int k = 0; k < t->count; k++) {
+        const struct ceiling_trial *r = &t->trial[k];
+        if (r->error[0])
+            fprintf(stderr, "  %-19s %10s %-7s %s: %s\n", ceilings_name(r->ceiling), "-", "",
+                    r->config[0] ? r->config : "(setup)", r->error);
+        else
+            fprintf(stderr, "  %-19s %10.5g %-7s %s\n", ceilings_name(r->ceiling), r->value,
+                    ceilings_unit(r->ceiling), r->config);
+    }
+}
+
+static int measure_ceilings(enum attn_backend kind, struct ceilings *c, struct ceiling_trials *t)
+{
+#if HAVE_CUDA
+    if (kind == ATTN_CUDA) return ceilings_measure(c, t);
+#endif
+    return ceilings_measure_cpu(c, t);
+}
+
 static int cmd_ceilings(struct cli *c)
 {
     const char *path = c->run.out_path ? c->run.out_path : "ceilings.csv";
-#if HAVE_CUDA
-    struct backend *b = backend_get(ATTN_CUDA);
-    struct device_info info;
-    char why[1024];
-    if (!backend_cuda_available()) {
-        fprintf(stderr, "attnbench ceilings: no usable CUDA device here\n");
+    for (int i = 0; i < c->override_count; i++)
+        if (strcmp(c->override_key[i], "backend") != 0) {
+            fprintf(stderr, "attnbench ceilings: --%s is not a flag of ceilings (it takes "
+                            "--backend cpu|cuda and --out FILE)\n", c->override_key[i]);
+            return 2;
+        }
+    int rc = load_suite(c, NULL);
+    if (rc) return rc;
+    const enum attn_backend kind = runner_pick_backend(&c->suite);
+    struct backend *b = backend_get(kind);
+    if (!b) {
+        fprintf(stderr, "attnbench ceilings: this build has no CUDA backend (rebuild with nvcc on "
+                        "PATH, meson option -Dcuda=enabled)\n");
         return 2;
     }
+    if (kind == ATTN_CUDA && !backend_cuda_available()) {
+        fprintf(stderr, "attnbench ceilings: no usable CUDA device here (--backend cpu measures "
+                        "the CPU)\n");
+        return 2;
+    }
+    if (!c->suite.backend_set && kind == ATTN_CPU)
+        fprintf(stderr, "attnbench ceilings: no usable CUDA device here: measuring the CPU "
+                        "(--backend cpu)\n");
+    struct device_info info;
+    char why[1024];
     if (b->init(b, &info, why, sizeof why)) {
-        fprintf(stderr, "attnbench ceilings: cuda: %s\n", why);
+        fprintf(stderr, "attnbench ceilings: %s: %s\n", attn_backend_name(kind), why);
         return 2;
     }
     static struct ceilings measured;
+    static struct ceiling_trials trials;
     snprintf(measured.device, sizeof measured.device, "%s", info.name);
     fprintf(stderr, "attnbench ceilings: measuring %s\n", info.name);
     /* A ceiling that fails is a row that says why; the others are kept. */
-    const int failed = ceilings_measure(&measured);
+    const int failed = measure_ceilings(kind, &measured, &trials);
     b->shutdown(b);
+    if (!c->run.quiet) print_trials(&trials);
     if (ceilings_write(path, &measured, &info, ATTN_GIT_REV, why, sizeof why) != 0) {
         fprintf(stderr, "attnbench ceilings: %s\n", why);
         return 2;
     }
+    int rows = 0;
     for (int i = 0; i < CEILINGS_COUNT; i++) {
         const enum ceiling_index id = (enum ceiling_index)i;
+        if (!ceilings_apply(id, measured.device)) continue;
+        rows++;
         if (!strcmp(measured.status[i], "ok"))
-            printf("%-19s %10.1f %s\n", ceilings_name(id), *ceilings_value(&measured, id),
-                   ceilings_unit(id));
+            printf("%-19s %10.5g %-7s %s\n", ceilings_name(id), *ceilings_value(&measured, id),
+                   ceilings_unit(id), measured.config[i]);
         else
-            printf("%-19s %10s %s\n", ceilings_name(id), "-", measured.status[i]);
+            printf("%-19s %10s %-7s %s\n", ceilings_name(id), "-", "", measured.status[i]);
     }
     printf("-> %s\n", path);
-    if (failed) fprintf(stderr, "attnbench ceilings: %d of %d not measured\n", failed,
-                        CEILINGS_COUNT);
+    if (failed) fprintf(stderr, "attnbench ceilings: %d of %d not measured\n", failed, rows);
     return failed ? 1 : 0;
-#else
-    (void)path;
-    fprintf(stderr, "attnbench ceilings: this build has no CUDA backend (rebuild with nvcc on "
-                    "PATH, meson option -Dcuda=enabled)\n");
-    return 2;
-#endif
 }
 
 int main(int argc, char **argv)

@@ -355,14 +355,40 @@ profile)
     run check --profile
     [ "$(rc)" = 2 ] && grep -q "is a flag of 'attnbench run'" err.txt || fail "check --profile"
     pass "--ceilings: needs --profile and a readable file; flags of run only"
+    # The device's ceilings: the GPU's five where there is one, else, said
+    # so, the CPU's two; each row names the configuration whose figure it is.
     run ceilings --out measured.csv
-    if [ "$(rc)" = 0 ]; then
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "ceilings: exit $(rc)"; }
+    cfg=$(col measured.csv config)
+    [ "$cfg" = 11 ] || fail "ceilings: config is column '$cfg', want 11"
+    [ "$(tail -n +2 measured.csv | awk -F, '$4 != "ok"' | wc -l)" = 0 ] || fail "ceilings not ok"
+    if grep -q "no usable CUDA device here: measuring the CPU" err.txt; then
+        [ "$(rows measured.csv)" = 2 ] || fail "ceilings of the cpu: expected 2 rows"
+        grep -q '^fp32_tflops,[0-9.e+-]*,TFLOP/s,ok,"*cpu: ' measured.csv ||
+            fail "no fp32_tflops of the cpu: $(cat measured.csv)"
+        pass "ceilings without a GPU: the CPU's, said so: $(tr '\n' ' ' <out.txt)"
+    else
         [ "$(rows measured.csv)" = 5 ] || fail "ceilings: expected 5 rows"
         pass "ceilings measured: $(tr '\n' ' ' <out.txt)"
-    else
-        [ "$(rc)" = 2 ] && grep -q "attnbench ceilings: " err.txt || fail "ceilings: $(cat err.txt)"
-        pass "ceilings without a GPU: $(head -1 err.txt)"
     fi
+    # The CPU's whatever the machine, and read back by run --ceilings.
+    start=$(date +%s)
+    run ceilings --backend cpu --out cpu.csv
+    took=$(($(date +%s) - start))
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "ceilings --backend cpu: exit $(rc)"; }
+    [ "$(rows cpu.csv)" = 2 ] || fail "ceilings --backend cpu: expected 2 rows"
+    for name in dram_copy_gbps fp32_tflops; do
+        grep -qE "^$name,[0-9.e+-]+,[^,]*,ok,\"?cpu: " cpu.csv || fail "no $name: $(cat cpu.csv)"
+        grep -q "^  $name .* threads" err.txt || fail "$name's configurations not listed"
+    done
+    [ "$(grep -c '(best of [0-9]*)' out.txt)" = 2 ] || fail "no best-of configs: $(cat out.txt)"
+    ! grep -q "no usable CUDA device" err.txt || fail "--backend cpu said there is no GPU"
+    run run --backend cpu --methods full --seqlen 256 --reps 1 --profile --ceilings cpu.csv \
+        --out cc.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "run --ceilings of the cpu's: exit $(rc)"; }
+    run ceilings --backend cpu --seqlen 256
+    [ "$(rc)" = 2 ] && grep -q "not a flag of ceilings" err.txt || fail "ceilings --seqlen"
+    pass "ceilings --backend cpu: two rows in ${took}s, read back by run --ceilings"
     ;;
 *) fail "unknown case $case" ;;
 esac
