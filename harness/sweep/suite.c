@@ -30,12 +30,16 @@
  * axis of core/axes.h, then the settings. A key is an index into this
  * order; the axes' keys come from their table. */
 enum { KEY_NAME, KEY_DESCRIBE, KEY_METHODS, KEY_AXIS0 };
-enum { KEY_BACKEND = KEY_AXIS0 + AXIS_COUNT, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_SEED, KEY_COUNT };
+enum {
+    KEY_BACKEND = KEY_AXIS0 + AXIS_COUNT, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_TIMEOUT, KEY_SEED,
+    KEY_COUNT
+};
 
 static const char *key_name(int key)
 {
     static const char *const fixed[] = {"name", "describe", "methods"};
-    static const char *const settings[] = {"backend", "reps", "warmup", "budget", "seed"};
+    static const char *const settings[] = {"backend", "reps", "warmup", "budget", "timeout",
+                                           "seed"};
     if (key < KEY_AXIS0) return fixed[key];
     if (key < KEY_BACKEND) return AXES[key - KEY_AXIS0].key;
     return settings[key - KEY_BACKEND];
@@ -279,18 +283,20 @@ static int parse_seed(const char *text, uint64_t *out, char *err, size_t err_len
     return 0;
 }
 
-static int parse_budget(const char *text, double *out, char *err, size_t err_len)
+/* budget, timeout: seconds, 0 for none. */
+static int parse_seconds(const char *key, const char *text, double *out, char *err,
+                         size_t err_len)
 {
     struct span item;
     char word[64];
-    if (one_item("budget", text, &item, err, err_len) != 0) return -1;
+    if (one_item(key, text, &item, err, err_len) != 0) return -1;
     char *end = word;
     double v = 0;
     if (span_str(item, word, sizeof word) == 0) v = strtod(word, &end);
     if (end == word || *end || !isfinite(v))
-        return harness_fail(err, err_len, "budget '%.*s' is not a number (need seconds, e.g. 30)",
+        return harness_fail(err, err_len, "%s '%.*s' is not a number (need seconds, e.g. 30)", key,
                     (int)item.n, item.p);
-    if (v < 0) return harness_fail(err, err_len, "budget=%g (need >= 0 seconds; 0: no budget)", v);
+    if (v < 0) return harness_fail(err, err_len, "%s=%g (need >= 0 seconds; 0: no %s)", key, v, key);
     *out = v;
     return 0;
 }
@@ -340,7 +346,8 @@ static int set_value(struct suite *s, int key, const char *value, char *err, siz
     case KEY_BACKEND: return parse_backend(value, s, err, err_len);
     case KEY_REPS: return parse_count(name, value, 1, &s->reps, err, err_len);
     case KEY_WARMUP: return parse_count(name, value, 0, &s->warmup, err, err_len);
-    case KEY_BUDGET: return parse_budget(value, &s->budget_s, err, err_len);
+    case KEY_BUDGET: return parse_seconds(name, value, &s->budget_s, err, err_len);
+    case KEY_TIMEOUT: return parse_seconds(name, value, &s->timeout_s, err, err_len);
     case KEY_SEED: return parse_seed(value, &s->seed, err, err_len);
     }
     return harness_fail(err, err_len, "internal: key %d has no parser", key);
@@ -381,6 +388,7 @@ void suite_init_defaults(struct suite *s)
     s->reps = 10;
     s->warmup = 2;
     s->budget_s = 0;
+    s->timeout_s = 0;
     s->seed = 1;
 }
 
@@ -419,6 +427,16 @@ static int parse_lines(const char *text, const char *origin, struct suite *s, ch
         if (rc == 0 && seen[key]++) rc = harness_fail(msg, sizeof msg, "'%s' given twice", word);
         if (rc == 0) rc = set_value(s, key, value, msg, sizeof msg);
         if (rc != 0) return harness_fail(err, err_len, "%s:%ld: %s", origin, lineno, msg);
+    }
+    /* Every other key has a default; the methods are the one choice a suite
+     * cannot leave to them (an empty file ran every method unasked). */
+    if (!seen[KEY_METHODS]) {
+        int any = 0;
+        for (int k = 0; k < KEY_COUNT; k++) any |= seen[k];
+        return harness_fail(err, err_len,
+                    "%s: %s: a suite names the methods it runs, e.g. 'methods full linear mita' "
+                    "(the other keys have defaults: README.md, \"Suite files\")",
+                    origin, any ? "no 'methods' line" : "the suite is empty");
     }
     return 0;
 }
@@ -531,8 +549,9 @@ void suite_write(FILE *f, const struct suite *s)
         fputc('\n', f);
     }
     if (s->backend_set) fprintf(f, "backend      %s\n", attn_backend_name(s->backend));
-    fprintf(f, "reps         %d\nwarmup       %d\nbudget       %.17g\nseed         %" PRIu64 "\n",
-            s->reps, s->warmup, s->budget_s, s->seed);
+    fprintf(f, "reps         %d\nwarmup       %d\nbudget       %.17g\ntimeout      %.17g\n"
+               "seed         %" PRIu64 "\n",
+            s->reps, s->warmup, s->budget_s, s->timeout_s, s->seed);
 }
 
 static int is_file(const char *path)

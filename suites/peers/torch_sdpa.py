@@ -75,7 +75,7 @@ class UsageError(Exception):
 # ---- suites (the format of harness/sweep/suite.h) -----------------------------------------------
 
 AXES = ("methods", "seqlen", "B", "H", "d", "dtype", "m", "k", "s_r", "shared_scale")
-SETTINGS = ("name", "describe", "backend", "reps", "warmup", "budget", "seed")
+SETTINGS = ("name", "describe", "backend", "reps", "warmup", "budget", "timeout", "seed")
 VALUE_MAX = 2 ** 40
 
 
@@ -155,7 +155,7 @@ class Suite:
         elif key == "name":
             self.name = value.strip()
         elif key in AXES + SETTINGS:
-            pass  # methods and their parameters, backend, describe: not PyTorch's
+            pass  # methods and their parameters, backend, describe, timeout: not PyTorch's
         else:
             raise ValueError("unknown key '%s' (known: %s)" % (key, ", ".join(AXES + SETTINGS)))
 
@@ -187,6 +187,10 @@ def read_suite(path):
                 suite.set(key, value)
             except ValueError as e:
                 raise UsageError("%s:%d: %s" % (path, lineno, e))
+    if "methods" not in seen:  # the format's one key without a default (harness/sweep/suite.c)
+        raise UsageError("%s: %s: a suite names the methods it runs, e.g. 'methods full linear "
+                         "mita' (the other keys have defaults: README.md, \"Suite files\")"
+                         % (path, "no 'methods' line" if seen else "the suite is empty"))
     return suite
 
 

@@ -66,6 +66,15 @@ bad-input)
     run run ./bad.suite --out x.csv
     [ "$(rc)" = 2 ] && grep -q "bad.suite:4" err.txt || fail "malformed suite: $(cat err.txt)"
     pass "malformed suite line named: $(head -1 err.txt)"
+    : >empty.suite
+    run run ./empty.suite --backend cpu --out x.csv
+    [ "$(rc)" = 2 ] && grep -q "empty.suite: the suite is empty" err.txt && [ ! -e x.csv ] ||
+        fail "an empty suite: exit $(rc): $(cat err.txt)"
+    printf 'name nomethods\nseqlen 256\n' >nomethods.suite
+    run run ./nomethods.suite --backend cpu --out x.csv
+    [ "$(rc)" = 2 ] && grep -q "nomethods.suite: no 'methods' line" err.txt ||
+        fail "a suite without methods: exit $(rc): $(cat err.txt)"
+    pass "an empty suite, and one without methods, refused: $(head -1 err.txt)"
     run run --methods nosuch --backend cpu --out x.csv
     [ "$(rc)" = 2 ] && grep -q "unknown method 'nosuch'" err.txt || fail "unknown method"
     pass "unknown method: $(head -1 err.txt)"

@@ -313,6 +313,9 @@ peers)
     printf 'name x\nfoo 3\n' >bad.suite
     run "$python" "$adapter" ./bad.suite --dry-run --out x.csv
     refused "a malformed suite" "bad.suite:2: unknown key 'foo'"
+    printf '# nothing but a comment\n' >empty.suite
+    run "$python" "$adapter" ./empty.suite --dry-run --out x.csv
+    refused "an empty suite" "empty.suite: the suite is empty"
     run "$python" "$adapter" seqlen --dry-run --backends flash,math --out x.csv
     refused "an unknown SDPA backend" "unknown SDPA backend 'math'"
     if ! "$python" -c 'import torch' 2>/dev/null; then
