@@ -72,8 +72,11 @@ static void usage(FILE *f)
         "settings:\n"
         "  --backend cpu|cuda   default: cuda when a GPU is present, else cpu\n"
         "  --reps N  --warmup N  --budget SECONDS  --seed N\n"
+        "  --timeout SECONDS  a point running longer is a 'timeout' row, its worker killed\n"
+        "                   (0: none)\n"
         "  --out FILE       results CSV (default: SUITE-BACKEND.csv)\n"
         "  --resume         skip points already in --out\n"
+        "  --force          run: start an --out that holds rows afresh (its rows are deleted)\n"
         "  --no-isolate     run points in this process (for debuggers and profilers)\n"
         "  --quiet          no table on stdout\n"
         "  --plugin SO      load methods from a shared object (repeatable)\n"
@@ -110,7 +113,7 @@ static const struct {
     {"--points", "list", 0},   {"--shards", "slurm", 1},    {"--partition", "slurm", 1},
     {"--gpus-per-task", "slurm", 1}, {"--time", "slurm", 1}, {"--account", "slurm", 1},
     {"--dir", "slurm", 1},
-    {"--profile", "run", 0},   {"--ceilings", "run", 1},
+    {"--profile", "run", 0},   {"--ceilings", "run", 1},  {"--force", "run", 0},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -124,6 +127,7 @@ static int set_command_flag(struct cli *c, const char *flag, const char *value)
         return 2;
     }
     if (!strcmp(flag, "--profile")) c->run.profile = 1;
+    else if (!strcmp(flag, "--force")) c->run.force = 1;
     else if (!strcmp(flag, "--ceilings")) c->run.ceilings_path = value;
     else if (!strcmp(flag, "--gpus")) c->gpus = value;
     else if (!strcmp(flag, "--points")) c->list_points = 1;
@@ -254,6 +258,11 @@ static int cmd_run(struct cli *c)
         snprintf(c->default_out, sizeof c->default_out, "%s-%s%s.csv", c->suite.name,
                  attn_backend_name(runner_pick_backend(&c->suite)), shard);
         c->run.out_path = c->default_out;
+    }
+    if (c->run.resume && c->run.force) {
+        fprintf(stderr, "attnbench: --resume continues --out and --force starts it afresh: give "
+                        "one of them\n");
+        return 2;
     }
     if (c->run.ceilings_path && !c->run.profile) {
         fprintf(stderr, "attnbench: --ceilings needs --profile (the roofline columns divide by "

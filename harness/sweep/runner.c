@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,11 @@
 #include "sweep/worker.h"
 #include "measure/budget.h"
 #include "results/table.h"
+
+enum run_file_mode runner_file_mode(const struct run_options *opt)
+{
+    return opt->resume ? RUN_FILE_RESUME : opt->force ? RUN_FILE_FORCE : RUN_FILE_NEW;
+}
 
 enum attn_backend runner_pick_backend(const struct suite *s)
 {
@@ -138,7 +144,28 @@ static int key_set_add(struct key_set *s, const char *key)
     return 0;
 }
 
-/* Keys of the rows already in `path` (for --resume). A missing or empty file
+/* Adds the keys of the rows of `t`, read from `path`, to `done`. Non-zero
+ * with a message when a key column is missing. */
+static int add_done_keys(const struct csv_table *t, const char *path, struct key_set *done,
+                         char *err, size_t err_len)
+{
+    for (long r = 0; r < t->nrows; r++) {
+        char key[256];
+        if (csv_row_key(t, r, key, sizeof key) != 0) {
+            snprintf(err, err_len, "%s: not an attnbench results file (a key column is missing)",
+                     path);
+            return -1;
+        }
+        if (!key_set_has(done, key) && key_set_add(done, key) != 0) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Keys of the rows already in `path`, a file this run does not write (the
+ * results file of `run --gpus`, for its workers). A missing or empty file
  * has none. Non-zero with a message when the file is corrupt. */
 static int load_done_keys(const char *path, struct key_set *done, char *err, size_t err_len)
 {
@@ -149,18 +176,7 @@ static int load_done_keys(const char *path, struct key_set *done, char *err, siz
     if (empty) return 0;
     struct csv_table t;
     if (csv_read(path, &t, err, err_len) != 0) return -1;
-    int rc = 0;
-    for (long r = 0; r < t.nrows && !rc; r++) {
-        char key[256];
-        if (csv_row_key(&t, r, key, sizeof key) != 0) {
-            snprintf(err, err_len, "%s: not an attnbench results file (a key column is missing)",
-                     path);
-            rc = -1;
-        } else if (!key_set_has(done, key) && key_set_add(done, key) != 0) {
-            snprintf(err, err_len, "out of memory");
-            rc = -1;
-        }
-    }
+    int rc = add_done_keys(&t, path, done, err, err_len);
     csv_table_free(&t);
     return rc;
 }
@@ -208,11 +224,35 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         return 2;
     }
     struct sweep_point *points = plan.points;
+    struct ceilings ceilings;
+    if (opt->ceilings_path && ceilings_read(opt->ceilings_path, &ceilings, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: --ceilings %s\n", err);
+        sweep_plan_free(&plan);
+        return 2;
+    }
+    /* A file-size limit then fails a write (EFBIG), as a full disk does,
+     * instead of killing the run. */
+    signal(SIGXFSZ, SIG_IGN);
+    /* The file is this run's from here on (results/run_file.h); with
+     * --resume, its rows say which points are done. */
+    const enum run_file_mode mode = runner_file_mode(opt);
+    struct csv_writer w;
+    struct csv_table there;
+    if (csv_writer_open(&w, opt->out_path, mode, stderr, &there, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: %s%s\n", mode == RUN_FILE_RESUME ? "cannot resume: " : "",
+                err);
+        sweep_plan_free(&plan);
+        return 2;
+    }
     struct key_set done = {0};
-    if (opt->resume && (load_done_keys(opt->out_path, &done, err, sizeof err) != 0 ||
-                        (opt->done_path &&
-                         load_done_keys(opt->done_path, &done, err, sizeof err) != 0))) {
-        fprintf(stderr, "attnbench: cannot resume from %s\n", err);
+    int rc = add_done_keys(&there, opt->out_path, &done, err, sizeof err);
+    csv_table_free(&there);
+    if (rc == 0 && opt->resume && opt->done_path)
+        rc = load_done_keys(opt->done_path, &done, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "attnbench: cannot resume: %s\n", err);
+        free(done.keys);
+        csv_writer_close(&w);
         sweep_plan_free(&plan);
         return 2;
     }
@@ -230,22 +270,10 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     char shard[24];
     shard_format(opt->shard, shard, sizeof shard);
 
-    struct ceilings ceilings;
-    if (opt->ceilings_path && ceilings_read(opt->ceilings_path, &ceilings, err, sizeof err) != 0) {
-        fprintf(stderr, "attnbench: --ceilings %s\n", err);
-        sweep_plan_free(&plan);
-        return 2;
-    }
-    struct csv_writer w;
-    if (csv_writer_open(&w, opt->out_path, err, sizeof err) != 0) {
-        fprintf(stderr, "attnbench: %s\n", err);
-        sweep_plan_free(&plan);
-        return 2;
-    }
     /* Only a GPU has counters: the CPU gets no per-step file. */
-    struct steps_writer steps = {0};
+    struct steps_writer steps = {.file.fd = -1};
     if (opt->profile && backend == ATTN_CUDA &&
-        steps_writer_open(&steps, opt->out_path, err, sizeof err) != 0) {
+        steps_writer_open(&steps, opt->out_path, mode, stderr, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench: %s\n", err);
         csv_writer_close(&w);
         sweep_plan_free(&plan);
@@ -317,8 +345,9 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             exit_status = 2;
             break;
         }
-        if (steps.f && steps_writer_rows(&steps, &row) != 0) {
-            fprintf(stderr, "attnbench: writing %s failed: %s\n", steps.path, strerror(errno));
+        if (steps.file.fd >= 0 && steps_writer_rows(&steps, &row) != 0) {
+            fprintf(stderr, "attnbench: writing %s failed: %s\n", steps.file.path,
+                    strerror(errno));
             exit_status = 2;
             break;
         }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # e2e.sh — the attnbench program end to end, one case per invocation:
-#   e2e.sh ATTNBENCH PLUGIN CASE
+#   e2e.sh ATTNBENCH PLUGIN CASE [STALL_PLUGIN]
+# PLUGIN is the example plugin; STALL_PLUGIN (tests/plugins/stall_plugin.c)
+# has methods that take their time, for locks, interruptions and timeouts.
 # Each case prints what it checked and exits non-zero on the first failure.
 set -u
-bench=$(realpath "$1") plugin=$(realpath "$2") case=$3
+bench=$(realpath "$1") plugin=$(realpath "$2") case=$3 stall=${4:+$(realpath "$4")}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -18,6 +20,24 @@ rc() { cat rc.txt; }
 col() { head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
 # Data rows (the results never contain quoted newlines in these cases).
 rows() { tail -n +2 "$1" | wc -l; }
+# FILE holds every point of the suite given by the flags that follow exactly
+# once, in whole rows (the harness's own reader, through merge --suite).
+once() {
+    local file=$1
+    shift
+    rm -f once.csv
+    "$bench" merge once.csv "$file" --suite "$@" >/dev/null 2>once.txt ||
+        fail "$file: not every point exactly once: $(cat once.txt)"
+    grep -q " 0 duplicated, 0 missing" once.txt || fail "$file: $(cat once.txt)"
+}
+# Waits (up to 10 s) until FILE has N data rows.
+wait_rows() {
+    for _ in $(seq 200); do
+        [ -f "$1" ] && [ "$(rows "$1")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    fail "$1: no $2 rows after 10 s"
+}
 
 case $case in
 quick)
@@ -338,6 +358,114 @@ profile)
         [ "$(rc)" = 2 ] && grep -q "attnbench ceilings: " err.txt || fail "ceilings: $(cat err.txt)"
         pass "ceilings without a GPU: $(head -1 err.txt)"
     fi
+    ;;
+lock)
+    # One run per results file: a second one stops at once and names the
+    # first's PID, whatever its flags; a run killed leaves no lock behind.
+    nap=(run --plugin "$stall" --methods nap --seqlen 2^13,2^14 --H 1 --backend cpu --reps 4
+        --warmup 0 --quiet)
+    "$bench" "${nap[@]}" --out l.csv 2>first.txt &
+    first=$!
+    wait_rows l.csv 0
+    for flags in "" --resume --force; do
+        start=$(date +%s%N)
+        run "${nap[@]}" --out l.csv $flags
+        took=$(( ($(date +%s%N) - start) / 1000000 ))
+        [ "$(rc)" = 2 ] && grep -q "l.csv is in use by another run (PID $first)" err.txt ||
+            fail "a second run ${flags:-without flags}: exit $(rc): $(cat err.txt)"
+        [ "$took" -lt 1000 ] || fail "the second run took $took ms to stop"
+    done
+    pass "a second run stops at once: $(head -1 err.txt)"
+    wait $first || fail "the first run: $(cat first.txt)"
+    once l.csv quick --plugin "$stall" --methods nap --seqlen 2^13,2^14 --H 1 --backend cpu \
+        --reps 4 --warmup 0
+    pass "the first run, undisturbed, has each point once"
+    "$bench" "${nap[@]}" --out l.csv --force 2>/dev/null &
+    first=$!
+    wait_rows l.csv 0
+    kill -9 $first
+    wait $first 2>/dev/null
+    run "${nap[@]}" --out l.csv --resume
+    [ "$(rc)" = 0 ] || fail "after a run was killed: exit $(rc): $(cat err.txt)"
+    pass "the lock of a killed run is gone with it"
+    # run --gpus: the parent holds the results file while its workers run.
+    export ATTNBENCH_GPUS_ON_CPU=1
+    "$bench" "${nap[@]}" --gpus 0,1 --out g.csv 2>first.txt &
+    first=$!
+    wait_rows g.csv 0
+    run "${nap[@]}" --gpus 0,1 --out g.csv --resume
+    [ "$(rc)" = 2 ] && grep -q "g.csv is in use by another run (PID $first)" err.txt ||
+        fail "a second --gpus run: exit $(rc): $(cat err.txt)"
+    wait $first || fail "the first --gpus run: $(cat first.txt)"
+    pass "run --gpus holds its results file: $(head -1 err.txt)"
+    ;;
+resume-force)
+    # A file with rows is continued (--resume) or started afresh (--force)
+    # on purpose only; run --gpus treats its workers' files the same way.
+    q=(run quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0 --quiet)
+    run "${q[@]}" --out r.csv
+    [ "$(rc)" = 0 ] && [ "$(rows r.csv)" = 6 ] || fail "first run: $(cat err.txt)"
+    cp r.csv before.csv
+    run "${q[@]}" --out r.csv
+    [ "$(rc)" = 2 ] || fail "a run into a file with rows: exit $(rc)"
+    grep -q "r.csv already holds 6 rows: --resume to continue it (only the points it lacks are measured), or --force to start it afresh" err.txt ||
+        fail "the choices are not named: $(cat err.txt)"
+    cmp -s r.csv before.csv || fail "the refused run changed the file"
+    pass "a file with rows, without --resume or --force: $(head -1 err.txt)"
+    run "${q[@]}" --out r.csv --resume --force
+    [ "$(rc)" = 2 ] && grep -q "give one of them" err.txt || fail "--resume --force accepted"
+    run "${q[@]}" --out r.csv --force
+    [ "$(rc)" = 0 ] && [ "$(rows r.csv)" = 6 ] || fail "--force: exit $(rc), $(rows r.csv) rows"
+    [ "$(grep -c '^suite,' r.csv)" = 1 ] || fail "--force: more than one header"
+    cmp -s r.csv before.csv && fail "--force did not measure afresh"
+    pass "--force starts the file afresh: 6 rows, one header"
+    # A file with only the header (a run stopped before its first row) is
+    # nothing to lose.
+    head -1 r.csv >h.csv
+    run "${q[@]}" --out h.csv
+    [ "$(rc)" = 0 ] && [ "$(rows h.csv)" = 6 ] || fail "a header-only file: $(cat err.txt)"
+    export ATTNBENCH_GPUS_ON_CPU=1
+    run "${q[@]}" --gpus 0,1 --out g.csv
+    [ "$(rc)" = 0 ] && [ "$(rows g.csv)" = 6 ] || fail "--gpus: $(cat err.txt)"
+    run "${q[@]}" --gpus 0,1 --out g.csv
+    [ "$(rc)" = 2 ] && grep -q "g.csv already holds 6 rows: --resume" err.txt ||
+        fail "--gpus into a file with rows: exit $(rc): $(cat err.txt)"
+    head -3 g.csv >g.csv.part1of2
+    rm g.csv
+    run "${q[@]}" --gpus 0,1 --out g.csv
+    [ "$(rc)" = 2 ] && grep -q "g.csv.part1of2 holds the rows of a stopped run: --resume" err.txt ||
+        fail "--gpus with a worker's file left: exit $(rc): $(cat err.txt)"
+    run "${q[@]}" --gpus 0,1 --out g.csv --resume
+    [ "$(rc)" = 0 ] && [ ! -e g.csv.part1of2 ] || fail "--gpus --resume: $(cat err.txt)"
+    once g.csv quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0
+    pass "--gpus: a file with rows and a worker's file refused; --resume continues them"
+    ;;
+torn)
+    # A row cut short (a crash mid-write, a full disk) is cut off by
+    # --resume, which says so and measures that point again; a write that
+    # fails leaves no part of its row.
+    q=(run quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0 --quiet)
+    run "${q[@]}" --out t.csv
+    [ "$(rc)" = 0 ] || fail "first run: $(cat err.txt)"
+    truncate -s -20 t.csv
+    [ -n "$(tail -c1 t.csv)" ] || fail "the test did not tear the last row"
+    run "${q[@]}" --out t.csv --resume
+    [ "$(rc)" = 0 ] || fail "resume of a torn file: exit $(rc): $(cat err.txt)"
+    grep -q "t.csv: its last row was cut short (no newline at its end): removed it" err.txt ||
+        fail "the cut is not said: $(cat err.txt)"
+    grep -q "1 points on cpu .* (5 already there, skipped)" err.txt ||
+        fail "the torn point was not measured again: $(cat err.txt)"
+    once t.csv quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0
+    pass "a torn last row: $(grep 'cut short' err.txt)"
+    # A file-size limit stands in for a full disk.
+    (ulimit -f 1; "$bench" "${q[@]}" --out f.csv >out.txt 2>err.txt; echo $? >rc.txt)
+    [ "$(rc)" = 2 ] && grep -q "writing f.csv failed: File too large" err.txt ||
+        fail "a full disk: exit $(rc): $(cat err.txt)"
+    [ -z "$(tail -c1 f.csv)" ] && [ "$(rows f.csv)" -lt 6 ] || fail "a full disk left a torn row"
+    run "${q[@]}" --out f.csv --resume
+    [ "$(rc)" = 0 ] && ! grep -q "cut short" err.txt || fail "resume after a full disk: $(cat err.txt)"
+    once f.csv quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0
+    pass "a full disk: the run stops with whole rows only; --resume completes it"
     ;;
 *) fail "unknown case $case" ;;
 esac
