@@ -23,6 +23,7 @@
 #include "results/compare.h"
 #include "config.h"
 #include "git_rev.h"
+#include "sweep/interrupt.h"
 #include "sweep/merge.h"
 #include "sweep/multi_gpu.h"
 #include "plot/plot.h"
@@ -563,7 +564,13 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 2, argv + 2, &c);
     int rc = parse_flags(argc - 2, argv + 2, &c);
     if (rc) return rc;
-    if (!strcmp(argv[1], "run")) return cmd_run(&c);
+    if (!strcmp(argv[1], "run")) {
+        /* What a stopped run prints, so that it can be resumed (interrupt.h). */
+        static char resume[8192];
+        c.run.resume_command = interrupt_resume_command(argc, argv, resume, sizeof resume) == 0
+                                   ? resume : "the same command with --resume";
+        return cmd_run(&c);
+    }
     if (!strcmp(argv[1], "list")) return cmd_list(&c);
     if (!strcmp(argv[1], "check")) return cmd_check(&c);
     if (!strcmp(argv[1], "slurm")) return cmd_slurm(&c);

@@ -21,6 +21,7 @@
 #include "core/errors.h"
 #include "measure/backend.h"
 #include "results/csv.h"
+#include "sweep/interrupt.h"
 #include "sweep/merge.h"
 #include "sweep/shard.h"
 
@@ -103,11 +104,14 @@ int multi_gpu_resolve(const char *text, const char *visible, int device_count,
 }
 
 /* The worker's process: its GPU alone, its part of the points, its file. */
-static void run_worker(const struct suite *s, const struct run_options *opt, const char *gpu,
-                       int index, int count, const char *part)
+static void run_worker(const struct suite *s, const struct run_options *opt, pid_t parent,
+                       const char *gpu, int index, int count, const char *part)
 {
-    /* If the parent dies (Ctrl-C, scancel), so do the workers. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* If the parent dies (SIGKILL, scancel), so do the workers: SIGTERM, on
+     * which each ends its point's worker and stops (interrupt.h). If the
+     * parent died before prctl, getppid() is no longer it. */
+    interrupt_uninstall();
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(2);
     setenv("CUDA_VISIBLE_DEVICES", gpu, 1);
     char tag[48];
     snprintf(tag, sizeof tag, "gpu %s", gpu);
@@ -117,7 +121,10 @@ static void run_worker(const struct suite *s, const struct run_options *opt, con
     w.device_tag = tag;
     w.quiet = 1;
     w.done_path = opt->resume ? opt->out_path : NULL;
-    _exit(runner_run(s, &w));
+    w.resume_command = NULL; /* the parent says how to resume */
+    const int rc = runner_run(s, &w);
+    fflush(NULL);
+    _exit(rc);
 }
 
 /* Merges the workers' files into the results file and the rows it had,
@@ -215,30 +222,47 @@ int multi_gpu_run(const struct suite *s, const struct run_options *opt, const ch
     fprintf(stderr, "attnbench: %d workers:", count);
     for (int i = 0; i < count; i++)
         fprintf(stderr, " gpu %s -> %s%s", ids[i], parts[i], i + 1 < count ? "," : "\n");
+    /* A stop signal goes on to every worker, which ends its point and
+     * stops; their files are then kept for --resume, not merged. */
+    char note[4000];
+    snprintf(note, sizeof note, ": the rows measured are in %s and %s.part*of%d; to resume:\n"
+             "  %s\n", opt->out_path, opt->out_path, count,
+             opt->resume_command ? opt->resume_command : "");
+    interrupt_install(opt->resume_command ? note : NULL);
     fflush(NULL);
+    const pid_t parent = getpid();
     for (int i = 0; i < count; i++) {
         pids[i] = fork();
-        if (pids[i] == 0) run_worker(s, opt, ids[i], i + 1, count, parts[i]);
+        if (pids[i] == 0) run_worker(s, opt, parent, ids[i], i + 1, count, parts[i]);
         if (pids[i] < 0) {
             fprintf(stderr, "attnbench: fork: %s\n", strerror(errno));
             for (int j = 0; j < i; j++) kill(pids[j], SIGTERM);
             for (int j = 0; j < i; j++) waitpid(pids[j], NULL, 0);
+            interrupt_uninstall();
             csv_writer_close(&out);
             return 2;
         }
+        interrupt_pass_on(pids[i], SIGTERM);
     }
     int worst = 0;
     for (int i = 0; i < count; i++) {
         int status = 0;
         while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR) {}
+        interrupt_forget(pids[i]);
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
-        if (code != 0)
+        if (code != 0 && !interrupt_signal())
             fprintf(stderr, "attnbench: worker on gpu %s %s %d\n", ids[i],
                     WIFEXITED(status) ? "exited with status" : "was killed by signal",
                     WIFEXITED(status) ? code : WTERMSIG(status));
         if (code > worst) worst = code;
     }
-    int merged = merge_parts(s, opt, parts, count);
+    const int stopped = interrupt_signal();
+    interrupt_uninstall();
+    int merged = stopped ? 0 : merge_parts(s, opt, parts, count);
     csv_writer_close(&out);
+    if (stopped) {
+        interrupt_print_note(stopped);
+        return 128 + stopped;
+    }
     return merged > worst ? merged : worst;
 }

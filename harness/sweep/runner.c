@@ -28,6 +28,7 @@
 #include "measure/profile.h"
 #include "results/steps_csv.h"
 #include "attn/registry.h"
+#include "sweep/interrupt.h"
 #include "sweep/worker.h"
 #include "measure/budget.h"
 #include "results/table.h"
@@ -94,9 +95,27 @@ static int serve_point(void *ctx, const void *request, void *reply)
     return pw->keep && strncmp(row->status, "error:", 6) != 0;
 }
 
-/* The row's suite, suite_hash and shard stay the caller's. */
-static void measure_in_worker(struct worker *w, const struct sweep_point *pt, int reps,
-                              struct result_row *row)
+/* A row of a point that gave no measurement (not run, or stopped for
+ * running too long): the device columns are those of the last point that
+ * ran. */
+static void unmeasured_row(struct result_row *row, const struct sweep_point *pt,
+                           const char *status, const struct device_info *last)
+{
+    snprintf(row->device, sizeof row->device, "%s", last->name);
+    snprintf(row->driver, sizeof row->driver, "%s", last->driver);
+    snprintf(row->runtime, sizeof row->runtime, "%s", last->runtime);
+    row->sm_clock_mhz = last->sm_clock_mhz;
+    row->point = *pt;
+    snprintf(row->status, sizeof row->status, "%s", status);
+    snprintf(row->git_rev, sizeof row->git_rev, "%s", ATTN_GIT_REV);
+    utc_timestamp(row->timestamp, sizeof row->timestamp);
+}
+
+/* The row's suite, suite_hash and shard stay the caller's. Returns how the
+ * worker's call ended (worker.h): a failure is a row saying `error:`, a
+ * timeout one saying `timeout`; a stop signal leaves the row unwritten. */
+static int measure_in_worker(struct worker *w, const struct sweep_point *pt, int reps,
+                             const struct device_info *last, struct result_row *row)
 {
     struct point_request req;
     memset(&req, 0, sizeof req);
@@ -104,15 +123,19 @@ static void measure_in_worker(struct worker *w, const struct sweep_point *pt, in
     req.reps = reps;
     static struct result_row reply; /* large for the stack */
     char why[200];
-    if (worker_call(w, &req, &reply, why, sizeof why) != 0) {
+    const int got = worker_call(w, &req, &reply, why, sizeof why);
+    if (got == WORKER_TIMED_OUT) {
+        unmeasured_row(row, pt, "timeout", last);
+    } else if (got != WORKER_OK) {
         row->point = *pt;
         snprintf(row->status, sizeof row->status, "error:%s", why);
-        return;
+    } else {
+        memcpy(reply.suite, row->suite, sizeof reply.suite);
+        memcpy(reply.suite_hash, row->suite_hash, sizeof reply.suite_hash);
+        memcpy(reply.shard, row->shard, sizeof reply.shard);
+        *row = reply;
     }
-    memcpy(reply.suite, row->suite, sizeof reply.suite);
-    memcpy(reply.suite_hash, row->suite_hash, sizeof reply.suite_hash);
-    memcpy(reply.shard, row->shard, sizeof reply.shard);
-    *row = reply;
+    return got;
 }
 
 /* ---- preparing the points ------------------------------------------------ */
@@ -185,7 +208,8 @@ static int load_done_keys(const char *path, struct key_set *done, char *err, siz
 
 static int is_failure(const char *status)
 {
-    return strncmp(status, "error:", 6) == 0 || strncmp(status, "invalid:", 8) == 0;
+    return strncmp(status, "error:", 6) == 0 || strncmp(status, "invalid:", 8) == 0 ||
+           strcmp(status, "timeout") == 0;
 }
 
 int runner_run(const struct suite *s, const struct run_options *opt)
@@ -295,6 +319,15 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     struct worker worker;
     worker_init(&worker, serve_point, &serve_ctx, sizeof(struct point_request),
                 sizeof(struct result_row));
+    worker.timeout_s = s->timeout_s;
+    if (s->timeout_s > 0 && !opt->isolate)
+        fprintf(stderr, "attnbench: --no-isolate: points run in this process, where nothing can "
+                        "stop them; the timeout (%g s a point) is not enforced\n", s->timeout_s);
+    /* From here, a stop signal ends the sweep between two rows (interrupt.h). */
+    char note[2600];
+    snprintf(note, sizeof note, ": every row measured is in %s; to resume:\n  %s\n",
+             opt->out_path, opt->resume_command ? opt->resume_command : "");
+    interrupt_install(opt->resume_command ? note : NULL);
     int exit_status = 0;
     struct budget budget;
     if (budget_init(&budget, s->budget_s, s->reps, s->warmup, n) != 0) {
@@ -306,7 +339,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     struct device_info last_device = {0};
     snprintf(last_device.name, sizeof last_device.name, "%s", attn_backend_name(backend));
     double start = monotonic_seconds();
-    for (long i = 0; i < n; i++) {
+    for (long i = 0; i < n && !interrupt_signal(); i++) {
         struct result_row row;
         memset(&row, 0, sizeof row);
         snprintf(row.suite, sizeof row.suite, "%s", s->name);
@@ -314,18 +347,18 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         snprintf(row.shard, sizeof row.shard, "%s", shard);
         mo.timing.samples = budget_samples(&budget, &points[i]);
         if (mo.timing.samples == 0) {
-            /* Not run: the device columns are those of the last run point. */
-            snprintf(row.device, sizeof row.device, "%s", last_device.name);
-            snprintf(row.driver, sizeof row.driver, "%s", last_device.driver);
-            snprintf(row.runtime, sizeof row.runtime, "%s", last_device.runtime);
-            row.sm_clock_mhz = last_device.sm_clock_mhz;
-            row.point = points[i];
-            snprintf(row.status, sizeof row.status, "skipped:budget");
-            snprintf(row.git_rev, sizeof row.git_rev, "%s", ATTN_GIT_REV);
-            utc_timestamp(row.timestamp, sizeof row.timestamp);
+            unmeasured_row(&row, &points[i], "skipped:budget", &last_device);
         } else {
-            if (opt->isolate) measure_in_worker(&worker, &points[i], mo.timing.samples, &row);
-            else measure_here(&points[i], &mo, &row);
+            if (opt->isolate) {
+                if (measure_in_worker(&worker, &points[i], mo.timing.samples, &last_device,
+                                      &row) == WORKER_STOPPED)
+                    break;
+            } else {
+                interrupt_now(1);
+                if (!interrupt_signal()) measure_here(&points[i], &mo, &row);
+                interrupt_now(0);
+                if (interrupt_signal()) break;
+            }
             measured++;
             if (row.device[0] && opt->device_tag) {
                 /* Workers of `run --gpus` share a device name: say which GPU. */
@@ -367,5 +400,9 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     steps_writer_close(&steps);
     budget_free(&budget);
     sweep_plan_free(&plan);
-    return exit_status;
+    const int stopped = interrupt_signal();
+    interrupt_uninstall();
+    if (!stopped) return exit_status;
+    interrupt_print_note(stopped);
+    return 128 + stopped;
 }

@@ -22,12 +22,15 @@ struct run_options {
     struct shard_spec worker; /* this worker's part of the shard */
     const char *device_tag;   /* appended to the device column: "gpu 1" */
     const char *done_path;    /* with resume: also skip the points already in this file */
+    const char *resume_command; /* printed when a signal stops the run (interrupt.h); NULL:
+                                   say nothing (the workers of `run --gpus`) */
 };
 
 /* Runs the suite. Returns the process exit status: 0 when every row is ok,
  * oom or skipped; 1 when a row is invalid or an error; 2 when the sweep could
  * not start (output not writable, in use by another run, holding rows
- * without --resume or --force, corrupt file to resume, no such backend). */
+ * without --resume or --force, corrupt file to resume, no such backend);
+ * 128 + the signal when SIGINT, SIGTERM or SIGHUP stopped it (interrupt.h). */
 int runner_run(const struct suite *s, const struct run_options *opt);
 
 /* How the run treats what out_path holds: --resume, --force, or neither

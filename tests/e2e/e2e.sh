@@ -30,6 +30,20 @@ once() {
         fail "$file: not every point exactly once: $(cat once.txt)"
     grep -q " 0 duplicated, 0 missing" once.txt || fail "$file: $(cat once.txt)"
 }
+# Whether each process named in STALL_PIDS (the stall plugin's record of a
+# worker and its child) has died within 5 s: gone, or a zombie.
+stalls_dead() {
+    local pid state
+    for pid in $(cat "$STALL_PIDS"); do
+        for _ in $(seq 100); do
+            state=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) || state=gone
+            [ "$state" = gone ] || [ "$state" = Z ] && break
+            sleep 0.05
+        done
+        [ "$state" = gone ] || [ "$state" = Z ] || return 1
+    done
+    [ -s "$STALL_PIDS" ]
+}
 # Waits (up to 10 s) until FILE has N data rows.
 wait_rows() {
     for _ in $(seq 200); do
@@ -466,6 +480,101 @@ torn)
     [ "$(rc)" = 0 ] && ! grep -q "cut short" err.txt || fail "resume after a full disk: $(cat err.txt)"
     once f.csv quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0
     pass "a full disk: the run stops with whole rows only; --resume completes it"
+    ;;
+interrupt)
+    # SIGINT or SIGTERM to the run alone: the point's worker (and what it
+    # forked) is killed at once, no row is written for it, every row before
+    # it is whole, and stderr gives the command that resumes the sweep.
+    export STALL_PIDS=$PWD/stall-pids.txt
+    for sig in INT TERM; do
+        : >"$STALL_PIDS"
+        rm -f s.csv
+        "$bench" run --plugin "$stall" --methods linear,stall --seqlen 2^8,2^9 --H 1 \
+            --backend cpu --reps 1 --warmup 0 --out s.csv --quiet 2>err.txt &
+        pid=$!
+        wait_rows s.csv 2
+        until [ -s "$STALL_PIDS" ]; do sleep 0.05; done
+        kill -$sig $pid
+        wait $pid
+        code=$?
+        want=$([ $sig = INT ] && echo 130 || echo 143)
+        [ $code = "$want" ] || fail "SIG$sig: exit $code, want $want: $(cat err.txt)"
+        grep -q "attnbench: stopped by SIG$sig: every row measured is in s.csv; to resume:" err.txt ||
+            fail "SIG$sig: no note: $(cat err.txt)"
+        tail -1 err.txt | grep -q -- "--out s.csv --quiet --resume$" || fail "no resume command"
+        stalls_dead || fail "SIG$sig: the worker or its child lives on: $(cat "$STALL_PIDS")"
+        [ "$(rows s.csv)" = 2 ] && [ -z "$(tail -c1 s.csv)" ] && ! grep -q "error:" s.csv ||
+            fail "SIG$sig: the file: $(cat s.csv)"
+        pass "SIG$sig: exit $code, the worker and its child killed, 2 whole rows, resume: $(tail -1 err.txt)"
+    done
+    # The command printed resumes the sweep: every point once in the end.
+    q=(run --plugin "$stall" --methods linear,nap --seqlen 2^13,2^14 --H 1 --backend cpu --reps 3
+        --warmup 0)
+    "$bench" "${q[@]}" --out n.csv --quiet 2>err.txt &
+    pid=$!
+    wait_rows n.csv 3
+    kill -INT $pid
+    wait $pid
+    [ $? = 130 ] || fail "nap: exit not 130: $(cat err.txt)"
+    cmd=$(tail -1 err.txt)
+    eval "$cmd" >/dev/null 2>err2.txt || fail "the printed command failed: $cmd: $(cat err2.txt)"
+    once n.csv quick --plugin "$stall" --methods linear,nap --seqlen 2^13,2^14 --H 1 \
+        --backend cpu --reps 3 --warmup 0
+    pass "the printed command resumes the sweep to every point once"
+    # run --gpus: the parent passes the signal on to each GPU's process,
+    # which ends its point's worker; their files are kept for --resume.
+    export ATTNBENCH_GPUS_ON_CPU=1
+    : >"$STALL_PIDS"
+    "$bench" run --plugin "$stall" --methods stall --seqlen 2^8,2^9 --H 1 --backend cpu \
+        --reps 1 --warmup 0 --out g.csv --gpus 0,1 2>err.txt &
+    pid=$!
+    for _ in $(seq 200); do [ "$(wc -l <"$STALL_PIDS")" = 2 ] && break; sleep 0.05; done
+    kill -TERM $pid
+    wait $pid
+    [ $? = 143 ] || fail "--gpus: exit not 143: $(cat err.txt)"
+    grep -q "the rows measured are in g.csv and g.csv.part\*of2; to resume:" err.txt ||
+        fail "--gpus: no note: $(cat err.txt)"
+    tail -1 err.txt | grep -q -- "--gpus 0,1 --resume$" || fail "--gpus: no resume command"
+    stalls_dead || fail "--gpus: a worker lives on: $(cat "$STALL_PIDS")"
+    pass "--gpus: SIGTERM ends both GPUs' workers; $(grep -c stopped err.txt) note"
+    # Killed outright (SIGKILL: nothing to clean up), the run takes its
+    # worker with it all the same.
+    : >"$STALL_PIDS"
+    "$bench" run --plugin "$stall" --methods stall --seqlen 2^8 --H 1 --backend cpu --reps 1 \
+        --out k.csv 2>/dev/null &
+    pid=$!
+    until [ -s "$STALL_PIDS" ]; do sleep 0.05; done
+    kill -9 $pid
+    wait $pid 2>/dev/null
+    stalls_dead || fail "SIGKILL: the worker or its child lives on: $(cat "$STALL_PIDS")"
+    pass "SIGKILL to the run: its worker and the worker's child die with it"
+    ;;
+timeout)
+    # A point over its time is a 'timeout' row, its worker's whole process
+    # group killed, and the sweep goes on with a fresh worker; exit 1.
+    export STALL_PIDS=$PWD/stall-pids.txt
+    : >"$STALL_PIDS"
+    printf 'methods stall linear\nseqlen 2^8 2^9\nH 1\nbackend cpu\nreps 1\nwarmup 0\ntimeout 0.5\n' \
+        >t.suite
+    start=$(date +%s)
+    run run ./t.suite --plugin "$stall" --out t.csv
+    took=$(( $(date +%s) - start ))
+    [ "$(rc)" = 1 ] || fail "exit $(rc), want 1: $(cat err.txt)"
+    [ "$took" -lt 10 ] || fail "took $took s"
+    st=$(col t.csv status) m=$(col t.csv method)
+    got=$(tail -n +2 t.csv | awk -F, -v s="$st" -v m="$m" '{print $m ":" $s}' | tr '\n' ' ')
+    [ "$got" = "stall:timeout stall:timeout linear:ok linear:ok " ] || fail "rows: $got"
+    stalls_dead || fail "a timed-out worker or its child lives on: $(cat "$STALL_PIDS")"
+    [ "$(wc -l <"$STALL_PIDS")" = 2 ] || fail "not a fresh worker per point"
+    pass "timeout 0.5 s: $got(exit 1, in $took s, every worker's group killed)"
+    run run ./t.suite --plugin "$stall" --methods linear --timeout 30 --no-isolate --out n.csv
+    [ "$(rc)" = 0 ] || fail "--no-isolate: exit $(rc): $(cat err.txt)"
+    [ "$(grep -c "the timeout (30 s a point) is not enforced" err.txt)" = 1 ] ||
+        fail "--no-isolate does not say once that the timeout is not enforced: $(cat err.txt)"
+    pass "--no-isolate: $(grep 'not enforced' err.txt)"
+    run slurm ./t.suite --plugin "$stall" --timeout 77 --dir job
+    grep -q "^timeout *77$" job/t.suite || fail "the Slurm job's suite lost the timeout"
+    pass "the Slurm job's suite keeps the timeout"
     ;;
 *) fail "unknown case $case" ;;
 esac

@@ -3,14 +3,23 @@
  * process (how `run --profile` sets CUPTI up once per run); one that stops
  * gives each request a process of its own; a worker that crashes, exits or
  * is killed costs one reply, and the next request gets a fresh one; closing
- * leaves no process behind. */
+ * leaves no process behind. A worker that runs over its timeout, or is
+ * stopped by a signal to its parent, is killed with what it forked; one
+ * whose parent dies, however, dies with it. */
 #include "sweep/worker.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 
+#include "core/clock.h"
+#include "sweep/interrupt.h"
 #include "test_util.h"
 
-enum action { ANSWER, ANSWER_AND_STOP, CRASH, EXIT };
+/* HANG forks a child (in the worker's process group) and never answers;
+ * the pids of both go to the pipe `hang_pids` (set before the call). */
+enum action { ANSWER, ANSWER_AND_STOP, CRASH, EXIT, HANG };
+static int hang_pids[2];
 
 struct request {
     enum action action;
@@ -35,6 +44,11 @@ static int serve(void *ctx, const void *request, void *reply)
     struct reply *rep = reply;
     if (req->action == CRASH) raise(SIGSEGV);
     if (req->action == EXIT) _exit(7);
+    if (req->action == HANG) {
+        pid_t pids[2] = {getpid(), fork()};
+        if (pids[1] != 0 && write(hang_pids[1], pids, sizeof pids) != sizeof pids) _exit(8);
+        for (;;) pause();
+    }
     rep->pid = getpid();
     rep->value = 2 * req->value;
     rep->served = ++st->served;
@@ -134,9 +148,121 @@ static void test_one_shot_worker(void)
     CHECK(st.served == 0); /* the parent's state is never touched */
 }
 
+/* 1 when `pid` has died: gone, or a zombie not yet reaped (by init). */
+static int dead(pid_t pid)
+{
+    char path[64], stat[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 1;
+    size_t n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *state = strrchr(stat, ')');
+    return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
+}
+
+/* The pids a HANG wrote: 0, or -1 when none came within 5 s. */
+static int read_hang_pids(pid_t pids[2])
+{
+    struct pollfd p = {.fd = hang_pids[0], .events = POLLIN};
+    return poll(&p, 1, 5000) == 1 && read(hang_pids[0], pids, 2 * sizeof *pids) == 2 * sizeof *pids
+               ? 0 : -1;
+}
+
+/* Waits up to 5 s for both of a HANG's processes to die. */
+static int both_die(const pid_t pids[2])
+{
+    for (int i = 0; i < 5000 && !(dead(pids[0]) && dead(pids[1])); i++) usleep(1000);
+    return dead(pids[0]) && dead(pids[1]);
+}
+
+static void test_timeout(void)
+{
+    struct serve_state st = {1, 0};
+    struct worker w;
+    struct reply rep;
+    char why[256];
+    pid_t pids[2] = {0, 0};
+    worker_init(&w, serve, &st, sizeof(struct request), sizeof(struct reply));
+    CHECK(w.timeout_s == 0);
+    w.timeout_s = 0.3;
+    CHECK(pipe(hang_pids) == 0);
+    const double start = monotonic_seconds();
+    CHECK(call(&w, HANG, 1, &rep, why, sizeof why) == WORKER_TIMED_OUT);
+    const double took = monotonic_seconds() - start;
+    CHECK(took >= 0.3 && took < 3);
+    CHECK_STR(why, "timeout");
+    CHECK(read_hang_pids(pids) == 0);
+    CHECK(w.pid == 0 && both_die(pids)); /* the worker and its child: the whole group */
+    CHECK(call(&w, ANSWER, 2, &rep, why, sizeof why) == WORKER_OK && rep.value == 4);
+    worker_close(&w);
+    close(hang_pids[0]);
+    close(hang_pids[1]);
+}
+
+/* A stop signal to the parent ends the call at once, and the worker's group. */
+static void test_stopped(void)
+{
+    struct serve_state st = {1, 0};
+    struct worker w;
+    struct reply rep;
+    char why[256];
+    pid_t pids[2] = {0, 0};
+    worker_init(&w, serve, &st, sizeof(struct request), sizeof(struct reply));
+    CHECK(pipe(hang_pids) == 0);
+    interrupt_install(NULL);
+    fflush(NULL);
+    pid_t signaller = fork();
+    if (signaller == 0) {
+        usleep(200 * 1000);
+        kill(getppid(), SIGINT);
+        _exit(0);
+    }
+    const double start = monotonic_seconds();
+    CHECK(call(&w, HANG, 1, &rep, why, sizeof why) == WORKER_STOPPED);
+    CHECK(monotonic_seconds() - start < 3);
+    CHECK(interrupt_signal() == SIGINT);
+    CHECK(read_hang_pids(pids) == 0);
+    CHECK(w.pid == 0 && both_die(pids));
+    waitpid(signaller, NULL, 0);
+    interrupt_uninstall();
+    close(hang_pids[0]);
+    close(hang_pids[1]);
+}
+
+/* The worker's parent is killed (SIGKILL: no chance to clean up): the
+ * worker and its child die all the same. */
+static void test_parent_killed(void)
+{
+    CHECK(pipe(hang_pids) == 0);
+    fflush(NULL);
+    pid_t parent = fork();
+    if (parent == 0) {
+        struct serve_state st = {1, 0};
+        struct worker w;
+        struct reply rep;
+        char why[256];
+        worker_init(&w, serve, &st, sizeof(struct request), sizeof(struct reply));
+        call(&w, HANG, 1, &rep, why, sizeof why);
+        _exit(1);
+    }
+    pid_t pids[2] = {0, 0};
+    CHECK(read_hang_pids(pids) == 0);
+    CHECK(!dead(pids[0]) && !dead(pids[1]));
+    kill(parent, SIGKILL);
+    waitpid(parent, NULL, 0);
+    CHECK(both_die(pids));
+    close(hang_pids[0]);
+    close(hang_pids[1]);
+}
+
 int main(void)
 {
     test_kept_worker();
     test_one_shot_worker();
+    test_timeout();
+    test_stopped();
+    test_parent_killed();
     return check_exit("test_worker");
 }
