@@ -576,5 +576,31 @@ timeout)
     grep -q "^timeout *77$" job/t.suite || fail "the Slurm job's suite lost the timeout"
     pass "the Slurm job's suite keeps the timeout"
     ;;
+kill-resume)
+    # The quick suite killed with SIGKILL at 20 random moments, resumed each
+    # time (the lock of the killed run is gone, its workers die with it, a
+    # row it left cut short is cut off), then once more to the end: every
+    # point exactly once, whole rows, one header.
+    out=kill-resume-$$.csv
+    q=(run quick --backend cpu --reps 1 --warmup 0 --quiet --out "$out" --resume)
+    RANDOM=$$
+    killed_after=()
+    for i in $(seq 20); do
+        "$bench" "${q[@]}" 2>>runs.txt &
+        pid=$!
+        ms=$((RANDOM % 1200))
+        sleep "$(printf '0.%03d' $ms)"
+        kill -9 $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        killed_after+=("$ms ms: $([ -f "$out" ] && rows "$out" || echo 0)")
+    done
+    run "${q[@]}"
+    [ "$(rc)" = 0 ] || fail "the last resume: exit $(rc): $(cat err.txt)"
+    once "$out" quick --backend cpu --reps 1 --warmup 0
+    [ "$(grep -c '^suite,' "$out")" = 1 ] && [ -z "$(tail -c1 "$out")" ] || fail "headers or a torn end"
+    sleep 0.2
+    ! pgrep -f "$out" >/dev/null || fail "processes of the killed runs live on: $(pgrep -af "$out")"
+    pass "20 kills (rows after each: ${killed_after[*]}), then resumed: 24 points once each"
+    ;;
 *) fail "unknown case $case" ;;
 esac
