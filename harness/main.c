@@ -221,12 +221,14 @@ static int parse_flags(int argc, char **argv, struct cli *c)
     return 0;
 }
 
-/* Reads the suite named on the command line (or the quick suite), then
- * applies the flag overrides. 0 or 2. */
-static int load_suite(struct cli *c, const char *fallback)
+/* Reads the suite named on the command line — without one, the built-in
+ * defaults, a suite called "default" (suite_init_defaults): a run of the
+ * defaults and flags is no run of the quick suite, nor written to its file —
+ * then applies the flag overrides. 0 or 2. */
+static int load_suite(struct cli *c)
 {
     char err[1024], path[512];
-    const char *name = c->suite_arg ? c->suite_arg : fallback;
+    const char *name = c->suite_arg;
     suite_init_defaults(&c->suite);
     if (name) {
         if (suite_find(name, path, sizeof path) != 0) {
@@ -249,7 +251,7 @@ static int load_suite(struct cli *c, const char *fallback)
 
 static int cmd_run(struct cli *c)
 {
-    int rc = load_suite(c, "quick");
+    int rc = load_suite(c);
     if (rc) return rc;
     if (!c->run.out_path) {
         /* A shard's own file: shards sharing a folder must not share a file. */
@@ -277,12 +279,12 @@ static int cmd_run(struct cli *c)
 static int cmd_list(struct cli *c)
 {
     if (c->list_points || c->run.shard.count > 1) {
-        int rc = load_suite(c, "quick");
+        int rc = load_suite(c);
         return rc ? rc : list_plan(stdout, &c->suite, runner_pick_backend(&c->suite),
                                    c->run.shard);
     }
     if (c->suite_arg) {
-        int rc = load_suite(c, NULL);
+        int rc = load_suite(c);
         return rc ? rc : list_expansion(stdout, &c->suite);
     }
     list_methods(stdout);
@@ -296,7 +298,7 @@ static int cmd_list(struct cli *c)
  * the GPU), d from --d (default 64). */
 static int cmd_check(struct cli *c)
 {
-    int rc = load_suite(c, NULL);
+    int rc = load_suite(c);
     if (rc) return rc;
     int methods_given = 0, dtypes_given = 0;
     for (int i = 0; i < c->override_count; i++) {
@@ -407,7 +409,7 @@ static int cmd_merge(int argc, char **argv, struct cli *c)
         fprintf(stderr, "attnbench merge: axis flags describe a suite: give it with --suite\n");
         return 2;
     }
-    if (suite && (rc = load_suite(c, NULL)) != 0) return rc;
+    if (suite && (rc = load_suite(c)) != 0) return rc;
     struct merge_options mo = {
         .out_path = files[0], .inputs = files + 1, .input_count = nfiles - 1,
         .suite = suite ? &c->suite : NULL,
@@ -484,7 +486,7 @@ static int cmd_compare(int argc, char **argv)
 /* slurm [SUITE] [flags]: the job's folder, named after the suite unless --dir. */
 static int cmd_slurm(struct cli *c)
 {
-    int rc = load_suite(c, "quick");
+    int rc = load_suite(c);
     if (rc) return rc;
     char dir[SUITE_NAME_LEN + 8], err[1200];
     if (!c->slurm.dir) {

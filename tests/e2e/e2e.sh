@@ -74,6 +74,14 @@ quick)
     [ "$(rc)" = 0 ] && [ "$(rows q.csv)" = 24 ] || fail "resume of a complete run added rows"
     grep -q "24 already there" err.txt || fail "resume did not report skipped points"
     pass "resume of a complete file runs nothing"
+    # Without a suite, a run is of the defaults, named for what it is: not
+    # the quick suite, nor in its file.
+    run run --backend cpu --methods linear --seqlen 256 --H 1 --reps 1 --warmup 0 --quiet
+    [ "$(rc)" = 0 ] && [ -f default-cpu.csv ] && [ ! -e quick-cpu.csv ] ||
+        fail "a run without a suite: exit $(rc), $(ls): $(cat err.txt)"
+    grep -q "suite default, 1 points on cpu -> default-cpu.csv" err.txt &&
+        grep -q "^default,linear," default-cpu.csv || fail "not named default: $(cat err.txt)"
+    pass "a run without a suite: suite default, default-cpu.csv"
     ;;
 killed)
     # Kill a sweep mid-way: every row written is whole; --resume finishes it.
@@ -158,7 +166,7 @@ plugin)
     run run --plugin "$plugin" --methods local_window,full --seqlen 256 --k 16 --backend cpu \
         --reps 2 --out p.csv
     [ "$(rc)" = 0 ] || { cat err.txt; fail "plugin run exit $(rc)"; }
-    grep -q "^quick,local_window,.*,ok," p.csv || fail "no ok row for the plugin method"
+    grep -q "^default,local_window,.*,ok," p.csv || fail "no ok row for the plugin method"
     run list --plugin "$plugin"
     grep -q "local_window" out.txt || fail "list does not show the plugin method"
     pass "a plugin method runs in a sweep and is listed"
@@ -376,7 +384,7 @@ profile)
 lock)
     # One run per results file: a second one stops at once and names the
     # first's PID, whatever its flags; a run killed leaves no lock behind.
-    nap=(run --plugin "$stall" --methods nap --seqlen 2^13,2^14 --H 1 --backend cpu --reps 4
+    nap=(run quick --plugin "$stall" --methods nap --seqlen 2^13,2^14 --H 1 --backend cpu --reps 4
         --warmup 0 --quiet)
     "$bench" "${nap[@]}" --out l.csv 2>first.txt &
     first=$!
@@ -508,8 +516,8 @@ interrupt)
         pass "SIG$sig: exit $code, the worker and its child killed, 2 whole rows, resume: $(tail -1 err.txt)"
     done
     # The command printed resumes the sweep: every point once in the end.
-    q=(run --plugin "$stall" --methods linear,nap --seqlen 2^13,2^14 --H 1 --backend cpu --reps 3
-        --warmup 0)
+    q=(run quick --plugin "$stall" --methods linear,nap --seqlen 2^13,2^14 --H 1 --backend cpu
+        --reps 3 --warmup 0)
     "$bench" "${q[@]}" --out n.csv --quiet 2>err.txt &
     pid=$!
     wait_rows n.csv 3
