@@ -67,21 +67,24 @@ static int call(struct worker *w, enum action action, int value, struct reply *r
 /* 1 when `pid` is gone (reaped by the worker module). */
 static int gone(pid_t pid) { return kill(pid, 0) != 0; }
 
-/* Waits until `pid` has died (a zombie, not yet reaped): its socket is
- * closed then. */
-static void wait_dead(pid_t pid)
+/* 1 when `pid` has died: gone, or a zombie not yet reaped (by init). */
+static int dead(pid_t pid)
 {
     char path[64], stat[256];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    for (int i = 0; i < 5000; i++) {
-        FILE *f = fopen(path, "r");
-        size_t n = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
-        if (f) fclose(f);
-        stat[n] = '\0';
-        const char *state = strrchr(stat, ')'); /* "pid (name) S ..." */
-        if (!f || (state && state[1] == ' ' && state[2] == 'Z')) return;
-        usleep(1000);
-    }
+    FILE *f = fopen(path, "r");
+    if (!f) return 1;
+    size_t n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *state = strrchr(stat, ')');
+    return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
+}
+
+/* Waits (up to 5 s) until `pid` has died: its socket is closed then. */
+static void wait_dead(pid_t pid)
+{
+    for (int i = 0; i < 5000 && !dead(pid); i++) usleep(1000);
 }
 
 static void test_kept_worker(void)
@@ -148,20 +151,6 @@ static void test_one_shot_worker(void)
     CHECK(st.served == 0); /* the parent's state is never touched */
 }
 
-/* 1 when `pid` has died: gone, or a zombie not yet reaped (by init). */
-static int dead(pid_t pid)
-{
-    char path[64], stat[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 1;
-    size_t n = fread(stat, 1, sizeof stat - 1, f);
-    fclose(f);
-    stat[n] = '\0';
-    const char *state = strrchr(stat, ')');
-    return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
-}
-
 /* The pids a HANG wrote: 0, or -1 when none came within 5 s. */
 static int read_hang_pids(pid_t pids[2])
 {
@@ -170,11 +159,32 @@ static int read_hang_pids(pid_t pids[2])
                ? 0 : -1;
 }
 
-/* Waits up to 5 s for both of a HANG's processes to die. */
+/* Waits up to 5 s each for both of a HANG's processes to die. */
 static int both_die(const pid_t pids[2])
 {
-    for (int i = 0; i < 5000 && !(dead(pids[0]) && dead(pids[1])); i++) usleep(1000);
+    wait_dead(pids[0]);
+    wait_dead(pids[1]);
     return dead(pids[0]) && dead(pids[1]);
+}
+
+/* A HANG request that must end as `want`, with `why_want`: its worker and
+ * the child it forked are killed, the whole group. Returns the seconds the
+ * call took. */
+static double hang_ends(struct worker *w, int want, const char *why_want)
+{
+    struct reply rep;
+    char why[256];
+    pid_t pids[2] = {0, 0};
+    CHECK(pipe(hang_pids) == 0);
+    const double start = monotonic_seconds();
+    CHECK(call(w, HANG, 1, &rep, why, sizeof why) == want);
+    const double took = monotonic_seconds() - start;
+    CHECK_STR(why, why_want);
+    CHECK(read_hang_pids(pids) == 0);
+    CHECK(w->pid == 0 && both_die(pids));
+    close(hang_pids[0]);
+    close(hang_pids[1]);
+    return took;
 }
 
 static void test_timeout(void)
@@ -183,22 +193,13 @@ static void test_timeout(void)
     struct worker w;
     struct reply rep;
     char why[256];
-    pid_t pids[2] = {0, 0};
     worker_init(&w, serve, &st, sizeof(struct request), sizeof(struct reply));
     CHECK(w.timeout_s == 0);
     w.timeout_s = 0.3;
-    CHECK(pipe(hang_pids) == 0);
-    const double start = monotonic_seconds();
-    CHECK(call(&w, HANG, 1, &rep, why, sizeof why) == WORKER_TIMED_OUT);
-    const double took = monotonic_seconds() - start;
+    const double took = hang_ends(&w, WORKER_TIMED_OUT, "timeout");
     CHECK(took >= 0.3 && took < 3);
-    CHECK_STR(why, "timeout");
-    CHECK(read_hang_pids(pids) == 0);
-    CHECK(w.pid == 0 && both_die(pids)); /* the worker and its child: the whole group */
     CHECK(call(&w, ANSWER, 2, &rep, why, sizeof why) == WORKER_OK && rep.value == 4);
     worker_close(&w);
-    close(hang_pids[0]);
-    close(hang_pids[1]);
 }
 
 /* A stop signal to the parent ends the call at once, and the worker's group. */
@@ -206,11 +207,7 @@ static void test_stopped(void)
 {
     struct serve_state st = {1, 0};
     struct worker w;
-    struct reply rep;
-    char why[256];
-    pid_t pids[2] = {0, 0};
     worker_init(&w, serve, &st, sizeof(struct request), sizeof(struct reply));
-    CHECK(pipe(hang_pids) == 0);
     interrupt_install(NULL);
     fflush(NULL);
     pid_t signaller = fork();
@@ -219,16 +216,10 @@ static void test_stopped(void)
         kill(getppid(), SIGINT);
         _exit(0);
     }
-    const double start = monotonic_seconds();
-    CHECK(call(&w, HANG, 1, &rep, why, sizeof why) == WORKER_STOPPED);
-    CHECK(monotonic_seconds() - start < 3);
+    CHECK(hang_ends(&w, WORKER_STOPPED, "stopped by a signal") < 3);
     CHECK(interrupt_signal() == SIGINT);
-    CHECK(read_hang_pids(pids) == 0);
-    CHECK(w.pid == 0 && both_die(pids));
     waitpid(signaller, NULL, 0);
     interrupt_uninstall();
-    close(hang_pids[0]);
-    close(hang_pids[1]);
 }
 
 /* The worker's parent is killed (SIGKILL: no chance to clean up): the
