@@ -75,6 +75,12 @@ static void usage(FILE *f)
         "  --reps N  --warmup N  --budget SECONDS  --seed N\n"
         "  --timeout SECONDS  a point running longer is a 'timeout' row, its worker killed\n"
         "                   (0: none)\n"
+        "  --max-noise P%%  --min-samples N  --max-samples N  --min-time SECONDS\n"
+        "                   the stopping rule: sample until the median is known to P%%\n"
+        "  --timing events|graph  one forward between events (cold L2), or a CUDA graph\n"
+        "                   of forwards (warm, no launch gaps: short points)\n"
+        "  --discard-throttled  run: leave out samples taken while the GPU throttled\n"
+        "  --json FILE      run: every row and sample, and the environment, as JSON too\n"
         "  --out FILE       results CSV (default: SUITE-BACKEND.csv)\n"
         "  --resume         skip points already in --out\n"
         "  --force          run: start an --out that holds rows afresh (its rows are deleted)\n"
@@ -114,7 +120,8 @@ static const struct {
     {"--points", "list", 0},   {"--shards", "slurm", 1},    {"--partition", "slurm", 1},
     {"--gpus-per-task", "slurm", 1}, {"--time", "slurm", 1}, {"--account", "slurm", 1},
     {"--dir", "slurm", 1},
-    {"--profile", "run", 0},   {"--ceilings", "run", 1},  {"--force", "run", 0},
+    {"--profile", "run", 0},   {"--ceilings", "run", 1},   {"--discard-throttled", "run", 0},
+    {"--json", "run", 1},      {"--force", "run", 0},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -129,6 +136,8 @@ static int set_command_flag(struct cli *c, const char *flag, const char *value)
     }
     if (!strcmp(flag, "--profile")) c->run.profile = 1;
     else if (!strcmp(flag, "--force")) c->run.force = 1;
+    else if (!strcmp(flag, "--discard-throttled")) c->run.discard_throttled = 1;
+    else if (!strcmp(flag, "--json")) c->run.json_path = value;
     else if (!strcmp(flag, "--ceilings")) c->run.ceilings_path = value;
     else if (!strcmp(flag, "--gpus")) c->gpus = value;
     else if (!strcmp(flag, "--points")) c->list_points = 1;
@@ -270,6 +279,11 @@ static int cmd_run(struct cli *c)
     if (c->run.ceilings_path && !c->run.profile) {
         fprintf(stderr, "attnbench: --ceilings needs --profile (the roofline columns divide by "
                         "the DRAM bytes it measures)\n");
+        return 2;
+    }
+    if (c->gpus && c->run.json_path) {
+        fprintf(stderr, "attnbench: --json is not written by run --gpus (its workers write "
+                        "one CSV each, merged into --out); run without --json, or per GPU\n");
         return 2;
     }
     if (c->gpus) return multi_gpu_run(&c->suite, &c->run, c->gpus);
@@ -502,50 +516,89 @@ static int cmd_slurm(struct cli *c)
     return 0;
 }
 
-/* ceilings [--out FILE]: measures the current GPU's ceilings (ceilings.h). */
+/* ceilings [--backend cpu|cuda] [--out FILE]: measures the device's
+ * ceilings (ceilings.h): the GPU's where there is one, else the CPU's. Each
+ * configuration tried goes to stderr (but with --quiet), the ceilings to
+ * stdout. */
+static void print_trials(const struct ceiling_trials *t)
+{
+    for (int k = 0; k < t->count; k++) {
+        const struct ceiling_trial *r = &t->trial[k];
+        if (r->error[0])
+            fprintf(stderr, "  %-19s %10s %-7s %s: %s\n", ceilings_name(r->ceiling), "-", "",
+                    r->config[0] ? r->config : "(setup)", r->error);
+        else
+            fprintf(stderr, "  %-19s %10.5g %-7s %s\n", ceilings_name(r->ceiling), r->value,
+                    ceilings_unit(r->ceiling), r->config);
+    }
+}
+
+static int measure_ceilings(enum attn_backend kind, struct ceilings *c, struct ceiling_trials *t)
+{
+#if HAVE_CUDA
+    if (kind == ATTN_CUDA) return ceilings_measure(c, t);
+#endif
+    return ceilings_measure_cpu(c, t);
+}
+
 static int cmd_ceilings(struct cli *c)
 {
     const char *path = c->run.out_path ? c->run.out_path : "ceilings.csv";
-#if HAVE_CUDA
-    struct backend *b = backend_get(ATTN_CUDA);
-    struct device_info info;
-    char why[1024];
-    if (!backend_cuda_available()) {
-        fprintf(stderr, "attnbench ceilings: no usable CUDA device here\n");
+    for (int i = 0; i < c->override_count; i++)
+        if (strcmp(c->override_key[i], "backend") != 0) {
+            fprintf(stderr, "attnbench ceilings: --%s is not a flag of ceilings (it takes "
+                            "--backend cpu|cuda and --out FILE)\n", c->override_key[i]);
+            return 2;
+        }
+    int rc = load_suite(c);
+    if (rc) return rc;
+    const enum attn_backend kind = runner_pick_backend(&c->suite);
+    struct backend *b = backend_get(kind);
+    if (!b) {
+        fprintf(stderr, "attnbench ceilings: this build has no CUDA backend (rebuild with nvcc on "
+                        "PATH, meson option -Dcuda=enabled)\n");
         return 2;
     }
+    if (kind == ATTN_CUDA && !backend_cuda_available()) {
+        fprintf(stderr, "attnbench ceilings: no usable CUDA device here (--backend cpu measures "
+                        "the CPU)\n");
+        return 2;
+    }
+    if (!c->suite.backend_set && kind == ATTN_CPU)
+        fprintf(stderr, "attnbench ceilings: no usable CUDA device here: measuring the CPU "
+                        "(--backend cpu)\n");
+    struct device_info info;
+    char why[1024];
     if (b->init(b, &info, why, sizeof why)) {
-        fprintf(stderr, "attnbench ceilings: cuda: %s\n", why);
+        fprintf(stderr, "attnbench ceilings: %s: %s\n", attn_backend_name(kind), why);
         return 2;
     }
     static struct ceilings measured;
+    static struct ceiling_trials trials;
     snprintf(measured.device, sizeof measured.device, "%s", info.name);
     fprintf(stderr, "attnbench ceilings: measuring %s\n", info.name);
     /* A ceiling that fails is a row that says why; the others are kept. */
-    const int failed = ceilings_measure(&measured);
+    const int failed = measure_ceilings(kind, &measured, &trials);
     b->shutdown(b);
+    if (!c->run.quiet) print_trials(&trials);
     if (ceilings_write(path, &measured, &info, ATTN_GIT_REV, why, sizeof why) != 0) {
         fprintf(stderr, "attnbench ceilings: %s\n", why);
         return 2;
     }
+    int rows = 0;
     for (int i = 0; i < CEILINGS_COUNT; i++) {
         const enum ceiling_index id = (enum ceiling_index)i;
+        if (!ceilings_apply(id, measured.device)) continue;
+        rows++;
         if (!strcmp(measured.status[i], "ok"))
-            printf("%-19s %10.1f %s\n", ceilings_name(id), *ceilings_value(&measured, id),
-                   ceilings_unit(id));
+            printf("%-19s %10.5g %-7s %s\n", ceilings_name(id), *ceilings_value(&measured, id),
+                   ceilings_unit(id), measured.config[i]);
         else
-            printf("%-19s %10s %s\n", ceilings_name(id), "-", measured.status[i]);
+            printf("%-19s %10s %-7s %s\n", ceilings_name(id), "-", "", measured.status[i]);
     }
     printf("-> %s\n", path);
-    if (failed) fprintf(stderr, "attnbench ceilings: %d of %d not measured\n", failed,
-                        CEILINGS_COUNT);
+    if (failed) fprintf(stderr, "attnbench ceilings: %d of %d not measured\n", failed, rows);
     return failed ? 1 : 0;
-#else
-    (void)path;
-    fprintf(stderr, "attnbench ceilings: this build has no CUDA backend (rebuild with nvcc on "
-                    "PATH, meson option -Dcuda=enabled)\n");
-    return 2;
-#endif
 }
 
 int main(int argc, char **argv)
@@ -561,6 +614,8 @@ int main(int argc, char **argv)
     static struct cli c;
     c.command = argv[1];
     c.run.isolate = 1;
+    c.run.argc = argc;
+    c.run.argv = argv;
     c.slurm.shards = 4;
     c.slurm.gpus_per_task = -1; /* 1, or 0 on the cpu backend */
     if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 2, argv + 2, &c);

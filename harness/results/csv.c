@@ -6,6 +6,7 @@
 #include "core/text_file.h"
 
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,7 +20,10 @@ static const char *const trailing_columns[] = {
     "bytes_model", "tflops", "gbps", "status", "git_rev", "timestamp", "driver", "runtime",
     "sm_clock_mhz", "seed", "samples_ms", "suite_hash", "shard", "dram_read_bytes",
     "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured", "gather_dram_bytes",
-    "intensity", "roof_fraction", "achieved_tflops", "profile_note",
+    "intensity", "roof_fraction", "achieved_tflops", "profile_note", "timing", "replicas",
+    "noise_pct", "stop_reason", "sm_clock_median_mhz", "mem_clock_median_mhz", "power_median_w",
+    "temp_max_c", "throttled_samples", "discarded_samples", "energy_j", "tflops_per_w",
+    "gpu_note",
 };
 #define N_LEADING ((int)(sizeof leading_columns / sizeof leading_columns[0]))
 #define N_TRAILING ((int)(sizeof trailing_columns / sizeof trailing_columns[0]))
@@ -49,17 +53,6 @@ const char *csv_key_column(int i)
 {
     static const char *const what[] = {"method", "variant", "backend"};
     return i < 3 ? what[i] : AXES[i - 3].column;
-}
-
-/* A formatted cell, or an empty one when `present` is 0. */
-static void cellf(char *cell, size_t len, int present, const char *fmt, ...)
-{
-    cell[0] = '\0';
-    if (!present) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cell, len, fmt, ap);
-    va_end(ap);
 }
 
 /* The cells that describe a point, in key order. The writer and
@@ -180,55 +173,70 @@ int csv_writer_open(struct csv_writer *w, const char *path, enum run_file_mode m
     return rc;
 }
 
-int csv_writer_row(struct csv_writer *w, const struct result_row *r)
+/* A formatted number into the next free slot of c->number, or "" when
+ * `present` is 0; *slot counts the slots used. */
+static const char *number(struct csv_cells *c, int *slot, int present, const char *fmt, ...)
 {
+    char *cell = c->number[(*slot)++];
+    cell[0] = '\0';
+    if (!present) return cell;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cell, sizeof c->number[0], fmt, ap);
+    va_end(ap);
+    return cell;
+}
+
+void csv_row_cells(const struct result_row *r, struct csv_cells *out)
+{
+    _Static_assert(CSV_NCOLS <= CSV_MAX_COLUMNS, "struct csv_cells holds every column");
     struct point_cells pc;
     point_cells(&r->point, &pc);
     const int ok = strcmp(r->status, "ok") == 0; /* else no time was measured */
-    char reps[16], median[32], min[32], max[32], stddev[32], p10[32], p90[32], flops[32],
-        bytes[32], tflops[32], gbps[32], clock[16], seed[24];
-    cellf(reps, sizeof reps, 1, "%d", r->reps);
-    cellf(median, sizeof median, ok, "%.9g", r->ms_median);
-    cellf(min, sizeof min, ok, "%.9g", r->ms_min);
-    cellf(max, sizeof max, ok, "%.9g", r->ms_max);
-    cellf(stddev, sizeof stddev, ok, "%.9g", r->ms_stddev);
-    cellf(p10, sizeof p10, ok, "%.9g", r->ms_p10);
-    cellf(p90, sizeof p90, ok, "%.9g", r->ms_p90);
-    cellf(flops, sizeof flops, 1, "%.6e", r->flops_model);
-    cellf(bytes, sizeof bytes, 1, "%.6e", r->bytes_model);
-    cellf(tflops, sizeof tflops, ok, "%.4f", r->tflops);
-    cellf(gbps, sizeof gbps, ok, "%.4f", r->gbps);
-    cellf(clock, sizeof clock, r->sm_clock_mhz != 0, "%d", r->sm_clock_mhz);
-    cellf(seed, sizeof seed, 1, "%" PRIu64, r->point.problem.seed);
-    /* The profiling pass (profile.h): empty where it read nothing. */
-    char dram_read[32], dram_write[32], l2[32], kernel_ms[32], flops_measured[32], gather[32],
-        intensity[32], roof_fraction[32], achieved[32];
-    cellf(dram_read, sizeof dram_read, r->has_counters, "%.0f", r->dram_read_bytes);
-    cellf(dram_write, sizeof dram_write, r->has_counters, "%.0f", r->dram_write_bytes);
-    cellf(l2, sizeof l2, r->has_counters, "%.0f", r->l2_bytes);
-    cellf(kernel_ms, sizeof kernel_ms, r->has_counters, "%.9g", r->kernel_ms);
-    cellf(flops_measured, sizeof flops_measured, r->has_flops_measured, "%.6e", r->flops_measured);
-    cellf(gather, sizeof gather, r->has_counters, "%.0f", r->gather_dram_bytes);
-    cellf(intensity, sizeof intensity, r->has_intensity, "%.6g", r->intensity);
-    cellf(roof_fraction, sizeof roof_fraction, r->has_roof, "%.4f", r->roof_fraction);
-    cellf(achieved, sizeof achieved, r->has_intensity, "%.4f", r->achieved_tflops);
-
+    const int gpu = ok && r->has_readings;       /* NVML's readings (timing.h) */
+    int n = 0;
+#define NUM(present, ...) number(out, &n, (present), __VA_ARGS__)
     const char *const lead[N_LEADING] = {r->suite, r->point.method, r->point.variant,
                                          pc.fields[2], r->device};
     const char *const trail[N_TRAILING] = {
-        reps, median, min, max, stddev, p10, p90, flops, bytes, tflops, gbps, r->status,
-        r->git_rev, r->timestamp, r->driver, r->runtime, clock, seed, r->samples_ms,
-        r->suite_hash, r->shard,
-        dram_read, dram_write, l2, kernel_ms, flops_measured, gather, intensity, roof_fraction,
-        achieved, r->profile_note,
+        NUM(1, "%d", r->reps), NUM(ok, "%.9g", r->ms_median), NUM(ok, "%.9g", r->ms_min),
+        NUM(ok, "%.9g", r->ms_max), NUM(ok, "%.9g", r->ms_stddev), NUM(ok, "%.9g", r->ms_p10),
+        NUM(ok, "%.9g", r->ms_p90), NUM(1, "%.6e", r->flops_model),
+        NUM(1, "%.6e", r->bytes_model), NUM(ok, "%.4f", r->tflops), NUM(ok, "%.4f", r->gbps),
+        r->status, r->git_rev, r->timestamp, r->driver, r->runtime,
+        NUM(r->sm_clock_mhz != 0, "%d", r->sm_clock_mhz),
+        NUM(1, "%" PRIu64, r->point.problem.seed), r->samples_ms, r->suite_hash, r->shard,
+        /* The profiling pass (profile.h): empty where it read nothing. */
+        NUM(r->has_counters, "%.0f", r->dram_read_bytes),
+        NUM(r->has_counters, "%.0f", r->dram_write_bytes),
+        NUM(r->has_counters, "%.0f", r->l2_bytes), NUM(r->has_counters, "%.9g", r->kernel_ms),
+        NUM(r->has_flops_measured, "%.6e", r->flops_measured),
+        NUM(r->has_counters, "%.0f", r->gather_dram_bytes),
+        NUM(r->has_intensity, "%.6g", r->intensity), NUM(r->has_roof, "%.4f", r->roof_fraction),
+        NUM(r->has_intensity, "%.4f", r->achieved_tflops), r->profile_note,
+        /* How it was sampled, and the GPU during it: empty where not measured. */
+        ok ? r->timing : "", NUM(ok, "%d", r->replicas),
+        NUM(ok && isfinite(r->noise_pct), "%.4g", r->noise_pct), ok ? r->stop_reason : "",
+        NUM(gpu, "%.0f", r->sm_clock_median_mhz), NUM(gpu, "%.0f", r->mem_clock_median_mhz),
+        NUM(gpu, "%.1f", r->power_median_w), NUM(gpu, "%.0f", r->temp_max_c),
+        NUM(gpu, "%d", r->throttled_samples), NUM(gpu, "%d", r->discarded_samples),
+        NUM(ok && isfinite(r->energy_j), "%.6g", r->energy_j),
+        NUM(ok && isfinite(r->tflops_per_w), "%.6g", r->tflops_per_w), r->gpu_note,
     };
-    const char *cells[CSV_NCOLS];
+#undef NUM
     int c = 0;
-    for (int i = 0; i < N_LEADING; i++) cells[c++] = lead[i];
-    for (int i = 0; i < AXIS_COUNT; i++) cells[c++] = pc.axes[i];
-    for (int i = 0; i < N_TRAILING; i++) cells[c++] = trail[i];
+    for (int i = 0; i < N_LEADING; i++) out->cell[c++] = lead[i];
+    for (int i = 0; i < AXIS_COUNT; i++) /* pc is this function's: copied */
+        out->cell[c++] = strcpy(out->number[n++], pc.axes[i]);
+    for (int i = 0; i < N_TRAILING; i++) out->cell[c++] = trail[i];
+}
+
+int csv_writer_row(struct csv_writer *w, const struct result_row *r)
+{
+    static struct csv_cells cells; /* large for the stack */
+    csv_row_cells(r, &cells);
     size_t len = 0;
-    char *line = format_record(cells, CSV_NCOLS, &len);
+    char *line = format_record(cells.cell, CSV_NCOLS, &len);
     int rc = line ? run_file_append(&w->file, line, len) : -1;
     free(line);
     return rc;

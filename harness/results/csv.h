@@ -20,6 +20,15 @@
 const char *const *csv_columns(void);
 int csv_column_count(void);
 
+/* A row's cells, as the file has them: each a string of the row or a
+ * formatted number; "" where the row has no value. */
+#define CSV_MAX_COLUMNS 96
+struct csv_cells {
+    const char *cell[CSV_MAX_COLUMNS];
+    char number[CSV_MAX_COLUMNS][40];
+};
+void csv_row_cells(const struct result_row *r, struct csv_cells *out);
+
 struct csv_writer {
     struct run_file file;
 };

@@ -9,36 +9,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Takes the lock on f->fd; -1 with a message naming the holder. */
-static int take_lock(struct run_file *f, FILE *log, char *err, size_t err_len)
+int run_file_lock(int fd, const char *path, FILE *log, char *err, size_t err_len)
 {
     /* The holder may let go between our two calls: then try again. */
     for (int attempt = 0; attempt < 3; attempt++) {
         struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-        if (fcntl(f->fd, F_SETLK, &l) == 0) return 0;
+        if (fcntl(fd, F_SETLK, &l) == 0) return 0;
         if (errno == ENOLCK || errno == EOPNOTSUPP || errno == EINVAL) {
             if (log)
                 fprintf(log, "attnbench: %s: cannot be locked here (%s): nothing stops another "
-                             "run from writing it at the same time\n", f->path, strerror(errno));
+                             "run from writing it at the same time\n", path, strerror(errno));
             return 0;
         }
         if (errno != EACCES && errno != EAGAIN)
-            return harness_fail(err, err_len, "%s: cannot lock: %s", f->path, strerror(errno));
+            return harness_fail(err, err_len, "%s: cannot lock: %s", path, strerror(errno));
         struct flock holder = l;
-        if (fcntl(f->fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK) {
+        if (fcntl(fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK) {
             if (holder.l_pid > 0)
                 return harness_fail(err, err_len,
                             "%s is in use by another run (PID %ld): wait for it to end, or write "
                             "to another file",
-                            f->path, (long)holder.l_pid);
+                            path, (long)holder.l_pid);
             return harness_fail(err, err_len,
                         "%s is in use by another run (on another machine: no PID here): wait for "
                         "it to end, or write to another file",
-                        f->path);
+                        path);
         }
     }
     return harness_fail(err, err_len, "%s: cannot lock: it is taken and let go over and over",
-                        f->path);
+                        path);
 }
 
 /* The whole file from its start, through the descriptor (see run_file.h). */
@@ -77,7 +76,7 @@ int run_file_open(struct run_file *f, const char *path, FILE *log, char *err, si
     f->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (f->fd < 0)
         return harness_fail(err, err_len, "%s: cannot open for appending: %s", path, strerror(errno));
-    if (take_lock(f, log, err, err_len) != 0 || read_all(f, err, err_len) != 0) {
+    if (run_file_lock(f->fd, path, log, err, err_len) != 0 || read_all(f, err, err_len) != 0) {
         run_file_close(f);
         return -1;
     }

@@ -51,6 +51,10 @@ struct run_file {
  * system without locks. */
 int run_file_open(struct run_file *f, const char *path, FILE *log, char *err, size_t err_len);
 
+/* The lock alone, on `fd` open for writing on `path` (the JSON results of
+ * results/json.h): 0, or -1 with the message above. */
+int run_file_lock(int fd, const char *path, FILE *log, char *err, size_t err_len);
+
 /* The length of `text` up to the end of its last whole line: a newline
  * outside quotes (RFC 4180). Shorter than `len` when the last row was cut. */
 size_t run_file_whole_length(const struct run_file *f);

@@ -26,6 +26,7 @@
 #include "measure/measure.h"
 #include "core/clock.h"
 #include "measure/profile.h"
+#include "results/json.h"
 #include "results/steps_csv.h"
 #include "attn/registry.h"
 #include "sweep/interrupt.h"
@@ -74,11 +75,11 @@ static void measure_here(const struct sweep_point *pt, const struct measure_opti
 /* What a worker is asked: a point, with the samples its budget allows. */
 struct point_request {
     struct sweep_point point;
-    int reps;
+    struct timing_rules timing;     /* with this point's cap */
 };
 
 struct point_worker {
-    const struct measure_options *mo;  /* all but reps */
+    const struct measure_options *mo;  /* all but the timing rules */
     int keep;                          /* go on to the next point (--profile) */
 };
 
@@ -88,7 +89,7 @@ static int serve_point(void *ctx, const void *request, void *reply)
     const struct point_request *req = request;
     struct result_row *row = reply;
     struct measure_options mo = *pw->mo;
-    mo.timing.samples = req->reps;
+    mo.timing = req->timing;
     measure_here(&req->point, &mo, row);
     /* An error may have left the CUDA context unusable (sticky errors): the
      * next point gets a fresh process. */
@@ -114,13 +115,14 @@ static void unmeasured_row(struct result_row *row, const struct sweep_point *pt,
 /* The row's suite, suite_hash and shard stay the caller's. Returns how the
  * worker's call ended (worker.h): a failure is a row saying `error:`, a
  * timeout one saying `timeout`; a stop signal leaves the row unwritten. */
-static int measure_in_worker(struct worker *w, const struct sweep_point *pt, int reps,
-                             const struct device_info *last, struct result_row *row)
+static int measure_in_worker(struct worker *w, const struct sweep_point *pt,
+                             const struct timing_rules *timing, const struct device_info *last,
+                             struct result_row *row)
 {
     struct point_request req;
     memset(&req, 0, sizeof req);
     req.point = *pt;
-    req.reps = reps;
+    req.timing = *timing;
     static struct result_row reply; /* large for the stack */
     char why[200];
     const int got = worker_call(w, &req, &reply, why, sizeof why);
@@ -294,12 +296,21 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     char shard[24];
     shard_format(opt->shard, shard, sizeof shard);
 
+    struct json_writer json = {0};
+    if (opt->json_path && json_writer_open(&json, opt->json_path, mode, opt->argc, opt->argv, err,
+                                           sizeof err) != 0) {
+        fprintf(stderr, "attnbench: --json %s\n", err);
+        csv_writer_close(&w);
+        sweep_plan_free(&plan);
+        return 2;
+    }
     /* Only a GPU has counters: the CPU gets no per-step file. */
     struct steps_writer steps = {.file.fd = -1};
     if (opt->profile && backend == ATTN_CUDA &&
         steps_writer_open(&steps, opt->out_path, mode, stderr, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench: %s\n", err);
         csv_writer_close(&w);
+        json_writer_close(&json);
         sweep_plan_free(&plan);
         return 2;
     }
@@ -312,7 +323,9 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     if (!opt->quiet) table_print_header(stdout);
 
     struct measure_options mo = {
-        .timing = timing_rules_for(backend, s->warmup, s->reps),
+        .timing = timing_rules_for(backend, s->warmup, s->reps, s->max_noise_pct, s->min_samples,
+                                   s->max_samples, s->min_time_s, s->timing,
+                                   opt->discard_throttled),
         .profile = opt->profile, .ceilings = opt->ceilings_path ? &ceilings : NULL,
     };
     struct point_worker serve_ctx = {&mo, opt->profile};
@@ -330,7 +343,8 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     interrupt_install(opt->resume_command ? note : NULL);
     int exit_status = 0;
     struct budget budget;
-    if (budget_init(&budget, s->budget_s, s->reps, s->warmup, n) != 0) {
+    const int most = mo.timing.cap;
+    if (budget_init(&budget, s->budget_s, most, s->warmup, n) != 0) {
         fprintf(stderr, "attnbench: out of memory\n");
         exit_status = 2;
         n = 0;
@@ -345,13 +359,14 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         snprintf(row.suite, sizeof row.suite, "%s", s->name);
         snprintf(row.suite_hash, sizeof row.suite_hash, "%s", plan.suite_hash);
         snprintf(row.shard, sizeof row.shard, "%s", shard);
-        mo.timing.samples = budget_samples(&budget, &points[i]);
-        if (mo.timing.samples == 0) {
+        mo.timing.cap = budget_samples(&budget, &points[i]);
+        mo.timing.capped_by_budget = mo.timing.cap < most;
+        if (mo.timing.cap == 0) {
             unmeasured_row(&row, &points[i], "skipped:budget", &last_device);
         } else {
             if (opt->isolate) {
-                if (measure_in_worker(&worker, &points[i], mo.timing.samples, &last_device,
-                                      &row) == WORKER_STOPPED)
+                if (measure_in_worker(&worker, &points[i], &mo.timing, &last_device, &row) ==
+                    WORKER_STOPPED)
                     break;
             } else {
                 interrupt_now(1);
@@ -378,6 +393,11 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             exit_status = 2;
             break;
         }
+        if (json.f && json_writer_row(&json, &row) != 0) {
+            fprintf(stderr, "attnbench: writing %s failed: %s\n", json.path, strerror(errno));
+            exit_status = 2;
+            break;
+        }
         if (steps.file.fd >= 0 && steps_writer_rows(&steps, &row) != 0) {
             fprintf(stderr, "attnbench: writing %s failed: %s\n", steps.file.path,
                     strerror(errno));
@@ -398,6 +418,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     worker_close(&worker);
     csv_writer_close(&w);
     steps_writer_close(&steps);
+    json_writer_close(&json);
     budget_free(&budget);
     sweep_plan_free(&plan);
     const int stopped = interrupt_signal();

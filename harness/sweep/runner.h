@@ -16,7 +16,11 @@ struct run_options {
     int isolate;           /* one child process per point (default 1) */
     int quiet;             /* no table on stdout */
     int profile;           /* hardware counters after each point (--profile, profile.h) */
+    int discard_throttled; /* leave out samples taken while the GPU throttled (timing.h) */
     const char *ceilings_path; /* the roofs of the roofline columns (--ceilings), or NULL */
+    const char *json_path;     /* every row and sample as JSON too (--json), or NULL */
+    int argc;                  /* the command line, for the JSON's environment */
+    char **argv;
     struct shard_spec shard;  /* run only this shard of the suite (--shard I/N) */
     /* Set by `run --gpus` for each of its workers: */
     struct shard_spec worker; /* this worker's part of the shard */

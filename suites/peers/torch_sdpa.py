@@ -63,6 +63,10 @@ CSV_COLUMNS = [
     # attnbench run --profile's hardware counters: empty here.
     "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
     "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note",
+    # How the samples were taken (events, a fixed count here) and the GPU's readings (empty).
+    "timing", "replicas", "noise_pct", "stop_reason", "sm_clock_median_mhz",
+    "mem_clock_median_mhz", "power_median_w", "temp_max_c", "throttled_samples",
+    "discarded_samples", "energy_j", "tflops_per_w", "gpu_note",
 ]
 # The columns that identify a point (harness/results/csv.c, csv_key_column()), for --resume.
 KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
@@ -80,7 +84,10 @@ class UsageError(Exception):
 # ---- suites (the format of harness/sweep/suite.h) -----------------------------------------------
 
 AXES = ("methods", "seqlen", "B", "H", "d", "dtype", "m", "k", "s_r", "shared_scale")
-SETTINGS = ("name", "describe", "backend", "reps", "warmup", "budget", "timeout", "seed")
+SETTINGS = ("name", "describe", "backend", "reps", "warmup", "budget", "timeout", "seed",
+            # attnbench's stopping rule and graph timing: this peer takes `reps` samples
+            # of events around one call.
+            "max_noise", "min_samples", "max_samples", "min_time", "timing")
 VALUE_MAX = 2 ** 40
 
 
@@ -462,6 +469,8 @@ def make_row(suite, point, timer, status, samples, meta):
             "tflops": "%.4f" % (point.flops() / (median * 1e-3) / 1e12),
             "gbps": "%.4f" % (point.bytes() / (median * 1e-3) / 1e9),
             "samples_ms": ";".join("%.6g" % x for x in samples),
+            "timing": "events", "replicas": "1",
+            "stop_reason": "budget" if len(samples) < suite.reps else "max-samples",
         })
     return ",".join(csv_field(cells[c]) for c in CSV_COLUMNS) + "\n"
 

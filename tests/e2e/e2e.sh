@@ -162,6 +162,51 @@ budget)
     [ "$bad" = 0 ] || fail "$bad ok rows with reps outside 3..5"
     pass "budget: first point 5 samples, ok rows 3..5 samples, N=8192 skipped"
     ;;
+json)
+    # --json: every row with its samples and the run's environment; a run
+    # resumed appends its own entry; a file cut short is refused.
+    command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
+    q=(--backend cpu --methods linear,mita --seqlen 256 --reps 3 --warmup 0 --quiet)
+    run run "${q[@]}" --out j.csv --json j.json
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "json run exit $(rc)"; }
+    run run "${q[@]}" --seqlen 256,512 --out j.csv --json j.json --resume
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "json resume exit $(rc)"; }
+    python3 - j.json j.csv <<'PY' || fail "the JSON does not match the CSV"
+import csv, json, sys
+doc = json.load(open(sys.argv[1]))
+rows = [r for run in doc["runs"] for r in run["rows"]]
+table = list(csv.DictReader(open(sys.argv[2])))
+assert [len(run["rows"]) for run in doc["runs"]] == [2, 2], doc["runs"]
+assert len(rows) == len(table) == 4
+for r, t in zip(rows, table):
+    assert r["method"] == t["method"] and str(r["N"]) == t["N"], (r, t)
+    assert r["ms_median"] == float(t["ms_median"]) and isinstance(r["suite_hash"], str)
+    csv_samples = [float(x) for x in t["samples_ms"].split(";")]  # 6 digits in the CSV
+    assert len(r["samples"]) == len(csv_samples)
+    assert all(abs(s["ms"] - x) <= 1e-5 * x for s, x in zip(r["samples"], csv_samples))
+    assert r["m"] is None if t["m"] == "" else r["m"] == int(t["m"])
+assert doc["runs"][1]["environment"]["command"][-1] == "--resume"
+PY
+    # compare and plot read it as they read the CSV.
+    run compare j.csv j.json
+    [ "$(rc)" = 0 ] && grep -q "compare: 4 points in both" out.txt ||
+        fail "compare CSV against JSON: $(cat out.txt err.txt)"
+    head -c -3 j.json >cut.json
+    run run "${q[@]}" --out j2.csv --json cut.json --resume
+    [ "$(rc)" = 2 ] && grep -q "cut.json: cut short" err.txt || fail "a cut JSON accepted: $(cat err.txt)"
+    pass "--json: rows, samples and environment as the CSV has them; resumed runs appended; compare reads it"
+    # As the results file: a document there is continued (--resume) or
+    # started afresh (--force) on purpose only.
+    cp j.json before.json
+    run run "${q[@]}" --out j3.csv --json j.json
+    [ "$(rc)" = 2 ] && grep -q "j.json already holds results: --resume to add this run to it, or --force to start it afresh" err.txt ||
+        fail "a JSON with runs, without --resume or --force: exit $(rc): $(cat err.txt)"
+    cmp -s j.json before.json || fail "the refused run changed the JSON"
+    run run "${q[@]}" --out j.csv --json j.json --force
+    [ "$(rc)" = 0 ] && python3 -c 'import json,sys; d=json.load(open("j.json")); assert len(d["runs"]) == 1 and len(d["runs"][0]["rows"]) == 2' ||
+        fail "--force did not start the JSON afresh: $(cat err.txt)"
+    pass "--json: a document there refused without --resume or --force; --force starts it afresh"
+    ;;
 plugin)
     run run --plugin "$plugin" --methods local_window,full --seqlen 256 --k 16 --backend cpu \
         --reps 2 --out p.csv
@@ -372,14 +417,40 @@ profile)
     run check --profile
     [ "$(rc)" = 2 ] && grep -q "is a flag of 'attnbench run'" err.txt || fail "check --profile"
     pass "--ceilings: needs --profile and a readable file; flags of run only"
+    # The device's ceilings: the GPU's five where there is one, else, said
+    # so, the CPU's two; each row names the configuration whose figure it is.
     run ceilings --out measured.csv
-    if [ "$(rc)" = 0 ]; then
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "ceilings: exit $(rc)"; }
+    cfg=$(col measured.csv config)
+    [ "$cfg" = 11 ] || fail "ceilings: config is column '$cfg', want 11"
+    [ "$(tail -n +2 measured.csv | awk -F, '$4 != "ok"' | wc -l)" = 0 ] || fail "ceilings not ok"
+    if grep -q "no usable CUDA device here: measuring the CPU" err.txt; then
+        [ "$(rows measured.csv)" = 2 ] || fail "ceilings of the cpu: expected 2 rows"
+        grep -q '^fp32_tflops,[0-9.e+-]*,TFLOP/s,ok,"*cpu: ' measured.csv ||
+            fail "no fp32_tflops of the cpu: $(cat measured.csv)"
+        pass "ceilings without a GPU: the CPU's, said so: $(tr '\n' ' ' <out.txt)"
+    else
         [ "$(rows measured.csv)" = 5 ] || fail "ceilings: expected 5 rows"
         pass "ceilings measured: $(tr '\n' ' ' <out.txt)"
-    else
-        [ "$(rc)" = 2 ] && grep -q "attnbench ceilings: " err.txt || fail "ceilings: $(cat err.txt)"
-        pass "ceilings without a GPU: $(head -1 err.txt)"
     fi
+    # The CPU's whatever the machine, and read back by run --ceilings.
+    start=$(date +%s)
+    run ceilings --backend cpu --out cpu.csv
+    took=$(($(date +%s) - start))
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "ceilings --backend cpu: exit $(rc)"; }
+    [ "$(rows cpu.csv)" = 2 ] || fail "ceilings --backend cpu: expected 2 rows"
+    for name in dram_copy_gbps fp32_tflops; do
+        grep -qE "^$name,[0-9.e+-]+,[^,]*,ok,\"?cpu: " cpu.csv || fail "no $name: $(cat cpu.csv)"
+        grep -q "^  $name .* threads" err.txt || fail "$name's configurations not listed"
+    done
+    [ "$(grep -c '(best of [0-9]*)' out.txt)" = 2 ] || fail "no best-of configs: $(cat out.txt)"
+    ! grep -q "no usable CUDA device" err.txt || fail "--backend cpu said there is no GPU"
+    run run --backend cpu --methods full --seqlen 256 --reps 1 --profile --ceilings cpu.csv \
+        --out cc.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "run --ceilings of the cpu's: exit $(rc)"; }
+    run ceilings --backend cpu --seqlen 256
+    [ "$(rc)" = 2 ] && grep -q "not a flag of ceilings" err.txt || fail "ceilings --seqlen"
+    pass "ceilings --backend cpu: two rows in ${took}s, read back by run --ceilings"
     ;;
 lock)
     # One run per results file: a second one stops at once and names the

@@ -150,7 +150,8 @@ static void test_errors(void)
     } cases[] = {
         {"seqlne 64\n", 1,
          "unknown key 'seqlne' (known: name, describe, methods, dtype, B, H, seqlen, d, m, k, "
-         "s_r, shared_scale, backend, reps, warmup, budget, timeout, seed)"},
+         "s_r, shared_scale, backend, reps, warmup, budget, timeout, seed, max_noise, "
+         "min_samples, max_samples, min_time, timing)"},
         {"# comment\n\nB 1\nH 8\nb 2\n", 5, "unknown key 'b'"},
         {"B 0\n", 1, "B=0 (need >= 1)"},
         {"d 1\nB 2^31\n", 2, "B=2147483648 (need <= 2147483647)"},
@@ -176,10 +177,11 @@ static void test_errors(void)
         {"describe   # nothing\n", 1, "no value for 'describe'"},
         {"reps 0\n", 1, "reps=0 (need >= 1)"},
         {"warmup many\n", 1, "'many' is not a number"},
-        {"reps 2^40\n", 1, "reps=2^40 (need <= 2147483647)"},
+        {"reps 2^40\n", 1, "reps=2^40 (need <= 200)"},
+        {"reps 201\n", 1, "reps=201 (need <= 200)"},
         {"budget -1\n", 1, "budget=-1 (need >= 0 seconds"},
         {"budget soon\n", 1, "budget 'soon' is not a number"},
-        {"timeout -5\n", 1, "timeout=-5 (need >= 0 seconds; 0: no timeout)"},
+        {"timeout -5\n", 1, "timeout=-5 (need >= 0 seconds; 0: none)"},
         {"timeout never\n", 1, "timeout 'never' is not a number (need seconds"},
         {"timeout 10 20\n", 1, "'timeout' takes one value, got another: '20'"},
         {"seed 18446744073709551616\n", 1, "seed 18446744073709551616 is too large (need < 2^64)"},
