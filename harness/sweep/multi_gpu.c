@@ -244,6 +244,9 @@ int multi_gpu_run(const struct suite *s, const struct run_options *opt, const ch
         }
         interrupt_pass_on(pids[i], SIGTERM);
     }
+    /* A signal that came while the workers were forked: pass it on now. */
+    if (interrupt_signal())
+        for (int i = 0; i < count; i++) kill(pids[i], SIGTERM);
     int worst = 0;
     for (int i = 0; i < count; i++) {
         int status = 0;

@@ -96,7 +96,7 @@ void worker_init(struct worker *w, worker_serve_fn serve, void *ctx, size_t requ
 static void kill_own_group(int sig)
 {
     (void)sig;
-    kill(0, SIGKILL);
+    kill(-getpid(), SIGKILL); /* its group's id is its pid: never the parent's group */
     _exit(6);
 }
 
