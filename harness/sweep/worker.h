@@ -11,9 +11,11 @@
  *
  * A worker leads a process group of its own: what it forks (a plugin's
  * helper, say) is killed with it when a call times out or a stop signal
- * arrives (interrupt.h), and a Ctrl-C at the terminal reaches the parent,
- * which ends the worker. It dies with its parent, however the parent ends:
- * the kernel's parent-death signal (SIGTERM) makes it kill its group.
+ * arrives (interrupt.h), and when it ends (its end is seen through a pidfd
+ * even while such a helper holds its socket); a Ctrl-C at the terminal
+ * reaches the parent, which ends the worker. It dies with its parent,
+ * however the parent ends: the kernel's parent-death signal (SIGTERM) makes
+ * it kill its group.
  *
  * Requests and replies are fixed-size byte blocks over a socket pair (a
  * worker that died never costs its parent a SIGPIPE). The worker is forked
@@ -36,6 +38,7 @@ struct worker {
     double timeout_s;   /* seconds a call may wait for its reply; 0 (worker_init's): none */
     pid_t pid;          /* the running worker, 0 when none */
     int fd;             /* our end of its socket pair, -1 when none */
+    int pidfd;          /* the running worker's pidfd, -1 when none */
     long started;       /* workers forked so far */
 };
 

@@ -5,7 +5,8 @@
  * is killed costs one reply, and the next request gets a fresh one; closing
  * leaves no process behind. A worker that runs over its timeout, or is
  * stopped by a signal to its parent, is killed with what it forked; one
- * whose parent dies, however, dies with it. */
+ * that exits leaving a child behind is seen to end and takes the child
+ * along; one whose parent dies, however, dies with it. */
 #include "sweep/worker.h"
 
 #include <poll.h>
@@ -17,8 +18,9 @@
 #include "test_util.h"
 
 /* HANG forks a child (in the worker's process group) and never answers;
- * the pids of both go to the pipe `hang_pids` (set before the call). */
-enum action { ANSWER, ANSWER_AND_STOP, CRASH, EXIT, HANG };
+ * LEAVE forks one and exits. The pids of both go to the pipe `hang_pids`
+ * (set before the call). */
+enum action { ANSWER, ANSWER_AND_STOP, CRASH, EXIT, HANG, LEAVE };
 static int hang_pids[2];
 
 struct request {
@@ -44,9 +46,12 @@ static int serve(void *ctx, const void *request, void *reply)
     struct reply *rep = reply;
     if (req->action == CRASH) raise(SIGSEGV);
     if (req->action == EXIT) _exit(7);
-    if (req->action == HANG) {
+    if (req->action == HANG || req->action == LEAVE) {
         pid_t pids[2] = {getpid(), fork()};
-        if (pids[1] != 0 && write(hang_pids[1], pids, sizeof pids) != sizeof pids) _exit(8);
+        if (pids[1] == 0)
+            for (;;) pause();
+        if (write(hang_pids[1], pids, sizeof pids) != sizeof pids) _exit(8);
+        if (req->action == LEAVE) _exit(7);
         for (;;) pause();
     }
     rep->pid = getpid();
@@ -167,17 +172,17 @@ static int both_die(const pid_t pids[2])
     return dead(pids[0]) && dead(pids[1]);
 }
 
-/* A HANG request that must end as `want`, with `why_want`: its worker and
- * the child it forked are killed, the whole group. Returns the seconds the
- * call took. */
-static double hang_ends(struct worker *w, int want, const char *why_want)
+/* A HANG (or LEAVE) request that must end as `want`, with `why_want`: its
+ * worker and the child it forked are gone, the whole group. Returns the
+ * seconds the call took. */
+static double hang_ends(struct worker *w, enum action action, int want, const char *why_want)
 {
     struct reply rep;
     char why[256];
     pid_t pids[2] = {0, 0};
     CHECK(pipe(hang_pids) == 0);
     const double start = monotonic_seconds();
-    CHECK(call(w, HANG, 1, &rep, why, sizeof why) == want);
+    CHECK(call(w, action, 1, &rep, why, sizeof why) == want);
     const double took = monotonic_seconds() - start;
     CHECK_STR(why, why_want);
     CHECK(read_hang_pids(pids) == 0);
@@ -196,9 +201,15 @@ static void test_timeout(void)
     worker_init(&w, serve, &st, sizeof(struct request), sizeof(struct reply));
     CHECK(w.timeout_s == 0);
     w.timeout_s = 0.3;
-    const double took = hang_ends(&w, WORKER_TIMED_OUT, "timeout");
+    const double took = hang_ends(&w, HANG, WORKER_TIMED_OUT, "timeout");
     CHECK(took >= 0.3 && took < 3);
     CHECK(call(&w, ANSWER, 2, &rep, why, sizeof why) == WORKER_OK && rep.value == 4);
+    /* A worker that exits and leaves a child behind, holding the socket:
+     * the call ends all the same (no timeout here), and the child goes too.
+     * (A fresh worker: forked after the pipe is made.) */
+    worker_close(&w);
+    w.timeout_s = 0;
+    hang_ends(&w, LEAVE, WORKER_FAILED, "worker exited with status 7");
     worker_close(&w);
 }
 
@@ -216,7 +227,7 @@ static void test_stopped(void)
         kill(getppid(), SIGINT);
         _exit(0);
     }
-    CHECK(hang_ends(&w, WORKER_STOPPED, "stopped by a signal") < 3);
+    CHECK(hang_ends(&w, HANG, WORKER_STOPPED, "stopped by a signal") < 3);
     CHECK(interrupt_signal() == SIGINT);
     waitpid(signaller, NULL, 0);
     interrupt_uninstall();
