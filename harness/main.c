@@ -23,6 +23,7 @@
 #include "results/compare.h"
 #include "config.h"
 #include "git_rev.h"
+#include "sweep/interrupt.h"
 #include "sweep/merge.h"
 #include "sweep/multi_gpu.h"
 #include "plot/plot.h"
@@ -72,6 +73,8 @@ static void usage(FILE *f)
         "settings:\n"
         "  --backend cpu|cuda   default: cuda when a GPU is present, else cpu\n"
         "  --reps N  --warmup N  --budget SECONDS  --seed N\n"
+        "  --timeout SECONDS  a point running longer is a 'timeout' row, its worker killed\n"
+        "                   (0: none)\n"
         "  --max-noise P%%  --min-samples N  --max-samples N  --min-time SECONDS\n"
         "                   the stopping rule: sample until the median is known to P%%\n"
         "  --timing events|graph  one forward between events (cold L2), or a CUDA graph\n"
@@ -80,6 +83,7 @@ static void usage(FILE *f)
         "  --json FILE      run: every row and sample, and the environment, as JSON too\n"
         "  --out FILE       results CSV (default: SUITE-BACKEND.csv)\n"
         "  --resume         skip points already in --out\n"
+        "  --force          run: start an --out that holds rows afresh (its rows are deleted)\n"
         "  --no-isolate     run points in this process (for debuggers and profilers)\n"
         "  --quiet          no table on stdout\n"
         "  --plugin SO      load methods from a shared object (repeatable)\n"
@@ -117,7 +121,7 @@ static const struct {
     {"--gpus-per-task", "slurm", 1}, {"--time", "slurm", 1}, {"--account", "slurm", 1},
     {"--dir", "slurm", 1},
     {"--profile", "run", 0},   {"--ceilings", "run", 1},   {"--discard-throttled", "run", 0},
-    {"--json", "run", 1},
+    {"--json", "run", 1},      {"--force", "run", 0},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -131,6 +135,7 @@ static int set_command_flag(struct cli *c, const char *flag, const char *value)
         return 2;
     }
     if (!strcmp(flag, "--profile")) c->run.profile = 1;
+    else if (!strcmp(flag, "--force")) c->run.force = 1;
     else if (!strcmp(flag, "--discard-throttled")) c->run.discard_throttled = 1;
     else if (!strcmp(flag, "--json")) c->run.json_path = value;
     else if (!strcmp(flag, "--ceilings")) c->run.ceilings_path = value;
@@ -225,12 +230,14 @@ static int parse_flags(int argc, char **argv, struct cli *c)
     return 0;
 }
 
-/* Reads the suite named on the command line (or the quick suite), then
- * applies the flag overrides. 0 or 2. */
-static int load_suite(struct cli *c, const char *fallback)
+/* Reads the suite named on the command line — without one, the built-in
+ * defaults, a suite called "default" (suite_init_defaults): a run of the
+ * defaults and flags is no run of the quick suite, nor written to its file —
+ * then applies the flag overrides. 0 or 2. */
+static int load_suite(struct cli *c)
 {
     char err[1024], path[512];
-    const char *name = c->suite_arg ? c->suite_arg : fallback;
+    const char *name = c->suite_arg;
     suite_init_defaults(&c->suite);
     if (name) {
         if (suite_find(name, path, sizeof path) != 0) {
@@ -253,7 +260,7 @@ static int load_suite(struct cli *c, const char *fallback)
 
 static int cmd_run(struct cli *c)
 {
-    int rc = load_suite(c, "quick");
+    int rc = load_suite(c);
     if (rc) return rc;
     if (!c->run.out_path) {
         /* A shard's own file: shards sharing a folder must not share a file. */
@@ -263,6 +270,11 @@ static int cmd_run(struct cli *c)
         snprintf(c->default_out, sizeof c->default_out, "%s-%s%s.csv", c->suite.name,
                  attn_backend_name(runner_pick_backend(&c->suite)), shard);
         c->run.out_path = c->default_out;
+    }
+    if (c->run.resume && c->run.force) {
+        fprintf(stderr, "attnbench: --resume continues --out and --force starts it afresh: give "
+                        "one of them\n");
+        return 2;
     }
     if (c->run.ceilings_path && !c->run.profile) {
         fprintf(stderr, "attnbench: --ceilings needs --profile (the roofline columns divide by "
@@ -281,12 +293,12 @@ static int cmd_run(struct cli *c)
 static int cmd_list(struct cli *c)
 {
     if (c->list_points || c->run.shard.count > 1) {
-        int rc = load_suite(c, "quick");
+        int rc = load_suite(c);
         return rc ? rc : list_plan(stdout, &c->suite, runner_pick_backend(&c->suite),
                                    c->run.shard);
     }
     if (c->suite_arg) {
-        int rc = load_suite(c, NULL);
+        int rc = load_suite(c);
         return rc ? rc : list_expansion(stdout, &c->suite);
     }
     list_methods(stdout);
@@ -300,7 +312,7 @@ static int cmd_list(struct cli *c)
  * the GPU), d from --d (default 64). */
 static int cmd_check(struct cli *c)
 {
-    int rc = load_suite(c, NULL);
+    int rc = load_suite(c);
     if (rc) return rc;
     int methods_given = 0, dtypes_given = 0;
     for (int i = 0; i < c->override_count; i++) {
@@ -411,7 +423,7 @@ static int cmd_merge(int argc, char **argv, struct cli *c)
         fprintf(stderr, "attnbench merge: axis flags describe a suite: give it with --suite\n");
         return 2;
     }
-    if (suite && (rc = load_suite(c, NULL)) != 0) return rc;
+    if (suite && (rc = load_suite(c)) != 0) return rc;
     struct merge_options mo = {
         .out_path = files[0], .inputs = files + 1, .input_count = nfiles - 1,
         .suite = suite ? &c->suite : NULL,
@@ -488,7 +500,7 @@ static int cmd_compare(int argc, char **argv)
 /* slurm [SUITE] [flags]: the job's folder, named after the suite unless --dir. */
 static int cmd_slurm(struct cli *c)
 {
-    int rc = load_suite(c, "quick");
+    int rc = load_suite(c);
     if (rc) return rc;
     char dir[SUITE_NAME_LEN + 8], err[1200];
     if (!c->slurm.dir) {
@@ -538,7 +550,7 @@ static int cmd_ceilings(struct cli *c)
                             "--backend cpu|cuda and --out FILE)\n", c->override_key[i]);
             return 2;
         }
-    int rc = load_suite(c, NULL);
+    int rc = load_suite(c);
     if (rc) return rc;
     const enum attn_backend kind = runner_pick_backend(&c->suite);
     struct backend *b = backend_get(kind);
@@ -609,7 +621,13 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 2, argv + 2, &c);
     int rc = parse_flags(argc - 2, argv + 2, &c);
     if (rc) return rc;
-    if (!strcmp(argv[1], "run")) return cmd_run(&c);
+    if (!strcmp(argv[1], "run")) {
+        /* What a stopped run prints, so that it can be resumed (interrupt.h). */
+        static char resume[8192];
+        c.run.resume_command = interrupt_resume_command(argc, argv, resume, sizeof resume) == 0
+                                   ? resume : "the same command with --resume";
+        return cmd_run(&c);
+    }
     if (!strcmp(argv[1], "list")) return cmd_list(&c);
     if (!strcmp(argv[1], "check")) return cmd_check(&c);
     if (!strcmp(argv[1], "slurm")) return cmd_slurm(&c);

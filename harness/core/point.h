@@ -46,7 +46,8 @@ struct result_row {
     double ms_median, ms_min, ms_max, ms_stddev, ms_p10, ms_p90;
     double flops_model, bytes_model;
     double tflops, gbps;       /* from the models and ms_median */
-    char status[256];          /* "ok", "oom", "skipped:budget", "invalid:...", "error:..." */
+    char status[256];          /* "ok", "oom", "skipped:budget", "invalid:...", "error:...",
+                                  "timeout" */
     char git_rev[48];
     char timestamp[32];        /* UTC, ISO 8601 */
     char samples_ms[2048];     /* every sample, ';'-separated, for `compare` */

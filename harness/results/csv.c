@@ -93,23 +93,24 @@ void csv_write_field(FILE *f, const char *field)
     fputc('"', f);
 }
 
-/* Formats a whole record in memory, then hands it to the (unbuffered) file
- * in one fwrite: a killed process leaves either the whole row or none of it
- * in our hands, never a part waiting in a buffer. */
-static int write_record(FILE *f, const char *const *cells, int n)
+/* A whole record, newline included, in a malloc'd string: formatted in
+ * memory first, so that it reaches the file in one write. NULL when out of
+ * memory. */
+static char *format_record(const char *const *cells, int n, size_t *len)
 {
     char *line = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&line, &len);
-    if (!mem) return -1;
+    FILE *mem = open_memstream(&line, len);
+    if (!mem) return NULL;
     for (int i = 0; i < n; i++) {
         if (i) fputc(',', mem);
         csv_write_field(mem, cells[i]);
     }
     fputc('\n', mem);
-    int rc = fclose(mem) == 0 && fwrite(line, 1, len, f) == len && fflush(f) == 0 ? 0 : -1;
-    free(line);
-    return rc;
+    if (fclose(mem) != 0) {
+        free(line);
+        return NULL;
+    }
+    return line;
 }
 
 /* Checks that the first line of `f` is our header; a message naming the
@@ -141,44 +142,35 @@ static int check_header(const char *path, char *first, char *err, size_t err_len
     return 0;
 }
 
-int csv_writer_open(struct csv_writer *w, const char *path, char *err, size_t err_len)
+int csv_writer_open(struct csv_writer *w, const char *path, enum run_file_mode mode, FILE *log,
+                    struct csv_table *done, char *err, size_t err_len)
 {
     memset(w, 0, sizeof *w);
-    if (snprintf(w->path, sizeof w->path, "%s", path) >= (int)sizeof w->path)
-        return harness_fail(err, err_len, "%s: path is too long (at most %zu characters)", path,
-                    sizeof w->path - 1);
-    FILE *f = fopen(path, "a+");
-    if (!f) return harness_fail(err, err_len, "%s: cannot open for appending: %s", path, strerror(errno));
-    /* Unbuffered, so that each fwrite of a row is a single write(2). */
-    setvbuf(f, NULL, _IONBF, 0);
-
-    /* Our header is a few hundred bytes: a first line longer than this
-     * buffer differs from it anyway. */
-    char first[4096];
-    size_t n = fread(first, 1, sizeof first - 1, f);
-    first[n] = '\0';
+    if (done) memset(done, 0, sizeof *done);
+    if (run_file_open(&w->file, path, log, err, err_len) != 0) return -1;
+    struct run_file *f = &w->file;
     int rc = 0;
-    if (ferror(f)) {
-        rc = harness_fail(err, err_len, "%s: cannot read its header: %s", path, strerror(errno));
-    } else if (n == 0) {
-        if (fseek(f, 0, SEEK_END) != 0 || write_record(f, csv_columns(), CSV_NCOLS) != 0)
-            rc = harness_fail(err, err_len, "%s: cannot write the header: %s", path, strerror(errno));
-    } else if ((rc = check_header(path, first, err, err_len)) == 0) {
-        /* Appending to a row cut short would glue two rows into one. */
-        if (fseek(f, -1, SEEK_END) != 0 || fgetc(f) != '\n')
-            rc = harness_fail(err, err_len,
-                      "%s: its last line has no newline (a row cut short?); repair the file or "
-                      "write to a new one",
-                      path);
-        else if (fseek(f, 0, SEEK_END) != 0)
-            rc = harness_fail(err, err_len, "%s: cannot seek: %s", path, strerror(errno));
+    if (f->len > 0) {
+        /* Our header is a few hundred bytes: a first line longer than this
+         * buffer differs from it anyway. */
+        char first[4096];
+        snprintf(first, sizeof first, "%s", f->text);
+        rc = check_header(path, first, err, err_len);
     }
+    /* Rows that do not read back are refused before anything is cut. */
+    const size_t whole = run_file_whole_length(f);
+    if (rc == 0 && mode == RUN_FILE_RESUME && done && whole > 0)
+        rc = csv_parse(path, f->text, whole, done, err, err_len);
+    size_t header_len = 0;
+    char *header = rc == 0 ? format_record(csv_columns(), CSV_NCOLS, &header_len) : NULL;
+    if (rc == 0 && !header) rc = harness_fail(err, err_len, "%s: out of memory", path);
+    if (rc == 0) rc = run_file_settle(f, mode, header, header_len, log, err, err_len);
+    free(header);
     if (rc != 0) {
-        fclose(f);
-        return rc;
+        if (done) csv_table_free(done);
+        run_file_close(f);
     }
-    w->f = f;
-    return 0;
+    return rc;
 }
 
 /* A formatted number into the next free slot of c->number, or "" when
@@ -243,14 +235,14 @@ int csv_writer_row(struct csv_writer *w, const struct result_row *r)
 {
     static struct csv_cells cells; /* large for the stack */
     csv_row_cells(r, &cells);
-    return write_record(w->f, cells.cell, CSV_NCOLS);
+    size_t len = 0;
+    char *line = format_record(cells.cell, CSV_NCOLS, &len);
+    int rc = line ? run_file_append(&w->file, line, len) : -1;
+    free(line);
+    return rc;
 }
 
-void csv_writer_close(struct csv_writer *w)
-{
-    if (w->f) fclose(w->f);
-    w->f = NULL;
-}
+void csv_writer_close(struct csv_writer *w) { run_file_close(&w->file); }
 
 /* ---- reading ---------------------------------------------------------------- */
 
@@ -380,6 +372,15 @@ int csv_read(const char *path, struct csv_table *t, char *err, size_t err_len)
     char *text = NULL;
     size_t len = 0;
     if (read_text_file(path, &text, &len, err, err_len) != 0) return -1;
+    int rc = csv_parse(path, text, len, t, err, err_len);
+    free(text);
+    return rc;
+}
+
+int csv_parse(const char *path, const char *text, size_t len, struct csv_table *t, char *err,
+              size_t err_len)
+{
+    memset(t, 0, sizeof *t);
     struct csv_parser ps = {path, text, text + len, 1, err, err_len};
     struct record rec = {0};
     long cap = 0;
@@ -414,7 +415,6 @@ int csv_read(const char *path, struct csv_table *t, char *err, size_t err_len)
         rec = (struct record){0};
     }
     record_free(&rec);
-    free(text);
     if (rc < 0) csv_table_free(t);
     return rc < 0 ? -1 : 0;
 }

@@ -92,14 +92,21 @@ static void run_entry(FILE *mem, int argc, char **argv)
     fputs("]}, \"rows\": [", mem);
 }
 
-/* Checks that the file holds our document whole: our head, our tail. */
-static int check_document(FILE *f, const char *path, char *err, size_t err_len)
+/* Checks that the file starts with our document's head. */
+static int check_head(FILE *f, const char *path, char *err, size_t err_len)
 {
-    char head[sizeof HEAD], tail[TAIL_LEN + 1];
+    char head[sizeof HEAD];
     if (fseek(f, 0, SEEK_SET) != 0 || fread(head, 1, sizeof HEAD - 1, f) != sizeof HEAD - 1 ||
         memcmp(head, HEAD, sizeof HEAD - 1) != 0)
         return harness_fail(err, err_len, "%s: not a results JSON of attnbench (write to a new "
                                           "file)", path);
+    return 0;
+}
+
+/* Checks that the document ends whole, with our tail. */
+static int check_tail(FILE *f, const char *path, char *err, size_t err_len)
+{
+    char tail[TAIL_LEN + 1];
     if (fseek(f, -(long)TAIL_LEN, SEEK_END) != 0 || fread(tail, 1, TAIL_LEN, f) != TAIL_LEN ||
         memcmp(tail, TAIL, TAIL_LEN) != 0)
         return harness_fail(err, err_len, "%s: cut short (a run killed while writing it?); "
@@ -108,17 +115,34 @@ static int check_document(FILE *f, const char *path, char *err, size_t err_len)
     return 0;
 }
 
-int json_writer_open(struct json_writer *w, const char *path, int argc, char **argv, char *err,
-                     size_t err_len)
+/* What the file holds, by `mode` (results/run_file.h): a document of ours
+ * is continued (RUN_FILE_RESUME, whole only), emptied (RUN_FILE_FORCE) or
+ * refused (RUN_FILE_NEW); anything else is refused. */
+static int settle(FILE *f, const char *path, enum run_file_mode mode, char *err, size_t err_len)
+{
+    if (fseek(f, 0, SEEK_END) != 0 || ftell(f) == 0) return 0;
+    if (check_head(f, path, err, err_len) != 0) return -1;
+    if (mode == RUN_FILE_NEW)
+        return harness_fail(err, err_len, "%s already holds results: --resume to add this run "
+                                          "to it, or --force to start it afresh (its runs are "
+                                          "deleted)", path);
+    if (mode == RUN_FILE_RESUME) return check_tail(f, path, err, err_len);
+    if (ftruncate(fileno(f), 0) != 0)
+        return harness_fail(err, err_len, "%s: cannot empty: %s", path, strerror(errno));
+    return fseek(f, 0, SEEK_END);
+}
+
+int json_writer_open(struct json_writer *w, const char *path, enum run_file_mode mode, int argc,
+                     char **argv, char *err, size_t err_len)
 {
     memset(w, 0, sizeof *w);
     if (snprintf(w->path, sizeof w->path, "%s", path) >= (int)sizeof w->path)
         return harness_fail(err, err_len, "%s: path is too long", path);
     FILE *f = fopen(path, "a+");
     if (!f) return harness_fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-    int rc = fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0 ? check_document(f, path, err, err_len)
-                                                        : 0;
-    const int fresh = rc == 0 && ftell(f) == 0;
+    int rc = run_file_lock(fileno(f), path, NULL, err, err_len);
+    if (rc == 0) rc = settle(f, path, mode, err, err_len);
+    const int fresh = rc == 0 && fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0;
     char *text = NULL;
     size_t len = 0;
     FILE *mem = rc == 0 ? open_memstream(&text, &len) : NULL;

@@ -12,8 +12,9 @@
  *   ]}
  *   ]}
  *
- * A later run (--resume) appends its own entry to "runs". A file that is
- * not such a document, or was cut short, is refused with a message. */
+ * A later run (--resume) appends its own entry to "runs"; --force starts
+ * it afresh, and without either a document there is refused. A file that
+ * is not such a document, or was cut short, is refused with a message. */
 #ifndef HARNESS_RESULTS_JSON_H
 #define HARNESS_RESULTS_JSON_H
 
@@ -22,6 +23,7 @@
 
 #include "core/point.h"
 #include "results/csv.h"
+#include "results/run_file.h"
 
 struct json_writer {
     FILE *f;
@@ -29,11 +31,13 @@ struct json_writer {
     int rows;                  /* rows of this run written */
 };
 
-/* Opens `path` for this run: a new or empty file gets the document, an
- * existing one a new entry in "runs". `argv` is the command line. 0, or
- * -1 with a message. */
-int json_writer_open(struct json_writer *w, const char *path, int argc, char **argv, char *err,
-                     size_t err_len);
+/* Opens `path` for this run, under a lock as the results file and in the
+ * same `mode` (results/run_file.h): a new or empty file gets the document;
+ * one that holds a document gets a new entry in "runs" with
+ * RUN_FILE_RESUME, is started afresh with RUN_FILE_FORCE and refused with
+ * RUN_FILE_NEW. `argv` is the command line. 0, or -1 with a message. */
+int json_writer_open(struct json_writer *w, const char *path, enum run_file_mode mode, int argc,
+                     char **argv, char *err, size_t err_len);
 /* Appends one row; the file is a whole document after it. 0 or -1. */
 int json_writer_row(struct json_writer *w, const struct result_row *r);
 void json_writer_close(struct json_writer *w);

@@ -32,7 +32,7 @@
  * order; the axes' keys come from their table. */
 enum { KEY_NAME, KEY_DESCRIBE, KEY_METHODS, KEY_AXIS0 };
 enum {
-    KEY_BACKEND = KEY_AXIS0 + AXIS_COUNT, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_SEED,
+    KEY_BACKEND = KEY_AXIS0 + AXIS_COUNT, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_TIMEOUT, KEY_SEED,
     KEY_MAX_NOISE, KEY_MIN_SAMPLES, KEY_MAX_SAMPLES, KEY_MIN_TIME, KEY_TIMING, KEY_COUNT
 };
 
@@ -40,9 +40,9 @@ static const char *key_name(int key)
 {
     static const char *const fixed[] = {"name", "describe", "methods"};
     static const char *const settings[] = {"backend",     "reps",        "warmup",
-                                           "budget",      "seed",        "max_noise",
-                                           "min_samples", "max_samples", "min_time",
-                                           "timing"};
+                                           "budget",      "timeout",     "seed",
+                                           "max_noise",   "min_samples", "max_samples",
+                                           "min_time",    "timing"};
     if (key < KEY_AXIS0) return fixed[key];
     if (key < KEY_BACKEND) return AXES[key - KEY_AXIS0].key;
     return settings[key - KEY_BACKEND];
@@ -286,7 +286,7 @@ static int parse_seed(const char *text, uint64_t *out, char *err, size_t err_len
     return 0;
 }
 
-/* A number of one item, in [0, +inf): seconds (budget, min_time) or a
+/* A number of one item, in [0, +inf): seconds (budget, timeout, min_time) or a
  * percentage (max_noise, which may end in '%'). `unit` says which in messages. */
 static int parse_amount(const char *key, const char *text, const char *unit, double *out,
                         char *err, size_t err_len)
@@ -367,6 +367,7 @@ static int set_value(struct suite *s, int key, const char *value, char *err, siz
     case KEY_REPS: return parse_count(name, value, 1, STATS_MAX_SAMPLES, &s->reps, err, err_len);
     case KEY_WARMUP: return parse_count(name, value, 0, INT_MAX, &s->warmup, err, err_len);
     case KEY_BUDGET: return parse_amount(name, value, "seconds", &s->budget_s, err, err_len);
+    case KEY_TIMEOUT: return parse_amount(name, value, "seconds", &s->timeout_s, err, err_len);
     case KEY_SEED: return parse_seed(value, &s->seed, err, err_len);
     case KEY_MAX_NOISE: return parse_amount(name, value, "percent", &s->max_noise_pct, err, err_len);
     case KEY_MIN_SAMPLES:
@@ -414,6 +415,7 @@ void suite_init_defaults(struct suite *s)
     s->reps = 10;
     s->warmup = 2;
     s->budget_s = 0;
+    s->timeout_s = 0;
     s->max_noise_pct = 0;
     s->min_samples = TIMING_MIN_SAMPLES;
     s->max_samples = STATS_MAX_SAMPLES;
@@ -457,6 +459,16 @@ static int parse_lines(const char *text, const char *origin, struct suite *s, ch
         if (rc == 0 && seen[key]++) rc = harness_fail(msg, sizeof msg, "'%s' given twice", word);
         if (rc == 0) rc = set_value(s, key, value, msg, sizeof msg);
         if (rc != 0) return harness_fail(err, err_len, "%s:%ld: %s", origin, lineno, msg);
+    }
+    /* Every other key has a default; the methods are the one choice a suite
+     * cannot leave to them (an empty file ran every method unasked). */
+    if (!seen[KEY_METHODS]) {
+        int any = 0;
+        for (int k = 0; k < KEY_COUNT; k++) any |= seen[k];
+        return harness_fail(err, err_len,
+                    "%s: %s: a suite names the methods it runs, e.g. 'methods full linear mita' "
+                    "(the other keys have defaults: README.md, \"Suite files\")",
+                    origin, any ? "no 'methods' line" : "the suite is empty");
     }
     return 0;
 }
@@ -570,8 +582,9 @@ void suite_write(FILE *f, const struct suite *s)
         fputc('\n', f);
     }
     if (s->backend_set) fprintf(f, "backend      %s\n", attn_backend_name(s->backend));
-    fprintf(f, "reps         %d\nwarmup       %d\nbudget       %.17g\nseed         %" PRIu64 "\n",
-            s->reps, s->warmup, s->budget_s, s->seed);
+    fprintf(f, "reps         %d\nwarmup       %d\nbudget       %.17g\ntimeout      %.17g\n"
+               "seed         %" PRIu64 "\n",
+            s->reps, s->warmup, s->budget_s, s->timeout_s, s->seed);
     fprintf(f, "max_noise    %.17g\nmin_samples  %d\nmax_samples  %d\nmin_time     %.17g\n"
                "timing       %s\n",
             s->max_noise_pct, s->min_samples, s->max_samples, s->min_time_s,

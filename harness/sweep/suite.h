@@ -20,12 +20,16 @@
  *     reps 10
  *     warmup 3
  *     budget 30                     # seconds per point; larger N of that series skipped
+ *     timeout 600                   # seconds a point may run before its worker is killed
  *     seed 1
  *
  * Every axis (methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale) takes
  * a list; the suite is the cartesian product. Settings (name, describe,
- * backend, reps, warmup, budget, seed) take one value. Unknown keys, bad
- * numbers, empty lists and repeated keys are errors that name file:line.
+ * backend, reps, warmup, budget, timeout, seed, and the stopping rule's
+ * max_noise, min_samples, max_samples, min_time, timing) take one value. Unknown keys,
+ * bad numbers, empty lists and repeated keys are errors that name file:line;
+ * a suite without a `methods` line (an empty file too) is an error that
+ * names the file.
  */
 #ifndef HARNESS_SUITE_H
 #define HARNESS_SUITE_H
@@ -68,6 +72,7 @@ struct suite {
     int backend_set;                /* 0: the harness picks (cuda if a GPU is present) */
     int reps, warmup;
     double budget_s;                /* <= 0: no budget */
+    double timeout_s;               /* seconds a point may run in its worker; 0: none */
     uint64_t seed;
     /* The stopping rule and the timing (measure/timing.h). */
     double max_noise_pct;           /* 0: no noise target */
@@ -78,7 +83,8 @@ struct suite {
 
 /* The defaults a suite starts from (also what `attnbench run` uses with no
  * suite): B=1 H=8 d=64 fp32, m=k=64, s_r=1, official scale, reps=10,
- * warmup=2, no budget, seed=1, all six methods, seqlen 2^10..2^12. */
+ * warmup=2, no budget, no timeout, seed=1, all six methods, seqlen
+ * 2^10..2^12; named "default". */
 void suite_init_defaults(struct suite *s);
 
 /* Parse a suite from a file / from text. On error returns non-zero and writes

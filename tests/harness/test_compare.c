@@ -153,8 +153,8 @@ static void test_files(const char *dir)
 {
     char base[1024], fresh[1024], calm[1024], err[1024], out[16384], line[256];
     struct csv_writer w;
-    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "base.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "base.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 1024, 1.0, "ok");
     add_row(&w, "full", 2048, 4.0, "ok");
     add_row(&w, "linear", 1024, 0.5, "ok");
@@ -163,8 +163,8 @@ static void test_files(const char *dir)
     add_row(&w, "agent", 1024, 0.3, "ok");       /* only in the base run */
     add_row(&w, "nystrom", 1024, 0.0, "oom");    /* not comparable */
     csv_writer_close(&w);
-    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "new.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "new.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 1024, 1.0, "ok");        /* same */
     add_row(&w, "full", 2048, 4.8, "ok");        /* planted: 20% slower */
     add_row(&w, "linear", 1024, 0.35, "ok");     /* planted: 30% faster */
@@ -196,8 +196,8 @@ static void test_files(const char *dir)
     CHECK_CONTAINS(out, "gate 25%: 0 slower beyond it, 1 lost -> FAIL");
 
     /* Without the lost point, a 25% gate passes a 20% slowdown; 5% does not. */
-    CHECK(csv_writer_open(&w, scratch_path(calm, sizeof calm, dir, "calm.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(calm, sizeof calm, dir, "calm.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 1024, 1.0, "ok");
     add_row(&w, "full", 2048, 4.8, "ok");
     csv_writer_close(&w);
@@ -209,7 +209,7 @@ static void test_files(const char *dir)
     CHECK_CONTAINS(out, "compare: 7 points in both: 0 slower, 0 faster, 6 same within noise");
 
     /* A point measured again later in a file: the last row counts. */
-    CHECK(csv_writer_open(&w, calm, err, sizeof err) == 0);
+    CHECK(csv_writer_open(&w, calm, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 2048, 4.0, "ok");
     csv_writer_close(&w);
     CHECK(run_compare(base, calm, 0.05, out, sizeof out, err, sizeof err) == 0);
@@ -221,8 +221,8 @@ static void test_bad_files(const char *dir)
 {
     char base[1024], other[1024], err[1024], out[8192];
     struct csv_writer w;
-    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "b.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "b.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 1024, 1.0, "ok");
     csv_writer_close(&w);
 
@@ -240,8 +240,8 @@ static void test_bad_files(const char *dir)
     CHECK_CONTAINS(err, "absent.csv: cannot open");
 
     /* Nothing in common: no comparison at all. */
-    CHECK(csv_writer_open(&w, scratch_path(other, sizeof other, dir, "disjoint.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(other, sizeof other, dir, "disjoint.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "linear", 1024, 1.0, "ok");
     csv_writer_close(&w);
     CHECK(run_compare(base, other, 0.05, out, sizeof out, err, sizeof err) == 2);

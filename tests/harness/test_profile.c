@@ -306,8 +306,8 @@ static void test_steps_file(const char *dir)
     char out[1024], path[1024], err[1024];
     scratch_path(out, sizeof out, dir, "results.csv");
     struct steps_writer w;
-    CHECK(steps_writer_open(&w, out, err, sizeof err) == 0);
-    CHECK_STR(w.path, scratch_path(path, sizeof path, dir, "results.steps.csv"));
+    CHECK(steps_writer_open(&w, out, RUN_FILE_NEW, NULL, err, sizeof err) == 0);
+    CHECK_STR(w.file.path, scratch_path(path, sizeof path, dir, "results.steps.csv"));
     struct result_row r = profiled_row(1e10, 1e9, 1);
     snprintf(r.suite, sizeof r.suite, "unit");
     snprintf(r.point.method, sizeof r.point.method, "mita");
@@ -326,8 +326,8 @@ static void test_steps_file(const char *dir)
     r.has_counters = 0; /* a row without counters has no steps */
     CHECK(steps_writer_rows(&w, &r) == 0);
     steps_writer_close(&w);
-    CHECK(steps_writer_open(&w, out, err, sizeof err) == 0); /* appends, no second header */
-    steps_writer_close(&w);
+    CHECK(steps_writer_open(&w, out, RUN_FILE_RESUME, NULL, err, sizeof err) == 0);
+    steps_writer_close(&w); /* resumed: no second header */
 
     struct csv_table t;
     CHECK(csv_read(path, &t, err, sizeof err) == 0);
@@ -350,8 +350,28 @@ static void test_steps_file(const char *dir)
     }
     csv_table_free(&t);
 
+    /* As the results file: rows there and neither --resume nor --force,
+     * refused; resumed, a last row cut short is cut off; forced, emptied. */
+    CHECK(steps_writer_open(&w, out, RUN_FILE_NEW, NULL, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "results.steps.csv already holds 2 rows: --resume to continue it");
+    FILE *f = fopen(path, "a");
+    fputs("unit,mita,,cuda,bf16,1,8,8192,64,64,,,,attend,\"mita_att", f);
+    fclose(f);
+    char log_text[1024] = "";
+    FILE *log = fmemopen(log_text, sizeof log_text, "w");
+    CHECK(steps_writer_open(&w, out, RUN_FILE_RESUME, log, err, sizeof err) == 0);
+    fclose(log);
+    CHECK_CONTAINS(log_text, "results.steps.csv: its last row was cut short");
+    steps_writer_close(&w);
+    CHECK(csv_read(path, &t, err, sizeof err) == 0 && t.nrows == 2);
+    csv_table_free(&t);
+    CHECK(steps_writer_open(&w, out, RUN_FILE_FORCE, NULL, err, sizeof err) == 0);
+    steps_writer_close(&w);
+    CHECK(csv_read(path, &t, err, sizeof err) == 0 && t.nrows == 0 && t.ncols == 25);
+    csv_table_free(&t);
+
     scratch_write(path, "suite,method\n");
-    CHECK(steps_writer_open(&w, out, err, sizeof err) != 0);
+    CHECK(steps_writer_open(&w, out, RUN_FILE_FORCE, NULL, err, sizeof err) != 0);
     CHECK_CONTAINS(err, "not a steps file of this attnbench");
 }
 

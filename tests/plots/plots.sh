@@ -387,6 +387,26 @@ peers)
         fail "resume of a complete file added rows"
     grep -q "22 already there" err.txt || fail "resume did not report skipped points"
     pass "resume of a complete file runs nothing"
+    # As attnbench run: a file with rows is continued or started afresh on
+    # purpose only, and a row cut short is removed by --resume.
+    cp peers.csv before.csv
+    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv
+    refused "a file with rows, without --resume or --force" \
+        "peers.csv already holds 22 rows: --resume to continue it (only the points it lacks are measured), or --force to start it afresh"
+    cmp -s peers.csv before.csv || fail "the refused run changed the file"
+    run "$python" "$adapter" seqlen --dry-run --out peers.csv --resume --force
+    refused "--resume with --force" "give one of them"
+    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --force
+    [ "$(rc)" = 0 ] && [ "$(wc -l <peers.csv)" = 23 ] || fail "--force: $(cat err.txt)"
+    [ "$(grep -c '^suite,' peers.csv)" = 1 ] || fail "--force: a second header"
+    truncate -s -15 peers.csv
+    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --resume
+    [ "$(rc)" = 0 ] && [ "$(wc -l <peers.csv)" = 23 ] && [ -z "$(tail -c1 peers.csv)" ] ||
+        fail "resume of a torn file: $(cat err.txt)"
+    grep -q "peers.csv: its last row was cut short (no newline at its end): removed it" err.txt ||
+        fail "the cut is not said: $(cat err.txt)"
+    grep -q "21 already there" err.txt || fail "the torn point was not measured again"
+    pass "--force starts afresh; --resume cuts a torn row and measures its point again"
     run "$python" "$adapter" quick --dry-run --backends flash,efficient --seqlen 2^8,2^9 \
         --dtype fp16 --reps 3 --out small.csv
     [ "$(rc)" = 0 ] && [ "$(wc -l <small.csv)" = 5 ] || fail "overrides: $(cat err.txt)"
@@ -400,6 +420,9 @@ peers)
     printf 'name x\nfoo 3\n' >bad.suite
     run "$python" "$adapter" ./bad.suite --dry-run --out x.csv
     refused "a malformed suite" "bad.suite:2: unknown key 'foo'"
+    printf '# nothing but a comment\n' >empty.suite
+    run "$python" "$adapter" ./empty.suite --dry-run --out x.csv
+    refused "an empty suite" "empty.suite: the suite is empty"
     run "$python" "$adapter" seqlen --dry-run --backends flash,math --out x.csv
     refused "an unknown SDPA backend" "unknown SDPA backend 'math'"
     if ! "$python" -c 'import torch' 2>/dev/null; then
