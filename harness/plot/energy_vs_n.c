@@ -6,17 +6,11 @@
 
 #include "plot/figure.h"
 
+static double energy(const struct row *w) { return w->energy_j; }
+
 static int write_energy(const struct plot *p, int s, FILE *dat, int *idx)
 {
-    int n = series_rows(p, s, idx), written = 0;
-    fprintf(dat, "# N energy_j\n");
-    for (int i = 0; i < n; i++) {
-        const struct row *w = &p->rows[idx[i]];
-        if (!(w->energy_j > 0)) continue;
-        fprintf(dat, "%.17g %.17g\n", w->N, w->energy_j);
-        written++;
-    }
-    return written;
+    return series_write_positive(p, s, dat, idx, "energy_j", energy);
 }
 
 figure_prepare prepare_energy_vs_n; /* the type figures.c expects */

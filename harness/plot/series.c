@@ -507,6 +507,20 @@ static int build_series(struct plot *p)
     return 0;
 }
 
+int series_write_positive(const struct plot *p, int s, FILE *dat, int *idx, const char *column,
+                          double (*value)(const struct row *w))
+{
+    int n = series_rows(p, s, idx), written = 0;
+    fprintf(dat, "# N %s\n", column);
+    for (int i = 0; i < n; i++) {
+        const struct row *w = &p->rows[idx[i]];
+        if (!(value(w) > 0)) continue;
+        fprintf(dat, "%.17g %.17g\n", w->N, value(w));
+        written++;
+    }
+    return written;
+}
+
 int series_rows(const struct plot *p, int s, int *idx)
 {
     int n = 0;

@@ -124,6 +124,10 @@ void cut_label(char *label);
 
 /* The rows of series s, by ascending N, in idx (room for every row). */
 int series_rows(const struct plot *p, int s, int *idx);
+/* Writes "N value" of each row of series s whose value is positive (a log
+ * axis), by ascending N, under the header "# N column"; returns how many. */
+int series_write_positive(const struct plot *p, int s, FILE *dat, int *idx, const char *column,
+                          double (*value)(const struct row *w));
 /* A choice of rows: those whose N a figure's axis spans. */
 typedef int (*row_filter)(const struct plot *p, const struct row *w);
 /* The N range of the rows of `kind` that `spans` keeps (NULL: all). */
