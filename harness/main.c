@@ -24,6 +24,7 @@
 #include "results/compare.h"
 #include "config.h"
 #include "git_rev.h"
+#include "sweep/interrupt.h"
 #include "sweep/merge.h"
 #include "sweep/multi_gpu.h"
 #include "plot/plot.h"
@@ -60,7 +61,8 @@ static const struct {
     {"--points", "list", 0},   {"--shards", "slurm", 1},    {"--partition", "slurm", 1},
     {"--gpus-per-task", "slurm", 1}, {"--time", "slurm", 1}, {"--account", "slurm", 1},
     {"--dir", "slurm", 1},
-    {"--profile", "run", 0},   {"--ceilings", "run", 1},
+    {"--profile", "run", 0},   {"--ceilings", "run", 1},   {"--discard-throttled", "run", 0},
+    {"--json", "run", 1},      {"--force", "run", 0},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -74,6 +76,9 @@ static int set_command_flag(struct cli *c, const char *flag, const char *value)
         return 2;
     }
     if (!strcmp(flag, "--profile")) c->run.profile = 1;
+    else if (!strcmp(flag, "--force")) c->run.force = 1;
+    else if (!strcmp(flag, "--discard-throttled")) c->run.discard_throttled = 1;
+    else if (!strcmp(flag, "--json")) c->run.json_path = value;
     else if (!strcmp(flag, "--ceilings")) c->run.ceilings_path = value;
     else if (!strcmp(flag, "--gpus")) c->gpus = value;
     else if (!strcmp(flag, "--points")) c->list_points = 1;
@@ -167,12 +172,14 @@ static int parse_flags(int argc, char **argv, struct cli *c)
     return 0;
 }
 
-/* Reads the suite named on the command line (or the quick suite), then
- * applies the flag overrides. 0 or 2. */
-static int load_suite(struct cli *c, const char *fallback)
+/* Reads the suite named on the command line — without one, the built-in
+ * defaults, a suite called "default" (suite_init_defaults): a run of the
+ * defaults and flags is no run of the quick suite, nor written to its file —
+ * then applies the flag overrides. 0 or 2. */
+static int load_suite(struct cli *c)
 {
     char err[1024], path[512];
-    const char *name = c->suite_arg ? c->suite_arg : fallback;
+    const char *name = c->suite_arg;
     suite_init_defaults(&c->suite);
     if (name) {
         if (suite_find(name, path, sizeof path) != 0) {
@@ -195,7 +202,7 @@ static int load_suite(struct cli *c, const char *fallback)
 
 static int cmd_run(struct cli *c)
 {
-    int rc = load_suite(c, "quick");
+    int rc = load_suite(c);
     if (rc) return rc;
     if (!c->run.out_path) {
         /* A shard's own file: shards sharing a folder must not share a file. */
@@ -206,9 +213,19 @@ static int cmd_run(struct cli *c)
                  attn_backend_name(runner_pick_backend(&c->suite)), shard);
         c->run.out_path = c->default_out;
     }
+    if (c->run.resume && c->run.force) {
+        fprintf(stderr, "attnbench: --resume continues --out and --force starts it afresh: give "
+                        "one of them\n");
+        return 2;
+    }
     if (c->run.ceilings_path && !c->run.profile) {
         fprintf(stderr, "attnbench: --ceilings needs --profile (the roofline columns divide by "
                         "the DRAM bytes it measures)\n");
+        return 2;
+    }
+    if (c->gpus && c->run.json_path) {
+        fprintf(stderr, "attnbench: --json is not written by run --gpus (its workers write "
+                        "one CSV each, merged into --out); run without --json, or per GPU\n");
         return 2;
     }
     if (c->gpus) return multi_gpu_run(&c->suite, &c->run, c->gpus);
@@ -218,12 +235,12 @@ static int cmd_run(struct cli *c)
 static int cmd_list(struct cli *c)
 {
     if (c->list_points || c->run.shard.count > 1) {
-        int rc = load_suite(c, "quick");
+        int rc = load_suite(c);
         return rc ? rc : list_plan(stdout, &c->suite, runner_pick_backend(&c->suite),
                                    c->run.shard);
     }
     if (c->suite_arg) {
-        int rc = load_suite(c, NULL);
+        int rc = load_suite(c);
         return rc ? rc : list_expansion(stdout, &c->suite);
     }
     list_methods(stdout);
@@ -237,7 +254,7 @@ static int cmd_list(struct cli *c)
  * the GPU), d from --d (default 64). */
 static int cmd_check(struct cli *c)
 {
-    int rc = load_suite(c, NULL);
+    int rc = load_suite(c);
     if (rc) return rc;
     int methods_given = 0, dtypes_given = 0;
     for (int i = 0; i < c->override_count; i++) {
@@ -348,7 +365,7 @@ static int cmd_merge(int argc, char **argv, struct cli *c)
         fprintf(stderr, "attnbench merge: axis flags describe a suite: give it with --suite\n");
         return 2;
     }
-    if (suite && (rc = load_suite(c, NULL)) != 0) return rc;
+    if (suite && (rc = load_suite(c)) != 0) return rc;
     struct merge_options mo = {
         .out_path = files[0], .inputs = files + 1, .input_count = nfiles - 1,
         .suite = suite ? &c->suite : NULL,
@@ -434,7 +451,7 @@ static int cmd_compare(int argc, char **argv)
 /* slurm [SUITE] [flags]: the job's folder, named after the suite unless --dir. */
 static int cmd_slurm(struct cli *c)
 {
-    int rc = load_suite(c, "quick");
+    int rc = load_suite(c);
     if (rc) return rc;
     char dir[SUITE_NAME_LEN + 8], err[1200];
     if (!c->slurm.dir) {
@@ -450,50 +467,89 @@ static int cmd_slurm(struct cli *c)
     return 0;
 }
 
-/* ceilings [--out FILE]: measures the current GPU's ceilings (ceilings.h). */
+/* ceilings [--backend cpu|cuda] [--out FILE]: measures the device's
+ * ceilings (ceilings.h): the GPU's where there is one, else the CPU's. Each
+ * configuration tried goes to stderr (but with --quiet), the ceilings to
+ * stdout. */
+static void print_trials(const struct ceiling_trials *t)
+{
+    for (int k = 0; k < t->count; k++) {
+        const struct ceiling_trial *r = &t->trial[k];
+        if (r->error[0])
+            fprintf(stderr, "  %-19s %10s %-7s %s: %s\n", ceilings_name(r->ceiling), "-", "",
+                    r->config[0] ? r->config : "(setup)", r->error);
+        else
+            fprintf(stderr, "  %-19s %10.5g %-7s %s\n", ceilings_name(r->ceiling), r->value,
+                    ceilings_unit(r->ceiling), r->config);
+    }
+}
+
+static int measure_ceilings(enum attn_backend kind, struct ceilings *c, struct ceiling_trials *t)
+{
+#if HAVE_CUDA
+    if (kind == ATTN_CUDA) return ceilings_measure(c, t);
+#endif
+    return ceilings_measure_cpu(c, t);
+}
+
 static int cmd_ceilings(struct cli *c)
 {
     const char *path = c->run.out_path ? c->run.out_path : "ceilings.csv";
-#if HAVE_CUDA
-    struct backend *b = backend_get(ATTN_CUDA);
-    struct device_info info;
-    char why[1024];
-    if (!backend_cuda_available()) {
-        fprintf(stderr, "attnbench ceilings: no usable CUDA device here\n");
+    for (int i = 0; i < c->override_count; i++)
+        if (strcmp(c->override_key[i], "backend") != 0) {
+            fprintf(stderr, "attnbench ceilings: --%s is not a flag of ceilings (it takes "
+                            "--backend cpu|cuda and --out FILE)\n", c->override_key[i]);
+            return 2;
+        }
+    int rc = load_suite(c);
+    if (rc) return rc;
+    const enum attn_backend kind = runner_pick_backend(&c->suite);
+    struct backend *b = backend_get(kind);
+    if (!b) {
+        fprintf(stderr, "attnbench ceilings: this build has no CUDA backend (rebuild with nvcc on "
+                        "PATH, meson option -Dcuda=enabled)\n");
         return 2;
     }
+    if (kind == ATTN_CUDA && !backend_cuda_available()) {
+        fprintf(stderr, "attnbench ceilings: no usable CUDA device here (--backend cpu measures "
+                        "the CPU)\n");
+        return 2;
+    }
+    if (!c->suite.backend_set && kind == ATTN_CPU)
+        fprintf(stderr, "attnbench ceilings: no usable CUDA device here: measuring the CPU "
+                        "(--backend cpu)\n");
+    struct device_info info;
+    char why[1024];
     if (b->init(b, &info, why, sizeof why)) {
-        fprintf(stderr, "attnbench ceilings: cuda: %s\n", why);
+        fprintf(stderr, "attnbench ceilings: %s: %s\n", attn_backend_name(kind), why);
         return 2;
     }
     static struct ceilings measured;
+    static struct ceiling_trials trials;
     snprintf(measured.device, sizeof measured.device, "%s", info.name);
     fprintf(stderr, "attnbench ceilings: measuring %s\n", info.name);
     /* A ceiling that fails is a row that says why; the others are kept. */
-    const int failed = ceilings_measure(&measured);
+    const int failed = measure_ceilings(kind, &measured, &trials);
     b->shutdown(b);
+    if (!c->run.quiet) print_trials(&trials);
     if (ceilings_write(path, &measured, &info, ATTN_GIT_REV, why, sizeof why) != 0) {
         fprintf(stderr, "attnbench ceilings: %s\n", why);
         return 2;
     }
+    int rows = 0;
     for (int i = 0; i < CEILINGS_COUNT; i++) {
         const enum ceiling_index id = (enum ceiling_index)i;
+        if (!ceilings_apply(id, measured.device)) continue;
+        rows++;
         if (!strcmp(measured.status[i], "ok"))
-            printf("%-19s %10.1f %s\n", ceilings_name(id), *ceilings_value(&measured, id),
-                   ceilings_unit(id));
+            printf("%-19s %10.5g %-7s %s\n", ceilings_name(id), *ceilings_value(&measured, id),
+                   ceilings_unit(id), measured.config[i]);
         else
-            printf("%-19s %10s %s\n", ceilings_name(id), "-", measured.status[i]);
+            printf("%-19s %10s %-7s %s\n", ceilings_name(id), "-", "", measured.status[i]);
     }
     printf("-> %s\n", path);
-    if (failed) fprintf(stderr, "attnbench ceilings: %d of %d not measured\n", failed,
-                        CEILINGS_COUNT);
+    if (failed) fprintf(stderr, "attnbench ceilings: %d of %d not measured\n", failed, rows);
     return failed ? 1 : 0;
-#else
-    (void)path;
-    fprintf(stderr, "attnbench ceilings: this build has no CUDA backend (rebuild with nvcc on "
-                    "PATH, meson option -Dcuda=enabled)\n");
-    return 2;
-#endif
 }
 
 static int is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
@@ -521,12 +577,20 @@ int main(int argc, char **argv)
     static struct cli c;
     c.command = argv[1];
     c.run.isolate = 1;
+    c.run.argc = argc;
+    c.run.argv = argv;
     c.slurm.shards = 4;
     c.slurm.gpus_per_task = -1; /* 1, or 0 on the cpu backend */
     if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 2, argv + 2, &c);
     int rc = parse_flags(argc - 2, argv + 2, &c);
     if (rc) return rc;
-    if (!strcmp(argv[1], "run")) return cmd_run(&c);
+    if (!strcmp(argv[1], "run")) {
+        /* What a stopped run prints, so that it can be resumed (interrupt.h). */
+        static char resume[8192];
+        c.run.resume_command = interrupt_resume_command(argc, argv, resume, sizeof resume) == 0
+                                   ? resume : "the same command with --resume";
+        return cmd_run(&c);
+    }
     if (!strcmp(argv[1], "list")) return cmd_list(&c);
     if (!strcmp(argv[1], "check")) return cmd_check(&c);
     if (!strcmp(argv[1], "slurm")) return cmd_slurm(&c);

@@ -24,14 +24,21 @@ static const struct command_usage {
      USAGE_AXES | USAGE_SETTINGS,
      "usage: attnbench run [SUITE] [flags]\n"
      "\n"
-     "Runs every point of SUITE (a name in suites/ or a path; default: the quick\n"
-     "suite), each in a child process of its own, and writes a CSV row per point\n"
-     "the moment it is measured; a table on stdout, progress on stderr.\n"
+     "Runs every point of SUITE (a name in suites/ or a path; without one, the\n"
+     "defaults of README's \"Suite files\", a suite named default), each in a\n"
+     "child process of its own, and writes a CSV row per point the moment it is\n"
+     "measured; a table on stdout, progress on stderr.\n"
      "\n"
      "flags:\n"
      "  --out FILE       the results CSV (default SUITE-BACKEND.csv; with --shard I/N,\n"
      "                   SUITE-BACKEND-shardIofN.csv)\n"
-     "  --resume         skip the points already in --out\n"
+     "  --resume         skip the points already in --out (a last row cut short is\n"
+     "                   removed and its point measured again)\n"
+     "  --force          start an --out that holds rows afresh (its rows are deleted);\n"
+     "                   without it or --resume, such a file is refused\n"
+     "  --json FILE      also every row and sample, and the environment, as JSON\n"
+     "                   (not with --gpus)\n"
+     "  --discard-throttled  leave out samples taken while the GPU throttled\n"
      "  --no-isolate     run points in this process (for debuggers and profilers)\n"
      "  --quiet          no table on stdout (progress still goes to stderr)\n"
      "  --plugin SO      load methods from a shared object (repeatable)\n"
@@ -42,9 +49,12 @@ static const struct command_usage {
      "                   attnbench ceilings\n"
      "  --shard I/N      only shard I of N, split by estimated cost\n"
      "  --gpus all|0,1   a worker per GPU, then one merged results file\n",
-     "0 when every row is ok, oom or skipped:...; 1 when a row is invalid:... or\n"
-     "error:...; 2 when the sweep cannot start (a malformed suite, an unknown method\n"
-     "or flag, an unwritable output file, a corrupt file given to --resume)"},
+     "0 when every row is ok, oom or skipped:...; 1 when a row is invalid:...,\n"
+     "error:... or timeout; 130, 143 or 129 when SIGINT, SIGTERM or SIGHUP stopped\n"
+     "it; 2 when the sweep cannot start (a malformed suite, an unknown method or\n"
+     "flag, an unwritable output file, one another run holds, one that holds rows\n"
+     "without --resume or --force, a corrupt file given to --resume) or a row\n"
+     "could not be written"},
     {"list", "[SUITE]", "methods, suites, devices; or SUITE's points",
      USAGE_AXES | USAGE_SETTINGS,
      "usage: attnbench list [SUITE] [--points] [--shard I/N] [axis flags]\n"
@@ -55,7 +65,7 @@ static const struct command_usage {
      "\n"
      "flags:\n"
      "  --points         the points as run runs them (resolved, deduplicated), with\n"
-     "                   their estimated cost (SUITE default: quick)\n"
+     "                   their estimated cost (without SUITE: the default suite)\n"
      "  --shard I/N      only shard I of N's points, with --points' columns\n"
      "  --plugin SO      load methods from a shared object (repeatable)\n",
      "0; 2 on an unknown suite, flag or method"},
@@ -189,12 +199,20 @@ static void print_axes(FILE *f)
 
 static void print_settings(FILE *f)
 {
-    fprintf(f, "\nsettings (override the suite):\n"
-               "  --backend cpu|cuda   default: cuda when a GPU is usable, else cpu\n"
-               "  --reps N  --warmup N timed samples and untimed runs per point\n"
-               "  --budget SECONDS     per point: a point predicted to take longer takes fewer\n"
-               "                       samples (3 at least), or is skipped:budget\n"
-               "  --seed N             the inputs' seed\n");
+    fputs("\nsettings (override the suite):\n"
+          "  --backend cpu|cuda   default: cuda when a GPU is usable, else cpu\n"
+          "  --reps N  --warmup N timed samples (at most 200) and untimed runs per point\n"
+          "  --max-noise P%  --min-samples N  --max-samples N  --min-time SECONDS\n"
+          "                       the stopping rule: sample until the median is known to\n"
+          "                       P%, after N samples and SECONDS at least, N at most\n"
+          "  --timing events|graph  one forward between events (cold L2), or a CUDA\n"
+          "                       graph of forwards (warm, no launch gaps: short points)\n"
+          "  --budget SECONDS     per point: a point predicted to take longer takes fewer\n"
+          "                       samples (3 at least), or is skipped:budget\n"
+          "  --timeout SECONDS    a point still running then is a timeout row, its worker\n"
+          "                       killed (0: none)\n"
+          "  --seed N             the inputs' seed\n",
+          f);
 }
 
 int usage_command(FILE *f, const char *command)

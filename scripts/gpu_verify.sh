@@ -4,7 +4,8 @@
 #   tests      the GPU tests (every CUDA method against the reference)
 #   sanitizer  the GPU tests at small sizes under compute-sanitizer memcheck
 #   check      attnbench check --backend cuda, d = 64 and 128
-#   seqlen     the seqlen suite, CSV to OUT_DIR/seqlen.csv
+#   seqlen     the seqlen suite, CSV to OUT_DIR/seqlen.csv (called again on
+#              the same OUT_DIR, it measures only the points still missing)
 #   profile    attnbench ceilings, then `run --profile --ceilings` of the
 #              profile and profile_long suites and of the gather suite's
 #              variants at N = 2^14, 2^20, m, k = 64, 1024, d = 64, 128: CSV
@@ -81,7 +82,8 @@ for step in "${what[@]}"; do
         summary+=("check: $(tail -1 "$out/check.log") (rc $rc)")
         grep FAIL "$out/check.log" | head -20 ;;
     seqlen)
-        "$bench" run seqlen --out "$out/seqlen.csv" 2>"$out/seqlen.err" | tee "$out/seqlen.txt"
+        "$bench" run seqlen --out "$out/seqlen.csv" --resume 2>"$out/seqlen.err" |
+            tee "$out/seqlen.txt"
         rc=$?
         summary+=("seqlen: $(($(wc -l <"$out/seqlen.csv") - 1)) rows (rc $rc)") ;;
     profile)

@@ -8,7 +8,7 @@
 #define HARNESS_CHECK_H
 
 #include "measure/backend.h"
-#include "sweep/suite.h"
+#include "core/point.h"
 
 struct check_result {
     int passed;

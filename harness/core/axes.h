@@ -27,8 +27,7 @@ enum axis_id {
 };
 
 struct axis {
-    const char *key;          /* the suite key, and the flag --key */
-    const char *flag_alias;   /* another spelling of the flag ("--s-r"), or NULL */
+    const char *key;          /* the suite key, and the flag --key ('_' may be '-') */
     const char *column;       /* the results file's column */
     const char *meaning;      /* a few words for the usage text */
     /* The enum attn_uses bit of the methods that read this axis; 0: every

@@ -5,6 +5,7 @@
 #define HARNESS_CORE_POINT_H
 
 #include "attn.h"
+#include "core/stats.h"
 
 /* The longest name of a suite, a method or a variant, with its NUL. */
 #define SUITE_NAME_LEN 64
@@ -46,7 +47,8 @@ struct result_row {
     double ms_median, ms_min, ms_max, ms_stddev, ms_p10, ms_p90;
     double flops_model, bytes_model;
     double tflops, gbps;       /* from the models and ms_median */
-    char status[256];          /* "ok", "oom", "skipped:budget", "invalid:...", "error:..." */
+    char status[256];          /* "ok", "oom", "skipped:budget", "invalid:...", "error:...",
+                                  "timeout" */
     char git_rev[48];
     char timestamp[32];        /* UTC, ISO 8601 */
     char samples_ms[2048];     /* every sample, ';'-separated, for `compare` */
@@ -66,6 +68,24 @@ struct result_row {
     char profile_note[384];
     int step_count;
     struct profile_step steps[RESULT_MAX_STEPS];
+    /* How the samples were taken, and what the GPU did meanwhile
+     * (measure/timing.h, measure/nvml.h). */
+    char timing[8];            /* "events", "graph" */
+    int replicas;              /* forwards per sample (graph), else 1 */
+    double noise_pct;          /* the median's precision reached; INFINITY below 6 samples */
+    char stop_reason[16];      /* "budget", "max-samples", "noise", "time" */
+    int has_readings;          /* NVML read every kept sample: the next four have values */
+    double sm_clock_median_mhz, mem_clock_median_mhz, power_median_w, temp_max_c;
+    int throttled_samples;     /* kept samples taken while the GPU throttled */
+    int discarded_samples;     /* throttled samples left out (--discard-throttled) */
+    double energy_j;           /* per forward; NAN when unknown */
+    int energy_from_counter;   /* else the median power times the median time */
+    double tflops_per_w;       /* FLOP model over energy_j; NAN when unknown */
+    char gpu_note[160];        /* why readings or energy are missing, or "" */
+    /* Each kept sample, for the JSON file: ms, and its reading. */
+    double sample_ms[STATS_MAX_SAMPLES];
+    float sample_sm_mhz[STATS_MAX_SAMPLES], sample_power_w[STATS_MAX_SAMPLES];
+    unsigned char sample_throttled[STATS_MAX_SAMPLES];
 };
 
 #endif

@@ -35,3 +35,21 @@ void sample_stats_compute(const double *samples, int n, struct sample_stats *out
     out->p10 = quantile(sorted, n, 0.1);
     out->p90 = quantile(sorted, n, 0.9);
 }
+
+double sample_noise_pct(const double *samples, int n)
+{
+    if (n < 6) return INFINITY;
+    double sorted[STATS_MAX_SAMPLES];
+    memcpy(sorted, samples, n * sizeof *samples);
+    qsort(sorted, n, sizeof *sorted, compare_doubles);
+    /* The 1-based ranks n/2 - 0.98·√n and 1 + n/2 + 0.98·√n, rounded:
+     * the binomial order-statistic interval of the median at 95% (ranks 2
+     * and 9 of 10). */
+    const double half = 0.98 * sqrt((double)n);
+    int lo = (int)lround(n / 2.0 - half), hi = (int)lround(1 + n / 2.0 + half);
+    if (lo < 1) lo = 1;
+    if (hi > n) hi = n;
+    const double median = quantile(sorted, n, 0.5);
+    if (!(median > 0)) return INFINITY;
+    return 100.0 * (sorted[hi - 1] - sorted[lo - 1]) / 2.0 / median;
+}

@@ -15,4 +15,12 @@ struct sample_stats {
 /* The statistics of samples[0..n), 1 <= n <= STATS_MAX_SAMPLES. */
 void sample_stats_compute(const double *samples, int n, struct sample_stats *out);
 
+/* How precisely samples[0..n) give their median, as a percentage of it:
+ * the half-width of the median's 95% confidence interval, distribution-free
+ * (two order statistics around n/2, ~1.96·√n ranks apart, so that it
+ * shrinks as samples are added, whatever their distribution), over the
+ * median (ranks n/2 - 0.98·√n and 1 + n/2 + 0.98·√n, rounded). INFINITY
+ * below 6 samples, where no such interval exists. */
+double sample_noise_pct(const double *samples, int n);
+
 #endif

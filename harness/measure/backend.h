@@ -17,6 +17,7 @@ struct device_info {
     char driver[32];       /* CUDA driver version ("13.0"), "" on the CPU */
     char runtime[32];      /* CUDA runtime version, "" on the CPU */
     int sm_clock_mhz;      /* current SM clock, 0 when unknown */
+    char pci_bus_id[32];   /* the GPU's, for NVML (measure/nvml.h); "" on the CPU */
 };
 
 struct backend {
@@ -45,6 +46,18 @@ struct backend {
      * runs and what to keep are measure/timing.h's. */
     int (*time_run)(struct backend *b, const struct attn_method *m, void *state,
                     const struct attn_tensors *t, double *ms, char *why, size_t why_len);
+    /* Runs the method `count` times back to back and waits: *seconds is the
+     * wall time (the energy pass of timing.h). */
+    int (*run_many)(struct backend *b, const struct attn_method *m, void *state,
+                    const struct attn_tensors *t, int count, double *seconds, char *why,
+                    size_t why_len);
+    /* CUDA graphs (NULL where there are none): capture `replicas` forwards
+     * into one graph; time one replay of it (events, *ms for all of them);
+     * release it. One graph at a time. */
+    int (*graph_capture)(struct backend *b, const struct attn_method *m, void *state,
+                         const struct attn_tensors *t, int replicas, char *why, size_t why_len);
+    int (*graph_replay)(struct backend *b, double *ms, char *why, size_t why_len);
+    void (*graph_release)(struct backend *b);
     /* Waits for the queued work; reports an asynchronous error. */
     int (*sync)(struct backend *b, char *why, size_t why_len);
     void (*shutdown)(struct backend *b);

@@ -72,6 +72,22 @@ static int cpu_time_run(struct backend *b, const struct attn_method *m, void *st
     return rc;
 }
 
+static int cpu_run_many(struct backend *b, const struct attn_method *m, void *state,
+                        const struct attn_tensors *t, int count, double *seconds, char *why,
+                        size_t why_len)
+{
+    double start = monotonic_seconds();
+    for (int i = 0; i < count; i++) {
+        int rc = attn_method_run(m, state, t, NULL);
+        if (rc) {
+            snprintf(why, why_len, "%s run() returned %d", m->name, rc);
+            return rc;
+        }
+    }
+    *seconds = monotonic_seconds() - start;
+    return 0;
+}
+
 static int cpu_sync(struct backend *b, char *why, size_t why_len) { return 0; }
 static void cpu_shutdown(struct backend *b) {}
 
@@ -85,6 +101,7 @@ struct backend backend_cpu = {
     .copy_to_host = cpu_copy_to_host,
     .flush_cache = cpu_flush_cache,
     .time_run = cpu_time_run,
+    .run_many = cpu_run_many,
     .sync = cpu_sync,
     .shutdown = cpu_shutdown,
 };

@@ -8,6 +8,7 @@
 
 #include "attn/method_call.h"
 #include "measure/backend.h"
+#include "core/clock.h"
 #include "kernels/cuda_check.h"
 #include "kernels/random_fill.h"
 
@@ -16,6 +17,7 @@ static struct {
     cudaEvent_t start, stop;
     void *l2_scratch;      /* written before each timed run to evict L2 */
     size_t l2_scratch_bytes;
+    cudaGraphExec_t graph; /* graph timing's, while one is captured */
 } cuda;
 
 /* Each operation's CUDA calls are a function that returns the first error
@@ -44,6 +46,7 @@ static cudaError_t init_device(struct device_info *info, cudaStream_t *stream, i
     CUDA_CHECK(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device));
     info->sm_clock_mhz = clock_khz / 1000;
     CUDA_CHECK(cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, device));
+    CUDA_CHECK(cudaDeviceGetPCIBusId(info->pci_bus_id, (int)sizeof info->pci_bus_id, device));
     CUDA_CHECK(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking));
     CUDA_CHECK(cudaEventCreate(&cuda.start));
     CUDA_CHECK(cudaEventCreate(&cuda.stop));
@@ -105,6 +108,15 @@ static int cuda_flush_cache(struct backend *b, char *why, size_t why_len)
     return cuda_check_describe(err, why, why_len);
 }
 
+/* The method's own error, with where its kernels' checks saw it. */
+static int run_failed(const struct attn_method *m, int run_rc, char *why, size_t why_len)
+{
+    char where[400];
+    cuda_check_describe((cudaError_t)run_rc, where, sizeof where);
+    snprintf(why, why_len, "%s run(): %s", m->name, where);
+    return run_rc;
+}
+
 /* Events around the run; `run_rc` is the method's own return. */
 static cudaError_t timed_run(const struct attn_method *m, void *state,
                              const struct attn_tensors *t, cudaStream_t stream, int *run_rc,
@@ -127,14 +139,88 @@ static int cuda_time_run(struct backend *b, const struct attn_method *m, void *s
 {
     int run_rc = 0;
     cudaError_t err = timed_run(m, state, t, (cudaStream_t)b->stream, &run_rc, ms);
-    if (run_rc) {
-        /* The method's error, with where its kernels' checks saw it. */
-        char where[400];
-        cuda_check_describe((cudaError_t)run_rc, where, sizeof where);
-        snprintf(why, why_len, "%s run(): %s", m->name, where);
-        return run_rc;
-    }
+    if (run_rc) return run_failed(m, run_rc, why, why_len);
     return cuda_check_describe(err, why, why_len);
+}
+
+static cudaError_t run_back_to_back(const struct attn_method *m, void *state,
+                                    const struct attn_tensors *t, cudaStream_t stream, int count,
+                                    int *run_rc)
+{
+    for (int i = 0; i < count && !*run_rc; i++) *run_rc = attn_method_run(m, state, t, stream);
+    CUDA_CHECK(cudaGetLastError());
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    return cudaSuccess;
+}
+
+static int cuda_run_many(struct backend *b, const struct attn_method *m, void *state,
+                         const struct attn_tensors *t, int count, double *seconds, char *why,
+                         size_t why_len)
+{
+    int run_rc = 0;
+    const double start = monotonic_seconds();
+    cudaError_t err = run_back_to_back(m, state, t, (cudaStream_t)b->stream, count, &run_rc);
+    *seconds = monotonic_seconds() - start;
+    if (run_rc) return run_failed(m, run_rc, why, why_len);
+    return cuda_check_describe(err, why, why_len);
+}
+
+/* `replicas` forwards captured on the stream into one executable graph. */
+static cudaError_t capture(const struct attn_method *m, void *state, const struct attn_tensors *t,
+                           cudaStream_t stream, int replicas, int *run_rc)
+{
+    cudaGraph_t graph = NULL;
+    CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+    for (int i = 0; i < replicas && !*run_rc; i++) *run_rc = attn_method_run(m, state, t, stream);
+    const cudaError_t ended = cudaStreamEndCapture(stream, &graph);
+    if (*run_rc) {
+        if (graph) cudaGraphDestroy(graph);
+        return cudaSuccess;
+    }
+    CUDA_CHECK(ended);
+    const cudaError_t made = cudaGraphInstantiate(&cuda.graph, graph, 0);
+    cudaGraphDestroy(graph);
+    CUDA_CHECK(made);
+    return cudaSuccess;
+}
+
+static int cuda_graph_capture(struct backend *b, const struct attn_method *m, void *state,
+                              const struct attn_tensors *t, int replicas, char *why,
+                              size_t why_len)
+{
+    int run_rc = 0;
+    cudaError_t err = capture(m, state, t, (cudaStream_t)b->stream, replicas, &run_rc);
+    if (run_rc) return run_failed(m, run_rc, why, why_len);
+    if (err != cudaSuccess) {
+        char where[400];
+        cuda_check_describe(err, where, sizeof where);
+        snprintf(why, why_len, "%s cannot be captured in a CUDA graph: %s", m->name, where);
+        return (int)err;
+    }
+    return 0;
+}
+
+static cudaError_t replay(cudaStream_t stream, double *ms)
+{
+    CUDA_CHECK(cudaEventRecord(cuda.start, stream));
+    CUDA_CHECK(cudaGraphLaunch(cuda.graph, stream));
+    CUDA_CHECK(cudaEventRecord(cuda.stop, stream));
+    CUDA_CHECK(cudaEventSynchronize(cuda.stop));
+    float elapsed = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&elapsed, cuda.start, cuda.stop));
+    *ms = elapsed;
+    return cudaSuccess;
+}
+
+static int cuda_graph_replay(struct backend *b, double *ms, char *why, size_t why_len)
+{
+    return cuda_check_describe(replay((cudaStream_t)b->stream, ms), why, why_len);
+}
+
+static void cuda_graph_release(struct backend *b)
+{
+    if (cuda.graph) cudaGraphExecDestroy(cuda.graph);
+    cuda.graph = NULL;
 }
 
 static cudaError_t synchronize(cudaStream_t stream)
@@ -167,6 +253,10 @@ struct backend backend_cuda = {
     .copy_to_host = cuda_copy_to_host,
     .flush_cache = cuda_flush_cache,
     .time_run = cuda_time_run,
+    .run_many = cuda_run_many,
+    .graph_capture = cuda_graph_capture,
+    .graph_replay = cuda_graph_replay,
+    .graph_release = cuda_graph_release,
     .sync = cuda_sync,
     .shutdown = cuda_shutdown,
 };

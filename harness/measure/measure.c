@@ -1,6 +1,7 @@
 /* measure.c — measures one sweep point (see measure.h). */
 #include "measure/measure.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,11 @@ static void release_all(struct backend *b, struct point_memory *mem)
 }
 
 /* Runs the measurement; returns the status text ("ok" or why not) in
- * row->status and the samples in `samples`. */
+ * row->status and the samples in `res`. */
 static void run_measurement(const struct sweep_point *pt, const struct attn_method *m,
-                            struct backend *b, const struct measure_options *opt,
-                            struct result_row *row, double *samples)
+                            struct backend *b, const struct device_info *device,
+                            const struct measure_options *opt, struct result_row *row,
+                            struct timing_result *res)
 {
     char why[200] = "";
     struct point_memory mem = {0};
@@ -68,7 +70,7 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
     } else {
         char name[160];
         snprintf(name, sizeof name, "%s/%s/N=%lld", pt->method, pt->variant, (long long)p->N);
-        rc = timing_take_samples(name, b, m, mem.state, &t, &opt->timing, samples, why,
+        rc = timing_take_samples(name, b, device, m, mem.state, &t, &opt->timing, res, why,
                                  sizeof why);
         if (rc) snprintf(row->status, sizeof row->status, "error:%s", why);
         else snprintf(row->status, sizeof row->status, "ok");
@@ -78,6 +80,70 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
     }
     attn_method_teardown(m, mem.state);
     release_all(b, &mem);
+}
+
+/* The median of field `get` over the kept samples' readings. */
+static double reading_median(const struct timing_result *res,
+                             double (*get)(const struct gpu_reading *r))
+{
+    double x[STATS_MAX_SAMPLES];
+    struct sample_stats st;
+    for (int i = 0; i < res->n; i++) x[i] = get(&res->readings[i]);
+    sample_stats_compute(x, res->n, &st);
+    return st.median;
+}
+
+static double sm_mhz(const struct gpu_reading *r) { return r->sm_mhz; }
+static double mem_mhz(const struct gpu_reading *r) { return r->mem_mhz; }
+static double power_w(const struct gpu_reading *r) { return r->power_w; }
+
+/* The row's figures from the samples. */
+static void summarize(const struct timing_rules *rules, const struct timing_result *res,
+                      struct result_row *row)
+{
+    struct sample_stats s;
+    sample_stats_compute(res->ms, res->n, &s);
+    row->reps = res->n;
+    row->ms_median = s.median;
+    row->ms_min = s.min;
+    row->ms_max = s.max;
+    row->ms_stddev = s.stddev;
+    row->ms_p10 = s.p10;
+    row->ms_p90 = s.p90;
+    row->tflops = row->flops_model / (s.median * 1e-3) / 1e12;
+    row->gbps = row->bytes_model / (s.median * 1e-3) / 1e9;
+    size_t used = 0;
+    row->samples_ms[0] = 0;
+    for (int i = 0; i < res->n && used + 24 < sizeof row->samples_ms; i++)
+        used += snprintf(row->samples_ms + used, sizeof row->samples_ms - used, "%s%.6g",
+                         i ? ";" : "", res->ms[i]);
+    for (int i = 0; i < res->n; i++) row->sample_ms[i] = res->ms[i];
+
+    snprintf(row->timing, sizeof row->timing, "%s", timing_mode_name(rules->mode));
+    row->replicas = res->replicas;
+    row->noise_pct = res->noise_pct;
+    snprintf(row->stop_reason, sizeof row->stop_reason, "%s", stop_reason_name(res->stop));
+    row->throttled_samples = res->throttled;
+    row->discarded_samples = res->discarded;
+    snprintf(row->gpu_note, sizeof row->gpu_note, "%s", res->note);
+    row->has_readings = res->has_readings;
+    if (res->has_readings) {
+        row->sm_clock_median_mhz = reading_median(res, sm_mhz);
+        row->mem_clock_median_mhz = reading_median(res, mem_mhz);
+        row->power_median_w = reading_median(res, power_w);
+        row->temp_max_c = 0;
+        for (int i = 0; i < res->n; i++) {
+            const struct gpu_reading *r = &res->readings[i];
+            if (r->temp_c > row->temp_max_c) row->temp_max_c = r->temp_c;
+            row->sample_sm_mhz[i] = (float)r->sm_mhz;
+            row->sample_power_w[i] = (float)r->power_w;
+            row->sample_throttled[i] = (unsigned char)r->throttled;
+        }
+    }
+    row->energy_j = res->energy_j;
+    row->energy_from_counter = res->energy_from_counter;
+    /* FLOP/s per watt = FLOPs per forward over joules per forward. */
+    row->tflops_per_w = res->energy_j > 0 ? row->flops_model / res->energy_j / 1e12 : NAN;
 }
 
 void measure_point(const struct sweep_point *pt, struct backend *b,
@@ -110,27 +176,11 @@ void measure_point(const struct sweep_point *pt, struct backend *b,
     row->flops_model = attn_method_flops(m, &pt->problem, &params);
     row->bytes_model = attn_method_bytes(m, &pt->problem, &params);
 
-    double samples[STATS_MAX_SAMPLES];
+    static struct timing_result res; /* large for the stack */
     timeline_point_begin(pt, b->stream);
-    run_measurement(pt, m, b, opt, row, samples);
+    run_measurement(pt, m, b, device, opt, row, &res);
     timeline_range_end();
     if (strcmp(row->status, "ok") != 0) return;
-
-    struct sample_stats s;
-    sample_stats_compute(samples, opt->timing.samples, &s);
-    row->reps = opt->timing.samples;
-    row->ms_median = s.median;
-    row->ms_min = s.min;
-    row->ms_max = s.max;
-    row->ms_stddev = s.stddev;
-    row->ms_p10 = s.p10;
-    row->ms_p90 = s.p90;
-    row->tflops = row->flops_model / (s.median * 1e-3) / 1e12;
-    row->gbps = row->bytes_model / (s.median * 1e-3) / 1e9;
-    size_t used = 0;
-    row->samples_ms[0] = 0;
-    for (int i = 0; i < opt->timing.samples && used + 24 < sizeof row->samples_ms; i++)
-        used += snprintf(row->samples_ms + used, sizeof row->samples_ms - used, "%s%.6g",
-                         i ? ";" : "", samples[i]);
+    summarize(&opt->timing, &res, row);
     if (opt->profile) profile_roofline(row, opt->ceilings);
 }

@@ -6,7 +6,7 @@
 #ifndef HARNESS_TIMELINE_H
 #define HARNESS_TIMELINE_H
 
-#include "sweep/suite.h"
+#include "core/point.h"
 
 /* Opens the point's range; the first call of a process also names the
  * thread and `stream` (a cudaStream_t, or NULL on the CPU). */

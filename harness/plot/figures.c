@@ -6,7 +6,7 @@
 #include "plot/figure.h"
 
 figure_prepare prepare_time_vs_n, prepare_throughput_vs_n, prepare_speedup_vs_full,
-    prepare_roofline, prepare_gather_bandwidth, prepare_mita_steps;
+    prepare_roofline, prepare_gather_bandwidth, prepare_mita_steps, prepare_energy_vs_n;
 
 const struct figure figures[] = {
     /* Median time per forward against N, per attention method (log-log). */
@@ -21,5 +21,7 @@ const struct figure figures[] = {
     {"gather_bandwidth", prepare_gather_bandwidth},
     /* MiTA's kernel time by step, a stacked bar per N, from the steps file. */
     {"mita_steps", prepare_mita_steps},
+    /* Joules per forward from the GPU's energy counter against N (log-log). */
+    {"energy_vs_n", prepare_energy_vs_n},
     {NULL, NULL},
 };

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "attn.h"
+#include "measure/ceilings.h"
 #include "plot/gnuplot.h"
+#include "results/json.h"
 
 /* The columns the figures read: the key fields' (N among the axes), then these. */
 static const char *const measured_columns[] = {
@@ -142,7 +144,7 @@ static int read_table(const char *path, struct csv_table *t, const char *const *
                       const char *whose)
 {
     char err[1024];
-    if (csv_read(path, t, err, sizeof err) != 0) {
+    if (results_table_read(path, t, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench plot: %s\n", err);
         return -1;
     }
@@ -215,6 +217,7 @@ static int load_input(struct plot *p, int f)
     const int status = csv_column(t, "status");
     const int intensity = csv_column(t, profiled_columns[0]);
     const int achieved = csv_column(t, profiled_columns[1]);
+    const int energy = csv_column(t, "energy_j"); /* files before it have none */
     for (long r = 0; r < t->nrows; r++) {
         if (strcmp(t->rows[r][status], "ok") != 0) continue;
         struct row *w = &p->rows[p->nrows];
@@ -243,6 +246,10 @@ static int load_input(struct plot *p, int f)
                 return -1;
             w->profiled = w->intensity > 0 && w->achieved_tflops > 0;
         }
+        w->energy_j = NAN;
+        if (energy >= 0 && t->rows[r][energy][0] &&
+            row_number(t, path, r, "energy_j", &w->energy_j))
+            return -1;
         p->nrows++;
     }
     return 0;
@@ -342,7 +349,8 @@ static int load_rows(struct plot *p)
  * `device` column (as `attnbench ceilings` writes) names where they were
  * measured, and a `status` column, where the file has one, which were: a
  * row whose status is not `ok` leaves its ceiling nominal. Any subset of the
- * names: the rest stay nominal. */
+ * names: the rest stay nominal. A CPU's file (its device "cpu: ...") sets
+ * the CPU roofs instead, and the GPU's stay nominal. */
 static int load_ceilings(struct plot *p)
 {
     for (int c = 0; c < CEIL_COUNT; c++) p->ceiling[c] = ceiling_info[c].nominal;
@@ -354,7 +362,7 @@ static int load_ceilings(struct plot *p)
         fprintf(stderr, "attnbench plot: --ceilings %s\n", err);
         return -1;
     }
-    int rc = 0;
+    int rc = 0, cpu = 0;
     const int name = csv_column(&t, "name"), value = csv_column(&t, "value"),
               unit = csv_column(&t, "unit"), device = csv_column(&t, "device"),
               status = csv_column(&t, "status");
@@ -362,13 +370,20 @@ static int load_ceilings(struct plot *p)
         fprintf(stderr, "attnbench plot: --ceilings %s: need the columns name,value,unit\n", path);
         rc = -1;
     } else if (device >= 0 && t.nrows > 0) {
-        short_device(t.rows[0][device], p->ceilings_device, sizeof p->ceilings_device);
+        cpu = ceilings_device_is_cpu(t.rows[0][device]);
+        if (cpu)
+            snprintf(p->cpu_ceilings_device, sizeof p->cpu_ceilings_device, "%s",
+                     t.rows[0][device]);
+        else
+            short_device(t.rows[0][device], p->ceilings_device, sizeof p->ceilings_device);
     }
+    double *roof = cpu ? p->cpu_ceiling : p->ceiling;
+    int cpu_given[CEIL_COUNT] = {0}, *given = cpu ? cpu_given : p->ceiling_from_file;
     for (long r = 0; r < t.nrows && rc == 0; r++) {
         const char *n = t.rows[r][name], *u = t.rows[r][unit], *v = t.rows[r][value];
         if (status >= 0 && t.rows[r][status][0] && strcmp(t.rows[r][status], "ok") != 0) {
-            fprintf(stderr, "attnbench plot: --ceilings %s: %s was not measured (%s); it stays "
-                            "nominal\n", path, n, t.rows[r][status]);
+            fprintf(stderr, "attnbench plot: --ceilings %s: %s was not measured (%s); %s\n", path,
+                    n, t.rows[r][status], cpu ? "no roof for it" : "it stays nominal");
             continue;
         }
         int c = 0;
@@ -380,7 +395,7 @@ static int load_ceilings(struct plot *p)
             for (int k = 0; k < CEIL_COUNT; k++) fprintf(stderr, " %s", ceiling_info[k].name);
             fprintf(stderr, ")\n");
             rc = -1;
-        } else if (p->ceiling_from_file[c]) {
+        } else if (given[c]) {
             fprintf(stderr, "attnbench plot: --ceilings %s: '%s' is given twice\n", path, n);
             rc = -1;
         } else if (strcmp(u, ceiling_info[c].unit) != 0) {
@@ -392,8 +407,8 @@ static int load_ceilings(struct plot *p)
                     path, n, v);
             rc = -1;
         } else {
-            p->ceiling[c] = x;
-            p->ceiling_from_file[c] = 1;
+            roof[c] = x;
+            given[c] = 1;
         }
     }
     csv_table_free(&t);
@@ -490,6 +505,20 @@ static int build_series(struct plot *p)
     label_series(p, ROW_ATTENTION);
     label_series(p, ROW_GATHER);
     return 0;
+}
+
+int series_write_positive(const struct plot *p, int s, FILE *dat, int *idx, const char *column,
+                          double (*value)(const struct row *w))
+{
+    int n = series_rows(p, s, idx), written = 0;
+    fprintf(dat, "# N %s\n", column);
+    for (int i = 0; i < n; i++) {
+        const struct row *w = &p->rows[idx[i]];
+        if (!(value(w) > 0)) continue;
+        fprintf(dat, "%.17g %.17g\n", w->N, value(w));
+        written++;
+    }
+    return written;
 }
 
 int series_rows(const struct plot *p, int s, int *idx)

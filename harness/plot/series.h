@@ -43,6 +43,7 @@ struct row {
     double N, ms, p10, p90, flops, bytes, tflops, gbps;
     int profiled;              /* intensity, achieved_tflops from the profiling pass */
     double intensity, achieved_tflops;
+    double energy_j;           /* per forward (NVML), NAN where the row has none */
     int series;
 };
 
@@ -81,9 +82,15 @@ struct plot {
     int nseries;
     struct step_row *steps;    /* the rows of every steps file */
     int nsteps;
+    /* The GPU rows' roofs: the ceilings file's, or nominal figures. */
     double ceiling[CEIL_COUNT];
     int ceiling_from_file[CEIL_COUNT];
     char ceilings_device[128]; /* where the file says they were measured, or "" */
+    /* A ceilings file of a CPU (`attnbench ceilings --backend cpu`) holds
+     * the roofs of that CPU's rows instead, never the GPU rows': there is
+     * no nominal CPU. */
+    double cpu_ceiling[CEIL_COUNT];  /* 0 where the file has none */
+    char cpu_ceilings_device[128];   /* the file's device, whole, or "" */
     char device[256], date[64]; /* the titles' second line */
 };
 
@@ -117,6 +124,10 @@ void cut_label(char *label);
 
 /* The rows of series s, by ascending N, in idx (room for every row). */
 int series_rows(const struct plot *p, int s, int *idx);
+/* Writes "N value" of each row of series s whose value is positive (a log
+ * axis), by ascending N, under the header "# N column"; returns how many. */
+int series_write_positive(const struct plot *p, int s, FILE *dat, int *idx, const char *column,
+                          double (*value)(const struct row *w));
 /* A choice of rows: those whose N a figure's axis spans. */
 typedef int (*row_filter)(const struct plot *p, const struct row *w);
 /* The N range of the rows of `kind` that `spans` keeps (NULL: all). */

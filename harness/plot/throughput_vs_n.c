@@ -3,18 +3,12 @@
  * as N grows, its FLOP model over its median time in TFLOP/s. */
 #include "plot/figure.h"
 
+static double tflops(const struct row *w) { return w->tflops; }
+
 /* Attention rows with a positive FLOP model (TFLOP/s on a log axis). */
 static int write_throughput(const struct plot *p, int s, FILE *dat, int *idx)
 {
-    int n = series_rows(p, s, idx), written = 0;
-    fprintf(dat, "# N tflops\n");
-    for (int i = 0; i < n; i++) {
-        const struct row *w = &p->rows[idx[i]];
-        if (w->tflops <= 0) continue;
-        fprintf(dat, "%.17g %.17g\n", w->N, w->tflops);
-        written++;
-    }
-    return written;
+    return series_write_positive(p, s, dat, idx, "tflops", tflops);
 }
 
 figure_prepare prepare_throughput_vs_n; /* the type figures.c expects */

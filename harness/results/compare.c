@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "results/csv.h"
+#include "results/json.h"
 #include "core/stats.h"
 #include "core/axes.h"
 
@@ -214,7 +215,7 @@ static int load_run(struct run *r, const char *path, FILE *err)
 {
     char msg[1200];
     r->path = path;
-    if (csv_read(path, &r->t, msg, sizeof msg) != 0) {
+    if (results_table_read(path, &r->t, msg, sizeof msg) != 0) {
         fprintf(err, "compare: %s\n", msg);
         return -1;
     }

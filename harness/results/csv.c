@@ -6,6 +6,7 @@
 #include "core/text_file.h"
 
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,7 +20,10 @@ static const char *const trailing_columns[] = {
     "bytes_model", "tflops", "gbps", "status", "git_rev", "timestamp", "driver", "runtime",
     "sm_clock_mhz", "seed", "samples_ms", "suite_hash", "shard", "dram_read_bytes",
     "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured", "gather_dram_bytes",
-    "intensity", "roof_fraction", "achieved_tflops", "profile_note",
+    "intensity", "roof_fraction", "achieved_tflops", "profile_note", "timing", "replicas",
+    "noise_pct", "stop_reason", "sm_clock_median_mhz", "mem_clock_median_mhz", "power_median_w",
+    "temp_max_c", "throttled_samples", "discarded_samples", "energy_j", "tflops_per_w",
+    "gpu_note",
 };
 #define N_LEADING ((int)(sizeof leading_columns / sizeof leading_columns[0]))
 #define N_TRAILING ((int)(sizeof trailing_columns / sizeof trailing_columns[0]))
@@ -49,17 +53,6 @@ const char *csv_key_column(int i)
 {
     static const char *const what[] = {"method", "variant", "backend"};
     return i < 3 ? what[i] : AXES[i - 3].column;
-}
-
-/* A formatted cell, or an empty one when `present` is 0. */
-static void cellf(char *cell, size_t len, int present, const char *fmt, ...)
-{
-    cell[0] = '\0';
-    if (!present) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cell, len, fmt, ap);
-    va_end(ap);
 }
 
 /* The cells that describe a point, in key order. The writer and
@@ -100,23 +93,24 @@ void csv_write_field(FILE *f, const char *field)
     fputc('"', f);
 }
 
-/* Formats a whole record in memory, then hands it to the (unbuffered) file
- * in one fwrite: a killed process leaves either the whole row or none of it
- * in our hands, never a part waiting in a buffer. */
-static int write_record(FILE *f, const char *const *cells, int n)
+/* A whole record, newline included, in a malloc'd string: formatted in
+ * memory first, so that it reaches the file in one write. NULL when out of
+ * memory. */
+static char *format_record(const char *const *cells, int n, size_t *len)
 {
     char *line = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&line, &len);
-    if (!mem) return -1;
+    FILE *mem = open_memstream(&line, len);
+    if (!mem) return NULL;
     for (int i = 0; i < n; i++) {
         if (i) fputc(',', mem);
         csv_write_field(mem, cells[i]);
     }
     fputc('\n', mem);
-    int rc = fclose(mem) == 0 && fwrite(line, 1, len, f) == len && fflush(f) == 0 ? 0 : -1;
-    free(line);
-    return rc;
+    if (fclose(mem) != 0) {
+        free(line);
+        return NULL;
+    }
+    return line;
 }
 
 /* Checks that the first line of `f` is our header; a message naming the
@@ -148,101 +142,107 @@ static int check_header(const char *path, char *first, char *err, size_t err_len
     return 0;
 }
 
-int csv_writer_open(struct csv_writer *w, const char *path, char *err, size_t err_len)
+int csv_writer_open(struct csv_writer *w, const char *path, enum run_file_mode mode, FILE *log,
+                    struct csv_table *done, char *err, size_t err_len)
 {
     memset(w, 0, sizeof *w);
-    if (snprintf(w->path, sizeof w->path, "%s", path) >= (int)sizeof w->path)
-        return harness_fail(err, err_len, "%s: path is too long (at most %zu characters)", path,
-                    sizeof w->path - 1);
-    FILE *f = fopen(path, "a+");
-    if (!f) return harness_fail(err, err_len, "%s: cannot open for appending: %s", path, strerror(errno));
-    /* Unbuffered, so that each fwrite of a row is a single write(2). */
-    setvbuf(f, NULL, _IONBF, 0);
-
-    /* Our header is a few hundred bytes: a first line longer than this
-     * buffer differs from it anyway. */
-    char first[4096];
-    size_t n = fread(first, 1, sizeof first - 1, f);
-    first[n] = '\0';
+    if (done) memset(done, 0, sizeof *done);
+    if (run_file_open(&w->file, path, log, err, err_len) != 0) return -1;
+    struct run_file *f = &w->file;
     int rc = 0;
-    if (ferror(f)) {
-        rc = harness_fail(err, err_len, "%s: cannot read its header: %s", path, strerror(errno));
-    } else if (n == 0) {
-        if (fseek(f, 0, SEEK_END) != 0 || write_record(f, csv_columns(), CSV_NCOLS) != 0)
-            rc = harness_fail(err, err_len, "%s: cannot write the header: %s", path, strerror(errno));
-    } else if ((rc = check_header(path, first, err, err_len)) == 0) {
-        /* Appending to a row cut short would glue two rows into one. */
-        if (fseek(f, -1, SEEK_END) != 0 || fgetc(f) != '\n')
-            rc = harness_fail(err, err_len,
-                      "%s: its last line has no newline (a row cut short?); repair the file or "
-                      "write to a new one",
-                      path);
-        else if (fseek(f, 0, SEEK_END) != 0)
-            rc = harness_fail(err, err_len, "%s: cannot seek: %s", path, strerror(errno));
+    if (f->len > 0) {
+        /* Our header is a few hundred bytes: a first line longer than this
+         * buffer differs from it anyway. */
+        char first[4096];
+        snprintf(first, sizeof first, "%s", f->text);
+        rc = check_header(path, first, err, err_len);
     }
+    /* Rows that do not read back are refused before anything is cut. */
+    const size_t whole = run_file_whole_length(f);
+    if (rc == 0 && mode == RUN_FILE_RESUME && done && whole > 0)
+        rc = csv_parse(path, f->text, whole, done, err, err_len);
+    size_t header_len = 0;
+    char *header = rc == 0 ? format_record(csv_columns(), CSV_NCOLS, &header_len) : NULL;
+    if (rc == 0 && !header) rc = harness_fail(err, err_len, "%s: out of memory", path);
+    if (rc == 0) rc = run_file_settle(f, mode, header, header_len, log, err, err_len);
+    free(header);
     if (rc != 0) {
-        fclose(f);
-        return rc;
+        if (done) csv_table_free(done);
+        run_file_close(f);
     }
-    w->f = f;
-    return 0;
+    return rc;
+}
+
+/* A formatted number into the next free slot of c->number, or "" when
+ * `present` is 0; *slot counts the slots used. */
+static const char *number(struct csv_cells *c, int *slot, int present, const char *fmt, ...)
+{
+    char *cell = c->number[(*slot)++];
+    cell[0] = '\0';
+    if (!present) return cell;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cell, sizeof c->number[0], fmt, ap);
+    va_end(ap);
+    return cell;
+}
+
+void csv_row_cells(const struct result_row *r, struct csv_cells *out)
+{
+    _Static_assert(CSV_NCOLS <= CSV_MAX_COLUMNS, "struct csv_cells holds every column");
+    struct point_cells pc;
+    point_cells(&r->point, &pc);
+    const int ok = strcmp(r->status, "ok") == 0; /* else no time was measured */
+    const int gpu = ok && r->has_readings;       /* NVML's readings (timing.h) */
+    int n = 0;
+#define NUM(present, ...) number(out, &n, (present), __VA_ARGS__)
+    const char *const lead[N_LEADING] = {r->suite, r->point.method, r->point.variant,
+                                         pc.fields[2], r->device};
+    const char *const trail[N_TRAILING] = {
+        NUM(1, "%d", r->reps), NUM(ok, "%.9g", r->ms_median), NUM(ok, "%.9g", r->ms_min),
+        NUM(ok, "%.9g", r->ms_max), NUM(ok, "%.9g", r->ms_stddev), NUM(ok, "%.9g", r->ms_p10),
+        NUM(ok, "%.9g", r->ms_p90), NUM(1, "%.6e", r->flops_model),
+        NUM(1, "%.6e", r->bytes_model), NUM(ok, "%.4f", r->tflops), NUM(ok, "%.4f", r->gbps),
+        r->status, r->git_rev, r->timestamp, r->driver, r->runtime,
+        NUM(r->sm_clock_mhz != 0, "%d", r->sm_clock_mhz),
+        NUM(1, "%" PRIu64, r->point.problem.seed), r->samples_ms, r->suite_hash, r->shard,
+        /* The profiling pass (profile.h): empty where it read nothing. */
+        NUM(r->has_counters, "%.0f", r->dram_read_bytes),
+        NUM(r->has_counters, "%.0f", r->dram_write_bytes),
+        NUM(r->has_counters, "%.0f", r->l2_bytes), NUM(r->has_counters, "%.9g", r->kernel_ms),
+        NUM(r->has_flops_measured, "%.6e", r->flops_measured),
+        NUM(r->has_counters, "%.0f", r->gather_dram_bytes),
+        NUM(r->has_intensity, "%.6g", r->intensity), NUM(r->has_roof, "%.4f", r->roof_fraction),
+        NUM(r->has_intensity, "%.4f", r->achieved_tflops), r->profile_note,
+        /* How it was sampled, and the GPU during it: empty where not measured. */
+        ok ? r->timing : "", NUM(ok, "%d", r->replicas),
+        NUM(ok && isfinite(r->noise_pct), "%.4g", r->noise_pct), ok ? r->stop_reason : "",
+        NUM(gpu, "%.0f", r->sm_clock_median_mhz), NUM(gpu, "%.0f", r->mem_clock_median_mhz),
+        NUM(gpu, "%.1f", r->power_median_w), NUM(gpu, "%.0f", r->temp_max_c),
+        NUM(gpu, "%d", r->throttled_samples), NUM(gpu, "%d", r->discarded_samples),
+        NUM(ok && isfinite(r->energy_j), "%.6g", r->energy_j),
+        NUM(ok && isfinite(r->tflops_per_w), "%.6g", r->tflops_per_w), r->gpu_note,
+    };
+#undef NUM
+    int c = 0;
+    for (int i = 0; i < N_LEADING; i++) out->cell[c++] = lead[i];
+    for (int i = 0; i < AXIS_COUNT; i++) /* pc is this function's: copied */
+        out->cell[c++] = strcpy(out->number[n++], pc.axes[i]);
+    for (int i = 0; i < N_TRAILING; i++) out->cell[c++] = trail[i];
 }
 
 int csv_writer_row(struct csv_writer *w, const struct result_row *r)
 {
-    struct point_cells pc;
-    point_cells(&r->point, &pc);
-    const int ok = strcmp(r->status, "ok") == 0; /* else no time was measured */
-    char reps[16], median[32], min[32], max[32], stddev[32], p10[32], p90[32], flops[32],
-        bytes[32], tflops[32], gbps[32], clock[16], seed[24];
-    cellf(reps, sizeof reps, 1, "%d", r->reps);
-    cellf(median, sizeof median, ok, "%.9g", r->ms_median);
-    cellf(min, sizeof min, ok, "%.9g", r->ms_min);
-    cellf(max, sizeof max, ok, "%.9g", r->ms_max);
-    cellf(stddev, sizeof stddev, ok, "%.9g", r->ms_stddev);
-    cellf(p10, sizeof p10, ok, "%.9g", r->ms_p10);
-    cellf(p90, sizeof p90, ok, "%.9g", r->ms_p90);
-    cellf(flops, sizeof flops, 1, "%.6e", r->flops_model);
-    cellf(bytes, sizeof bytes, 1, "%.6e", r->bytes_model);
-    cellf(tflops, sizeof tflops, ok, "%.4f", r->tflops);
-    cellf(gbps, sizeof gbps, ok, "%.4f", r->gbps);
-    cellf(clock, sizeof clock, r->sm_clock_mhz != 0, "%d", r->sm_clock_mhz);
-    cellf(seed, sizeof seed, 1, "%" PRIu64, r->point.problem.seed);
-    /* The profiling pass (profile.h): empty where it read nothing. */
-    char dram_read[32], dram_write[32], l2[32], kernel_ms[32], flops_measured[32], gather[32],
-        intensity[32], roof_fraction[32], achieved[32];
-    cellf(dram_read, sizeof dram_read, r->has_counters, "%.0f", r->dram_read_bytes);
-    cellf(dram_write, sizeof dram_write, r->has_counters, "%.0f", r->dram_write_bytes);
-    cellf(l2, sizeof l2, r->has_counters, "%.0f", r->l2_bytes);
-    cellf(kernel_ms, sizeof kernel_ms, r->has_counters, "%.9g", r->kernel_ms);
-    cellf(flops_measured, sizeof flops_measured, r->has_flops_measured, "%.6e", r->flops_measured);
-    cellf(gather, sizeof gather, r->has_counters, "%.0f", r->gather_dram_bytes);
-    cellf(intensity, sizeof intensity, r->has_intensity, "%.6g", r->intensity);
-    cellf(roof_fraction, sizeof roof_fraction, r->has_roof, "%.4f", r->roof_fraction);
-    cellf(achieved, sizeof achieved, r->has_intensity, "%.4f", r->achieved_tflops);
-
-    const char *const lead[N_LEADING] = {r->suite, r->point.method, r->point.variant,
-                                         pc.fields[2], r->device};
-    const char *const trail[N_TRAILING] = {
-        reps, median, min, max, stddev, p10, p90, flops, bytes, tflops, gbps, r->status,
-        r->git_rev, r->timestamp, r->driver, r->runtime, clock, seed, r->samples_ms,
-        r->suite_hash, r->shard,
-        dram_read, dram_write, l2, kernel_ms, flops_measured, gather, intensity, roof_fraction,
-        achieved, r->profile_note,
-    };
-    const char *cells[CSV_NCOLS];
-    int c = 0;
-    for (int i = 0; i < N_LEADING; i++) cells[c++] = lead[i];
-    for (int i = 0; i < AXIS_COUNT; i++) cells[c++] = pc.axes[i];
-    for (int i = 0; i < N_TRAILING; i++) cells[c++] = trail[i];
-    return write_record(w->f, cells, CSV_NCOLS);
+    static struct csv_cells cells; /* large for the stack */
+    csv_row_cells(r, &cells);
+    size_t len = 0;
+    char *line = format_record(cells.cell, CSV_NCOLS, &len);
+    int rc = line ? run_file_append(&w->file, line, len) : -1;
+    free(line);
+    return rc;
 }
 
-void csv_writer_close(struct csv_writer *w)
-{
-    if (w->f) fclose(w->f);
-    w->f = NULL;
-}
+void csv_writer_close(struct csv_writer *w) { run_file_close(&w->file); }
 
 /* ---- reading ---------------------------------------------------------------- */
 
@@ -372,6 +372,15 @@ int csv_read(const char *path, struct csv_table *t, char *err, size_t err_len)
     char *text = NULL;
     size_t len = 0;
     if (read_text_file(path, &text, &len, err, err_len) != 0) return -1;
+    int rc = csv_parse(path, text, len, t, err, err_len);
+    free(text);
+    return rc;
+}
+
+int csv_parse(const char *path, const char *text, size_t len, struct csv_table *t, char *err,
+              size_t err_len)
+{
+    memset(t, 0, sizeof *t);
     struct csv_parser ps = {path, text, text + len, 1, err, err_len};
     struct record rec = {0};
     long cap = 0;
@@ -406,7 +415,6 @@ int csv_read(const char *path, struct csv_table *t, char *err, size_t err_len)
         rec = (struct record){0};
     }
     record_free(&rec);
-    free(text);
     if (rc < 0) csv_table_free(t);
     return rc < 0 ? -1 : 0;
 }

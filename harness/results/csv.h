@@ -1,6 +1,6 @@
 /* csv.h — the results file: one header, one row per sweep point, each row
- * written and flushed as soon as its point is measured, so that a killed
- * sweep keeps every row it had. RFC 4180 quoting (a field with a comma, a
+ * written in one write(2) as soon as its point is measured, so that a
+ * killed sweep keeps every row it had. RFC 4180 quoting (a field with a comma, a
  * quote or a newline is quoted, quotes doubled).
  *
  * The columns (README.md, "CSV columns") are csv_columns() below, in order.
@@ -13,24 +13,40 @@
 
 #include "core/axes.h"
 #include "core/point.h"
+#include "results/run_file.h"
 
 /* Column names, in file order, NULL-terminated; the axes' columns come from
  * core/axes.h. */
 const char *const *csv_columns(void);
 int csv_column_count(void);
 
+/* A row's cells, as the file has them: each a string of the row or a
+ * formatted number; "" where the row has no value. */
+#define CSV_MAX_COLUMNS 96
+struct csv_cells {
+    const char *cell[CSV_MAX_COLUMNS];
+    char number[CSV_MAX_COLUMNS][40];
+};
+void csv_row_cells(const struct result_row *r, struct csv_cells *out);
+
 struct csv_writer {
-    FILE *f;
-    char path[512];
+    struct run_file file;
 };
 
-/* Open `path` for appending rows. A new or empty file gets the header. An
- * existing file must start with exactly our header (else an error naming the
- * file and the first differing column: we never append to a foreign file).
- * Returns 0, or non-zero with a message. */
-int csv_writer_open(struct csv_writer *w, const char *path, char *err, size_t err_len);
-/* Write one row and flush it to the operating system. 0 or non-zero. */
+struct csv_table;
+
+/* Opens `path` for a run's rows, under the run's lock and in `mode`
+ * (results/run_file.h): a file that is there must start with exactly our
+ * header, whatever the mode (else an error naming the file and the first
+ * differing column: we never append to a foreign file, nor empty one);
+ * with RUN_FILE_RESUME its rows must read back (csv_parse), and `done`
+ * (unless NULL) gets them; a new or emptied file gets the header. `log`
+ * hears of a cut row. Returns 0, or non-zero with a message. */
+int csv_writer_open(struct csv_writer *w, const char *path, enum run_file_mode mode, FILE *log,
+                    struct csv_table *done, char *err, size_t err_len);
+/* Write one row, in one write(2) (run_file_append). 0 or non-zero. */
 int csv_writer_row(struct csv_writer *w, const struct result_row *r);
+/* Closes the file, releasing the lock. */
 void csv_writer_close(struct csv_writer *w);
 
 /* Write one field with RFC 4180 quoting when needed. */
@@ -48,6 +64,9 @@ struct csv_table {
  * field count differs from the header, an unterminated quote, or a last
  * line that is not terminated by a newline (a truncated write). */
 int csv_read(const char *path, struct csv_table *t, char *err, size_t err_len);
+/* The same for `len` bytes of `text` already read from `path`. */
+int csv_parse(const char *path, const char *text, size_t len, struct csv_table *t, char *err,
+              size_t err_len);
 void csv_table_free(struct csv_table *t);
 /* Column index by name, or -1. */
 int csv_column(const struct csv_table *t, const char *name);

@@ -15,13 +15,6 @@ static const char *const step_columns[] = {
 };
 enum { STEP_NCOLS = sizeof step_columns / sizeof step_columns[0] };
 
-/* Hands one whole line to the unbuffered file in one fwrite, as csv.c does
- * with result rows: a killed sweep leaves whole rows only. */
-static int write_line(FILE *f, const char *line, size_t len)
-{
-    return fwrite(line, 1, len, f) == len && fflush(f) == 0 ? 0 : -1;
-}
-
 /* The header line, newline included, into a malloc'd string. */
 static char *header_line(size_t *len)
 {
@@ -39,48 +32,34 @@ static char *header_line(size_t *len)
     return line;
 }
 
-int steps_writer_open(struct steps_writer *w, const char *out_path, char *err, size_t err_len)
+int steps_writer_open(struct steps_writer *w, const char *out_path, enum run_file_mode mode,
+                      FILE *log, char *err, size_t err_len)
 {
     memset(w, 0, sizeof *w);
     size_t base = strlen(out_path);
     if (base > 4 && !strcmp(out_path + base - 4, ".csv")) base -= 4;
-    if (snprintf(w->path, sizeof w->path, "%.*s.steps.csv", (int)base, out_path) >=
-        (int)sizeof w->path) {
+    char path[sizeof w->file.path];
+    if (snprintf(path, sizeof path, "%.*s.steps.csv", (int)base, out_path) >= (int)sizeof path) {
         snprintf(err, err_len, "%s: path is too long for its steps file", out_path);
         return -1;
     }
     size_t hlen = 0;
     char *header = header_line(&hlen);
-    FILE *f = header ? fopen(w->path, "a+") : NULL;
-    if (!f) {
-        snprintf(err, err_len, "%s: cannot open for appending: %s", w->path,
-                 header ? strerror(errno) : "out of memory");
-        free(header);
+    if (!header) {
+        snprintf(err, err_len, "%s: out of memory", path);
         return -1;
     }
-    setvbuf(f, NULL, _IONBF, 0);
-    char first[1024];
-    size_t n = fread(first, 1, hlen, f);
-    int rc = 0;
-    if (n == 0) {
-        if (fseek(f, 0, SEEK_END) != 0 || write_line(f, header, hlen) != 0) rc = -1;
-        if (rc) snprintf(err, err_len, "%s: cannot write the header: %s", w->path, strerror(errno));
-    } else if (n != hlen || memcmp(first, header, hlen) != 0) {
+    int rc = run_file_open(&w->file, path, log, err, err_len);
+    const struct run_file *f = &w->file;
+    if (rc == 0 && f->len > 0 && (f->len < hlen || memcmp(f->text, header, hlen) != 0)) {
         snprintf(err, err_len, "%s: not a steps file of this attnbench (its header differs); "
-                               "move it away or write the results elsewhere", w->path);
-        rc = -1;
-    } else if (fseek(f, -1, SEEK_END) != 0 || fgetc(f) != '\n' || fseek(f, 0, SEEK_END) != 0) {
-        snprintf(err, err_len, "%s: its last line has no newline (a row cut short?); repair the "
-                               "file or write to a new one", w->path);
+                               "move it away or write the results elsewhere", path);
         rc = -1;
     }
+    if (rc == 0) rc = run_file_settle(&w->file, mode, header, hlen, log, err, err_len);
     free(header);
-    if (rc) {
-        fclose(f);
-        return rc;
-    }
-    w->f = f;
-    return 0;
+    if (rc != 0) run_file_close(&w->file);
+    return rc;
 }
 
 int steps_writer_rows(struct steps_writer *w, const struct result_row *r)
@@ -108,15 +87,11 @@ int steps_writer_rows(struct steps_writer *w, const struct result_row *r)
         fprintf(mem, ",%s,%s,", r->git_rev, r->timestamp);
         csv_write_field(mem, r->status);
         fputc('\n', mem);
-        int rc = fclose(mem) == 0 ? write_line(w->f, line, len) : -1;
+        int rc = fclose(mem) == 0 ? run_file_append(&w->file, line, len) : -1;
         free(line);
         if (rc) return rc;
     }
     return 0;
 }
 
-void steps_writer_close(struct steps_writer *w)
-{
-    if (w->f) fclose(w->f);
-    w->f = NULL;
-}
+void steps_writer_close(struct steps_writer *w) { run_file_close(&w->file); }

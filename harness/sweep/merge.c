@@ -45,23 +45,21 @@ static int check_our_header(const char *path, const struct csv_table *t, char *e
                         "the header this attnbench writes", err, err_len);
 }
 
-int merge_check_compatible(const char *path, const char *suite_hash, char *err, size_t err_len)
+int merge_check_rows(const char *path, const struct csv_table *t, const char *suite_hash,
+                     char *err, size_t err_len)
 {
-    struct stat st;
-    if (stat(path, &st) != 0 || st.st_size == 0) return 0; /* a new file: nothing to agree with */
-    struct csv_table t;
-    if (csv_read(path, &t, err, err_len) != 0) return -1;
-    int rc = check_our_header(path, &t, err, err_len);
-    int hash = csv_column(&t, "suite_hash");
-    for (long r = 0; r < t.nrows && rc == 0; r++)
-        if (strcmp(t.rows[r][hash], suite_hash) != 0)
+    if (t->ncols == 0) return 0; /* a new file: nothing to agree with */
+    int rc = check_our_header(path, t, err, err_len);
+    int hash = csv_column(t, "suite_hash");
+    for (long r = 0; r < t->nrows && rc == 0; r++)
+        if (strcmp(t->rows[r][hash], suite_hash) != 0)
             rc = harness_fail(err, err_len,
                       "%s, row %ld: suite_hash %s, but this run's is %s (rows of another suite "
                       "definition: write to another file)",
-                      path, r + 1, t.rows[r][hash], suite_hash);
-    csv_table_free(&t);
+                      path, r + 1, t->rows[r][hash], suite_hash);
     return rc;
 }
+
 
 /* ---- the rows -------------------------------------------------------------- */
 

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "results/csv.h"
 #include "sweep/shard.h"
 #include "sweep/suite.h"
 
@@ -33,10 +34,11 @@ struct merge_options {
  * output that exists but is not an input) and nothing was written. */
 int merge_files(const struct merge_options *opt, FILE *report);
 
-/* Checks that `path`, when it exists and has rows, may be merged with rows
- * of fingerprint `suite_hash` (its header and every row's suite_hash);
- * `run --gpus` asks before its workers start, not after. 0, or non-zero with
- * a message. */
-int merge_check_compatible(const char *path, const char *suite_hash, char *err, size_t err_len);
+/* Checks that the rows `t` read from `path` (none when t->ncols is 0: a
+ * new file) may be merged with rows of fingerprint `suite_hash` (its header
+ * and every row's suite_hash); `run --gpus` asks before its workers start,
+ * not after. 0, or non-zero with a message. */
+int merge_check_rows(const char *path, const struct csv_table *t, const char *suite_hash,
+                     char *err, size_t err_len);
 
 #endif

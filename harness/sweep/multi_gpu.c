@@ -18,7 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/errors.h"
 #include "measure/backend.h"
+#include "results/csv.h"
+#include "sweep/interrupt.h"
 #include "sweep/merge.h"
 #include "sweep/shard.h"
 
@@ -101,11 +104,14 @@ int multi_gpu_resolve(const char *text, const char *visible, int device_count,
 }
 
 /* The worker's process: its GPU alone, its part of the points, its file. */
-static void run_worker(const struct suite *s, const struct run_options *opt, const char *gpu,
-                       int index, int count, const char *part)
+static void run_worker(const struct suite *s, const struct run_options *opt, pid_t parent,
+                       const char *gpu, int index, int count, const char *part)
 {
-    /* If the parent dies (Ctrl-C, scancel), so do the workers. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* If the parent dies (SIGKILL, scancel), so do the workers: SIGTERM, on
+     * which each ends its point's worker and stops (interrupt.h). If the
+     * parent died before prctl, getppid() is no longer it. */
+    interrupt_uninstall();
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(2);
     setenv("CUDA_VISIBLE_DEVICES", gpu, 1);
     char tag[48];
     snprintf(tag, sizeof tag, "gpu %s", gpu);
@@ -115,7 +121,47 @@ static void run_worker(const struct suite *s, const struct run_options *opt, con
     w.device_tag = tag;
     w.quiet = 1;
     w.done_path = opt->resume ? opt->out_path : NULL;
-    _exit(runner_run(s, &w));
+    w.resume_command = NULL; /* the parent says how to resume */
+    const int rc = runner_run(s, &w);
+    fflush(NULL);
+    _exit(rc);
+}
+
+/* Merges the workers' files into the results file and the rows it had,
+ * then removes them. In a child process: merging reads the results file,
+ * and closing any descriptor of it in this process would let go of the
+ * run's lock (results/run_file.h). Returns merge_files()'s status; 0 when
+ * no worker got as far as its file. */
+static int merge_parts(const struct suite *s, const struct run_options *opt,
+                       char parts[][1100], int count)
+{
+    const char *inputs[MULTI_GPU_MAX + 1];
+    int ninputs = 0;
+    inputs[ninputs++] = opt->out_path; /* its header at least: written when it was opened */
+    struct stat st;
+    for (int i = 0; i < count; i++)
+        if (stat(parts[i], &st) == 0) inputs[ninputs++] = parts[i];
+    if (ninputs == 1) return 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct merge_options mo = {
+            .out_path = opt->out_path, .inputs = inputs, .input_count = ninputs, .suite = s,
+            .shard = opt->shard,
+        };
+        int merged = merge_files(&mo, stderr);
+        if (merged == 2)
+            fprintf(stderr, "attnbench: the workers' rows are kept in %s.part*of%d\n",
+                    opt->out_path, count);
+        else
+            for (int i = 0; i < count; i++) unlink(parts[i]);
+        fflush(NULL);
+        _exit(merged);
+    }
+    int status = 0;
+    if (pid < 0) fprintf(stderr, "attnbench: fork: %s\n", strerror(errno));
+    else while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 }
 
 int multi_gpu_run(const struct suite *s, const struct run_options *opt, const char *gpus)
@@ -137,73 +183,89 @@ int multi_gpu_run(const struct suite *s, const struct run_options *opt, const ch
         fprintf(stderr, "attnbench: %s\n", err);
         return 2;
     }
-    /* Refuse now, not after hours of measuring, to merge into a file of
-     * another suite. */
+    /* The results file is this run's until the merge is done (its lock is
+     * held here; the workers lock their own files). Refuse now, not after
+     * hours of measuring, to merge into a file of another suite. */
     struct sweep_plan plan;
     if (sweep_plan_build(s, backend, &plan) != 0) {
         fprintf(stderr, "attnbench: out of memory expanding suite %s\n", s->name);
         return 2;
     }
-    int rc = merge_check_compatible(opt->out_path, plan.suite_hash, err, sizeof err);
+    const enum run_file_mode mode = runner_file_mode(opt);
+    struct csv_writer out;
+    struct csv_table there;
+    int rc = csv_writer_open(&out, opt->out_path, mode, stderr, &there, err, sizeof err);
+    if (rc == 0) {
+        rc = merge_check_rows(opt->out_path, &there, plan.suite_hash, err, sizeof err);
+        csv_table_free(&there);
+    }
     sweep_plan_free(&plan);
+    char parts[MULTI_GPU_MAX][1100];
+    for (int i = 0; i < count && rc == 0; i++) {
+        snprintf(parts[i], sizeof parts[i], "%s.part%dof%d", opt->out_path, i + 1, count);
+        /* A worker's file left by a run that was stopped: continued with
+         * --resume, deleted with --force, else the user's to choose. */
+        struct stat st;
+        if (mode == RUN_FILE_FORCE) unlink(parts[i]);
+        else if (mode == RUN_FILE_NEW && stat(parts[i], &st) == 0 && st.st_size > 0)
+            rc = harness_fail(err, sizeof err, "%s holds the rows of a stopped run: --resume "
+                              "to continue it (only the points it lacks are measured), or "
+                              "--force to start afresh (its rows are deleted)", parts[i]);
+    }
     if (rc != 0) {
         fprintf(stderr, "attnbench: %s\n", err);
+        csv_writer_close(&out);
         return 2;
     }
 
-    char parts[MULTI_GPU_MAX][1100];
     pid_t pids[MULTI_GPU_MAX];
     fprintf(stderr, "attnbench: %d workers:", count);
-    for (int i = 0; i < count; i++) {
-        snprintf(parts[i], sizeof parts[i], "%s.part%dof%d", opt->out_path, i + 1, count);
+    for (int i = 0; i < count; i++)
         fprintf(stderr, " gpu %s -> %s%s", ids[i], parts[i], i + 1 < count ? "," : "\n");
-        /* Without --resume a worker starts afresh, as `run` appends afresh. */
-        if (!opt->resume) unlink(parts[i]);
-    }
+    /* A stop signal goes on to every worker, which ends its point and
+     * stops; their files are then kept for --resume, not merged. */
+    char note[4000];
+    snprintf(note, sizeof note, ": the rows measured are in %s and %s.part*of%d; to resume:\n"
+             "  %s\n", opt->out_path, opt->out_path, count,
+             opt->resume_command ? opt->resume_command : "");
+    interrupt_install(opt->resume_command ? note : NULL);
     fflush(NULL);
+    const pid_t parent = getpid();
     for (int i = 0; i < count; i++) {
         pids[i] = fork();
-        if (pids[i] == 0) run_worker(s, opt, ids[i], i + 1, count, parts[i]);
+        if (pids[i] == 0) run_worker(s, opt, parent, ids[i], i + 1, count, parts[i]);
         if (pids[i] < 0) {
             fprintf(stderr, "attnbench: fork: %s\n", strerror(errno));
             for (int j = 0; j < i; j++) kill(pids[j], SIGTERM);
             for (int j = 0; j < i; j++) waitpid(pids[j], NULL, 0);
+            interrupt_uninstall();
+            csv_writer_close(&out);
             return 2;
         }
+        interrupt_pass_on(pids[i], SIGTERM);
     }
+    /* A signal that came while the workers were forked: pass it on now. */
+    if (interrupt_signal())
+        for (int i = 0; i < count; i++) kill(pids[i], SIGTERM);
     int worst = 0;
     for (int i = 0; i < count; i++) {
         int status = 0;
         while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR) {}
+        interrupt_forget(pids[i]);
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
-        if (code != 0)
+        if (code != 0 && !interrupt_signal())
             fprintf(stderr, "attnbench: worker on gpu %s %s %d\n", ids[i],
                     WIFEXITED(status) ? "exited with status" : "was killed by signal",
                     WIFEXITED(status) ? code : WTERMSIG(status));
         if (code > worst) worst = code;
     }
-
-    /* The results file (unless empty) and every worker's file. */
-    const char *inputs[MULTI_GPU_MAX + 1];
-    int ninputs = 0, nparts = 0;
-    struct stat st;
-    int out_has_rows = stat(opt->out_path, &st) == 0 && st.st_size > 0;
-    if (out_has_rows) inputs[ninputs++] = opt->out_path;
-    for (int i = 0; i < count; i++)
-        if (stat(parts[i], &st) == 0) inputs[ninputs + nparts++] = parts[i];
-    if (nparts == 0) return worst; /* no worker got as far as its file */
-    ninputs += nparts;
-    if (!out_has_rows) unlink(opt->out_path); /* empty, if there: merge writes it afresh */
-    struct merge_options mo = {
-        .out_path = opt->out_path, .inputs = inputs, .input_count = ninputs, .suite = s,
-        .shard = opt->shard,
-    };
-    int merged = merge_files(&mo, stderr);
-    if (merged == 2) {
-        fprintf(stderr, "attnbench: the workers' rows are kept in %s.part*of%d\n", opt->out_path,
-                count);
-    } else {
-        for (int i = 0; i < count; i++) unlink(parts[i]);
+    const int stopped = interrupt_signal();
+    interrupt_uninstall();
+    int merged = stopped ? 0 : merge_parts(s, opt, parts, count);
+    csv_writer_close(&out);
+    if (stopped) {
+        interrupt_print_note(stopped);
+        return 128 + stopped;
     }
     return merged > worst ? merged : worst;
 }

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,18 @@
 #include "measure/measure.h"
 #include "core/clock.h"
 #include "measure/profile.h"
+#include "results/json.h"
 #include "results/steps_csv.h"
 #include "attn/registry.h"
+#include "sweep/interrupt.h"
 #include "sweep/worker.h"
 #include "measure/budget.h"
 #include "results/table.h"
+
+enum run_file_mode runner_file_mode(const struct run_options *opt)
+{
+    return opt->resume ? RUN_FILE_RESUME : opt->force ? RUN_FILE_FORCE : RUN_FILE_NEW;
+}
 
 enum attn_backend runner_pick_backend(const struct suite *s)
 {
@@ -67,11 +75,11 @@ static void measure_here(const struct sweep_point *pt, const struct measure_opti
 /* What a worker is asked: a point, with the samples its budget allows. */
 struct point_request {
     struct sweep_point point;
-    int reps;
+    struct timing_rules timing;     /* with this point's cap */
 };
 
 struct point_worker {
-    const struct measure_options *mo;  /* all but reps */
+    const struct measure_options *mo;  /* all but the timing rules */
     int keep;                          /* go on to the next point (--profile) */
 };
 
@@ -81,32 +89,55 @@ static int serve_point(void *ctx, const void *request, void *reply)
     const struct point_request *req = request;
     struct result_row *row = reply;
     struct measure_options mo = *pw->mo;
-    mo.timing.samples = req->reps;
+    mo.timing = req->timing;
     measure_here(&req->point, &mo, row);
     /* An error may have left the CUDA context unusable (sticky errors): the
      * next point gets a fresh process. */
     return pw->keep && strncmp(row->status, "error:", 6) != 0;
 }
 
-/* The row's suite, suite_hash and shard stay the caller's. */
-static void measure_in_worker(struct worker *w, const struct sweep_point *pt, int reps,
-                              struct result_row *row)
+/* A row of a point that gave no measurement (not run, or stopped for
+ * running too long): the device columns are those of the last point that
+ * ran. */
+static void unmeasured_row(struct result_row *row, const struct sweep_point *pt,
+                           const char *status, const struct device_info *last)
+{
+    snprintf(row->device, sizeof row->device, "%s", last->name);
+    snprintf(row->driver, sizeof row->driver, "%s", last->driver);
+    snprintf(row->runtime, sizeof row->runtime, "%s", last->runtime);
+    row->sm_clock_mhz = last->sm_clock_mhz;
+    row->point = *pt;
+    snprintf(row->status, sizeof row->status, "%s", status);
+    snprintf(row->git_rev, sizeof row->git_rev, "%s", ATTN_GIT_REV);
+    utc_timestamp(row->timestamp, sizeof row->timestamp);
+}
+
+/* The row's suite, suite_hash and shard stay the caller's. Returns how the
+ * worker's call ended (worker.h): a failure is a row saying `error:`, a
+ * timeout one saying `timeout`; a stop signal leaves the row unwritten. */
+static int measure_in_worker(struct worker *w, const struct sweep_point *pt,
+                             const struct timing_rules *timing, const struct device_info *last,
+                             struct result_row *row)
 {
     struct point_request req;
     memset(&req, 0, sizeof req);
     req.point = *pt;
-    req.reps = reps;
+    req.timing = *timing;
     static struct result_row reply; /* large for the stack */
     char why[200];
-    if (worker_call(w, &req, &reply, why, sizeof why) != 0) {
+    const int got = worker_call(w, &req, &reply, why, sizeof why);
+    if (got == WORKER_TIMED_OUT) {
+        unmeasured_row(row, pt, "timeout", last);
+    } else if (got != WORKER_OK) {
         row->point = *pt;
         snprintf(row->status, sizeof row->status, "error:%s", why);
-        return;
+    } else {
+        memcpy(reply.suite, row->suite, sizeof reply.suite);
+        memcpy(reply.suite_hash, row->suite_hash, sizeof reply.suite_hash);
+        memcpy(reply.shard, row->shard, sizeof reply.shard);
+        *row = reply;
     }
-    memcpy(reply.suite, row->suite, sizeof reply.suite);
-    memcpy(reply.suite_hash, row->suite_hash, sizeof reply.suite_hash);
-    memcpy(reply.shard, row->shard, sizeof reply.shard);
-    *row = reply;
+    return got;
 }
 
 /* ---- preparing the points ------------------------------------------------ */
@@ -138,7 +169,28 @@ static int key_set_add(struct key_set *s, const char *key)
     return 0;
 }
 
-/* Keys of the rows already in `path` (for --resume). A missing or empty file
+/* Adds the keys of the rows of `t`, read from `path`, to `done`. Non-zero
+ * with a message when a key column is missing. */
+static int add_done_keys(const struct csv_table *t, const char *path, struct key_set *done,
+                         char *err, size_t err_len)
+{
+    for (long r = 0; r < t->nrows; r++) {
+        char key[256];
+        if (csv_row_key(t, r, key, sizeof key) != 0) {
+            snprintf(err, err_len, "%s: not an attnbench results file (a key column is missing)",
+                     path);
+            return -1;
+        }
+        if (!key_set_has(done, key) && key_set_add(done, key) != 0) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Keys of the rows already in `path`, a file this run does not write (the
+ * results file of `run --gpus`, for its workers). A missing or empty file
  * has none. Non-zero with a message when the file is corrupt. */
 static int load_done_keys(const char *path, struct key_set *done, char *err, size_t err_len)
 {
@@ -149,18 +201,7 @@ static int load_done_keys(const char *path, struct key_set *done, char *err, siz
     if (empty) return 0;
     struct csv_table t;
     if (csv_read(path, &t, err, err_len) != 0) return -1;
-    int rc = 0;
-    for (long r = 0; r < t.nrows && !rc; r++) {
-        char key[256];
-        if (csv_row_key(&t, r, key, sizeof key) != 0) {
-            snprintf(err, err_len, "%s: not an attnbench results file (a key column is missing)",
-                     path);
-            rc = -1;
-        } else if (!key_set_has(done, key) && key_set_add(done, key) != 0) {
-            snprintf(err, err_len, "out of memory");
-            rc = -1;
-        }
-    }
+    int rc = add_done_keys(&t, path, done, err, err_len);
     csv_table_free(&t);
     return rc;
 }
@@ -169,7 +210,8 @@ static int load_done_keys(const char *path, struct key_set *done, char *err, siz
 
 static int is_failure(const char *status)
 {
-    return strncmp(status, "error:", 6) == 0 || strncmp(status, "invalid:", 8) == 0;
+    return strncmp(status, "error:", 6) == 0 || strncmp(status, "invalid:", 8) == 0 ||
+           strcmp(status, "timeout") == 0;
 }
 
 int runner_run(const struct suite *s, const struct run_options *opt)
@@ -208,11 +250,35 @@ int runner_run(const struct suite *s, const struct run_options *opt)
         return 2;
     }
     struct sweep_point *points = plan.points;
+    struct ceilings ceilings;
+    if (opt->ceilings_path && ceilings_read(opt->ceilings_path, &ceilings, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: --ceilings %s\n", err);
+        sweep_plan_free(&plan);
+        return 2;
+    }
+    /* A file-size limit then fails a write (EFBIG), as a full disk does,
+     * instead of killing the run. */
+    signal(SIGXFSZ, SIG_IGN);
+    /* The file is this run's from here on (results/run_file.h); with
+     * --resume, its rows say which points are done. */
+    const enum run_file_mode mode = runner_file_mode(opt);
+    struct csv_writer w;
+    struct csv_table there;
+    if (csv_writer_open(&w, opt->out_path, mode, stderr, &there, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench: %s%s\n", mode == RUN_FILE_RESUME ? "cannot resume: " : "",
+                err);
+        sweep_plan_free(&plan);
+        return 2;
+    }
     struct key_set done = {0};
-    if (opt->resume && (load_done_keys(opt->out_path, &done, err, sizeof err) != 0 ||
-                        (opt->done_path &&
-                         load_done_keys(opt->done_path, &done, err, sizeof err) != 0))) {
-        fprintf(stderr, "attnbench: cannot resume from %s\n", err);
+    int rc = add_done_keys(&there, opt->out_path, &done, err, sizeof err);
+    csv_table_free(&there);
+    if (rc == 0 && opt->resume && opt->done_path)
+        rc = load_done_keys(opt->done_path, &done, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "attnbench: cannot resume: %s\n", err);
+        free(done.keys);
+        csv_writer_close(&w);
         sweep_plan_free(&plan);
         return 2;
     }
@@ -230,24 +296,21 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     char shard[24];
     shard_format(opt->shard, shard, sizeof shard);
 
-    struct ceilings ceilings;
-    if (opt->ceilings_path && ceilings_read(opt->ceilings_path, &ceilings, err, sizeof err) != 0) {
-        fprintf(stderr, "attnbench: --ceilings %s\n", err);
-        sweep_plan_free(&plan);
-        return 2;
-    }
-    struct csv_writer w;
-    if (csv_writer_open(&w, opt->out_path, err, sizeof err) != 0) {
-        fprintf(stderr, "attnbench: %s\n", err);
+    struct json_writer json = {0};
+    if (opt->json_path && json_writer_open(&json, opt->json_path, mode, opt->argc, opt->argv, err,
+                                           sizeof err) != 0) {
+        fprintf(stderr, "attnbench: --json %s\n", err);
+        csv_writer_close(&w);
         sweep_plan_free(&plan);
         return 2;
     }
     /* Only a GPU has counters: the CPU gets no per-step file. */
-    struct steps_writer steps = {0};
+    struct steps_writer steps = {.file.fd = -1};
     if (opt->profile && backend == ATTN_CUDA &&
-        steps_writer_open(&steps, opt->out_path, err, sizeof err) != 0) {
+        steps_writer_open(&steps, opt->out_path, mode, stderr, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench: %s\n", err);
         csv_writer_close(&w);
+        json_writer_close(&json);
         sweep_plan_free(&plan);
         return 2;
     }
@@ -260,16 +323,28 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     if (!opt->quiet) table_print_header(stdout);
 
     struct measure_options mo = {
-        .timing = timing_rules_for(backend, s->warmup, s->reps),
+        .timing = timing_rules_for(backend, s->warmup, s->reps, s->max_noise_pct, s->min_samples,
+                                   s->max_samples, s->min_time_s, s->timing,
+                                   opt->discard_throttled),
         .profile = opt->profile, .ceilings = opt->ceilings_path ? &ceilings : NULL,
     };
     struct point_worker serve_ctx = {&mo, opt->profile};
     struct worker worker;
     worker_init(&worker, serve_point, &serve_ctx, sizeof(struct point_request),
                 sizeof(struct result_row));
+    worker.timeout_s = s->timeout_s;
+    if (s->timeout_s > 0 && !opt->isolate)
+        fprintf(stderr, "attnbench: --no-isolate: points run in this process, where nothing can "
+                        "stop them; the timeout (%g s a point) is not enforced\n", s->timeout_s);
+    /* From here, a stop signal ends the sweep between two rows (interrupt.h). */
+    char note[2600];
+    snprintf(note, sizeof note, ": every row measured is in %s; to resume:\n  %s\n",
+             opt->out_path, opt->resume_command ? opt->resume_command : "");
+    interrupt_install(opt->resume_command ? note : NULL);
     int exit_status = 0;
     struct budget budget;
-    if (budget_init(&budget, s->budget_s, s->reps, s->warmup, n) != 0) {
+    const int most = mo.timing.cap;
+    if (budget_init(&budget, s->budget_s, most, s->warmup, n) != 0) {
         fprintf(stderr, "attnbench: out of memory\n");
         exit_status = 2;
         n = 0;
@@ -278,26 +353,27 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     struct device_info last_device = {0};
     snprintf(last_device.name, sizeof last_device.name, "%s", attn_backend_name(backend));
     double start = monotonic_seconds();
-    for (long i = 0; i < n; i++) {
+    for (long i = 0; i < n && !interrupt_signal(); i++) {
         struct result_row row;
         memset(&row, 0, sizeof row);
         snprintf(row.suite, sizeof row.suite, "%s", s->name);
         snprintf(row.suite_hash, sizeof row.suite_hash, "%s", plan.suite_hash);
         snprintf(row.shard, sizeof row.shard, "%s", shard);
-        mo.timing.samples = budget_samples(&budget, &points[i]);
-        if (mo.timing.samples == 0) {
-            /* Not run: the device columns are those of the last run point. */
-            snprintf(row.device, sizeof row.device, "%s", last_device.name);
-            snprintf(row.driver, sizeof row.driver, "%s", last_device.driver);
-            snprintf(row.runtime, sizeof row.runtime, "%s", last_device.runtime);
-            row.sm_clock_mhz = last_device.sm_clock_mhz;
-            row.point = points[i];
-            snprintf(row.status, sizeof row.status, "skipped:budget");
-            snprintf(row.git_rev, sizeof row.git_rev, "%s", ATTN_GIT_REV);
-            utc_timestamp(row.timestamp, sizeof row.timestamp);
+        mo.timing.cap = budget_samples(&budget, &points[i]);
+        mo.timing.capped_by_budget = mo.timing.cap < most;
+        if (mo.timing.cap == 0) {
+            unmeasured_row(&row, &points[i], "skipped:budget", &last_device);
         } else {
-            if (opt->isolate) measure_in_worker(&worker, &points[i], mo.timing.samples, &row);
-            else measure_here(&points[i], &mo, &row);
+            if (opt->isolate) {
+                if (measure_in_worker(&worker, &points[i], &mo.timing, &last_device, &row) ==
+                    WORKER_STOPPED)
+                    break;
+            } else {
+                interrupt_now(1);
+                if (!interrupt_signal()) measure_here(&points[i], &mo, &row);
+                interrupt_now(0);
+                if (interrupt_signal()) break;
+            }
             measured++;
             if (row.device[0] && opt->device_tag) {
                 /* Workers of `run --gpus` share a device name: say which GPU. */
@@ -317,8 +393,14 @@ int runner_run(const struct suite *s, const struct run_options *opt)
             exit_status = 2;
             break;
         }
-        if (steps.f && steps_writer_rows(&steps, &row) != 0) {
-            fprintf(stderr, "attnbench: writing %s failed: %s\n", steps.path, strerror(errno));
+        if (json.f && json_writer_row(&json, &row) != 0) {
+            fprintf(stderr, "attnbench: writing %s failed: %s\n", json.path, strerror(errno));
+            exit_status = 2;
+            break;
+        }
+        if (steps.file.fd >= 0 && steps_writer_rows(&steps, &row) != 0) {
+            fprintf(stderr, "attnbench: writing %s failed: %s\n", steps.file.path,
+                    strerror(errno));
             exit_status = 2;
             break;
         }
@@ -336,7 +418,12 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     worker_close(&worker);
     csv_writer_close(&w);
     steps_writer_close(&steps);
+    json_writer_close(&json);
     budget_free(&budget);
     sweep_plan_free(&plan);
-    return exit_status;
+    const int stopped = interrupt_signal();
+    interrupt_uninstall();
+    if (!stopped) return exit_status;
+    interrupt_print_note(stopped);
+    return 128 + stopped;
 }

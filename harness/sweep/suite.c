@@ -7,6 +7,7 @@
  * suite as it was. */
 #include "sweep/suite.h"
 #include "core/errors.h"
+#include "core/stats.h"
 #include "core/text_file.h"
 
 #include "config.h"
@@ -30,12 +31,18 @@
  * axis of core/axes.h, then the settings. A key is an index into this
  * order; the axes' keys come from their table. */
 enum { KEY_NAME, KEY_DESCRIBE, KEY_METHODS, KEY_AXIS0 };
-enum { KEY_BACKEND = KEY_AXIS0 + AXIS_COUNT, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_SEED, KEY_COUNT };
+enum {
+    KEY_BACKEND = KEY_AXIS0 + AXIS_COUNT, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_TIMEOUT, KEY_SEED,
+    KEY_MAX_NOISE, KEY_MIN_SAMPLES, KEY_MAX_SAMPLES, KEY_MIN_TIME, KEY_TIMING, KEY_COUNT
+};
 
 static const char *key_name(int key)
 {
     static const char *const fixed[] = {"name", "describe", "methods"};
-    static const char *const settings[] = {"backend", "reps", "warmup", "budget", "seed"};
+    static const char *const settings[] = {"backend",     "reps",        "warmup",
+                                           "budget",      "timeout",     "seed",
+                                           "max_noise",   "min_samples", "max_samples",
+                                           "min_time",    "timing"};
     if (key < KEY_AXIS0) return fixed[key];
     if (key < KEY_BACKEND) return AXES[key - KEY_AXIS0].key;
     return settings[key - KEY_BACKEND];
@@ -242,8 +249,8 @@ static int one_item(const char *key, const char *text, struct span *item, char *
     return 0;
 }
 
-/* reps, warmup: a number in [min, INT_MAX]. */
-static int parse_count(const char *key, const char *text, int min, int *out, char *err,
+/* reps, warmup, min_samples, max_samples: a number in [min, max]. */
+static int parse_count(const char *key, const char *text, int min, int max, int *out, char *err,
                        size_t err_len)
 {
     struct span item;
@@ -253,8 +260,8 @@ static int parse_count(const char *key, const char *text, int min, int *out, cha
     if (st == NUMBER_BAD)
         return harness_fail(err, err_len, "'%.*s' is not a number (need an integer such as 10)",
                     (int)item.n, item.p);
-    if (st == NUMBER_TOO_LARGE || v > INT_MAX)
-        return harness_fail(err, err_len, "%s=%.*s (need <= %d)", key, (int)item.n, item.p, INT_MAX);
+    if (st == NUMBER_TOO_LARGE || v > max)
+        return harness_fail(err, err_len, "%s=%.*s (need <= %d)", key, (int)item.n, item.p, max);
     if (v < min) return harness_fail(err, err_len, "%s=%" PRId64 " (need >= %d)", key, v, min);
     *out = (int)v;
     return 0;
@@ -279,20 +286,38 @@ static int parse_seed(const char *text, uint64_t *out, char *err, size_t err_len
     return 0;
 }
 
-static int parse_budget(const char *text, double *out, char *err, size_t err_len)
+/* A number of one item, in [0, +inf): seconds (budget, timeout, min_time) or a
+ * percentage (max_noise, which may end in '%'). `unit` says which in messages. */
+static int parse_amount(const char *key, const char *text, const char *unit, double *out,
+                        char *err, size_t err_len)
 {
     struct span item;
     char word[64];
-    if (one_item("budget", text, &item, err, err_len) != 0) return -1;
+    if (one_item(key, text, &item, err, err_len) != 0) return -1;
     char *end = word;
     double v = 0;
     if (span_str(item, word, sizeof word) == 0) v = strtod(word, &end);
+    if (end != word && *end == '%' && !strcmp(unit, "percent")) end++;
     if (end == word || *end || !isfinite(v))
-        return harness_fail(err, err_len, "budget '%.*s' is not a number (need seconds, e.g. 30)",
-                    (int)item.n, item.p);
-    if (v < 0) return harness_fail(err, err_len, "budget=%g (need >= 0 seconds; 0: no budget)", v);
+        return harness_fail(err, err_len, "%s '%.*s' is not a number (need %s, e.g. %s)", key,
+                            (int)item.n, item.p, unit, !strcmp(unit, "percent") ? "1%" : "30");
+    if (v < 0) return harness_fail(err, err_len, "%s=%g (need >= 0 %s; 0: none)", key, v, unit);
     *out = v;
     return 0;
+}
+
+static int parse_timing(const char *text, struct suite *s, char *err, size_t err_len)
+{
+    struct span item;
+    char word[16];
+    if (one_item("timing", text, &item, err, err_len) != 0) return -1;
+    for (int i = 0; i < TIMING_MODE_COUNT; i++)
+        if (span_str(item, word, sizeof word) == 0 && !strcmp(word, timing_mode_name(i))) {
+            s->timing = (enum timing_mode)i;
+            return 0;
+        }
+    return harness_fail(err, err_len, "unknown timing '%.*s' (known: events, graph)", (int)item.n,
+                        item.p);
 }
 
 static int parse_name(const char *text, struct suite *s, char *err, size_t err_len)
@@ -338,10 +363,19 @@ static int set_value(struct suite *s, int key, const char *value, char *err, siz
         return 0;
     case KEY_METHODS: return parse_methods(value, s, err, err_len);
     case KEY_BACKEND: return parse_backend(value, s, err, err_len);
-    case KEY_REPS: return parse_count(name, value, 1, &s->reps, err, err_len);
-    case KEY_WARMUP: return parse_count(name, value, 0, &s->warmup, err, err_len);
-    case KEY_BUDGET: return parse_budget(value, &s->budget_s, err, err_len);
+    /* A row keeps every sample: at most STATS_MAX_SAMPLES of them. */
+    case KEY_REPS: return parse_count(name, value, 1, STATS_MAX_SAMPLES, &s->reps, err, err_len);
+    case KEY_WARMUP: return parse_count(name, value, 0, INT_MAX, &s->warmup, err, err_len);
+    case KEY_BUDGET: return parse_amount(name, value, "seconds", &s->budget_s, err, err_len);
+    case KEY_TIMEOUT: return parse_amount(name, value, "seconds", &s->timeout_s, err, err_len);
     case KEY_SEED: return parse_seed(value, &s->seed, err, err_len);
+    case KEY_MAX_NOISE: return parse_amount(name, value, "percent", &s->max_noise_pct, err, err_len);
+    case KEY_MIN_SAMPLES:
+        return parse_count(name, value, 1, STATS_MAX_SAMPLES, &s->min_samples, err, err_len);
+    case KEY_MAX_SAMPLES:
+        return parse_count(name, value, 1, STATS_MAX_SAMPLES, &s->max_samples, err, err_len);
+    case KEY_MIN_TIME: return parse_amount(name, value, "seconds", &s->min_time_s, err, err_len);
+    case KEY_TIMING: return parse_timing(value, s, err, err_len);
     }
     return harness_fail(err, err_len, "internal: key %d has no parser", key);
 }
@@ -381,6 +415,12 @@ void suite_init_defaults(struct suite *s)
     s->reps = 10;
     s->warmup = 2;
     s->budget_s = 0;
+    s->timeout_s = 0;
+    s->max_noise_pct = 0;
+    s->min_samples = TIMING_MIN_SAMPLES;
+    s->max_samples = STATS_MAX_SAMPLES;
+    s->min_time_s = 0;
+    s->timing = TIMING_EVENTS;
     s->seed = 1;
 }
 
@@ -419,6 +459,16 @@ static int parse_lines(const char *text, const char *origin, struct suite *s, ch
         if (rc == 0 && seen[key]++) rc = harness_fail(msg, sizeof msg, "'%s' given twice", word);
         if (rc == 0) rc = set_value(s, key, value, msg, sizeof msg);
         if (rc != 0) return harness_fail(err, err_len, "%s:%ld: %s", origin, lineno, msg);
+    }
+    /* Every other key has a default; the methods are the one choice a suite
+     * cannot leave to them (an empty file ran every method unasked). */
+    if (!seen[KEY_METHODS]) {
+        int any = 0;
+        for (int k = 0; k < KEY_COUNT; k++) any |= seen[k];
+        return harness_fail(err, err_len,
+                    "%s: %s: a suite names the methods it runs, e.g. 'methods full linear mita' "
+                    "(the other keys have defaults: README.md, \"Suite files\")",
+                    origin, any ? "no 'methods' line" : "the suite is empty");
     }
     return 0;
 }
@@ -462,11 +512,12 @@ int suite_set(struct suite *s, const char *key, const char *value, char *err, si
 
 const char *suite_flag_key(const char *flag)
 {
-    if (strncmp(flag, "--", 2) != 0) return NULL;
-    for (int a = 0; a < AXIS_COUNT; a++)
-        if (AXES[a].flag_alias && strcmp(flag, AXES[a].flag_alias) == 0) return AXES[a].key;
-    for (int key = KEY_METHODS; key < KEY_COUNT; key++)
-        if (strcmp(flag + 2, key_name(key)) == 0) return key_name(key);
+    /* --max-noise and --max_noise alike: a dash in a flag is a key's '_'. */
+    char key[SUITE_NAME_LEN];
+    if (strncmp(flag, "--", 2) != 0 || strlen(flag + 2) >= sizeof key) return NULL;
+    for (size_t i = 0; i <= strlen(flag + 2); i++) key[i] = flag[2 + i] == '-' ? '_' : flag[2 + i];
+    for (int k = KEY_METHODS; k < KEY_COUNT; k++)
+        if (strcmp(key, key_name(k)) == 0) return key_name(k);
     return NULL;
 }
 
@@ -531,8 +582,13 @@ void suite_write(FILE *f, const struct suite *s)
         fputc('\n', f);
     }
     if (s->backend_set) fprintf(f, "backend      %s\n", attn_backend_name(s->backend));
-    fprintf(f, "reps         %d\nwarmup       %d\nbudget       %.17g\nseed         %" PRIu64 "\n",
-            s->reps, s->warmup, s->budget_s, s->seed);
+    fprintf(f, "reps         %d\nwarmup       %d\nbudget       %.17g\ntimeout      %.17g\n"
+               "seed         %" PRIu64 "\n",
+            s->reps, s->warmup, s->budget_s, s->timeout_s, s->seed);
+    fprintf(f, "max_noise    %.17g\nmin_samples  %d\nmax_samples  %d\nmin_time     %.17g\n"
+               "timing       %s\n",
+            s->max_noise_pct, s->min_samples, s->max_samples, s->min_time_s,
+            timing_mode_name(s->timing));
 }
 
 static int is_file(const char *path)

@@ -20,12 +20,16 @@
  *     reps 10
  *     warmup 3
  *     budget 30                     # seconds per point; larger N of that series skipped
+ *     timeout 600                   # seconds a point may run before its worker is killed
  *     seed 1
  *
  * Every axis (methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale) takes
  * a list; the suite is the cartesian product. Settings (name, describe,
- * backend, reps, warmup, budget, seed) take one value. Unknown keys, bad
- * numbers, empty lists and repeated keys are errors that name file:line.
+ * backend, reps, warmup, budget, timeout, seed, and the stopping rule's
+ * max_noise, min_samples, max_samples, min_time, timing) take one value. Unknown keys,
+ * bad numbers, empty lists and repeated keys are errors that name file:line;
+ * a suite without a `methods` line (an empty file too) is an error that
+ * names the file.
  */
 #ifndef HARNESS_SUITE_H
 #define HARNESS_SUITE_H
@@ -37,6 +41,7 @@
 #include "attn.h"
 #include "core/axes.h"
 #include "core/point.h"
+#include "measure/timing.h"
 
 #define SUITE_MAX_VALUES 64
 
@@ -67,12 +72,19 @@ struct suite {
     int backend_set;                /* 0: the harness picks (cuda if a GPU is present) */
     int reps, warmup;
     double budget_s;                /* <= 0: no budget */
+    double timeout_s;               /* seconds a point may run in its worker; 0: none */
     uint64_t seed;
+    /* The stopping rule and the timing (measure/timing.h). */
+    double max_noise_pct;           /* 0: no noise target */
+    int min_samples, max_samples;
+    double min_time_s;
+    enum timing_mode timing;
 };
 
 /* The defaults a suite starts from (also what `attnbench run` uses with no
  * suite): B=1 H=8 d=64 fp32, m=k=64, s_r=1, official scale, reps=10,
- * warmup=2, no budget, seed=1, all six methods, seqlen 2^10..2^12. */
+ * warmup=2, no budget, no timeout, seed=1, all six methods, seqlen
+ * 2^10..2^12; named "default". */
 void suite_init_defaults(struct suite *s);
 
 /* Parse a suite from a file / from text. On error returns non-zero and writes
@@ -86,9 +98,9 @@ int suite_parse_text(const char *text, const char *origin, struct suite *s, char
  * syntax as the file. Non-zero with a message on error. */
 int suite_set(struct suite *s, const char *key, const char *value, char *err, size_t err_len);
 
-/* The suite key that a command-line flag sets ("--seqlen": "seqlen",
- * "--s-r": "s_r"): the methods, every axis and every setting but the name
- * and description. NULL for any other flag. */
+/* The suite key that a command-line flag sets ("--seqlen": "seqlen";
+ * "--s-r" and "--s_r": "s_r"): the methods, every axis and every setting but
+ * the name and description. NULL for any other flag. */
 const char *suite_flag_key(const char *flag);
 
 /* Parse an integer list: "64", "64,128", "64 128", "2^10..2^14" (doubling),

@@ -31,9 +31,14 @@ ends the sweep instead of costing one row.
 --dry-run writes the rows without PyTorch or a GPU, from a fake timer
 (made-up times, device "dry-run: fake timer, no GPU"), to test the CSV path.
 
+An --out that holds rows is continued with --resume (only the points it lacks
+are measured; a last row cut short is removed first), started afresh with
+--force, and refused otherwise, as `attnbench run` does.
+
 Exit status (as `attnbench run`): 0 when every row is ok, oom or skipped; 1
 when a row is invalid or an error; 2 when the sweep cannot start (no
-PyTorch, no GPU, a malformed suite, a foreign --out file).
+PyTorch, no GPU, a malformed suite, a foreign --out file, one with rows
+without --resume or --force).
 """
 import argparse
 import csv
@@ -58,6 +63,10 @@ CSV_COLUMNS = [
     # attnbench run --profile's hardware counters: empty here.
     "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
     "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note",
+    # How the samples were taken (events, a fixed count here) and the GPU's readings (empty).
+    "timing", "replicas", "noise_pct", "stop_reason", "sm_clock_median_mhz",
+    "mem_clock_median_mhz", "power_median_w", "temp_max_c", "throttled_samples",
+    "discarded_samples", "energy_j", "tflops_per_w", "gpu_note",
 ]
 # The columns that identify a point (harness/results/csv.c, csv_key_column()), for --resume.
 KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
@@ -75,7 +84,10 @@ class UsageError(Exception):
 # ---- suites (the format of harness/sweep/suite.h) -----------------------------------------------
 
 AXES = ("methods", "seqlen", "B", "H", "d", "dtype", "m", "k", "s_r", "shared_scale")
-SETTINGS = ("name", "describe", "backend", "reps", "warmup", "budget", "seed")
+SETTINGS = ("name", "describe", "backend", "reps", "warmup", "budget", "timeout", "seed",
+            # attnbench's stopping rule and graph timing: this peer takes `reps` samples
+            # of events around one call.
+            "max_noise", "min_samples", "max_samples", "min_time", "timing")
 VALUE_MAX = 2 ** 40
 
 
@@ -155,7 +167,7 @@ class Suite:
         elif key == "name":
             self.name = value.strip()
         elif key in AXES + SETTINGS:
-            pass  # methods and their parameters, backend, describe: not PyTorch's
+            pass  # methods and their parameters, backend, describe, timeout: not PyTorch's
         else:
             raise ValueError("unknown key '%s' (known: %s)" % (key, ", ".join(AXES + SETTINGS)))
 
@@ -187,6 +199,10 @@ def read_suite(path):
                 suite.set(key, value)
             except ValueError as e:
                 raise UsageError("%s:%d: %s" % (path, lineno, e))
+    if "methods" not in seen:  # the format's one key without a default (harness/sweep/suite.c)
+        raise UsageError("%s: %s: a suite names the methods it runs, e.g. 'methods full linear "
+                         "mita' (the other keys have defaults: README.md, \"Suite files\")"
+                         % (path, "no 'methods' line" if seen else "the suite is empty"))
     return suite
 
 
@@ -366,11 +382,26 @@ def git_rev():
         return "unknown"
 
 
-def open_results(path):
+def whole_length(text):
+    """The length of `text` up to the end of its last whole line: a newline outside quotes (as
+    harness/results/run_file.c cuts a row left cut short)."""
+    whole, quoted = 0, False
+    for i, c in enumerate(text):
+        if c == '"':
+            quoted = not quoted
+        elif c == "\n" and not quoted:
+            whole = i + 1
+    return whole
+
+
+def open_results(path, resume, force):
     """Appends to `path`: a new or empty file gets the header; an existing one must have exactly
-    ours and end with a newline (never append to a foreign or truncated file). Returns the file
-    and the keys of the points it already has."""
+    ours (never append to a foreign file, nor empty one). A file with rows is continued with
+    `resume` (a last row without its newline, cut short, is removed and said on stderr),
+    emptied with `force`, and refused otherwise, as `attnbench run` does (README.md,
+    "Interruptions, locks and timeouts"). Returns the file and the keys of the points it has."""
     done = set()
+    text = ""
     if os.path.exists(path) and os.path.getsize(path) > 0:
         with open(path, newline="", encoding="utf-8") as f:
             text = f.read()
@@ -378,11 +409,23 @@ def open_results(path):
         if header != ",".join(CSV_COLUMNS):
             raise UsageError("%s: its header is not attnbench's (%s...); write to a new file"
                              % (path, header[:60]))
-        if not text.endswith("\n"):
-            raise UsageError("%s: its last line has no newline (a row cut short?); repair the "
-                             "file or write to a new one" % path)
-        for row in csv.DictReader(text.splitlines()):
-            done.add(tuple(row[c] for c in KEY_COLUMNS))
+    after_header = text.split("\n", 1)[1] if "\n" in text else ""
+    if after_header and not resume and not force:
+        rows = after_header.count("\n") + (not after_header.endswith("\n"))
+        raise UsageError("%s already holds %d row%s: --resume to continue it (only the points it "
+                         "lacks are measured), or --force to start it afresh (its rows are "
+                         "deleted)" % (path, rows, "" if rows == 1 else "s"))
+    keep = 0 if force else whole_length(text)
+    if keep < len(text):
+        with open(path, "r+", encoding="utf-8", newline="") as f:
+            f.truncate(len(text[:keep].encode("utf-8")))
+        if not force:
+            print("torch_sdpa: %s: its last row was cut short (no newline at its end): removed it "
+                  "(%d bytes); that point is measured again"
+                  % (path, len(text[keep:].encode("utf-8"))), file=sys.stderr)
+        text = text[:keep]
+    for row in csv.DictReader(text.splitlines()):
+        done.add(tuple(row[c] for c in KEY_COLUMNS))
     try:
         f = open(path, "a", encoding="utf-8", newline="")
     except OSError as e:
@@ -426,6 +469,8 @@ def make_row(suite, point, timer, status, samples, meta):
             "tflops": "%.4f" % (point.flops() / (median * 1e-3) / 1e12),
             "gbps": "%.4f" % (point.bytes() / (median * 1e-3) / 1e9),
             "samples_ms": ";".join("%.6g" % x for x in samples),
+            "timing": "events", "replicas": "1",
+            "stop_reason": "budget" if len(samples) < suite.reps else "max-samples",
         })
     return ",".join(csv_field(cells[c]) for c in CSV_COLUMNS) + "\n"
 
@@ -443,6 +488,8 @@ def parse_args(argv):
     for key in ("seqlen", "B", "H", "d", "dtype", "reps", "warmup", "budget", "seed"):
         ap.add_argument("--" + key, metavar="VALUE", help="override the suite's " + key)
     ap.add_argument("--resume", action="store_true", help="skip points already in --out")
+    ap.add_argument("--force", action="store_true",
+                    help="start an --out that holds rows afresh (its rows are deleted)")
     ap.add_argument("--dry-run", action="store_true",
                     help="no PyTorch, no GPU: write rows from a fake timer (for tests)")
     return ap.parse_args(argv)
@@ -464,10 +511,12 @@ def run(args):
     if not backends:
         raise UsageError("--backends is empty")
 
+    if args.resume and args.force:
+        raise UsageError("--resume continues --out and --force starts it afresh: give one of them")
     points = expand(suite, backends)
     timer = FakeTimer() if args.dry_run else TorchTimer()
     out_path = args.out or "%s-torch-sdpa.csv" % suite.name
-    out, done = open_results(out_path)
+    out, done = open_results(out_path, args.resume, args.force)
     meta = {"git_rev": git_rev(), "suite_hash": plan_hash(suite, points), "shard": "1/1"}
     todo = [p for p in points if not (args.resume and p.key() in done)]
     print("torch_sdpa: suite %s, %d points on %s -> %s%s" % (

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # e2e.sh — the attnbench program end to end, one case per invocation:
-#   e2e.sh ATTNBENCH PLUGIN CASE
+#   e2e.sh ATTNBENCH PLUGIN CASE [STALL_PLUGIN]
+# PLUGIN is the example plugin; STALL_PLUGIN (tests/plugins/stall_plugin.c)
+# has methods that take their time, for locks, interruptions and timeouts.
 # Each case prints what it checked and exits non-zero on the first failure.
 set -u
-bench=$(realpath "$1") plugin=$(realpath "$2") case=$3
+bench=$(realpath "$1") plugin=$(realpath "$2") case=$3 stall=${4:+$(realpath "$4")}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -18,6 +20,38 @@ rc() { cat rc.txt; }
 col() { head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
 # Data rows (the results never contain quoted newlines in these cases).
 rows() { tail -n +2 "$1" | wc -l; }
+# FILE holds every point of the suite given by the flags that follow exactly
+# once, in whole rows (the harness's own reader, through merge --suite).
+once() {
+    local file=$1
+    shift
+    rm -f once.csv
+    "$bench" merge once.csv "$file" --suite "$@" >/dev/null 2>once.txt ||
+        fail "$file: not every point exactly once: $(cat once.txt)"
+    grep -q " 0 duplicated, 0 missing" once.txt || fail "$file: $(cat once.txt)"
+}
+# Whether each process named in STALL_PIDS (the stall plugin's record of a
+# worker and its child) has died within 5 s: gone, or a zombie.
+stalls_dead() {
+    local pid state
+    for pid in $(cat "$STALL_PIDS"); do
+        for _ in $(seq 100); do
+            state=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) || state=gone
+            [ "$state" = gone ] || [ "$state" = Z ] && break
+            sleep 0.05
+        done
+        [ "$state" = gone ] || [ "$state" = Z ] || return 1
+    done
+    [ -s "$STALL_PIDS" ]
+}
+# Waits (up to 10 s) until FILE has N data rows.
+wait_rows() {
+    for _ in $(seq 200); do
+        [ -f "$1" ] && [ "$(rows "$1")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    fail "$1: no $2 rows after 10 s"
+}
 
 case $case in
 quick)
@@ -40,6 +74,14 @@ quick)
     [ "$(rc)" = 0 ] && [ "$(rows q.csv)" = 24 ] || fail "resume of a complete run added rows"
     grep -q "24 already there" err.txt || fail "resume did not report skipped points"
     pass "resume of a complete file runs nothing"
+    # Without a suite, a run is of the defaults, named for what it is: not
+    # the quick suite, nor in its file.
+    run run --backend cpu --methods linear --seqlen 256 --H 1 --reps 1 --warmup 0 --quiet
+    [ "$(rc)" = 0 ] && [ -f default-cpu.csv ] && [ ! -e quick-cpu.csv ] ||
+        fail "a run without a suite: exit $(rc), $(ls): $(cat err.txt)"
+    grep -q "suite default, 1 points on cpu -> default-cpu.csv" err.txt &&
+        grep -q "^default,linear," default-cpu.csv || fail "not named default: $(cat err.txt)"
+    pass "a run without a suite: suite default, default-cpu.csv"
     ;;
 killed)
     # Kill a sweep mid-way: every row written is whole; --resume finishes it.
@@ -66,6 +108,15 @@ bad-input)
     run run ./bad.suite --out x.csv
     [ "$(rc)" = 2 ] && grep -q "bad.suite:4" err.txt || fail "malformed suite: $(cat err.txt)"
     pass "malformed suite line named: $(head -1 err.txt)"
+    : >empty.suite
+    run run ./empty.suite --backend cpu --out x.csv
+    [ "$(rc)" = 2 ] && grep -q "empty.suite: the suite is empty" err.txt && [ ! -e x.csv ] ||
+        fail "an empty suite: exit $(rc): $(cat err.txt)"
+    printf 'name nomethods\nseqlen 256\n' >nomethods.suite
+    run run ./nomethods.suite --backend cpu --out x.csv
+    [ "$(rc)" = 2 ] && grep -q "nomethods.suite: no 'methods' line" err.txt ||
+        fail "a suite without methods: exit $(rc): $(cat err.txt)"
+    pass "an empty suite, and one without methods, refused: $(head -1 err.txt)"
     run run --methods nosuch --backend cpu --out x.csv
     [ "$(rc)" = 2 ] && grep -q "unknown method 'nosuch'" err.txt || fail "unknown method"
     pass "unknown method: $(head -1 err.txt)"
@@ -111,11 +162,56 @@ budget)
     [ "$bad" = 0 ] || fail "$bad ok rows with reps outside 3..5"
     pass "budget: first point 5 samples, ok rows 3..5 samples, N=8192 skipped"
     ;;
+json)
+    # --json: every row with its samples and the run's environment; a run
+    # resumed appends its own entry; a file cut short is refused.
+    command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
+    q=(--backend cpu --methods linear,mita --seqlen 256 --reps 3 --warmup 0 --quiet)
+    run run "${q[@]}" --out j.csv --json j.json
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "json run exit $(rc)"; }
+    run run "${q[@]}" --seqlen 256,512 --out j.csv --json j.json --resume
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "json resume exit $(rc)"; }
+    python3 - j.json j.csv <<'PY' || fail "the JSON does not match the CSV"
+import csv, json, sys
+doc = json.load(open(sys.argv[1]))
+rows = [r for run in doc["runs"] for r in run["rows"]]
+table = list(csv.DictReader(open(sys.argv[2])))
+assert [len(run["rows"]) for run in doc["runs"]] == [2, 2], doc["runs"]
+assert len(rows) == len(table) == 4
+for r, t in zip(rows, table):
+    assert r["method"] == t["method"] and str(r["N"]) == t["N"], (r, t)
+    assert r["ms_median"] == float(t["ms_median"]) and isinstance(r["suite_hash"], str)
+    csv_samples = [float(x) for x in t["samples_ms"].split(";")]  # 6 digits in the CSV
+    assert len(r["samples"]) == len(csv_samples)
+    assert all(abs(s["ms"] - x) <= 1e-5 * x for s, x in zip(r["samples"], csv_samples))
+    assert r["m"] is None if t["m"] == "" else r["m"] == int(t["m"])
+assert doc["runs"][1]["environment"]["command"][-1] == "--resume"
+PY
+    # compare and plot read it as they read the CSV.
+    run compare j.csv j.json
+    [ "$(rc)" = 0 ] && grep -q "compare: 4 points in both" out.txt ||
+        fail "compare CSV against JSON: $(cat out.txt err.txt)"
+    head -c -3 j.json >cut.json
+    run run "${q[@]}" --out j2.csv --json cut.json --resume
+    [ "$(rc)" = 2 ] && grep -q "cut.json: cut short" err.txt || fail "a cut JSON accepted: $(cat err.txt)"
+    pass "--json: rows, samples and environment as the CSV has them; resumed runs appended; compare reads it"
+    # As the results file: a document there is continued (--resume) or
+    # started afresh (--force) on purpose only.
+    cp j.json before.json
+    run run "${q[@]}" --out j3.csv --json j.json
+    [ "$(rc)" = 2 ] && grep -q "j.json already holds results: --resume to add this run to it, or --force to start it afresh" err.txt ||
+        fail "a JSON with runs, without --resume or --force: exit $(rc): $(cat err.txt)"
+    cmp -s j.json before.json || fail "the refused run changed the JSON"
+    run run "${q[@]}" --out j.csv --json j.json --force
+    [ "$(rc)" = 0 ] && python3 -c 'import json,sys; d=json.load(open("j.json")); assert len(d["runs"]) == 1 and len(d["runs"][0]["rows"]) == 2' ||
+        fail "--force did not start the JSON afresh: $(cat err.txt)"
+    pass "--json: a document there refused without --resume or --force; --force starts it afresh"
+    ;;
 plugin)
     run run --plugin "$plugin" --methods local_window,full --seqlen 256 --k 16 --backend cpu \
         --reps 2 --out p.csv
     [ "$(rc)" = 0 ] || { cat err.txt; fail "plugin run exit $(rc)"; }
-    grep -q "^quick,local_window,.*,ok," p.csv || fail "no ok row for the plugin method"
+    grep -q "^default,local_window,.*,ok," p.csv || fail "no ok row for the plugin method"
     run list --plugin "$plugin"
     grep -q "local_window" out.txt || fail "list does not show the plugin method"
     pass "a plugin method runs in a sweep and is listed"
@@ -361,14 +457,269 @@ profile)
     run check --profile
     [ "$(rc)" = 2 ] && grep -q "is a flag of 'attnbench run'" err.txt || fail "check --profile"
     pass "--ceilings: needs --profile and a readable file; flags of run only"
+    # The device's ceilings: the GPU's five where there is one, else, said
+    # so, the CPU's two; each row names the configuration whose figure it is.
     run ceilings --out measured.csv
-    if [ "$(rc)" = 0 ]; then
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "ceilings: exit $(rc)"; }
+    cfg=$(col measured.csv config)
+    [ "$cfg" = 11 ] || fail "ceilings: config is column '$cfg', want 11"
+    [ "$(tail -n +2 measured.csv | awk -F, '$4 != "ok"' | wc -l)" = 0 ] || fail "ceilings not ok"
+    if grep -q "no usable CUDA device here: measuring the CPU" err.txt; then
+        [ "$(rows measured.csv)" = 2 ] || fail "ceilings of the cpu: expected 2 rows"
+        grep -q '^fp32_tflops,[0-9.e+-]*,TFLOP/s,ok,"*cpu: ' measured.csv ||
+            fail "no fp32_tflops of the cpu: $(cat measured.csv)"
+        pass "ceilings without a GPU: the CPU's, said so: $(tr '\n' ' ' <out.txt)"
+    else
         [ "$(rows measured.csv)" = 5 ] || fail "ceilings: expected 5 rows"
         pass "ceilings measured: $(tr '\n' ' ' <out.txt)"
-    else
-        [ "$(rc)" = 2 ] && grep -q "attnbench ceilings: " err.txt || fail "ceilings: $(cat err.txt)"
-        pass "ceilings without a GPU: $(head -1 err.txt)"
     fi
+    # The CPU's whatever the machine, and read back by run --ceilings.
+    start=$(date +%s)
+    run ceilings --backend cpu --out cpu.csv
+    took=$(($(date +%s) - start))
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "ceilings --backend cpu: exit $(rc)"; }
+    [ "$(rows cpu.csv)" = 2 ] || fail "ceilings --backend cpu: expected 2 rows"
+    for name in dram_copy_gbps fp32_tflops; do
+        grep -qE "^$name,[0-9.e+-]+,[^,]*,ok,\"?cpu: " cpu.csv || fail "no $name: $(cat cpu.csv)"
+        grep -q "^  $name .* threads" err.txt || fail "$name's configurations not listed"
+    done
+    [ "$(grep -c '(best of [0-9]*)' out.txt)" = 2 ] || fail "no best-of configs: $(cat out.txt)"
+    ! grep -q "no usable CUDA device" err.txt || fail "--backend cpu said there is no GPU"
+    run run --backend cpu --methods full --seqlen 256 --reps 1 --profile --ceilings cpu.csv \
+        --out cc.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "run --ceilings of the cpu's: exit $(rc)"; }
+    run ceilings --backend cpu --seqlen 256
+    [ "$(rc)" = 2 ] && grep -q "not a flag of ceilings" err.txt || fail "ceilings --seqlen"
+    pass "ceilings --backend cpu: two rows in ${took}s, read back by run --ceilings"
+    ;;
+lock)
+    # One run per results file: a second one stops at once and names the
+    # first's PID, whatever its flags; a run killed leaves no lock behind.
+    nap=(run quick --plugin "$stall" --methods nap --seqlen 2^13,2^14 --H 1 --backend cpu --reps 4
+        --warmup 0 --quiet)
+    "$bench" "${nap[@]}" --out l.csv 2>first.txt &
+    first=$!
+    wait_rows l.csv 0
+    for flags in "" --resume --force; do
+        start=$(date +%s%N)
+        run "${nap[@]}" --out l.csv $flags
+        took=$(( ($(date +%s%N) - start) / 1000000 ))
+        [ "$(rc)" = 2 ] && grep -q "l.csv is in use by another run (PID $first)" err.txt ||
+            fail "a second run ${flags:-without flags}: exit $(rc): $(cat err.txt)"
+        [ "$took" -lt 1000 ] || fail "the second run took $took ms to stop"
+    done
+    pass "a second run stops at once: $(head -1 err.txt)"
+    wait $first || fail "the first run: $(cat first.txt)"
+    once l.csv quick --plugin "$stall" --methods nap --seqlen 2^13,2^14 --H 1 --backend cpu \
+        --reps 4 --warmup 0
+    pass "the first run, undisturbed, has each point once"
+    "$bench" "${nap[@]}" --out l.csv --force 2>/dev/null &
+    first=$!
+    wait_rows l.csv 0
+    kill -9 $first
+    wait $first 2>/dev/null
+    run "${nap[@]}" --out l.csv --resume
+    [ "$(rc)" = 0 ] || fail "after a run was killed: exit $(rc): $(cat err.txt)"
+    pass "the lock of a killed run is gone with it"
+    # run --gpus: the parent holds the results file while its workers run.
+    export ATTNBENCH_GPUS_ON_CPU=1
+    "$bench" "${nap[@]}" --gpus 0,1 --out g.csv 2>first.txt &
+    first=$!
+    wait_rows g.csv 0
+    run "${nap[@]}" --gpus 0,1 --out g.csv --resume
+    [ "$(rc)" = 2 ] && grep -q "g.csv is in use by another run (PID $first)" err.txt ||
+        fail "a second --gpus run: exit $(rc): $(cat err.txt)"
+    wait $first || fail "the first --gpus run: $(cat first.txt)"
+    pass "run --gpus holds its results file: $(head -1 err.txt)"
+    ;;
+resume-force)
+    # A file with rows is continued (--resume) or started afresh (--force)
+    # on purpose only; run --gpus treats its workers' files the same way.
+    q=(run quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0 --quiet)
+    run "${q[@]}" --out r.csv
+    [ "$(rc)" = 0 ] && [ "$(rows r.csv)" = 6 ] || fail "first run: $(cat err.txt)"
+    cp r.csv before.csv
+    run "${q[@]}" --out r.csv
+    [ "$(rc)" = 2 ] || fail "a run into a file with rows: exit $(rc)"
+    grep -q "r.csv already holds 6 rows: --resume to continue it (only the points it lacks are measured), or --force to start it afresh" err.txt ||
+        fail "the choices are not named: $(cat err.txt)"
+    cmp -s r.csv before.csv || fail "the refused run changed the file"
+    pass "a file with rows, without --resume or --force: $(head -1 err.txt)"
+    run "${q[@]}" --out r.csv --resume --force
+    [ "$(rc)" = 2 ] && grep -q "give one of them" err.txt || fail "--resume --force accepted"
+    run "${q[@]}" --out r.csv --force
+    [ "$(rc)" = 0 ] && [ "$(rows r.csv)" = 6 ] || fail "--force: exit $(rc), $(rows r.csv) rows"
+    [ "$(grep -c '^suite,' r.csv)" = 1 ] || fail "--force: more than one header"
+    cmp -s r.csv before.csv && fail "--force did not measure afresh"
+    pass "--force starts the file afresh: 6 rows, one header"
+    # A file with only the header (a run stopped before its first row) is
+    # nothing to lose.
+    head -1 r.csv >h.csv
+    run "${q[@]}" --out h.csv
+    [ "$(rc)" = 0 ] && [ "$(rows h.csv)" = 6 ] || fail "a header-only file: $(cat err.txt)"
+    export ATTNBENCH_GPUS_ON_CPU=1
+    run "${q[@]}" --gpus 0,1 --out g.csv
+    [ "$(rc)" = 0 ] && [ "$(rows g.csv)" = 6 ] || fail "--gpus: $(cat err.txt)"
+    run "${q[@]}" --gpus 0,1 --out g.csv
+    [ "$(rc)" = 2 ] && grep -q "g.csv already holds 6 rows: --resume" err.txt ||
+        fail "--gpus into a file with rows: exit $(rc): $(cat err.txt)"
+    head -3 g.csv >g.csv.part1of2
+    rm g.csv
+    run "${q[@]}" --gpus 0,1 --out g.csv
+    [ "$(rc)" = 2 ] && grep -q "g.csv.part1of2 holds the rows of a stopped run: --resume" err.txt ||
+        fail "--gpus with a worker's file left: exit $(rc): $(cat err.txt)"
+    run "${q[@]}" --gpus 0,1 --out g.csv --resume
+    [ "$(rc)" = 0 ] && [ ! -e g.csv.part1of2 ] || fail "--gpus --resume: $(cat err.txt)"
+    once g.csv quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0
+    pass "--gpus: a file with rows and a worker's file refused; --resume continues them"
+    ;;
+torn)
+    # A row cut short (a crash mid-write, a full disk) is cut off by
+    # --resume, which says so and measures that point again; a write that
+    # fails leaves no part of its row.
+    q=(run quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0 --quiet)
+    run "${q[@]}" --out t.csv
+    [ "$(rc)" = 0 ] || fail "first run: $(cat err.txt)"
+    truncate -s -20 t.csv
+    [ -n "$(tail -c1 t.csv)" ] || fail "the test did not tear the last row"
+    run "${q[@]}" --out t.csv --resume
+    [ "$(rc)" = 0 ] || fail "resume of a torn file: exit $(rc): $(cat err.txt)"
+    grep -q "t.csv: its last row was cut short (no newline at its end): removed it" err.txt ||
+        fail "the cut is not said: $(cat err.txt)"
+    grep -q "1 points on cpu .* (5 already there, skipped)" err.txt ||
+        fail "the torn point was not measured again: $(cat err.txt)"
+    once t.csv quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0
+    pass "a torn last row: $(grep 'cut short' err.txt)"
+    # A file-size limit stands in for a full disk.
+    (ulimit -f 1; "$bench" "${q[@]}" --out f.csv >out.txt 2>err.txt; echo $? >rc.txt)
+    [ "$(rc)" = 2 ] && grep -q "writing f.csv failed: File too large" err.txt ||
+        fail "a full disk: exit $(rc): $(cat err.txt)"
+    [ -z "$(tail -c1 f.csv)" ] && [ "$(rows f.csv)" -lt 6 ] || fail "a full disk left a torn row"
+    run "${q[@]}" --out f.csv --resume
+    [ "$(rc)" = 0 ] && ! grep -q "cut short" err.txt || fail "resume after a full disk: $(cat err.txt)"
+    once f.csv quick --backend cpu --methods linear,agent --H 1 --reps 1 --warmup 0
+    pass "a full disk: the run stops with whole rows only; --resume completes it"
+    ;;
+interrupt)
+    # SIGINT or SIGTERM to the run alone: the point's worker (and what it
+    # forked) is killed at once, no row is written for it, every row before
+    # it is whole, and stderr gives the command that resumes the sweep.
+    export STALL_PIDS=$PWD/stall-pids.txt
+    for sig in INT TERM; do
+        : >"$STALL_PIDS"
+        rm -f s.csv
+        "$bench" run --plugin "$stall" --methods linear,stall --seqlen 2^8,2^9 --H 1 \
+            --backend cpu --reps 1 --warmup 0 --out s.csv --quiet 2>err.txt &
+        pid=$!
+        wait_rows s.csv 2
+        until [ -s "$STALL_PIDS" ]; do sleep 0.05; done
+        kill -$sig $pid
+        wait $pid
+        code=$?
+        want=$([ $sig = INT ] && echo 130 || echo 143)
+        [ $code = "$want" ] || fail "SIG$sig: exit $code, want $want: $(cat err.txt)"
+        grep -q "attnbench: stopped by SIG$sig: every row measured is in s.csv; to resume:" err.txt ||
+            fail "SIG$sig: no note: $(cat err.txt)"
+        tail -1 err.txt | grep -q -- "--out s.csv --quiet --resume$" || fail "no resume command"
+        stalls_dead || fail "SIG$sig: the worker or its child lives on: $(cat "$STALL_PIDS")"
+        [ "$(rows s.csv)" = 2 ] && [ -z "$(tail -c1 s.csv)" ] && ! grep -q "error:" s.csv ||
+            fail "SIG$sig: the file: $(cat s.csv)"
+        pass "SIG$sig: exit $code, the worker and its child killed, 2 whole rows, resume: $(tail -1 err.txt)"
+    done
+    # The command printed resumes the sweep: every point once in the end.
+    q=(run quick --plugin "$stall" --methods linear,nap --seqlen 2^13,2^14 --H 1 --backend cpu
+        --reps 3 --warmup 0)
+    "$bench" "${q[@]}" --out n.csv --quiet 2>err.txt &
+    pid=$!
+    wait_rows n.csv 3
+    kill -INT $pid
+    wait $pid
+    [ $? = 130 ] || fail "nap: exit not 130: $(cat err.txt)"
+    cmd=$(tail -1 err.txt)
+    eval "$cmd" >/dev/null 2>err2.txt || fail "the printed command failed: $cmd: $(cat err2.txt)"
+    once n.csv quick --plugin "$stall" --methods linear,nap --seqlen 2^13,2^14 --H 1 \
+        --backend cpu --reps 3 --warmup 0
+    pass "the printed command resumes the sweep to every point once"
+    # run --gpus: the parent passes the signal on to each GPU's process,
+    # which ends its point's worker; their files are kept for --resume.
+    export ATTNBENCH_GPUS_ON_CPU=1
+    : >"$STALL_PIDS"
+    "$bench" run --plugin "$stall" --methods stall --seqlen 2^8,2^9 --H 1 --backend cpu \
+        --reps 1 --warmup 0 --out g.csv --gpus 0,1 2>err.txt &
+    pid=$!
+    for _ in $(seq 200); do [ "$(wc -l <"$STALL_PIDS")" = 2 ] && break; sleep 0.05; done
+    kill -TERM $pid
+    wait $pid
+    [ $? = 143 ] || fail "--gpus: exit not 143: $(cat err.txt)"
+    grep -q "the rows measured are in g.csv and g.csv.part\*of2; to resume:" err.txt ||
+        fail "--gpus: no note: $(cat err.txt)"
+    tail -1 err.txt | grep -q -- "--gpus 0,1 --resume$" || fail "--gpus: no resume command"
+    stalls_dead || fail "--gpus: a worker lives on: $(cat "$STALL_PIDS")"
+    pass "--gpus: SIGTERM ends both GPUs' workers; $(grep -c stopped err.txt) note"
+    # Killed outright (SIGKILL: nothing to clean up), the run takes its
+    # worker with it all the same.
+    : >"$STALL_PIDS"
+    "$bench" run --plugin "$stall" --methods stall --seqlen 2^8 --H 1 --backend cpu --reps 1 \
+        --out k.csv 2>/dev/null &
+    pid=$!
+    until [ -s "$STALL_PIDS" ]; do sleep 0.05; done
+    kill -9 $pid
+    wait $pid 2>/dev/null
+    stalls_dead || fail "SIGKILL: the worker or its child lives on: $(cat "$STALL_PIDS")"
+    pass "SIGKILL to the run: its worker and the worker's child die with it"
+    ;;
+timeout)
+    # A point over its time is a 'timeout' row, its worker's whole process
+    # group killed, and the sweep goes on with a fresh worker; exit 1.
+    export STALL_PIDS=$PWD/stall-pids.txt
+    : >"$STALL_PIDS"
+    printf 'methods stall linear\nseqlen 2^8 2^9\nH 1\nbackend cpu\nreps 1\nwarmup 0\ntimeout 0.5\n' \
+        >t.suite
+    start=$(date +%s)
+    run run ./t.suite --plugin "$stall" --out t.csv
+    took=$(( $(date +%s) - start ))
+    [ "$(rc)" = 1 ] || fail "exit $(rc), want 1: $(cat err.txt)"
+    [ "$took" -lt 10 ] || fail "took $took s"
+    st=$(col t.csv status) m=$(col t.csv method)
+    got=$(tail -n +2 t.csv | awk -F, -v s="$st" -v m="$m" '{print $m ":" $s}' | tr '\n' ' ')
+    [ "$got" = "stall:timeout stall:timeout linear:ok linear:ok " ] || fail "rows: $got"
+    stalls_dead || fail "a timed-out worker or its child lives on: $(cat "$STALL_PIDS")"
+    [ "$(wc -l <"$STALL_PIDS")" = 2 ] || fail "not a fresh worker per point"
+    pass "timeout 0.5 s: $got(exit 1, in $took s, every worker's group killed)"
+    run run ./t.suite --plugin "$stall" --methods linear --timeout 30 --no-isolate --out n.csv
+    [ "$(rc)" = 0 ] || fail "--no-isolate: exit $(rc): $(cat err.txt)"
+    [ "$(grep -c "the timeout (30 s a point) is not enforced" err.txt)" = 1 ] ||
+        fail "--no-isolate does not say once that the timeout is not enforced: $(cat err.txt)"
+    pass "--no-isolate: $(grep 'not enforced' err.txt)"
+    run slurm ./t.suite --plugin "$stall" --timeout 77 --dir job
+    grep -q "^timeout *77$" job/t.suite || fail "the Slurm job's suite lost the timeout"
+    pass "the Slurm job's suite keeps the timeout"
+    ;;
+kill-resume)
+    # The quick suite killed with SIGKILL at 20 random moments, resumed each
+    # time (the lock of the killed run is gone, its workers die with it, a
+    # row it left cut short is cut off), then once more to the end: every
+    # point exactly once, whole rows, one header.
+    out=kill-resume-$$.csv
+    q=(run quick --backend cpu --reps 1 --warmup 0 --quiet --out "$out" --resume)
+    RANDOM=$$
+    killed_after=()
+    for i in $(seq 20); do
+        "$bench" "${q[@]}" 2>>runs.txt &
+        pid=$!
+        ms=$((RANDOM % 1200))
+        sleep "$(printf '0.%03d' $ms)"
+        kill -9 $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        killed_after+=("$ms ms: $([ -f "$out" ] && rows "$out" || echo 0)")
+    done
+    run "${q[@]}"
+    [ "$(rc)" = 0 ] || fail "the last resume: exit $(rc): $(cat err.txt)"
+    once "$out" quick --backend cpu --reps 1 --warmup 0
+    [ "$(grep -c '^suite,' "$out")" = 1 ] && [ -z "$(tail -c1 "$out")" ] || fail "headers or a torn end"
+    sleep 0.2
+    ! pgrep -f "$out" >/dev/null || fail "processes of the killed runs live on: $(pgrep -af "$out")"
+    pass "20 kills (rows after each: ${killed_after[*]}), then resumed: 24 points once each"
     ;;
 help)
     # Every command's --help and -h: its usage on stdout, exit 0, nothing run.
@@ -395,8 +746,9 @@ help)
     # Each flag a command takes is in its help.
     run run --help
     for f in --methods --dtype --B --H --seqlen --d --m --k --s_r --shared_scale --backend \
-        --reps --warmup --budget --seed --out --resume --no-isolate --quiet --plugin --profile \
-        --ceilings --shard --gpus; do
+        --reps --warmup --max-noise --min-samples --max-samples --min-time --timing --budget \
+        --timeout --seed --out --resume --force --json --discard-throttled --no-isolate --quiet \
+        --plugin --profile --ceilings --shard --gpus; do
         grep -q -- "$f " out.txt || fail "run --help lacks $f"
     done
     run compare --help

@@ -15,7 +15,10 @@ static int same_suite(const struct suite *a, const struct suite *b)
     if (strcmp(a->name, b->name) || strcmp(a->description, b->description) ||
         a->method_count != b->method_count || a->backend_set != b->backend_set ||
         (a->backend_set && a->backend != b->backend) || a->reps != b->reps ||
-        a->warmup != b->warmup || a->budget_s != b->budget_s || a->seed != b->seed)
+        a->warmup != b->warmup || a->budget_s != b->budget_s || a->timeout_s != b->timeout_s ||
+        a->seed != b->seed || a->max_noise_pct != b->max_noise_pct ||
+        a->min_samples != b->min_samples || a->max_samples != b->max_samples ||
+        a->min_time_s != b->min_time_s || a->timing != b->timing)
         return 0;
     for (int i = 0; i < a->method_count; i++)
         if (strcmp(a->methods[i].name, b->methods[i].name) ||

@@ -9,11 +9,16 @@
  *   steps                      kernels carry the attn_step_begin() open at
  *                              their launch, and their names
  *   600 launches in one run    more than the first capacity: every one counted
- *   ceilings                   measured, and in a plausible range
+ *   ceilings                   measured, in a plausible range, each the best
+ *                              of its configurations: the copy at least
+ *                              cudaMemcpyAsync's figure and the first
+ *                              kernel's, the tensor peaks at least cuBLAS's
+ *                              default GEMM's; and measured where the
+ *                              counters cannot be read
  *   costs                      where CUPTI's time went (printed, not checked)
  *
- * Exits 77 (skipped) without a GPU, or where the counters cannot be read
- * (the reason is printed); 1 on a failed check. */
+ * Exits 77 (skipped) without a GPU, or, the ceilings checked, where the
+ * counters cannot be read (the reason is printed); 1 on a failed check. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -202,11 +207,47 @@ static void check_many(const struct profiler_result *r)
     CHECK(in_step == r->count, "%d of %d in step 'many'", in_step, r->count);
 }
 
+/* The figure of the trial of ceiling i whose config begins with `config`;
+ * 0 when there is none or it failed. */
+static double trial_value(const struct ceiling_trials *t, enum ceiling_index i, const char *config)
+{
+    for (int k = 0; k < t->count; k++)
+        if (t->trial[k].ceiling == i && !strncmp(t->trial[k].config, config, strlen(config)))
+            return t->trial[k].error[0] ? 0 : t->trial[k].value;
+    return 0;
+}
+
 static void check_ceilings(void)
 {
     static struct ceilings c;
-    int failed = ceilings_measure(&c);
+    static struct ceiling_trials t;
+    int failed = ceilings_measure(&c, &t);
     CHECK(failed == 0, "ceilings_measure: %d failed", failed);
+    int copies = 0, gemms = 0;
+    for (int k = 0; k < t.count; k++) {
+        const struct ceiling_trial *r = &t.trial[k];
+        CHECK(!r->error[0], "%s, %s: %s", ceilings_name(r->ceiling), r->config, r->error);
+        copies += r->ceiling == CEILING_DRAM_COPY;
+        gemms += r->ceiling == CEILING_BF16_TENSOR;
+    }
+    printf("ceilings: %d trials, %d of the copy, %d of the bf16 GEMM\n", t.count, copies, gemms);
+    for (int i = 0; i < CEILINGS_COUNT; i++)
+        printf("  %-19s %s\n", ceilings_name((enum ceiling_index)i), c.config[i]);
+    CHECK(copies >= 20 && gemms >= 5, "%d copy and %d GEMM configurations", copies, gemms);
+    /* The best of its configurations, cudaMemcpyAsync's among them. */
+    const double memcpy_gbps = trial_value(&t, CEILING_DRAM_COPY, "cudaMemcpyAsync");
+    const double kernel_gbps = trial_value(&t, CEILING_DRAM_COPY, "copy 16 B x1 per thread, plain");
+    printf("copy: cudaMemcpyAsync %.1f GB/s, the plainest kernel %.1f GB/s, the best %.1f GB/s\n",
+           memcpy_gbps, kernel_gbps, c.dram_copy_gbps);
+    CHECK(memcpy_gbps > 0 && c.dram_copy_gbps >= memcpy_gbps, "dram %g under cudaMemcpyAsync %g",
+          c.dram_copy_gbps, memcpy_gbps);
+    CHECK(kernel_gbps > 0 && c.dram_copy_gbps >= kernel_gbps, "dram %g under a kernel's %g",
+          c.dram_copy_gbps, kernel_gbps);
+    const double gemm_ex = trial_value(&t, CEILING_BF16_TENSOR, "cublasGemmEx");
+    CHECK(gemm_ex > 0 && c.bf16_tensor_tflops >= gemm_ex, "bf16 %g under cublasGemmEx's %g",
+          c.bf16_tensor_tflops, gemm_ex);
+    CHECK(strstr(c.config[CEILING_DRAM_COPY], "(best of ") != NULL, "copy config '%s'",
+          c.config[CEILING_DRAM_COPY]);
     for (int i = 0; i < CEILINGS_COUNT; i++)
         CHECK(!strcmp(c.status[i], "ok"), "%s: %s", ceilings_name((enum ceiling_index)i),
               c.status[i]);
@@ -243,8 +284,13 @@ int main(void)
     CUDA_OK(cudaMemset(b.small, 0, 32 * sizeof(int)));
     char why[256];
     if (profiler_open(why, sizeof why) != 0) {
-        printf("counters unavailable: %s: skipped\n", why);
-        return 77;
+        printf("counters unavailable: %s: their checks skipped\n", why);
+        CUDA_OK(cudaFree(b.src));
+        CUDA_OK(cudaFree(b.dst));
+        printf("measuring the ceilings\n");
+        check_ceilings();
+        printf("%s\n", failures ? "FAILED" : "ceilings passed; counters skipped");
+        return failures ? 1 : 77;
     }
     printf("profiling a copy and an FFMA kernel\n");
     struct profiler_result r;

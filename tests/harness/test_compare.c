@@ -171,28 +171,10 @@ static void test_few_samples(void)
     CHECK_STR(r.reason, "no samples in either run");
 }
 
-/* A row of method `method` at N, `ok`, whose samples_ms is `samples` as
- * given and ms_median `median`. */
-static void add_row_samples(struct csv_writer *w, const char *method, long N, double median,
-                            const char *samples)
-{
-    struct result_row r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.suite, sizeof r.suite, "unit");
-    snprintf(r.point.method, sizeof r.point.method, "%s", method);
-    snprintf(r.point.variant, sizeof r.point.variant, "v");
-    r.point.problem = (struct attn_problem){.B = 1, .H = 2, .N = N, .d = 64, .dtype = ATTN_FP32,
-                                            .backend = ATTN_CPU};
-    snprintf(r.status, sizeof r.status, "ok");
-    r.reps = 3;
-    r.ms_median = median;
-    snprintf(r.samples_ms, sizeof r.samples_ms, "%s", samples);
-    CHECK(csv_writer_row(w, &r) == 0);
-}
-
-/* A row of method `method` at N with `status` and samples around `median`. */
-static void add_row(struct csv_writer *w, const char *method, long N, double median,
-                    const char *status)
+/* A row of method `method` at N with `status`, `reps` samples given as
+ * samples_ms text, and ms_median `median`. */
+static void add_row_samples(struct csv_writer *w, const char *method, long N, const char *status,
+                            int reps, double median, const char *samples)
 {
     struct result_row r;
     memset(&r, 0, sizeof r);
@@ -202,17 +184,34 @@ static void add_row(struct csv_writer *w, const char *method, long N, double med
     r.point.problem = (struct attn_problem){.B = 1, .H = 2, .N = N, .d = 64, .dtype = ATTN_FP32,
                                             .backend = ATTN_CPU};
     snprintf(r.status, sizeof r.status, "%s", status);
-    if (strcmp(status, "ok") == 0) {
+    r.reps = reps;
+    r.ms_median = median;
+    snprintf(r.samples_ms, sizeof r.samples_ms, "%s", samples);
+    CHECK(csv_writer_row(w, &r) == 0);
+}
+
+/* A row of method `method` at N with `status` and, when ok, 8 samples
+ * around `median`. */
+static void add_row(struct csv_writer *w, const char *method, long N, double median,
+                    const char *status)
+{
+    char text[256] = "";
+    const int ok = strcmp(status, "ok") == 0;
+    if (ok) {
         double s[8];
         samples_around(median, s, 8);
-        r.reps = 8;
-        r.ms_median = median;
         size_t n = 0;
         for (int i = 0; i < 8; i++)
-            n += (size_t)snprintf(r.samples_ms + n, sizeof r.samples_ms - n, "%s%.6g",
-                                  i ? ";" : "", s[i]);
+            n += (size_t)snprintf(text + n, sizeof text - n, "%s%.6g", i ? ";" : "", s[i]);
     }
-    CHECK(csv_writer_row(w, &r) == 0);
+    add_row_samples(w, method, N, status, ok ? 8 : 0, ok ? median : 0, text);
+}
+
+/* Three samples of an ok row. */
+static void add_row3(struct csv_writer *w, const char *method, long N, double median,
+                     const char *samples)
+{
+    add_row_samples(w, method, N, "ok", 3, median, samples);
 }
 
 static int allow_unjudged; /* run_compare's --allow-unjudged */
@@ -253,8 +252,8 @@ static void test_files(const char *dir)
 {
     char base[1024], fresh[1024], calm[1024], err[1024], out[16384], line[256];
     struct csv_writer w;
-    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "base.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "base.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 1024, 1.0, "ok");
     add_row(&w, "full", 2048, 4.0, "ok");
     add_row(&w, "linear", 1024, 0.5, "ok");
@@ -263,8 +262,8 @@ static void test_files(const char *dir)
     add_row(&w, "agent", 1024, 0.3, "ok");       /* only in the base run */
     add_row(&w, "nystrom", 1024, 0.0, "oom");    /* not comparable */
     csv_writer_close(&w);
-    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "new.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "new.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 1024, 1.0, "ok");        /* same */
     add_row(&w, "full", 2048, 4.8, "ok");        /* planted: 20% slower */
     add_row(&w, "linear", 1024, 0.35, "ok");     /* planted: 30% faster */
@@ -296,8 +295,8 @@ static void test_files(const char *dir)
     CHECK_CONTAINS(out, "gate 25%: 0 slower beyond it, 1 lost, 0 unjudged -> FAIL");
 
     /* Without the lost point, a 25% gate passes a 20% slowdown; 5% does not. */
-    CHECK(csv_writer_open(&w, scratch_path(calm, sizeof calm, dir, "calm.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(calm, sizeof calm, dir, "calm.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 1024, 1.0, "ok");
     add_row(&w, "full", 2048, 4.8, "ok");
     csv_writer_close(&w);
@@ -309,7 +308,7 @@ static void test_files(const char *dir)
     CHECK_CONTAINS(out, "compare: 7 points in both: 0 slower, 0 faster, 6 same within noise");
 
     /* A point measured again later in a file: the last row counts. */
-    CHECK(csv_writer_open(&w, calm, err, sizeof err) == 0);
+    CHECK(csv_writer_open(&w, calm, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 2048, 4.0, "ok");
     csv_writer_close(&w);
     CHECK(run_compare(base, calm, 0.05, out, sizeof out, err, sizeof err) == 0);
@@ -324,21 +323,21 @@ static void test_few_sample_files(const char *dir)
 {
     char base[1024], fresh[1024], err[1024], out[16384], line[512];
     struct csv_writer w;
-    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "few-base.csv"), err,
-                          sizeof err) == 0);
-    add_row_samples(&w, "full", 1024, 1.0, "1.0;1.02;0.99");
-    add_row_samples(&w, "full", 2048, 4.0, "4.0");
-    add_row_samples(&w, "linear", 1024, 1.0, "1.0;1.02;0.99");
-    add_row_samples(&w, "linear", 2048, 1.0, "1.0;1.02;0.99");
-    add_row_samples(&w, "agent", 1024, 1.0, "1.0;1.02;0.99");
+    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "few-base.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
+    add_row3(&w, "full", 1024, 1.0, "1.0;1.02;0.99");
+    add_row3(&w, "full", 2048, 4.0, "4.0");
+    add_row3(&w, "linear", 1024, 1.0, "1.0;1.02;0.99");
+    add_row3(&w, "linear", 2048, 1.0, "1.0;1.02;0.99");
+    add_row3(&w, "agent", 1024, 1.0, "1.0;1.02;0.99");
     csv_writer_close(&w);
-    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "few-new.csv"), err,
-                          sizeof err) == 0);
-    add_row_samples(&w, "full", 1024, 10.0, "10.0;10.3;9.9");   /* 10x slower, 3 samples */
-    add_row_samples(&w, "full", 2048, 40.0, "40.0");            /* 10x slower, 1 sample */
-    add_row_samples(&w, "linear", 1024, 1.0, "1.01;0.98;1.4");  /* overlapping: unjudged */
-    add_row_samples(&w, "linear", 2048, 0.0, "");               /* no samples */
-    add_row_samples(&w, "agent", 1024, 1.0, "1.0;fast;0.9");    /* unreadable */
+    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "few-new.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
+    add_row3(&w, "full", 1024, 10.0, "10.0;10.3;9.9");   /* 10x slower, 3 samples */
+    add_row3(&w, "full", 2048, 40.0, "40.0");            /* 10x slower, 1 sample */
+    add_row3(&w, "linear", 1024, 1.0, "1.01;0.98;1.4");  /* overlapping: unjudged */
+    add_row3(&w, "linear", 2048, 0.0, "");               /* no samples */
+    add_row3(&w, "agent", 1024, 1.0, "1.0;fast;0.9");    /* unreadable */
     csv_writer_close(&w);
 
     CHECK(run_compare(base, fresh, 0.05, out, sizeof out, err, sizeof err) == 1);
@@ -360,10 +359,11 @@ static void test_few_sample_files(const char *dir)
     CHECK_CONTAINS(out, "gate 5%: 2 slower beyond it, 0 lost, 3 unjudged (--allow-unjudged to "
                         "pass) -> FAIL\n");
 
-    /* Without the slowdowns, the unjudged alone fail the gate ... */
-    CHECK(csv_writer_open(&w, fresh, err, sizeof err) == 0);
-    add_row_samples(&w, "full", 1024, 1.0, "1.0;1.02;0.99");
-    add_row_samples(&w, "full", 2048, 4.0, "4.0");
+    /* Without the slowdowns (rows measured again: the last counts), the
+     * unjudged alone fail the gate ... */
+    CHECK(csv_writer_open(&w, fresh, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) == 0);
+    add_row3(&w, "full", 1024, 1.0, "1.0;1.02;0.99");
+    add_row3(&w, "full", 2048, 4.0, "4.0");
     csv_writer_close(&w);
     CHECK(run_compare(base, fresh, 0.05, out, sizeof out, err, sizeof err) == 1);
     CHECK_CONTAINS(out, "gate 5%: 0 slower beyond it, 0 lost, 5 unjudged (--allow-unjudged to "
@@ -376,12 +376,12 @@ static void test_few_sample_files(const char *dir)
     CHECK(run_compare(base, fresh, -1, out, sizeof out, err, sizeof err) == 0);
 
     /* Unreadable samples in both runs, each named. */
-    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "few-bad.csv"), err,
-                          sizeof err) == 0);
-    add_row_samples(&w, "full", 1024, 1.0, "1.0;;2.0");
-    add_row_samples(&w, "full", 2048, 1.0, "1.0;2.0;");
-    add_row_samples(&w, "linear", 1024, 1.0, "1.0;-2;3");
-    add_row_samples(&w, "linear", 2048, 1.0, "nan;1");
+    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "few-bad.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
+    add_row3(&w, "full", 1024, 1.0, "1.0;;2.0");
+    add_row3(&w, "full", 2048, 1.0, "1.0;2.0;");
+    add_row3(&w, "linear", 1024, 1.0, "1.0;-2;3");
+    add_row3(&w, "linear", 2048, 1.0, "nan;1");
     csv_writer_close(&w);
     CHECK(run_compare(fresh, fresh, -1, out, sizeof out, err, sizeof err) == 0);
     CHECK_CONTAINS(line_of(out, "full", 1024, line, sizeof line),
@@ -397,8 +397,8 @@ static void test_bad_files(const char *dir)
 {
     char base[1024], other[1024], err[1024], out[8192];
     struct csv_writer w;
-    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "b.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "b.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "full", 1024, 1.0, "ok");
     csv_writer_close(&w);
 
@@ -416,8 +416,8 @@ static void test_bad_files(const char *dir)
     CHECK_CONTAINS(err, "absent.csv: cannot open");
 
     /* Nothing in common: no comparison at all. */
-    CHECK(csv_writer_open(&w, scratch_path(other, sizeof other, dir, "disjoint.csv"), err,
-                          sizeof err) == 0);
+    CHECK(csv_writer_open(&w, scratch_path(other, sizeof other, dir, "disjoint.csv"),
+                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
     add_row(&w, "linear", 1024, 1.0, "ok");
     csv_writer_close(&w);
     CHECK(run_compare(base, other, 0.05, out, sizeof out, err, sizeof err) == 2);

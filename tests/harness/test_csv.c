@@ -1,11 +1,17 @@
 /* test_csv.c — the results file (harness/results/csv.c): the header written once,
  * quoting that reads back exactly, empty cells for what a method does not
- * use, refusing foreign files, rows that survive a killed writer, the
- * reader's errors, and point keys that match the rows read back. */
+ * use, refusing foreign files, rows that survive a killed writer, a file
+ * with rows continued or started afresh only when asked, a row cut short
+ * cut off, one run at a time (the lock), a failed write that leaves no part
+ * of its row, the reader's errors, and point keys that match the rows read
+ * back. */
 #include "results/csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,7 +69,7 @@ static const char *cell(const struct csv_table *t, long r, const char *name)
 static int open_writer(struct csv_writer *w, const char *path)
 {
     char err[1024] = "";
-    int rc = csv_writer_open(w, path, err, sizeof err);
+    int rc = csv_writer_open(w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err);
     if (rc != 0) fprintf(stderr, "csv_writer_open: %s\n", err);
     return rc;
 }
@@ -213,7 +219,7 @@ static void test_refuse(const char *dir)
     struct csv_writer w;
 
     scratch_write(scratch_path(path, sizeof path, dir, "foreign.csv"), "a,b,c\n1,2,3\n");
-    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) != 0);
     CHECK_CONTAINS(err, path);
     CHECK_CONTAINS(err, "column 1 of its header is 'a', expected 'suite'");
 
@@ -224,37 +230,37 @@ static void test_refuse(const char *dir)
                  strcmp(csv_columns()[c], "gbps") == 0 ? "GBps" : csv_columns()[c]);
     strcat(header, "\n");
     scratch_write(path, header);
-    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) != 0);
     CHECK_CONTAINS(err, "column 25 of its header is 'GBps', expected 'gbps'");
 
     scratch_write(path, "suite,method\n");
-    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) != 0);
     CHECK_CONTAINS(err, "its header ends after column 2, expected 'variant' next");
 
     char *gbps = strstr(header, "GBps");
     memcpy(gbps, "gbps", 4);
     strcpy(header + strlen(header) - 1, ",extra\n");
     scratch_write(path, header);
-    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) != 0);
     int last = 0;
     while (csv_columns()[last + 1]) last++;
     char extra[128];
     snprintf(extra, sizeof extra, "an extra column 'extra' after '%s'", csv_columns()[last]);
     CHECK_CONTAINS(err, extra);
 
-    /* Our header, then a row cut short: appending would glue two rows. */
-    header[strlen(header) - strlen(",extra\n")] = '\0';
-    strcat(header, "\nunit,full,fla");
-    scratch_write(path, header);
-    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
-    CHECK_CONTAINS(err, "last line has no newline");
+    /* A foreign file is never emptied, nor started on, with --force. */
+    scratch_write(path, "a,b,c\n1,2,3\n");
+    CHECK(csv_writer_open(&w, path, RUN_FILE_FORCE, NULL, NULL, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "column 1 of its header is 'a'");
+    CHECK(csv_writer_open(&w, path, RUN_FILE_NEW, NULL, NULL, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "column 1 of its header is 'a'");
 
     /* Unwritable places: a missing folder, and a folder. */
     scratch_path(path, sizeof path, dir, "no-such-folder/r.csv");
-    CHECK(csv_writer_open(&w, path, err, sizeof err) != 0);
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) != 0);
     CHECK_CONTAINS(err, path);
     CHECK_CONTAINS(err, strerror(ENOENT));
-    CHECK(csv_writer_open(&w, dir, err, sizeof err) != 0);
+    CHECK(csv_writer_open(&w, dir, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) != 0);
     CHECK_CONTAINS(err, dir);
     CHECK_CONTAINS(err, strerror(EISDIR));
 }
@@ -304,6 +310,154 @@ static void test_killed_writer(const char *dir)
     csv_writer_close(&w);
     CHECK(csv_read(path, &t, err, sizeof err) == 0);
     CHECK(t.nrows == ROWS + 1);
+    csv_table_free(&t);
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* A file with rows is the user's to continue (--resume) or start afresh
+ * (--force); a header alone is nothing to lose. */
+static void test_modes(const char *dir)
+{
+    char path[1024], err[1024], log_text[2048];
+    struct csv_writer w;
+    struct csv_table done;
+    struct result_row r0 = make_row(0), r1 = make_row(1);
+    scratch_path(path, sizeof path, dir, "modes.csv");
+    CHECK(csv_writer_open(&w, path, RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
+    csv_writer_close(&w);
+    const off_t header_only = file_size(path);
+    CHECK(csv_writer_open(&w, path, RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
+    CHECK(csv_writer_row(&w, &r0) == 0 && csv_writer_row(&w, &r1) == 0);
+    csv_writer_close(&w);
+    const off_t two_rows = file_size(path);
+
+    CHECK(csv_writer_open(&w, path, RUN_FILE_NEW, NULL, NULL, err, sizeof err) != 0);
+    char want[1200];
+    snprintf(want, sizeof want, "%s already holds 2 rows: --resume to continue it (only the "
+                                "points it lacks are measured), or --force to start it afresh "
+                                "(its rows are deleted)", path);
+    CHECK_STR(err, want);
+    CHECK(file_size(path) == two_rows); /* refused: untouched */
+
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, &done, err, sizeof err) == 0);
+    CHECK(done.nrows == 2);
+    CHECK_STR(cell(&done, 1, "N"), "2048");
+    csv_table_free(&done);
+    csv_writer_close(&w);
+
+    /* A row cut short (a full disk, a kill mid-write): --resume cuts it,
+     * quotes and all, says so, and the point is no longer there. */
+    FILE *f = fopen(path, "a");
+    fputs("unit,mita,s_r,cuda,\"NVIDIA, cut", f);
+    fclose(f);
+    FILE *log = fmemopen(log_text, sizeof log_text, "w");
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, log, &done, err, sizeof err) == 0);
+    fclose(log);
+    CHECK(done.nrows == 2);
+    csv_table_free(&done);
+    CHECK(file_size(path) == two_rows);
+    snprintf(want, sizeof want, "attnbench: %s: its last row was cut short (no newline at its "
+                                "end): removed it (31 bytes); that point is measured again\n",
+             path);
+    CHECK_STR(log_text, want);
+    struct result_row r2 = make_row(2);
+    CHECK(csv_writer_row(&w, &r2) == 0);
+    csv_writer_close(&w);
+    CHECK(csv_read(path, &done, err, sizeof err) == 0 && done.nrows == 3);
+    csv_table_free(&done);
+
+    /* A corrupt row is refused before anything is cut. */
+    f = fopen(path, "a");
+    fputs("unit,mita\nunit,cut", f);
+    fclose(f);
+    const off_t corrupt = file_size(path);
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, &done, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, ":5: row has 2 fields");
+    CHECK(file_size(path) == corrupt);
+
+    CHECK(csv_writer_open(&w, path, RUN_FILE_FORCE, NULL, &done, err, sizeof err) == 0);
+    CHECK(done.nrows == 0);
+    csv_writer_close(&w);
+    CHECK(file_size(path) == header_only);
+}
+
+/* One run at a time: a file another process holds is refused at once with
+ * its PID; once that process is gone (killed, here), the file is free. */
+static void test_lock(const char *dir)
+{
+    char path[1024], err[1024];
+    scratch_path(path, sizeof path, dir, "locked.csv");
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    fflush(NULL);
+    pid_t holder = fork();
+    if (holder == 0) {
+        struct csv_writer w;
+        char byte = open_writer(&w, path) == 0 ? 'y' : 'n';
+        if (write(ready[1], &byte, 1) != 1) _exit(1);
+        pause();
+        _exit(0);
+    }
+    char byte = 0;
+    CHECK(read(ready[0], &byte, 1) == 1 && byte == 'y');
+    struct csv_writer w;
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) != 0);
+    char want[1200];
+    snprintf(want, sizeof want, "%s is in use by another run (PID %ld): wait for it to end, or "
+                                "write to another file", path, (long)holder);
+    CHECK_STR(err, want);
+
+    /* A child of the holder (a forked worker) does not hold it. */
+    CHECK(csv_writer_open(&w, path, RUN_FILE_FORCE, NULL, NULL, err, sizeof err) != 0);
+    kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) == 0);
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        struct csv_writer other;
+        char e[1200];
+        /* Its own open and close: the parent's lock must stay. */
+        int rc = csv_writer_open(&other, path, RUN_FILE_RESUME, NULL, NULL, e, sizeof e);
+        _exit(rc != 0 && strstr(e, "is in use by another run") ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    csv_writer_close(&w);
+    close(ready[0]);
+    close(ready[1]);
+}
+
+/* A write cut short — a disk full, here a file-size limit — leaves no part
+ * of the row behind: the file ends after the last whole row. */
+static void test_short_write(const char *dir)
+{
+    char path[1024], err[1024];
+    scratch_path(path, sizeof path, dir, "full.csv");
+    struct csv_writer w;
+    struct result_row r0 = make_row(0), r1 = make_row(1);
+    CHECK(open_writer(&w, path) == 0);
+    CHECK(csv_writer_row(&w, &r0) == 0);
+    const off_t one_row = file_size(path);
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN); /* a failed write, not a killed process */
+        struct rlimit limit = {(rlim_t)one_row + 100, (rlim_t)one_row + 100};
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(3);
+        _exit(csv_writer_row(&w, &r1) != 0 && errno == EFBIG ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(file_size(path) == one_row);
+    csv_writer_close(&w);
+    struct csv_table t;
+    CHECK(csv_read(path, &t, err, sizeof err) == 0 && t.nrows == 1);
     csv_table_free(&t);
 }
 
@@ -427,6 +581,9 @@ int main(void)
     test_cells(dir);
     test_refuse(dir);
     test_killed_writer(dir);
+    test_modes(dir);
+    test_lock(dir);
+    test_short_write(dir);
     test_read(dir);
     test_keys(dir);
     scratch_remove(dir);

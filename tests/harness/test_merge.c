@@ -39,8 +39,8 @@ static long write_shards(const char *dir, const char *prefix, const char *text, 
         char name[64], path[1024], err[1024];
         snprintf(name, sizeof name, "%s%d.csv", prefix, i + 1);
         struct csv_writer w;
-        CHECK(csv_writer_open(&w, scratch_path(path, sizeof path, dir, name), err, sizeof err) ==
-              0);
+        CHECK(csv_writer_open(&w, scratch_path(path, sizeof path, dir, name), RUN_FILE_NEW, NULL,
+                              NULL, err, sizeof err) == 0);
         for (long p = 0; p < plan.count; p++) {
             if (shard_of[p] != i) continue;
             struct result_row r;
@@ -289,12 +289,12 @@ static void test_compatible(const char *dir)
     write_shards(dir, "c", suite_text, 1);
     parse_suite(suite_text, &s);
     CHECK(sweep_plan_build(&s, ATTN_CPU, &plan) == 0);
-    CHECK(merge_check_compatible(scratch_path(path, sizeof path, dir, "c1.csv"), plan.suite_hash,
-                                 err, sizeof err) == 0);
-    CHECK(merge_check_compatible(scratch_path(path, sizeof path, dir, "none.csv"),
-                                 plan.suite_hash, err, sizeof err) == 0);
-    CHECK(merge_check_compatible(scratch_path(path, sizeof path, dir, "c1.csv"),
-                                 "0000000000000000", err, sizeof err) != 0);
+    struct csv_table t, none = {0};
+    CHECK(csv_read(scratch_path(path, sizeof path, dir, "c1.csv"), &t, err, sizeof err) == 0);
+    CHECK(merge_check_rows(path, &t, plan.suite_hash, err, sizeof err) == 0);
+    CHECK(merge_check_rows("none.csv", &none, plan.suite_hash, err, sizeof err) == 0);
+    CHECK(merge_check_rows(path, &t, "0000000000000000", err, sizeof err) != 0);
+    csv_table_free(&t);
     CHECK_CONTAINS(err, "c1.csv, row 1: suite_hash ");
     CHECK_CONTAINS(err, "but this run's is 0000000000000000");
     sweep_plan_free(&plan);

@@ -64,7 +64,7 @@ static void test_suite_round_trip(void)
                 "methods full:naive agent mita:route_only topk\nseqlen 256,2^10..2^12\n"
                 "B 1,2\nH 3\nd 64,128\ndtype fp32 bf16\nm 16,32\nk 8\ns_r 1,2\n"
                 "shared_scale official paper\nbackend cpu\nreps 7\nwarmup 0\nbudget 2.5\n"
-                "seed 18446744073709551615\n",
+                "timeout 300\nseed 18446744073709551615\n",
                 &s);
     char *text = NULL;
     size_t len = 0;
@@ -77,7 +77,8 @@ static void test_suite_round_trip(void)
     hash_of(&back, b);
     CHECK_STR(b, a);
     CHECK_STR(back.description, s.description);
-    CHECK(back.budget_s == 2.5 && back.seed == UINT64_MAX && back.backend_set);
+    CHECK(back.budget_s == 2.5 && back.timeout_s == 300 && back.seed == UINT64_MAX &&
+          back.backend_set);
     free(text);
 }
 

@@ -32,7 +32,8 @@ static void test_defaults(void)
     CHECK(s.axes[AXIS_DTYPE].count == 1 && s.axes[AXIS_DTYPE].values[0] == ATTN_FP32);
     CHECK(s.axes[AXIS_SHARED_SCALE].count == 1 && s.axes[AXIS_SHARED_SCALE].values[0] == ATTN_SHARED_OFFICIAL);
     CHECK(!s.backend_set);
-    CHECK(s.reps == 10 && s.warmup == 2 && s.budget_s <= 0 && s.seed == 1);
+    CHECK(s.reps == 10 && s.warmup == 2 && s.budget_s <= 0 && s.timeout_s == 0 && s.seed == 1);
+    CHECK_STR(s.name, "default");
 }
 
 static void test_every_key(void)
@@ -56,6 +57,7 @@ static void test_every_key(void)
         "reps 20\n"
         "warmup 0\n"
         "budget 2.5\n"
+        "timeout 90.5\n"
         "seed 18446744073709551615"; /* no final newline: fine for a suite */
     struct suite s;
     char err[512] = "";
@@ -84,7 +86,7 @@ static void test_every_key(void)
     CHECK(s.axes[AXIS_SHARED_SCALE].count == 2 && s.axes[AXIS_SHARED_SCALE].values[0] == ATTN_SHARED_OFFICIAL &&
           s.axes[AXIS_SHARED_SCALE].values[1] == ATTN_SHARED_PAPER);
     CHECK(s.backend_set && s.backend == ATTN_CUDA);
-    CHECK(s.reps == 20 && s.warmup == 0 && s.budget_s == 2.5);
+    CHECK(s.reps == 20 && s.warmup == 0 && s.budget_s == 2.5 && s.timeout_s == 90.5);
     CHECK(s.seed == UINT64_MAX);
 }
 
@@ -148,7 +150,8 @@ static void test_errors(void)
     } cases[] = {
         {"seqlne 64\n", 1,
          "unknown key 'seqlne' (known: name, describe, methods, dtype, B, H, seqlen, d, m, k, "
-         "s_r, shared_scale, backend, reps, warmup, budget, seed)"},
+         "s_r, shared_scale, backend, reps, warmup, budget, timeout, seed, max_noise, "
+         "min_samples, max_samples, min_time, timing)"},
         {"# comment\n\nB 1\nH 8\nb 2\n", 5, "unknown key 'b'"},
         {"B 0\n", 1, "B=0 (need >= 1)"},
         {"d 1\nB 2^31\n", 2, "B=2147483648 (need <= 2147483647)"},
@@ -178,9 +181,13 @@ static void test_errors(void)
         {"describe   # nothing\n", 1, "no value for 'describe'"},
         {"reps 0\n", 1, "reps=0 (need >= 1)"},
         {"warmup many\n", 1, "'many' is not a number"},
-        {"reps 2^40\n", 1, "reps=2^40 (need <= 2147483647)"},
+        {"reps 2^40\n", 1, "reps=2^40 (need <= 200)"},
+        {"reps 201\n", 1, "reps=201 (need <= 200)"},
         {"budget -1\n", 1, "budget=-1 (need >= 0 seconds"},
         {"budget soon\n", 1, "budget 'soon' is not a number"},
+        {"timeout -5\n", 1, "timeout=-5 (need >= 0 seconds; 0: none)"},
+        {"timeout never\n", 1, "timeout 'never' is not a number (need seconds"},
+        {"timeout 10 20\n", 1, "'timeout' takes one value, got another: '20'"},
         {"seed 18446744073709551616\n", 1, "seed 18446744073709551616 is too large (need < 2^64)"},
         {"seed -1\n", 1, "seed '-1' is not a number"},
     };
@@ -206,13 +213,27 @@ static void test_parse_file(const char *dir)
     CHECK(AXIS_IS(s.axes[AXIS_N], 128, 256));
     CHECK(AXIS_IS(s.axes[AXIS_H], 8)); /* the defaults stand where the file is silent */
 
-    scratch_write(path, "name other\n");
+    scratch_write(path, "name other\nmethods linear\n");
     CHECK(suite_parse_file(path, &s, err, sizeof err) == 0);
     CHECK_STR(s.name, "other");
 
+    /* The methods are the one key without a default: a suite that leaves
+     * them out, or an empty one, is refused with its file named. */
+    char want[1100];
+    scratch_write(path, "name other\nseqlen 256\n");
+    CHECK(suite_parse_file(path, &s, err, sizeof err) != 0);
+    snprintf(want, sizeof want, "%s: no 'methods' line: a suite names the methods it runs", path);
+    CHECK(strncmp(err, want, strlen(want)) == 0);
+    scratch_write(path, "");
+    CHECK(suite_parse_file(path, &s, err, sizeof err) != 0);
+    snprintf(want, sizeof want, "%s: the suite is empty: a suite names the methods it runs", path);
+    CHECK(strncmp(err, want, strlen(want)) == 0);
+    scratch_write(path, "# only a comment\n\n");
+    CHECK(suite_parse_file(path, &s, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "the suite is empty");
+
     scratch_write(path, "# header\nB 1\nH 0\n");
     CHECK(suite_parse_file(path, &s, err, sizeof err) != 0);
-    char want[1100];
     snprintf(want, sizeof want, "%s:3: H=0 (need >= 1)", path);
     CHECK_STR(err, want);
 
@@ -239,6 +260,8 @@ static void test_set(void)
     CHECK(s.backend_set && s.backend == ATTN_CUDA);
     CHECK(suite_set(&s, "reps", "3", err, sizeof err) == 0 && s.reps == 3);
     CHECK(suite_set(&s, "budget", "0", err, sizeof err) == 0 && s.budget_s == 0);
+    CHECK(suite_set(&s, "timeout", "120", err, sizeof err) == 0 && s.timeout_s == 120);
+    CHECK_STR(suite_flag_key("--timeout"), "timeout"); /* every setting is a flag too */
     CHECK(suite_set(&s, "name", "cli", err, sizeof err) == 0);
     CHECK_STR(s.name, "cli");
 

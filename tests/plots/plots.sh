@@ -38,6 +38,16 @@ refused() {
 }
 # FILE's SVG holds TEXT, or the case fails with WHY.
 says() { grep -qF -- "$2" "$1" || fail "$3"; }
+# The CPU fixture's device, and a ceilings file of a CPU as `attnbench
+# ceilings --backend cpu` writes it: cpu_ceilings FILE DEVICE.
+cpu_device="cpu: Intel(R) Xeon(R) Processor (2 threads)"
+cpu_ceilings() {
+    {
+        echo name,value,unit,status,device,driver,runtime,sm_clock_mhz,git_rev,timestamp,config
+        echo "dram_copy_gbps,41.5,GB/s,ok,$2,,,,abc,2026-11-22T06:00:00Z,memcpy (best of 2)"
+        echo "fp32_tflops,0.234,TFLOP/s,ok,$2,,,,abc,2026-11-22T06:00:00Z,AVX-512 (best of 3)"
+    } >"$1"
+}
 # FILE's SVG has the legend entry LABEL exactly once (a key's text is
 # <text>LABEL</text>; its group's <title> repeats it, the text does not).
 one_entry() {
@@ -131,21 +141,81 @@ gather-shapes)
     pass "one shape: one panel"
     ;;
 render-cpu)
-    # A real CPU run (quoted device field, fp32, 3 N): four figures; gather
-    # and MiTA steps skipped with a note, their stale files removed.
+    # A real CPU run (fp32, 3 N): three figures; gather
+    # and MiTA steps skipped with a note, their stale files removed; the
+    # roofline too, without a CPU's ceilings: never CPU points under GPU roofs.
     need_gnuplot
-    mkdir figs && echo stale >figs/gather_bandwidth.png
+    mkdir figs && echo stale >figs/gather_bandwidth.png && echo stale >figs/roofline.png
     run "$bench" plot "$cpu" --out figs
     [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
-    for f in time_vs_n throughput_vs_n speedup_vs_full roofline; do drawn figs "$f"; done
+    for f in time_vs_n throughput_vs_n speedup_vs_full; do drawn figs "$f"; done
     grep -q "gather_bandwidth skipped: no ok rows with method 'gather'" err.txt ||
         fail "no gather note"
     grep -q "mita_steps skipped: no rows of method 'mita' in a steps file" err.txt ||
         fail "no steps note"
-    [ ! -e figs/gather_bandwidth.png ] || fail "a skipped figure's stale file was kept"
+    grep -q "roofline skipped: CPU rows need a CPU's roofs: give --ceilings FILE of \`attnbench ceilings --backend cpu\`" \
+        err.txt || fail "no roofline note: $(cat err.txt)"
+    [ ! -e figs/gather_bandwidth.png ] && [ ! -e figs/roofline.png ] ||
+        fail "a skipped figure's stale file was kept"
+    grep -q "3 figures in figs" err.txt || fail "not 3 figures: $(cat err.txt)"
     says figs/time_vs_n.svg "cpu: Intel" "no device in the title"
-    says figs/roofline.svg "fp32 roof" "no fp32 roof"
-    pass "CPU fixture: four figures; two skipped with a note"
+    pass "CPU fixture: three figures; gather, MiTA steps and the roofline skipped with a note"
+    # A GPU's ceilings file does not make GPU roofs a CPU's.
+    printf 'name,value,unit,device\nfp32_tflops,60,TFLOP/s,NVIDIA H100 80GB HBM3\n' >gpu-c.csv
+    run "$bench" plot "$cpu" --ceilings gpu-c.csv --out figs2
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    [ ! -e figs2/roofline.png ] && grep -q "roofline skipped: CPU rows need a CPU's roofs" err.txt ||
+        fail "CPU points drawn under a GPU's ceilings"
+    # A CPU's ceilings, of the rows' device: the roofline under them.
+    cpu_ceilings cpu-c.csv "$cpu_device"
+    run "$bench" plot "$cpu" --ceilings cpu-c.csv --out figs3
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    drawn figs3 roofline
+    says figs3/roofline.svg "fp32 roof (0.234 TFLOP/s)" "not the CPU's fp32 roof"
+    says figs3/roofline.svg "Ceilings (DRAM copy 41.5 GB/s): measured, from the ceilings file, on $cpu_device." \
+        "the roofline does not credit the CPU's file"
+    ! grep -qE "H100|bf16 roof|989" figs3/roofline.svg || fail "a GPU roof under CPU points"
+    ! grep -q "left out" err.txt || fail "rows left out: $(cat err.txt)"
+    pass "CPU fixture with its CPU's ceilings: the roofline under the CPU's roofs only"
+    # A CPU's ceilings of another CPU: the roofline skipped, said why.
+    cpu_ceilings other-c.csv "cpu: AMD EPYC 9654 (192 threads)"
+    run "$bench" plot "$cpu" --ceilings other-c.csv --out figs4
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    [ ! -e figs4/roofline.png ] || fail "CPU points drawn under another CPU's roofs"
+    grep -q "roofline skipped: the CPU ceilings are of 'cpu: AMD EPYC 9654 (192 threads)'" err.txt ||
+        fail "no note for another CPU's ceilings: $(cat err.txt)"
+    # GPU and CPU rows together: the GPU's under GPU roofs, the CPU's left
+    # out of the roofline (and in the other figures).
+    run "$bench" plot "$gpu" "$cpu" --ceilings cpu-c.csv --out figs5
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    drawn figs5 roofline
+    n=$(grep -c ',ok,' "$cpu")
+    grep -q "roofline: $n CPU rows left out: CPU points go under a CPU's roofs only" err.txt ||
+        fail "the CPU rows left out are not counted: $(cat err.txt)"
+    ! grep -qE "<text>[^<]*\(cpu,|fp32 roof|DRAM copy 41\.5" figs5/roofline.svg ||
+        fail "CPU rows or roofs in the GPU roofline"
+    says figs5/roofline.svg "bf16 roof (989.4 TFLOP/s)" "no GPU roof"
+    says figs5/time_vs_n.svg "(cpu," "the other figures lost the CPU rows"
+    pass "CPU points go under a CPU's roofs only: another CPU's skipped, beside GPU rows left out"
+    ;;
+cpu-roofline)
+    # End to end on this machine: `attnbench ceilings --backend cpu`, then
+    # the CPU fixture, as if run here, under the roofs just measured.
+    need_gnuplot
+    run "$bench" ceilings --backend cpu --out here.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "ceilings --backend cpu: exit $(rc)"; }
+    here=$(awk -F, 'NR == 2 { print $5 }' here.csv | tr -d '"')
+    case $here in "cpu: "*) ;; *) fail "the ceilings' device is '$here'" ;; esac
+    awk -F, -v OFS=, -v old="$cpu_device" -v new="$here" 'NR > 1 && $5 == old { $5 = new } 1' \
+        "$cpu" >here-results.csv
+    grep -qF "$here" here-results.csv || fail "the fixture was not moved to '$here'"
+    run "$bench" plot here-results.csv --ceilings here.csv --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    drawn figs roofline
+    says figs/roofline.svg "measured, from the ceilings file, on $here." \
+        "the roofline does not use the CPU's measured ceilings"
+    says figs/roofline.svg "fp32 roof (" "no fp32 roof"
+    pass "ceilings --backend cpu on $here, and the roofline of a CPU run under them"
     ;;
 newest-wins)
     # A point in two files (a sweep, then a rerun of it): the newer row is
@@ -186,8 +256,8 @@ ceilings)
     says figs/gather_bandwidth.svg "Copy ceiling 2800 GB/s (read + written): a device-to-device" \
         "the file's copy ceiling is not used"
     pass "a file of attnbench ceilings sets the roofs and the copy ceiling; the figures say so"
-    printf 'name,value,unit\nfp32_tflops,60,TFLOP/s\n' >partial.csv
-    run "$bench" plot "$cpu" --ceilings partial.csv --out figs2
+    printf 'name,value,unit\nbf16_tensor_tflops,700,TFLOP/s\n' >partial.csv
+    run "$bench" plot "$gpu" --ceilings partial.csv --out figs2
     [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
     says figs2/roofline.svg "where given, else nominal" "a partial file is not described as such"
     pass "a partial ceilings file: the figure says the rest are nominal"
@@ -206,21 +276,38 @@ ceilings)
     pass "a ceiling whose status is not ok stays nominal, and the plot says so"
     ;;
 profiled)
-    # The profiling pass's roofline columns place the points where present.
+    # The profiling pass's roofline columns place the points where present
+    # (under the roofs of the CPU the rows were measured on).
     need_gnuplot
+    cpu_ceilings c.csv "$cpu_device"
     awk 'NR == 1 { print $0 ",intensity,achieved_tflops"; next } { print $0 ",3.5,0.02" }' \
         "$cpu" >profiled.csv
-    run "$bench" plot profiled.csv --out figs
+    run "$bench" plot profiled.csv --ceilings c.csv --out figs
     [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
     says figs/roofline.svg "Intensity: FLOPs over measured DRAM bytes" \
         "the roofline does not use the measured intensity"
     awk 'NR == 1 { print $0 ",intensity,achieved_tflops"; next }
          NR == 2 { print $0 ",3.5,0.02"; next } { print $0 ",," }' "$cpu" >some.csv
-    run "$bench" plot some.csv --out figs
+    run "$bench" plot some.csv --ceilings c.csv --out figs
     [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
     says figs/roofline.svg "measured DRAM bytes where profiled" \
         "a partly profiled file is not described as such"
     pass "the profiling pass's intensity, where present, places the roofline's points"
+    ;;
+energy)
+    # Rows with an energy figure draw the energy figure; a file without the
+    # column (the fixture as it is) skips it with a note.
+    need_gnuplot
+    run "$bench" plot "$gpu" --out figs
+    grep -q "energy_vs_n skipped: no ok attention rows with an energy figure" err.txt || fail "no note for the energy figure: $(cat err.txt)"
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "ms_median") c = i; print $0 ",energy_j"; next }
+             { print $0 "," (c && $c != "" ? $c * 0.7 : "") }' "$gpu" >energy.csv
+    run "$bench" plot energy.csv --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    drawn figs energy_vs_n
+    says figs/energy_vs_n.svg "Energy per forward" "no title in the energy figure"
+    says figs/energy_vs_n.svg ">mita/shared<" "no MiTA series in the energy figure"
+    pass "the energy figure draws rows with energy_j and skips files without it"
     ;;
 bad-input)
     # Refused before anything is drawn: exit 2, a message that names the fault.
@@ -280,7 +367,7 @@ gnuplot-failure)
         fail "the failed figure is not named"
     [ ! -e figs/throughput_vs_n.png ] || fail "a failed figure left a file"
     drawn figs time_vs_n
-    drawn figs roofline
+    drawn figs speedup_vs_full
     pass "a failing figure: exit 1, named, no file; the others drawn"
     ;;
 peers)
@@ -300,6 +387,26 @@ peers)
         fail "resume of a complete file added rows"
     grep -q "22 already there" err.txt || fail "resume did not report skipped points"
     pass "resume of a complete file runs nothing"
+    # As attnbench run: a file with rows is continued or started afresh on
+    # purpose only, and a row cut short is removed by --resume.
+    cp peers.csv before.csv
+    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv
+    refused "a file with rows, without --resume or --force" \
+        "peers.csv already holds 22 rows: --resume to continue it (only the points it lacks are measured), or --force to start it afresh"
+    cmp -s peers.csv before.csv || fail "the refused run changed the file"
+    run "$python" "$adapter" seqlen --dry-run --out peers.csv --resume --force
+    refused "--resume with --force" "give one of them"
+    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --force
+    [ "$(rc)" = 0 ] && [ "$(wc -l <peers.csv)" = 23 ] || fail "--force: $(cat err.txt)"
+    [ "$(grep -c '^suite,' peers.csv)" = 1 ] || fail "--force: a second header"
+    truncate -s -15 peers.csv
+    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --resume
+    [ "$(rc)" = 0 ] && [ "$(wc -l <peers.csv)" = 23 ] && [ -z "$(tail -c1 peers.csv)" ] ||
+        fail "resume of a torn file: $(cat err.txt)"
+    grep -q "peers.csv: its last row was cut short (no newline at its end): removed it" err.txt ||
+        fail "the cut is not said: $(cat err.txt)"
+    grep -q "21 already there" err.txt || fail "the torn point was not measured again"
+    pass "--force starts afresh; --resume cuts a torn row and measures its point again"
     run "$python" "$adapter" quick --dry-run --backends flash,efficient --seqlen 2^8,2^9 \
         --dtype fp16 --reps 3 --out small.csv
     [ "$(rc)" = 0 ] && [ "$(wc -l <small.csv)" = 5 ] || fail "overrides: $(cat err.txt)"
@@ -313,6 +420,9 @@ peers)
     printf 'name x\nfoo 3\n' >bad.suite
     run "$python" "$adapter" ./bad.suite --dry-run --out x.csv
     refused "a malformed suite" "bad.suite:2: unknown key 'foo'"
+    printf '# nothing but a comment\n' >empty.suite
+    run "$python" "$adapter" ./empty.suite --dry-run --out x.csv
+    refused "an empty suite" "empty.suite: the suite is empty"
     run "$python" "$adapter" seqlen --dry-run --backends flash,math --out x.csv
     refused "an unknown SDPA backend" "unknown SDPA backend 'math'"
     if ! "$python" -c 'import torch' 2>/dev/null; then
