@@ -337,7 +337,8 @@ static int read_record(struct csv_parser *ps, struct record *rec)
     if (ps->p == ps->end) return 0;
     const long start = ps->line;
     for (;;) {
-        char *field = *ps->p == '"' ? read_quoted(ps) : read_plain(ps);
+        /* After a last comma ps->p may be at the end: no byte there to look at. */
+        char *field = ps->p < ps->end && *ps->p == '"' ? read_quoted(ps) : read_plain(ps);
         if (!field) return -1;
         if (rec->count == rec->cap) {
             int cap = rec->cap ? rec->cap * 2 : 64;

@@ -513,6 +513,24 @@ static void test_read(const char *dir)
     CHECK_CONTAINS(err, strerror(ENOENT));
 }
 
+/* csv_parse reads its `len` bytes and not one more: text that ends after
+ * a comma, in a buffer of exactly its length (no NUL after it), is a
+ * truncated row (the reader looked one byte past the end for a quote;
+ * AddressSanitizer saw it, found by tests/fuzz). */
+static void test_parse_bounds(void)
+{
+    static const char *const texts[] = {"a,b\n1,", "a,", "a,b\n\"1\","};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const size_t len = strlen(texts[i]);
+        char *exact = malloc(len), err[256] = "";
+        memcpy(exact, texts[i], len);
+        struct csv_table t;
+        CHECK(csv_parse("m.csv", exact, len, &t, err, sizeof err) != 0);
+        CHECK_CONTAINS(err, "truncated row");
+        free(exact);
+    }
+}
+
 /* Keys of points and of the rows they wrote agree, unused parameters and
  * awkward names included; they differ where the points differ. */
 static void test_keys(const char *dir)
@@ -585,6 +603,7 @@ int main(void)
     test_lock(dir);
     test_short_write(dir);
     test_read(dir);
+    test_parse_bounds();
     test_keys(dir);
     scratch_remove(dir);
     return check_exit("test_csv");
