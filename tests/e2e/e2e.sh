@@ -20,6 +20,25 @@ rc() { cat rc.txt; }
 col() { head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
 # Data rows (the results never contain quoted newlines in these cases).
 rows() { tail -n +2 "$1" | wc -l; }
+# plant IN OUT BODY: IN's rows into OUT, the samples of each replaced by
+# what BODY, a Python function of the row `r` and its `samples` (floats),
+# returns: a list ([] empties the cell), or None to keep them.
+plant() {
+    python3 - "$1" "$2" "$3" <<'EOF' || fail "could not plant the changes in $2"
+import csv, sys, textwrap
+exec("def planted(r, samples):\n" + textwrap.indent(sys.argv[3].strip("\n"), "    ") +
+     "\n    return None")
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+for r in rows:
+    new = planted(r, [float(x) for x in r["samples_ms"].split(";")])
+    if new is not None:
+        r["samples_ms"] = ";".join("%.6g" % x for x in new)
+w = csv.DictWriter(open(sys.argv[2], "w", newline=""), fieldnames=rows[0].keys(),
+                   lineterminator="\n")
+w.writeheader()
+w.writerows(rows)
+EOF
+}
 # FILE holds every point of the suite given by the flags that follow exactly
 # once, in whole rows (the harness's own reader, through merge --suite).
 once() {
@@ -321,22 +340,11 @@ compare)
     run run --backend cpu --methods full,linear --seqlen 2^8..2^10 --H 1 --reps 6 --warmup 1 \
         --out base.csv --quiet
     [ "$(rc)" = 0 ] || { cat err.txt; fail "base run exit $(rc)"; }
-    python3 - <<'EOF' || fail "could not plant the changes"
-import csv
-rows = list(csv.DictReader(open("base.csv", newline="")))
-for r in rows:
-    samples = [float(x) for x in r["samples_ms"].split(";")]
-    if r["method"] == "full" and r["N"] == "512":      # planted: over twice the slowest
-        planted = [2 * max(samples) * (1 + 0.01 * i) for i in range(len(samples))]
-    elif r["method"] == "linear" and r["N"] == "1024":  # planted: under half the fastest
-        planted = [0.5 * min(samples) * (1 - 0.01 * i) for i in range(len(samples))]
-    else:
-        continue
-    r["samples_ms"] = ";".join("%.6g" % x for x in planted)
-w = csv.DictWriter(open("new.csv", "w", newline=""), fieldnames=rows[0].keys(), lineterminator="\n")
-w.writeheader()
-w.writerows(rows)
-EOF
+    plant base.csv new.csv '
+if r["method"] == "full" and r["N"] == "512":       # over twice the slowest
+    return [2 * max(samples) * (1 + 0.01 * i) for i in range(len(samples))]
+if r["method"] == "linear" and r["N"] == "1024":    # under half the fastest
+    return [0.5 * min(samples) * (1 - 0.01 * i) for i in range(len(samples))]'
     run compare base.csv base.csv --threshold 5%
     [ "$(rc)" = 0 ] && grep -q "^compare: 6 points in both: 0 slower, 0 faster, 6 same" out.txt ||
         fail "a run against itself: $(cat out.txt err.txt)"
@@ -364,19 +372,10 @@ EOF
     run run --backend cpu --methods linear --seqlen 2^8,2^9 --H 1 --reps 3 --warmup 0 \
         --out few.csv --quiet
     [ "$(rc)" = 0 ] || { cat err.txt; fail "3-sample run exit $(rc)"; }
-    python3 - <<'EOF' || fail "could not plant the changes"
-import csv
-rows = list(csv.DictReader(open("few.csv", newline="")))
-for r in rows:
-    samples = [float(x) for x in r["samples_ms"].split(";")]
-    if r["N"] == "256":     # planted: ten times the slowest
-        r["samples_ms"] = ";".join("%.6g" % (10 * max(samples) * (1 + 0.01 * i)) for i in range(3))
-    else:                   # planted: present, but empty
-        r["samples_ms"] = ""
-w = csv.DictWriter(open("few10.csv", "w", newline=""), fieldnames=rows[0].keys(), lineterminator="\n")
-w.writeheader()
-w.writerows(rows)
-EOF
+    plant few.csv few10.csv '
+if r["N"] == "256":     # ten times the slowest
+    return [10 * max(samples) * (1 + 0.01 * i) for i in range(3)]
+return []               # present, but empty'
     run compare few.csv few10.csv --threshold 5%
     [ "$(rc)" = 1 ] || fail "a 10x slowdown in 3 samples passed the gate: $(cat out.txt)"
     grep "^linear fp32 B=1 H=1 N=256 " out.txt |

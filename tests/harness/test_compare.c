@@ -207,12 +207,28 @@ static void add_row(struct csv_writer *w, const char *method, long N, double med
     add_row_samples(w, method, N, status, ok ? 8 : 0, ok ? median : 0, text);
 }
 
-/* Three samples of an ok row. */
-static void add_row3(struct csv_writer *w, const char *method, long N, double median,
-                     const char *samples)
+/* A point of an ok row and its samples_ms, as given. */
+struct sampled_row {
+    const char *method;
+    long N;
+    const char *samples;
+};
+
+/* Writes `rows` to `path` (csv_writer_open's `mode`); compare recomputes
+ * the medians from the samples. */
+static void write_sampled(const char *path, enum run_file_mode mode, const struct sampled_row *rows,
+                          size_t count)
 {
-    add_row_samples(w, method, N, "ok", 3, median, samples);
+    char err[1024];
+    struct csv_writer w;
+    CHECK(csv_writer_open(&w, path, mode, NULL, NULL, err, sizeof err) == 0);
+    for (size_t i = 0; i < count; i++)
+        add_row_samples(&w, rows[i].method, rows[i].N, "ok", 3, 0, rows[i].samples);
+    csv_writer_close(&w);
 }
+#define WRITE_SAMPLED(path, mode, ...)                                                    \
+    write_sampled(path, mode, (const struct sampled_row[]){__VA_ARGS__},                  \
+                  sizeof((const struct sampled_row[]){__VA_ARGS__}) / sizeof(struct sampled_row))
 
 static int allow_unjudged; /* run_compare's --allow-unjudged */
 
@@ -322,23 +338,16 @@ static void test_files(const char *dir)
 static void test_few_sample_files(const char *dir)
 {
     char base[1024], fresh[1024], err[1024], out[16384], line[512];
-    struct csv_writer w;
-    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "few-base.csv"),
-                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
-    add_row3(&w, "full", 1024, 1.0, "1.0;1.02;0.99");
-    add_row3(&w, "full", 2048, 4.0, "4.0");
-    add_row3(&w, "linear", 1024, 1.0, "1.0;1.02;0.99");
-    add_row3(&w, "linear", 2048, 1.0, "1.0;1.02;0.99");
-    add_row3(&w, "agent", 1024, 1.0, "1.0;1.02;0.99");
-    csv_writer_close(&w);
-    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "few-new.csv"),
-                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
-    add_row3(&w, "full", 1024, 10.0, "10.0;10.3;9.9");   /* 10x slower, 3 samples */
-    add_row3(&w, "full", 2048, 40.0, "40.0");            /* 10x slower, 1 sample */
-    add_row3(&w, "linear", 1024, 1.0, "1.01;0.98;1.4");  /* overlapping: unjudged */
-    add_row3(&w, "linear", 2048, 0.0, "");               /* no samples */
-    add_row3(&w, "agent", 1024, 1.0, "1.0;fast;0.9");    /* unreadable */
-    csv_writer_close(&w);
+    WRITE_SAMPLED(scratch_path(base, sizeof base, dir, "few-base.csv"), RUN_FILE_NEW,
+                  {"full", 1024, "1.0;1.02;0.99"}, {"full", 2048, "4.0"},
+                  {"linear", 1024, "1.0;1.02;0.99"}, {"linear", 2048, "1.0;1.02;0.99"},
+                  {"agent", 1024, "1.0;1.02;0.99"});
+    WRITE_SAMPLED(scratch_path(fresh, sizeof fresh, dir, "few-new.csv"), RUN_FILE_NEW,
+                  {"full", 1024, "10.0;10.3;9.9"},  /* 10x slower, 3 samples */
+                  {"full", 2048, "40.0"},           /* 10x slower, 1 sample */
+                  {"linear", 1024, "1.01;0.98;1.4"}, /* overlapping: unjudged */
+                  {"linear", 2048, ""},             /* no samples */
+                  {"agent", 1024, "1.0;fast;0.9"}); /* unreadable */
 
     CHECK(run_compare(base, fresh, 0.05, out, sizeof out, err, sizeof err) == 1);
     CHECK_CONTAINS(line_of(out, "full", 1024, line, sizeof line), "SLOWER");
@@ -361,10 +370,7 @@ static void test_few_sample_files(const char *dir)
 
     /* Without the slowdowns (rows measured again: the last counts), the
      * unjudged alone fail the gate ... */
-    CHECK(csv_writer_open(&w, fresh, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) == 0);
-    add_row3(&w, "full", 1024, 1.0, "1.0;1.02;0.99");
-    add_row3(&w, "full", 2048, 4.0, "4.0");
-    csv_writer_close(&w);
+    WRITE_SAMPLED(fresh, RUN_FILE_RESUME, {"full", 1024, "1.0;1.02;0.99"}, {"full", 2048, "4.0"});
     CHECK(run_compare(base, fresh, 0.05, out, sizeof out, err, sizeof err) == 1);
     CHECK_CONTAINS(out, "gate 5%: 0 slower beyond it, 0 lost, 5 unjudged (--allow-unjudged to "
                         "pass) -> FAIL\n");
@@ -376,13 +382,9 @@ static void test_few_sample_files(const char *dir)
     CHECK(run_compare(base, fresh, -1, out, sizeof out, err, sizeof err) == 0);
 
     /* Unreadable samples in both runs, each named. */
-    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "few-bad.csv"),
-                          RUN_FILE_NEW, NULL, NULL, err, sizeof err) == 0);
-    add_row3(&w, "full", 1024, 1.0, "1.0;;2.0");
-    add_row3(&w, "full", 2048, 1.0, "1.0;2.0;");
-    add_row3(&w, "linear", 1024, 1.0, "1.0;-2;3");
-    add_row3(&w, "linear", 2048, 1.0, "nan;1");
-    csv_writer_close(&w);
+    WRITE_SAMPLED(scratch_path(fresh, sizeof fresh, dir, "few-bad.csv"), RUN_FILE_NEW,
+                  {"full", 1024, "1.0;;2.0"}, {"full", 2048, "1.0;2.0;"},
+                  {"linear", 1024, "1.0;-2;3"}, {"linear", 2048, "nan;1"});
     CHECK(run_compare(fresh, fresh, -1, out, sizeof out, err, sizeof err) == 0);
     CHECK_CONTAINS(line_of(out, "full", 1024, line, sizeof line),
                    "unjudged base's samples_ms unreadable at ';2.0'; new's samples_ms "
