@@ -1,6 +1,7 @@
 // gbench_shim.cpp — runs attnbench's measurement loop inside Google
-// Benchmark (the API shared by 1.7.1 on Debian 12 and 1.8.3 on the GPU
-// machines: SkipWithError, Iterations, UseManualTime).
+// Benchmark (the API shared by 1.7.1 on Debian 12 and 1.8 and later:
+// SkipWithError, Iterations, UseManualTime; a run's error is read through
+// run_error, which knows both spellings).
 #include "measure/gbench_shim.h"
 
 #include <benchmark/benchmark.h>
@@ -10,6 +11,21 @@
 
 namespace {
 
+// A run's error message, "" when it has none. Google Benchmark 1.8 renamed
+// Run::error_occurred and error_message to skipped and skip_message: the
+// overload whose members exist is the one that compiles.
+template <typename Run>
+auto run_error(const Run &run, int) -> decltype(run.error_occurred, std::string())
+{
+    return run.error_occurred ? run.error_message : std::string();
+}
+
+template <typename Run>
+auto run_error(const Run &run, long) -> decltype(run.skipped, std::string())
+{
+    return run.skipped != decltype(run.skipped){} ? run.skip_message : std::string();
+}
+
 // attnbench prints its own table; Google Benchmark's console output would
 // interleave with it. This reporter only keeps the error, if any.
 class QuietReporter : public benchmark::BenchmarkReporter {
@@ -18,7 +34,7 @@ class QuietReporter : public benchmark::BenchmarkReporter {
     void ReportRuns(const std::vector<Run> &runs) override
     {
         for (const Run &run : runs)
-            if (run.error_occurred) error = run.error_message;
+            if (!run_error(run, 0).empty()) error = run_error(run, 0);
     }
     std::string error;
 };
