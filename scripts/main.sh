@@ -15,6 +15,11 @@ else
 fi
 csv=$out/$suite-$backend.csv
 echo "main: suite $suite on $backend -> $csv" >&2
+# The device's measured ceilings, once: the roofs of the roofline figure
+# (a CPU's rows are drawn under the CPU's own roofs only).
+ceilings=$out/ceilings-$backend.csv
+[ -s "$ceilings" ] || ./build/harness/attnbench ceilings --backend "$backend" --out "$ceilings" ||
+    echo "main: the ceilings failed (exit $?); the roofline uses what it has" >&2
 # --resume: a re-run (or a run after an interruption) measures only what is missing.
 ./build/harness/attnbench run "$suite" --backend "$backend" --out "$csv" --resume
 results=("$csv")
@@ -27,4 +32,6 @@ if [ "$backend" = cuda ] && command -v python3 >/dev/null && python3 -c 'import 
         echo "main: the PyTorch peers failed (exit $?); see $peers" >&2
     if [ -s "$peers" ]; then results+=("$peers"); fi
 fi
-./build/harness/attnbench plot "${results[@]}" --out "$out/figures"
+plot_ceilings=()
+[ -s "$ceilings" ] && plot_ceilings=(--ceilings "$ceilings")
+./build/harness/attnbench plot "${results[@]}" ${plot_ceilings[@]+"${plot_ceilings[@]}"} --out "$out/figures"
