@@ -11,6 +11,13 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* samples[0..n) in ascending order, into sorted. */
+static void sort_copy(const double *samples, int n, double *sorted)
+{
+    memcpy(sorted, samples, n * sizeof *samples);
+    qsort(sorted, n, sizeof *sorted, compare_doubles);
+}
+
 /* The q-quantile of sorted[0..n) with linear interpolation. */
 static double quantile(const double *sorted, int n, double q)
 {
@@ -23,8 +30,7 @@ static double quantile(const double *sorted, int n, double q)
 void sample_stats_compute(const double *samples, int n, struct sample_stats *out)
 {
     double sorted[STATS_MAX_SAMPLES];
-    memcpy(sorted, samples, n * sizeof *samples);
-    qsort(sorted, n, sizeof *sorted, compare_doubles);
+    sort_copy(samples, n, sorted);
     double mean = 0, var = 0;
     for (int i = 0; i < n; i++) mean += sorted[i] / n;
     for (int i = 0; i < n; i++) var += (sorted[i] - mean) * (sorted[i] - mean);
@@ -36,12 +42,18 @@ void sample_stats_compute(const double *samples, int n, struct sample_stats *out
     out->p90 = quantile(sorted, n, 0.9);
 }
 
+double sample_median(const double *samples, int n)
+{
+    double sorted[STATS_MAX_SAMPLES];
+    sort_copy(samples, n, sorted);
+    return quantile(sorted, n, 0.5);
+}
+
 double sample_noise_pct(const double *samples, int n)
 {
     if (n < 6) return INFINITY;
     double sorted[STATS_MAX_SAMPLES];
-    memcpy(sorted, samples, n * sizeof *samples);
-    qsort(sorted, n, sizeof *sorted, compare_doubles);
+    sort_copy(samples, n, sorted);
     /* The 1-based ranks n/2 - 0.98·√n and 1 + n/2 + 0.98·√n, rounded:
      * the binomial order-statistic interval of the median at 95% (ranks 2
      * and 9 of 10). */

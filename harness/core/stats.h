@@ -15,6 +15,10 @@ struct sample_stats {
 /* The statistics of samples[0..n), 1 <= n <= STATS_MAX_SAMPLES. */
 void sample_stats_compute(const double *samples, int n, struct sample_stats *out);
 
+/* The median of samples[0..n), 1 <= n <= STATS_MAX_SAMPLES: what
+ * sample_stats_compute gives as `median`, without the rest. */
+double sample_median(const double *samples, int n);
+
 /* How precisely samples[0..n) give their median, as a percentage of it:
  * the half-width of the median's 95% confidence interval, distribution-free
  * (two order statistics around n/2, ~1.96·√n ranks apart, so that it

@@ -87,10 +87,8 @@ static double reading_median(const struct timing_result *res,
                              double (*get)(const struct gpu_reading *r))
 {
     double x[STATS_MAX_SAMPLES];
-    struct sample_stats st;
     for (int i = 0; i < res->n; i++) x[i] = get(&res->readings[i]);
-    sample_stats_compute(x, res->n, &st);
-    return st.median;
+    return sample_median(x, res->n);
 }
 
 static double sm_mhz(const struct gpu_reading *r) { return r->sm_mhz; }

@@ -3,7 +3,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "attn/method_call.h"
@@ -134,21 +133,6 @@ static int graph_replicas(double one_ms)
     return r < 1 ? 1 : r > TIMING_GRAPH_MAX_REPLICAS ? TIMING_GRAPH_MAX_REPLICAS : (int)r;
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The median of x[0..n) (n >= 1), x left in order. */
-static double median_of(const double *x, int n)
-{
-    double sorted[STATS_MAX_SAMPLES];
-    memcpy(sorted, x, n * sizeof *x);
-    qsort(sorted, n, sizeof *sorted, compare_doubles);
-    return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-}
-
 double timing_energy_from_counter(uint64_t mj_before, uint64_t mj_after, double count)
 {
     return (double)(mj_after - mj_before) * 1e-3 / count;
@@ -163,7 +147,7 @@ static void measure_energy(struct sampler *s, char *why, size_t why_len)
     struct timing_result *res = s->res;
     res->energy_j = NAN;
     if (!s->readings || res->n == 0) return;
-    const double median_ms = median_of(res->ms, res->n);
+    const double median_ms = sample_median(res->ms, res->n);
     uint64_t before, after;
     double seconds = 0;
     double count = ceil(TIMING_ENERGY_S / (median_ms * 1e-3));
@@ -177,7 +161,7 @@ static void measure_energy(struct sampler *s, char *why, size_t why_len)
     }
     double power[STATS_MAX_SAMPLES];
     for (int i = 0; i < res->n; i++) power[i] = res->readings[i].power_w;
-    res->energy_j = timing_energy_from_power(median_of(power, res->n), median_ms);
+    res->energy_j = timing_energy_from_power(sample_median(power, res->n), median_ms);
 }
 
 int timing_take_samples(const char *name, struct backend *b, const struct device_info *device,
