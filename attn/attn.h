@@ -49,7 +49,7 @@ extern "C" {
 /* Bumped when a field is appended to struct attn_method or struct
  * attn_plugin. A plugin built against a newer ABI than the harness is
  * refused; fields are only ever appended, so an older plugin still loads. */
-#define ATTN_ABI_VERSION 1
+#define ATTN_ABI_VERSION 2
 
 enum attn_dtype { ATTN_FP32 = 0, ATTN_FP16 = 1, ATTN_BF16 = 2 };
 enum attn_backend { ATTN_CPU = 0, ATTN_CUDA = 1 };
@@ -70,6 +70,10 @@ struct attn_params {
     int s_r;               /* routed experts per query (mita) */
     const char *variant;   /* one of the method's variants; NULL = default */
     enum attn_shared_scale shared_scale; /* mita only */
+    /* --- ABI 2 --- (a method built for ABI 1 never reads these) */
+    const char *gather;    /* mita: NULL or "fused" = K_E and V_E read in place;
+                              else the gather version (struct attn_gather_version)
+                              that materializes them in a step of their own */
 };
 
 struct attn_tensors {
@@ -120,6 +124,41 @@ struct attn_method {
     double (*flops)(const struct attn_problem *p, const struct attn_params *a);
     double (*bytes)(const struct attn_problem *p, const struct attn_params *a);
     int (*export_selection)(void *state, struct attn_selection *out);
+    /* --- ABI 2 --- read only when abi_version >= 2 (method_call.h) */
+    const char *computes;            /* the built-in definition this method computes
+                                        ("full", "mita", ...; docs/methods.md), which
+                                        `check` and `run --verify` hold it to; NULL
+                                        when it computes none of them */
+};
+
+/* A gather kernel: MiTA's step that copies each expert's key and value rows
+ * out of K and V (docs/methods.md, "MiTA"),
+ *     K, V: [heads, N, d]   idx: [heads, m, k] int32   ->   KE, VE: [heads, m, k, d]
+ *     KE[h, j, t] = K[h, idx[h, j, t]],  VE likewise,
+ * in the storage dtype (a gather moves bytes; it never converts). Every index
+ * is in [0, N); pointers are device memory, 16-byte aligned. */
+struct attn_gather_args {
+    const void *K, *V;
+    enum attn_dtype dtype;
+    int heads;
+    int64_t N;
+    int d;
+    const int32_t *idx;
+    int64_t m, k;
+    void *KE, *VE;
+    void *scratch;         /* scratch_bytes() bytes, 256-byte aligned; NULL when 0 */
+};
+
+/* One version of a gather kernel: the built-in ones (kernels/gather.h) and a
+ * plugin's (struct attn_plugin's `gathers`). `launch` only enqueues on
+ * `stream` (a cudaStream_t) and returns 0 or a cudaError_t value; it
+ * returns non-zero, launching nothing, for a shape it does not support. */
+struct attn_gather_version {
+    int abi_version;                 /* ATTN_ABI_VERSION, at least 2 */
+    const char *name;                /* as a method's name (ATTN_NAME_MAX) */
+    const char *description;
+    size_t (*scratch_bytes)(const struct attn_gather_args *a); /* optional; NULL = 0 */
+    int (*launch)(const struct attn_gather_args *a, void *stream);
 };
 
 /* A plugin is a shared object that exports one symbol,
@@ -132,6 +171,8 @@ struct attn_plugin {
     int abi_version;                       /* ATTN_ABI_VERSION */
     const char *name;
     const struct attn_method *const *methods; /* NULL-terminated */
+    /* --- ABI 2 --- */
+    const struct attn_gather_version *const *gathers; /* NULL-terminated, or NULL */
 };
 
 typedef const struct attn_plugin *(*attn_plugin_entry_fn)(void);

@@ -108,3 +108,9 @@ int attn_method_export_selection(const struct attn_method *m, void *state,
     if (!attn_method_has_selection(m)) return -1;
     return m->export_selection(state, out);
 }
+
+const char *attn_method_computes(const struct attn_method *m)
+{
+    REQUIRE(m);
+    return m->abi_version >= 2 ? m->computes : NULL;
+}

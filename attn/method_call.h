@@ -62,6 +62,10 @@ int attn_method_has_selection(const struct attn_method *m);
 int attn_method_export_selection(const struct attn_method *m, void *state,
                                  struct attn_selection *out);
 
+/* The definition the method computes (attn.h's `computes`): NULL for a
+ * method built for ABI 1, which has no such field. */
+const char *attn_method_computes(const struct attn_method *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,34 +45,34 @@ extern const char *const attn_mita_variants[];
 #define ATTN_FULL_VARIANTS "flash", "naive"
 
 #define ATTN_IDENTITY_FULL(variant_list)                                                   \
-    .abi_version = ATTN_ABI_VERSION, .name = "full",                                       \
+    .abi_version = ATTN_ABI_VERSION, .name = "full", .computes = "full",                                       \
     .description = "exact softmax attention; flash: online softmax, naive: N x N scores", \
     .variants = (variant_list), .uses = 0, .flops = attn_flops_full,                       \
     .bytes = attn_bytes_floor
 
 #define ATTN_IDENTITY_LINEAR                                                                  \
-    .abi_version = ATTN_ABI_VERSION, .name = "linear",                                        \
+    .abi_version = ATTN_ABI_VERSION, .name = "linear", .computes = "linear",                                        \
     .description = "linear attention, phi = elu + 1, non-causal (Katharopoulos et al. 2020)", \
     .variants = NULL, .uses = 0, .flops = attn_flops_linear, .bytes = attn_bytes_floor
 
 #define ATTN_IDENTITY_AGENT                                                                     \
-    .abi_version = ATTN_ABI_VERSION, .name = "agent",                                           \
+    .abi_version = ATTN_ABI_VERSION, .name = "agent", .computes = "agent",                                           \
     .description = "agent attention through m window-mean agents (Han et al. 2024, no bias/DWC)", \
     .variants = NULL, .uses = ATTN_USES_M, .flops = attn_flops_agent, .bytes = attn_bytes_floor
 
 #define ATTN_IDENTITY_NYSTROM                                                                   \
-    .abi_version = ATTN_ABI_VERSION, .name = "nystrom",                                         \
+    .abi_version = ATTN_ABI_VERSION, .name = "nystrom", .computes = "nystrom",                                         \
     .description = "Nystrom attention, m window-mean landmarks, 6-step pinv (Xiong et al. 2021)", \
     .variants = NULL, .uses = ATTN_USES_M, .flops = attn_flops_nystrom,                         \
     .bytes = attn_bytes_floor
 
 #define ATTN_IDENTITY_TOPK                                                                \
-    .abi_version = ATTN_ABI_VERSION, .name = "topk",                                      \
+    .abi_version = ATTN_ABI_VERSION, .name = "topk", .computes = "topk",                                      \
     .description = "per-query exact top-k attention: softmax over each query's k best keys", \
     .variants = NULL, .uses = ATTN_USES_K, .flops = attn_flops_topk, .bytes = attn_bytes_floor
 
 #define ATTN_IDENTITY_MITA                                                                    \
-    .abi_version = ATTN_ABI_VERSION, .name = "mita",                                          \
+    .abi_version = ATTN_ABI_VERSION, .name = "mita", .computes = "mita",                                          \
     .description = "MiTA: m landmark experts of k keys, a shared expert, s_r routes per query", \
     .variants = attn_mita_variants,                                                           \
     .uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE,               \

@@ -200,8 +200,9 @@ int check_supports(const struct attn_method *method, const char *variant, enum a
 {
     const struct attn_problem p = {shapes[0].B, shapes[0].H, shapes[0].N, d, dtype,
                                    method->backend, 1};
-    const struct attn_params a = {shapes[0].m, shapes[0].k, shapes[0].s_r,
-                                  variant && *variant ? variant : NULL, shapes[0].scale};
+    const struct attn_params a = {.m = shapes[0].m, .k = shapes[0].k, .s_r = shapes[0].s_r,
+                                  .variant = variant && *variant ? variant : NULL,
+                                  .shared_scale = shapes[0].scale};
     char why[256];
     return attn_method_validate(method, &p, &a, why, sizeof why) == NULL;
 }

@@ -100,7 +100,8 @@ static void check_on_gpu(struct backend *b, const char *variant, enum attn_dtype
     char what[400], why[512] = "";
     const struct attn_problem p = {shapes[s].B, shapes[s].H, shapes[s].N, d, dtype, ATTN_CUDA,
                                    seed};
-    const struct attn_params a = {shapes[s].m, shapes[s].k, 1, variant, ATTN_SHARED_OFFICIAL};
+    const struct attn_params a = {.m = shapes[s].m, .k = shapes[s].k, .s_r = 1,
+                                  .variant = variant};
     const struct attn_method *m = attn_method_find("gather", ATTN_CUDA);
     const int heads = p.B * p.H;
     const int64_t mk = a.m * a.k, n_in = (int64_t)heads * p.N * d, n_out = heads * mk * d;

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
                         p.uses = (*m)->uses;
                         p.problem = (struct attn_problem){1, 2, N, dims[di], dtypes[t], ATTN_CUDA,
                                                           seed + (uint64_t)N};
-                        p.params = (struct attn_params){64, 64, s_r, NULL, ATTN_SHARED_OFFICIAL};
+                        p.params = (struct attn_params){.m = 64, .k = 64, .s_r = s_r};
                         check_point(&p, b, &r);
                         report(&p, &r);
                     }

@@ -46,7 +46,7 @@ static struct sweep_point point(const char *method, int64_t N)
     struct sweep_point p = {0};
     snprintf(p.method, sizeof p.method, "%s", method);
     p.problem = (struct attn_problem){1, 2, N, 64, ATTN_FP32, ATTN_CPU, 42};
-    p.params = (struct attn_params){16, 16, 1, NULL, ATTN_SHARED_OFFICIAL};
+    p.params = (struct attn_params){.m = 16, .k = 16, .s_r = 1};
     return p;
 }
 

@@ -40,7 +40,7 @@ static void check_example_method(void)
         return;
     }
     struct attn_problem p = {2, 2, 77, 16, ATTN_FP32, ATTN_CPU, 7};
-    struct attn_params a = {0, p.N, 1, NULL, ATTN_SHARED_OFFICIAL};
+    struct attn_params a = {.m = 0, .k = p.N, .s_r = 1};
     char why[256];
     int64_t n = attn_tensor_elems(&p);
     float *q = malloc(n * 4), *k = malloc(n * 4), *v = malloc(n * 4), *o = malloc(n * 4);
@@ -87,7 +87,8 @@ static void expect_check(const char *what, const struct attn_method *a,
                          const struct attn_method *b, const char *needle)
 {
     const struct attn_method *methods[] = {a, b, NULL};
-    const struct attn_plugin plugin = {ATTN_ABI_VERSION, "test", methods};
+    const struct attn_plugin plugin = {.abi_version = ATTN_ABI_VERSION, .name = "test",
+                                       .methods = methods};
     char why[1024] = "";
     int rc = attn_plugin_check(&plugin, "plugin t.so", why, sizeof why);
     int ok = needle ? rc != 0 && strstr(why, needle) != NULL : rc == 0;
