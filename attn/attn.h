@@ -97,6 +97,7 @@ enum attn_uses {
     ATTN_USES_K = 1u << 1,
     ATTN_USES_S_R = 1u << 2,
     ATTN_USES_SHARED_SCALE = 1u << 3,
+    ATTN_USES_GATHER = 1u << 4,      /* params.gather (ABI 2) */
 };
 
 /* Method and variant names are 1 to ATTN_NAME_MAX letters, digits, '_',

@@ -75,7 +75,8 @@ extern const char *const attn_mita_variants[];
     .abi_version = ATTN_ABI_VERSION, .name = "mita", .computes = "mita",                                          \
     .description = "MiTA: m landmark experts of k keys, a shared expert, s_r routes per query", \
     .variants = attn_mita_variants,                                                           \
-    .uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE,               \
+    .uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE |         \
+            ATTN_USES_GATHER,                                                                 \
     .flops = attn_flops_mita, .bytes = attn_bytes_mita
 
 /* topk and mita export their selections as int32 key indices (struct
