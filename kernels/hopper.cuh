@@ -1,0 +1,382 @@
+// hopper.cuh — the Hopper (sm_90 / sm_90a) building blocks that a kernel family shares: tensor
+// maps and TMA tile loads completing on mbarriers, a multi-stage producer/consumer pipeline of
+// full/empty barriers, the 128-byte-swizzled shared-memory layout both TMA and wgmma read,
+// wgmma descriptors and the wgmma.mma_async wrappers (m64nNk16, bf16/fp16 in, fp32 out, A from
+// shared memory or from registers), their fence/commit/wait, setmaxnreg and named barriers.
+// First user: flash_attn.cu's `flash_wgmma`.
+//
+// Which target compiles what. TMA and mbarriers are plain sm_90; wgmma and setmaxnreg exist
+// only in the sm_90a target, whose device passes define __CUDA_ARCH_FEAT_SM90_ALL. Every device
+// function here compiles in any sm_90+ pass; a kernel that calls the wgmma or setmaxnreg ones
+// puts its body under `#if HOPPER_WGMMA` (below) so that the build's other passes (the portable
+// PTX of meson.build's gpu_arch, an sm_80 SASS) compile it to an empty body, and its host side
+// launches it only where flash_attn.cu's check says the sm_90a image is the one that runs.
+//
+// The tile layout, "SW128": a tile of R rows × C 16-bit columns (C a multiple of 64) is stored as
+// C/64 column blocks one after the other, each R rows × 128 bytes (64 elements), with the
+// 16-byte chunk c of row r at chunk position c ^ (r % 8) (CU_TENSOR_MAP_SWIZZLE_128B). Each block
+// must start on a 1024-byte boundary (8 rows × 128 bytes: the swizzle's period), which holds when
+// the tile starts on one and R is a multiple of 8. This is the layout a TMA load with a
+// 64-element-wide box and 128-byte swizzle writes, and the canonical SW128 layout of wgmma
+// descriptors, K-major (rows = M or N, columns = K) or MN-major (rows = K, columns = M or N).
+#ifndef KERNELS_HOPPER_CUH
+#define KERNELS_HOPPER_CUH
+
+#include <cuda.h> // CUtensorMap and its enums only: the driver function comes from the runtime
+#include <cuda/ptx>
+#include <cudaTypedefs.h> // PFN_cuTensorMapEncodeTiled
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <stdint.h>
+#include <type_traits>
+
+#include "cuda_check.h"
+
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define HOPPER_WGMMA 1 // this device pass is sm_90a: wgmma and setmaxnreg exist
+#else
+#define HOPPER_WGMMA 0
+#endif
+
+// ---- host: tensor maps ---------------------------------------------------------------------
+
+// cuTensorMapEncodeTiled, a driver function, looked up once through the runtime
+// (cudaGetDriverEntryPointByVersion) so that the build does not link libcuda.
+struct hopper_encode_fn {
+    PFN_cuTensorMapEncodeTiled_v12000 fn;
+    cudaError_t err;
+};
+static hopper_encode_fn hopper_encode_lookup()
+{
+    static const hopper_encode_fn found = [] {
+        void *fn = nullptr;
+        cudaDriverEntryPointQueryResult status;
+        cudaError_t err = cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000,
+                                                           cudaEnableDefault, &status);
+        if (err == cudaSuccess && (status != cudaDriverEntryPointSuccess || !fn))
+            err = cudaErrorNotSupported;
+        return hopper_encode_fn{reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn), err};
+    }();
+    return found;
+}
+
+// Fills `map` for TMA loads of a [planes][rows][cols] tensor of 16-bit elements, contiguous
+// row-major at `base` (16-byte aligned, cols a multiple of 64), in boxes of box_rows rows × 64
+// columns of one plane, with 128-byte swizzle: each box lands as one SW128 column block
+// (above). Rows past `rows` read as zeros (a partial last tile), never the next plane; they
+// still count as bytes of the box for the mbarrier.
+static cudaError_t hopper_tensor_map_sw128(CUtensorMap *map, const void *base, bool bf16,
+                                           uint64_t planes, uint64_t rows, uint64_t cols,
+                                           uint32_t box_rows)
+{
+    const hopper_encode_fn encode = hopper_encode_lookup();
+    CUDA_CHECK(encode.err);
+    if (reinterpret_cast<uintptr_t>(base) % 16 != 0 || cols % 64 != 0 || box_rows == 0 ||
+        box_rows > 256)
+        return cudaErrorInvalidValue;
+    const cuuint64_t dims[3] = {cols, rows, planes};           // innermost first
+    const cuuint64_t strides[2] = {cols * 2, rows * cols * 2}; // bytes, of dims 1 and 2
+    const cuuint32_t box[3] = {64, box_rows, 1};               // 64 × 2 bytes: the swizzle span
+    const cuuint32_t step[3] = {1, 1, 1};
+    const CUresult r = encode.fn(
+        map, bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 3,
+        const_cast<void *>(base), dims, strides, box, step, CU_TENSOR_MAP_INTERLEAVE_NONE,
+        CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+// ---- device: mbarriers and TMA -----------------------------------------------------------------
+
+// An mbarrier's phase parity flips each time its expected arrivals (and transaction bytes) are
+// all in. hopper_wait(bar, parity) returns once the phase of that parity has completed: on a
+// fresh barrier (phase 0 running) waiting for parity 1 returns at once — the producer's first
+// pass over its empty barriers relies on it.
+__device__ __forceinline__ void hopper_wait(uint64_t *bar, uint32_t parity)
+{
+    while (!cuda::ptx::mbarrier_try_wait_parity(bar, parity)) {
+    }
+}
+
+// Loads box (col0, row0, plane) of `map` (hopper_tensor_map_sw128) into shared memory at `dst`
+// (1024-byte aligned); its bytes count towards `bar`'s expected transaction bytes.
+__device__ __forceinline__ void hopper_tma_load(void *dst, const CUtensorMap *map, int col0,
+                                                int row0, int plane, uint64_t *bar)
+{
+    const int32_t coords[3] = {col0, row0, plane};
+    cuda::ptx::cp_async_bulk_tensor(cuda::ptx::space_shared, cuda::ptx::space_global, dst, map,
+                                    coords, bar);
+}
+
+// A pipeline of STAGES buffers between one producer thread (TMA loads) and consumer threads.
+// full[s]: the producer arrives once with the stage's byte count, TMA completes the bytes;
+// empty[s]: every consumer arrival (init's `consumers`) says the stage is read. Both sides walk
+// the stages in the same order with a hopper_pipe_state. Lives in shared memory.
+template <int STAGES> struct hopper_pipe {
+    uint64_t full[STAGES], empty[STAGES];
+
+    // One thread, before the block's first barrier; visible to the TMA unit after that barrier.
+    __device__ void init(uint32_t consumers)
+    {
+        for (int s = 0; s < STAGES; s++) {
+            cuda::ptx::mbarrier_init(&full[s], 1);
+            cuda::ptx::mbarrier_init(&empty[s], consumers);
+        }
+        cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
+    }
+};
+
+// Where one side of a pipeline stands: the stage, and the parity of the stage's current round.
+template <int STAGES> struct hopper_pipe_state {
+    int stage = 0;
+    uint32_t phase = 0;
+    __device__ void advance()
+    {
+        if (++stage == STAGES) stage = 0, phase ^= 1;
+    }
+};
+
+// Producer: waits until stage st.stage is free (its previous round was released; the first
+// round passes at once), then announces `bytes` of TMA and returns the barrier the loads
+// complete on.
+template <int STAGES>
+__device__ __forceinline__ uint64_t *hopper_produce(hopper_pipe<STAGES> &p,
+                                                    const hopper_pipe_state<STAGES> &st,
+                                                    uint32_t bytes)
+{
+    hopper_wait(&p.empty[st.stage], st.phase ^ 1);
+    cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta,
+                                         cuda::ptx::space_shared, &p.full[st.stage], bytes);
+    return &p.full[st.stage];
+}
+
+// Consumer: waits until stage st.stage holds its data.
+template <int STAGES>
+__device__ __forceinline__ void hopper_consume(hopper_pipe<STAGES> &p,
+                                               const hopper_pipe_state<STAGES> &st)
+{
+    hopper_wait(&p.full[st.stage], st.phase);
+}
+
+// Consumer: one arrival saying the stage is read (after the wgmma that read it completed).
+template <int STAGES>
+__device__ __forceinline__ void hopper_release(hopper_pipe<STAGES> &p, int stage)
+{
+    cuda::ptx::mbarrier_arrive(&p.empty[stage]);
+}
+
+// ---- device: named barriers and register reallocation --------------------------------------
+
+// Named barrier `id` (1..15; 0 is __syncthreads) among `threads` threads: sync waits for the
+// barrier to fill, arrive counts towards it without waiting. Whole warps only.
+__device__ __forceinline__ void hopper_bar_sync(int id, int threads)
+{
+    asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+__device__ __forceinline__ void hopper_bar_arrive(int id, int threads)
+{
+    asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+
+// setmaxnreg (sm_90a): the calling warpgroup's registers per thread become REGS (a multiple of
+// 8 in 24..256). Takes effect only in a kernel with a register cap at entry
+// (__launch_bounds__(threads, 1)), with each warpgroup role one branch of an if/else.
+template <int REGS> __device__ __forceinline__ void hopper_regs_dec()
+{
+#if HOPPER_WGMMA
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(REGS));
+#endif
+}
+template <int REGS> __device__ __forceinline__ void hopper_regs_inc()
+{
+#if HOPPER_WGMMA
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(REGS));
+#endif
+}
+
+// ---- device: wgmma descriptors -------------------------------------------------------------
+
+// The 64-bit shared-memory matrix descriptor of wgmma (PTX ISA, "Matrix Descriptor Format"):
+// bits 0-13 start address >> 4, 16-29 leading-dimension byte offset (LBO) >> 4, 32-45
+// stride-dimension byte offset (SBO) >> 4, 49-51 base offset (0: the swizzle pattern starts at
+// a 1024-byte boundary), 62-63 swizzle mode (1 = 128-byte).
+__device__ __forceinline__ uint64_t hopper_desc_sw128(uint32_t smem_addr, uint32_t lbo,
+                                                      uint32_t sbo)
+{
+    return (uint64_t)((smem_addr & 0x3FFFF) >> 4) | (uint64_t)((lbo >> 4) & 0x3FFF) << 16 |
+           (uint64_t)((sbo >> 4) & 0x3FFF) << 32 | (uint64_t)1 << 62;
+}
+
+// K-major operand (A = [M][K], or B = [N][K], K contiguous) in an SW128 tile: the descriptor of
+// the 16-element K slice k16 (K columns 16·k16 .. +15) of rows starting at tile row 0.
+// `tile`: the tile's shared address; `block_bytes`: one column block's size (rows × 128).
+// In the canonical K-major SW128 layout, ((8,m),(8,2k)) in 16-byte units with strides
+// ((8, SBO), (1, —)), 8-row groups are SBO = 1024 bytes apart and the K slice starts 32·(k16 % 4)
+// bytes into its column block: the hardware applies the XOR swizzle to the address it forms, so
+// an offset inside the 128-byte row is given as is. LBO is unused for swizzled K-major
+// operands whose K slice (32 bytes) lies inside one 128-byte row; 16 is written.
+__device__ __forceinline__ uint64_t hopper_desc_kmajor(uint32_t tile, uint32_t block_bytes, int k16)
+{
+    return hopper_desc_sw128(tile + (k16 / 4) * block_bytes + (k16 % 4) * 32, 16, 1024);
+}
+
+// MN-major B operand (B = [K][N], N contiguous: stored as K rows of N columns) in an SW128 tile,
+// used with the wgmma transpose bit for B set: the descriptor of the 16-row K slice k16
+// (rows 16·k16 .. +15) and N columns from 0. Canonical MN-major SW128 layout,
+// ((8,8,n),(8,k)) in 16-byte units with strides ((1, 8, LBO), (8, SBO)): 64 N-elements make one
+// 128-byte row, the next 64 are the next column block (LBO = block_bytes), 8-row K groups are
+// SBO = 1024 bytes apart, so a 16-row K slice starts 2048·k16 bytes in.
+__device__ __forceinline__ uint64_t hopper_desc_mnmajor(uint32_t tile, uint32_t block_bytes, int k16)
+{
+    return hopper_desc_sw128(tile + k16 * 2048, block_bytes, 1024);
+}
+
+// ---- device: wgmma -------------------------------------------------------------------------
+
+// wgmma.mma_async m64nNk16, fp32 accumulators, issued by the four warps of a warpgroup (128
+// consecutive threads from a multiple of 128). D = A·B (+ D when `accumulate`), A 64×16, B
+// 16×N, D 64×N; A and B bf16 (T = __nv_bfloat16) or fp16 (__half).
+//
+// D in registers, d[N/2] per thread (PTX ISA, "Register Fragments", wgmma .m64nNk16 D): warp w
+// of the warpgroup holds rows 16w .. 16w+15; lane 4g+t holds, for each 8-column block j,
+// d[4j+0], d[4j+1] = (row 16w+g, columns 8j+2t, 8j+2t+1) and d[4j+2], d[4j+3] = (row 16w+g+8,
+// same columns) — per warp, the C layout of mma.m16n8 repeated over N/8 column blocks.
+// A in registers (the _rs form), a[4] per thread, two 16-bit values each (low half = lower
+// column): warp w holds rows 16w .. 16w+15; a[0] = (row 16w+g, columns 2t, 2t+1), a[1] = (row
+// 16w+g+8, same), a[2] = (row 16w+g, columns 2t+8, 2t+9), a[3] = (row 16w+g+8, same) — the A
+// layout of mma.m16n8k16. So the D fragments of two adjacent 8-column blocks 2i, 2i+1, rounded
+// to 16 bits, are the A fragment of the 16 K columns 16i .. 16i+15 (P·V in attention).
+// TRANS_B: 0 when B is K-major (hopper_desc_kmajor), 1 when MN-major (hopper_desc_mnmajor).
+
+#define HOPPER_D32                                                                                \
+    "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
+    "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}"
+#define HOPPER_D64                                                                                \
+    "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
+    "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, "  \
+    "%38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, "  \
+    "%56, %57, %58, %59, %60, %61, %62, %63}"
+#define HOPPER_ACC8(d, i)                                                                         \
+    "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]),   \
+        "+f"(d[i + 6]), "+f"(d[i + 7])
+#define HOPPER_ACC32(d)                                                                           \
+    HOPPER_ACC8(d, 0), HOPPER_ACC8(d, 8), HOPPER_ACC8(d, 16), HOPPER_ACC8(d, 24)
+#define HOPPER_ACC64(d) HOPPER_ACC32(d), HOPPER_ACC8(d, 32), HOPPER_ACC8(d, 40), HOPPER_ACC8(d, 48), \
+    HOPPER_ACC8(d, 56)
+
+// The asm of one wgmma: SHAPE "m64n64k16" with REGS = HOPPER_D32 and the other operands from
+// %32 on, or "m64n128k16" with HOPPER_D64 and the others from %64; TYPE "bf16" or "f16". The
+// numbers name the operands after the accumulators: _ss desc_a (A), desc_b (B), accumulate
+// (P), TRANS_B (TB); _rs a[0..3] (A0..A3), desc_b, accumulate, TRANS_B. accumulate = 0 clears
+// the predicate p, which makes D = A·B.
+#define HOPPER_WGMMA_SS(SHAPE, TYPE, REGS, ACC, A, B, P, TB)                                      \
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" P ", 0;\n"                                \
+                 "wgmma.mma_async.sync.aligned." SHAPE ".f32." TYPE "." TYPE " " REGS ", "       \
+                 "%" A ", %" B ", p, 1, 1, 0, %" TB ";\n}\n"                                     \
+                 : ACC                                                                            \
+                 : "l"(desc_a), "l"(desc_b), "r"(accumulate), "n"(TRANS_B))
+
+template <typename T> constexpr bool hopper_is_bf16() { return std::is_same<T, __nv_bfloat16>::value; }
+
+// D (+)= A·B, A and B in shared memory (K-major A).
+template <typename T, int N, int TRANS_B>
+__device__ __forceinline__ void hopper_wgmma_ss(float (&d)[N / 2], uint64_t desc_a,
+                                                uint64_t desc_b, int accumulate)
+{
+    static_assert(N == 64 || N == 128, "wgmma wrappers: N = 64 or 128");
+#if HOPPER_WGMMA
+    if constexpr (N == 64) {
+        if constexpr (hopper_is_bf16<T>())
+            HOPPER_WGMMA_SS("m64n64k16", "bf16", HOPPER_D32, HOPPER_ACC32(d), "32", "33", "34", "35");
+        else
+            HOPPER_WGMMA_SS("m64n64k16", "f16", HOPPER_D32, HOPPER_ACC32(d), "32", "33", "34", "35");
+    } else {
+        if constexpr (hopper_is_bf16<T>())
+            HOPPER_WGMMA_SS("m64n128k16", "bf16", HOPPER_D64, HOPPER_ACC64(d), "64", "65", "66", "67");
+        else
+            HOPPER_WGMMA_SS("m64n128k16", "f16", HOPPER_D64, HOPPER_ACC64(d), "64", "65", "66", "67");
+    }
+#endif
+}
+#undef HOPPER_WGMMA_SS
+
+#define HOPPER_WGMMA_RS(SHAPE, TYPE, REGS, ACC, A0, A1, A2, A3, B, P, TB)                          \
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" P ", 0;\n"                                  \
+                 "wgmma.mma_async.sync.aligned." SHAPE ".f32." TYPE "." TYPE " " REGS ", "        \
+                 "{%" A0 ", %" A1 ", %" A2 ", %" A3 "}, %" B ", p, 1, 1, %" TB ";\n}\n"           \
+                 : ACC                                                                             \
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate),       \
+                   "n"(TRANS_B))
+
+// D (+)= A·B, A in registers (the layout above), B in shared memory.
+template <typename T, int N, int TRANS_B>
+__device__ __forceinline__ void hopper_wgmma_rs(float (&d)[N / 2], const uint32_t (&a)[4],
+                                                uint64_t desc_b, int accumulate)
+{
+    static_assert(N == 64 || N == 128, "wgmma wrappers: N = 64 or 128");
+#if HOPPER_WGMMA
+    if constexpr (N == 64) {
+        if constexpr (hopper_is_bf16<T>())
+            HOPPER_WGMMA_RS("m64n64k16", "bf16", HOPPER_D32, HOPPER_ACC32(d), "32", "33", "34",
+                            "35", "36", "37", "38");
+        else
+            HOPPER_WGMMA_RS("m64n64k16", "f16", HOPPER_D32, HOPPER_ACC32(d), "32", "33", "34",
+                            "35", "36", "37", "38");
+    } else {
+        if constexpr (hopper_is_bf16<T>())
+            HOPPER_WGMMA_RS("m64n128k16", "bf16", HOPPER_D64, HOPPER_ACC64(d), "64", "65", "66",
+                            "67", "68", "69", "70");
+        else
+            HOPPER_WGMMA_RS("m64n128k16", "f16", HOPPER_D64, HOPPER_ACC64(d), "64", "65", "66",
+                            "67", "68", "69", "70");
+    }
+#endif
+}
+#undef HOPPER_WGMMA_RS
+#undef HOPPER_D32
+#undef HOPPER_D64
+#undef HOPPER_ACC8
+#undef HOPPER_ACC32
+#undef HOPPER_ACC64
+
+// wgmma.fence: orders this thread's earlier register writes (accumulators, A fragments) and
+// shared-memory writes before the wgmma that follow. Needed before the first wgmma of a batch
+// whenever those registers were touched by ordinary instructions since the last one.
+__device__ __forceinline__ void hopper_wgmma_fence()
+{
+#if HOPPER_WGMMA
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#endif
+}
+// Closes the batch of wgmma issued since the last commit into one group.
+__device__ __forceinline__ void hopper_wgmma_commit()
+{
+#if HOPPER_WGMMA
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+#endif
+}
+// Waits until at most PENDING committed groups are still running.
+template <int PENDING> __device__ __forceinline__ void hopper_wgmma_wait()
+{
+#if HOPPER_WGMMA
+    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(PENDING) : "memory");
+#endif
+}
+
+// The compiler sees a wgmma's accumulators as written when the asm is issued, not when the
+// group completes: it could move an ordinary read of them above the wait, or an ordinary write
+// below the fence. An empty asm that "modifies" each register, placed right after the wait (or
+// before the fence), pins those accesses to its side.
+template <int R> __device__ __forceinline__ void hopper_pin(float (&r)[R])
+{
+#pragma unroll
+    for (int i = 0; i < R; i++) asm volatile("" : "+f"(r[i])::"memory");
+}
+template <int R> __device__ __forceinline__ void hopper_pin(uint32_t (&r)[R])
+{
+#pragma unroll
+    for (int i = 0; i < R; i++) asm volatile("" : "+r"(r[i])::"memory");
+}
+
+#endif
