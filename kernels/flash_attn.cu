@@ -27,8 +27,10 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "hopper.cuh"    // tensor maps, TMA, mbarrier pipeline, wgmma: the sm_90a version
 #include "mma_util.cuh"  // cp.async, ldmatrix, swizzle, mma_t: shared with softmax.cu, linear_attn.cu
 #include "cuda_util.cuh" // CUDA_CHECK (cuda_check.h), enum attn_dtype (attn.h), cuda_bf16.h, cuda_fp16.h
 
@@ -404,6 +406,287 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     }
 }
 
+// ---- bf16 / fp16: wgmma, TMA, warp specialization (sm_90a) -----------------------------------
+//
+// One CTA = 128 query rows of one (b, h), three warpgroups of 128 threads:
+//   warpgroup 0, the producer: one thread loads the Q tile once and then every K/V tile by
+//     TMA into a STAGES-deep ring of shared buffers (hopper_pipe: full/empty mbarriers); its
+//     registers drop to 24 (setmaxnreg), the consumers' rise to 240.
+//   warpgroups 1 and 2, the consumers: each owns 64 query rows (consumer c: rows 64c .. 64c+63)
+//     and walks every K/V tile: S = Q·Kᵀ by wgmma with both operands in shared memory, the
+//     online softmax on S in registers, P rounded to T in registers, O += P·V by wgmma with P
+//     as the register A operand and V in shared memory (MN-major, transpose bit).
+// Per consumer the key loop is a sequence of "bursts" of wgmma, one per tile plus one: burst j
+// issues O += P(j-1)·V(j-1) (j >= 1) and S(j) = Q·K(j)ᵀ (j < nt) as one group, waits for it,
+// releases tile j-1's stage, then runs the softmax of S(j). The O rescale by the new max
+// therefore comes after P(j-1)·V(j-1) is added, which is what the online softmax needs: O
+// and P(j-1) are both relative to the max of tile j-1 until then.
+// PINGPONG (FlashAttention-3's inter-warpgroup overlap): the two consumers take turns issuing
+// their bursts (named barriers 1 and 2), so that one's softmax runs while the tensor cores work
+// on the other's burst. Without it the two consumers run unsynchronized.
+//
+// Shared memory (dynamic, from a 1024-byte boundary; every tile in the SW128 layout of
+// hopper.cuh, column blocks of 64 elements): Q [D/64][128][64], K [STAGES][D/64][BN][64],
+// V the same, then the pipeline's barriers and Q's. The epilogue stages each consumer's O in
+// its own rows of the Q tile.
+
+// Tile sizes and the shared-memory map of flash_fwd_wgmma.
+template <int D, int BN, int STAGES> struct wgmma_tiles {
+    static constexpr int BM = 128;                // query rows per CTA: 2 consumers × 64
+    static constexpr int THREADS = 384;           // producer + 2 consumer warpgroups
+    static constexpr int Q_BLOCK = BM * 128;      // bytes of one 64-column block of Q
+    static constexpr int KV_BLOCK = BN * 128;     // ... of K or V
+    static constexpr int KV_TILE = KV_BLOCK * (D / 64);
+    static constexpr int K_OFF = Q_BLOCK * (D / 64);
+    static constexpr int V_OFF = K_OFF + STAGES * KV_TILE;
+    static constexpr int BAR_OFF = V_OFF + STAGES * KV_TILE;
+    static constexpr size_t SMEM = BAR_OFF + sizeof(hopper_pipe<STAGES>) + 8 + 1024; // + Q's
+                                                                  // barrier + alignment slack
+    static_assert(D % 64 == 0 && BN % 16 == 0 && BN <= 256, "tile shape");
+};
+
+// Named barriers (0 is __syncthreads): a consumer's turn to issue (1, 2), its epilogue (3, 4).
+enum { BAR_TURN = 1, BAR_EPILOGUE = 3 };
+
+// S = Q·K(j)ᵀ for this consumer's 64 rows: D/16 wgmma m64nBNk16, both operands K-major.
+// sQ: the consumer's first row in the Q tile's first column block; sK: the stage's K tile.
+template <typename T, int D, int BN, int STAGES>
+__device__ __forceinline__ void wgmma_qk(float (&s)[BN / 2], uint32_t sQ, uint32_t sK)
+{
+    using L = wgmma_tiles<D, BN, STAGES>;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++)
+        hopper_wgmma_ss<T, BN, 0>(s, hopper_desc_kmajor(sQ, L::Q_BLOCK, kk),
+                                  hopper_desc_kmajor(sK, L::KV_BLOCK, kk), kk > 0);
+}
+
+// O += P·V(j): BN/16 wgmma m64nDk16, P's 16-key slice kb from registers, V MN-major.
+template <typename T, int D, int BN, int STAGES>
+__device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[BN / 16][4],
+                                         uint32_t sV)
+{
+    using L = wgmma_tiles<D, BN, STAGES>;
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++)
+        hopper_wgmma_rs<T, D, 1>(o, p[kb], hopper_desc_mnmajor(sV, L::KV_BLOCK, kb), 1);
+}
+
+// The online softmax of one tile, for the two rows this thread holds: h = 0 is row 16w+g of the
+// consumer's 64, h = 1 row 16w+g+8 (w the warp in the warpgroup, lane = 4g+t). s[4j+2h+e] is
+// the score of key 8j+2t+e of the tile (wgmma's D layout, hopper.cuh). Keys >= N get -inf
+// first when the tile is the partial last one (key0: the tile's first key). Then P =
+// 2^(S·scale·log2e − new max), rounded to T into p, the A layout of the P·V wgmma: p[kb] =
+// keys 16kb .. 16kb+15 = the D fragments of key blocks 2kb and 2kb+1. O is rescaled by
+// 2^(old max − new max); row_sum keeps this thread's part of each row's sum.
+template <typename T, int D, int BN>
+__device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
+                                              float (&o)[D / 2], float (&row_max)[2],
+                                              float (&row_sum)[2], int64_t key0, int64_t N,
+                                              int t, float scale_log2)
+{
+    if (key0 + BN > N) {
+#pragma unroll
+        for (int i = 0; i < BN / 2; i++)
+            if (key0 + 8 * (i / 4) + 2 * t + (i & 1) >= N) s[i] = -INFINITY;
+    }
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        float mx = row_max[h];
+#pragma unroll
+        for (int j = 0; j < BN / 8; j++) mx = fmaxf(mx, fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        // Every tile has a valid key, so mx is finite; the old max is -inf on the first tile
+        // only, where alpha = 2^-inf = 0 scales an O of zeros.
+        const float mx_s = mx * scale_log2;
+        const float alpha = fast_exp2(row_max[h] * scale_log2 - mx_s);
+        row_max[h] = mx;
+        float sum = 0.f;
+#pragma unroll
+        for (int j = 0; j < BN / 8; j++)
+#pragma unroll
+            for (int e = 0; e < 2; e++) {
+                float &x = s[4 * j + 2 * h + e];
+                x = fast_exp2(fmaf(x, scale_log2, -mx_s));
+                sum += x;
+            }
+        row_sum[h] = row_sum[h] * alpha + sum;
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) o[4 * j + 2 * h] *= alpha, o[4 * j + 2 * h + 1] *= alpha;
+    }
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) {
+        p[kb][0] = mma_t<T>::pack(s[8 * kb + 0], s[8 * kb + 1]); // row g,   keys 16kb+2t, +1
+        p[kb][1] = mma_t<T>::pack(s[8 * kb + 2], s[8 * kb + 3]); // row g+8, same keys
+        p[kb][2] = mma_t<T>::pack(s[8 * kb + 4], s[8 * kb + 5]); // row g,   keys 16kb+8+2t, +1
+        p[kb][3] = mma_t<T>::pack(s[8 * kb + 6], s[8 * kb + 7]); // row g+8, same keys
+    }
+}
+
+// O / row sum, rounded to T, into global memory: staged in this consumer's own rows of the Q
+// tile (the consumer's last S wgmma has completed; nobody else reads those rows), in the SW128
+// layout so that both the 4-byte writes of a warp (8 rows × 4 columns pairs) and the 16-byte
+// reads fall in distinct banks, then written 16 bytes per thread, coalesced, rows < N only.
+template <typename T, int D, int BN, int STAGES>
+__device__ __forceinline__ void wgmma_epilogue(const float (&o)[D / 2], float (&row_sum)[2],
+                                               uint32_t sQ, T *og, int64_t row0, int64_t N,
+                                               int consumer, int tid)
+{
+    using L = wgmma_tiles<D, BN, STAGES>;
+    const int warp = tid / 32, g = (tid % 32) / 4, t = tid % 4;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        float sum = row_sum[h];
+        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+        const float inv = 1.f / sum;
+        const int r = 16 * warp + g + 8 * h; // r % 8 == g
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) { // columns 8j+2t, +1: block j/8, chunk j%8
+            const uint32_t at = sQ + (j / 8) * L::Q_BLOCK + r * 128 + (((j % 8) ^ g) << 4) + 4 * t;
+            const uint32_t packed = mma_t<T>::pack(o[4 * j + 2 * h] * inv, o[4 * j + 2 * h + 1] * inv);
+            asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(at), "r"(packed));
+        }
+    }
+    hopper_bar_sync(BAR_EPILOGUE + consumer, 128);
+    constexpr int CPR = D / 8; // 16-byte chunks per row
+#pragma unroll
+    for (int i = 0; i < 64 * CPR / 128; i++) {
+        const int idx = tid + 128 * i, r = idx / CPR, c = idx % CPR;
+        if (row0 + r < N) {
+            uint4 val;
+            asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
+                         : "=r"(val.x), "=r"(val.y), "=r"(val.z), "=r"(val.w)
+                         : "r"(sQ + (c / 8) * L::Q_BLOCK + r * 128 + (((c % 8) ^ (r % 8)) << 4)));
+            *reinterpret_cast<uint4 *>(og + (row0 + r) * D + c * 8) = val;
+        }
+    }
+}
+
+// One burst of a consumer (the schedule above): O += P·V from sV when PV, S = Q·Kᵀ from sK
+// when QK, as one wgmma group, issued in this consumer's turn when PINGPONG (the turn handed
+// on after the issue, unless !hand_on), and waited for.
+template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool PV, bool QK>
+__device__ __forceinline__ void wgmma_burst(float (&s)[BN / 2], float (&o)[D / 2],
+                                            uint32_t (&p)[BN / 16][4], uint32_t sQ, uint32_t sK,
+                                            uint32_t sV, int consumer, bool hand_on)
+{
+    if (PINGPONG) hopper_bar_sync(BAR_TURN + consumer, 256);
+    hopper_pin(o); // the softmax's writes to O and P are done before the fence
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) hopper_pin(p[kb]);
+    hopper_wgmma_fence();
+    if constexpr (PV) wgmma_pv<T, D, BN, STAGES>(o, p, sV);
+    if constexpr (QK) wgmma_qk<T, D, BN, STAGES>(s, sQ, sK);
+    hopper_wgmma_commit();
+    if (PINGPONG && hand_on) hopper_bar_arrive(BAR_TURN + 1 - consumer, 256);
+    hopper_wgmma_wait<0>();
+    hopper_pin(s); // read only after the wait
+    hopper_pin(o);
+}
+
+// One consumer warpgroup's whole key loop and epilogue (the schedule above): burst 0 (S(0)),
+// bursts 1 .. nt-1 (P(j-1)·V(j-1) and S(j)), burst nt (P(nt-1)·V(nt-1)); the two ends are
+// peeled so that no wgmma sits in a branch (ptxas serializes wgmma issued on divergent paths).
+template <typename T, int D, int BN, int STAGES, bool PINGPONG>
+__device__ __forceinline__ void wgmma_consumer(hopper_pipe<STAGES> &pipe, uint64_t *q_full,
+                                               uint32_t smem, T *og, int64_t q0, int64_t N,
+                                               int consumer, float scale_log2)
+{
+    using L = wgmma_tiles<D, BN, STAGES>;
+    const int tid = threadIdx.x % 128, t = tid % 4;
+    const uint32_t sQ = smem + consumer * 64 * 128; // its rows 64c.. in column block 0
+    const uint32_t sK = smem + L::K_OFF, sV = smem + L::V_OFF; // stage 0's tiles
+    const int nt = (int)((N + BN - 1) / BN);
+
+    float s[BN / 2], o[D / 2];
+    uint32_t p[BN / 16][4];
+    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) p[kb][0] = p[kb][1] = p[kb][2] = p[kb][3] = 0u;
+
+    hopper_wait(q_full, 0);
+    if (PINGPONG && consumer == 1) hopper_bar_arrive(BAR_TURN + 0, 256); // consumer 0 first
+
+    hopper_pipe_state<STAGES> st;
+    hopper_consume(pipe, st);
+    wgmma_burst<T, D, BN, STAGES, PINGPONG, false, true>(s, o, p, sQ, sK, sV, consumer, true);
+    wgmma_softmax<T, D, BN>(s, p, o, row_max, row_sum, 0, N, t, scale_log2);
+    for (int j = 1; j < nt; j++) {
+        const int prev = st.stage;
+        st.advance();
+        hopper_consume(pipe, st);
+        wgmma_burst<T, D, BN, STAGES, PINGPONG, true, true>(
+            s, o, p, sQ, sK + st.stage * L::KV_TILE, sV + prev * L::KV_TILE, consumer, true);
+        if (tid % 32 == 0) hopper_release(pipe, prev); // one arrival per warp
+        wgmma_softmax<T, D, BN>(s, p, o, row_max, row_sum, (int64_t)j * BN, N, t, scale_log2);
+    }
+    // Consumer 1's last burst hands no turn on: each turn barrier completes as often as it is
+    // waited on (consumer 1's first arrival above is the extra one).
+    wgmma_burst<T, D, BN, STAGES, PINGPONG, true, false>(s, o, p, sQ, sK, sV + st.stage * L::KV_TILE,
+                                                        consumer, consumer == 0);
+    // The last stage needs no release: nothing waits for it.
+    wgmma_epilogue<T, D, BN, STAGES>(o, row_sum, sQ, og, q0 + 64 * consumer, N, consumer, tid);
+}
+
+// q, k, v, o: [B,H,N,D] in T; q, k, v through their tensor maps (hopper_tensor_map_sw128 over
+// [B·H][N][D], boxes of 128 rows for Q and BN rows for K and V). grid: ceil(N/128)·B·H CTAs,
+// query tile fastest; 384 threads; wgmma_tiles::SMEM bytes of dynamic shared memory.
+template <typename T, int D, int BN, int STAGES, bool PINGPONG>
+__global__ void __launch_bounds__(384, 1)
+    flash_fwd_wgmma(const __grid_constant__ CUtensorMap tm_q, const __grid_constant__ CUtensorMap tm_k,
+                    const __grid_constant__ CUtensorMap tm_v, T *__restrict__ o, int64_t N,
+                    int n_qtiles, float scale_log2)
+{
+#if HOPPER_WGMMA
+    using L = wgmma_tiles<D, BN, STAGES>;
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    hopper_pipe<STAGES> &pipe = *reinterpret_cast<hopper_pipe<STAGES> *>(smem + L::BAR_OFF);
+    uint64_t *q_full = reinterpret_cast<uint64_t *>(smem + L::BAR_OFF + sizeof(hopper_pipe<STAGES>));
+
+    const int bh = blockIdx.x / n_qtiles; // < 2^31: the grid is
+    const int q0 = (blockIdx.x % n_qtiles) * L::BM; // N < 2^31: the launcher checks
+    const int nt = (int)((N + BN - 1) / BN);
+
+    if (threadIdx.x == 0) {
+        cuda::ptx::mbarrier_init(q_full, 1);
+        pipe.init(8); // a stage is free once each of the 8 consumer warps released it
+    }
+    __syncthreads();
+
+    if (threadIdx.x < 128) { // the producer warpgroup; one thread issues every copy
+        hopper_regs_dec<24>();
+        if (threadIdx.x == 0) {
+            cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta,
+                                                 cuda::ptx::space_shared, q_full,
+                                                 (uint32_t)(L::Q_BLOCK * (D / 64)));
+#pragma unroll
+            for (int c = 0; c < D / 64; c++)
+                hopper_tma_load(smem + c * L::Q_BLOCK, &tm_q, 64 * c, q0, bh, q_full);
+            hopper_pipe_state<STAGES> st;
+            for (int j = 0; j < nt; j++, st.advance()) {
+                uint64_t *full = hopper_produce(pipe, st, 2 * L::KV_TILE);
+                unsigned char *sK = smem + L::K_OFF + st.stage * L::KV_TILE;
+                unsigned char *sV = smem + L::V_OFF + st.stage * L::KV_TILE;
+#pragma unroll
+                for (int c = 0; c < D / 64; c++) {
+                    hopper_tma_load(sK + c * L::KV_BLOCK, &tm_k, 64 * c, j * BN, bh, full);
+                    hopper_tma_load(sV + c * L::KV_BLOCK, &tm_v, 64 * c, j * BN, bh, full);
+                }
+            }
+        }
+    } else {
+        hopper_regs_inc<240>();
+        wgmma_consumer<T, D, BN, STAGES, PINGPONG>(pipe, q_full, smem_u32(smem),
+                                                   o + (int64_t)bh * N * D, q0, N,
+                                                   threadIdx.x / 128 - 1, scale_log2);
+    }
+#endif
+}
+
 // ---- host launchers ------------------------------------------------------------------------
 
 typedef cudaError_t (*flash_launch_fn)(const void *q, const void *k, const void *v, void *o,
@@ -453,6 +736,29 @@ static cudaError_t launch_mma(const void *q, const void *k, const void *v, void 
     return cudaSuccess;
 }
 
+template <typename T, int D, int BN, int STAGES, bool PINGPONG>
+static cudaError_t launch_wgmma(const void *q, const void *k, const void *v, void *o, int B, int H,
+                                int64_t N, float scale_log2, cudaStream_t stream)
+{
+    using L = wgmma_tiles<D, BN, STAGES>;
+    auto kernel = flash_fwd_wgmma<T, D, BN, STAGES, PINGPONG>;
+    if (N > INT32_MAX) return cudaErrorInvalidValue; // TMA coordinates are 32-bit
+    int n_qtiles;
+    unsigned blocks;
+    CUDA_CHECK(flash_grid(N, L::BM, B, H, &n_qtiles, &blocks));
+    const bool bf16 = hopper_is_bf16<T>();
+    const uint64_t planes = (uint64_t)B * (uint64_t)H;
+    CUtensorMap tm_q, tm_k, tm_v;
+    CUDA_CHECK(hopper_tensor_map_sw128(&tm_q, q, bf16, planes, (uint64_t)N, D, L::BM));
+    CUDA_CHECK(hopper_tensor_map_sw128(&tm_k, k, bf16, planes, (uint64_t)N, D, BN));
+    CUDA_CHECK(hopper_tensor_map_sw128(&tm_v, v, bf16, planes, (uint64_t)N, D, BN));
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)L::SMEM));
+    kernel<<<blocks, L::THREADS, L::SMEM, stream>>>(tm_q, tm_k, tm_v, static_cast<T *>(o), N,
+                                                    n_qtiles, scale_log2);
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
+}
+
 // ---- the table -------------------------------------------------------------------------------
 
 // A version's launcher for each storage type at one head dimension; NULL: not run.
@@ -463,19 +769,28 @@ struct flash_launchers {
 struct flash_version {
     const char *name; // the `full` variant that runs it
     flash_launchers d64, d128;
+    bool sm90a;       // runs only from the sm_90a image (flash_wgmma_available)
 };
 
 #define MMA(D, BC, W, MT, QREG, MINB)                                                         \
     {NULL, launch_mma<__half, D, BC, W, MT, QREG, MINB>,                                       \
      launch_mma<__nv_bfloat16, D, BC, W, MT, QREG, MINB>}
 
+#define WGMMA(D, BN, STAGES, PINGPONG)                                                        \
+    {NULL, launch_wgmma<__half, D, BN, STAGES, PINGPONG>,                                      \
+     launch_wgmma<__nv_bfloat16, D, BN, STAGES, PINGPONG>}
+
 static const struct flash_version flash_versions[] = {
-    {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}},
+    {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}, false},
     // MMA(D, BC, WARPS, MT, QREG, MINB); ptxas: 128 / 248 / 210 / 255 registers, no spills
-    {"flash_w8", MMA(64, 64, 8, 1, true, 2), MMA(128, 64, 8, 1, true, 1)},
-    {"flash_w4", MMA(64, 64, 4, 2, true, 2), MMA(128, 32, 4, 2, false, 2)},
+    {"flash_w8", MMA(64, 64, 8, 1, true, 2), MMA(128, 64, 8, 1, true, 1), false},
+    {"flash_w4", MMA(64, 64, 4, 2, true, 2), MMA(128, 32, 4, 2, false, 2), false},
+    // WGMMA(D, BN, STAGES, PINGPONG): 112 KB (d=64) and 160 KB (d=128) of shared memory
+    {"flash_wgmma", WGMMA(64, 128, 3, true), WGMMA(128, 128, 2, true), true},
+    {"flash_wgmma_nopp", WGMMA(64, 128, 3, false), WGMMA(128, 128, 2, false), true},
 };
 #undef MMA
+#undef WGMMA
 
 // The default version for a dtype: the fastest measured on the H100 (kernels/NOTES.md).
 static const char *default_version(int dtype)
@@ -483,10 +798,17 @@ static const char *default_version(int dtype)
     return dtype == ATTN_FP32 ? "flash_simt" : "flash_w4";
 }
 
+static const flash_version *version_named(const char *name)
+{
+    for (const flash_version &v : flash_versions)
+        if (name && strcmp(v.name, name) == 0) return &v;
+    return NULL;
+}
+
 static flash_launch_fn version_fn(const char *name, int d, int dtype)
 {
-    for (const flash_version &v : flash_versions) {
-        if (!name || strcmp(v.name, name) != 0) continue;
+    if (const flash_version *found = version_named(name)) {
+        const flash_version &v = *found;
         const flash_launchers *at = d == 64 ? &v.d64 : d == 128 ? &v.d128 : NULL;
         if (!at) return NULL;
         switch (dtype) {
@@ -497,6 +819,39 @@ static flash_launch_fn version_fn(const char *name, int d, int dtype)
         }
     }
     return NULL;
+}
+
+// Whether the sm_90a versions run on the current device: the build embedded the sm_90a image
+// (meson.build defines ATTN_HAVE_SM90A when gpu_arch lists 90a) and the device has compute
+// capability 9.0 exactly, the only one that loads sm_90a code: the driver then picks that image
+// over the portable PTX, in which these kernels are empty. Writes why not into `why`.
+static int flash_wgmma_available(char *why, size_t why_len)
+{
+#ifndef ATTN_HAVE_SM90A
+    snprintf(why, why_len, "this build has no sm_90a code (meson option gpu_arch needs 90a)");
+    return 0;
+#else
+    int dev, major, minor;
+    if (cudaGetDevice(&dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
+        cuda_check_clear(); // answered here, not reported later
+        snprintf(why, why_len, "no CUDA device to ask for sm_90a");
+        return 0;
+    }
+    if (major != 9 || minor != 0) {
+        snprintf(why, why_len, "needs an sm_90a GPU (compute capability 9.0: H100, H200); this one is %d.%d",
+                 major, minor);
+        return 0;
+    }
+    return 1;
+#endif
+}
+
+extern "C" int flash_attn_version_runs_here(const char *name, char *why, size_t why_len)
+{
+    const flash_version *v = version_named(name);
+    return !v || !v->sm90a || flash_wgmma_available(why, why_len);
 }
 
 extern "C" int flash_attn_version_supports(const char *name, int d, int dtype)
@@ -518,6 +873,8 @@ extern "C" cudaError_t flash_attn_forward_version(const char *name, const void *
     // scale > 0: the kernels take the row max of the unscaled scores.
     if (!fn || B < 1 || H < 1 || N < 1 || !(scale > 0.f) || !isfinite(scale))
         return cudaErrorInvalidValue;
+    char why[128];
+    if (!flash_attn_version_runs_here(name, why, sizeof why)) return cudaErrorNoKernelImageForDevice;
     return fn(q, k, v, o, B, H, N, scale * LOG2E, stream);
 }
 

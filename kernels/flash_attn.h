@@ -16,6 +16,7 @@
 #ifndef KERNELS_FLASH_ATTN_H
 #define KERNELS_FLASH_ATTN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cuda_runtime.h>
@@ -37,14 +38,23 @@ cudaError_t flash_attn_forward(const void *q, const void *k, const void *v, void
  *   "flash_simt"  fp32 on the CUDA cores (the default for fp32)
  *   "flash_w8"    bf16/fp16, FlashAttention-2's schedule: 8 warps × 16 rows
  *   "flash_w4"    bf16/fp16, 4 warps × 32 rows (the default for bf16/fp16)
+ *   "flash_wgmma" bf16/fp16, sm_90a only: wgmma + TMA, a producer warpgroup and two
+ *                 consumer warpgroups that take turns on the tensor cores
+ *   "flash_wgmma_nopp"  the same without the turns (the two consumers unsynchronized)
  * each at d = 64 and 128. */
 
 /* 1 when version `name` runs head dimension `d` in `dtype`, else 0 (also for
  * a name that is no version). */
 int flash_attn_version_supports(const char *name, int d, int dtype);
 
+/* 1 when version `name` can run on the current device (always, but for the sm_90a versions:
+ * they need a build whose gpu_arch lists 90a and a device of compute capability 9.0); else 0,
+ * with the reason in `why`. */
+int flash_attn_version_runs_here(const char *name, char *why, size_t why_len);
+
 /* flash_attn_forward through version `name`; cudaErrorInvalidValue where
- * flash_attn_version_supports(name, d, dtype) is 0. */
+ * flash_attn_version_supports(name, d, dtype) is 0, cudaErrorNoKernelImageForDevice where
+ * flash_attn_version_runs_here(name) is 0. */
 cudaError_t flash_attn_forward_version(const char *name, const void *q, const void *k,
                                        const void *v, void *o, int B, int H, int64_t N, int d,
                                        int dtype, float scale, cudaStream_t stream);

@@ -10,8 +10,12 @@
  *               `oom`.
  *   flash_simt  one version of flash_attn.cu each, by its name (flash_attn.h):
  *   flash_w8    fp32 on the CUDA cores; bf16/fp16 in FlashAttention-2's
- *   flash_w4    8-warp schedule; bf16/fp16 in 4 warps of 32 rows. Invalid
- *               where the version does not run the dtype.
+ *   flash_w4    8-warp schedule; bf16/fp16 in 4 warps of 32 rows;
+ *   flash_wgmma bf16/fp16 by wgmma and TMA on sm_90a (H100, H200), two
+ *               consumer warpgroups taking turns (flash_wgmma_nopp: without
+ *               the turns). Invalid where the version does not run the
+ *               dtype, or (the wgmma ones) where the device or the build
+ *               lacks sm_90a.
  */
 #include <math.h>
 #include <stdio.h>
@@ -26,8 +30,9 @@
 
 /* ATTN_FULL_VARIANTS, which every backend has (flash: the default version),
  * then each version of flash_attn.h by its name. */
-static const char *const full_variants[] = {ATTN_FULL_VARIANTS, "flash_simt", "flash_w8",
-                                            "flash_w4", NULL};
+static const char *const full_variants[] = {ATTN_FULL_VARIANTS, "flash_simt",  "flash_w8",
+                                            "flash_w4",         "flash_wgmma", "flash_wgmma_nopp",
+                                            NULL};
 
 struct full_state {
     struct attn_problem p;
@@ -81,6 +86,13 @@ static const char *full_validate(const struct attn_problem *p, const struct attn
         snprintf(why, why_len, "dtype=%s: %s does not run it at d=%d (need dtype %s)",
                  attn_dtype_name(p->dtype), version, p->d, runs[0] ? runs : "none");
         return why;
+    }
+    if (version) {
+        char reason[160];
+        if (!flash_attn_version_runs_here(version, reason, sizeof reason)) {
+            snprintf(why, why_len, "%s: %s", version, reason);
+            return why;
+        }
     }
     if (!version && !full_is_naive(a) && !flash_attn_supported(p->d, (int)p->dtype)) {
         snprintf(why, why_len, "d=%d dtype=%s: the flash kernel does not run this combination",
