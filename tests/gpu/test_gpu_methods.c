@@ -4,9 +4,10 @@
  *
  *   test_gpu_methods            every method × variant × dtype × N ∈ {2^10,
  *                               2^12, 2^14} × d ∈ {64, 128} (× s_r ∈ {1, 2, 3}
- *                               for mita), then the awkward shapes of
- *                               `attnbench check`
- *   test_gpu_methods --small    the awkward shapes only (for compute-sanitizer)
+ *                               for mita), full's partial tiles (below), then
+ *                               the awkward shapes of `attnbench check`
+ *   test_gpu_methods --small    the partial tiles up to N = 1000 and the
+ *                               awkward shapes only (for compute-sanitizer)
  *   ... --methods topk,mita     only these methods (either form)
  *
  * Exits 77 (skipped) where there is no GPU. */
@@ -17,6 +18,7 @@
 
 #include "measure/backend.h"
 #include "check/check.h"
+#include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
 
@@ -32,6 +34,40 @@ static void report(const struct sweep_point *p, const struct check_result *r)
            r->passed ? "" : "  ", r->message);
     fflush(stdout);
     r->passed ? passed++ : failed++;
+}
+
+/* Full attention's tiles cut short: N = 1, 63, 65, 1000 and 4097 against the 64- and
+ * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, B = 2 and
+ * H = 3 (each head's rows and keys must stay in its own plane), fp16 and bf16, both head
+ * dimensions, every variant. A variant the device or the build cannot run (flash_wgmma off
+ * sm_90a) prints a line that says so, counted neither way. */
+static void check_full_partial_tiles(const struct attn_method *m, struct backend *b,
+                                     uint64_t seed, int small)
+{
+    static const int64_t lengths[] = {1, 63, 65, 1000, 4097};
+    const enum attn_dtype dtypes[] = {ATTN_FP16, ATTN_BF16};
+    for (const char *const *v = m->variants; v && *v; v++)
+        for (int t = 0; t < 2; t++)
+            for (int d = 64; d <= 128; d += 64)
+                for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
+                    if (small && lengths[i] > 1000) continue;
+                    struct sweep_point p = {0};
+                    snprintf(p.method, sizeof p.method, "%s", m->name);
+                    snprintf(p.variant, sizeof p.variant, "%s", *v);
+                    p.uses = m->uses;
+                    p.problem = (struct attn_problem){2, 3, lengths[i], d, dtypes[t], ATTN_CUDA,
+                                                      seed + (uint64_t)lengths[i]};
+                    struct attn_params a = {.variant = *v};
+                    char why[256];
+                    if (attn_method_validate(m, &p.problem, &a, why, sizeof why)) {
+                        printf("skip %-8s %-10s %-4s d=%d: %s\n", m->name, *v,
+                               attn_dtype_name(dtypes[t]), d, why);
+                        break; /* the same reason at every N */
+                    }
+                    struct check_result r;
+                    check_point(&p, b, &r);
+                    report(&p, &r);
+                }
 }
 
 /* Whether `name` is in the comma-separated `list` (NULL: every name). */
@@ -107,6 +143,7 @@ int main(int argc, char **argv)
                         check_point(&p, b, &r);
                         report(&p, &r);
                     }
+        if (strcmp((*m)->name, "full") == 0) check_full_partial_tiles(*m, b, seed, small);
         /* The awkward shapes, every dtype, both head dimensions. */
         for (int di = 0; di < 2; di++) {
             struct sweep_point cases[64];
