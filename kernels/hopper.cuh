@@ -47,7 +47,7 @@ struct hopper_encode_fn {
     PFN_cuTensorMapEncodeTiled_v12000 fn;
     cudaError_t err;
 };
-static hopper_encode_fn hopper_encode_lookup()
+inline hopper_encode_fn hopper_encode_lookup()
 {
     static const hopper_encode_fn found = [] {
         void *fn = nullptr;
@@ -66,7 +66,7 @@ static hopper_encode_fn hopper_encode_lookup()
 // columns of one plane, with 128-byte swizzle: each box lands as one SW128 column block
 // (above). Rows past `rows` read as zeros (a partial last tile), never the next plane; they
 // still count as bytes of the box for the mbarrier.
-static cudaError_t hopper_tensor_map_sw128(CUtensorMap *map, const void *base, bool bf16,
+inline cudaError_t hopper_tensor_map_sw128(CUtensorMap *map, const void *base, bool bf16,
                                            uint64_t planes, uint64_t rows, uint64_t cols,
                                            uint32_t box_rows)
 {
@@ -92,7 +92,8 @@ static cudaError_t hopper_tensor_map_sw128(CUtensorMap *map, const void *base, b
 // An mbarrier's phase parity flips each time its expected arrivals (and transaction bytes) are
 // all in. hopper_wait(bar, parity) returns once the phase of that parity has completed: on a
 // fresh barrier (phase 0 running) waiting for parity 1 returns at once — the producer's first
-// pass over its empty barriers relies on it.
+// pass over its empty barriers relies on it. (A bounded wait that traps was tried: its clock
+// registers pushed the d=128 consumers of flash_attn.cu into spills.)
 __device__ __forceinline__ void hopper_wait(uint64_t *bar, uint32_t parity)
 {
     while (!cuda::ptx::mbarrier_try_wait_parity(bar, parity)) {
