@@ -19,6 +19,15 @@
 //               fragment, half the shared-memory reads per FLOP, twice the registers. Rank 1:
 //               d64 bc64 326-340; d128 bc32 with Q re-read from shared memory each tile (else
 //               > 255 registers) 303-348.
+//   flash_wgmma bf16/fp16, sm_90a only (H100, H200; NOTES.md "full/flash_wgmma"): wgmma + TMA,
+//               warp-specialized. A producer warpgroup loads Q once and 128-key K/V tiles into a
+//               2- or 3-stage mbarrier pipeline by TMA; two consumer warpgroups of 64 query rows
+//               each run S = QKᵀ (both operands in shared memory), the online softmax in
+//               registers and O += PV (P from registers), taking turns on the tensor cores so
+//               that one's softmax hides under the other's MMAs (FlashAttention-3's ping-pong).
+//               Never run yet; predicted 580-650 TFLOP/s (d128) and 450-520 (d64) on the H200.
+//   flash_wgmma_nopp  the same without the turns: the consumers run unsynchronized. The
+//               control for what ping-pong brings.
 // PyTorch SDPA on the same machine: flash (FA2) 305-309 (d64), 338-361 (d128); cuDNN 486-500,
 // 672-688 (wgmma). Measured and dropped: 128-key tiles, lazy O rescaling, software pipelining
 // of S(j+1) over softmax(j) — NOTES.md says by how much and why.
