@@ -25,7 +25,8 @@
 //               each run S = QKᵀ (both operands in shared memory), the online softmax in
 //               registers and O += PV (P from registers), taking turns on the tensor cores so
 //               that one's softmax hides under the other's MMAs (FlashAttention-3's ping-pong).
-//               Never run yet; predicted 580-650 TFLOP/s (d128) and 450-520 (d64) on the H200.
+//               d = 64, 128 and 256 (64-key tiles at 256). Never run yet; predicted 580-650
+//               TFLOP/s (d128), 450-520 (d64), 600-700 (d256) on the H200.
 //   flash_wgmma_nopp  the same without the turns: the consumers run unsynchronized. The
 //               control for what ping-pong brings.
 // PyTorch SDPA on the same machine: flash (FA2) 305-309 (d64), 338-361 (d128); cuDNN 486-500,
@@ -777,7 +778,7 @@ struct flash_launchers {
 
 struct flash_version {
     const char *name; // the `full` variant that runs it
-    flash_launchers d64, d128;
+    flash_launchers d64, d128, d256;
     bool sm90a;       // runs only from the sm_90a image (flash_wgmma_available)
 };
 
@@ -790,13 +791,15 @@ struct flash_version {
      launch_wgmma<__nv_bfloat16, D, BN, STAGES, PINGPONG>}
 
 static const struct flash_version flash_versions[] = {
-    {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}, false},
+    {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}, {}, false},
     // MMA(D, BC, WARPS, MT, QREG, MINB); ptxas: 128 / 248 / 210 / 255 registers, no spills
-    {"flash_w8", MMA(64, 64, 8, 1, true, 2), MMA(128, 64, 8, 1, true, 1), false},
-    {"flash_w4", MMA(64, 64, 4, 2, true, 2), MMA(128, 32, 4, 2, false, 2), false},
-    // WGMMA(D, BN, STAGES, PINGPONG): 112 KB (d=64) and 160 KB (d=128) of shared memory
-    {"flash_wgmma", WGMMA(64, 128, 3, true), WGMMA(128, 128, 2, true), true},
-    {"flash_wgmma_nopp", WGMMA(64, 128, 3, false), WGMMA(128, 128, 2, false), true},
+    {"flash_w8", MMA(64, 64, 8, 1, true, 2), MMA(128, 64, 8, 1, true, 1), {}, false},
+    {"flash_w4", MMA(64, 64, 4, 2, true, 2), MMA(128, 32, 4, 2, false, 2), {}, false},
+    // WGMMA(D, BN, STAGES, PINGPONG): 113, 161 and 193 KB of shared memory; d=256 takes 64-key
+    // tiles, its O alone being 128 accumulators per thread
+    {"flash_wgmma", WGMMA(64, 128, 3, true), WGMMA(128, 128, 2, true), WGMMA(256, 64, 2, true), true},
+    {"flash_wgmma_nopp", WGMMA(64, 128, 3, false), WGMMA(128, 128, 2, false),
+     WGMMA(256, 64, 2, false), true},
 };
 #undef MMA
 #undef WGMMA
@@ -818,7 +821,7 @@ static flash_launch_fn version_fn(const char *name, int d, int dtype)
 {
     if (const flash_version *found = version_named(name)) {
         const flash_version &v = *found;
-        const flash_launchers *at = d == 64 ? &v.d64 : d == 128 ? &v.d128 : NULL;
+        const flash_launchers *at = d == 64 ? &v.d64 : d == 128 ? &v.d128 : d == 256 ? &v.d256 : NULL;
         if (!at) return NULL;
         switch (dtype) {
         case ATTN_FP32: return at->fp32;

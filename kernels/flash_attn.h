@@ -7,8 +7,8 @@
  * `dtype` (enum attn_dtype of attn/attn.h: 0 fp32, 1 fp16, 2 bf16). fp16 and
  * bf16 run on the tensor cores with fp32 accumulation and an fp32 softmax;
  * fp32 runs on the CUDA cores in fp32 (no TF32: docs/methods.md, "Numeric
- * types and arithmetic"). O is stored in `dtype`. Supported: d ∈ {64, 128},
- * any N >= 1, B, H >= 1, scale > 0.
+ * types and arithmetic"). O is stored in `dtype`. Supported: d ∈ {64, 128} (and 256 for
+ * the flash_wgmma versions), any N >= 1, B, H >= 1, scale > 0.
  *
  * Every function only enqueues work on `stream` and returns the first CUDA
  * error met (cudaErrorInvalidValue for an unsupported shape or dtype).
@@ -41,7 +41,7 @@ cudaError_t flash_attn_forward(const void *q, const void *k, const void *v, void
  *   "flash_wgmma" bf16/fp16, sm_90a only: wgmma + TMA, a producer warpgroup and two
  *                 consumer warpgroups that take turns on the tensor cores
  *   "flash_wgmma_nopp"  the same without the turns (the two consumers unsynchronized)
- * each at d = 64 and 128. */
+ * each at d = 64 and 128; the flash_wgmma ones at 256 too. */
 
 /* 1 when version `name` runs head dimension `d` in `dtype`, else 0 (also for
  * a name that is no version). */

@@ -258,6 +258,15 @@ __device__ __forceinline__ uint64_t hopper_desc_mnmajor(uint32_t tile, uint32_t 
     "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, "  \
     "%38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, "  \
     "%56, %57, %58, %59, %60, %61, %62, %63}"
+#define HOPPER_D128                                                                               \
+    "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
+    "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, "  \
+    "%38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, "  \
+    "%56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, "  \
+    "%74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, "  \
+    "%92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, "    \
+    "%108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, "  \
+    "%123, %124, %125, %126, %127}"
 #define HOPPER_ACC8(d, i)                                                                         \
     "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]),   \
         "+f"(d[i + 6]), "+f"(d[i + 7])
@@ -265,9 +274,13 @@ __device__ __forceinline__ uint64_t hopper_desc_mnmajor(uint32_t tile, uint32_t 
     HOPPER_ACC8(d, 0), HOPPER_ACC8(d, 8), HOPPER_ACC8(d, 16), HOPPER_ACC8(d, 24)
 #define HOPPER_ACC64(d) HOPPER_ACC32(d), HOPPER_ACC8(d, 32), HOPPER_ACC8(d, 40), HOPPER_ACC8(d, 48), \
     HOPPER_ACC8(d, 56)
+#define HOPPER_ACC128(d)                                                                          \
+    HOPPER_ACC64(d), HOPPER_ACC8(d, 64), HOPPER_ACC8(d, 72), HOPPER_ACC8(d, 80), HOPPER_ACC8(d, 88), \
+        HOPPER_ACC8(d, 96), HOPPER_ACC8(d, 104), HOPPER_ACC8(d, 112), HOPPER_ACC8(d, 120)
 
 // The asm of one wgmma: SHAPE "m64n64k16" with REGS = HOPPER_D32 and the other operands from
-// %32 on, or "m64n128k16" with HOPPER_D64 and the others from %64; TYPE "bf16" or "f16". The
+// %32 on, "m64n128k16" with HOPPER_D64 and the others from %64, or "m64n256k16" with
+// HOPPER_D128 and the others from %128; TYPE "bf16" or "f16". The
 // numbers name the operands after the accumulators: _ss desc_a (A), desc_b (B), accumulate
 // (P), TRANS_B (TB); _rs a[0..3] (A0..A3), desc_b, accumulate, TRANS_B. accumulate = 0 clears
 // the predicate p, which makes D = A·B.
@@ -280,7 +293,7 @@ __device__ __forceinline__ uint64_t hopper_desc_mnmajor(uint32_t tile, uint32_t 
 
 template <typename T> constexpr bool hopper_is_bf16() { return std::is_same<T, __nv_bfloat16>::value; }
 
-// D (+)= A·B, A and B in shared memory (K-major A).
+// D (+)= A·B, A and B in shared memory (K-major A). N = 64 or 128 (S = Q·Kᵀ's key tiles).
 template <typename T, int N, int TRANS_B>
 __device__ __forceinline__ void hopper_wgmma_ss(float (&d)[N / 2], uint64_t desc_a,
                                                 uint64_t desc_b, int accumulate)
@@ -310,12 +323,12 @@ __device__ __forceinline__ void hopper_wgmma_ss(float (&d)[N / 2], uint64_t desc
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate),       \
                    "n"(TRANS_B))
 
-// D (+)= A·B, A in registers (the layout above), B in shared memory.
+// D (+)= A·B, A in registers (the layout above), B in shared memory. N = 64, 128 or 256.
 template <typename T, int N, int TRANS_B>
 __device__ __forceinline__ void hopper_wgmma_rs(float (&d)[N / 2], const uint32_t (&a)[4],
                                                 uint64_t desc_b, int accumulate)
 {
-    static_assert(N == 64 || N == 128, "wgmma wrappers: N = 64 or 128");
+    static_assert(N == 64 || N == 128 || N == 256, "wgmma wrappers: N = 64, 128 or 256");
 #if HOPPER_WGMMA
     if constexpr (N == 64) {
         if constexpr (hopper_is_bf16<T>())
@@ -324,22 +337,31 @@ __device__ __forceinline__ void hopper_wgmma_rs(float (&d)[N / 2], const uint32_
         else
             HOPPER_WGMMA_RS("m64n64k16", "f16", HOPPER_D32, HOPPER_ACC32(d), "32", "33", "34",
                             "35", "36", "37", "38");
-    } else {
+    } else if constexpr (N == 128) {
         if constexpr (hopper_is_bf16<T>())
             HOPPER_WGMMA_RS("m64n128k16", "bf16", HOPPER_D64, HOPPER_ACC64(d), "64", "65", "66",
                             "67", "68", "69", "70");
         else
             HOPPER_WGMMA_RS("m64n128k16", "f16", HOPPER_D64, HOPPER_ACC64(d), "64", "65", "66",
                             "67", "68", "69", "70");
+    } else {
+        if constexpr (hopper_is_bf16<T>())
+            HOPPER_WGMMA_RS("m64n256k16", "bf16", HOPPER_D128, HOPPER_ACC128(d), "128", "129",
+                            "130", "131", "132", "133", "134");
+        else
+            HOPPER_WGMMA_RS("m64n256k16", "f16", HOPPER_D128, HOPPER_ACC128(d), "128", "129",
+                            "130", "131", "132", "133", "134");
     }
 #endif
 }
 #undef HOPPER_WGMMA_RS
 #undef HOPPER_D32
 #undef HOPPER_D64
+#undef HOPPER_D128
 #undef HOPPER_ACC8
 #undef HOPPER_ACC32
 #undef HOPPER_ACC64
+#undef HOPPER_ACC128
 
 // wgmma.fence: orders this thread's earlier register writes (accumulators, A fragments) and
 // shared-memory writes before the wgmma that follow. Needed before the first wgmma of a batch

@@ -13,9 +13,9 @@
  *   flash_w4    8-warp schedule; bf16/fp16 in 4 warps of 32 rows;
  *   flash_wgmma bf16/fp16 by wgmma and TMA on sm_90a (H100, H200), two
  *               consumer warpgroups taking turns (flash_wgmma_nopp: without
- *               the turns). Invalid where the version does not run the
- *               dtype, or (the wgmma ones) where the device or the build
- *               lacks sm_90a.
+ *               the turns); also d = 256, which no other CUDA kernel runs.
+ *               Invalid where the version does not run the dtype, or (the
+ *               wgmma ones) where the device or the build lacks sm_90a.
  */
 #include <math.h>
 #include <stdio.h>
@@ -74,9 +74,13 @@ static size_t full_carve(const struct attn_problem *p, int naive, void *base, st
 static const char *full_validate(const struct attn_problem *p, const struct attn_params *a,
                                  char *why, size_t why_len)
 {
-    const char *bad = cuda_validate(&attn_cuda_full, p, a, why, why_len);
-    if (bad) return bad;
     const char *version = full_flash_version(a);
+    /* d = 256 is beyond the CUDA backend's d ∈ {64, 128} only for a version that runs it
+     * (flash_wgmma); the rest of the backend's rules hold for it all the same. */
+    const int wide = p->d == 256 && version && flash_attn_version_supports(version, 256, (int)p->dtype);
+    const char *bad = wide ? attn_validate_common(&attn_cuda_full, p, a, why, why_len)
+                           : cuda_validate(&attn_cuda_full, p, a, why, why_len);
+    if (bad) return bad;
     if (version && !flash_attn_version_supports(version, p->d, (int)p->dtype)) {
         char runs[32] = "";
         for (int t = ATTN_FP32; t <= ATTN_BF16; t++)

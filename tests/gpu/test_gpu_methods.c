@@ -38,9 +38,10 @@ static void report(const struct sweep_point *p, const struct check_result *r)
 
 /* Full attention's tiles cut short: N = 1, 63, 65, 1000 and 4097 against the 64- and
  * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, B = 2 and
- * H = 3 (each head's rows and keys must stay in its own plane), fp16 and bf16, both head
- * dimensions, every variant. A variant the device or the build cannot run (flash_wgmma off
- * sm_90a) prints a line that says so, counted neither way. */
+ * H = 3 (each head's rows and keys must stay in its own plane), fp16 and bf16, d = 64, 128
+ * and 256 (flash_wgmma only), every variant. A variant the device or the build cannot run
+ * (flash_wgmma off sm_90a, the others at d = 256) prints a line that says so, counted
+ * neither way. */
 static void check_full_partial_tiles(const struct attn_method *m, struct backend *b,
                                      uint64_t seed, int small)
 {
@@ -48,7 +49,7 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
     const enum attn_dtype dtypes[] = {ATTN_FP16, ATTN_BF16};
     for (const char *const *v = m->variants; v && *v; v++)
         for (int t = 0; t < 2; t++)
-            for (int d = 64; d <= 128; d += 64)
+            for (int d = 64; d <= 256; d *= 2)
                 for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
                     if (small && lengths[i] > 1000) continue;
                     struct sweep_point p = {0};
