@@ -450,8 +450,8 @@ template <int D, int BN, int STAGES> struct wgmma_tiles {
     static constexpr int K_OFF = Q_BLOCK * (D / 64);
     static constexpr int V_OFF = K_OFF + STAGES * KV_TILE;
     static constexpr int BAR_OFF = V_OFF + STAGES * KV_TILE;
-    static constexpr size_t SMEM = BAR_OFF + sizeof(hopper_pipe<STAGES>) + 8 + 1024; // + Q's
-                                                                  // barrier + alignment slack
+    // + Q's barrier, + the slack that lets the kernel start its tiles on a 1024-byte boundary
+    static constexpr size_t SMEM = BAR_OFF + sizeof(hopper_pipe<STAGES>) + 8 + 1024;
     static_assert(D % 64 == 0 && BN % 16 == 0 && BN <= 256, "tile shape");
 };
 
@@ -538,7 +538,7 @@ __device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[
 // layout so that both the 4-byte writes of a warp (8 rows × 4 columns pairs) and the 16-byte
 // reads fall in distinct banks, then written 16 bytes per thread, coalesced, rows < N only.
 template <typename T, int D, int BN, int STAGES>
-__device__ __forceinline__ void wgmma_epilogue(const float (&o)[D / 2], float (&row_sum)[2],
+__device__ __forceinline__ void wgmma_epilogue(const float (&o)[D / 2], const float (&row_sum)[2],
                                                uint32_t sQ, T *og, int64_t row0, int64_t N,
                                                int consumer, int tid)
 {
