@@ -847,7 +847,7 @@ static int flash_wgmma_available(char *why, size_t why_len)
     if (cudaGetDevice(&dev) != cudaSuccess ||
         cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
         cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
-        cuda_check_clear(); // answered here, not reported later
+        (void)cudaGetLastError(); // answered here: not for a later launch's check to find
         snprintf(why, why_len, "no CUDA device to ask for sm_90a");
         return 0;
     }
