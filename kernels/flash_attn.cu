@@ -779,7 +779,7 @@ struct flash_launchers {
 struct flash_version {
     const char *name; // the `full` variant that runs it
     flash_launchers d64, d128, d256;
-    bool sm90a;       // runs only from the sm_90a image (flash_wgmma_available)
+    bool sm90a;       // runs only from the sm_90a image (flash_attn_version_runs_on)
 };
 
 #define MMA(D, BC, W, MT, QREG, MINB)                                                         \
@@ -833,37 +833,39 @@ static flash_launch_fn version_fn(const char *name, int d, int dtype)
     return NULL;
 }
 
-// Whether the sm_90a versions run on the current device: the build embedded the sm_90a image
-// (meson.build defines ATTN_HAVE_SM90A when gpu_arch lists 90a) and the device has compute
-// capability 9.0 exactly, the only one that loads sm_90a code: the driver then picks that image
-// over the portable PTX, in which these kernels are empty. Writes why not into `why`.
-static int flash_wgmma_available(char *why, size_t why_len)
+// Whether version `name` runs on a device of compute capability `cc` (major·10 + minor; 0:
+// unknown, only the build is asked). The sm_90a versions need the build to have embedded the
+// sm_90a image (meson.build defines ATTN_HAVE_SM90A when gpu_arch lists 90a) and a device of
+// compute capability 9.0 exactly, the only one that loads sm_90a code: the driver then picks
+// that image over the portable PTX, in which these kernels are empty. A pure function: validate()
+// calls it without touching the device (flash_attn.h).
+extern "C" int flash_attn_version_runs_on(const char *name, int cc, char *why, size_t why_len)
 {
+    const flash_version *v = version_named(name);
+    if (!v || !v->sm90a) return 1;
 #ifndef ATTN_HAVE_SM90A
+    (void)cc;
     snprintf(why, why_len, "this build has no sm_90a code (meson option gpu_arch needs 90a)");
     return 0;
 #else
-    int dev, major, minor;
-    if (cudaGetDevice(&dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
-        (void)cudaGetLastError(); // answered here: not for a later launch's check to find
-        snprintf(why, why_len, "no CUDA device to ask for sm_90a");
-        return 0;
-    }
-    if (major != 9 || minor != 0) {
+    if (cc != 0 && cc != 90) {
         snprintf(why, why_len, "needs an sm_90a GPU (compute capability 9.0: H100, H200); this one is %d.%d",
-                 major, minor);
+                 cc / 10, cc % 10);
         return 0;
     }
     return 1;
 #endif
 }
 
-extern "C" int flash_attn_version_runs_here(const char *name, char *why, size_t why_len)
+// The compute capability of the current device, major·10 + minor.
+static cudaError_t current_device_cc(int *cc)
 {
-    const flash_version *v = version_named(name);
-    return !v || !v->sm90a || flash_wgmma_available(why, why_len);
+    int dev, major, minor;
+    CUDA_CHECK(cudaGetDevice(&dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
+    *cc = 10 * major + minor;
+    return cudaSuccess;
 }
 
 extern "C" int flash_attn_version_supports(const char *name, int d, int dtype)
@@ -885,8 +887,16 @@ extern "C" cudaError_t flash_attn_forward_version(const char *name, const void *
     // scale > 0: the kernels take the row max of the unscaled scores.
     if (!fn || B < 1 || H < 1 || N < 1 || !(scale > 0.f) || !isfinite(scale))
         return cudaErrorInvalidValue;
-    char why[128];
-    if (!flash_attn_version_runs_here(name, why, sizeof why)) return cudaErrorNoKernelImageForDevice;
+    // The sm_90a kernels are empty in every other image: never launch them where that one is
+    // not the one that runs (validate() may not have known the device).
+    const flash_version *version = version_named(name);
+    if (version && version->sm90a) {
+        int cc;
+        char why[128];
+        CUDA_CHECK(current_device_cc(&cc));
+        if (!flash_attn_version_runs_on(name, cc, why, sizeof why))
+            return cudaErrorNoKernelImageForDevice;
+    }
     return fn(q, k, v, o, B, H, N, scale * LOG2E, stream);
 }
 

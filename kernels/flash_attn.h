@@ -47,14 +47,15 @@ cudaError_t flash_attn_forward(const void *q, const void *k, const void *v, void
  * a name that is no version). */
 int flash_attn_version_supports(const char *name, int d, int dtype);
 
-/* 1 when version `name` can run on the current device (always, but for the sm_90a versions:
- * they need a build whose gpu_arch lists 90a and a device of compute capability 9.0); else 0,
- * with the reason in `why`. */
-int flash_attn_version_runs_here(const char *name, char *why, size_t why_len);
+/* 1 when version `name` can run on a device of compute capability `cc` (major·10 + minor; 0:
+ * unknown, then only the build is asked): always, but for the sm_90a versions, which need a
+ * build whose gpu_arch lists 90a and a device of compute capability 9.0; else 0, with the
+ * reason in `why`. A pure function, for validate(), which must not touch the device. */
+int flash_attn_version_runs_on(const char *name, int cc, char *why, size_t why_len);
 
 /* flash_attn_forward through version `name`; cudaErrorInvalidValue where
  * flash_attn_version_supports(name, d, dtype) is 0, cudaErrorNoKernelImageForDevice where
- * flash_attn_version_runs_here(name) is 0. */
+ * flash_attn_version_runs_on(name, the current device's) is 0. */
 cudaError_t flash_attn_forward_version(const char *name, const void *q, const void *k,
                                        const void *v, void *o, int B, int H, int64_t N, int d,
                                        int dtype, float scale, cudaStream_t stream);

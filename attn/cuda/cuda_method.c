@@ -19,6 +19,12 @@ const char *cuda_validate(const struct attn_method *m, const struct attn_problem
     return NULL;
 }
 
+static int device_cc; /* cuda_set_device_cc: one device a process */
+
+void cuda_set_device_cc(int cc) { device_cc = cc; }
+
+int cuda_device_cc(void) { return device_cc; }
+
 const char *cuda_validate_selection_size(const char *name, int64_t value, int64_t max, int d,
                                          char *why, size_t why_len)
 {

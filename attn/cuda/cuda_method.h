@@ -18,6 +18,17 @@
 const char *cuda_validate(const struct attn_method *m, const struct attn_problem *p,
                           const struct attn_params *a, char *why, size_t why_len);
 
+/* The device, for validate(), which must not touch it: a sweep runner
+ * validates points before it forks the workers that run them, and a process
+ * that has initialized CUDA cannot pass it on to a forked child. The
+ * harness's CUDA backend, once it has opened a device, gives its compute
+ * capability (major·10 + minor) to cuda_set_device_cc; cuda_device_cc()
+ * returns it, 0 in a process that has not opened one, where validate()
+ * accepts what only the device could refuse (the worker, which has, decides
+ * again). */
+void cuda_set_device_cc(int cc);
+int cuda_device_cc(void);
+
 /* topk's and mita's selections keep their candidates in shared memory:
  * NULL when `value`, the size of a selection (parameter `name`: k, s_r),
  * is at most `max` (topk_select_max_k at head dimension d on sm_90), else

@@ -93,7 +93,7 @@ static const char *full_validate(const struct attn_problem *p, const struct attn
     }
     if (version) {
         char reason[160];
-        if (!flash_attn_version_runs_here(version, reason, sizeof reason)) {
+        if (!flash_attn_version_runs_on(version, cuda_device_cc(), reason, sizeof reason)) {
             snprintf(why, why_len, "%s: %s", version, reason);
             return why;
         }

@@ -6,6 +6,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "attn/cuda/cuda_method.h"
 #include "attn/method_call.h"
 #include "measure/backend.h"
 #include "core/clock.h"
@@ -38,6 +39,7 @@ static cudaError_t init_device(struct device_info *info, cudaStream_t *stream, i
     struct cudaDeviceProp prop;
     CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
     snprintf(info->name, sizeof info->name, "%.127s", prop.name);
+    cuda_set_device_cc(10 * prop.major + prop.minor); /* for validate() (attn/cuda/cuda_method.h) */
     CUDA_CHECK(cudaDriverGetVersion(&v));
     version_text(v, info->driver, sizeof info->driver);
     CUDA_CHECK(cudaRuntimeGetVersion(&v));
