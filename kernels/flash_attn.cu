@@ -503,7 +503,8 @@ __device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[
     for (int h = 0; h < 2; h++) {
         float mx = row_max[h];
 #pragma unroll
-        for (int j = 0; j < BN / 8; j++) mx = fmaxf(mx, fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]));
+        for (int j = 0; j < BN / 8; j++)
+            mx = fmaxf(mx, fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
         // Every tile has a valid key, so mx is finite; the old max is -inf on the first tile
@@ -554,7 +555,8 @@ __device__ __forceinline__ void wgmma_epilogue(const float (&o)[D / 2], const fl
 #pragma unroll
         for (int j = 0; j < D / 8; j++) { // columns 8j+2t, +1: block j/8, chunk j%8
             const uint32_t at = sQ + (j / 8) * L::Q_BLOCK + r * 128 + (((j % 8) ^ g) << 4) + 4 * t;
-            const uint32_t packed = mma_t<T>::pack(o[4 * j + 2 * h] * inv, o[4 * j + 2 * h + 1] * inv);
+            const uint32_t packed =
+                mma_t<T>::pack(o[4 * j + 2 * h] * inv, o[4 * j + 2 * h + 1] * inv);
             asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(at), "r"(packed));
         }
     }
@@ -646,7 +648,8 @@ __device__ __forceinline__ void wgmma_consumer(hopper_pipe<STAGES> &pipe, uint64
 // query tile fastest; 384 threads; wgmma_tiles::SMEM bytes of dynamic shared memory.
 template <typename T, int D, int BN, int STAGES, bool PINGPONG>
 __global__ void __launch_bounds__(384, 1)
-    flash_fwd_wgmma(const __grid_constant__ CUtensorMap tm_q, const __grid_constant__ CUtensorMap tm_k,
+    flash_fwd_wgmma(const __grid_constant__ CUtensorMap tm_q,
+                    const __grid_constant__ CUtensorMap tm_k,
                     const __grid_constant__ CUtensorMap tm_v, T *__restrict__ o, int64_t N,
                     int n_qtiles, float scale_log2)
 {
@@ -791,7 +794,8 @@ struct flash_version {
      launch_wgmma<__nv_bfloat16, D, BN, STAGES, PINGPONG>}
 
 static const struct flash_version flash_versions[] = {
-    {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}, {}, false},
+    {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}, {},
+     false},
     // MMA(D, BC, WARPS, MT, QREG, MINB); ptxas: 128 / 248 / 210 / 255 registers, no spills
     {"flash_w8", MMA(64, 64, 8, 1, true, 2), MMA(128, 64, 8, 1, true, 1), {}, false},
     {"flash_w4", MMA(64, 64, 4, 2, true, 2), MMA(128, 32, 4, 2, false, 2), {}, false},
@@ -821,7 +825,8 @@ static flash_launch_fn version_fn(const char *name, int d, int dtype)
 {
     if (const flash_version *found = version_named(name)) {
         const flash_version &v = *found;
-        const flash_launchers *at = d == 64 ? &v.d64 : d == 128 ? &v.d128 : d == 256 ? &v.d256 : NULL;
+        const flash_launchers *at =
+            d == 64 ? &v.d64 : d == 128 ? &v.d128 : d == 256 ? &v.d256 : NULL;
         if (!at) return NULL;
         switch (dtype) {
         case ATTN_FP32: return at->fp32;
@@ -849,7 +854,8 @@ extern "C" int flash_attn_version_runs_on(const char *name, int cc, char *why, s
     return 0;
 #else
     if (cc != 0 && cc != 90) {
-        snprintf(why, why_len, "needs an sm_90a GPU (compute capability 9.0: H100, H200); this one is %d.%d",
+        snprintf(why, why_len,
+                 "needs an sm_90a GPU (compute capability 9.0: H100, H200); this one is %d.%d",
                  cc / 10, cc % 10);
         return 0;
     }

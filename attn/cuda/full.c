@@ -77,7 +77,8 @@ static const char *full_validate(const struct attn_problem *p, const struct attn
     const char *version = full_flash_version(a);
     /* d = 256 is beyond the CUDA backend's d ∈ {64, 128} only for a version that runs it
      * (flash_wgmma); the rest of the backend's rules hold for it all the same. */
-    const int wide = p->d == 256 && version && flash_attn_version_supports(version, 256, (int)p->dtype);
+    const int wide =
+        p->d == 256 && version && flash_attn_version_supports(version, 256, (int)p->dtype);
     const char *bad = wide ? attn_validate_common(&attn_cuda_full, p, a, why, why_len)
                            : cuda_validate(&attn_cuda_full, p, a, why, why_len);
     if (bad) return bad;
