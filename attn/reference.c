@@ -579,6 +579,25 @@ static const struct ref_method *ref_method_for(const char *name, const struct at
     return rm;
 }
 
+const char *attn_reference_variant(const char *name, const char *variant)
+{
+    for (int i = 0; variant && i < REF_METHOD_COUNT; i++) {
+        const struct attn_method *rules = &ref_methods[i].rules;
+        if (strcmp(rules->name, name) != 0 || strcmp(name, "full") == 0) continue;
+        for (const char *const *v = rules->variants; v && *v; v++)
+            if (strcmp(*v, variant) == 0) return variant;
+    }
+    return NULL;
+}
+
+int attn_reference_check(const char *name, const struct attn_problem *p,
+                         const struct attn_params *a, char *why, size_t why_len)
+{
+    return ref_method_for(name, p, a, why, why_len) ? 0 : -1;
+}
+
+double attn_selection_tolerance(int d) { return 1e-4 * d; }
+
 /* Elements of one batch-head's keys / routes in a struct attn_selection. */
 static int64_t ref_keys_per_head(const struct ref_method *rm, const struct attn_problem *p,
                                  const struct attn_params *a)
@@ -636,6 +655,19 @@ static int ref_run(const char *name, const struct attn_problem *p, const struct 
         if (rc) return rc;
     }
     return 0;
+}
+
+void attn_selection_sizes(const char *name, const struct attn_problem *p,
+                          const struct attn_params *a, int64_t *keys, int64_t *routes)
+{
+    const int64_t heads = (int64_t)p->B * p->H;
+    *keys = *routes = 0;
+    for (int i = 0; i < REF_METHOD_COUNT; i++) {
+        const struct ref_method *rm = &ref_methods[i];
+        if (strcmp(rm->rules.name, name) != 0 || rm->selects == REF_SELECTS_NOTHING) continue;
+        *keys = heads * ref_keys_per_head(rm, p, a);
+        if (rm->selects == REF_SELECTS_EXPERTS) *routes = heads * ref_routes_per_head(p, a);
+    }
 }
 
 int attn_reference(const char *name, const struct attn_problem *p, const struct attn_params *a,

@@ -54,6 +54,30 @@ int attn_reference_rows(const char *name, const struct attn_problem *p,
  * attention (`gather`: tests/gpu/test_gather.c checks it) or a plugin's. */
 int attn_reference_known(const char *name);
 
+/* The variant of definition `name` that a method's `variant` selects: the
+ * variant itself when the definition has one of that name (mita's
+ * route_only), else NULL, the definition's default: other variants name
+ * implementations of one definition (full's flash and naive, a plugin's
+ * kernel versions). */
+const char *attn_reference_variant(const char *name, const char *variant);
+
+/* 0 when attn_reference runs definition `name` at (p, a), else -1 with the
+ * message it would give (an unknown name, a shape out of range). */
+int attn_reference_check(const char *name, const struct attn_problem *p,
+                         const struct attn_params *a, char *why, size_t why_len);
+
+/* Elements of the keys and routes arrays of a struct attn_selection of
+ * definition `name` at (p, a) (attn.h): topk [B,H,N,k] and none; mita
+ * [B,H,m,k] and [B,H,N,s_r]; 0 and 0 for a definition that selects
+ * nothing. */
+void attn_selection_sizes(const char *name, const struct attn_problem *p,
+                          const struct attn_params *a, int64_t *keys, int64_t *routes);
+
+/* The selection tolerance for scores of head dimension d: fp32 dot products
+ * of d terms differ from double ones by far less than this, a wrong choice
+ * by far more (docs/correctness.md, "Selection-based methods"). */
+double attn_selection_tolerance(int d);
+
 /* ‖out − ref‖_F / ‖ref‖_F; +INFINITY when `out` holds a NaN or an Inf. */
 double attn_rel_error(const double *out, const double *ref, int64_t n);
 
