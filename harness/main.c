@@ -62,7 +62,7 @@ static const struct {
     {"--gpus-per-task", "slurm", 1}, {"--time", "slurm", 1}, {"--account", "slurm", 1},
     {"--dir", "slurm", 1},
     {"--profile", "run", 0},   {"--ceilings", "run", 1},   {"--discard-throttled", "run", 0},
-    {"--json", "run", 1},      {"--force", "run", 0},
+    {"--json", "run", 1},      {"--force", "run", 0},       {"--verify", "run", 0},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -76,6 +76,7 @@ static int set_command_flag(struct cli *c, const char *flag, const char *value)
         return 2;
     }
     if (!strcmp(flag, "--profile")) c->run.profile = 1;
+    else if (!strcmp(flag, "--verify")) c->run.verify = 1;
     else if (!strcmp(flag, "--force")) c->run.force = 1;
     else if (!strcmp(flag, "--discard-throttled")) c->run.discard_throttled = 1;
     else if (!strcmp(flag, "--json")) c->run.json_path = value;
