@@ -28,6 +28,7 @@
 #include "sweep/merge.h"
 #include "sweep/multi_gpu.h"
 #include "plot/plot.h"
+#include "attn/method_call.h"
 #include "attn/registry.h"
 #include "sweep/runner.h"
 #include "sweep/shard.h"
@@ -293,6 +294,9 @@ static int cmd_check(struct cli *c)
         for (int i = 0; i < c->suite.method_count; i++)
             wanted |= methods_given && !strcmp(c->suite.methods[i].name, (*m)->name);
         if (!wanted) continue;
+        if (methods_given && !attn_method_computes(*m))
+            printf("skip %s: it computes no definition (attn.h's computes), nothing to check it "
+                   "against\n", (*m)->name);
         struct sweep_point cases[64];
         const struct suite_values *ds = &c->suite.axes[AXIS_D];
         for (int di = 0; di < ds->count; di++) {
