@@ -48,6 +48,10 @@ struct ref_head {
 typedef int (*ref_head_fn)(const struct ref_head *h, const double *q, const double *k,
                            const double *v, double *o);
 
+/* Below this many multiply-adds a loop stays on one thread: starting a
+ * team of threads would cost more than it saves. */
+#define REF_PARALLEL_WORK (1 << 20)
+
 /* ---- the rows a call computes ---- */
 
 static int64_t ref_row_count(const struct ref_head *h)
@@ -105,7 +109,7 @@ static void ref_landmarks(const double *x, int64_t N, int d, int64_t m, double *
 static void ref_matmul(const double *a, const double *b, double *c, int64_t n, int64_t p,
                        int64_t q)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * p * q > REF_PARALLEL_WORK)
     for (int64_t i = 0; i < n; i++) {
         for (int64_t j = 0; j < q; j++) c[i * q + j] = 0;
         for (int64_t t = 0; t < p; t++)
@@ -117,7 +121,7 @@ static void ref_matmul(const double *a, const double *b, double *c, int64_t n, i
 static void ref_softmax_rows(const double *a, int64_t na, const double *b, int64_t nb, int d,
                              double scale, double *out)
 {
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (na * nb * d > REF_PARALLEL_WORK)
     for (int64_t i = 0; i < na; i++) {
         for (int64_t j = 0; j < nb; j++) out[i * nb + j] = scale * ref_dot(a + i * d, b + j * d, d);
         ref_softmax(out + i * nb, nb);
@@ -193,7 +197,7 @@ static int ref_full(const struct ref_head *h, const double *q, const double *k, 
 {
     const int64_t count = ref_row_count(h);
     int failed = 0;
-#pragma omp parallel
+#pragma omp parallel if (count * h->N * h->d > REF_PARALLEL_WORK)
     {
         double *w = malloc((size_t)h->N * sizeof *w); /* one row of weights */
         if (!w) {
@@ -226,14 +230,14 @@ static int ref_linear(const struct ref_head *h, const double *q, const double *k
         return ref_out_of_memory(h, "linear");
     }
     /* By rows a of S: each element is summed over j in order. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * d * d > REF_PARALLEL_WORK)
     for (int a = 0; a < d; a++)
         for (int64_t j = 0; j < N; j++) {
             double phi = ref_phi(k[j * d + a]);
             ksum[a] += phi;
             for (int c = 0; c < d; c++) kv[a * d + c] += phi * v[j * d + c];
         }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count * d * d > REF_PARALLEL_WORK)
     for (int64_t t = 0; t < count; t++) {
         const double *qi = q + ref_row(h, t) * d;
         double *oi = ref_out_row(h, o, t);
@@ -260,7 +264,7 @@ static int ref_agent(const struct ref_head *h, const double *q, const double *k,
     int failed = !agents || !agent_values;
     if (!failed) {
         ref_landmarks(q, N, d, m, agents);
-#pragma omp parallel
+#pragma omp parallel if (m * N * d > REF_PARALLEL_WORK)
         {
             double *w = malloc((size_t)N * sizeof *w); /* a row of weights: m <= N */
             if (!w) {
@@ -342,7 +346,7 @@ static int ref_nystrom(const struct ref_head *h, const double *q, const double *
     }
     ref_landmarks(q, N, d, m, lq);
     ref_landmarks(k, N, d, m, lk);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count * m * d > REF_PARALLEL_WORK)
     for (int64_t r = 0; r < count; r++) { /* F = softmax(Q K̃ᵀ s), the rows computed */
         const double *qi = q + ref_row(h, r) * d;
         for (int64_t j = 0; j < m; j++) f[r * m + j] = h->scale * ref_dot(qi, lk + j * d, d);
@@ -353,7 +357,7 @@ static int ref_nystrom(const struct ref_head *h, const double *q, const double *
     ref_pinv(mm, z, mz, t, u, m);
     ref_matmul(g, v, gv, m, N, d);  /* G V */
     ref_matmul(z, gv, w, m, m, d);  /* pinv(M) G V */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count * m * d > REF_PARALLEL_WORK)
     for (int64_t r = 0; r < count; r++) { /* F pinv(M) G V, as ref_matmul sums */
         double *oi = ref_out_row(h, o, r);
         for (int c = 0; c < d; c++) oi[c] = 0;
@@ -396,7 +400,7 @@ static int ref_topk(const struct ref_head *h, const double *q, const double *k, 
                                ref_row(h, t)))
             return -1;
     int failed = 0;
-#pragma omp parallel
+#pragma omp parallel if (count * N * d > REF_PARALLEL_WORK)
     {
         double *scores = malloc((size_t)N * sizeof(double));
         double *logits = malloc((size_t)kk * sizeof(double));
@@ -454,7 +458,7 @@ static int ref_mita(const struct ref_head *h, const double *q, const double *k, 
         /* 1. landmark queries */
         ref_landmarks(q, N, d, m, landmarks);
         if (h->given_keys) memcpy(experts, h->given_keys, (size_t)(m * kk) * sizeof(int32_t));
-#pragma omp parallel
+#pragma omp parallel if (m * N * d > REF_PARALLEL_WORK)
         {
             double *row = malloc((size_t)N * sizeof(double)); /* a probe row, or R_i: m <= N */
             struct ref_ranked *ranked = selects ? malloc((size_t)N * sizeof *ranked) : NULL;
@@ -857,7 +861,7 @@ static int ref_check_selection(const char *name, const struct attn_problem *p,
         if (experts) ref_landmarks(qh, N, d, m, landmarks);
         struct ref_first_bad bad = {.index = INT64_MAX};
         int failed = 0;
-#pragma omp parallel
+#pragma omp parallel if (sets * N * d > REF_PARALLEL_WORK)
         {
             double *scores = malloc((size_t)N * sizeof(double));
             unsigned char *mark = calloc((size_t)N, 1);

@@ -58,7 +58,7 @@ static void to_double(const void *src, enum attn_dtype dtype, double *dst, int64
 {
     const int64_t chunk = 1 << 16;
     const size_t size = attn_dtype_size(dtype);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > 16 * chunk)
     for (int64_t c = 0; c < n; c += chunk)
         attn_to_double((const char *)src + c * size, dtype, dst + c, n - c < chunk ? n - c : chunk);
 }
@@ -69,7 +69,7 @@ static int64_t count_not_finite(const void *src, enum attn_dtype dtype, int64_t 
     enum { CHUNK = 4096 };
     const size_t size = attn_dtype_size(dtype);
     int64_t bad = 0;
-#pragma omp parallel for schedule(static) reduction(+ : bad)
+#pragma omp parallel for schedule(static) reduction(+ : bad) if (n > 64 * CHUNK)
     for (int64_t c = 0; c < n; c += CHUNK) {
         float x[CHUNK];
         const int64_t len = n - c < CHUNK ? n - c : CHUNK;
