@@ -92,16 +92,17 @@ static void ref_softmax(double *x, int64_t n)
     for (int64_t j = 0; j < n; j++) x[j] /= sum;
 }
 
-// x: [N,d]  out: [m,d], window means
+// x: [N,d]  out: [m,d], window means; each summed over the window's rows in order
 static void ref_landmarks(const double *x, int64_t N, int d, int64_t m, double *out)
 {
+#pragma omp parallel for schedule(static) if (N * d > REF_PARALLEL_WORK)
     for (int64_t j = 0; j < m; j++) {
         int64_t begin = attn_window_begin(j, N, m), end = attn_window_begin(j + 1, N, m);
-        for (int c = 0; c < d; c++) {
-            double sum = 0;
-            for (int64_t r = begin; r < end; r++) sum += x[r * d + c];
-            out[j * d + c] = sum / (double)(end - begin);
-        }
+        double *mean = out + j * d;
+        for (int c = 0; c < d; c++) mean[c] = 0;
+        for (int64_t r = begin; r < end; r++)
+            for (int c = 0; c < d; c++) mean[c] += x[r * d + c];
+        for (int c = 0; c < d; c++) mean[c] /= (double)(end - begin);
     }
 }
 
