@@ -751,6 +751,12 @@ assert all(r["verify"] == "ok" and isinstance(r["verify_error"], float) and r["s
     [ "$(cells plain.csv verify)$(cells plain.csv verify_error)$(cells plain.csv verify_s)" = "" ] ||
         fail "without --verify, its columns are filled"
     pass "without --verify its columns stay empty"
+    run run --backend cpu --methods topk --seqlen 256 --k 512 --reps 1 --warmup 0 --verify \
+        --out invalid.csv
+    case $(cells invalid.csv status) in invalid:*) ;; *) fail "k > N: $(cells invalid.csv status)" ;; esac
+    [ "$(rc)" = 1 ] && [ -z "$(cells invalid.csv verify)$(cells invalid.csv verify_s)" ] ||
+        fail "an invalid point: exit $(rc), verify '$(cells invalid.csv verify)'"
+    pass "an invalid point is not verified"
     # Head by head: B·H = 6, N = 301 (a multiple of neither m, k nor the rows).
     run run --backend cpu --methods full,agent,nystrom,topk,mita --B 2 --H 3 --seqlen 301 --d 24 \
         --m 7 --k 5 --s_r 2 --reps 1 --warmup 0 --verify --out heads.csv

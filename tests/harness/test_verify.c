@@ -3,7 +3,8 @@
  * an N that is a multiple of nothing, head by head; a wrong row of a later
  * head, an element never written, an invalid selection are each found; a
  * method that computes no definition, or that selects keys without
- * exporting them, is not verifiable, and not wrong. */
+ * exporting them, is not verifiable, and not wrong; a check that needs more
+ * host memory than there is says so. */
 #include <math.h>
 
 #include "attn/method_call.h"
@@ -187,6 +188,28 @@ static void test_not_verifiable(void)
     printf("not verifiable: %s\n", r.detail);
 }
 
+/* A check that needs more host memory than there is: `oom`, neither ok
+ * nor wrong. linear at N = 2^40: the method never ran, and the check stops
+ * at its allocations, before it reads a tensor. (AddressSanitizer reports
+ * an allocation that size instead of failing it quietly: the sanitizer
+ * build leaves this one out.) */
+static void test_out_of_host_memory(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+    printf("out of host memory: not tried under AddressSanitizer\n");
+#else
+    const struct attn_problem p = {1, 1, (int64_t)1 << 40, 64, ATTN_FP32, ATTN_CPU, 14};
+    const struct attn_params a = {0};
+    float never_read[1];
+    const struct attn_tensors t = {never_read, never_read, never_read, never_read};
+    struct verify_result r;
+    verify_output(&attn_cpu_linear, never_read, &p, &a, backend_get(ATTN_CPU), &t, &r);
+    CHECK(r.outcome == VERIFY_OOM && isnan(r.error));
+    CHECK_CONTAINS(r.detail, "GiB of host memory");
+    printf("out of host memory: %s\n", r.detail);
+#endif
+}
+
 int main(void)
 {
     struct backend *b = backend_get(ATTN_CPU);
@@ -197,6 +220,7 @@ int main(void)
     test_every_method_head_by_head();
     test_faults_found();
     test_not_verifiable();
+    test_out_of_host_memory();
     b->shutdown(b);
     if (check_failures) fprintf(stderr, "test_verify: %d checks failed\n", check_failures);
     return check_failures ? 1 : 0;
