@@ -78,7 +78,7 @@ static int run_on_backend(const struct sweep_point *pt, const struct attn_method
         return fail(res, "selection", why);
     }
     if (nk > 0) {
-        x->sel.keys = malloc((size_t)(nk ? nk : 1) * sizeof(int32_t));
+        x->sel.keys = malloc((size_t)nk * sizeof(int32_t));
         x->sel.routes = malloc((size_t)(nr ? nr : 1) * sizeof(int32_t));
         if (!x->sel.keys || !x->sel.routes) return fail(res, "alloc", "out of memory");
         if (attn_method_export_selection(m, x->state, &x->sel))

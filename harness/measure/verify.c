@@ -155,7 +155,7 @@ static void verify_heads(const struct attn_method *m, void *state, const struct 
         /* The head's inputs, as the method read them. */
         const void *inputs[3] = {t->q, t->k, t->v};
         double *in_double[3] = {x.q, x.k, x.v};
-        static const char names[] = "QKVO";
+        static const char names[] = "QKV";
         for (int which = 0; which < 3 && rc == 0; which++) {
             rc = copy_head(b, &x, inputs[which], bh, elems, size);
             if (rc == 0) to_double(x.stored, p->dtype, in_double[which], elems);
