@@ -2,15 +2,17 @@
  * docs/methods.md (reference.h), the error metric and the selection check
  * (docs/correctness.md).
  *
- * Written to be read next to docs/methods.md, not to be fast: one
- * batch-head at a time, each method spelled out as its definition, every
- * score row materialized, top-k by sorting the whole row (ties to the lower index).
- * Nothing is blocked, fused or reordered, so that it shares no cleverness
- * (and no bug) with the backends it checks. Independent rows (of the
- * output, of the landmarks' work, of a product) are shared among OpenMP
- * threads, each row computed whole by one thread in the order written, so
- * that the result does not depend on the number of threads: `run --verify`
- * needs the reference of one head at N = 2^20 in seconds.
+ * Written to be read next to docs/methods.md: one batch-head at a time,
+ * each method spelled out as its definition, every score row materialized,
+ * top-k by sorting the whole row (ties to the lower index). Nothing is
+ * fused, and no step of a definition is reordered, so that it shares no
+ * cleverness (and no bug) with the backends it checks. What it does for
+ * speed, since `run --verify` needs one head at N = 2^20 in seconds, leaves
+ * every result to double rounding and independent of the machine: dot
+ * products in four partial sums; loops ordered to read tensors by rows; and
+ * independent rows (of the output, of the landmarks' work, of a product)
+ * shared among OpenMP threads, each computed whole by one thread, so that
+ * the result does not depend on the number of threads.
  */
 #include "attn/reference.h"
 #include "attn/methods.h"
