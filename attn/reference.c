@@ -866,7 +866,11 @@ static int ref_check_selection(const char *name, const struct attn_problem *p,
         const double *qh = q + bh * head, *kh = k + bh * head;
         const int32_t *keys = sel->keys + bh * keys_per_head;
         const int32_t *routes = experts ? sel->routes + bh * ref_routes_per_head(p, a) : NULL;
-        const int b = (int)(bh / p->H), hh = (int)(bh % p->H);
+        /* The head, in messages, when there is more than one. */
+        char head_name[32] = "";
+        if ((int64_t)p->B * p->H > 1)
+            snprintf(head_name, sizeof head_name, "b=%d h=%d ", (int)(bh / p->H),
+                     (int)(bh % p->H));
         if (experts) ref_landmarks(qh, N, d, m, landmarks);
         struct ref_first_bad bad = {.index = INT64_MAX};
         int failed = 0;
@@ -888,7 +892,7 @@ static int ref_check_selection(const char *name, const struct attn_problem *p,
                     for (int64_t t = 0; t < N; t++) scores[t] = ref_dot(qh + i * d, kh + t * d, d);
                     if (ref_check_set(scores, N, keys + i * a->k, a->k, false, tol, mark, "key",
                                       detail, sizeof detail))
-                        ref_note_bad(&bad, s, "topk: b=%d h=%d query %" PRId64 ": %s", b, hh, i,
+                        ref_note_bad(&bad, s, "topk: %squery %" PRId64 ": %s", head_name, i,
                                      detail);
                 } else if (s < m) {
                     /* mita: each expert's keys against P_j = q̃_j·K */
@@ -896,7 +900,7 @@ static int ref_check_selection(const char *name, const struct attn_problem *p,
                         scores[t] = ref_dot(landmarks + s * d, kh + t * d, d);
                     if (ref_check_set(scores, N, keys + s * a->k, a->k, false, tol, mark, "key",
                                       detail, sizeof detail))
-                        ref_note_bad(&bad, s, "mita: b=%d h=%d expert %" PRId64 ": %s", b, hh, s,
+                        ref_note_bad(&bad, s, "mita: %sexpert %" PRId64 ": %s", head_name, s,
                                      detail);
                 } else {
                     /* mita: each query's routes against R_i = q_i·q̃, best first */
@@ -905,8 +909,8 @@ static int ref_check_selection(const char *name, const struct attn_problem *p,
                         scores[j] = ref_dot(qh + i * d, landmarks + j * d, d);
                     if (ref_check_set(scores, m, routes + i * a->s_r, a->s_r, true, tol, mark,
                                       "expert", detail, sizeof detail))
-                        ref_note_bad(&bad, s, "mita: b=%d h=%d query %" PRId64 " routes: %s", b,
-                                     hh, i, detail);
+                        ref_note_bad(&bad, s, "mita: %squery %" PRId64 " routes: %s",
+                                     head_name, i, detail);
                 }
             }
             free(scores);

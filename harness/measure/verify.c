@@ -179,7 +179,7 @@ static void verify_heads(const struct attn_method *m, void *state, const struct 
         };
         if (n_keys && attn_check_selection_rows(computes, &head, &definition, x.q, x.k, &given,
                                                 tolerance, x.rows, count, why, sizeof why)) {
-            conclude(res, VERIFY_WRONG, "selection b=%d h=%d %s", batch, h, why);
+            conclude(res, VERIFY_WRONG, "selection b=%d h=%d: %s", batch, h, why);
             break;
         }
         /* Shape and selection are checked: only memory can fail here. */

@@ -1,7 +1,8 @@
 /* test_verify.c — `run --verify`'s check (harness/measure/verify.c) on the
  * CPU backend: the rows it samples; every CPU method passes at B·H > 1 and
- * an N that is a multiple of nothing, head by head; a wrong row of a later
- * head, an element never written, an invalid selection are each found; a
+ * an N that is a multiple of nothing, head by head; a wrong row of the last
+ * head, an element never written, an invalid selection of the last head
+ * are each found; a
  * method that computes no definition, or that selects keys without
  * exporting them, is not verifiable, and not wrong; a check that needs more
  * host memory than there is says so. */
@@ -61,13 +62,14 @@ static int faulty_run(void *state, const struct attn_tensors *t, void *stream)
     return rc;
 }
 
-/* The selection, with a key chosen twice: in the first head's last query
- * (topk, a sampled row) or its expert 0 (mita). k is 5. */
+/* The selection, with a key chosen twice in the last head: in its last
+ * query (topk, a sampled row) or its expert 0 (mita, m = 7). k is 5. */
 static int faulty_export(void *state, struct attn_selection *out)
 {
     int rc = attn_method_export_selection(wrapped, state, out);
     if (fault != FAULT_SELECTION || rc) return rc;
-    const int64_t set = !strcmp(wrapped->name, "topk") ? shape.N - 1 : 0;
+    const int64_t last = (int64_t)shape.B * shape.H - 1;
+    const int64_t set = !strcmp(wrapped->name, "topk") ? last * shape.N + shape.N - 1 : last * 7;
     out->keys[set * 5 + 1] = out->keys[set * 5];
     return rc;
 }
@@ -161,7 +163,8 @@ static void test_faults_found(void)
         m = faulty(mita ? &attn_cpu_mita : &attn_cpu_topk, FAULT_SELECTION);
         r = run_and_verify(&m, &p, &a);
         CHECK(r.outcome == VERIFY_WRONG);
-        CHECK_CONTAINS(r.detail, "selection b=0 h=0 ");
+        CHECK_CONTAINS(r.detail, mita ? "selection b=1 h=2: mita: expert 0: key "
+                                       : "selection b=1 h=2: topk: query 300: key ");
         CHECK_CONTAINS(r.detail, "is chosen twice");
         printf("an invalid selection: %s\n", r.detail);
     }
