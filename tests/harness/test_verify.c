@@ -2,10 +2,9 @@
  * CPU backend: the rows it samples; every CPU method passes at B·H > 1 and
  * an N that is a multiple of nothing, head by head; a wrong row of the last
  * head, an element never written, an invalid selection of the last head
- * are each found; a
- * method that computes no definition, or that selects keys without
- * exporting them, is not verifiable, and not wrong; a check that needs more
- * host memory than there is says so. */
+ * are each found; a method that computes no definition, or that selects
+ * keys without exporting them, is not verifiable, and not wrong; a check
+ * that needs more host memory than there is says so. */
 #include <math.h>
 
 #include "attn/method_call.h"
