@@ -129,7 +129,8 @@ struct attn_method {
     const char *computes;            /* the built-in definition this method computes
                                         ("full", "mita", ...; docs/methods.md), which
                                         `check` and `run --verify` hold it to; NULL
-                                        when it computes none of them */
+                                        when it computes none of them. A plugin's
+                                        that names no definition is refused at load */
 };
 
 /* A gather kernel: MiTA's step that copies each expert's key and value rows

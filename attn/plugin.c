@@ -2,13 +2,18 @@
  *
  * The object exports ATTN_PLUGIN_ENTRY ("attnbench_plugin"), a function that
  * returns a static struct attn_plugin. We refuse an object built against a
- * newer ABI than ours (it may rely on fields we would never call) and any
- * method missing a mandatory operation, so that a bad plugin fails at load
- * time with a message instead of crashing mid-sweep. */
+ * newer ABI than ours (it may rely on fields we would never call), any
+ * method missing a mandatory operation and one that claims to compute a
+ * definition attnbench does not know, so that a bad plugin fails at load
+ * time with a message instead of crashing (or going unchecked) mid-sweep.
+ * A method built for ABI 1 ends before `computes`: it is read only through
+ * attn_method_computes(). */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "attn/method_call.h"
+#include "attn/reference.h"
 #include "attn/registry.h"
 
 /* The operations without which the harness cannot run or describe a method. */
@@ -69,6 +74,7 @@ int attn_plugin_check(const struct attn_plugin *plugin, const char *origin, char
         char name[48], variant[48];
         quotable((*m)->name, name, sizeof name);
         const char *missing = missing_operation(*m), *bad = bad_variant(*m);
+        const char *computes = NULL; /* read once the ABI version is known good */
         int twice = 0; /* the same name and backend earlier in this plugin */
         for (const struct attn_method *const *e = plugin->methods; e < m && !twice; e++)
             twice = good_name((*e)->name) && good_name((*m)->name) &&
@@ -93,6 +99,10 @@ int attn_plugin_check(const struct attn_plugin *plugin, const char *origin, char
             snprintf(why, why_len, "%s: method '%s' on %s %s", origin, name,
                      attn_backend_name((*m)->backend),
                      twice ? "is listed twice" : "already exists");
+        else if ((computes = attn_method_computes(*m)) && !attn_reference_known(computes))
+            snprintf(why, why_len, "%s: method '%s' computes '%s', which is not a definition of "
+                     "attnbench (full, linear, agent, nystrom, topk, mita; NULL when it computes "
+                     "none of them)", origin, name, quotable(computes, variant, sizeof variant));
         else
             continue;
         return -1;

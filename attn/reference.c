@@ -2,17 +2,24 @@
  * docs/methods.md (reference.h), the error metric and the selection check
  * (docs/correctness.md).
  *
- * Written to be read next to docs/methods.md, not to be fast: one
- * batch-head at a time, each method spelled out as its definition, every
- * score row materialized, top-k by sorting the whole row (ties to the lower index).
- * Nothing is blocked, fused or reordered, so that it shares no cleverness
- * (and no bug) with the backends it checks.
+ * Written to be read next to docs/methods.md: one batch-head at a time,
+ * each method spelled out as its definition, every score row materialized,
+ * top-k by sorting the whole row (ties to the lower index). Nothing is
+ * fused, and no step of a definition is reordered, so that it shares no
+ * cleverness (and no bug) with the backends it checks. What it does for
+ * speed, since `run --verify` needs one head at N = 2^20 in seconds, leaves
+ * every result to double rounding and independent of the machine: dot
+ * products in four partial sums; loops ordered to read tensors by rows; and
+ * independent rows (of the output, of the landmarks' work, of a product)
+ * shared among OpenMP threads, each computed whole by one thread, so that
+ * the result does not depend on the number of threads.
  */
 #include "attn/reference.h"
 #include "attn/methods.h"
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +32,11 @@ struct ref_head {
     int64_t N, m, k;
     int d, s_r;
     int64_t bh;              /* batch * H + head, for messages */
-    int64_t row_step;        /* quadratic methods compute output rows i % row_step == 0 */
+    /* The query rows computed: rows[0..row_count) when `rows` is given,
+     * output row t of o being query rows[t]; else the rows i % row_step == 0,
+     * each at its own place in o. ref_row_count, ref_row and ref_out_row read them. */
+    const int64_t *rows;
+    int64_t row_count, row_step;
     bool route_only;         /* mita: no shared expert */
     double scale;            /* s = 1/sqrt(d) */
     double shared_scale;     /* mita: s_sh */
@@ -39,13 +50,41 @@ struct ref_head {
 typedef int (*ref_head_fn)(const struct ref_head *h, const double *q, const double *k,
                            const double *v, double *o);
 
+/* Below this many multiply-adds a loop stays on one thread: starting a
+ * team of threads would cost more than it saves. */
+#define REF_PARALLEL_WORK (1 << 20)
+
+/* ---- the rows a call computes ---- */
+
+static int64_t ref_row_count(const struct ref_head *h)
+{
+    return h->rows ? h->row_count : (h->N + h->row_step - 1) / h->row_step;
+}
+
+/* The query row of position t. */
+static int64_t ref_row(const struct ref_head *h, int64_t t)
+{
+    return h->rows ? h->rows[t] : t * h->row_step;
+}
+
+/* Where the output of position t goes in o. */
+static double *ref_out_row(const struct ref_head *h, double *o, int64_t t)
+{
+    return o + (h->rows ? t : ref_row(h, t)) * h->d;
+}
+
 /* ---- small dense helpers, all in double ---- */
 
+/* In four partial sums, so that the additions do not wait on one another:
+ * a head's reference at N = 2^20 takes billions of these dot products. */
 static double ref_dot(const double *x, const double *y, int d)
 {
-    double sum = 0;
-    for (int c = 0; c < d; c++) sum += x[c] * y[c];
-    return sum;
+    double sum[4] = {0, 0, 0, 0};
+    int c = 0;
+    for (; c + 4 <= d; c += 4)
+        for (int lane = 0; lane < 4; lane++) sum[lane] += x[c + lane] * y[c + lane];
+    for (; c < d; c++) sum[0] += x[c] * y[c];
+    return (sum[0] + sum[1]) + (sum[2] + sum[3]);
 }
 
 // x: [n], replaced by softmax(x)
@@ -60,35 +99,37 @@ static void ref_softmax(double *x, int64_t n)
     for (int64_t j = 0; j < n; j++) x[j] /= sum;
 }
 
-// x: [N,d]  out: [m,d], window means
+// x: [N,d]  out: [m,d], window means; each summed over the window's rows in order
 static void ref_landmarks(const double *x, int64_t N, int d, int64_t m, double *out)
 {
+#pragma omp parallel for schedule(static) if (N * d > REF_PARALLEL_WORK)
     for (int64_t j = 0; j < m; j++) {
         int64_t begin = attn_window_begin(j, N, m), end = attn_window_begin(j + 1, N, m);
-        for (int c = 0; c < d; c++) {
-            double sum = 0;
-            for (int64_t r = begin; r < end; r++) sum += x[r * d + c];
-            out[j * d + c] = sum / (double)(end - begin);
-        }
+        double *mean = out + j * d;
+        for (int c = 0; c < d; c++) mean[c] = 0;
+        for (int64_t r = begin; r < end; r++)
+            for (int c = 0; c < d; c++) mean[c] += x[r * d + c];
+        for (int c = 0; c < d; c++) mean[c] /= (double)(end - begin);
     }
 }
 
-// a: [n,p]  b: [p,q]  c: [n,q] = a b
+// a: [n,p]  b: [p,q]  c: [n,q] = a b; each c_ij summed over t in order, b read by rows
 static void ref_matmul(const double *a, const double *b, double *c, int64_t n, int64_t p,
                        int64_t q)
 {
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < q; j++) {
-            double sum = 0;
-            for (int64_t t = 0; t < p; t++) sum += a[i * p + t] * b[t * q + j];
-            c[i * q + j] = sum;
-        }
+#pragma omp parallel for schedule(static) if (n * p * q > REF_PARALLEL_WORK)
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t j = 0; j < q; j++) c[i * q + j] = 0;
+        for (int64_t t = 0; t < p; t++)
+            for (int64_t j = 0; j < q; j++) c[i * q + j] += a[i * p + t] * b[t * q + j];
+    }
 }
 
 // a: [na,d]  b: [nb,d]  out: [na,nb] = softmax by rows of (a bᵀ scale)
 static void ref_softmax_rows(const double *a, int64_t na, const double *b, int64_t nb, int d,
                              double scale, double *out)
 {
+#pragma omp parallel for schedule(dynamic) if (na * nb * d > REF_PARALLEL_WORK)
     for (int64_t i = 0; i < na; i++) {
         for (int64_t j = 0; j < nb; j++) out[i * nb + j] = scale * ref_dot(a + i * d, b + j * d, d);
         ref_softmax(out + i * nb, nb);
@@ -130,12 +171,13 @@ static void ref_select_topk(const double *scores, int64_t n, int64_t k,
     for (int64_t t = 0; t < k; t++) out[t] = (int32_t)ranked[t].index;
 }
 
-/* A given selection row, checked for range so that a broken backend makes a
- * message here instead of a wild read. given, out: [count] */
-static int ref_take_given(const struct ref_head *h, const int32_t *given, int64_t count,
-                          int64_t limit, const char *what, int64_t row, int32_t *out)
+/* A given selection row, checked for range before the work starts, so that
+ * a broken backend makes a message here instead of a wild read (and the
+ * parallel loops that read it cannot fail). given: [count] */
+static int ref_given_in_range(const struct ref_head *h, const int32_t *given, int64_t count,
+                              int64_t limit, const char *what, int64_t row)
 {
-    for (int64_t t = 0; t < count; t++) {
+    for (int64_t t = 0; t < count; t++)
         if (given[t] < 0 || given[t] >= limit) {
             snprintf(h->why, h->why_len,
                      "given %s: batch-head %" PRId64 " row %" PRId64 " has %" PRId32
@@ -143,8 +185,6 @@ static int ref_take_given(const struct ref_head *h, const int32_t *given, int64_
                      what, h->bh, row, given[t], t, limit);
             return -1;
         }
-        out[t] = given[t];
-    }
     return 0;
 }
 
@@ -155,17 +195,31 @@ static int ref_out_of_memory(const struct ref_head *h, const char *method)
     return -1;
 }
 
+/* Each parallel region below allocates its thread's scratch rows itself; a
+ * thread that got none sets `failed` and skips its share of the loop. */
+
 /* ---- the methods ---- */
 
 static int ref_full(const struct ref_head *h, const double *q, const double *k, const double *v,
                     double *o)
 {
-    double *w = calloc((size_t)h->N, sizeof *w);
-    if (!w) return ref_out_of_memory(h, "full");
-    for (int64_t i = 0; i < h->N; i += h->row_step)
-        ref_attend_row(q + i * h->d, k, v, h->N, h->d, h->scale, w, o + i * h->d);
-    free(w);
-    return 0;
+    const int64_t count = ref_row_count(h);
+    int failed = 0;
+#pragma omp parallel if (count * h->N * h->d > REF_PARALLEL_WORK)
+    {
+        double *w = malloc((size_t)h->N * sizeof *w); /* one row of weights */
+        if (!w) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < count; t++)
+            if (w)
+                ref_attend_row(q + ref_row(h, t) * h->d, k, v, h->N, h->d, h->scale, w,
+                               ref_out_row(h, o, t));
+        free(w);
+    }
+    return failed ? ref_out_of_memory(h, "full") : 0;
 }
 
 /* elu(x) + 1 */
@@ -174,7 +228,7 @@ static double ref_phi(double x) { return x > 0 ? x + 1 : exp(x); }
 static int ref_linear(const struct ref_head *h, const double *q, const double *k,
                       const double *v, double *o)
 {
-    const int64_t N = h->N;
+    const int64_t N = h->N, count = ref_row_count(h);
     const int d = h->d;
     double *kv = calloc((size_t)d * d, sizeof(double)); /* S = Σ_j φ(k_j) v_jᵀ: [d,d] */
     double *ksum = calloc((size_t)d, sizeof(double));   /* z = Σ_j φ(k_j): [d] */
@@ -183,19 +237,26 @@ static int ref_linear(const struct ref_head *h, const double *q, const double *k
         free(ksum);
         return ref_out_of_memory(h, "linear");
     }
-    for (int64_t j = 0; j < N; j++)
-        for (int a = 0; a < d; a++) {
-            double phi = ref_phi(k[j * d + a]);
-            ksum[a] += phi;
-            for (int c = 0; c < d; c++) kv[a * d + c] += phi * v[j * d + c];
-        }
-    for (int64_t i = 0; i < N; i++) {
+    /* By blocks of four rows a of S, so that a thread reads K and V once a
+     * block, not once a row; each element is summed over j in order. */
+#pragma omp parallel for schedule(static) if (N * d * d > REF_PARALLEL_WORK)
+    for (int block = 0; block < d; block += 4)
+        for (int64_t j = 0; j < N; j++)
+            for (int a = block; a < block + 4 && a < d; a++) {
+                double phi = ref_phi(k[j * d + a]);
+                ksum[a] += phi;
+                for (int c = 0; c < d; c++) kv[a * d + c] += phi * v[j * d + c];
+            }
+#pragma omp parallel for schedule(static) if (count * d * d > REF_PARALLEL_WORK)
+    for (int64_t t = 0; t < count; t++) {
+        const double *qi = q + ref_row(h, t) * d;
+        double *oi = ref_out_row(h, o, t);
         double den = 1e-6;
-        for (int a = 0; a < d; a++) den += ref_phi(q[i * d + a]) * ksum[a];
+        for (int a = 0; a < d; a++) den += ref_phi(qi[a]) * ksum[a];
         for (int c = 0; c < d; c++) {
             double num = 0;
-            for (int a = 0; a < d; a++) num += ref_phi(q[i * d + a]) * kv[a * d + c];
-            o[i * d + c] = num / den;
+            for (int a = 0; a < d; a++) num += ref_phi(qi[a]) * kv[a * d + c];
+            oi[c] = num / den;
         }
     }
     free(kv);
@@ -206,26 +267,36 @@ static int ref_linear(const struct ref_head *h, const double *q, const double *k
 static int ref_agent(const struct ref_head *h, const double *q, const double *k, const double *v,
                      double *o)
 {
-    const int64_t N = h->N, m = h->m;
+    const int64_t N = h->N, m = h->m, count = ref_row_count(h);
     const int d = h->d;
     double *agents = calloc((size_t)(m * d), sizeof(double));
     double *agent_values = calloc((size_t)(m * d), sizeof(double));
-    double *w = calloc((size_t)N, sizeof(double));
-    int rc = 0;
-    if (!agents || !agent_values || !w) {
-        rc = ref_out_of_memory(h, "agent");
-        goto done;
+    int failed = !agents || !agent_values;
+    if (!failed) {
+        ref_landmarks(q, N, d, m, agents);
+#pragma omp parallel if (m * N * d > REF_PARALLEL_WORK)
+        {
+            double *w = malloc((size_t)N * sizeof *w); /* a row of weights: m <= N */
+            if (!w) {
+#pragma omp atomic write
+                failed = 1;
+            }
+#pragma omp for schedule(dynamic)
+            for (int64_t j = 0; j < m; j++)
+                if (w)
+                    ref_attend_row(agents + j * d, k, v, N, d, h->scale, w, agent_values + j * d);
+            /* (the loop's barrier: every agent's value is there before a query reads it) */
+#pragma omp for schedule(dynamic)
+            for (int64_t t = 0; t < count; t++)
+                if (w)
+                    ref_attend_row(q + ref_row(h, t) * d, agents, agent_values, m, d, h->scale, w,
+                                   ref_out_row(h, o, t));
+            free(w);
+        }
     }
-    ref_landmarks(q, N, d, m, agents);
-    for (int64_t j = 0; j < m; j++)
-        ref_attend_row(agents + j * d, k, v, N, d, h->scale, w, agent_values + j * d);
-    for (int64_t i = 0; i < N; i++)
-        ref_attend_row(q + i * d, agents, agent_values, m, d, h->scale, w, o + i * d);
-done:
     free(agents);
     free(agent_values);
-    free(w);
-    return rc;
+    return failed ? ref_out_of_memory(h, "agent") : 0;
 }
 
 // x: [n,n], replaced by c I - x
@@ -269,12 +340,12 @@ static void ref_pinv(const double *mm, double *z, double *mz, double *t, double 
 static int ref_nystrom(const struct ref_head *h, const double *q, const double *k,
                        const double *v, double *o)
 {
-    const int64_t N = h->N, m = h->m;
+    const int64_t N = h->N, m = h->m, count = ref_row_count(h);
     const int d = h->d;
     double *lq = calloc((size_t)(m * d), sizeof(double)), *lk = calloc((size_t)(m * d), sizeof(double));
-    double *f = calloc((size_t)(N * m), sizeof(double));  /* F: [N,m] */
-    double *g = calloc((size_t)(m * N), sizeof(double));  /* G: [m,N] */
-    double *mm = calloc((size_t)(m * m), sizeof(double)); /* M: [m,m] */
+    double *f = calloc((size_t)(count * m), sizeof(double)); /* F's rows computed: [count,m] */
+    double *g = calloc((size_t)(m * N), sizeof(double));     /* G: [m,N] */
+    double *mm = calloc((size_t)(m * m), sizeof(double));    /* M: [m,m] */
     double *z = calloc((size_t)(m * m), sizeof(double)), *mz = calloc((size_t)(m * m), sizeof(double));
     double *t = calloc((size_t)(m * m), sizeof(double)), *u = calloc((size_t)(m * m), sizeof(double));
     double *gv = calloc((size_t)(m * d), sizeof(double)), *w = calloc((size_t)(m * d), sizeof(double));
@@ -285,13 +356,24 @@ static int ref_nystrom(const struct ref_head *h, const double *q, const double *
     }
     ref_landmarks(q, N, d, m, lq);
     ref_landmarks(k, N, d, m, lk);
-    ref_softmax_rows(q, N, lk, m, d, h->scale, f);
+#pragma omp parallel for schedule(static) if (count * m * d > REF_PARALLEL_WORK)
+    for (int64_t r = 0; r < count; r++) { /* F = softmax(Q K̃ᵀ s), the rows computed */
+        const double *qi = q + ref_row(h, r) * d;
+        for (int64_t j = 0; j < m; j++) f[r * m + j] = h->scale * ref_dot(qi, lk + j * d, d);
+        ref_softmax(f + r * m, m);
+    }
     ref_softmax_rows(lq, m, lk, m, d, h->scale, mm);
     ref_softmax_rows(lq, m, k, N, d, h->scale, g);
     ref_pinv(mm, z, mz, t, u, m);
     ref_matmul(g, v, gv, m, N, d);  /* G V */
     ref_matmul(z, gv, w, m, m, d);  /* pinv(M) G V */
-    ref_matmul(f, w, o, N, m, d);   /* F pinv(M) G V */
+#pragma omp parallel for schedule(static) if (count * m * d > REF_PARALLEL_WORK)
+    for (int64_t r = 0; r < count; r++) { /* F pinv(M) G V, as ref_matmul sums */
+        double *oi = ref_out_row(h, o, r);
+        for (int c = 0; c < d; c++) oi[c] = 0;
+        for (int64_t j = 0; j < m; j++)
+            for (int c = 0; c < d; c++) oi[c] += f[r * m + j] * w[j * d + c];
+    }
 done:
     free(lq);
     free(lk);
@@ -321,124 +403,139 @@ static void ref_attend_listed(double *logits, const double *const *values, int64
 static int ref_topk(const struct ref_head *h, const double *q, const double *k, const double *v,
                     double *o)
 {
-    const int64_t N = h->N, kk = h->k;
+    const int64_t N = h->N, kk = h->k, count = ref_row_count(h);
     const int d = h->d;
-    double *scores = calloc((size_t)N, sizeof(double)), *logits = calloc((size_t)kk, sizeof(double));
-    const double **values = calloc((size_t)kk, sizeof(double *));
-    struct ref_ranked *ranked = calloc((size_t)N, sizeof(struct ref_ranked));
-    int32_t *chosen = calloc((size_t)kk, sizeof(int32_t));
-    int rc = 0;
-    if (!scores || !logits || !values || !ranked || !chosen) {
-        rc = ref_out_of_memory(h, "topk");
-        goto done;
-    }
-    for (int64_t i = 0; i < N; i += h->row_step) {
-        const double *qi = q + i * d;
-        for (int64_t t = 0; t < N; t++) scores[t] = ref_dot(qi, k + t * d, d);
-        if (h->given_keys) {
-            rc = ref_take_given(h, h->given_keys + i * kk, kk, N, "keys", i, chosen);
-            if (rc) goto done;
-        } else {
-            ref_select_topk(scores, N, kk, ranked, chosen);
+    for (int64_t t = 0; h->given_keys && t < count; t++)
+        if (ref_given_in_range(h, h->given_keys + ref_row(h, t) * kk, kk, N, "keys",
+                               ref_row(h, t)))
+            return -1;
+    int failed = 0;
+#pragma omp parallel if (count * N * d > REF_PARALLEL_WORK)
+    {
+        double *scores = malloc((size_t)N * sizeof(double));
+        double *logits = malloc((size_t)kk * sizeof(double));
+        const double **values = malloc((size_t)kk * sizeof(double *));
+        int32_t *own = malloc((size_t)kk * sizeof(int32_t));
+        struct ref_ranked *ranked = h->given_keys ? NULL : malloc((size_t)N * sizeof *ranked);
+        const int ready = scores && logits && values && own && (h->given_keys || ranked);
+        if (!ready) {
+#pragma omp atomic write
+            failed = 1;
         }
-        if (h->chosen_keys) memcpy(h->chosen_keys + i * kk, chosen, (size_t)kk * sizeof(int32_t));
-        for (int64_t t = 0; t < kk; t++) {
-            logits[t] = h->scale * scores[chosen[t]];
-            values[t] = v + chosen[t] * d;
+#pragma omp for schedule(dynamic)
+        for (int64_t t = 0; t < count; t++) {
+            if (!ready) continue;
+            const int64_t i = ref_row(h, t);
+            const double *qi = q + i * d;
+            for (int64_t j = 0; j < N; j++) scores[j] = ref_dot(qi, k + j * d, d);
+            const int32_t *chosen = h->given_keys ? h->given_keys + i * kk : own;
+            if (!h->given_keys) ref_select_topk(scores, N, kk, ranked, own);
+            if (h->chosen_keys)
+                memcpy(h->chosen_keys + i * kk, chosen, (size_t)kk * sizeof(int32_t));
+            for (int64_t j = 0; j < kk; j++) {
+                logits[j] = h->scale * scores[chosen[j]];
+                values[j] = v + chosen[j] * d;
+            }
+            ref_attend_listed(logits, values, kk, d, ref_out_row(h, o, t));
         }
-        ref_attend_listed(logits, values, kk, d, o + i * d);
+        free(scores);
+        free(logits);
+        free(values);
+        free(own);
+        free(ranked);
     }
-done:
-    free(scores);
-    free(logits);
-    free(values);
-    free(ranked);
-    free(chosen);
-    return rc;
+    return failed ? ref_out_of_memory(h, "topk") : 0;
 }
 
 static int ref_mita(const struct ref_head *h, const double *q, const double *k, const double *v,
                     double *o)
 {
-    const int64_t N = h->N, m = h->m, kk = h->k, width = m + h->s_r * kk;
-    const int d = h->d;
+    const int64_t N = h->N, m = h->m, kk = h->k, width = m + h->s_r * kk,
+                  count = ref_row_count(h);
+    const int d = h->d, s_r = h->s_r;
+    for (int64_t j = 0; h->given_keys && j < m; j++)
+        if (ref_given_in_range(h, h->given_keys + j * kk, kk, N, "keys", j)) return -1;
+    for (int64_t t = 0; h->given_routes && t < count; t++)
+        if (ref_given_in_range(h, h->given_routes + ref_row(h, t) * s_r, s_r, m, "routes",
+                               ref_row(h, t)))
+            return -1;
     double *landmarks = calloc((size_t)(m * d), sizeof(double));        /* Q̃: [m,d] */
     double *shared_values = calloc((size_t)(m * d), sizeof(double));    /* V̂: [m,d] */
     int32_t *experts = calloc((size_t)(m * kk), sizeof(int32_t));       /* E: [m,k] */
-    int32_t *route = calloc((size_t)h->s_r, sizeof(int32_t));           /* one query's */
-    double *row = calloc((size_t)N, sizeof(double));
-    struct ref_ranked *ranked = calloc((size_t)N, sizeof(struct ref_ranked));
-    double *logits = calloc((size_t)width, sizeof(double));
-    const double **values = calloc((size_t)width, sizeof(double *));
-    int rc = 0;
-    if (!landmarks || !shared_values || !experts || !route || !row || !ranked || !logits ||
-        !values) {
-        rc = ref_out_of_memory(h, "mita");
-        goto done;
-    }
-
-    /* 1. landmark queries */
-    ref_landmarks(q, N, d, m, landmarks);
-
-    /* 2-4. probe P_j = q̃_j Kᵀ (unscaled), expert E_j = topk(P_j, k), shared
-     * value V̂_j = softmax(P_j s) V */
-    for (int64_t j = 0; j < m; j++) {
-        for (int64_t t = 0; t < N; t++) row[t] = ref_dot(landmarks + j * d, k + t * d, d);
-        if (h->given_keys) {
-            rc = ref_take_given(h, h->given_keys + j * kk, kk, N, "keys", j, experts + j * kk);
-            if (rc) goto done;
-        } else {
-            ref_select_topk(row, N, kk, ranked, experts + j * kk);
-        }
-        for (int64_t t = 0; t < N; t++) row[t] *= h->scale;
-        ref_softmax(row, N);
-        for (int c = 0; c < d; c++) {
-            double sum = 0;
-            for (int64_t t = 0; t < N; t++) sum += row[t] * v[t * d + c];
-            shared_values[j * d + c] = sum;
-        }
-    }
-    if (h->chosen_keys) memcpy(h->chosen_keys, experts, (size_t)(m * kk) * sizeof(int32_t));
-
-    for (int64_t i = 0; i < N; i += h->row_step) {
-        const double *qi = q + i * d;
-        /* 5. routing: R_i = q_i Q̃ᵀ, the s_r best experts */
-        for (int64_t j = 0; j < m; j++) row[j] = ref_dot(qi, landmarks + j * d, d);
-        if (h->given_routes) {
-            rc = ref_take_given(h, h->given_routes + i * h->s_r, h->s_r, m, "routes", i, route);
-            if (rc) goto done;
-        } else {
-            ref_select_topk(row, m, h->s_r, ranked, route);
-        }
-        if (h->chosen_routes)
-            memcpy(h->chosen_routes + i * h->s_r, route, (size_t)h->s_r * sizeof(int32_t));
-
-        /* 6-7. the shared block, then the gathered keys of each routed
-         * expert, duplicates kept */
-        int64_t n = 0;
-        if (!h->route_only)
+    int failed = !landmarks || !shared_values || !experts;
+    const int selects = !h->given_keys || !h->given_routes;
+    if (!failed) {
+        /* 1. landmark queries */
+        ref_landmarks(q, N, d, m, landmarks);
+        if (h->given_keys) memcpy(experts, h->given_keys, (size_t)(m * kk) * sizeof(int32_t));
+#pragma omp parallel if (m * N * d > REF_PARALLEL_WORK)
+        {
+            double *row = malloc((size_t)N * sizeof(double)); /* a probe row, or R_i: m <= N */
+            struct ref_ranked *ranked = selects ? malloc((size_t)N * sizeof *ranked) : NULL;
+            int32_t *own_route = malloc((size_t)s_r * sizeof(int32_t));
+            double *logits = malloc((size_t)width * sizeof(double));
+            const double **values = malloc((size_t)width * sizeof(double *));
+            const int ready = row && (ranked || !selects) && own_route && logits && values;
+            if (!ready) {
+#pragma omp atomic write
+                failed = 1;
+            }
+            /* 2-4. probe P_j = q̃_j Kᵀ (unscaled), expert E_j = topk(P_j, k),
+             * shared value V̂_j = softmax(P_j s) V */
+#pragma omp for schedule(dynamic)
             for (int64_t j = 0; j < m; j++) {
-                logits[n] = h->shared_scale * row[j];
-                values[n++] = shared_values + j * d;
+                if (!ready) continue;
+                for (int64_t t = 0; t < N; t++) row[t] = ref_dot(landmarks + j * d, k + t * d, d);
+                if (!h->given_keys) ref_select_topk(row, N, kk, ranked, experts + j * kk);
+                for (int64_t t = 0; t < N; t++) row[t] *= h->scale;
+                ref_softmax(row, N);
+                double *shared = shared_values + j * d; /* each summed over t in order */
+                for (int c = 0; c < d; c++) shared[c] = 0;
+                for (int64_t t = 0; t < N; t++)
+                    for (int c = 0; c < d; c++) shared[c] += row[t] * v[t * d + c];
             }
-        for (int r = 0; r < h->s_r; r++)
-            for (int64_t t = 0; t < kk; t++) {
-                int32_t key = experts[route[r] * kk + t];
-                logits[n] = h->scale * ref_dot(qi, k + key * d, d);
-                values[n++] = v + key * d;
+            /* (the loop's barrier: every expert and V̂ is there before a query reads them) */
+#pragma omp for schedule(dynamic)
+            for (int64_t t = 0; t < count; t++) {
+                if (!ready) continue;
+                const int64_t i = ref_row(h, t);
+                const double *qi = q + i * d;
+                /* 5. routing: R_i = q_i Q̃ᵀ, the s_r best experts */
+                for (int64_t j = 0; j < m; j++) row[j] = ref_dot(qi, landmarks + j * d, d);
+                const int32_t *route = h->given_routes ? h->given_routes + i * s_r : own_route;
+                if (!h->given_routes) ref_select_topk(row, m, s_r, ranked, own_route);
+                if (h->chosen_routes)
+                    memcpy(h->chosen_routes + i * s_r, route, (size_t)s_r * sizeof(int32_t));
+
+                /* 6-7. the shared block, then the gathered keys of each routed
+                 * expert, duplicates kept */
+                int64_t n = 0;
+                if (!h->route_only)
+                    for (int64_t j = 0; j < m; j++) {
+                        logits[n] = h->shared_scale * row[j];
+                        values[n++] = shared_values + j * d;
+                    }
+                for (int r = 0; r < s_r; r++)
+                    for (int64_t e = 0; e < kk; e++) {
+                        int32_t key = experts[route[r] * kk + e];
+                        logits[n] = h->scale * ref_dot(qi, k + key * d, d);
+                        values[n++] = v + key * d;
+                    }
+                ref_attend_listed(logits, values, n, d, ref_out_row(h, o, t));
             }
-        ref_attend_listed(logits, values, n, d, o + i * d);
+            free(row);
+            free(ranked);
+            free(own_route);
+            free(logits);
+            free(values);
+        }
+        if (!failed && h->chosen_keys)
+            memcpy(h->chosen_keys, experts, (size_t)(m * kk) * sizeof(int32_t));
     }
-done:
     free(landmarks);
     free(shared_values);
     free(experts);
-    free(route);
-    free(row);
-    free(ranked);
-    free(logits);
-    free(values);
-    return rc;
+    return failed ? ref_out_of_memory(h, "mita") : 0;
 }
 
 /* ---- the table ---- */
@@ -495,6 +592,25 @@ static const struct ref_method *ref_method_for(const char *name, const struct at
     return rm;
 }
 
+const char *attn_reference_variant(const char *name, const char *variant)
+{
+    for (int i = 0; variant && i < REF_METHOD_COUNT; i++) {
+        const struct attn_method *rules = &ref_methods[i].rules;
+        if (strcmp(rules->name, name) != 0 || strcmp(name, "full") == 0) continue;
+        for (const char *const *v = rules->variants; v && *v; v++)
+            if (strcmp(*v, variant) == 0) return variant;
+    }
+    return NULL;
+}
+
+int attn_reference_check(const char *name, const struct attn_problem *p,
+                         const struct attn_params *a, char *why, size_t why_len)
+{
+    return ref_method_for(name, p, a, why, why_len) ? 0 : -1;
+}
+
+double attn_selection_tolerance(int d) { return 1e-4 * d; }
+
 /* Elements of one batch-head's keys / routes in a struct attn_selection. */
 static int64_t ref_keys_per_head(const struct ref_method *rm, const struct attn_problem *p,
                                  const struct attn_params *a)
@@ -507,31 +623,28 @@ static int64_t ref_routes_per_head(const struct attn_problem *p, const struct at
     return p->N * a->s_r;
 }
 
-int attn_reference(const char *name, const struct attn_problem *p, const struct attn_params *a,
+/* Which rows of each head a call computes: `rows` (row_count of them, output
+ * compact) or every row_step-th (output in place). */
+struct ref_rows {
+    const int64_t *rows;
+    int64_t row_count, row_step;
+};
+
+/* Runs the method's reference head by head; rows of o per head: row_count
+ * with a list, else N. */
+static int ref_run(const char *name, const struct attn_problem *p, const struct attn_params *a,
                    const double *q, const double *k, const double *v, double *o,
                    const struct attn_selection *given, struct attn_selection *chosen,
-                   char *why, size_t why_len)
-{
-    return attn_reference_sampled(name, p, a, q, k, v, o, given, chosen, 1, why, why_len);
-}
-
-int attn_reference_sampled(const char *name, const struct attn_problem *p,
-                           const struct attn_params *a, const double *q, const double *k,
-                           const double *v, double *o, const struct attn_selection *given,
-                           struct attn_selection *chosen, int64_t row_step, char *why,
-                           size_t why_len)
+                   struct ref_rows rows, char *why, size_t why_len)
 {
     const struct ref_method *rm = ref_method_for(name, p, a, why, why_len);
     if (!rm) return -1;
-    if (row_step < 1 || (row_step > 1 && chosen)) {
-        snprintf(why, why_len, "reference: row_step=%" PRId64 " (need >= 1, and 1 when the "
-                 "selection is exported)", row_step);
-        return -1;
-    }
     const int64_t head = p->N * p->d;
+    const int64_t out_head = (rows.rows ? rows.row_count : p->N) * p->d;
     const double s = 1.0 / sqrt((double)p->d);
     struct ref_head h = {
-        .N = p->N, .m = a->m, .k = a->k, .d = p->d, .s_r = a->s_r, .row_step = row_step,
+        .N = p->N, .m = a->m, .k = a->k, .d = p->d, .s_r = a->s_r,
+        .rows = rows.rows, .row_count = rows.row_count, .row_step = rows.row_step,
         .route_only = a->variant && strcmp(a->variant, "route_only") == 0,
         .scale = s,
         .shared_scale = a->shared_scale == ATTN_SHARED_PAPER ? s : s * s,
@@ -551,10 +664,70 @@ int attn_reference_sampled(const char *name, const struct attn_problem *p,
             selects && chosen && chosen->keys ? chosen->keys + bh * keys_per_head : NULL;
         h.chosen_routes =
             routes && chosen && chosen->routes ? chosen->routes + bh * routes_per_head : NULL;
-        int rc = rm->run(&h, q + bh * head, k + bh * head, v + bh * head, o + bh * head);
+        int rc = rm->run(&h, q + bh * head, k + bh * head, v + bh * head, o + bh * out_head);
         if (rc) return rc;
     }
     return 0;
+}
+
+void attn_selection_sizes(const char *name, const struct attn_problem *p,
+                          const struct attn_params *a, int64_t *keys, int64_t *routes)
+{
+    const int64_t heads = (int64_t)p->B * p->H;
+    *keys = *routes = 0;
+    for (int i = 0; i < REF_METHOD_COUNT; i++) {
+        const struct ref_method *rm = &ref_methods[i];
+        if (strcmp(rm->rules.name, name) != 0 || rm->selects == REF_SELECTS_NOTHING) continue;
+        *keys = heads * ref_keys_per_head(rm, p, a);
+        if (rm->selects == REF_SELECTS_EXPERTS) *routes = heads * ref_routes_per_head(p, a);
+    }
+}
+
+int attn_reference(const char *name, const struct attn_problem *p, const struct attn_params *a,
+                   const double *q, const double *k, const double *v, double *o,
+                   const struct attn_selection *given, struct attn_selection *chosen,
+                   char *why, size_t why_len)
+{
+    return ref_run(name, p, a, q, k, v, o, given, chosen, (struct ref_rows){.row_step = 1}, why,
+                   why_len);
+}
+
+int attn_reference_sampled(const char *name, const struct attn_problem *p,
+                           const struct attn_params *a, const double *q, const double *k,
+                           const double *v, double *o, const struct attn_selection *given,
+                           struct attn_selection *chosen, int64_t row_step, char *why,
+                           size_t why_len)
+{
+    if (row_step < 1 || (row_step > 1 && chosen)) {
+        snprintf(why, why_len, "reference: row_step=%" PRId64 " (need >= 1, and 1 when the "
+                 "selection is exported)", row_step);
+        return -1;
+    }
+    return ref_run(name, p, a, q, k, v, o, given, chosen, (struct ref_rows){.row_step = row_step},
+                   why, why_len);
+}
+
+/* 0 when rows[0..count) are increasing rows of [0, N), else a message. */
+static int ref_rows_valid(const int64_t *rows, int64_t count, int64_t N, char *why,
+                          size_t why_len)
+{
+    for (int64_t t = 0; t < count; t++)
+        if (rows[t] < 0 || rows[t] >= N || (t > 0 && rows[t] <= rows[t - 1])) {
+            snprintf(why, why_len, "reference: row %" PRId64 " of the list is %" PRId64
+                     " (need increasing rows in [0, %" PRId64 "))", t, rows[t], N);
+            return -1;
+        }
+    return 0;
+}
+
+int attn_reference_rows(const char *name, const struct attn_problem *p,
+                        const struct attn_params *a, const double *q, const double *k,
+                        const double *v, const int64_t *rows, int64_t row_count, double *o,
+                        const struct attn_selection *given, char *why, size_t why_len)
+{
+    if (ref_rows_valid(rows, row_count, p->N, why, why_len)) return -1;
+    return ref_run(name, p, a, q, k, v, o, given, NULL,
+                   (struct ref_rows){.rows = rows, .row_count = row_count}, why, why_len);
 }
 
 /* ---- checking ---- */
@@ -636,18 +809,31 @@ static int ref_check_set(const double *scores, int64_t n, const int32_t *chosen,
     return rc;
 }
 
-int attn_check_selection(const char *name, const struct attn_problem *p,
-                         const struct attn_params *a, const double *q, const double *k,
-                         const struct attn_selection *sel, double tol, char *why,
-                         size_t why_len)
+/* The first offending set of a check whose sets are shared among threads:
+ * the lowest index wins, so that the message does not depend on them. */
+struct ref_first_bad {
+    int64_t index;
+    char why[512];
+};
+
+static void ref_note_bad(struct ref_first_bad *bad, int64_t index, const char *fmt, ...)
 {
-    return attn_check_selection_sampled(name, p, a, q, k, sel, tol, 1, why, why_len);
+#pragma omp critical(ref_first_bad)
+    if (index < bad->index) {
+        bad->index = index;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(bad->why, sizeof bad->why, fmt, ap);
+        va_end(ap);
+    }
 }
 
-int attn_check_selection_sampled(const char *name, const struct attn_problem *p,
-                                 const struct attn_params *a, const double *q, const double *k,
-                                 const struct attn_selection *sel, double tol, int64_t row_step,
-                                 char *why, size_t why_len)
+/* attn_check_selection on the rows `rows` says (topk's per-query sets;
+ * mita's experts and routes are always checked whole). */
+static int ref_check_selection(const char *name, const struct attn_problem *p,
+                               const struct attn_params *a, const double *q, const double *k,
+                               const struct attn_selection *sel, double tol,
+                               struct ref_rows rows, char *why, size_t why_len)
 {
     const struct ref_method *rm = ref_method_for(name, p, a, why, why_len);
     if (!rm) return -1;
@@ -664,57 +850,113 @@ int attn_check_selection_sampled(const char *name, const struct attn_problem *p,
     const int64_t N = p->N, head = N * p->d, m = experts ? a->m : 0;
     const int d = p->d;
     const int64_t keys_per_head = ref_keys_per_head(rm, p, a);
-    double *scores = calloc((size_t)N, sizeof(double));
-    unsigned char *mark = calloc((size_t)N, 1);
+    const struct ref_head rows_of = {.N = N, .rows = rows.rows, .row_count = rows.row_count,
+                                     .row_step = rows.row_step};
+    /* The sets checked per head: topk's query rows; mita's m experts, then
+     * its N queries' routes. */
+    const int64_t sets = experts ? m + N : ref_row_count(&rows_of);
     double *landmarks = experts ? calloc((size_t)(m * d), sizeof(double)) : NULL;
-    char detail[256];
-    int rc = 0;
-    if (!scores || !mark || (experts && !landmarks)) {
+    if (experts && !landmarks) {
         snprintf(why, why_len, "%s selection check: out of memory (N=%" PRId64 ")", name, N);
-        rc = -1;
-        goto done;
+        return -1;
     }
 
+    int rc = 0;
     for (int64_t bh = 0; bh < (int64_t)p->B * p->H && rc == 0; bh++) {
         const double *qh = q + bh * head, *kh = k + bh * head;
         const int32_t *keys = sel->keys + bh * keys_per_head;
-        const int b = (int)(bh / p->H), hh = (int)(bh % p->H);
-        if (!experts) {
-            /* topk: each query's keys against S_i = q_i·K */
-            for (int64_t i = 0; i < N && rc == 0; i += row_step) {
-                for (int64_t t = 0; t < N; t++) scores[t] = ref_dot(qh + i * d, kh + t * d, d);
-                rc = ref_check_set(scores, N, keys + i * a->k, a->k, false, tol, mark, "key",
-                                   detail, sizeof detail);
-                if (rc)
-                    snprintf(why, why_len, "topk: b=%d h=%d query %" PRId64 ": %s", b, hh, i,
-                             detail);
+        const int32_t *routes = experts ? sel->routes + bh * ref_routes_per_head(p, a) : NULL;
+        /* The head, in messages, when there is more than one. */
+        char head_name[32] = "";
+        if ((int64_t)p->B * p->H > 1)
+            snprintf(head_name, sizeof head_name, "b=%d h=%d ", (int)(bh / p->H),
+                     (int)(bh % p->H));
+        if (experts) ref_landmarks(qh, N, d, m, landmarks);
+        struct ref_first_bad bad = {.index = INT64_MAX};
+        int failed = 0;
+#pragma omp parallel if (sets * N * d > REF_PARALLEL_WORK)
+        {
+            double *scores = malloc((size_t)N * sizeof(double));
+            unsigned char *mark = calloc((size_t)N, 1);
+            char detail[256];
+            if (!scores || !mark) {
+#pragma omp atomic write
+                failed = 1;
             }
-            continue;
+#pragma omp for schedule(dynamic)
+            for (int64_t s = 0; s < sets; s++) {
+                if (!scores || !mark) continue;
+                if (!experts) {
+                    /* topk: each query's keys against S_i = q_i·K */
+                    const int64_t i = ref_row(&rows_of, s);
+                    for (int64_t t = 0; t < N; t++) scores[t] = ref_dot(qh + i * d, kh + t * d, d);
+                    if (ref_check_set(scores, N, keys + i * a->k, a->k, false, tol, mark, "key",
+                                      detail, sizeof detail))
+                        ref_note_bad(&bad, s, "topk: %squery %" PRId64 ": %s", head_name, i,
+                                     detail);
+                } else if (s < m) {
+                    /* mita: each expert's keys against P_j = q̃_j·K */
+                    for (int64_t t = 0; t < N; t++)
+                        scores[t] = ref_dot(landmarks + s * d, kh + t * d, d);
+                    if (ref_check_set(scores, N, keys + s * a->k, a->k, false, tol, mark, "key",
+                                      detail, sizeof detail))
+                        ref_note_bad(&bad, s, "mita: %sexpert %" PRId64 ": %s", head_name, s,
+                                     detail);
+                } else {
+                    /* mita: each query's routes against R_i = q_i·q̃, best first */
+                    const int64_t i = s - m;
+                    for (int64_t j = 0; j < m; j++)
+                        scores[j] = ref_dot(qh + i * d, landmarks + j * d, d);
+                    if (ref_check_set(scores, m, routes + i * a->s_r, a->s_r, true, tol, mark,
+                                      "expert", detail, sizeof detail))
+                        ref_note_bad(&bad, s, "mita: %squery %" PRId64 " routes: %s",
+                                     head_name, i, detail);
+                }
+            }
+            free(scores);
+            free(mark);
         }
-        /* mita: each expert's keys against P_j = q̃_j·K, each query's routes
-         * against R_i = q_i·q̃ */
-        const int32_t *routes = sel->routes + bh * ref_routes_per_head(p, a);
-        ref_landmarks(qh, N, d, m, landmarks);
-        for (int64_t j = 0; j < m && rc == 0; j++) {
-            for (int64_t t = 0; t < N; t++) scores[t] = ref_dot(landmarks + j * d, kh + t * d, d);
-            rc = ref_check_set(scores, N, keys + j * a->k, a->k, false, tol, mark, "key", detail,
-                               sizeof detail);
-            if (rc)
-                snprintf(why, why_len, "mita: b=%d h=%d expert %" PRId64 ": %s", b, hh, j,
-                         detail);
-        }
-        for (int64_t i = 0; i < N && rc == 0; i++) {
-            for (int64_t j = 0; j < m; j++) scores[j] = ref_dot(qh + i * d, landmarks + j * d, d);
-            rc = ref_check_set(scores, m, routes + i * a->s_r, a->s_r, true, tol, mark, "expert",
-                               detail, sizeof detail);
-            if (rc)
-                snprintf(why, why_len, "mita: b=%d h=%d query %" PRId64 " routes: %s", b, hh, i,
-                         detail);
+        if (failed) {
+            snprintf(why, why_len, "%s selection check: out of memory (N=%" PRId64 ")", name, N);
+            rc = -1;
+        } else if (bad.index != INT64_MAX) {
+            snprintf(why, why_len, "%s", bad.why);
+            rc = -1;
         }
     }
-done:
-    free(scores);
-    free(mark);
     free(landmarks);
     return rc;
+}
+
+int attn_check_selection(const char *name, const struct attn_problem *p,
+                         const struct attn_params *a, const double *q, const double *k,
+                         const struct attn_selection *sel, double tol, char *why,
+                         size_t why_len)
+{
+    return ref_check_selection(name, p, a, q, k, sel, tol, (struct ref_rows){.row_step = 1}, why,
+                               why_len);
+}
+
+int attn_check_selection_sampled(const char *name, const struct attn_problem *p,
+                                 const struct attn_params *a, const double *q, const double *k,
+                                 const struct attn_selection *sel, double tol, int64_t row_step,
+                                 char *why, size_t why_len)
+{
+    if (row_step < 1) {
+        snprintf(why, why_len, "selection check: row_step=%" PRId64 " (need >= 1)", row_step);
+        return -1;
+    }
+    return ref_check_selection(name, p, a, q, k, sel, tol,
+                               (struct ref_rows){.row_step = row_step}, why, why_len);
+}
+
+int attn_check_selection_rows(const char *name, const struct attn_problem *p,
+                              const struct attn_params *a, const double *q, const double *k,
+                              const struct attn_selection *sel, double tol, const int64_t *rows,
+                              int64_t row_count, char *why, size_t why_len)
+{
+    if (ref_rows_valid(rows, row_count, p->N, why, why_len)) return -1;
+    return ref_check_selection(name, p, a, q, k, sel, tol,
+                               (struct ref_rows){.rows = rows, .row_count = row_count}, why,
+                               why_len);
 }

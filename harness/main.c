@@ -28,6 +28,7 @@
 #include "sweep/merge.h"
 #include "sweep/multi_gpu.h"
 #include "plot/plot.h"
+#include "attn/method_call.h"
 #include "attn/registry.h"
 #include "sweep/runner.h"
 #include "sweep/shard.h"
@@ -62,7 +63,7 @@ static const struct {
     {"--gpus-per-task", "slurm", 1}, {"--time", "slurm", 1}, {"--account", "slurm", 1},
     {"--dir", "slurm", 1},
     {"--profile", "run", 0},   {"--ceilings", "run", 1},   {"--discard-throttled", "run", 0},
-    {"--json", "run", 1},      {"--force", "run", 0},
+    {"--json", "run", 1},      {"--force", "run", 0},       {"--verify", "run", 0},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -76,6 +77,7 @@ static int set_command_flag(struct cli *c, const char *flag, const char *value)
         return 2;
     }
     if (!strcmp(flag, "--profile")) c->run.profile = 1;
+    else if (!strcmp(flag, "--verify")) c->run.verify = 1;
     else if (!strcmp(flag, "--force")) c->run.force = 1;
     else if (!strcmp(flag, "--discard-throttled")) c->run.discard_throttled = 1;
     else if (!strcmp(flag, "--json")) c->run.json_path = value;
@@ -292,6 +294,9 @@ static int cmd_check(struct cli *c)
         for (int i = 0; i < c->suite.method_count; i++)
             wanted |= methods_given && !strcmp(c->suite.methods[i].name, (*m)->name);
         if (!wanted) continue;
+        if (methods_given && !attn_method_computes(*m))
+            printf("skip %s: it computes no definition (attn.h's computes), nothing to check it "
+                   "against\n", (*m)->name);
         struct sweep_point cases[64];
         const struct suite_values *ds = &c->suite.axes[AXIS_D];
         for (int di = 0; di < ds->count; di++) {

@@ -47,13 +47,17 @@ static const struct command_usage {
      "                   (OUT.steps.csv)\n"
      "  --ceilings FILE  with --profile: the roofs of the roofline columns, from\n"
      "                   attnbench ceilings\n"
+     "  --verify         after timing each point, its output against the double\n"
+     "                   reference, on 32 query rows of every head: columns verify,\n"
+     "                   verify_error, verify_s; a wrong output is a row wrong:...\n"
      "  --shard I/N      only shard I of N, split by estimated cost\n"
      "  --gpus all|0,1   a worker per GPU, then one merged results file\n",
      "0 when every row is ok, oom or skipped:...; 1 when a row is invalid:...,\n"
-     "error:... or timeout; 130, 143 or 129 when SIGINT, SIGTERM or SIGHUP stopped\n"
-     "it; 2 when the sweep cannot start (a malformed suite, an unknown method or\n"
-     "flag, an unwritable output file, one another run holds, one that holds rows\n"
-     "without --resume or --force, a corrupt file given to --resume) or a row\n"
+     "error:..., timeout or wrong:... (--verify); 130, 143 or 129 when SIGINT,\n"
+     "SIGTERM or SIGHUP stopped it; 2 when the sweep cannot start (a malformed\n"
+     "suite, an unknown method or flag, an unwritable output file, one another run\n"
+     "holds, one that holds rows without --resume or --force, a corrupt file given\n"
+     "to --resume) or a row\n"
      "could not be written"},
     {"list", "[SUITE]", "methods, suites, devices; or SUITE's points",
      USAGE_AXES | USAGE_SETTINGS,
@@ -79,7 +83,8 @@ static const struct command_usage {
      "A line per case, then \"N passed, N failed\".\n"
      "\n"
      "flags:\n"
-     "  --methods LIST   default: every built-in method of the backend\n"
+     "  --methods LIST   default: every method of the backend, a plugin's too (each\n"
+     "                   against the definition it computes; one of none is left out)\n"
      "  --dtype LIST     default: fp32 on the cpu backend, all three on cuda\n"
      "  --d LIST         head dimensions (default 64)\n"
      "  --backend cpu|cuda   default: cuda when a GPU is usable, else cpu\n"

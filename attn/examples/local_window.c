@@ -68,6 +68,11 @@ static const struct attn_method local_window_method = {
     .run = local_run,
     .flops = local_flops,
     .bytes = local_bytes,
+    /* Sliding-window attention is none of attnbench's definitions (it is
+     * full attention only at k = N): `check` and `run --verify` have
+     * nothing to hold it to, and say so. A method that computes one sets
+     * its name here ("full", "mita", ...). */
+    .computes = NULL,
 };
 
 static const char *local_validate(const struct attn_problem *p, const struct attn_params *a,

@@ -11,8 +11,6 @@
 #include "attn/reference.h"
 #include "attn/registry.h"
 
-double check_selection_tolerance(int d) { return 1e-4 * d; }
-
 /* The host-side buffers of one check, released in one place. */
 struct check_buffers {
     void *q, *k, *v, *o, *workspace, *state;      /* on the backend */
@@ -31,19 +29,6 @@ static void release_buffers(struct backend *b, struct check_buffers *x)
     for (size_t i = 0; i < sizeof host_buffers / sizeof *host_buffers; i++) free(host_buffers[i]);
 }
 
-/* Sizes of the selection arrays a method exports (attn.h). */
-static void selection_sizes(const struct sweep_point *pt, int64_t *keys, int64_t *routes)
-{
-    const struct attn_problem *p = &pt->problem;
-    int64_t bh = (int64_t)p->B * p->H;
-    *keys = *routes = 0;
-    if (strcmp(pt->method, "topk") == 0) *keys = bh * p->N * pt->params.k;
-    if (strcmp(pt->method, "mita") == 0) {
-        *keys = bh * pt->params.m * pt->params.k;
-        *routes = bh * p->N * pt->params.s_r;
-    }
-}
-
 static int fail(struct check_result *res, const char *what, const char *detail)
 {
     res->passed = 0;
@@ -51,9 +36,11 @@ static int fail(struct check_result *res, const char *what, const char *detail)
     return -1;
 }
 
-/* Run on the backend and bring the output back as double. */
+/* Run on the backend and bring the output back as double; the selection
+ * too when the definition it computes, `computes`, selects keys. */
 static int run_on_backend(const struct sweep_point *pt, const struct attn_method *m,
-                          const struct attn_params *params, struct backend *b,
+                          const char *computes, const struct attn_params *params,
+                          struct backend *b,
                           struct check_buffers *x, struct check_result *res)
 {
     char why[512];
@@ -83,10 +70,15 @@ static int run_on_backend(const struct sweep_point *pt, const struct attn_method
     if (b->sync(b, why, sizeof why)) return fail(res, "run", why);
     if (b->copy_to_host(b, x->stored, x->o, bytes)) return fail(res, "copy", "copy back failed");
     attn_to_double(x->stored, p->dtype, x->od, n);
-    if (attn_method_has_selection(m)) {
-        int64_t nk, nr;
-        selection_sizes(pt, &nk, &nr);
-        x->sel.keys = malloc((size_t)(nk ? nk : 1) * sizeof(int32_t));
+    int64_t nk, nr;
+    attn_selection_sizes(computes, p, params, &nk, &nr);
+    if (nk > 0 && !attn_method_has_selection(m)) {
+        snprintf(why, sizeof why, "computes %s but exports no selection (export_selection)",
+                 computes);
+        return fail(res, "selection", why);
+    }
+    if (nk > 0) {
+        x->sel.keys = malloc((size_t)nk * sizeof(int32_t));
         x->sel.routes = malloc((size_t)(nr ? nr : 1) * sizeof(int32_t));
         if (!x->sel.keys || !x->sel.routes) return fail(res, "alloc", "out of memory");
         if (attn_method_export_selection(m, x->state, &x->sel))
@@ -125,12 +117,17 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
         fail(res, "method", "not found on this backend");
         return;
     }
-    if (!attn_reference_known(pt->method)) {
-        fail(res, "reference", "none for this method (not attention)");
+    /* The reference is that of the definition the method computes, for the
+     * variant of the definition that the method's variant selects. */
+    const char *computes = attn_method_computes(m);
+    if (!computes || !attn_reference_known(computes)) {
+        fail(res, "reference", "none: the method computes no definition (attn.h's computes)");
         return;
     }
     struct attn_params params = pt->params;
     params.variant = pt->variant[0] ? pt->variant : NULL;
+    struct attn_params definition = params;
+    definition.variant = attn_reference_variant(computes, params.variant);
     const char *bad = attn_method_validate(m, p, &params, why, sizeof why);
     if (bad) {
         fail(res, "invalid", bad);
@@ -147,7 +144,7 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
         release_buffers(b, &x);
         return;
     }
-    if (run_on_backend(pt, m, &params, b, &x, res) == 0) {
+    if (run_on_backend(pt, m, computes, &params, b, &x, res) == 0) {
         /* The reference sees exactly the stored inputs. */
         double *inputs[3] = {x.qd, x.kd, x.vd};
         for (int which = 0; which < 3; which++) {
@@ -155,18 +152,18 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
             attn_to_double(x.stored, p->dtype, inputs[which], n);
         }
         for (int64_t i = 0; i < n; i++) res->unwritten += !isfinite(x.od[i]);
-        const struct attn_selection *given = attn_method_has_selection(m) ? &x.sel : NULL;
+        const struct attn_selection *given = x.sel.keys ? &x.sel : NULL;
         int64_t row_step = check_row_step(p->N);
         if (res->unwritten) {
             snprintf(why, sizeof why, "%" PRId64 " of %" PRId64 " elements not finite",
                      res->unwritten, n);
             fail(res, "output", why);
-        } else if (given && attn_check_selection_sampled(pt->method, p, &params, x.qd, x.kd,
-                                                         given, check_selection_tolerance(p->d),
+        } else if (given && attn_check_selection_sampled(computes, p, &definition, x.qd, x.kd,
+                                                         given, attn_selection_tolerance(p->d),
                                                          row_step, why, sizeof why)) {
             fail(res, "selection", why);
-        } else if (attn_reference_sampled(pt->method, p, &params, x.qd, x.kd, x.vd, x.refd, given,
-                                          NULL, row_step, why, sizeof why)) {
+        } else if (attn_reference_sampled(computes, p, &definition, x.qd, x.kd, x.vd, x.refd,
+                                          given, NULL, row_step, why, sizeof why)) {
             fail(res, "reference", why);
         } else {
             res->rel_error = sampled_rel_error(x.od, x.refd, p, row_step);
@@ -211,7 +208,10 @@ int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes,
                 int d, struct sweep_point *out, int max)
 {
     int count = 0;
-    if (!attn_reference_known(method->name)) return 0; /* gather: tests/gpu/test_gather.c */
+    /* gather (tests/gpu/test_gather.c) and a plugin's own definitions have
+     * no reference. */
+    const char *computes = attn_method_computes(method);
+    if (!computes || !attn_reference_known(computes)) return 0;
     static const char *const no_variant[] = {"", NULL};
     const char *const *variants = method->variants && method->variants[0] ? method->variants
                                                                             : no_variant;

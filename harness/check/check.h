@@ -17,7 +17,10 @@ struct check_result {
     char message[640];         /* why it failed, or "" */
 };
 
-/* Runs `pt` once on backend `b` (already initialized) and checks it. */
+/* Runs `pt` once on backend `b` (already initialized) and checks it
+ * against the reference of the definition its method computes (attn.h's
+ * `computes`, so a plugin's method too); a method that computes none
+ * fails with a message that says so. */
 void check_point(const struct sweep_point *pt, struct backend *b, struct check_result *res);
 
 /* 1 when the method's variant runs `dtype` at head dimension d at all (its
@@ -29,8 +32,8 @@ int check_supports(const struct attn_method *method, const char *variant, enum a
 /* The small shapes `attnbench check` runs for a method: awkward ones
  * included (B·H > 1, N not a multiple of m, k = 1, k = N, m = 1, s_r = 2).
  * Fills up to `max` points for `method` with every variant and dtype given
- * that check_supports(); returns the count: 0 for a method with no
- * reference (`gather`). */
+ * that check_supports(); returns the count: 0 for a method that computes
+ * no definition with a reference (`gather`, a plugin's own). */
 int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes, int n_dtypes,
                 int d, struct sweep_point *out, int max);
 
@@ -39,9 +42,5 @@ int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes,
  * whole double reference at N = 2^14 would take minutes per case. The
  * output is still checked whole for unwritten elements. */
 int64_t check_row_step(int64_t N);
-
-/* The selection tolerance for scores of a head dimension d: fp32 dot
- * products of d terms differ from double ones by far less than this. */
-double check_selection_tolerance(int d);
 
 #endif

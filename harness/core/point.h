@@ -48,7 +48,7 @@ struct result_row {
     double flops_model, bytes_model;
     double tflops, gbps;       /* from the models and ms_median */
     char status[256];          /* "ok", "oom", "skipped:budget", "invalid:...", "error:...",
-                                  "timeout" */
+                                  "timeout", "wrong:..." (timed, then failed --verify) */
     char git_rev[48];
     char timestamp[32];        /* UTC, ISO 8601 */
     char samples_ms[2048];     /* every sample, ';'-separated, for `compare` */
@@ -82,6 +82,13 @@ struct result_row {
     int energy_from_counter;   /* else the median power times the median time */
     double tflops_per_w;       /* FLOP model over energy_j; NAN when unknown */
     char gpu_note[160];        /* why readings or energy are missing, or "" */
+    /* run --verify (measure/verify.h): "" when not asked (or the point was not
+     * timed), "ok", "wrong" (the status says why), "none:<why>" (the method
+     * computes no definition), "oom:<why>" (the check ran out of host
+     * memory) or "error" (the status says why). */
+    char verify[224];
+    double verify_error;       /* over the sampled rows; NAN when not measured */
+    double verify_s;           /* the check's wall time */
     /* Each kept sample, for the JSON file: ms, and its reading. */
     double sample_ms[STATS_MAX_SAMPLES];
     float sample_sm_mhz[STATS_MAX_SAMPLES], sample_power_w[STATS_MAX_SAMPLES];

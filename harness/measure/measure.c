@@ -12,6 +12,7 @@
 #include "attn/registry.h"
 #include "measure/timeline.h"
 #include "measure/timing.h"
+#include "measure/verify.h"
 #include "core/stats.h"
 #include "core/clock.h"
 
@@ -29,11 +30,12 @@ static void release_all(struct backend *b, struct point_memory *mem)
 }
 
 /* Runs the measurement; returns the status text ("ok" or why not) in
- * row->status and the samples in `res`. */
+ * row->status, the samples in `res` and, with opt->verify, what the check
+ * of the output found in `verified`. */
 static void run_measurement(const struct sweep_point *pt, const struct attn_method *m,
                             struct backend *b, const struct device_info *device,
                             const struct measure_options *opt, struct result_row *row,
-                            struct timing_result *res)
+                            struct timing_result *res, struct verify_result *verified)
 {
     char why[200] = "";
     struct point_memory mem = {0};
@@ -77,6 +79,9 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
         /* Counters after the timing, never during it (profile.h). */
         if (!rc && opt->profile)
             profile_point(b, m, mem.state, &t, 4 * tensor_bytes + workspace_bytes, row);
+        /* The output of the last run, after the samples too; its memory is
+         * released before it returns. */
+        if (!rc && opt->verify) verify_output(m, mem.state, p, &params, b, &t, verified);
     }
     attn_method_teardown(m, mem.state);
     release_all(b, &mem);
@@ -144,6 +149,27 @@ static void summarize(const struct timing_rules *rules, const struct timing_resu
     row->tflops_per_w = res->energy_j > 0 ? row->flops_model / res->energy_j / 1e12 : NAN;
 }
 
+/* The row's verification columns; a wrong output's or a failed check's
+ * status (verify.h). */
+static void record_verification(const struct verify_result *v, struct result_row *row)
+{
+    row->verify_error = v->error;
+    row->verify_s = v->seconds;
+    switch (v->outcome) {
+    case VERIFY_OK: snprintf(row->verify, sizeof row->verify, "ok"); break;
+    case VERIFY_WRONG:
+        snprintf(row->verify, sizeof row->verify, "wrong");
+        snprintf(row->status, sizeof row->status, "wrong:%s", v->detail);
+        break;
+    case VERIFY_NONE: snprintf(row->verify, sizeof row->verify, "none:%s", v->detail); break;
+    case VERIFY_OOM: snprintf(row->verify, sizeof row->verify, "oom:%s", v->detail); break;
+    case VERIFY_ERROR:
+        snprintf(row->verify, sizeof row->verify, "error");
+        snprintf(row->status, sizeof row->status, "error:verify: %s", v->detail);
+        break;
+    }
+}
+
 void measure_point(const struct sweep_point *pt, struct backend *b,
                    const struct device_info *device, const struct measure_options *opt,
                    struct result_row *row)
@@ -175,10 +201,12 @@ void measure_point(const struct sweep_point *pt, struct backend *b,
     row->bytes_model = attn_method_bytes(m, &pt->problem, &params);
 
     static struct timing_result res; /* large for the stack */
+    struct verify_result verified;
     timeline_point_begin(pt, b->stream);
-    run_measurement(pt, m, b, device, opt, row, &res);
+    run_measurement(pt, m, b, device, opt, row, &res, &verified);
     timeline_range_end();
     if (strcmp(row->status, "ok") != 0) return;
     summarize(&opt->timing, &res, row);
     if (opt->profile) profile_roofline(row, opt->ceilings);
+    if (opt->verify) record_verification(&verified, row);
 }

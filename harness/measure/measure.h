@@ -12,13 +12,15 @@
 struct measure_options {
     struct timing_rules timing; /* warm-up, samples, cold cache (timing.h) */
     int profile;           /* then one run under the hardware counters (profile.h) */
+    int verify;            /* then the output against the reference (verify.h) */
     const struct ceilings *ceilings; /* the roofs of the roofline columns; NULL: none */
 };
 
 /* Fills everything in `row` but `suite`: the device description, the work
- * models, the statistics and the status ("ok", "oom", "invalid:...",
- * "error:..."). Never fails otherwise: a point that cannot run is a row that
- * says why. `device` is the backend's description, read once per process. */
+ * models, the statistics, the verification (with opt->verify) and the status
+ * ("ok", "oom", "invalid:...", "error:...", "wrong:..."). Never fails
+ * otherwise: a point that cannot run is a row that says why. `device` is the
+ * backend's description, read once per process. */
 void measure_point(const struct sweep_point *pt, struct backend *b,
                    const struct device_info *device, const struct measure_options *opt,
                    struct result_row *row);

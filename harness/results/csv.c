@@ -23,7 +23,7 @@ static const char *const trailing_columns[] = {
     "intensity", "roof_fraction", "achieved_tflops", "profile_note", "timing", "replicas",
     "noise_pct", "stop_reason", "sm_clock_median_mhz", "mem_clock_median_mhz", "power_median_w",
     "temp_max_c", "throttled_samples", "discarded_samples", "energy_j", "tflops_per_w",
-    "gpu_note",
+    "gpu_note", "verify", "verify_error", "verify_s",
 };
 #define N_LEADING ((int)(sizeof leading_columns / sizeof leading_columns[0]))
 #define N_TRAILING ((int)(sizeof trailing_columns / sizeof trailing_columns[0]))
@@ -187,12 +187,18 @@ static const char *number(struct csv_cells *c, int *slot, int present, const cha
     return cell;
 }
 
+int csv_row_timed(const struct result_row *r)
+{
+    return strcmp(r->status, "ok") == 0 || strncmp(r->status, "wrong:", 6) == 0;
+}
+
 void csv_row_cells(const struct result_row *r, struct csv_cells *out)
 {
     _Static_assert(CSV_NCOLS <= CSV_MAX_COLUMNS, "struct csv_cells holds every column");
     struct point_cells pc;
     point_cells(&r->point, &pc);
-    const int ok = strcmp(r->status, "ok") == 0; /* else no time was measured */
+    const int ok = csv_row_timed(r); /* else no time was measured */
+    const int verified = r->verify[0] != '\0';
     const int gpu = ok && r->has_readings;       /* NVML's readings (timing.h) */
     int n = 0;
 #define NUM(present, ...) number(out, &n, (present), __VA_ARGS__)
@@ -222,6 +228,9 @@ void csv_row_cells(const struct result_row *r, struct csv_cells *out)
         NUM(gpu, "%d", r->throttled_samples), NUM(gpu, "%d", r->discarded_samples),
         NUM(ok && isfinite(r->energy_j), "%.6g", r->energy_j),
         NUM(ok && isfinite(r->tflops_per_w), "%.6g", r->tflops_per_w), r->gpu_note,
+        /* run --verify (measure/verify.h): empty where not asked. */
+        r->verify, NUM(verified && isfinite(r->verify_error), "%.3e", r->verify_error),
+        NUM(verified, "%.3f", r->verify_s),
     };
 #undef NUM
     int c = 0;

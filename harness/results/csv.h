@@ -29,6 +29,10 @@ struct csv_cells {
 };
 void csv_row_cells(const struct result_row *r, struct csv_cells *out);
 
+/* 1 when the row's samples were taken and its time columns are filled: its
+ * status is `ok`, or `wrong:` (timed, then its output failed --verify). */
+int csv_row_timed(const struct result_row *r);
+
 struct csv_writer {
     struct run_file file;
 };

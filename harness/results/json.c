@@ -41,7 +41,7 @@ static int is_text_column(const char *column)
     static const char *const text[] = {
         "suite", "method", "variant", "backend", "device", "dtype", "shared_scale", "status",
         "git_rev", "timestamp", "driver", "runtime", "suite_hash", "shard", "profile_note",
-        "timing", "stop_reason", "gpu_note",
+        "timing", "stop_reason", "gpu_note", "verify",
     };
     for (size_t i = 0; i < sizeof text / sizeof *text; i++)
         if (!strcmp(text[i], column)) return 1;
@@ -184,8 +184,8 @@ int json_writer_row(struct json_writer *w, const struct result_row *r)
         json_cell(mem, columns[c], cells.cell[c]);
     }
     fputs(", \"samples\": [", mem);
-    const int ok = strcmp(r->status, "ok") == 0;
-    for (int i = 0; ok && i < r->reps; i++) {
+    const int timed = csv_row_timed(r);
+    for (int i = 0; timed && i < r->reps; i++) {
         fprintf(mem, "%s{\"ms\": %.9g", i ? ", " : "", r->sample_ms[i]);
         if (r->has_readings)
             fprintf(mem, ", \"sm_mhz\": %.0f, \"power_w\": %.1f, \"throttled\": %s",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/axes.h"
+#include "results/csv.h"
 
 /* The axes the table shows, and their widths. */
 static const struct {
@@ -32,11 +33,18 @@ void table_print_row(FILE *f, const struct result_row *r)
         axis_format(&AXES[shown[i].axis], p, cell, sizeof cell);
         fprintf(f, " %*s", shown[i].width, cell[0] ? cell : "-");
     }
-    if (strcmp(r->status, "ok") == 0)
-        fprintf(f, " %12.4f %10.4f %9.3f %9.1f  ok\n", r->ms_median, r->ms_stddev, r->tflops,
-                r->gbps);
+    if (csv_row_timed(r))
+        fprintf(f, " %12.4f %10.4f %9.3f %9.1f  %s", r->ms_median, r->ms_stddev, r->tflops,
+                r->gbps, r->status);
     else
-        fprintf(f, " %12s %10s %9s %9s  %s\n", "-", "-", "-", "-", r->status);
+        fprintf(f, " %12s %10s %9s %9s  %s", "-", "-", "-", "-", r->status);
+    /* --verify, briefly: its outcome without the reason (the CSV has it),
+     * and the error of an ok output (a wrong one's is in the status). */
+    if (r->verify[0] && strncmp(r->status, "wrong:", 6) != 0 && strcmp(r->verify, "error") != 0) {
+        fprintf(f, "  verify %.*s", (int)strcspn(r->verify, ":"), r->verify);
+        if (!strcmp(r->verify, "ok")) fprintf(f, " %.1e", r->verify_error);
+    }
+    fputc('\n', f);
     fflush(f);
 }
 

@@ -211,7 +211,7 @@ static int load_done_keys(const char *path, struct key_set *done, char *err, siz
 static int is_failure(const char *status)
 {
     return strncmp(status, "error:", 6) == 0 || strncmp(status, "invalid:", 8) == 0 ||
-           strcmp(status, "timeout") == 0;
+           strcmp(status, "timeout") == 0 || strncmp(status, "wrong:", 6) == 0;
 }
 
 int runner_run(const struct suite *s, const struct run_options *opt)
@@ -327,6 +327,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
                                    s->max_samples, s->min_time_s, s->timing,
                                    opt->discard_throttled),
         .profile = opt->profile, .ceilings = opt->ceilings_path ? &ceilings : NULL,
+        .verify = opt->verify,
     };
     struct point_worker serve_ctx = {&mo, opt->profile};
     struct worker worker;

@@ -16,6 +16,7 @@ struct run_options {
     int isolate;           /* one child process per point (default 1) */
     int quiet;             /* no table on stdout */
     int profile;           /* hardware counters after each point (--profile, profile.h) */
+    int verify;            /* each point's output against the reference (--verify, verify.h) */
     int discard_throttled; /* leave out samples taken while the GPU throttled (timing.h) */
     const char *ceilings_path; /* the roofs of the roofline columns (--ceilings), or NULL */
     const char *json_path;     /* every row and sample as JSON too (--json), or NULL */
@@ -31,7 +32,8 @@ struct run_options {
 };
 
 /* Runs the suite. Returns the process exit status: 0 when every row is ok,
- * oom or skipped; 1 when a row is invalid or an error; 2 when the sweep could
+ * oom or skipped; 1 when a row is invalid, an error, a timeout or wrong (its
+ * output failed --verify); 2 when the sweep could
  * not start (output not writable, in use by another run, holding rows
  * without --resume or --force, corrupt file to resume, no such backend);
  * 128 + the signal when SIGINT, SIGTERM or SIGHUP stopped it (interrupt.h). */

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # e2e.sh — the attnbench program end to end, one case per invocation:
-#   e2e.sh ATTNBENCH PLUGIN CASE [STALL_PLUGIN]
+#   e2e.sh ATTNBENCH PLUGIN CASE [STALL_PLUGIN [WRONG_FULL PLAIN_FULL ABI1]]
 # PLUGIN is the example plugin; STALL_PLUGIN (tests/plugins/stall_plugin.c)
-# has methods that take their time, for locks, interruptions and timeouts.
+# has methods that take their time, for locks, interruptions and timeouts;
+# WRONG_FULL and PLAIN_FULL (tests/plugins/full_plugin.c) compute full
+# attention, the first without its scale, and ABI1 (abi1_plugin.c) is a
+# plugin built for ABI 1: for run --verify and check.
 # Each case prints what it checked and exits non-zero on the first failure.
 set -u
 bench=$(realpath "$1") plugin=$(realpath "$2") case=$3 stall=${4:+$(realpath "$4")}
+wrong_full=${5:+$(realpath "$5")} plain_full=${6:+$(realpath "$6")} abi1=${7:+$(realpath "$7")}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -18,6 +22,11 @@ run() { "$bench" "$@" >out.txt 2>err.txt; echo $? >rc.txt; }
 rc() { cat rc.txt; }
 # Column index (1-based) of a CSV header name, for awk.
 col() { head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
+# cells FILE NAME: column NAME of FILE's rows, one a line (read as CSV).
+cells() {
+    python3 -c 'import csv, sys
+for r in csv.DictReader(open(sys.argv[1], newline="")): print(r[sys.argv[2]])' "$1" "$2"
+}
 # Data rows (the results never contain quoted newlines in these cases).
 rows() { tail -n +2 "$1" | wc -l; }
 # plant IN OUT BODY: IN's rows into OUT, the samples of each replaced by
@@ -720,6 +729,72 @@ kill-resume)
     ! pgrep -f "$out" >/dev/null || fail "processes of the killed runs live on: $(pgrep -af "$out")"
     pass "20 kills (rows after each: ${killed_after[*]}), then resumed: 24 points once each"
     ;;
+verify)
+    # run --verify over the quick shapes, every CPU method: all ok, the
+    # verification's columns filled, in the CSV, the JSON and the table.
+    run run quick --backend cpu --reps 1 --warmup 0 --verify --out v.csv --json v.json
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "quick --verify exit $(rc)"; }
+    [ "$(rows v.csv)" = 24 ] || fail "expected 24 rows, got $(rows v.csv)"
+    [ -z "$(cells v.csv status | grep -vx ok)" ] || fail "rows not ok: $(cells v.csv status | sort -u)"
+    [ -z "$(cells v.csv verify | grep -vx ok)" ] || fail "not verified: $(cells v.csv verify | sort -u)"
+    python3 -c '
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert all(0 <= float(r["verify_error"]) <= 1e-4 and float(r["verify_s"]) >= 0 for r in rows)
+doc = json.load(open(sys.argv[2]))
+assert all(r["verify"] == "ok" and isinstance(r["verify_error"], float) and r["samples"]
+           for r in doc["runs"][0]["rows"])' v.csv v.json ||
+        fail "verify_error or verify_s not filled, or the JSON disagrees"
+    [ "$(grep -c "  verify ok " out.txt)" = 24 ] || fail "the table does not show the verification"
+    pass "quick --verify: 24 rows ok and verified, verify_error <= 1e-4, verify_s, JSON, table"
+    run run --backend cpu --methods linear --seqlen 256 --H 1 --reps 1 --warmup 0 --out plain.csv
+    [ "$(cells plain.csv verify)$(cells plain.csv verify_error)$(cells plain.csv verify_s)" = "" ] ||
+        fail "without --verify, its columns are filled"
+    pass "without --verify its columns stay empty"
+    run run --backend cpu --methods topk --seqlen 256 --k 512 --reps 1 --warmup 0 --verify \
+        --out invalid.csv
+    case $(cells invalid.csv status) in invalid:*) ;; *) fail "k > N: $(cells invalid.csv status)" ;; esac
+    [ "$(rc)" = 1 ] && [ -z "$(cells invalid.csv verify)$(cells invalid.csv verify_s)" ] ||
+        fail "an invalid point: exit $(rc), verify '$(cells invalid.csv verify)'"
+    pass "an invalid point is not verified"
+    # Head by head: B·H = 6, N = 301 (a multiple of neither m, k nor the rows).
+    run run --backend cpu --methods full,agent,nystrom,topk,mita --B 2 --H 3 --seqlen 301 --d 24 \
+        --m 7 --k 5 --s_r 2 --reps 1 --warmup 0 --verify --out heads.csv
+    [ "$(rc)" = 0 ] && [ -z "$(cells heads.csv verify | grep -vx ok)" ] ||
+        fail "B=2 H=3 N=301: exit $(rc), verify $(cells heads.csv verify | sort -u)"
+    pass "B=2 H=3 N=301 d=24 m=7 k=5 s_r=2: every head verified ok"
+    # A plugin that computes full but forgets 1/sqrt(d): a wrong: row that
+    # keeps its times, exit 1; check fails it too.
+    run run --plugin "$wrong_full" --methods wrong_full --seqlen 256 --H 2 --backend cpu --reps 2 \
+        --warmup 0 --verify --out w.csv
+    [ "$(rc)" = 1 ] || { cat err.txt; fail "a wrong output: exit $(rc), want 1"; }
+    status=$(cells w.csv status)
+    case $status in wrong:*) ;; *) fail "a wrong output's status: $status" ;; esac
+    [ "$(cells w.csv verify)" = wrong ] && [ -n "$(cells w.csv ms_median)" ] &&
+        python3 -c "import sys; assert float(sys.argv[1]) > 1e-4" "$(cells w.csv verify_error)" ||
+        fail "a wrong row: verify $(cells w.csv verify), ms_median '$(cells w.csv ms_median)'"
+    grep -q "wrong:" out.txt || fail "the table does not show the wrong row"
+    pass "wrong_full --verify: status $status, exit 1, times kept"
+    run check --plugin "$wrong_full" --methods wrong_full --backend cpu
+    [ "$(rc)" = 1 ] && grep -q "^FAIL wrong_full " out.txt || fail "check of wrong_full: exit $(rc)"
+    pass "check --plugin wrong_full fails it: $(grep -m1 "^FAIL" out.txt | tr -s ' ')"
+    # Done right, the same plugin passes both.
+    run run --plugin "$plain_full" --methods plain_full --seqlen 256 --H 2 --backend cpu --reps 1 \
+        --warmup 0 --verify --out right.csv
+    [ "$(rc)" = 0 ] && [ "$(cells right.csv verify)" = ok ] ||
+        fail "plain_full --verify: exit $(rc), verify $(cells right.csv verify)"
+    run check --plugin "$plain_full" --methods plain_full --backend cpu
+    [ "$(rc)" = 0 ] && grep -q "^ok   plain_full " out.txt || fail "check of plain_full: exit $(rc)"
+    pass "plain_full (computes full): run --verify ok, check passes"
+    # Methods that compute no definition (the example; one built for ABI 1)
+    # are not verifiable, and not wrong.
+    run run --plugin "$plugin" --plugin "$abi1" --methods local_window,abi1_copy --seqlen 256 \
+        --k 16 --backend cpu --reps 1 --warmup 0 --verify --out none.csv
+    [ "$(rc)" = 0 ] && [ -z "$(cells none.csv status | grep -vx ok)" ] &&
+        [ "$(cells none.csv verify | grep -c "^none:.* computes no definition")" = 2 ] ||
+        fail "no definition: exit $(rc), verify $(cells none.csv verify)"
+    pass "local_window and an ABI-1 plugin's method: verify none:..., status ok, exit 0"
+    ;;
 help)
     # Every command's --help and -h: its usage on stdout, exit 0, nothing run.
     for c in run list check plot merge compare slurm ceilings; do
@@ -747,7 +822,7 @@ help)
     for f in --methods --dtype --B --H --seqlen --d --m --k --s_r --shared_scale --backend \
         --reps --warmup --max-noise --min-samples --max-samples --min-time --timing --budget \
         --timeout --seed --out --resume --force --json --discard-throttled --no-isolate --quiet \
-        --plugin --profile --ceilings --shard --gpus; do
+        --plugin --profile --ceilings --verify --shard --gpus; do
         grep -q -- "$f " out.txt || fail "run --help lacks $f"
     done
     run compare --help

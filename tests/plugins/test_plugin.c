@@ -5,10 +5,13 @@
  * file too. The checks of a descriptor (attn_plugin_check), on descriptors
  * in memory: a backend that is neither cpu nor cuda, names and variants the
  * command line could not give or a results row could not keep, a method
- * listed twice; and `attnbench list`'s line of a method whose variants
- * overflow its column (the last three found by tests/fuzz).
+ * listed twice, a `computes` that names no definition; and `attnbench
+ * list`'s line of a method whose variants overflow its column (the last
+ * three found by tests/fuzz). A plugin built for ABI 1, whose descriptors
+ * end before `computes`, loads and computes nothing; one that declares
+ * `computes = "full"` says so.
  *
- * usage: test_plugin GOOD.so NO_ENTRY.so FUTURE_ABI.so NO_RUN.so */
+ * usage: test_plugin GOOD.so NO_ENTRY.so FUTURE_ABI.so NO_RUN.so ABI1.so FULL.so */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +74,20 @@ static void check_example_method(void)
     printf("%s local_window validate k > N: %s\n", ok ? "ok  " : "FAIL", bad ? bad : "(accepted)");
     failures += !ok;
     free(q), free(k), free(v), free(o), free(qd), free(kd), free(vd), free(od), free(ref);
+}
+
+/* The plugin at `path` loads, and its method `name` computes `computes`
+ * (NULL: nothing, as a method of ABI 1 must). */
+static void check_declared(const char *path, const char *name, const char *computes)
+{
+    char why[1024] = "";
+    const int loaded = attn_plugin_load(path, why, sizeof why) == 0;
+    const struct attn_method *m = loaded ? attn_method_find(name, ATTN_CPU) : NULL;
+    const char *got = m ? attn_method_computes(m) : NULL;
+    const int ok = m && (computes ? got && !strcmp(got, computes) : !got);
+    printf("%s load %s: %s computes %s%s\n", ok ? "ok  " : "FAIL", path, name,
+           got ? got : "nothing", loaded ? "" : why);
+    failures += !ok;
 }
 
 static const char *valid(const struct attn_problem *p, const struct attn_params *a, char *why,
@@ -139,6 +156,17 @@ static void check_descriptors(void)
     expect_check("a name of 63 characters", &m, NULL, NULL);
 
     m = ok;
+    m.computes = "full";
+    expect_check("computes full", &m, NULL, NULL);
+    m.computes = "fool";
+    expect_check("computes fool", &m, NULL,
+                 "method 'm' computes 'fool', which is not a definition of attnbench");
+    m.computes = "gather";
+    expect_check("computes gather (no reference)", &m, NULL, "computes 'gather', which is not");
+    m.abi_version = 1;
+    expect_check("an ABI-1 method, whose computes is never read", &m, NULL, NULL);
+
+    m = ok;
     m.variants = empty;
     expect_check("an empty variant", &m, NULL, "method 'm' has a variant '' that is not 1 to 63");
     m.variants = colon;
@@ -174,8 +202,9 @@ static void check_list_line(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s GOOD.so NO_ENTRY.so FUTURE_ABI.so NO_RUN.so\n", argv[0]);
+    if (argc != 7) {
+        fprintf(stderr, "usage: %s GOOD.so NO_ENTRY.so FUTURE_ABI.so NO_RUN.so ABI1.so FULL.so\n",
+                argv[0]);
         return 2;
     }
     char why[1024] = "";
@@ -189,6 +218,8 @@ int main(int argc, char **argv)
     expect_refused(argv[3], "ABI version");
     expect_refused(argv[4], "lacks the operation 'run'");
     expect_refused("/nonexistent/plugin.so", "cannot load");
+    check_declared(argv[5], "abi1_copy", NULL);
+    check_declared(argv[6], "plain_full", "full");
     check_descriptors();
     check_list_line();
     printf("%s\n", failures ? "FAILED" : "all passed");
