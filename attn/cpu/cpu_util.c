@@ -135,19 +135,27 @@ void cpu_matmul(const float *a, const float *b, float *c, int64_t n, int64_t p, 
  * and values (2 * 64 * d floats) is reused by all the block's queries. */
 enum { ATTEND_QUERY_BLOCK = 32, ATTEND_KEY_BLOCK = 64 };
 
+/* The sums over all keys (each row's weights and weighted values) are kept
+ * in double, a key block's own 64 terms in float: a float sum of 2^20 weights
+ * grows to where it moves in steps of 1/8 and rounds each term's variation
+ * away (agent and nystrom were off by 3e-3 at N = 2^20, thirty times fp32's
+ * bound). Layout: acc [query block, d] and row_sum [query block] as doubles
+ * first (the arena aligns the scratch), then scores [query block, key block],
+ * one row's block sum [d] and row_max [query block] as floats. */
 int64_t cpu_attend_scratch_floats(int d)
 {
-    return (int64_t)ATTEND_QUERY_BLOCK * ATTEND_KEY_BLOCK + (int64_t)ATTEND_QUERY_BLOCK * d +
-           2 * ATTEND_QUERY_BLOCK;
+    const int64_t doubles = (int64_t)ATTEND_QUERY_BLOCK * d + ATTEND_QUERY_BLOCK;
+    return 2 * doubles + (int64_t)ATTEND_QUERY_BLOCK * ATTEND_KEY_BLOCK + d + ATTEND_QUERY_BLOCK;
 }
 
 void cpu_attend(const float *q, int64_t nq, const float *k, const float *v, int64_t nk, int d,
                 float scale, float *o, float *scratch)
 {
-    float *s = scratch;                                   /* [query block, key block] */
-    float *acc = s + ATTEND_QUERY_BLOCK * ATTEND_KEY_BLOCK; /* [query block, d] */
-    float *row_max = acc + ATTEND_QUERY_BLOCK * d;         /* [query block] */
-    float *row_sum = row_max + ATTEND_QUERY_BLOCK;         /* [query block] */
+    double *acc = (double *)(void *)scratch;              /* [query block, d] */
+    double *row_sum = acc + ATTEND_QUERY_BLOCK * d;        /* [query block] */
+    float *s = (float *)(row_sum + ATTEND_QUERY_BLOCK);    /* [query block, key block] */
+    float *block = s + ATTEND_QUERY_BLOCK * ATTEND_KEY_BLOCK; /* [d] */
+    float *row_max = block + d;                            /* [query block] */
 
     for (int64_t i0 = 0; i0 < nq; i0 += ATTEND_QUERY_BLOCK) {
         int64_t rows = nq - i0 < ATTEND_QUERY_BLOCK ? nq - i0 : ATTEND_QUERY_BLOCK;
@@ -155,33 +163,34 @@ void cpu_attend(const float *q, int64_t nq, const float *k, const float *v, int6
             row_max[r] = -INFINITY;
             row_sum[r] = 0;
         }
-        memset(acc, 0, (size_t)(rows * d) * sizeof(float));
+        for (int64_t e = 0; e < rows * d; e++) acc[e] = 0;
 
         for (int64_t j0 = 0; j0 < nk; j0 += ATTEND_KEY_BLOCK) {
             int64_t cols = nk - j0 < ATTEND_KEY_BLOCK ? nk - j0 : ATTEND_KEY_BLOCK;
             cpu_scores(q + i0 * d, rows, k + j0 * d, cols, d, scale, s);
             for (int64_t r = 0; r < rows; r++) {
                 const float *sr = s + r * cols;
-                float *acc_r = acc + r * d;
+                double *acc_r = acc + r * d;
                 float max = row_max[r];
                 for (int64_t c = 0; c < cols; c++) max = fmaxf(max, sr[c]);
                 /* Rescale what was summed under the old maximum. */
-                float correction = expf(row_max[r] - max);
-                row_sum[r] *= correction;
-                cpu_scale(acc_r, correction, d);
+                const double correction = exp((double)row_max[r] - max);
+                float block_sum = 0;
+                memset(block, 0, (size_t)d * sizeof(float));
                 for (int64_t c = 0; c < cols; c++) {
                     float w = expf(sr[c] - max);
-                    row_sum[r] += w;
-                    cpu_axpy(acc_r, w, v + (j0 + c) * d, d);
+                    block_sum += w;
+                    cpu_axpy(block, w, v + (j0 + c) * d, d);
                 }
+                row_sum[r] = row_sum[r] * correction + block_sum;
+                for (int c = 0; c < d; c++) acc_r[c] = acc_r[c] * correction + block[c];
                 row_max[r] = max;
             }
         }
 
         for (int64_t r = 0; r < rows; r++) {
             float *out = o + (i0 + r) * d;
-            float inv = 1.0f / row_sum[r];
-            for (int c = 0; c < d; c++) out[c] = acc[r * d + c] * inv;
+            for (int c = 0; c < d; c++) out[c] = (float)(acc[r * d + c] / row_sum[r]);
         }
     }
 }

@@ -111,7 +111,8 @@ void cpu_matmul(const float *a, const float *b, float *c, int64_t n, int64_t p, 
 
 /* softmax(q kᵀ scale) v by blocks of keys with an online softmax, so that
  * no score row is ever whole: the flash-attention schedule on a CPU.
- * q: [nq,d]  k, v: [nk,d]  o: [nq,d]  scratch: cpu_attend_scratch_floats(d) */
+ * q: [nq,d]  k, v: [nk,d]  o: [nq,d]
+ * scratch: cpu_attend_scratch_floats(d) floats, 8-byte aligned (an arena's) */
 int64_t cpu_attend_scratch_floats(int d);
 void cpu_attend(const float *q, int64_t nq, const float *k, const float *v, int64_t nk, int d,
                 float scale, float *o, float *scratch);

@@ -1,7 +1,11 @@
 /* linear.c — linear attention (Katharopoulos et al. 2020, non-causal) on
  * the CPU: φ(x) = elu(x) + 1, S = Σ_j φ(k_j) v_jᵀ (d x d), z = Σ_j φ(k_j),
  * o_i = φ(q_i)ᵀ S / (φ(q_i)ᵀ z + 1e-6). Two passes over the rows; scratch
- * per thread is d² + 2d floats, whatever N.
+ * per thread is d² + 2d floats and d² + d doubles, whatever N.
+ *
+ * S and z are summed in float over blocks of LINEAR_KEY_BLOCK keys and the
+ * blocks in double: a float sum over 2^20 keys rounds away most of each
+ * key's part once the sum is large (an error near fp32's bound at N = 2^20).
  */
 #include <math.h>
 #include <string.h>
@@ -10,10 +14,14 @@
 #include "attn/methods.h"
 #include "attn/registry.h"
 
+enum { LINEAR_KEY_BLOCK = 256 };
+
 struct linear_scratch {
-    float *kv;   /* S: [d,d] */
-    float *ksum; /* z: [d] */
-    float *phi;  /* φ of one row: [d] */
+    float *kv;          /* S: [d,d], of one key block, then the whole */
+    float *ksum;        /* z: [d], likewise */
+    float *phi;         /* φ of one row: [d] */
+    double *kv_total;   /* S over the blocks so far: [d,d] */
+    double *ksum_total; /* z likewise: [d] */
 };
 
 static void linear_carve_thread(const struct attn_problem *p, struct cpu_arena *ar,
@@ -23,6 +31,8 @@ static void linear_carve_thread(const struct attn_problem *p, struct cpu_arena *
     s->kv = cpu_arena_take(ar, d * d, sizeof(float));
     s->ksum = cpu_arena_take(ar, d, sizeof(float));
     s->phi = cpu_arena_take(ar, d, sizeof(float));
+    s->kv_total = cpu_arena_take(ar, d * d, sizeof(double));
+    s->ksum_total = cpu_arena_take(ar, d, sizeof(double));
 }
 
 static size_t linear_thread_bytes(const struct attn_problem *p)
@@ -43,13 +53,23 @@ static void linear_feature_map(const float *x, float *phi, int d)
 static void linear_head(const float *q, const float *k, const float *v, float *o, int64_t N,
                         int d, const struct linear_scratch *s)
 {
-    memset(s->kv, 0, (size_t)d * d * sizeof(float));
-    memset(s->ksum, 0, (size_t)d * sizeof(float));
-    for (int64_t j = 0; j < N; j++) {
-        linear_feature_map(k + j * d, s->phi, d);
-        cpu_axpy(s->ksum, 1.0f, s->phi, d);
-        for (int a = 0; a < d; a++) cpu_axpy(s->kv + a * d, s->phi[a], v + j * d, d);
+    const int64_t dd = (int64_t)d * d;
+    for (int64_t e = 0; e < dd; e++) s->kv_total[e] = 0;
+    for (int c = 0; c < d; c++) s->ksum_total[c] = 0;
+    for (int64_t j0 = 0; j0 < N; j0 += LINEAR_KEY_BLOCK) {
+        const int64_t j1 = N - j0 < LINEAR_KEY_BLOCK ? N : j0 + LINEAR_KEY_BLOCK;
+        memset(s->kv, 0, (size_t)dd * sizeof(float));
+        memset(s->ksum, 0, (size_t)d * sizeof(float));
+        for (int64_t j = j0; j < j1; j++) {
+            linear_feature_map(k + j * d, s->phi, d);
+            cpu_axpy(s->ksum, 1.0f, s->phi, d);
+            for (int a = 0; a < d; a++) cpu_axpy(s->kv + a * d, s->phi[a], v + j * d, d);
+        }
+        for (int64_t e = 0; e < dd; e++) s->kv_total[e] += s->kv[e];
+        for (int c = 0; c < d; c++) s->ksum_total[c] += s->ksum[c];
     }
+    for (int64_t e = 0; e < dd; e++) s->kv[e] = (float)s->kv_total[e];
+    for (int c = 0; c < d; c++) s->ksum[c] = (float)s->ksum_total[c];
     for (int64_t i = 0; i < N; i++) {
         float *out = o + i * d;
         linear_feature_map(q + i * d, s->phi, d);
