@@ -1,8 +1,9 @@
 /* test_gather.c — the `gather` method, every version (kernels/gather.cu),
  * against a gather on the CPU: bit-exact, since a gather only moves bytes.
  *
- * On the CPU (always): the version table and the method's variants agree,
- * and gather_expert_key draws k distinct keys in [0, N) per expert.
+ * On the CPU (always): the list of versions (attn/gathers.h) starts with
+ * the built-in ones, and the method's variants are its names then `copy`;
+ * gather_expert_key draws k distinct keys in [0, N) per expert.
  * On the GPU: every version × dtype × d × awkward shape (k = 1, k = N, m = 1,
  * m·k > N, every key repeated, B·H > 1, tails of every block size), run
  * through the registry on the CUDA backend (harness/measure/backend.h) with fresh
@@ -19,6 +20,7 @@
 
 #include "measure/backend.h"
 #include "attn/cuda/cuda_methods.h"
+#include "attn/gathers.h"
 #include "attn/method_call.h"
 #include "kernels/gather.h"
 #include "attn/registry.h"
@@ -46,19 +48,26 @@ static const struct {
     {1, 2, 65536, 256, 257},  /* 65 sorted tiles a head, a 256-row tail */
 };
 
-/* Table, names and variants agree; every expert's keys distinct, in range. */
+/* The list, its names and the variants agree; every expert's keys
+ * distinct, in range. */
 static void check_on_cpu(void)
 {
     char what[200];
-    int ok = gather_version_count() > 0 && attn_cuda_gather.variants == gather_version_names;
-    for (int v = 0; ok && v < gather_version_count(); v++)
-        ok = gather_version_names[v] && gather_version_name(v) &&
-             strcmp(gather_version_names[v], gather_version_name(v)) == 0 &&
-             gather_version_find(gather_version_name(v)) == v;
-    ok = ok && gather_version_names[gather_version_count()] == NULL &&
-         gather_version_name(gather_version_count()) == NULL && gather_version_find("x") == -1;
-    snprintf(what, sizeof what, "the table's %d versions are the method's variants",
-             gather_version_count());
+    static const char *const names[] = {GATHER_BUILTIN_NAMES, NULL};
+    const struct attn_gather_version *const *all = attn_gather_all();
+    int count = 0, ok = attn_cuda_gather.variants == (const char *const *)attn_gather_variants;
+    for (; ok && all[count]; count++)
+        ok = all[count] == gather_builtin_versions[count] && names[count] &&
+             strcmp(all[count]->name, names[count]) == 0 &&
+             strcmp(attn_cuda_gather.variants[count], names[count]) == 0 &&
+             attn_gather_find(names[count]) == all[count] && all[count]->launch &&
+             all[count]->abi_version == ATTN_ABI_VERSION;
+    ok = ok && count > 0 && !names[count] && !gather_builtin_versions[count] &&
+         strcmp(attn_cuda_gather.variants[count], "copy") == 0 &&
+         !attn_cuda_gather.variants[count + 1] && !attn_gather_find("copy") &&
+         !attn_gather_find("fused") && !attn_gather_find("x");
+    snprintf(what, sizeof what, "the %d built-in versions are the list and the method's "
+             "variants, then copy", count);
     verdict(ok, what);
 
     const int64_t more[][3] = {{1, 1, 1}, {2, 1, 2}, {1000, 1000, 1}, {1 << 20, 16, 1024},
@@ -216,12 +225,11 @@ int main(void)
            info.runtime, seed);
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
-    for (int v = 0; v < gather_version_count(); v++)
+    for (const char *const *v = attn_cuda_gather.variants; *v; v++)
         for (int t = 0; t < 3; t++)
             for (int di = 0; di < 2; di++)
                 for (int s = 0; s < (int)(sizeof shapes / sizeof *shapes); s++)
-                    check_on_gpu(b, gather_version_name(v), dtypes[t], dims[di], s,
-                                 seed + (uint64_t)s);
+                    check_on_gpu(b, *v, dtypes[t], dims[di], s, seed + (uint64_t)s);
     b->shutdown(b);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
