@@ -82,6 +82,10 @@ struct result_row {
     int energy_from_counter;   /* else the median power times the median time */
     double tflops_per_w;       /* FLOP model over energy_j; NAN when unknown */
     char gpu_note[160];        /* why readings or energy are missing, or "" */
+    /* What MiTA selected, after the timed samples (measure/selection_stats.h);
+     * for MiTA rows only. */
+    int has_selection_stats;
+    double route_imbalance, expert_overlap;
     /* Each kept sample, for the JSON file: ms, and its reading. */
     double sample_ms[STATS_MAX_SAMPLES];
     float sample_sm_mhz[STATS_MAX_SAMPLES], sample_power_w[STATS_MAX_SAMPLES];

@@ -23,7 +23,7 @@ static const char *const trailing_columns[] = {
     "intensity", "roof_fraction", "achieved_tflops", "profile_note", "timing", "replicas",
     "noise_pct", "stop_reason", "sm_clock_median_mhz", "mem_clock_median_mhz", "power_median_w",
     "temp_max_c", "throttled_samples", "discarded_samples", "energy_j", "tflops_per_w",
-    "gpu_note",
+    "gpu_note", "route_imbalance", "expert_overlap",
 };
 #define N_LEADING ((int)(sizeof leading_columns / sizeof leading_columns[0]))
 #define N_TRAILING ((int)(sizeof trailing_columns / sizeof trailing_columns[0]))
@@ -222,6 +222,9 @@ void csv_row_cells(const struct result_row *r, struct csv_cells *out)
         NUM(gpu, "%d", r->throttled_samples), NUM(gpu, "%d", r->discarded_samples),
         NUM(ok && isfinite(r->energy_j), "%.6g", r->energy_j),
         NUM(ok && isfinite(r->tflops_per_w), "%.6g", r->tflops_per_w), r->gpu_note,
+        /* MiTA's routing: empty for other methods. */
+        NUM(r->has_selection_stats, "%.6g", r->route_imbalance),
+        NUM(r->has_selection_stats, "%.6g", r->expert_overlap),
     };
 #undef NUM
     int c = 0;

@@ -67,6 +67,8 @@ CSV_COLUMNS = [
     "timing", "replicas", "noise_pct", "stop_reason", "sm_clock_median_mhz",
     "mem_clock_median_mhz", "power_median_w", "temp_max_c", "throttled_samples",
     "discarded_samples", "energy_j", "tflops_per_w", "gpu_note",
+    # MiTA's routing statistics: empty for other methods.
+    "route_imbalance", "expert_overlap",
 ]
 # The columns that identify a point (harness/results/csv.c, csv_key_column()), for --resume.
 KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
