@@ -11,6 +11,10 @@
  * exported indices (for `copy`: row r mod N), the indices with
  * gather_expert_key.
  *
+ * With --plugin PATH a plugin's gather versions (the example:
+ * build/attn/examples/libattn_gather_rows.so) are loaded first: on the GPU
+ * they are checked as the built-in ones are, through the method's variants.
+ *
  * Exits 77 (skipped) where there is no GPU, after the CPU checks. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -56,18 +60,23 @@ static void check_on_cpu(void)
     static const char *const names[] = {GATHER_BUILTIN_NAMES, NULL};
     const struct attn_gather_version *const *all = attn_gather_all();
     int count = 0, ok = attn_cuda_gather.variants == (const char *const *)attn_gather_variants;
-    for (; ok && all[count]; count++)
+    for (; ok && names[count]; count++)
         ok = all[count] == gather_builtin_versions[count] && names[count] &&
              strcmp(all[count]->name, names[count]) == 0 &&
              strcmp(attn_cuda_gather.variants[count], names[count]) == 0 &&
              attn_gather_find(names[count]) == all[count] && all[count]->launch &&
              all[count]->abi_version == ATTN_ABI_VERSION;
-    ok = ok && count > 0 && !names[count] && !gather_builtin_versions[count] &&
-         strcmp(attn_cuda_gather.variants[count], "copy") == 0 &&
-         !attn_cuda_gather.variants[count + 1] && !attn_gather_find("copy") &&
+    /* Then the plugins' versions (--plugin), then copy. */
+    int total = count;
+    for (; ok && all[total]; total++)
+        ok = attn_cuda_gather.variants[total] &&
+             strcmp(attn_cuda_gather.variants[total], all[total]->name) == 0;
+    ok = ok && count > 0 && !gather_builtin_versions[count] &&
+         strcmp(attn_cuda_gather.variants[total], "copy") == 0 &&
+         !attn_cuda_gather.variants[total + 1] && !attn_gather_find("copy") &&
          !attn_gather_find("fused") && !attn_gather_find("x");
-    snprintf(what, sizeof what, "the %d built-in versions are the list and the method's "
-             "variants, then copy", count);
+    snprintf(what, sizeof what, "the %d built-in versions and %d of plugins are the list and "
+             "the method's variants, then copy", count, total - count);
     verdict(ok, what);
 
     const int64_t more[][3] = {{1, 1, 1}, {2, 1, 2}, {1000, 1000, 1}, {1 << 20, 16, 1024},
@@ -205,8 +214,20 @@ done:
     verdict(ok, what);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) {
+        char why[1024];
+        if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {
+            if (attn_plugin_load(argv[++i], why, sizeof why)) {
+                printf("FAIL %s\n", why);
+                return 1;
+            }
+        } else {
+            fprintf(stderr, "usage: test_gather [--plugin PATH]\n");
+            return 2;
+        }
+    }
     check_on_cpu();
     if (!backend_cuda_available()) {
         printf("%d passed, %d failed on the CPU; no CUDA device: GPU part skipped\n", passed,
