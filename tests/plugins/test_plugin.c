@@ -241,6 +241,17 @@ static void check_gather_fixture(const char *path)
            ok ? "ok  " : "FAIL");
     failures += !ok;
 #endif
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    list_gathers(f);
+    fclose(f);
+    ok = text && strstr(text, "fused") &&
+         strstr(text, "fixture_a      test fixture: registered, never launched") &&
+         strstr(text, "fixture_b      test fixture: no scratch");
+    printf("%s attnbench list names fused and the fixture's versions\n", ok ? "ok  " : "FAIL");
+    failures += !ok;
+    free(text);
     expect_refused(path, "gather version 'fixture_a' already exists");
 }
 
