@@ -40,6 +40,20 @@ static void verdict(int ok, const char *what, const char *why)
     ok ? passed++ : failed++;
 }
 
+/* The shapes: B, H, N, m, k, s_r, shared scale. */
+static const struct {
+    int B, H;
+    int64_t N, m, k;
+    int s_r;
+    enum attn_shared_scale scale;
+} shapes[] = {
+    {1, 2, 300, 7, 5, 1, ATTN_SHARED_OFFICIAL},    /* N % m != 0, k below a tile */
+    {2, 1, 257, 32, 100, 2, ATTN_SHARED_PAPER},    /* m·k > N: rows repeat, s_r = 2 */
+    {1, 2, 1000, 16, 64, 1, ATTN_SHARED_PAPER},    /* a whole key tile per expert */
+    {1, 1, 1000, 24, 130, 3, ATTN_SHARED_OFFICIAL},/* s_r = 3, a partial third key tile */
+    {1, 8, 4100, 64, 64, 2, ATTN_SHARED_OFFICIAL}, /* the suite's m, k, H; N % 64 != 0 */
+};
+
 /* validate() of the CUDA MiTA: NULL, or its message contains `needle`. */
 static void expect_validate(const char *what, const struct attn_problem *p,
                             const struct attn_params *a, const char *needle)
@@ -78,6 +92,30 @@ static void check_on_cpu(void)
     h.gather = "vec16";
     expect_validate("mita m·k = 2^32 gather=vec16", &huge, &h,
                     "gather=vec16: m·k=4294967296 rows per head, the gather kernels take at most");
+
+    /* Every shape of the GPU part runs at all (fused and vec16 alike). */
+    const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
+    int runnable = 1;
+    char why[512];
+    for (int sh = 0; sh < (int)(sizeof shapes / sizeof *shapes); sh++)
+        for (int t = 0; t < 3; t++)
+            for (int d = 64; d <= 128; d += 64)
+                for (const char *const *v = attn_cuda_mita.variants; *v; v++) {
+                    const struct attn_problem q = {shapes[sh].B, shapes[sh].H, shapes[sh].N, d,
+                                                   dtypes[t], ATTN_CUDA, 1};
+                    const struct attn_params b = {.m = shapes[sh].m, .k = shapes[sh].k,
+                                                  .s_r = shapes[sh].s_r, .variant = *v,
+                                                  .shared_scale = shapes[sh].scale,
+                                                  .gather = "vec16"};
+                    const char *bad = attn_method_validate(&attn_cuda_mita, &q, &b, why,
+                                                           sizeof why);
+                    if (bad && runnable) {
+                        runnable = 0;
+                        snprintf(what, sizeof what, "shape %d, %s, d=%d, %s: %s", sh,
+                                 attn_dtype_name(dtypes[t]), d, *v, bad);
+                    }
+                }
+    verdict(runnable, "mita gather=vec16 accepts every shape of the GPU part", runnable ? NULL : what);
 
     /* K_E and V_E in the workspace and in the byte model. */
     a.gather = "fused";
@@ -155,20 +193,6 @@ done:
     free(state);
     return rc;
 }
-
-/* The shapes: B, H, N, m, k, s_r, shared scale. */
-static const struct {
-    int B, H;
-    int64_t N, m, k;
-    int s_r;
-    enum attn_shared_scale scale;
-} shapes[] = {
-    {1, 2, 300, 7, 5, 1, ATTN_SHARED_OFFICIAL},    /* N % m != 0, k below a tile */
-    {2, 1, 257, 32, 100, 2, ATTN_SHARED_PAPER},    /* m·k > N: rows repeat, s_r = 2 */
-    {1, 2, 1000, 16, 64, 1, ATTN_SHARED_PAPER},    /* a whole key tile per expert */
-    {1, 1, 1000, 24, 130, 3, ATTN_SHARED_OFFICIAL},/* s_r = 3, a partial third key tile */
-    {1, 8, 4100, 64, 64, 2, ATTN_SHARED_OFFICIAL}, /* the suite's m, k, H; N % 64 != 0 */
-};
 
 /* `gather` against fused at one point: outputs and selections equal bit for
  * bit, and the reference check passes. */
