@@ -7,6 +7,10 @@
  * Cases: fp32, fp16, bf16 × d ∈ {64, 128} × s_r ∈ {1, 2, 3} × shared and
  * route_only × both shared scales, N not a multiple of m, m·k > N.
  *
+ * Profiled (CUPTI; skipped, saying why, where the counters cannot be read):
+ * with vec16 the run has a step "gather" holding the gather kernel and a
+ * gather_dram_bytes of its own; fused has neither (gather_dram_bytes 0).
+ *
  * On the CPU (always): the CUDA MiTA's validate() names the known versions
  * for an unknown one (copy is not a gather), refuses m·k past int32 for a
  * version and not for fused; its workspace and byte model grow by K_E and
@@ -30,12 +34,14 @@
 #include "attn/registry.h"
 #include "check/check.h"
 #include "measure/backend.h"
+#include "measure/profile.h"
 
 static int passed, failed;
 
 static void verdict(int ok, const char *what, const char *why)
 {
-    printf("%-4s %s%s%s\n", ok ? "ok" : "FAIL", what, ok || !why ? "" : "  ", ok || !why ? "" : why);
+    const int say_why = !ok && why;
+    printf("%-4s %s%s%s\n", ok ? "ok" : "FAIL", what, say_why ? "  " : "", say_why ? why : "");
     fflush(stdout);
     ok ? passed++ : failed++;
 }
@@ -115,7 +121,8 @@ static void check_on_cpu(void)
                                  attn_dtype_name(dtypes[t]), d, *v, bad);
                     }
                 }
-    verdict(runnable, "mita gather=vec16 accepts every shape of the GPU part", runnable ? NULL : what);
+    verdict(runnable, "mita gather=vec16 accepts every shape of the GPU part",
+            runnable ? NULL : what);
 
     /* K_E and V_E in the workspace and in the byte model. */
     a.gather = "fused";
@@ -129,7 +136,8 @@ static void check_on_cpu(void)
              ws - fused_ws, 2 * rows * row_bytes);
     verdict(ws >= fused_ws + 2 * rows * row_bytes && ws < fused_ws + 2 * rows * row_bytes + 4096,
             what, NULL);
-    snprintf(what, sizeof what, "mita gather=vec16: byte model +%.0f (6 m k d sizeof + 4 m k a head)",
+    snprintf(what, sizeof what,
+             "mita gather=vec16: byte model +%.0f (6 m k d sizeof + 4 m k a head)",
              bytes - fused_bytes);
     verdict(bytes - fused_bytes == rows * (6 * row_bytes + 4), what, NULL);
 }
@@ -264,6 +272,56 @@ static void check_on_gpu(struct backend *b, const char *gather, const char *vari
     ok ? passed++ : failed++;
 }
 
+/* The profiling pass of `attnbench run --profile` (measure/profile.h) on
+ * one run of MiTA at bf16 B=1 H=8 N=2^14 d=64 m=k=64: the step "gather"
+ * and gather_dram_bytes with a gather version, neither fused. */
+static void check_profiled(struct backend *b, const char *gather)
+{
+    static struct result_row row;
+    memset(&row, 0, sizeof row);
+    char what[200], why[512] = "";
+    const struct attn_method *m = &attn_cuda_mita;
+    const struct attn_problem p = {1, 8, 1 << 14, 64, ATTN_BF16, ATTN_CUDA, 3};
+    const struct attn_params a = {.m = 64, .k = 64, .s_r = 1, .gather = gather};
+    const size_t bytes = (size_t)attn_tensor_elems(&p) * 2;
+    const size_t ws = attn_method_workspace_bytes(m, &p, &a);
+    void *dev[5] = {b->alloc(bytes), b->alloc(bytes), b->alloc(bytes), b->alloc(bytes),
+                    b->alloc(ws)};
+    void *state = calloc(1, m->state_size);
+    snprintf(what, sizeof what, "profiled mita gather=%s N=16384", gather);
+    int ok = state && dev[0] && dev[1] && dev[2] && dev[3] && dev[4];
+    for (int which = 0; ok && which < 3; which++)
+        ok = !b->fill_random(b, dev[which], p.dtype, p.seed, which, attn_tensor_elems(&p));
+    ok = ok && !attn_method_setup(m, state, &p, &a, dev[4], why, sizeof why);
+    if (ok) {
+        const struct attn_tensors t = {dev[0], dev[1], dev[2], dev[3]};
+        profile_point(b, m, state, &t, 4 * bytes + ws, &row);
+    } else if (!why[0]) {
+        snprintf(why, sizeof why, "out of memory or filling failed");
+    }
+    attn_method_teardown(m, state);
+    for (int i = 0; i < 5; i++)
+        if (dev[i]) b->release(dev[i]);
+    free(state);
+    if (ok && !row.has_counters) {
+        printf("skip %s: %s\n", what, row.profile_note);
+        return;
+    }
+    int gather_launches = 0;
+    for (int i = 0; ok && i < row.step_count; i++)
+        if (!strcmp(row.steps[i].step, "gather")) gather_launches += row.steps[i].launches;
+    const int fused = attn_gather_is_fused(gather);
+    if (ok) {
+        ok = fused ? gather_launches == 0 && row.gather_dram_bytes == 0
+                   : gather_launches >= 1 && row.gather_dram_bytes > 0;
+        snprintf(why, sizeof why, "step gather: %d launches, gather_dram_bytes %.0f (model %.0f)",
+                 gather_launches, row.gather_dram_bytes,
+                 8.0 * 64 * 64 * (4 * 64 * 2 + 4));
+    }
+    printf("%-4s %s  %s\n", ok ? "ok" : "FAIL", what, why);
+    ok ? passed++ : failed++;
+}
+
 int main(int argc, char **argv)
 {
     int small = 0;
@@ -300,6 +358,8 @@ int main(int argc, char **argv)
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
     const int n_shapes = small ? 2 : (int)(sizeof shapes / sizeof *shapes);
+    check_profiled(b, "fused");
+    check_profiled(b, "vec16");
     for (const struct attn_gather_version *const *g = attn_gather_all(); *g; g++)
         for (const char *const *v = attn_cuda_mita.variants; *v; v++)
             for (int t = 0; t < 3; t++)
