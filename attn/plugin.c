@@ -1,17 +1,19 @@
-/* plugin.c — loads a user's method from a shared object (`--plugin x.so`).
+/* plugin.c — loads a user's methods and gather versions from a shared
+ * object (`--plugin x.so`).
  *
  * The object exports ATTN_PLUGIN_ENTRY ("attnbench_plugin"), a function that
  * returns a static struct attn_plugin. We refuse an object built against a
  * newer ABI than ours (it may rely on fields we would never call), any
- * method missing a mandatory operation and one that claims to compute a
- * definition attnbench does not know, so that a bad plugin fails at load
- * time with a message instead of crashing (or going unchecked) mid-sweep.
- * A method built for ABI 1 ends before `computes`: it is read only through
- * attn_method_computes(). */
+ * method missing a mandatory operation, one that claims to compute a
+ * definition attnbench does not know, and any gather version without
+ * launch(), so that a bad plugin fails at load time with a message instead
+ * of crashing (or going unchecked) mid-sweep. A method built for ABI 1 ends
+ * before `computes`: it is read only through attn_method_computes(). */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "attn/gathers.h"
 #include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
@@ -56,20 +58,17 @@ static const char *quotable(const char *name, char *out, size_t len)
     return out;
 }
 
-int attn_plugin_check(const struct attn_plugin *plugin, const char *origin, char *why,
-                      size_t why_len)
+/* The plugin's gather versions: NULL for a plugin built for ABI 1, which
+ * has no such field. */
+static const struct attn_gather_version *const *plugin_gathers(const struct attn_plugin *plugin)
 {
-    if (!plugin || !plugin->methods) {
-        snprintf(why, why_len, "%s: %s() returned no methods", origin, ATTN_PLUGIN_ENTRY);
-        return -1;
-    }
-    if (plugin->abi_version < 1 || plugin->abi_version > ATTN_ABI_VERSION) {
-        snprintf(why, why_len, "%s: built for ABI version %d, this attnbench has ABI "
-                 "version %d (rebuild the plugin against this attn.h)", origin,
-                 plugin->abi_version, ATTN_ABI_VERSION);
-        return -1;
-    }
-    for (const struct attn_method *const *m = plugin->methods; *m; m++) {
+    return plugin->abi_version >= 2 ? plugin->gathers : NULL;
+}
+
+static int check_methods(const struct attn_plugin *plugin, const char *origin, char *why,
+                         size_t why_len)
+{
+    for (const struct attn_method *const *m = plugin->methods; m && *m; m++) {
         const int index = (int)(m - plugin->methods) + 1;
         char name[48], variant[48];
         quotable((*m)->name, name, sizeof name);
@@ -110,6 +109,72 @@ int attn_plugin_check(const struct attn_plugin *plugin, const char *origin, char
     return 0;
 }
 
+/* A gather version's name is given as params.gather and as the variant
+ * `gather:NAME`: the rules of a method's name, and none taken. */
+static int check_gathers(const struct attn_plugin *plugin, const char *origin, char *why,
+                         size_t why_len)
+{
+    const struct attn_gather_version *const *gathers = plugin_gathers(plugin);
+    int have = 0;
+    for (const struct attn_gather_version *const *g = attn_gather_all(); *g; g++) have++;
+    for (const struct attn_gather_version *const *g = gathers; g && *g; g++) {
+        const int index = (int)(g - gathers) + 1;
+        char name[48];
+        quotable((*g)->name, name, sizeof name);
+        int twice = 0; /* the same name earlier in this plugin */
+        for (const struct attn_gather_version *const *e = gathers; e < g && !twice; e++)
+            twice = good_name((*e)->name) && good_name((*g)->name) &&
+                    !strcmp((*e)->name, (*g)->name);
+        if ((*g)->abi_version < 2 || (*g)->abi_version > ATTN_ABI_VERSION)
+            snprintf(why, why_len, "%s: gather version %d '%s' has ABI version %d (need 2..%d)",
+                     origin, index, name, (*g)->abi_version, ATTN_ABI_VERSION);
+        else if (!good_name((*g)->name))
+            snprintf(why, why_len, "%s: gather version %d's name '%s' is not 1 to %d letters, "
+                     "digits, '_', '-' or '.'", origin, index, name, ATTN_NAME_MAX);
+        else if (!(*g)->launch)
+            snprintf(why, why_len, "%s: gather version '%s' lacks the operation 'launch'", origin,
+                     name);
+        else if (attn_gather_name_reserved((*g)->name))
+            snprintf(why, why_len, "%s: gather version '%s': the name is reserved ('fused' is "
+                     "MiTA reading K_E and V_E in place, 'copy' the gather method's ceiling)",
+                     origin, name);
+        else if (twice || attn_gather_find((*g)->name))
+            snprintf(why, why_len, "%s: gather version '%s' %s", origin, name,
+                     twice ? "is listed twice" : "already exists");
+        else if (have + index > ATTN_GATHER_VERSIONS_MAX)
+            snprintf(why, why_len, "%s: gather version '%s' is one too many (at most %d in all, "
+                     "built-in ones included)", origin, name, ATTN_GATHER_VERSIONS_MAX);
+        else
+            continue;
+        return -1;
+    }
+    return 0;
+}
+
+int attn_plugin_check(const struct attn_plugin *plugin, const char *origin, char *why,
+                      size_t why_len)
+{
+    if (!plugin) {
+        snprintf(why, why_len, "%s: %s() returned no plugin (NULL)", origin, ATTN_PLUGIN_ENTRY);
+        return -1;
+    }
+    if (plugin->abi_version < 1 || plugin->abi_version > ATTN_ABI_VERSION) {
+        snprintf(why, why_len, "%s: built for ABI version %d, this attnbench has ABI "
+                 "version %d (rebuild the plugin against this attn.h)", origin,
+                 plugin->abi_version, ATTN_ABI_VERSION);
+        return -1;
+    }
+    const struct attn_gather_version *const *gathers = plugin_gathers(plugin);
+    if (!(plugin->methods && plugin->methods[0]) && !(gathers && gathers[0])) {
+        snprintf(why, why_len, "%s: %s() returned no methods and no gather versions (need "
+                 "either, NULL-terminated; gather versions from ABI version 2)", origin,
+                 ATTN_PLUGIN_ENTRY);
+        return -1;
+    }
+    if (check_methods(plugin, origin, why, why_len)) return -1;
+    return check_gathers(plugin, origin, why, why_len);
+}
+
 int attn_plugin_load(const char *path, char *why, size_t why_len)
 {
     char origin[600];
@@ -136,10 +201,16 @@ int attn_plugin_load(const char *path, char *why, size_t why_len)
         dlclose(so);
         return -1;
     }
-    if (attn_registry_append(plugin->methods) != 0) {
+    if (plugin->methods && attn_registry_append(plugin->methods) != 0) {
         snprintf(why, why_len, "%s: out of memory", origin);
         dlclose(so);
         return -1;
     }
-    return 0; /* the object stays loaded: its methods are in the registry */
+    /* attn_plugin_check made sure the list has room for them. */
+    const struct attn_gather_version *const *gathers = plugin_gathers(plugin);
+    if (gathers && attn_gather_append(gathers) != 0) {
+        snprintf(why, why_len, "%s: too many gather versions", origin);
+        return -1; /* its methods are registered: the object stays loaded */
+    }
+    return 0; /* the object stays loaded: its methods and gathers are registered */
 }

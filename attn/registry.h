@@ -20,14 +20,17 @@ const struct attn_method *attn_method_find(const char *name, enum attn_backend b
 /* Every registered method (built-in, then plugins), NULL-terminated. */
 const struct attn_method *const *attn_method_all(void);
 
-/* Loads a plugin shared object and registers its methods. Returns 0, or
- * non-zero with a message: the file cannot be opened, it lacks the entry
- * symbol ATTN_PLUGIN_ENTRY, its ABI version is newer than ours, or a method
- * is malformed (missing name, run, validate or work models). */
+/* Loads a plugin shared object and registers its methods, and its gather
+ * versions in the list of attn/gathers.h. Returns 0, or non-zero with a
+ * message: the file cannot be opened, it lacks the entry symbol
+ * ATTN_PLUGIN_ENTRY, its ABI version is newer than ours, it brings neither
+ * methods nor gather versions, or one of them is malformed (a method
+ * missing its name, run, validate or work models; a gather version missing
+ * its name or launch, or taking a name already known). */
 int attn_plugin_load(const char *path, char *why, size_t why_len);
 
 /* The checks attn_plugin_load() makes of a plugin's descriptor before it
- * registers its methods, on a descriptor in memory (no shared object
+ * registers its methods and gather versions, on a descriptor in memory (no shared object
  * needed). `origin` begins the message ("plugin x.so"). 0, or -1 with a
  * message in `why`. */
 int attn_plugin_check(const struct attn_plugin *plugin, const char *origin, char *why,

@@ -2,6 +2,8 @@
  * per head. */
 #include "attn/work_models.h"
 
+#include "attn/gathers.h"
+
 static double heads(const struct attn_problem *p) { return (double)p->B * p->H; }
 
 double attn_flops_full(const struct attn_problem *p, const struct attn_params *a)
@@ -50,8 +52,13 @@ double attn_bytes_floor(const struct attn_problem *p, const struct attn_params *
 
 double attn_bytes_mita(const struct attn_problem *p, const struct attn_params *a)
 {
-    (void)a;
-    return 6.0 * (double)attn_tensor_elems(p) * (double)attn_dtype_size(p->dtype);
+    const double size = (double)attn_dtype_size(p->dtype);
+    const double six_passes = 6.0 * (double)attn_tensor_elems(p) * size;
+    if (attn_gather_is_fused(a->gather)) return six_passes;
+    /* A gather version materializes K_E and V_E (the gather's own floor), and
+     * the attention reads them back. */
+    const double expert_rows = heads(p) * (double)a->m * (double)a->k;
+    return six_passes + attn_bytes_gather(p, a) + expert_rows * 2.0 * p->d * size;
 }
 
 double attn_flops_gather(const struct attn_problem *p, const struct attn_params *a)

@@ -20,7 +20,10 @@ double attn_flops_mita(const struct attn_problem *p, const struct attn_params *a
 
 /* Each input read once, the output written once: 4·B·H·N·d·sizeof(dtype). */
 double attn_bytes_floor(const struct attn_problem *p, const struct attn_params *a);
-/* MiTA's pipeline floor, six passes over a Q-sized tensor: 6·B·H·N·d·sizeof(dtype). */
+/* MiTA's pipeline floor, six passes over a Q-sized tensor: 6·B·H·N·d·sizeof(dtype);
+ * with a gather version (params.gather not NULL or "fused") plus the gather's floor
+ * (below) and K_E and V_E read back by the attention: B·H·m·k·(6·d·sizeof(dtype) + 4)
+ * more. */
 double attn_bytes_mita(const struct attn_problem *p, const struct attn_params *a);
 /* The gather step alone (the `gather` method): no FLOPs; its floor is the
  * m·k rows of K and of V read, the same written, and the int32 indices:

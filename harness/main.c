@@ -246,6 +246,7 @@ static int cmd_list(struct cli *c)
         return rc ? rc : list_expansion(stdout, &c->suite);
     }
     list_methods(stdout);
+    list_gathers(stdout);
     list_suites(stdout);
     list_devices(stdout);
     return 0;

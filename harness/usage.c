@@ -41,7 +41,8 @@ static const struct command_usage {
      "  --discard-throttled  leave out samples taken while the GPU throttled\n"
      "  --no-isolate     run points in this process (for debuggers and profilers)\n"
      "  --quiet          no table on stdout (progress still goes to stderr)\n"
-     "  --plugin SO      load methods from a shared object (repeatable)\n"
+     "  --plugin SO      load methods and gather versions from a shared object\n"
+     "                   (repeatable)\n"
      "  --profile        after timing each point, one run under the hardware counters\n"
      "                   (CUPTI): DRAM and L2 bytes, FLOPs, per kernel and step\n"
      "                   (OUT.steps.csv)\n"
@@ -64,14 +65,16 @@ static const struct command_usage {
      "usage: attnbench list [SUITE] [--points] [--shard I/N] [axis flags]\n"
      "                      [--plugin SO]\n"
      "\n"
-     "Without SUITE: the methods (with --plugin, the plugin's too), the suites and\n"
-     "the devices. With SUITE: the points it expands to, the axis flags applied.\n"
+     "Without SUITE: the methods and the gather versions (with --plugin, the\n"
+     "plugin's too), the suites and the devices. With SUITE: the points it expands\n"
+     "to, the axis flags applied.\n"
      "\n"
      "flags:\n"
      "  --points         the points as run runs them (resolved, deduplicated), with\n"
      "                   their estimated cost (without SUITE: the default suite)\n"
      "  --shard I/N      only shard I of N's points, with --points' columns\n"
-     "  --plugin SO      load methods from a shared object (repeatable)\n",
+     "  --plugin SO      load methods and gather versions from a shared object\n"
+     "                   (repeatable)\n",
      "0; 2 on an unknown suite, flag or method"},
     {"check", "[flags]", "methods against the double reference", 0,
      "usage: attnbench check [--methods LIST] [--dtype LIST] [--d LIST]\n"
@@ -89,7 +92,8 @@ static const struct command_usage {
      "  --d LIST         head dimensions (default 64)\n"
      "  --backend cpu|cuda   default: cuda when a GPU is usable, else cpu\n"
      "  --seed N         the inputs' seed (default: from the clock; printed)\n"
-     "  --plugin SO      load methods from a shared object (repeatable)\n",
+     "  --plugin SO      load methods and gather versions from a shared object\n"
+     "                   (repeatable)\n",
      "0 when every case passed; 1 when one failed; 2 when no method was selected\n"
      "or the backend is not usable"},
     {"plot", "RESULTS.csv...", "figures (PNG, SVG) of results files", 0,
@@ -120,7 +124,8 @@ static const struct command_usage {
      "  --suite SUITE    write the rows in the suite's order and name each of its\n"
      "                   points that no row has; the run's axis flags (attnbench run\n"
      "                   --help) resolve it as the run did\n"
-     "  --plugin SO      load methods from a shared object (repeatable)\n",
+     "  --plugin SO      load methods and gather versions from a shared object\n"
+     "                   (repeatable)\n",
      "0 when every point is there once; 1 when a point is in more than one row, a\n"
      "shard has no rows, or (with --suite) a point is missing; 2 when refused"},
     {"compare", "BASE.csv NEW.csv", "faster, slower, same or unjudged, per point",

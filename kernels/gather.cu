@@ -40,7 +40,6 @@
 //             idx — the ceiling of this shape, next to the harness's
 //             dram_copy_gbps (kernels/copy.cu).
 #include <stdint.h>
-#include <string.h>
 
 #include <cub/block/block_radix_sort.cuh>
 
@@ -297,68 +296,55 @@ cudaError_t launch_copy(const gather_args &a, cudaStream_t stream)
     return copy_rows_pair(a.K, a.V, a.heads, a.N, a.mk, a.row_bytes, a.KE, a.VE, stream);
 }
 
-// ---- the table ---------------------------------------------------------------
+// ---- the versions ------------------------------------------------------------
 
-struct gather_version {
-    const char *name;
-    cudaError_t (*launch)(const gather_args &a, cudaStream_t stream);
-    // Scratch bytes for (heads, m, k); NULL: none.
-    size_t (*scratch_bytes)(int heads, int64_t m, int64_t k);
-};
+// attn.h's arguments as the launchers' (rows of row_bytes bytes), for the
+// shapes gather.h supports; cudaErrorInvalidValue for any other.
+cudaError_t rows_of(const attn_gather_args *a, gather_args *out)
+{
+    if ((a->d != 64 && a->d != 128) || a->heads < 1 || a->heads > 65535 || a->N < 1 ||
+        a->N > INT32_MAX || a->m < 1 || a->m > INT32_MAX || a->k < 1 || a->k > INT32_MAX ||
+        a->m * a->k > INT32_MAX)
+        return cudaErrorInvalidValue;
+    const size_t elem = a->dtype == ATTN_FP32                              ? 4
+                        : a->dtype == ATTN_FP16 || a->dtype == ATTN_BF16 ? 2
+                                                                         : 0;
+    if (!elem) return cudaErrorInvalidValue;
+    *out = gather_args{a->K,         a->V,  a->idx, a->heads, a->N, a->m * a->k,
+                       (size_t)a->d * elem, a->KE,  a->VE,    a->scratch};
+    return cudaSuccess;
+}
 
-// The versions, one row each: name, launcher, scratch bytes (nullptr: none).
-// The first is the default. Adding a version is its kernel and launcher
-// above and one row here: the table and the `gather` method's variants
-// (gather_version_names, a static list for C) are both made from it.
-#define GATHER_VERSIONS(ROW)                  \
-    ROW("naive", launch_naive, nullptr)       \
-    ROW("warp_row", launch_warp_row, nullptr) \
-    ROW("vec16", launch_vec16, nullptr)       \
-    ROW("sorted", launch_sorted, nullptr)     \
-    ROW("copy", launch_copy, nullptr)
-
-#define GATHER_TABLE_ROW(name, launch, scratch) {name, launch, scratch},
-const gather_version gather_versions[] = {GATHER_VERSIONS(GATHER_TABLE_ROW)};
-constexpr int GATHER_VERSION_COUNT = (int)(sizeof gather_versions / sizeof *gather_versions);
+// struct attn_gather_version's launch() for launcher L.
+template <launcher L> int launch_version(const attn_gather_args *a, void *stream)
+{
+    gather_args g;
+    const cudaError_t err = rows_of(a, &g);
+    return (int)(err != cudaSuccess ? err : L(g, (cudaStream_t)stream));
+}
 
 } // namespace
 
-#define GATHER_NAME(name, launch, scratch) name,
-extern "C" const char *const gather_version_names[] = {GATHER_VERSIONS(GATHER_NAME) NULL};
+// The versions, in the order of the index above; none needs scratch.
+extern "C" const attn_gather_version gather_naive = {
+    ATTN_ABI_VERSION, "naive", "a 32-thread block per row, 4-byte words (the floor to beat)",
+    nullptr, launch_version<launch_naive>};
+extern "C" const attn_gather_version gather_warp_row = {
+    ATTN_ABI_VERSION, "warp_row", "a warp per row, 16-byte loads", nullptr,
+    launch_version<launch_warp_row>};
+extern "C" const attn_gather_version gather_vec16 = {
+    ATTN_ABI_VERSION, "vec16", "rows packed into 256-thread blocks, four 16-byte loads in flight",
+    nullptr, launch_version<launch_vec16>};
+extern "C" const attn_gather_version gather_sorted = {
+    ATTN_ABI_VERSION, "sorted", "vec16 over 1024-row tiles whose indices are sorted first",
+    nullptr, launch_version<launch_sorted>};
+extern "C" const attn_gather_version gather_copy = {
+    ATTN_ABI_VERSION, "copy", "not a gather: the same bytes copied contiguously (the ceiling)",
+    nullptr, launch_version<launch_copy>};
 
-extern "C" int gather_version_count(void) { return GATHER_VERSION_COUNT; }
-
-extern "C" const char *gather_version_name(int v)
-{
-    return v >= 0 && v < GATHER_VERSION_COUNT ? gather_versions[v].name : NULL;
-}
-
-extern "C" int gather_version_find(const char *name)
-{
-    for (int v = 0; v < GATHER_VERSION_COUNT; v++)
-        if (name && strcmp(gather_versions[v].name, name) == 0) return v;
-    return -1;
-}
-
-extern "C" size_t gather_scratch_bytes(int v, int heads, int64_t m, int64_t k)
-{
-    if (v < 0 || v >= GATHER_VERSION_COUNT || !gather_versions[v].scratch_bytes) return 0;
-    return gather_versions[v].scratch_bytes(heads, m, k);
-}
-
-extern "C" cudaError_t gather_run(int v, const void *K, const void *V, int dtype, int heads,
-                                  int64_t N, int d, const int32_t *idx, int64_t m, int64_t k,
-                                  void *KE, void *VE, void *scratch, cudaStream_t stream)
-{
-    if (v < 0 || v >= GATHER_VERSION_COUNT || (d != 64 && d != 128) || heads < 1 ||
-        heads > 65535 || N < 1 || N > INT32_MAX || m < 1 || m > INT32_MAX || k < 1 ||
-        k > INT32_MAX || m * k > INT32_MAX)
-        return cudaErrorInvalidValue;
-    const size_t elem = dtype == ATTN_FP32 ? 4 : dtype == ATTN_FP16 || dtype == ATTN_BF16 ? 2 : 0;
-    if (!elem) return cudaErrorInvalidValue;
-    const gather_args a = {K, V, idx, heads, N, m * k, (size_t)d * elem, KE, VE, scratch};
-    return gather_versions[v].launch(a, stream);
-}
+// GATHER_BUILTIN_NAMES (gather.h) names these, in this order.
+extern "C" const attn_gather_version *const gather_builtin_versions[] = {
+    &gather_naive, &gather_warp_row, &gather_vec16, &gather_sorted, nullptr};
 
 extern "C" cudaError_t gather_make_indices(int32_t *idx, int heads, int64_t N, int64_t m,
                                            int64_t k, uint64_t seed, cudaStream_t stream)

@@ -8,16 +8,19 @@
  * in the storage dtype (enum attn_dtype; a gather moves bytes, it never
  * converts). The versions and what each should cost are indexed at the top
  * of gather.cu; the `gather` method (attn/cuda/gather.c) runs them, one
- * variant each, and the `gather` suite times them.
+ * variant each, the `gather` suite times them, and MiTA runs one as its
+ * step "gather" when params.gather names it (attn/cuda/mita.c).
  *
- * Adding a version: its kernel and launcher in gather.cu and a row of its
- * GATHER_VERSIONS table (name, launch, scratch bytes); nothing else changes.
+ * Adding a version: its kernel and launcher in gather.cu, its struct
+ * attn_gather_version there, and its name in gather_builtin_versions and
+ * GATHER_BUILTIN_NAMES; nothing else changes. A version kept out of the
+ * tree is a plugin's (attn.h, struct attn_plugin's `gathers`).
  *
  * Supported: d ∈ {64, 128}, 1 <= heads <= 65535, 1 <= N <= 2^31 - 1,
  * 1 <= m·k <= 2^31 - 1, every index in [0, N) (not checked on the device).
  * Pointers from cudaMalloc (16-byte alignment is what the kernels need).
  * Every launch only enqueues on `stream` and returns the first CUDA error
- * (cudaErrorInvalidValue for an unknown version or unsupported shape).
+ * (cudaErrorInvalidValue for an unsupported shape).
  */
 #ifndef KERNELS_GATHER_H
 #define KERNELS_GATHER_H
@@ -27,27 +30,27 @@
 
 #include <cuda_runtime_api.h>
 
+#include "attn.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The versions, in table order; NULL-terminated (the method's variants). */
-extern const char *const gather_version_names[];
+/* The built-in versions (struct attn_gather_version, attn.h), in the order
+ * of the index at the top of gather.cu; NULL-terminated. The list of
+ * versions (attn/gathers.h) starts with them. Their launch() supports the
+ * shapes above and returns cudaErrorInvalidValue, launching nothing, for
+ * any other; they need no scratch. */
+extern const struct attn_gather_version *const gather_builtin_versions[];
 
-int gather_version_count(void);
-/* NULL for v outside [0, gather_version_count()). */
-const char *gather_version_name(int v);
-/* The index of version `name`, or -1. */
-int gather_version_find(const char *name);
+/* Their names, in the same order: a macro, so that attn/gathers.c can make
+ * the `gather` method's static list of variants from it. */
+#define GATHER_BUILTIN_NAMES "naive", "warp_row", "vec16", "sorted"
 
-/* Scratch bytes version v needs for these sizes (0 for most); pass at least
- * that many, 256-byte aligned, to gather_run. */
-size_t gather_scratch_bytes(int v, int heads, int64_t m, int64_t k);
-
-/* K, V: [heads, N, d] in `dtype`  idx: [heads, m, k]  KE, VE: [heads, m, k, d] */
-cudaError_t gather_run(int v, const void *K, const void *V, int dtype, int heads, int64_t N,
-                       int d, const int32_t *idx, int64_t m, int64_t k, void *KE, void *VE,
-                       void *scratch, cudaStream_t stream);
+/* NOT a gather and not in the list: the same bytes copied contiguously
+ * (output row r from input row r mod N, idx ignored), this shape's ceiling,
+ * the `gather` method's `copy` variant (kernels/copy.cu). */
+extern const struct attn_gather_version gather_copy;
 
 /* The experts the `gather` method gathers: idx[h, j, t] = gather_expert_key(
  * seed, h, j, t, N, m, k) for every head, expert and slot. Needs

@@ -1,5 +1,6 @@
-// gathered_attention.cu — attention over gathered entries, the rows read in place from K and V
-// (kernels/gathered_attention.h). Two entry points:
+// gathered_attention.cu — attention over gathered entries, the rows read in place from K and V,
+// or from the experts' rows gathered beforehand (K_E, V_E) (kernels/gathered_attention.h). Two
+// entry points:
 //   mita_attend               the `mita` method's steps 6-7: expert_tiles (fp32, s_r = 1),
 //                             expert_tiles_mma (bf16/fp16, any s_r; shared_merge_mma after it
 //                             for s_r > 1), warp_per_query (fp32, s_r > 1).
@@ -28,6 +29,14 @@
 //                   summed with the lanes spread over the channels. Bound by the per-query
 //                   gathers (~2·(m + s_r·k)·d values each, mostly L1/L2 hits): MiTA with
 //                   this version for s_r = 1 too ran 3.1× slower in all at N = 2^20.
+//
+// Every version reads an expert's key and value rows one of two ways (expert_rows): in place,
+// through the expert's indices into K and V (MiTA's default, `fused`), or, when mita_attend is
+// given no indices (experts = NULL), as the contiguous rows e·kk .. e·kk + kk − 1 of K_E and V_E
+// that a gather kernel materialized in a step of its own (params.gather). The rows hold the same
+// values either way and every kernel does the same arithmetic on them in the same order, so the
+// two give the same output bit for bit; the materialized one trades the attention's scattered
+// reads for the gather's extra pass (kernels/NOTES.md, "mita": the materialized gather).
 
 #include "gathered_attention.h"
 
@@ -44,9 +53,10 @@ using namespace simt_tile;
 constexpr int WARPS = 4;
 
 struct AttendArgs {
-    const void *q, *k, *v;            // [heads, N, D]
+    const void *q, *k, *v;            // [heads, N, D]; K_E, V_E [heads, n_experts, kk, D] when
+                                      // experts is NULL
     const float *landmarks, *shared_values; // [heads, m, D], or NULL: no shared block
-    const int32_t *experts;           // [heads, n_experts, kk]
+    const int32_t *experts;           // [heads, n_experts, kk], or NULL: k, v are K_E, V_E
     const int32_t *routes;            // [heads, N, s_r], or NULL: query i uses expert i
     void *o;                          // [heads, N, D]
     int64_t N, m, n_experts, kk, queries; // queries = heads · N
@@ -65,6 +75,27 @@ __device__ __forceinline__ float warp_sum(float x)
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) x += __shfl_xor_sync(FULL, x, off);
     return x;
+}
+
+// Expert e of head bh as rows to read: `idx` (its kk key indices) into `keys` and `values` (the
+// head's K and V), or, when `experts` is NULL, idx = NULL and `keys`, `values` its own kk rows
+// of the materialized K_E and V_E (k, v: [heads, n_experts, kk, D]).
+template <typename T> struct ExpertRows {
+    const T *keys, *values;
+    const int32_t *idx;
+};
+template <typename T, int D>
+__device__ __forceinline__ ExpertRows<T> expert_rows(const void *k, const void *v,
+                                                     const int32_t *experts, int64_t bh,
+                                                     int64_t e, int64_t N, int64_t n_experts,
+                                                     int64_t kk)
+{
+    const int64_t expert = bh * n_experts + e;
+    if (!experts)
+        return {static_cast<const T *>(k) + expert * kk * D,
+                static_cast<const T *>(v) + expert * kk * D, nullptr};
+    return {static_cast<const T *>(k) + bh * N * D, static_cast<const T *>(v) + bh * N * D,
+            experts + expert * kk};
 }
 
 // q·row in fp32. qs: [D] fp32 in shared memory (every lane reads the same word: a broadcast)
@@ -136,13 +167,12 @@ __global__ void __launch_bounds__(WARPS * 32) attend_warp_per_query(AttendArgs a
         attend_entries<D>(qs, a.m, [](int64_t e) { return (int)e; }, a.landmarks + bh * a.m * D,
                           a.shared_values + bh * a.m * D, a.shared_scale, run_max, run_sum, o,
                           lane);
-    const T *keys = static_cast<const T *>(a.k) + bh * a.N * D;
-    const T *values = static_cast<const T *>(a.v) + bh * a.N * D;
     for (int r = 0; r < a.s_r; r++) {
         const int64_t e = a.routes ? a.routes[w * a.s_r + r] : i;
-        const int32_t *expert = a.experts + (bh * a.n_experts + e) * a.kk;
-        attend_entries<D>(qs, a.kk, [expert](int64_t t) { return (int)expert[t]; }, keys, values,
-                          a.scale, run_max, run_sum, o, lane);
+        const ExpertRows<T> x = expert_rows<T, D>(a.k, a.v, a.experts, bh, e, a.N, a.n_experts,
+                                                  a.kk);
+        attend_entries<D>(qs, a.kk, [x](int64_t t) { return x.idx ? (int)x.idx[t] : (int)t; },
+                          x.keys, x.values, a.scale, run_max, run_sum, o, lane);
     }
     T *out = static_cast<T *>(a.o) + w * D + lane * CPL;
     const float inv = 1.f / run_sum;
@@ -254,10 +284,11 @@ __global__ void __launch_bounds__(256) scatter_experts(const int32_t *routes, in
 // The sorted path's arguments. An entry is a (query, route) pair, entry = query·s_r + r; for
 // s_r = 1 entries are queries.
 struct TileArgs {
-    const void *q, *k, *v;                  // [heads, N, D]
+    const void *q, *k, *v;                  // [heads, N, D]; k, v: K_E, V_E [heads, n_experts,
+                                            // kk, D] when experts is NULL
     const float *landmarks, *shared_values; // [heads, m, D], or NULL: no shared block
     const void *shared_keys, *shared_vals;  // the same rounded to T (tensor-core kernels)
-    const int32_t *experts;                 // [heads, n_experts, kk]
+    const int32_t *experts;                 // [heads, n_experts, kk], or NULL: k, v are K_E, V_E
     const int32_t *order;                   // [heads, entries], grouped by expert
     const int4 *tile_map;                   // [heads, tiles_max]: {expert, first entry, entries}
     int64_t tiles_max;
@@ -325,13 +356,16 @@ __global__ void __launch_bounds__(128) attend_expert_tiles(TileArgs a)
             attend_tile(lt, a.m, a.shared_scale);
         }
     }
-    const int32_t *expert = a.experts + (bh * ne + e) * a.kk;
-    const T *keys = static_cast<const T *>(a.k) + bh * a.N * D;
-    const T *values = static_cast<const T *>(a.v) + bh * a.N * D;
+    const ExpertRows<T> x = expert_rows<T, D>(a.k, a.v, a.experts, bh, e, a.N, ne, a.kk);
     for (int64_t kt = 0; kt < a.kk; kt += TILE) {
         __syncthreads();
-        stage_rows_gather<T, D, TILE>(ks, keys, expert + kt, a.kk - kt);
-        stage_rows_gather<T, D, TILE>(vs, values, expert + kt, a.kk - kt);
+        if (x.idx) {
+            stage_rows_gather<T, D, TILE>(ks, x.keys, x.idx + kt, a.kk - kt);
+            stage_rows_gather<T, D, TILE>(vs, x.values, x.idx + kt, a.kk - kt);
+        } else {
+            stage_rows<T, D, TILE>(ks, x.keys + kt * D, a.kk - kt);
+            stage_rows<T, D, TILE>(vs, x.values + kt * D, a.kk - kt);
+        }
         __syncthreads();
         attend_tile(kt, a.kk, a.scale);
     }
@@ -561,9 +595,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) attend_expert
     // Key tiles: the shared block's ceil(m/64) (s_r = 1 only), then the expert's ceil(kk/64).
     const int64_t shared_tiles = a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0;
     const int64_t tiles = shared_tiles + (a.kk + KEY_TILE - 1) / KEY_TILE;
-    const int32_t *expert = a.experts + (bh * ne + e) * a.kk;
-    const T *keys = static_cast<const T *>(a.k) + bh * a.N * D;
-    const T *values = static_cast<const T *>(a.v) + bh * a.N * D;
+    const ExpertRows<T> x = expert_rows<T, D>(a.k, a.v, a.experts, bh, e, a.N, ne, a.kk);
     const T *sh_k = static_cast<const T *>(a.shared_keys) + bh * a.m * D;
     const T *sh_v = static_cast<const T *>(a.shared_vals) + bh * a.m * D;
     auto stage = [&](int64_t j, int buf) {
@@ -571,7 +603,7 @@ __global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) attend_expert
         if (j < shared_tiles)
             stage_key_tile<T, D>(k_buf, v_buf, sh_k, sh_v, nullptr, j * KEY_TILE, a.m);
         else
-            stage_key_tile<T, D>(k_buf, v_buf, keys, values, expert,
+            stage_key_tile<T, D>(k_buf, v_buf, x.keys, x.values, x.idx,
                                  (j - shared_tiles) * KEY_TILE, a.kk);
         cp_async_commit();
     };

@@ -1,5 +1,6 @@
 /* gathered_attention.h — attention of each query over a short list of gathered entries,
- * the rows read in place from K and V (no gathered copy): MiTA's steps 6-7
+ * the rows read in place from K and V, or (MiTA) from the experts' rows a gather kernel
+ * copied out beforehand: MiTA's steps 6-7
  * (docs/methods.md, "MiTA", "Step by step"; mita_attend) and topk's attention over each
  * query's own keys (gathered_attend_own_keys). The kernels and the index of their versions
  * are in gathered_attention.cu; the selections that make the lists are in topk_select.h and
@@ -30,7 +31,12 @@ extern "C" {
  * routes == NULL query i uses expert i (s_r = 1, n_experts = N).
  *
  * landmarks, shared_values: [heads, m, d] fp32  experts: [heads, n_experts, kk] int32 key
- * indices  routes: [heads, N, s_r] int32 expert indices. heads <= 65535 on the sorted path:
+ * indices  routes: [heads, N, s_r] int32 expert indices.
+ *
+ * With experts == NULL the experts' rows are already gathered (MiTA's step "gather" with
+ * a gather version, params.gather): k and v are K_E and V_E, [heads, n_experts, kk, d] in
+ * `dtype`, expert e's keys the rows e·kk .. e·kk + kk − 1, and the output equals, bit for
+ * bit, that of the same call with K, V and the indices K_E and V_E were gathered by. heads <= 65535 on the sorted path:
  * with routes (s_r = 1, or any s_r in bf16/fp16) the (query, route) pairs are sorted by
  * expert first, so that a block serves 64 or 128 of them against one expert's staged rows.
  *

@@ -5,9 +5,12 @@
 # panel has the copy ceiling (dram_copy_gbps of the ceilings file) as a
 # dashed line, and a right axis that reads the bandwidth as a share of it;
 # every panel has the same axes, and one legend above them serves them all.
+# MiTA's own gather (its step "gather", where one ran) is a line like the
+# variants', dotted (line_dash 3).
 # Set instead of the series_* arrays:
 #   line_count, line_label[l], line_colour[l] (1-based among the gathers),
-#   line_dash[l], line_reference[l] (1: the copy, drawn grey, listed last);
+#   line_dash[l] (1 solid, 2 dashed peers, 3 dotted MiTA's), line_reference[l]
+#   (1: the copy, drawn grey, listed last);
 #   grid_columns, grid_rows, and for panel i: panel_title[i],
 #   panel_column[i], panel_row[i], panel_line_count[i], and for its j-th
 #   line panel_line[(i-1)*line_count + j] (which line) and

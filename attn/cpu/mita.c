@@ -7,7 +7,8 @@
  *      value V̂_j = softmax(P_j s) V (not for route_only, which has no use
  *      for it);
  *   5. routing: R_i = q_i Q̃ᵀ, the s_r best experts of each query;
- *   6. gather: read in place — queries are taken grouped by their first
+ *   6. gather: read in place (params.gather NULL or "fused": the gather
+ *      versions are CUDA kernels) — queries are taken grouped by their first
  *      expert (a counting sort), so that one expert's keys and values stay
  *      in cache while its queries use them;
  *   7. attention over [ q_i·q̃_j s_sh ]_j ++ [ q_i·k_t s ]_{t in E_{e_i}}.
@@ -16,9 +17,11 @@
  * export_selection().
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "attn/cpu/cpu_util.h"
+#include "attn/gathers.h"
 #include "attn/methods.h"
 #include "attn/registry.h"
 
@@ -201,7 +204,13 @@ static const char *mita_validate(const struct attn_problem *p, const struct attn
                                  char *why, size_t why_len)
 {
     const char *err = cpu_validate(&attn_cpu_mita, p, a, why, why_len);
-    return err ? err : attn_validate_int32_indices(p, why, why_len);
+    if (err) return err;
+    if (!attn_gather_is_fused(a->gather)) {
+        snprintf(why, why_len, "gather=%.64s: the CPU backend reads K_E and V_E in place; "
+                 "gather versions are CUDA kernels (use gather=fused)", a->gather);
+        return why;
+    }
+    return attn_validate_int32_indices(p, why, why_len);
 }
 
 static size_t mita_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)

@@ -1,6 +1,7 @@
 /* gather.c — MiTA's step 6 alone, for the `gather` suite: one variant per
- * version of kernels/gather.cu (naive, warp_row, vec16, sorted, and copy,
- * the same bytes copied contiguously as this shape's ceiling).
+ * gather version of the list (attn/gathers.h: the built-in naive,
+ * warp_row, vec16, sorted, then those of loaded plugins), and `copy`, the
+ * same bytes copied contiguously as this shape's ceiling.
  *
  * Not attention: run() writes nothing to O (the harness's poisoned O stays
  * as it is) and there is no double reference; tests/gpu/test_gather.c checks
@@ -23,6 +24,7 @@
 
 #include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
+#include "attn/gathers.h"
 #include "kernels/cuda_check.h"
 #include "kernels/gather.h"
 #include "attn/work_models.h"
@@ -36,27 +38,41 @@ struct gather_buffers {
 struct gather_state {
     struct attn_problem p;
     int64_t m, k;
-    int version;
+    const struct attn_gather_version *version;
     struct gather_buffers b;
     int has_run;
 };
 
-/* The variant's version; the default (NULL) is the first. */
-static int gather_version_of(const struct attn_params *a)
+/* The variant's version (a valid variant: validate() ran); the default
+ * (NULL) is the first. */
+static const struct attn_gather_version *gather_version_of(const struct attn_params *a)
 {
-    return a->variant ? gather_version_find(a->variant) : 0;
+    const char *name = attn_variant_of(&attn_cuda_gather, a);
+    return strcmp(name, "copy") == 0 ? &gather_copy : attn_gather_find(name);
+}
+
+/* The arguments of one launch; the pointers NULL while only sizing. */
+static struct attn_gather_args gather_args_of(const struct attn_problem *p, int64_t m,
+                                              int64_t k, const void *K, const void *V,
+                                              const struct gather_buffers *b)
+{
+    return (struct attn_gather_args){K, V, p->dtype, p->B * p->H, p->N, p->d,
+                                     b->idx, m, k, b->ke, b->ve, b->scratch};
 }
 
 static void gather_carve(const struct attn_problem *p, const struct attn_params *a,
                          struct workspace_carver *c, struct gather_buffers *b)
 {
     const int heads = p->B * p->H;
-    const size_t rows = (size_t)heads * (size_t)a->m * (size_t)a->k;
+    const size_t rows = cuda_size_mul((size_t)heads, cuda_size_mul(a->m, a->k));
     const size_t row_bytes = (size_t)p->d * attn_dtype_size(p->dtype);
-    b->idx = workspace_take(c, rows * sizeof(int32_t));
-    b->ke = workspace_take(c, rows * row_bytes);
-    b->ve = workspace_take(c, rows * row_bytes);
-    b->scratch = workspace_take(c, gather_scratch_bytes(gather_version_of(a), heads, a->m, a->k));
+    const struct attn_gather_version *v = gather_version_of(a);
+    const struct gather_buffers none = {0};
+    const struct attn_gather_args sizes = gather_args_of(p, a->m, a->k, NULL, NULL, &none);
+    b->idx = workspace_take(c, cuda_size_mul(rows, sizeof(int32_t)));
+    b->ke = workspace_take(c, cuda_size_mul(rows, row_bytes));
+    b->ve = workspace_take(c, cuda_size_mul(rows, row_bytes));
+    b->scratch = workspace_take(c, v->scratch_bytes ? v->scratch_bytes(&sizes) : 0);
 }
 
 static const char *gather_validate(const struct attn_problem *p, const struct attn_params *a,
@@ -133,11 +149,10 @@ static int gather_run_method(void *state, const struct attn_tensors *t, void *st
 {
     struct gather_state *st = state;
     const struct attn_problem *p = &st->p;
-    cudaError_t err = gather_run(st->version, t->k, t->v, (int)p->dtype, p->B * p->H, p->N, p->d,
-                                 st->b.idx, st->m, st->k, st->b.ke, st->b.ve, st->b.scratch,
-                                 (cudaStream_t)stream);
-    st->has_run = err == cudaSuccess;
-    return (int)err;
+    const struct attn_gather_args args = gather_args_of(p, st->m, st->k, t->k, t->v, &st->b);
+    const int err = st->version->launch(&args, stream);
+    st->has_run = err == 0;
+    return err;
 }
 
 /* The experts gathered from, [B,H,m,k]. */
@@ -164,7 +179,7 @@ const struct attn_method attn_cuda_gather = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "gather",
     .description = "MiTA's gather step alone: m·k rows of K and V copied out (not attention)",
-    .variants = gather_version_names,
+    .variants = attn_gather_variants,
     .backend = ATTN_CUDA,
     .uses = ATTN_USES_M | ATTN_USES_K,
     .state_size = sizeof(struct gather_state),

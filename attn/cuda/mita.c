@@ -11,14 +11,23 @@
  *   5. routing: mita_route (bf16/fp16, s_r <= 4: one tensor-core pass over Q),
  *      else topk_select with rows Q, keys Q̃ and k = s_r (ties to the lower
  *      expert either way);
+ *   6. gather, only when params.gather names a gather version (attn/gathers.h;
+ *      NULL or "fused" is the default, no step of its own): that version
+ *      copies every expert's k key and value rows out of K and V into K_E
+ *      and V_E, [B,H,m,k,d] in the dtype, in the step "gather", so that the
+ *      profiler files its kernels (and their DRAM bytes, gather_dram_bytes)
+ *      there;
  *   6-7. mita_attend: each query over [shared m entries ; its s_r·k routed
- *      entries] with one softmax, the experts' rows gathered in place (the
- *      (query, route) pairs are sorted by expert first, so that the rows are
- *      staged once per 64 or 128 pairs; fp32 with s_r > 1 gathers per query).
+ *      entries] with one softmax, the experts' rows gathered in place — or,
+ *      after step 6, read as contiguous rows of K_E and V_E, with the same
+ *      output bit for bit (the (query, route) pairs are sorted by expert
+ *      first, so that the rows are staged once per 64 or 128 pairs; fp32
+ *      with s_r > 1 reads them per query).
  *
  * Workspace: Q̃ and V̂ (m·d fp32 per head), experts [B,H,m,k], routes
- * [B,H,N,s_r], and one scratch shared by steps 2-4, 5 and 6-7 (they run in
- * order on the stream): the selections' candidate buffers, then the
+ * [B,H,N,s_r], K_E and V_E (with a gather version), and one scratch shared
+ * by steps 2-4, 5, 6 and 6-7 (they run in order on the stream): the
+ * selections' candidate buffers, the gather version's scratch, then the
  * attention's counting sort and (s_r > 1) the routes' partial outputs.
  */
 #include <math.h>
@@ -30,6 +39,7 @@
 #include "attn/attn_nvtx.h"
 #include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
+#include "attn/gathers.h"
 #include "kernels/landmarks.h"
 #include "kernels/gathered_attention.h"
 #include "kernels/mita_route.h"
@@ -41,13 +51,15 @@ struct mita_buffers {
     float *shared_values;  /* V̂: [B,H,m,d], shared variant only */
     int32_t *experts;      /* [B,H,m,k] */
     int32_t *routes;       /* [B,H,N,s_r] */
-    void *scratch;         /* the selections', then the attention's sort of queries */
+    void *ke, *ve;         /* K_E, V_E: [B,H,m,k,d] in the dtype; NULL when fused */
+    void *scratch;         /* the selections', the gather's, then the attention's sort */
 };
 
 struct mita_state {
     struct attn_problem p;
     struct attn_params a;
     int shared;            /* variant "shared": the first block of logits is there */
+    const struct attn_gather_version *gather; /* step 6's version; NULL: fused */
     struct mita_buffers b;
     int has_run;
 };
@@ -55,6 +67,22 @@ struct mita_state {
 static int mita_is_shared(const struct attn_params *a)
 {
     return !(a->variant && strcmp(a->variant, "route_only") == 0);
+}
+
+/* The gather version params.gather names (validate() found it); NULL for
+ * the fused path. */
+static const struct attn_gather_version *mita_gather_of(const struct attn_params *a)
+{
+    return attn_gather_is_fused(a->gather) ? NULL : attn_gather_find(a->gather);
+}
+
+/* Step 6's arguments: K, V and the buffers NULL while only sizing. */
+static struct attn_gather_args mita_gather_args(const struct attn_problem *p,
+                                                const struct attn_params *a, const void *K,
+                                                const void *V, const struct mita_buffers *b)
+{
+    return (struct attn_gather_args){K, V, p->dtype, p->B * p->H, p->N, p->d, b->experts,
+                                     a->m, a->k, b->ke, b->ve, b->scratch};
 }
 
 static int mita_routes_on_tensor_cores(const struct attn_problem *p, const struct attn_params *a)
@@ -76,7 +104,12 @@ static size_t mita_scratch_bytes(const struct attn_problem *p, const struct attn
                                                    a->s_r);
     size_t attend =
         mita_attend_scratch_bytes(heads, p->N, a->m, a->m, p->d, p->dtype, a->s_r);
+    const struct attn_gather_version *g = mita_gather_of(a);
+    const struct mita_buffers none = {0};
+    const struct attn_gather_args sizes = mita_gather_args(p, a, NULL, NULL, &none);
+    size_t gather = g && g->scratch_bytes ? g->scratch_bytes(&sizes) : 0;
     size_t most = probe > route ? probe : route;
+    most = most > gather ? most : gather;
     return most > attend ? most : attend;
 }
 
@@ -88,6 +121,10 @@ static void mita_carve(const struct attn_problem *p, const struct attn_params *a
     b->shared_values = mita_is_shared(a) ? workspace_take(c, md * sizeof(float)) : NULL;
     b->experts = workspace_take(c, heads * (size_t)a->m * (size_t)a->k * sizeof(int32_t));
     b->routes = workspace_take(c, heads * (size_t)p->N * (size_t)a->s_r * sizeof(int32_t));
+    const size_t expert_rows = cuda_size_mul(heads, cuda_size_mul(a->m, a->k));
+    const size_t rows_bytes = cuda_size_mul(expert_rows, p->d * attn_dtype_size(p->dtype));
+    b->ke = mita_gather_of(a) ? workspace_take(c, rows_bytes) : NULL;
+    b->ve = mita_gather_of(a) ? workspace_take(c, rows_bytes) : NULL;
     b->scratch = workspace_take(c, mita_scratch_bytes(p, a));
 }
 
@@ -108,7 +145,22 @@ static const char *mita_validate(const struct attn_problem *p, const struct attn
     /* Routing selects each query's s_r experts the same way. */
     const int64_t max_sr = topk_select_max_k(p->d, p->dtype, ATTN_FP32, 0,
                                                TOPK_SELECT_SMEM_OPTIN_SM90);
-    return cuda_validate_selection_size("s_r", a->s_r, max_sr, p->d, why, why_len);
+    bad = cuda_validate_selection_size("s_r", a->s_r, max_sr, p->d, why, why_len);
+    if (bad || attn_gather_is_fused(a->gather)) return bad;
+    if (!attn_gather_find(a->gather)) {
+        char known[512];
+        snprintf(why, why_len, "gather=%.64s: no such gather version (known: %s)", a->gather,
+                 attn_gather_names(known, sizeof known));
+        return why;
+    }
+    /* The contract of every gather version (attn.h, struct attn_gather_args):
+     * the kernels index a head's m·k rows with int32. */
+    if (a->m * a->k > INT32_MAX) {
+        snprintf(why, why_len, "gather=%s: m·k=%lld rows per head, the gather kernels take at "
+                 "most %d (use gather=fused)", a->gather, (long long)(a->m * a->k), INT32_MAX);
+        return why;
+    }
+    return NULL;
 }
 
 static size_t mita_workspace_bytes(const struct attn_problem *p, const struct attn_params *a)
@@ -128,8 +180,10 @@ static int mita_setup(void *state, const struct attn_problem *p, const struct at
     mita_carve(p, a, &c, &st->b);
     st->p = *p;
     st->a = *a;
-    st->a.variant = NULL; /* the caller's string may go; `shared` keeps what it said */
+    st->a.variant = NULL; /* the caller's strings may go; `shared` and `gather` keep */
+    st->a.gather = NULL;  /* what they said */
     st->shared = mita_is_shared(a);
+    st->gather = mita_gather_of(a);
     return 0;
 }
 
@@ -169,13 +223,22 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
                           a->s_r, b->scratch, b->routes, stream);
     attn_step_end();
     if (err != cudaSuccess) return err;
+    /* Step 6 with a gather version: K_E and V_E materialized. */
+    if (st->gather) {
+        const struct attn_gather_args g = mita_gather_args(p, a, t->k, t->v, b);
+        attn_step_begin("gather");
+        err = (cudaError_t)st->gather->launch(&g, stream);
+        attn_step_end();
+        if (err != cudaSuccess) return err;
+    }
     /* Steps 6-7: the experts' rows are gathered in place by the attention
      * (once per tile of 64 or 128 (query, route) pairs of an expert, after
-     * sorting them). */
+     * sorting them), or read from K_E and V_E (no indices). */
     attn_step_begin("attend");
-    err = mita_attend(t->q, t->k, t->v, p->dtype, heads, p->N, p->d,
-                      st->shared ? b->landmarks : NULL, b->shared_values, a->m, s_sh, b->experts,
-                      a->m, a->k, b->routes, a->s_r, s, b->scratch, t->o, stream);
+    err = mita_attend(t->q, st->gather ? b->ke : t->k, st->gather ? b->ve : t->v, p->dtype,
+                      heads, p->N, p->d, st->shared ? b->landmarks : NULL, b->shared_values,
+                      a->m, s_sh, st->gather ? NULL : b->experts, a->m, a->k, b->routes, a->s_r,
+                      s, b->scratch, t->o, stream);
     attn_step_end();
     return err;
 }

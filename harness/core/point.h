@@ -89,6 +89,10 @@ struct result_row {
     char verify[224];
     double verify_error;       /* over the sampled rows; NAN when not measured */
     double verify_s;           /* the check's wall time */
+    /* What MiTA selected, after the timed samples (measure/selection_stats.h);
+     * for MiTA rows only. */
+    int has_selection_stats;
+    double route_imbalance, expert_overlap;
     /* Each kept sample, for the JSON file: ms, and its reading. */
     double sample_ms[STATS_MAX_SAMPLES];
     float sample_sm_mhz[STATS_MAX_SAMPLES], sample_power_w[STATS_MAX_SAMPLES];

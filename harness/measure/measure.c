@@ -8,6 +8,7 @@
 
 #include "git_rev.h"
 #include "measure/profile.h"
+#include "measure/selection_stats.h"
 #include "attn/method_call.h"
 #include "attn/registry.h"
 #include "measure/timeline.h"
@@ -27,6 +28,32 @@ static void release_all(struct backend *b, struct point_memory *mem)
     for (size_t i = 0; i < sizeof device_buffers / sizeof *device_buffers; i++)
         if (device_buffers[i]) b->release(device_buffers[i]);
     free(mem->state);
+}
+
+/* MiTA's routing statistics from what the last run chose; after the timed
+ * samples, never in them. A row of another method, or a selection that
+ * cannot be read, keeps its columns empty. */
+static void mita_selection_stats(const struct sweep_point *pt, const struct attn_method *m,
+                                 void *state, struct result_row *row)
+{
+    const char *computes = attn_method_computes(m);
+    if (!computes || strcmp(computes, "mita") != 0 || !attn_method_has_selection(m)) return;
+    const struct attn_problem *p = &pt->problem;
+    const int64_t heads = (int64_t)p->B * p->H, n_experts = pt->params.m, k = pt->params.k;
+    const int s_r = pt->params.s_r;
+    struct attn_selection sel = {
+        malloc((size_t)heads * (size_t)n_experts * (size_t)k * sizeof(int32_t)),
+        malloc((size_t)heads * (size_t)p->N * (size_t)s_r * sizeof(int32_t)),
+    };
+    struct selection_stats stats;
+    if (sel.keys && sel.routes && attn_method_export_selection(m, state, &sel) == 0 &&
+        selection_stats_compute(&sel, heads, p->N, n_experts, k, s_r, &stats) == 0) {
+        row->has_selection_stats = 1;
+        row->route_imbalance = stats.route_imbalance;
+        row->expert_overlap = stats.expert_overlap;
+    }
+    free(sel.keys);
+    free(sel.routes);
 }
 
 /* Runs the measurement; returns the status text ("ok" or why not) in
@@ -82,6 +109,7 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
         /* The output of the last run, after the samples too; its memory is
          * released before it returns. */
         if (!rc && opt->verify) verify_output(m, mem.state, p, &params, b, &t, verified);
+        if (!rc) mita_selection_stats(pt, m, mem.state, row);
     }
     attn_method_teardown(m, mem.state);
     release_all(b, &mem);

@@ -1,7 +1,8 @@
 /* mita_steps.c — the steps figure (plots/mita_steps.gp): where MiTA's time
- * goes, step by step (landmarks, probe, route, attend), as its steps' shares
- * of their summed kernel time in one stacked bar per N, from the steps file
- * that `attnbench run --profile` writes. */
+ * goes, step by step (landmarks, probe, route, attend; and gather, where a
+ * gather version ran as a step of its own), as its steps' shares of their
+ * summed kernel time in one stacked bar per N, from the steps file that
+ * `attnbench run --profile` writes. */
 #include "plot/figure.h"
 
 #include <errno.h>
@@ -10,8 +11,10 @@
 
 #include "plot/gnuplot.h"
 
-/* The method whose steps the figure breaks down. */
+/* The method whose steps the figure breaks down, and the step a gather
+ * version runs in (attn/cuda/mita.c). */
 #define MITA_METHOD "mita"
+#define GATHER_STEP "gather"
 /* The most steps, and bars (N), it draws. */
 #define MAX_STEPS 32
 #define MAX_BARS 64
@@ -35,7 +38,8 @@ static double step_ms(const struct plot *p, const struct step_row *config, const
 figure_prepare prepare_mita_steps; /* the type figures.c expects */
 
 /* MiTA's steps, from the steps files: one stacked bar per N of the first
- * MiTA configuration (variant, dtype, shape, parameters) there; the steps
+ * MiTA configuration (variant, dtype, shape, parameters) there that has a
+ * step "gather" of its own, else of the first configuration; the steps
  * in the order the file first lists them (the order they ran); each bar the
  * steps' shares of their summed kernel time, the sum written above it. An
  * N that lacks a step is left out, so that every bar adds up the same
@@ -46,6 +50,10 @@ int prepare_mita_steps(const struct plot *p, FILE *settings, char *why, size_t w
     const char *steps[MAX_STEPS];
     double ns[MAX_BARS];
     int nsteps = 0, nn = 0, other_configs = 0;
+    for (int r = 0; r < p->nsteps && !config; r++)
+        if (!strcmp(p->steps[r].key[KEY_METHOD], MITA_METHOD) &&
+            !strcmp(p->steps[r].step, GATHER_STEP))
+            config = &p->steps[r];
     for (int r = 0; r < p->nsteps; r++) {
         const struct step_row *w = &p->steps[r];
         if (strcmp(w->key[KEY_METHOD], MITA_METHOD) != 0) continue;

@@ -218,6 +218,7 @@ static int load_input(struct plot *p, int f)
     const int intensity = csv_column(t, profiled_columns[0]);
     const int achieved = csv_column(t, profiled_columns[1]);
     const int energy = csv_column(t, "energy_j"); /* files before it have none */
+    const int gather = csv_column(t, "gather_dram_bytes");
     for (long r = 0; r < t->nrows; r++) {
         if (strcmp(t->rows[r][status], "ok") != 0) continue;
         struct row *w = &p->rows[p->nrows];
@@ -246,9 +247,11 @@ static int load_input(struct plot *p, int f)
                 return -1;
             w->profiled = w->intensity > 0 && w->achieved_tflops > 0;
         }
-        w->energy_j = NAN;
-        if (energy >= 0 && t->rows[r][energy][0] &&
-            row_number(t, path, r, "energy_j", &w->energy_j))
+        w->energy_j = w->gather_dram_bytes = NAN;
+        if ((energy >= 0 && t->rows[r][energy][0] &&
+             row_number(t, path, r, "energy_j", &w->energy_j)) ||
+            (gather >= 0 && t->rows[r][gather][0] &&
+             row_number(t, path, r, "gather_dram_bytes", &w->gather_dram_bytes)))
             return -1;
         p->nrows++;
     }

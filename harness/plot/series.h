@@ -44,6 +44,7 @@ struct row {
     int profiled;              /* intensity, achieved_tflops from the profiling pass */
     double intensity, achieved_tflops;
     double energy_j;           /* per forward (NVML), NAN where the row has none */
+    double gather_dram_bytes;  /* --profile: the gather step's DRAM bytes; NAN where none */
     int series;
 };
 

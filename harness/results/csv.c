@@ -23,7 +23,7 @@ static const char *const trailing_columns[] = {
     "intensity", "roof_fraction", "achieved_tflops", "profile_note", "timing", "replicas",
     "noise_pct", "stop_reason", "sm_clock_median_mhz", "mem_clock_median_mhz", "power_median_w",
     "temp_max_c", "throttled_samples", "discarded_samples", "energy_j", "tflops_per_w",
-    "gpu_note", "verify", "verify_error", "verify_s",
+    "gpu_note", "verify", "verify_error", "verify_s", "route_imbalance", "expert_overlap",
 };
 #define N_LEADING ((int)(sizeof leading_columns / sizeof leading_columns[0]))
 #define N_TRAILING ((int)(sizeof trailing_columns / sizeof trailing_columns[0]))
@@ -231,6 +231,9 @@ void csv_row_cells(const struct result_row *r, struct csv_cells *out)
         /* run --verify (measure/verify.h): empty where not asked. */
         r->verify, NUM(verified && isfinite(r->verify_error), "%.3e", r->verify_error),
         NUM(verified, "%.3f", r->verify_s),
+        /* MiTA's routing: empty for other methods. */
+        NUM(r->has_selection_stats, "%.6g", r->route_imbalance),
+        NUM(r->has_selection_stats, "%.6g", r->expert_overlap),
     };
 #undef NUM
     int c = 0;

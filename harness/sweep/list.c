@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn/gathers.h"
 #include "attn/registry.h"
 #include "config.h"
 #include "core/axes.h"
@@ -45,6 +46,16 @@ void list_methods(FILE *f)
     for (const struct attn_method *const *m = attn_method_all(); *m; m++)
         if (variants_width(*m) > width) width = variants_width(*m);
     for (const struct attn_method *const *m = attn_method_all(); *m; m++) list_method(f, *m, width);
+}
+
+void list_gathers(FILE *f)
+{
+    fprintf(f, "gather versions (mita's gather on cuda; the gather method's variants, with "
+               "copy):\n");
+    fprintf(f, "  %-14s %s\n", "fused", "mita's default: K_E and V_E read in place by the "
+                                        "attention, no step of their own");
+    for (const struct attn_gather_version *const *g = attn_gather_all(); *g; g++)
+        fprintf(f, "  %-14s %s\n", (*g)->name, (*g)->description ? (*g)->description : "-");
 }
 
 void list_suites(FILE *f)

@@ -13,6 +13,9 @@
 void list_methods(FILE *f);
 /* One method's line of list_methods(), its variants in a column `width` wide. */
 void list_method(FILE *f, const struct attn_method *m, int width);
+/* The gather versions (attn/gathers.h: built-in, then plugins'), after
+ * MiTA's default `fused`, with their descriptions. */
+void list_gathers(FILE *f);
 /* The suites found where suite_find() looks, with their descriptions. */
 void list_suites(FILE *f);
 /* The backends and whether each can run here. */

@@ -69,6 +69,8 @@ CSV_COLUMNS = [
     "discarded_samples", "energy_j", "tflops_per_w", "gpu_note",
     # attnbench run --verify's check of the output: not done here (empty).
     "verify", "verify_error", "verify_s",
+    # MiTA's routing statistics: empty for other methods.
+    "route_imbalance", "expert_overlap",
 ]
 # The columns that identify a point (harness/results/csv.c, csv_key_column()), for --resume.
 KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",

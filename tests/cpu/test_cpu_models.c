@@ -10,6 +10,7 @@
 #include "cpu_test.h"
 #include "attn/method_call.h"
 #include "attn/registry.h"
+#include "attn/work_models.h"
 
 static int expect_equal(const char *what, double got, double want)
 {
@@ -45,6 +46,14 @@ static int check_work_models(void)
                  mita ? "6" : "4");
         rc |= expect_equal(what, attn_method_bytes(*mm, &p, &a), mita ? floor4 * 1.5 : floor4);
     }
+    /* With a gather version: K_E and V_E written, then read, besides the gather's floor. */
+    struct attn_params g = a;
+    g.gather = "fused";
+    rc |= expect_equal("mita bytes with gather=fused: the six passes",
+                       attn_bytes_mita(&p, &g), floor4 * 1.5);
+    g.gather = "vec16";
+    rc |= expect_equal("mita bytes with gather=vec16: + B H m k (6 d sizeof + 4)",
+                       attn_bytes_mita(&p, &g), floor4 * 1.5 + heads * m * k * (6 * d * 4 + 4));
     return rc;
 }
 

@@ -83,6 +83,13 @@ static int check_method(const struct attn_method *m)
         a = valid, a.s_r = (int)valid.m + 1, rc |= expect(m, &base, &a, "s_r > m", "s_r=9");
         a = valid, a.s_r = 0, rc |= expect(m, &base, &a, "s_r=0", "s_r=0");
     }
+    if (m->uses & ATTN_USES_GATHER) {
+        a = valid, a.gather = "fused", rc |= expect(m, &base, &a, "gather=fused", NULL);
+        a = valid, a.gather = "vec16";
+        rc |= expect(m, &base, &a, "gather=vec16 (a CUDA kernel)",
+                     "gather=vec16: the CPU backend reads K_E and V_E in place; gather versions "
+                     "are CUDA kernels");
+    }
     return rc;
 }
 

@@ -97,6 +97,16 @@ quick)
         grep -q "^quick,$m," q.csv || fail "no row for $m"
     done
     pass "quick suite: 24 rows, all ok, table and progress printed"
+    # MiTA's routing statistics: in every mita row (imbalance >= 1, overlap in
+    # (0, 1]), empty in the others.
+    ri=$(col q.csv route_imbalance)
+    eo=$(col q.csv expert_overlap)
+    mc=$(col q.csv method)
+    bad=$(tail -n +2 q.csv | awk -F, -v r="$ri" -v o="$eo" -v m="$mc" '
+        $m == "mita" && !($r >= 1 && $o > 0 && $o <= 1) { print }
+        $m != "mita" && ($r != "" || $o != "") { print }' | wc -l)
+    [ "$bad" = 0 ] || fail "$bad rows with wrong route_imbalance/expert_overlap"
+    pass "route_imbalance and expert_overlap in the mita rows only"
     # Resume with everything done: nothing new.
     run run quick --backend cpu --reps 1 --warmup 0 --out q.csv --resume
     [ "$(rc)" = 0 ] && [ "$(rows q.csv)" = 24 ] || fail "resume of a complete run added rows"

@@ -1,16 +1,20 @@
 /* fuzz_plugin_check.c — libFuzzer target: the plugin loader's checks of a
  * descriptor (attn_plugin_check), on descriptors built from the input: the
  * plugin's ABI version and methods, each method's ABI version, name,
- * description, variants, backend, parameters and which operations it has.
- * A descriptor the check accepts is then used as the harness uses a loaded
+ * description, variants, backend, parameters and which operations it has,
+ * and its gather versions (ABI version, name, launch, scratch). A
+ * descriptor the check accepts is then used as the harness uses a loaded
  * method: its line in `attnbench list`, its variants, the common validation,
  * and its name and variants given to --methods and kept in a results row;
- * none may fail or read out of bounds. */
+ * and each gather version's name as the variant `gather:NAME` and as
+ * params.gather (neither reserved nor taken); none may fail or read out of
+ * bounds. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn/gathers.h"
 #include "attn/registry.h"
 #include "core/point.h"
 #include "sweep/list.h"
@@ -18,6 +22,7 @@
 
 #define MAX_METHODS 4
 #define MAX_VARIANTS 8
+#define MAX_GATHERS 4
 
 struct input {
     const uint8_t *p, *end;
@@ -60,6 +65,8 @@ static int no_run(void *state, const struct attn_tensors *t, void *stream) { ret
 static void no_teardown(void *state) {}
 static double no_work(const struct attn_problem *p, const struct attn_params *a) { return 0; }
 static int no_selection(void *state, struct attn_selection *out) { return 0; }
+static size_t no_scratch(const struct attn_gather_args *a) { return 0; }
+static int no_launch(const struct attn_gather_args *a, void *stream) { return 0; }
 
 /* What the harness does with a method the loader accepted. */
 static void use_method(const struct attn_method *m, FILE *devnull)
@@ -92,6 +99,23 @@ static void use_method(const struct attn_method *m, FILE *devnull)
     }
 }
 
+/* What the harness does with a gather version the loader accepted. */
+static void use_gather(const struct attn_gather_version *g)
+{
+    char why[512], methods[2 * SUITE_NAME_LEN + 2];
+    static struct suite s;
+    struct sweep_point point;
+    snprintf(point.variant, sizeof point.variant, "%s", g->name);
+    snprintf(methods, sizeof methods, "gather:%s", g->name);
+    if (strcmp(point.variant, g->name) || attn_gather_name_reserved(g->name) ||
+        attn_gather_find(g->name) || suite_set(&s, "methods", methods, why, sizeof why) ||
+        strcmp(s.methods[0].variant, g->name)) {
+        fprintf(stderr, "fuzz_plugin_check: an accepted gather version cannot be named: '%s'\n",
+                methods);
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static FILE *devnull;
@@ -100,14 +124,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct attn_method methods[MAX_METHODS];
     static const char *variants[MAX_METHODS][MAX_VARIANTS + 1];
     const struct attn_method *list[MAX_METHODS + 1] = {0};
+    static struct attn_gather_version gathers[MAX_GATHERS];
+    const struct attn_gather_version *gather_list[MAX_GATHERS + 1] = {0};
     memset(methods, 0, sizeof methods);
     memset(variants, 0, sizeof variants);
+    memset(gathers, 0, sizeof gathers);
 
     const unsigned shape = take(&in);
     struct attn_plugin plugin = {
         .abi_version = (int)(shape % 4),
         .name = take_string(&in),
         .methods = shape & 4 ? NULL : list,
+        .gathers = shape & 16 ? NULL : gather_list,
     };
     const int count = (int)(take(&in) % (MAX_METHODS + 1));
     for (int i = 0; i < count; i++) {
@@ -132,6 +160,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         m->export_selection = ops & 128 ? no_selection : NULL;
         list[i] = m;
     }
+    const int gather_count = (int)(take(&in) % (MAX_GATHERS + 1));
+    for (int i = 0; i < gather_count; i++) {
+        struct attn_gather_version *g = &gathers[i];
+        const unsigned ops = take(&in);
+        g->abi_version = (int)(take(&in) % 4);
+        g->name = take_string(&in);
+        g->description = take_string(&in);
+        g->scratch_bytes = ops & 1 ? no_scratch : NULL;
+        g->launch = ops & 2 ? no_launch : NULL;
+        gather_list[i] = g;
+    }
     char why[1024] = "";
     if (attn_plugin_check(shape & 8 ? NULL : &plugin, "plugin fuzz.so", why, sizeof why) != 0) {
         if (strncmp(why, "plugin fuzz.so: ", 16) != 0) {
@@ -140,6 +179,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         return 0;
     }
-    for (int i = 0; i < count; i++) use_method(&methods[i], devnull);
+    for (int i = 0; i < count && plugin.methods; i++) use_method(&methods[i], devnull);
+    for (int i = 0; i < gather_count && plugin.gathers && plugin.abi_version >= 2; i++)
+        use_gather(&gathers[i]);
     return 0;
 }

@@ -1,14 +1,19 @@
 /* test_gather.c — the `gather` method, every version (kernels/gather.cu),
  * against a gather on the CPU: bit-exact, since a gather only moves bytes.
  *
- * On the CPU (always): the version table and the method's variants agree,
- * and gather_expert_key draws k distinct keys in [0, N) per expert.
+ * On the CPU (always): the list of versions (attn/gathers.h) starts with
+ * the built-in ones, and the method's variants are its names then `copy`;
+ * gather_expert_key draws k distinct keys in [0, N) per expert.
  * On the GPU: every version × dtype × d × awkward shape (k = 1, k = N, m = 1,
  * m·k > N, every key repeated, B·H > 1, tails of every block size), run
  * through the registry on the CUDA backend (harness/measure/backend.h) with fresh
  * seeded K and V; KE and VE are compared with K and V rows picked by the
  * exported indices (for `copy`: row r mod N), the indices with
  * gather_expert_key.
+ *
+ * With --plugin PATH a plugin's gather versions (the example:
+ * build/attn/examples/libattn_gather_rows.so) are loaded first: on the GPU
+ * they are checked as the built-in ones are, through the method's variants.
  *
  * Exits 77 (skipped) where there is no GPU, after the CPU checks. */
 #include <inttypes.h>
@@ -19,6 +24,7 @@
 
 #include "measure/backend.h"
 #include "attn/cuda/cuda_methods.h"
+#include "attn/gathers.h"
 #include "attn/method_call.h"
 #include "kernels/gather.h"
 #include "attn/registry.h"
@@ -46,19 +52,31 @@ static const struct {
     {1, 2, 65536, 256, 257},  /* 65 sorted tiles a head, a 256-row tail */
 };
 
-/* Table, names and variants agree; every expert's keys distinct, in range. */
+/* The list, its names and the variants agree; every expert's keys
+ * distinct, in range. */
 static void check_on_cpu(void)
 {
     char what[200];
-    int ok = gather_version_count() > 0 && attn_cuda_gather.variants == gather_version_names;
-    for (int v = 0; ok && v < gather_version_count(); v++)
-        ok = gather_version_names[v] && gather_version_name(v) &&
-             strcmp(gather_version_names[v], gather_version_name(v)) == 0 &&
-             gather_version_find(gather_version_name(v)) == v;
-    ok = ok && gather_version_names[gather_version_count()] == NULL &&
-         gather_version_name(gather_version_count()) == NULL && gather_version_find("x") == -1;
-    snprintf(what, sizeof what, "the table's %d versions are the method's variants",
-             gather_version_count());
+    static const char *const names[] = {GATHER_BUILTIN_NAMES, NULL};
+    const struct attn_gather_version *const *all = attn_gather_all();
+    int count = 0, ok = attn_cuda_gather.variants == (const char *const *)attn_gather_variants;
+    for (; ok && names[count]; count++)
+        ok = all[count] == gather_builtin_versions[count] && names[count] &&
+             strcmp(all[count]->name, names[count]) == 0 &&
+             strcmp(attn_cuda_gather.variants[count], names[count]) == 0 &&
+             attn_gather_find(names[count]) == all[count] && all[count]->launch &&
+             all[count]->abi_version == ATTN_ABI_VERSION;
+    /* Then the plugins' versions (--plugin), then copy. */
+    int total = count;
+    for (; ok && all[total]; total++)
+        ok = attn_cuda_gather.variants[total] &&
+             strcmp(attn_cuda_gather.variants[total], all[total]->name) == 0;
+    ok = ok && count > 0 && !gather_builtin_versions[count] &&
+         strcmp(attn_cuda_gather.variants[total], "copy") == 0 &&
+         !attn_cuda_gather.variants[total + 1] && !attn_gather_find("copy") &&
+         !attn_gather_find("fused") && !attn_gather_find("x");
+    snprintf(what, sizeof what, "the %d built-in versions and %d of plugins are the list and "
+             "the method's variants, then copy", count, total - count);
     verdict(ok, what);
 
     const int64_t more[][3] = {{1, 1, 1}, {2, 1, 2}, {1000, 1000, 1}, {1 << 20, 16, 1024},
@@ -196,8 +214,20 @@ done:
     verdict(ok, what);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) {
+        char why[1024];
+        if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {
+            if (attn_plugin_load(argv[++i], why, sizeof why)) {
+                printf("FAIL %s\n", why);
+                return 1;
+            }
+        } else {
+            fprintf(stderr, "usage: test_gather [--plugin PATH]\n");
+            return 2;
+        }
+    }
     check_on_cpu();
     if (!backend_cuda_available()) {
         printf("%d passed, %d failed on the CPU; no CUDA device: GPU part skipped\n", passed,
@@ -216,12 +246,11 @@ int main(void)
            info.runtime, seed);
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
-    for (int v = 0; v < gather_version_count(); v++)
+    for (const char *const *v = attn_cuda_gather.variants; *v; v++)
         for (int t = 0; t < 3; t++)
             for (int di = 0; di < 2; di++)
                 for (int s = 0; s < (int)(sizeof shapes / sizeof *shapes); s++)
-                    check_on_gpu(b, gather_version_name(v), dtypes[t], dims[di], s,
-                                 seed + (uint64_t)s);
+                    check_on_gpu(b, *v, dtypes[t], dims[di], s, seed + (uint64_t)s);
     b->shutdown(b);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

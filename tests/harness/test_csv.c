@@ -142,6 +142,9 @@ static void test_cells(const char *dir)
     ok.roof_fraction = 0.81234;
     ok.achieved_tflops = 100.000049;
     snprintf(ok.profile_note, sizeof ok.profile_note, "dram may read low: 12.6 MB, \"x\"");
+    ok.has_selection_stats = 1;
+    ok.route_imbalance = 1.8125;
+    ok.expert_overlap = 0.96875;
     struct result_row quoted = make_row(1);
     snprintf(quoted.suite, sizeof quoted.suite, "a,b");
     snprintf(quoted.point.variant, sizeof quoted.point.variant, "say \"hi\"");
@@ -184,6 +187,8 @@ static void test_cells(const char *dir)
     CHECK_STR(cell(&t, 0, "roof_fraction"), "0.8123");
     CHECK_STR(cell(&t, 0, "achieved_tflops"), "100.0000");
     CHECK_STR(cell(&t, 0, "profile_note"), ok.profile_note);
+    CHECK_STR(cell(&t, 0, "route_imbalance"), "1.8125");
+    CHECK_STR(cell(&t, 0, "expert_overlap"), "0.96875");
 
     CHECK_STR(cell(&t, 1, "suite"), quoted.suite);
     CHECK_STR(cell(&t, 1, "variant"), quoted.point.variant);
@@ -200,12 +205,13 @@ static void test_cells(const char *dir)
                                                        "ms_p10", "ms_p90", "tflops", "gbps", NULL};
          *c; c++)
         CHECK_STR(cell(&t, 1, *c), "");
-    /* Not profiled: no counters, nothing derived from them. */
+    /* Not profiled, not MiTA: no counters, nothing derived from them, no routing. */
     for (const char *const *c = (const char *const[]){"dram_read_bytes", "dram_write_bytes",
                                                        "l2_bytes", "kernel_ms", "flops_measured",
                                                        "gather_dram_bytes", "intensity",
                                                        "roof_fraction", "achieved_tflops",
-                                                       "profile_note", NULL};
+                                                       "profile_note", "route_imbalance",
+                                                       "expert_overlap", NULL};
          *c; c++)
         CHECK_STR(cell(&t, 1, *c), "");
     CHECK_STR(cell(&t, 1, "bytes_model"), "2.500000e+09");

@@ -140,6 +140,38 @@ gather-shapes)
     [ "$(grep -c '>d=[0-9]*, m=' figs3/gather_bandwidth.svg)" = 1 ] || fail "not one panel"
     pass "one shape: one panel"
     ;;
+mita-gather)
+    # MiTA with its gather as a step of its own (profiled, a steps file with
+    # the step "gather"), beside the gather kernels of the same shape: the
+    # gather figure draws it as a line of its own in the same GB/s, the
+    # steps figure shows the step.
+    need_gnuplot
+    mg=$fixtures/mita-gather.fixture.csv
+    run "$bench" plot "$mg" --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    drawn figs gather_bandwidth
+    drawn figs mita_steps
+    for label in naive vec16 "its gather in mita/shared" "copy (reference)"; do
+        one_entry figs/gather_bandwidth.svg "$label"
+    done
+    says figs/gather_bandwidth.svg "In mita (dotted): its gather step, the same bytes over" \
+        "the gather figure does not say what MiTA's line is"
+    says figs/mita_steps.svg ">gather<" "no step gather in the MiTA figure"
+    pass "MiTA's own gather beside the gather kernels, and in the steps figure"
+    # Without the gather rows: MiTA's gather alone still makes the figure.
+    grep -v ",gather," "$mg" >mita-only.csv
+    cp "${mg%.csv}.steps.csv" mita-only.steps.csv
+    run "$bench" plot mita-only.csv --out figs2
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    drawn figs2 gather_bandwidth
+    one_entry figs2/gather_bandwidth.svg "its gather in mita/shared"
+    # Without the steps file there is no step time: no MiTA line, no figure.
+    cp mita-only.csv no-steps.csv
+    run "$bench" plot no-steps.csv --out figs3
+    grep -q "gather_bandwidth skipped: no ok rows with method 'gather'" err.txt ||
+        fail "no note for MiTA rows without a steps file: $(cat err.txt)"
+    pass "MiTA's gather alone draws the figure; without its steps it is skipped"
+    ;;
 render-cpu)
     # A real CPU run (fp32, 3 N): three figures; gather
     # and MiTA steps skipped with a note, their stale files removed; the

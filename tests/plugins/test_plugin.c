@@ -9,14 +9,19 @@
  * list`'s line of a method whose variants overflow its column (the last
  * three found by tests/fuzz). A plugin built for ABI 1, whose descriptors
  * end before `computes`, loads and computes nothing; one that declares
- * `computes = "full"` says so.
+ * `computes = "full"` says so. Gather versions: a plugin of gather versions
+ * and no methods (GATHERS.so, never launched) registers them after the
+ * built-in ones, and in a CUDA build as the `gather` method's variants
+ * before `copy`; loaded twice it is refused; the checks of gather versions
+ * on descriptors in memory.
  *
- * usage: test_plugin GOOD.so NO_ENTRY.so FUTURE_ABI.so NO_RUN.so ABI1.so FULL.so */
+ * usage: test_plugin GOOD.so NO_ENTRY.so FUTURE_ABI.so NO_RUN.so ABI1.so FULL.so GATHERS.so */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn/gathers.h"
 #include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
@@ -175,6 +180,109 @@ static void check_descriptors(void)
     expect_check("a variant with a space", &m, NULL, "variant 'two words'");
 }
 
+static int no_launch(const struct attn_gather_args *a, void *stream) { return 1; }
+
+/* attn_plugin_check of a plugin of ABI `abi` with no methods and gather
+ * versions `a` and `b` (b may be NULL): refused with `needle` in the
+ * message, or accepted when needle is NULL. */
+static void expect_gather_check(const char *what, int abi, const struct attn_gather_version *a,
+                                const struct attn_gather_version *b, const char *needle)
+{
+    const struct attn_gather_version *gathers[] = {a, b, NULL};
+    const struct attn_plugin plugin = {.abi_version = abi, .name = "test", .gathers = gathers};
+    char why[1024] = "";
+    int rc = attn_plugin_check(&plugin, "plugin t.so", why, sizeof why);
+    int ok = needle ? rc != 0 && strstr(why, needle) != NULL : rc == 0;
+    printf("%s %s %s: %s\n", ok ? "ok  " : "FAIL", needle ? "refuse" : "accept", what,
+           rc ? why : "(accepted)");
+    failures += !ok;
+}
+
+static void check_gather_descriptors(void)
+{
+    const struct attn_gather_version ok = {.abi_version = ATTN_ABI_VERSION, .name = "g",
+                                           .launch = no_launch};
+    struct attn_gather_version other = ok, g = ok;
+    other.name = "g2";
+    expect_gather_check("two gather versions and no methods", ATTN_ABI_VERSION, &ok, &other,
+                        NULL);
+    expect_gather_check("no methods and no gather versions", ATTN_ABI_VERSION, NULL, NULL,
+                        "returned no methods and no gather versions");
+    expect_gather_check("gather versions in a plugin of ABI 1 (which has no such field)", 1, &ok,
+                        NULL, "returned no methods and no gather versions");
+    g.abi_version = 1;
+    expect_gather_check("a gather version of ABI 1", ATTN_ABI_VERSION, &g, NULL,
+                        "gather version 1 'g' has ABI version 1 (need 2..");
+    g = ok;
+    g.launch = NULL;
+    expect_gather_check("a gather version without launch", ATTN_ABI_VERSION, &g, NULL,
+                        "gather version 'g' lacks the operation 'launch'");
+    g = ok;
+    g.name = "a:b";
+    expect_gather_check("a gather name with a colon", ATTN_ABI_VERSION, &ok, &g,
+                        "gather version 2's name 'a:b' is not 1 to 63");
+    g.name = NULL;
+    expect_gather_check("a gather version without a name", ATTN_ABI_VERSION, &g, NULL,
+                        "gather version 1's name '' is not");
+    g.name = "fused";
+    expect_gather_check("the gather name fused", ATTN_ABI_VERSION, &g, NULL,
+                        "gather version 'fused': the name is reserved");
+    g.name = "copy";
+    expect_gather_check("the gather name copy", ATTN_ABI_VERSION, &g, NULL,
+                        "gather version 'copy': the name is reserved");
+    expect_gather_check("a gather version listed twice", ATTN_ABI_VERSION, &ok, &ok,
+                        "gather version 'g' is listed twice");
+    if (attn_gather_all()[0]) {
+        g.name = attn_gather_all()[0]->name;
+        expect_gather_check("a built-in gather name", ATTN_ABI_VERSION, &g, NULL,
+                            "already exists");
+    }
+}
+
+/* The fixture's versions follow the built-in ones, by name, in the list,
+ * its names and (CUDA) the gather method's variants, which validate. */
+static void check_gather_fixture(const char *path)
+{
+    char why[1024] = "", names[1024];
+    int builtin = 0;
+    for (const struct attn_gather_version *const *g = attn_gather_all(); *g; g++) builtin++;
+    int rc = attn_plugin_load(path, why, sizeof why);
+    const struct attn_gather_version *const *all = attn_gather_all();
+    const struct attn_gather_version *a = attn_gather_find("fixture_a");
+    const struct attn_gather_version *b = attn_gather_find("fixture_b");
+    struct attn_gather_args sizes = {.m = 3, .k = 5};
+    int ok = rc == 0 && a && b && all[builtin] == a && all[builtin + 1] == b &&
+             !all[builtin + 2] && a->scratch_bytes && a->scratch_bytes(&sizes) == 12 &&
+             !b->scratch_bytes && strstr(attn_gather_names(names, sizeof names), "fixture_b");
+    printf("%s load %s: fixture_a, fixture_b after %d built-in versions %s\n", ok ? "ok  " : "FAIL",
+           path, builtin, rc ? why : names);
+    failures += !ok;
+#if HAVE_CUDA
+    const struct attn_method *gather = attn_method_find("gather", ATTN_CUDA);
+    const struct attn_problem p = {1, 1, 256, 64, ATTN_BF16, ATTN_CUDA, 1};
+    const struct attn_params params = {.m = 4, .k = 8, .s_r = 1, .variant = "fixture_b"};
+    ok = gather && !strcmp(gather->variants[builtin], "fixture_a") &&
+         !strcmp(gather->variants[builtin + 1], "fixture_b") &&
+         !strcmp(gather->variants[builtin + 2], "copy") && !gather->variants[builtin + 3] &&
+         !attn_method_validate(gather, &p, &params, why, sizeof why);
+    printf("%s gather:fixture_b is a variant of the gather method, before copy\n",
+           ok ? "ok  " : "FAIL");
+    failures += !ok;
+#endif
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    list_gathers(f);
+    fclose(f);
+    ok = text && strstr(text, "fused") &&
+         strstr(text, "fixture_a      test fixture: registered, never launched") &&
+         strstr(text, "fixture_b      test fixture: no scratch");
+    printf("%s attnbench list names fused and the fixture's versions\n", ok ? "ok  " : "FAIL");
+    failures += !ok;
+    free(text);
+    expect_refused(path, "gather version 'fixture_a' already exists");
+}
+
 /* A method with variants wider than list's column: the line is cut, and
  * nothing is written past it. */
 static void check_list_line(void)
@@ -202,8 +310,9 @@ static void check_list_line(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 7) {
-        fprintf(stderr, "usage: %s GOOD.so NO_ENTRY.so FUTURE_ABI.so NO_RUN.so ABI1.so FULL.so\n",
+    if (argc != 8) {
+        fprintf(stderr, "usage: %s GOOD.so NO_ENTRY.so FUTURE_ABI.so NO_RUN.so ABI1.so FULL.so "
+                "GATHERS.so\n",
                 argv[0]);
         return 2;
     }
@@ -221,6 +330,8 @@ int main(int argc, char **argv)
     check_declared(argv[5], "abi1_copy", NULL);
     check_declared(argv[6], "plain_full", "full");
     check_descriptors();
+    check_gather_descriptors();
+    check_gather_fixture(argv[7]);
     check_list_line();
     printf("%s\n", failures ? "FAILED" : "all passed");
     return failures ? 1 : 0;
