@@ -129,8 +129,7 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
         fail(res, "reference", "none for this method (not attention)");
         return;
     }
-    struct attn_params params = pt->params;
-    params.variant = pt->variant[0] ? pt->variant : NULL;
+    struct attn_params params = point_params(pt);
     const char *bad = attn_method_validate(m, p, &params, why, sizeof why);
     if (bad) {
         fail(res, "invalid", bad);

@@ -32,8 +32,7 @@ static double predict_run_seconds(const struct budget *b, const struct sweep_poi
         if (strcmp(b->series[i].key, key) != 0) continue;
         const struct attn_method *m = attn_method_find(pt->method, pt->problem.backend);
         if (!m || b->series[i].flops <= 0) return 0;
-        struct attn_params params = pt->params;
-        params.variant = pt->variant[0] ? pt->variant : NULL;
+        struct attn_params params = point_params(pt);
         double ratio = attn_method_flops(m, &pt->problem, &params) / b->series[i].flops;
         return ratio * b->series[i].ms_median * 1e-3;
     }

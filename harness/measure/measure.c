@@ -38,8 +38,7 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
     char why[200] = "";
     struct point_memory mem = {0};
     const struct attn_problem *p = &pt->problem;
-    struct attn_params params = pt->params;
-    params.variant = pt->variant[0] ? pt->variant : NULL;
+    struct attn_params params = point_params(pt);
     size_t tensor_bytes = (size_t)attn_tensor_elems(p) * attn_dtype_size(p->dtype);
     size_t workspace_bytes = attn_method_workspace_bytes(m, p, &params);
 
@@ -159,8 +158,7 @@ void measure_point(const struct sweep_point *pt, struct backend *b,
     row->reps = 0;
 
     const struct attn_method *m = attn_method_find(pt->method, pt->problem.backend);
-    struct attn_params params = pt->params;
-    params.variant = pt->variant[0] ? pt->variant : NULL;
+    struct attn_params params = point_params(pt);
     if (!m) {
         snprintf(row->status, sizeof row->status, "invalid:no method '%s' on backend %s",
                  pt->method, attn_backend_name(pt->problem.backend));

@@ -26,6 +26,7 @@ int csv_column_count(void);
 struct csv_cells {
     const char *cell[CSV_MAX_COLUMNS];
     char number[CSV_MAX_COLUMNS][40];
+    char axis[AXIS_COUNT][POINT_TEXT_LEN];
 };
 void csv_row_cells(const struct result_row *r, struct csv_cells *out);
 
@@ -68,6 +69,13 @@ int csv_read(const char *path, struct csv_table *t, char *err, size_t err_len);
 int csv_parse(const char *path, const char *text, size_t len, struct csv_table *t, char *err,
               size_t err_len);
 void csv_table_free(struct csv_table *t);
+/* Completes a table read from a file written before a text axis existed
+ * (inputs, gather: core/axes.h): each such column that is absent is added,
+ * holding the axis's default in the rows whose method reads the axis and ""
+ * in the others, as this attnbench would have written them. A table
+ * without a `method` column is left as it is. 0, or -1 when out of memory
+ * (the table is still whole, to be freed). */
+int csv_table_add_absent_axes(struct csv_table *t);
 /* Column index by name, or -1. */
 int csv_column(const struct csv_table *t, const char *name);
 

@@ -74,8 +74,7 @@ double sweep_point_cost(const struct sweep_point *pt, int reps, int warmup)
     nominal_rates(pt->problem.backend, pt->problem.dtype, &flops_per_s, &bytes_per_s,
                   &per_point_s);
     const struct attn_method *m = attn_method_find(pt->method, pt->problem.backend);
-    struct attn_params params = pt->params;
-    params.variant = pt->variant[0] ? pt->variant : NULL;
+    struct attn_params params = point_params(pt);
     char why[200];
     /* A point that will not run (a row saying invalid:...) costs the fixed part only. */
     if (!m || attn_method_validate(m, &pt->problem, &params, why, sizeof why)) return per_point_s;

@@ -379,7 +379,7 @@ peers)
     run "$peer_check" peers.csv
     [ "$(rc)" = 0 ] || { cat out.txt err.txt; fail "the harness's reader disagrees"; }
     grep -q ",skipped:budget," peers.csv || fail "the budget skipped nothing at N=2^20"
-    grep -q ",524288,64,,,,,8," peers.csv ||
+    grep -q ",524288,64,,,,,iid,,8," peers.csv ||
         fail "the budget did not cut the samples at N=2^19 to 8"
     pass "dry run of the seqlen suite: $(cat out.txt)"
     run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --resume
