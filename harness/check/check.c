@@ -10,6 +10,7 @@
 #include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
+#include "measure/load_inputs.h"
 
 double check_selection_tolerance(int d) { return 1e-4 * d; }
 
@@ -64,9 +65,9 @@ static int run_on_backend(const struct sweep_point *pt, const struct attn_method
     for (int which = 0; which < 3; which++) {
         *inputs[which] = b->alloc(bytes);
         if (!*inputs[which]) return fail(res, "alloc", "out of memory");
-        if (b->fill_random(b, *inputs[which], p->dtype, p->seed, which, n))
-            return fail(res, "fill", "filling inputs failed");
     }
+    if (load_inputs(b, pt, (void *const[3]){x->q, x->k, x->v}, why, sizeof why) != LOAD_INPUTS_OK)
+        return fail(res, "inputs", why);
     x->o = b->alloc(bytes);
     x->workspace = b->alloc(attn_method_workspace_bytes(m, p, params));
     x->state = calloc(1, m->state_size ? m->state_size : 1);
@@ -149,14 +150,17 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
     if (run_on_backend(pt, m, &params, b, &x, res) == 0) {
         /* The reference sees exactly the stored inputs. */
         double *inputs[3] = {x.qd, x.kd, x.vd};
-        for (int which = 0; which < 3; which++) {
-            attn_random_fill_host(x.stored, p->dtype, p->seed, which, n);
+        int loaded = 1;
+        for (int which = 0; which < 3 && loaded; which++) {
+            loaded = load_inputs_host(pt, which, x.stored, why, sizeof why) == LOAD_INPUTS_OK;
             attn_to_double(x.stored, p->dtype, inputs[which], n);
         }
         for (int64_t i = 0; i < n; i++) res->unwritten += !isfinite(x.od[i]);
         const struct attn_selection *given = attn_method_has_selection(m) ? &x.sel : NULL;
         int64_t row_step = check_row_step(p->N);
-        if (res->unwritten) {
+        if (!loaded) {
+            fail(res, "inputs", why);
+        } else if (res->unwritten) {
             snprintf(why, sizeof why, "%" PRId64 " of %" PRId64 " elements not finite",
                      res->unwritten, n);
             fail(res, "output", why);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/errors.h"
-#include "core/inputs_spec.h"
+#include "core/inputs.h"
 
 /* No sweep comes near 2^40 tokens (a 256 TiB fp32 tensor at d=64): a larger
  * value is a typo, and refusing it keeps every product of sizes in int64. */

@@ -1,5 +1,5 @@
-/* inputs_spec.c — see inputs_spec.h. */
-#include "core/inputs_spec.h"
+/* inputs.c — see inputs.h. */
+#include "core/inputs.h"
 
 #include <string.h>
 
@@ -47,4 +47,19 @@ int inputs_spec_parse(const char *word, struct inputs_spec *out, char *err, size
     return harness_fail(err, err_len,
                         "unknown inputs '%s' (known: iid, clustered, image, rising, file:PATH)",
                         word);
+}
+
+void inputs_fill_host(void *dst, const struct attn_problem *p, enum attn_inputs kind, int which)
+{
+    const int64_t n = attn_tensor_elems(p), N = p->N;
+    const int d = p->d;
+    const uint64_t seed = p->seed;
+    float *f32 = p->dtype == ATTN_FP32 ? dst : NULL;
+    uint16_t *u16 = p->dtype == ATTN_FP32 ? NULL : dst;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        float x = attn_inputs_value(kind, seed, which, N, d, i);
+        if (f32) f32[i] = x;
+        else u16[i] = p->dtype == ATTN_FP16 ? attn_float_to_fp16(x) : attn_float_to_bf16(x);
+    }
 }
