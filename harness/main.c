@@ -304,10 +304,10 @@ static int cmd_check(struct cli *c)
                 cases[i].problem.seed += seed;
                 check_point(&cases[i], b, &r);
                 const struct sweep_point *p = &cases[i];
-                printf("%-4s %-12s %-10s %-4s B=%d H=%d N=%-4" PRId64 " d=%-3d m=%-3" PRId64
+                printf("%-4s %-12s %-10s %-4s %-9s B=%d H=%d N=%-4" PRId64 " d=%-3d m=%-3" PRId64
                        " k=%-3" PRId64 " s_r=%d  err=%.2e (bound %.0e)%s%s\n",
                        r.passed ? "ok" : "FAIL", p->method, p->variant[0] ? p->variant : "-",
-                       attn_dtype_name(p->problem.dtype), p->problem.B, p->problem.H,
+                       attn_dtype_name(p->problem.dtype), p->inputs, p->problem.B, p->problem.H,
                        p->problem.N, p->problem.d, p->params.m, p->params.k, p->params.s_r,
                        r.rel_error, r.bound, r.passed ? "" : "  ", r.message);
                 r.passed ? passed++ : failed++;

@@ -10,6 +10,7 @@
 #include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
+#include "core/inputs.h"
 #include "measure/load_inputs.h"
 
 double check_selection_tolerance(int d) { return 1e-4 * d; }
@@ -218,18 +219,26 @@ int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes,
     static const char *const no_variant[] = {"", NULL};
     const char *const *variants = method->variants && method->variants[0] ? method->variants
                                                                             : no_variant;
+    /* Every shape on iid inputs; the plain shape on each other distribution,
+     * whose structure (clusters, smooth waves, rising scores) is what trips a
+     * selection or a routing up. */
+    const size_t n_shapes = sizeof shapes / sizeof *shapes;
     for (const char *const *v = variants; *v; v++)
         for (int t = 0; t < n_dtypes; t++)
-            for (size_t s = 0; s < sizeof shapes / sizeof *shapes && count < max &&
+            for (size_t c = 0; c < n_shapes + ATTN_INPUTS_COUNT - 1 && count < max &&
                                check_supports(method, *v, dtypes[t], d);
-                 s++) {
+                 c++) {
+                const size_t s = c < n_shapes ? c : 0;
+                const enum attn_inputs kind =
+                    c < n_shapes ? ATTN_INPUTS_IID : (enum attn_inputs)(c - n_shapes + 1);
                 struct sweep_point *pt = &out[count++];
                 memset(pt, 0, sizeof *pt);
                 snprintf(pt->method, sizeof pt->method, "%s", method->name);
                 snprintf(pt->variant, sizeof pt->variant, "%s", *v);
+                snprintf(pt->inputs, sizeof pt->inputs, "%s", inputs_kind_name(kind));
                 pt->uses = method->uses;
                 pt->problem = (struct attn_problem){shapes[s].B, shapes[s].H, shapes[s].N, d,
-                                                    dtypes[t], method->backend, 1000 + s};
+                                                    dtypes[t], method->backend, 1000 + c};
                 pt->params.m = shapes[s].m;
                 pt->params.k = shapes[s].k;
                 pt->params.s_r = shapes[s].s_r;
