@@ -454,12 +454,18 @@ int csv_table_add_absent_axes(struct csv_table *t)
         if (!header) return -1;
         t->header = header;
         if (!(header[t->ncols] = strdup(axis->column))) return -1;
-        for (long r = 0; r < t->nrows; r++) {
+        long r = 0;
+        for (; r < t->nrows; r++) {
             char **row = realloc(t->rows[r], (size_t)(t->ncols + 1) * sizeof *row);
-            if (!row) return -1;
+            if (!row) break;
             t->rows[r] = row;
             const int used = !axis->uses || (method_uses(row[method]) & axis->uses);
-            if (!(row[t->ncols] = strdup(used ? axis->name_of(0) : ""))) return -1;
+            if (!(row[t->ncols] = strdup(used ? axis->name_of(0) : ""))) break;
+        }
+        if (r < t->nrows) { /* out of memory: the cells added so far go, the table stays whole */
+            while (r-- > 0) free(t->rows[r][t->ncols]);
+            free(t->header[t->ncols]);
+            return -1;
         }
         t->ncols++;
     }
