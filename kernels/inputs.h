@@ -4,14 +4,15 @@
  * Element i of tensor `which` (0 = Q, 1 = K, 2 = V, each [B,H,N,d]) is a pure
  * function of (distribution, seed, which, N, d, i): counter-based integer
  * hashes, then arithmetic in double precision, then one rounding to float
- * (and the caller's to the storage dtype). So the CPU (harness/inputs/) and
+ * (and the caller's to the storage dtype). So the CPU (harness/core/inputs.c) and
  * the GPU (kernels/inputs_fill.cu) compute the very same bits without a copy
  * of gigabytes between them — provided both round every operation the same:
  * only +, -, *, / and sqrt, which IEEE rounds exactly on both, and never a
  * fused multiply-add, which would round once where the other side rounds
  * twice. On the device inputs_mul/inputs_add are the explicitly rounded
  * intrinsics, which nvcc never fuses; on the host the project is built as
- * ISO C11, where GCC does not contract either. No libm call (cos, log): their
+ * ISO C11, where GCC does not contract, and clang contracts only within one
+ * expression, which inputs_mul/inputs_add keep apart. No libm call (cos): its
  * last bits differ between glibc and CUDA, so the image's waves use a
  * polynomial of their own.
  *
