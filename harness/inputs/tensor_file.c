@@ -477,7 +477,10 @@ int tensor_file_read(const char *path, int which, const struct attn_problem *p, 
     const char *name;
     resolve(path, which, file, sizeof file, &name);
     FILE *f = fopen(file, "rb");
-    if (!f) return harness_fail(why, why_len, "inputs file %s: %s", file, strerror(errno));
+    if (!f)
+        return harness_fail(why, why_len, "inputs file %s: %s%s", file, strerror(errno),
+                            name ? "" : " (file:PATH is a .safetensors file, or a folder or "
+                                        "prefix of q.npy, k.npy, v.npy)");
     struct stat st;
     struct tensor_info t;
     int rc = fstat(fileno(f), &st) == 0 ? 0 : harness_fail(msg, sizeof msg, "%s", strerror(errno));

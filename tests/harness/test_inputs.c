@@ -359,6 +359,9 @@ static void test_refused(const char *dir)
                     strstr(npy[i].header, "(4, 3)") ? sizeof file : sizeof file - 16);
         expect_refused(dir, &p, npy[i].part);
     }
+    expect_refused(scratch_path(path, sizeof path, dir, "none_"), &p,
+                   "none_q.npy: No such file or directory (file:PATH is a .safetensors file, or "
+                   "a folder or prefix of q.npy, k.npy, v.npy)");
     unsigned char bad[16] = "NUMPY";
     write_bytes(scratch_path(path, sizeof path, dir, "q.npy"), bad, sizeof bad);
     expect_refused(dir, &p, "not an .npy file");
