@@ -84,7 +84,11 @@ int csv_key_column_count(void);
 const char *csv_key_column(int i);
 
 /* A key that identifies a sweep point (method, variant, backend and every
- * axis): equal keys mean the same point. */
+ * axis): equal keys mean the same point. CSV_KEY_LEN holds any key of
+ * built-in names and a file:PATH inputs word; a longer one (a plugin's long
+ * names too) is cut, and points that differ only past the cut would count
+ * as one. */
+#define CSV_KEY_LEN 1024
 void csv_point_key(const struct sweep_point *p, char *key, size_t key_len);
 /* The key of the point's series: the point without its x axis (N), the
  * same for every point of a figure's line. */

@@ -95,7 +95,7 @@ static uint64_t fnv1a(uint64_t h, const char *text)
 
 /* Point keys, sorted with their indices, to find duplicates in n log n. */
 struct keyed_index {
-    char key[256];
+    char key[CSV_KEY_LEN];
     long index;
 };
 
@@ -143,7 +143,7 @@ int sweep_plan_build(const struct suite *s, enum attn_backend backend, struct sw
     long kept = 0;
     for (long i = 0; i < n; i++) {
         if (duplicate[i]) continue;
-        char key[256];
+        char key[CSV_KEY_LEN];
         csv_point_key(&points[i], key, sizeof key);
         hash = fnv1a(fnv1a(hash, key), "\n");
         points[kept] = points[i];

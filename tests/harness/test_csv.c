@@ -614,6 +614,22 @@ static void test_absent_axes(const char *dir)
     csv_table_free(&t);
 }
 
+/* The longest inputs word still leaves the gather column in the key. */
+static void test_long_keys(void)
+{
+    struct result_row a = make_row(0), b = make_row(0);
+    memset(a.point.inputs, 'x', sizeof a.point.inputs - 1);
+    memcpy(a.point.inputs, "file:", 5);
+    a.point.inputs[sizeof a.point.inputs - 1] = '\0';
+    memcpy(b.point.inputs, a.point.inputs, sizeof b.point.inputs);
+    snprintf(b.point.gather, sizeof b.point.gather, "vec16");
+    char ka[CSV_KEY_LEN], kb[CSV_KEY_LEN];
+    csv_point_key(&a.point, ka, sizeof ka);
+    csv_point_key(&b.point, kb, sizeof kb);
+    CHECK(strcmp(ka, kb) != 0);
+    CHECK(strlen(ka) > 300 && strcmp(ka + strlen(ka) - 6, ",fused") == 0);
+}
+
 int main(void)
 {
     char dir[512];
@@ -629,6 +645,7 @@ int main(void)
     test_parse_bounds();
     test_keys(dir);
     test_absent_axes(dir);
+    test_long_keys();
     scratch_remove(dir);
     return check_exit("test_csv");
 }
