@@ -61,7 +61,7 @@ struct attn_problem {
     int d;                 /* head dimension */
     enum attn_dtype dtype;
     enum attn_backend backend;
-    uint64_t seed;         /* the inputs are attn_random_fill(seed, ...) */
+    uint64_t seed;         /* the inputs are drawn from it (docs/inputs.md) */
 };
 
 struct attn_params {

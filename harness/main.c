@@ -8,6 +8,7 @@
  *   attnbench compare BASE NEW      run against run, point by point (compare.h)
  *   attnbench slurm [SUITE]         a sweep as a Slurm job array (slurm.h)
  *   attnbench ceilings              this GPU's measured ceilings (ceilings.h)
+ *   attnbench inputs                one point's Q, K, V as a safetensors file
  *   attnbench COMMAND --help        that command's usage (usage.h); --version
  *
  * Usage errors exit 2 with a message that names the flag or value at fault.
@@ -20,6 +21,8 @@
 
 #include "measure/backend.h"
 #include "measure/ceilings.h"
+#include "measure/load_inputs.h"
+#include "inputs/tensor_file.h"
 #include "check/check.h"
 #include "results/compare.h"
 #include "config.h"
@@ -307,10 +310,10 @@ static int cmd_check(struct cli *c)
                 cases[i].problem.seed += seed;
                 check_point(&cases[i], b, &r);
                 const struct sweep_point *p = &cases[i];
-                printf("%-4s %-12s %-10s %-4s B=%d H=%d N=%-4" PRId64 " d=%-3d m=%-3" PRId64
+                printf("%-4s %-12s %-10s %-4s %-9s B=%d H=%d N=%-4" PRId64 " d=%-3d m=%-3" PRId64
                        " k=%-3" PRId64 " s_r=%d  err=%.2e (bound %.0e)%s%s\n",
                        r.passed ? "ok" : "FAIL", p->method, p->variant[0] ? p->variant : "-",
-                       attn_dtype_name(p->problem.dtype), p->problem.B, p->problem.H,
+                       attn_dtype_name(p->problem.dtype), p->inputs, p->problem.B, p->problem.H,
                        p->problem.N, p->problem.d, p->params.m, p->params.k, p->params.s_r,
                        r.rel_error, r.bound, r.passed ? "" : "  ", r.message);
                 r.passed ? passed++ : failed++;
@@ -558,6 +561,65 @@ static int cmd_ceilings(struct cli *c)
     return failed ? 1 : 0;
 }
 
+/* inputs: the Q, K and V of one point (its shape, dtype, seed and inputs)
+ * as a safetensors file, exactly what `run` feeds the methods. */
+static int cmd_inputs(struct cli *c)
+{
+    static const char *const allowed[] = {"B", "H", "seqlen", "d", "dtype", "seed", "inputs"};
+    for (int i = 0; i < c->override_count; i++) {
+        int ok = 0;
+        for (size_t a = 0; a < sizeof allowed / sizeof *allowed; a++)
+            ok |= !strcmp(c->override_key[i], allowed[a]);
+        if (!ok) {
+            fprintf(stderr, "attnbench inputs: --%s is not a flag of inputs (it takes --B, --H, "
+                            "--seqlen, --d, --dtype, --seed, --inputs and --out FILE)\n",
+                    c->override_key[i]);
+            return 2;
+        }
+    }
+    if (c->suite_arg) {
+        fprintf(stderr, "attnbench inputs: unexpected argument '%s' (one point, given by "
+                        "flags)\n", c->suite_arg);
+        return 2;
+    }
+    int rc = load_suite(c);
+    if (rc) return rc;
+    static const enum axis_id shape[] = {AXIS_B, AXIS_H, AXIS_N, AXIS_D, AXIS_DTYPE, AXIS_INPUTS};
+    struct sweep_point pt;
+    memset(&pt, 0, sizeof pt);
+    for (size_t a = 0; a < sizeof shape / sizeof *shape; a++) {
+        const struct suite_values *v = &c->suite.axes[shape[a]];
+        if (v->count != 1) {
+            fprintf(stderr, "attnbench inputs: --%s gives %d values (one point at a time)\n",
+                    AXES[shape[a]].key, v->count);
+            return 2;
+        }
+        AXES[shape[a]].set(&pt, v->values[0]);
+    }
+    pt.problem.seed = c->suite.seed;
+    pt.problem.backend = ATTN_CPU;
+    const char *path = c->run.out_path ? c->run.out_path : "inputs.safetensors";
+    const size_t bytes = (size_t)attn_tensor_elems(&pt.problem) * attn_dtype_size(pt.problem.dtype);
+    void *qkv[3] = {malloc(bytes), malloc(bytes), malloc(bytes)};
+    char why[1024] = "";
+    rc = qkv[0] && qkv[1] && qkv[2] ? 0 : 2;
+    if (rc) snprintf(why, sizeof why, "out of memory for 3 x %zu bytes", bytes);
+    for (int which = 0; which < 3 && !rc; which++)
+        if (load_inputs_host(&pt, which, qkv[which], why, sizeof why) != LOAD_INPUTS_OK) rc = 2;
+    if (!rc && tensor_file_write_safetensors(path, &pt.problem, (const void *const *)qkv, why,
+                                             sizeof why) != 0)
+        rc = 2;
+    for (int which = 0; which < 3; which++) free(qkv[which]);
+    if (rc) {
+        fprintf(stderr, "attnbench inputs: %s\n", why);
+        return rc;
+    }
+    printf("q, k, v [%d,%d,%" PRId64 ",%d] %s, inputs %s, seed %" PRIu64 " -> %s\n",
+           pt.problem.B, pt.problem.H, pt.problem.N, pt.problem.d,
+           attn_dtype_name(pt.problem.dtype), pt.inputs, pt.problem.seed, path);
+    return 0;
+}
+
 static int is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
 
 int main(int argc, char **argv)
@@ -601,5 +663,6 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "check")) return cmd_check(&c);
     if (!strcmp(argv[1], "slurm")) return cmd_slurm(&c);
     if (!strcmp(argv[1], "ceilings")) return cmd_ceilings(&c);
+    if (!strcmp(argv[1], "inputs")) return cmd_inputs(&c);
     return usage_unknown_command(argv[1]);
 }

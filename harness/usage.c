@@ -175,6 +175,24 @@ static const struct command_usage {
      "--ceilings.\n",
      "0 when all were measured; 1 when one failed (its row says why); 2 without a\n"
      "usable GPU or in a build without CUDA"},
+    {"inputs", "[flags] --out FILE", "one point's Q, K, V as a safetensors file", 0,
+     "usage: attnbench inputs [--B N] [--H N] [--seqlen N] [--d N] [--dtype T]\n"
+     "                        [--seed N] [--inputs NAME] [--out FILE]\n"
+     "\n"
+     "Writes the Q, K and V that run feeds the methods at one point, as tensors q,\n"
+     "k and v shaped [B,H,N,d] in the point's dtype, to a safetensors file (for a\n"
+     "peer to run on the same inputs; --inputs file:FILE reads it back). Each flag\n"
+     "takes one value; the defaults are run's (B=1 H=8 d=64 fp32, seed 1, iid) but\n"
+     "for --seqlen, which must be given.\n"
+     "\n"
+     "flags:\n"
+     "  --B N  --H N  --seqlen N  --d N   the shape [B,H,N,d]\n"
+     "  --dtype fp32|fp16|bf16            the tensors' dtype (safetensors F32, F16, BF16)\n"
+     "  --seed N                          the inputs' seed\n"
+     "  --inputs NAME    iid, clustered, image, rising or file:PATH (docs/inputs.md)\n"
+     "  --out FILE       the file written (default inputs.safetensors)\n",
+     "0 when the file was written; 2 on a bad flag, a flag with more than one value,\n"
+     "inputs that cannot be read, or a file that cannot be written"},
 };
 
 #define COMMAND_COUNT (sizeof COMMANDS / sizeof *COMMANDS)

@@ -10,6 +10,8 @@
 #include "attn/method_call.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
+#include "core/inputs.h"
+#include "measure/load_inputs.h"
 
 /* The host-side buffers of one check, released in one place. */
 struct check_buffers {
@@ -51,9 +53,9 @@ static int run_on_backend(const struct sweep_point *pt, const struct attn_method
     for (int which = 0; which < 3; which++) {
         *inputs[which] = b->alloc(bytes);
         if (!*inputs[which]) return fail(res, "alloc", "out of memory");
-        if (b->fill_random(b, *inputs[which], p->dtype, p->seed, which, n))
-            return fail(res, "fill", "filling inputs failed");
     }
+    if (load_inputs(b, pt, (void *const[3]){x->q, x->k, x->v}, why, sizeof why) != LOAD_INPUTS_OK)
+        return fail(res, "inputs", why);
     x->o = b->alloc(bytes);
     x->workspace = b->alloc(attn_method_workspace_bytes(m, p, params));
     x->state = calloc(1, m->state_size ? m->state_size : 1);
@@ -124,8 +126,7 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
         fail(res, "reference", "none: the method computes no definition (attn.h's computes)");
         return;
     }
-    struct attn_params params = pt->params;
-    params.variant = pt->variant[0] ? pt->variant : NULL;
+    struct attn_params params = point_params(pt);
     struct attn_params definition = params;
     definition.variant = attn_reference_variant(computes, params.variant);
     const char *bad = attn_method_validate(m, p, &params, why, sizeof why);
@@ -147,14 +148,17 @@ void check_point(const struct sweep_point *pt, struct backend *b, struct check_r
     if (run_on_backend(pt, m, computes, &params, b, &x, res) == 0) {
         /* The reference sees exactly the stored inputs. */
         double *inputs[3] = {x.qd, x.kd, x.vd};
-        for (int which = 0; which < 3; which++) {
-            attn_random_fill_host(x.stored, p->dtype, p->seed, which, n);
+        int loaded = 1;
+        for (int which = 0; which < 3 && loaded; which++) {
+            loaded = load_inputs_host(pt, which, x.stored, why, sizeof why) == LOAD_INPUTS_OK;
             attn_to_double(x.stored, p->dtype, inputs[which], n);
         }
         for (int64_t i = 0; i < n; i++) res->unwritten += !isfinite(x.od[i]);
         const struct attn_selection *given = x.sel.keys ? &x.sel : NULL;
         int64_t row_step = check_row_step(p->N);
-        if (res->unwritten) {
+        if (!loaded) {
+            fail(res, "inputs", why);
+        } else if (res->unwritten) {
             snprintf(why, sizeof why, "%" PRId64 " of %" PRId64 " elements not finite",
                      res->unwritten, n);
             fail(res, "output", why);
@@ -215,18 +219,26 @@ int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes,
     static const char *const no_variant[] = {"", NULL};
     const char *const *variants = method->variants && method->variants[0] ? method->variants
                                                                             : no_variant;
+    /* Every shape on iid inputs; the plain shape on each other distribution,
+     * whose structure (clusters, smooth waves, rising scores) is what trips a
+     * selection or a routing up. */
+    const size_t n_shapes = sizeof shapes / sizeof *shapes;
     for (const char *const *v = variants; *v; v++)
         for (int t = 0; t < n_dtypes; t++)
-            for (size_t s = 0; s < sizeof shapes / sizeof *shapes && count < max &&
+            for (size_t c = 0; c < n_shapes + ATTN_INPUTS_COUNT - 1 && count < max &&
                                check_supports(method, *v, dtypes[t], d);
-                 s++) {
+                 c++) {
+                const size_t s = c < n_shapes ? c : 0;
+                const enum attn_inputs kind =
+                    c < n_shapes ? ATTN_INPUTS_IID : (enum attn_inputs)(c - n_shapes + 1);
                 struct sweep_point *pt = &out[count++];
                 memset(pt, 0, sizeof *pt);
                 snprintf(pt->method, sizeof pt->method, "%s", method->name);
                 snprintf(pt->variant, sizeof pt->variant, "%s", *v);
+                snprintf(pt->inputs, sizeof pt->inputs, "%s", inputs_kind_name(kind));
                 pt->uses = method->uses;
                 pt->problem = (struct attn_problem){shapes[s].B, shapes[s].H, shapes[s].N, d,
-                                                    dtypes[t], method->backend, 1000 + s};
+                                                    dtypes[t], method->backend, 1000 + c};
                 pt->params.m = shapes[s].m;
                 pt->params.k = shapes[s].k;
                 pt->params.s_r = shapes[s].s_r;

@@ -30,10 +30,12 @@ int check_supports(const struct attn_method *method, const char *variant, enum a
                    int d);
 
 /* The small shapes `attnbench check` runs for a method: awkward ones
- * included (B·H > 1, N not a multiple of m, k = 1, k = N, m = 1, s_r = 2).
- * Fills up to `max` points for `method` with every variant and dtype given
- * that check_supports(); returns the count: 0 for a method that computes
- * no definition with a reference (`gather`, a plugin's own). */
+ * included (B·H > 1, N not a multiple of m, k = 1, k = N, m = 1, s_r = 2),
+ * each on iid inputs, and the plain one on each other generated
+ * distribution (clustered, image, rising: docs/inputs.md). Fills up to `max`
+ * points for `method` with every variant and dtype given that
+ * check_supports(); returns the count: 0 for a method that computes no
+ * definition with a reference (`gather`, a plugin's own). */
 int check_cases(const struct attn_method *method, const enum attn_dtype *dtypes, int n_dtypes,
                 int d, struct sweep_point *out, int max);
 

@@ -3,9 +3,11 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/errors.h"
+#include "core/inputs.h"
 
 /* No sweep comes near 2^40 tokens (a 256 TiB fp32 tensor at d=64): a larger
  * value is a typo, and refusing it keeps every product of sizes in int64. */
@@ -37,6 +39,98 @@ static void set_scale(struct sweep_point *p, int64_t v)
     p->params.shared_scale = (enum attn_shared_scale)v;
 }
 
+/* ---- text axes ------------------------------------------------------------ */
+
+/* The words of each text axis that this process has seen; a value is an
+ * index, and word 0 the default. Words are never removed: a value stays
+ * valid for the life of the process, and in the workers it forks. */
+static struct text_words {
+    char **word;
+    int64_t count, cap;
+} words[AXIS_COUNT];
+
+static const char *const text_defaults[AXIS_COUNT] = {
+    [AXIS_INPUTS] = "iid",
+    [AXIS_GATHER] = "fused",
+};
+
+static int append_word(struct text_words *w, const char *word)
+{
+    if (w->count == w->cap) {
+        int64_t cap = w->cap ? 2 * w->cap : 8;
+        char **grown = realloc(w->word, (size_t)cap * sizeof *grown);
+        if (!grown) return -1;
+        w->word = grown;
+        w->cap = cap;
+    }
+    if (!(w->word[w->count] = strdup(word))) return -1;
+    w->count++;
+    return 0;
+}
+
+/* The value of `word` on text axis `id`, appended when new; -1 when out of
+ * memory. "" is the default. */
+static int64_t text_value(enum axis_id id, const char *word)
+{
+    struct text_words *w = &words[id];
+    if (w->count == 0 && append_word(w, text_defaults[id]) != 0) return -1;
+    if (!*word) return 0;
+    for (int64_t i = 0; i < w->count; i++)
+        if (strcmp(w->word[i], word) == 0) return i;
+    return append_word(w, word) == 0 ? w->count - 1 : -1;
+}
+
+/* The word of a value; the default for one never handed out. */
+static const char *text_word(enum axis_id id, int64_t v)
+{
+    if (text_value(id, "") != 0 || v < 0 || v >= words[id].count) return text_defaults[id];
+    return words[id].word[v];
+}
+
+/* A value that text_value() could not store (out of memory) falls back to
+ * the default: such a process could not measure a point anyway. */
+static int64_t text_get(enum axis_id id, const char *word)
+{
+    int64_t v = text_value(id, word);
+    return v < 0 ? 0 : v;
+}
+
+static void text_set(char *field, size_t len, enum axis_id id, int64_t v)
+{
+    snprintf(field, len, "%s", text_word(id, v));
+}
+
+static const char *inputs_word(int64_t v) { return text_word(AXIS_INPUTS, v); }
+static int64_t get_inputs(const struct sweep_point *p) { return text_get(AXIS_INPUTS, p->inputs); }
+static void set_inputs(struct sweep_point *p, int64_t v)
+{
+    text_set(p->inputs, sizeof p->inputs, AXIS_INPUTS, v);
+}
+static int check_inputs(const char *word, char *err, size_t err_len)
+{
+    struct inputs_spec spec;
+    return inputs_spec_parse(word, &spec, err, err_len);
+}
+
+static const char *gather_word(int64_t v) { return text_word(AXIS_GATHER, v); }
+static int64_t get_gather(const struct sweep_point *p) { return text_get(AXIS_GATHER, p->gather); }
+static void set_gather(struct sweep_point *p, int64_t v)
+{
+    text_set(p->gather, sizeof p->gather, AXIS_GATHER, v);
+}
+/* Any name a method's could be: the gather versions are MiTA's to know
+ * (its validate() refuses one it lacks, as an invalid row). */
+static int check_gather(const char *word, char *err, size_t err_len)
+{
+    size_t n = strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.");
+    if (n == 0 || word[n] || n > ATTN_NAME_MAX)
+        return harness_fail(err, err_len,
+                            "gather '%s' is not a name (need 1 to %d letters, digits, '_', '-' "
+                            "or '.', e.g. fused or vec16)",
+                            word, ATTN_NAME_MAX);
+    return 0;
+}
+
 const struct axis AXES[AXIS_COUNT] = {
     [AXIS_DTYPE] = {.key = "dtype", .column = "dtype", .meaning = "fp32, fp16, bf16",
                     .name_of = dtype_name, .name_count = 3, .get = get_dtype, .set = set_dtype},
@@ -59,6 +153,14 @@ const struct axis AXES[AXIS_COUNT] = {
                            .meaning = "official (s^2 on the shared expert) or paper (s)",
                            .uses = ATTN_USES_SHARED_SCALE, .name_of = scale_name,
                            .name_count = 2, .get = get_scale, .set = set_scale},
+    [AXIS_INPUTS] = {.key = "inputs", .column = "inputs",
+                     .meaning = "iid, clustered, image, rising or file:PATH (docs/inputs.md)",
+                     .name_of = inputs_word, .check_word = check_inputs, .get = get_inputs,
+                     .set = set_inputs},
+    [AXIS_GATHER] = {.key = "gather", .column = "gather",
+                     .meaning = "mita's gather version: fused (read in place) or a kernel's name",
+                     .uses = ATTN_USES_GATHER, .name_of = gather_word, .check_word = check_gather,
+                     .get = get_gather, .set = set_gather},
 };
 
 const struct axis *axis_find(const char *name)
@@ -85,6 +187,11 @@ void axis_format(const struct axis *a, const struct sweep_point *p, char *cell, 
 int axis_parse_name(const struct axis *a, const char *word, int64_t *value, char *err,
                     size_t err_len)
 {
+    if (a->check_word) {
+        if (a->check_word(word, err, err_len) != 0) return -1;
+        *value = text_value((enum axis_id)(a - AXES), word);
+        return *value < 0 ? harness_fail(err, err_len, "out of memory") : 0;
+    }
     for (int i = 0; i < a->name_count; i++)
         if (strcmp(a->name_of(i), word) == 0) {
             *value = i;

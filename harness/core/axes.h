@@ -11,6 +11,13 @@
  * table, plot's series key. Adding an axis is a row of AXES[] (axes.c), the
  * field of struct attn_problem or attn_params that holds its value, and the
  * code that uses that value; nothing else.
+ *
+ * Every axis's value is an int64: a number, the index of a name (dtype), or
+ * for a text axis (inputs, gather: words that are not a closed list, such as
+ * a file's path) the index of its word in a table of the words this process
+ * has seen, where 0 is the axis's default. Only get() and set() know the
+ * difference: the point keeps the word itself (struct sweep_point), and
+ * everything else iterates the table as for any named axis.
  */
 #ifndef HARNESS_CORE_AXES_H
 #define HARNESS_CORE_AXES_H
@@ -23,6 +30,7 @@
 /* In results-file column order; the order is part of the file format. */
 enum axis_id {
     AXIS_DTYPE, AXIS_B, AXIS_H, AXIS_N, AXIS_D, AXIS_M, AXIS_K, AXIS_S_R, AXIS_SHARED_SCALE,
+    AXIS_INPUTS, AXIS_GATHER,
     AXIS_COUNT
 };
 
@@ -38,6 +46,10 @@ struct axis {
      * below name_count. NULL for integer axes. */
     const char *(*name_of)(int64_t value);
     int name_count;
+    /* Text axes: whether a word is a value (0, or -1 with a message that
+     * says what would be valid); name_of(0) is the default. NULL for the
+     * others. */
+    int (*check_word)(const char *word, char *err, size_t err_len);
     int64_t max;              /* integer axes: the largest value accepted (the least is 1) */
     /* The value on the x axis of a figure, and the innermost loop of the
      * sweep, so that each series runs it in ascending order: N. */
@@ -58,9 +70,9 @@ int axis_used_by(const struct axis *a, const struct sweep_point *p);
  * the method does not use the axis. */
 void axis_format(const struct axis *a, const struct sweep_point *p, char *cell, size_t len);
 
-/* One value of the axis from a word ("64", "2^10", "bf16"). 0, or -1 with
- * a message that says what would be valid. Integer ranges ("2^10..2^14")
- * are the suite parser's (sweep/suite.c). */
+/* One value of the axis from a word ("bf16", "clustered"). 0, or -1 with
+ * a message that says what would be valid. Integers and their ranges
+ * ("2^10..2^14") are the suite parser's (sweep/suite.c). */
 int axis_parse_name(const struct axis *a, const char *word, int64_t *value, char *err,
                     size_t err_len);
 

@@ -11,17 +11,35 @@
 #define SUITE_NAME_LEN 64
 _Static_assert(SUITE_NAME_LEN > ATTN_NAME_MAX, "a method's names must fit a point's fields");
 
+/* The longest value of a text axis (core/axes.h), with its NUL: an inputs
+ * file's `file:PATH`. */
+#define POINT_TEXT_LEN 256
+
 /* One sweep point: a method and variant at one value of every axis
- * (core/axes.h). */
+ * (core/axes.h). Text values live in the point itself, so that a point is
+ * whole as bytes (a worker's request, a row sent back). */
 struct sweep_point {
     char method[SUITE_NAME_LEN];
     char variant[SUITE_NAME_LEN];   /* "" = the method's default */
     struct attn_problem problem;
-    struct attn_params params;      /* params.variant is NULL; use `variant` */
+    struct attn_params params;      /* params.variant and params.gather are NULL: use
+                                       point_params() */
     unsigned uses;                  /* the method's enum attn_uses bits, once known;
                                        parameters it does not use are written as
                                        empty CSV cells */
+    char inputs[POINT_TEXT_LEN];    /* what Q, K, V hold (inputs/inputs.h); "" = iid */
+    char gather[SUITE_NAME_LEN];    /* mita's gather version; "" = fused */
 };
+
+/* The parameters a method is given for the point: its params with the
+ * variant and the gather version (NULL for the defaults) pointing into it. */
+static inline struct attn_params point_params(const struct sweep_point *p)
+{
+    struct attn_params a = p->params;
+    a.variant = p->variant[0] ? p->variant : NULL;
+    a.gather = p->gather[0] ? p->gather : NULL;
+    return a;
+}
 
 /* One (step, kernel) pair of a profiled point: a row of `<out>.steps.csv`
  * (measure/profile.h). */

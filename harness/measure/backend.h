@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "attn.h"
+#include "kernels/inputs.h"
 
 struct device_info {
     char name[128];        /* "NVIDIA H100 80GB HBM3", "cpu: AMD EPYC ... (2 threads)" */
@@ -30,10 +31,14 @@ struct backend {
     /* NULL when the memory is not there: the caller records `oom`. */
     void *(*alloc)(size_t bytes);
     void (*release)(void *ptr);
-    /* Element i of tensor `which` = attn_random_value(seed, which, i), stored
-     * as `dtype`: the same inputs on every backend. */
-    int (*fill_random)(struct backend *b, void *dst, enum attn_dtype dtype, uint64_t seed,
-                       int which, int64_t n);
+    /* Tensor `which` (0 = Q, 1 = K, 2 = V) of problem `p` drawn from the
+     * generated distribution `kind`, stored as p->dtype: element i is
+     * attn_inputs_value(kind, p->seed, which, p->N, p->d, i) (kernels/inputs.h),
+     * the same bits on every backend. */
+    int (*fill_inputs)(struct backend *b, void *dst, const struct attn_problem *p,
+                       enum attn_inputs kind, int which);
+    /* Copies host memory in (inputs read from a file). */
+    int (*copy_from_host)(struct backend *b, void *dst, const void *host, size_t bytes);
     /* Fills with 0xFF bytes: NaN in fp32, fp16 and bf16. */
     int (*poison)(struct backend *b, void *dst, size_t bytes);
     int (*copy_to_host)(struct backend *b, void *host, const void *src, size_t bytes);

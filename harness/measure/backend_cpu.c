@@ -9,6 +9,7 @@
 #include "attn/method_call.h"
 #include "measure/backend.h"
 #include "core/clock.h"
+#include "core/inputs.h"
 
 /* "cpu: <model name> (N threads)" from /proc/cpuinfo. */
 static void cpu_describe(char *out, size_t len)
@@ -40,10 +41,10 @@ static int cpu_init(struct backend *b, struct device_info *info, char *why, size
 static void *cpu_alloc(size_t bytes) { return bytes ? malloc(bytes) : malloc(1); }
 static void cpu_release(void *p) { free(p); }
 
-static int cpu_fill_random(struct backend *b, void *dst, enum attn_dtype dtype, uint64_t seed,
-                           int which, int64_t n)
+static int cpu_fill_inputs(struct backend *b, void *dst, const struct attn_problem *p,
+                           enum attn_inputs kind, int which)
 {
-    attn_random_fill_host(dst, dtype, seed, which, n);
+    inputs_fill_host(dst, p, kind, which);
     return 0;
 }
 
@@ -56,6 +57,12 @@ static int cpu_poison(struct backend *b, void *dst, size_t bytes)
 static int cpu_copy_to_host(struct backend *b, void *host, const void *src, size_t bytes)
 {
     memcpy(host, src, bytes);
+    return 0;
+}
+
+static int cpu_copy_from_host(struct backend *b, void *dst, const void *host, size_t bytes)
+{
+    memcpy(dst, host, bytes);
     return 0;
 }
 
@@ -96,9 +103,10 @@ struct backend backend_cpu = {
     .init = cpu_init,
     .alloc = cpu_alloc,
     .release = cpu_release,
-    .fill_random = cpu_fill_random,
+    .fill_inputs = cpu_fill_inputs,
     .poison = cpu_poison,
     .copy_to_host = cpu_copy_to_host,
+    .copy_from_host = cpu_copy_from_host,
     .flush_cache = cpu_flush_cache,
     .time_run = cpu_time_run,
     .run_many = cpu_run_many,

@@ -11,7 +11,7 @@
 #include "measure/backend.h"
 #include "core/clock.h"
 #include "kernels/cuda_check.h"
-#include "kernels/random_fill.h"
+#include "kernels/inputs_fill.h"
 
 /* State of the one CUDA backend of a process. */
 static struct {
@@ -84,10 +84,12 @@ static void *cuda_alloc(size_t bytes)
 
 static void cuda_release(void *p) { cudaFree(p); }
 
-static int cuda_fill_random(struct backend *b, void *dst, enum attn_dtype dtype, uint64_t seed,
-                            int which, int64_t n)
+static int cuda_fill_inputs(struct backend *b, void *dst, const struct attn_problem *p,
+                            enum attn_inputs kind, int which)
 {
-    return (int)attn_random_fill_device(dst, (int)dtype, seed, which, n, (cudaStream_t)b->stream);
+    return (int)attn_inputs_fill_device(dst, (int)p->dtype, (int)kind, p->seed, which,
+                                        attn_tensor_elems(p), p->N, p->d,
+                                        (cudaStream_t)b->stream);
 }
 
 static int cuda_poison(struct backend *b, void *dst, size_t bytes)
@@ -98,6 +100,14 @@ static int cuda_poison(struct backend *b, void *dst, size_t bytes)
 static int cuda_copy_to_host(struct backend *b, void *host, const void *src, size_t bytes)
 {
     cudaError_t err = cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost,
+                                      (cudaStream_t)b->stream);
+    if (err == cudaSuccess) err = cudaStreamSynchronize((cudaStream_t)b->stream);
+    return (int)err;
+}
+
+static int cuda_copy_from_host(struct backend *b, void *dst, const void *host, size_t bytes)
+{
+    cudaError_t err = cudaMemcpyAsync(dst, host, bytes, cudaMemcpyHostToDevice,
                                       (cudaStream_t)b->stream);
     if (err == cudaSuccess) err = cudaStreamSynchronize((cudaStream_t)b->stream);
     return (int)err;
@@ -250,9 +260,10 @@ struct backend backend_cuda = {
     .init = cuda_init,
     .alloc = cuda_alloc,
     .release = cuda_release,
-    .fill_random = cuda_fill_random,
+    .fill_inputs = cuda_fill_inputs,
     .poison = cuda_poison,
     .copy_to_host = cuda_copy_to_host,
+    .copy_from_host = cuda_copy_from_host,
     .flush_cache = cuda_flush_cache,
     .time_run = cuda_time_run,
     .run_many = cuda_run_many,

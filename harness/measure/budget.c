@@ -11,7 +11,7 @@
 #include "results/csv.h"
 
 struct budget_series {
-    char key[256];             /* the point's key without N */
+    char key[CSV_KEY_LEN];             /* the point's key without N */
     double flops, ms_median;
 };
 
@@ -26,14 +26,13 @@ int budget_init(struct budget *b, double seconds, int reps, int warmup, long poi
 /* Seconds for one run of the point; 0 when its series has no measured point. */
 static double predict_run_seconds(const struct budget *b, const struct sweep_point *pt)
 {
-    char key[256];
+    char key[CSV_KEY_LEN];
     csv_series_key(pt, key, sizeof key);
     for (long i = b->count - 1; i >= 0; i--) {
         if (strcmp(b->series[i].key, key) != 0) continue;
         const struct attn_method *m = attn_method_find(pt->method, pt->problem.backend);
         if (!m || b->series[i].flops <= 0) return 0;
-        struct attn_params params = pt->params;
-        params.variant = pt->variant[0] ? pt->variant : NULL;
+        struct attn_params params = point_params(pt);
         double ratio = attn_method_flops(m, &pt->problem, &params) / b->series[i].flops;
         return ratio * b->series[i].ms_median * 1e-3;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "git_rev.h"
+#include "measure/load_inputs.h"
 #include "measure/profile.h"
 #include "measure/selection_stats.h"
 #include "attn/method_call.h"
@@ -64,11 +65,10 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
                             const struct measure_options *opt, struct result_row *row,
                             struct timing_result *res, struct verify_result *verified)
 {
-    char why[200] = "";
+    char why[512] = "";
     struct point_memory mem = {0};
     const struct attn_problem *p = &pt->problem;
-    struct attn_params params = pt->params;
-    params.variant = pt->variant[0] ? pt->variant : NULL;
+    struct attn_params params = point_params(pt);
     size_t tensor_bytes = (size_t)attn_tensor_elems(p) * attn_dtype_size(p->dtype);
     size_t workspace_bytes = attn_method_workspace_bytes(m, p, &params);
 
@@ -83,13 +83,16 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
         release_all(b, &mem);
         return;
     }
-    int rc = 0;
-    for (int which = 0; which < 3 && !rc; which++)
-        rc = b->fill_random(b, which == 0 ? mem.q : which == 1 ? mem.k : mem.v, p->dtype, p->seed,
-                            which, attn_tensor_elems(p));
-    if (!rc) rc = b->poison(b, mem.o, tensor_bytes);
-    if (rc) {
-        snprintf(row->status, sizeof row->status, "error:filling inputs failed (%d)", rc);
+    const enum load_inputs_status loaded =
+        load_inputs(b, pt, (void *const[3]){mem.q, mem.k, mem.v}, why, sizeof why);
+    int rc = loaded == LOAD_INPUTS_OK ? b->poison(b, mem.o, tensor_bytes) : 0;
+    if (loaded != LOAD_INPUTS_OK || rc) {
+        if (loaded == LOAD_INPUTS_INVALID)
+            snprintf(row->status, sizeof row->status, "invalid:%s", why);
+        else if (loaded == LOAD_INPUTS_FAILED)
+            snprintf(row->status, sizeof row->status, "error:%s", why);
+        else
+            snprintf(row->status, sizeof row->status, "error:poisoning the output failed (%d)", rc);
         release_all(b, &mem);
         return;
     }
@@ -213,8 +216,7 @@ void measure_point(const struct sweep_point *pt, struct backend *b,
     row->reps = 0;
 
     const struct attn_method *m = attn_method_find(pt->method, pt->problem.backend);
-    struct attn_params params = pt->params;
-    params.variant = pt->variant[0] ? pt->variant : NULL;
+    struct attn_params params = point_params(pt);
     if (!m) {
         snprintf(row->status, sizeof row->status, "invalid:no method '%s' on backend %s",
                  pt->method, attn_backend_name(pt->problem.backend));

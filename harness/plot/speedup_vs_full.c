@@ -1,6 +1,7 @@
 /* speedup_vs_full.c — the speedup figure (plots/speedup_vs_full.gp): what
  * each attention method buys over exact attention, its speedup over
- * attnbench's full/flash measured on the same device, dtype, shape and N. */
+ * attnbench's full/flash measured on the same device, dtype, shape, inputs
+ * and N. */
 #include "plot/figure.h"
 
 #include <string.h>
@@ -12,12 +13,14 @@ static int is_baseline(const struct plot *p, const struct row *w)
            !p->series[w->series].peer;
 }
 
-/* The key fields a row shares with its baseline (and N). */
+/* The key fields a row shares with its baseline (and N): the inputs too, so
+ * that a method on clustered inputs is held to full/flash on the same. */
 #define SAME_SETUP                                                                       \
     (1u << KEY_DEVICE | 1u << KEY_AXIS(AXIS_DTYPE) | 1u << KEY_AXIS(AXIS_B) |              \
-     1u << KEY_AXIS(AXIS_H) | 1u << KEY_AXIS(AXIS_D))
+     1u << KEY_AXIS(AXIS_H) | 1u << KEY_AXIS(AXIS_D) | 1u << KEY_AXIS(AXIS_INPUTS))
 
-/* The baseline row measured on the same device, dtype, shape and N, or NULL. */
+/* The baseline row measured on the same device, dtype, shape, inputs and N,
+ * or NULL. */
 static const struct row *baseline_for(const struct plot *p, const struct row *w)
 {
     for (int r = 0; r < p->nrows; r++) {
@@ -55,5 +58,6 @@ int prepare_speedup_vs_full(const struct plot *p, FILE *settings, char *why, siz
 {
     return gp_series_against_n(p, settings, "speedup", write_speedup, has_speedup,
                                "no ok full/flash row of attnbench with another method at the "
-                               "same device, dtype, shape and N to compare with", why, why_len);
+                               "same device, dtype, shape, inputs and N to compare with", why,
+                               why_len);
 }

@@ -196,7 +196,7 @@ struct run {
     const char *path;
     struct csv_table t;
     struct keyed_row {
-        char key[256];
+        char key[CSV_KEY_LEN];
         long row;
     } *rows;
     long nrows;
@@ -342,7 +342,7 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
             "p", "verdict", "why");
     /* In the base run's file order: the order its sweep ran. */
     for (long row = 0; row < base.t.nrows; row++) {
-        char key[256], label[200];
+        char key[CSV_KEY_LEN], label[200];
         csv_row_key(&base.t, row, key, sizeof key);
         if (find_row(&base, key) != row) continue; /* measured again later in the file */
         long other = find_row(&fresh, key);

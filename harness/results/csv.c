@@ -2,6 +2,7 @@
  * reading a file back with a strict RFC 4180 parser, and the key that
  * matches a row to the sweep point that produced it. */
 #include "results/csv.h"
+#include "attn/registry.h"
 #include "core/errors.h"
 #include "core/text_file.h"
 
@@ -60,7 +61,7 @@ const char *csv_key_column(int i)
  * the key of the point that wrote it, empty cells for unused parameters
  * included. */
 struct point_cells {
-    char axes[AXIS_COUNT][24];
+    char axes[AXIS_COUNT][POINT_TEXT_LEN];
     const char *fields[KEY_NCOLS];
 };
 
@@ -239,7 +240,7 @@ void csv_row_cells(const struct result_row *r, struct csv_cells *out)
     int c = 0;
     for (int i = 0; i < N_LEADING; i++) out->cell[c++] = lead[i];
     for (int i = 0; i < AXIS_COUNT; i++) /* pc is this function's: copied */
-        out->cell[c++] = strcpy(out->number[n++], pc.axes[i]);
+        out->cell[c++] = strcpy(out->axis[i], pc.axes[i]);
     for (int i = 0; i < N_TRAILING; i++) out->cell[c++] = trail[i];
 }
 
@@ -445,6 +446,44 @@ void csv_table_free(struct csv_table *t)
     memset(t, 0, sizeof *t);
 }
 
+/* The methods a row's cells name: the uses of a built-in (or loaded)
+ * method, on whichever backend has it; 0 for one unknown here. */
+static unsigned method_uses(const char *method)
+{
+    const struct attn_method *m = attn_method_find(method, ATTN_CUDA);
+    if (!m) m = attn_method_find(method, ATTN_CPU);
+    return m ? m->uses : 0;
+}
+
+int csv_table_add_absent_axes(struct csv_table *t)
+{
+    const int method = csv_column(t, "method");
+    if (method < 0) return 0; /* not a results file: nothing to complete */
+    for (int a = 0; a < AXIS_COUNT; a++) {
+        const struct axis *axis = &AXES[a];
+        if (!axis->check_word || csv_column(t, axis->column) >= 0) continue;
+        char **header = realloc(t->header, (size_t)(t->ncols + 1) * sizeof *header);
+        if (!header) return -1;
+        t->header = header;
+        if (!(header[t->ncols] = strdup(axis->column))) return -1;
+        long r = 0;
+        for (; r < t->nrows; r++) {
+            char **row = realloc(t->rows[r], (size_t)(t->ncols + 1) * sizeof *row);
+            if (!row) break;
+            t->rows[r] = row;
+            const int used = !axis->uses || (method_uses(row[method]) & axis->uses);
+            if (!(row[t->ncols] = strdup(used ? axis->name_of(0) : ""))) break;
+        }
+        if (r < t->nrows) { /* out of memory: the cells added so far go, the table stays whole */
+            while (r-- > 0) free(t->rows[r][t->ncols]);
+            free(t->header[t->ncols]);
+            return -1;
+        }
+        t->ncols++;
+    }
+    return 0;
+}
+
 int csv_column(const struct csv_table *t, const char *name)
 {
     for (int c = 0; c < t->ncols; c++)
@@ -460,7 +499,7 @@ static void key_from_fields(const char *const *fields, char *key, size_t key_len
 {
     size_t n = 0;
     for (int i = 0; i < KEY_NCOLS; i++) {
-        char quoted[2 * SUITE_NAME_LEN + 3];
+        char quoted[2 * POINT_TEXT_LEN + 3];
         const char *text = fields[i];
         if (needs_quotes(text)) {
             size_t q = 0;

@@ -26,6 +26,7 @@ int csv_column_count(void);
 struct csv_cells {
     const char *cell[CSV_MAX_COLUMNS];
     char number[CSV_MAX_COLUMNS][40];
+    char axis[AXIS_COUNT][POINT_TEXT_LEN];
 };
 void csv_row_cells(const struct result_row *r, struct csv_cells *out);
 
@@ -72,6 +73,13 @@ int csv_read(const char *path, struct csv_table *t, char *err, size_t err_len);
 int csv_parse(const char *path, const char *text, size_t len, struct csv_table *t, char *err,
               size_t err_len);
 void csv_table_free(struct csv_table *t);
+/* Completes a table read from a file written before a text axis existed
+ * (inputs, gather: core/axes.h): each such column that is absent is added,
+ * holding the axis's default in the rows whose method reads the axis and ""
+ * in the others, as this attnbench would have written them. A table
+ * without a `method` column is left as it is. 0, or -1 when out of memory
+ * (the table is still whole, to be freed). */
+int csv_table_add_absent_axes(struct csv_table *t);
 /* Column index by name, or -1. */
 int csv_column(const struct csv_table *t, const char *name);
 
@@ -80,7 +88,11 @@ int csv_key_column_count(void);
 const char *csv_key_column(int i);
 
 /* A key that identifies a sweep point (method, variant, backend and every
- * axis): equal keys mean the same point. */
+ * axis): equal keys mean the same point. CSV_KEY_LEN holds any key of
+ * built-in names and a file:PATH inputs word; a longer one (a plugin's long
+ * names too) is cut, and points that differ only past the cut would count
+ * as one. */
+#define CSV_KEY_LEN 1024
 void csv_point_key(const struct sweep_point *p, char *key, size_t key_len);
 /* The key of the point's series: the point without its x axis (N), the
  * same for every point of a figure's line. */

@@ -39,7 +39,8 @@ static void json_string(FILE *f, const char *s)
 static int is_text_column(const char *column)
 {
     static const char *const text[] = {
-        "suite", "method", "variant", "backend", "device", "dtype", "shared_scale", "status",
+        "suite", "method", "variant", "backend", "device", "dtype", "shared_scale", "inputs",
+        "gather", "status",
         "git_rev", "timestamp", "driver", "runtime", "suite_hash", "shard", "profile_note",
         "timing", "stop_reason", "gpu_note", "verify",
     };
@@ -479,5 +480,10 @@ int results_table_read(const char *path, struct csv_table *t, char *err, size_t 
     FILE *f = fopen(path, "rb");
     int first = f ? fgetc(f) : EOF;
     if (f) fclose(f);
-    return first == '{' ? json_read_table(path, t, err, err_len) : csv_read(path, t, err, err_len);
+    int rc = first == '{' ? json_read_table(path, t, err, err_len) : csv_read(path, t, err, err_len);
+    if (rc == 0 && csv_table_add_absent_axes(t) != 0) {
+        csv_table_free(t);
+        return harness_fail(err, err_len, "%s: out of memory", path);
+    }
+    return rc;
 }

@@ -48,7 +48,9 @@ void json_writer_close(struct json_writer *w);
  * "PATH: byte N: what" in `err`. */
 int json_read_table(const char *path, struct csv_table *t, char *err, size_t err_len);
 
-/* A results file of either kind: JSON when it starts with '{', else CSV. */
+/* A results file of either kind: JSON when it starts with '{', else CSV;
+ * one written before the inputs and gather axes gets their columns
+ * (csv_table_add_absent_axes). */
 int results_table_read(const char *path, struct csv_table *t, char *err, size_t err_len);
 
 #endif

@@ -65,7 +65,7 @@ int steps_writer_open(struct steps_writer *w, const char *out_path, enum run_fil
 int steps_writer_rows(struct steps_writer *w, const struct result_row *r)
 {
     if (!r->has_counters) return 0;
-    char key[512];
+    char key[CSV_KEY_LEN];
     csv_point_key(&r->point, key, sizeof key); /* the key columns, as CSV */
     for (int i = 0; i < r->step_count; i++) {
         const struct profile_step *s = &r->steps[i];

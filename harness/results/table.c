@@ -1,6 +1,7 @@
 /* table.c — the table and progress of a running sweep (see table.h). The
- * columns are the method, its variant, and every axis (core/axes.h) but
- * the batch and heads, which a sweep rarely varies; unused ones print '-'. */
+ * columns are the method, its variant, and the axes (core/axes.h) a sweep
+ * most often varies; unused ones print '-'; a cell is cut at 31
+ * characters (a long file:PATH). */
 #include "results/table.h"
 
 #include <string.h>
@@ -13,7 +14,7 @@ static const struct {
     enum axis_id axis;
     int width;
 } shown[] = {
-    {AXIS_DTYPE, -5}, {AXIS_N, 8}, {AXIS_M, 5}, {AXIS_K, 5}, {AXIS_S_R, 4},
+    {AXIS_DTYPE, -5}, {AXIS_N, 8}, {AXIS_M, 5}, {AXIS_K, 5}, {AXIS_S_R, 4}, {AXIS_INPUTS, -9},
 };
 #define N_SHOWN ((int)(sizeof shown / sizeof shown[0]))
 

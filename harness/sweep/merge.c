@@ -66,7 +66,7 @@ int merge_check_rows(const char *path, const struct csv_table *t, const char *su
 struct row_ref {
     int input;
     long row;
-    char key[256];
+    char key[CSV_KEY_LEN];
     long plan_index;           /* the point's place in the suite; LONG_MAX when unknown */
 };
 
@@ -90,7 +90,7 @@ static int by_output_order(const void *a, const void *b)
 /* The suite's points' keys, sorted, with their order in the suite and
  * whether the output must hold them (those of the shard asked for). */
 struct plan_key {
-    char key[256];
+    char key[CSV_KEY_LEN];
     long index;
     int expected;
 };

@@ -145,7 +145,7 @@ static int measure_in_worker(struct worker *w, const struct sweep_point *pt,
 /* A growing list of point keys; sweeps have at most thousands of points, so
  * a linear search is fine. */
 struct key_set {
-    char (*keys)[256];
+    char (*keys)[CSV_KEY_LEN];
     long count, cap;
 };
 
@@ -175,7 +175,7 @@ static int add_done_keys(const struct csv_table *t, const char *path, struct key
                          char *err, size_t err_len)
 {
     for (long r = 0; r < t->nrows; r++) {
-        char key[256];
+        char key[CSV_KEY_LEN];
         if (csv_row_key(t, r, key, sizeof key) != 0) {
             snprintf(err, err_len, "%s: not an attnbench results file (a key column is missing)",
                      path);
@@ -284,7 +284,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
     }
     long n = 0, resumed = 0;
     for (long i = 0; i < plan.count; i++) {
-        char key[256];
+        char key[CSV_KEY_LEN];
         csv_point_key(&points[i], key, sizeof key);
         if (key_set_has(&done, key)) {
             resumed++;

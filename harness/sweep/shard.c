@@ -74,8 +74,7 @@ double sweep_point_cost(const struct sweep_point *pt, int reps, int warmup)
     nominal_rates(pt->problem.backend, pt->problem.dtype, &flops_per_s, &bytes_per_s,
                   &per_point_s);
     const struct attn_method *m = attn_method_find(pt->method, pt->problem.backend);
-    struct attn_params params = pt->params;
-    params.variant = pt->variant[0] ? pt->variant : NULL;
+    struct attn_params params = point_params(pt);
     char why[200];
     /* A point that will not run (a row saying invalid:...) costs the fixed part only. */
     if (!m || attn_method_validate(m, &pt->problem, &params, why, sizeof why)) return per_point_s;
@@ -96,7 +95,7 @@ static uint64_t fnv1a(uint64_t h, const char *text)
 
 /* Point keys, sorted with their indices, to find duplicates in n log n. */
 struct keyed_index {
-    char key[256];
+    char key[CSV_KEY_LEN];
     long index;
 };
 
@@ -144,7 +143,7 @@ int sweep_plan_build(const struct suite *s, enum attn_backend backend, struct sw
     long kept = 0;
     for (long i = 0; i < n; i++) {
         if (duplicate[i]) continue;
-        char key[256];
+        char key[CSV_KEY_LEN];
         csv_point_key(&points[i], key, sizeof key);
         hash = fnv1a(fnv1a(hash, key), "\n");
         points[kept] = points[i];

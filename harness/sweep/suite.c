@@ -223,14 +223,19 @@ static int parse_named_list(const struct axis *axis, const char *text, struct su
     struct suite_values list = {.count = 0};
     struct span item;
     while (next_item(&text, &item)) {
-        char word[SUITE_NAME_LEN];
+        char word[POINT_TEXT_LEN];
         int64_t v;
-        if (span_str(item, word, sizeof word) != 0) snprintf(word, sizeof word, "%.*s", 20, item.p);
+        if (span_str(item, word, sizeof word) != 0)
+            return harness_fail(err, err_len, "'%.20s...' is too long for '%s' (at most %zu characters)",
+                                item.p, axis->key, sizeof word - 1);
         if (axis_parse_name(axis, word, &v, err, err_len) != 0) return -1;
         for (int i = 0; i < list.count; i++)
             if (list.values[i] == v)
                 return harness_fail(err, err_len, "'%s' is listed twice in '%s'", word, axis->key);
-        list.values[list.count++] = v; /* distinct known names: never more than name_count */
+        if (list.count == SUITE_MAX_VALUES) /* a text axis's words are not a closed list */
+            return harness_fail(err, err_len, "more than %d values for '%s'", SUITE_MAX_VALUES,
+                                axis->key);
+        list.values[list.count++] = v;
     }
     if (list.count == 0) return harness_fail(err, err_len, "empty list for '%s'", axis->key);
     *out = list;
@@ -557,7 +562,8 @@ long suite_expand(const struct suite *s, struct sweep_point **points)
         p->problem.seed = s->seed;
         /* Until the harness looks the method up, every parameter counts, so
          * that no point loses a value it might use. */
-        p->uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE;
+        p->uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE |
+                  ATTN_USES_GATHER;
     }
     *points = out;
     return total;

@@ -16,6 +16,8 @@
  *     k 64
  *     s_r 1
  *     shared_scale official
+ *     inputs iid clustered          # iid, clustered, image, rising, file:PATH
+ *     gather fused                  # mita's gather version
  *     backend cuda
  *     reps 10
  *     warmup 3
@@ -23,7 +25,8 @@
  *     timeout 600                   # seconds a point may run before its worker is killed
  *     seed 1
  *
- * Every axis (methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale) takes
+ * Every axis (methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale, inputs,
+ * gather) takes
  * a list; the suite is the cartesian product. Settings (name, describe,
  * backend, reps, warmup, budget, timeout, seed, and the stopping rule's
  * max_noise, min_samples, max_samples, min_time, timing) take one value. Unknown keys,
@@ -53,7 +56,8 @@ struct suite_method {
 };
 
 /* The values listed for one axis, in the order given. Named axes (dtype)
- * hold the index of each name (core/axes.h). */
+ * hold the index of each name, text axes (inputs) that of each word
+ * (core/axes.h). */
 struct suite_values {
     int64_t values[SUITE_MAX_VALUES];
     int count;
@@ -82,7 +86,8 @@ struct suite {
 };
 
 /* The defaults a suite starts from (also what `attnbench run` uses with no
- * suite): B=1 H=8 d=64 fp32, m=k=64, s_r=1, official scale, reps=10,
+ * suite): B=1 H=8 d=64 fp32, m=k=64, s_r=1, official scale, iid inputs,
+ * fused gather, reps=10,
  * warmup=2, no budget, no timeout, seed=1, all six methods, seqlen
  * 2^10..2^12; named "default". */
 void suite_init_defaults(struct suite *s);

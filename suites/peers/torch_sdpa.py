@@ -57,7 +57,7 @@ SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 # the test tests/plots "peers" checks it against the harness's own.
 CSV_COLUMNS = [
     "suite", "method", "variant", "backend", "device", "dtype", "B", "H", "N", "d", "m", "k",
-    "s_r", "shared_scale", "reps", "ms_median", "ms_min", "ms_max", "ms_stddev", "ms_p10",
+    "s_r", "shared_scale", "inputs", "gather", "reps", "ms_median", "ms_min", "ms_max", "ms_stddev", "ms_p10",
     "ms_p90", "flops_model", "bytes_model", "tflops", "gbps", "status", "git_rev", "timestamp",
     "driver", "runtime", "sm_clock_mhz", "seed", "samples_ms", "suite_hash", "shard",
     # attnbench run --profile's hardware counters: empty here.
@@ -74,7 +74,7 @@ CSV_COLUMNS = [
 ]
 # The columns that identify a point (harness/results/csv.c, csv_key_column()), for --resume.
 KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
-               "shared_scale"]
+               "shared_scale", "inputs", "gather"]
 
 BACKENDS = ("flash", "cudnn", "efficient")   # torch-sdpa-NAME
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
@@ -87,7 +87,8 @@ class UsageError(Exception):
 
 # ---- suites (the format of harness/sweep/suite.h) -----------------------------------------------
 
-AXES = ("methods", "seqlen", "B", "H", "d", "dtype", "m", "k", "s_r", "shared_scale")
+AXES = ("methods", "seqlen", "B", "H", "d", "dtype", "m", "k", "s_r", "shared_scale", "inputs",
+        "gather")
 SETTINGS = ("name", "describe", "backend", "reps", "warmup", "budget", "timeout", "seed",
             # attnbench's stopping rule and graph timing: this peer takes `reps` samples
             # of events around one call.
@@ -170,6 +171,9 @@ class Suite:
             self.seed = int(value)
         elif key == "name":
             self.name = value.strip()
+        elif key == "inputs":
+            if value.replace(",", " ").split() != ["iid"]:
+                raise ValueError("inputs '%s': this peer draws iid inputs only" % value)
         elif key in AXES + SETTINGS:
             pass  # methods and their parameters, backend, describe, timeout: not PyTorch's
         else:
@@ -228,7 +232,7 @@ class Point:
 
     def key(self):
         return ("full", self.name, self.name, self.dtype, str(self.B), str(self.H), str(self.N),
-                str(self.d), "", "", "", "")
+                str(self.d), "", "", "", "", "iid", "")
 
 
 def expand(suite, backends):
@@ -457,7 +461,7 @@ def make_row(suite, point, timer, status, samples, meta):
     cells.update({
         "suite": suite.name, "method": "full", "variant": point.name, "backend": point.name,
         "device": timer.device, "dtype": point.dtype, "B": str(point.B), "H": str(point.H),
-        "N": str(point.N), "d": str(point.d), "reps": str(len(samples) if ok else 0),
+        "N": str(point.N), "d": str(point.d), "inputs": "iid", "reps": str(len(samples) if ok else 0),
         "flops_model": "%.6e" % point.flops(), "bytes_model": "%.6e" % point.bytes(),
         "status": status,
         "timestamp": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

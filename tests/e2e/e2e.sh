@@ -807,7 +807,7 @@ assert all(r["verify"] == "ok" and isinstance(r["verify_error"], float) and r["s
     ;;
 help)
     # Every command's --help and -h: its usage on stdout, exit 0, nothing run.
-    for c in run list check plot merge compare slurm ceilings; do
+    for c in run list check plot merge compare slurm ceilings inputs; do
         for h in --help -h; do
             run $c $h
             [ "$(rc)" = 0 ] && [ ! -s err.txt ] || fail "$c $h: exit $(rc): $(cat err.txt)"
@@ -829,7 +829,8 @@ help)
     pass "--help after other arguments; an unknown command's --help exits 2"
     # Each flag a command takes is in its help.
     run run --help
-    for f in --methods --dtype --B --H --seqlen --d --m --k --s_r --shared_scale --backend \
+    for f in --methods --dtype --B --H --seqlen --d --m --k --s_r --shared_scale --inputs \
+        --gather --backend \
         --reps --warmup --max-noise --min-samples --max-samples --min-time --timing --budget \
         --timeout --seed --out --resume --force --json --discard-throttled --no-isolate --quiet \
         --plugin --profile --ceilings --verify --shard --gpus; do
@@ -838,6 +839,10 @@ help)
     run compare --help
     for f in --threshold --min-effect --alpha --allow-unjudged; do
         grep -q -- "$f" out.txt || fail "compare --help lacks $f"
+    done
+    run inputs --help
+    for f in --B --H --seqlen --d --dtype --seed --inputs --out; do
+        grep -q -- "$f " out.txt || fail "inputs --help lacks $f"
     done
     run slurm --help
     for f in --shards --partition --gpus-per-task --time --account --dir --plugin; do
@@ -857,6 +862,43 @@ help)
     [ "$(tail -1 v.csv | cut -d, -f"$(col v.csv git_rev)")" = "$rev" ] ||
         fail "--version says $rev, the rows another revision"
     pass "--version: $version, the revision in the rows"
+    ;;
+inputs)
+    # run on each generated distribution: a row each, all ok, the inputs recorded.
+    run run --backend cpu --methods topk,mita --seqlen 256 --H 2 --reps 1 --warmup 0 \
+        --inputs iid,clustered,image,rising --seed 7 --out gen.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "run --inputs exit $(rc)"; }
+    c=$(col gen.csv inputs)
+    [ "$(tail -n +2 gen.csv | cut -d, -f"$c" | sort -u | tr '\n' ' ')" = \
+        "clustered iid image rising " ] || fail "the rows' inputs: $(cut -d, -f"$c" gen.csv)"
+    [ "$(tail -n +2 gen.csv | grep -c ',ok,')" = 8 ] || fail "not 8 ok rows: $(cat gen.csv)"
+    [ "$(tail -n +2 gen.csv | grep '^[^,]*,mita,' | cut -d, -f"$(col gen.csv gather)" |
+        sort -u)" = fused ] || fail "mita's rows do not say gather fused"
+    pass "run --inputs iid,clustered,image,rising: 8 ok rows, each with its inputs"
+    # A file that is not there: an invalid row naming it, exit 1, the other points run.
+    run run --backend cpu --methods linear --seqlen 256 --H 2 --reps 1 --warmup 0 \
+        --inputs iid,file:missing.safetensors --out missing.csv
+    [ "$(rc)" = 1 ] || fail "a missing inputs file: exit $(rc), want 1"
+    grep -q ',invalid:inputs file missing.safetensors: No such file or directory,' missing.csv ||
+        fail "no invalid row naming the file: $(cat missing.csv)"
+    [ "$(tail -n +2 missing.csv | grep -c ',ok,')" = 1 ] || fail "the iid point did not run"
+    pass "--inputs file:missing: an invalid row that names the file, exit 1, iid still ok"
+    # inputs writes what run feeds and file: reads it back (test_inputs checks
+    # the bits); a point of another N is invalid, both shapes named.
+    run inputs --H 2 --seqlen 256 --inputs clustered --seed 7 --out c.safetensors
+    [ "$(rc)" = 0 ] && [ -s c.safetensors ] || fail "inputs: exit $(rc): $(cat err.txt)"
+    run run --backend cpu --methods topk,mita --seqlen 256,512 --H 2 --reps 1 --warmup 0 \
+        --inputs file:c.safetensors --seed 7 --out file.csv
+    [ "$(rc)" = 1 ] || fail "a file of another N: exit $(rc), want 1"
+    grep -q 'invalid:inputs file c.safetensors: q is \[1,2,256,64\], the point needs \[1,2,512,64\]' file.csv ||
+        fail "the mismatch does not name both shapes: $(grep invalid file.csv)"
+    [ "$(grep -c ',256,64,.*,ok,' file.csv)" = 2 ] || fail "the N=256 points are not ok"
+    run inputs --H 2 --seqlen 256 --inputs nosuch --out x.safetensors
+    [ "$(rc)" = 2 ] && grep -q "unknown inputs 'nosuch' (known: iid, clustered, image, rising, file:PATH)" err.txt ||
+        fail "inputs --inputs nosuch: exit $(rc): $(cat err.txt)"
+    run inputs --H 2 --seqlen 256,512 --out x.safetensors
+    [ "$(rc)" = 2 ] && grep -q -- "--seqlen gives 2 values" err.txt || fail "two N: $(cat err.txt)"
+    pass "inputs writes a safetensors file that --inputs file: reads; another shape is invalid"
     ;;
 *) fail "unknown case $case" ;;
 esac

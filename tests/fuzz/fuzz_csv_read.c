@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     for (long r = 0; r < t.nrows; r++) {
-        char key[256];
+        char key[CSV_KEY_LEN];
         for (int c = 0; c < t.ncols; c++)
             if (!t.rows[r][c]) abort();
         if (csv_row_key(&t, r, key, sizeof key) != 0) break; /* not a results file */

@@ -149,8 +149,8 @@ static void check_on_gpu(struct backend *b, const char *variant, enum attn_dtype
         snprintf(why, sizeof why, "out of memory");
         goto done;
     }
-    if (b->fill_random(b, k_dev, dtype, seed, 1, n_in) ||
-        b->fill_random(b, v_dev, dtype, seed, 2, n_in) || b->sync(b, why, sizeof why)) {
+    if (b->fill_inputs(b, k_dev, &p, ATTN_INPUTS_IID, 1) ||
+        b->fill_inputs(b, v_dev, &p, ATTN_INPUTS_IID, 2) || b->sync(b, why, sizeof why)) {
         snprintf(why, sizeof why, "filling K and V failed");
         goto done;
     }

@@ -19,6 +19,7 @@
 #include "measure/backend.h"
 #include "check/check.h"
 #include "attn/method_call.h"
+#include "core/inputs.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
 
@@ -26,10 +27,10 @@ static int passed, failed;
 
 static void report(const struct sweep_point *p, const struct check_result *r)
 {
-    printf("%-4s %-8s %-10s %-4s B=%d H=%d N=%-6" PRId64 " d=%-3d m=%-5" PRId64 " k=%-5" PRId64
-           " s_r=%d err=%.2e%s%s\n",
+    printf("%-4s %-8s %-10s %-4s %-9s B=%d H=%d N=%-6" PRId64 " d=%-3d m=%-5" PRId64
+           " k=%-5" PRId64 " s_r=%d err=%.2e%s%s\n",
            r->passed ? "ok" : "FAIL", p->method, p->variant[0] ? p->variant : "-",
-           attn_dtype_name(p->problem.dtype), p->problem.B, p->problem.H, p->problem.N,
+           attn_dtype_name(p->problem.dtype), p->inputs[0] ? p->inputs : "iid", p->problem.B, p->problem.H, p->problem.N,
            p->problem.d, p->params.m, p->params.k, p->params.s_r, r->rel_error,
            r->passed ? "" : "  ", r->message);
     fflush(stdout);
@@ -125,18 +126,23 @@ int main(int argc, char **argv)
         const char *const *variants = (*m)->variants && (*m)->variants[0] ? (*m)->variants
                                                                            : no_variant;
         /* The sizes of the issue: N = 2^10, 2^12, 2^14 at m = k = 64; for methods with
-         * routes, s_r = 1, 2 and 3 (mita's routing keeps lists of 1, 2 and 4). */
+         * routes, s_r = 1, 2 and 3 (mita's routing keeps lists of 1, 2 and 4). The
+         * structured inputs (docs/inputs.md) at N = 2^12. */
         const int n_routes = (*m)->uses & ATTN_USES_S_R ? 3 : 1;
         for (const char *const *v = variants; *v && !small; v++)
             for (int t = 0; t < 3; t++)
                 for (int di = 0; di < 2; di++)
+                    for (int kind = 0; kind < ATTN_INPUTS_COUNT; kind++)
                     for (int64_t N = 1 << 10; N <= 1 << 14; N <<= 2)
                         for (int s_r = 1; s_r <= n_routes; s_r++) {
                         if (!check_supports(*m, *v, dtypes[t], dims[di])) continue;
+                        if (kind != ATTN_INPUTS_IID && N != 1 << 12) continue;
                         struct sweep_point p = {0};
                         struct check_result r;
                         snprintf(p.method, sizeof p.method, "%s", (*m)->name);
                         snprintf(p.variant, sizeof p.variant, "%s", *v);
+                        snprintf(p.inputs, sizeof p.inputs, "%s",
+                                 inputs_kind_name((enum attn_inputs)kind));
                         p.uses = (*m)->uses;
                         p.problem = (struct attn_problem){1, 2, N, dims[di], dtypes[t], ATTN_CUDA,
                                                           seed + (uint64_t)N};

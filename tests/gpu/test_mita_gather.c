@@ -176,7 +176,7 @@ static int run_mita(struct backend *b, const struct attn_problem *p, const struc
         goto done;
     }
     for (int which = 0; which < 3; which++)
-        if (b->fill_random(b, dev[which], p->dtype, p->seed, which, n)) {
+        if (b->fill_inputs(b, dev[which], p, ATTN_INPUTS_IID, which)) {
             snprintf(why, why_len, "filling the inputs failed");
             goto done;
         }
@@ -292,7 +292,7 @@ static void check_profiled(struct backend *b, const char *gather)
     snprintf(what, sizeof what, "profiled mita gather=%s N=16384", gather);
     int ok = state && dev[0] && dev[1] && dev[2] && dev[3] && dev[4];
     for (int which = 0; ok && which < 3; which++)
-        ok = !b->fill_random(b, dev[which], p.dtype, p.seed, which, attn_tensor_elems(&p));
+        ok = !b->fill_inputs(b, dev[which], &p, ATTN_INPUTS_IID, which);
     ok = ok && !attn_method_setup(m, state, &p, &a, dev[4], why, sizeof why);
     if (ok) {
         const struct attn_tensors t = {dev[0], dev[1], dev[2], dev[3]};

@@ -83,10 +83,43 @@ static void test_named_values(void)
     CHECK(suite_flag_key("--name") == NULL); /* the name is not a flag */
 }
 
+/* Text axes: the word is the point's; "" stands for the default; an unused
+ * one is an empty cell and normalised to its default. */
+static void test_text_values(void)
+{
+    struct sweep_point p;
+    memset(&p, 0, sizeof p);
+    char cell[POINT_TEXT_LEN], err[256];
+    axis_format(&AXES[AXIS_INPUTS], &p, cell, sizeof cell);
+    CHECK_STR(cell, "iid");
+    int64_t v = -1;
+    CHECK(axis_parse_name(&AXES[AXIS_INPUTS], "file:/a/q.npy", &v, err, sizeof err) == 0 && v > 0);
+    AXES[AXIS_INPUTS].set(&p, v);
+    CHECK_STR(p.inputs, "file:/a/q.npy");
+    CHECK(AXES[AXIS_INPUTS].get(&p) == v);
+    axis_format(&AXES[AXIS_INPUTS], &p, cell, sizeof cell);
+    CHECK_STR(cell, "file:/a/q.npy");
+    CHECK(axis_parse_name(&AXES[AXIS_INPUTS], "iid", &v, err, sizeof err) == 0 && v == 0);
+
+    snprintf(p.gather, sizeof p.gather, "vec16");
+    p.uses = ATTN_USES_GATHER;
+    axis_format(&AXES[AXIS_GATHER], &p, cell, sizeof cell);
+    CHECK_STR(cell, "vec16");
+    p.uses = 0;
+    axis_format(&AXES[AXIS_GATHER], &p, cell, sizeof cell);
+    CHECK_STR(cell, "");
+    axis_normalize(&p);
+    CHECK_STR(p.gather, "fused");
+    CHECK_STR(p.inputs, "file:/a/q.npy");
+    CHECK(axis_parse_name(&AXES[AXIS_GATHER], "x y", &v, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "gather 'x y' is not a name");
+}
+
 int main(void)
 {
     test_every_axis_is_everywhere();
     test_cells_and_unused_axes();
     test_named_values();
+    test_text_values();
     return check_exit("test_axes");
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "results/json.h"
 #include "test_util.h"
 
 /* A measured row of method `mita` on point `i` (N = 1024 * (i + 1)). */
@@ -30,7 +31,9 @@ static struct result_row make_row(int i)
                                        .dtype = ATTN_BF16, .backend = ATTN_CUDA, .seed = 7};
     p->params = (struct attn_params){.m = 64, .k = 128, .s_r = 2,
                                      .shared_scale = ATTN_SHARED_PAPER};
-    p->uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE;
+    p->uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE |
+              ATTN_USES_GATHER;
+    snprintf(p->inputs, sizeof p->inputs, "clustered");
     snprintf(r.device, sizeof r.device, "NVIDIA H100 80GB HBM3");
     snprintf(r.driver, sizeof r.driver, "580.1");
     snprintf(r.runtime, sizeof r.runtime, "13.0");
@@ -99,10 +102,10 @@ static void test_header_once(const char *dir)
     int ncols = 0;
     while (csv_columns()[ncols]) ncols++;
     /* suite_hash and shard follow samples_ms; later columns are appended after them. */
-    CHECK(ncols >= 35 && t.ncols == ncols);
-    CHECK_STR(csv_columns()[32], "samples_ms");
-    CHECK_STR(csv_columns()[33], "suite_hash");
-    CHECK_STR(csv_columns()[34], "shard");
+    CHECK(ncols >= 37 && t.ncols == ncols);
+    CHECK_STR(csv_columns()[34], "samples_ms");
+    CHECK_STR(csv_columns()[35], "suite_hash");
+    CHECK_STR(csv_columns()[36], "shard");
     for (int c = 0; c < ncols && c < t.ncols; c++) CHECK_STR(t.header[c], csv_columns()[c]);
     /* The profiling pass's columns, in this order, after samples_ms. */
     static const char *const profiled[] = {
@@ -237,7 +240,7 @@ static void test_refuse(const char *dir)
     strcat(header, "\n");
     scratch_write(path, header);
     CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) != 0);
-    CHECK_CONTAINS(err, "column 25 of its header is 'GBps', expected 'gbps'");
+    CHECK_CONTAINS(err, "column 27 of its header is 'GBps', expected 'gbps'");
 
     scratch_write(path, "suite,method\n");
     CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, NULL, err, sizeof err) != 0);
@@ -566,10 +569,10 @@ static void test_keys(const char *dir)
         CHECK(csv_row_key(&t, i, from_row, sizeof from_row) == 0);
         CHECK_STR(from_row, keys[i]);
     }
-    CHECK_STR(keys[0], "mita,s_r,cuda,bf16,1,8,1024,64,64,128,2,paper");
-    CHECK_STR(keys[1], "full,s_r,cuda,bf16,1,8,1024,64,,,,");
-    CHECK_STR(keys[2], "mita,\"a,b \"\"c\"\"\",cuda,bf16,1,8,1024,64,64,,2,");
-    CHECK_STR(keys[3], "mita,s_r,cpu,fp16,1,8,1024,64,64,128,2,paper");
+    CHECK_STR(keys[0], "mita,s_r,cuda,bf16,1,8,1024,64,64,128,2,paper,clustered,fused");
+    CHECK_STR(keys[1], "full,s_r,cuda,bf16,1,8,1024,64,,,,,clustered,");
+    CHECK_STR(keys[2], "mita,\"a,b \"\"c\"\"\",cuda,bf16,1,8,1024,64,64,,2,,clustered,");
+    CHECK_STR(keys[3], "mita,s_r,cpu,fp16,1,8,1024,64,64,128,2,paper,clustered,fused");
     char key[512];
     CHECK(csv_row_key(&t, ROWS, key, sizeof key) != 0);
 
@@ -597,6 +600,42 @@ static void test_keys(const char *dir)
     csv_table_free(&t);
 }
 
+/* A file written before the text axes existed: results_table_read gives it
+ * their columns, the defaults where the method reads the axis, so that its
+ * rows' keys match today's points. */
+static void test_absent_axes(const char *dir)
+{
+    char path[1024], err[1024];
+    scratch_path(path, sizeof path, dir, "old.csv");
+    scratch_write(path, "suite,method,variant,backend,dtype,N,status\n"
+                        "s,mita,shared,cuda,bf16,1024,ok\n"
+                        "s,full,flash,cuda,bf16,1024,ok\n");
+    struct csv_table t;
+    CHECK(results_table_read(path, &t, err, sizeof err) == 0);
+    CHECK(t.ncols == 9 && t.nrows == 2);
+    CHECK_STR(cell(&t, 0, "inputs"), "iid");
+    CHECK_STR(cell(&t, 0, "gather"), "fused");
+    CHECK_STR(cell(&t, 1, "inputs"), "iid");
+    CHECK_STR(cell(&t, 1, "gather"), "");
+    csv_table_free(&t);
+}
+
+/* The longest inputs word still leaves the gather column in the key. */
+static void test_long_keys(void)
+{
+    struct result_row a = make_row(0), b = make_row(0);
+    memset(a.point.inputs, 'x', sizeof a.point.inputs - 1);
+    memcpy(a.point.inputs, "file:", 5);
+    a.point.inputs[sizeof a.point.inputs - 1] = '\0';
+    memcpy(b.point.inputs, a.point.inputs, sizeof b.point.inputs);
+    snprintf(b.point.gather, sizeof b.point.gather, "vec16");
+    char ka[CSV_KEY_LEN], kb[CSV_KEY_LEN];
+    csv_point_key(&a.point, ka, sizeof ka);
+    csv_point_key(&b.point, kb, sizeof kb);
+    CHECK(strcmp(ka, kb) != 0);
+    CHECK(strlen(ka) > 300 && strcmp(ka + strlen(ka) - 6, ",fused") == 0);
+}
+
 int main(void)
 {
     char dir[512];
@@ -611,6 +650,8 @@ int main(void)
     test_read(dir);
     test_parse_bounds();
     test_keys(dir);
+    test_absent_axes(dir);
+    test_long_keys();
     scratch_remove(dir);
     return check_exit("test_csv");
 }

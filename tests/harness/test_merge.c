@@ -247,7 +247,7 @@ static void test_refused(const char *dir)
     const char *foreign[] = {"foreign.csv", "r2.csv"};
     CHECK(merge(dir, "refused.csv", foreign, 2, NULL, report, sizeof report) == 2);
     CHECK_CONTAINS(report, "foreign.csv: header differs from the header this attnbench writes at "
-                           "column 35 ('part' vs 'shard')");
+                           "column 37 ('part' vs 'shard')");
 
     /* Shards of another definition (reps differ, so every hash does). */
     char other_text[512];

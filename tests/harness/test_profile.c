@@ -331,22 +331,24 @@ static void test_steps_file(const char *dir)
 
     struct csv_table t;
     CHECK(csv_read(path, &t, err, sizeof err) == 0);
-    CHECK(t.ncols == 25 && t.nrows == 2);
-    if (t.ncols == 25 && t.nrows == 2) {
-        const char *want[2][25] = {
-            {"unit", "mita", "", "cuda", "bf16", "1", "8", "4096", "64", "64", "", "", "",
-             "gather", "mita_gather<64>", "2", "1000000", "2000000", "5000000", "0.5", "",
+    CHECK(t.ncols == 27 && t.nrows == 2);
+    if (t.ncols == 27 && t.nrows == 2) {
+        const char *want[2][27] = {
+            {"unit", "mita", "", "cuda", "bf16", "1", "8", "4096", "64", "64", "", "", "", "iid",
+             "", "gather", "mita_gather<64>", "2", "1000000", "2000000", "5000000", "0.5", "",
              "NVIDIA H100 80GB HBM3", "abc123", "2026-11-22T07:00:00Z", "ok"},
-            {"unit", "mita", "", "cuda", "bf16", "1", "8", "4096", "64", "64", "", "", "", "",
+            {"unit", "mita", "", "cuda", "bf16", "1", "8", "4096", "64", "64", "", "", "", "iid",
+             "", "",
              "sm90_xmma_gemm, bf16", "1", "10", "20", "30", "0.25", "1.000000e+09",
              "NVIDIA H100 80GB HBM3", "abc123", "2026-11-22T07:00:00Z", "ok"},
         };
         for (int row = 0; row < 2; row++)
-            for (int c = 0; c < 25; c++) CHECK_STR(t.rows[row][c], want[row][c]);
-        CHECK_STR(t.header[13], "step");
-        CHECK_STR(t.header[20], "flops");
-        CHECK_STR(t.header[21], "device");
-        CHECK_STR(t.header[24], "status");
+            for (int c = 0; c < 27; c++) CHECK_STR(t.rows[row][c], want[row][c]);
+        CHECK_STR(t.header[13], "inputs");
+        CHECK_STR(t.header[15], "step");
+        CHECK_STR(t.header[22], "flops");
+        CHECK_STR(t.header[23], "device");
+        CHECK_STR(t.header[26], "status");
     }
     csv_table_free(&t);
 
@@ -367,7 +369,7 @@ static void test_steps_file(const char *dir)
     csv_table_free(&t);
     CHECK(steps_writer_open(&w, out, RUN_FILE_FORCE, NULL, err, sizeof err) == 0);
     steps_writer_close(&w);
-    CHECK(csv_read(path, &t, err, sizeof err) == 0 && t.nrows == 0 && t.ncols == 25);
+    CHECK(csv_read(path, &t, err, sizeof err) == 0 && t.nrows == 0 && t.ncols == 27);
     csv_table_free(&t);
 
     scratch_write(path, "suite,method\n");

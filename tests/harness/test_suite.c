@@ -150,7 +150,7 @@ static void test_errors(void)
     } cases[] = {
         {"seqlne 64\n", 1,
          "unknown key 'seqlne' (known: name, describe, methods, dtype, B, H, seqlen, d, m, k, "
-         "s_r, shared_scale, backend, reps, warmup, budget, timeout, seed, max_noise, "
+         "s_r, shared_scale, inputs, gather, backend, reps, warmup, budget, timeout, seed, max_noise, "
          "min_samples, max_samples, min_time, timing)"},
         {"# comment\n\nB 1\nH 8\nb 2\n", 5, "unknown key 'b'"},
         {"B 0\n", 1, "B=0 (need >= 1)"},
@@ -337,6 +337,69 @@ static void test_expand(void)
     free(p);
 }
 
+/* The text axes: words kept in each point, refused by name, written back. */
+static void test_text_axes(void)
+{
+    struct suite s;
+    char err[512] = "";
+    CHECK(suite_parse_text("methods mita full\n"
+                           "seqlen 256\n"
+                           "inputs iid, clustered file:/data/qkv.safetensors\n"
+                           "gather fused vec16\n",
+                           NULL, &s, err, sizeof err) == 0);
+    CHECK_STR(err, "");
+    struct sweep_point *p = NULL;
+    long n = suite_expand(&s, &p);
+    CHECK(n == 2 * 3 * 2 && p);
+    if (n == 12 && p) {
+        /* gather inside inputs: index = (method*3 + inputs)*2 + gather */
+        CHECK_STR(p[0].inputs, "iid");
+        CHECK_STR(p[0].gather, "fused");
+        CHECK_STR(p[1].gather, "vec16");
+        CHECK_STR(p[2].inputs, "clustered");
+        CHECK_STR(p[5].inputs, "file:/data/qkv.safetensors");
+        CHECK_STR(p[11].method, "full");
+        struct attn_params a = point_params(&p[1]);
+        CHECK(a.gather && strcmp(a.gather, "vec16") == 0 && a.variant == NULL);
+    }
+    free(p);
+
+    /* Written out and read back: the same words. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    suite_write(f, &s);
+    fclose(f);
+    CHECK_CONTAINS(text, "inputs       iid clustered file:/data/qkv.safetensors\n");
+    CHECK_CONTAINS(text, "gather       fused vec16\n");
+    struct suite back;
+    CHECK(suite_parse_text(text, "written", &back, err, sizeof err) == 0);
+    CHECK(back.axes[AXIS_INPUTS].count == 3 && back.axes[AXIS_GATHER].count == 2);
+    for (int i = 0; i < 3 && back.axes[AXIS_INPUTS].count == 3; i++)
+        CHECK(back.axes[AXIS_INPUTS].values[i] == s.axes[AXIS_INPUTS].values[i]);
+    free(text);
+
+    static const struct {
+        const char *key, *value, *message;
+    } bad[] = {
+        {"inputs", "clustred",
+         "--inputs 'clustred': unknown inputs 'clustred' (known: iid, clustered, image, rising, "
+         "file:PATH)"},
+        {"inputs", "file:", "inputs 'file:' names no file"},
+        {"inputs", "image image", "'image' is listed twice in 'inputs'"},
+        {"gather", "a/b", "gather 'a/b' is not a name"},
+        {"gather", "", "empty list for 'gather'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(suite_set(&s, bad[i].key, bad[i].value, err, sizeof err) != 0);
+        CHECK_CONTAINS(err, bad[i].message);
+    }
+    char long_path[400] = "file:";
+    memset(long_path + 5, 'x', sizeof long_path - 6);
+    CHECK(suite_set(&s, "inputs", long_path, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "is too long");
+}
+
 static void test_find(const char *dir)
 {
     char want[1024], found[1024];
@@ -366,6 +429,7 @@ int main(void)
     test_parse_file(dir);
     test_set();
     test_expand();
+    test_text_axes();
     test_find(dir);
     scratch_remove(dir);
     return check_exit("test_suite");

@@ -101,8 +101,7 @@ static struct verify_result run_and_verify(const struct attn_method *m,
     int rc = !q || !k || !v || !o || !workspace || !state ||
              attn_method_validate(m, p, a, why, sizeof why) != NULL;
     for (int which = 0; which < 3 && !rc; which++)
-        rc = b->fill_random(b, which == 0 ? q : which == 1 ? k : v, p->dtype, p->seed, which,
-                            attn_tensor_elems(p));
+        rc = b->fill_inputs(b, which == 0 ? q : which == 1 ? k : v, p, ATTN_INPUTS_IID, which);
     rc = rc || b->poison(b, o, bytes) ||
          attn_method_setup(m, state, p, a, workspace, why, sizeof why) ||
          attn_method_run(m, state, &t, NULL);

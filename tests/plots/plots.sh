@@ -151,7 +151,7 @@ mita-gather)
     [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
     drawn figs gather_bandwidth
     drawn figs mita_steps
-    for label in naive vec16 "its gather in mita/shared" "copy (reference)"; do
+    for label in naive vec16 "vec16 in mita/shared" "copy (reference)"; do
         one_entry figs/gather_bandwidth.svg "$label"
     done
     says figs/gather_bandwidth.svg "In mita (dotted): its gather step, the same bytes over" \
@@ -164,7 +164,7 @@ mita-gather)
     run "$bench" plot mita-only.csv --out figs2
     [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
     drawn figs2 gather_bandwidth
-    one_entry figs2/gather_bandwidth.svg "its gather in mita/shared"
+    one_entry figs2/gather_bandwidth.svg "vec16 in mita/shared"
     # Without the steps file there is no step time: no MiTA line, no figure.
     cp mita-only.csv no-steps.csv
     run "$bench" plot no-steps.csv --out figs3
@@ -411,7 +411,7 @@ peers)
     run "$peer_check" peers.csv
     [ "$(rc)" = 0 ] || { cat out.txt err.txt; fail "the harness's reader disagrees"; }
     grep -q ",skipped:budget," peers.csv || fail "the budget skipped nothing at N=2^20"
-    grep -q ",524288,64,,,,,8," peers.csv ||
+    grep -q ",524288,64,,,,,iid,,8," peers.csv ||
         fail "the budget did not cut the samples at N=2^19 to 8"
     pass "dry run of the seqlen suite: $(cat out.txt)"
     run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --resume
