@@ -103,7 +103,7 @@ static int gather_lines(const struct plot *p, FILE *settings, int *line_first, i
         fprintf(settings, "line_label[%d] = ", l + 1);
         gp_quoted(settings, label);
         fprintf(settings, "\nline_colour[%d] = %d\nline_dash[%d] = %d\nline_reference[%d] = %d\n",
-                l + 1, reference ? 0 : ++colour, l + 1, se->peer ? 2 : 1, l + 1, reference);
+                l + 1, reference ? 0 : ++colour, l + 1, se->dash, l + 1, reference);
     }
     return nlines;
 }

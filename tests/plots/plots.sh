@@ -48,6 +48,12 @@ cpu_ceilings() {
         echo "fp32_tflops,0.234,TFLOP/s,ok,$2,,,,abc,2026-11-22T06:00:00Z,AVX-512 (best of 3)"
     } >"$1"
 }
+# The stroke of the line whose legend entry starts with LABEL in an SVG of
+# gnuplot's: "rgb(...)", then " stroke-dasharray='...'" for a dashed one.
+line_style() {
+    grep -F -A8 "<title>$2" "$1" | grep -m1 "<path stroke=" |
+        sed -E "s/.*stroke='([^']*)'( stroke-dasharray='[^']*')?.*/\1\2/"
+}
 # FILE's SVG has the legend entry LABEL exactly once (a key's text is
 # <text>LABEL</text>; its group's <title> repeats it, the text does not).
 one_entry() {
@@ -459,6 +465,17 @@ peers)
         says figs/time_vs_n.svg "FIXTURE fake H100 and dry-run: fake timer" \
             "the title does not name both devices"
         pass "attnbench plot draws a results file and the peers' file together"
+        # A peer is drawn in its method's colour, dashed; its method solid.
+        for pair in "full/flash (|full/torch-eager" "mita/route_only (|mita/route_only-torch-compile" \
+            "topk (|topk/torch-compile"; do
+            own=$(line_style figs/time_vs_n.svg "${pair%|*}")
+            peer=$(line_style figs/time_vs_n.svg "${pair#*|}")
+            [ -n "$own" ] && [ "${own#*dasharray}" = "$own" ] ||
+                fail "${pair%|*}: not drawn solid ($own)"
+            [ "${peer%% stroke-dasharray*}" = "$own" ] && [ "${peer#*dasharray}" != "$peer" ] ||
+                fail "${pair#*|}: not dashed in ${pair%|*}'s colour ($peer against $own)"
+        done
+        pass "peers dashed in their method's colour"
     fi
     ;;
 *) fail "unknown case $case" ;;
