@@ -65,14 +65,18 @@ SHAPES = [(1, 2, 256, 16, 32, 1, "official"), (2, 1, 300, 7, 5, 2, "paper"),
 def case_inputs():
     """iid inputs bit for bit as attn_random_fill_host draws them, in every dtype, at seeds
     that exercise the 64-bit wrap-around, across the generator's chunks."""
-    inputs.HASH_CHUNK = 1000    # so that 2*3*97*8 elements take several chunks, the last short
     for dtype in ("fp32", "fp16", "bf16"):
         for seed in (0, 1, 12345678901, 2 ** 64 - 1):
             got = dump("full", 2, 3, 97, 8, dtype, seed=seed)
             for which, name in enumerate("qkv"):
-                mine = inputs.random_tensor((2, 3, 97, 8), dtype, seed, which, "cpu")
+                # 2*3*97*8 elements in several chunks, the last short
+                mine = inputs.random_tensor((2, 3, 97, 8), dtype, seed, which, "cpu", chunk=1000)
                 expect(torch.equal(bits(mine), bits(got[name])),
                        "%s %s seed %d: not attnbench's bits" % (name, dtype, seed))
+    expect(torch.equal(inputs.random_tensor((2, 3, 97, 8), "bf16", 5, 1, "cpu"),
+                       inputs.random_tensor((2, 3, 97, 8), "bf16", 5, 1, "cpu", chunk=7)),
+           "the chunk changes the values")
+    expect(inputs.same_as_on_cpu("cpu"), "the CPU hashes differently from itself")
     print("ok: iid inputs are attnbench's, bit for bit (fp32, fp16, bf16; 4 seeds)")
 
 

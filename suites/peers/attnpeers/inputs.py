@@ -56,12 +56,21 @@ def random_values(seed, which, first, count, device):
     return (2.0 * u - 1.0) * torch.tensor(SQRT3_FP32, dtype=torch.float32, device=device)
 
 
-def random_tensor(shape, dtype, seed, which, device):
-    """One of Q, K, V ([B,H,N,d], the point's dtype) as attn_random_fill fills it."""
+def same_as_on_cpu(device):
+    """Whether `device` hashes as the CPU does (tests/peers checks the CPU against attnbench's
+    C generator): int64 products must wrap there too. A few chunks' worth, the last short."""
+    here, cpu = (random_tensor((3, 1000), "fp32", 2 ** 64 - 1, 2, where, chunk=999)
+                 for where in (device, "cpu"))
+    return torch.equal(here.cpu().view(torch.int32), cpu.view(torch.int32))
+
+
+def random_tensor(shape, dtype, seed, which, device, chunk=HASH_CHUNK):
+    """One of Q, K, V ([B,H,N,d], the point's dtype) as attn_random_fill fills it, `chunk`
+    elements hashed at a time."""
     out = torch.empty(shape, dtype=DTYPES[dtype], device=device)
     flat = out.view(-1)
-    for first in range(0, flat.numel(), HASH_CHUNK):
-        count = min(HASH_CHUNK, flat.numel() - first)
+    for first in range(0, flat.numel(), chunk):
+        count = min(chunk, flat.numel() - first)
         flat[first:first + count] = random_values(seed, which, first, count, device)
     return out
 

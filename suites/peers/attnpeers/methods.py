@@ -220,7 +220,8 @@ def row_bytes(method, B, H, N, d, dtype, p):
         "linear": d * 4 * 4,
         "agent": p.get("m", 1) * (e + 12) + d * 4,
         "nystrom": p.get("m", 1) * (e + 12) + d * 4,
-        "topk": N * (4 + 8 + 8) + p.get("k", 1) * (d * e + 32),  # fp32 S, order keys, topk
+        # fp32 S and its copy without -0.0, the int64 order keys and their temporaries
+        "topk": N * (4 + 4 + 8 + 8 + 8) + p.get("k", 1) * (d * e + 32),
         "mita": p.get("m", 1) * 16 + p.get("s_r", 1) * p.get("k", 1) * (2 * d * e + 40),
     }[method]
     return B * H * per_head

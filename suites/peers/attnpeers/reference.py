@@ -83,7 +83,7 @@ def topk(q, k, v, s, kk, given=None):
 
 
 def mita(q, k, v, s, m, kk, s_r, route_only, shared_scale, given=None):
-    B, H, N, d = q.shape
+    B, H, N, _ = q.shape
     q_l = landmarks(q, m)                                             # 1. Q~ [m,d]
     P = q_l @ k.transpose(-1, -2)                                     # 2. probe, unscaled
     experts = given["keys"] if given else topk_lower_index(P, kk)     # 3. E [m,k]
@@ -95,12 +95,13 @@ def mita(q, k, v, s, m, kk, s_r, route_only, shared_scale, given=None):
                           routes.unsqueeze(-1).expand(B, H, N, s_r, kk)).reshape(B, H, N, -1)
     routed = (q.unsqueeze(-2) @ gather_rows(k, chosen).transpose(-1, -2)).squeeze(-2) * s
     values = gather_rows(v, chosen)                                   # [N, s_r k, d]
-    # 7. one softmax over [shared ; routed]
-    if not route_only:
-        s_sh = s * s if shared_scale == "official" else s
-        routed = torch.cat([R * s_sh, routed], dim=-1)
-        values = torch.cat([v_hat.unsqueeze(2).expand(B, H, N, m, d), values], dim=-2)
-    o = (torch.softmax(routed, dim=-1).unsqueeze(-2) @ values).squeeze(-2)
+    if route_only:
+        o = (torch.softmax(routed, dim=-1).unsqueeze(-2) @ values).squeeze(-2)
+        return o, {"keys": experts, "routes": routes}
+    # 7. one softmax over [shared ; routed]: m weights on V^, then s_r k on the gathered rows
+    s_sh = s * s if shared_scale == "official" else s
+    weights = torch.softmax(torch.cat([R * s_sh, routed], dim=-1), dim=-1)
+    o = weights[..., :m] @ v_hat + (weights[..., m:].unsqueeze(-2) @ values).squeeze(-2)
     return o, {"keys": experts, "routes": routes}
 
 

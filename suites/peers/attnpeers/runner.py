@@ -88,6 +88,10 @@ class TorchTimer:
             self.driver, self.sm_clock_mhz = driver_facts(index)
             # Writing twice the L2 size evicts what the last call left there.
             self.flush = torch.empty(2 * props.L2_cache_size, dtype=torch.uint8, device="cuda")
+            if not self.inputs.same_as_on_cpu("cuda"):
+                raise UsageError("the GPU draws other inputs than the CPU (attnbench's "
+                                 "generator in attnpeers/inputs.py): its int64 arithmetic "
+                                 "does not wrap as the CPU's")
             self.start = torch.cuda.Event(enable_timing=True)
             self.stop = torch.cuda.Event(enable_timing=True)
         else:
