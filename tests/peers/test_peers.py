@@ -24,7 +24,7 @@ except ImportError:
     sys.exit(77)
 
 from attnpeers import check, inputs, methods, reference, runner  # noqa: E402
-from attnpeers.suite import Point  # noqa: E402
+from attnpeers.suite import PEER_METHODS, USES, Point  # noqa: E402
 
 failures = []
 torch.set_float32_matmul_precision("highest")
@@ -52,11 +52,14 @@ def point(method, variant, dtype, B, H, N, d, m=1, k=1, s_r=1, scale="official",
           peer="eager"):
     params = {key: value for key, value in (("m", m), ("k", k), ("s_r", s_r),
                                             ("shared_scale", scale))
-              if key in methods.USES[method]}
+              if key in USES[method]}
     return Point(peer, method, variant, dtype, B, H, N, d, params, "iid", seed)
 
 
-DEFINITIONS = methods.DEFINITIONS
+# The definitions attnbench runs, as (method, variant): MiTA's two variants compute different
+# things; full's variants (flash, naive, ...) are ways to compute one.
+DEFINITIONS = (("full", ""), ("linear", ""), ("agent", ""), ("nystrom", ""), ("topk", ""),
+               ("mita", "shared"), ("mita", "route_only"))
 # attnbench check's awkward shapes (docs/correctness.md): (B, H, N, m, k, s_r, shared_scale)
 SHAPES = [(1, 2, 256, 16, 32, 1, "official"), (2, 1, 300, 7, 5, 2, "paper"),
           (1, 1, 97, 1, 1, 1, "official"), (1, 1, 64, 64, 64, 1, "official")]
@@ -105,7 +108,7 @@ def case_reference():
 def check_all(peer_name, dtypes, shapes, d=16):
     peer = methods.make_peer(peer_name)
     for method, variant in DEFINITIONS:
-        if method not in runner.PEER_METHODS[peer_name]:
+        if method not in PEER_METHODS[peer_name]:
             continue
         for B, H, N, m, k, s_r, scale in shapes:
             for dtype in dtypes:

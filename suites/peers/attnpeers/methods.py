@@ -5,8 +5,8 @@ loop over heads or queries. Where a score matrix with a row per query (N x N
 for full and topk) would not fit, the queries are taken a chunk of rows at a
 time: a method is a `prepare` (what every query shares: landmarks, experts,
 S and z, pinv(M) (G V), ...) and an `attend` (one chunk of query rows), and
-forward() runs attend over the chunks. The chunk is sized from memory
-(chunk_rows): the whole N when it fits.
+ChunkedPeer runs prepare once, then attend over the chunks. The chunk is
+sized from memory (chunk_rows): the whole N when it fits.
 
 Arithmetic follows docs/methods.md, "Numeric types and arithmetic": products
 in the inputs' dtype (fp32 accumulation inside cuBLAS), softmax and sums in
@@ -28,13 +28,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-# The definitions attnbench runs, as (method, variant): MiTA's two variants compute different
-# things; full's variants (flash, naive, ...) are ways to compute one.
-DEFINITIONS = (("full", ""), ("linear", ""), ("agent", ""), ("nystrom", ""), ("topk", ""),
-               ("mita", "shared"), ("mita", "route_only"))
-# The parameters (axes) each method reads, as attn/methods.h declares them.
-USES = {"full": (), "linear": (), "agent": ("m",), "nystrom": ("m",), "topk": ("k",),
-        "mita": ("m", "k", "s_r", "shared_scale")}
+from .suite import USES
+
 DTYPE_BYTES = {torch.float32: 4, torch.float16: 2, torch.bfloat16: 2}
 
 
@@ -248,7 +243,7 @@ def method_params(method, variant, d, params):
 # ---- the peers ------------------------------------------------------------------------------
 
 class Peer:
-    """One way to run methods: its name (the rows' backend) and how (runner.PEER_METHODS says
+    """One way to run methods: its name (the rows' backend) and how (suite.PEER_METHODS says
     which methods each runs)."""
     name = ""
     compiles = False   # torch.compile: the first call at a shape compiles, so it is not timed
@@ -340,7 +335,7 @@ class SdpaPeer(Peer):
 
 
 def make_peer(name):
-    """A peer by its short name (runner.PEER_METHODS); its rows say torch-NAME."""
+    """A peer by its short name (suite.PEER_METHODS); its rows say torch-NAME."""
     if name == "eager":
         return ChunkedPeer("torch-eager", compiles=False)
     if name == "compile":
