@@ -481,13 +481,17 @@ static void label_series(struct plot *p, enum row_kind kind)
 }
 
 /* Whether peer series `peer` computes what attnbench's series `own` does:
- * the same method, dtype, shape and parameters, whatever the device; the
- * peer's variant is its name (torch-eager, any of the method's variants),
- * or MiTA's variant before it (route_only-torch-eager). */
+ * the same method, dtype, shape and parameters, whatever the device (a
+ * column the peer leaves empty, such as the version of attnbench's gather
+ * kernel, does not apply to it); the peer's variant is its name
+ * (torch-eager, any of the method's variants), or MiTA's variant before it
+ * (route_only-torch-eager). */
 static int peer_of(const struct plot *p, const struct series *peer, const struct series *own)
 {
     const char *const *a = p->rows[peer->first].key, *const *b = p->rows[own->first].key;
-    const unsigned skip = 1u << KEY_VARIANT | 1u << KEY_BACKEND | 1u << KEY_DEVICE;
+    unsigned skip = 1u << KEY_VARIANT | 1u << KEY_BACKEND | 1u << KEY_DEVICE;
+    for (int k = KEY_AXIS0; k < KEY_COUNT; k++)
+        if (!a[k][0]) skip |= 1u << k;
     if (own->peer || own->kind != peer->kind || !key_equal(a, b, skip)) return 0;
     const size_t n = strlen(b[KEY_VARIANT]);
     return !strcmp(a[KEY_VARIANT], a[KEY_BACKEND]) ||

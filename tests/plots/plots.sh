@@ -476,6 +476,21 @@ peers)
                 fail "${pair#*|}: not dashed in ${pair%|*}'s colour ($peer against $own)"
         done
         pass "peers dashed in their method's colour"
+        # A column a peer leaves empty (attnbench's gather version, say) does
+        # not part it from its method.
+        "$python" -c 'import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+col = rows[0].index("shared_scale")
+for r in rows[1:]:
+    r[col] = ""
+csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows(rows)' all.csv blank.csv
+        run "$bench" plot "$gpu" blank.csv --out figs-blank
+        [ "$(rc)" = 0 ] || { cat err.txt; fail "a peer file with an empty column: exit $(rc)"; }
+        own=$(line_style figs-blank/time_vs_n.svg "mita/route_only (")
+        peer=$(line_style figs-blank/time_vs_n.svg "mita/route_only-torch-compile")
+        [ "${peer%% stroke-dasharray*}" = "$own" ] ||
+            fail "an empty column parts a peer from its method ($peer against $own)"
+        pass "a column the peer leaves empty does not part it from its method"
     fi
     ;;
 *) fail "unknown case $case" ;;
