@@ -291,6 +291,12 @@ def case_safetensors():
         expect(False, "a wrong shape was taken")
     except ValueError as e:
         expect("'q' is [1,2,2,8]" in str(e), "wrong shape's message: %s" % e)
+    status, _ = runner.TorchTimer("cpu", fake).measure(p, 2, 0)
+    expect(status.startswith("error:inputs: attnbench inputs: 'q' is [1,2,2,8]"),
+           "the runner's row for inputs it could not have: " + status)
+    p.inputs = "clustered"
+    status, samples = runner.TorchTimer("cpu", fake).measure(p, 2, 0)
+    expect(status == "ok" and len(samples) == 2, "a point on attnbench's inputs: " + status)
     print("ok: safetensors read and refused; non-iid inputs through `attnbench inputs`")
 
 

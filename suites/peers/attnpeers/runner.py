@@ -146,7 +146,10 @@ class TorchTimer:
             why = self.checked_peer(peer, point)
             if why:
                 return "error:check: " + why, []
-            q, k, v = self.make_inputs(point)
+            try:
+                q, k, v = self.make_inputs(point)
+            except ValueError as e:   # `attnbench inputs` failed, or its file is not the point's
+                return "error:inputs: %s" % first_line(e), []
             call = peer.prepare_call(point.method, point.variant, q, k, v, point.params,
                                      self.memory_bytes())
             with torch.inference_mode():
@@ -158,8 +161,6 @@ class TorchTimer:
             return "ok", samples
         except torch.OutOfMemoryError:
             return "oom", []
-        except ValueError as e:       # inputs from attnbench that could not be had
-            return "error:inputs: %s" % first_line(e), []
         except Exception as e:  # noqa: BLE001 — any failure of one point is its row, never the sweep's
             text = first_line(e)
             # a backend that cannot take this point (SDPA's flash in fp32, say)
