@@ -105,7 +105,7 @@ def case_reference():
           % (len(DEFINITIONS), len(SHAPES)))
 
 
-def check_all(peer_name, dtypes, shapes, d=16):
+def check_all(peer_name, dtypes, shapes, d=16, device="cpu"):
     peer = methods.make_peer(peer_name)
     for method, variant in DEFINITIONS:
         if method not in PEER_METHODS[peer_name]:
@@ -113,7 +113,10 @@ def check_all(peer_name, dtypes, shapes, d=16):
         for B, H, N, m, k, s_r, scale in shapes:
             for dtype in dtypes:
                 p = point(method, variant, dtype, B, H, N, d, m, k, s_r, scale)
-                why = check.check_peer(peer, p, "cpu")
+                try:
+                    why = check.check_peer(peer, p, device)
+                except Exception as e:  # noqa: BLE001 — a peer that fails to run fails the case
+                    why = "%s: %s" % (type(e).__name__, runner.first_line(e))
                 expect(why is None, "%s %s/%s N=%d m=%d k=%d s_r=%d %s: %s" % (
                     peer_name, method, variant, N, m, k, s_r, dtype, why))
 
@@ -326,9 +329,33 @@ def case_runner():
     print("ok: a CPU sweep of every definition, read back by the harness; --resume")
 
 
+def case_gpu():
+    """On a GPU (skipped without one): the GPU's inputs are the CPU's; every peer passes its
+    check in every dtype it has kernels for, at d = 64; a short sweep of every peer is ok."""
+    if not torch.cuda.is_available():
+        print("skip: no CUDA device")
+        sys.exit(77)
+    expect(inputs.same_as_on_cpu("cuda"), "the GPU draws other inputs than the CPU")
+    for peer_name in PEER_METHODS:
+        # SDPA's flash and cuDNN backends have no fp32 kernel (their rows say invalid:)
+        dtypes = ("bf16", "fp16") if peer_name in ("sdpa-flash", "sdpa-cudnn") else (
+            "fp32", "bf16", "fp16")
+        check_all(peer_name, dtypes, SHAPES, d=64, device="cuda")
+    out = os.path.join(WORK, "gpu.csv")
+    rc = runner.main(["seqlen", "--peers", ",".join(PEER_METHODS), "--seqlen", "2^10,2^12",
+                      "--reps", "3", "--warmup", "1", "--out", out])
+    rows = open(out).read().splitlines()[1:]
+    expect(rc == 0 and all(",ok," in r for r in rows),
+           "a GPU sweep: exit %d, rows not ok: %s" % (rc, [r for r in rows if ",ok," not in r]))
+    done = subprocess.run([TEST_PEER_CSV, out], capture_output=True, text=True)
+    expect(done.returncode == 0, "the harness's reader: " + done.stdout + done.stderr)
+    print("ok: every peer passes its check on the GPU; a sweep of every peer is ok (%d rows)"
+          % len(rows))
+
+
 CASES = {"inputs": case_inputs, "reference": case_reference, "eager": case_eager,
          "sdpa": case_sdpa, "compile": case_compile, "ties": case_ties, "check": case_check,
-         "safetensors": case_safetensors, "runner": case_runner}
+         "safetensors": case_safetensors, "runner": case_runner, "gpu": case_gpu}
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] not in CASES:
