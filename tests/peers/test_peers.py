@@ -163,7 +163,15 @@ def case_compile():
     """torch-compile and torch-flex (compiled on the CPU: slow) pass the check in fp32."""
     check_all("compile", ("fp32",), SHAPES[1:2])
     check_all("flex", ("fp32",), SHAPES[:2])
-    print("ok: torch-compile and torch-flex pass the check")
+    # A sweep's many shapes are each compiled, past dynamo's default of 8 recompilations.
+    peer = methods.make_peer("compile")
+    graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+    for N in range(8, 18):
+        q, k, v = (inputs.random_tensor((1, 1, N, 8), "fp32", 2, w, "cpu") for w in range(3))
+        peer.prepare_call("linear", "", q, k, v, {}, 1 << 20)()
+    compiled = torch._dynamo.utils.counters["stats"]["unique_graphs"] - graphs
+    expect(compiled >= 20, "%d graphs for prepare and attend at 10 shapes, want 20" % compiled)
+    print("ok: torch-compile and torch-flex pass the check; every shape is compiled")
 
 
 def case_ties():

@@ -242,6 +242,15 @@ def method_params(method, variant, d, params):
 
 # ---- the peers ------------------------------------------------------------------------------
 
+def compile_every_shape():
+    """A sweep compiles each function at many shapes (dynamic=False: a graph per shape), and
+    past dynamo's default of 8 recompilations it would run the rest eagerly without saying
+    so: allow plenty, and fail (an error: row) rather than fall back past them."""
+    torch._dynamo.config.recompile_limit = 1024
+    torch._dynamo.config.accumulated_recompile_limit = 8192
+    torch._dynamo.config.fail_on_recompile_limit_hit = True
+
+
 class Peer:
     """One way to run methods: its name (the rows' backend) and how (suite.PEER_METHODS says
     which methods each runs)."""
@@ -261,6 +270,8 @@ class ChunkedPeer(Peer):
     def __init__(self, name, compiles):
         self.name, self.compiles = name, compiles
         self.compiled = {}
+        if compiles:
+            compile_every_shape()
 
     def functions(self, method):
         prepare, attend = METHODS[method]
@@ -306,6 +317,7 @@ class FlexPeer(Peer):
 
     def __init__(self):
         from torch.nn.attention.flex_attention import flex_attention
+        compile_every_shape()
         self.flex = torch.compile(flex_attention, dynamic=False)
 
     def prepare_call(self, method, variant, q, k, v, params, memory_bytes, chunk=None,
