@@ -450,6 +450,8 @@ peers)
         fail "an unknown key is not warned of: $(cat err.txt)"
     grep -q "no peer computes 'gather:vec16' (not attention): left out" err.txt ||
         fail "gather is not said to be left out: $(cat err.txt)"
+    grep -q "newer.suite:2: 'gather' (the version of attnbench's gather kernel) does not apply" err.txt ||
+        fail "the gather axis is not said to be ignored: $(cat err.txt)"
     pass "a suite with keys the peers do not know runs, with warnings"
     run "$python" "$adapter" seqlen --dry-run --peers eager,sdpa-math --out x.csv
     refused "an unknown peer" "unknown peer 'sdpa-math'"

@@ -181,6 +181,10 @@ def read_suite(path):
                     raise ValueError("'%s' given twice" % key)
                 seen.add(key)
                 suite.set(key, value)
+                if key == "gather":
+                    warn("%s:%d: 'gather' (the version of attnbench's gather kernel) does not "
+                         "apply to the peers, which gather their own way: ignored"
+                         % (path, lineno))
             except ValueError as e:
                 raise UsageError("%s:%d: %s" % (path, lineno, e))
             except KeyError:
