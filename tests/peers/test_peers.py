@@ -339,26 +339,33 @@ def case_runner():
 
 def case_gpu():
     """On a GPU (skipped without one): the GPU's inputs are the CPU's; every peer passes its
-    check in every dtype it has kernels for, at d = 64; a short sweep of every peer is ok."""
+    check at d = 64 in every dtype it has kernels for (the compiled ones in bf16, at one
+    shape: compiling takes seconds a shape); short sweeps of every peer are ok."""
     if not torch.cuda.is_available():
         print("skip: no CUDA device")
         sys.exit(77)
     expect(inputs.same_as_on_cpu("cuda"), "the GPU draws other inputs than the CPU")
-    for peer_name in PEER_METHODS:
-        # SDPA's flash and cuDNN backends have no fp32 kernel (their rows say invalid:)
-        dtypes = ("bf16", "fp16") if peer_name in ("sdpa-flash", "sdpa-cudnn") else (
-            "fp32", "bf16", "fp16")
-        check_all(peer_name, dtypes, SHAPES, d=64, device="cuda")
-    out = os.path.join(WORK, "gpu.csv")
-    rc = runner.main(["seqlen", "--peers", ",".join(PEER_METHODS), "--seqlen", "2^10,2^12",
-                      "--reps", "3", "--warmup", "1", "--out", out])
-    rows = open(out).read().splitlines()[1:]
-    expect(rc == 0 and all(",ok," in r for r in rows),
-           "a GPU sweep: exit %d, rows not ok: %s" % (rc, [r for r in rows if ",ok," not in r]))
-    done = subprocess.run([TEST_PEER_CSV, out], capture_output=True, text=True)
-    expect(done.returncode == 0, "the harness's reader: " + done.stdout + done.stderr)
-    print("ok: every peer passes its check on the GPU; a sweep of every peer is ok (%d rows)"
-          % len(rows))
+    every = ("fp32", "bf16", "fp16")
+    for peer_name, dtypes, shapes in (
+            ("eager", every, SHAPES), ("sdpa-efficient", every, SHAPES),
+            # SDPA's flash and cuDNN backends have no fp32 kernel (their rows say invalid:)
+            ("sdpa-flash", ("bf16", "fp16"), SHAPES), ("sdpa-cudnn", ("bf16", "fp16"), SHAPES),
+            ("flex", every, SHAPES[:1]), ("compile", ("bf16",), SHAPES[:1])):
+        check_all(peer_name, dtypes, shapes, d=64, device="cuda")
+    for name, argv in (
+            ("gpu.csv", ["--peers", "eager,flex,sdpa-flash,sdpa-cudnn,sdpa-efficient",
+                         "--seqlen", "2^10,2^12"]),
+            ("gpu-compile.csv", ["--peers", "compile", "--methods", "full,mita",
+                                 "--seqlen", "2^10"])):
+        out = os.path.join(WORK, name)
+        rc = runner.main(["seqlen", "--reps", "3", "--warmup", "1", "--out", out] + argv)
+        rows = open(out).read().splitlines()[1:]
+        expect(rc == 0 and all(",ok," in r for r in rows), "%s: exit %d, rows not ok: %s"
+               % (name, rc, [r for r in rows if ",ok," not in r]))
+        done = subprocess.run([TEST_PEER_CSV, out], capture_output=True, text=True)
+        expect(done.returncode == 0, "%s: the harness's reader: %s%s"
+               % (name, done.stdout, done.stderr))
+    print("ok: every peer passes its check on the GPU; sweeps of every peer are ok")
 
 
 CASES = {"inputs": case_inputs, "reference": case_reference, "eager": case_eager,
