@@ -6,9 +6,10 @@
 #   device, date            the title's second line
 #   series_file[i]          one whitespace-separated .dat file per series,
 #   series_label[i]         its legend text ("mita/shared", "full/flash (d=64)"),
-#   series_colour[i]        its colour and marker (1-based; a series keeps them
-#                           in every figure of the same kind),
-#   series_dash[i]          1 solid (attnbench), 2 dashed (peers: torch-sdpa-*),
+#   series_colour[i]        its colour (1-based; a series keeps it in every
+#                           figure of the same kind; a peer has its method's),
+#   series_dash[i]          1 solid (attnbench), 2 to 5 dashed (peers: torch-*;
+#                           with the colour, it picks the marker),
 #   n_lo, n_step, n_hi      the N axis (n_axis.gp),
 # and what the figure's own script lists at its top.
 # 1280x760, unless the figure's script set canvas_height before loading
@@ -28,7 +29,8 @@ array colours[12] = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56
                      '#000000', '#882255', '#44AA99', '#999933', '#AA4499', '#661100']
 array markers[8] = [7, 5, 9, 11, 13, 15, 4, 6]
 colour(i) = colours[(series_colour[i] - 1) % |colours| + 1]
-marker(i) = markers[(series_colour[i] - 1) % |markers| + 1]
+# A peer drawn in its method's colour takes another marker.
+marker(i) = markers[(series_colour[i] + series_dash[i] - 2) % |markers| + 1]
 
 # Two-line titles: what, then where and when (never enhanced: device names
 # may hold '_' or '^').

@@ -23,12 +23,15 @@ ceilings=$out/ceilings-$backend.csv
 # --resume: a re-run (or a run after an interruption) measures only what is missing.
 ./build/harness/attnbench run "$suite" --backend "$backend" --out "$csv" --resume
 results=("$csv")
-# PyTorch's SDPA on the same shapes, where PyTorch is installed: its rows go
-# to a file of their own and into the same figures. Failed rows there
-# (a backend without a kernel for a shape) must not cost the figures.
+# The PyTorch peers on the same points, where PyTorch is installed: every
+# method as a researcher would write it in PyTorch, eager and compiled,
+# FlexAttention and SDPA's backends for full attention, each checked against
+# the definitions before it is timed. Their rows go to a file of their own
+# and into the same figures (dashed). Failed rows there (a backend without a
+# kernel for a shape) must not cost the figures.
 if [ "$backend" = cuda ] && command -v python3 >/dev/null && python3 -c 'import torch' 2>/dev/null; then
-    peers=$out/$suite-torch-sdpa.csv
-    python3 suites/peers/torch_sdpa.py "$suite" --out "$peers" --resume ||
+    peers=$out/$suite-torch.csv
+    python3 suites/peers/torch_peers.py "$suite" --out "$peers" --resume ||
         echo "main: the PyTorch peers failed (exit $?); see $peers" >&2
     if [ -s "$peers" ]; then results+=("$peers"); fi
 fi

@@ -180,7 +180,7 @@ static int gather_lines(const struct plot *p, const int *in_mita, FILE *settings
         fprintf(settings, "line_label[%d] = ", l + 1);
         gp_quoted(settings, label);
         fprintf(settings, "\nline_colour[%d] = %d\nline_dash[%d] = %d\nline_reference[%d] = %d\n",
-                l + 1, reference ? 0 : ++colour, l + 1, mita ? 3 : se->peer ? 2 : 1, l + 1,
+                l + 1, reference ? 0 : ++colour, l + 1, mita ? 3 : se->dash, l + 1,
                 reference);
     }
     return nlines;

@@ -483,6 +483,49 @@ static void label_series(struct plot *p, enum row_kind kind)
     }
 }
 
+/* Whether peer series `peer` computes what attnbench's series `own` does:
+ * the same method, dtype, shape and parameters, whatever the device (a
+ * column the peer leaves empty, such as the version of attnbench's gather
+ * kernel, does not apply to it); the peer's variant is its name
+ * (torch-eager, any of the method's variants), or MiTA's variant before it
+ * (route_only-torch-eager). */
+static int peer_of(const struct plot *p, const struct series *peer, const struct series *own)
+{
+    const char *const *a = p->rows[peer->first].key, *const *b = p->rows[own->first].key;
+    unsigned skip = 1u << KEY_VARIANT | 1u << KEY_BACKEND | 1u << KEY_DEVICE;
+    for (int k = KEY_AXIS0; k < KEY_COUNT; k++)
+        if (!a[k][0]) skip |= 1u << k;
+    if (own->peer || own->kind != peer->kind || !key_equal(a, b, skip)) return 0;
+    const size_t n = strlen(b[KEY_VARIANT]);
+    return !strcmp(a[KEY_VARIANT], a[KEY_BACKEND]) ||
+           (n && !strncmp(a[KEY_VARIANT], b[KEY_VARIANT], n) && a[KEY_VARIANT][n] == '-');
+}
+
+/* attnbench's series take colours in file order, solid; a peer is drawn
+ * beside attnbench's series of its method, in its colour, dashed (the
+ * peers of one series in dash types 2 to 5, in file order); a peer of a
+ * method attnbench did not measure takes a colour of its own. */
+static void colour_series(struct plot *p)
+{
+    int colours[ROW_KINDS] = {0};
+    for (int s = 0; s < p->nseries; s++)
+        if (!p->series[s].peer) {
+            p->series[s].colour = ++colours[p->series[s].kind];
+            p->series[s].dash = 1;
+        }
+    for (int s = 0; s < p->nseries; s++) {
+        struct series *se = &p->series[s];
+        if (!se->peer) continue;
+        int own = 0;
+        while (own < p->nseries && !peer_of(p, se, &p->series[own])) own++;
+        se->colour = own < p->nseries ? p->series[own].colour : ++colours[se->kind];
+        int beside = 0;
+        for (int q = 0; q < s; q++) beside += p->series[q].peer && p->series[q].colour == se->colour &&
+                                                 p->series[q].kind == se->kind;
+        se->dash = 2 + beside % 4;
+    }
+}
+
 static int build_series(struct plot *p)
 {
     p->series = calloc((size_t)p->nrows, sizeof *p->series);
@@ -490,7 +533,6 @@ static int build_series(struct plot *p)
         fprintf(stderr, "attnbench plot: out of memory\n");
         return -1;
     }
-    int colours[ROW_KINDS] = {0};
     for (int r = 0; r < p->nrows; r++) {
         struct row *w = &p->rows[r];
         int s = 0;
@@ -498,13 +540,14 @@ static int build_series(struct plot *p)
         if (s == p->nseries) {
             enum attn_backend b;
             p->series[s] = (struct series){
-                .first = r, .kind = w->kind, .colour = ++colours[w->kind],
+                .first = r, .kind = w->kind,
                 .peer = attn_backend_parse(w->key[KEY_BACKEND], &b) != 0,
             };
             p->nseries++;
         }
         w->series = s;
     }
+    colour_series(p);
     label_series(p, ROW_ATTENTION);
     label_series(p, ROW_GATHER);
     return 0;
@@ -624,7 +667,7 @@ int gp_series(const struct plot *p, FILE *settings, enum row_kind kind, const ch
             fprintf(settings, "\nseries_label[%d] = ", i + 1);
             gp_quoted(settings, se->label);
             fprintf(settings, "\nseries_colour[%d] = %d\nseries_dash[%d] = %d\n", i + 1,
-                    se->colour, i + 1, se->peer ? 2 : 1);
+                    se->colour, i + 1, se->dash);
         }
     }
     free(idx);

@@ -60,8 +60,9 @@ struct series {
     int first;                 /* its first row, for its key cells */
     enum row_kind kind;
     char label[256];
-    int colour;                /* 1-based within its kind, in file order */
-    int peer;                  /* timed outside attnbench (torch-sdpa-*): drawn dashed */
+    int colour;                /* 1-based within its kind; a peer's is its method's */
+    int peer;                  /* timed outside attnbench (torch-*): drawn dashed */
+    int dash;                  /* gnuplot's dash type: 1 attnbench, 2 to 5 its peers */
 };
 
 /* The roofline's and the gather figure's ceilings (series.c: their names in
@@ -145,7 +146,7 @@ typedef int (*series_writer)(const struct plot *p, int s, FILE *dat, int *idx);
 
 /* The series of `kind` that get at least one point from `write`, as arrays
  * indexed 1..n: series_file (STEMs.dat), series_label, series_colour,
- * series_dash (1 solid, 2 dashed for peers). Returns n, or -1 with a
+ * series_dash (1 solid; 2 to 5 for peers, dashed). Returns n, or -1 with a
  * message when a file cannot be written. */
 int gp_series(const struct plot *p, FILE *settings, enum row_kind kind, const char *stem,
               series_writer write);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# plots.sh — `attnbench plot` and the PyTorch peer adapter end to end, one
+# plots.sh — `attnbench plot` and the PyTorch peers' runner end to end, one
 # case per invocation:
 #   plots.sh ATTNBENCH TEST_PEER_CSV PYTHON3 FIXTURES CASE
 # FIXTURES is tests/plots (the fixture files); PYTHON3 may be empty (no
@@ -7,7 +7,7 @@
 # gnuplot. Each case prints what it checked and exits 1 on the first failure.
 set -u
 bench=$(realpath "$1") peer_check=$(realpath "$2") python=$3 fixtures=$(realpath "$4") case=$5
-adapter=$(realpath "$fixtures/../../suites/peers/torch_sdpa.py")
+adapter=$(realpath "$fixtures/../../suites/peers/torch_peers.py")
 gpu=$fixtures/fake-h100.fixture.csv cpu=$fixtures/cpu-quick.fixture.csv
 shapes=$fixtures/gather-shapes.fixture.csv
 work=$(mktemp -d)
@@ -47,6 +47,12 @@ cpu_ceilings() {
         echo "dram_copy_gbps,41.5,GB/s,ok,$2,,,,abc,2026-11-22T06:00:00Z,memcpy (best of 2)"
         echo "fp32_tflops,0.234,TFLOP/s,ok,$2,,,,abc,2026-11-22T06:00:00Z,AVX-512 (best of 3)"
     } >"$1"
+}
+# The stroke of the line whose legend entry starts with LABEL in an SVG of
+# gnuplot's: "rgb(...)", then " stroke-dasharray='...'" for a dashed one.
+line_style() {
+    grep -F -A8 "<title>$2" "$1" | grep -m1 "<path stroke=" |
+        sed -E "s/.*stroke='([^']*)'( stroke-dasharray='[^']*')?.*/\1\2/"
 }
 # FILE's SVG has the legend entry LABEL exactly once (a key's text is
 # <text>LABEL</text>; its group's <title> repeats it, the text does not).
@@ -406,7 +412,8 @@ peers)
     [ -n "$python" ] || { echo "skip: no python3"; exit 77; }
     # --budget 20: the fake flash takes 1.9 s at 2^19 (8 samples fit after 2
     # warm-ups) and 7.5 s at 2^20 (not 3: skipped).
-    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv
+    sdpa="--peers sdpa-flash,sdpa-cudnn"
+    run "$python" "$adapter" seqlen $sdpa --dry-run --budget 20 --out peers.csv
     [ "$(rc)" = 0 ] || { cat err.txt; fail "dry run exit $(rc)"; }
     run "$peer_check" peers.csv
     [ "$(rc)" = 0 ] || { cat out.txt err.txt; fail "the harness's reader disagrees"; }
@@ -414,7 +421,7 @@ peers)
     grep -q ",524288,64,,,,,iid,,8," peers.csv ||
         fail "the budget did not cut the samples at N=2^19 to 8"
     pass "dry run of the seqlen suite: $(cat out.txt)"
-    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --resume
+    run "$python" "$adapter" seqlen $sdpa --dry-run --budget 20 --out peers.csv --resume
     [ "$(rc)" = 0 ] && [ "$(wc -l <peers.csv)" = 23 ] ||
         fail "resume of a complete file added rows"
     grep -q "22 already there" err.txt || fail "resume did not report skipped points"
@@ -422,41 +429,64 @@ peers)
     # As attnbench run: a file with rows is continued or started afresh on
     # purpose only, and a row cut short is removed by --resume.
     cp peers.csv before.csv
-    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv
+    run "$python" "$adapter" seqlen $sdpa --dry-run --budget 20 --out peers.csv
     refused "a file with rows, without --resume or --force" \
         "peers.csv already holds 22 rows: --resume to continue it (only the points it lacks are measured), or --force to start it afresh"
     cmp -s peers.csv before.csv || fail "the refused run changed the file"
-    run "$python" "$adapter" seqlen --dry-run --out peers.csv --resume --force
+    run "$python" "$adapter" seqlen $sdpa --dry-run --out peers.csv --resume --force
     refused "--resume with --force" "give one of them"
-    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --force
+    run "$python" "$adapter" seqlen $sdpa --dry-run --budget 20 --out peers.csv --force
     [ "$(rc)" = 0 ] && [ "$(wc -l <peers.csv)" = 23 ] || fail "--force: $(cat err.txt)"
     [ "$(grep -c '^suite,' peers.csv)" = 1 ] || fail "--force: a second header"
     truncate -s -15 peers.csv
-    run "$python" "$adapter" seqlen --dry-run --budget 20 --out peers.csv --resume
+    run "$python" "$adapter" seqlen $sdpa --dry-run --budget 20 --out peers.csv --resume
     [ "$(rc)" = 0 ] && [ "$(wc -l <peers.csv)" = 23 ] && [ -z "$(tail -c1 peers.csv)" ] ||
         fail "resume of a torn file: $(cat err.txt)"
     grep -q "peers.csv: its last row was cut short (no newline at its end): removed it" err.txt ||
         fail "the cut is not said: $(cat err.txt)"
     grep -q "21 already there" err.txt || fail "the torn point was not measured again"
     pass "--force starts afresh; --resume cuts a torn row and measures its point again"
-    run "$python" "$adapter" quick --dry-run --backends flash,efficient --seqlen 2^8,2^9 \
-        --dtype fp16 --reps 3 --out small.csv
+    run "$python" "$adapter" quick --dry-run --peers sdpa-flash,sdpa-efficient --methods full \
+        --seqlen 2^8,2^9 --dtype fp16 --reps 3 --out small.csv
     [ "$(rc)" = 0 ] && [ "$(wc -l <small.csv)" = 5 ] || fail "overrides: $(cat err.txt)"
     grep -q "^quick,full,torch-sdpa-efficient,torch-sdpa-efficient,.*,fp16,1,2,512,64," small.csv ||
         fail "overrides not applied: $(cat small.csv)"
-    pass "axis and backend overrides"
+    pass "axis and peer overrides"
+    # Every peer of every method of the suite (the default peers): one row
+    # per peer, definition and N, MiTA's variants apart, m and k where read.
+    run "$python" "$adapter" seqlen --dry-run --budget 20 --out all.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "all peers: exit $(rc)"; }
+    run "$peer_check" all.csv
+    [ "$(rc)" = 0 ] || { cat out.txt err.txt; fail "all peers: the harness's reader disagrees"; }
+    # full: 5 peers; linear, agent, nystrom, topk, mita, mita:route_only: 2 each; 11 N
+    [ "$(wc -l <all.csv)" = $(((5 + 6 * 2) * 11 + 1)) ] || fail "all peers: $(wc -l <all.csv) lines"
+    grep -q "^seqlen,mita,route_only-torch-compile,torch-compile,.*,bf16,1,8,1024,64,64,64,1,official," all.csv ||
+        fail "all peers: no route_only row of torch-compile with its parameters"
+    pass "every peer of every method: $(cat out.txt)"
     cp "$cpu" foreign.csv
     run "$python" "$adapter" seqlen --dry-run --out foreign.csv
     refused "appending to a file of another header" "foreign.csv: its header is not attnbench's"
     cmp -s foreign.csv "$cpu" || fail "the foreign file was modified"
-    printf 'name x\nfoo 3\n' >bad.suite
+    printf 'name x\nseqlen 2^\n' >bad.suite
     run "$python" "$adapter" ./bad.suite --dry-run --out x.csv
-    refused "a malformed suite" "bad.suite:2: unknown key 'foo'"
+    refused "a malformed suite" "bad.suite:2: '2^' is not a number"
     printf '# nothing but a comment\n' >empty.suite
     run "$python" "$adapter" ./empty.suite --dry-run --out x.csv
     refused "an empty suite" "empty.suite: the suite is empty"
-    run "$python" "$adapter" seqlen --dry-run --backends flash,math --out x.csv
-    refused "an unknown SDPA backend" "unknown SDPA backend 'math'"
+    # Keys of attnbench the peers do not use, or of a newer attnbench: ignored,
+    # the latter with a warning.
+    printf 'methods full gather:vec16\ngather vec16\nfuture_key 3\n' >newer.suite
+    run "$python" "$adapter" ./newer.suite --dry-run --peers eager --out newer.csv
+    [ "$(rc)" = 0 ] && [ "$(wc -l <newer.csv)" = 4 ] || fail "a newer suite: $(cat err.txt)"
+    grep -q "newer.suite:3: unknown key 'future_key'.*ignored" err.txt ||
+        fail "an unknown key is not warned of: $(cat err.txt)"
+    grep -q "no peer computes 'gather:vec16' (not attention): left out" err.txt ||
+        fail "gather is not said to be left out: $(cat err.txt)"
+    grep -q "newer.suite:2: 'gather' (the version of attnbench's gather kernel) does not apply" err.txt ||
+        fail "the gather axis is not said to be ignored: $(cat err.txt)"
+    pass "a suite with keys the peers do not know runs, with warnings"
+    run "$python" "$adapter" seqlen --dry-run --peers eager,sdpa-math --out x.csv
+    refused "an unknown peer" "unknown peer 'sdpa-math'"
     if ! "$python" -c 'import torch' 2>/dev/null; then
         run "$python" "$adapter" seqlen --out nt.csv
         refused "no PyTorch" "PyTorch is not installed here"
@@ -464,11 +494,37 @@ peers)
     fi
     # attnbench's figures with the peers' rows next to them.
     if command -v gnuplot >/dev/null; then
-        run "$bench" plot "$gpu" peers.csv --out figs
+        run "$bench" plot "$gpu" all.csv --out figs
         [ "$(rc)" = 0 ] || { cat err.txt; fail "attnbench's and the peers' rows: exit $(rc)"; }
         says figs/time_vs_n.svg "FIXTURE fake H100 and dry-run: fake timer" \
             "the title does not name both devices"
         pass "attnbench plot draws a results file and the peers' file together"
+        # A peer is drawn in its method's colour, dashed; its method solid.
+        for pair in "full/flash (|full/torch-eager" "mita/route_only (|mita/route_only-torch-compile" \
+            "topk (|topk/torch-compile"; do
+            own=$(line_style figs/time_vs_n.svg "${pair%|*}")
+            peer=$(line_style figs/time_vs_n.svg "${pair#*|}")
+            [ -n "$own" ] && [ "${own#*dasharray}" = "$own" ] ||
+                fail "${pair%|*}: not drawn solid ($own)"
+            [ "${peer%% stroke-dasharray*}" = "$own" ] && [ "${peer#*dasharray}" != "$peer" ] ||
+                fail "${pair#*|}: not dashed in ${pair%|*}'s colour ($peer against $own)"
+        done
+        pass "peers dashed in their method's colour"
+        # A column a peer leaves empty (attnbench's gather version, say) does
+        # not part it from its method.
+        "$python" -c 'import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+col = rows[0].index("shared_scale")
+for r in rows[1:]:
+    r[col] = ""
+csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows(rows)' all.csv blank.csv
+        run "$bench" plot "$gpu" blank.csv --out figs-blank
+        [ "$(rc)" = 0 ] || { cat err.txt; fail "a peer file with an empty column: exit $(rc)"; }
+        own=$(line_style figs-blank/time_vs_n.svg "mita/route_only (")
+        peer=$(line_style figs-blank/time_vs_n.svg "mita/route_only-torch-compile")
+        [ "${peer%% stroke-dasharray*}" = "$own" ] ||
+            fail "an empty column parts a peer from its method ($peer against $own)"
+        pass "a column the peer leaves empty does not part it from its method"
     fi
     ;;
 *) fail "unknown case $case" ;;

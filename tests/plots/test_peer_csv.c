@@ -1,8 +1,10 @@
-/* test_peer_csv.c — reads a CSV written by suites/peers/torch_sdpa.py with
+/* test_peer_csv.c — reads a CSV written by suites/peers/torch_peers.py with
  * the harness's own reader (csv_read) and checks that it is an attnbench
- * results file: exactly attnbench's header (csv_columns()), and rows of full
- * attention from a torch-sdpa-* backend with every metadata column filled
- * and numbers that agree with each other.
+ * results file: exactly attnbench's header (csv_columns()), and rows of a
+ * built-in method from a torch-* backend, named as docs/measurement.md
+ * ("PyTorch peers") says, with every metadata column filled, exactly the
+ * parameter columns the method reads, attnbench's own work models, and
+ * numbers that agree with each other.
  *
  *   test_peer_csv PEERS.csv
  *
@@ -10,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "attn/registry.h"
 #include "results/csv.h"
 #include "tests/harness/test_util.h"
 
@@ -43,18 +46,46 @@ static void check_row(const struct csv_table *t, long r)
 {
     static const char *const filled[] = {
         "suite", "device", "dtype", "B", "H", "N", "d", "reps", "flops_model", "bytes_model",
-        "git_rev", "timestamp", "driver", "runtime", "seed", "suite_hash", "shard",
+        "git_rev", "timestamp", "runtime", "seed", "suite_hash", "shard",
     };
     for (size_t i = 0; i < sizeof filled / sizeof filled[0]; i++)
         if (!cell(t, r, filled[i])[0]) {
             fprintf(stderr, "row %ld: %s is empty\n", r + 1, filled[i]);
             check_failures++;
         }
-    CHECK_STR(cell(t, r, "method"), "full");
-    CHECK(starts_with(cell(t, r, "backend"), "torch-sdpa-"));
-    CHECK_STR(cell(t, r, "variant"), cell(t, r, "backend"));
-    CHECK_STR(cell(t, r, "m"), ""); /* full attention has no method parameters */
-    CHECK_STR(cell(t, r, "shared_scale"), "");
+    /* a CPU has no driver to name (--device cpu), as attnbench's CPU rows */
+    CHECK(starts_with(cell(t, r, "device"), "cpu: ") || cell(t, r, "driver")[0]);
+    /* A peer's backend is torch-NAME; its variant names the peer too, after
+     * MiTA's own variant (route_only-torch-eager). */
+    const char *backend = cell(t, r, "backend"), *variant = cell(t, r, "variant");
+    CHECK(starts_with(backend, "torch-"));
+    const struct attn_method *m = attn_method_find(cell(t, r, "method"), ATTN_CPU);
+    if (!m) {
+        fprintf(stderr, "row %ld: method '%s' is not attnbench's\n", r + 1, cell(t, r, "method"));
+        check_failures++;
+        return;
+    }
+    const size_t vlen = strlen(variant), blen = strlen(backend);
+    CHECK(vlen >= blen && !strcmp(variant + vlen - blen, backend));
+    if (vlen > blen) {
+        int known = 0;
+        for (const char *const *v = m->variants; v && *v; v++)
+            known |= strlen(*v) + 1 + blen == vlen && !strncmp(variant, *v, strlen(*v)) &&
+                     variant[strlen(*v)] == '-';
+        CHECK(known && !strcmp(m->name, "mita"));
+    }
+    /* exactly the parameters the method reads (attn/methods.h) */
+    static const struct {
+        const char *column;
+        unsigned bit;
+    } params[] = {{"m", ATTN_USES_M}, {"k", ATTN_USES_K}, {"s_r", ATTN_USES_S_R},
+                  {"shared_scale", ATTN_USES_SHARED_SCALE}};
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+        if (!cell(t, r, params[i].column)[0] != !(m->uses & params[i].bit)) {
+            fprintf(stderr, "row %ld: %s of %s is '%s'\n", r + 1, params[i].column, m->name,
+                    cell(t, r, params[i].column));
+            check_failures++;
+        }
     CHECK(strlen(cell(t, r, "timestamp")) == 20 && cell(t, r, "timestamp")[19] == 'Z');
     CHECK(strlen(cell(t, r, "suite_hash")) == 16);
 
@@ -64,10 +95,20 @@ static void check_row(const struct csv_table *t, long r)
     char key[512];
     CHECK(csv_row_key(t, r, key, sizeof key) == 0); /* --resume can match it */
 
-    const double N = number(t, r, "N"), B = number(t, r, "B"), H = number(t, r, "H"),
-                 d = number(t, r, "d"), flops = number(t, r, "flops_model");
-    /* full's FLOP model (docs/work-models.md), which the peer writes as %.6e */
-    CHECK(fabs(flops - 4 * B * H * N * N * d) <= 1e-6 * flops);
+    /* attnbench's work models (docs/work-models.md), which the peer writes as %.6e */
+    const struct attn_problem p = {
+        .B = (int)number(t, r, "B"), .H = (int)number(t, r, "H"),
+        .N = (int64_t)number(t, r, "N"), .d = (int)number(t, r, "d"),
+        .dtype = !strcmp(cell(t, r, "dtype"), "fp32")   ? ATTN_FP32
+                 : !strcmp(cell(t, r, "dtype"), "fp16") ? ATTN_FP16
+                                                        : ATTN_BF16};
+    const struct attn_params a = {
+        .m = m->uses & ATTN_USES_M ? (int64_t)number(t, r, "m") : 0,
+        .k = m->uses & ATTN_USES_K ? (int64_t)number(t, r, "k") : 0,
+        .s_r = m->uses & ATTN_USES_S_R ? (int)number(t, r, "s_r") : 0};
+    const double flops = number(t, r, "flops_model");
+    CHECK(fabs(flops - m->flops(&p, &a)) <= 1e-6 * flops);
+    CHECK(fabs(number(t, r, "bytes_model") - m->bytes(&p, &a)) <= 1e-6 * m->bytes(&p, &a));
     if (strcmp(status, "ok") != 0) {
         CHECK_STR(cell(t, r, "ms_median"), "");
         CHECK_STR(cell(t, r, "reps"), "0");

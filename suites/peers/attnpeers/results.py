@@ -1,0 +1,165 @@
+"""The results file: attnbench's CSV schema, rows, --resume and --force. No PyTorch here.
+
+CSV_COLUMNS is the one copy of attnbench's header (tests/plots' peers case checks
+it against csv_columns() of harness/results/csv.c): a column attnbench adds is
+one more name here, and a peer leaves empty every column it does not fill.
+"""
+import csv
+import datetime
+import math
+import os
+import statistics
+import subprocess
+import sys
+
+from .suite import UsageError
+
+# attnbench's results header, column for column (harness/results/csv.c, csv_columns()).
+CSV_COLUMNS = [
+    "suite", "method", "variant", "backend", "device", "dtype", "B", "H", "N", "d", "m", "k",
+    "s_r", "shared_scale", "inputs", "gather", "reps", "ms_median", "ms_min", "ms_max",
+    "ms_stddev", "ms_p10", "ms_p90", "flops_model", "bytes_model", "tflops", "gbps", "status",
+    "git_rev", "timestamp", "driver", "runtime", "sm_clock_mhz", "seed", "samples_ms",
+    "suite_hash", "shard",
+    # attnbench run --profile's hardware counters: empty here.
+    "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
+    "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note",
+    # How the samples were taken (events, a fixed count here) and the GPU's readings (empty).
+    "timing", "replicas", "noise_pct", "stop_reason", "sm_clock_median_mhz",
+    "mem_clock_median_mhz", "power_median_w", "temp_max_c", "throttled_samples",
+    "discarded_samples", "energy_j", "tflops_per_w", "gpu_note",
+    # attnbench run --verify's check of the output (a peer is checked before it is timed
+    # instead) and MiTA's routing statistics: empty here.
+    "verify", "verify_error", "verify_s", "route_imbalance", "expert_overlap",
+]
+# The columns that identify a point (harness/results/csv.c, csv_key_column()), for --resume.
+KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
+               "shared_scale", "inputs", "gather"]
+
+
+def point_key(point):
+    cells = point.cells()
+    return tuple(cells.get(c, "") for c in KEY_COLUMNS)
+
+
+def csv_field(text):
+    """RFC 4180 quoting exactly where harness/results/csv.c quotes: a comma, a quote or a line end."""
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def plan_hash(suite, points):
+    """A fingerprint of this plan (FNV-1a 64): the suite_hash column, which tells `attnbench
+    merge` which rows belong together. It is the peers' own, never attnbench's."""
+    h = 0xCBF29CE484222325
+    text = "torch_peers reps=%d warmup=%d budget=%g seed=%d\n" % (
+        suite.reps, suite.warmup, suite.budget_s, suite.seed)
+    text += "".join(",".join(point_key(p)) + "\n" for p in points)
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return "%016x" % h
+
+
+def git_rev(source_root):
+    # A copy of the tree without .git (a lent GPU machine) is told its revision.
+    if os.environ.get("ATTNBENCH_GIT_REV"):
+        return os.environ["ATTNBENCH_GIT_REV"]
+    try:
+        out = subprocess.run(["git", "-C", source_root, "describe", "--always", "--dirty",
+                              "--abbrev=12"], capture_output=True, text=True, timeout=30)
+        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def whole_length(text):
+    """The length of `text` up to the end of its last whole line: a newline outside quotes (as
+    harness/results/run_file.c cuts a row left cut short)."""
+    whole, quoted = 0, False
+    for i, c in enumerate(text):
+        if c == '"':
+            quoted = not quoted
+        elif c == "\n" and not quoted:
+            whole = i + 1
+    return whole
+
+
+def open_results(path, resume, force):
+    """Appends to `path`: a new or empty file gets the header; an existing one must have exactly
+    ours (never append to a foreign file, nor empty one). A file with rows is continued with
+    `resume` (a last row without its newline, cut short, is removed and said on stderr),
+    emptied with `force`, and refused otherwise, as `attnbench run` does (README.md,
+    "Interruptions, locks and timeouts"). Returns the file and the keys of the points it has."""
+    text = ""
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        with open(path, newline="", encoding="utf-8") as f:
+            text = f.read()
+        header = text.split("\n", 1)[0].rstrip("\r")
+        if header != ",".join(CSV_COLUMNS):
+            raise UsageError("%s: its header is not attnbench's (%s...); write to a new file"
+                             % (path, header[:60]))
+    after_header = text.split("\n", 1)[1] if "\n" in text else ""
+    if after_header and not resume and not force:
+        rows = after_header.count("\n") + (not after_header.endswith("\n"))
+        raise UsageError("%s already holds %d row%s: --resume to continue it (only the points it "
+                         "lacks are measured), or --force to start it afresh (its rows are "
+                         "deleted)" % (path, rows, "" if rows == 1 else "s"))
+    keep = 0 if force else whole_length(text)
+    if keep < len(text):
+        with open(path, "r+", encoding="utf-8", newline="") as f:
+            f.truncate(len(text[:keep].encode("utf-8")))
+        if not force:
+            print("torch_peers: %s: its last row was cut short (no newline at its end): removed "
+                  "it (%d bytes); that point is measured again"
+                  % (path, len(text[keep:].encode("utf-8"))), file=sys.stderr)
+        text = text[:keep]
+    done = {tuple(row[c] for c in KEY_COLUMNS) for row in csv.DictReader(text.splitlines())}
+    try:
+        f = open(path, "a", encoding="utf-8", newline="")
+    except OSError as e:
+        raise UsageError("%s: cannot open for appending: %s" % (path, e.strerror))
+    if f.tell() == 0:
+        f.write(",".join(CSV_COLUMNS) + "\n")
+        f.flush()
+    return f, done
+
+
+def quantile(sorted_samples, q):
+    """Linear interpolation, as harness/core/stats.c."""
+    pos = q * (len(sorted_samples) - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, len(sorted_samples) - 1)
+    return sorted_samples[lo] + (pos - lo) * (sorted_samples[hi] - sorted_samples[lo])
+
+
+def make_row(suite_name, point, timer, status, samples, wanted_reps, meta):
+    """One whole line of the results file for `point`; `meta` holds the run's git_rev,
+    suite_hash and shard."""
+    ok = status == "ok"
+    s = sorted(samples)
+    cells = dict.fromkeys(CSV_COLUMNS, "")
+    cells.update(meta)
+    cells.update(point.cells())
+    cells.update({
+        "suite": suite_name, "device": timer.device, "reps": str(len(samples) if ok else 0),
+        "flops_model": "%.6e" % point.flops(), "bytes_model": "%.6e" % point.bytes(),
+        "status": status,
+        "timestamp": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "driver": timer.driver, "runtime": timer.runtime,
+        "sm_clock_mhz": str(timer.sm_clock_mhz) if timer.sm_clock_mhz else "",
+        "seed": str(point.seed),
+    })
+    if ok:
+        median = quantile(s, 0.5)
+        cells.update({
+            "ms_median": "%.9g" % median, "ms_min": "%.9g" % s[0], "ms_max": "%.9g" % s[-1],
+            "ms_stddev": "%.9g" % (statistics.stdev(s) if len(s) > 1 else 0.0),
+            "ms_p10": "%.9g" % quantile(s, 0.1), "ms_p90": "%.9g" % quantile(s, 0.9),
+            "tflops": "%.4f" % (point.flops() / (median * 1e-3) / 1e12),
+            "gbps": "%.4f" % (point.bytes() / (median * 1e-3) / 1e9),
+            "samples_ms": ";".join("%.6g" % x for x in samples),
+            "timing": "events", "replicas": "1",   # as attnbench names its default timing
+            "stop_reason": "budget" if len(samples) < wanted_reps else "max-samples",
+        })
+    return ",".join(csv_field(cells[c]) for c in CSV_COLUMNS) + "\n"

@@ -1,0 +1,278 @@
+"""Suites and axis flags as attnbench reads them (harness/sweep/suite.c), and the
+points they expand to for the peers. No PyTorch here: --dry-run runs without it.
+
+A suite line is `key value...`; `#` starts a comment. The peers read the axes
+methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale and inputs, and the
+settings name, reps, warmup, budget and seed. attnbench's other settings
+(backend, timeout, the stopping rule, timing) and its `gather` axis (the
+version of MiTA's gather kernel: a peer gathers its own way) do not apply and
+are ignored; a key neither knows is ignored with a warning, so that a suite
+of a newer attnbench still runs.
+"""
+import math
+import os
+import sys
+
+# What each peer runs (its rows' backend is torch-NAME): every method, or full attention only.
+ALL_METHODS = ("full", "linear", "agent", "nystrom", "topk", "mita")
+PEER_METHODS = {"eager": ALL_METHODS, "compile": ALL_METHODS, "flex": ("full",),
+                "sdpa-flash": ("full",), "sdpa-cudnn": ("full",), "sdpa-efficient": ("full",)}
+DEFAULT_PEERS = ("eager", "compile", "flex", "sdpa-flash", "sdpa-cudnn")
+# The parameters each method reads (attn/methods.h), in the CSV's order.
+USES = {"full": (), "linear": (), "agent": ("m",), "nystrom": ("m",), "topk": ("k",),
+        "mita": ("m", "k", "s_r", "shared_scale")}
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
+SHARED_SCALES = ("official", "paper")
+VALUE_MAX = 2 ** 40
+
+AXES = ("methods", "seqlen", "B", "H", "d", "dtype", "m", "k", "s_r", "shared_scale", "inputs")
+SETTINGS = ("name", "reps", "warmup", "budget", "seed")
+NOT_FOR_PEERS = ("describe", "backend", "timeout", "max_noise", "min_samples", "max_samples",
+                 "min_time", "timing", "gather")
+
+
+class UsageError(Exception):
+    """The sweep cannot start; the message says why (exit status 2)."""
+
+
+def warn(text):
+    print("torch_peers: warning: %s" % text, file=sys.stderr)
+
+
+def parse_number(text):
+    """'64' or '2^10' (any base^exponent)."""
+    base, caret, exponent = text.partition("^")
+    if not base.isdigit() or (caret and not exponent.isdigit()):
+        raise ValueError("'%s' is not a number (need an integer such as 64 or 2^10, or a "
+                         "doubling range such as 2^10..2^14)" % text)
+    value = int(base) ** int(exponent) if caret else int(base)
+    if value > VALUE_MAX:
+        raise ValueError("'%s' is too large (need <= 2^40)" % text)
+    return value
+
+
+def parse_int_list(key, text):
+    """'64', '64,128', '64 128', '2^10..2^14' (doubling) as harness/sweep/suite.c reads them."""
+    values = []
+    for item in text.replace(",", " ").split():
+        lo_text, dots, hi_text = item.partition("..")
+        lo = parse_number(lo_text)
+        hi = parse_number(hi_text) if dots else lo
+        if lo > hi:
+            raise ValueError("'%s' is an empty range (need start <= end)" % item)
+        if lo < 1:
+            raise ValueError("%s=%d (need >= 1)" % (key, lo))
+        v = lo
+        while v <= hi:
+            if v in values:
+                raise ValueError("%d is listed twice in '%s'" % (v, key))
+            values.append(v)
+            v *= 2
+    if not values:
+        raise ValueError("empty list for '%s'" % key)
+    return values
+
+
+def parse_names(key, text, known=None):
+    names = text.replace(",", " ").split()
+    if not names:
+        raise ValueError("empty list for '%s'" % key)
+    for name in names:
+        if known and name not in known:
+            raise ValueError("unknown %s '%s' (known: %s)" % (key, name, ", ".join(known)))
+    if len(set(names)) != len(names):
+        raise ValueError("a value is listed twice in '%s'" % key)
+    return names
+
+
+def parse_methods(text):
+    """attnbench's method list as the definitions the peers compute, (method, variant) in the
+    suite's order: full's variants (flash, naive, ...) are ways of computing one definition;
+    MiTA's (shared, route_only) are two. `gather` (not attention) and methods attnbench does
+    not define (a plugin's) have no peer and are left out with a warning."""
+    definitions = []
+    for entry in parse_names("methods", text):
+        method, _, variant = entry.partition(":")
+        if method == "mita":
+            variant = variant or "shared"
+            if variant not in ("shared", "route_only"):
+                raise ValueError("unknown variant 'mita:%s' (known: shared, route_only)"
+                                 % variant)
+        elif method in ALL_METHODS:
+            variant = ""
+        else:
+            warn("no peer computes '%s' (%s): left out" % (
+                entry, "not attention" if method == "gather" else "not a method of "
+                "docs/methods.md"))
+            continue
+        if (method, variant) not in definitions:
+            definitions.append((method, variant))
+    return definitions
+
+
+class Suite:
+    def __init__(self, name):
+        # harness/sweep/suite.c, suite_init_defaults()
+        self.name = name
+        self.methods = [(m, "shared" if m == "mita" else "") for m in ALL_METHODS]
+        self.seqlen, self.B, self.H, self.d = [1024, 2048, 4096], [1], [8], [64]
+        self.dtype = ["fp32"]
+        self.m, self.k, self.s_r, self.shared_scale = [64], [64], [1], ["official"]
+        self.inputs = ["iid"]
+        self.reps, self.warmup, self.budget_s, self.seed = 10, 2, 0.0, 1
+
+    def set(self, key, value):
+        """One key of a suite line or a command-line override; ValueError says what is wrong."""
+        if key == "methods":
+            self.methods = parse_methods(value)
+        elif key in ("seqlen", "B", "H", "d", "m", "k", "s_r"):
+            setattr(self, key, parse_int_list(key, value))
+        elif key == "dtype":
+            self.dtype = parse_names(key, value, DTYPE_BYTES)
+        elif key == "shared_scale":
+            self.shared_scale = parse_names(key, value, SHARED_SCALES)
+        elif key == "inputs":
+            self.inputs = parse_names(key, value)
+        elif key in ("reps", "warmup"):
+            n = parse_number(value.strip())
+            if n < (1 if key == "reps" else 0):
+                raise ValueError("%s=%d (need >= %d)" % (key, n, 1 if key == "reps" else 0))
+            setattr(self, key, n)
+        elif key == "budget":
+            try:
+                budget = float(value)
+            except ValueError:
+                raise ValueError("budget '%s' is not a number (need seconds, e.g. 30)" % value)
+            if not math.isfinite(budget) or budget < 0:
+                raise ValueError("budget=%s (need >= 0 seconds; 0: no budget)" % value)
+            self.budget_s = budget
+        elif key == "seed":
+            if not value.strip().isdigit():
+                raise ValueError("seed '%s' is not a number (need an integer >= 0)" % value)
+            self.seed = int(value)
+        elif key == "name":
+            self.name = value.strip()
+        elif key not in NOT_FOR_PEERS:
+            raise KeyError(key)
+
+
+def find_suite(name, source_root):
+    """A path as is; else NAME.suite in $ATTNBENCH_SUITES, then in the source tree's suites/."""
+    if os.path.isfile(name):
+        return name
+    for folder in (os.environ.get("ATTNBENCH_SUITES"), os.path.join(source_root, "suites")):
+        if folder and os.path.isfile(os.path.join(folder, name + ".suite")):
+            return os.path.join(folder, name + ".suite")
+    raise UsageError("no suite '%s' (not a file, and no %s.suite in $ATTNBENCH_SUITES or %s)"
+                     % (name, name, os.path.join(source_root, "suites")))
+
+
+def read_suite(path):
+    suite = Suite(os.path.splitext(os.path.basename(path))[0])
+    seen = set()
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            words = line.split("#", 1)[0].strip().split(None, 1)
+            if not words:
+                continue
+            key, value = words[0], words[1] if len(words) > 1 else ""
+            try:
+                if key in seen:
+                    raise ValueError("'%s' given twice" % key)
+                seen.add(key)
+                suite.set(key, value)
+                if key == "gather":
+                    warn("%s:%d: 'gather' (the version of attnbench's gather kernel) does not "
+                         "apply to the peers, which gather their own way: ignored"
+                         % (path, lineno))
+            except ValueError as e:
+                raise UsageError("%s:%d: %s" % (path, lineno, e))
+            except KeyError:
+                warn("%s:%d: unknown key '%s' (the peers know %s): ignored"
+                     % (path, lineno, key, ", ".join(AXES + SETTINGS)))
+    if "methods" not in seen:  # the format's one key without a default (harness/sweep/suite.c)
+        raise UsageError("%s: %s: a suite names the methods it runs, e.g. 'methods full linear "
+                         "mita' (the other keys have defaults: README.md, \"Suite files\")"
+                         % (path, "no 'methods' line" if seen else "the suite is empty"))
+    return suite
+
+
+# ---- the points ---------------------------------------------------------------------------
+
+class Point:
+    """One row: a peer computing one definition at one shape, dtype and set of parameters."""
+
+    def __init__(self, peer, method, variant, dtype, B, H, N, d, params, inputs, seed):
+        self.peer, self.method, self.variant = peer, method, variant
+        self.dtype, self.B, self.H, self.N, self.d = dtype, B, H, N, d
+        self.params, self.inputs, self.seed = params, inputs, seed
+        self.backend = "torch-" + peer
+        # The rows' variant names the peer, after MiTA's own variant (route_only-torch-eager).
+        self.row_variant = (variant + "-" if variant else "") + self.backend
+
+    def flops(self):
+        """docs/work-models.md, as attn/work_models.c computes it."""
+        N, d, p = float(self.N), float(self.d), self.params
+        per_head = {
+            "full": lambda: 4 * N * N * d,
+            "linear": lambda: 4 * N * d * d,
+            "agent": lambda: 8 * N * p["m"] * d,
+            "nystrom": lambda: 8 * N * p["m"] * d + 4.0 * p["m"] ** 2 * d + 6 * 4.0 * p["m"] ** 3,
+            "topk": lambda: 2 * N * N * d + 4 * N * p["k"] * d,
+            "mita": lambda: 6 * p["m"] * N * d + 4 * N * (p["m"] + p["s_r"] * p["k"]) * d,
+        }[self.method]()
+        return self.B * self.H * per_head
+
+    def bytes(self):
+        """The byte floor: each input read once and O written once; MiTA's six passes."""
+        passes = 6 if self.method == "mita" else 4
+        return float(passes * self.B * self.H * self.N * self.d * DTYPE_BYTES[self.dtype])
+
+    def invalid(self):
+        """Why the definition does not apply to this shape (as attn_validate_common), or None."""
+        p = self.params
+        if "m" in p and p["m"] > self.N:
+            return "m=%d exceeds N=%d (need 1 <= m <= N)" % (p["m"], self.N)
+        if "k" in p and p["k"] > self.N:
+            return "k=%d exceeds N=%d (need 1 <= k <= N)" % (p["k"], self.N)
+        if "s_r" in p and p["s_r"] > p["m"]:
+            return "s_r=%d exceeds m=%d (need 1 <= s_r <= m)" % (p["s_r"], p["m"])
+        return None
+
+    def series(self):
+        """What the budget's prediction carries over: all of the key but N."""
+        return (self.backend, self.method, self.variant, self.dtype, self.B, self.H, self.d,
+                self.inputs, tuple(sorted(self.params.items())))
+
+    def cells(self):
+        """The key columns' cells (harness/results/csv.c, csv_key_column())."""
+        cells = {"method": self.method, "variant": self.row_variant, "backend": self.backend,
+                 "dtype": self.dtype, "B": str(self.B), "H": str(self.H), "N": str(self.N),
+                 "d": str(self.d), "inputs": self.inputs}
+        cells.update({key: str(value) for key, value in self.params.items()})
+        return cells
+
+
+def expand(suite, peers):
+    """Definitions in the suite's order, each peer that runs it, then dtype, shape and the
+    parameters the method reads; N innermost and ascending, so that each series runs N in
+    order (the budget predicts from the last N)."""
+    points = []
+    for method, variant in suite.methods:
+        for peer in peers:
+            if method not in PEER_METHODS[peer]:
+                continue
+            settings = [{}]
+            for key in USES[method]:
+                settings = [dict(s, **{key: value}) for s in settings
+                            for value in getattr(suite, key)]
+            for dtype in suite.dtype:
+                for inputs in suite.inputs:
+                    for B in suite.B:
+                        for H in suite.H:
+                            for d in suite.d:
+                                for params in settings:
+                                    for N in sorted(suite.seqlen):
+                                        points.append(Point(peer, method, variant, dtype, B, H,
+                                                            N, d, params, inputs, suite.seed))
+    return points
