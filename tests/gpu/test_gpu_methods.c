@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gpu_test.h"
 #include "measure/backend.h"
 #include "check/check.h"
 #include "attn/method_call.h"
@@ -101,20 +102,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!backend_cuda_available()) {
-        printf("no CUDA device: skipped\n");
-        return 77;
-    }
-    struct backend *b = backend_get(ATTN_CUDA);
+    small = small || gpu_test_sanitized();
     struct device_info info;
-    char why[256];
-    if (b->init(b, &info, why, sizeof why)) {
-        printf("FAIL cuda init: %s\n", why);
-        return 1;
-    }
+    int exit_status;
+    struct backend *b = gpu_test_open(&info, &exit_status);
+    if (!b) return exit_status;
     uint64_t seed = (uint64_t)time(NULL);
-    printf("device %s, driver %s, runtime %s, seed %" PRIu64 "\n", info.name, info.driver,
-           info.runtime, seed);
+    printf("seed %" PRIu64 "\n", seed);
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
     for (const struct attn_method *const *m = attn_method_all(); *m; m++) {

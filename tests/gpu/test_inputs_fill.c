@@ -10,23 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu_test.h"
 #include "core/inputs.h"
 #include "measure/backend.h"
 
 int main(void)
 {
-    if (!backend_cuda_available()) {
-        printf("no CUDA device: skipped\n");
-        return 77;
-    }
-    struct backend *b = backend_get(ATTN_CUDA);
     struct device_info info;
-    char why[256];
-    if (b->init(b, &info, why, sizeof why)) {
-        printf("FAIL cuda init: %s\n", why);
-        return 1;
-    }
-    printf("device %s\n", info.name);
+    int exit_status;
+    struct backend *b = gpu_test_open(&info, &exit_status);
+    if (!b) return exit_status;
     static const struct {
         int B, H;
         int64_t N;

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gpu_test.h"
 #include "attn/cuda/cuda_methods.h"
 #include "attn/gathers.h"
 #include "attn/method_call.h"
@@ -340,22 +341,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    small = small || gpu_test_sanitized();
     check_on_cpu();
-    if (!backend_cuda_available()) {
-        printf("%d passed, %d failed on the CPU; no CUDA device: GPU part skipped\n", passed,
-               failed);
-        return failed ? 1 : 77;
-    }
-    struct backend *b = backend_get(ATTN_CUDA);
+    printf("%d passed, %d failed on the CPU\n", passed, failed);
     struct device_info info;
-    char why[256];
-    if (b->init(b, &info, why, sizeof why)) {
-        printf("FAIL cuda init: %s\n", why);
-        return 1;
-    }
+    int exit_status;
+    struct backend *b = gpu_test_open(&info, &exit_status);
+    if (!b) return failed ? 1 : exit_status;
     const uint64_t seed = (uint64_t)time(NULL);
-    printf("device %s, driver %s, runtime %s, seed %" PRIu64 "\n", info.name, info.driver,
-           info.runtime, seed);
+    printf("seed %" PRIu64 "\n", seed);
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
     const int n_shapes = small ? 2 : (int)(sizeof shapes / sizeof *shapes);

@@ -21,6 +21,7 @@
  * counters cannot be read (the reason is printed); 1 on a failed check. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cublas_v2.h>
@@ -268,6 +269,11 @@ static void check_ceilings(void)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* every line out before a crash, even into a pipe */
+    if (getenv("ATTNBENCH_GPU_TEST_SANITIZER")) { /* tests/gpu/gpu_test.h */
+        printf("under compute-sanitizer: CUPTI and compute-sanitizer do not share a process; "
+               "skipped\n");
+        return 77;
+    }
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess || count < 1) {
         printf("no CUDA device: skipped\n");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gpu_test.h"
 #include "measure/backend.h"
 #include "measure/measure.h"
 
@@ -36,17 +37,14 @@ static void measure(int64_t N, struct timing_rules timing, struct backend *b,
 
 int main(void)
 {
-    if (!backend_cuda_available()) {
-        printf("no CUDA device: skipped\n");
+    if (gpu_test_sanitized()) {
+        printf("under compute-sanitizer: timings would only measure the sanitizer; skipped\n");
         return 77;
     }
-    struct backend *b = backend_get(ATTN_CUDA);
     struct device_info info;
-    char why[256];
-    if (b->init(b, &info, why, sizeof why)) {
-        printf("FAIL cuda init: %s\n", why);
-        return 1;
-    }
+    int exit_status;
+    struct backend *b = gpu_test_open(&info, &exit_status);
+    if (!b) return exit_status;
     static struct result_row events, graph, noisy;
     const struct timing_rules fixed =
         timing_rules_for(ATTN_CUDA, 3, 20, 0, TIMING_MIN_SAMPLES, 200, 0, TIMING_EVENTS, 0);

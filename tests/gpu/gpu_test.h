@@ -1,0 +1,26 @@
+/* gpu_test.h — what the GPU tests share: opening the CUDA backend (a test
+ * without a GPU is skipped, exit 77) and the small mode of the
+ * compute-sanitizer setups.
+ *
+ * `meson test -C build --setup memcheck --suite gpu` (also racecheck,
+ * initcheck, synccheck: tests/gpu/meson.build) runs every GPU test under
+ * that compute-sanitizer tool with ATTNBENCH_GPU_TEST_SANITIZER set: the
+ * tests then take their small shapes (a sanitized kernel runs 10-100x
+ * slower), and the tests of timing and of hardware counters, which a
+ * sanitizer would only disturb (CUPTI and compute-sanitizer do not share a
+ * process), skip. */
+#ifndef TESTS_GPU_TEST_H
+#define TESTS_GPU_TEST_H
+
+#include "measure/backend.h"
+
+/* The initialized CUDA backend, its description in *info and a line on
+ * stdout naming the device; or NULL after a line saying why, with the exit
+ * status in *exit_status: 77 without a CUDA device, 1 when it cannot be
+ * initialized. */
+struct backend *gpu_test_open(struct device_info *info, int *exit_status);
+
+/* 1 under one of the compute-sanitizer setups. */
+int gpu_test_sanitized(void);
+
+#endif
