@@ -467,6 +467,20 @@ peers)
     run "$python" "$adapter" seqlen --dry-run --out foreign.csv
     refused "appending to a file of another header" "foreign.csv: its header is not attnbench's"
     cmp -s foreign.csv "$cpu" || fail "the foreign file was modified"
+    # As attnbench run: a file another run holds (its fcntl lock) is refused,
+    # untouched; attnbench's own lock (run_file.c) is the same kind of lock.
+    cp peers.csv held.csv
+    "$python" -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(60)' held.csv held.ready &
+    holder=$!
+    for _ in $(seq 100); do [ -e held.ready ] && break; sleep 0.1; done
+    run "$python" "$adapter" seqlen $sdpa --dry-run --budget 20 --out held.csv --resume
+    kill "$holder"
+    refused "a file another run holds" "held.csv is in use by another run"
+    cmp -s held.csv peers.csv || fail "the held file was modified"
     printf 'name x\nseqlen 2^\n' >bad.suite
     run "$python" "$adapter" ./bad.suite --dry-run --out x.csv
     refused "a malformed suite" "bad.suite:2: '2^' is not a number"

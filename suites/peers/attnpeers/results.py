@@ -6,6 +6,8 @@ one more name here, and a peer leaves empty every column it does not fill.
 """
 import csv
 import datetime
+import errno
+import fcntl
 import math
 import os
 import statistics
@@ -85,44 +87,68 @@ def whole_length(text):
     return whole
 
 
-def open_results(path, resume, force):
-    """Appends to `path`: a new or empty file gets the header; an existing one must have exactly
-    ours (never append to a foreign file, nor empty one). A file with rows is continued with
-    `resume` (a last row without its newline, cut short, is removed and said on stderr),
-    emptied with `force`, and refused otherwise, as `attnbench run` does (README.md,
-    "Interruptions, locks and timeouts"). Returns the file and the keys of the points it has."""
-    text = ""
-    if os.path.exists(path) and os.path.getsize(path) > 0:
-        with open(path, newline="", encoding="utf-8") as f:
-            text = f.read()
-        header = text.split("\n", 1)[0].rstrip("\r")
-        if header != ",".join(CSV_COLUMNS):
-            raise UsageError("%s: its header is not attnbench's (%s...); write to a new file"
-                             % (path, header[:60]))
-    after_header = text.split("\n", 1)[1] if "\n" in text else ""
-    if after_header and not resume and not force:
-        rows = after_header.count("\n") + (not after_header.endswith("\n"))
-        raise UsageError("%s already holds %d row%s: --resume to continue it (only the points it "
-                         "lacks are measured), or --force to start it afresh (its rows are "
-                         "deleted)" % (path, rows, "" if rows == 1 else "s"))
-    keep = 0 if force else whole_length(text)
-    if keep < len(text):
-        with open(path, "r+", encoding="utf-8", newline="") as f:
-            f.truncate(len(text[:keep].encode("utf-8")))
-        if not force:
-            print("torch_peers: %s: its last row was cut short (no newline at its end): removed "
-                  "it (%d bytes); that point is measured again"
-                  % (path, len(text[keep:].encode("utf-8"))), file=sys.stderr)
-        text = text[:keep]
-    done = {tuple(row[c] for c in KEY_COLUMNS) for row in csv.DictReader(text.splitlines())}
+def lock_results(fd, path):
+    """Takes the file's write lock, as `attnbench run` does (harness/results/run_file.c: a
+    POSIX fcntl lock over the whole file, so that a peer and a run of attnbench on the same
+    file exclude each other too), or raises UsageError when another run holds it. Where the
+    file system has no locks, says so and goes on unlocked."""
     try:
-        f = open(path, "a", encoding="utf-8", newline="")
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as e:
-        raise UsageError("%s: cannot open for appending: %s" % (path, e.strerror))
-    if f.tell() == 0:
-        f.write(",".join(CSV_COLUMNS) + "\n")
-        f.flush()
-    return f, done
+        if e.errno in (errno.EACCES, errno.EAGAIN):
+            raise UsageError("%s is in use by another run: wait for it to end, or write to "
+                             "another file" % path)
+        if e.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+            print("torch_peers: %s: cannot be locked here (%s): nothing stops another run from "
+                  "writing it at the same time" % (path, e.strerror), file=sys.stderr)
+            return
+        raise UsageError("%s: cannot lock: %s" % (path, e.strerror))
+
+
+def open_results(path, resume, force):
+    """Appends to `path`, locked for as long as the returned file is open: a new or empty file
+    gets the header; an existing one must have exactly ours (never append to a foreign file,
+    nor empty one). A file with rows is continued with `resume` (a last row without its
+    newline, cut short, is removed and said on stderr), emptied with `force`, and refused
+    otherwise, as `attnbench run` does (README.md, "Interruptions, locks and timeouts").
+    Returns the file and the keys of the points it has. Every read and write goes through the
+    one descriptor: closing any other descriptor of the file would let go of the lock."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise UsageError("%s: cannot open: %s" % (path, e.strerror))
+    f = os.fdopen(fd, "r+", encoding="utf-8", newline="")
+    try:
+        lock_results(fd, path)
+        text = f.read()
+        if text:
+            header = text.split("\n", 1)[0].rstrip("\r")
+            if header != ",".join(CSV_COLUMNS):
+                raise UsageError("%s: its header is not attnbench's (%s...); write to a new file"
+                                 % (path, header[:60]))
+        after_header = text.split("\n", 1)[1] if "\n" in text else ""
+        if after_header and not resume and not force:
+            rows = after_header.count("\n") + (not after_header.endswith("\n"))
+            raise UsageError("%s already holds %d row%s: --resume to continue it (only the points "
+                             "it lacks are measured), or --force to start it afresh (its rows are "
+                             "deleted)" % (path, rows, "" if rows == 1 else "s"))
+        keep = 0 if force else whole_length(text)
+        if keep < len(text):
+            f.truncate(len(text[:keep].encode("utf-8")))
+            if not force:
+                print("torch_peers: %s: its last row was cut short (no newline at its end): "
+                      "removed it (%d bytes); that point is measured again"
+                      % (path, len(text[keep:].encode("utf-8"))), file=sys.stderr)
+            text = text[:keep]
+        done = {tuple(row[c] for c in KEY_COLUMNS) for row in csv.DictReader(text.splitlines())}
+        f.seek(0, os.SEEK_END)
+        if not text:
+            f.write(",".join(CSV_COLUMNS) + "\n")
+            f.flush()
+        return f, done
+    except BaseException:
+        f.close()
+        raise
 
 
 def quantile(sorted_samples, q):
