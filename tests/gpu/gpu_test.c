@@ -1,8 +1,10 @@
 /* gpu_test.c — see gpu_test.h. */
 #include "gpu_test.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct backend *gpu_test_open(struct device_info *info, int *exit_status)
 {
@@ -21,6 +23,13 @@ struct backend *gpu_test_open(struct device_info *info, int *exit_status)
     printf("device %s, driver %s, runtime %s%s\n", info->name, info->driver, info->runtime,
            gpu_test_sanitized() ? ", under compute-sanitizer (small shapes)" : "");
     return b;
+}
+
+uint64_t gpu_test_seed(void)
+{
+    const uint64_t seed = (uint64_t)time(NULL);
+    printf("seed %" PRIu64 "\n", seed);
+    return seed;
 }
 
 int gpu_test_sanitized(void)

@@ -12,6 +12,8 @@
 #ifndef TESTS_GPU_TEST_H
 #define TESTS_GPU_TEST_H
 
+#include <stdint.h>
+
 #include "measure/backend.h"
 
 /* The initialized CUDA backend, its description in *info and a line on
@@ -19,6 +21,10 @@
  * status in *exit_status: 77 without a CUDA device, 1 when it cannot be
  * initialized. */
 struct backend *gpu_test_open(struct device_info *info, int *exit_status);
+
+/* A seed of this run's own (the time), printed so that a failure can be
+ * replayed with it. */
+uint64_t gpu_test_seed(void);
 
 /* 1 under one of the compute-sanitizer setups. */
 int gpu_test_sanitized(void);

@@ -235,8 +235,7 @@ int main(int argc, char **argv)
     int exit_status;
     struct backend *b = gpu_test_open(&info, &exit_status);
     if (!b) return failed ? 1 : exit_status;
-    const uint64_t seed = (uint64_t)time(NULL);
-    printf("seed %" PRIu64 "\n", seed);
+    const uint64_t seed = gpu_test_seed();
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
     for (const char *const *v = attn_cuda_gather.variants; *v; v++)

@@ -107,8 +107,7 @@ int main(int argc, char **argv)
     int exit_status;
     struct backend *b = gpu_test_open(&info, &exit_status);
     if (!b) return exit_status;
-    uint64_t seed = (uint64_t)time(NULL);
-    printf("seed %" PRIu64 "\n", seed);
+    const uint64_t seed = gpu_test_seed();
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
     for (const struct attn_method *const *m = attn_method_all(); *m; m++) {

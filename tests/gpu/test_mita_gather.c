@@ -348,8 +348,7 @@ int main(int argc, char **argv)
     int exit_status;
     struct backend *b = gpu_test_open(&info, &exit_status);
     if (!b) return failed ? 1 : exit_status;
-    const uint64_t seed = (uint64_t)time(NULL);
-    printf("seed %" PRIu64 "\n", seed);
+    const uint64_t seed = gpu_test_seed();
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
     const int n_shapes = small ? 2 : (int)(sizeof shapes / sizeof *shapes);

@@ -103,20 +103,27 @@ static const char *valid(const struct attn_problem *p, const struct attn_params 
 static int no_run(void *state, const struct attn_tensors *t, void *stream) { return 0; }
 static double no_work(const struct attn_problem *p, const struct attn_params *a) { return 0; }
 
-/* attn_plugin_check of a plugin with methods `a` and `b` (b may be NULL):
- * refused with `needle` in the message, or accepted when needle is NULL. */
+/* attn_plugin_check of `plugin`: refused with `needle` in the message, or
+ * accepted when needle is NULL. */
+static void expect_plugin_check(const char *what, const struct attn_plugin *plugin,
+                                const char *needle)
+{
+    char why[1024] = "";
+    int rc = attn_plugin_check(plugin, "plugin t.so", why, sizeof why);
+    int ok = needle ? rc != 0 && strstr(why, needle) != NULL : rc == 0;
+    printf("%s %s %s: %s\n", ok ? "ok  " : "FAIL", needle ? "refuse" : "accept", what,
+           rc ? why : "(accepted)");
+    failures += !ok;
+}
+
+/* The check of a plugin with methods `a` and `b` (b may be NULL). */
 static void expect_check(const char *what, const struct attn_method *a,
                          const struct attn_method *b, const char *needle)
 {
     const struct attn_method *methods[] = {a, b, NULL};
     const struct attn_plugin plugin = {.abi_version = ATTN_ABI_VERSION, .name = "test",
                                        .methods = methods};
-    char why[1024] = "";
-    int rc = attn_plugin_check(&plugin, "plugin t.so", why, sizeof why);
-    int ok = needle ? rc != 0 && strstr(why, needle) != NULL : rc == 0;
-    printf("%s %s %s: %s\n", ok ? "ok  " : "FAIL", needle ? "refuse" : "accept", what,
-           rc ? why : "(accepted)");
-    failures += !ok;
+    expect_plugin_check(what, &plugin, needle);
 }
 
 static void check_descriptors(void)
@@ -182,20 +189,14 @@ static void check_descriptors(void)
 
 static int no_launch(const struct attn_gather_args *a, void *stream) { return 1; }
 
-/* attn_plugin_check of a plugin of ABI `abi` with no methods and gather
- * versions `a` and `b` (b may be NULL): refused with `needle` in the
- * message, or accepted when needle is NULL. */
+/* The check of a plugin of ABI `abi` with no methods and gather versions
+ * `a` and `b` (b may be NULL). */
 static void expect_gather_check(const char *what, int abi, const struct attn_gather_version *a,
                                 const struct attn_gather_version *b, const char *needle)
 {
     const struct attn_gather_version *gathers[] = {a, b, NULL};
     const struct attn_plugin plugin = {.abi_version = abi, .name = "test", .gathers = gathers};
-    char why[1024] = "";
-    int rc = attn_plugin_check(&plugin, "plugin t.so", why, sizeof why);
-    int ok = needle ? rc != 0 && strstr(why, needle) != NULL : rc == 0;
-    printf("%s %s %s: %s\n", ok ? "ok  " : "FAIL", needle ? "refuse" : "accept", what,
-           rc ? why : "(accepted)");
-    failures += !ok;
+    expect_plugin_check(what, &plugin, needle);
 }
 
 static void check_gather_descriptors(void)
