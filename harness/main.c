@@ -202,6 +202,10 @@ static int load_suite(struct cli *c)
             fprintf(stderr, "attnbench: %s\n", err);
             return 2;
         }
+    if (c->override_count && suite_check(&c->suite, err, sizeof err)) {
+        fprintf(stderr, "attnbench: with the flags given: %s\n", err);
+        return 2;
+    }
     return 0;
 }
 

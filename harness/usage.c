@@ -223,6 +223,9 @@ static void print_axes(FILE *f)
         snprintf(flag, sizeof flag, "--%s LIST", AXES[a].key);
         fprintf(f, "  %-19s %s\n", flag, AXES[a].meaning);
     }
+    fputs("  --zip GROUPS        axes that take their i-th values together, not every\n"
+          "                      combination: 'seqlen+B H+d' (equal-length lists)\n",
+          f);
 }
 
 static void print_settings(FILE *f)

@@ -33,7 +33,7 @@
 enum { KEY_NAME, KEY_DESCRIBE, KEY_METHODS, KEY_AXIS0 };
 enum {
     KEY_BACKEND = KEY_AXIS0 + AXIS_COUNT, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_TIMEOUT, KEY_SEED,
-    KEY_MAX_NOISE, KEY_MIN_SAMPLES, KEY_MAX_SAMPLES, KEY_MIN_TIME, KEY_TIMING, KEY_COUNT
+    KEY_MAX_NOISE, KEY_MIN_SAMPLES, KEY_MAX_SAMPLES, KEY_MIN_TIME, KEY_TIMING, KEY_ZIP, KEY_COUNT
 };
 
 static const char *key_name(int key)
@@ -42,7 +42,7 @@ static const char *key_name(int key)
     static const char *const settings[] = {"backend",     "reps",        "warmup",
                                            "budget",      "timeout",     "seed",
                                            "max_noise",   "min_samples", "max_samples",
-                                           "min_time",    "timing"};
+                                           "min_time",    "timing",      "zip"};
     if (key < KEY_AXIS0) return fixed[key];
     if (key < KEY_BACKEND) return AXES[key - KEY_AXIS0].key;
     return settings[key - KEY_BACKEND];
@@ -348,6 +348,45 @@ static int parse_backend(const char *text, struct suite *s, char *err, size_t er
     return 0;
 }
 
+/* `zip seqlen+B H+d`: each item a group of axes joined by '+' that take their
+ * i-th values together (suite_expand). Replaces the groups given before. */
+static int parse_zip(const char *text, struct suite *s, char *err, size_t err_len)
+{
+    int zip[AXIS_COUNT] = {0}, groups = 0;
+    struct span item;
+    for (const char *cursor = text; next_item(&cursor, &item);) {
+        groups++;
+        int members = 0;
+        for (size_t at = 0; at < item.n;) {
+            size_t n = 0;
+            while (at + n < item.n && item.p[at + n] != '+') n++;
+            char name[SUITE_NAME_LEN];
+            const struct axis *axis = NULL;
+            if (n > 0 && n < sizeof name) {
+                memcpy(name, item.p + at, n);
+                name[n] = '\0';
+                axis = axis_find(name);
+            }
+            if (!axis)
+                return harness_fail(err, err_len, "zip: '%.*s' is not an axis (a group is axes "
+                                    "joined by '+', such as seqlen+B)", (int)n, item.p + at);
+            const int a = (int)(axis - AXES);
+            if (zip[a])
+                return harness_fail(err, err_len, "zip: %s is in more than one group, or twice "
+                                    "in one", axis->key);
+            zip[a] = groups;
+            members++;
+            at += n + 1;
+        }
+        if (members < 2)
+            return harness_fail(err, err_len, "zip: '%.*s' is one axis; a group joins two or "
+                                "more, such as seqlen+B", (int)item.n, item.p);
+    }
+    if (!groups) return harness_fail(err, err_len, "no value for 'zip'");
+    memcpy(s->zip, zip, sizeof zip);
+    return 0;
+}
+
 static int set_value(struct suite *s, int key, const char *value, char *err, size_t err_len)
 {
     if (key >= KEY_AXIS0 && key < KEY_BACKEND) {
@@ -381,6 +420,7 @@ static int set_value(struct suite *s, int key, const char *value, char *err, siz
         return parse_count(name, value, 1, STATS_MAX_SAMPLES, &s->max_samples, err, err_len);
     case KEY_MIN_TIME: return parse_amount(name, value, "seconds", &s->min_time_s, err, err_len);
     case KEY_TIMING: return parse_timing(value, s, err, err_len);
+    case KEY_ZIP: return parse_zip(value, s, err, err_len);
     }
     return harness_fail(err, err_len, "internal: key %d has no parser", key);
 }
@@ -475,6 +515,9 @@ static int parse_lines(const char *text, const char *origin, struct suite *s, ch
                     "(the other keys have defaults: README.md, \"Suite files\")",
                     origin, any ? "no 'methods' line" : "the suite is empty");
     }
+    char msg[1024];
+    if (suite_check(s, msg, sizeof msg) != 0)
+        return harness_fail(err, err_len, "%s: %s", origin, msg);
     return 0;
 }
 
@@ -526,11 +569,36 @@ const char *suite_flag_key(const char *flag)
     return NULL;
 }
 
+int suite_check(const struct suite *s, char *err, size_t err_len)
+{
+    for (int a = 0; a < AXIS_COUNT; a++)
+        for (int b = a + 1; b < AXIS_COUNT; b++)
+            if (s->zip[a] && s->zip[a] == s->zip[b] && s->axes[a].count != s->axes[b].count)
+                return harness_fail(err, err_len, "%s and %s are zipped (they take their i-th "
+                                    "values together) but %s has %d value%s and %s %d",
+                                    AXES[a].key, AXES[b].key, AXES[a].key, s->axes[a].count,
+                                    s->axes[a].count == 1 ? "" : "s", AXES[b].key,
+                                    s->axes[b].count);
+    return 0;
+}
+
+/* The axis whose counter digit axis a follows: a itself, or for a zipped
+ * axis the last of its group in `order` (so that N, zipped, stays the
+ * innermost digit). */
+static int zip_lead(const struct suite *s, const int *order, int a)
+{
+    int lead = a;
+    for (int o = 0; o < AXIS_COUNT; o++)
+        if (s->zip[a] && s->zip[order[o]] == s->zip[a]) lead = order[o];
+    return lead;
+}
+
 long suite_expand(const struct suite *s, struct sweep_point **points)
 {
     /* The digits of a mixed-radix counter, outermost first: the methods,
      * the axes in table order, and the x axis (N) innermost, so that each
-     * (method, shape) series runs N in ascending order. */
+     * (method, shape) series runs N in ascending order. A zipped group is
+     * one digit: its lead's. */
     int order[AXIS_COUNT], n_order = 0;
     for (int a = 0; a < AXIS_COUNT; a++)
         if (!AXES[a].is_x) order[n_order++] = a;
@@ -539,6 +607,7 @@ long suite_expand(const struct suite *s, struct sweep_point **points)
     long total = s->method_count > 0 ? s->method_count : 0;
     for (int a = 0; a < AXIS_COUNT && total > 0; a++) {
         int count = s->axes[a].count;
+        if (zip_lead(s, order, a) != a) continue; /* the lead's digit counts for it */
         if (count <= 0) total = 0;
         else if (total > LONG_MAX / (long)sizeof(struct sweep_point) / count) return -1;
         else total *= count;
@@ -551,9 +620,13 @@ long suite_expand(const struct suite *s, struct sweep_point **points)
         struct sweep_point *p = &out[i];
         long rest = i;
         for (int o = AXIS_COUNT - 1; o >= 0; o--) {
-            const struct suite_values *v = &s->axes[order[o]];
-            AXES[order[o]].set(p, v->values[rest % v->count]);
-            rest /= v->count;
+            const int lead = order[o];
+            if (zip_lead(s, order, lead) != lead) continue;
+            const long digit = rest % s->axes[lead].count;
+            for (int a = 0; a < AXIS_COUNT; a++)
+                if (a == lead || (s->zip[lead] && s->zip[a] == s->zip[lead]))
+                    AXES[a].set(p, s->axes[a].values[digit]);
+            rest /= s->axes[lead].count;
         }
         const struct suite_method *m = &s->methods[rest];
         memcpy(p->method, m->name, sizeof p->method);
@@ -595,6 +668,15 @@ void suite_write(FILE *f, const struct suite *s)
                "timing       %s\n",
             s->max_noise_pct, s->min_samples, s->max_samples, s->min_time_s,
             timing_mode_name(s->timing));
+    int groups = 0;
+    for (int a = 0; a < AXIS_COUNT; a++) groups = s->zip[a] > groups ? s->zip[a] : groups;
+    if (groups) fprintf(f, "zip         ");
+    for (int g = 1; g <= groups; g++) {
+        const char *join = " ";
+        for (int a = 0; a < AXIS_COUNT; a++)
+            if (s->zip[a] == g) fprintf(f, "%s%s", join, AXES[a].key), join = "+";
+    }
+    if (groups) fputc('\n', f);
 }
 
 static int is_file(const char *path)

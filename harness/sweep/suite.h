@@ -25,11 +25,15 @@
  *     timeout 600                   # seconds a point may run before its worker is killed
  *     seed 1
  *
+ *     zip seqlen+B H+d              # these axes take their i-th values together
+ *
  * Every axis (methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale, inputs,
- * gather) takes
- * a list; the suite is the cartesian product. Settings (name, describe,
+ * gather) takes a list; the suite is the cartesian product, except that the
+ * axes of a `zip` group (equal numbers of values) count as one axis whose
+ * i-th value is each one's i-th. Settings (name, describe,
  * backend, reps, warmup, budget, timeout, seed, and the stopping rule's
- * max_noise, min_samples, max_samples, min_time, timing) take one value. Unknown keys,
+ * max_noise, min_samples, max_samples, min_time, timing) take one value;
+ * `zip` takes its groups. Unknown keys,
  * bad numbers, empty lists and repeated keys are errors that name file:line;
  * a suite without a `methods` line (an empty file too) is an error that
  * names the file.
@@ -83,6 +87,8 @@ struct suite {
     int min_samples, max_samples;
     double min_time_s;
     enum timing_mode timing;
+    /* `zip`: zip[a] is axis a's group (1, 2, ...), 0 when not zipped. */
+    int zip[AXIS_COUNT];
 };
 
 /* The defaults a suite starts from (also what `attnbench run` uses with no
@@ -116,9 +122,15 @@ int suite_parse_int_list(const char *text, struct suite_values *out, char *err, 
  * backend only when it was set). */
 void suite_write(FILE *f, const struct suite *s);
 
+/* 0 when the suite can be expanded, else non-zero with a message: zipped
+ * axes with different numbers of values. suite_parse_* check it; a caller
+ * that overrides keys (suite_set) checks it after the last. */
+int suite_check(const struct suite *s, char *err, size_t err_len);
+
 /* Expand into points: methods outermost, seqlen innermost, so that each
- * (method, shape) series runs N in ascending order. The caller frees *points.
- * Returns the count, or -1 when out of memory. */
+ * (method, shape) series runs N in ascending order; axes zipped together
+ * take their i-th values together (one counter digit). The caller frees
+ * *points. Returns the count, or -1 when out of memory. */
 long suite_expand(const struct suite *s, struct sweep_point **points);
 
 /* Locate a suite by name or path: an existing path is used as is; else

@@ -151,7 +151,7 @@ static void test_errors(void)
         {"seqlne 64\n", 1,
          "unknown key 'seqlne' (known: name, describe, methods, dtype, B, H, seqlen, d, m, k, "
          "s_r, shared_scale, inputs, gather, backend, reps, warmup, budget, timeout, seed, max_noise, "
-         "min_samples, max_samples, min_time, timing)"},
+         "min_samples, max_samples, min_time, timing, zip)"},
         {"# comment\n\nB 1\nH 8\nb 2\n", 5, "unknown key 'b'"},
         {"B 0\n", 1, "B=0 (need >= 1)"},
         {"d 1\nB 2^31\n", 2, "B=2147483648 (need <= 2147483647)"},
@@ -338,6 +338,74 @@ static void test_expand(void)
 }
 
 /* The text axes: words kept in each point, refused by name, written back. */
+/* zip: the axes of a group take their i-th values together, N innermost
+ * still; group sizes must agree, in a file and after the flags; written out,
+ * read back the same. */
+static void test_zip(void)
+{
+    struct suite s;
+    char err[512] = "";
+    CHECK(suite_parse_text("methods full\n"
+                           "seqlen 1024,4096,16384\n"
+                           "B 16 4 1\n"
+                           "H 32,16\n"
+                           "d 64,128\n"
+                           "dtype fp16 bf16\n"
+                           "zip seqlen+B H+d\n",
+                           NULL, &s, err, sizeof err) == 0);
+    CHECK_STR(err, "");
+    struct sweep_point *p = NULL;
+    long n = suite_expand(&s, &p);
+    CHECK(n == 2 * 2 * 3 && p); /* dtype x (H, d) x (N, B) */
+    for (long i = 0; i < n && p; i++) {
+        CHECK(p[i].problem.B * p[i].problem.N == 16384);
+        CHECK(p[i].problem.H * p[i].problem.d == 2048);
+    }
+    if (n == 12 && p) {
+        CHECK(p[0].problem.N == 1024 && p[1].problem.N == 4096 && p[2].problem.N == 16384);
+        CHECK(p[0].problem.d == 64 && p[3].problem.d == 128);
+        CHECK(p[0].problem.dtype == ATTN_FP16 && p[6].problem.dtype == ATTN_BF16);
+    }
+    free(p);
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    suite_write(f, &s);
+    fclose(f);
+    CHECK_CONTAINS(text, "zip          B+seqlen H+d\n");
+    struct suite back;
+    CHECK(suite_parse_text(text, "written", &back, err, sizeof err) == 0);
+    CHECK(suite_expand(&back, &p) == 12);
+    free(p);
+    free(text);
+
+    /* Overridden by the flags: the counts are checked after the last. */
+    CHECK(suite_set(&s, "seqlen", "2^10,2^12", err, sizeof err) == 0);
+    CHECK(suite_check(&s, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "B and seqlen are zipped (they take their i-th values together) but B "
+                        "has 3 values and seqlen 2");
+    CHECK(suite_set(&s, "B", "16,4", err, sizeof err) == 0);
+    CHECK(suite_check(&s, err, sizeof err) == 0);
+
+    static const struct {
+        const char *text, *message;
+    } bad[] = {
+        {"methods full\nseqlen 1,2\nB 1\nzip seqlen+B\n",
+         "x.suite: B and seqlen are zipped (they take their i-th values together) but B has 1 "
+         "value and seqlen 2"},
+        {"methods full\nzip seqlen\n", "x.suite:2: zip: 'seqlen' is one axis"},
+        {"methods full\nzip seqlen+X\n", "x.suite:2: zip: 'X' is not an axis"},
+        {"methods full\nzip seqlen+B B+H\n", "x.suite:2: zip: B is in more than one group"},
+        {"methods full\nzip seqlen++B\n", "x.suite:2: zip: '' is not an axis"},
+        {"methods full\nzip\n", "x.suite:2: no value for 'zip'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK(suite_parse_text(bad[i].text, "x.suite", &s, err, sizeof err) != 0);
+        CHECK_CONTAINS(err, bad[i].message);
+    }
+}
+
 static void test_text_axes(void)
 {
     struct suite s;
@@ -430,6 +498,7 @@ int main(void)
     test_set();
     test_expand();
     test_text_axes();
+    test_zip();
     test_find(dir);
     scratch_remove(dir);
     return check_exit("test_suite");

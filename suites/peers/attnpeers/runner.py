@@ -212,7 +212,7 @@ def driver_facts(index):
 AXIS_FLAGS = (("methods", "methods"), ("seqlen", "seqlen"), ("B", "B"), ("H", "H"), ("d", "d"),
               ("dtype", "dtype"), ("m", "m"), ("k", "k"), ("s_r", "s_r"),
               ("shared-scale", "shared_scale"), ("inputs", "inputs"), ("reps", "reps"),
-              ("warmup", "warmup"), ("budget", "budget"), ("seed", "seed"))
+              ("warmup", "warmup"), ("budget", "budget"), ("seed", "seed"), ("zip", "zip"))
 
 
 def parse_args(argv):
@@ -251,6 +251,10 @@ def run(args):
                 suite.set(key, value)
             except ValueError as e:
                 raise UsageError("--%s '%s': %s" % (flag, value, e))
+    try:
+        suite.check()
+    except ValueError as e:
+        raise UsageError("with the flags given: %s" % e)
     peers = args.peers.replace(",", " ").split()
     for p in peers:
         if p not in PEER_METHODS:

@@ -2,13 +2,15 @@
 points they expand to for the peers. No PyTorch here: --dry-run runs without it.
 
 A suite line is `key value...`; `#` starts a comment. The peers read the axes
-methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale and inputs, and the
-settings name, reps, warmup, budget and seed. attnbench's other settings
+methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale and inputs, the
+settings name, reps, warmup, budget and seed, and `zip` (groups of axes that
+take their i-th values together, such as seqlen+B). attnbench's other settings
 (backend, timeout, the stopping rule, timing) and its `gather` axis (the
 version of MiTA's gather kernel: a peer gathers its own way) do not apply and
 are ignored; a key neither knows is ignored with a warning, so that a suite
 of a newer attnbench still runs.
 """
+import itertools
 import math
 import os
 import sys
@@ -26,7 +28,7 @@ SHARED_SCALES = ("official", "paper")
 VALUE_MAX = 2 ** 40
 
 AXES = ("methods", "seqlen", "B", "H", "d", "dtype", "m", "k", "s_r", "shared_scale", "inputs")
-SETTINGS = ("name", "reps", "warmup", "budget", "seed")
+SETTINGS = ("name", "reps", "warmup", "budget", "seed", "zip")
 NOT_FOR_PEERS = ("describe", "backend", "timeout", "max_noise", "min_samples", "max_samples",
                  "min_time", "timing", "gather")
 
@@ -120,6 +122,7 @@ class Suite:
         self.m, self.k, self.s_r, self.shared_scale = [64], [64], [1], ["official"]
         self.inputs = ["iid"]
         self.reps, self.warmup, self.budget_s, self.seed = 10, 2, 0.0, 1
+        self.zip = []  # groups of axis keys that take their i-th values together
 
     def set(self, key, value):
         """One key of a suite line or a command-line override; ValueError says what is wrong."""
@@ -152,8 +155,63 @@ class Suite:
             self.seed = int(value)
         elif key == "name":
             self.name = value.strip()
+        elif key == "zip":
+            self.zip = parse_zip(value)
         elif key not in NOT_FOR_PEERS:
             raise KeyError(key)
+
+    def check(self):
+        """As suite_check() of harness/sweep/suite.c: a zip group's axes list as many values
+        each; ValueError says which do not."""
+        for group in self.zip:
+            counts = [(key, len(getattr(self, key))) for key in group]
+            for (a, na), (b, nb) in itertools.combinations(counts, 2):
+                if na != nb:
+                    raise ValueError("%s and %s are zipped (they take their i-th values "
+                                     "together) but %s has %d value%s and %s %d"
+                                     % (a, b, a, na, "" if na == 1 else "s", b, nb))
+
+    def combinations(self, keys):
+        """Every combination of the axes `keys` as dicts, the first key outermost; a zip group
+        is one axis of tuples, placed where its innermost member is. The group holding seqlen
+        runs in ascending N, as attnbench runs each series."""
+        digits = []  # (the keys of a digit, its list of value tuples)
+        for key in keys:
+            group = next((g for g in self.zip if key in g), (key,))
+            if key != max(group, key=lambda k: keys.index(k) if k in keys else -1):
+                continue
+            rows = list(zip(*(getattr(self, k) for k in group)))
+            if "seqlen" in group:
+                rows.sort(key=lambda row: row[group.index("seqlen")])
+            digits.append((group, rows))
+        for chosen in itertools.product(*(rows for _, rows in digits)):
+            values = {}
+            for (group, _), row in zip(digits, chosen):
+                values.update(zip(group, row))
+            yield values
+
+
+def parse_zip(text):
+    """`seqlen+B H+d`: groups of two or more of the peers' axes joined by '+' (attnbench's
+    `gather` among them is left out: the peers do not read it)."""
+    groups, seen = [], set()
+    for item in text.replace(",", " ").split():
+        group = tuple(key for key in item.split("+") if key != "gather")
+        for key in group:
+            if key not in AXES or key == "methods":
+                raise ValueError("zip: '%s' is not an axis (a group is axes joined by '+', such "
+                                 "as seqlen+B)" % key)
+            if key in seen:
+                raise ValueError("zip: %s is in more than one group, or twice in one" % key)
+            seen.add(key)
+        if len(item.split("+")) < 2:
+            raise ValueError("zip: '%s' is one axis; a group joins two or more, such as seqlen+B"
+                             % item)
+        if len(group) >= 2:
+            groups.append(group)
+    if not text.split():
+        raise ValueError("no value for 'zip'")
+    return groups
 
 
 def find_suite(name, source_root):
@@ -194,6 +252,10 @@ def read_suite(path):
         raise UsageError("%s: %s: a suite names the methods it runs, e.g. 'methods full linear "
                          "mita' (the other keys have defaults: README.md, \"Suite files\")"
                          % (path, "no 'methods' line" if seen else "the suite is empty"))
+    try:
+        suite.check()
+    except ValueError as e:
+        raise UsageError("%s: %s" % (path, e))
     return suite
 
 
@@ -262,17 +324,9 @@ def expand(suite, peers):
         for peer in peers:
             if method not in PEER_METHODS[peer]:
                 continue
-            settings = [{}]
-            for key in USES[method]:
-                settings = [dict(s, **{key: value}) for s in settings
-                            for value in getattr(suite, key)]
-            for dtype in suite.dtype:
-                for inputs in suite.inputs:
-                    for B in suite.B:
-                        for H in suite.H:
-                            for d in suite.d:
-                                for params in settings:
-                                    for N in sorted(suite.seqlen):
-                                        points.append(Point(peer, method, variant, dtype, B, H,
-                                                            N, d, params, inputs, suite.seed))
+            keys = ["dtype", "inputs", "B", "H", "d"] + list(USES[method]) + ["seqlen"]
+            for v in suite.combinations(keys):
+                params = {key: v[key] for key in USES[method]}
+                points.append(Point(peer, method, variant, v["dtype"], v["B"], v["H"],
+                                    v["seqlen"], v["d"], params, v["inputs"], suite.seed))
     return points
