@@ -98,6 +98,7 @@ static const struct command_usage {
      "or the backend is not usable"},
     {"plot", "RESULTS.csv...", "figures (PNG, SVG) of results files", 0,
      "usage: attnbench plot RESULTS.csv [MORE.csv ...] [--out DIR] [--ceilings FILE]\n"
+     "                      [--baseline fastest|flash]\n"
      "\n"
      "Draws the figures of one or more results files with gnuplot, as PNG and SVG:\n"
      "time, throughput and speedup against N, the roofline, the gather kernels'\n"
@@ -107,7 +108,10 @@ static const struct command_usage {
      "flags:\n"
      "  --out DIR        where the figures go (default: figures)\n"
      "  --ceilings FILE  measured ceilings (attnbench ceilings) for the roofline and\n"
-     "                   the gather figure; default: nominal H100 SXM5 figures\n",
+     "                   the gather figure; default: nominal H100 SXM5 figures\n"
+     "  --baseline fastest|flash  what the speedup figure divides by: the fastest\n"
+     "                   full attention of each point in the files, attnbench's or a\n"
+     "                   peer's (default), or attnbench's own full/flash\n",
      "0 when every figure was drawn or skipped with a note; 1 when gnuplot failed\n"
      "on a figure; 2 on a bad command line, an unusable results or ceilings file,\n"
      "or no gnuplot"},

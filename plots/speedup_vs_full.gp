@@ -1,12 +1,14 @@
-# speedup_vs_full.gp — each method's speedup over attnbench's full/flash on
-# the same device, dtype and shape, against N (the MiTA paper's Fig. 6).
-# series_file columns: N speedup (full/flash time over the method's).
+# speedup_vs_full.gp — each method's speedup over a baseline of full attention
+# on the same device, dtype, shape, inputs and N, against N (the MiTA paper's
+# Fig. 6). baseline_axis names it for the y axis; baseline_label lists the
+# series it was (harness/plot/speedup_vs_full.c).
+# series_file columns: N speedup (the baseline's time over the method's).
 load plots_dir.'/common.gp'
 load plots_dir.'/n_axis.gp'
 set logscale y 10
 set format y '%g×'
-set ylabel 'speedup over full/flash (same device, dtype, shape)'
+set ylabel 'speedup over '.baseline_axis.' (same device, dtype, shape, N)' noenhanced
 set title title('Speedup over full attention') noenhanced
 plot for [i=1:|series_file|] series_file[i] using 1:2 with linespoints \
         lc rgb colour(i) dt series_dash[i] pt marker(i) ps 0.9 title series_label[i], \
-    1 with lines lc rgb '#555555' dt 3 lw 1 title 'full/flash (= 1×)'
+    1 with lines lc rgb '#555555' dt 3 lw 1 title '1× = '.baseline_label

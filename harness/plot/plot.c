@@ -19,7 +19,9 @@
 #include "plot/gnuplot.h"
 #include "plot/series.h"
 
-#define USAGE "usage: attnbench plot RESULTS.csv [MORE.csv ...] [--out DIR] [--ceilings FILE]"
+#define USAGE                                                                            \
+    "usage: attnbench plot RESULTS.csv [MORE.csv ...] [--out DIR] [--ceilings FILE] "      \
+    "[--baseline fastest|flash]"
 
 /* A message on stderr; returns 2, the exit status of unusable input. */
 static int plot_error(const char *fmt, ...)
@@ -105,10 +107,14 @@ int plot_command(int argc, char **argv)
     const char *out_dir = "figures";
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--out") || !strcmp(a, "--ceilings")) {
+        if (!strcmp(a, "--out") || !strcmp(a, "--ceilings") || !strcmp(a, "--baseline")) {
             if (i + 1 >= argc) return plot_error("%s needs a value (%s)", a, USAGE);
-            if (!strcmp(a, "--out")) out_dir = argv[++i];
-            else p.ceilings_path = argv[++i];
+            const char *value = argv[++i];
+            if (!strcmp(a, "--out")) out_dir = value;
+            else if (!strcmp(a, "--ceilings")) p.ceilings_path = value;
+            else if (!strcmp(value, "fastest")) p.baseline = BASELINE_FASTEST;
+            else if (!strcmp(value, "flash")) p.baseline = BASELINE_OWN_FLASH;
+            else return plot_error("--baseline '%s': need fastest or flash", value);
         } else if (a[0] == '-' && a[1]) {
             return plot_error("unknown flag '%s' (%s)", a, USAGE);
         } else if (p.ninputs == MAX_INPUTS) {

@@ -439,10 +439,12 @@ int field_varies(const struct plot *p, enum row_kind kind, int k)
  * longer than this is cut, with an ellipsis, rather than overflow it. */
 #define LABEL_MAX 36
 
-void cut_label(char *label)
+void cut_label(char *label) { cut_text(label, LABEL_MAX); }
+
+void cut_text(char *label, size_t max)
 {
-    if (strlen(label) <= LABEL_MAX) return;
-    size_t n = LABEL_MAX - 1;
+    if (strlen(label) <= max) return;
+    size_t n = max - 1;
     while (n > 0 && ((unsigned char)label[n] & 0xC0) == 0x80) n--; /* not mid-character (UTF-8) */
     snprintf(label + n, 4, "\u2026");
 }

@@ -70,6 +70,12 @@ struct series {
  * without one). */
 enum ceiling_id { CEIL_DRAM, CEIL_BF16, CEIL_FP16, CEIL_FP32, CEIL_L2, CEIL_COUNT };
 
+/* What the speedup figure divides by (attnbench plot --baseline). */
+enum speedup_baseline {
+    BASELINE_FASTEST,          /* the fastest full attention of each point, a peer's too */
+    BASELINE_OWN_FLASH,        /* attnbench's own full/flash */
+};
+
 /* What `attnbench plot` read: the driver sets the inputs and the
  * temporary folder its figures' files go to, series_load() the rest, and
  * the figures only read it. */
@@ -94,6 +100,7 @@ struct plot {
     double cpu_ceiling[CEIL_COUNT];  /* 0 where the file has none */
     char cpu_ceilings_device[128];   /* the file's device, whole, or "" */
     char device[256], date[64]; /* the titles' second line */
+    enum speedup_baseline baseline; /* the speedup figure's (speedup_vs_full.c) */
 };
 
 /* ---- reading ----------------------------------------------------------------- */
@@ -121,6 +128,8 @@ size_t append_varying(const struct plot *p, enum row_kind kind, const char *cons
                       unsigned skip, char *label, size_t n, size_t len);
 /* Cuts a label that would overflow the legend's strip, with an ellipsis. */
 void cut_label(char *label);
+/* Cuts text to `max` bytes (max >= 2) with an ellipsis, not mid-character. */
+void cut_text(char *label, size_t max);
 
 /* ---- what a figure writes ---------------------------------------------------- */
 
