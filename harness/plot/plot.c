@@ -17,6 +17,7 @@
 #include "config.h"
 #include "plot/figure.h"
 #include "plot/gnuplot.h"
+#include "plot/peer_table.h"
 #include "plot/series.h"
 
 #define USAGE                                                                            \
@@ -98,6 +99,16 @@ static int draw(const struct plot *p, const char *scripts, const char *out_dir)
     }
     fprintf(stderr, "attnbench plot: %d figure%s in %s (PNG and SVG)%s\n", drawn,
             drawn == 1 ? "" : "s", out_dir, failed ? ", some failed" : "");
+    char table[1100];
+    snprintf(table, sizeof table, "%s/peers.md", out_dir);
+    const int lines = peer_table_write(p, table);
+    if (lines < 0) {
+        fprintf(stderr, "attnbench plot: cannot write %s: %s\n", table, strerror(errno));
+        failed++;
+    } else if (lines > 0) {
+        fprintf(stderr, "attnbench plot: %s: attnbench against its fastest peer at %d point%s\n",
+                table, lines, lines == 1 ? "" : "s");
+    }
     return failed ? 1 : 0;
 }
 

@@ -485,13 +485,7 @@ static void label_series(struct plot *p, enum row_kind kind)
     }
 }
 
-/* Whether peer series `peer` computes what attnbench's series `own` does:
- * the same method, dtype, shape and parameters, whatever the device (a
- * column the peer leaves empty, such as the version of attnbench's gather
- * kernel, does not apply to it); the peer's variant is its name
- * (torch-eager, any of the method's variants), or MiTA's variant before it
- * (route_only-torch-eager). */
-static int peer_of(const struct plot *p, const struct series *peer, const struct series *own)
+int series_peer_of(const struct plot *p, const struct series *peer, const struct series *own)
 {
     const char *const *a = p->rows[peer->first].key, *const *b = p->rows[own->first].key;
     unsigned skip = 1u << KEY_VARIANT | 1u << KEY_BACKEND | 1u << KEY_DEVICE;
@@ -519,7 +513,7 @@ static void colour_series(struct plot *p)
         struct series *se = &p->series[s];
         if (!se->peer) continue;
         int own = 0;
-        while (own < p->nseries && !peer_of(p, se, &p->series[own])) own++;
+        while (own < p->nseries && !series_peer_of(p, se, &p->series[own])) own++;
         se->colour = own < p->nseries ? p->series[own].colour : ++colours[se->kind];
         int beside = 0;
         for (int q = 0; q < s; q++) beside += p->series[q].peer && p->series[q].colour == se->colour &&

@@ -131,6 +131,14 @@ void cut_label(char *label);
 /* Cuts text to `max` bytes (max >= 2) with an ellipsis, not mid-character. */
 void cut_text(char *label, size_t max);
 
+/* Whether `peer` is a peer's series (torch-...) that computes what
+ * attnbench's series `own` does: the same method, dtype, shape and
+ * parameters, whatever the device (a column the peer leaves empty, such as
+ * the version of attnbench's gather kernel, does not apply to it); the
+ * peer's variant is its name (torch-eager, for any of the method's
+ * variants), or MiTA's variant before it (route_only-torch-eager). */
+int series_peer_of(const struct plot *p, const struct series *peer, const struct series *own);
+
 /* ---- what a figure writes ---------------------------------------------------- */
 
 /* The rows of series s, by ascending N, in idx (room for every row). */

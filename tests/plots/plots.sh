@@ -86,6 +86,11 @@ render-gpu)
         "the speedup figure does not name its baselines"
     says figs/speedup_vs_full.svg "speedup over the fastest full attention" \
         "the speedup figure's axis does not say what it divides by"
+    # Beside the figures, attnbench against its fastest peer (markdown).
+    grep -q "^| full/flash | 2^14 | 1.648 | full/torch-sdpa-cudnn | 1.452 | 0.88× |$" figs/peers.md ||
+        fail "peers.md: no line of full/flash against SDPA cuDNN at 2^14: $(cat figs/peers.md)"
+    grep -q "attnbench against its fastest peer at 16 points" err.txt ||
+        fail "peers.md is not announced: $(cat err.txt)"
     run "$bench" plot "$gpu" --out figs-flash --baseline flash
     [ "$(rc)" = 0 ] || { cat err.txt; fail "--baseline flash: exit $(rc)"; }
     says figs-flash/speedup_vs_full.svg "1× = attnbench's full/flash" \
@@ -198,8 +203,10 @@ render-cpu)
     # roofline too, without a CPU's ceilings: never CPU points under GPU roofs.
     need_gnuplot
     mkdir figs && echo stale >figs/gather_bandwidth.png && echo stale >figs/roofline.png
+    echo stale >figs/peers.md
     run "$bench" plot "$cpu" --out figs
     [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    [ ! -e figs/peers.md ] || fail "a table of peers without peers (an earlier run's left)"
     for f in time_vs_n throughput_vs_n speedup_vs_full; do drawn figs "$f"; done
     grep -q "gather_bandwidth skipped: no ok rows with method 'gather'" err.txt ||
         fail "no gather note"
