@@ -338,6 +338,18 @@ static void test_expand(void)
 }
 
 /* The text axes: words kept in each point, refused by name, written back. */
+/* The suite as suite_write() writes it, in a malloc'd string. */
+static char *written(const struct suite *s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    suite_write(f, s);
+    fclose(f);
+    return text;
+}
+
 /* zip: the axes of a group take their i-th values together, N innermost
  * still; group sizes must agree, in a file and after the flags; written out,
  * read back the same. */
@@ -368,11 +380,7 @@ static void test_zip(void)
     }
     free(p);
 
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    suite_write(f, &s);
-    fclose(f);
+    char *text = written(&s);
     CHECK_CONTAINS(text, "zip          B+seqlen H+d\n");
     struct suite back;
     CHECK(suite_parse_text(text, "written", &back, err, sizeof err) == 0);
@@ -433,11 +441,7 @@ static void test_text_axes(void)
     free(p);
 
     /* Written out and read back: the same words. */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    suite_write(f, &s);
-    fclose(f);
+    char *text = written(&s);
     CHECK_CONTAINS(text, "inputs       iid clustered file:/data/qkv.safetensors\n");
     CHECK_CONTAINS(text, "gather       fused vec16\n");
     struct suite back;
