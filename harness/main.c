@@ -67,6 +67,7 @@ static const struct {
     {"--dir", "slurm", 1},
     {"--profile", "run", 0},   {"--ceilings", "run", 1},   {"--discard-throttled", "run", 0},
     {"--json", "run", 1},      {"--force", "run", 0},       {"--verify", "run", 0},
+    {"--verify", "slurm", 0},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -473,6 +474,7 @@ static int cmd_slurm(struct cli *c)
     }
     c->slurm.plugins = c->plugins;
     c->slurm.plugin_count = c->plugin_count;
+    c->slurm.verify = c->run.verify;
     if (slurm_write_job(&c->suite, &c->slurm, stdout, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench slurm: %s\n", err);
         return 2;

@@ -167,7 +167,8 @@ static const struct command_usage {
      "  --time T            each task's time limit (default: the partition's)\n"
      "  --account A         the account charged\n"
      "  --dir DIR           where the job is written (default SUITE-slurm)\n"
-     "  --plugin SO         a plugin every task loads (repeatable)\n",
+     "  --plugin SO         a plugin every task loads (repeatable)\n"
+     "  --verify            every task runs with run --verify\n",
      "0 when the job was written; 2 on a bad flag or suite, or a DIR that cannot\n"
      "be written"},
     {"ceilings", "[--out FILE]", "this GPU's measured ceilings", 0,

@@ -197,7 +197,8 @@ int slurm_write_job(const struct suite *s_in, const struct slurm_options *opt, F
     fprintf(f, " run ");
     shell_word(f, suite_file);
     fprintf(f, " \\\n    --shard \"$SLURM_ARRAY_TASK_ID/%d\" --out \"shard-$SLURM_ARRAY_TASK_ID-of-%d.csv\""
-               " \\\n    --resume --quiet%s", opt->shards, opt->shards, gpus > 1 ? " --gpus all" : "");
+               " \\\n    --resume --quiet%s%s", opt->shards, opt->shards, gpus > 1 ? " --gpus all" : "",
+            opt->verify ? " --verify" : "");
     plugin_flags(f, plugin_paths, nplugins);
     fputc('\n', f);
     if (finish_file(f, path, err, err_len)) goto failed;

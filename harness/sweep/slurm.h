@@ -33,6 +33,7 @@ struct slurm_options {
     const char *time_limit;       /* per task, as sbatch --time takes it; NULL: the default */
     const char *const *plugins;   /* --plugin paths to pass on */
     int plugin_count;
+    int verify;                   /* pass on run --verify */
 };
 
 /* Writes the folder; prints what it wrote and how to submit it to `out`.

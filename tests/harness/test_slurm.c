@@ -171,6 +171,13 @@ static void test_gpu_job(const char *dir)
     CHECK_CONTAINS(shards, "#SBATCH --gpus-per-task=4\n");
     CHECK_CONTAINS(shards, "--resume --quiet --gpus all\n");
 
+    /* --verify: every task checks its outputs (run --verify). */
+    opt.verify = 1;
+    CHECK(write_job("name g\nmethods fake_gpu\n", opt, out, sizeof out, err, sizeof err) == 0);
+    shards = read_text(scratch_path(path, sizeof path, job, "shards.sbatch"));
+    CHECK_CONTAINS(shards, "--resume --quiet --gpus all --verify\n");
+    opt.verify = 0;
+
     /* No GPU asked for and no backend set: the cpu. */
     opt.gpus_per_task = 0;
     CHECK(write_job("name c\nmethods full\n", opt, out, sizeof out, err, sizeof err) == 0);
