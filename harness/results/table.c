@@ -20,7 +20,7 @@ static const struct {
 
 void table_print_header(FILE *f)
 {
-    fprintf(f, "%-14s %-10s", "method", "variant");
+    fprintf(f, "%-14s %-16s", "method", "variant");
     for (int i = 0; i < N_SHOWN; i++) fprintf(f, " %*s", shown[i].width, AXES[shown[i].axis].column);
     fprintf(f, " %12s %10s %9s %9s  %s\n", "ms_median", "ms_stddev", "TFLOP/s", "GB/s", "status");
 }
@@ -28,7 +28,7 @@ void table_print_header(FILE *f)
 void table_print_row(FILE *f, const struct result_row *r)
 {
     const struct sweep_point *p = &r->point;
-    fprintf(f, "%-14s %-10s", p->method, p->variant);
+    fprintf(f, "%-14s %-16s", p->method, p->variant);
     for (int i = 0; i < N_SHOWN; i++) {
         char cell[32];
         axis_format(&AXES[shown[i].axis], p, cell, sizeof cell);

@@ -106,13 +106,13 @@ static int axis_width(const struct axis *a)
 
 static void point_header(FILE *f)
 {
-    fprintf(f, "  %-14s %-10s", "method", "variant");
+    fprintf(f, "  %-14s %-16s", "method", "variant");
     for (int a = 0; a < AXIS_COUNT; a++) fprintf(f, " %*s", axis_width(&AXES[a]), AXES[a].column);
 }
 
 static void point_cells(FILE *f, const struct sweep_point *p)
 {
-    fprintf(f, "  %-14s %-10s", p->method, p->variant[0] ? p->variant : "-");
+    fprintf(f, "  %-14s %-16s", p->method, p->variant[0] ? p->variant : "-");
     for (int a = 0; a < AXIS_COUNT; a++) {
         char cell[32];
         axis_format(&AXES[a], p, cell, sizeof cell);
