@@ -400,6 +400,19 @@ static void ref_attend_listed(double *logits, const double *const *values, int64
         for (int c = 0; c < d; c++) out[c] += logits[t] * values[t][c];
 }
 
+/* The `count` best of scores[0..n): `given` when an implementation's
+ * selection is checked, else selected into `own`; copied to `record` when it
+ * is not NULL (the caller wants what the reference chose). */
+static const int32_t *ref_choose(const double *scores, int64_t n, int64_t count,
+                                 const int32_t *given, int32_t *own, struct ref_ranked *ranked,
+                                 int32_t *record)
+{
+    if (!given) ref_select_topk(scores, n, count, ranked, own);
+    const int32_t *chosen = given ? given : own;
+    if (record) memcpy(record, chosen, (size_t)count * sizeof(int32_t));
+    return chosen;
+}
+
 static int ref_topk(const struct ref_head *h, const double *q, const double *k, const double *v,
                     double *o)
 {
@@ -428,10 +441,9 @@ static int ref_topk(const struct ref_head *h, const double *q, const double *k, 
             const int64_t i = ref_row(h, t);
             const double *qi = q + i * d;
             for (int64_t j = 0; j < N; j++) scores[j] = ref_dot(qi, k + j * d, d);
-            const int32_t *chosen = h->given_keys ? h->given_keys + i * kk : own;
-            if (!h->given_keys) ref_select_topk(scores, N, kk, ranked, own);
-            if (h->chosen_keys)
-                memcpy(h->chosen_keys + i * kk, chosen, (size_t)kk * sizeof(int32_t));
+            const int32_t *chosen =
+                ref_choose(scores, N, kk, h->given_keys ? h->given_keys + i * kk : NULL, own,
+                           ranked, h->chosen_keys ? h->chosen_keys + i * kk : NULL);
             for (int64_t j = 0; j < kk; j++) {
                 logits[j] = h->scale * scores[chosen[j]];
                 values[j] = v + chosen[j] * d;
@@ -502,10 +514,9 @@ static int ref_mita(const struct ref_head *h, const double *q, const double *k, 
                 const double *qi = q + i * d;
                 /* 5. routing: R_i = q_i Q̃ᵀ, the s_r best experts */
                 for (int64_t j = 0; j < m; j++) row[j] = ref_dot(qi, landmarks + j * d, d);
-                const int32_t *route = h->given_routes ? h->given_routes + i * s_r : own_route;
-                if (!h->given_routes) ref_select_topk(row, m, s_r, ranked, own_route);
-                if (h->chosen_routes)
-                    memcpy(h->chosen_routes + i * s_r, route, (size_t)s_r * sizeof(int32_t));
+                const int32_t *route = ref_choose(
+                    row, m, s_r, h->given_routes ? h->given_routes + i * s_r : NULL, own_route,
+                    ranked, h->chosen_routes ? h->chosen_routes + i * s_r : NULL);
 
                 /* 6-7. the shared block, then the gathered keys of each routed
                  * expert, duplicates kept */
