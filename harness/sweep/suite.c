@@ -582,15 +582,16 @@ int suite_check(const struct suite *s, char *err, size_t err_len)
     return 0;
 }
 
-/* The axis whose counter digit axis a follows: a itself, or for a zipped
- * axis the last of its group in `order` (so that N, zipped, stays the
- * innermost digit). */
-static int zip_lead(const struct suite *s, const int *order, int a)
+/* lead[a]: the axis whose counter digit axis a follows: a itself, or for a
+ * zipped axis the last of its group in `order` (so that N, zipped, stays
+ * the innermost digit). */
+static void zip_leads(const struct suite *s, const int *order, int *lead)
 {
-    int lead = a;
-    for (int o = 0; o < AXIS_COUNT; o++)
-        if (s->zip[a] && s->zip[order[o]] == s->zip[a]) lead = order[o];
-    return lead;
+    for (int a = 0; a < AXIS_COUNT; a++) {
+        lead[a] = a;
+        for (int o = 0; o < AXIS_COUNT; o++)
+            if (s->zip[a] && s->zip[order[o]] == s->zip[a]) lead[a] = order[o];
+    }
 }
 
 long suite_expand(const struct suite *s, struct sweep_point **points)
@@ -604,10 +605,12 @@ long suite_expand(const struct suite *s, struct sweep_point **points)
         if (!AXES[a].is_x) order[n_order++] = a;
     for (int a = 0; a < AXIS_COUNT; a++)
         if (AXES[a].is_x) order[n_order++] = a;
+    int lead[AXIS_COUNT];
+    zip_leads(s, order, lead);
     long total = s->method_count > 0 ? s->method_count : 0;
     for (int a = 0; a < AXIS_COUNT && total > 0; a++) {
         int count = s->axes[a].count;
-        if (zip_lead(s, order, a) != a) continue; /* the lead's digit counts for it */
+        if (lead[a] != a) continue; /* the lead's digit counts for it */
         if (count <= 0) total = 0;
         else if (total > LONG_MAX / (long)sizeof(struct sweep_point) / count) return -1;
         else total *= count;
@@ -620,13 +623,12 @@ long suite_expand(const struct suite *s, struct sweep_point **points)
         struct sweep_point *p = &out[i];
         long rest = i;
         for (int o = AXIS_COUNT - 1; o >= 0; o--) {
-            const int lead = order[o];
-            if (zip_lead(s, order, lead) != lead) continue;
-            const long digit = rest % s->axes[lead].count;
+            const int digit_axis = order[o];
+            if (lead[digit_axis] != digit_axis) continue;
+            const long digit = rest % s->axes[digit_axis].count;
             for (int a = 0; a < AXIS_COUNT; a++)
-                if (a == lead || (s->zip[lead] && s->zip[a] == s->zip[lead]))
-                    AXES[a].set(p, s->axes[a].values[digit]);
-            rest /= s->axes[lead].count;
+                if (lead[a] == digit_axis) AXES[a].set(p, s->axes[a].values[digit]);
+            rest /= s->axes[digit_axis].count;
         }
         const struct suite_method *m = &s->methods[rest];
         memcpy(p->method, m->name, sizeof p->method);
