@@ -9,6 +9,7 @@
  * The figure names the baselines it used. */
 #include "plot/figure.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "plot/gnuplot.h"
@@ -71,31 +72,35 @@ static int write_speedup(const struct plot *p, int s, FILE *dat, int *idx)
 }
 
 /* "the fastest full attention of each point: torch-sdpa-cudnn, full/flash":
- * the labels of the series that were a drawn row's baseline, in the order
- * of the series. */
-static void write_baseline_label(const struct plot *p, FILE *settings)
+ * the labels of the series that were a row's baseline, in the order of the
+ * series. 0, or -1 when out of memory. */
+static int write_baseline_label(const struct plot *p, FILE *settings)
 {
     char label[1024];
     size_t n = (size_t)snprintf(label, sizeof label, "%s",
                                 p->baseline == BASELINE_OWN_FLASH
                                     ? "attnbench's full/flash"
                                     : "the fastest full attention of each point: ");
-    int listed = 0;
-    for (int s = 0; p->baseline == BASELINE_FASTEST && s < p->nseries; s++) {
-        int used = 0;
-        for (int r = 0; r < p->nrows && !used; r++) {
+    if (p->baseline == BASELINE_FASTEST) {
+        char *used = calloc((size_t)p->nseries + 1, 1); /* one pass over the rows */
+        if (!used) return -1;
+        for (int r = 0; r < p->nrows; r++) {
             const struct row *b = baseline_for(p, &p->rows[r]);
-            used = p->rows[r].kind == ROW_ATTENTION && b && b->series == s;
+            if (p->rows[r].kind == ROW_ATTENTION && b) used[b->series] = 1;
         }
-        if (used && n < sizeof label)
-            n += (size_t)snprintf(label + n, sizeof label - n, "%s%s", listed++ ? ", " : "",
-                                  p->series[s].label);
+        int listed = 0;
+        for (int s = 0; s < p->nseries; s++)
+            if (used[s] && n < sizeof label)
+                n += (size_t)snprintf(label + n, sizeof label - n, "%s%s",
+                                      listed++ ? ", " : "", p->series[s].label);
+        free(used);
     }
     cut_text(label, 160);
     gp_string(settings, "baseline_label", label);
     gp_string(settings, "baseline_axis", p->baseline == BASELINE_OWN_FLASH
                                              ? "full/flash"
                                              : "the fastest full attention");
+    return 0;
 }
 
 figure_prepare prepare_speedup_vs_full; /* the type figures.c expects */
@@ -110,6 +115,9 @@ int prepare_speedup_vs_full(const struct plot *p, FILE *settings, char *why, siz
             : "no ok full attention row at the same device, dtype, shape, inputs and N as "
               "another row to compare with",
         why, why_len);
-    if (rc == 0) write_baseline_label(p, settings);
+    if (rc == 0 && write_baseline_label(p, settings) != 0) {
+        snprintf(why, why_len, "out of memory");
+        return -1;
+    }
     return rc;
 }
