@@ -2,7 +2,8 @@
 // the variant `flash` and one variant per version).
 //
 // Versions, side by side in the table at the bottom, by name: the `full` method's variant of
-// that name runs it (`flash` runs the default for d and dtype). TFLOP/s = 4·B·H·N²·d / median
+// that name runs it (`flash` runs the first of flash_wgmma, flash_w4, flash_simt that runs d,
+// dtype and the device: flash_attn_default_version). TFLOP/s = 4·B·H·N²·d / median
 // time on the H100 SXM, bf16, target shapes B·N = 16384 tokens, H·d = 2048, N = 4096 / 8192 /
 // 16384 (kernels/NOTES.md "full/flash" has the method, fp16, the profiles and what was
 // dropped; its tables name the versions by configuration, given here in brackets):
@@ -14,7 +15,7 @@
 //               buffered by cp.async, mma.sync m16n8k16 + ldmatrix, online softmax in fp32
 //               registers. Every warp reads the whole K/V tile from shared memory for 16 rows.
 //               Rank 2: d64 288-300, d128 272-316 (four runs).
-//   flash_w4    bf16/fp16, the bf16/fp16 default [mma w4 mt2 bc64 d64, mma w4 mt2 bc32 qsmem
+//   flash_w4    bf16/fp16, the bf16/fp16 default off sm_90a [mma w4 mt2 bc64 d64, mma w4 mt2 bc32 qsmem
 //               d128]: the same 128-row CTA, 4 warps × 32 rows: two m16 tiles share each K/V
 //               fragment, half the shared-memory reads per FLOP, twice the registers. Rank 1:
 //               d64 bc64 326-340; d128 bc32 with Q re-read from shared memory each tile (else
@@ -808,12 +809,6 @@ static const struct flash_version flash_versions[] = {
 #undef MMA
 #undef WGMMA
 
-// The default version for a dtype: the fastest measured on the H100 (kernels/NOTES.md).
-static const char *default_version(int dtype)
-{
-    return dtype == ATTN_FP32 ? "flash_simt" : "flash_w4";
-}
-
 static const flash_version *version_named(const char *name)
 {
     for (const flash_version &v : flash_versions)
@@ -879,9 +874,19 @@ extern "C" int flash_attn_version_supports(const char *name, int d, int dtype)
     return version_fn(name, d, dtype) != NULL;
 }
 
-extern "C" int flash_attn_supported(int d, int dtype)
+// The versions `flash` tries, fastest first (kernels/NOTES.md): on an sm_90a device the wgmma
+// version, which also alone runs d = 256; elsewhere, and for what it does not run, the
+// mma.sync version for bf16/fp16 and the CUDA-core one for fp32.
+static const char *const default_order[] = {"flash_wgmma", "flash_w4", "flash_simt"};
+
+extern "C" const char *flash_attn_default_version(int d, int dtype, int cc)
 {
-    return version_fn(default_version(dtype), d, dtype) != NULL;
+    for (const char *name : default_order) {
+        char why[160];
+        if (version_fn(name, d, dtype) && flash_attn_version_runs_on(name, cc, why, sizeof why))
+            return name;
+    }
+    return NULL;
 }
 
 extern "C" cudaError_t flash_attn_forward_version(const char *name, const void *q, const void *k,
@@ -904,12 +909,4 @@ extern "C" cudaError_t flash_attn_forward_version(const char *name, const void *
             return cudaErrorNoKernelImageForDevice;
     }
     return fn(q, k, v, o, B, H, N, scale * LOG2E, stream);
-}
-
-extern "C" cudaError_t flash_attn_forward(const void *q, const void *k, const void *v, void *o,
-                                          int B, int H, int64_t N, int d, int dtype, float scale,
-                                          cudaStream_t stream)
-{
-    return flash_attn_forward_version(default_version(dtype), q, k, v, o, B, H, N, d, dtype,
-                                      scale, stream);
 }

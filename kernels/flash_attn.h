@@ -25,19 +25,18 @@
 extern "C" {
 #endif
 
-/* 1 when flash_attn_forward runs head dimension `d` in `dtype`, else 0. */
-int flash_attn_supported(int d, int dtype);
-
-/* O = softmax(Q Kᵀ·scale) V with the default (fastest measured) version for
- * (d, dtype). q, k, v, o: [B,H,N,d]. */
-cudaError_t flash_attn_forward(const void *q, const void *k, const void *v, void *o, int B, int H,
-                               int64_t N, int d, int dtype, float scale, cudaStream_t stream);
+/* The version the `full` method's variant `flash` runs for head dimension `d`
+ * in `dtype` on a device of compute capability `cc` (major·10 + minor; 0:
+ * unknown, then only the build is asked): the first of "flash_wgmma",
+ * "flash_w4", "flash_simt" that runs them (flash_attn_version_supports and
+ * flash_attn_version_runs_on), the fastest measured first; NULL when none does. */
+const char *flash_attn_default_version(int d, int dtype, int cc);
 
 /* Every version by name, each run by the `full` method's variant of that name
  * (attn/cuda/full.c); flash_attn.cu's index says what each changes and costs:
- *   "flash_simt"  fp32 on the CUDA cores (the default for fp32)
+ *   "flash_simt"  fp32 on the CUDA cores
  *   "flash_w8"    bf16/fp16, FlashAttention-2's schedule: 8 warps × 16 rows
- *   "flash_w4"    bf16/fp16, 4 warps × 32 rows (the default for bf16/fp16)
+ *   "flash_w4"    bf16/fp16, 4 warps × 32 rows: mma.sync, for GPUs other than sm_90a
  *   "flash_wgmma" bf16/fp16, sm_90a only: wgmma + TMA, a producer warpgroup and two
  *                 consumer warpgroups that take turns on the tensor cores
  *   "flash_wgmma_nopp"  the same without the turns (the two consumers unsynchronized)
@@ -53,7 +52,7 @@ int flash_attn_version_supports(const char *name, int d, int dtype);
  * reason in `why`. A pure function, for validate(), which must not touch the device. */
 int flash_attn_version_runs_on(const char *name, int cc, char *why, size_t why_len);
 
-/* flash_attn_forward through version `name`; cudaErrorInvalidValue where
+/* O = softmax(Q Kᵀ·scale) V through version `name`; q, k, v, o: [B,H,N,d]; cudaErrorInvalidValue where
  * flash_attn_version_supports(name, d, dtype) is 0, cudaErrorNoKernelImageForDevice where
  * flash_attn_version_runs_on(name, the current device's) is 0. */
 cudaError_t flash_attn_forward_version(const char *name, const void *q, const void *k,

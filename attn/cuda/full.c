@@ -2,7 +2,9 @@
  *
  *   flash       the fused kernel of kernels/flash_attn.cu: online softmax,
  *               tensor cores for bf16/fp16, O(N) memory, no workspace; the
- *               version that is fastest for d and dtype.
+ *               fastest version that runs d, dtype and the device: flash_wgmma
+ *               on sm_90a (also d = 256 there), else flash_w4 (bf16/fp16) or
+ *               flash_simt (fp32).
  *   naive       S = s Q Kᵀ (cuBLAS, fp32 out), P = softmax(S) by rows, O = P V
  *               (cuBLAS): the B·H·N² fp32 scores (and P in the dtype, unless
  *               fp32, where P overwrites S) live in the workspace, so a large
@@ -37,7 +39,7 @@ static const char *const full_variants[] = {ATTN_FULL_VARIANTS, "flash_simt",  "
 struct full_state {
     struct attn_problem p;
     int naive;
-    const char *version;   /* a flash_attn version by name, or NULL: flash's default */
+    const char *version;   /* the flash_attn version by name (full_flash_version); naive: NULL */
     cublasHandle_t handle; /* naive only */
     float *scores;         /* [B,H,N,N] fp32 */
     void *probs;           /* [B,H,N,N] dtype; == scores for fp32 */
@@ -50,11 +52,15 @@ static int full_is_naive(const struct attn_params *a)
     return variant && strcmp(variant, "naive") == 0;
 }
 
-/* The flash_attn version a variant names, or NULL for flash and naive. */
-static const char *full_flash_version(const struct attn_params *a)
+/* The flash_attn version a point runs: the one its variant names, for flash the
+ * fastest that runs d, dtype and this device (flash_attn_default_version), NULL for
+ * naive (and for flash where none does). */
+static const char *full_flash_version(const struct attn_problem *p, const struct attn_params *a)
 {
     const char *variant = attn_variant_of(&attn_cuda_full, a);
-    if (!variant || strcmp(variant, "flash") == 0 || strcmp(variant, "naive") == 0) return NULL;
+    if (variant && strcmp(variant, "naive") == 0) return NULL;
+    if (!variant || strcmp(variant, "flash") == 0)
+        return flash_attn_default_version(p->d, (int)p->dtype, cuda_device_cc());
     return variant;
 }
 
@@ -74,7 +80,7 @@ static size_t full_carve(const struct attn_problem *p, int naive, void *base, st
 static const char *full_validate(const struct attn_problem *p, const struct attn_params *a,
                                  char *why, size_t why_len)
 {
-    const char *version = full_flash_version(a);
+    const char *version = full_flash_version(p, a);
     /* d = 256 is beyond the CUDA backend's d ∈ {64, 128} only for a version that runs it
      * (flash_wgmma); the rest of the backend's rules hold for it all the same. */
     const int wide =
@@ -82,6 +88,11 @@ static const char *full_validate(const struct attn_problem *p, const struct attn
     const char *bad = wide ? attn_validate_common(&attn_cuda_full, p, a, why, why_len)
                            : cuda_validate(&attn_cuda_full, p, a, why, why_len);
     if (bad) return bad;
+    if (!version && !full_is_naive(a)) {
+        snprintf(why, why_len, "d=%d dtype=%s: no flash kernel runs this combination on this GPU",
+                 p->d, attn_dtype_name(p->dtype));
+        return why;
+    }
     if (version && !flash_attn_version_supports(version, p->d, (int)p->dtype)) {
         char runs[32] = "";
         for (int t = ATTN_FP32; t <= ATTN_BF16; t++)
@@ -99,11 +110,6 @@ static const char *full_validate(const struct attn_problem *p, const struct attn
             return why;
         }
     }
-    if (!version && !full_is_naive(a) && !flash_attn_supported(p->d, (int)p->dtype)) {
-        snprintf(why, why_len, "d=%d dtype=%s: the flash kernel does not run this combination",
-                 p->d, attn_dtype_name(p->dtype));
-        return why;
-    }
     return NULL;
 }
 
@@ -119,7 +125,7 @@ static int full_setup(void *state, const struct attn_problem *p, const struct at
     struct full_state *st = state;
     st->p = *p;
     st->naive = full_is_naive(a);
-    st->version = full_flash_version(a);
+    st->version = full_flash_version(p, a);
     full_carve(p, st->naive, workspace, st);
     return st->naive ? cuda_cublas_create(&st->handle, why, why_len) : 0;
 }
@@ -134,12 +140,9 @@ static cudaError_t full_launch(const struct full_state *st, const struct attn_te
         CUDA_CHECK(softmax_attention(st->handle, t->q, p->N, t->k, t->v, p->N, p->d,
                                      (int)p->dtype, scale, t->o, (int)p->dtype, st->scores,
                                      st->probs, p->B * p->H, stream));
-    } else if (st->version) {
+    } else {
         CUDA_CHECK(flash_attn_forward_version(st->version, t->q, t->k, t->v, t->o, p->B, p->H,
                                               p->N, p->d, (int)p->dtype, scale, stream));
-    } else {
-        CUDA_CHECK(flash_attn_forward(t->q, t->k, t->v, t->o, p->B, p->H, p->N, p->d,
-                                      (int)p->dtype, scale, stream));
     }
     return cudaSuccess;
 }
