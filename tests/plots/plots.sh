@@ -474,19 +474,19 @@ peers)
         fail "overrides not applied: $(cat small.csv)"
     pass "axis and peer overrides"
     # zip: the axes of a group take their i-th values together, as attnbench
-    # expands them (harness/sweep/suite.c): flash_peers is nine shapes of
+    # expands them (harness/sweep/suite.c): flash_peers is twelve shapes of
     # B·N = 16384 and H·d = 2048, not every combination.
     run "$python" "$adapter" flash_peers --dry-run --peers sdpa-flash --out zip.csv
-    [ "$(rc)" = 0 ] && [ "$(wc -l <zip.csv)" = 10 ] || fail "zip: $(cat err.txt)"
+    [ "$(rc)" = 0 ] && [ "$(wc -l <zip.csv)" = 13 ] || fail "zip: $(cat err.txt)"
     "$python" -c 'import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 assert all(int(r["B"]) * int(r["N"]) == 16384 and int(r["H"]) * int(r["d"]) == 2048
            for r in rows), "a row outside the zipped pairs"
-assert len({(r["N"], r["d"]) for r in rows}) == 9' zip.csv || fail "zip: the wrong shapes"
+assert len({(r["N"], r["d"]) for r in rows}) == 12' zip.csv || fail "zip: the wrong shapes"
     run "$python" "$adapter" flash_peers --dry-run --peers sdpa-flash --seqlen 2^10 --out zip2.csv
     refused "zipped axes of different lengths" \
-        "with the flags given: seqlen and B are zipped (they take their i-th values together) but seqlen has 1 value and B 3"
-    pass "zip: nine shapes of one token count and width"
+        "with the flags given: seqlen and B are zipped (they take their i-th values together) but seqlen has 1 value and B 4"
+    pass "zip: twelve shapes of one token count and width"
     # Every peer of every method of the suite (the default peers): one row
     # per peer, definition and N, MiTA's variants apart, m and k where read.
     run "$python" "$adapter" seqlen --dry-run --budget 20 --out all.csv
