@@ -8,7 +8,8 @@
  *                               the awkward shapes of `attnbench check`
  *   test_gpu_methods --small    the partial tiles up to N = 1000 and the
  *                               awkward shapes only (for compute-sanitizer)
- *   ... --methods topk,mita     only these methods (either form)
+ *   ... --methods topk,mita     only these methods (either form); METHOD:VARIANT
+ *                               entries (full:flash_wgmma) only that variant
  *
  * Exits 77 (skipped) where there is no GPU. */
 #include <inttypes.h>
@@ -38,6 +39,28 @@ static void report(const struct sweep_point *p, const struct check_result *r)
     r->passed ? passed++ : failed++;
 }
 
+/* Whether `list` (comma-separated METHOD or METHOD:VARIANT entries; NULL: all) takes the
+ * method `name` with `variant` (NULL: any variant of it). */
+static int listed(const char *list, const char *name, const char *variant)
+{
+    if (!list) return 1;
+    size_t n = strlen(name);
+    for (const char *at = list; *at;) {
+        const char *end = strchr(at, ',');
+        size_t len = end ? (size_t)(end - at) : strlen(at);
+        if (len >= n && strncmp(at, name, n) == 0) {
+            if (len == n) return 1;
+            const char *v = at + n + 1;
+            size_t vlen = len - n - 1;
+            if (at[n] == ':' && (!variant || (strlen(variant) == vlen && strncmp(v, variant, vlen) == 0)))
+                return 1;
+        }
+        if (!end) break;
+        at = end + 1;
+    }
+    return 0;
+}
+
 /* Full attention's tiles cut short: N = 1, 63, 65, 1000 and 4097 against the 64- and
  * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, B = 2 and
  * H = 3 (each head's rows and keys must stay in its own plane), fp16 and bf16, d = 64, 128
@@ -45,12 +68,12 @@ static void report(const struct sweep_point *p, const struct check_result *r)
  * (flash_wgmma off sm_90a, the others at d = 256) prints a line that says so, counted
  * neither way. */
 static void check_full_partial_tiles(const struct attn_method *m, struct backend *b,
-                                     uint64_t seed, int small)
+                                     uint64_t seed, int small, const char *only)
 {
     static const int64_t lengths[] = {1, 63, 65, 1000, 4097};
     const enum attn_dtype dtypes[] = {ATTN_FP16, ATTN_BF16};
     for (const char *const *v = m->variants; v && *v; v++)
-        for (int t = 0; t < 2; t++)
+        for (int t = 0; t < 2 && listed(only, m->name, *v); t++)
             for (int d = 64; d <= 256; d *= 2)
                 for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
                     if (small && lengths[i] > 1000) continue;
@@ -71,21 +94,6 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
                     check_point(&p, b, &r);
                     report(&p, &r);
                 }
-}
-
-/* Whether `name` is in the comma-separated `list` (NULL: every name). */
-static int listed(const char *list, const char *name)
-{
-    if (!list) return 1;
-    size_t n = strlen(name);
-    for (const char *at = list; *at;) {
-        const char *end = strchr(at, ',');
-        size_t len = end ? (size_t)(end - at) : strlen(at);
-        if (len == n && strncmp(at, name, n) == 0) return 1;
-        if (!end) break;
-        at = end + 1;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -113,7 +121,7 @@ int main(int argc, char **argv)
     for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
         /* gather is not attention: test_gather.c checks it. */
         if ((*m)->backend != ATTN_CUDA || !attn_reference_known((*m)->name) ||
-            !listed(only, (*m)->name))
+            !listed(only, (*m)->name, NULL))
             continue;
         static const char *const no_variant[] = {"", NULL};
         const char *const *variants = (*m)->variants && (*m)->variants[0] ? (*m)->variants
@@ -123,7 +131,7 @@ int main(int argc, char **argv)
          * structured inputs (docs/inputs.md) at N = 2^12. */
         const int n_routes = (*m)->uses & ATTN_USES_S_R ? 3 : 1;
         for (const char *const *v = variants; *v && !small; v++)
-            for (int t = 0; t < 3; t++)
+            for (int t = 0; t < 3 && listed(only, (*m)->name, *v); t++)
                 for (int di = 0; di < 2; di++)
                     for (int kind = 0; kind < ATTN_INPUTS_COUNT; kind++)
                     for (int64_t N = 1 << 10; N <= 1 << 14; N <<= 2)
@@ -143,13 +151,14 @@ int main(int argc, char **argv)
                         check_point(&p, b, &r);
                         report(&p, &r);
                     }
-        if (strcmp((*m)->name, "full") == 0) check_full_partial_tiles(*m, b, seed, small);
+        if (strcmp((*m)->name, "full") == 0) check_full_partial_tiles(*m, b, seed, small, only);
         /* The awkward shapes, every dtype, both head dimensions. */
         for (int di = 0; di < 2; di++) {
             struct sweep_point cases[64];
             int n = check_cases(*m, dtypes, 3, dims[di], cases, 64);
             for (int i = 0; i < n; i++) {
                 struct check_result r;
+                if (!listed(only, cases[i].method, cases[i].variant)) continue;
                 cases[i].problem.seed += seed;
                 check_point(&cases[i], b, &r);
                 report(&cases[i], &r);
