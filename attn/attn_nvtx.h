@@ -37,6 +37,13 @@ void attn_step_pop(void);
 /* The innermost open step of the calling thread, "" outside every step. */
 const char *attn_step_current(void);
 
+/* Whether a profiler files each launch under its step (attnbench run
+ * --profile sets it around the profiled run). It sees only kernels launched
+ * one by one, so a method that replays its launches as a CUDA graph launches
+ * them directly while it is set (attn/cuda/cuda_method.h, "CUDA graphs"). */
+void attn_steps_set_recorded(int on);
+int attn_steps_recorded(void);
+
 #ifdef __cplusplus
 }
 #endif

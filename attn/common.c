@@ -228,3 +228,9 @@ const char *attn_step_current(void)
     if (step_depth == 0) return "";
     return step_names[(step_depth < STEP_DEPTH_KEPT ? step_depth : STEP_DEPTH_KEPT) - 1];
 }
+
+static int steps_recorded;
+
+void attn_steps_set_recorded(int on) { steps_recorded = on; }
+
+int attn_steps_recorded(void) { return steps_recorded; }

@@ -3,6 +3,10 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "attn/attn_nvtx.h"
+#include "kernels/cuda_check.h"
 
 #include "kernels/gemm.h"
 #include "kernels/softmax.h"
@@ -83,6 +87,63 @@ cudaError_t cuda_cublas_bind(cublasHandle_t handle, void *stream, void *workspac
 void cuda_cublas_destroy(cublasHandle_t handle)
 {
     if (handle) cublasDestroy(handle);
+}
+
+/* Whether `err` says the forward did what a capture does not allow (then it runs
+ * directly from now on), not that it failed. */
+static int capture_refused(cudaError_t err)
+{
+    return err == cudaErrorStreamCaptureUnsupported || err == cudaErrorStreamCaptureInvalidated ||
+           err == cudaErrorStreamCaptureImplicit || err == cudaErrorStreamCaptureUnjoined ||
+           err == cudaErrorStreamCaptureIsolation || err == cudaErrorStreamCaptureWrongThread;
+}
+
+/* Captures forward(state, t, stream) into g->exec. */
+static cudaError_t graph_capture(struct forward_graph *g, cuda_forward_fn forward,
+                                 const void *state, const struct attn_tensors *t,
+                                 cudaStream_t stream)
+{
+    forward_graph_release(g);
+    cudaGraph_t graph = NULL;
+    CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+    cudaError_t err = forward(state, t, stream);
+    /* The capture ends whatever the forward returned, so that the stream is usable. */
+    cudaError_t end = cudaStreamEndCapture(stream, &graph);
+    if (err == cudaSuccess) err = end;
+    if (err == cudaSuccess) err = cudaGraphInstantiate(&g->exec, graph, 0);
+    if (graph) cudaGraphDestroy(graph);
+    if (err != cudaSuccess) {
+        g->exec = NULL;
+        return err;
+    }
+    g->stream = stream;
+    g->t = *t;
+    return cudaSuccess;
+}
+
+cudaError_t forward_graph_run(struct forward_graph *g, cuda_forward_fn forward, const void *state,
+                           const struct attn_tensors *t, cudaStream_t stream)
+{
+    enum cudaStreamCaptureStatus capturing;
+    CUDA_CHECK(cudaStreamIsCapturing(stream, &capturing));
+    if (g->direct || capturing != cudaStreamCaptureStatusNone || attn_steps_recorded())
+        return forward(state, t, stream);
+    if (!g->exec || g->stream != stream || memcmp(&g->t, t, sizeof *t) != 0) {
+        cudaError_t err = graph_capture(g, forward, state, t, stream);
+        if (capture_refused(err)) {
+            (void)cudaGetLastError(); /* the refusal is not the forward's error */
+            g->direct = 1;
+            return forward(state, t, stream);
+        }
+        if (err != cudaSuccess) return err;
+    }
+    return cudaGraphLaunch(g->exec, stream);
+}
+
+void forward_graph_release(struct forward_graph *g)
+{
+    if (g->exec) cudaGraphExecDestroy(g->exec);
+    g->exec = NULL;
 }
 
 void cuda_attention_carve(struct workspace_carver *c, const struct attn_problem *p,

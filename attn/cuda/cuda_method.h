@@ -82,6 +82,33 @@ cudaError_t cuda_cublas_bind(cublasHandle_t handle, void *stream, void *workspac
 /* NULL is allowed (a method that never created one). */
 void cuda_cublas_destroy(cublasHandle_t handle);
 
+/* ---- CUDA graphs -----------------------------------------------------------
+ * At short N a forward of several launches costs a launch gap each (MiTA at
+ * N = 2^10 is 11 launches, most of its time). Such a method replays its
+ * launches as one CUDA graph: captured at its first run on a set of tensors
+ * and a stream, replayed while they stay, captured again when they change.
+ * It launches them directly instead where the stream is being captured
+ * already (the harness's --timing graph captures whole forwards), where a
+ * profiler files launches by step (attn_steps_recorded), and after a forward
+ * that cannot be captured (a call that waits on the host, say). */
+struct forward_graph {
+    cudaGraphExec_t exec;   /* NULL until the first capture */
+    cudaStream_t stream;    /* what it was captured on, */
+    struct attn_tensors t;  /* and with */
+    int direct;             /* the forward could not be captured: launch directly */
+};
+
+/* The forward: enqueues every launch of one run on `stream`, nothing else. */
+typedef cudaError_t (*cuda_forward_fn)(const void *state, const struct attn_tensors *t,
+                                       cudaStream_t stream);
+
+/* forward(state, t, stream), through the graph `g` (zeroed before the first call). */
+cudaError_t forward_graph_run(struct forward_graph *g, cuda_forward_fn forward, const void *state,
+                           const struct attn_tensors *t, cudaStream_t stream);
+
+/* Frees the graph; `g` can be run again (it captures anew). */
+void forward_graph_release(struct forward_graph *g);
+
 /* ---- softmax attention steps ----------------------------------------------
  * One softmax attention step of agent or nystrom, softmax(s q kᵀ) v over
  * B·H problems of nq queries and nk keys, and how it runs: fused in one

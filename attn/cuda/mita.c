@@ -61,6 +61,7 @@ struct mita_state {
     int shared;            /* variant "shared": the first block of logits is there */
     const struct attn_gather_version *gather; /* step 6's version; NULL: fused */
     struct mita_buffers b;
+    struct forward_graph graph; /* the steps' launches, replayed (cuda_method.h) */
     int has_run;
 };
 
@@ -243,12 +244,24 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
     return err;
 }
 
+static cudaError_t mita_forward(const void *state, const struct attn_tensors *t,
+                                cudaStream_t stream)
+{
+    return mita_steps(state, t, stream);
+}
+
 static int mita_run(void *state, const struct attn_tensors *t, void *stream)
 {
     struct mita_state *st = state;
-    cudaError_t err = mita_steps(st, t, (cudaStream_t)stream);
+    cudaError_t err = forward_graph_run(&st->graph, mita_forward, st, t, (cudaStream_t)stream);
     st->has_run = err == cudaSuccess;
     return (int)err;
+}
+
+static void mita_teardown(void *state)
+{
+    struct mita_state *st = state;
+    forward_graph_release(&st->graph);
 }
 
 static int mita_export_selection(void *state, struct attn_selection *out)
@@ -275,5 +288,6 @@ const struct attn_method attn_cuda_mita = {
     .workspace_bytes = mita_workspace_bytes,
     .setup = mita_setup,
     .run = mita_run,
+    .teardown = mita_teardown,
     .export_selection = mita_export_selection,
 };

@@ -726,6 +726,8 @@ int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx
         snprintf(why, why_len, "profiler_measure: no open session (profiler_open first)");
         return -1;
     }
+    /* Launches one by one, each filed under its step: no method replays a CUDA graph now. */
+    attn_steps_set_recorded(1);
     for (;;) {
         struct capture c = {};
         CUpti_SubscriberHandle sub = NULL;
@@ -777,6 +779,7 @@ int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx
         }
         capture_release(&c);
         if (rc) profiler_result_free(out);
+        attn_steps_set_recorded(0);
         return rc;
     }
 }
