@@ -2,7 +2,7 @@
 // the variant `flash` and one variant per version).
 //
 // Versions, side by side in the table at the bottom, by name: the `full` method's variant of
-// that name runs it (`flash` runs the first of flash_wgmma, flash_w4, flash_simt that runs d,
+// that name runs it (`flash` runs the first of flash_wgmma_nopp, flash_w4, flash_simt that runs d,
 // dtype and the device: flash_attn_default_version). TFLOP/s = 4·B·H·N²·d / median
 // time on the H100 SXM, bf16, target shapes B·N = 16384 tokens, H·d = 2048, N = 4096 / 8192 /
 // 16384 (kernels/NOTES.md "full/flash" has the method, fp16, the profiles and what was
@@ -875,9 +875,10 @@ extern "C" int flash_attn_version_supports(const char *name, int d, int dtype)
 }
 
 // The versions `flash` tries, fastest first (kernels/NOTES.md): on an sm_90a device the wgmma
-// version, which also alone runs d = 256; elsewhere, and for what it does not run, the
-// mma.sync version for bf16/fp16 and the CUDA-core one for fp32.
-static const char *const default_order[] = {"flash_wgmma", "flash_w4", "flash_simt"};
+// version without the ping-pong turns (on the H200 2-6% faster at d = 64, 1-2% at 256, equal
+// at 128), which with its ping-pong twin alone runs d = 256; elsewhere, and for what they do
+// not run, the mma.sync version for bf16/fp16 and the CUDA-core one for fp32.
+static const char *const default_order[] = {"flash_wgmma_nopp", "flash_w4", "flash_simt"};
 
 extern "C" const char *flash_attn_default_version(int d, int dtype, int cc)
 {

@@ -27,7 +27,7 @@ extern "C" {
 
 /* The version the `full` method's variant `flash` runs for head dimension `d`
  * in `dtype` on a device of compute capability `cc` (major·10 + minor; 0:
- * unknown, then only the build is asked): the first of "flash_wgmma",
+ * unknown, then only the build is asked): the first of "flash_wgmma_nopp",
  * "flash_w4", "flash_simt" that runs them (flash_attn_version_supports and
  * flash_attn_version_runs_on), the fastest measured first; NULL when none does. */
 const char *flash_attn_default_version(int d, int dtype, int cc);
