@@ -119,8 +119,6 @@ static int parse_flags(int argc, char **argv, struct cli *c)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        const char *key = suite_flag_key(a);
-        int has_value = key || !strcmp(a, "--out") || !strcmp(a, "--plugin");
         int own = -1; /* index in command_flags of a flag of this command */
         char owners[64] = "";
         for (size_t f = 0; f < sizeof command_flags / sizeof *command_flags; f++) {
@@ -135,6 +133,10 @@ static int parse_flags(int argc, char **argv, struct cli *c)
                     c->command);
             return 2;
         }
+        /* A command's own flag comes before a suite key of its name: `run --verify` takes no
+         * value, where the suite file says `verify yes`. */
+        const char *key = own >= 0 ? NULL : suite_flag_key(a);
+        int has_value = key || !strcmp(a, "--out") || !strcmp(a, "--plugin");
         if (own >= 0) has_value = command_flags[own].has_value;
         if (has_value && i + 1 >= argc) {
             fprintf(stderr, "attnbench: %s needs a value\n", a);

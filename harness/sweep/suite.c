@@ -33,7 +33,8 @@
 enum { KEY_NAME, KEY_DESCRIBE, KEY_METHODS, KEY_AXIS0 };
 enum {
     KEY_BACKEND = KEY_AXIS0 + AXIS_COUNT, KEY_REPS, KEY_WARMUP, KEY_BUDGET, KEY_TIMEOUT, KEY_SEED,
-    KEY_MAX_NOISE, KEY_MIN_SAMPLES, KEY_MAX_SAMPLES, KEY_MIN_TIME, KEY_TIMING, KEY_ZIP, KEY_COUNT
+    KEY_MAX_NOISE, KEY_MIN_SAMPLES, KEY_MAX_SAMPLES, KEY_MIN_TIME, KEY_TIMING, KEY_ZIP, KEY_VERIFY,
+    KEY_COUNT
 };
 
 static const char *key_name(int key)
@@ -42,7 +43,8 @@ static const char *key_name(int key)
     static const char *const settings[] = {"backend",     "reps",        "warmup",
                                            "budget",      "timeout",     "seed",
                                            "max_noise",   "min_samples", "max_samples",
-                                           "min_time",    "timing",      "zip"};
+                                           "min_time",    "timing",      "zip",
+                                           "verify"};
     if (key < KEY_AXIS0) return fixed[key];
     if (key < KEY_BACKEND) return AXES[key - KEY_AXIS0].key;
     return settings[key - KEY_BACKEND];
@@ -325,6 +327,19 @@ static int parse_timing(const char *text, struct suite *s, char *err, size_t err
                         item.p);
 }
 
+/* `verify yes|no`: every point's output against the reference (run --verify). */
+static int parse_verify(const char *text, struct suite *s, char *err, size_t err_len)
+{
+    struct span item;
+    char word[8];
+    if (one_item("verify", text, &item, err, err_len) != 0) return -1;
+    if (span_str(item, word, sizeof word) == 0 && (!strcmp(word, "yes") || !strcmp(word, "no"))) {
+        s->verify = !strcmp(word, "yes");
+        return 0;
+    }
+    return harness_fail(err, err_len, "verify '%.*s': need yes or no", (int)item.n, item.p);
+}
+
 static int parse_name(const char *text, struct suite *s, char *err, size_t err_len)
 {
     struct span item;
@@ -421,6 +436,7 @@ static int set_value(struct suite *s, int key, const char *value, char *err, siz
     case KEY_MIN_TIME: return parse_amount(name, value, "seconds", &s->min_time_s, err, err_len);
     case KEY_TIMING: return parse_timing(value, s, err, err_len);
     case KEY_ZIP: return parse_zip(value, s, err, err_len);
+    case KEY_VERIFY: return parse_verify(value, s, err, err_len);
     }
     return harness_fail(err, err_len, "internal: key %d has no parser", key);
 }
@@ -679,6 +695,8 @@ void suite_write(FILE *f, const struct suite *s)
             if (s->zip[a] == g) fprintf(f, "%s%s", join, AXES[a].key), join = "+";
     }
     if (groups) fputc('\n', f);
+    /* Written only when set: a suite without it hashes as before. */
+    if (s->verify) fprintf(f, "verify       yes\n");
 }
 
 static int is_file(const char *path)

@@ -89,6 +89,7 @@ struct suite {
     enum timing_mode timing;
     /* `zip`: zip[a] is axis a's group (1, 2, ...), 0 when not zipped. */
     int zip[AXIS_COUNT];
+    int verify;                     /* `verify yes`: as run --verify (measure/verify.h) */
 };
 
 /* The defaults a suite starts from (also what `attnbench run` uses with no

@@ -762,6 +762,12 @@ assert all(r["verify"] == "ok" and isinstance(r["verify_error"], float) and r["s
     [ "$(cells plain.csv verify)$(cells plain.csv verify_error)$(cells plain.csv verify_s)" = "" ] ||
         fail "without --verify, its columns are filled"
     pass "without --verify its columns stay empty"
+    # The suite key: `verify yes` verifies without the flag.
+    printf 'name v\nmethods linear mita\nseqlen 256\nH 1\nreps 1\nwarmup 0\nverify yes\n' >v.suite
+    run run ./v.suite --backend cpu --out vs.csv
+    [ "$(rc)" = 0 ] && [ "$(cells vs.csv verify | sort -u)" = ok ] ||
+        fail "verify yes in a suite: exit $(rc), verify '$(cells vs.csv verify)'"
+    pass "a suite's 'verify yes' verifies every point"
     run run --backend cpu --methods topk --seqlen 256 --k 512 --reps 1 --warmup 0 --verify \
         --out invalid.csv
     case $(cells invalid.csv status) in invalid:*) ;; *) fail "k > N: $(cells invalid.csv status)" ;; esac

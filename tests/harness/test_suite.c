@@ -58,6 +58,7 @@ static void test_every_key(void)
         "warmup 0\n"
         "budget 2.5\n"
         "timeout 90.5\n"
+        "verify yes\n"
         "seed 18446744073709551615"; /* no final newline: fine for a suite */
     struct suite s;
     char err[512] = "";
@@ -88,6 +89,7 @@ static void test_every_key(void)
     CHECK(s.backend_set && s.backend == ATTN_CUDA);
     CHECK(s.reps == 20 && s.warmup == 0 && s.budget_s == 2.5 && s.timeout_s == 90.5);
     CHECK(s.seed == UINT64_MAX);
+    CHECK(s.verify == 1);
 }
 
 static void test_int_lists(void)
@@ -151,7 +153,7 @@ static void test_errors(void)
         {"seqlne 64\n", 1,
          "unknown key 'seqlne' (known: name, describe, methods, dtype, B, H, seqlen, d, m, k, "
          "s_r, shared_scale, inputs, gather, backend, reps, warmup, budget, timeout, seed, max_noise, "
-         "min_samples, max_samples, min_time, timing, zip)"},
+         "min_samples, max_samples, min_time, timing, zip, verify)"},
         {"# comment\n\nB 1\nH 8\nb 2\n", 5, "unknown key 'b'"},
         {"B 0\n", 1, "B=0 (need >= 1)"},
         {"d 1\nB 2^31\n", 2, "B=2147483648 (need <= 2147483647)"},
@@ -190,6 +192,8 @@ static void test_errors(void)
         {"timeout 10 20\n", 1, "'timeout' takes one value, got another: '20'"},
         {"seed 18446744073709551616\n", 1, "seed 18446744073709551616 is too large (need < 2^64)"},
         {"seed -1\n", 1, "seed '-1' is not a number"},
+        {"verify maybe\n", 1, "verify 'maybe': need yes or no"},
+        {"verify yes no\n", 1, "'verify' takes one value, got another: 'no'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct suite s;
@@ -337,7 +341,6 @@ static void test_expand(void)
     free(p);
 }
 
-/* The text axes: words kept in each point, refused by name, written back. */
 /* The suite as suite_write() writes it, in a malloc'd string. */
 static char *written(const struct suite *s)
 {
@@ -414,6 +417,7 @@ static void test_zip(void)
     }
 }
 
+/* The text axes: words kept in each point, refused by name, written back. */
 static void test_text_axes(void)
 {
     struct suite s;
@@ -472,6 +476,24 @@ static void test_text_axes(void)
     CHECK_CONTAINS(err, "is too long");
 }
 
+/* verify: off by default and left out of the written suite (so that a suite's hash stays
+ * what it was); `verify yes` written back and read back. */
+static void test_verify_key(void)
+{
+    struct suite s, back;
+    char err[256] = "";
+    CHECK(suite_parse_text("methods full\n", "x.suite", &s, err, sizeof err) == 0);
+    CHECK(s.verify == 0);
+    char *text = written(&s);
+    CHECK(text && !strstr(text, "verify"));
+    free(text);
+    CHECK(suite_set(&s, "verify", "yes", err, sizeof err) == 0 && s.verify == 1);
+    text = written(&s);
+    CHECK(text && strstr(text, "verify       yes\n"));
+    CHECK(text && suite_parse_text(text, "back.suite", &back, err, sizeof err) == 0 && back.verify == 1);
+    free(text);
+}
+
 static void test_find(const char *dir)
 {
     char want[1024], found[1024];
@@ -503,6 +525,7 @@ int main(void)
     test_expand();
     test_text_axes();
     test_zip();
+    test_verify_key();
     test_find(dir);
     scratch_remove(dir);
     return check_exit("test_suite");
