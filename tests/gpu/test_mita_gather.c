@@ -7,6 +7,9 @@
  * Cases: fp32, fp16, bf16 × d ∈ {64, 128} × s_r ∈ {1, 2, 3} × shared and
  * route_only × both shared scales, N not a multiple of m, m·k > N.
  *
+ * The graph MiTA replays (cuda_method.h): replayed on new inputs and captured again on other
+ * tensors, the output stays a fresh state's, bit for bit.
+ *
  * Profiled (CUPTI; skipped, saying why, where the counters cannot be read):
  * with vec16 the run has a step "gather" holding the gather kernel and a
  * gather_dram_bytes of its own; fused has neither (gather_dram_bytes 0).
@@ -274,6 +277,74 @@ static void check_on_gpu(struct backend *b, const char *gather, const char *vari
     ok ? passed++ : failed++;
 }
 
+/* MiTA replays its launches as a CUDA graph (attn/cuda/cuda_method.h, forward_graph): one
+ * state run on tensors A (captured), on A refilled with other inputs (replayed), then on
+ * other tensors B holding those inputs (captured again) gives, each time, bit for bit the
+ * output of a fresh state on those inputs. */
+static void check_graph_replay(struct backend *b, uint64_t seed)
+{
+    const struct attn_method *m = &attn_cuda_mita;
+    struct attn_problem p = {1, 2, 1000, 64, ATTN_BF16, ATTN_CUDA, seed};
+    const struct attn_params a = {.m = 16, .k = 32, .s_r = 2, .gather = "fused"};
+    const size_t bytes = (size_t)attn_tensor_elems(&p) * attn_dtype_size(p.dtype);
+    char why[640] = "";
+    void *dev[9] = {0}, *state = calloc(1, m->state_size);
+    unsigned char *got = malloc(bytes);
+    struct mita_output fresh = {0};
+    int ok = 0, set_up = 0;
+    for (int i = 0; i < 8; i++) dev[i] = b->alloc(bytes);
+    dev[8] = b->alloc(attn_method_workspace_bytes(m, &p, &a));
+    int have = state && got;
+    for (int i = 0; i < 9; i++) have = have && dev[i];
+    if (!have) {
+        snprintf(why, sizeof why, "out of memory");
+        goto done;
+    }
+    const struct attn_tensors ta = {dev[0], dev[1], dev[2], dev[3]};
+    const struct attn_tensors tb = {dev[4], dev[5], dev[6], dev[7]};
+    if (attn_method_setup(m, state, &p, &a, dev[8], why, sizeof why)) goto done;
+    set_up = 1;
+    /* Three runs: A with the first inputs, A with the second, B with the second. */
+    const struct attn_tensors *runs[] = {&ta, &ta, &tb};
+    const uint64_t seeds[] = {seed, seed + 1, seed + 1};
+    for (int r = 0; r < 3; r++) {
+        struct attn_problem filled = p;
+        filled.seed = seeds[r];
+        void *const *q_k_v = runs[r] == &ta ? &dev[0] : &dev[4];
+        for (int which = 0; which < 3; which++)
+            if (b->fill_inputs(b, q_k_v[which], &filled, ATTN_INPUTS_IID, which)) {
+                snprintf(why, sizeof why, "filling the inputs failed");
+                goto done;
+            }
+        if (b->poison(b, runs[r]->o, bytes) || attn_method_run(m, state, runs[r], b->stream) ||
+            b->sync(b, why, sizeof why)) {
+            if (!why[0]) snprintf(why, sizeof why, "run %d failed", r + 1);
+            goto done;
+        }
+        if (r == 0) continue;
+        p.seed = seeds[r];
+        if (b->copy_to_host(b, got, runs[r]->o, bytes) ||
+            run_mita(b, &p, &a, &fresh, why, sizeof why)) {
+            if (!why[0]) snprintf(why, sizeof why, "copying the output back failed");
+            goto done;
+        }
+        if (memcmp(got, fresh.o, bytes)) {
+            snprintf(why, sizeof why, "run %d (%s) differs from a fresh state's output", r + 1,
+                     r == 1 ? "replayed on new inputs" : "captured again on other tensors");
+            goto done;
+        }
+        output_free(&fresh);
+    }
+    ok = 1;
+done:
+    if (set_up) attn_method_teardown(m, state);
+    for (int i = 0; i < 9; i++)
+        if (dev[i]) b->release(dev[i]);
+    free(state), free(got);
+    output_free(&fresh);
+    verdict(ok, "mita graph: replayed on new inputs, captured again on other tensors", why);
+}
+
 /* The profiling pass of `attnbench run --profile` (measure/profile.h) on
  * one run of MiTA at bf16 B=1 H=8 N=2^14 d=64 m=k=64: the step "gather"
  * and gather_dram_bytes with a gather version, neither fused. */
@@ -356,6 +427,7 @@ int main(int argc, char **argv)
         check_profiled(b, "fused");
         check_profiled(b, "vec16");
     }
+    check_graph_replay(b, seed);
     for (const struct attn_gather_version *const *g = attn_gather_all(); *g; g++)
         for (const char *const *v = attn_cuda_mita.variants; *v; v++)
             for (int t = 0; t < 3; t++)
