@@ -154,7 +154,7 @@ static int gather_lines(const struct plot *p, const int *in_mita, FILE *settings
                 continue;
             int l = 0;
             while (l < nlines &&
-                   !key_equal(p->rows[p->series[line_first[l]].first].key, w->key, GATHER_SHAPE))
+                   !key_equal(p->series[line_first[l]].key, p->series[s].key, GATHER_SHAPE))
                 l++;
             if (l == nlines) line_first[nlines++] = s;
             line_of[s] = l;
@@ -164,7 +164,7 @@ static int gather_lines(const struct plot *p, const int *in_mita, FILE *settings
     for (int l = 0, colour = 0; l < nlines; l++) {
         const struct series *se = &p->series[line_first[l]];
         const struct row *w = &p->rows[se->first];
-        const char *const *key = w->key;
+        const char *const *key = se->key;
         const int mita = in_mita[line_first[l]];
         const int reference = !mita && !strcmp(key[KEY_VARIANT], GATHER_REFERENCE);
         const char *version = gather_version_of(w);
@@ -174,7 +174,7 @@ static int gather_lines(const struct plot *p, const int *in_mita, FILE *settings
                                            key[KEY_VARIANT])
                         : (size_t)snprintf(label, sizeof label, "%s%s", key[KEY_VARIANT],
                                            reference ? " (reference)" : "");
-        append_varying(p, mita ? ROW_ATTENTION : ROW_GATHER, key, GATHER_SHAPE, label, n,
+        append_varying(p, mita ? ROW_ATTENTION : ROW_GATHER, key, GATHER_SHAPE, NULL, label, n,
                        sizeof label);
         cut_label(label);
         fprintf(settings, "line_label[%d] = ", l + 1);

@@ -94,7 +94,7 @@ static void short_device(const char *device, char *out, size_t len)
 
 /* The key of row r of t (series.h: the cells that tell series apart), but
  * for the fields in `omit`, which are "". The one place that says which
- * cells make a series. */
+ * cells make a series (but for an axis that moves with N: new_series). */
 static void series_key(const struct csv_table *t, long r, unsigned omit, const char **key)
 {
     for (int k = 0; k < KEY_COUNT; k++) {
@@ -426,7 +426,7 @@ int field_varies(const struct plot *p, enum row_kind kind, int k)
 {
     const char *first = NULL;
     for (int s = 0; s < p->nseries; s++) {
-        const char *v = p->rows[p->series[s].first].key[k];
+        const char *v = p->series[s].key[k];
         if (p->series[s].kind != kind || !v[0] || (k == KEY_BACKEND && p->series[s].peer))
             continue;
         if (!first) first = v;
@@ -452,7 +452,7 @@ void cut_text(char *label, size_t max)
 /* The numbers of a shape are named ("d=64"); the rest speak for themselves
  * ("bf16"). */
 size_t append_varying(const struct plot *p, enum row_kind kind, const char *const *key,
-                      unsigned skip, char *label, size_t n, size_t len)
+                      unsigned skip, const char *also, char *label, size_t n, size_t len)
 {
     int extra = 0;
     for (int k = KEY_BACKEND; k < KEY_COUNT && n < len; k++) {
@@ -466,32 +466,43 @@ size_t append_varying(const struct plot *p, enum row_kind kind, const char *cons
         n += (size_t)snprintf(label + n, len - n, "%s%s%s%s", extra++ ? ", " : " (",
                               named ? key_column(k) : "", named ? "=" : "", value);
     }
+    if (also && n < len)
+        n += (size_t)snprintf(label + n, len - n, "%s%s", extra++ ? ", " : " (", also);
     if (extra && n < len) n += (size_t)snprintf(label + n, len - n, ")");
     return n;
 }
 
 /* "mita/shared", then what else tells it apart: "full/flash (bf16, d=64)".
- * A backend already named by the variant (torch-sdpa-flash) is not repeated. */
+ * A backend already named by the variant (torch-sdpa-flash) is not repeated.
+ * An axis that moves with N is named once, by its product with N, which
+ * holds for the whole line: "full/flash (d=64, B·N=16384)". */
 static void label_series(struct plot *p, enum row_kind kind)
 {
     for (int s = 0; s < p->nseries; s++) {
         struct series *se = &p->series[s];
         if (se->kind != kind) continue;
-        const char *const *key = p->rows[se->first].key;
+        const char *const *key = se->key;
+        char along[64];
+        if (se->along >= 0)
+            snprintf(along, sizeof along, "%s\u00b7%s=%.0f", key_column(se->along),
+                     key_column(KEY_AXIS(AXIS_N)), se->along_n);
         size_t n = (size_t)snprintf(se->label, sizeof se->label, "%s%s%s", key[KEY_METHOD],
                                     key[KEY_VARIANT][0] ? "/" : "", key[KEY_VARIANT]);
-        append_varying(p, kind, key, 0, se->label, n, sizeof se->label);
+        append_varying(p, kind, key, 0, se->along >= 0 ? along : NULL, se->label, n,
+                       sizeof se->label);
         cut_label(se->label);
     }
 }
 
 int series_peer_of(const struct plot *p, const struct series *peer, const struct series *own)
 {
-    const char *const *a = p->rows[peer->first].key, *const *b = p->rows[own->first].key;
+    const char *const *a = peer->key, *const *b = own->key;
     unsigned skip = 1u << KEY_VARIANT | 1u << KEY_BACKEND | 1u << KEY_DEVICE;
     for (int k = KEY_AXIS0; k < KEY_COUNT; k++)
         if (!a[k][0]) skip |= 1u << k;
-    if (own->peer || own->kind != peer->kind || !key_equal(a, b, skip)) return 0;
+    if (own->peer || own->kind != peer->kind || own->along != peer->along ||
+        own->along_n != peer->along_n || !key_equal(a, b, skip))
+        return 0;
     const size_t n = strlen(b[KEY_VARIANT]);
     return !strcmp(a[KEY_VARIANT], a[KEY_BACKEND]) ||
            (n && !strncmp(a[KEY_VARIANT], b[KEY_VARIANT], n) && a[KEY_VARIANT][n] == '-');
@@ -522,6 +533,52 @@ static void colour_series(struct plot *p)
     }
 }
 
+/* Whether key field k moves with N among the rows that agree with row r on
+ * all of their key but k (struct series, `along`): each of them is at an N
+ * of its own, and k times N is r's in all. Rows of one point were made one
+ * (keep_newest_rows), so two of them at one N would differ in k, and so in
+ * k·N: comparing each with r is enough. One row alone has nothing to join,
+ * and a sweep of every combination of k and N has several rows per N. */
+static int moves_with_n(const struct plot *p, int r, int k)
+{
+    const struct row *w = &p->rows[r];
+    const double along_n = key_number(w, k) * w->N;
+    if (!(along_n > 0)) return 0; /* an axis its method does not read: "" */
+    int others = 0;
+    for (int q = 0; q < p->nrows; q++) {
+        const struct row *o = &p->rows[q];
+        if (q == r || !key_equal(o->key, w->key, 1u << k)) continue;
+        if (o->N == w->N || key_number(o, k) * o->N != along_n) return 0;
+        others++;
+    }
+    return others > 0;
+}
+
+/* The key field of the first axis that moves with N at row r, or -1. Only
+ * numbers can (a count such as B, not a name such as the dtype), and not N
+ * itself. */
+static int along_of(const struct plot *p, int r)
+{
+    for (int a = 0; a < AXIS_COUNT; a++)
+        if (!AXES[a].is_x && !AXES[a].name_of && moves_with_n(p, r, KEY_AXIS(a)))
+            return KEY_AXIS(a);
+    return -1;
+}
+
+/* A new series of row r (its first) moving along `along` (or -1). */
+static struct series new_series(const struct plot *p, int r, int along)
+{
+    const struct row *w = &p->rows[r];
+    enum attn_backend b;
+    struct series se = {
+        .first = r, .kind = w->kind, .along = along,
+        .along_n = along >= 0 ? key_number(w, along) * w->N : 0,
+        .peer = attn_backend_parse(w->key[KEY_BACKEND], &b) != 0,
+    };
+    for (int k = 0; k < KEY_COUNT; k++) se.key[k] = k == along ? "" : w->key[k];
+    return se;
+}
+
 static int build_series(struct plot *p)
 {
     p->series = calloc((size_t)p->nrows, sizeof *p->series);
@@ -531,16 +588,13 @@ static int build_series(struct plot *p)
     }
     for (int r = 0; r < p->nrows; r++) {
         struct row *w = &p->rows[r];
+        const int along = along_of(p, r);
+        const unsigned skip = along >= 0 ? 1u << along : 0;
         int s = 0;
-        while (s < p->nseries && !key_equal(p->rows[p->series[s].first].key, w->key, 0)) s++;
-        if (s == p->nseries) {
-            enum attn_backend b;
-            p->series[s] = (struct series){
-                .first = r, .kind = w->kind,
-                .peer = attn_backend_parse(w->key[KEY_BACKEND], &b) != 0,
-            };
-            p->nseries++;
-        }
+        while (s < p->nseries &&
+               (p->series[s].along != along || !key_equal(p->series[s].key, w->key, skip)))
+            s++;
+        if (s == p->nseries) p->series[p->nseries++] = new_series(p, r, along);
         w->series = s;
     }
     colour_series(p);

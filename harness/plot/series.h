@@ -24,7 +24,10 @@
  * of them, i.e. on a point's key but N, and on the device. They are the
  * method, variant, backend and device, then every axis of core/axes.h in
  * its order (the x axis, N, is held apart and its cell is always ""). A set
- * of them is a mask of 1 << key_field. */
+ * of them is a mask of 1 << key_field. One axis may move with N instead
+ * (struct series, `along`): a suite's `zip seqlen+B` keeps the tokens B·N
+ * fixed, so every N has its own B, and a series keyed on B would hold one
+ * point. */
 enum key_field {
     KEY_METHOD, KEY_VARIANT, KEY_BACKEND, KEY_DEVICE, KEY_AXIS0,
     KEY_COUNT = KEY_AXIS0 + AXIS_COUNT
@@ -57,7 +60,16 @@ struct step_row {
 };
 
 struct series {
-    int first;                 /* its first row, for its key cells */
+    int first;                 /* its first row */
+    /* The cells its rows share: its first row's key, but "" at `along`. */
+    const char *key[KEY_COUNT];
+    /* The key field of an axis that moves with N in it, or -1: the rows
+     * agree on all of their key but N and that axis, have one row per N,
+     * and that axis times N is the same in each, along_n (B·N: the tokens
+     * of a suite's `zip seqlen+B`). The axis is then part of the x axis,
+     * and the label says along_n instead of the axis. */
+    int along;
+    double along_n;
     enum row_kind kind;
     char label[256];
     int colour;                /* 1-based within its kind; a peer's is its method's */
@@ -123,9 +135,10 @@ double key_number(const struct row *w, int field);
 int field_varies(const struct plot *p, enum row_kind kind, int k);
 /* Appends " (bf16, d=64)" to label (n of len used): the key cells of
  * fields from KEY_BACKEND on that vary among the series of `kind`, but for
- * those in `skip`. Returns the new length. */
+ * those in `skip`, then `also` where it is not NULL (" (d=64, B·N=16384)").
+ * Returns the new length. */
 size_t append_varying(const struct plot *p, enum row_kind kind, const char *const *key,
-                      unsigned skip, char *label, size_t n, size_t len);
+                      unsigned skip, const char *also, char *label, size_t n, size_t len);
 /* Cuts a label that would overflow the legend's strip, with an ellipsis. */
 void cut_label(char *label);
 /* Cuts text to `max` bytes (max >= 2) with an ellipsis, not mid-character. */
@@ -134,7 +147,8 @@ void cut_text(char *label, size_t max);
 /* Whether `peer` is a peer's series (torch-...) that computes what
  * attnbench's series `own` does: the same method, dtype, shape and
  * parameters, whatever the device (a column the peer leaves empty, such as
- * the version of attnbench's gather kernel, does not apply to it); the
+ * the version of attnbench's gather kernel, does not apply to it; an axis
+ * that moves with N must move in both, at the same along_n); the
  * peer's variant is its name (torch-eager, for any of the method's
  * variants), or MiTA's variant before it (route_only-torch-eager). */
 int series_peer_of(const struct plot *p, const struct series *peer, const struct series *own);

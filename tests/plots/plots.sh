@@ -54,6 +54,18 @@ line_style() {
     grep -F -A8 "<title>$2" "$1" | grep -m1 "<path stroke=" |
         sed -E "s/.*stroke='([^']*)'( stroke-dasharray='[^']*')?.*/\1\2/"
 }
+# How many points the line whose legend entry starts with LABEL joins, in
+# an SVG of gnuplot's of a figure drawn `with linespoints`: its path (over
+# several lines) is the legend's sample "M x,y L x,y", then the line,
+# "M x,y" and an "L x,y" per further point.
+joined() {
+    local steps
+    steps=$(awk -v title="<title>$2" 'index($0, title) { found = 1 }
+                found && /<path stroke=/ { path = 1 }
+                path { d = d $0 } path && /\/>/ { print d; exit }' "$1" |
+        sed -E "s/.* d='M[^M]*M([^M']*).*/\1/" | grep -o L | wc -l)
+    echo $((steps + 1))
+}
 # FILE's SVG has the legend entry LABEL exactly once (a key's text is
 # <text>LABEL</text>; its group's <title> repeats it, the text does not).
 one_entry() {
@@ -367,6 +379,73 @@ energy)
     says figs/energy_vs_n.svg "Energy per forward" "no title in the energy figure"
     says figs/energy_vs_n.svg ">mita/shared<" "no MiTA series in the energy figure"
     pass "the energy figure draws rows with energy_j and skips files without it"
+    ;;
+zipped)
+    # A suite that zips seqlen+B (a fixed number of tokens B·N) and H+d: every
+    # N has its own B, so a series keyed on B would be one point. B moves
+    # with N instead: one line per (variant, H, d), its points joined, its
+    # label saying B·N once; a peer's line pairs with attnbench's.
+    need_gnuplot
+    printf '%s\n' "name zipped" "methods full full:naive" "dtype fp32" "seqlen 16,32,64" \
+        "B 4,2,1" "H 2,1" "d 32,64" "zip seqlen+B H+d" "backend cpu" "reps 3" "warmup 1" \
+        >zipped.suite
+    run "$bench" run ./zipped.suite --quiet --out zipped.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "run of the zipped suite: exit $(rc)"; }
+    run "$bench" plot zipped.csv --out figs
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "exit $(rc)"; }
+    for f in time_vs_n throughput_vs_n speedup_vs_full; do
+        svg=figs/$f.svg
+        [ "$(grep -c '<text>full/' $svg)" = 4 ] ||
+            fail "$f: $(grep -c '<text>full/' $svg) legend entries, want 4 (variant, H, d)"
+        for label in "full/flash (H=2, d=32, B·N=64)" "full/flash (H=1, d=64, B·N=64)" \
+            "full/naive (H=2, d=32, B·N=64)" "full/naive (H=1, d=64, B·N=64)"; do
+            one_entry $svg "$label"
+        done
+    done
+    # Joined, and each point found its baseline (the same B and N): the
+    # speedup figure, whose every point is drawn (TFLOP/s that round to 0
+    # are not, on a log axis).
+    for label in "full/flash (H=2, d=32, B·N=64)" "full/naive (H=1, d=64, B·N=64)"; do
+        [ "$(joined figs/speedup_vs_full.svg "$label")" = 3 ] ||
+            fail "'$label' joins $(joined figs/speedup_vs_full.svg "$label") points, want 3"
+    done
+    ! grep -q "B=[0-9]" figs/time_vs_n.svg || fail "a label names B, which moves with N"
+    pass "zip seqlen+B: a line per (variant, H, d) through its three N, labelled B·N=64"
+    # A peer of the same points (its rows: flash's, renamed) pairs with
+    # full/flash line by line: its colour, dashed.
+    awk -F, -v OFS=, 'NR == 1 || $3 == "flash" {
+        if (NR > 1) $3 = $4 = "torch-sdpa-flash"
+        print
+    }' zipped.csv >peer.csv
+    run "$bench" plot zipped.csv peer.csv --out figs2
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "with a peer: exit $(rc)"; }
+    for shape in "H=2, d=32" "H=1, d=64"; do
+        peer_label="full/torch-sdpa-flash ($shape" # the rest is cut from the legend
+        own=$(line_style figs2/time_vs_n.svg "full/flash ($shape")
+        peer=$(line_style figs2/time_vs_n.svg "$peer_label")
+        [ "$(joined figs2/speedup_vs_full.svg "$peer_label")" = 3 ] ||
+            fail "'$peer_label' not joined"
+        [ -n "$own" ] && [ "${peer%% stroke-dasharray*}" = "$own" ] &&
+            [ "${peer#*dasharray}" != "$peer" ] ||
+            fail "'$peer_label': not dashed in full/flash's colour ($peer against $own)"
+    done
+    pass "a peer's zipped line is dashed in the colour of attnbench's of its shape"
+    # Every combination of B and N (no zip): several B at each N, so B stays
+    # in the key and the labels, as before.
+    printf '%s\n' "name plain" "methods full full:naive" "dtype fp32" "seqlen 16,32" "B 2,1" \
+        "H 2" "d 32" "backend cpu" "reps 3" "warmup 1" >plain.suite
+    run "$bench" run ./plain.suite --quiet --out plain.csv
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "run of the plain suite: exit $(rc)"; }
+    run "$bench" plot plain.csv --out figs3
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "plain: exit $(rc)"; }
+    legend=$(grep -o '<text>full/[^<]*' figs3/time_vs_n.svg | sed 's/<text>//' | tr '\n' '|')
+    [ "$legend" = "full/flash (B=2)|full/flash (B=1)|full/naive (B=2)|full/naive (B=1)|" ] ||
+        fail "plain: the legend is not a series per (variant, B): $legend"
+    for label in "full/flash (B=2)" "full/naive (B=1)"; do
+        [ "$(joined figs3/speedup_vs_full.svg "$label")" = 2 ] || fail "plain: '$label' not joined"
+    done
+    ! grep -q "B·N" figs3/time_vs_n.svg || fail "plain: B·N in a file of every combination"
+    pass "every combination of B and N: a series per B, as before"
     ;;
 bad-input)
     # Refused before anything is drawn: exit 2, a message that names the fault.
