@@ -29,7 +29,10 @@
 //               d = 64, 128 and 256 (64-key tiles at 256). Never run yet; predicted 580-650
 //               TFLOP/s (d128), 450-520 (d64), 600-700 (d256) on the H200.
 //   flash_wgmma_nopp  the same without the turns: the consumers run unsynchronized. The
-//               control for what ping-pong brings.
+//               control for what ping-pong brings, and measured faster (NOTES.md): `flash`.
+//   flash_wgmma_ov  nopp with FA3's intra-warpgroup overlap (its one-S half): S(j) and
+//               P(j-1)·V(j-1) as two groups, P(j) computed while the second runs. d = 64, 128.
+//               Not yet run; predicted in NOTES.md.
 // PyTorch SDPA on the same machine: flash (FA2) 305-309 (d64), 338-361 (d128); cuDNN 486-500,
 // 672-688 (wgmma). Measured and dropped: 128-key tiles, lazy O rescaling, software pipelining
 // of S(j+1) over softmax(j) — NOTES.md says by how much and why.
@@ -487,13 +490,14 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[
 // the score of key 8j+2t+e of the tile (wgmma's D layout, hopper.cuh). Keys >= N get -inf
 // first when the tile is the partial last one (key0: the tile's first key). Then P =
 // 2^(S·scale·log2e − new max), rounded to T into p, the A layout of the P·V wgmma: p[kb] =
-// keys 16kb .. 16kb+15 = the D fragments of key blocks 2kb and 2kb+1. O is rescaled by
-// 2^(old max − new max); row_sum keeps this thread's part of each row's sum.
-template <typename T, int D, int BN>
-__device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
-                                              float (&o)[D / 2], float (&row_max)[2],
-                                              float (&row_sum)[2], int64_t key0, int64_t N,
-                                              int t, float scale_log2)
+// keys 16kb .. 16kb+15 = the D fragments of key blocks 2kb and 2kb+1. alpha = 2^(old max −
+// new max), by which O is to be rescaled (wgmma_rescale_o); row_sum keeps this thread's part
+// of each row's sum, already rescaled.
+template <typename T, int BN>
+__device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
+                                                float (&alpha)[2], float (&row_max)[2],
+                                                float (&row_sum)[2], int64_t key0, int64_t N,
+                                                int t, float scale_log2)
 {
     if (key0 + BN > N) {
 #pragma unroll
@@ -511,7 +515,7 @@ __device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[
         // Every tile has a valid key, so mx is finite; the old max is -inf on the first tile
         // only, where alpha = 2^-inf = 0 scales an O of zeros.
         const float mx_s = mx * scale_log2;
-        const float alpha = fast_exp2(row_max[h] * scale_log2 - mx_s);
+        alpha[h] = fast_exp2(row_max[h] * scale_log2 - mx_s);
         row_max[h] = mx;
         float sum = 0.f;
 #pragma unroll
@@ -522,9 +526,7 @@ __device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[
                 x = fast_exp2(fmaf(x, scale_log2, -mx_s));
                 sum += x;
             }
-        row_sum[h] = row_sum[h] * alpha + sum;
-#pragma unroll
-        for (int j = 0; j < D / 8; j++) o[4 * j + 2 * h] *= alpha, o[4 * j + 2 * h + 1] *= alpha;
+        row_sum[h] = row_sum[h] * alpha[h] + sum;
     }
 #pragma unroll
     for (int kb = 0; kb < BN / 16; kb++) {
@@ -533,6 +535,28 @@ __device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[
         p[kb][2] = mma_t<T>::pack(s[8 * kb + 4], s[8 * kb + 5]); // row g,   keys 16kb+8+2t, +1
         p[kb][3] = mma_t<T>::pack(s[8 * kb + 6], s[8 * kb + 7]); // row g+8, same keys
     }
+}
+
+// O *= alpha, row by row (the thread's two rows: h = 0, 1).
+template <int D>
+__device__ __forceinline__ void wgmma_rescale_o(float (&o)[D / 2], const float (&alpha)[2])
+{
+#pragma unroll
+    for (int h = 0; h < 2; h++)
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) o[4 * j + 2 * h] *= alpha[h], o[4 * j + 2 * h + 1] *= alpha[h];
+}
+
+// The whole online softmax of one tile: P (wgmma_softmax_p), then O rescaled.
+template <typename T, int D, int BN>
+__device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
+                                              float (&o)[D / 2], float (&row_max)[2],
+                                              float (&row_sum)[2], int64_t key0, int64_t N,
+                                              int t, float scale_log2)
+{
+    float alpha[2];
+    wgmma_softmax_p<T, BN>(s, p, alpha, row_max, row_sum, key0, N, t, scale_log2);
+    wgmma_rescale_o<D>(o, alpha);
 }
 
 // O / row sum, rounded to T, into global memory: staged in this consumer's own rows of the Q
@@ -644,10 +668,111 @@ __device__ __forceinline__ void wgmma_consumer(hopper_pipe<STAGES> &pipe, uint64
     wgmma_epilogue<T, D, BN, STAGES>(o, row_sum, sQ, og, q0 + 64 * consumer, N, consumer, tid);
 }
 
+// ---- the overlapped schedule (flash_wgmma_ov) ----
+// FlashAttention-3's intra-warpgroup overlap, its half that needs one S in registers: tile j's
+// S = Q·K(j)ᵀ and tile j-1's O += P(j-1)·V(j-1) go out as two wgmma groups, S first; the
+// consumer waits for S alone (wait<1>) and computes P(j) while the tensor cores still run
+// P(j-1)·V(j-1), then waits for that and rescales O. P(j) cannot overwrite P(j-1), which the
+// running wgmma reads from registers: P is double-buffered, p[CUR] read, p[1-CUR] written,
+// CUR a template argument so that both stay registers (the loop is unrolled by two).
+
+// Step j >= 1 of the overlapped schedule: S(j) and P(j-1)·V(j-1) issued, P(j) into p[1-CUR]
+// under the latter, O rescaled after it, tile j-1's stage released.
+template <typename T, int D, int BN, int STAGES, int CUR>
+__device__ __forceinline__ void wgmma_ov_step(hopper_pipe<STAGES> &pipe,
+                                              hopper_pipe_state<STAGES> &st, float (&s)[BN / 2],
+                                              float (&o)[D / 2], uint32_t (&p)[2][BN / 16][4],
+                                              float (&row_max)[2], float (&row_sum)[2],
+                                              uint32_t sQ, uint32_t sK, uint32_t sV, int64_t j,
+                                              int64_t N, int t, int tid, float scale_log2)
+{
+    using L = wgmma_tiles<D, BN, STAGES>;
+    const int prev = st.stage;
+    st.advance();
+    hopper_consume(pipe, st);
+    hopper_pin(o);
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) hopper_pin(p[CUR][kb]);
+    hopper_wgmma_fence();
+    wgmma_qk<T, D, BN, STAGES>(s, sQ, sK + st.stage * L::KV_TILE);
+    hopper_wgmma_commit();
+    wgmma_pv<T, D, BN, STAGES>(o, p[CUR], sV + prev * L::KV_TILE);
+    hopper_wgmma_commit();
+    hopper_wgmma_wait<1>(); // S(j) is in; P(j-1)·V(j-1) may still run
+    hopper_pin(s);
+    float alpha[2];
+    wgmma_softmax_p<T, BN>(s, p[1 - CUR], alpha, row_max, row_sum, j * BN, N, t, scale_log2);
+    hopper_wgmma_wait<0>();
+    hopper_pin(o);
+    if (tid % 32 == 0) hopper_release(pipe, prev); // V(j-1) read: one arrival per warp
+    wgmma_rescale_o<D>(o, alpha);
+}
+
+// The last burst of the overlapped schedule: O += P(nt-1)·V(nt-1) from p[CUR].
+template <typename T, int D, int BN, int STAGES, int CUR>
+__device__ __forceinline__ void wgmma_ov_last(float (&o)[D / 2], uint32_t (&p)[2][BN / 16][4],
+                                              uint32_t sV)
+{
+    hopper_pin(o);
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) hopper_pin(p[CUR][kb]);
+    hopper_wgmma_fence();
+    wgmma_pv<T, D, BN, STAGES>(o, p[CUR], sV);
+    hopper_wgmma_commit();
+    hopper_wgmma_wait<0>();
+    hopper_pin(o);
+}
+
+// One consumer warpgroup's key loop and epilogue in the overlapped schedule: S(0) and its P
+// alone, steps 1 .. nt-1 two at a time (p[0] then p[1] read), one more when nt-1 is odd, and
+// the last P·V from the buffer the final step wrote.
+template <typename T, int D, int BN, int STAGES>
+__device__ __forceinline__ void wgmma_consumer_ov(hopper_pipe<STAGES> &pipe, uint64_t *q_full,
+                                                  uint32_t smem, T *og, int64_t q0, int64_t N,
+                                                  int consumer, float scale_log2)
+{
+    using L = wgmma_tiles<D, BN, STAGES>;
+    const int tid = threadIdx.x % 128, t = tid % 4;
+    const uint32_t sQ = smem + consumer * 64 * 128;
+    const uint32_t sK = smem + L::K_OFF, sV = smem + L::V_OFF;
+    const int nt = (int)((N + BN - 1) / BN);
+
+    float s[BN / 2], o[D / 2];
+    uint32_t p[2][BN / 16][4];
+    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+
+    hopper_wait(q_full, 0);
+    hopper_pipe_state<STAGES> st;
+    hopper_consume(pipe, st);
+    hopper_wgmma_fence();
+    wgmma_qk<T, D, BN, STAGES>(s, sQ, sK);
+    hopper_wgmma_commit();
+    hopper_wgmma_wait<0>();
+    hopper_pin(s);
+    wgmma_softmax<T, D, BN>(s, p[0], o, row_max, row_sum, 0, N, t, scale_log2);
+    int j = 1;
+    for (; j + 1 < nt; j += 2) {
+        wgmma_ov_step<T, D, BN, STAGES, 0>(pipe, st, s, o, p, row_max, row_sum, sQ, sK, sV, j, N,
+                                           t, tid, scale_log2);
+        wgmma_ov_step<T, D, BN, STAGES, 1>(pipe, st, s, o, p, row_max, row_sum, sQ, sK, sV,
+                                           j + 1, N, t, tid, scale_log2);
+    }
+    if (j < nt) {
+        wgmma_ov_step<T, D, BN, STAGES, 0>(pipe, st, s, o, p, row_max, row_sum, sQ, sK, sV, j, N,
+                                           t, tid, scale_log2);
+        wgmma_ov_last<T, D, BN, STAGES, 1>(o, p, sV + st.stage * L::KV_TILE);
+    } else {
+        wgmma_ov_last<T, D, BN, STAGES, 0>(o, p, sV + st.stage * L::KV_TILE);
+    }
+    wgmma_epilogue<T, D, BN, STAGES>(o, row_sum, sQ, og, q0 + 64 * consumer, N, consumer, tid);
+}
+
 // q, k, v, o: [B,H,N,D] in T; q, k, v through their tensor maps (hopper_tensor_map_sw128 over
 // [B·H][N][D], boxes of 128 rows for Q and BN rows for K and V). grid: ceil(N/128)·B·H CTAs,
 // query tile fastest; 384 threads; wgmma_tiles::SMEM bytes of dynamic shared memory.
-template <typename T, int D, int BN, int STAGES, bool PINGPONG>
+template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool OVERLAP>
 __global__ void __launch_bounds__(384, 1)
     flash_fwd_wgmma(const __grid_constant__ CUtensorMap tm_q,
                     const __grid_constant__ CUtensorMap tm_k,
@@ -694,9 +819,14 @@ __global__ void __launch_bounds__(384, 1)
         }
     } else {
         hopper_regs_inc<240>();
-        wgmma_consumer<T, D, BN, STAGES, PINGPONG>(pipe, q_full, smem_u32(smem),
-                                                   o + (int64_t)bh * N * D, q0, N,
-                                                   threadIdx.x / 128 - 1, scale_log2);
+        if constexpr (OVERLAP)
+            wgmma_consumer_ov<T, D, BN, STAGES>(pipe, q_full, smem_u32(smem),
+                                                o + (int64_t)bh * N * D, q0, N,
+                                                threadIdx.x / 128 - 1, scale_log2);
+        else
+            wgmma_consumer<T, D, BN, STAGES, PINGPONG>(pipe, q_full, smem_u32(smem),
+                                                       o + (int64_t)bh * N * D, q0, N,
+                                                       threadIdx.x / 128 - 1, scale_log2);
     }
 #endif
 }
@@ -750,12 +880,12 @@ static cudaError_t launch_mma(const void *q, const void *k, const void *v, void 
     return cudaSuccess;
 }
 
-template <typename T, int D, int BN, int STAGES, bool PINGPONG>
+template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool OVERLAP>
 static cudaError_t launch_wgmma(const void *q, const void *k, const void *v, void *o, int B, int H,
                                 int64_t N, float scale_log2, cudaStream_t stream)
 {
     using L = wgmma_tiles<D, BN, STAGES>;
-    auto kernel = flash_fwd_wgmma<T, D, BN, STAGES, PINGPONG>;
+    auto kernel = flash_fwd_wgmma<T, D, BN, STAGES, PINGPONG, OVERLAP>;
     if (N > INT32_MAX) return cudaErrorInvalidValue; // TMA coordinates are 32-bit
     int n_qtiles;
     unsigned blocks;
@@ -790,9 +920,9 @@ struct flash_version {
     {NULL, launch_mma<__half, D, BC, W, MT, QREG, MINB>,                                       \
      launch_mma<__nv_bfloat16, D, BC, W, MT, QREG, MINB>}
 
-#define WGMMA(D, BN, STAGES, PINGPONG)                                                        \
-    {NULL, launch_wgmma<__half, D, BN, STAGES, PINGPONG>,                                      \
-     launch_wgmma<__nv_bfloat16, D, BN, STAGES, PINGPONG>}
+#define WGMMA(D, BN, STAGES, PINGPONG, OVERLAP)                                               \
+    {NULL, launch_wgmma<__half, D, BN, STAGES, PINGPONG, OVERLAP>,                             \
+     launch_wgmma<__nv_bfloat16, D, BN, STAGES, PINGPONG, OVERLAP>}
 
 static const struct flash_version flash_versions[] = {
     {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}, {},
@@ -800,11 +930,16 @@ static const struct flash_version flash_versions[] = {
     // MMA(D, BC, WARPS, MT, QREG, MINB); ptxas: 128 / 248 / 210 / 255 registers, no spills
     {"flash_w8", MMA(64, 64, 8, 1, true, 2), MMA(128, 64, 8, 1, true, 1), {}, false},
     {"flash_w4", MMA(64, 64, 4, 2, true, 2), MMA(128, 32, 4, 2, false, 2), {}, false},
-    // WGMMA(D, BN, STAGES, PINGPONG): 113, 161 and 193 KB of shared memory; d=256 takes 64-key
+    // WGMMA(D, BN, STAGES, PINGPONG, OVERLAP): 113, 161 and 193 KB of shared memory; d=256 takes 64-key
     // tiles, its O alone being 128 accumulators per thread
-    {"flash_wgmma", WGMMA(64, 128, 3, true), WGMMA(128, 128, 2, true), WGMMA(256, 64, 2, true), true},
-    {"flash_wgmma_nopp", WGMMA(64, 128, 3, false), WGMMA(128, 128, 2, false),
-     WGMMA(256, 64, 2, false), true},
+    {"flash_wgmma", WGMMA(64, 128, 3, true, false), WGMMA(128, 128, 2, true, false),
+     WGMMA(256, 64, 2, true, false), true},
+    {"flash_wgmma_nopp", WGMMA(64, 128, 3, false, false), WGMMA(128, 128, 2, false, false),
+     WGMMA(256, 64, 2, false, false), true},
+    // OVERLAP: P double-buffered, BN/4 registers more than nopp: no spills at d = 64, 128;
+    // at d = 256 (O alone 128 registers) ptxas spilled 124 bytes, so not there
+    {"flash_wgmma_ov", WGMMA(64, 128, 3, false, true), WGMMA(128, 128, 2, false, true), {},
+     true},
 };
 #undef MMA
 #undef WGMMA

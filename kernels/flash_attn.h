@@ -40,7 +40,9 @@ const char *flash_attn_default_version(int d, int dtype, int cc);
  *   "flash_wgmma" bf16/fp16, sm_90a only: wgmma + TMA, a producer warpgroup and two
  *                 consumer warpgroups that take turns on the tensor cores
  *   "flash_wgmma_nopp"  the same without the turns (the two consumers unsynchronized)
- * each at d = 64 and 128; the flash_wgmma ones at 256 too. */
+ *   "flash_wgmma_ov"    nopp with each consumer's softmax of tile j under its own
+ *                 P(j-1)·V(j-1) (P double-buffered)
+ * each at d = 64 and 128; flash_wgmma and flash_wgmma_nopp at 256 too. */
 
 /* 1 when version `name` runs head dimension `d` in `dtype`, else 0 (also for
  * a name that is no version). */
