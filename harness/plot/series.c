@@ -554,14 +554,29 @@ static int moves_with_n(const struct plot *p, int r, int k)
     return others > 0;
 }
 
-/* The key field of the first axis that moves with N at row r, or -1. Only
- * numbers can (a count such as B, not a name such as the dtype), and not N
- * itself. */
-static int along_of(const struct plot *p, int r)
+/* The axes that could move with N: numbers (a count such as B, not a name
+ * such as the dtype), not N itself, and with more than one value among the
+ * rows (one value times different N is never constant). A set of
+ * 1 << axis; found once, so that the rows' pairwise search (moves_with_n)
+ * runs only for them. */
+static unsigned along_candidates(const struct plot *p)
+{
+    unsigned axes = 0;
+    for (int a = 0; a < AXIS_COUNT; a++) {
+        if (AXES[a].is_x || AXES[a].name_of) continue;
+        for (int r = 1; r < p->nrows && !(axes & 1u << a); r++)
+            if (strcmp(p->rows[r].key[KEY_AXIS(a)], p->rows[0].key[KEY_AXIS(a)]) != 0)
+                axes |= 1u << a;
+    }
+    return axes;
+}
+
+/* The key field of the first of the `candidates` axes that moves with N at
+ * row r, or -1. */
+static int along_of(const struct plot *p, int r, unsigned candidates)
 {
     for (int a = 0; a < AXIS_COUNT; a++)
-        if (!AXES[a].is_x && !AXES[a].name_of && moves_with_n(p, r, KEY_AXIS(a)))
-            return KEY_AXIS(a);
+        if ((candidates & 1u << a) && moves_with_n(p, r, KEY_AXIS(a))) return KEY_AXIS(a);
     return -1;
 }
 
@@ -586,9 +601,10 @@ static int build_series(struct plot *p)
         fprintf(stderr, "attnbench plot: out of memory\n");
         return -1;
     }
+    const unsigned candidates = along_candidates(p);
     for (int r = 0; r < p->nrows; r++) {
         struct row *w = &p->rows[r];
-        const int along = along_of(p, r);
+        const int along = along_of(p, r, candidates);
         const unsigned skip = along >= 0 ? 1u << along : 0;
         int s = 0;
         while (s < p->nseries &&
