@@ -708,21 +708,6 @@ __device__ __forceinline__ void wgmma_ov_step(hopper_pipe<STAGES> &pipe,
     wgmma_rescale_o<D>(o, alpha);
 }
 
-// The last burst of the overlapped schedule: O += P(nt-1)·V(nt-1) from p[CUR].
-template <typename T, int D, int BN, int STAGES, int CUR>
-__device__ __forceinline__ void wgmma_ov_last(float (&o)[D / 2], uint32_t (&p)[2][BN / 16][4],
-                                              uint32_t sV)
-{
-    hopper_pin(o);
-#pragma unroll
-    for (int kb = 0; kb < BN / 16; kb++) hopper_pin(p[CUR][kb]);
-    hopper_wgmma_fence();
-    wgmma_pv<T, D, BN, STAGES>(o, p[CUR], sV);
-    hopper_wgmma_commit();
-    hopper_wgmma_wait<0>();
-    hopper_pin(o);
-}
-
 // One consumer warpgroup's key loop and epilogue in the overlapped schedule: S(0) and its P
 // alone, steps 1 .. nt-1 two at a time (p[0] then p[1] read), one more when nt-1 is odd, and
 // the last P·V from the buffer the final step wrote.
@@ -742,15 +727,14 @@ __device__ __forceinline__ void wgmma_consumer_ov(hopper_pipe<STAGES> &pipe, uin
     float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
 #pragma unroll
     for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) p[0][kb][0] = p[0][kb][1] = p[0][kb][2] = p[0][kb][3] = 0u;
 
+    // The first and last bursts are wgmma_consumer's, without turns.
     hopper_wait(q_full, 0);
     hopper_pipe_state<STAGES> st;
     hopper_consume(pipe, st);
-    hopper_wgmma_fence();
-    wgmma_qk<T, D, BN, STAGES>(s, sQ, sK);
-    hopper_wgmma_commit();
-    hopper_wgmma_wait<0>();
-    hopper_pin(s);
+    wgmma_burst<T, D, BN, STAGES, false, false, true>(s, o, p[0], sQ, sK, sV, consumer, false);
     wgmma_softmax<T, D, BN>(s, p[0], o, row_max, row_sum, 0, N, t, scale_log2);
     int j = 1;
     for (; j + 1 < nt; j += 2) {
@@ -762,9 +746,13 @@ __device__ __forceinline__ void wgmma_consumer_ov(hopper_pipe<STAGES> &pipe, uin
     if (j < nt) {
         wgmma_ov_step<T, D, BN, STAGES, 0>(pipe, st, s, o, p, row_max, row_sum, sQ, sK, sV, j, N,
                                            t, tid, scale_log2);
-        wgmma_ov_last<T, D, BN, STAGES, 1>(o, p, sV + st.stage * L::KV_TILE);
+        wgmma_burst<T, D, BN, STAGES, false, true, false>(s, o, p[1], sQ, sK,
+                                                          sV + st.stage * L::KV_TILE, consumer,
+                                                          false);
     } else {
-        wgmma_ov_last<T, D, BN, STAGES, 0>(o, p, sV + st.stage * L::KV_TILE);
+        wgmma_burst<T, D, BN, STAGES, false, true, false>(s, o, p[0], sQ, sK,
+                                                          sV + st.stage * L::KV_TILE, consumer,
+                                                          false);
     }
     wgmma_epilogue<T, D, BN, STAGES>(o, row_sum, sQ, og, q0 + 64 * consumer, N, consumer, tid);
 }
