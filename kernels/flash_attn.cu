@@ -26,8 +26,8 @@
 //               each run S = QKᵀ (both operands in shared memory), the online softmax in
 //               registers and O += PV (P from registers), taking turns on the tensor cores so
 //               that one's softmax hides under the other's MMAs (FlashAttention-3's ping-pong).
-//               d = 64, 128 and 256 (64-key tiles at 256). Never run yet; predicted 580-650
-//               TFLOP/s (d128), 450-520 (d64), 600-700 (d256) on the H200.
+//               d = 64, 128 and 256 (64-key tiles at 256). On the H200 at N >= 4096: 419-436
+//               TFLOP/s (d64), 548-579 (d128), 475-503 (d256).
 //   flash_wgmma_nopp  the same without the turns: the consumers run unsynchronized. The
 //               control for what ping-pong brings, and measured faster (NOTES.md): `flash`.
 //   flash_wgmma_ov  nopp with FA3's intra-warpgroup overlap (its one-S half): S(j) and
