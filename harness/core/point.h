@@ -111,6 +111,9 @@ struct result_row {
      * for MiTA rows only. */
     int has_selection_stats;
     double route_imbalance, expert_overlap;
+    /* The kernels one forward launched, in order (measure/kernel_list.h);
+     * "" on the CPU, or where CUPTI cannot log launches. */
+    char kernels[1024];
     /* Each kept sample, for the JSON file: ms, and its reading. */
     double sample_ms[STATS_MAX_SAMPLES];
     float sample_sm_mhz[STATS_MAX_SAMPLES], sample_power_w[STATS_MAX_SAMPLES];

@@ -141,7 +141,39 @@ void profile_point(struct backend *b, const struct attn_method *m, void *state,
              working_set_bytes / 1e6, l2 / 1e6);
 }
 
+int profile_kernel_names(struct backend *b, const struct attn_method *m, void *state,
+                         const struct attn_tensors *t, struct result_row *row)
+{
+    row->kernels[0] = '\0';
+    if (b->kind != ATTN_CUDA) return 0;
+    struct profiled_run run = {b, m, state, t};
+    char why[256];
+    int run_failed;
+    if (profiler_launch_names(run_and_wait, &run, row->kernels, sizeof row->kernels, &run_failed,
+                              why, sizeof why) == 0)
+        return 0;
+    if (run_failed) {
+        snprintf(row->status, sizeof row->status, "error:the run naming its kernels: %.200s", why);
+        return -1;
+    }
+    static int said;
+    if (!said++)
+        fprintf(stderr, "attnbench: the kernels column stays empty: %s\n", why);
+    return 0;
+}
+
 #else
+
+int profile_kernel_names(struct backend *b, const struct attn_method *m, void *state,
+                         const struct attn_tensors *t, struct result_row *row)
+{
+    (void)b;
+    (void)m;
+    (void)state;
+    (void)t;
+    row->kernels[0] = '\0';
+    return 0;
+}
 
 void profile_point(struct backend *b, const struct attn_method *m, void *state,
                    const struct attn_tensors *t, size_t working_set_bytes,

@@ -29,6 +29,15 @@ void profile_point(struct backend *b, const struct attn_method *m, void *state,
                    const struct attn_tensors *t, size_t working_set_bytes,
                    struct result_row *row);
 
+/* The `kernels` column (measure/kernel_list.h): one more run() of a point
+ * that was just timed, its kernel launches logged through CUPTI's callbacks
+ * (no counters, no replay). Returns 0 with row->kernels filled, or left empty
+ * where launches cannot be logged (the CPU backend, a build without CUPTI, a
+ * tracing tool holding CUPTI: said once on stderr); non-zero, with row->status
+ * an `error:`, when that run() itself failed. */
+int profile_kernel_names(struct backend *b, const struct attn_method *m, void *state,
+                         const struct attn_tensors *t, struct result_row *row);
+
 /* The roofline columns of a timed, profiled row: the achieved rate, the
  * arithmetic intensity (FLOPs over measured DRAM bytes read + written) and,
  * with `c` (NULL: no ceilings given), the fraction of the roof

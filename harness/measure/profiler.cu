@@ -39,6 +39,7 @@
 #include <cupti_target.h>
 
 #include "attn/attn_nvtx.h"
+#include "measure/kernel_list.h"
 
 /* The metrics, in this order wherever values are kept. */
 enum metric {
@@ -228,6 +229,25 @@ typedef CUresult (*kernel_get_name_fn)(const char **name, CUkernel k);
 static func_get_name_fn func_get_name;
 static kernel_get_name_fn kernel_get_name;
 
+/* Looks up func_get_name and kernel_get_name once; either stays NULL where
+ * this driver lacks it. */
+static void find_name_functions(void)
+{
+    static int looked;
+    if (looked) return;
+    looked = 1;
+    void *get_name = NULL;
+    cudaDriverEntryPointQueryResult found;
+    if (cudaGetDriverEntryPointByVersion("cuFuncGetName", &get_name, 12030, cudaEnableDefault,
+                                         &found) == cudaSuccess &&
+        found == cudaDriverEntryPointSuccess)
+        func_get_name = (func_get_name_fn)get_name;
+    if (cudaGetDriverEntryPointByVersion("cuKernelGetName", &get_name, 12030, cudaEnableDefault,
+                                         &found) == cudaSuccess &&
+        found == cudaDriverEntryPointSuccess)
+        kernel_get_name = (kernel_get_name_fn)get_name;
+}
+
 /* The leading fields of cuLaunchKernel_params and cuLaunchKernelEx_params
  * (generated_cuda_meta.h, which does not compile on its own in CUDA 13). */
 struct launch_kernel_params { CUfunction f; };
@@ -390,15 +410,7 @@ static int open_session(char *why, size_t why_len)
     }
     /* Without them, a kernel CUPTI names no symbol for keeps its range's name
      * (its index). */
-    void *get_name = NULL;
-    if (cudaGetDriverEntryPointByVersion("cuFuncGetName", &get_name, 12030, cudaEnableDefault,
-                                         &found) == cudaSuccess &&
-        found == cudaDriverEntryPointSuccess)
-        func_get_name = (func_get_name_fn)get_name;
-    if (cudaGetDriverEntryPointByVersion("cuKernelGetName", &get_name, 12030, cudaEnableDefault,
-                                         &found) == cudaSuccess &&
-        found == cudaDriverEntryPointSuccess)
-        kernel_get_name = (kernel_get_name_fn)get_name;
+    find_name_functions();
     int device = 0;
     e = cudaGetDevice(&device);
     if (e != cudaSuccess) return cuda_fail(e, "cudaGetDevice", why, why_len);
@@ -716,6 +728,33 @@ static void attach_steps(struct profiler_result *out, const char *log_why)
             snprintf(out->kernels[i].name, sizeof out->kernels[i].name, "%s",
                      launch_log.items[i].name);
     }
+}
+
+int profiler_launch_names(int (*run)(void *ctx, char *why, size_t why_len), void *ctx,
+                          char *names, size_t len, int *run_failed, char *why, size_t why_len)
+{
+    names[0] = '\0';
+    *run_failed = 0;
+    find_name_functions();
+    /* Launches one by one: a method that replays a CUDA graph launches its
+     * kernels directly while steps are recorded, and the graph's launch names
+     * no kernel. */
+    const int recorded = attn_steps_recorded();
+    attn_steps_set_recorded(1);
+    CUpti_SubscriberHandle sub = NULL;
+    int rc = launch_log_start(&sub, why, why_len);
+    if (rc == 0) {
+        rc = run(ctx, why, why_len);
+        *run_failed = rc != 0;
+        cuptiUnsubscribe(sub);
+    }
+    attn_steps_set_recorded(recorded);
+    if (rc) return rc;
+    for (int i = 0; i < launch_log.count; i++)
+        kernel_list_add(names, len, launch_log.items[i].name[0] ? launch_log.items[i].name
+                                                                 : "(unnamed)");
+    if (launch_log.overflow) kernel_list_add(names, len, "...");
+    return 0;
 }
 
 int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx,

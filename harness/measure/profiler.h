@@ -61,6 +61,14 @@ int profiler_measure(int (*run)(void *ctx, char *why, size_t why_len), void *ctx
 
 void profiler_result_free(struct profiler_result *r);
 
+/* Runs `run(ctx)` (as profiler_measure takes it) once with every kernel
+ * launch logged, no counters read and no session needed, and writes the
+ * kernels it launched into names[len] (measure/kernel_list.h). Returns 0;
+ * else non-zero with why, and *run_failed set when `run` failed rather than
+ * the logging (CUPTI allows one subscriber: a tracing tool may hold it). */
+int profiler_launch_names(int (*run)(void *ctx, char *why, size_t why_len), void *ctx,
+                          char *names, size_t len, int *run_failed, char *why, size_t why_len);
+
 /* The current device's L2 size in bytes, 0 when unknown. */
 size_t profiler_l2_bytes(void);
 

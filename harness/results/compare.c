@@ -201,6 +201,7 @@ struct run {
     } *rows;
     long nrows;
     int status, samples;    /* columns */
+    int kernels;            /* column; -1 in a file written before it existed */
     long repeated;          /* rows of a point measured again later (the last counts) */
 };
 
@@ -228,6 +229,7 @@ static int load_run(struct run *r, const char *path, FILE *err)
         }
     r->status = csv_column(&r->t, "status");
     r->samples = csv_column(&r->t, "samples_ms");
+    r->kernels = csv_column(&r->t, "kernels");
     r->rows = calloc(r->t.nrows ? (size_t)r->t.nrows : 1, sizeof *r->rows);
     if (!r->rows) return -1;
     for (long i = 0; i < r->t.nrows; i++) {
@@ -300,6 +302,12 @@ static int parse_samples(const char *side, const char *text, double *out, char *
     return n;
 }
 
+/* The kernels of a row, "" where its file has no such column or it is empty (a CPU row). */
+static const char *kernels_of(const struct run *r, long row)
+{
+    return r->kernels < 0 ? "" : r->t.rows[row][r->kernels];
+}
+
 /* "mita/route_only fp32 B=1 H=2 N=4096 d=64 m=64 k=64 s_r=1 official": the
  * point as a reader names it, parameters the method does not use left out;
  * named values (dtype, shared_scale) stand alone, numbers as column=value. */
@@ -337,6 +345,7 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
         return 2;
     }
     long counts[4] = {0}, in_both = 0, only_base = 0, not_ok = 0, lost = 0, beyond = 0;
+    long other_kernels = 0;
     double base_samples[STATS_MAX_SAMPLES], new_samples[STATS_MAX_SAMPLES];
     fprintf(out, "%-62s %11s %11s %8s %9s  %-8s %s\n", "point", "base_ms", "new_ms", "change",
             "p", "verdict", "why");
@@ -387,6 +396,14 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
         fprintf(out, "%-62s %11s %11s %8s %9s  %-8s %s%s\n", label, base_ms, new_ms, change, p,
                 verdict_name(r.verdict), r.reason,
                 over ? " (beyond the threshold)" : "");
+        /* The same point run by other kernels (another version picked, another
+         * build or GPU): what changed, under its line. */
+        const char *kernels_base = kernels_of(&base, row), *kernels_new = kernels_of(&fresh, other);
+        if (*kernels_base && *kernels_new && strcmp(kernels_base, kernels_new) != 0) {
+            other_kernels++;
+            fprintf(out, "    kernels were: %s\n    kernels now:  %s\n", kernels_base,
+                    kernels_new);
+        }
     }
     long only_new = fresh.nrows - in_both;
     fprintf(out,
@@ -394,6 +411,8 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
             "unjudged, %ld not ok; %ld only in %s, %ld only in %s",
             in_both, counts[COMPARE_SLOWER], counts[COMPARE_FASTER], counts[COMPARE_SAME],
             counts[COMPARE_UNJUDGED], not_ok, only_base, base.path, only_new, fresh.path);
+    if (other_kernels)
+        fprintf(out, "; %ld run by other kernels", other_kernels);
     if (base.repeated || fresh.repeated)
         fprintf(out, "; %ld repeated rows (the last of each point counts)",
                 base.repeated + fresh.repeated);

@@ -16,6 +16,11 @@
  * other way round, as nvbench's robust compare calls a clear gap — and
  * otherwise unjudged. So is a point with no samples, or samples that do not
  * read as times. Every verdict carries its reason.
+ *
+ * Where both rows of a point name the kernels they ran (the `kernels`
+ * column, measure/kernel_list.h) and the lists differ — another version
+ * picked, another build or GPU — both lists follow the point's line, and the
+ * summary counts such points: a change in time may be a change in what ran.
  */
 #ifndef HARNESS_COMPARE_H
 #define HARNESS_COMPARE_H

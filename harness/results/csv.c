@@ -24,7 +24,7 @@ static const char *const trailing_columns[] = {
     "intensity", "roof_fraction", "achieved_tflops", "profile_note", "timing", "replicas",
     "noise_pct", "stop_reason", "sm_clock_median_mhz", "mem_clock_median_mhz", "power_median_w",
     "temp_max_c", "throttled_samples", "discarded_samples", "energy_j", "tflops_per_w",
-    "gpu_note", "verify", "verify_error", "verify_s", "route_imbalance", "expert_overlap",
+    "gpu_note", "verify", "verify_error", "verify_s", "route_imbalance", "expert_overlap", "kernels",
 };
 #define N_LEADING ((int)(sizeof leading_columns / sizeof leading_columns[0]))
 #define N_TRAILING ((int)(sizeof trailing_columns / sizeof trailing_columns[0]))
@@ -143,6 +143,66 @@ static int check_header(const char *path, char *first, char *err, size_t err_len
     return 0;
 }
 
+/* The table's rows under our header, as the file's text; NULL when out of memory. */
+static char *table_text(const struct csv_table *t, size_t *len)
+{
+    char *text = NULL;
+    FILE *mem = open_memstream(&text, len);
+    if (!mem) return NULL;
+    int ok = 1;
+    for (long r = -1; r < t->nrows && ok; r++) {
+        size_t n = 0;
+        char *line = format_record(r < 0 ? (const char *const *)t->header
+                                         : (const char *const *)t->rows[r],
+                                   t->ncols, &n);
+        ok = line && fwrite(line, 1, n, mem) == n;
+        free(line);
+    }
+    if (fclose(mem) != 0 || !ok) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Rewrites `f`, a file whose header is not ours, under our header if an
+ * earlier attnbench wrote it (csv_table_to_current); its torn last row, if
+ * any, is left out, as run_file_settle() would cut it. 0, or -1 with why
+ * (the message of csv_table_to_current when it is not such a file). The
+ * original file stays whole until the rewrite has replaced it. */
+static int rewrite_earlier(struct run_file *f, FILE *log, char *err, size_t err_len)
+{
+    char header_err[1024];
+    snprintf(header_err, sizeof header_err, "%s", err); /* check_header's, kept for a foreign file */
+    struct csv_table t;
+    const size_t whole = run_file_whole_length(f);
+    char added[1024];
+    /* Not a file of ours at all: check_header's message, which names the
+     * first column that differs. */
+    if (csv_parse(f->path, f->text, whole, &t, err, err_len) != 0)
+        return harness_fail(err, err_len, "%s", header_err);
+    if (csv_table_to_current(f->path, &t, added, sizeof added, err, err_len) != 0) {
+        csv_table_free(&t);
+        return harness_fail(err, err_len, "%s", header_err);
+    }
+    size_t len = 0;
+    char *text = table_text(&t, &len);
+    const long rows = t.nrows;
+    csv_table_free(&t);
+    if (!text) return harness_fail(err, err_len, "%s: out of memory", f->path);
+    const size_t torn = f->len - whole;
+    const int rc = run_file_replace(f, text, len, err, err_len);
+    free(text);
+    if (rc == 0 && log)
+        fprintf(log,
+                "attnbench: %s: written by an earlier attnbench: rewrote its %ld row%s under "
+                "this one's header (added, empty: %s)%s\n",
+                f->path, rows, rows == 1 ? "" : "s", added[0] ? added : "none",
+                torn ? "; its last row was cut short (no newline at its end): left out, that "
+                       "point is measured again" : "");
+    return rc;
+}
+
 int csv_writer_open(struct csv_writer *w, const char *path, enum run_file_mode mode, FILE *log,
                     struct csv_table *done, char *err, size_t err_len)
 {
@@ -158,6 +218,8 @@ int csv_writer_open(struct csv_writer *w, const char *path, enum run_file_mode m
         snprintf(first, sizeof first, "%s", f->text);
         rc = check_header(path, first, err, err_len);
     }
+    /* A file of an earlier attnbench is continued under our header. */
+    if (rc != 0 && mode == RUN_FILE_RESUME) rc = rewrite_earlier(f, log, err, err_len);
     /* Rows that do not read back are refused before anything is cut. */
     const size_t whole = run_file_whole_length(f);
     if (rc == 0 && mode == RUN_FILE_RESUME && done && whole > 0)
@@ -235,6 +297,8 @@ void csv_row_cells(const struct result_row *r, struct csv_cells *out)
         /* MiTA's routing: empty for other methods. */
         NUM(r->has_selection_stats, "%.6g", r->route_imbalance),
         NUM(r->has_selection_stats, "%.6g", r->expert_overlap),
+        /* What ran (measure/kernel_list.h): empty on the CPU. */
+        r->kernels,
     };
 #undef NUM
     int c = 0;
@@ -481,6 +545,69 @@ int csv_table_add_absent_axes(struct csv_table *t)
         }
         t->ncols++;
     }
+    return 0;
+}
+
+int csv_table_to_current(const char *path, struct csv_table *t, char *added, size_t added_len,
+                         char *err, size_t err_len)
+{
+    const char *const *ours = csv_columns();
+    if (added && added_len) added[0] = '\0';
+    /* Columns are only ever added, never renamed or moved: the file's must be
+     * ours, in our order, with some missing. */
+    for (int c = 0, at = 0; c < t->ncols; c++, at++) {
+        int known = 0;
+        for (int i = 0; i < CSV_NCOLS && !known; i++) known = strcmp(t->header[c], ours[i]) == 0;
+        if (!known)
+            return harness_fail(err, err_len,
+                        "%s: its column '%s' is not one this attnbench writes (a results file "
+                        "of a later attnbench, or not a results file)",
+                        path, t->header[c]);
+        while (at < CSV_NCOLS && strcmp(t->header[c], ours[at]) != 0) at++;
+        if (at == CSV_NCOLS)
+            return harness_fail(err, err_len,
+                        "%s: its column '%s' comes after '%s', not before it as attnbench "
+                        "writes them",
+                        path, t->header[c], t->header[c - 1]);
+    }
+    /* The columns every attnbench has written. */
+    static const char *const always[] = {"method", "variant", "backend", "N", "status"};
+    for (size_t i = 0; i < sizeof always / sizeof *always; i++)
+        if (csv_column(t, always[i]) < 0)
+            return harness_fail(err, err_len, "%s: no '%s' column (not a results file)", path,
+                                always[i]);
+    size_t used = 0;
+    for (int i = 0; i < CSV_NCOLS && added; i++)
+        if (csv_column(t, ours[i]) < 0 && used + 1 < added_len)
+            used += (size_t)snprintf(added + used, added_len - used, "%s%s", used ? ", " : "",
+                                     ours[i]);
+    if (csv_table_add_absent_axes(t) != 0)
+        return harness_fail(err, err_len, "%s: out of memory", path);
+    /* The rows in our order, built whole before any is replaced. */
+    int from[CSV_NCOLS];
+    for (int i = 0; i < CSV_NCOLS; i++) from[i] = csv_column(t, ours[i]);
+    char ***rows = calloc(t->nrows ? (size_t)t->nrows : 1, sizeof *rows);
+    char **header = calloc(CSV_NCOLS, sizeof *header);
+    int ok = rows && header;
+    for (int i = 0; i < CSV_NCOLS && ok; i++) ok = (header[i] = strdup(ours[i])) != NULL;
+    for (long r = 0; r < t->nrows && ok; r++) {
+        ok = (rows[r] = calloc(CSV_NCOLS, sizeof *rows[r])) != NULL;
+        for (int i = 0; i < CSV_NCOLS && ok; i++)
+            ok = (rows[r][i] = strdup(from[i] >= 0 ? t->rows[r][from[i]] : "")) != NULL;
+    }
+    struct csv_table built = {CSV_NCOLS, header, t->nrows, rows};
+    if (!ok) {
+        if (!header) built.ncols = 0;
+        for (long r = 0; r < t->nrows && rows; r++)
+            if (!rows[r]) {
+                built.nrows = r; /* the first row not built; those after it are NULL too */
+                break;
+            }
+        csv_table_free(&built); /* frees what was built; calloc left the rest NULL */
+        return harness_fail(err, err_len, "%s: out of memory", path);
+    }
+    csv_table_free(t);
+    *t = built;
     return 0;
 }
 

@@ -43,10 +43,13 @@ struct csv_table;
 /* Opens `path` for a run's rows, under the run's lock and in `mode`
  * (results/run_file.h): a file that is there must start with exactly our
  * header, whatever the mode (else an error naming the file and the first
- * differing column: we never append to a foreign file, nor empty one);
- * with RUN_FILE_RESUME its rows must read back (csv_parse), and `done`
- * (unless NULL) gets them; a new or emptied file gets the header. `log`
- * hears of a cut row. Returns 0, or non-zero with a message. */
+ * differing column: we never append to a foreign file, nor empty one) —
+ * but for RUN_FILE_RESUME of a file an earlier attnbench wrote, which is
+ * first rewritten with our header (csv_table_to_current, then
+ * run_file_replace: the rows kept, the cells they lack empty, said on
+ * `log`); with RUN_FILE_RESUME its rows must read back (csv_parse), and
+ * `done` (unless NULL) gets them; a new or emptied file gets the header.
+ * `log` hears of a cut row. Returns 0, or non-zero with a message. */
 int csv_writer_open(struct csv_writer *w, const char *path, enum run_file_mode mode, FILE *log,
                     struct csv_table *done, char *err, size_t err_len);
 /* Write one row, in one write(2) (run_file_append). 0 or non-zero. */
@@ -80,6 +83,17 @@ void csv_table_free(struct csv_table *t);
  * without a `method` column is left as it is. 0, or -1 when out of memory
  * (the table is still whole, to be freed). */
 int csv_table_add_absent_axes(struct csv_table *t);
+/* Brings a table read from a results file of an earlier attnbench to this
+ * one's columns, in this one's order: the absent axes as
+ * csv_table_add_absent_axes() adds them, every other absent column empty (a
+ * column attnbench did not write then has nothing to say now). `added`
+ * (unless NULL) names the columns added, comma-separated. 0; else -1 with a
+ * message naming `path` and the column this attnbench does not know (a file
+ * of a later attnbench, or not a results file), one out of attnbench's order
+ * (columns are only ever added), or the column every attnbench wrote that it
+ * lacks (method, variant, backend, N, status); the table is then unchanged. */
+int csv_table_to_current(const char *path, struct csv_table *t, char *added, size_t added_len,
+                         char *err, size_t err_len);
 /* Column index by name, or -1. */
 int csv_column(const struct csv_table *t, const char *name);
 

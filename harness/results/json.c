@@ -42,7 +42,7 @@ static int is_text_column(const char *column)
         "suite", "method", "variant", "backend", "device", "dtype", "shared_scale", "inputs",
         "gather", "status",
         "git_rev", "timestamp", "driver", "runtime", "suite_hash", "shard", "profile_note",
-        "timing", "stop_reason", "gpu_note", "verify",
+        "timing", "stop_reason", "gpu_note", "verify", "kernels",
     };
     for (size_t i = 0; i < sizeof text / sizeof *text; i++)
         if (!strcmp(text[i], column)) return 1;

@@ -155,6 +155,43 @@ int run_file_append(struct run_file *f, const void *data, size_t len)
     return 0;
 }
 
+int run_file_replace(struct run_file *f, const char *text, size_t len, char *err,
+                     size_t err_len)
+{
+    char tmp[sizeof f->path + 32];
+    snprintf(tmp, sizeof tmp, "%s.rewrite-%ld", f->path, (long)getpid());
+    char *copy = malloc(len + 1);
+    if (!copy) return harness_fail(err, err_len, "%s: out of memory", f->path);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    struct stat st;
+    const mode_t mode = fstat(f->fd, &st) == 0 ? st.st_mode & 07777 : 0666;
+    const int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, mode);
+    if (fd < 0) {
+        free(copy);
+        return harness_fail(err, err_len, "%s: cannot create %s to rewrite it: %s", f->path, tmp,
+                            strerror(errno));
+    }
+    struct run_file fresh = {.fd = fd, .text = copy, .len = 0};
+    snprintf(fresh.path, sizeof fresh.path, "%s", f->path);
+    int rc = run_file_lock(fd, tmp, NULL, err, err_len);
+    if (rc == 0 && (run_file_append(&fresh, text, len) != 0 || fsync(fd) != 0))
+        rc = harness_fail(err, err_len, "%s: cannot write %s to rewrite it: %s", f->path, tmp,
+                          strerror(errno));
+    if (rc == 0 && rename(tmp, f->path) != 0)
+        rc = harness_fail(err, err_len, "%s: cannot rename %s over it: %s", f->path, tmp,
+                          strerror(errno));
+    if (rc != 0) {
+        unlink(tmp);
+        run_file_close(&fresh);
+        return -1;
+    }
+    fresh.len = len;
+    run_file_close(f); /* the old file's lock goes; the path is the new file's now */
+    *f = fresh;
+    return 0;
+}
+
 void run_file_close(struct run_file *f)
 {
     if (f->fd >= 0) close(f->fd);

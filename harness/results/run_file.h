@@ -69,6 +69,15 @@ int run_file_settle(struct run_file *f, enum run_file_mode mode, const char *hea
  * with errno set. */
 int run_file_append(struct run_file *f, const void *data, size_t len);
 
+/* Replaces the file's whole content by `len` bytes of `text`, as one step:
+ * they are written to a new file beside it (PATH.rewrite-PID), locked before
+ * anything is written and synced, which is then renamed over PATH, so that
+ * PATH holds either the old content or the new, and no other run can take it
+ * in between. `f` then holds the new file (its lock, `text`). 0; or -1 with
+ * a message, the file as it was. */
+int run_file_replace(struct run_file *f, const char *text, size_t len, char *err,
+                     size_t err_len);
+
 /* Closes the file, which releases the lock. */
 void run_file_close(struct run_file *f);
 

@@ -325,7 +325,14 @@ static int merge_loaded(struct merge_state *ms)
     const struct merge_options *opt = ms->opt;
     char err[1200];
     for (int i = 0; i < opt->input_count; i++) {
-        const struct csv_table *t = &ms->tables[i];
+        struct csv_table *t = &ms->tables[i];
+        /* A file of an earlier attnbench is read under our header. */
+        char added[1024], why[1200];
+        if (check_our_header(opt->inputs[i], t, err, sizeof err) != 0 &&
+            csv_table_to_current(opt->inputs[i], t, added, sizeof added, why, sizeof why) == 0)
+            fprintf(ms->report, "merge: %s: written by an earlier attnbench: its rows read under "
+                                "this one's header (added, empty: %s)\n",
+                    opt->inputs[i], added[0] ? added : "none");
         int rc = i == 0 ? check_our_header(opt->inputs[0], t, err, sizeof err)
                         : check_header(opt->inputs[i], t, (const char *const *)ms->tables[0].header,
                                        ms->tables[0].ncols, opt->inputs[0], err, sizeof err);

@@ -16,6 +16,9 @@
  *                              default GEMM's; and measured where the
  *                              counters cannot be read
  *   costs                      where CUPTI's time went (printed, not checked)
+ *   launch names               the kernels column's list: 600 launches of one
+ *                              kernel counted, two kernels in launch order,
+ *                              and a failing run reported as the run's failure
  *
  * Exits 77 (skipped) without a GPU, or, the ceilings checked, where the
  * counters cannot be read (the reason is printed); 1 on a failed check. */
@@ -266,6 +269,37 @@ static void check_ceilings(void)
     CHECK(c.fp32_tflops > 1 && c.fp32_tflops < c.bf16_tensor_tflops, "fp32 %g", c.fp32_tflops);
 }
 
+static int run_failing(void *, char *why, size_t why_len)
+{
+    snprintf(why, why_len, "planted failure");
+    return 1;
+}
+
+/* profiler_launch_names: the kernels of a run in launch order, repeats
+ * counted, with no profiling session open; a failing run said as such. */
+static int check_launch_names(struct buffers *b)
+{
+    char names[1024], why[256];
+    int run_failed = -1;
+    int rc = profiler_launch_names(run_many, b, names, sizeof names, &run_failed, why, sizeof why);
+    CHECK(rc == 0 && !run_failed, "many: %s", why);
+    char want[64];
+    snprintf(want, sizeof want, "tiny x%d", MANY);
+    CHECK(!rc && strcmp(names, want) == 0, "many: '%s', want '%s'", names, want);
+    CUDA_OK(cudaMalloc(&b->src, 4 * (size_t)COPY_INTS));
+    CUDA_OK(cudaMalloc(&b->dst, 4 * (size_t)COPY_INTS));
+    rc = profiler_launch_names(run_copy, b, names, sizeof names, &run_failed, why, sizeof why);
+    CHECK(rc == 0 && strcmp(names, "copy_bytes; ffma_count") == 0, "copy: '%s' (%s)", names,
+          rc ? why : "");
+    printf("  %s\n", names);
+    CUDA_OK(cudaFree(b->src));
+    CUDA_OK(cudaFree(b->dst));
+    rc = profiler_launch_names(run_failing, b, names, sizeof names, &run_failed, why, sizeof why);
+    CHECK(rc != 0 && run_failed && strcmp(why, "planted failure") == 0 && !names[0],
+          "failing run: rc %d run_failed %d why '%s'", rc, run_failed, why);
+    return 0;
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* every line out before a crash, even into a pipe */
@@ -344,6 +378,9 @@ int main(void)
     profiler_costs(costs, sizeof costs);
     printf("CUPTI %s\n", costs);
     profiler_close();
+
+    printf("naming the kernels of a run (the kernels column)\n");
+    if (check_launch_names(&b) != 0) return 1;
 
     printf("measuring the ceilings\n");
     check_ceilings();

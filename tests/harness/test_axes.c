@@ -46,7 +46,7 @@ static void test_every_axis_is_everywhere(void)
         x_axes += axis->is_x;
     }
     CHECK(x_axes == 1);
-    CHECK(csv_column_count() == header_position("expert_overlap") + 1);
+    CHECK(csv_column_count() == header_position("kernels") + 1);
 }
 
 static void test_cells_and_unused_axes(void)

@@ -5,7 +5,7 @@
  * runs with a planted slowdown, a planted speed-up, noise, a lost point,
  * points in one run only, few samples, and empty or unreadable samples: the
  * right verdict and reason for each, the summary line, and the exit status
- * of the gate. */
+ * of the gate; and points run by other kernels, named. */
 #include "results/compare.h"
 
 #include <math.h>
@@ -171,6 +171,9 @@ static void test_few_samples(void)
     CHECK_STR(r.reason, "no samples in either run");
 }
 
+/* The kernels column of the rows written next ("" as on the CPU). */
+static const char *row_kernels = "";
+
 /* A row of method `method` at N with `status`, `reps` samples given as
  * samples_ms text, and ms_median `median`. */
 static void add_row_samples(struct csv_writer *w, const char *method, long N, const char *status,
@@ -187,6 +190,7 @@ static void add_row_samples(struct csv_writer *w, const char *method, long N, co
     r.reps = reps;
     r.ms_median = median;
     snprintf(r.samples_ms, sizeof r.samples_ms, "%s", samples);
+    snprintf(r.kernels, sizeof r.kernels, "%s", row_kernels);
     CHECK(csv_writer_row(w, &r) == 0);
 }
 
@@ -395,6 +399,41 @@ static void test_few_sample_files(const char *dir)
     CHECK_CONTAINS(out, "4 unjudged");
 }
 
+/* Points whose rows name other kernels (another version picked, another
+ * build): both lists under the point's line, and a count in the summary;
+ * rows without kernels (the CPU, an earlier file) say nothing. */
+static void test_other_kernels(const char *dir)
+{
+    char base[1024], fresh[1024], err[1024], out[16384];
+    struct csv_writer w;
+    CHECK(csv_writer_open(&w, scratch_path(base, sizeof base, dir, "k-base.csv"), RUN_FILE_NEW,
+                          NULL, NULL, err, sizeof err) == 0);
+    row_kernels = "flash_w4<__nv_bfloat16, 64>";
+    add_row(&w, "full", 1024, 1.0, "ok");
+    add_row(&w, "full", 2048, 4.0, "ok");
+    row_kernels = "";
+    add_row(&w, "linear", 1024, 1.0, "ok");
+    csv_writer_close(&w);
+    CHECK(csv_writer_open(&w, scratch_path(fresh, sizeof fresh, dir, "k-new.csv"), RUN_FILE_NEW,
+                          NULL, NULL, err, sizeof err) == 0);
+    row_kernels = "flash_wgmma<__nv_bfloat16, 64, 0>";
+    add_row(&w, "full", 1024, 0.7, "ok");
+    row_kernels = "flash_w4<__nv_bfloat16, 64>";
+    add_row(&w, "full", 2048, 4.0, "ok");
+    row_kernels = "linear_out";
+    add_row(&w, "linear", 1024, 1.0, "ok");
+    row_kernels = "";
+    csv_writer_close(&w);
+
+    CHECK(run_compare(base, fresh, 0.05, out, sizeof out, err, sizeof err) == 0);
+    CHECK_CONTAINS(out, "faster   ");
+    CHECK_CONTAINS(out, "\n    kernels were: flash_w4<__nv_bfloat16, 64>\n    kernels now:  "
+                        "flash_wgmma<__nv_bfloat16, 64, 0>\n");
+    const char *first = strstr(out, "kernels were");
+    CHECK(first && !strstr(first + 1, "kernels were")); /* one point only */
+    CHECK_CONTAINS(out, "; 1 run by other kernels");
+}
+
 static void test_bad_files(const char *dir)
 {
     char base[1024], other[1024], err[1024], out[8192];
@@ -436,6 +475,7 @@ int main(void)
     test_few_samples();
     test_files(dir);
     test_few_sample_files(dir);
+    test_other_kernels(dir);
     test_bad_files(dir);
     scratch_remove(dir);
     return check_exit("test_compare");

@@ -3,8 +3,8 @@
  * use, refusing foreign files, rows that survive a killed writer, a file
  * with rows continued or started afresh only when asked, a row cut short
  * cut off, one run at a time (the lock), a failed write that leaves no part
- * of its row, the reader's errors, and point keys that match the rows read
- * back. */
+ * of its row, the reader's errors, point keys that match the rows read
+ * back, and a file of an earlier attnbench continued under today's header. */
 #include "results/csv.h"
 
 #include <errno.h>
@@ -148,6 +148,7 @@ static void test_cells(const char *dir)
     ok.has_selection_stats = 1;
     ok.route_imbalance = 1.8125;
     ok.expert_overlap = 0.96875;
+    snprintf(ok.kernels, sizeof ok.kernels, "landmarks_kernel<float>; route, \"quoted\" x2");
     struct result_row quoted = make_row(1);
     snprintf(quoted.suite, sizeof quoted.suite, "a,b");
     snprintf(quoted.point.variant, sizeof quoted.point.variant, "say \"hi\"");
@@ -192,6 +193,7 @@ static void test_cells(const char *dir)
     CHECK_STR(cell(&t, 0, "profile_note"), ok.profile_note);
     CHECK_STR(cell(&t, 0, "route_imbalance"), "1.8125");
     CHECK_STR(cell(&t, 0, "expert_overlap"), "0.96875");
+    CHECK_STR(cell(&t, 0, "kernels"), ok.kernels);
 
     CHECK_STR(cell(&t, 1, "suite"), quoted.suite);
     CHECK_STR(cell(&t, 1, "variant"), quoted.point.variant);
@@ -214,7 +216,7 @@ static void test_cells(const char *dir)
                                                        "gather_dram_bytes", "intensity",
                                                        "roof_fraction", "achieved_tflops",
                                                        "profile_note", "route_imbalance",
-                                                       "expert_overlap", NULL};
+                                                       "expert_overlap", "kernels", NULL};
          *c; c++)
         CHECK_STR(cell(&t, 1, *c), "");
     CHECK_STR(cell(&t, 1, "bytes_model"), "2.500000e+09");
@@ -620,6 +622,123 @@ static void test_absent_axes(const char *dir)
     csv_table_free(&t);
 }
 
+/* Writes `rows` to `path` as an earlier attnbench would have: our columns
+ * but those named in `absent`. */
+static void write_earlier(const char *path, const struct result_row *rows, int n,
+                          const char *const *absent)
+{
+    static struct csv_cells cells;
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    for (int r = -1; f && r < n; r++) {
+        if (r >= 0) csv_row_cells(&rows[r], &cells);
+        int first = 1;
+        for (int c = 0; c < csv_column_count(); c++) {
+            int skip = 0;
+            for (const char *const *a = absent; *a && !skip; a++)
+                skip = strcmp(csv_columns()[c], *a) == 0;
+            if (skip) continue;
+            if (!first) fputc(',', f);
+            csv_write_field(f, r < 0 ? csv_columns()[c] : cells.cell[c]);
+            first = 0;
+        }
+        fputc('\n', f);
+    }
+    CHECK(f && fclose(f) == 0);
+}
+
+/* A results file of an earlier attnbench (columns added since: an axis and
+ * trailing ones) is continued by --resume under today's header, its rows
+ * kept with the new axis's default and empty new cells, and said; merge
+ * reads it the same way (test_merge.c). One that is not such a file (a
+ * column out of order, an unknown one) is refused and left as it was. */
+static void test_earlier_file(const char *dir)
+{
+    char path[1024], err[1024], log_text[2048];
+    struct result_row rows[2] = {make_row(0), make_row(1)};
+    const char *const absent[] = {"gather", "route_imbalance", "expert_overlap", "kernels", NULL};
+    scratch_path(path, sizeof path, dir, "earlier.csv");
+    write_earlier(path, rows, 2, absent);
+    /* A row cut short at its end, as a killed run leaves it. */
+    FILE *f = fopen(path, "a");
+    fputs("unit,mita,s_r,cuda,cut", f);
+    fclose(f);
+
+    struct csv_writer w;
+    struct csv_table done;
+    CHECK(csv_writer_open(&w, path, RUN_FILE_NEW, NULL, NULL, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "column 16 of its header is 'reps', expected 'gather'");
+    FILE *log = fmemopen(log_text, sizeof log_text, "w");
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, log, &done, err, sizeof err) == 0);
+    fclose(log);
+    char want[1400];
+    snprintf(want, sizeof want, "attnbench: %s: written by an earlier attnbench: rewrote its 2 "
+                                "rows under this one's header (added, empty: gather, "
+                                "route_imbalance, expert_overlap, kernels); its last row was cut "
+                                "short (no newline at its end): left out, that point is measured "
+                                "again\n", path);
+    CHECK_STR(log_text, want);
+    CHECK(done.nrows == 2);
+    CHECK_STR(cell(&done, 1, "N"), "2048");
+    CHECK_STR(cell(&done, 1, "gather"), "fused"); /* mita reads the axis: its default */
+    CHECK_STR(cell(&done, 1, "inputs"), "clustered");
+    CHECK_STR(cell(&done, 0, "kernels"), "");
+    csv_table_free(&done);
+    struct result_row r2 = make_row(2);
+    CHECK(csv_writer_row(&w, &r2) == 0);
+    csv_writer_close(&w);
+    struct csv_table t;
+    CHECK(csv_read(path, &t, err, sizeof err) == 0);
+    CHECK(t.nrows == 3 && t.ncols == csv_column_count());
+    for (int c = 0; c < t.ncols && c < csv_column_count(); c++)
+        CHECK_STR(t.header[c], csv_columns()[c]);
+    CHECK_STR(cell(&t, 0, "samples_ms"), rows[0].samples_ms);
+    csv_table_free(&t);
+    /* The rewrite left nothing beside the file. */
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.rewrite-%ld", path, (long)getpid());
+    CHECK(access(tmp, F_OK) != 0);
+
+    /* Not an earlier attnbench's: two columns swapped, or one it never wrote. */
+    char text[8192] = "";
+    for (int c = 0; csv_columns()[c]; c++) {
+        const char *name = csv_columns()[c];
+        if (!strcmp(name, "kernels")) continue;
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s%s", c ? "," : "",
+                 !strcmp(name, "N") ? "d" : !strcmp(name, "d") ? "N" : name);
+    }
+    strcat(text, "\n");
+    scratch_write(path, text);
+    const off_t before = file_size(path);
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, &done, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "column 9 of its header is 'd', expected 'N'");
+    CHECK(file_size(path) == before);
+    scratch_write(path, "method,variant,backend,N,status,speed\n");
+    CHECK(csv_writer_open(&w, path, RUN_FILE_RESUME, NULL, &done, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "column 1 of its header is 'method', expected 'suite'");
+
+    /* The table alone: why it is not one. */
+    const struct {
+        const char *text, *why;
+    } refused[] = {
+        {"method,variant,backend,N,status,speed\n",
+         "x.csv: its column 'speed' is not one this attnbench writes (a results file of a later "
+         "attnbench, or not a results file)"},
+        {"method,N,variant,backend,status\n",
+         "x.csv: its column 'variant' comes after 'N', not before it as attnbench writes them"},
+        {"suite,method,variant,N\n", "x.csv: no 'backend' column (not a results file)"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        CHECK(csv_parse("x.csv", refused[i].text, strlen(refused[i].text), &t, err,
+                        sizeof err) == 0);
+        const int ncols = t.ncols;
+        CHECK(csv_table_to_current("x.csv", &t, NULL, 0, err, sizeof err) != 0);
+        CHECK_STR(err, refused[i].why);
+        CHECK(t.ncols == ncols); /* unchanged */
+        csv_table_free(&t);
+    }
+}
+
 /* The longest inputs word still leaves the gather column in the key. */
 static void test_long_keys(void)
 {
@@ -651,6 +770,7 @@ int main(void)
     test_parse_bounds();
     test_keys(dir);
     test_absent_axes(dir);
+    test_earlier_file(dir);
     test_long_keys();
     scratch_remove(dir);
     return check_exit("test_csv");

@@ -199,6 +199,22 @@ static void rename_shard_column(struct csv_table *t)
     set_cell(&t->header[csv_column(t, "shard")], "part");
 }
 
+/* The file an earlier attnbench would have written: without the columns
+ * added since (the gather axis, the kernels column). */
+static void drop_later_columns(struct csv_table *t)
+{
+    for (const char *const *name = (const char *const[]){"gather", "kernels", NULL}; *name;
+         name++) {
+        const int c = csv_column(t, *name);
+        for (long r = -1; r < t->nrows; r++) {
+            char **cells = r < 0 ? t->header : t->rows[r];
+            free(cells[c]);
+            memmove(cells + c, cells + c + 1, (size_t)(t->ncols - c - 1) * sizeof *cells);
+        }
+        t->ncols--;
+    }
+}
+
 /* Copies DIR/from to DIR/to with `edit` applied. */
 static void copy_edited(const char *dir, const char *from, const char *to,
                         void (*edit)(struct csv_table *))
@@ -281,6 +297,25 @@ static void test_refused(const char *dir)
 
 /* run --gpus asks before its workers start whether the results file can
  * take this run's rows. */
+/* A shard written by an earlier attnbench is merged with today's, its rows
+ * under today's header (results/csv.h, csv_table_to_current), and said. */
+static void test_earlier_shard(const char *dir)
+{
+    char report[8192], path[1024], err[1024];
+    write_shards(dir, "e", suite_text, 2);
+    copy_edited(dir, "e2.csv", "e2-earlier.csv", drop_later_columns);
+    const char *inputs[] = {"e1.csv", "e2-earlier.csv"};
+    CHECK(merge(dir, "earlier-all.csv", inputs, 2, NULL, report, sizeof report) == 0);
+    CHECK_CONTAINS(report, "e2-earlier.csv: written by an earlier attnbench: its rows read under "
+                           "this one's header (added, empty: gather, kernels)");
+    CHECK(rows_of(dir, "earlier-all.csv") == rows_of(dir, "e1.csv") + rows_of(dir, "e2.csv"));
+    struct csv_table t;
+    CHECK(csv_read(scratch_path(path, sizeof path, dir, "earlier-all.csv"), &t, err,
+                   sizeof err) == 0);
+    CHECK(t.ncols == csv_column_count());
+    csv_table_free(&t);
+}
+
 static void test_compatible(const char *dir)
 {
     char path[1024], err[1024];
@@ -307,6 +342,7 @@ int main(void)
     test_complete(dir);
     test_missing_and_twice(dir);
     test_refused(dir);
+    test_earlier_shard(dir);
     test_compatible(dir);
     scratch_remove(dir);
     return check_exit("test_merge");

@@ -33,6 +33,8 @@ CSV_COLUMNS = [
     # attnbench run --verify's check of the output (a peer is checked before it is timed
     # instead) and MiTA's routing statistics: empty here.
     "verify", "verify_error", "verify_s", "route_imbalance", "expert_overlap",
+    # The kernels one forward launched (attnbench's, through CUPTI): empty here.
+    "kernels",
 ]
 # The columns that identify a point (harness/results/csv.c, csv_key_column()), for --resume.
 KEY_COLUMNS = ["method", "variant", "backend", "dtype", "B", "H", "N", "d", "m", "k", "s_r",
