@@ -107,7 +107,7 @@ static void run_measurement(const struct sweep_point *pt, const struct attn_meth
         if (rc) snprintf(row->status, sizeof row->status, "error:%s", why);
         else snprintf(row->status, sizeof row->status, "ok");
         /* What ran, after the timing (profile.h). */
-        if (!rc) rc = profile_kernel_names(b, m, mem.state, &t, row);
+        if (!rc && opt->kernel_names) rc = profile_kernel_names(b, m, mem.state, &t, row);
         /* Counters after the timing, never during it (profile.h). */
         if (!rc && opt->profile)
             profile_point(b, m, mem.state, &t, 4 * tensor_bytes + workspace_bytes, row);

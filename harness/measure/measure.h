@@ -13,6 +13,8 @@ struct measure_options {
     struct timing_rules timing; /* warm-up, samples, cold cache (timing.h) */
     int profile;           /* then one run under the hardware counters (profile.h) */
     int verify;            /* then the output against the reference (verify.h) */
+    int kernel_names;      /* then the kernels column (profile.h): CUPTI's launch callbacks,
+                              which no process under compute-sanitizer may use */
     const struct ceilings *ceilings; /* the roofs of the roofline columns; NULL: none */
 };
 

@@ -327,7 +327,7 @@ int runner_run(const struct suite *s, const struct run_options *opt)
                                    s->max_samples, s->min_time_s, s->timing,
                                    opt->discard_throttled),
         .profile = opt->profile, .ceilings = opt->ceilings_path ? &ceilings : NULL,
-        .verify = opt->verify || s->verify,
+        .verify = opt->verify || s->verify, .kernel_names = 1,
     };
     struct point_worker serve_ctx = {&mo, opt->profile};
     struct worker worker;
