@@ -41,6 +41,15 @@ EOF
     else
         echo "setup: first build into build/: no nvcc, so the CPU backend only" >&2
     fi
-    meson setup build --buildtype=release >&2
+    native=()
+    # Meson before 1.4 gives nvcc no dependency-file flags, so that an edited
+    # kernels/*.cuh would rebuild nothing: nvcc through scripts/nvcc-depfile.
+    if command -v nvcc >/dev/null &&
+        [ "$(printf '%s\n' 1.4 "$(meson --version)" | sort -V | head -1)" != 1.4 ]; then
+        mkdir -p build
+        printf "[binaries]\ncuda = '%s'\n" "$root/scripts/nvcc-depfile" >build/nvcc-depfile.ini
+        native=(--native-file build/nvcc-depfile.ini)
+    fi
+    meson setup build --buildtype=release "${native[@]}" >&2
 fi
 ninja -C build >&2
