@@ -54,13 +54,18 @@ template <int R> struct RowBest {
         if constexpr (R == 1) { // argmax
             if (x > score[0] || expert[0] < 0) score[0] = x, expert[0] = e;
         } else {
+            // Once x has its place, every entry below moves down one unasked: compared again,
+            // an entry equal to the one under it would stay put and the lower expert end up
+            // second (ties go to the lower expert).
+            bool placed = false;
 #pragma unroll
             for (int i = 0; i < R; i++)
-                if (i < s_r && (x > score[i] || expert[i] < 0)) {
+                if (i < s_r && (placed || x > score[i] || expert[i] < 0)) {
                     const float y = score[i];
                     const int32_t f = expert[i];
                     score[i] = x, expert[i] = e;
                     x = y, e = f;
+                    placed = true;
                     if (e < 0) break;
                 }
         }
