@@ -67,7 +67,7 @@ static const struct {
     {"--dir", "slurm", 1},
     {"--profile", "run", 0},   {"--ceilings", "run", 1},   {"--discard-throttled", "run", 0},
     {"--json", "run", 1},      {"--force", "run", 0},       {"--verify", "run", 0},
-    {"--verify", "slurm", 0},
+    {"--verify", "slurm", 0},  {"--profile", "slurm", 0},   {"--ceilings", "slurm", 1},
 };
 
 /* Sets a command's own flag. 0, or 2 on a bad value (reported). */
@@ -477,6 +477,13 @@ static int cmd_slurm(struct cli *c)
     c->slurm.plugins = c->plugins;
     c->slurm.plugin_count = c->plugin_count;
     c->slurm.verify = c->run.verify;
+    c->slurm.profile = c->run.profile;
+    c->slurm.ceilings = c->run.ceilings_path;
+    if (c->run.ceilings_path && !c->run.profile) {
+        fprintf(stderr, "attnbench slurm: --ceilings needs --profile (the roofline columns "
+                        "divide by the DRAM bytes it measures)\n");
+        return 2;
+    }
     if (slurm_write_job(&c->suite, &c->slurm, stdout, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench slurm: %s\n", err);
         return 2;

@@ -168,7 +168,11 @@ static const struct command_usage {
      "  --account A         the account charged\n"
      "  --dir DIR           where the job is written (default SUITE-slurm)\n"
      "  --plugin SO         a plugin every task loads (repeatable)\n"
-     "  --verify            every task runs with run --verify\n",
+     "  --verify            every task runs with run --verify\n"
+     "  --profile           every task runs with run --profile (its steps file,\n"
+     "                      shard-I-of-N.steps.csv, stays its own: merge joins results)\n"
+     "  --ceilings FILE     and --ceilings FILE (from attnbench ceilings on the\n"
+     "                      cluster's GPU), by its absolute path\n",
      "0 when the job was written; 2 on a bad flag or suite, or a DIR that cannot\n"
      "be written"},
     {"ceilings", "[--out FILE]", "this GPU's measured ceilings", 0,

@@ -153,6 +153,11 @@ int slurm_write_job(const struct suite *s_in, const struct slurm_options *opt, F
         }
         plugin_paths[i] = plugins[i];
     }
+    char ceilings[PATH_MAX] = "";
+    if (opt->ceilings && !realpath(opt->ceilings, ceilings)) {
+        harness_fail(err, err_len, "--ceilings %s: %s", opt->ceilings, strerror(errno));
+        goto failed;
+    }
     if (check_sbatch_path("--dir", opt->dir, err, err_len)) goto failed;
     if (mkdir(opt->dir, 0777) != 0 && errno != EEXIST) {
         harness_fail(err, err_len, "%s: cannot create: %s", opt->dir, strerror(errno));
@@ -197,8 +202,12 @@ int slurm_write_job(const struct suite *s_in, const struct slurm_options *opt, F
     fprintf(f, " run ");
     shell_word(f, suite_file);
     fprintf(f, " \\\n    --shard \"$SLURM_ARRAY_TASK_ID/%d\" --out \"shard-$SLURM_ARRAY_TASK_ID-of-%d.csv\""
-               " \\\n    --resume --quiet%s%s", opt->shards, opt->shards, gpus > 1 ? " --gpus all" : "",
-            opt->verify ? " --verify" : "");
+               " \\\n    --resume --quiet%s%s%s", opt->shards, opt->shards, gpus > 1 ? " --gpus all" : "",
+            opt->verify ? " --verify" : "", opt->profile ? " --profile" : "");
+    if (ceilings[0]) {
+        fputs(" --ceilings ", f);
+        shell_word(f, ceilings);
+    }
     plugin_flags(f, plugin_paths, nplugins);
     fputc('\n', f);
     if (finish_file(f, path, err, err_len)) goto failed;

@@ -34,6 +34,8 @@ struct slurm_options {
     const char *const *plugins;   /* --plugin paths to pass on */
     int plugin_count;
     int verify;                   /* pass on run --verify */
+    int profile;                  /* pass on run --profile (each task's steps file stays its own) */
+    const char *ceilings;         /* pass on run --ceilings FILE (made absolute), or NULL */
 };
 
 /* Writes the folder; prints what it wrote and how to submit it to `out`.

@@ -438,7 +438,15 @@ slurm-script)
     [ "$(rc)" = 2 ] && grep -q "with the cpu backend: use 0" err.txt || fail "gpus on cpu"
     run run quick --partition x
     [ "$(rc)" = 2 ] && grep -q "is a flag of 'attnbench slurm'" err.txt || fail "run --partition"
+    run slurm quick --backend cpu --ceilings ceil.csv --dir job3
+    [ "$(rc)" = 2 ] && grep -q "\-\-ceilings needs --profile" err.txt || fail "slurm --ceilings alone"
     pass "bad slurm options refused: $(head -1 err.txt)"
+    # --profile passed on: the task profiles (on the cpu its rows say there are no counters).
+    run slurm quick --backend cpu --reps 1 --warmup 0 --shards 2 --profile --dir job4
+    [ "$(rc)" = 0 ] && grep -q -- "--resume --quiet --profile" job4/shards.sbatch || fail "slurm --profile"
+    (cd job4 && SLURM_ARRAY_TASK_ID=1 bash shards.sbatch) >/dev/null 2>&1 || fail "profiled task"
+    grep -q "no hardware counters on the cpu backend" job4/shard-1-of-2.csv || fail "task not profiled"
+    pass "slurm --profile: passed on to the tasks"
     ;;
 profile)
     # --profile on the CPU: the sweep runs, the counter columns stay empty,

@@ -6,6 +6,8 @@
  * cluster; tests/e2e runs its scripts without one.) */
 #include "sweep/slurm.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "attn/registry.h"
@@ -177,6 +179,24 @@ static void test_gpu_job(const char *dir)
     shards = read_text(scratch_path(path, sizeof path, job, "shards.sbatch"));
     CHECK_CONTAINS(shards, "--resume --quiet --gpus all --verify\n");
     opt.verify = 0;
+
+    /* --profile and --ceilings: passed on, the ceilings by their absolute path; a ceilings
+     * file that is not there is named. */
+    char ceilings[1024], absolute[PATH_MAX], want[PATH_MAX + 64];
+    scratch_write(scratch_path(ceilings, sizeof ceilings, dir, "h200 ceilings.csv"), "x\n");
+    CHECK(realpath(ceilings, absolute) != NULL);
+    opt.profile = 1;
+    opt.ceilings = ceilings;
+    CHECK(write_job("name g\nmethods fake_gpu\n", opt, out, sizeof out, err, sizeof err) == 0);
+    shards = read_text(scratch_path(path, sizeof path, job, "shards.sbatch"));
+    snprintf(want, sizeof want, "--resume --quiet --gpus all --profile --ceilings '%s'\n",
+             absolute);
+    CHECK_CONTAINS(shards, want);
+    opt.ceilings = "no-such-ceilings.csv";
+    CHECK(write_job("name g\nmethods fake_gpu\n", opt, out, sizeof out, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "--ceilings no-such-ceilings.csv: No such file or directory");
+    opt.profile = 0;
+    opt.ceilings = NULL;
 
     /* No GPU asked for and no backend set: the cpu. */
     opt.gpus_per_task = 0;
