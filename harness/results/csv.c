@@ -519,6 +519,16 @@ static unsigned method_uses(const char *method)
     return m ? m->uses : 0;
 }
 
+/* Whether a row's backend is one of attnbench's (cpu, cuda), not a peer's (torch-eager, ...):
+ * a peer reads none of the axes that only some methods read (suites/peers: gather). A table
+ * without the column is attnbench's. */
+static int own_backend(const struct csv_table *t, long r)
+{
+    const int backend = csv_column(t, "backend");
+    enum attn_backend b;
+    return backend < 0 || attn_backend_parse(t->rows[r][backend], &b) == 0;
+}
+
 int csv_table_add_absent_axes(struct csv_table *t)
 {
     const int method = csv_column(t, "method");
@@ -535,7 +545,8 @@ int csv_table_add_absent_axes(struct csv_table *t)
             char **row = realloc(t->rows[r], (size_t)(t->ncols + 1) * sizeof *row);
             if (!row) break;
             t->rows[r] = row;
-            const int used = !axis->uses || (method_uses(row[method]) & axis->uses);
+            const int used =
+                !axis->uses || (own_backend(t, r) && (method_uses(row[method]) & axis->uses));
             if (!(row[t->ncols] = strdup(used ? axis->name_of(0) : ""))) break;
         }
         if (r < t->nrows) { /* out of memory: the cells added so far go, the table stays whole */

@@ -79,9 +79,10 @@ void csv_table_free(struct csv_table *t);
 /* Completes a table read from a file written before a text axis existed
  * (inputs, gather: core/axes.h): each such column that is absent is added,
  * holding the axis's default in the rows whose method reads the axis and ""
- * in the others, as this attnbench would have written them. A table
- * without a `method` column is left as it is. 0, or -1 when out of memory
- * (the table is still whole, to be freed). */
+ * in the others (and in a peer's rows, whose backend is not attnbench's, for
+ * an axis only some methods read), as this attnbench and its peers would
+ * have written them. A table without a `method` column is left as it is. 0,
+ * or -1 when out of memory (the table is still whole, to be freed). */
 int csv_table_add_absent_axes(struct csv_table *t);
 /* Brings a table read from a results file of an earlier attnbench to this
  * one's columns, in this one's order: the absent axes as

@@ -7,6 +7,7 @@ PEER_DUMP is tests/peers/peer_dump (attnbench's C generator and reference, as a
 safetensors file); TEST_PEER_CSV reads a results file with the harness's reader.
 Exits 77 (skipped) where PyTorch is not installed, 1 with a line per failure.
 """
+import csv
 import math
 import os
 import subprocess
@@ -23,7 +24,7 @@ except ImportError:
     print("skip: PyTorch is not installed")
     sys.exit(77)
 
-from attnpeers import check, inputs, methods, reference, runner  # noqa: E402
+from attnpeers import check, inputs, methods, reference, results, runner  # noqa: E402
 from attnpeers.suite import PEER_METHODS, USES, Point  # noqa: E402
 
 failures = []
@@ -334,7 +335,25 @@ def case_runner():
     rc = runner.main(argv + ["--resume"])
     expect(rc == 0 and len(open(out).read().splitlines()) == len(rows) + 1,
            "--resume ran points again")
-    print("ok: a CPU sweep of every definition, read back by the harness; --resume")
+    # A file of an earlier attnbench (without the gather axis and the kernels column): --resume
+    # rewrites it under today's header, keeps its rows, and measures nothing again.
+    with open(out, newline="") as f:
+        table = list(csv.reader(f))
+    drop = [table[0].index("gather"), table[0].index("kernels")]
+    earlier = os.path.join(WORK, "cpu-earlier.csv")
+    with open(earlier, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(
+            [c for i, c in enumerate(r) if i not in drop] for r in table)
+    rc = runner.main(argv[:-1] + [earlier, "--resume"])
+    with open(earlier, newline="") as f:
+        again = list(csv.reader(f))
+    expect(rc == 0 and again[0] == results.CSV_COLUMNS and len(again) == len(table),
+           "--resume of an earlier file: exit %d, %d rows" % (rc, len(again) - 1))
+    expect(again == table, "the rewritten file differs from the one its rows came from")
+    done = subprocess.run([TEST_PEER_CSV, earlier], capture_output=True, text=True)
+    expect(done.returncode == 0, "the harness's reader of the rewritten file: " + done.stdout)
+    print("ok: a CPU sweep of every definition, read back by the harness; --resume, also of an "
+          "earlier attnbench's file")
 
 
 def case_gpu():

@@ -107,10 +107,73 @@ def lock_results(fd, path):
         raise UsageError("%s: cannot lock: %s" % (path, e.strerror))
 
 
+# The columns every attnbench results file has had (harness/results/csv.c,
+# csv_table_to_current).
+ALWAYS_COLUMNS = ("method", "variant", "backend", "N", "status")
+
+
+def earlier_header(columns):
+    """Whether `columns` are the header of an earlier attnbench's results file: ours, in our
+    order, with some missing (columns are only ever added)."""
+    at = 0
+    for name in columns:
+        if name not in CSV_COLUMNS[at:]:
+            return False
+        at = CSV_COLUMNS.index(name, at) + 1
+    return all(c in columns for c in ALWAYS_COLUMNS)
+
+
+def current_cells(row):
+    """A peer's row of an earlier file in our columns, as a peer writes it today: the inputs
+    axis at its default, iid, if absent (every method reads it); every other absent cell
+    empty, the gather axis included (no peer reads it: suite.USES)."""
+    cells = {c: row.get(c, "") for c in CSV_COLUMNS}
+    if "inputs" not in row:
+        cells["inputs"] = "iid"
+    return cells
+
+
+def rewrite_earlier(f, path, text):
+    """Rewrites the results file `f` (open and locked on `path`), of an earlier attnbench,
+    under our header, as `attnbench run --resume` does (harness/results/run_file.c,
+    run_file_replace): a new file beside it, locked before anything is written, renamed over
+    it, so that the path always holds the old content or the new. Returns the new file,
+    locked, and its text; a last row cut short is left out."""
+    keep = text[:whole_length(text)]
+    reader = csv.DictReader(keep.splitlines())
+    added = [c for c in CSV_COLUMNS if c not in reader.fieldnames]
+    rows = [current_cells(r) for r in reader]
+    tmp = "%s.rewrite-%d" % (path, os.getpid())
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    new = os.fdopen(fd, "r+", encoding="utf-8", newline="")
+    try:
+        lock_results(fd, tmp)
+        new.write(",".join(CSV_COLUMNS) + "\n")
+        for cells in rows:
+            new.write(",".join(csv_field(cells[c]) for c in CSV_COLUMNS) + "\n")
+        new.flush()
+        os.fsync(fd)
+        os.rename(tmp, path)
+    except BaseException:
+        new.close()
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    f.close()
+    print("torch_peers: %s: written by an earlier attnbench: rewrote its %d row%s under this "
+          "one's header (added, empty: %s)%s" % (
+              path, len(rows), "" if len(rows) == 1 else "s", ", ".join(added) or "none",
+              "; its last row was cut short: left out, that point is measured again"
+              if len(keep) < len(text) else ""), file=sys.stderr)
+    new.seek(0)
+    return new, new.read()
+
+
 def open_results(path, resume, force):
     """Appends to `path`, locked for as long as the returned file is open: a new or empty file
     gets the header; an existing one must have exactly ours (never append to a foreign file,
-    nor empty one). A file with rows is continued with `resume` (a last row without its
+    nor empty one), or, with `resume`, an earlier attnbench's, which is rewritten under ours
+    first (rewrite_earlier). A file with rows is continued with `resume` (a last row without its
     newline, cut short, is removed and said on stderr), emptied with `force`, and refused
     otherwise, as `attnbench run` does (README.md, "Interruptions, locks and timeouts").
     Returns the file and the keys of the points it has. Every read and write goes through the
@@ -126,8 +189,10 @@ def open_results(path, resume, force):
         if text:
             header = text.split("\n", 1)[0].rstrip("\r")
             if header != ",".join(CSV_COLUMNS):
-                raise UsageError("%s: its header is not attnbench's (%s...); write to a new file"
-                                 % (path, header[:60]))
+                if not (resume and earlier_header(header.split(","))):
+                    raise UsageError("%s: its header is not attnbench's (%s...); write to a new "
+                                     "file" % (path, header[:60]))
+                f, text = rewrite_earlier(f, path, text)
         after_header = text.split("\n", 1)[1] if "\n" in text else ""
         if after_header and not resume and not force:
             rows = after_header.count("\n") + (not after_header.endswith("\n"))
