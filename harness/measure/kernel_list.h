@@ -1,7 +1,7 @@
 /* kernel_list.h — the `kernels` cell of a row: the kernels one forward of the
  * point launched, in launch order, as the GPU names them. It says which
  * version a method picked at run time (full:flash's flash_wgmma_nopp or
- * flash_w4, MiTA's route_wgmma or route_mma), so that two rows of the same
+ * flash_w4, MiTA's routing kernel and its probe's floors), so that two rows of the same
  * point from two builds or two GPUs can be told apart by what ran, not only
  * by how long it took. */
 #ifndef HARNESS_KERNEL_LIST_H
