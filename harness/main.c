@@ -212,6 +212,16 @@ static int load_suite(struct cli *c)
     return 0;
 }
 
+/* --ceilings without --profile, which run and slurm refuse alike: 1 after saying so (as
+ * `who`), else 0. */
+static int ceilings_without_profile(const struct cli *c, const char *who)
+{
+    if (!c->run.ceilings_path || c->run.profile) return 0;
+    fprintf(stderr, "%s: --ceilings needs --profile (the roofline columns divide by the DRAM "
+                    "bytes it measures)\n", who);
+    return 1;
+}
+
 static int cmd_run(struct cli *c)
 {
     int rc = load_suite(c);
@@ -230,11 +240,7 @@ static int cmd_run(struct cli *c)
                         "one of them\n");
         return 2;
     }
-    if (c->run.ceilings_path && !c->run.profile) {
-        fprintf(stderr, "attnbench: --ceilings needs --profile (the roofline columns divide by "
-                        "the DRAM bytes it measures)\n");
-        return 2;
-    }
+    if (ceilings_without_profile(c, "attnbench")) return 2;
     if (c->gpus && c->run.json_path) {
         fprintf(stderr, "attnbench: --json is not written by run --gpus (its workers write "
                         "one CSV each, merged into --out); run without --json, or per GPU\n");
@@ -479,11 +485,7 @@ static int cmd_slurm(struct cli *c)
     c->slurm.verify = c->run.verify;
     c->slurm.profile = c->run.profile;
     c->slurm.ceilings = c->run.ceilings_path;
-    if (c->run.ceilings_path && !c->run.profile) {
-        fprintf(stderr, "attnbench slurm: --ceilings needs --profile (the roofline columns "
-                        "divide by the DRAM bytes it measures)\n");
-        return 2;
-    }
+    if (ceilings_without_profile(c, "attnbench slurm")) return 2;
     if (slurm_write_job(&c->suite, &c->slurm, stdout, err, sizeof err) != 0) {
         fprintf(stderr, "attnbench slurm: %s\n", err);
         return 2;
