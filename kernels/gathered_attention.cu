@@ -223,12 +223,10 @@ __global__ void __launch_bounds__(256) count_experts(const int32_t *routes, int6
 // tiles past the last, up to tiles_max = the grid's x. The tile kernels then find their work
 // in one load (a binary search over the experts cost a block 6 dependent loads, ~30% of the
 // attention at N = 2^20).
-__global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, int tile_rows,
-                                                   int64_t tiles_max, int4 *tile_map)
+// c: the head's m counts (global or shared memory)  map: the head's tiles_max entries.
+__device__ void scan_expert_counts(int32_t *c, int64_t m, int tile_rows, int64_t tiles_max,
+                                   int4 *map, int lane)
 {
-    const int lane = threadIdx.x;
-    int32_t *c = counts + blockIdx.x * m;
-    int4 *map = tile_map + blockIdx.x * tiles_max;
     int carry_q = 0, carry_t = 0;
     for (int64_t base = 0; base < m; base += 32) {
         const int64_t e = base + lane;
@@ -251,6 +249,13 @@ __global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, i
         carry_t += __shfl_sync(FULL, it, 31);
     }
     for (int64_t i = carry_t + lane; i < tiles_max; i += 32) map[i] = make_int4(0, 0, 0, 0);
+}
+
+__global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, int tile_rows,
+                                                   int64_t tiles_max, int4 *tile_map)
+{
+    scan_expert_counts(counts + blockIdx.x * m, m, tile_rows, tiles_max,
+                       tile_map + blockIdx.x * tiles_max, threadIdx.x);
 }
 
 // order: [heads, N], each head's entries grouped by expert (in no particular order within one).
@@ -390,13 +395,17 @@ __global__ void __launch_bounds__(128) attend_expert_tiles(TileArgs a)
 // ---- expert_tiles_mma, shared_merge_mma --------------------------------------------------------
 
 constexpr int MMA_WARPS = 8, MMA_TILE_ROWS = MMA_WARPS * 16; // 128 queries (entries) a block
+// Short N, where an expert holds ~N/m <= 32 entries: 32-entry tiles of 2 warps, so that the
+// tiles are mostly full and all resident at once (128-entry tiles at N = 2^10, m = 64 were
+// 1/8 busy, three waves of a chain of four dependent loads: 13 µs on the H200).
+constexpr int SHORT_TILE_WARPS = 2, SHORT_TILE_ROWS = SHORT_TILE_WARPS * 16;
 constexpr int KEY_TILE = 64;
 
-// Shared memory of both: sQ [128, D] (O on the way out) | sK, sV [2, KEY_TILE, D], all T,
-// swizzled (mma_util.cuh swz) | rows [128] int.
-__host__ __device__ constexpr size_t tile_mma_smem(int d)
+// Shared memory of both: sQ [rows, D] (O on the way out) | sK, sV [2, KEY_TILE, D], all T,
+// swizzled (mma_util.cuh swz) | rows [rows] int.
+__host__ __device__ constexpr size_t tile_mma_smem(int d, int rows = MMA_TILE_ROWS)
 {
-    return ((size_t)MMA_TILE_ROWS * d + (size_t)4 * KEY_TILE * d) * 2 + MMA_TILE_ROWS * 4;
+    return ((size_t)rows * d + (size_t)4 * KEY_TILE * d) * 2 + rows * 4;
 }
 
 // 8 fp32 → one 16-byte chunk of T.
@@ -419,6 +428,47 @@ __global__ void __launch_bounds__(256) round_shared_block(const float *landmarks
     const float4 *v = reinterpret_cast<const float4 *>(shared_values + i);
     *reinterpret_cast<uint4 *>(keys + i) = pack8<T>(l[0], l[1]);
     *reinterpret_cast<uint4 *>(vals + i) = pack8<T>(v[0], v[1]);
+}
+
+// Short heads (entries <= SHORT_SORT_ENTRIES, m <= SORT_SMEM_EXPERTS): the whole sort of one
+// head in one block — count in shared memory, scan (one warp, scan_expert_counts), scatter —
+// and the head's part of round_shared_block while the first warp scans (keys, vals non-NULL:
+// 16-bit T with a shared block). At N = 2^10 this is one launch for a memset and four kernels
+// (~13 µs on the H200, each a few µs of launch and tail for ~1k entries).
+// grid: heads  routes, order: [heads, N]  shared_n: m·d, the block's elements of the shared block
+constexpr int64_t SHORT_SORT_ENTRIES = 16384;
+constexpr int SHORT_SORT_THREADS = 1024;
+template <typename T>
+__global__ void __launch_bounds__(SHORT_SORT_THREADS)
+    sort_experts_block(const int32_t *routes, int64_t N, int64_t m, int tile_rows,
+                       int64_t tiles_max, int4 *tile_map, int32_t *order,
+                       const float *landmarks, const float *shared_values, int64_t shared_n,
+                       T *keys, T *vals)
+{
+    extern __shared__ int32_t local[]; // [m]: counts, then the next free slot of each expert
+    const int64_t bh = blockIdx.x;
+    routes += bh * N;
+    for (int64_t e = threadIdx.x; e < m; e += blockDim.x) local[e] = 0;
+    __syncthreads();
+    for (int64_t i = threadIdx.x; i < N; i += blockDim.x) atomicAdd(&local[routes[i]], 1);
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        scan_expert_counts(local, m, tile_rows, tiles_max, tile_map + bh * tiles_max,
+                           threadIdx.x);
+    } else if constexpr (sizeof(T) == 2) {
+        if (keys)
+            for (int64_t i = bh * shared_n + (threadIdx.x - 32) * 8; i < (bh + 1) * shared_n;
+                 i += (blockDim.x - 32) * 8) { // shared_n: a multiple of 8 (d is)
+                const float4 *l = reinterpret_cast<const float4 *>(landmarks + i);
+                const float4 *v = reinterpret_cast<const float4 *>(shared_values + i);
+                *reinterpret_cast<uint4 *>(keys + i) = pack8<T>(l[0], l[1]);
+                *reinterpret_cast<uint4 *>(vals + i) = pack8<T>(v[0], v[1]);
+            }
+    }
+    __syncthreads();
+    order += bh * N;
+    for (int64_t i = threadIdx.x; i < N; i += blockDim.x)
+        order[atomicAdd(&local[routes[i]], 1)] = (int32_t)i;
 }
 
 // KEY_TILE rows of keys and values into a stage: rows kt.. of `keys`/`values` ([*, D] T), or
@@ -567,26 +617,30 @@ __device__ __forceinline__ void store_rows(const float (&o)[D / 8][4], const flo
 // to T) and of the expert (K_E, V_E gathered in place), double-buffered against the previous
 // tile's mma, one online softmax over all. s_r = 1: O of the queries. s_r > 1 (no shared block
 // here; shared_merge_mma adds it): each entry's normalized partial and its (max, sum).
-template <typename T, int D>
-// Two blocks an SM at d = 64 (128 registers a thread; 1 block = 8 warps hid no latency).
-__global__ void __launch_bounds__(MMA_WARPS * 32, D == 64 ? 2 : 1) attend_expert_tiles_mma(TileArgs a)
+// WARPS: 8 (128-entry tiles), or SHORT_TILE_WARPS at short N (tile_rows_for).
+// Two 8-warp blocks an SM at d = 64 (128 registers a thread; 1 block = 8 warps hid no
+// latency); eight 2-warp blocks (six fit by shared memory).
+template <typename T, int D, int WARPS = MMA_WARPS>
+__global__ void __launch_bounds__(WARPS * 32, WARPS == MMA_WARPS ? (D == 64 ? 2 : 1) : (D == 64 ? 8 : 4))
+    attend_expert_tiles_mma(TileArgs a)
 {
     constexpr int CHUNKS = D / 8; // 16-byte chunks per row
+    constexpr int ROWS = WARPS * 16;
     extern __shared__ __align__(16) unsigned char smem[];
-    const uint32_t sQ = smem_u32(smem), sK = sQ + MMA_TILE_ROWS * D * 2;
+    const uint32_t sQ = smem_u32(smem), sK = sQ + ROWS * D * 2;
     const uint32_t sV = sK + 2 * KEY_TILE * D * 2;
-    int32_t *rows = reinterpret_cast<int32_t *>(smem + tile_mma_smem(D) - MMA_TILE_ROWS * 4);
+    int32_t *rows = reinterpret_cast<int32_t *>(smem + tile_mma_smem(D, ROWS) - ROWS * 4);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const int64_t bh = blockIdx.y, b = blockIdx.x, ne = a.n_experts;
     const int4 tile = a.tile_map[bh * a.tiles_max + b];
     if (tile.z == 0) return; // the whole block: no barrier is skipped by part of it
     const int64_t e = tile.x, q0 = tile.y;
     const int valid = tile.z;
-    if (threadIdx.x < MMA_TILE_ROWS) // the tile's entries
-        rows[threadIdx.x] = threadIdx.x < valid ? a.order[bh * a.entries + q0 + threadIdx.x] : 0;
+    for (int r = threadIdx.x; r < ROWS; r += blockDim.x) // the tile's entries
+        rows[r] = r < valid ? a.order[bh * a.entries + q0 + r] : 0;
     __syncthreads();
     const T *q = static_cast<const T *>(a.q) + bh * a.N * D;
-    for (int c = threadIdx.x; c < MMA_TILE_ROWS * CHUNKS; c += blockDim.x) {
+    for (int c = threadIdx.x; c < ROWS * CHUNKS; c += blockDim.x) {
         const int r = c / CHUNKS, ch = c % CHUNKS;
         cp_async16(sQ + swz<D>(r, ch), q + (int64_t)(rows[r] / a.s_r) * D + ch * 8,
                    r < valid ? 16 : 0);
@@ -721,11 +775,17 @@ struct SortScratch {
 };
 size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
 // The tiles of the sorted path: fp32 on the CUDA cores (64 entries a tile), bf16/fp16 on the
-// tensor cores (128 entries a tile); a head has at most tiles_max of them.
-int tile_rows_for(int dtype) { return dtype == ATTN_FP32 ? TILE_ROWS : MMA_TILE_ROWS; }
+// tensor cores (128 entries a tile, 32 where the experts average 32 entries or fewer); a head
+// has at most tiles_max of them.
+int tile_rows_for(int dtype, int64_t entries_per_head, int64_t n_experts)
+{
+    if (dtype == ATTN_FP32) return TILE_ROWS;
+    return entries_per_head <= (int64_t)SHORT_TILE_ROWS * n_experts ? SHORT_TILE_ROWS
+                                                                     : MMA_TILE_ROWS;
+}
 int64_t tiles_max(int64_t entries_per_head, int64_t n_experts, int dtype)
 {
-    const int rows = tile_rows_for(dtype);
+    const int rows = tile_rows_for(dtype, entries_per_head, n_experts);
     return (entries_per_head + rows - 1) / rows + n_experts;
 }
 
@@ -796,11 +856,14 @@ struct tiles_launch {
             TileArgs tiles = a;
             if (a.s_r > 1) tiles.shared_keys = tiles.shared_vals = nullptr;
             const tiles_launch first{tiles, heads, d, stream};
-            CUDA_CHECK(first.launch(d == 64 ? (const void *)attend_expert_tiles_mma<T, 64>
-                                            : (const void *)attend_expert_tiles_mma<T, 128>,
-                                    tile_mma_smem(d),
-                                    a.tiles_max,
-                                    MMA_WARPS * 32));
+            const int rows = tile_rows_for(ATTN_BF16, a.entries, a.n_experts);
+            const bool short_tiles = rows == SHORT_TILE_ROWS;
+            const void *kernel =
+                short_tiles ? (d == 64 ? (const void *)attend_expert_tiles_mma<T, 64, SHORT_TILE_WARPS>
+                                       : (const void *)attend_expert_tiles_mma<T, 128, SHORT_TILE_WARPS>)
+                            : (d == 64 ? (const void *)attend_expert_tiles_mma<T, 64>
+                                       : (const void *)attend_expert_tiles_mma<T, 128>);
+            CUDA_CHECK(first.launch(kernel, tile_mma_smem(d, rows), a.tiles_max, rows * 2));
             if (a.s_r == 1) return cudaSuccess;
             return launch(d == 64 ? (const void *)shared_merge_mma<T, 64>
                                   : (const void *)shared_merge_mma<T, 128>,
@@ -830,28 +893,56 @@ struct round_launch {
     }
 };
 
+struct short_sort_launch {
+    const AttendArgs &w;
+    const SortScratch &s;
+    int heads, d;
+    int64_t entries, n_tiles;
+    int tile_rows;
+    bool shared;
+    cudaStream_t stream;
+    template <typename T> cudaError_t operator()() const
+    {
+        sort_experts_block<T><<<(unsigned)heads, SHORT_SORT_THREADS, sort_smem(w.n_experts),
+                                stream>>>(
+            w.routes, entries, w.n_experts, tile_rows, n_tiles, s.tile_map, s.order,
+            w.landmarks, w.shared_values, w.m * d, shared ? static_cast<T *>(s.shared_keys) : nullptr,
+            shared ? static_cast<T *>(s.shared_vals) : nullptr);
+        CUDA_CHECK_LAUNCH();
+        return cudaSuccess;
+    }
+};
+
 cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, int dtype,
                          cudaStream_t stream)
 {
     const int64_t ne = w.n_experts, entries = w.N * w.s_r;
     const SortScratch s = sort_scratch(scratch, heads, w.N, w.m, ne, d, dtype, w.s_r);
-    const dim3 sort_grid((unsigned)((entries + SORT_QUERIES - 1) / SORT_QUERIES),
-                         (unsigned)heads);
-    CUDA_CHECK(cudaMemsetAsync(s.counts, 0, (size_t)heads * ne * 4, stream));
-    count_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne, s.counts);
-    CUDA_CHECK_LAUNCH();
     const int64_t n_tiles = tiles_max(entries, ne, dtype);
-    scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows_for(dtype), n_tiles,
-                                           s.tile_map);
-    CUDA_CHECK_LAUNCH();
-    scatter_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne, s.counts,
-                                                               s.order);
-    CUDA_CHECK_LAUNCH();
     const bool shared = w.landmarks != nullptr && dtype != ATTN_FP32;
-    if (shared)
-        CUDA_CHECK(dispatch_dtype(dtype, round_launch{w.landmarks, w.shared_values,
-                                                      (int64_t)heads * w.m * d, s.shared_keys,
-                                                      s.shared_vals, stream}));
+    if (entries <= SHORT_SORT_ENTRIES && ne <= SORT_SMEM_EXPERTS) {
+        CUDA_CHECK(dispatch_dtype(dtype, short_sort_launch{w, s, heads, d, entries, n_tiles,
+                                                           tile_rows_for(dtype, entries, ne),
+                                                           shared,
+                                                           stream}));
+    } else {
+        const dim3 sort_grid((unsigned)((entries + SORT_QUERIES - 1) / SORT_QUERIES),
+                             (unsigned)heads);
+        CUDA_CHECK(cudaMemsetAsync(s.counts, 0, (size_t)heads * ne * 4, stream));
+        count_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne,
+                                                                 s.counts);
+        CUDA_CHECK_LAUNCH();
+        scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows_for(dtype, entries, ne),
+                                               n_tiles, s.tile_map);
+        CUDA_CHECK_LAUNCH();
+        scatter_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne,
+                                                                   s.counts, s.order);
+        CUDA_CHECK_LAUNCH();
+        if (shared)
+            CUDA_CHECK(dispatch_dtype(dtype, round_launch{w.landmarks, w.shared_values,
+                                                          (int64_t)heads * w.m * d,
+                                                          s.shared_keys, s.shared_vals, stream}));
+    }
     TileArgs a{};
     a.q = w.q, a.k = w.k, a.v = w.v, a.o = w.o;
     a.landmarks = w.landmarks, a.shared_values = w.shared_values;

@@ -13,7 +13,11 @@
 //         mma fragment layout (simt_tile.cuh), so that both share the selection code.
 //         Optionally also the softmax(scores·scale)·V partials of the same scores (mita's
 //         shared values). The fp32 path and the fallback for large k, not a rival of mma.
-// Both keep, per row, a candidate buffer in global memory (of the resident blocks only, so
+//   one_pass  16-bit keys, k <= 256 and short key ranges (n_keys <= 2048 at d = 64, 1024 at
+//         d = 128): one block of 16 rows holds every score of its rows in shared memory and
+//         selects from them; one launch instead of the four of the chunked mma path (section
+//         "one pass" below). Taken first wherever it fits.
+// mma and simt keep, per row, a candidate buffer in global memory (of the resident blocks only, so
 // memory is O(grid · rows · cap), not O(N·k)) and a threshold tau: a score enters the buffer
 // only if it beats tau; when a buffer could overflow during the next tile, the warp keeps the
 // k best (bitonic sort in shared memory; k <= 8: k rounds of a warp maximum) and raises tau to
@@ -367,17 +371,26 @@ __device__ __forceinline__ void load_row_fragments(const TQ *q0, bool ok0, bool 
     }
 }
 
-// ks: [TILE, D+8] T, rows kt.. of src of which those at and past `end` are zero-filled.
+// ks: [TILE, D+8] T, rows kt.. of src of which those at and past `end` are zero-filled. The
+// copies are split over `threads` threads from `first` (the block's by default; one warp's in
+// select_one_pass, whose warps each stage their own tiles).
 template <typename T, int D>
-__device__ __forceinline__ void load_key_tile(T *ks, const T *src, int64_t kt, int64_t end)
+__device__ __forceinline__ void load_key_tile(T *ks, const T *src, int64_t kt, int64_t end,
+                                              int first, int threads)
 {
     constexpr int PER_ROW = D / 8; // 16-byte chunks
-    for (int c = threadIdx.x; c < TILE * PER_ROW; c += blockDim.x) {
+    for (int c = first; c < TILE * PER_ROW; c += threads) {
         const int r = c / PER_ROW, v = c % PER_ROW;
         const bool valid = kt + r < end;
         cp_async16(smem_u32(ks + r * (D + 8) + v * 8), src + (valid ? kt + r : 0) * D + v * 8,
                    valid ? 16 : 0);
     }
+}
+
+template <typename T, int D>
+__device__ __forceinline__ void load_key_tile(T *ks, const T *src, int64_t kt, int64_t end)
+{
+    load_key_tile<T, D>(ks, src, kt, end, threadIdx.x, blockDim.x);
 }
 
 // The warp's 16 × TILE scores of one key tile ks [TILE, D+8] T (row stride: B-fragment words
@@ -969,6 +982,255 @@ template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_d
                  : (const void *)tile_maxima<__nv_bfloat16, __nv_bfloat16, D, GROUP>;
 }
 
+// ---- one pass: short key ranges ----------------------------------------------------------
+//
+// Up to ~2k keys (mita's probe at short N, topk's selection there), the chunked pass above is
+// three or four dependent kernels whose blocks each do a few µs of serial work (tile_maxima,
+// kth_of_maxima, select_mma, merge_chunks: 70 µs of MiTA's 100 at N = 2^10 on the H200). Here
+// one block owns 16 rows and every key: its 8 warps score the key tiles into shared memory
+// (the same score_tile, so the same bits as the chunked pass), then, with values, each warp
+// folds its tiles' softmax weights against V (the exact row maximum is known by then: no
+// rescaling) and the warps' partials are summed; last each warp selects its rows' top k from
+// the stored scores: the k-th largest by a bitwise search of the ordered scores (32 rounds of
+// a warp-wide count, stopping early once exactly k scores sit at or above the prefix), then
+// the keys above it and the lowest-index ties at it, sorted best first.
+constexpr int ONE_WARPS = 8;
+constexpr int64_t ONE_MAX_K = 256; // the sort space per warp: 256 candidates, 2 KB
+
+struct OnePassArgs {
+    const void *rows, *keys, *values; // [heads, n_rows, D], [heads, n_keys, D] x2
+    int64_t n_rows, n_keys, k;
+    int row_tiles, stride;            // 16-row tiles per head; score row stride (floats)
+    float scale;                      // softmax scale of the values
+    int32_t *out;                     // [heads, n_rows, k]
+    float *values_out;                // [heads, n_rows, D] (WITH_V)
+};
+
+// Score row stride: the padded keys plus 8 floats, so that the float2 reads of P's fragments
+// (rows g, columns 2t) fall in different banks.
+__host__ __device__ __forceinline__ int one_pass_stride(int64_t n_keys)
+{
+    return (int)((n_keys + TILE - 1) / TILE * TILE + 8);
+}
+
+size_t one_pass_smem(int d, int64_t n_keys)
+{
+    const size_t stage = (size_t)ONE_WARPS * TILE * (d + 8) * 2; // a 16-bit tile per warp
+    return stage + (size_t)WARP_ROWS * one_pass_stride(n_keys) * 4 + 2 * ONE_WARPS * WARP_ROWS * 4;
+}
+
+// -0 as +0 first: the selection order ties equal scores by index alone (candidate.cuh).
+__device__ __forceinline__ uint32_t ordered_score(float x)
+{
+    if (x == 0.0f) x = 0.0f;
+    return ordered(x);
+}
+
+// rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T. Grid: heads · row_tiles.
+// Shared memory: stage [ONE_WARPS, TILE, D+8] T (later the warps' P·V partials [ONE_WARPS, 16,
+// D] fp32, then their sort space) | scores [16, stride] fp32 | wmax, wsum [ONE_WARPS, 16].
+template <typename TQ, typename T, int D, bool WITH_V>
+__global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs a)
+{
+    constexpr int KS = D + 8;
+    constexpr bool SPLIT = sizeof(TQ) == 4;
+    extern __shared__ __align__(16) unsigned char smem[];
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    T *stage = reinterpret_cast<T *>(smem) + warp * TILE * KS;
+    float *scores = reinterpret_cast<float *>(smem + (size_t)ONE_WARPS * TILE * KS * sizeof(T));
+    float *wmax = scores + WARP_ROWS * a.stride, *wsum = wmax + ONE_WARPS * WARP_ROWS;
+    const int64_t bh = blockIdx.x / a.row_tiles, row0 = (blockIdx.x % a.row_tiles) * WARP_ROWS;
+    const int tiles = (int)((a.n_keys + TILE - 1) / TILE);
+    const T *keys = static_cast<const T *>(a.keys) + bh * a.n_keys * D;
+
+    // 1. Every score of the block's 16 rows; warp w takes key tiles w, w + 8, ...
+    uint32_t qa[D / 16][4], ql[D / 16][4];
+    const int64_t r0 = row0 + g;
+    load_row_fragments<TQ, T, D>(static_cast<const TQ *>(a.rows) + (bh * a.n_rows + r0) * D +
+                                     2 * t,
+                                 r0 < a.n_rows, r0 + 8 < a.n_rows, qa, ql);
+    float mx[2] = {-INFINITY, -INFINITY};
+    for (int j = warp; j < tiles; j += ONE_WARPS) {
+        const int64_t kt = (int64_t)j * TILE;
+        load_key_tile<T, D>(stage, keys, kt, a.n_keys, lane, 32);
+        cp_async_commit();
+        cp_async_wait<0>();
+        __syncwarp();
+        float acc[8][4];
+        score_tile<D, SPLIT>(acc, qa, ql, stage, g, t);
+#pragma unroll
+        for (int jj = 0; jj < 8; jj++)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const int64_t key = kt + 8 * jj + 2 * t;
+                const float s0 = key < a.n_keys ? acc[jj][2 * h] : -INFINITY;
+                const float s1 = key + 1 < a.n_keys ? acc[jj][2 * h + 1] : -INFINITY;
+                *reinterpret_cast<float2 *>(scores + (g + 8 * h) * a.stride + key) =
+                    make_float2(s0, s1);
+                mx[h] = fmaxf(mx[h], fmaxf(s0, s1));
+            }
+        __syncwarp(); // the stage is refilled by the next tile
+    }
+
+    // 2. With values: the rows' maxima, each warp's P·V over its tiles, the partials summed.
+    if constexpr (WITH_V) {
+        const T *values = static_cast<const T *>(a.values) + bh * a.n_keys * D;
+        if (warp < tiles) { // the warp's first V tile flies while the block meets
+            load_key_tile<T, D>(stage, values, (int64_t)warp * TILE, a.n_keys, lane, 32);
+            cp_async_commit();
+        }
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            mx[h] = fmaxf(mx[h], __shfl_xor_sync(FULL, mx[h], 1));
+            mx[h] = fmaxf(mx[h], __shfl_xor_sync(FULL, mx[h], 2));
+            if (t == 0) wmax[warp * WARP_ROWS + g + 8 * h] = mx[h];
+        }
+        __syncthreads();
+        const float sl = a.scale * LOG2E; // exp(s·x) = 2^(sl·x)
+        float msl[2];
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            float m = -INFINITY; // finite: every row has a key
+            for (int w = 0; w < ONE_WARPS; w++) m = fmaxf(m, wmax[w * WARP_ROWS + g + 8 * h]);
+            msl[h] = m * sl;
+        }
+        float o[D / 8][4] = {}, ps[2] = {0.f, 0.f};
+        const T *v_lane = stage + ((lane % 8) + 8 * ((lane / 8) % 2)) * KS + 8 * (lane / 16);
+        for (int j = warp; j < tiles; j += ONE_WARPS) {
+            const int64_t kt = (int64_t)j * TILE;
+            if (j != warp) {
+                load_key_tile<T, D>(stage, values, kt, a.n_keys, lane, 32);
+                cp_async_commit();
+            }
+            cp_async_wait<0>();
+            __syncwarp();
+            float p[8][4]; // keys past n_keys scored -inf: weight 0 (their V rows are zeros)
+#pragma unroll
+            for (int jj = 0; jj < 8; jj++)
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const float2 s = *reinterpret_cast<const float2 *>(
+                        scores + (g + 8 * h) * a.stride + kt + 8 * jj + 2 * t);
+                    p[jj][2 * h] = fast_exp2(fmaf(s.x, sl, -msl[h]));
+                    p[jj][2 * h + 1] = fast_exp2(fmaf(s.y, sl, -msl[h]));
+                    ps[h] += p[jj][2 * h] + p[jj][2 * h + 1];
+                }
+            mma_pv<T, TILE, D>(o, p, [&](int kb, int n2) {
+                return smem_u32(v_lane + 16 * kb * KS + 16 * n2);
+            });
+            __syncwarp();
+        }
+        __syncthreads(); // every stage is read: it now holds the partials
+        float *part = reinterpret_cast<float *>(smem) + warp * WARP_ROWS * D;
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const float sum = row_total(ps[h]);
+            if (t == 0) wsum[warp * WARP_ROWS + g + 8 * h] = sum;
+#pragma unroll
+            for (int n = 0; n < D / 8; n++)
+                *reinterpret_cast<float2 *>(part + (g + 8 * h) * D + 8 * n + 2 * t) =
+                    make_float2(o[n][2 * h], o[n][2 * h + 1]);
+        }
+        __syncthreads();
+        const float *parts = reinterpret_cast<const float *>(smem);
+        for (int i = threadIdx.x; i < WARP_ROWS * D; i += blockDim.x) {
+            const int r = i / D;
+            if (row0 + r >= a.n_rows) continue;
+            float num = 0.f, den = 0.f;
+#pragma unroll
+            for (int w = 0; w < ONE_WARPS; w++) {
+                num += parts[(w * WARP_ROWS + r) * D + i % D];
+                den += wsum[w * WARP_ROWS + r];
+            }
+            a.values_out[(bh * a.n_rows + row0 + r) * D + i % D] = num / den;
+        }
+    }
+    __syncthreads(); // every score is stored (and the partials are read: the sort space is free)
+
+    // 3. Each warp's rows: the top k of the row's scores, best first.
+    const int n = tiles * TILE; // padded: the keys past n_keys hold -inf, below every score
+    uint64_t *list = reinterpret_cast<uint64_t *>(smem) + warp * ONE_MAX_K;
+    int cap = 1;
+    while (cap < a.k) cap <<= 1;
+    const unsigned below = (1u << lane) - 1;
+    for (int r = warp; r < WARP_ROWS; r += ONE_WARPS) {
+        if (row0 + r >= a.n_rows) break;
+        uint32_t *v = reinterpret_cast<uint32_t *>(scores + r * a.stride);
+        for (int i = 4 * lane; i < n; i += 128) {
+            const float4 x = *reinterpret_cast<const float4 *>(v + i);
+            *reinterpret_cast<uint4 *>(v + i) =
+                make_uint4(ordered_score(x.x), ordered_score(x.y), ordered_score(x.z),
+                           ordered_score(x.w));
+        }
+        __syncwarp();
+        // The largest prefix with at least k scores at or above it: the k-th largest score,
+        // unless exactly k scores reach a shorter prefix, which then separates the top k.
+        uint32_t prefix = 0;
+        bool separated = false;
+        for (int bit = 31; bit >= 0 && !separated; bit--) {
+            const uint32_t want = prefix | (1u << bit);
+            unsigned c = 0;
+            for (int i = 4 * lane; i < n; i += 128) {
+                const uint4 x = *reinterpret_cast<const uint4 *>(v + i);
+                c += (x.x >= want) + (x.y >= want) + (x.z >= want) + (x.w >= want);
+            }
+            c = __reduce_add_sync(FULL, c);
+            if (c >= (unsigned)a.k) {
+                prefix = want;
+                separated = c == (unsigned)a.k;
+            }
+        }
+        // The keys above the k-th score, then its ties from the lowest index (keys i in order).
+        unsigned ties = 0;
+        if (!separated) {
+            unsigned above = 0;
+            for (int i = lane; i < n; i += 32) above += v[i] > prefix;
+            ties = (unsigned)a.k - __reduce_add_sync(FULL, above);
+        }
+        int taken = 0;
+        for (int i0 = 0; i0 < n && taken < a.k; i0 += 32) {
+            const uint32_t x = v[i0 + lane];
+            bool take = separated ? x >= prefix : x > prefix;
+            if (!separated) {
+                const unsigned tied = __ballot_sync(FULL, x == prefix);
+                take = take || (x == prefix && (unsigned)__popc(tied & below) < ties);
+                const unsigned used = (unsigned)__popc(tied);
+                ties -= used < ties ? used : ties;
+            }
+            const unsigned took = __ballot_sync(FULL, take);
+            if (take) list[taken + __popc(took & below)] = pack_candidate(from_ordered(x), i0 + lane);
+            taken += __popc(took);
+        }
+        for (int i = (int)a.k + lane; i < cap; i += 32) list[i] = 0;
+        __syncwarp();
+        warp_sort_desc(list, cap, lane);
+        int32_t *out = a.out + (bh * a.n_rows + row0 + r) * a.k;
+        for (int i = lane; i < a.k; i += 32) out[i] = candidate_key(list[i]);
+        __syncwarp(); // the list is rewritten by the warp's next row
+    }
+}
+
+template <int D> const void *one_pass_kernel(int row_dtype, int key_dtype, bool with_values)
+{
+    if (key_dtype == ATTN_FP16) {
+        if (row_dtype == ATTN_FP32)
+            return with_values ? (const void *)select_one_pass<float, __half, D, true>
+                               : (const void *)select_one_pass<float, __half, D, false>;
+        return row_dtype == ATTN_FP16 && !with_values
+                   ? (const void *)select_one_pass<__half, __half, D, false>
+                   : nullptr;
+    }
+    if (key_dtype == ATTN_BF16) {
+        if (row_dtype == ATTN_FP32)
+            return with_values ? (const void *)select_one_pass<float, __nv_bfloat16, D, true>
+                               : (const void *)select_one_pass<float, __nv_bfloat16, D, false>;
+        return row_dtype == ATTN_BF16 && !with_values
+                   ? (const void *)select_one_pass<__nv_bfloat16, __nv_bfloat16, D, false>
+                   : nullptr;
+    }
+    return nullptr;
+}
+
 struct Selection {
     Plan full;
     int64_t M;                          // values per row behind the floor; 0: no floors
@@ -976,12 +1238,43 @@ struct Selection {
     bool exact;                         // every score kept: the floor is the k-th best
     const void *maxima_kernel;
     size_t floors_bytes, maxima_bytes; // [heads, n_rows] and [heads, n_rows, M] fp32, first
+    const void *one_pass;              // select_one_pass instead of all the above, or NULL
+    OnePassArgs one;
+    size_t one_smem;
 };
+
+// The one-pass kernel where it serves: 16-bit keys, k <= ONE_MAX_K, and the rows' scores in
+// shared memory (n_keys up to 2048 at d = 64, 1024 at d = 128, with the 227 KB of sm_90).
+cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int heads,
+                          int64_t n_rows, int64_t n_keys, int d, int64_t k, Selection *s)
+{
+    if ((d != 64 && d != 128) || heads < 1 || n_rows < 1 || n_keys < 1 || k < 1 || k > n_keys ||
+        k > ONE_MAX_K)
+        return cudaSuccess;
+    const void *kernel = d == 64 ? one_pass_kernel<64>(row_dtype, key_dtype, with_values)
+                                 : one_pass_kernel<128>(row_dtype, key_dtype, with_values);
+    int sms, optin;
+    CUDA_CHECK(device_limits(&sms, &optin));
+    const size_t smem = one_pass_smem(d, n_keys);
+    if (!kernel || smem > (size_t)optin) return cudaSuccess;
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    (int)smem));
+    s->one_pass = kernel;
+    s->one_smem = smem;
+    s->one.n_rows = n_rows;
+    s->one.n_keys = n_keys;
+    s->one.k = k;
+    s->one.row_tiles = (int)((n_rows + WARP_ROWS - 1) / WARP_ROWS);
+    s->one.stride = one_pass_stride(n_keys);
+    return cudaSuccess;
+}
 
 cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int heads,
                            int64_t n_rows, int64_t n_keys, int d, int64_t k, Selection *s)
 {
     *s = Selection{};
+    CUDA_CHECK(make_one_pass(row_dtype, key_dtype, with_values, heads, n_rows, n_keys, d, k, s));
+    if (s->one_pass) return cudaSuccess;
     CUDA_CHECK(make_plan(row_dtype, key_dtype, with_values, heads, n_rows, n_keys, d, k, 4 * k,
                          &s->full));
     if (!s->full.mma || s->full.args.nchunks < 2) return cudaSuccess;
@@ -1012,6 +1305,7 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
 
 size_t selection_scratch_bytes(const Selection &s)
 {
+    if (s.one_pass) return 0;
     return s.floors_bytes + s.maxima_bytes + plan_scratch_bytes(s.full);
 }
 
@@ -1019,6 +1313,19 @@ cudaError_t run_selection(Selection &s, const void *rows, const void *keys, cons
                           int heads, int d, float scale, void *scratch, int32_t *out,
                           float *values_out, cudaStream_t stream)
 {
+    if (s.one_pass) {
+        OnePassArgs a = s.one;
+        a.rows = rows;
+        a.keys = keys;
+        a.values = values;
+        a.scale = scale;
+        a.out = out;
+        a.values_out = values_out;
+        void *params[] = {&a};
+        CUDA_CHECK(cudaLaunchKernel(s.one_pass, dim3((unsigned)(heads * a.row_tiles)),
+                                    dim3(ONE_WARPS * 32), params, s.one_smem, stream));
+        return cudaSuccess;
+    }
     char *at = static_cast<char *>(scratch);
     float *floors = s.M ? reinterpret_cast<float *>(at) : nullptr;
     float *maxima = reinterpret_cast<float *>(at + s.floors_bytes);

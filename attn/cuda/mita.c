@@ -7,7 +7,9 @@
  *      topk_select_softmax_values streams K in chunks past the fp32
  *      landmarks (tensor cores in bf16/fp16, the landmarks split hi + lo), keeps each landmark's k best keys and accumulates
  *      softmax(P s) V over the same scores, then merges the chunks
- *      (route_only: topk_select alone, no values); P is never stored;
+ *      (route_only: topk_select alone, no values); P is never stored. Up to
+ *      N = 2048 (d = 64; 1024 at d = 128) one block holds all of its 16
+ *      landmarks' scores instead: one launch, no chunks;
  *   5. routing: mita_route (bf16/fp16, s_r <= 4: one tensor-core pass over Q),
  *      else topk_select with rows Q, keys Q̃ and k = s_r (ties to the lower
  *      expert either way);
@@ -21,8 +23,9 @@
  *      entries] with one softmax, the experts' rows gathered in place — or,
  *      after step 6, read as contiguous rows of K_E and V_E, with the same
  *      output bit for bit (the (query, route) pairs are sorted by expert
- *      first, so that the rows are staged once per 64 or 128 pairs; fp32
- *      with s_r > 1 reads them per query).
+ *      first, so that the rows are staged once per 32, 64 or 128 pairs; fp32
+ *      with s_r > 1 reads them per query; up to 16384 pairs a head the sort
+ *      is one block a head, one launch).
  *
  * Workspace: Q̃ and V̂ (m·d fp32 per head), experts [B,H,m,k], routes
  * [B,H,N,s_r], K_E and V_E (with a gather version), and one scratch shared
