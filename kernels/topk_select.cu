@@ -13,7 +13,7 @@
 //         mma fragment layout (simt_tile.cuh), so that both share the selection code.
 //         Optionally also the softmax(scores·scale)·V partials of the same scores (mita's
 //         shared values). The fp32 path and the fallback for large k, not a rival of mma.
-//   one_pass  16-bit keys, k <= 256 and short key ranges (n_keys <= 2048 at d = 64, 1024 at
+//   one_pass  16-bit keys, k <= 256 and short key ranges (n_keys <= 2432 at d = 64, 1408 at
 //         d = 128): one block of 16 rows holds every score of its rows in shared memory and
 //         selects from them; one launch instead of the four of the chunked mma path (section
 //         "one pass" below). Taken first wherever it fits.
@@ -984,7 +984,7 @@ template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_d
 
 // ---- one pass: short key ranges ----------------------------------------------------------
 //
-// Up to ~2k keys (mita's probe at short N, topk's selection there), the chunked pass above is
+// Up to ~2.4k keys (mita's probe at short N, topk's selection there), the chunked pass above is
 // three or four dependent kernels whose blocks each do a few µs of serial work (tile_maxima,
 // kth_of_maxima, select_mma, merge_chunks: 70 µs of MiTA's 100 at N = 2^10 on the H200). Here
 // one block owns 16 rows and every key: its 8 warps score the key tiles into shared memory
@@ -1244,7 +1244,7 @@ struct Selection {
 };
 
 // The one-pass kernel where it serves: 16-bit keys, k <= ONE_MAX_K, and the rows' scores in
-// shared memory (n_keys up to 2048 at d = 64, 1024 at d = 128, with the 227 KB of sm_90).
+// shared memory (n_keys up to 2432 at d = 64, 1408 at d = 128, with the 227 KB of sm_90).
 cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int heads,
                           int64_t n_rows, int64_t n_keys, int d, int64_t k, Selection *s)
 {

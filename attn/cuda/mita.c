@@ -8,7 +8,7 @@
  *      landmarks (tensor cores in bf16/fp16, the landmarks split hi + lo), keeps each landmark's k best keys and accumulates
  *      softmax(P s) V over the same scores, then merges the chunks
  *      (route_only: topk_select alone, no values); P is never stored. Up to
- *      N = 2048 (d = 64; 1024 at d = 128) one block holds all of its 16
+ *      N = 2432 (d = 64; 1408 at d = 128) one block holds all of its 16
  *      landmarks' scores instead: one launch, no chunks;
  *   5. routing: mita_route (bf16/fp16, s_r <= 4: one tensor-core pass over Q),
  *      else topk_select with rows Q, keys Q̃ and k = s_r (ties to the lower

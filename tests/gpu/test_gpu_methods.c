@@ -4,8 +4,9 @@
  *
  *   test_gpu_methods            every method × variant × dtype × N ∈ {2^10,
  *                               2^12, 2^14} × d ∈ {64, 128} (× s_r ∈ {1, 2, 3}
- *                               for mita), full's partial tiles (below), then
- *                               the awkward shapes of `attnbench check`
+ *                               for mita), full's partial tiles and the
+ *                               selection's edges (below), then the awkward
+ *                               shapes of `attnbench check`
  *   test_gpu_methods --small    the partial tiles up to N = 1000 and the
  *                               awkward shapes only (for compute-sanitizer)
  *   ... --methods topk,mita     only these methods (either form); METHOD:VARIANT
@@ -96,6 +97,41 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
                 }
 }
 
+/* The edges of topk_select.cu's one-pass selection and of the paths beside it, for topk and
+ * mita (every variant), bf16: the longest key ranges a block's shared memory holds (2432 keys
+ * at d = 64, 1408 at d = 128) and one key more (the chunked path), k = 256 (the one pass's
+ * largest) and 257; iid, clustered (imbalanced routes, a landmark's keys from one cluster) and
+ * rising (every score grows along the keys) inputs. --small keeps N <= 1024. */
+static void check_selection_edges(const struct attn_method *m, struct backend *b, uint64_t seed,
+                                  int small, const char *only)
+{
+    static const struct {
+        int64_t N;
+        int d;
+        int64_t k;
+    } edges[] = {{2432, 64, 64}, {2433, 64, 64}, {1408, 128, 64},
+                 {1409, 128, 64}, {1024, 64, 256}, {1024, 64, 257}};
+    static const enum attn_inputs kinds[] = {ATTN_INPUTS_IID, ATTN_INPUTS_CLUSTERED,
+                                             ATTN_INPUTS_RISING};
+    for (const char *const *v = m->variants; v && *v; v++)
+        for (size_t i = 0; i < sizeof edges / sizeof *edges && listed(only, m->name, *v); i++)
+            for (size_t j = 0; j < sizeof kinds / sizeof *kinds; j++) {
+                if (small && edges[i].N > 1024) continue;
+                if (!check_supports(m, *v, ATTN_BF16, edges[i].d)) continue;
+                struct sweep_point p = {0};
+                snprintf(p.method, sizeof p.method, "%s", m->name);
+                snprintf(p.variant, sizeof p.variant, "%s", *v);
+                snprintf(p.inputs, sizeof p.inputs, "%s", inputs_kind_name(kinds[j]));
+                p.uses = m->uses;
+                p.problem = (struct attn_problem){1, 2, edges[i].N, edges[i].d, ATTN_BF16,
+                                                  ATTN_CUDA, seed + (uint64_t)edges[i].N};
+                p.params = (struct attn_params){.m = 64, .k = edges[i].k, .s_r = 1};
+                struct check_result r;
+                check_point(&p, b, &r);
+                report(&p, &r);
+            }
+}
+
 int main(int argc, char **argv)
 {
     int small = 0;
@@ -152,6 +188,8 @@ int main(int argc, char **argv)
                         report(&p, &r);
                     }
         if (strcmp((*m)->name, "full") == 0) check_full_partial_tiles(*m, b, seed, small, only);
+        if (strcmp((*m)->name, "topk") == 0 || strcmp((*m)->name, "mita") == 0)
+            check_selection_edges(*m, b, seed, small, only);
         /* The awkward shapes, every dtype, both head dimensions. */
         for (int di = 0; di < 2; di++) {
             struct sweep_point cases[64];
