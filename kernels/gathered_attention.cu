@@ -417,17 +417,25 @@ template <typename T> __device__ __forceinline__ uint4 pack8(float4 x, float4 y)
 
 // Q̃ and V̂ (fp32) rounded to T once per run, so that the tiles stage them by cp.async like
 // any key row (converting them in every block cost a synchronous fp32 read each).
+// Elements i..i+7 of both (i a multiple of 8; so is every count, d being one).
+template <typename T>
+__device__ __forceinline__ void round_shared_chunk(const float *landmarks,
+                                                   const float *shared_values, int64_t i, T *keys,
+                                                   T *vals)
+{
+    const float4 *l = reinterpret_cast<const float4 *>(landmarks + i);
+    const float4 *v = reinterpret_cast<const float4 *>(shared_values + i);
+    *reinterpret_cast<uint4 *>(keys + i) = pack8<T>(l[0], l[1]);
+    *reinterpret_cast<uint4 *>(vals + i) = pack8<T>(v[0], v[1]);
+}
+
 template <typename T>
 __global__ void __launch_bounds__(256) round_shared_block(const float *landmarks,
                                                           const float *shared_values, int64_t n,
                                                           T *keys, T *vals)
 {
     const int64_t i = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) * 8;
-    if (i >= n) return; // n: a multiple of 8 (d is)
-    const float4 *l = reinterpret_cast<const float4 *>(landmarks + i);
-    const float4 *v = reinterpret_cast<const float4 *>(shared_values + i);
-    *reinterpret_cast<uint4 *>(keys + i) = pack8<T>(l[0], l[1]);
-    *reinterpret_cast<uint4 *>(vals + i) = pack8<T>(v[0], v[1]);
+    if (i < n) round_shared_chunk(landmarks, shared_values, i, keys, vals);
 }
 
 // Short heads (entries <= SHORT_SORT_ENTRIES, m <= SORT_SMEM_EXPERTS): the whole sort of one
@@ -458,12 +466,8 @@ __global__ void __launch_bounds__(SHORT_SORT_THREADS)
     } else if constexpr (sizeof(T) == 2) {
         if (keys)
             for (int64_t i = bh * shared_n + (threadIdx.x - 32) * 8; i < (bh + 1) * shared_n;
-                 i += (blockDim.x - 32) * 8) { // shared_n: a multiple of 8 (d is)
-                const float4 *l = reinterpret_cast<const float4 *>(landmarks + i);
-                const float4 *v = reinterpret_cast<const float4 *>(shared_values + i);
-                *reinterpret_cast<uint4 *>(keys + i) = pack8<T>(l[0], l[1]);
-                *reinterpret_cast<uint4 *>(vals + i) = pack8<T>(v[0], v[1]);
-            }
+                 i += (blockDim.x - 32) * 8)
+                round_shared_chunk(landmarks, shared_values, i, keys, vals);
     }
     __syncthreads();
     order += bh * N;
