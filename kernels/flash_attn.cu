@@ -33,6 +33,9 @@
 //   flash_wgmma_ov  nopp with FA3's intra-warpgroup overlap (its one-S half): S(j) and
 //               P(j-1)·V(j-1) as two groups, P(j) computed while the second runs. d = 64, 128.
 //               Not yet run; predicted in NOTES.md.
+//   flash_wgmma_emu  nopp with the exponentials of every other 8-key block computed on the FMA
+//               pipe (fma_exp2, FlashAttention-4's trick) instead of the MUFU, which ncu showed
+//               as the top pipe at d = 64. d = 64, 128, 256. Not yet run; predicted in NOTES.md.
 // PyTorch SDPA on the same machine: flash (FA2) 305-309 (d64), 338-361 (d128); cuDNN 486-500,
 // 672-688 (wgmma). Measured and dropped: 128-key tiles, lazy O rescaling, software pipelining
 // of S(j+1) over softmax(j) — NOTES.md says by how much and why.
@@ -49,6 +52,27 @@
 #include "cuda_util.cuh" // CUDA_CHECK (cuda_check.h), enum attn_dtype (attn.h), cuda_bf16.h, cuda_fp16.h
 
 // ---- small device helpers (fast_exp2, LOG2E: cuda_util.cuh) --------------------------------
+
+// 2^x for x <= 0 on the FMA and integer pipes instead of the special-function unit (the MUFU
+// that fast_exp2 issues): x = n + f with n the nearest integer (by the 1.5·2^23 addition, which
+// leaves n in the low mantissa bits) and |f| <= 1/2, 2^f by its degree-4 Taylor polynomial
+// (relative error < 5e-5, far under the bf16/fp16 rounding of P), 2^n added to the exponent.
+// x is clamped at -126 so that the exponent stays positive: 2^-126 stands for any smaller P,
+// -inf (masked keys) included: a weight of ~1e-38 against the row maximum's 1, which rounding
+// P to bf16/fp16 then drops. FlashAttention-4's idea (on Blackwell); here it relieves the MUFU,
+// the top pipe of flash_wgmma at d = 64 (NOTES.md).
+__device__ __forceinline__ float fma_exp2(float x)
+{
+    constexpr float ROUND = 12582912.f; // 1.5 · 2^23
+    x = fmaxf(x, -126.f);
+    const float r = x + ROUND, n = r - ROUND, f = x - n;
+    float y = fmaf(f, 0.0096181291f, 0.0555041087f); // ln2^4/24, ln2^3/6
+    y = fmaf(y, f, 0.2402265070f);                   // ln2^2/2
+    y = fmaf(y, f, 0.6931471806f);                   // ln2
+    y = fmaf(y, f, 1.0f);
+    const int n_bits = (__float_as_int(r) - __float_as_int(ROUND)) * (1 << 23); // n >= -126
+    return __int_as_float(__float_as_int(y) + n_bits);
+}
 
 // Copies rows [row0, row0 + ROWS) of a [N,D] matrix into a swizzled shared tile, zero-filling
 // the rows at or past N. All THREADS threads take part; 16 bytes each per step, coalesced.
@@ -493,7 +517,8 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[
 // keys 16kb .. 16kb+15 = the D fragments of key blocks 2kb and 2kb+1. alpha = 2^(old max −
 // new max), by which O is to be rescaled (wgmma_rescale_o); row_sum keeps this thread's part
 // of each row's sum, already rescaled.
-template <typename T, int BN>
+// EMU: the odd 8-key blocks' exponentials by fma_exp2, half of the tile off the MUFU.
+template <typename T, int BN, bool EMU = false>
 __device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
                                                 float (&alpha)[2], float (&row_max)[2],
                                                 float (&row_sum)[2], int64_t key0, int64_t N,
@@ -523,7 +548,8 @@ __device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p
 #pragma unroll
             for (int e = 0; e < 2; e++) {
                 float &x = s[4 * j + 2 * h + e];
-                x = fast_exp2(fmaf(x, scale_log2, -mx_s));
+                const float arg = fmaf(x, scale_log2, -mx_s);
+                x = EMU && (j & 1) ? fma_exp2(arg) : fast_exp2(arg);
                 sum += x;
             }
         row_sum[h] = row_sum[h] * alpha[h] + sum;
@@ -548,14 +574,14 @@ __device__ __forceinline__ void wgmma_rescale_o(float (&o)[D / 2], const float (
 }
 
 // The whole online softmax of one tile: P (wgmma_softmax_p), then O rescaled.
-template <typename T, int D, int BN>
+template <typename T, int D, int BN, bool EMU = false>
 __device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
                                               float (&o)[D / 2], float (&row_max)[2],
                                               float (&row_sum)[2], int64_t key0, int64_t N,
                                               int t, float scale_log2)
 {
     float alpha[2];
-    wgmma_softmax_p<T, BN>(s, p, alpha, row_max, row_sum, key0, N, t, scale_log2);
+    wgmma_softmax_p<T, BN, EMU>(s, p, alpha, row_max, row_sum, key0, N, t, scale_log2);
     wgmma_rescale_o<D>(o, alpha);
 }
 
@@ -625,7 +651,7 @@ __device__ __forceinline__ void wgmma_burst(float (&s)[BN / 2], float (&o)[D / 2
 // One consumer warpgroup's whole key loop and epilogue (the schedule above): burst 0 (S(0)),
 // bursts 1 .. nt-1 (P(j-1)·V(j-1) and S(j)), burst nt (P(nt-1)·V(nt-1)); the two ends are
 // peeled so that no wgmma sits in a branch (ptxas serializes wgmma issued on divergent paths).
-template <typename T, int D, int BN, int STAGES, bool PINGPONG>
+template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool EMU>
 __device__ __forceinline__ void wgmma_consumer(hopper_pipe<STAGES> &pipe, uint64_t *q_full,
                                                uint32_t smem, T *og, int64_t q0, int64_t N,
                                                int consumer, float scale_log2)
@@ -650,7 +676,7 @@ __device__ __forceinline__ void wgmma_consumer(hopper_pipe<STAGES> &pipe, uint64
     hopper_pipe_state<STAGES> st;
     hopper_consume(pipe, st);
     wgmma_burst<T, D, BN, STAGES, PINGPONG, false, true>(s, o, p, sQ, sK, sV, consumer, true);
-    wgmma_softmax<T, D, BN>(s, p, o, row_max, row_sum, 0, N, t, scale_log2);
+    wgmma_softmax<T, D, BN, EMU>(s, p, o, row_max, row_sum, 0, N, t, scale_log2);
     for (int j = 1; j < nt; j++) {
         const int prev = st.stage;
         st.advance();
@@ -658,7 +684,8 @@ __device__ __forceinline__ void wgmma_consumer(hopper_pipe<STAGES> &pipe, uint64
         wgmma_burst<T, D, BN, STAGES, PINGPONG, true, true>(
             s, o, p, sQ, sK + st.stage * L::KV_TILE, sV + prev * L::KV_TILE, consumer, true);
         if (tid % 32 == 0) hopper_release(pipe, prev); // one arrival per warp
-        wgmma_softmax<T, D, BN>(s, p, o, row_max, row_sum, (int64_t)j * BN, N, t, scale_log2);
+        wgmma_softmax<T, D, BN, EMU>(s, p, o, row_max, row_sum, (int64_t)j * BN, N, t,
+                                     scale_log2);
     }
     // Consumer 1's last burst hands no turn on: each turn barrier completes as often as it is
     // waited on (consumer 1's first arrival above is the extra one).
@@ -760,7 +787,7 @@ __device__ __forceinline__ void wgmma_consumer_ov(hopper_pipe<STAGES> &pipe, uin
 // q, k, v, o: [B,H,N,D] in T; q, k, v through their tensor maps (hopper_tensor_map_sw128 over
 // [B·H][N][D], boxes of 128 rows for Q and BN rows for K and V). grid: ceil(N/128)·B·H CTAs,
 // query tile fastest; 384 threads; wgmma_tiles::SMEM bytes of dynamic shared memory.
-template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool OVERLAP>
+template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool OVERLAP, bool EMU>
 __global__ void __launch_bounds__(384, 1)
     flash_fwd_wgmma(const __grid_constant__ CUtensorMap tm_q,
                     const __grid_constant__ CUtensorMap tm_k,
@@ -812,9 +839,9 @@ __global__ void __launch_bounds__(384, 1)
                                                 o + (int64_t)bh * N * D, q0, N,
                                                 threadIdx.x / 128 - 1, scale_log2);
         else
-            wgmma_consumer<T, D, BN, STAGES, PINGPONG>(pipe, q_full, smem_u32(smem),
-                                                       o + (int64_t)bh * N * D, q0, N,
-                                                       threadIdx.x / 128 - 1, scale_log2);
+            wgmma_consumer<T, D, BN, STAGES, PINGPONG, EMU>(pipe, q_full, smem_u32(smem),
+                                                            o + (int64_t)bh * N * D, q0, N,
+                                                            threadIdx.x / 128 - 1, scale_log2);
     }
 #endif
 }
@@ -868,12 +895,12 @@ static cudaError_t launch_mma(const void *q, const void *k, const void *v, void 
     return cudaSuccess;
 }
 
-template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool OVERLAP>
+template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool OVERLAP, bool EMU>
 static cudaError_t launch_wgmma(const void *q, const void *k, const void *v, void *o, int B, int H,
                                 int64_t N, float scale_log2, cudaStream_t stream)
 {
     using L = wgmma_tiles<D, BN, STAGES>;
-    auto kernel = flash_fwd_wgmma<T, D, BN, STAGES, PINGPONG, OVERLAP>;
+    auto kernel = flash_fwd_wgmma<T, D, BN, STAGES, PINGPONG, OVERLAP, EMU>;
     if (N > INT32_MAX) return cudaErrorInvalidValue; // TMA coordinates are 32-bit
     int n_qtiles;
     unsigned blocks;
@@ -908,9 +935,9 @@ struct flash_version {
     {NULL, launch_mma<__half, D, BC, W, MT, QREG, MINB>,                                       \
      launch_mma<__nv_bfloat16, D, BC, W, MT, QREG, MINB>}
 
-#define WGMMA(D, BN, STAGES, PINGPONG, OVERLAP)                                               \
-    {NULL, launch_wgmma<__half, D, BN, STAGES, PINGPONG, OVERLAP>,                             \
-     launch_wgmma<__nv_bfloat16, D, BN, STAGES, PINGPONG, OVERLAP>}
+#define WGMMA(D, BN, STAGES, PINGPONG, OVERLAP, EMU)                                          \
+    {NULL, launch_wgmma<__half, D, BN, STAGES, PINGPONG, OVERLAP, EMU>,                        \
+     launch_wgmma<__nv_bfloat16, D, BN, STAGES, PINGPONG, OVERLAP, EMU>}
 
 static const struct flash_version flash_versions[] = {
     {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}, {},
@@ -918,16 +945,19 @@ static const struct flash_version flash_versions[] = {
     // MMA(D, BC, WARPS, MT, QREG, MINB); ptxas: 128 / 248 / 210 / 255 registers, no spills
     {"flash_w8", MMA(64, 64, 8, 1, true, 2), MMA(128, 64, 8, 1, true, 1), {}, false},
     {"flash_w4", MMA(64, 64, 4, 2, true, 2), MMA(128, 32, 4, 2, false, 2), {}, false},
-    // WGMMA(D, BN, STAGES, PINGPONG, OVERLAP): 113, 161 and 193 KB of shared memory; d=256 takes 64-key
-    // tiles, its O alone being 128 accumulators per thread
-    {"flash_wgmma", WGMMA(64, 128, 3, true, false), WGMMA(128, 128, 2, true, false),
-     WGMMA(256, 64, 2, true, false), true},
-    {"flash_wgmma_nopp", WGMMA(64, 128, 3, false, false), WGMMA(128, 128, 2, false, false),
-     WGMMA(256, 64, 2, false, false), true},
+    // WGMMA(D, BN, STAGES, PINGPONG, OVERLAP, EMU): 113, 161 and 193 KB of shared memory;
+    // d=256 takes 64-key tiles, its O alone being 128 accumulators per thread
+    {"flash_wgmma", WGMMA(64, 128, 3, true, false, false), WGMMA(128, 128, 2, true, false, false),
+     WGMMA(256, 64, 2, true, false, false), true},
+    {"flash_wgmma_nopp", WGMMA(64, 128, 3, false, false, false),
+     WGMMA(128, 128, 2, false, false, false), WGMMA(256, 64, 2, false, false, false), true},
     // OVERLAP: P double-buffered, BN/4 registers more than nopp: no spills at d = 64, 128;
     // at d = 256 (O alone 128 registers) ptxas spilled 124 bytes, so not there
-    {"flash_wgmma_ov", WGMMA(64, 128, 3, false, true), WGMMA(128, 128, 2, false, true), {},
-     true},
+    {"flash_wgmma_ov", WGMMA(64, 128, 3, false, true, false),
+     WGMMA(128, 128, 2, false, true, false), {}, true},
+    // EMU: nopp with half of the softmax's exponentials on the FMA pipe (fma_exp2)
+    {"flash_wgmma_emu", WGMMA(64, 128, 3, false, false, true),
+     WGMMA(128, 128, 2, false, false, true), WGMMA(256, 64, 2, false, false, true), true},
 };
 #undef MMA
 #undef WGMMA

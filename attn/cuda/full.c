@@ -16,8 +16,9 @@
  *   flash_wgmma bf16/fp16 by wgmma and TMA on sm_90a (H100, H200), two
  *               consumer warpgroups taking turns (flash_wgmma_nopp: without
  *               the turns; flash_wgmma_ov: without them, each consumer's
- *               softmax under its own P·V); also d = 256 (but _ov), which no
- *               other CUDA kernel runs.
+ *               softmax under its own P·V; flash_wgmma_emu: nopp with half
+ *               the exponentials on the FMA pipe); also d = 256 (but _ov),
+ *               which no other CUDA kernel runs.
  *               Invalid where the version does not run the dtype, or (the
  *               wgmma ones) where the device or the build lacks sm_90a.
  */
@@ -36,7 +37,7 @@
  * then each version of flash_attn.h by its name. */
 static const char *const full_variants[] = {ATTN_FULL_VARIANTS, "flash_simt",  "flash_w8",
                                             "flash_w4",         "flash_wgmma", "flash_wgmma_nopp",
-                                            "flash_wgmma_ov",   NULL};
+                                            "flash_wgmma_ov",   "flash_wgmma_emu", NULL};
 
 struct full_state {
     struct attn_problem p;
