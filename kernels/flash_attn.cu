@@ -56,7 +56,7 @@
 // 2^x for x <= 0 on the FMA and integer pipes instead of the special-function unit (the MUFU
 // that fast_exp2 issues): x = n + f with n the nearest integer (by the 1.5·2^23 addition, which
 // leaves n in the low mantissa bits) and |f| <= 1/2, 2^f by its degree-4 Taylor polynomial
-// (relative error < 5e-5, far under the bf16/fp16 rounding of P), 2^n added to the exponent.
+// (relative error < 6e-5, far under the bf16/fp16 rounding of P), 2^n added to the exponent.
 // x is clamped at -126 so that the exponent stays positive: 2^-126 stands for any smaller P,
 // -inf (masked keys) included: a weight of ~1e-38 against the row maximum's 1, which rounding
 // P to bf16/fp16 then drops. FlashAttention-4's idea (on Blackwell); here it relieves the MUFU,
