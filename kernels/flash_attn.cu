@@ -33,6 +33,8 @@
 //   flash_wgmma_ov  nopp with FA3's intra-warpgroup overlap (its one-S half): S(j) and
 //               P(j-1)·V(j-1) as two groups, P(j) computed while the second runs. d = 64, 128.
 //               Not yet run; predicted in NOTES.md.
+//   flash_wgmma_bn80  nopp at d = 256 with 80-key tiles (FlashAttention-3's tile for that d)
+//               instead of 64: fewer rescales of the 128-register O per FLOP. Not yet run.
 //   flash_wgmma_emu  nopp with the exponentials of every other 8-key block computed on the FMA
 //               pipe (fma_exp2, FlashAttention-4's trick) instead of the MUFU, which ncu showed
 //               as the top pipe at d = 64. d = 64, 128, 256. Not yet run; predicted in NOTES.md.
@@ -955,6 +957,9 @@ static const struct flash_version flash_versions[] = {
     // at d = 256 (O alone 128 registers) ptxas spilled 124 bytes, so not there
     {"flash_wgmma_ov", WGMMA(64, 128, 3, false, true, false),
      WGMMA(128, 128, 2, false, true, false), {}, true},
+    // d = 256 with 80-key tiles (nopp's schedule): 20% fewer tiles, so fewer O rescales (128
+    // registers each) and barriers per FLOP; Q 64 KB + 2 stages of 80 KB = 225 KB
+    {"flash_wgmma_bn80", {}, {}, WGMMA(256, 80, 2, false, false, false), true},
     // EMU: nopp with half of the softmax's exponentials on the FMA pipe (fma_exp2)
     {"flash_wgmma_emu", WGMMA(64, 128, 3, false, false, true),
      WGMMA(128, 128, 2, false, false, true), WGMMA(256, 64, 2, false, false, true), true},

@@ -253,6 +253,10 @@ __device__ __forceinline__ uint64_t hopper_desc_mnmajor(uint32_t tile, uint32_t 
 #define HOPPER_D32                                                                                \
     "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
     "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}"
+#define HOPPER_D40                                                                                \
+    "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
+    "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, "  \
+    "%38, %39}"
 #define HOPPER_D64                                                                                \
     "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
     "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, "  \
@@ -272,6 +276,7 @@ __device__ __forceinline__ uint64_t hopper_desc_mnmajor(uint32_t tile, uint32_t 
         "+f"(d[i + 6]), "+f"(d[i + 7])
 #define HOPPER_ACC32(d)                                                                           \
     HOPPER_ACC8(d, 0), HOPPER_ACC8(d, 8), HOPPER_ACC8(d, 16), HOPPER_ACC8(d, 24)
+#define HOPPER_ACC40(d) HOPPER_ACC32(d), HOPPER_ACC8(d, 32)
 #define HOPPER_ACC64(d) HOPPER_ACC32(d), HOPPER_ACC8(d, 32), HOPPER_ACC8(d, 40), HOPPER_ACC8(d, 48), \
     HOPPER_ACC8(d, 56)
 #define HOPPER_ACC128(d)                                                                          \
@@ -279,7 +284,8 @@ __device__ __forceinline__ uint64_t hopper_desc_mnmajor(uint32_t tile, uint32_t 
         HOPPER_ACC8(d, 96), HOPPER_ACC8(d, 104), HOPPER_ACC8(d, 112), HOPPER_ACC8(d, 120)
 
 // The asm of one wgmma: SHAPE "m64n64k16" with REGS = HOPPER_D32 and the other operands from
-// %32 on, "m64n128k16" with HOPPER_D64 and the others from %64, or "m64n256k16" with
+// %32 on, "m64n80k16" with HOPPER_D40 and the others from %40, "m64n128k16" with HOPPER_D64
+// and the others from %64, or "m64n256k16" with
 // HOPPER_D128 and the others from %128; TYPE "bf16" or "f16". The
 // numbers name the operands after the accumulators: _ss desc_a (A), desc_b (B), accumulate
 // (P), TRANS_B (TB); _rs a[0..3] (A0..A3), desc_b, accumulate, TRANS_B. accumulate = 0 clears
@@ -293,18 +299,23 @@ __device__ __forceinline__ uint64_t hopper_desc_mnmajor(uint32_t tile, uint32_t 
 
 template <typename T> constexpr bool hopper_is_bf16() { return std::is_same<T, __nv_bfloat16>::value; }
 
-// D (+)= A·B, A and B in shared memory (K-major A). N = 64 or 128 (S = Q·Kᵀ's key tiles).
+// D (+)= A·B, A and B in shared memory (K-major A). N = 64, 80 or 128 (S = Q·Kᵀ's key tiles).
 template <typename T, int N, int TRANS_B>
 __device__ __forceinline__ void hopper_wgmma_ss(float (&d)[N / 2], uint64_t desc_a,
                                                 uint64_t desc_b, int accumulate)
 {
-    static_assert(N == 64 || N == 128, "wgmma wrappers: N = 64 or 128");
+    static_assert(N == 64 || N == 80 || N == 128, "wgmma wrappers: N = 64, 80 or 128");
 #if HOPPER_WGMMA
     if constexpr (N == 64) {
         if constexpr (hopper_is_bf16<T>())
             HOPPER_WGMMA_SS("m64n64k16", "bf16", HOPPER_D32, HOPPER_ACC32(d), "32", "33", "34", "35");
         else
             HOPPER_WGMMA_SS("m64n64k16", "f16", HOPPER_D32, HOPPER_ACC32(d), "32", "33", "34", "35");
+    } else if constexpr (N == 80) {
+        if constexpr (hopper_is_bf16<T>())
+            HOPPER_WGMMA_SS("m64n80k16", "bf16", HOPPER_D40, HOPPER_ACC40(d), "40", "41", "42", "43");
+        else
+            HOPPER_WGMMA_SS("m64n80k16", "f16", HOPPER_D40, HOPPER_ACC40(d), "40", "41", "42", "43");
     } else {
         if constexpr (hopper_is_bf16<T>())
             HOPPER_WGMMA_SS("m64n128k16", "bf16", HOPPER_D64, HOPPER_ACC64(d), "64", "65", "66", "67");
@@ -356,10 +367,12 @@ __device__ __forceinline__ void hopper_wgmma_rs(float (&d)[N / 2], const uint32_
 }
 #undef HOPPER_WGMMA_RS
 #undef HOPPER_D32
+#undef HOPPER_D40
 #undef HOPPER_D64
 #undef HOPPER_D128
 #undef HOPPER_ACC8
 #undef HOPPER_ACC32
+#undef HOPPER_ACC40
 #undef HOPPER_ACC64
 #undef HOPPER_ACC128
 
