@@ -1210,24 +1210,21 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
     }
 }
 
+// Rows of fp32 (mita's landmarks, with or without values) or of the keys' type K (topk).
+template <typename K, int D> const void *one_pass_for(int row_dtype, int key_dtype, bool with_values)
+{
+    if (row_dtype == ATTN_FP32)
+        return with_values ? (const void *)select_one_pass<float, K, D, true>
+                           : (const void *)select_one_pass<float, K, D, false>;
+    return row_dtype == key_dtype && !with_values ? (const void *)select_one_pass<K, K, D, false>
+                                                  : nullptr;
+}
+
 template <int D> const void *one_pass_kernel(int row_dtype, int key_dtype, bool with_values)
 {
-    if (key_dtype == ATTN_FP16) {
-        if (row_dtype == ATTN_FP32)
-            return with_values ? (const void *)select_one_pass<float, __half, D, true>
-                               : (const void *)select_one_pass<float, __half, D, false>;
-        return row_dtype == ATTN_FP16 && !with_values
-                   ? (const void *)select_one_pass<__half, __half, D, false>
-                   : nullptr;
-    }
-    if (key_dtype == ATTN_BF16) {
-        if (row_dtype == ATTN_FP32)
-            return with_values ? (const void *)select_one_pass<float, __nv_bfloat16, D, true>
-                               : (const void *)select_one_pass<float, __nv_bfloat16, D, false>;
-        return row_dtype == ATTN_BF16 && !with_values
-                   ? (const void *)select_one_pass<__nv_bfloat16, __nv_bfloat16, D, false>
-                   : nullptr;
-    }
+    if (key_dtype == ATTN_FP16) return one_pass_for<__half, D>(row_dtype, key_dtype, with_values);
+    if (key_dtype == ATTN_BF16)
+        return one_pass_for<__nv_bfloat16, D>(row_dtype, key_dtype, with_values);
     return nullptr;
 }
 
