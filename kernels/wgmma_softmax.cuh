@@ -1,0 +1,99 @@
+// wgmma_softmax.cuh — the online softmax of attention in the accumulator layout of wgmma
+// m64nNk16 (hopper.cuh: per warp, the C layout of mma.m16n8 over N/8 column blocks), shared by
+// the wgmma kernels: flash_attn.cu's flash_wgmma versions and gathered_attention.cu's expert
+// tiles. One tile of scores in, P rounded to the 16-bit type in the A layout of the P·V wgmma
+// out, the running row max and sum updated, and the factor by which O is to be rescaled.
+#ifndef KERNELS_WGMMA_SOFTMAX_CUH
+#define KERNELS_WGMMA_SOFTMAX_CUH
+
+#include <stdint.h>
+
+#include "cuda_util.cuh" // fast_exp2
+#include "mma_util.cuh"  // mma_t<T>::pack
+
+// 2^x for x <= 0 on the FMA and integer pipes instead of the special-function unit (the MUFU
+// that fast_exp2 issues): x = n + f with n the nearest integer (by the 1.5·2^23 addition, which
+// leaves n in the low mantissa bits) and |f| <= 1/2, 2^f by its degree-4 Taylor polynomial
+// (relative error < 6e-5, far under the bf16/fp16 rounding of P), 2^n added to the exponent.
+// x is clamped at -126 so that the exponent stays positive: 2^-126 stands for any smaller P,
+// -inf (masked keys) included: a weight of ~1e-38 against the row maximum's 1, which rounding
+// P to bf16/fp16 then drops. FlashAttention-4's idea (on Blackwell); here it relieves the MUFU,
+// the top pipe of flash_wgmma at d = 64 (NOTES.md).
+__device__ __forceinline__ float fma_exp2(float x)
+{
+    constexpr float ROUND = 12582912.f; // 1.5 · 2^23
+    x = fmaxf(x, -126.f);
+    const float r = x + ROUND, n = r - ROUND, f = x - n;
+    float y = fmaf(f, 0.0096181291f, 0.0555041087f); // ln2^4/24, ln2^3/6
+    y = fmaf(y, f, 0.2402265070f);                   // ln2^2/2
+    y = fmaf(y, f, 0.6931471806f);                   // ln2
+    y = fmaf(y, f, 1.0f);
+    const int n_bits = (__float_as_int(r) - __float_as_int(ROUND)) * (1 << 23); // n >= -126
+    return __int_as_float(__float_as_int(y) + n_bits);
+}
+
+// The online softmax of one tile, for the two rows this thread holds: h = 0 is row 16w+g of the
+// consumer's 64, h = 1 row 16w+g+8 (w the warp in the warpgroup, lane = 4g+t). s[4j+2h+e] is
+// the score of key 8j+2t+e of the tile (wgmma's D layout, hopper.cuh). Keys >= N get -inf
+// first when the tile is the partial last one (key0: the tile's first key). Then P =
+// 2^(S·scale·log2e − new max), rounded to T into p, the A layout of the P·V wgmma: p[kb] =
+// keys 16kb .. 16kb+15 = the D fragments of key blocks 2kb and 2kb+1. alpha = 2^(old max −
+// new max), by which O is to be rescaled (wgmma_rescale_o); row_sum keeps this thread's part
+// of each row's sum, already rescaled.
+// EMU: the odd 8-key blocks' exponentials by fma_exp2, half of the tile off the MUFU.
+template <typename T, int BN, bool EMU = false>
+__device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
+                                                float (&alpha)[2], float (&row_max)[2],
+                                                float (&row_sum)[2], int64_t key0, int64_t N,
+                                                int t, float scale_log2)
+{
+    if (key0 + BN > N) {
+#pragma unroll
+        for (int i = 0; i < BN / 2; i++)
+            if (key0 + 8 * (i / 4) + 2 * t + (i & 1) >= N) s[i] = -INFINITY;
+    }
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        float mx = row_max[h];
+#pragma unroll
+        for (int j = 0; j < BN / 8; j++)
+            mx = fmaxf(mx, fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        // Every tile has a valid key, so mx is finite; the old max is -inf on the first tile
+        // only, where alpha = 2^-inf = 0 scales an O of zeros.
+        const float mx_s = mx * scale_log2;
+        alpha[h] = fast_exp2(row_max[h] * scale_log2 - mx_s);
+        row_max[h] = mx;
+        float sum = 0.f;
+#pragma unroll
+        for (int j = 0; j < BN / 8; j++)
+#pragma unroll
+            for (int e = 0; e < 2; e++) {
+                float &x = s[4 * j + 2 * h + e];
+                const float arg = fmaf(x, scale_log2, -mx_s);
+                x = EMU && (j & 1) ? fma_exp2(arg) : fast_exp2(arg);
+                sum += x;
+            }
+        row_sum[h] = row_sum[h] * alpha[h] + sum;
+    }
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) {
+        p[kb][0] = mma_t<T>::pack(s[8 * kb + 0], s[8 * kb + 1]); // row g,   keys 16kb+2t, +1
+        p[kb][1] = mma_t<T>::pack(s[8 * kb + 2], s[8 * kb + 3]); // row g+8, same keys
+        p[kb][2] = mma_t<T>::pack(s[8 * kb + 4], s[8 * kb + 5]); // row g,   keys 16kb+8+2t, +1
+        p[kb][3] = mma_t<T>::pack(s[8 * kb + 6], s[8 * kb + 7]); // row g+8, same keys
+    }
+}
+
+// O *= alpha, row by row (the thread's two rows: h = 0, 1).
+template <int D>
+__device__ __forceinline__ void wgmma_rescale_o(float (&o)[D / 2], const float (&alpha)[2])
+{
+#pragma unroll
+    for (int h = 0; h < 2; h++)
+#pragma unroll
+        for (int j = 0; j < D / 8; j++) o[4 * j + 2 * h] *= alpha[h], o[4 * j + 2 * h + 1] *= alpha[h];
+}
+
+#endif
