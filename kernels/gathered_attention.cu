@@ -43,8 +43,10 @@
 #include <math.h>
 
 #include "cuda_util.cuh"
+#include "hopper.cuh"        // wgmma, SW128 descriptors: the sm_90a expert tiles
 #include "mma_util.cuh"
 #include "simt_tile.cuh"
+#include "wgmma_softmax.cuh" // the online softmax in wgmma's layout
 
 namespace {
 
@@ -697,6 +699,146 @@ __global__ void __launch_bounds__(WARPS * 32, WARPS == MMA_WARPS ? (D == 64 ? 2 
     }
 }
 
+// ---- expert_tiles_wgmma (sm_90a) -------------------------------------------------------------
+//
+// attend_expert_tiles_mma's work on Hopper's wgmma: at N = 2^20 its 275 GFLOP (each query
+// against m + k = 128 keys) ran on mma.sync at ~146 TFLOP/s (H100). Two warpgroups of 64
+// entries make the same 128-entry tile of the tile map. Every thread gathers by cp.async: the
+// tile's Q rows, then each 64-key tile of the shared block (Q̃, V̂ rounded) and of the expert (K_E,
+// V_E in place), double-buffered, all in the SW128 layout (hopper.cuh) that wgmma's
+// descriptors read — TMA cannot gather rows on Hopper. After each tile lands, a proxy fence
+// hands the cp.async writes to wgmma: S = Q·Kᵀ (both from shared memory), the logits scaled
+// into log2 units by the tile's own scale (the shared block's and the expert's differ), the
+// online softmax of wgmma_softmax.cuh, O += P·V (P from registers). Same outputs as the mma.sync
+// tiles: O rows scattered to their queries (s_r = 1), or each entry's normalized partial and
+// its (max, sum) for shared_merge_mma (s_r > 1).
+constexpr int WG_ROWS = 128, WG_THREADS = 256;
+
+// Shared memory: Q [128 rows] | 2 stages × (K, V) [64 rows] SW128 | rows [128] int, from a
+// 1024-byte boundary (+1 KB of slack for it).
+__host__ __device__ constexpr size_t tile_wgmma_smem(int d)
+{
+    return (size_t)WG_ROWS * d * 2 + (size_t)4 * KEY_TILE * d * 2 + WG_ROWS * 4 + 1024;
+}
+
+template <typename T, int D>
+__global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1) attend_expert_tiles_wgmma(TileArgs a)
+{
+#if HOPPER_WGMMA
+    constexpr int CHUNKS = D / 8;
+    constexpr uint32_t Q_BLOCK = WG_ROWS * 128, K_BLOCK = KEY_TILE * 128;
+    constexpr uint32_t KV_TILE = K_BLOCK * (D / 64);
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    const uint32_t sQ = smem_u32(smem), sK = sQ + Q_BLOCK * (D / 64), sV = sK + 2 * KV_TILE;
+    int32_t *rows = reinterpret_cast<int32_t *>(smem + Q_BLOCK * (D / 64) + 4 * KV_TILE);
+    const int tid = threadIdx.x, wg = tid / 128, t = tid % 4;
+    const int64_t bh = blockIdx.y, b = blockIdx.x, ne = a.n_experts;
+    const int4 tile = a.tile_map[bh * a.tiles_max + b];
+    if (tile.z == 0) return; // the whole block
+    const int64_t e = tile.x, q0 = tile.y;
+    const int valid = tile.z;
+    if (tid < WG_ROWS) rows[tid] = tid < valid ? a.order[bh * a.entries + q0 + tid] : 0;
+    __syncthreads();
+    const T *q = static_cast<const T *>(a.q) + bh * a.N * D;
+    for (int c = tid; c < WG_ROWS * CHUNKS; c += WG_THREADS) {
+        const int r = c / CHUNKS, ch = c % CHUNKS;
+        cp_async16(sQ + hopper_sw128_offset(r, ch, Q_BLOCK), q + (int64_t)(rows[r] / a.s_r) * D + ch * 8,
+                   r < valid ? 16 : 0);
+    }
+
+    const int64_t shared_tiles = a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0;
+    const int64_t tiles = shared_tiles + (a.kk + KEY_TILE - 1) / KEY_TILE;
+    const ExpertRows<T> x = expert_rows<T, D>(a.k, a.v, a.experts, bh, e, a.N, ne, a.kk);
+    const T *sh_k = static_cast<const T *>(a.shared_keys) + bh * a.m * D;
+    const T *sh_v = static_cast<const T *>(a.shared_vals) + bh * a.m * D;
+    auto stage = [&](int64_t j, int buf) {
+        const bool is_shared = j < shared_tiles;
+        const int64_t first = (is_shared ? j : j - shared_tiles) * KEY_TILE;
+        const int64_t end = is_shared ? a.m : a.kk;
+        for (int c = tid; c < KEY_TILE * CHUNKS; c += WG_THREADS) {
+            const int r = c / CHUNKS, ch = c % CHUNKS;
+            const bool ok = first + r < end;
+            const int64_t row = !ok ? 0 : is_shared || !x.idx ? first + r : x.idx[first + r];
+            const T *kr = is_shared ? sh_k : x.keys, *vr = is_shared ? sh_v : x.values;
+            const uint32_t at = hopper_sw128_offset(r, ch, K_BLOCK) + buf * KV_TILE;
+            cp_async16(sK + at, kr + row * D + ch * 8, ok ? 16 : 0);
+            cp_async16(sV + at, vr + row * D + ch * 8, ok ? 16 : 0);
+        }
+        cp_async_commit();
+    };
+    stage(0, 0); // one group with the Q rows
+
+    float s[KEY_TILE / 2], o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+    uint32_t p[KEY_TILE / 16][4];
+#pragma unroll
+    for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+    const uint32_t sQw = sQ + wg * 64 * 128; // this warpgroup's rows 64wg.. in column block 0
+    for (int64_t j = 0; j < tiles; j++) {
+        const int buf = (int)(j & 1);
+        if (j + 1 < tiles) {
+            stage(j + 1, buf ^ 1);
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        hopper_fence_proxy_async(); // this thread's cp.async writes, then the wgmma's reads
+        __syncthreads();
+        const uint32_t kb = sK + buf * KV_TILE, vb = sV + buf * KV_TILE;
+        hopper_wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++)
+            hopper_wgmma_ss<T, KEY_TILE, 0>(s, hopper_desc_kmajor(sQw, Q_BLOCK, kk),
+                                            hopper_desc_kmajor(kb, K_BLOCK, kk), kk > 0);
+        hopper_wgmma_commit();
+        hopper_wgmma_wait<0>();
+        hopper_pin(s);
+        const bool is_shared = j < shared_tiles;
+        const float sl = (is_shared ? a.shared_scale : a.scale) * LOG2E;
+#pragma unroll
+        for (int i = 0; i < KEY_TILE / 2; i++) s[i] *= sl; // logits in log2 units
+        float alpha[2];
+        wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum,
+                                     (is_shared ? j : j - shared_tiles) * KEY_TILE,
+                                     is_shared ? a.m : a.kk, t, 1.f);
+        wgmma_rescale_o<D>(o, alpha);
+        hopper_pin(o);
+#pragma unroll
+        for (int k16 = 0; k16 < KEY_TILE / 16; k16++) hopper_pin(p[k16]);
+        hopper_wgmma_fence();
+#pragma unroll
+        for (int k16 = 0; k16 < KEY_TILE / 16; k16++)
+            hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(vb, K_BLOCK, k16), 1);
+        hopper_wgmma_commit();
+        hopper_wgmma_wait<0>();
+        hopper_pin(o);
+        __syncthreads(); // both warpgroups are done with this buffer: it is refilled at j + 2
+    }
+
+    // Out: this thread's rows 64wg + 16w + g (+8) of the tile, straight from the accumulators.
+    const int w = (tid % 128) / 32, g = (tid % 32) / 4;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        float sum = row_sum[h];
+        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+        const float inv = 1.f / sum;
+        const int r = 64 * wg + 16 * w + g + 8 * h;
+        if (r >= valid) continue;
+        const int64_t entry = rows[r];
+        if (a.partial_ms && t == 0)
+            *reinterpret_cast<float2 *>(a.partial_ms + (bh * a.entries + entry) * 2) =
+                make_float2(row_max[h], sum);
+        T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + (bh * a.entries + entry) * D
+                             : static_cast<T *>(a.o) + (bh * a.N + entry) * D; // s_r = 1
+#pragma unroll
+        for (int jj = 0; jj < D / 8; jj++)
+            *reinterpret_cast<uint32_t *>(dst + 8 * jj + 2 * t) =
+                mma_t<T>::pack(o[4 * jj + 2 * h] * inv, o[4 * jj + 2 * h + 1] * inv);
+    }
+#endif
+}
+
 // s_r > 1, after attend_expert_tiles_mma's partials: 128 consecutive queries a block (grid
 // (ceil(N/128), heads)), the shared block by mma as there, then each route's partial folded
 // into the same softmax: with (m_r, l_r) the partial's max (log2 units, as every max here)
@@ -836,6 +978,22 @@ struct attend_launch {
     }
 };
 
+// Whether the 128-entry tiles run as attend_expert_tiles_wgmma: the build has the sm_90a image
+// (meson's gpu_arch lists 90a) and the device is compute capability 9.0, the one that loads it;
+// elsewhere that kernel's body is empty (HOPPER_WGMMA) and the mma.sync tiles run.
+cudaError_t wgmma_tiles_run(bool *yes)
+{
+    *yes = false;
+#ifdef ATTN_HAVE_SM90A
+    int dev, major, minor;
+    CUDA_CHECK(cudaGetDevice(&dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
+    *yes = major == 9 && minor == 0;
+#endif
+    return cudaSuccess;
+}
+
 struct tiles_launch {
     const TileArgs &a;
     int heads, d;
@@ -862,12 +1020,21 @@ struct tiles_launch {
             const tiles_launch first{tiles, heads, d, stream};
             const int rows = tile_rows_for(ATTN_BF16, a.entries, a.n_experts);
             const bool short_tiles = rows == SHORT_TILE_ROWS;
-            const void *kernel =
-                short_tiles ? (d == 64 ? (const void *)attend_expert_tiles_mma<T, 64, SHORT_TILE_WARPS>
-                                       : (const void *)attend_expert_tiles_mma<T, 128, SHORT_TILE_WARPS>)
-                            : (d == 64 ? (const void *)attend_expert_tiles_mma<T, 64>
-                                       : (const void *)attend_expert_tiles_mma<T, 128>);
-            CUDA_CHECK(first.launch(kernel, tile_mma_smem(d, rows), a.tiles_max, rows * 2));
+            bool wgmma = false;
+            CUDA_CHECK(wgmma_tiles_run(&wgmma));
+            if (wgmma && !short_tiles) {
+                CUDA_CHECK(first.launch(d == 64 ? (const void *)attend_expert_tiles_wgmma<T, 64>
+                                                : (const void *)attend_expert_tiles_wgmma<T, 128>,
+                                        tile_wgmma_smem(d), a.tiles_max, WG_THREADS));
+            } else {
+                const void *kernel =
+                    short_tiles
+                        ? (d == 64 ? (const void *)attend_expert_tiles_mma<T, 64, SHORT_TILE_WARPS>
+                                   : (const void *)attend_expert_tiles_mma<T, 128, SHORT_TILE_WARPS>)
+                        : (d == 64 ? (const void *)attend_expert_tiles_mma<T, 64>
+                                   : (const void *)attend_expert_tiles_mma<T, 128>);
+                CUDA_CHECK(first.launch(kernel, tile_mma_smem(d, rows), a.tiles_max, rows * 2));
+            }
             if (a.s_r == 1) return cudaSuccess;
             return launch(d == 64 ? (const void *)shared_merge_mma<T, 64>
                                   : (const void *)shared_merge_mma<T, 128>,

@@ -3,7 +3,7 @@
 // full/empty barriers, the 128-byte-swizzled shared-memory layout both TMA and wgmma read,
 // wgmma descriptors and the wgmma.mma_async wrappers (m64nNk16, bf16/fp16 in, fp32 out, A from
 // shared memory or from registers), their fence/commit/wait, setmaxnreg and named barriers.
-// First user: flash_attn.cu's `flash_wgmma`.
+// Users: flash_attn.cu's `flash_wgmma` versions, gathered_attention.cu's sm_90a expert tiles.
 //
 // Which target compiles what. TMA and mbarriers are plain sm_90; wgmma and setmaxnreg exist
 // only in the sm_90a target, whose device passes define __CUDA_ARCH_FEAT_SM90_ALL. Every device
@@ -196,6 +196,14 @@ template <int REGS> __device__ __forceinline__ void hopper_regs_inc()
 #endif
 }
 
+// Byte offset of the 16-byte chunk c (columns 8c .. 8c+7) of row r in an SW128 tile whose
+// 64-column blocks are block_bytes apart: where a thread's own copy (cp.async, st.shared) puts
+// what a TMA load would, for tiles that TMA cannot fetch (gathered rows).
+__device__ __forceinline__ uint32_t hopper_sw128_offset(int r, int c, uint32_t block_bytes)
+{
+    return (c / 8) * block_bytes + r * 128 + (((c % 8) ^ (r % 8)) << 4);
+}
+
 // ---- device: wgmma descriptors -------------------------------------------------------------
 
 // The 64-bit shared-memory matrix descriptor of wgmma (PTX ISA, "Matrix Descriptor Format"):
@@ -231,6 +239,14 @@ __device__ __forceinline__ uint64_t hopper_desc_kmajor(uint32_t tile, uint32_t b
 __device__ __forceinline__ uint64_t hopper_desc_mnmajor(uint32_t tile, uint32_t block_bytes, int k16)
 {
     return hopper_desc_sw128(tile + k16 * 2048, block_bytes, 1024);
+}
+
+// Orders this thread's earlier generic-proxy writes of shared memory (st.shared, cp.async once
+// waited for) before later async-proxy reads of it (wgmma's operands, TMA stores): each writer
+// fences, then the block meets at a barrier, then the wgmma are issued.
+__device__ __forceinline__ void hopper_fence_proxy_async()
+{
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 
 // ---- device: wgmma -------------------------------------------------------------------------
