@@ -562,6 +562,30 @@ struct KeyTile {
     float scale;
 };
 
+// The key tiles of one expert tile: the shared block's ceil(m/64) (when the tile has one: s_r =
+// 1), then the expert's ceil(kk/64), rows gathered in place through its indices or read from
+// K_E, V_E.
+template <typename T, int D> struct TileKeys {
+    int64_t shared_tiles, tiles;
+    ExpertRows<T> x;
+    const T *sh_k, *sh_v;
+
+    __device__ TileKeys(const TileArgs &a, int64_t bh, int64_t e)
+        : shared_tiles(a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0),
+          tiles(shared_tiles + (a.kk + KEY_TILE - 1) / KEY_TILE),
+          x(expert_rows<T, D>(a.k, a.v, a.experts, bh, e, a.N, a.n_experts, a.kk)),
+          sh_k(static_cast<const T *>(a.shared_keys) + bh * a.m * D),
+          sh_v(static_cast<const T *>(a.shared_vals) + bh * a.m * D)
+    {
+    }
+    __device__ bool is_shared(int64_t j) const { return j < shared_tiles; }
+    __device__ KeyTile tile(const TileArgs &a, int64_t j) const
+    {
+        return is_shared(j) ? KeyTile{j * KEY_TILE, a.m, a.shared_scale}
+                            : KeyTile{(j - shared_tiles) * KEY_TILE, a.kk, a.scale};
+    }
+};
+
 // The warp's 16 rows of sQ against `tiles` key tiles, double-buffered in sK and sV
 // (for_each_staged_tile, tile 0 staged by the caller): stage(j, buf) as there, tile_of(j) the
 // KeyTile of tile j. Warps that are not `busy` (past the block's entries) only stage and wait.
@@ -637,7 +661,7 @@ __global__ void __launch_bounds__(WARPS * 32, WARPS == MMA_WARPS ? (D == 64 ? 2 
     const uint32_t sV = sK + 2 * KEY_TILE * D * 2;
     int32_t *rows = reinterpret_cast<int32_t *>(smem + tile_mma_smem(D, ROWS) - ROWS * 4);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-    const int64_t bh = blockIdx.y, b = blockIdx.x, ne = a.n_experts;
+    const int64_t bh = blockIdx.y, b = blockIdx.x;
     const int4 tile = a.tile_map[bh * a.tiles_max + b];
     if (tile.z == 0) return; // the whole block: no barrier is skipped by part of it
     const int64_t e = tile.x, q0 = tile.y;
@@ -652,19 +676,15 @@ __global__ void __launch_bounds__(WARPS * 32, WARPS == MMA_WARPS ? (D == 64 ? 2 
                    r < valid ? 16 : 0);
     }
 
-    // Key tiles: the shared block's ceil(m/64) (s_r = 1 only), then the expert's ceil(kk/64).
-    const int64_t shared_tiles = a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0;
-    const int64_t tiles = shared_tiles + (a.kk + KEY_TILE - 1) / KEY_TILE;
-    const ExpertRows<T> x = expert_rows<T, D>(a.k, a.v, a.experts, bh, e, a.N, ne, a.kk);
-    const T *sh_k = static_cast<const T *>(a.shared_keys) + bh * a.m * D;
-    const T *sh_v = static_cast<const T *>(a.shared_vals) + bh * a.m * D;
+    const TileKeys<T, D> keys(a, bh, e);
     auto stage = [&](int64_t j, int buf) {
         const uint32_t k_buf = sK + buf * KEY_TILE * D * 2, v_buf = sV + buf * KEY_TILE * D * 2;
-        if (j < shared_tiles)
-            stage_key_tile<T, D>(k_buf, v_buf, sh_k, sh_v, nullptr, j * KEY_TILE, a.m);
+        const KeyTile kt = keys.tile(a, j);
+        if (keys.is_shared(j))
+            stage_key_tile<T, D>(k_buf, v_buf, keys.sh_k, keys.sh_v, nullptr, kt.first, kt.end);
         else
-            stage_key_tile<T, D>(k_buf, v_buf, x.keys, x.values, x.idx,
-                                 (j - shared_tiles) * KEY_TILE, a.kk);
+            stage_key_tile<T, D>(k_buf, v_buf, keys.x.keys, keys.x.values, keys.x.idx, kt.first,
+                                 kt.end);
         cp_async_commit();
     };
     stage(0, 0); // one group with the Q rows
@@ -672,13 +692,8 @@ __global__ void __launch_bounds__(WARPS * 32, WARPS == MMA_WARPS ? (D == 64 ? 2 
     const bool busy = warp * 16 < valid;
     float rmax[2] = {-INFINITY, -INFINITY}, rsum[2] = {0.f, 0.f}, o[D / 8][4] = {};
     attend_key_tiles<T, D>(
-        tiles, stage,
-        [&](int64_t j) {
-            const bool is_shared = j < shared_tiles;
-            return KeyTile{(is_shared ? j : j - shared_tiles) * KEY_TILE, is_shared ? a.m : a.kk,
-                           is_shared ? a.shared_scale : a.scale};
-        },
-        busy, sQ, sK, sV, rmax, rsum, o, warp, lane);
+        keys.tiles, stage, [&](int64_t j) { return keys.tile(a, j); }, busy, sQ, sK, sV, rmax,
+        rsum, o, warp, lane);
     if (!busy) return;
     float inv[2];
 #pragma unroll
@@ -733,7 +748,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1) attend_expert_til
     const uint32_t sQ = smem_u32(smem), sK = sQ + Q_BLOCK * (D / 64), sV = sK + 2 * KV_TILE;
     int32_t *rows = reinterpret_cast<int32_t *>(smem + Q_BLOCK * (D / 64) + 4 * KV_TILE);
     const int tid = threadIdx.x, wg = tid / 128, t = tid % 4;
-    const int64_t bh = blockIdx.y, b = blockIdx.x, ne = a.n_experts;
+    const int64_t bh = blockIdx.y, b = blockIdx.x;
     const int4 tile = a.tile_map[bh * a.tiles_max + b];
     if (tile.z == 0) return; // the whole block
     const int64_t e = tile.x, q0 = tile.y;
@@ -747,20 +762,16 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1) attend_expert_til
                    r < valid ? 16 : 0);
     }
 
-    const int64_t shared_tiles = a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0;
-    const int64_t tiles = shared_tiles + (a.kk + KEY_TILE - 1) / KEY_TILE;
-    const ExpertRows<T> x = expert_rows<T, D>(a.k, a.v, a.experts, bh, e, a.N, ne, a.kk);
-    const T *sh_k = static_cast<const T *>(a.shared_keys) + bh * a.m * D;
-    const T *sh_v = static_cast<const T *>(a.shared_vals) + bh * a.m * D;
+    const TileKeys<T, D> keys(a, bh, e);
     auto stage = [&](int64_t j, int buf) {
-        const bool is_shared = j < shared_tiles;
-        const int64_t first = (is_shared ? j : j - shared_tiles) * KEY_TILE;
-        const int64_t end = is_shared ? a.m : a.kk;
+        const bool is_shared = keys.is_shared(j);
+        const KeyTile kt = keys.tile(a, j);
+        const int32_t *idx = is_shared ? nullptr : keys.x.idx;
+        const T *kr = is_shared ? keys.sh_k : keys.x.keys, *vr = is_shared ? keys.sh_v : keys.x.values;
         for (int c = tid; c < KEY_TILE * CHUNKS; c += WG_THREADS) {
             const int r = c / CHUNKS, ch = c % CHUNKS;
-            const bool ok = first + r < end;
-            const int64_t row = !ok ? 0 : is_shared || !x.idx ? first + r : x.idx[first + r];
-            const T *kr = is_shared ? sh_k : x.keys, *vr = is_shared ? sh_v : x.values;
+            const bool ok = kt.first + r < kt.end;
+            const int64_t row = !ok ? 0 : idx ? idx[kt.first + r] : kt.first + r;
             const uint32_t at = hopper_sw128_offset(r, ch, K_BLOCK) + buf * KV_TILE;
             cp_async16(sK + at, kr + row * D + ch * 8, ok ? 16 : 0);
             cp_async16(sV + at, vr + row * D + ch * 8, ok ? 16 : 0);
@@ -774,16 +785,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1) attend_expert_til
 #pragma unroll
     for (int i = 0; i < D / 2; i++) o[i] = 0.f;
     const uint32_t sQw = sQ + wg * 64 * 128; // this warpgroup's rows 64wg.. in column block 0
-    for (int64_t j = 0; j < tiles; j++) {
-        const int buf = (int)(j & 1);
-        if (j + 1 < tiles) {
-            stage(j + 1, buf ^ 1);
-            cp_async_wait<1>();
-        } else {
-            cp_async_wait<0>();
-        }
-        hopper_fence_proxy_async(); // this thread's cp.async writes, then the wgmma's reads
-        __syncthreads();
+    auto use = [&](int64_t j, int buf) {
         const uint32_t kb = sK + buf * KV_TILE, vb = sV + buf * KV_TILE;
         hopper_wgmma_fence();
 #pragma unroll
@@ -793,14 +795,12 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1) attend_expert_til
         hopper_wgmma_commit();
         hopper_wgmma_wait<0>();
         hopper_pin(s);
-        const bool is_shared = j < shared_tiles;
-        const float sl = (is_shared ? a.shared_scale : a.scale) * LOG2E;
+        const KeyTile kt = keys.tile(a, j);
+        const float sl = kt.scale * LOG2E;
 #pragma unroll
         for (int i = 0; i < KEY_TILE / 2; i++) s[i] *= sl; // logits in log2 units
         float alpha[2];
-        wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum,
-                                     (is_shared ? j : j - shared_tiles) * KEY_TILE,
-                                     is_shared ? a.m : a.kk, t, 1.f);
+        wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, kt.first, kt.end, t, 1.f);
         wgmma_rescale_o<D>(o, alpha);
         hopper_pin(o);
 #pragma unroll
@@ -812,17 +812,15 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1) attend_expert_til
         hopper_wgmma_commit();
         hopper_wgmma_wait<0>();
         hopper_pin(o);
-        __syncthreads(); // both warpgroups are done with this buffer: it is refilled at j + 2
-    }
+    };
+    // Each thread's cp.async writes, then a proxy fence, then the barrier before wgmma reads.
+    for_each_staged_tile(keys.tiles, stage, use, [] { hopper_fence_proxy_async(); });
 
     // Out: this thread's rows 64wg + 16w + g (+8) of the tile, straight from the accumulators.
     const int w = (tid % 128) / 32, g = (tid % 32) / 4;
 #pragma unroll
     for (int h = 0; h < 2; h++) {
-        float sum = row_sum[h];
-        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-        const float inv = 1.f / sum;
+        const float sum = row_total(row_sum[h]), inv = 1.f / sum;
         const int r = 64 * wg + 16 * w + g + 8 * h;
         if (r >= valid) continue;
         const int64_t entry = rows[r];

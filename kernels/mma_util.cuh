@@ -36,9 +36,12 @@ template <int PENDING> __device__ __forceinline__ void cp_async_wait()
 // while the block works on the one before: stage(j, buf) issues tile j's cp.async copies into
 // buffer buf (0 or 1) and commits them as one group; use(j, buf) reads tile j from buffer buf.
 // The caller has staged tile 0 into buffer 0 (and committed it, with whatever else the first
-// use needs). Every thread of the block calls it: it holds two barriers a tile.
-template <typename Stage, typename Use>
-__device__ __forceinline__ void for_each_staged_tile(int64_t tiles, Stage &&stage, Use &&use)
+// use needs). Every thread of the block calls it: it holds two barriers a tile. landed() runs
+// in each thread once its copies of the tile are complete, before the barrier that lets the
+// block read them (a proxy fence where wgmma reads them: hopper_fence_proxy_async).
+template <typename Stage, typename Use, typename Landed>
+__device__ __forceinline__ void for_each_staged_tile(int64_t tiles, Stage &&stage, Use &&use,
+                                                     Landed &&landed)
 {
     for (int64_t j = 0; j < tiles; j++) {
         const int buf = (int)(j & 1);
@@ -48,10 +51,16 @@ __device__ __forceinline__ void for_each_staged_tile(int64_t tiles, Stage &&stag
         } else {
             cp_async_wait<0>();
         }
+        landed();
         __syncthreads();
         use(j, buf);
         __syncthreads(); // this buffer is refilled two tiles on
     }
+}
+template <typename Stage, typename Use>
+__device__ __forceinline__ void for_each_staged_tile(int64_t tiles, Stage &&stage, Use &&use)
+{
+    for_each_staged_tile(tiles, stage, use, [] {});
 }
 
 // Four 8×8 matrices of 16-bit elements; lanes 8i..8i+7 give the row addresses of matrix i.
