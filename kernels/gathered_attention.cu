@@ -976,22 +976,6 @@ struct attend_launch {
     }
 };
 
-// Whether the 128-entry tiles run as attend_expert_tiles_wgmma: the build has the sm_90a image
-// (meson's gpu_arch lists 90a) and the device is compute capability 9.0, the one that loads it;
-// elsewhere that kernel's body is empty (HOPPER_WGMMA) and the mma.sync tiles run.
-cudaError_t wgmma_tiles_run(bool *yes)
-{
-    *yes = false;
-#ifdef ATTN_HAVE_SM90A
-    int dev, major, minor;
-    CUDA_CHECK(cudaGetDevice(&dev));
-    CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-    CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
-    *yes = major == 9 && minor == 0;
-#endif
-    return cudaSuccess;
-}
-
 struct tiles_launch {
     const TileArgs &a;
     int heads, d;
@@ -1018,8 +1002,8 @@ struct tiles_launch {
             const tiles_launch first{tiles, heads, d, stream};
             const int rows = tile_rows_for(ATTN_BF16, a.entries, a.n_experts);
             const bool short_tiles = rows == SHORT_TILE_ROWS;
-            bool wgmma = false;
-            CUDA_CHECK(wgmma_tiles_run(&wgmma));
+            bool wgmma = false; // the 128-entry tiles on wgmma where they run
+            CUDA_CHECK(hopper_sm90a_runs(&wgmma));
             if (wgmma && !short_tiles) {
                 CUDA_CHECK(first.launch(d == 64 ? (const void *)attend_expert_tiles_wgmma<T, 64>
                                                 : (const void *)attend_expert_tiles_wgmma<T, 128>,

@@ -39,6 +39,25 @@
 #define HOPPER_WGMMA 0
 #endif
 
+// ---- host: where the sm_90a kernels run -----------------------------------------------------
+
+// Whether this build's sm_90a kernels run on the current device: the build embedded the sm_90a
+// image (meson's gpu_arch lists 90a: ATTN_HAVE_SM90A) and the device is compute capability 9.0,
+// the only one that loads it. Elsewhere their bodies are empty (HOPPER_WGMMA) and the caller
+// launches its portable version.
+inline cudaError_t hopper_sm90a_runs(bool *yes)
+{
+    *yes = false;
+#ifdef ATTN_HAVE_SM90A
+    int dev, major, minor;
+    CUDA_CHECK(cudaGetDevice(&dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
+    *yes = major == 9 && minor == 0;
+#endif
+    return cudaSuccess;
+}
+
 // ---- host: tensor maps ---------------------------------------------------------------------
 
 // cuTensorMapEncodeTiled, a driver function, looked up once through the runtime

@@ -1,7 +1,9 @@
 // mita_route.cu — MiTA's routing, each query's s_r best experts by q_i·q̃_j (kernels/
 // mita_route.h), as one pass over Q on the tensor cores.
 //
-// One version (bf16/fp16; fp32 and s_r > 4 go through topk_select.cu's simt selection):
+// Versions (bf16/fp16; fp32 and s_r > 4 go through topk_select.cu's simt selection):
+//   wgmma on sm_90a builds and devices, m <= 64: route_wgmma (below, "route_wgmma"), the same
+//         tiles and selection with S on wgmma.
 //   mma   8 warps × 16 queries = 128 queries of one head per tile, persistent blocks walking
 //         a head's tiles. The warp's Q rows are A fragments in registers (the next tile's
 //         loading meanwhile); the fp32 landmarks pass through shared memory in tiles of 64
@@ -19,6 +21,7 @@
 
 #include "candidate.cuh"
 #include "cuda_util.cuh"
+#include "hopper.cuh" // wgmma, SW128 descriptors: route_wgmma
 #include "mma_util.cuh"
 
 namespace {
@@ -82,6 +85,45 @@ template <int R> struct RowBest {
         score[R - 1] = -INFINITY, expert[R - 1] = -1;
     }
 };
+
+// One 64-expert tile of a thread's two rows into their lists: score(j, x) is the score at
+// x = 0..3 of column block j, the C layout of mma.m16n8 (and wgmma's D layout): x < 2 row g,
+// else row g+8, column 8j + 2t + (x & 1); experts et.. (those at and past m skipped), visited
+// in increasing order.
+template <int R, typename Score>
+__device__ __forceinline__ void insert_tile(RowBest<R> (&best)[2], Score &&score, int64_t et,
+                                            int64_t m, int s_r, int t)
+{
+    const bool whole = et + EXPERT_TILE <= m; // no column past m to skip
+#pragma unroll
+    for (int j = 0; j < EXPERT_TILE / 8; j++)
+#pragma unroll
+        for (int x = 0; x < 4; x++) {
+            const int32_t expert = (int32_t)et + 8 * j + 2 * t + (x & 1);
+            if (whole || expert < m) best[x >> 1].insert(score(j, x), expert, s_r);
+        }
+}
+
+// The four lanes of a row (t = 0..3) hold disjoint columns: s_r rounds of the quad's best
+// head, whose owner drops it; lane t = 0 writes rows row0 and row0 + 8 of the head's routes
+// [N, s_r] (those below N).
+template <int R>
+__device__ __forceinline__ void write_routes(RowBest<R> (&best)[2], int64_t row0, int64_t N,
+                                             int s_r, int t, int32_t *routes)
+{
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const int64_t row = row0 + 8 * h;
+        for (int r = 0; r < s_r; r++) {
+            const uint64_t mine = best[h].head();
+            uint64_t top = mine;
+            top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 1));
+            top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 2));
+            if (mine == top) best[h].pop();
+            if (t == 0 && row < N) routes[row * s_r + r] = candidate_key(top);
+        }
+    }
+}
 
 // The A fragments of the warp's rows row0 and row0+8 (zeros past N).
 template <typename T, int D>
@@ -169,31 +211,105 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
                         mma_t<T>::mma(acc[j], qa[kk], ld32(tb + off), ld32(tb + off + 8));
                     }
                 }
-            const bool whole = et + EXPERT_TILE <= m; // no column past m to skip
-#pragma unroll
-            for (int j = 0; j < 8; j++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    const int32_t expert = (int32_t)et + 8 * j + 2 * t + (e & 1);
-                    if (whole || expert < m) best[e >> 1].insert(acc[j][e], expert, s_r);
-                }
+            insert_tile(best, [&](int j, int x) { return acc[j][x]; }, et, m, s_r, t);
         }
         if (!busy) continue;
-        // The four lanes of a row (t = 0..3) hold disjoint columns: s_r rounds of the quad's
-        // best head, whose owner drops it.
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const int64_t row = row0 + 8 * h;
-            for (int r = 0; r < s_r; r++) {
-                const uint64_t mine = best[h].head();
-                uint64_t top = mine;
-                top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 1));
-                top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 2));
-                if (mine == top) best[h].pop();
-                if (t == 0 && row < N) routes[(bh * N + row) * s_r + r] = candidate_key(top);
-            }
-        }
+        write_routes(best, row0, N, s_r, t, routes + bh * N * s_r);
     }
+}
+
+// ---- route_wgmma (sm_90a) ----------------------------------------------------------------
+//
+// route_mma's work on wgmma, for m <= 64 landmarks (one resident tile): at N = 2^20 the
+// routing is 2 · 2·N·m·d·B·H = 137 GFLOP (hi and lo), which kept route_mma at 2.2× its bytes
+// (H100). Persistent blocks of two warpgroups, 64 queries each, walk a head's 128-query tiles;
+// the landmarks, split hi + lo, sit in two SW128 tiles for the whole walk; each Q tile is
+// copied by cp.async into one of two SW128 buffers while the tile before is scored. Per tile
+// a warpgroup issues S = Q·loᵀ + Q·hiᵀ as 2·D/16 wgmma m64n64k16 into one accumulator (lo
+// first, as route_mma adds them), then each thread keeps its two rows' best of its columns
+// (RowBest, the columns in increasing order) and the quad merges them (as route_mma).
+constexpr int RW_ROWS = 128, RW_THREADS = 256;
+
+// Shared memory: hi, lo [64, D] | Q [2][128, D], all SW128 16-bit, from a 1024-byte boundary.
+__host__ __device__ constexpr size_t route_wgmma_smem(int d)
+{
+    return (size_t)2 * EXPERT_TILE * d * 2 + (size_t)2 * RW_ROWS * d * 2 + 1024;
+}
+
+template <typename T, int D, int R>
+__global__ void __launch_bounds__(RW_THREADS, 1)
+    route_wgmma(const T *q, const float *landmarks, int64_t N, int64_t m, int s_r, int32_t *routes)
+{
+#if HOPPER_WGMMA
+    constexpr int CHUNKS = D / 8;
+    constexpr uint32_t L_BLOCK = EXPERT_TILE * 128, Q_BLOCK = RW_ROWS * 128;
+    constexpr uint32_t L_TILE = L_BLOCK * (D / 64), Q_TILE = Q_BLOCK * (D / 64);
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    const uint32_t sHi = smem_u32(smem), sLo = sHi + L_TILE, sQ = sLo + L_TILE;
+    const int tid = threadIdx.x, wg = tid / 128, w = (tid % 128) / 32, g = (tid % 32) / 4,
+              t = tid % 4;
+    const int64_t bh = blockIdx.y, q_tiles = (N + RW_ROWS - 1) / RW_ROWS;
+    const T *qh = q + bh * N * D;
+    const float *lm = landmarks + bh * m * D;
+
+    // The landmarks split hi + lo (rows past m zero: their columns are skipped below).
+    for (int c = tid; c < EXPERT_TILE * D / 4; c += RW_THREADS) {
+        const int r = c / (D / 4), col = 4 * (c % (D / 4));
+        const float4 x = r < m ? *reinterpret_cast<const float4 *>(lm + r * D + col)
+                               : make_float4(0.f, 0.f, 0.f, 0.f);
+        uint2 h, l;
+        split_pack<T>(x.x, x.y, h.x, l.x);
+        split_pack<T>(x.z, x.w, h.y, l.y);
+        // 4 columns = 8 bytes: half of the 16-byte chunk col / 8, at byte (col % 8) * 2 of it
+        const uint32_t at = hopper_sw128_offset(r, col / 8, L_BLOCK) + (col % 8) * 2;
+        asm volatile("st.shared.v2.b32 [%0], {%1, %2};\n" ::"r"(sHi + at), "r"(h.x), "r"(h.y));
+        asm volatile("st.shared.v2.b32 [%0], {%1, %2};\n" ::"r"(sLo + at), "r"(l.x), "r"(l.y));
+    }
+    auto stage = [&](int64_t tile, int buf) {
+        for (int c = tid; c < RW_ROWS * CHUNKS; c += RW_THREADS) {
+            const int r = c / CHUNKS, ch = c % CHUNKS;
+            const int64_t row = tile * RW_ROWS + r;
+            cp_async16(sQ + buf * Q_TILE + hopper_sw128_offset(r, ch, Q_BLOCK),
+                       qh + (row < N ? row : 0) * D + ch * 8, row < N ? 16 : 0);
+        }
+        cp_async_commit();
+    };
+    if (blockIdx.x < q_tiles) stage(blockIdx.x, 0);
+    int buf = 0;
+    for (int64_t tile = blockIdx.x; tile < q_tiles; tile += gridDim.x, buf ^= 1) {
+        if (tile + gridDim.x < q_tiles) {
+            stage(tile + gridDim.x, buf ^ 1);
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        hopper_fence_proxy_async(); // this thread's writes (landmarks, Q), then wgmma's reads
+        __syncthreads();
+        float s[EXPERT_TILE / 2];
+        const uint32_t sQw = sQ + buf * Q_TILE + wg * 64 * 128;
+        hopper_wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++)
+            hopper_wgmma_ss<T, EXPERT_TILE, 0>(s, hopper_desc_kmajor(sQw, Q_BLOCK, kk),
+                                               hopper_desc_kmajor(sLo, L_BLOCK, kk), kk > 0);
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++)
+            hopper_wgmma_ss<T, EXPERT_TILE, 0>(s, hopper_desc_kmajor(sQw, Q_BLOCK, kk),
+                                               hopper_desc_kmajor(sHi, L_BLOCK, kk), 1);
+        hopper_wgmma_commit();
+        hopper_wgmma_wait<0>();
+        hopper_pin(s);
+        __syncthreads(); // every wgmma has read this Q buffer: it is refilled next tile
+
+        RowBest<R> best[2]; // rows 16w+g and 16w+g+8 of the warpgroup's 64
+        best[0].clear();
+        best[1].clear();
+        insert_tile(best, [&](int j, int x) { return s[4 * j + x]; }, 0, m, s_r, t);
+        write_routes(best, tile * RW_ROWS + 64 * wg + 16 * w + g, N, s_r, t,
+                     routes + bh * N * s_r);
+    }
+#endif
 }
 
 struct route_launch {
@@ -206,20 +322,32 @@ struct route_launch {
     cudaStream_t stream;
     template <typename T, int D, int R> cudaError_t launch() const
     {
-        // Enough persistent blocks to fill the GPU once, spread over the heads.
+        // route_wgmma where it runs and the landmarks are one tile, else route_mma; enough
+        // persistent blocks of either (both walk 128-query tiles) to fill the GPU once, spread
+        // over the heads.
+        bool wgmma = false;
+        CUDA_CHECK(hopper_sm90a_runs(&wgmma));
+        wgmma = wgmma && m <= EXPERT_TILE;
+        const void *kernel = wgmma ? (const void *)route_wgmma<T, D, R> : (const void *)route_mma<T, D, R>;
+        const int threads = wgmma ? RW_THREADS : WARPS * 32;
+        const size_t smem = wgmma ? route_wgmma_smem(D) : 0;
+        static_assert(RW_ROWS == ROWS, "both walk the same tiles");
+        if (wgmma)
+            CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                            (int)smem));
         int dev, sms, per_sm;
         CUDA_CHECK(cudaGetDevice(&dev));
         CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, route_mma<T, D, R>,
-                                                                 WARPS * 32, 0));
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, smem));
         const int64_t q_tiles = (N + ROWS - 1) / ROWS;
         // Rounded down: one block past the resident ones runs a second wave alone (+20%).
         int64_t per_head = (int64_t)sms * per_sm / heads;
         per_head = per_head < 1 ? 1 : per_head < q_tiles ? per_head : q_tiles;
-        const dim3 grid((unsigned)per_head, (unsigned)heads);
-        route_mma<T, D, R><<<grid, WARPS * 32, 0, stream>>>(static_cast<const T *>(q), landmarks,
-                                                            N, m, s_r, routes);
-        CUDA_CHECK_LAUNCH();
+        const T *qt = static_cast<const T *>(q);
+        void *params[] = {(void *)&qt, (void *)&landmarks, (void *)&N, (void *)&m,
+                          (void *)&s_r, (void *)&routes};
+        CUDA_CHECK(cudaLaunchKernel(kernel, dim3((unsigned)per_head, (unsigned)heads),
+                                    dim3(threads), params, smem, stream));
         return cudaSuccess;
     }
     template <typename T> cudaError_t operator()() const
