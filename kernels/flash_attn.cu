@@ -56,7 +56,6 @@
 
 // ---- small device helpers (fast_exp2, LOG2E: cuda_util.cuh) --------------------------------
 
-
 // Copies rows [row0, row0 + ROWS) of a [N,D] matrix into a swizzled shared tile, zero-filling
 // the rows at or past N. All THREADS threads take part; 16 bytes each per step, coalesced.
 template <int D, int ROWS, int THREADS, typename T>
@@ -491,7 +490,6 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[
     for (int kb = 0; kb < BN / 16; kb++)
         hopper_wgmma_rs<T, D, 1>(o, p[kb], hopper_desc_mnmajor(sV, L::KV_BLOCK, kb), 1);
 }
-
 
 // The whole online softmax of one tile: P (wgmma_softmax_p), then O rescaled.
 template <typename T, int D, int BN, bool EMU = false>
@@ -934,17 +932,6 @@ extern "C" int flash_attn_version_runs_on(const char *name, int cc, char *why, s
 #endif
 }
 
-// The compute capability of the current device, major·10 + minor.
-static cudaError_t current_device_cc(int *cc)
-{
-    int dev, major, minor;
-    CUDA_CHECK(cudaGetDevice(&dev));
-    CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-    CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
-    *cc = 10 * major + minor;
-    return cudaSuccess;
-}
-
 extern "C" int flash_attn_version_supports(const char *name, int d, int dtype)
 {
     return version_fn(name, d, dtype) != NULL;
@@ -979,11 +966,9 @@ extern "C" cudaError_t flash_attn_forward_version(const char *name, const void *
     // not the one that runs (validate() may not have known the device).
     const flash_version *version = version_named(name);
     if (version && version->sm90a) {
-        int cc;
-        char why[128];
-        CUDA_CHECK(current_device_cc(&cc));
-        if (!flash_attn_version_runs_on(name, cc, why, sizeof why))
-            return cudaErrorNoKernelImageForDevice;
+        bool runs;
+        CUDA_CHECK(hopper_sm90a_runs(&runs));
+        if (!runs) return cudaErrorNoKernelImageForDevice;
     }
     return fn(q, k, v, o, B, H, N, scale * LOG2E, stream);
 }
