@@ -304,6 +304,7 @@ struct TileArgs {
     float *partial_ms;                      // s_r > 1: [heads, entries, 2]: max (log2 units), sum
     int64_t N, m, n_experts, kk, entries;
     int s_r;
+    int tile_rows;                          // entries a tile of the map holds (tile_rows_for)
     float scale, shared_scale;
 };
 
@@ -417,9 +418,7 @@ template <typename T> __device__ __forceinline__ uint4 pack8(float4 x, float4 y)
                       mma_t<T>::pack(y.x, y.y), mma_t<T>::pack(y.z, y.w));
 }
 
-// Q̃ and V̂ (fp32) rounded to T once per run, so that the tiles stage them by cp.async like
-// any key row (converting them in every block cost a synchronous fp32 read each).
-// Elements i..i+7 of both (i a multiple of 8; so is every count, d being one).
+// Elements i..i+7 of Q̃ and V̂ rounded to T (i a multiple of 8; so is every count, d being one).
 template <typename T>
 __device__ __forceinline__ void round_shared_chunk(const float *landmarks,
                                                    const float *shared_values, int64_t i, T *keys,
@@ -431,6 +430,8 @@ __device__ __forceinline__ void round_shared_chunk(const float *landmarks,
     *reinterpret_cast<uint4 *>(vals + i) = pack8<T>(v[0], v[1]);
 }
 
+// Q̃ and V̂ (fp32) rounded to T once per run, so that the tiles stage them by cp.async like
+// any key row (converting them in every block cost a synchronous fp32 read each).
 template <typename T>
 __global__ void __launch_bounds__(256) round_shared_block(const float *landmarks,
                                                           const float *shared_values, int64_t n,
@@ -1000,7 +1001,7 @@ struct tiles_launch {
             TileArgs tiles = a;
             if (a.s_r > 1) tiles.shared_keys = tiles.shared_vals = nullptr;
             const tiles_launch first{tiles, heads, d, stream};
-            const int rows = tile_rows_for(ATTN_BF16, a.entries, a.n_experts);
+            const int rows = a.tile_rows;
             const bool short_tiles = rows == SHORT_TILE_ROWS;
             bool wgmma = false; // the 128-entry tiles on wgmma where they run
             CUDA_CHECK(hopper_sm90a_runs(&wgmma));
@@ -1072,12 +1073,11 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     const int64_t ne = w.n_experts, entries = w.N * w.s_r;
     const SortScratch s = sort_scratch(scratch, heads, w.N, w.m, ne, d, dtype, w.s_r);
     const int64_t n_tiles = tiles_max(entries, ne, dtype);
+    const int tile_rows = tile_rows_for(dtype, entries, ne);
     const bool shared = w.landmarks != nullptr && dtype != ATTN_FP32;
     if (entries <= SHORT_SORT_ENTRIES && ne <= SORT_SMEM_EXPERTS) {
         CUDA_CHECK(dispatch_dtype(dtype, short_sort_launch{w, s, heads, d, entries, n_tiles,
-                                                           tile_rows_for(dtype, entries, ne),
-                                                           shared,
-                                                           stream}));
+                                                           tile_rows, shared, stream}));
     } else {
         const dim3 sort_grid((unsigned)((entries + SORT_QUERIES - 1) / SORT_QUERIES),
                              (unsigned)heads);
@@ -1085,8 +1085,7 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
         count_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne,
                                                                  s.counts);
         CUDA_CHECK_LAUNCH();
-        scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows_for(dtype, entries, ne),
-                                               n_tiles, s.tile_map);
+        scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows, n_tiles, s.tile_map);
         CUDA_CHECK_LAUNCH();
         scatter_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne,
                                                                    s.counts, s.order);
@@ -1104,6 +1103,7 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     a.experts = w.experts, a.order = s.order, a.tile_map = s.tile_map, a.tiles_max = n_tiles;
     a.partial_o = s.partial_o, a.partial_ms = s.partial_ms;
     a.N = w.N, a.m = w.m, a.n_experts = ne, a.kk = w.kk, a.entries = entries, a.s_r = w.s_r;
+    a.tile_rows = tile_rows;
     a.scale = w.scale, a.shared_scale = w.shared_scale;
     return dispatch_dtype(dtype, tiles_launch{a, heads, d, stream});
 }
