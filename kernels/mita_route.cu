@@ -266,7 +266,10 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
         asm volatile("st.shared.v2.b32 [%0], {%1, %2};\n" ::"r"(sHi + at), "r"(h.x), "r"(h.y));
         asm volatile("st.shared.v2.b32 [%0], {%1, %2};\n" ::"r"(sLo + at), "r"(l.x), "r"(l.y));
     }
-    auto stage = [&](int64_t tile, int buf) {
+    // This block's tiles blockIdx.x, + gridDim.x, ... as 0, 1, ... of for_each_staged_tile.
+    const int64_t mine = blockIdx.x < q_tiles ? (q_tiles - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
+    auto stage = [&](int64_t j, int buf) {
+        const int64_t tile = blockIdx.x + j * gridDim.x;
         for (int c = tid; c < RW_ROWS * CHUNKS; c += RW_THREADS) {
             const int r = c / CHUNKS, ch = c % CHUNKS;
             const int64_t row = tile * RW_ROWS + r;
@@ -275,17 +278,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
         }
         cp_async_commit();
     };
-    if (blockIdx.x < q_tiles) stage(blockIdx.x, 0);
-    int buf = 0;
-    for (int64_t tile = blockIdx.x; tile < q_tiles; tile += gridDim.x, buf ^= 1) {
-        if (tile + gridDim.x < q_tiles) {
-            stage(tile + gridDim.x, buf ^ 1);
-            cp_async_wait<1>();
-        } else {
-            cp_async_wait<0>();
-        }
-        hopper_fence_proxy_async(); // this thread's writes (landmarks, Q), then wgmma's reads
-        __syncthreads();
+    auto use = [&](int64_t j, int buf) {
         float s[EXPERT_TILE / 2];
         const uint32_t sQw = sQ + buf * Q_TILE + wg * 64 * 128;
         hopper_wgmma_fence();
@@ -300,15 +293,17 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
         hopper_wgmma_commit();
         hopper_wgmma_wait<0>();
         hopper_pin(s);
-        __syncthreads(); // every wgmma has read this Q buffer: it is refilled next tile
-
         RowBest<R> best[2]; // rows 16w+g and 16w+g+8 of the warpgroup's 64
         best[0].clear();
         best[1].clear();
-        insert_tile(best, [&](int j, int x) { return s[4 * j + x]; }, 0, m, s_r, t);
-        write_routes(best, tile * RW_ROWS + 64 * wg + 16 * w + g, N, s_r, t,
-                     routes + bh * N * s_r);
-    }
+        insert_tile(best, [&](int jj, int x) { return s[4 * jj + x]; }, 0, m, s_r, t);
+        write_routes(best, (blockIdx.x + j * gridDim.x) * RW_ROWS + 64 * wg + 16 * w + g, N,
+                     s_r, t, routes + bh * N * s_r);
+    };
+    if (mine) stage(0, 0);
+    // Each thread's writes (the landmarks, its Q copies), a proxy fence, then the barrier
+    // before the wgmma read them.
+    for_each_staged_tile(mine, stage, use, [] { hopper_fence_proxy_async(); });
 #endif
 }
 
