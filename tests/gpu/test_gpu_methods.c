@@ -40,6 +40,29 @@ static void report(const struct sweep_point *p, const struct check_result *r)
     r->passed ? passed++ : failed++;
 }
 
+/* The point of method m's `variant` on `inputs` ("": iid) at `problem` with `params`. */
+static struct sweep_point point_of(const struct attn_method *m, const char *variant,
+                                   const char *inputs, struct attn_problem problem,
+                                   struct attn_params params)
+{
+    struct sweep_point p = {0};
+    snprintf(p.method, sizeof p.method, "%s", m->name);
+    snprintf(p.variant, sizeof p.variant, "%s", variant);
+    snprintf(p.inputs, sizeof p.inputs, "%s", inputs);
+    p.uses = m->uses;
+    p.problem = problem;
+    p.params = params;
+    return p;
+}
+
+/* Checks point p against the reference on b and reports it. */
+static void check_and_report(struct sweep_point *p, struct backend *b)
+{
+    struct check_result r;
+    check_point(p, b, &r);
+    report(p, &r);
+}
+
 /* Whether `list` (comma-separated METHOD or METHOD:VARIANT entries; NULL: all) takes the
  * method `name` with `variant` (NULL: any variant of it). */
 static int listed(const char *list, const char *name, const char *variant)
@@ -78,12 +101,11 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
             for (int d = 64; d <= 256; d *= 2)
                 for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
                     if (small && lengths[i] > 1000) continue;
-                    struct sweep_point p = {0};
-                    snprintf(p.method, sizeof p.method, "%s", m->name);
-                    snprintf(p.variant, sizeof p.variant, "%s", *v);
-                    p.uses = m->uses;
-                    p.problem = (struct attn_problem){2, 3, lengths[i], d, dtypes[t], ATTN_CUDA,
-                                                      seed + (uint64_t)lengths[i]};
+                    struct sweep_point p = point_of(
+                        m, *v, "",
+                        (struct attn_problem){2, 3, lengths[i], d, dtypes[t], ATTN_CUDA,
+                                              seed + (uint64_t)lengths[i]},
+                        (struct attn_params){0});
                     struct attn_params a = {.variant = *v};
                     char why[256];
                     if (attn_method_validate(m, &p.problem, &a, why, sizeof why)) {
@@ -91,9 +113,7 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
                                attn_dtype_name(dtypes[t]), d, why);
                         break; /* the same reason at every N */
                     }
-                    struct check_result r;
-                    check_point(&p, b, &r);
-                    report(&p, &r);
+                    check_and_report(&p, b);
                 }
 }
 
@@ -118,17 +138,12 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
             for (size_t j = 0; j < sizeof kinds / sizeof *kinds; j++) {
                 if (small && edges[i].N > 1024) continue;
                 if (!check_supports(m, *v, ATTN_BF16, edges[i].d)) continue;
-                struct sweep_point p = {0};
-                snprintf(p.method, sizeof p.method, "%s", m->name);
-                snprintf(p.variant, sizeof p.variant, "%s", *v);
-                snprintf(p.inputs, sizeof p.inputs, "%s", inputs_kind_name(kinds[j]));
-                p.uses = m->uses;
-                p.problem = (struct attn_problem){1, 2, edges[i].N, edges[i].d, ATTN_BF16,
-                                                  ATTN_CUDA, seed + (uint64_t)edges[i].N};
-                p.params = (struct attn_params){.m = 64, .k = edges[i].k, .s_r = 1};
-                struct check_result r;
-                check_point(&p, b, &r);
-                report(&p, &r);
+                struct sweep_point p =
+                    point_of(m, *v, inputs_kind_name(kinds[j]),
+                             (struct attn_problem){1, 2, edges[i].N, edges[i].d, ATTN_BF16,
+                                                   ATTN_CUDA, seed + (uint64_t)edges[i].N},
+                             (struct attn_params){.m = 64, .k = edges[i].k, .s_r = 1});
+                check_and_report(&p, b);
             }
 }
 
@@ -174,18 +189,12 @@ int main(int argc, char **argv)
                         for (int s_r = 1; s_r <= n_routes; s_r++) {
                         if (!check_supports(*m, *v, dtypes[t], dims[di])) continue;
                         if (kind != ATTN_INPUTS_IID && N != 1 << 12) continue;
-                        struct sweep_point p = {0};
-                        struct check_result r;
-                        snprintf(p.method, sizeof p.method, "%s", (*m)->name);
-                        snprintf(p.variant, sizeof p.variant, "%s", *v);
-                        snprintf(p.inputs, sizeof p.inputs, "%s",
-                                 inputs_kind_name((enum attn_inputs)kind));
-                        p.uses = (*m)->uses;
-                        p.problem = (struct attn_problem){1, 2, N, dims[di], dtypes[t], ATTN_CUDA,
-                                                          seed + (uint64_t)N};
-                        p.params = (struct attn_params){.m = 64, .k = 64, .s_r = s_r};
-                        check_point(&p, b, &r);
-                        report(&p, &r);
+                        struct sweep_point p = point_of(
+                            *m, *v, inputs_kind_name((enum attn_inputs)kind),
+                            (struct attn_problem){1, 2, N, dims[di], dtypes[t], ATTN_CUDA,
+                                                  seed + (uint64_t)N},
+                            (struct attn_params){.m = 64, .k = 64, .s_r = s_r});
+                        check_and_report(&p, b);
                     }
         if (strcmp((*m)->name, "full") == 0) check_full_partial_tiles(*m, b, seed, small, only);
         if (strcmp((*m)->name, "topk") == 0 || strcmp((*m)->name, "mita") == 0)
@@ -195,11 +204,9 @@ int main(int argc, char **argv)
             struct sweep_point cases[64];
             int n = check_cases(*m, dtypes, 3, dims[di], cases, 64);
             for (int i = 0; i < n; i++) {
-                struct check_result r;
                 if (!listed(only, cases[i].method, cases[i].variant)) continue;
                 cases[i].problem.seed += seed;
-                check_point(&cases[i], b, &r);
-                report(&cases[i], &r);
+                check_and_report(&cases[i], b);
             }
         }
     }
