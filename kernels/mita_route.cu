@@ -225,8 +225,9 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
 // (H100). Persistent blocks of two warpgroups, 64 queries each, walk a head's 128-query tiles;
 // the landmarks, split hi + lo, sit in two SW128 tiles for the whole walk; each Q tile is
 // copied by cp.async into one of two SW128 buffers while the tile before is scored. Per tile
-// a warpgroup issues S = Q·loᵀ + Q·hiᵀ as 2·D/16 wgmma m64n64k16 into one accumulator (lo
-// first, as route_mma adds them), then each thread keeps its two rows' best of its columns
+// a warpgroup issues S = Q·loᵀ + Q·hiᵀ as 2·D/16 wgmma m64n64k16 into one accumulator (every
+// lo term, then every hi term: not route_mma's order, so a near-tie within fp32 rounding may
+// go either way between the two), then each thread keeps its two rows' best of its columns
 // (RowBest, the columns in increasing order) and the quad merges them (as route_mma).
 constexpr int RW_ROWS = 128, RW_THREADS = 256;
 

@@ -1,13 +1,17 @@
 /* test_mita_kernels.c — MiTA's two selections alone, so that a failure of `mita` in
  * test_gpu_methods can be pinned to one kernel: the probe (topk_select_softmax_values: the
- * one-pass path up to 2432 keys at d = 64 and 1408 at d = 128, the chunked path past them)
+ * one-pass path up to 2432 keys at d = 64 and 1408 at d = 128, the chunked path past them), bf16,
  * and the routing (mita_route: route_wgmma on an sm_90a build and device with m <= 64,
- * route_mma otherwise), bf16, against scores in double on the CPU from the same stored inputs.
+ * route_mma otherwise; a line at the start says which this device runs), bf16 and fp16,
+ * against scores in double on the CPU from the same stored inputs.
  *
  * A selection is valid when its indices are in range and distinct, come best first, and each
  * scores within eps of the k-th best score (eps = 2^-14 of the row's largest |score|: the
- * landmarks' hi + lo split keeps ~16 bits, so near-ties may go either way). The probe's
- * values, softmax(scale·s)·V, are held to a relative error of 2e-2 (P is rounded to bf16).
+ * landmarks' hi + lo split keeps ~16 bits, so near-ties may go either way). The routing's exact
+ * ties, identical landmark rows, whose scores the kernel computes bit for bit alike, must go to
+ * the lower index; its output starts as 0xFF bytes (index -1) followed by a guard that must stay
+ * so. The probe's values, softmax(scale·s)·V, are held to a relative error of 2e-2 (P is
+ * rounded to bf16).
  *
  * Exits 77 (skipped) where there is no GPU. */
 #include <inttypes.h>
@@ -21,6 +25,7 @@
 
 #include "gpu_test.h"
 #include "attn/attn.h"
+#include "kernels/flash_attn.h"
 #include "kernels/mita_route.h"
 #include "kernels/topk_select.h"
 
@@ -42,13 +47,14 @@ static double uniform(void) /* [-1, 1) */
     return (double)(rng_state >> 11) / (double)(1ull << 52) - 1.0;
 }
 
-/* n bf16 values in [-1, 1): the stored bits, and their values as float. */
-static void random_bf16(size_t n, uint16_t *bits, float *values)
+/* n values in [-1, 1) stored as `dtype` (bf16 or fp16): the stored bits, and their values as
+ * float. */
+static void random_16bit(enum attn_dtype dtype, size_t n, uint16_t *bits, float *values)
 {
-    for (size_t i = 0; i < n; i++) {
-        bits[i] = attn_float_to_bf16((float)uniform());
-        values[i] = attn_bf16_to_float(bits[i]);
-    }
+    for (size_t i = 0; i < n; i++)
+        bits[i] = dtype == ATTN_FP16 ? attn_float_to_fp16((float)uniform())
+                                     : attn_float_to_bf16((float)uniform());
+    attn_to_float(bits, dtype, values, (int64_t)n);
 }
 
 /* Device copies; NULL after printing why. */
@@ -115,8 +121,8 @@ static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k)
     int32_t *idx = malloc((size_t)heads * m * k * sizeof *idx);
     double *s = malloc((size_t)N * sizeof *s), *sorted = malloc((size_t)N * sizeof *sorted);
     for (size_t i = 0; i < nr; i++) rows[i] = (float)uniform();
-    random_bf16(nk, kb, kf);
-    random_bf16(nk, vb, vf);
+    random_16bit(ATTN_BF16, nk, kb, kf);
+    random_16bit(ATTN_BF16, nk, vb, vf);
     const size_t scratch_bytes = topk_select_softmax_values_scratch_bytes(heads, m, N, d,
                                                                           ATTN_BF16, k);
     void *d_rows = to_device(rows, nr * 4), *d_k = to_device(kb, nk * 2),
@@ -171,46 +177,121 @@ static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k)
         free(sorted);
 }
 
-/* The routing: N bf16 queries against m fp32 landmarks a head, the s_r best. */
-static void check_route(int heads, int64_t N, int d, int64_t m, int s_r)
+/* Entries of int32 routes after the heads·N·s_r the kernel owns, allocated and checked
+ * untouched: a whole 128-query tile's routes at the longest list, where a last tile's rows past
+ * N would land. */
+enum { ROUTE_GUARD = 128 * MITA_ROUTE_MAX_SR };
+
+/* Whether the picks order equal landmarks by index: first[j] is the lowest landmark whose row
+ * is identical to row j, so that the kernel's scores of the two are the same fp32 value, and
+ * mita_route.h breaks such ties to the lower index (mita_route.cu: each lane's list of its
+ * columns, taken in increasing order, admits a later one only by a strict >; the quad merges
+ * the lists by candidate.cuh's packing, lower index first among equal scores). So each pick's
+ * lower copies come before it: first among equal scores, and chosen when a tie straddles
+ * position s_r. The picks are in range (valid_top). */
+static int ties_to_lower(const int32_t *picked, int s_r, const int64_t *first, char *why,
+                         size_t why_len)
+{
+    for (int i = 0; i < s_r; i++)
+        for (int64_t y = first[picked[i]]; y < picked[i]; y++) {
+            if (first[y] != first[picked[i]]) continue;
+            int before = 0;
+            for (int j = 0; j < i; j++) before |= picked[j] == y;
+            if (!before) {
+                snprintf(why, why_len, "index %d at %d ahead of its identical lower %" PRId64,
+                         picked[i], i, y);
+                return 0;
+            }
+        }
+    return 1;
+}
+
+/* The routing: N queries in `dtype` (bf16 or fp16) against m fp32 landmarks a head, the s_r
+ * best. twins: landmark j >= P = m/2 + 1 repeats landmark j - P, so that most scores come in
+ * equal pairs: at m = 64 j and j + 33 lie in one lane's columns for even j and in two lanes'
+ * for odd j (column c is lane (c % 8) / 2's of the quad), at m = 100 most pairs straddle the
+ * two 64-landmark tiles of route_mma. */
+static void check_route(int heads, int64_t N, int d, int64_t m, int s_r, enum attn_dtype dtype,
+                        int twins)
 {
     char what[160], why[200] = "";
-    snprintf(what, sizeof what, "route heads=%d N=%" PRId64 " d=%d m=%" PRId64 " s_r=%d", heads,
-             N, d, m, s_r);
-    if (!mita_route_supported(ATTN_BF16, heads, d, m, s_r)) {
+    snprintf(what, sizeof what, "route %s heads=%d N=%" PRId64 " d=%d m=%" PRId64 " s_r=%d%s",
+             attn_dtype_name(dtype), heads, N, d, m, s_r, twins ? " twins" : "");
+    if (!mita_route_supported(dtype, heads, d, m, s_r)) {
         verdict(0, what, "mita_route does not take this shape");
         return;
     }
     const size_t nq = (size_t)heads * N * d, nl = (size_t)heads * m * d;
+    const size_t n_routes = (size_t)heads * N * s_r, route_bytes = (n_routes + ROUTE_GUARD) * 4;
     float *qf = malloc(nq * sizeof *qf), *lm = malloc(nl * sizeof *lm);
     uint16_t *qb = malloc(nq * 2);
-    int32_t *routes = malloc((size_t)heads * N * s_r * sizeof *routes);
+    int32_t *routes = malloc(route_bytes);
     double *s = malloc((size_t)m * sizeof *s), *sorted = malloc((size_t)m * sizeof *sorted);
-    random_bf16(nq, qb, qf);
+    int64_t *first = malloc((size_t)m * sizeof *first);
+    random_16bit(dtype, nq, qb, qf);
     for (size_t i = 0; i < nl; i++) lm[i] = (float)uniform();
+    const int64_t P = m / 2 + 1;
+    for (int h = 0; twins && h < heads; h++)
+        for (int64_t j = P; j < m; j++)
+            memcpy(lm + ((size_t)h * m + j) * d, lm + ((size_t)h * m + j - P) * d,
+                   (size_t)d * sizeof *lm);
     void *d_q = to_device(qb, nq * 2), *d_l = to_device(lm, nl * 4),
-         *d_r = to_device(NULL, (size_t)heads * N * s_r * 4);
-    cudaError_t e = d_q && d_l && d_r ? mita_route(d_q, ATTN_BF16, d_l, heads, N, d, m, s_r, d_r, 0)
+         *d_r = to_device(NULL, route_bytes);
+    cudaError_t e = d_q && d_l && d_r ? cudaMemset(d_r, 0xFF, route_bytes)
                                       : cudaErrorMemoryAllocation;
+    if (e == cudaSuccess) e = mita_route(d_q, dtype, d_l, heads, N, d, m, s_r, d_r, 0);
     if (e == cudaSuccess) e = cudaDeviceSynchronize();
-    if (e == cudaSuccess)
-        e = cudaMemcpy(routes, d_r, (size_t)heads * N * s_r * 4, cudaMemcpyDeviceToHost);
+    if (e == cudaSuccess) e = cudaMemcpy(routes, d_r, route_bytes, cudaMemcpyDeviceToHost);
     int ok = e == cudaSuccess;
     if (!ok) snprintf(why, sizeof why, "CUDA: %s", cudaGetErrorString(e));
-    for (int h = 0; ok && h < heads; h++)
+    for (size_t g = 0; ok && g < ROUTE_GUARD; g++)
+        if (routes[n_routes + g] != -1) {
+            snprintf(why, sizeof why, "wrote past the routes, entry %zu of the guard", g);
+            ok = 0;
+        }
+    for (int h = 0; ok && h < heads; h++) {
+        const float *lh = lm + (size_t)h * m * d;
+        for (int64_t j = 0; j < m; j++) {
+            first[j] = j;
+            for (int64_t i = 0; i < j && first[j] == j; i++)
+                if (memcmp(lh + i * d, lh + j * d, (size_t)d * sizeof *lh) == 0) first[j] = i;
+        }
         for (int64_t i = 0; ok && i < N; i++) {
             const float *q = qf + ((size_t)h * N + i) * d;
+            const int32_t *picked = routes + ((size_t)h * N + i) * s_r;
             for (int64_t j = 0; j < m; j++) {
                 double acc = 0;
-                for (int c = 0; c < d; c++) acc += (double)q[c] * lm[((size_t)h * m + j) * d + c];
+                for (int c = 0; c < d; c++) acc += (double)q[c] * lh[j * d + c];
                 s[j] = acc;
             }
-            ok = valid_top(s, m, routes + ((size_t)h * N + i) * s_r, s_r, sorted, why,
-                           sizeof why);
+            ok = valid_top(s, m, picked, s_r, sorted, why, sizeof why) &&
+                 ties_to_lower(picked, s_r, first, why, sizeof why);
         }
+    }
     verdict(ok, what, why);
     cudaFree(d_q), cudaFree(d_l), cudaFree(d_r);
-    free(qf), free(lm), free(qb), free(routes), free(s), free(sorted);
+    free(qf), free(lm), free(qb), free(routes), free(s), free(sorted), free(first);
+}
+
+/* Which routing kernel the cases reach, on one line: mita_route takes route_wgmma for m <= 64
+ * where hopper_sm90a_runs (kernels/hopper.cuh) says that the build has the sm_90a image and the
+ * device, compute capability 9.0, runs it. That helper is C++; flash_attn_version_runs_on asks
+ * the same of flash's sm_90a version, flash_wgmma. */
+static void print_routing_kernel(void)
+{
+    int dev, major, minor;
+    if (cudaGetDevice(&dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
+        printf("routing: the compute capability is unknown, so is the kernel\n");
+        return;
+    }
+    char why[200] = "";
+    if (flash_attn_version_runs_on("flash_wgmma", 10 * major + minor, why, sizeof why))
+        printf("routing: compute capability %d.%d and sm_90a code: route_wgmma at m <= 64, "
+               "route_mma past it\n", major, minor);
+    else
+        printf("routing: compute capability %d.%d: route_mma only (%s)\n", major, minor, why);
 }
 
 int main(void)
@@ -221,6 +302,7 @@ int main(void)
     if (!b) return exit_status;
     rng_state = gpu_test_seed() | 1;
     const int small = gpu_test_sanitized();
+    print_routing_kernel();
 
     /* The probe: the one pass (N <= 2432 at d = 64, <= 1408 at d = 128; k <= 256) and the
      * chunked path on either side of each limit, m = 64 and a partial row tile. */
@@ -236,18 +318,47 @@ int main(void)
         if (small && probes[i].N > 1024) continue;
         check_probe(2, probes[i].m, probes[i].N, probes[i].d, probes[i].k);
     }
-    /* The routing: m <= 64 (route_wgmma where it runs) and m > 64 (route_mma), s_r = 1, 2, 3,
+    /* The routing, bf16 and fp16 × d ∈ {64, 128} × s_r ∈ {1, 2, 4} (the kernels' lists of 1, 2
+     * and 4) at m = 64 (route_wgmma where it runs) and m = 100 (route_mma, two landmark tiles),
      * N not a multiple of the 128-query tile. */
+    const enum attn_dtype route_dtypes[] = {ATTN_BF16, ATTN_FP16};
+    const int64_t route_ms[] = {64, 100};
+    for (int t = 0; t < 2; t++)
+        for (int d = 64; d <= 128; d *= 2)
+            for (int s_r = 1; s_r <= 4; s_r *= 2)
+                for (int i = 0; i < 2; i++)
+                    check_route(2, 1000, d, route_ms[i], s_r, route_dtypes[t], 0);
+    /* Then: s_r = 3 in a list of 4, a partial landmark tile, one landmark; equal pairs of
+     * landmarks (check_route's twins). And persistent walks: the launcher gives a head
+     * min(q_tiles, sms·per_sm / heads) blocks (route_launch::launch in mita_route.cu), q_tiles =
+     * ceil(N / 128), and block b walks tiles b, b + blocks, ... Both kernels' blocks have 256
+     * threads, so per_sm <= 2048 / 256 = 8 whatever their registers and shared memory allow, and
+     * on a GPU of at most 132 SMs (H100 SXM, H200) a head has at most 1056 / heads blocks:
+     *   heads = 352, N = 1000:  <= 3 blocks, 8 tiles: 3, 3 and 2 tiles a block
+     *   heads = 64, N = 4097:   <= 16 blocks, 33 tiles: 3 for block 0, 2 for the others
+     *   heads = 128, N = 2049:  <= 8 blocks, 17 tiles: likewise
+     * so that every block goes on to a next tile (route_mma's prefetched fragments,
+     * route_wgmma's second Q buffer) and block 0 at least refills its first buffer. The 352
+     * heads keep N <= 1000 for the sanitizers' small run; m = 65 walks route_mma with the
+     * landmarks reloaded every tile. A walk's CPU reference takes about a second. */
     static const struct {
+        int heads;
         int64_t N;
         int d;
         int64_t m;
         int s_r;
-    } routes[] = {{1000, 64, 64, 1},  {1000, 64, 64, 2},  {4097, 64, 64, 3}, {1000, 128, 64, 1},
-                  {1000, 64, 17, 2},  {1000, 64, 100, 1}, {300, 128, 1, 1}};
+        enum attn_dtype dtype;
+        int twins;
+    } routes[] = {{2, 4097, 64, 64, 3, ATTN_BF16, 0},   {2, 1000, 64, 17, 2, ATTN_BF16, 0},
+                  {2, 300, 128, 1, 1, ATTN_BF16, 0},    {2, 1000, 64, 64, 1, ATTN_BF16, 1},
+                  {2, 1000, 64, 64, 2, ATTN_FP16, 1},   {2, 1000, 128, 64, 3, ATTN_FP16, 1},
+                  {2, 1000, 128, 64, 4, ATTN_BF16, 1},  {2, 1000, 64, 100, 3, ATTN_BF16, 1},
+                  {352, 1000, 64, 17, 2, ATTN_BF16, 0}, {64, 4097, 128, 8, 4, ATTN_FP16, 0},
+                  {128, 2049, 64, 65, 1, ATTN_BF16, 0}};
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
         if (small && routes[i].N > 1000) continue;
-        check_route(2, routes[i].N, routes[i].d, routes[i].m, routes[i].s_r);
+        check_route(routes[i].heads, routes[i].N, routes[i].d, routes[i].m, routes[i].s_r,
+                    routes[i].dtype, routes[i].twins);
     }
     b->shutdown(b);
     printf("%d passed, %d failed\n", passed, failed);
