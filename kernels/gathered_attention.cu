@@ -575,8 +575,8 @@ template <typename T, int D> struct TileKeys {
         : shared_tiles(a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0),
           tiles(shared_tiles + (a.kk + KEY_TILE - 1) / KEY_TILE),
           x(expert_rows<T, D>(a.k, a.v, a.experts, bh, e, a.N, a.n_experts, a.kk)),
-          sh_k(static_cast<const T *>(a.shared_keys) + bh * a.m * D),
-          sh_v(static_cast<const T *>(a.shared_vals) + bh * a.m * D)
+          sh_k(a.shared_keys ? static_cast<const T *>(a.shared_keys) + bh * a.m * D : nullptr),
+          sh_v(a.shared_keys ? static_cast<const T *>(a.shared_vals) + bh * a.m * D : nullptr)
     {
     }
     __device__ bool is_shared(int64_t j) const { return j < shared_tiles; }

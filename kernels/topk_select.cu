@@ -1245,8 +1245,9 @@ struct Selection {
 cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int heads,
                           int64_t n_rows, int64_t n_keys, int d, int64_t k, Selection *s)
 {
-    if ((d != 64 && d != 128) || heads < 1 || n_rows < 1 || n_keys < 1 || k < 1 || k > n_keys ||
-        k > ONE_MAX_K)
+    // n_keys past the shared memory is refused below; first past an int's stride (no wrap).
+    if ((d != 64 && d != 128) || heads < 1 || n_rows < 1 || n_keys < 1 || n_keys > 65536 ||
+        k < 1 || k > n_keys || k > ONE_MAX_K)
         return cudaSuccess;
     const void *kernel = d == 64 ? one_pass_kernel<64>(row_dtype, key_dtype, with_values)
                                  : one_pass_kernel<128>(row_dtype, key_dtype, with_values);

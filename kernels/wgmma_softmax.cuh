@@ -22,7 +22,7 @@
 __device__ __forceinline__ float fma_exp2(float x)
 {
     constexpr float ROUND = 12582912.f; // 1.5 · 2^23
-    x = fmaxf(x, -126.f);
+    x = x < -126.f ? -126.f : x; // not fmaxf: a NaN score stays NaN, as ex2 keeps it
     const float r = x + ROUND, n = r - ROUND, f = x - n;
     float y = fmaf(f, 0.0096181291f, 0.0555041087f); // ln2^4/24, ln2^3/6
     y = fmaf(y, f, 0.2402265070f);                   // ln2^2/2

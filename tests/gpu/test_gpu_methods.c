@@ -86,25 +86,33 @@ static int listed(const char *list, const char *name, const char *variant)
 }
 
 /* Full attention's tiles cut short: N = 1, 63, 65, 1000 and 4097 against the 64- and
- * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, B = 2 and
- * H = 3 (each head's rows and keys must stay in its own plane), fp16 and bf16, d = 64, 128
- * and 256 (flash_wgmma only), every variant. A variant the device or the build cannot run
- * (flash_wgmma off sm_90a, the others at d = 256) prints a line that says so, counted
- * neither way. */
+ * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, and at
+ * d = 256 also N = 80, 81 and 160 against flash_wgmma_bn80's 80-key tiles (one whole tile, a
+ * last tile of one key, two tiles), B = 2 and H = 3 (each head's rows and keys must stay in
+ * its own plane), fp16 and bf16, d = 64, 128 and 256 (flash_wgmma only), every variant. A
+ * variant the device or the build cannot run (flash_wgmma off sm_90a, the others at d = 256)
+ * prints a line that says so, counted neither way. */
 static void check_full_partial_tiles(const struct attn_method *m, struct backend *b,
                                      uint64_t seed, int small, const char *only)
 {
-    static const int64_t lengths[] = {1, 63, 65, 1000, 4097};
+    /* N, and the one d it is for (0: every d): bn80's lengths only at its d = 256, which only
+     * the wgmma versions run, so that they cost no other variant a run. */
+    static const struct {
+        int64_t N;
+        int d;
+    } lengths[] = {{1, 0},    {63, 0},    {65, 0},   {80, 256},
+                   {81, 256}, {160, 256}, {1000, 0}, {4097, 0}};
     const enum attn_dtype dtypes[] = {ATTN_FP16, ATTN_BF16};
     for (const char *const *v = m->variants; v && *v; v++)
         for (int t = 0; t < 2 && listed(only, m->name, *v); t++)
             for (int d = 64; d <= 256; d *= 2)
                 for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
-                    if (small && lengths[i] > 1000) continue;
+                    const int64_t N = lengths[i].N;
+                    if ((small && N > 1000) || (lengths[i].d && lengths[i].d != d)) continue;
                     struct sweep_point p = point_of(
                         m, *v, "",
-                        (struct attn_problem){2, 3, lengths[i], d, dtypes[t], ATTN_CUDA,
-                                              seed + (uint64_t)lengths[i]},
+                        (struct attn_problem){2, 3, N, d, dtypes[t], ATTN_CUDA,
+                                              seed + (uint64_t)N},
                         (struct attn_params){0});
                     struct attn_params a = {.variant = *v};
                     char why[256];
