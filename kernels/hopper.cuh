@@ -3,7 +3,8 @@
 // full/empty barriers, the 128-byte-swizzled shared-memory layout both TMA and wgmma read,
 // wgmma descriptors and the wgmma.mma_async wrappers (m64nNk16, bf16/fp16 in, fp32 out, A from
 // shared memory or from registers), their fence/commit/wait, setmaxnreg and named barriers.
-// Users: flash_attn.cu's `flash_wgmma` versions, gathered_attention.cu's sm_90a expert tiles.
+// Users: flash_attn.cu's `flash_wgmma` versions, gathered_attention.cu's sm_90a expert tiles,
+// mita_route.cu's route_wgmma and topk_select.cu's select_wgmma (mita's probe).
 //
 // Which target compiles what. TMA and mbarriers are plain sm_90; wgmma and setmaxnreg exist
 // only in the sm_90a target, whose device passes define __CUDA_ARCH_FEAT_SM90_ALL. Every device
@@ -32,6 +33,7 @@
 #include <type_traits>
 
 #include "cuda_check.h"
+#include "mma_util.cuh" // split_pack: hopper_store_split_rows
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define HOPPER_WGMMA 1 // this device pass is sm_90a: wgmma and setmaxnreg exist
@@ -221,6 +223,30 @@ template <int REGS> __device__ __forceinline__ void hopper_regs_inc()
 __device__ __forceinline__ uint32_t hopper_sw128_offset(int r, int c, uint32_t block_bytes)
 {
     return (c / 8) * block_bytes + r * 128 + (((c % 8) ^ (r % 8)) << 4);
+}
+
+// ROWS fp32 rows of D columns (rows at and past n_valid as zeros) as two SW128 tiles of T at
+// shared addresses hi and lo, hi + lo = x to ~16 mantissa bits (split_pack): the operand of
+// selection scores S = X·Kᵀ as X_lo·Kᵀ + X_hi·Kᵀ, which keep fp32-level precision (mita's
+// landmarks in its probe and its routing). Split over `threads` threads from `tid`; the writes
+// are generic-proxy stores: a hopper_fence_proxy_async and a barrier before wgmma reads them.
+template <typename T, int ROWS, int D>
+__device__ __forceinline__ void hopper_store_split_rows(uint32_t hi, uint32_t lo, const float *x,
+                                                        int64_t n_valid, int tid, int threads)
+{
+    constexpr uint32_t BLOCK = ROWS * 128;
+    for (int c = tid; c < ROWS * D / 4; c += threads) {
+        const int r = c / (D / 4), col = 4 * (c % (D / 4));
+        const float4 v = r < n_valid ? *reinterpret_cast<const float4 *>(x + (int64_t)r * D + col)
+                                     : make_float4(0.f, 0.f, 0.f, 0.f);
+        uint2 h, l;
+        split_pack<T>(v.x, v.y, h.x, l.x);
+        split_pack<T>(v.z, v.w, h.y, l.y);
+        // 4 columns = 8 bytes: half of the 16-byte chunk col / 8, at byte (col % 8) * 2 of it
+        const uint32_t at = hopper_sw128_offset(r, col / 8, BLOCK) + (col % 8) * 2;
+        asm volatile("st.shared.v2.b32 [%0], {%1, %2};\n" ::"r"(hi + at), "r"(h.x), "r"(h.y));
+        asm volatile("st.shared.v2.b32 [%0], {%1, %2};\n" ::"r"(lo + at), "r"(l.x), "r"(l.y));
+    }
 }
 
 // ---- device: wgmma descriptors -------------------------------------------------------------

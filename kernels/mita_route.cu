@@ -255,18 +255,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
     const float *lm = landmarks + bh * m * D;
 
     // The landmarks split hi + lo (rows past m zero: their columns are skipped below).
-    for (int c = tid; c < EXPERT_TILE * D / 4; c += RW_THREADS) {
-        const int r = c / (D / 4), col = 4 * (c % (D / 4));
-        const float4 x = r < m ? *reinterpret_cast<const float4 *>(lm + r * D + col)
-                               : make_float4(0.f, 0.f, 0.f, 0.f);
-        uint2 h, l;
-        split_pack<T>(x.x, x.y, h.x, l.x);
-        split_pack<T>(x.z, x.w, h.y, l.y);
-        // 4 columns = 8 bytes: half of the 16-byte chunk col / 8, at byte (col % 8) * 2 of it
-        const uint32_t at = hopper_sw128_offset(r, col / 8, L_BLOCK) + (col % 8) * 2;
-        asm volatile("st.shared.v2.b32 [%0], {%1, %2};\n" ::"r"(sHi + at), "r"(h.x), "r"(h.y));
-        asm volatile("st.shared.v2.b32 [%0], {%1, %2};\n" ::"r"(sLo + at), "r"(l.x), "r"(l.y));
-    }
+    hopper_store_split_rows<T, EXPERT_TILE, D>(sHi, sLo, lm, m, tid, RW_THREADS);
     // This block's tiles blockIdx.x, + gridDim.x, ... as 0, 1, ... of for_each_staged_tile.
     const int64_t mine = blockIdx.x < q_tiles ? (q_tiles - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
     auto stage = [&](int64_t j, int buf) {

@@ -8,6 +8,10 @@
 //         fp32 rows (mita's landmarks; its probe in bf16/fp16): 4 warps × 16 rows, each row
 //         split into two 16-bit terms (two mma per k-step, ~16-bit mantissas) and optionally
 //         the softmax(scores·scale)·V partials by mma too (mita's shared values).
+//   wgmma the mma version's fp32 rows (mita's probe) on an sm_90a build and device: one
+//         warpgroup of 64 rows, the rows split hi + lo and the key (and value) tiles in SW128
+//         shared memory, scores and P·V by wgmma (section "wgmma" below); its floors by
+//         tile_maxima_wgmma, which scores the same way.
 //   simt  any pair of dtypes (fp32 keys: mita in fp32, its routing), and k up to ~2700.
 //         4 warps × 16 rows; tiles staged in shared memory as fp32, scores by FMA in the
 //         mma fragment layout (simt_tile.cuh), so that both share the selection code.
@@ -36,8 +40,10 @@
 
 #include "candidate.cuh"
 #include "cuda_util.cuh"
+#include "hopper.cuh"        // wgmma, SW128 tiles: select_wgmma and tile_maxima_wgmma
 #include "mma_util.cuh"
 #include "simt_tile.cuh"
+#include "wgmma_softmax.cuh" // the online softmax in wgmma's layout: select_wgmma's values
 
 namespace {
 
@@ -560,6 +566,173 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
     }
 }
 
+// ---- wgmma: mita's probe on sm_90a ------------------------------------------------------
+//
+// select_mma's work for fp32 rows (mita's landmarks, with or without the values) as one
+// warpgroup of 64 rows: the rows split hi + lo sit in two SW128 tiles for the whole item
+// (hopper_store_split_rows, as route_wgmma's landmarks), each 64-key tile (and value tile) is
+// copied by cp.async into an SW128 tile while the one before is used, and S = X_lo·Kᵀ + X_hi·Kᵀ
+// is 2·D/16 wgmma m64n64k16 into one accumulator, O += P·V TILE/16 = 4 wgmma m64nDk16 with P
+// from registers (wgmma_softmax.cuh's online softmax, as flash_wgmma's).
+// wgmma's accumulator layout is, warp by warp, mma.sync's C layout (hopper.cuh): s[4j+e] is
+// select_mma's acc[j][e], so that WarpRows's candidate lists serve both unchanged. What it
+// saves: select_mma's 96 mma.sync a tile and warp (hi, lo, P·V) and the 32 registers of its
+// row fragments, with which it ran at 1.6× its bytes (NOTES.md, "mita").
+// Its scores are not select_mma's bits (another order of the same fp32 sums), so its floors
+// come from tile_maxima_wgmma, which scores by the same score_tile_wgmma: a floor is then a
+// score this kernel computes, as the floors' exactness needs (WarpRows::reset).
+constexpr int WG_ROWS = 64;                           // one warpgroup: 4 warps × WARP_ROWS
+constexpr uint32_t WG_BLOCK = 64 * 128;               // a 64-row column block of an SW128 tile
+template <int D> constexpr uint32_t wg_tile_bytes() { return WG_BLOCK * (D / 64); }
+
+// Keys kt .. kt + TILE − 1 of src (rows at and past `end` zero-filled) into the SW128 tile at
+// shared address `tile`, by the block's 128 threads; the caller commits.
+template <typename T, int D>
+__device__ __forceinline__ void stage_key_tile_sw128(uint32_t tile, const T *src, int64_t kt,
+                                                     int64_t end)
+{
+    constexpr int CHUNKS = D / 8;
+    for (int c = threadIdx.x; c < TILE * CHUNKS; c += WG_ROWS * 2) {
+        const int r = c / CHUNKS, ch = c % CHUNKS;
+        const bool ok = kt + r < end;
+        cp_async16(tile + hopper_sw128_offset(r, ch, WG_BLOCK), src + (ok ? kt + r : 0) * D + ch * 8,
+                   ok ? 16 : 0);
+    }
+}
+
+// The warpgroup's 64 × TILE scores of the key tile at `keys`: s = X_lo·Kᵀ + X_hi·Kᵀ (lo first,
+// the smaller terms summed first), waited for. The one scoring of select_wgmma and
+// tile_maxima_wgmma, so that both give a key the same bits.
+template <typename T, int D>
+__device__ __forceinline__ void score_tile_wgmma(float (&s)[TILE / 2], uint32_t hi, uint32_t lo,
+                                                 uint32_t keys)
+{
+    hopper_wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++)
+        hopper_wgmma_ss<T, TILE, 0>(s, hopper_desc_kmajor(lo, WG_BLOCK, kk),
+                                    hopper_desc_kmajor(keys, WG_BLOCK, kk), kk > 0);
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++)
+        hopper_wgmma_ss<T, TILE, 0>(s, hopper_desc_kmajor(hi, WG_BLOCK, kk),
+                                    hopper_desc_kmajor(keys, WG_BLOCK, kk), 1);
+    hopper_wgmma_commit();
+    hopper_wgmma_wait<0>();
+    hopper_pin(s);
+}
+
+// Shared memory (from a 1024-byte boundary): X_hi, X_lo [64, D] | K [2][TILE, D] | (WITH_V) V
+// [2][TILE, D], all SW128 | scratch [4, cap] u64 | cnt, tau, base [64].
+__host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t cap, bool with_values)
+{
+    return (size_t)(2 + (with_values ? 4 : 2)) * WG_BLOCK * (d / 64) + (size_t)4 * cap * 8 +
+           (size_t)WG_ROWS * 12 + 1024;
+}
+
+// rows: [heads, n_rows, D] fp32  keys (values): [heads, n_keys, D] T (bf16 or fp16). The items
+// and outputs of select_mma<float, T, D, MMA_WARPS_FP32, WITH_V> (64 rows a block).
+template <typename T, int D, bool WITH_V>
+__global__ void __launch_bounds__(WG_ROWS * 2, D == 64 ? 3 : 2) select_wgmma(SelectArgs a)
+{
+#if HOPPER_WGMMA
+    constexpr uint32_t X_TILE = wg_tile_bytes<D>(), K_TILE = wg_tile_bytes<D>();
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sLo + X_TILE,
+                   sV = sK + 2 * K_TILE;
+    uint64_t *scratch =
+        reinterpret_cast<uint64_t *>(smem + 2 * X_TILE + (WITH_V ? 4 : 2) * K_TILE);
+    int *cnt = reinterpret_cast<int *>(scratch + 4 * a.cap);
+    float *tau = reinterpret_cast<float *>(cnt + WG_ROWS), *base = tau + WG_ROWS;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+
+    WarpRows sel{a.buffers + ((size_t)blockIdx.x * WG_ROWS + warp * WARP_ROWS) * a.cap,
+                 scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
+                 base + warp * WARP_ROWS, a.cap, a.k};
+    for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
+        const Item it = item_of(a, item, WG_ROWS);
+        const T *keys = static_cast<const T *>(a.keys) + it.bh * a.n_keys * D;
+        const T *values = WITH_V ? static_cast<const T *>(a.values) + it.bh * a.n_keys * D
+                                 : nullptr;
+        __syncthreads(); // the previous item is done with the rows and both tile buffers
+        hopper_store_split_rows<T, WG_ROWS, D>(
+            sHi, sLo, static_cast<const float *>(a.rows) + (it.bh * a.n_rows + it.row0) * D,
+            a.n_rows - it.row0, threadIdx.x, WG_ROWS * 2);
+        const int64_t warp_row0 = it.row0 + warp * WARP_ROWS;
+        sel.reset(lane, a.floors ? a.floors + it.bh * a.n_rows + warp_row0 : nullptr,
+                  a.n_rows - warp_row0);
+        float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+        float o[WITH_V ? D / 2 : 1];
+#pragma unroll
+        for (int i = 0; i < (WITH_V ? D / 2 : 1); i++) o[i] = 0.f;
+
+        auto stage = [&](int64_t j, int buf) {
+            const int64_t kt = it.begin + j * TILE;
+            stage_key_tile_sw128<T, D>(sK + buf * K_TILE, keys, kt, it.end);
+            if constexpr (WITH_V) stage_key_tile_sw128<T, D>(sV + buf * K_TILE, values, kt, it.end);
+            cp_async_commit();
+        };
+        auto use = [&](int64_t j, int buf) {
+            const int64_t kt = it.begin + j * TILE;
+            sel.compact_full_rows(lane);
+            float s[TILE / 2];
+            score_tile_wgmma<T, D>(s, sHi, sLo, sK + buf * K_TILE);
+            float acc[8][4]; // select_mma's view of the same registers
+#pragma unroll
+            for (int jj = 0; jj < 8; jj++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) acc[jj][e] = s[4 * jj + e];
+            sel.append_tile(acc, kt, it.end, g, t, lane);
+            if constexpr (WITH_V) {
+                // Keys past `end` (a chunk's last tile only) get -inf, weight 0; row_max stays
+                // in score units (scale_log2 scales it), as select_mma's partials keep it.
+                uint32_t p[TILE / 16][4];
+                float alpha[2];
+                wgmma_softmax_p<T, TILE>(s, p, alpha, row_max, row_sum, kt, it.end, t,
+                                         a.scale * LOG2E);
+                wgmma_rescale_o<D>(o, alpha);
+                hopper_pin(o);
+#pragma unroll
+                for (int k16 = 0; k16 < TILE / 16; k16++) hopper_pin(p[k16]);
+                hopper_wgmma_fence();
+#pragma unroll
+                for (int k16 = 0; k16 < TILE / 16; k16++)
+                    hopper_wgmma_rs<T, D, 1>(o, p[k16],
+                                             hopper_desc_mnmajor(sV + buf * K_TILE, WG_BLOCK, k16),
+                                             1);
+                hopper_wgmma_commit();
+                hopper_wgmma_wait<0>();
+                hopper_pin(o);
+            }
+        };
+        stage(0, 0);
+        // Each thread's writes (the rows, its tile copies), a proxy fence, then the barrier
+        // before the wgmma read them.
+        for_each_staged_tile((it.end - it.begin + TILE - 1) / TILE, stage, use,
+                             [] { hopper_fence_proxy_async(); });
+        sel.finish(a, it.bh, warp_row0, it.chunk, lane);
+        if constexpr (WITH_V)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const float sum = row_total(row_sum[h]);
+                const int64_t row = warp_row0 + g + 8 * h;
+                if (row < a.n_rows) {
+                    float *p = a.out_partial +
+                               ((it.bh * a.n_rows + row) * a.nchunks + it.chunk) * (D + 4);
+                    if (t == 0) {
+                        p[0] = row_max[h];
+                        p[1] = sum;
+                    }
+#pragma unroll
+                    for (int n = 0; n < D / 8; n++)
+                        *reinterpret_cast<float2 *>(p + 4 + 8 * n + 2 * t) =
+                            make_float2(o[4 * n + 2 * h], o[4 * n + 2 * h + 1]);
+                }
+            }
+    }
+#endif
+}
+
 // ---- merge --------------------------------------------------------------------------------
 
 // One warp per row: the k best of the chunks' sorted lists (a k-way merge, lane l holding the
@@ -640,7 +813,8 @@ struct Plan {
     size_t smem;
     SelectArgs args;
     size_t buffer_bytes, cand_bytes, partial_bytes; // scratch pieces, in carving order
-    bool mma;
+    bool mma;   // on the tensor cores: select_mma or select_wgmma
+    bool wgmma; // select_wgmma, whose floors tile_maxima_wgmma scores
 };
 
 int64_t next_pow2(int64_t x)
@@ -713,6 +887,23 @@ template <typename T, int D> const void *mma_kernel(int row_dtype, bool with_val
                        : (const void *)select_mma<float, T, D, MMA_WARPS_FP32, false>;
 }
 
+// fp32 rows (mita's probe) against 16-bit keys at d = 64 or 128; NULL otherwise.
+const void *wgmma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
+{
+    if (row_dtype != ATTN_FP32 || (d != 64 && d != 128)) return nullptr;
+    if (key_dtype == ATTN_FP16)
+        return d == 64 ? (with_values ? (const void *)select_wgmma<__half, 64, true>
+                                      : (const void *)select_wgmma<__half, 64, false>)
+                       : (with_values ? (const void *)select_wgmma<__half, 128, true>
+                                      : (const void *)select_wgmma<__half, 128, false>);
+    if (key_dtype == ATTN_BF16)
+        return d == 64 ? (with_values ? (const void *)select_wgmma<__nv_bfloat16, 64, true>
+                                      : (const void *)select_wgmma<__nv_bfloat16, 64, false>)
+                       : (with_values ? (const void *)select_wgmma<__nv_bfloat16, 128, true>
+                                      : (const void *)select_wgmma<__nv_bfloat16, 128, false>);
+    return nullptr;
+}
+
 // Keys (and values) of 16 bits; rows of the same type, or fp32 rows (split, see
 // load_row_fragments). NULL otherwise: the simt kernel serves those.
 const void *mma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
@@ -751,7 +942,16 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     CUDA_CHECK(device_limits(&sms, &optin));
     const int64_t cap = candidate_cap(k);
     const int mma_warps = row_dtype == ATTN_FP32 ? MMA_WARPS_FP32 : MMA_WARPS;
-    if (mma_smem(d, cap, mma_warps, with_values) <= (size_t)optin) {
+    bool sm90a = false;
+    CUDA_CHECK(hopper_sm90a_runs(&sm90a));
+    const void *wgmma = sm90a ? wgmma_kernel_for(d, row_dtype, key_dtype, with_values) : nullptr;
+    if (wgmma && wgmma_select_smem(d, cap, with_values) <= (size_t)optin) {
+        p->kernel = wgmma;
+        p->threads = WG_ROWS * 2;
+        p->rows_per_block = WG_ROWS;
+        p->smem = wgmma_select_smem(d, cap, with_values);
+        p->mma = p->wgmma = true;
+    } else if (mma_smem(d, cap, mma_warps, with_values) <= (size_t)optin) {
         p->kernel = mma_kernel_for(d, row_dtype, key_dtype, with_values);
         p->threads = mma_warps * 32;
         p->rows_per_block = mma_warps * WARP_ROWS;
@@ -929,6 +1129,75 @@ __global__ void __launch_bounds__(SAMPLE_WARPS * 32)
     }
 }
 
+// tile_maxima for select_wgmma (fp32 rows, 16-bit keys, sm_90a): the same maxima, each score
+// by score_tile_wgmma, so that a floor is a score select_wgmma itself computes. One warpgroup
+// of 64 rows (SAMPLE_ROWS), the same grid. Shared memory: X_hi, X_lo [64, D] | K [2][TILE, D],
+// SW128, from a 1024-byte boundary.
+__host__ __device__ constexpr size_t wgmma_maxima_smem(int d)
+{
+    return (size_t)4 * WG_BLOCK * (d / 64) + 1024;
+}
+
+template <typename T, int D, int GROUP>
+__global__ void __launch_bounds__(WG_ROWS * 2)
+    tile_maxima_wgmma(const float *rows, const T *keys, int64_t n_rows, int64_t n_keys, int64_t M,
+                      int row_tiles, float *maxima)
+{
+#if HOPPER_WGMMA
+    static_assert(SAMPLE_ROWS == WG_ROWS, "tile_maxima's grid");
+    constexpr uint32_t X_TILE = wg_tile_bytes<D>(), K_TILE = wg_tile_bytes<D>();
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sLo + X_TILE;
+    const int warp = threadIdx.x / 32, g = (threadIdx.x % 32) / 4, t = threadIdx.x % 4;
+    const int64_t tiles = GROUP == 1 ? M / TILE : M;
+    const int64_t bh = blockIdx.y / row_tiles, row0 = (int64_t)(blockIdx.y % row_tiles) * WG_ROWS;
+    constexpr int PER_BLOCK = GROUP == 1 ? 1 : SAMPLE_TILES_PER_BLOCK;
+    const int64_t j0 = (int64_t)blockIdx.x * PER_BLOCK;
+    const int64_t j1 = min(j0 + PER_BLOCK, tiles), full_tiles = n_keys / TILE;
+    keys += bh * n_keys * D;
+    auto tile_start = [&](int64_t j) { return GROUP == 1 ? j * TILE : j * full_tiles / M * TILE; };
+    hopper_store_split_rows<T, WG_ROWS, D>(sHi, sLo, rows + (bh * n_rows + row0) * D,
+                                           n_rows - row0, threadIdx.x, WG_ROWS * 2);
+    const int64_t r0 = row0 + warp * WARP_ROWS + g; // this thread's rows r0 and r0 + 8
+    auto stage = [&](int64_t i, int buf) {
+        stage_key_tile_sw128<T, D>(sK + buf * K_TILE, keys, tile_start(j0 + i), n_keys);
+        cp_async_commit();
+    };
+    auto use = [&](int64_t i, int buf) {
+        const int64_t j = j0 + i;
+        float s[TILE / 2];
+        score_tile_wgmma<T, D>(s, sHi, sLo, sK + buf * K_TILE);
+        if constexpr (GROUP == 1) {
+#pragma unroll
+            for (int jj = 0; jj < 8; jj++)
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int64_t key = j * TILE + 8 * jj + 2 * t;
+                    if (r0 + 8 * h < n_rows)
+                        *reinterpret_cast<float2 *>(maxima + (bh * n_rows + r0 + 8 * h) * M + key) =
+                            make_float2(key < n_keys ? s[4 * jj + 2 * h] : -INFINITY,
+                                        key + 1 < n_keys ? s[4 * jj + 2 * h + 1] : -INFINITY);
+                }
+            return;
+        }
+        float best[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int jj = 0; jj < 8; jj++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) best[e >> 1] = fmaxf(best[e >> 1], s[4 * jj + e]);
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 1));
+            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 2));
+            if (t == 0 && r0 + 8 * h < n_rows) maxima[(bh * n_rows + r0 + 8 * h) * M + j] = best[h];
+        }
+    };
+    stage(0, 0);
+    for_each_staged_tile(j1 - j0, stage, use, [] { hopper_fence_proxy_async(); });
+#endif
+}
+
 // fp32 as an unsigned integer of the same order (NaN aside).
 __device__ __forceinline__ uint32_t ordered(float x)
 {
@@ -972,8 +1241,12 @@ __global__ void __launch_bounds__(KTH_WARPS * 32) kth_of_maxima(const float *max
     if (threadIdx.x == 0) floors[blockIdx.x] = from_ordered(prefix);
 }
 
-template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_dtype)
+// wgmma: the maxima for select_wgmma (fp32 rows, which its plan has).
+template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_dtype, bool wgmma)
 {
+    if (wgmma)
+        return key_dtype == ATTN_FP16 ? (const void *)tile_maxima_wgmma<__half, D, GROUP>
+                                      : (const void *)tile_maxima_wgmma<__nv_bfloat16, D, GROUP>;
     const bool split = row_dtype == ATTN_FP32;
     if (key_dtype == ATTN_FP16)
         return split ? (const void *)tile_maxima<float, __half, D, GROUP>
@@ -1233,7 +1506,8 @@ struct Selection {
     int64_t M;                          // values per row behind the floor; 0: no floors
     int64_t maxima_tiles;               // key tiles tile_maxima scores
     bool exact;                         // every score kept: the floor is the k-th best
-    const void *maxima_kernel;
+    const void *maxima_kernel;          // tile_maxima, or tile_maxima_wgmma for select_wgmma
+    size_t maxima_smem;                 // its dynamic shared memory (the wgmma one's)
     size_t floors_bytes, maxima_bytes; // [heads, n_rows] and [heads, n_rows, M] fp32, first
     const void *one_pass;              // select_one_pass instead of all the above, or NULL
     OnePassArgs one;
@@ -1287,14 +1561,21 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
         s->M = all;
         s->maxima_tiles = all / TILE;
         s->exact = true;
-        s->maxima_kernel = d == 64 ? tile_maxima_for<64, 1>(row_dtype, key_dtype)
-                                   : tile_maxima_for<128, 1>(row_dtype, key_dtype);
+        s->maxima_kernel = d == 64 ? tile_maxima_for<64, 1>(row_dtype, key_dtype, s->full.wgmma)
+                                   : tile_maxima_for<128, 1>(row_dtype, key_dtype, s->full.wgmma);
     } else if (s->full.args.nchunks >= SAMPLE_MIN_CHUNKS && M >= k) {
         s->M = s->maxima_tiles = M;
-        s->maxima_kernel = d == 64 ? tile_maxima_for<64, TILE>(row_dtype, key_dtype)
-                                   : tile_maxima_for<128, TILE>(row_dtype, key_dtype);
+        s->maxima_kernel = d == 64
+                               ? tile_maxima_for<64, TILE>(row_dtype, key_dtype, s->full.wgmma)
+                               : tile_maxima_for<128, TILE>(row_dtype, key_dtype, s->full.wgmma);
     } else {
         return cudaSuccess;
+    }
+    if (s->full.wgmma) {
+        s->maxima_smem = wgmma_maxima_smem(d);
+        CUDA_CHECK(cudaFuncSetAttribute(s->maxima_kernel,
+                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        (int)s->maxima_smem));
     }
     s->floors_bytes = align256((size_t)heads * n_rows * 4);
     s->maxima_bytes = align256((size_t)heads * n_rows * s->M * 4);
@@ -1334,8 +1615,8 @@ cudaError_t run_selection(Selection &s, const void *rows, const void *keys, cons
         const dim3 grid((unsigned)((s.maxima_tiles + per_block - 1) / per_block),
                         (unsigned)(heads * row_tiles));
         void *params[] = {&rows, &keys, &a.n_rows, &a.n_keys, &s.M, (void *)&row_tiles, &maxima};
-        CUDA_CHECK(cudaLaunchKernel(s.maxima_kernel, grid, dim3(SAMPLE_WARPS * 32), params, 0,
-                                    stream));
+        CUDA_CHECK(cudaLaunchKernel(s.maxima_kernel, grid, dim3(SAMPLE_WARPS * 32), params,
+                                    s.maxima_smem, stream));
         kth_of_maxima<<<(unsigned)(heads * a.n_rows), KTH_WARPS * 32, s.M * 4, stream>>>(
             maxima, s.M, a.k, floors);
         CUDA_CHECK_LAUNCH();

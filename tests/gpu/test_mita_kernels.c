@@ -2,7 +2,7 @@
  * test_gpu_methods can be pinned to one kernel: the probe (topk_select_softmax_values: the
  * one-pass path up to 2432 keys at d = 64 and 1408 at d = 128, the chunked path past them), bf16,
  * and the routing (mita_route: route_wgmma on an sm_90a build and device with m <= 64,
- * route_mma otherwise; a line at the start says which this device runs), bf16 and fp16,
+ * route_mma otherwise; a line at the start says which kernels this device runs), bf16 and fp16,
  * against scores in double on the CPU from the same stored inputs.
  *
  * A selection is valid when its indices are in range and distinct, come best first, and each
@@ -273,25 +273,27 @@ static void check_route(int heads, int64_t N, int d, int64_t m, int s_r, enum at
     free(qf), free(lm), free(qb), free(routes), free(s), free(sorted), free(first);
 }
 
-/* Which routing kernel the cases reach, on one line: mita_route takes route_wgmma for m <= 64
- * where hopper_sm90a_runs (kernels/hopper.cuh) says that the build has the sm_90a image and the
- * device, compute capability 9.0, runs it. That helper is C++; flash_attn_version_runs_on asks
- * the same of flash's sm_90a version, flash_wgmma. */
-static void print_routing_kernel(void)
+/* Which kernels the cases reach, on one line: where hopper_sm90a_runs (kernels/hopper.cuh) says
+ * that the build has the sm_90a image and the device, compute capability 9.0, runs it,
+ * mita_route takes route_wgmma for m <= 64 and the chunked probe select_wgmma (with
+ * tile_maxima_wgmma's floors). That helper is C++; flash_attn_version_runs_on asks the same of
+ * flash's sm_90a version, flash_wgmma. */
+static void print_kernels(void)
 {
     int dev, major, minor;
     if (cudaGetDevice(&dev) != cudaSuccess ||
         cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
         cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
-        printf("routing: the compute capability is unknown, so is the kernel\n");
+        printf("kernels: the compute capability is unknown, so are the kernels\n");
         return;
     }
     char why[200] = "";
     if (flash_attn_version_runs_on("flash_wgmma", 10 * major + minor, why, sizeof why))
-        printf("routing: compute capability %d.%d and sm_90a code: route_wgmma at m <= 64, "
-               "route_mma past it\n", major, minor);
+        printf("kernels: compute capability %d.%d and sm_90a code: route_wgmma at m <= 64 "
+               "(route_mma past it), the chunked probe by select_wgmma\n", major, minor);
     else
-        printf("routing: compute capability %d.%d: route_mma only (%s)\n", major, minor, why);
+        printf("kernels: compute capability %d.%d: route_mma and select_mma only (%s)\n", major,
+               minor, why);
 }
 
 int main(void)
@@ -302,10 +304,13 @@ int main(void)
     if (!b) return exit_status;
     rng_state = gpu_test_seed() | 1;
     const int small = gpu_test_sanitized();
-    print_routing_kernel();
+    print_kernels();
 
     /* The probe: the one pass (N <= 2432 at d = 64, <= 1408 at d = 128; k <= 256) and the
-     * chunked path on either side of each limit, m = 64 and a partial row tile. */
+     * chunked path on either side of each limit, m = 64 and a partial row tile; the chunked
+     * path's floors: exact (every score kept, N = 2433 and 1409), none (N = 8192: too few
+     * tiles to sample) and sampled (N = 32768 and 65536: 128 chunks, M = 128 and 256 sampled
+     * tiles >= k), each by select_wgmma and tile_maxima_wgmma on an sm_90a device. */
     static const struct {
         int64_t m, N;
         int d;
@@ -313,7 +318,7 @@ int main(void)
     } probes[] = {{64, 1024, 64, 64},  {64, 2432, 64, 64},   {64, 2433, 64, 64},
                   {64, 1408, 128, 64}, {64, 1409, 128, 64},  {64, 1024, 64, 256},
                   {64, 1024, 64, 257}, {17, 1000, 64, 1},    {64, 8192, 64, 64},
-                  {5, 100, 128, 100}};
+                  {5, 100, 128, 100},  {64, 32768, 128, 64}, {64, 65536, 64, 64}};
     for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
         if (small && probes[i].N > 1024) continue;
         check_probe(2, probes[i].m, probes[i].N, probes[i].d, probes[i].k);
