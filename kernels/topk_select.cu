@@ -8,10 +8,10 @@
 //         fp32 rows (mita's landmarks; its probe in bf16/fp16): 4 warps × 16 rows, each row
 //         split into two 16-bit terms (two mma per k-step, ~16-bit mantissas) and optionally
 //         the softmax(scores·scale)·V partials by mma too (mita's shared values).
-//   wgmma the mma version's fp32 rows (mita's probe) on an sm_90a build and device: one
-//         warpgroup of 64 rows, the rows split hi + lo and the key (and value) tiles in SW128
-//         shared memory, scores and P·V by wgmma (section "wgmma" below); its floors by
-//         tile_maxima_wgmma, which scores the same way.
+//   wgmma the mma version's work on an sm_90a build and device, rows of fp32 (mita's probe,
+//         split hi + lo) or of the keys' type (topk): warpgroups of 64 rows, the rows and
+//         the key (and value) tiles in SW128 shared memory, scores and P·V by wgmma (section
+//         "wgmma" below); its floors by tile_maxima_wgmma, which scores the same way.
 //   simt  any pair of dtypes (fp32 keys: mita in fp32, its routing), and k up to ~2700.
 //         4 warps × 16 rows; tiles staged in shared memory as fp32, scores by FMA in the
 //         mma fragment layout (simt_tile.cuh), so that both share the selection code.
@@ -568,12 +568,14 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
 
 // ---- wgmma: mita's probe on sm_90a ------------------------------------------------------
 //
-// select_mma's work for fp32 rows (mita's landmarks, with or without the values) as one
-// warpgroup of 64 rows: the rows split hi + lo sit in two SW128 tiles for the whole item
-// (hopper_store_split_rows, as route_wgmma's landmarks), each 64-key tile (and value tile) is
-// copied by cp.async into an SW128 tile while the one before is used, and S = X_lo·Kᵀ + X_hi·Kᵀ
-// is 2·D/16 wgmma m64n64k16 into one accumulator, O += P·V TILE/16 = 4 wgmma m64nDk16 with P
-// from registers (wgmma_softmax.cuh's online softmax, as flash_wgmma's).
+// select_mma's work by warpgroups of 64 rows (two a block for topk's many rows, sharing
+// each key tile; one for mita's m landmarks): the rows sit in SW128 tiles for the whole
+// item — fp32 rows (mita's landmarks, with or without the values) split hi + lo in two
+// (hopper_store_split_rows, as route_wgmma's landmarks), rows of the keys' type (topk's
+// queries) copied by cp.async into one — each 64-key tile (and value tile) is copied by
+// cp.async into an SW128 tile while the one before is used, and S = X_lo·Kᵀ + X_hi·Kᵀ is
+// 2·D/16 wgmma m64n64k16 into one accumulator (D/16 for unsplit rows), O += P·V TILE/16 = 4
+// wgmma m64nDk16 with P from registers (wgmma_softmax.cuh's online softmax, as flash_wgmma's).
 // wgmma's accumulator layout is, warp by warp, mma.sync's C layout (hopper.cuh): s[4j+e] is
 // select_mma's acc[j][e], so that WarpRows's candidate lists serve both unchanged. What it
 // saves: select_mma's 96 mma.sync a tile and warp (hi, lo, P·V) and the 32 registers of its
@@ -581,83 +583,105 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
 // Its scores are not select_mma's bits (another order of the same fp32 sums), so its floors
 // come from tile_maxima_wgmma, which scores by the same score_tile_wgmma: a floor is then a
 // score this kernel computes, as the floors' exactness needs (WarpRows::reset).
-constexpr int WG_ROWS = 64;                           // one warpgroup: 4 warps × WARP_ROWS
-constexpr uint32_t WG_BLOCK = 64 * 128;               // a 64-row column block of an SW128 tile
+constexpr int WG_ROWS = 64;             // a warpgroup's rows: 4 warps × WARP_ROWS
+constexpr uint32_t WG_BLOCK = 64 * 128; // a 64-row column block of an SW128 tile (keys, values)
 template <int D> constexpr uint32_t wg_tile_bytes() { return WG_BLOCK * (D / 64); }
 
-// Keys kt .. kt + TILE − 1 of src (rows at and past `end` zero-filled) into the SW128 tile at
-// shared address `tile`, by the block's 128 threads; the caller commits.
-template <typename T, int D>
-__device__ __forceinline__ void stage_key_tile_sw128(uint32_t tile, const T *src, int64_t kt,
-                                                     int64_t end)
+// Rows kt .. kt + R − 1 of src (those at and past `end` zero-filled) into the SW128 tile of R
+// rows at shared address `tile`, by the block's threads; the caller commits.
+template <typename T, int D, int R>
+__device__ __forceinline__ void stage_tile_sw128(uint32_t tile, const T *src, int64_t kt,
+                                                 int64_t end)
 {
     constexpr int CHUNKS = D / 8;
-    for (int c = threadIdx.x; c < TILE * CHUNKS; c += WG_ROWS * 2) {
+    for (int c = threadIdx.x; c < R * CHUNKS; c += blockDim.x) {
         const int r = c / CHUNKS, ch = c % CHUNKS;
         const bool ok = kt + r < end;
-        cp_async16(tile + hopper_sw128_offset(r, ch, WG_BLOCK), src + (ok ? kt + r : 0) * D + ch * 8,
+        cp_async16(tile + hopper_sw128_offset(r, ch, R * 128), src + (ok ? kt + r : 0) * D + ch * 8,
                    ok ? 16 : 0);
     }
 }
 
-// The warpgroup's 64 × TILE scores of the key tile at `keys`: s = X_lo·Kᵀ + X_hi·Kᵀ (lo first,
-// the smaller terms summed first), waited for. The one scoring of select_wgmma and
-// tile_maxima_wgmma, so that both give a key the same bits.
-template <typename T, int D>
+// The block's ROWS rows (n_valid of them from `rows`, zeros past) into the X tiles: fp32 rows
+// split hi + lo (generic-proxy stores), rows of T copied by cp.async into hi alone (lo unused),
+// in the caller's next cp.async group; either way before a proxy fence and a barrier.
+template <typename TQ, typename T, int D, int ROWS>
+__device__ __forceinline__ void stage_rows_sw128(uint32_t hi, uint32_t lo, const TQ *rows,
+                                                 int64_t n_valid)
+{
+    if constexpr (sizeof(TQ) == 4)
+        hopper_store_split_rows<T, ROWS, D>(hi, lo, rows, n_valid, threadIdx.x, blockDim.x);
+    else
+        stage_tile_sw128<T, D, ROWS>(hi, rows, 0, n_valid);
+}
+
+// A warpgroup's 64 × TILE scores of the key tile at `keys`, waited for: s = X_lo·Kᵀ + X_hi·Kᵀ
+// for split rows (lo first, the smaller terms summed first), s = X·Kᵀ (X in hi) otherwise.
+// hi, lo: the warpgroup's first row in X tiles whose column blocks are x_block bytes apart.
+// The one scoring of select_wgmma and tile_maxima_wgmma, so that both give a key the same bits.
+template <typename T, int D, bool SPLIT>
 __device__ __forceinline__ void score_tile_wgmma(float (&s)[TILE / 2], uint32_t hi, uint32_t lo,
-                                                 uint32_t keys)
+                                                 uint32_t x_block, uint32_t keys)
 {
     hopper_wgmma_fence();
+    if constexpr (SPLIT)
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++)
+            hopper_wgmma_ss<T, TILE, 0>(s, hopper_desc_kmajor(lo, x_block, kk),
+                                        hopper_desc_kmajor(keys, WG_BLOCK, kk), kk > 0);
 #pragma unroll
     for (int kk = 0; kk < D / 16; kk++)
-        hopper_wgmma_ss<T, TILE, 0>(s, hopper_desc_kmajor(lo, WG_BLOCK, kk),
-                                    hopper_desc_kmajor(keys, WG_BLOCK, kk), kk > 0);
-#pragma unroll
-    for (int kk = 0; kk < D / 16; kk++)
-        hopper_wgmma_ss<T, TILE, 0>(s, hopper_desc_kmajor(hi, WG_BLOCK, kk),
-                                    hopper_desc_kmajor(keys, WG_BLOCK, kk), 1);
+        hopper_wgmma_ss<T, TILE, 0>(s, hopper_desc_kmajor(hi, x_block, kk),
+                                    hopper_desc_kmajor(keys, WG_BLOCK, kk), SPLIT || kk > 0);
     hopper_wgmma_commit();
     hopper_wgmma_wait<0>();
     hopper_pin(s);
 }
 
-// Shared memory (from a 1024-byte boundary): X_hi, X_lo [64, D] | K [2][TILE, D] | (WITH_V) V
-// [2][TILE, D], all SW128 | scratch [4, cap] u64 | cnt, tau, base [64].
-__host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t cap, bool with_values)
+// Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [2][TILE, D] |
+// (WITH_V) V [2][TILE, D], all SW128 | scratch [4·wgs, cap] u64 | cnt, tau, base [64·wgs].
+__host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t cap, bool with_values,
+                                                       bool split, int wgs)
 {
-    return (size_t)(2 + (with_values ? 4 : 2)) * WG_BLOCK * (d / 64) + (size_t)4 * cap * 8 +
-           (size_t)WG_ROWS * 12 + 1024;
+    return ((size_t)(split ? 2 : 1) * wgs + (with_values ? 4 : 2)) * WG_BLOCK * (d / 64) +
+           (size_t)4 * wgs * cap * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
 }
 
-// rows: [heads, n_rows, D] fp32  keys (values): [heads, n_keys, D] T (bf16 or fp16). The items
-// and outputs of select_mma<float, T, D, MMA_WARPS_FP32, WITH_V> (64 rows a block).
-template <typename T, int D, bool WITH_V>
-__global__ void __launch_bounds__(WG_ROWS * 2, D == 64 ? 3 : 2) select_wgmma(SelectArgs a)
+// rows: [heads, n_rows, D] TQ (fp32, or T)  keys (values): [heads, n_keys, D] T (bf16 or
+// fp16). The items and outputs of select_mma<TQ, T, D, WARPS, WITH_V>, 64·WGS rows a block
+// (WGS warpgroups sharing each key tile; values with fp32 rows only, as there).
+template <typename TQ, typename T, int D, bool WITH_V, int WGS>
+__global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
+    select_wgmma(SelectArgs a)
 {
 #if HOPPER_WGMMA
-    constexpr uint32_t X_TILE = wg_tile_bytes<D>(), K_TILE = wg_tile_bytes<D>();
+    constexpr bool SPLIT = sizeof(TQ) == 4;
+    constexpr int ROWS = WGS * WG_ROWS;
+    constexpr uint32_t X_BLOCK = ROWS * 128, X_TILE = X_BLOCK * (D / 64),
+                       K_TILE = wg_tile_bytes<D>();
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
-    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sLo + X_TILE,
+    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sHi + (SPLIT ? 2 : 1) * X_TILE,
                    sV = sK + 2 * K_TILE;
-    uint64_t *scratch =
-        reinterpret_cast<uint64_t *>(smem + 2 * X_TILE + (WITH_V ? 4 : 2) * K_TILE);
-    int *cnt = reinterpret_cast<int *>(scratch + 4 * a.cap);
-    float *tau = reinterpret_cast<float *>(cnt + WG_ROWS), *base = tau + WG_ROWS;
+    uint64_t *scratch = reinterpret_cast<uint64_t *>(smem + (SPLIT ? 2 : 1) * X_TILE +
+                                                     (WITH_V ? 4 : 2) * K_TILE);
+    int *cnt = reinterpret_cast<int *>(scratch + 4 * WGS * a.cap);
+    float *tau = reinterpret_cast<float *>(cnt + ROWS), *base = tau + ROWS;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const uint32_t wg_rows = (threadIdx.x / 128) * WG_ROWS * 128; // this warpgroup's X rows
 
-    WarpRows sel{a.buffers + ((size_t)blockIdx.x * WG_ROWS + warp * WARP_ROWS) * a.cap,
+    WarpRows sel{a.buffers + ((size_t)blockIdx.x * ROWS + warp * WARP_ROWS) * a.cap,
                  scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
                  base + warp * WARP_ROWS, a.cap, a.k};
     for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
-        const Item it = item_of(a, item, WG_ROWS);
+        const Item it = item_of(a, item, ROWS);
         const T *keys = static_cast<const T *>(a.keys) + it.bh * a.n_keys * D;
         const T *values = WITH_V ? static_cast<const T *>(a.values) + it.bh * a.n_keys * D
                                  : nullptr;
         __syncthreads(); // the previous item is done with the rows and both tile buffers
-        hopper_store_split_rows<T, WG_ROWS, D>(
-            sHi, sLo, static_cast<const float *>(a.rows) + (it.bh * a.n_rows + it.row0) * D,
-            a.n_rows - it.row0, threadIdx.x, WG_ROWS * 2);
+        stage_rows_sw128<TQ, T, D, ROWS>(
+            sHi, sLo, static_cast<const TQ *>(a.rows) + (it.bh * a.n_rows + it.row0) * D,
+            a.n_rows - it.row0);
         const int64_t warp_row0 = it.row0 + warp * WARP_ROWS;
         sel.reset(lane, a.floors ? a.floors + it.bh * a.n_rows + warp_row0 : nullptr,
                   a.n_rows - warp_row0);
@@ -668,15 +692,16 @@ __global__ void __launch_bounds__(WG_ROWS * 2, D == 64 ? 3 : 2) select_wgmma(Sel
 
         auto stage = [&](int64_t j, int buf) {
             const int64_t kt = it.begin + j * TILE;
-            stage_key_tile_sw128<T, D>(sK + buf * K_TILE, keys, kt, it.end);
-            if constexpr (WITH_V) stage_key_tile_sw128<T, D>(sV + buf * K_TILE, values, kt, it.end);
+            stage_tile_sw128<T, D, TILE>(sK + buf * K_TILE, keys, kt, it.end);
+            if constexpr (WITH_V) stage_tile_sw128<T, D, TILE>(sV + buf * K_TILE, values, kt, it.end);
             cp_async_commit();
         };
         auto use = [&](int64_t j, int buf) {
             const int64_t kt = it.begin + j * TILE;
             sel.compact_full_rows(lane);
             float s[TILE / 2];
-            score_tile_wgmma<T, D>(s, sHi, sLo, sK + buf * K_TILE);
+            score_tile_wgmma<T, D, SPLIT>(s, sHi + wg_rows, sLo + wg_rows, X_BLOCK,
+                                          sK + buf * K_TILE);
             float acc[8][4]; // select_mma's view of the same registers
 #pragma unroll
             for (int jj = 0; jj < 8; jj++)
@@ -705,7 +730,7 @@ __global__ void __launch_bounds__(WG_ROWS * 2, D == 64 ? 3 : 2) select_wgmma(Sel
                 hopper_pin(o);
             }
         };
-        stage(0, 0);
+        stage(0, 0); // with the rows' copies, for rows of T
         // Each thread's writes (the rows, its tile copies), a proxy fence, then the barrier
         // before the wgmma read them.
         for_each_staged_tile((it.end - it.begin + TILE - 1) / TILE, stage, use,
@@ -887,21 +912,29 @@ template <typename T, int D> const void *mma_kernel(int row_dtype, bool with_val
                        : (const void *)select_mma<float, T, D, MMA_WARPS_FP32, false>;
 }
 
-// fp32 rows (mita's probe) against 16-bit keys at d = 64 or 128; NULL otherwise.
+// Rows of the keys' type (topk: many rows) two warpgroups a block, sharing each key tile;
+// fp32 rows (mita's m landmarks, few) one.
+template <typename T, int D> const void *wgmma_kernel(int row_dtype, bool with_values)
+{
+    if (row_dtype != ATTN_FP32)
+        return with_values ? nullptr : (const void *)select_wgmma<T, T, D, false, 2>;
+    return with_values ? (const void *)select_wgmma<float, T, D, true, 1>
+                       : (const void *)select_wgmma<float, T, D, false, 1>;
+}
+int wgmma_groups(int row_dtype) { return row_dtype == ATTN_FP32 ? 1 : 2; }
+
+// select_mma's cases (16-bit keys; rows of fp32 or of the keys' type, values with fp32 rows)
+// at d = 64 or 128; NULL otherwise.
 const void *wgmma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
 {
-    if (row_dtype != ATTN_FP32 || (d != 64 && d != 128)) return nullptr;
+    if (key_dtype == ATTN_FP32 || (row_dtype != key_dtype && row_dtype != ATTN_FP32) ||
+        (d != 64 && d != 128))
+        return nullptr;
     if (key_dtype == ATTN_FP16)
-        return d == 64 ? (with_values ? (const void *)select_wgmma<__half, 64, true>
-                                      : (const void *)select_wgmma<__half, 64, false>)
-                       : (with_values ? (const void *)select_wgmma<__half, 128, true>
-                                      : (const void *)select_wgmma<__half, 128, false>);
-    if (key_dtype == ATTN_BF16)
-        return d == 64 ? (with_values ? (const void *)select_wgmma<__nv_bfloat16, 64, true>
-                                      : (const void *)select_wgmma<__nv_bfloat16, 64, false>)
-                       : (with_values ? (const void *)select_wgmma<__nv_bfloat16, 128, true>
-                                      : (const void *)select_wgmma<__nv_bfloat16, 128, false>);
-    return nullptr;
+        return d == 64 ? wgmma_kernel<__half, 64>(row_dtype, with_values)
+                       : wgmma_kernel<__half, 128>(row_dtype, with_values);
+    return d == 64 ? wgmma_kernel<__nv_bfloat16, 64>(row_dtype, with_values)
+                   : wgmma_kernel<__nv_bfloat16, 128>(row_dtype, with_values);
 }
 
 // Keys (and values) of 16 bits; rows of the same type, or fp32 rows (split, see
@@ -945,11 +978,13 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     bool sm90a = false;
     CUDA_CHECK(hopper_sm90a_runs(&sm90a));
     const void *wgmma = sm90a ? wgmma_kernel_for(d, row_dtype, key_dtype, with_values) : nullptr;
-    if (wgmma && wgmma_select_smem(d, cap, with_values) <= (size_t)optin) {
+    const bool split = row_dtype == ATTN_FP32;
+    const int wgs = wgmma_groups(row_dtype);
+    if (wgmma && wgmma_select_smem(d, cap, with_values, split, wgs) <= (size_t)optin) {
         p->kernel = wgmma;
-        p->threads = WG_ROWS * 2;
-        p->rows_per_block = WG_ROWS;
-        p->smem = wgmma_select_smem(d, cap, with_values);
+        p->threads = wgs * 128;
+        p->rows_per_block = wgs * WG_ROWS;
+        p->smem = wgmma_select_smem(d, cap, with_values, split, wgs);
         p->mma = p->wgmma = true;
     } else if (mma_smem(d, cap, mma_warps, with_values) <= (size_t)optin) {
         p->kernel = mma_kernel_for(d, row_dtype, key_dtype, with_values);
@@ -1129,26 +1164,27 @@ __global__ void __launch_bounds__(SAMPLE_WARPS * 32)
     }
 }
 
-// tile_maxima for select_wgmma (fp32 rows, 16-bit keys, sm_90a): the same maxima, each score
-// by score_tile_wgmma, so that a floor is a score select_wgmma itself computes. One warpgroup
-// of 64 rows (SAMPLE_ROWS), the same grid. Shared memory: X_hi, X_lo [64, D] | K [2][TILE, D],
+// tile_maxima for select_wgmma (sm_90a): the same maxima, each score by score_tile_wgmma, so
+// that a floor is a score select_wgmma itself computes. One warpgroup of 64 rows
+// (SAMPLE_ROWS), the same grid. Shared memory: X_hi, (split) X_lo [64, D] | K [2][TILE, D],
 // SW128, from a 1024-byte boundary.
-__host__ __device__ constexpr size_t wgmma_maxima_smem(int d)
+__host__ __device__ constexpr size_t wgmma_maxima_smem(int d, bool split)
 {
-    return (size_t)4 * WG_BLOCK * (d / 64) + 1024;
+    return (size_t)((split ? 2 : 1) + 2) * WG_BLOCK * (d / 64) + 1024;
 }
 
-template <typename T, int D, int GROUP>
+template <typename TQ, typename T, int D, int GROUP>
 __global__ void __launch_bounds__(WG_ROWS * 2)
-    tile_maxima_wgmma(const float *rows, const T *keys, int64_t n_rows, int64_t n_keys, int64_t M,
+    tile_maxima_wgmma(const TQ *rows, const T *keys, int64_t n_rows, int64_t n_keys, int64_t M,
                       int row_tiles, float *maxima)
 {
 #if HOPPER_WGMMA
     static_assert(SAMPLE_ROWS == WG_ROWS, "tile_maxima's grid");
+    constexpr bool SPLIT = sizeof(TQ) == 4;
     constexpr uint32_t X_TILE = wg_tile_bytes<D>(), K_TILE = wg_tile_bytes<D>();
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
-    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sLo + X_TILE;
+    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sHi + (SPLIT ? 2 : 1) * X_TILE;
     const int warp = threadIdx.x / 32, g = (threadIdx.x % 32) / 4, t = threadIdx.x % 4;
     const int64_t tiles = GROUP == 1 ? M / TILE : M;
     const int64_t bh = blockIdx.y / row_tiles, row0 = (int64_t)(blockIdx.y % row_tiles) * WG_ROWS;
@@ -1157,17 +1193,17 @@ __global__ void __launch_bounds__(WG_ROWS * 2)
     const int64_t j1 = min(j0 + PER_BLOCK, tiles), full_tiles = n_keys / TILE;
     keys += bh * n_keys * D;
     auto tile_start = [&](int64_t j) { return GROUP == 1 ? j * TILE : j * full_tiles / M * TILE; };
-    hopper_store_split_rows<T, WG_ROWS, D>(sHi, sLo, rows + (bh * n_rows + row0) * D,
-                                           n_rows - row0, threadIdx.x, WG_ROWS * 2);
+    stage_rows_sw128<TQ, T, D, WG_ROWS>(sHi, sLo, rows + (bh * n_rows + row0) * D,
+                                        n_rows - row0);
     const int64_t r0 = row0 + warp * WARP_ROWS + g; // this thread's rows r0 and r0 + 8
     auto stage = [&](int64_t i, int buf) {
-        stage_key_tile_sw128<T, D>(sK + buf * K_TILE, keys, tile_start(j0 + i), n_keys);
+        stage_tile_sw128<T, D, TILE>(sK + buf * K_TILE, keys, tile_start(j0 + i), n_keys);
         cp_async_commit();
     };
     auto use = [&](int64_t i, int buf) {
         const int64_t j = j0 + i;
         float s[TILE / 2];
-        score_tile_wgmma<T, D>(s, sHi, sLo, sK + buf * K_TILE);
+        score_tile_wgmma<T, D, SPLIT>(s, sHi, sLo, WG_BLOCK, sK + buf * K_TILE);
         if constexpr (GROUP == 1) {
 #pragma unroll
             for (int jj = 0; jj < 8; jj++)
@@ -1193,7 +1229,7 @@ __global__ void __launch_bounds__(WG_ROWS * 2)
             if (t == 0 && r0 + 8 * h < n_rows) maxima[(bh * n_rows + r0 + 8 * h) * M + j] = best[h];
         }
     };
-    stage(0, 0);
+    stage(0, 0); // with the rows' copies, for rows of T
     for_each_staged_tile(j1 - j0, stage, use, [] { hopper_fence_proxy_async(); });
 #endif
 }
@@ -1241,13 +1277,16 @@ __global__ void __launch_bounds__(KTH_WARPS * 32) kth_of_maxima(const float *max
     if (threadIdx.x == 0) floors[blockIdx.x] = from_ordered(prefix);
 }
 
-// wgmma: the maxima for select_wgmma (fp32 rows, which its plan has).
+// wgmma: the maxima for select_wgmma, whose plan it is.
 template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_dtype, bool wgmma)
 {
-    if (wgmma)
-        return key_dtype == ATTN_FP16 ? (const void *)tile_maxima_wgmma<__half, D, GROUP>
-                                      : (const void *)tile_maxima_wgmma<__nv_bfloat16, D, GROUP>;
     const bool split = row_dtype == ATTN_FP32;
+    if (wgmma && key_dtype == ATTN_FP16)
+        return split ? (const void *)tile_maxima_wgmma<float, __half, D, GROUP>
+                     : (const void *)tile_maxima_wgmma<__half, __half, D, GROUP>;
+    if (wgmma)
+        return split ? (const void *)tile_maxima_wgmma<float, __nv_bfloat16, D, GROUP>
+                     : (const void *)tile_maxima_wgmma<__nv_bfloat16, __nv_bfloat16, D, GROUP>;
     if (key_dtype == ATTN_FP16)
         return split ? (const void *)tile_maxima<float, __half, D, GROUP>
                      : (const void *)tile_maxima<__half, __half, D, GROUP>;
@@ -1572,7 +1611,7 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
         return cudaSuccess;
     }
     if (s->full.wgmma) {
-        s->maxima_smem = wgmma_maxima_smem(d);
+        s->maxima_smem = wgmma_maxima_smem(d, row_dtype == ATTN_FP32);
         CUDA_CHECK(cudaFuncSetAttribute(s->maxima_kernel,
                                         cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         (int)s->maxima_smem));
