@@ -678,10 +678,6 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
         const T *keys = static_cast<const T *>(a.keys) + it.bh * a.n_keys * D;
         const T *values = WITH_V ? static_cast<const T *>(a.values) + it.bh * a.n_keys * D
                                  : nullptr;
-        __syncthreads(); // the previous item is done with the rows and both tile buffers
-        stage_rows_sw128<TQ, T, D, ROWS>(
-            sHi, sLo, static_cast<const TQ *>(a.rows) + (it.bh * a.n_rows + it.row0) * D,
-            a.n_rows - it.row0);
         const int64_t warp_row0 = it.row0 + warp * WARP_ROWS;
         sel.reset(lane, a.floors ? a.floors + it.bh * a.n_rows + warp_row0 : nullptr,
                   a.n_rows - warp_row0);
@@ -730,7 +726,13 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
                 hopper_pin(o);
             }
         };
-        stage(0, 0); // with the rows' copies, for rows of T
+        // The rows and the first tile (for_each_staged_tile's last barrier of the previous
+        // item freed both buffers). Rows of T are copies in the first tile's group; fp32 rows
+        // are loads and stores, issued after that tile's copies so that they overlap.
+        const TQ *rows = static_cast<const TQ *>(a.rows) + (it.bh * a.n_rows + it.row0) * D;
+        if constexpr (!SPLIT) stage_rows_sw128<TQ, T, D, ROWS>(sHi, sLo, rows, a.n_rows - it.row0);
+        stage(0, 0);
+        if constexpr (SPLIT) stage_rows_sw128<TQ, T, D, ROWS>(sHi, sLo, rows, a.n_rows - it.row0);
         // Each thread's writes (the rows, its tile copies), a proxy fence, then the barrier
         // before the wgmma read them.
         for_each_staged_tile((it.end - it.begin + TILE - 1) / TILE, stage, use,

@@ -1,6 +1,7 @@
 /* test_mita_kernels.c — MiTA's two selections alone, so that a failure of `mita` in
  * test_gpu_methods can be pinned to one kernel: the probe (topk_select_softmax_values: the
- * one-pass path up to 2432 keys at d = 64 and 1408 at d = 128, the chunked path past them), bf16,
+ * one-pass path up to 2432 keys at d = 64 and 1408 at d = 128, the chunked path past them,
+ * select_wgmma's on an sm_90a device), bf16 and fp16, with and without the values,
  * and the routing (mita_route: route_wgmma on an sm_90a build and device with m <= 64,
  * route_mma otherwise; a line at the start says which kernels this device runs), bf16 and fp16,
  * against scores in double on the CPU from the same stored inputs.
@@ -108,12 +109,16 @@ static int valid_top(const double *scores, int64_t n, const int32_t *picked, int
     return 1;
 }
 
-/* The probe: m fp32 landmarks against N bf16 keys a head, k best and softmax·V. */
-static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k)
+/* The probe: m fp32 landmarks against N keys a head in `dtype` (bf16 or fp16), the k best and,
+ * with_values, softmax·V (topk_select_softmax_values, shared MiTA's probe); without, the
+ * selection alone (topk_select with fp32 rows, route_only MiTA's). */
+static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k, enum attn_dtype dtype,
+                        int with_values)
 {
     char what[160], why[200] = "";
-    snprintf(what, sizeof what, "probe heads=%d m=%" PRId64 " N=%" PRId64 " d=%d k=%" PRId64,
-             heads, m, N, d, k);
+    snprintf(what, sizeof what,
+             "probe %s%s heads=%d m=%" PRId64 " N=%" PRId64 " d=%d k=%" PRId64,
+             attn_dtype_name(dtype), with_values ? "" : " (no values)", heads, m, N, d, k);
     const size_t nr = (size_t)heads * m * d, nk = (size_t)heads * N * d;
     float *rows = malloc(nr * sizeof *rows), *kf = malloc(nk * sizeof *kf),
           *vf = malloc(nk * sizeof *vf), *vals = malloc(nr * sizeof *vals);
@@ -121,22 +126,27 @@ static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k)
     int32_t *idx = malloc((size_t)heads * m * k * sizeof *idx);
     double *s = malloc((size_t)N * sizeof *s), *sorted = malloc((size_t)N * sizeof *sorted);
     for (size_t i = 0; i < nr; i++) rows[i] = (float)uniform();
-    random_16bit(ATTN_BF16, nk, kb, kf);
-    random_16bit(ATTN_BF16, nk, vb, vf);
-    const size_t scratch_bytes = topk_select_softmax_values_scratch_bytes(heads, m, N, d,
-                                                                          ATTN_BF16, k);
+    random_16bit(dtype, nk, kb, kf);
+    random_16bit(dtype, nk, vb, vf);
+    const size_t scratch_bytes =
+        with_values ? topk_select_softmax_values_scratch_bytes(heads, m, N, d, dtype, k)
+                    : topk_select_scratch_bytes(heads, m, N, d, ATTN_FP32, dtype, k);
     void *d_rows = to_device(rows, nr * 4), *d_k = to_device(kb, nk * 2),
          *d_v = to_device(vb, nk * 2), *d_scratch = to_device(NULL, scratch_bytes + 256),
          *d_idx = to_device(NULL, (size_t)heads * m * k * 4), *d_vals = to_device(NULL, nr * 4);
     const float scale = 1.f / sqrtf((float)d);
-    cudaError_t e = d_rows && d_k && d_v && d_scratch && d_idx && d_vals
-                        ? topk_select_softmax_values(d_rows, d_k, d_v, ATTN_BF16, heads, m, N, d,
-                                                     k, scale, d_scratch, d_idx, d_vals, 0)
-                        : cudaErrorMemoryAllocation;
+    cudaError_t e = !(d_rows && d_k && d_v && d_scratch && d_idx && d_vals)
+                        ? cudaErrorMemoryAllocation
+                    : with_values
+                        ? topk_select_softmax_values(d_rows, d_k, d_v, dtype, heads, m, N, d, k,
+                                                     scale, d_scratch, d_idx, d_vals, 0)
+                        : topk_select(d_rows, ATTN_FP32, d_k, dtype, heads, m, N, d, k,
+                                      d_scratch, d_idx, 0);
     if (e == cudaSuccess) e = cudaDeviceSynchronize();
     if (e == cudaSuccess)
         e = cudaMemcpy(idx, d_idx, (size_t)heads * m * k * 4, cudaMemcpyDeviceToHost);
-    if (e == cudaSuccess) e = cudaMemcpy(vals, d_vals, nr * 4, cudaMemcpyDeviceToHost);
+    if (e == cudaSuccess && with_values)
+        e = cudaMemcpy(vals, d_vals, nr * 4, cudaMemcpyDeviceToHost);
     int ok = e == cudaSuccess;
     if (!ok) snprintf(why, sizeof why, "CUDA: %s", cudaGetErrorString(e));
     double worst = 0;
@@ -152,6 +162,7 @@ static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k)
                 mx = fmax(mx, acc);
             }
             ok = valid_top(s, N, idx + ((size_t)h * m + r) * k, k, sorted, why, sizeof why);
+            if (!with_values) continue;
             double sum = 0, big = 0, err = 0;
             double *o = calloc((size_t)d, sizeof *o);
             for (int64_t j = 0; j < N; j++) {
@@ -310,18 +321,28 @@ int main(void)
      * chunked path on either side of each limit, m = 64 and a partial row tile; the chunked
      * path's floors: exact (every score kept, N = 2433 and 1409), none (N = 8192: too few
      * tiles to sample) and sampled (N = 32768 and 65536: 128 chunks, M = 128 and 256 sampled
-     * tiles >= k), each by select_wgmma and tile_maxima_wgmma on an sm_90a device. */
+     * tiles >= k), each by select_wgmma and tile_maxima_wgmma on an sm_90a device, with a
+     * partial row tile (m = 17, 5) past the one pass too; fp16 keys and the selection
+     * without values (route_only's probe) on the chunked path. */
     static const struct {
         int64_t m, N;
         int d;
         int64_t k;
-    } probes[] = {{64, 1024, 64, 64},  {64, 2432, 64, 64},   {64, 2433, 64, 64},
-                  {64, 1408, 128, 64}, {64, 1409, 128, 64},  {64, 1024, 64, 256},
-                  {64, 1024, 64, 257}, {17, 1000, 64, 1},    {64, 8192, 64, 64},
-                  {5, 100, 128, 100},  {64, 32768, 128, 64}, {64, 65536, 64, 64}};
+        enum attn_dtype dtype;
+        int with_values;
+    } probes[] = {{64, 1024, 64, 64, ATTN_BF16, 1},    {64, 2432, 64, 64, ATTN_BF16, 1},
+                  {64, 2433, 64, 64, ATTN_BF16, 1},    {64, 1408, 128, 64, ATTN_BF16, 1},
+                  {64, 1409, 128, 64, ATTN_BF16, 1},   {64, 1024, 64, 256, ATTN_BF16, 1},
+                  {64, 1024, 64, 257, ATTN_BF16, 1},   {17, 1000, 64, 1, ATTN_BF16, 1},
+                  {64, 8192, 64, 64, ATTN_BF16, 1},    {5, 100, 128, 100, ATTN_BF16, 1},
+                  {64, 32768, 128, 64, ATTN_BF16, 1},  {64, 65536, 64, 64, ATTN_BF16, 1},
+                  {17, 32768, 64, 64, ATTN_BF16, 1},   {5, 2433, 128, 64, ATTN_BF16, 1},
+                  {64, 32768, 64, 64, ATTN_FP16, 1},   {64, 2433, 128, 64, ATTN_FP16, 0},
+                  {17, 65536, 64, 64, ATTN_BF16, 0}};
     for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
         if (small && probes[i].N > 1024) continue;
-        check_probe(2, probes[i].m, probes[i].N, probes[i].d, probes[i].k);
+        check_probe(2, probes[i].m, probes[i].N, probes[i].d, probes[i].k, probes[i].dtype,
+                    probes[i].with_values);
     }
     /* The routing, bf16 and fp16 × d ∈ {64, 128} × s_r ∈ {1, 2, 4} (the kernels' lists of 1, 2
      * and 4) at m = 64 (route_wgmma where it runs) and m = 100 (route_mma, two landmark tiles),
