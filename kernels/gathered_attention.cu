@@ -728,43 +728,65 @@ __global__ void __launch_bounds__(WARPS * 32, WARPS == MMA_WARPS ? (D == 64 ? 2 
 // online softmax of wgmma_softmax.cuh, O += P·V (P from registers). Same outputs as the mma.sync
 // tiles: O rows scattered to their queries (s_r = 1), or each entry's normalized partial and
 // its (max, sum) for shared_merge_mma (s_r > 1).
+//
+// Persistent: an item is one tile of one head's map (item = head · tiles_max + tile), and the
+// grid is the blocks that fit at once; block i takes items i, i + gridDim.x, ..., skipping the
+// empty ones. A tile's work is two key tiles at m = k = 64, too little to hide the chain that
+// starts it (its map entry, then its order, then its Q rows) behind the other resident blocks
+// (two an SM at d = 64, one at d = 128): so the next item's map and order are read at the start
+// of the current one, and its Q rows and first key tile copied with the current one's last key
+// tile, into the other of two Q buffers: one stream of key tiles through two stages.
 constexpr int WG_ROWS = 128, WG_THREADS = 256;
 
-// Shared memory: Q [128 rows] | 2 stages × (K, V) [64 rows] SW128 | rows [128] int, from a
-// 1024-byte boundary (+1 KB of slack for it).
+// Shared memory: Q [2][128 rows] | 2 stages × (K, V) [64 rows] SW128 | rows [2][128] int, from
+// a 1024-byte boundary (+1 KB of slack for it).
 __host__ __device__ constexpr size_t tile_wgmma_smem(int d)
 {
-    return (size_t)WG_ROWS * d * 2 + (size_t)4 * KEY_TILE * d * 2 + WG_ROWS * 4 + 1024;
+    return (size_t)2 * WG_ROWS * d * 2 + (size_t)4 * KEY_TILE * d * 2 + 2 * WG_ROWS * 4 + 1024;
 }
 
+// items = heads · tiles_max; grid: min(items, the resident blocks).
 template <typename T, int D>
-__global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1) attend_expert_tiles_wgmma(TileArgs a)
+__global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
+    attend_expert_tiles_wgmma(TileArgs a, int64_t items)
 {
 #if HOPPER_WGMMA
     constexpr int CHUNKS = D / 8;
     constexpr uint32_t Q_BLOCK = WG_ROWS * 128, K_BLOCK = KEY_TILE * 128;
-    constexpr uint32_t KV_TILE = K_BLOCK * (D / 64);
+    constexpr uint32_t Q_TILE = Q_BLOCK * (D / 64), KV_TILE = K_BLOCK * (D / 64);
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
-    const uint32_t sQ = smem_u32(smem), sK = sQ + Q_BLOCK * (D / 64), sV = sK + 2 * KV_TILE;
-    int32_t *rows = reinterpret_cast<int32_t *>(smem + Q_BLOCK * (D / 64) + 4 * KV_TILE);
+    const uint32_t sQ = smem_u32(smem), sK = sQ + 2 * Q_TILE, sV = sK + 2 * KV_TILE;
+    int32_t *rows = reinterpret_cast<int32_t *>(smem + 2 * Q_TILE + 4 * KV_TILE); // [2][128]
     const int tid = threadIdx.x, wg = tid / 128, t = tid % 4;
-    const int64_t bh = blockIdx.y, b = blockIdx.x;
-    const int4 tile = a.tile_map[bh * a.tiles_max + b];
-    if (tile.z == 0) return; // the whole block
-    const int64_t e = tile.x, q0 = tile.y;
-    const int valid = tile.z;
-    if (tid < WG_ROWS) rows[tid] = tid < valid ? a.order[bh * a.entries + q0 + tid] : 0;
-    __syncthreads();
-    const T *q = static_cast<const T *>(a.q) + bh * a.N * D;
-    for (int c = tid; c < WG_ROWS * CHUNKS; c += WG_THREADS) {
-        const int r = c / CHUNKS, ch = c % CHUNKS;
-        cp_async16(sQ + hopper_sw128_offset(r, ch, Q_BLOCK), q + (int64_t)(rows[r] / a.s_r) * D + ch * 8,
-                   r < valid ? 16 : 0);
-    }
 
-    const TileKeys<T, D> keys(a, bh, e);
-    auto stage = [&](int64_t j, int buf) {
+    // The first item at or after i, in the block's steps, whose tile has entries (items if
+    // none), its map entry in *tile. Every thread reads the same entries: uniform.
+    auto next_item = [&](int64_t i, int4 *tile) {
+        for (; i < items; i += gridDim.x) {
+            *tile = a.tile_map[i];
+            if (tile->z) return i;
+        }
+        return items;
+    };
+    // Item i's entries into rows[qb] (0 past its valid ones); read after a barrier.
+    auto load_rows = [&](int64_t i, int4 tile, int qb) {
+        if (tid < WG_ROWS)
+            rows[qb * WG_ROWS + tid] =
+                tid < tile.z ? a.order[i / a.tiles_max * a.entries + tile.y + tid] : 0;
+    };
+    // Item i's Q rows into Q buffer qb (the caller commits).
+    auto stage_q = [&](int64_t i, int4 tile, int qb) {
+        const T *q = static_cast<const T *>(a.q) + i / a.tiles_max * a.N * D;
+        for (int c = tid; c < WG_ROWS * CHUNKS; c += WG_THREADS) {
+            const int r = c / CHUNKS, ch = c % CHUNKS;
+            cp_async16(sQ + qb * Q_TILE + hopper_sw128_offset(r, ch, Q_BLOCK),
+                       q + (int64_t)(rows[qb * WG_ROWS + r] / a.s_r) * D + ch * 8,
+                       r < tile.z ? 16 : 0);
+        }
+    };
+    // Key tile j of an item (its TileKeys) into stage buf (the caller commits).
+    auto stage_keys = [&](const TileKeys<T, D> &keys, int64_t j, int buf) {
         const bool is_shared = keys.is_shared(j);
         const KeyTile kt = keys.tile(a, j);
         const int32_t *idx = is_shared ? nullptr : keys.x.idx;
@@ -777,63 +799,102 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1) attend_expert_til
             cp_async16(sK + at, kr + row * D + ch * 8, ok ? 16 : 0);
             cp_async16(sV + at, vr + row * D + ch * 8, ok ? 16 : 0);
         }
-        cp_async_commit();
     };
-    stage(0, 0); // one group with the Q rows
 
-    float s[KEY_TILE / 2], o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
-    uint32_t p[KEY_TILE / 16][4];
-#pragma unroll
-    for (int i = 0; i < D / 2; i++) o[i] = 0.f;
-    const uint32_t sQw = sQ + wg * 64 * 128; // this warpgroup's rows 64wg.. in column block 0
-    auto use = [&](int64_t j, int buf) {
-        const uint32_t kb = sK + buf * KV_TILE, vb = sV + buf * KV_TILE;
-        hopper_wgmma_fence();
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++)
-            hopper_wgmma_ss<T, KEY_TILE, 0>(s, hopper_desc_kmajor(sQw, Q_BLOCK, kk),
-                                            hopper_desc_kmajor(kb, K_BLOCK, kk), kk > 0);
-        hopper_wgmma_commit();
-        hopper_wgmma_wait<0>();
-        hopper_pin(s);
-        const KeyTile kt = keys.tile(a, j);
-        const float sl = kt.scale * LOG2E;
-#pragma unroll
-        for (int i = 0; i < KEY_TILE / 2; i++) s[i] *= sl; // logits in log2 units
-        float alpha[2];
-        wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, kt.first, kt.end, t, 1.f);
-        wgmma_rescale_o<D>(o, alpha);
-        hopper_pin(o);
-#pragma unroll
-        for (int k16 = 0; k16 < KEY_TILE / 16; k16++) hopper_pin(p[k16]);
-        hopper_wgmma_fence();
-#pragma unroll
-        for (int k16 = 0; k16 < KEY_TILE / 16; k16++)
-            hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(vb, K_BLOCK, k16), 1);
-        hopper_wgmma_commit();
-        hopper_wgmma_wait<0>();
-        hopper_pin(o);
-    };
-    // Each thread's cp.async writes, then a proxy fence, then the barrier before wgmma reads.
-    for_each_staged_tile(keys.tiles, stage, use, [] { hopper_fence_proxy_async(); });
+    int4 tile;
+    int64_t cur = next_item(blockIdx.x, &tile);
+    if (cur == items) return; // the whole block
+    int qb = 0, buf = 0;
+    load_rows(cur, tile, 0);
+    __syncthreads(); // rows[0] before the Q copies read it
+    stage_q(cur, tile, 0);
+    stage_keys(TileKeys<T, D>(a, cur / a.tiles_max, tile.x), 0, 0);
+    cp_async_commit();
+    while (cur < items) {
+        const int64_t bh = cur / a.tiles_max;
+        const TileKeys<T, D> keys(a, bh, tile.x);
+        int4 next_tile;
+        const int64_t nxt = next_item(cur + gridDim.x, &next_tile);
+        if (nxt < items) load_rows(nxt, next_tile, qb ^ 1); // its buffers' last reader is done
+        __syncthreads(); // rows[qb ^ 1] before the next item's Q copies read it
 
-    // Out: this thread's rows 64wg + 16w + g (+8) of the tile, straight from the accumulators.
-    const int w = (tid % 128) / 32, g = (tid % 32) / 4;
+        float s[KEY_TILE / 2], o[D / 2], row_max[2] = {-INFINITY, -INFINITY},
+                                         row_sum[2] = {0.f, 0.f};
+        uint32_t p[KEY_TILE / 16][4];
 #pragma unroll
-    for (int h = 0; h < 2; h++) {
-        const float sum = row_total(row_sum[h]), inv = 1.f / sum;
-        const int r = 64 * wg + 16 * w + g + 8 * h;
-        if (r >= valid) continue;
-        const int64_t entry = rows[r];
-        if (a.partial_ms && t == 0)
-            *reinterpret_cast<float2 *>(a.partial_ms + (bh * a.entries + entry) * 2) =
-                make_float2(row_max[h], sum);
-        T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + (bh * a.entries + entry) * D
-                             : static_cast<T *>(a.o) + (bh * a.N + entry) * D; // s_r = 1
+        for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+        const uint32_t sQw = sQ + qb * Q_TILE + wg * 64 * 128; // this warpgroup's rows
+        for (int64_t j = 0; j < keys.tiles; j++, buf ^= 1) {
+            // Next in the stream: this item's next key tile, else the next item's Q rows and
+            // first key tile (into the other Q buffer), else nothing.
+            if (j + 1 < keys.tiles) {
+                stage_keys(keys, j + 1, buf ^ 1);
+                cp_async_commit();
+                cp_async_wait<1>();
+            } else if (nxt < items) {
+                stage_q(nxt, next_tile, qb ^ 1);
+                stage_keys(TileKeys<T, D>(a, nxt / a.tiles_max, next_tile.x), 0, buf ^ 1);
+                cp_async_commit();
+                cp_async_wait<1>();
+            } else {
+                cp_async_wait<0>();
+            }
+            // Each thread's copies, a proxy fence, then the barrier before wgmma reads them.
+            hopper_fence_proxy_async();
+            __syncthreads();
+            const uint32_t kb = sK + buf * KV_TILE, vb = sV + buf * KV_TILE;
+            hopper_wgmma_fence();
 #pragma unroll
-        for (int jj = 0; jj < D / 8; jj++)
-            *reinterpret_cast<uint32_t *>(dst + 8 * jj + 2 * t) =
-                mma_t<T>::pack(o[4 * jj + 2 * h] * inv, o[4 * jj + 2 * h + 1] * inv);
+            for (int kk = 0; kk < D / 16; kk++)
+                hopper_wgmma_ss<T, KEY_TILE, 0>(s, hopper_desc_kmajor(sQw, Q_BLOCK, kk),
+                                                hopper_desc_kmajor(kb, K_BLOCK, kk), kk > 0);
+            hopper_wgmma_commit();
+            hopper_wgmma_wait<0>();
+            hopper_pin(s);
+            const KeyTile kt = keys.tile(a, j);
+            const float sl = kt.scale * LOG2E;
+#pragma unroll
+            for (int i = 0; i < KEY_TILE / 2; i++) s[i] *= sl; // logits in log2 units
+            float alpha[2];
+            wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, kt.first, kt.end, t, 1.f);
+            wgmma_rescale_o<D>(o, alpha);
+            hopper_pin(o);
+#pragma unroll
+            for (int k16 = 0; k16 < KEY_TILE / 16; k16++) hopper_pin(p[k16]);
+            hopper_wgmma_fence();
+#pragma unroll
+            for (int k16 = 0; k16 < KEY_TILE / 16; k16++)
+                hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(vb, K_BLOCK, k16), 1);
+            hopper_wgmma_commit();
+            hopper_wgmma_wait<0>();
+            hopper_pin(o);
+            __syncthreads(); // this stage is refilled two key tiles on
+        }
+
+        // Out: this thread's rows 64wg + 16w + g (+8) of the tile, straight from the
+        // accumulators.
+        const int w = (tid % 128) / 32, g = (tid % 32) / 4;
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const float sum = row_total(row_sum[h]), inv = 1.f / sum;
+            const int r = 64 * wg + 16 * w + g + 8 * h;
+            if (r >= tile.z) continue;
+            const int64_t entry = rows[qb * WG_ROWS + r];
+            if (a.partial_ms && t == 0)
+                *reinterpret_cast<float2 *>(a.partial_ms + (bh * a.entries + entry) * 2) =
+                    make_float2(row_max[h], sum);
+            T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + (bh * a.entries + entry) * D
+                                 : static_cast<T *>(a.o) + (bh * a.N + entry) * D; // s_r = 1
+#pragma unroll
+            for (int jj = 0; jj < D / 8; jj++)
+                *reinterpret_cast<uint32_t *>(dst + 8 * jj + 2 * t) =
+                    mma_t<T>::pack(o[4 * jj + 2 * h] * inv, o[4 * jj + 2 * h + 1] * inv);
+        }
+        // rows[qb] and Q buffer qb are the item after next's: every thread is past them.
+        __syncthreads();
+        cur = nxt;
+        tile = next_tile;
+        qb ^= 1;
     }
 #endif
 }
@@ -992,6 +1053,26 @@ struct tiles_launch {
                                     dim3(threads), params, smem, stream));
         return cudaSuccess;
     }
+    // A persistent kernel (kernel(TileArgs, items)) over the heads' items = heads · tiles_max
+    // map tiles: as many blocks as fit at once, at most one an item.
+    cudaError_t persistent(const void *kernel, size_t smem, int threads) const
+    {
+        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        (int)smem));
+        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                        cudaSharedmemCarveoutMaxShared));
+        int dev, sms, per_sm = 0;
+        CUDA_CHECK(cudaGetDevice(&dev));
+        CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, smem));
+        if (per_sm < 1) return cudaErrorInvalidConfiguration;
+        int64_t items = (int64_t)heads * a.tiles_max;
+        const int64_t resident = (int64_t)sms * per_sm;
+        void *params[] = {const_cast<TileArgs *>(&a), &items};
+        CUDA_CHECK(cudaLaunchKernel(kernel, dim3((unsigned)(items < resident ? items : resident)),
+                                    dim3(threads), params, smem, stream));
+        return cudaSuccess;
+    }
     template <typename T> cudaError_t operator()() const
     {
         if (d != 64 && d != 128) return cudaErrorInvalidValue;
@@ -1006,9 +1087,9 @@ struct tiles_launch {
             bool wgmma = false; // the 128-entry tiles on wgmma where they run
             CUDA_CHECK(hopper_sm90a_runs(&wgmma));
             if (wgmma && !short_tiles) {
-                CUDA_CHECK(first.launch(d == 64 ? (const void *)attend_expert_tiles_wgmma<T, 64>
-                                                : (const void *)attend_expert_tiles_wgmma<T, 128>,
-                                        tile_wgmma_smem(d), a.tiles_max, WG_THREADS));
+                CUDA_CHECK(first.persistent(d == 64 ? (const void *)attend_expert_tiles_wgmma<T, 64>
+                                                    : (const void *)attend_expert_tiles_wgmma<T, 128>,
+                                            tile_wgmma_smem(d), WG_THREADS));
             } else {
                 const void *kernel =
                     short_tiles
