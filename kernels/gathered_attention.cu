@@ -813,7 +813,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
     while (cur < items) {
         const int64_t bh = cur / a.tiles_max;
         const TileKeys<T, D> keys(a, bh, tile.x);
-        int4 next_tile;
+        int4 next_tile = {};
         const int64_t nxt = next_item(cur + gridDim.x, &next_tile);
         if (nxt < items) load_rows(nxt, next_tile, qb ^ 1); // its buffers' last reader is done
         __syncthreads(); // rows[qb ^ 1] before the next item's Q copies read it
