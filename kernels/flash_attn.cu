@@ -715,7 +715,7 @@ __global__ void __launch_bounds__(384, 1)
 #if HOPPER_WGMMA
     using L = wgmma_tiles<D, BN, STAGES>;
     extern __shared__ unsigned char smem_raw[];
-    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    unsigned char *smem = hopper_smem_align1024(smem_raw);
     hopper_pipe<STAGES> &pipe = *reinterpret_cast<hopper_pipe<STAGES> *>(smem + L::BAR_OFF);
     uint64_t *q_full = reinterpret_cast<uint64_t *>(smem + L::BAR_OFF + sizeof(hopper_pipe<STAGES>));
 

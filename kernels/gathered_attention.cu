@@ -755,7 +755,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
     constexpr uint32_t Q_BLOCK = WG_ROWS * 128, K_BLOCK = KEY_TILE * 128;
     constexpr uint32_t Q_TILE = Q_BLOCK * (D / 64), KV_TILE = K_BLOCK * (D / 64);
     extern __shared__ unsigned char smem_raw[];
-    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    unsigned char *smem = hopper_smem_align1024(smem_raw);
     const uint32_t sQ = smem_u32(smem), sK = sQ + 2 * Q_TILE, sV = sK + 2 * KV_TILE;
     int32_t *rows = reinterpret_cast<int32_t *>(smem + 2 * Q_TILE + 4 * KV_TILE); // [2][128]
     const int tid = threadIdx.x, wg = tid / 128, t = tid % 4;
@@ -857,17 +857,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
             for (int i = 0; i < KEY_TILE / 2; i++) s[i] *= sl; // logits in log2 units
             float alpha[2];
             wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, kt.first, kt.end, t, 1.f);
-            wgmma_rescale_o<D>(o, alpha);
-            hopper_pin(o);
-#pragma unroll
-            for (int k16 = 0; k16 < KEY_TILE / 16; k16++) hopper_pin(p[k16]);
-            hopper_wgmma_fence();
-#pragma unroll
-            for (int k16 = 0; k16 < KEY_TILE / 16; k16++)
-                hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(vb, K_BLOCK, k16), 1);
-            hopper_wgmma_commit();
-            hopper_wgmma_wait<0>();
-            hopper_pin(o);
+            wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, K_BLOCK);
             __syncthreads(); // this stage is refilled two key tiles on
         }
 

@@ -225,6 +225,13 @@ __device__ __forceinline__ uint32_t hopper_sw128_offset(int r, int c, uint32_t b
     return (c / 8) * block_bytes + r * 128 + (((c % 8) ^ (r % 8)) << 4);
 }
 
+// The first 1024-byte boundary at or after p (a kernel's dynamic shared memory): where SW128
+// tiles may start, the swizzle's period. Such a kernel asks 1 KB more than its tiles take.
+__device__ __forceinline__ unsigned char *hopper_smem_align1024(unsigned char *p)
+{
+    return p + ((1024 - (smem_u32(p) & 1023)) & 1023);
+}
+
 // ROWS fp32 rows of D columns (rows at and past n_valid as zeros) as two SW128 tiles of T at
 // shared addresses hi and lo, hi + lo = x to ~16 mantissa bits (split_pack): the operand of
 // selection scores S = X·Kᵀ as X_lo·Kᵀ + X_hi·Kᵀ, which keep fp32-level precision (mita's
@@ -474,6 +481,33 @@ template <int R> __device__ __forceinline__ void hopper_pin(uint32_t (&r)[R])
 {
 #pragma unroll
     for (int i = 0; i < R; i++) asm volatile("" : "+r"(r[i])::"memory");
+}
+
+// S (64 × N) = A0·B0ᵀ + A1·B1ᵀ, each a product over K = D of K-major SW128 tiles (A's rows
+// from a0, a1 in tiles whose 64-column blocks are a_block bytes apart; B's from b0, b1,
+// b_block), D/16 wgmma a term into one accumulator, the first term's k-steps first; waited.
+// The selection scores of a split fp32 operand, x = hi + lo with the smaller term first
+// (route_wgmma: Q against the landmarks; select_wgmma: the landmarks against keys). TERMS = 1:
+// S = A1·B1ᵀ alone (a0, b0 unused). One function, so that kernels that must agree on a
+// score's bits (a selection and its floors) compute it by the same instructions.
+template <typename T, int N, int D, int TERMS>
+__device__ __forceinline__ void hopper_scores_kmajor(float (&s)[N / 2], uint32_t a0, uint32_t b0,
+                                                     uint32_t a1, uint32_t b1, uint32_t a_block,
+                                                     uint32_t b_block)
+{
+    hopper_wgmma_fence();
+    if constexpr (TERMS == 2)
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++)
+            hopper_wgmma_ss<T, N, 0>(s, hopper_desc_kmajor(a0, a_block, kk),
+                                     hopper_desc_kmajor(b0, b_block, kk), kk > 0);
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++)
+        hopper_wgmma_ss<T, N, 0>(s, hopper_desc_kmajor(a1, a_block, kk),
+                                 hopper_desc_kmajor(b1, b_block, kk), TERMS == 2 || kk > 0);
+    hopper_wgmma_commit();
+    hopper_wgmma_wait<0>();
+    hopper_pin(s);
 }
 
 #endif

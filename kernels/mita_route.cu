@@ -246,7 +246,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
     constexpr uint32_t L_BLOCK = EXPERT_TILE * 128, Q_BLOCK = RW_ROWS * 128;
     constexpr uint32_t L_TILE = L_BLOCK * (D / 64), Q_TILE = Q_BLOCK * (D / 64);
     extern __shared__ unsigned char smem_raw[];
-    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    unsigned char *smem = hopper_smem_align1024(smem_raw);
     const uint32_t sHi = smem_u32(smem), sLo = sHi + L_TILE, sQ = sLo + L_TILE;
     const int tid = threadIdx.x, wg = tid / 128, w = (tid % 128) / 32, g = (tid % 32) / 4,
               t = tid % 4;
@@ -271,18 +271,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
     auto use = [&](int64_t j, int buf) {
         float s[EXPERT_TILE / 2];
         const uint32_t sQw = sQ + buf * Q_TILE + wg * 64 * 128;
-        hopper_wgmma_fence();
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++)
-            hopper_wgmma_ss<T, EXPERT_TILE, 0>(s, hopper_desc_kmajor(sQw, Q_BLOCK, kk),
-                                               hopper_desc_kmajor(sLo, L_BLOCK, kk), kk > 0);
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++)
-            hopper_wgmma_ss<T, EXPERT_TILE, 0>(s, hopper_desc_kmajor(sQw, Q_BLOCK, kk),
-                                               hopper_desc_kmajor(sHi, L_BLOCK, kk), 1);
-        hopper_wgmma_commit();
-        hopper_wgmma_wait<0>();
-        hopper_pin(s);
+        hopper_scores_kmajor<T, EXPERT_TILE, D, 2>(s, sQw, sLo, sQw, sHi, Q_BLOCK, L_BLOCK);
         RowBest<R> best[2]; // rows 16w+g and 16w+g+8 of the warpgroup's 64
         best[0].clear();
         best[1].clear();

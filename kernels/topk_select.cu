@@ -221,6 +221,17 @@ struct WarpRows {
         __syncwarp();
     }
 
+    // Warp `warp`'s 16 rows in a block of `rows` rows: their buffers (a.buffers, the block's
+    // rows · cap from blockIdx.x · rows · cap) and their share of the block's shared arrays
+    // (scratch [warps, cap], cnt, tau, base [rows]).
+    static __device__ WarpRows of_warp(const SelectArgs &a, int rows, int warp, uint64_t *scratch,
+                                       int *cnt, float *tau, float *base)
+    {
+        return WarpRows{a.buffers + ((size_t)blockIdx.x * rows + warp * WARP_ROWS) * a.cap,
+                        scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
+                        base + warp * WARP_ROWS, a.cap, a.k};
+    }
+
     // After the last tile: row r's k best (fewer when the chunk had fewer keys), to out_idx
     // as indices or to out_cand as candidates padded with 0.
     __device__ void finish(const SelectArgs &a, int64_t bh, int64_t row0, int chunk, int lane)
@@ -248,6 +259,12 @@ struct WarpRows {
 struct Item {
     int64_t bh, row0, begin, end;
     int chunk;
+    // The item's head of a [heads, n_keys, D] tensor of T (the keys, the values).
+    template <typename T, int D>
+    __device__ const T *head_of(const void *x, const SelectArgs &a) const
+    {
+        return static_cast<const T *>(x) + bh * a.n_keys * D;
+    }
 };
 __device__ __forceinline__ Item item_of(const SelectArgs &a, int64_t item, int rows_per_block)
 {
@@ -260,6 +277,22 @@ __device__ __forceinline__ Item item_of(const SelectArgs &a, int64_t item, int r
     it.begin = it.chunk * a.chunk_len;
     it.end = min(it.begin + a.chunk_len, a.n_keys);
     return it;
+}
+
+// Row `row`'s partial of one chunk (SelectArgs::out_partial: max, sum, -, -, Σ w·v), from
+// one thread of the quad that holds the row: t == 0 writes the max and sum, put(values) this
+// thread's channels of Σ w·v. Rows past n_rows write nothing.
+template <int D, typename Put>
+__device__ __forceinline__ void store_partial(const SelectArgs &a, int64_t bh, int64_t row,
+                                              int chunk, float max, float sum, int t, Put &&put)
+{
+    if (row >= a.n_rows) return;
+    float *p = a.out_partial + ((bh * a.n_rows + row) * a.nchunks + chunk) * (D + 4);
+    if (t == 0) {
+        p[0] = max;
+        p[1] = sum;
+    }
+    put(p + 4);
 }
 
 // ---- simt ---------------------------------------------------------------------------------
@@ -283,14 +316,11 @@ __global__ void __launch_bounds__(SIMT_WARPS * 32) select_simt(SelectArgs a)
     int *cnt = reinterpret_cast<int *>(ws + (WITH_V ? SIMT_ROWS * W_STRIDE : 0));
     float *tau = reinterpret_cast<float *>(cnt + SIMT_ROWS), *base = tau + SIMT_ROWS;
 
-    WarpRows sel{a.buffers + ((size_t)blockIdx.x * SIMT_ROWS + warp * WARP_ROWS) * a.cap,
-                 scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
-                 base + warp * WARP_ROWS, a.cap, a.k};
+    WarpRows sel = WarpRows::of_warp(a, SIMT_ROWS, warp, scratch, cnt, tau, base);
     for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
         const Item it = item_of(a, item, SIMT_ROWS);
-        const TK *keys = static_cast<const TK *>(a.keys) + it.bh * a.n_keys * D;
-        const TV *values = WITH_V ? static_cast<const TV *>(a.values) + it.bh * a.n_keys * D
-                                  : nullptr;
+        const TK *keys = it.head_of<TK, D>(a.keys, a);
+        const TV *values = WITH_V ? it.head_of<TV, D>(a.values, a) : nullptr;
 
         __syncthreads(); // the previous item is done with qs
         stage_rows<TQ, D, SIMT_ROWS>(qs, static_cast<const TQ *>(a.rows) +
@@ -320,21 +350,13 @@ __global__ void __launch_bounds__(SIMT_WARPS * 32) select_simt(SelectArgs a)
         sel.finish(a, it.bh, it.row0 + warp * WARP_ROWS, it.chunk, lane);
         if (WITH_V)
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
-                const float sum = row_total(rsum[h]);
-                const int64_t row = it.row0 + warp * WARP_ROWS + g + 8 * h;
-                if (row < a.n_rows) {
-                    float *p = a.out_partial +
-                               ((it.bh * a.n_rows + row) * a.nchunks + it.chunk) * (D + 4);
-                    if (t == 0) {
-                        p[0] = rmax[h];
-                        p[1] = sum;
-                    }
+            for (int h = 0; h < 2; h++)
+                store_partial<D>(a, it.bh, it.row0 + warp * WARP_ROWS + g + 8 * h, it.chunk,
+                                 rmax[h], row_total(rsum[h]), t, [&](float *v) {
 #pragma unroll
-                    for (int i = 0; i < D / 16; i++)
-                        *reinterpret_cast<float4 *>(p + 4 + 4 * t + 16 * i) = o[h][i];
-                }
-            }
+                                     for (int i = 0; i < D / 16; i++)
+                                         *reinterpret_cast<float4 *>(v + 4 * t + 16 * i) = o[h][i];
+                                 });
     }
 }
 
@@ -449,14 +471,11 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
     // 8·(lane/16) on: the B fragments of two n8 channel blocks of one k16 key step.
     const T *v_lane = vs + ((lane % 8) + 8 * ((lane / 8) % 2)) * KS + 8 * (lane / 16);
 
-    WarpRows sel{a.buffers + ((size_t)blockIdx.x * ROWS + warp * WARP_ROWS) * a.cap,
-                 scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
-                 base + warp * WARP_ROWS, a.cap, a.k};
+    WarpRows sel = WarpRows::of_warp(a, ROWS, warp, scratch, cnt, tau, base);
     for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
         const Item it = item_of(a, item, ROWS);
-        const T *keys = static_cast<const T *>(a.keys) + it.bh * a.n_keys * D;
-        const T *values = WITH_V ? static_cast<const T *>(a.values) + it.bh * a.n_keys * D
-                                 : nullptr;
+        const T *keys = it.head_of<T, D>(a.keys, a);
+        const T *values = WITH_V ? it.head_of<T, D>(a.values, a) : nullptr;
 
         // A fragments of the warp's 16 rows, all of d, in registers for the whole item.
         const int64_t r0 = it.row0 + warp * WARP_ROWS + g;
@@ -548,6 +567,8 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
         if constexpr (WITH_V)
 #pragma unroll
             for (int h = 0; h < 2; h++) {
+                // Written out, not through store_partial: at d = 64 that spilled 92 bytes more
+                // (CUDA 13.0).
                 const float sum = row_total(rsum[h]);
                 const int64_t row = r0 + 8 * h;
                 if (row < a.n_rows) {
@@ -623,19 +644,7 @@ template <typename T, int D, bool SPLIT>
 __device__ __forceinline__ void score_tile_wgmma(float (&s)[TILE / 2], uint32_t hi, uint32_t lo,
                                                  uint32_t x_block, uint32_t keys)
 {
-    hopper_wgmma_fence();
-    if constexpr (SPLIT)
-#pragma unroll
-        for (int kk = 0; kk < D / 16; kk++)
-            hopper_wgmma_ss<T, TILE, 0>(s, hopper_desc_kmajor(lo, x_block, kk),
-                                        hopper_desc_kmajor(keys, WG_BLOCK, kk), kk > 0);
-#pragma unroll
-    for (int kk = 0; kk < D / 16; kk++)
-        hopper_wgmma_ss<T, TILE, 0>(s, hopper_desc_kmajor(hi, x_block, kk),
-                                    hopper_desc_kmajor(keys, WG_BLOCK, kk), SPLIT || kk > 0);
-    hopper_wgmma_commit();
-    hopper_wgmma_wait<0>();
-    hopper_pin(s);
+    hopper_scores_kmajor<T, TILE, D, SPLIT ? 2 : 1>(s, lo, keys, hi, keys, x_block, WG_BLOCK);
 }
 
 // Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [2][TILE, D] |
@@ -660,7 +669,7 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
     constexpr uint32_t X_BLOCK = ROWS * 128, X_TILE = X_BLOCK * (D / 64),
                        K_TILE = wg_tile_bytes<D>();
     extern __shared__ unsigned char smem_raw[];
-    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    unsigned char *smem = hopper_smem_align1024(smem_raw);
     const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sHi + (SPLIT ? 2 : 1) * X_TILE,
                    sV = sK + 2 * K_TILE;
     uint64_t *scratch = reinterpret_cast<uint64_t *>(smem + (SPLIT ? 2 : 1) * X_TILE +
@@ -670,14 +679,11 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const uint32_t wg_rows = (threadIdx.x / 128) * WG_ROWS * 128; // this warpgroup's X rows
 
-    WarpRows sel{a.buffers + ((size_t)blockIdx.x * ROWS + warp * WARP_ROWS) * a.cap,
-                 scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
-                 base + warp * WARP_ROWS, a.cap, a.k};
+    WarpRows sel = WarpRows::of_warp(a, ROWS, warp, scratch, cnt, tau, base);
     for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
         const Item it = item_of(a, item, ROWS);
-        const T *keys = static_cast<const T *>(a.keys) + it.bh * a.n_keys * D;
-        const T *values = WITH_V ? static_cast<const T *>(a.values) + it.bh * a.n_keys * D
-                                 : nullptr;
+        const T *keys = it.head_of<T, D>(a.keys, a);
+        const T *values = WITH_V ? it.head_of<T, D>(a.values, a) : nullptr;
         const int64_t warp_row0 = it.row0 + warp * WARP_ROWS;
         sel.reset(lane, a.floors ? a.floors + it.bh * a.n_rows + warp_row0 : nullptr,
                   a.n_rows - warp_row0);
@@ -711,19 +717,7 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
                 float alpha[2];
                 wgmma_softmax_p<T, TILE>(s, p, alpha, row_max, row_sum, kt, it.end, t,
                                          a.scale * LOG2E);
-                wgmma_rescale_o<D>(o, alpha);
-                hopper_pin(o);
-#pragma unroll
-                for (int k16 = 0; k16 < TILE / 16; k16++) hopper_pin(p[k16]);
-                hopper_wgmma_fence();
-#pragma unroll
-                for (int k16 = 0; k16 < TILE / 16; k16++)
-                    hopper_wgmma_rs<T, D, 1>(o, p[k16],
-                                             hopper_desc_mnmajor(sV + buf * K_TILE, WG_BLOCK, k16),
-                                             1);
-                hopper_wgmma_commit();
-                hopper_wgmma_wait<0>();
-                hopper_pin(o);
+                wgmma_rescale_pv<T, D, TILE>(o, p, alpha, sV + buf * K_TILE, WG_BLOCK);
             }
         };
         // The rows and the first tile (for_each_staged_tile's last barrier of the previous
@@ -740,22 +734,14 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
         sel.finish(a, it.bh, warp_row0, it.chunk, lane);
         if constexpr (WITH_V)
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
-                const float sum = row_total(row_sum[h]);
-                const int64_t row = warp_row0 + g + 8 * h;
-                if (row < a.n_rows) {
-                    float *p = a.out_partial +
-                               ((it.bh * a.n_rows + row) * a.nchunks + it.chunk) * (D + 4);
-                    if (t == 0) {
-                        p[0] = row_max[h];
-                        p[1] = sum;
-                    }
+            for (int h = 0; h < 2; h++) // select_mma's o[n][2h + e] is o[4n + 2h + e] here
+                store_partial<D>(a, it.bh, warp_row0 + g + 8 * h, it.chunk, row_max[h],
+                                 row_total(row_sum[h]), t, [&](float *v) {
 #pragma unroll
-                    for (int n = 0; n < D / 8; n++)
-                        *reinterpret_cast<float2 *>(p + 4 + 8 * n + 2 * t) =
-                            make_float2(o[4 * n + 2 * h], o[4 * n + 2 * h + 1]);
-                }
-            }
+                                     for (int n = 0; n < D / 8; n++)
+                                         *reinterpret_cast<float2 *>(v + 8 * n + 2 * t) =
+                                             make_float2(o[4 * n + 2 * h], o[4 * n + 2 * h + 1]);
+                                 });
     }
 #endif
 }
@@ -925,32 +911,40 @@ template <typename T, int D> const void *wgmma_kernel(int row_dtype, bool with_v
 }
 int wgmma_groups(int row_dtype) { return row_dtype == ATTN_FP32 ? 1 : 2; }
 
-// select_mma's cases (16-bit keys; rows of fp32 or of the keys' type, values with fp32 rows)
-// at d = 64 or 128; NULL otherwise.
-const void *wgmma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
+// The tensor-core kernels' cases (16-bit keys; rows of fp32 or of the keys' type, values with
+// fp32 rows only) at d = 64 or 128, as Family<T, D>::get(row_dtype, with_values) gives them;
+// NULL otherwise: the simt kernel serves those.
+template <template <typename, int> class Family>
+const void *tensor_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
 {
     if (key_dtype == ATTN_FP32 || (row_dtype != key_dtype && row_dtype != ATTN_FP32) ||
         (d != 64 && d != 128))
         return nullptr;
     if (key_dtype == ATTN_FP16)
-        return d == 64 ? wgmma_kernel<__half, 64>(row_dtype, with_values)
-                       : wgmma_kernel<__half, 128>(row_dtype, with_values);
-    return d == 64 ? wgmma_kernel<__nv_bfloat16, 64>(row_dtype, with_values)
-                   : wgmma_kernel<__nv_bfloat16, 128>(row_dtype, with_values);
+        return d == 64 ? Family<__half, 64>::get(row_dtype, with_values)
+                       : Family<__half, 128>::get(row_dtype, with_values);
+    return d == 64 ? Family<__nv_bfloat16, 64>::get(row_dtype, with_values)
+                   : Family<__nv_bfloat16, 128>::get(row_dtype, with_values);
 }
-
-// Keys (and values) of 16 bits; rows of the same type, or fp32 rows (split, see
-// load_row_fragments). NULL otherwise: the simt kernel serves those.
+template <typename T, int D> struct MmaKernels {
+    static const void *get(int row_dtype, bool with_values)
+    {
+        return mma_kernel<T, D>(row_dtype, with_values);
+    }
+};
+template <typename T, int D> struct WgmmaKernels {
+    static const void *get(int row_dtype, bool with_values)
+    {
+        return wgmma_kernel<T, D>(row_dtype, with_values);
+    }
+};
 const void *mma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
 {
-    if (key_dtype == ATTN_FP32 || (row_dtype != key_dtype && row_dtype != ATTN_FP32) ||
-        (d != 64 && d != 128))
-        return nullptr;
-    if (key_dtype == ATTN_FP16)
-        return d == 64 ? mma_kernel<__half, 64>(row_dtype, with_values)
-                       : mma_kernel<__half, 128>(row_dtype, with_values);
-    return d == 64 ? mma_kernel<__nv_bfloat16, 64>(row_dtype, with_values)
-                   : mma_kernel<__nv_bfloat16, 128>(row_dtype, with_values);
+    return tensor_kernel_for<MmaKernels>(d, row_dtype, key_dtype, with_values);
+}
+const void *wgmma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
+{
+    return tensor_kernel_for<WgmmaKernels>(d, row_dtype, key_dtype, with_values);
 }
 
 cudaError_t device_limits(int *sms, int *smem_optin)
@@ -1100,6 +1094,41 @@ constexpr int64_t SAMPLE_MAX_TILES = 4096; // ... at most this many values a row
 constexpr int SAMPLE_TILES_PER_BLOCK = 16; // sampled tiles a block (exact floors: 1)
 constexpr int SAMPLE_WARPS = 4, SAMPLE_ROWS = SAMPLE_WARPS * WARP_ROWS;
 
+// One thread's share of key tile j's maxima (tile_maxima's output, below), from its scores in
+// mma's C layout, score(jj, e) = row r0 + 8·(e >> 1), key j·TILE + 8jj + 2t + (e & 1) (wgmma's
+// accumulators are the same): GROUP = 1 every score, -inf past n_keys; else each row's best of
+// the tile, reduced over the quad, written by t == 0.
+template <int GROUP, typename Score>
+__device__ __forceinline__ void store_maxima(Score &&score, float *maxima, int64_t bh,
+                                             int64_t n_rows, int64_t n_keys, int64_t M, int64_t r0,
+                                             int64_t j, int t)
+{
+    if constexpr (GROUP == 1) {
+#pragma unroll
+        for (int jj = 0; jj < 8; jj++)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const int64_t key = j * TILE + 8 * jj + 2 * t;
+                if (r0 + 8 * h < n_rows)
+                    *reinterpret_cast<float2 *>(maxima + (bh * n_rows + r0 + 8 * h) * M + key) =
+                        make_float2(key < n_keys ? score(jj, 2 * h) : -INFINITY,
+                                    key + 1 < n_keys ? score(jj, 2 * h + 1) : -INFINITY);
+            }
+    } else {
+        float best[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int jj = 0; jj < 8; jj++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) best[e >> 1] = fmaxf(best[e >> 1], score(jj, e));
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 1));
+            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 2));
+            if (t == 0 && r0 + 8 * h < n_rows) maxima[(bh * n_rows + r0 + 8 * h) * M + j] = best[h];
+        }
+    }
+}
+
 // GROUP = TILE: maxima [heads, n_rows, M], row's best score in sampled tile j, the whole tile
 // of keys from (j · (n_keys / TILE) / M) · TILE. GROUP = 1: every score of every tile, M =
 // tiles · TILE values a row (-inf past n_keys). grid (ceil(tiles / PER_BLOCK),
@@ -1137,31 +1166,8 @@ __global__ void __launch_bounds__(SAMPLE_WARPS * 32)
         __syncthreads();
         float acc[8][4];
         score_tile<D, sizeof(TQ) == 4>(acc, qa, ql, ks[buf], g, t);
-        if constexpr (GROUP == 1) {
-#pragma unroll
-            for (int jj = 0; jj < 8; jj++)
-#pragma unroll
-                for (int h = 0; h < 2; h++) {
-                    const int64_t key = j * TILE + 8 * jj + 2 * t;
-                    if (r0 + 8 * h < n_rows)
-                        *reinterpret_cast<float2 *>(maxima + (bh * n_rows + r0 + 8 * h) * M + key) =
-                            make_float2(key < n_keys ? acc[jj][2 * h] : -INFINITY,
-                                        key + 1 < n_keys ? acc[jj][2 * h + 1] : -INFINITY);
-                }
-            __syncthreads();
-            continue;
-        }
-        float best[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-        for (int jj = 0; jj < 8; jj++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) best[e >> 1] = fmaxf(best[e >> 1], acc[jj][e]);
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 1));
-            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 2));
-            if (t == 0 && r0 + 8 * h < n_rows) maxima[(bh * n_rows + r0 + 8 * h) * M + j] = best[h];
-        }
+        store_maxima<GROUP>([&](int jj, int e) { return acc[jj][e]; }, maxima, bh, n_rows, n_keys,
+                            M, r0, j, t);
         __syncthreads(); // this buffer is refilled two tiles on
     }
 }
@@ -1185,7 +1191,7 @@ __global__ void __launch_bounds__(WG_ROWS * 2)
     constexpr bool SPLIT = sizeof(TQ) == 4;
     constexpr uint32_t X_TILE = wg_tile_bytes<D>(), K_TILE = wg_tile_bytes<D>();
     extern __shared__ unsigned char smem_raw[];
-    unsigned char *smem = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    unsigned char *smem = hopper_smem_align1024(smem_raw);
     const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sHi + (SPLIT ? 2 : 1) * X_TILE;
     const int warp = threadIdx.x / 32, g = (threadIdx.x % 32) / 4, t = threadIdx.x % 4;
     const int64_t tiles = GROUP == 1 ? M / TILE : M;
@@ -1206,30 +1212,8 @@ __global__ void __launch_bounds__(WG_ROWS * 2)
         const int64_t j = j0 + i;
         float s[TILE / 2];
         score_tile_wgmma<T, D, SPLIT>(s, sHi, sLo, WG_BLOCK, sK + buf * K_TILE);
-        if constexpr (GROUP == 1) {
-#pragma unroll
-            for (int jj = 0; jj < 8; jj++)
-#pragma unroll
-                for (int h = 0; h < 2; h++) {
-                    const int64_t key = j * TILE + 8 * jj + 2 * t;
-                    if (r0 + 8 * h < n_rows)
-                        *reinterpret_cast<float2 *>(maxima + (bh * n_rows + r0 + 8 * h) * M + key) =
-                            make_float2(key < n_keys ? s[4 * jj + 2 * h] : -INFINITY,
-                                        key + 1 < n_keys ? s[4 * jj + 2 * h + 1] : -INFINITY);
-                }
-            return;
-        }
-        float best[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-        for (int jj = 0; jj < 8; jj++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) best[e >> 1] = fmaxf(best[e >> 1], s[4 * jj + e]);
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 1));
-            best[h] = fmaxf(best[h], __shfl_xor_sync(FULL, best[h], 2));
-            if (t == 0 && r0 + 8 * h < n_rows) maxima[(bh * n_rows + r0 + 8 * h) * M + j] = best[h];
-        }
+        store_maxima<GROUP>([&](int jj, int e) { return s[4 * jj + e]; }, maxima, bh, n_rows,
+                            n_keys, M, r0, j, t);
     };
     stage(0, 0); // with the rows' copies, for rows of T
     for_each_staged_tile(j1 - j0, stage, use, [] { hopper_fence_proxy_async(); });
