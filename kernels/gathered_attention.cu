@@ -813,10 +813,21 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
     while (cur < items) {
         const int64_t bh = cur / a.tiles_max;
         const TileKeys<T, D> keys(a, bh, tile.x);
+        // The next item and its entries (into rows[qb ^ 1], whose last reader, the item
+        // before, is done): with two key tiles or more, after the first one's MMAs, while the
+        // second's copy is in flight, so that the chain map -> order stalls no one; the
+        // barrier that ends that key tile orders rows[qb ^ 1] before the next item's Q copies
+        // (issued with the last key tile). With one key tile, here.
         int4 next_tile = {};
-        const int64_t nxt = next_item(cur + gridDim.x, &next_tile);
-        if (nxt < items) load_rows(nxt, next_tile, qb ^ 1); // its buffers' last reader is done
-        __syncthreads(); // rows[qb ^ 1] before the next item's Q copies read it
+        int64_t nxt = items;
+        auto find_next = [&] {
+            nxt = next_item(cur + gridDim.x, &next_tile);
+            if (nxt < items) load_rows(nxt, next_tile, qb ^ 1);
+        };
+        if (keys.tiles == 1) {
+            find_next();
+            __syncthreads();
+        }
 
         float s[KEY_TILE / 2], o[D / 2], row_max[2] = {-INFINITY, -INFINITY},
                                          row_sum[2] = {0.f, 0.f};
@@ -858,6 +869,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
             float alpha[2];
             wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, kt.first, kt.end, t, 1.f);
             wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, K_BLOCK);
+            if (j == 0 && keys.tiles > 1) find_next();
             __syncthreads(); // this stage is refilled two key tiles on
         }
 
