@@ -733,9 +733,10 @@ __global__ void __launch_bounds__(WARPS * 32, WARPS == MMA_WARPS ? (D == 64 ? 2 
 // grid is the blocks that fit at once; block i takes items i, i + gridDim.x, ..., skipping the
 // empty ones. A tile's work is two key tiles at m = k = 64, too little to hide the chain that
 // starts it (its map entry, then its order, then its Q rows) behind the other resident blocks
-// (two an SM at d = 64, one at d = 128): so the next item's map and order are read at the start
-// of the current one, and its Q rows and first key tile copied with the current one's last key
-// tile, into the other of two Q buffers: one stream of key tiles through two stages.
+// (two an SM at d = 64, one at d = 128): so the next item's map and order are read during the
+// current one (after its first key tile's MMAs, while the second's copy is in flight), and its
+// Q rows and first key tile copied with the current one's last key tile, into the other of two
+// Q buffers: one stream of key tiles through two stages.
 constexpr int WG_ROWS = 128, WG_THREADS = 256;
 
 // Shared memory: Q [2][128 rows] | 2 stages × (K, V) [64 rows] SW128 | rows [2][128] int, from
