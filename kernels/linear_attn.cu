@@ -18,9 +18,8 @@
 //         cp.async stages, φ applied in place in shared memory (φ(K) rounded to the dtype),
 //         A = φ(K)ᵀ and B = V by ldmatrix.trans (89% of DRAM peak); out loads the next φ(Q)
 //         tile into registers while multiplying this one (bf16) by S and z split into bf16
-//         hi + lo parts (fp16 cannot hold the sums over N). With 16 rows a warp it ran at 61%
-//         of DRAM peak, bound by the ldmatrix traffic of S (L1 90% busy); at d = 64 a warp now
-//         takes 32 rows, each S fragment feeding two products (2 blocks an SM, 226 registers).
+//         hi + lo parts (fp16 cannot hold the sums over N) — 61% of DRAM peak, bound by the
+//         ldmatrix traffic of S (L1 90% busy).
 
 #include "linear_attn.h"
 
@@ -274,14 +273,9 @@ constexpr int MMA_ROWS = 64; // rows per tile of both mma kernels
 
 template <int D> constexpr int mma_kv_threads() { return 2 * D; } // D/16 warps
 template <int D> constexpr size_t mma_kv_smem_bytes() { return 2 * 2 * (size_t)MMA_ROWS * D * 2; }
-// out's m16 row tiles per warp: at d = 64 two, so that each fragment of S read from shared
-// memory feeds two products (with one, the ldmatrix reads of S, 9 KB per 16 rows, held L1 90%
-// busy and the pass at 61% of DRAM peak); at d = 128 one (two would need 128 accumulators).
-template <int D> constexpr int out_warp_tiles() { return D == 64 ? 2 : 1; }
-template <int D> constexpr int out_mma_rows() { return 4 * 16 * out_warp_tiles<D>(); }
 template <int D> constexpr size_t mma_out_smem_bytes()
 {
-    return 2 * (size_t)D * D * 2 + 2 * (size_t)D * 16 + (size_t)out_mma_rows<D>() * D * 2;
+    return 2 * (size_t)D * D * 2 + 2 * (size_t)D * 16 + (size_t)MMA_ROWS * D * 2;
 }
 
 // Eight 16-bit values ↔ fp32.
@@ -399,16 +393,14 @@ __global__ void __launch_bounds__(mma_kv_threads<D>())
 // grid: (blocks per head, BH), 128 threads, mma_out_smem_bytes<D>() dynamic smem.
 // S and z are split into bf16 hi + lo parts (S = hi + lo to ~16 bits: the sums over N reach
 // magnitudes fp16 cannot hold and bf16 alone would cost 3 digits), z as an extra n-tile whose
-// column 0 yields φ(q_i)·z from the same fragments. Each warp owns 16·WT rows of a tile of
-// φ(Q) (WT = out_warp_tiles; bf16 for both input types; the next tile's loads in flight in
-// registers meanwhile); O = φ(Q) [S | z] on mma.sync, 4·WT products per k-step and n-tile pair.
+// column 0 yields φ(q_i)·z from the same fragments. Each warp owns 16 rows of a 64-row tile of
+// φ(Q) (bf16 for both input types; the next tile's loads in flight in registers meanwhile);
+// O = φ(Q) [S | z] on mma.sync, 4 products per k-step and n-tile pair.
 template <typename T, int D>
-__global__ void __launch_bounds__(128, D == 64 ? 2 : 1)
-    linear_out_mma(const T *q, const float *kv, T *o, int64_t N)
+__global__ void __launch_bounds__(128) linear_out_mma(const T *q, const float *kv, T *o, int64_t N)
 {
     typedef __nv_bfloat16 M; // the product's type whatever T is: it needs fp32's range
-    constexpr int WT = out_warp_tiles<D>(), ROWS = out_mma_rows<D>();
-    constexpr int TH = 128, CPR = D / 8, PER = ROWS * CPR / TH;
+    constexpr int TH = 128, CPR = D / 8, PER = MMA_ROWS * CPR / TH;
     extern __shared__ __align__(128) unsigned char smem[];
     const uint32_t sShi = smem_u32(smem), sSlo = sShi + D * D * 2;
     const uint32_t sZhi = sSlo + D * D * 2, sZlo = sZhi + D * 16, sQ = sZlo + D * 16;
@@ -443,7 +435,7 @@ __global__ void __launch_bounds__(128, D == 64 ? 2 : 1)
     // Q tiles pass through registers: tile i + 1 is loaded while tile i is multiplied.
     uint4 raw[PER];
     auto fetch = [&](int64_t tile) {
-        const int64_t r0 = tile * ROWS;
+        const int64_t r0 = tile * MMA_ROWS;
 #pragma unroll
         for (int n = 0; n < PER; n++) {
             const int idx = tid + n * TH, r = idx / CPR, c = idx % CPR;
@@ -451,10 +443,10 @@ __global__ void __launch_bounds__(128, D == 64 ? 2 : 1)
                                 : make_uint4(0, 0, 0, 0);
         }
     };
-    const int64_t tiles = (N + ROWS - 1) / ROWS;
+    const int64_t tiles = (N + MMA_ROWS - 1) / MMA_ROWS;
     if (blockIdx.x < tiles) fetch(blockIdx.x);
     for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-        const int64_t r0 = tile * ROWS;
+        const int64_t r0 = tile * MMA_ROWS;
         __syncthreads(); // the previous tile's φ(Q) is no longer read (first pass: S is stored)
 #pragma unroll
         for (int n = 0; n < PER; n++) {
@@ -468,55 +460,41 @@ __global__ void __launch_bounds__(128, D == 64 ? 2 : 1)
         if (tile + gridDim.x < tiles) fetch(tile + gridDim.x);
         __syncthreads();
 
-        float acc[WT][D / 8][4] = {}, den[WT][4] = {};
+        float acc[D / 8][4] = {}, den[4] = {};
 #pragma unroll
         for (int ks = 0; ks < D / 16; ks++) {
-            uint32_t af[WT][4], zf[4];
-#pragma unroll
-            for (int w = 0; w < WT; w++)
-                ldsm_x4(af[w], sQ + swz<D>(16 * (WT * warp + w) + lane % 8 + 8 * ((lane / 8) & 1),
-                                           2 * ks + lane / 16));
+            uint32_t af[4], zf[4];
+            ldsm_x4(af,
+                    sQ + swz<D>(16 * warp + lane % 8 + 8 * ((lane / 8) & 1), 2 * ks + lane / 16));
             const int brow = 16 * ks + lane % 8 + 8 * ((lane / 8) & 1);
 #pragma unroll
             for (int j = 0; j < D / 8; j += 2) {
                 uint32_t bf[4];
                 ldsm_x4_trans(bf, sShi + swz<D>(brow, j + lane / 16));
-#pragma unroll
-                for (int w = 0; w < WT; w++) {
-                    mma_t<M>::mma(acc[w][j], af[w], bf[0], bf[1]);
-                    mma_t<M>::mma(acc[w][j + 1], af[w], bf[2], bf[3]);
-                }
+                mma_t<M>::mma(acc[j], af, bf[0], bf[1]);
+                mma_t<M>::mma(acc[j + 1], af, bf[2], bf[3]);
                 ldsm_x4_trans(bf, sSlo + swz<D>(brow, j + lane / 16));
-#pragma unroll
-                for (int w = 0; w < WT; w++) {
-                    mma_t<M>::mma(acc[w][j], af[w], bf[0], bf[1]);
-                    mma_t<M>::mma(acc[w][j + 1], af[w], bf[2], bf[3]);
-                }
+                mma_t<M>::mma(acc[j], af, bf[0], bf[1]);
+                mma_t<M>::mma(acc[j + 1], af, bf[2], bf[3]);
             }
             // Matrices 0, 1: rows of z_hi; 2, 3: the same rows of z_lo.
             ldsm_x4_trans(zf, (lane < 16 ? sZhi : sZlo) + brow * 16);
-#pragma unroll
-            for (int w = 0; w < WT; w++) {
-                mma_t<M>::mma(den[w], af[w], zf[0], zf[1]);
-                mma_t<M>::mma(den[w], af[w], zf[2], zf[3]);
-            }
+            mma_t<M>::mma(den, af, zf[0], zf[1]);
+            mma_t<M>::mma(den, af, zf[2], zf[3]);
         }
 
 #pragma unroll
-        for (int w = 0; w < WT; w++)
+        for (int h = 0; h < 2; h++) {
+            // Column 0 of the z n-tile: lane 4g holds rows g (den[0]) and g + 8 (den[2]).
+            const float inv = 1.f / (__shfl_sync(0xffffffffu, den[2 * h], lane & ~3) + 1e-6f);
+            const int64_t row = r0 + 16 * warp + g + 8 * h;
+            if (row >= N) continue;
+            T *dst = ob + row * D + 2 * t;
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
-                // Column 0 of the z n-tile: lane 4g holds rows g (den[0]) and g + 8 (den[2]).
-                const float inv =
-                    1.f / (__shfl_sync(0xffffffffu, den[w][2 * h], lane & ~3) + 1e-6f);
-                const int64_t row = r0 + 16 * (WT * warp + w) + g + 8 * h;
-                if (row >= N) continue;
-                T *dst = ob + row * D + 2 * t;
-#pragma unroll
-                for (int j = 0; j < D / 8; j++)
-                    *reinterpret_cast<uint32_t *>(dst + 8 * j) =
-                        mma_t<T>::pack(acc[w][j][2 * h] * inv, acc[w][j][2 * h + 1] * inv);
-            }
+            for (int j = 0; j < D / 8; j++)
+                *reinterpret_cast<uint32_t *>(dst + 8 * j) =
+                    mma_t<T>::pack(acc[j][2 * h] * inv, acc[j][2 * h + 1] * inv);
+        }
     }
 }
 
@@ -526,7 +504,7 @@ __global__ void __launch_bounds__(128, D == 64 ? 2 : 1)
 // TF32: docs/methods.md, "Numeric types and arithmetic"), bf16/fp16 the mma one.
 template <typename T, int D> struct linear_version {
     static constexpr int KV_ROWS_PER_TILE = MMA_ROWS, KV_THREADS = mma_kv_threads<D>();
-    static constexpr int OUT_ROWS_PER_TILE = out_mma_rows<D>(), OUT_THREADS = 128;
+    static constexpr int OUT_ROWS_PER_TILE = MMA_ROWS, OUT_THREADS = 128;
     static constexpr size_t KV_SMEM = mma_kv_smem_bytes<D>(), OUT_SMEM = mma_out_smem_bytes<D>();
     static constexpr auto kv = linear_kv_partial_mma<T, D>;
     static constexpr auto out = linear_out_mma<T, D>;
