@@ -902,6 +902,264 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
 #endif
 }
 
+// ---- expert_runs (sm_90a) --------------------------------------------------------------------
+//
+// The wgmma expert tiles with the copies off the consumers' path, where a run's key tiles fit
+// in shared memory (RunShape::KV_TILES: m + k <= 256 at d = 64, <= 128 at d = 128; MiTA's
+// m = k = 64). attend_expert_tiles_wgmma ran at ~4× its bytes (NOTES.md, "mita" v15): each item
+// waited on its own chain map -> order -> Q rows, and gathered its expert's keys and values
+// again for every 128 entries. Here one block holds an SM and walks a contiguous range of the
+// heads' tile maps, where consecutive items mostly share (head, expert): a run. A run's key and
+// value tiles (shared block, then the expert's, gathered in place) are copied once into one of
+// two run slots and stay while its items pass. Warp-specialized:
+//   producer warps, one per Q stage: warp w takes the range's non-empty items w, w + STAGES, ...:
+//     waits for its stage to be free, copies (cp.async) the item's entries' Q rows into it,
+//     and, for the first item of a run, the run's tiles into its slot once that is free; then
+//     waits for its own copies, fences them to the async proxy and arrives on the stage's (and
+//     slot's) full barrier: STAGES items' rows in flight an SM, none waited on by a consumer.
+//   two consumer warpgroups, 64 entries of every item each: per key tile of the run, S = Q·Kᵀ,
+//     the online softmax and O += P·V by wgmma; then O through their own rows of the stage
+//     (swizzled, so that each thread stores 16-byte chunks of whole rows), and the stage
+//     released. Same outputs as the other tile kernels (s_r = 1: O; s_r > 1: the partials).
+// Every warp walks the same items with a RunWalk, so that an item's stage (its place among the
+// non-empty items modulo STAGES) and its run's slot (the run's place modulo 2) agree.
+template <int D> struct RunShape {
+    static constexpr int STAGES = D == 64 ? 4 : 2;   // Q stages = producer warps
+    static constexpr int KV_TILES = D == 64 ? 4 : 2; // 64-key tiles a run slot holds
+    static constexpr int THREADS = 256 + 32 * STAGES;
+    static constexpr uint32_t Q_BLOCK = MMA_TILE_ROWS * 128, Q_STAGE = Q_BLOCK * (D / 64);
+    static constexpr uint32_t K_BLOCK = KEY_TILE * 128, KV_TILE = K_BLOCK * (D / 64);
+    static constexpr uint32_t SLOT = 2 * KV_TILES * KV_TILE; // K tiles, then V tiles
+    // Q stages | 2 run slots | rows [STAGES][128] int | barriers, from a 1024-byte boundary.
+    static constexpr size_t SMEM = (size_t)STAGES * Q_STAGE + 2 * SLOT +
+                                   (size_t)STAGES * MMA_TILE_ROWS * 4 + (2 * STAGES + 4) * 8 + 1024;
+};
+
+// Whether a run's key tiles fit a slot: the shared block's (when the tiles have one) and the
+// expert's.
+bool runs_fit(int d, int64_t m, bool shared, int64_t kk)
+{
+    const int64_t tiles = (shared ? (m + KEY_TILE - 1) / KEY_TILE : 0) + (kk + KEY_TILE - 1) / KEY_TILE;
+    return tiles <= (d == 64 ? RunShape<64>::KV_TILES : RunShape<128>::KV_TILES);
+}
+
+#if HOPPER_WGMMA // the walk serves attend_expert_runs alone, whose body only the sm_90a pass keeps
+// One item of a block's walk: its head, map entry, place among the range's non-empty items
+// (seq) and among its runs (run), and whether it starts a run.
+struct RunItem {
+    int64_t bh, seq, run;
+    int4 tile;
+    bool starts_run;
+};
+
+// The non-empty items of the map range [begin, end) in order, for one warp (uniform): the map
+// read 32 entries at a time, a lane each, with the next 32 loaded ahead, so that the walk waits
+// on a load once per 32 items, not per item.
+struct RunWalk {
+    const int4 *map;
+    int64_t tiles_max, end, base; // base: the map index of lane 0's entry in `mine`
+    int4 mine, ahead;
+    unsigned live = 0;            // the lanes of `mine` not yet walked whose tiles have entries
+    int lane;
+    int64_t seq = -1, run = -1, bh = -1;
+    int expert = -1;
+
+    __device__ RunWalk(const int4 *map_, int64_t tiles_max_, int64_t begin, int64_t end_, int lane_)
+        : map(map_), tiles_max(tiles_max_), end(end_), base(begin - 32), lane(lane_)
+    {
+        ahead = load(begin);
+    }
+    __device__ int4 load(int64_t at) const
+    {
+        return at + lane < end ? map[at + lane] : make_int4(0, 0, 0, 0);
+    }
+    __device__ bool next(RunItem &it)
+    {
+        while (live == 0) {
+            base += 32;
+            if (base >= end) return false;
+            mine = ahead;
+            ahead = load(base + 32);
+            live = __ballot_sync(FULL, mine.z != 0);
+        }
+        const int l = __ffs(live) - 1;
+        live &= live - 1;
+        it.tile = make_int4(__shfl_sync(FULL, mine.x, l), __shfl_sync(FULL, mine.y, l),
+                            __shfl_sync(FULL, mine.z, l), 0);
+        it.bh = (base + l) / tiles_max;
+        it.starts_run = it.bh != bh || it.tile.x != expert;
+        bh = it.bh;
+        expert = it.tile.x;
+        run += it.starts_run;
+        it.seq = ++seq;
+        it.run = run;
+        return true;
+    }
+};
+#endif
+
+// Grid: one block an SM (at most one an item); block b walks map items [b·items/G, (b+1)·items/G).
+template <typename T, int D>
+__global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
+    attend_expert_runs(TileArgs a, int64_t items)
+{
+#if HOPPER_WGMMA
+    using L = RunShape<D>;
+    constexpr int CHUNKS = D / 8, ROWS = MMA_TILE_ROWS;
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = hopper_smem_align1024(smem_raw);
+    const uint32_t sQ = smem_u32(smem), sKV = sQ + L::STAGES * L::Q_STAGE;
+    int32_t *rows = reinterpret_cast<int32_t *>(smem + L::STAGES * L::Q_STAGE + 2 * L::SLOT);
+    uint64_t *full = reinterpret_cast<uint64_t *>(rows + L::STAGES * ROWS);
+    uint64_t *empty = full + L::STAGES, *kv_full = empty + L::STAGES, *kv_empty = kv_full + 2;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < L::STAGES; s++) {
+            cuda::ptx::mbarrier_init(&full[s], 1);
+            cuda::ptx::mbarrier_init(&empty[s], 8); // the consumer warps
+        }
+        for (int s = 0; s < 2; s++) {
+            cuda::ptx::mbarrier_init(&kv_full[s], 1);
+            cuda::ptx::mbarrier_init(&kv_empty[s], 8);
+        }
+        cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
+    }
+    __syncthreads(); // the block's only one: the roles part here
+    const int64_t begin = blockIdx.x * items / gridDim.x, end = (blockIdx.x + 1) * items / gridDim.x;
+    RunWalk walk(a.tile_map, a.tiles_max, begin, end, lane);
+    RunItem it;
+
+    if (warp >= 8) { // ---- producer warp w: stage w
+        const int w = warp - 8;
+        const T *q = static_cast<const T *>(a.q);
+        while (walk.next(it)) {
+            if (it.seq % L::STAGES != w) continue;
+            hopper_wait(&empty[w], ((it.seq / L::STAGES) & 1) ^ 1);
+            const int slot = (int)(it.run & 1);
+            if (it.starts_run) { // the run's key and value tiles, once run - 2's are read
+                hopper_wait(&kv_empty[slot], ((it.run >> 1) & 1) ^ 1);
+                const TileKeys<T, D> keys(a, it.bh, it.tile.x);
+                const uint32_t k_slot = sKV + slot * L::SLOT, v_slot = k_slot + L::KV_TILES * L::KV_TILE;
+                for (int64_t j = 0; j < keys.tiles; j++) {
+                    const KeyTile kt = keys.tile(a, j);
+                    const bool sh = keys.is_shared(j);
+                    const int32_t *idx = sh ? nullptr : keys.x.idx;
+                    const T *kr = sh ? keys.sh_k : keys.x.keys, *vr = sh ? keys.sh_v : keys.x.values;
+                    int64_t src[KEY_TILE / 32]; // this lane's rows lane, lane + 32: indices first
+#pragma unroll
+                    for (int i = 0; i < KEY_TILE / 32; i++) {
+                        const int64_t r = kt.first + lane + 32 * i;
+                        src[i] = r >= kt.end ? -1 : idx ? idx[r] : r;
+                    }
+#pragma unroll
+                    for (int i = 0; i < KEY_TILE / 32; i++)
+#pragma unroll
+                        for (int ch = 0; ch < CHUNKS; ch++) {
+                            const uint32_t at = j * L::KV_TILE + hopper_sw128_offset(lane + 32 * i, ch, L::K_BLOCK);
+                            const int64_t row = src[i] < 0 ? 0 : src[i];
+                            cp_async16(k_slot + at, kr + row * D + ch * 8, src[i] < 0 ? 0 : 16);
+                            cp_async16(v_slot + at, vr + row * D + ch * 8, src[i] < 0 ? 0 : 16);
+                        }
+                }
+            }
+            // The item's entries (for the consumers' stores) and their Q rows.
+            const int32_t *order = a.order + it.bh * a.entries + it.tile.y;
+            int32_t entry[ROWS / 32];
+#pragma unroll
+            for (int i = 0; i < ROWS / 32; i++)
+                entry[i] = lane + 32 * i < it.tile.z ? order[lane + 32 * i] : 0;
+            const T *head_q = q + it.bh * a.N * D;
+            const uint32_t stage = sQ + w * L::Q_STAGE;
+#pragma unroll
+            for (int i = 0; i < ROWS / 32; i++) {
+                const int r = lane + 32 * i;
+                rows[w * ROWS + r] = entry[i];
+                const T *src = head_q + (int64_t)(entry[i] / a.s_r) * D;
+#pragma unroll
+                for (int ch = 0; ch < CHUNKS; ch++)
+                    cp_async16(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK), src + ch * 8,
+                               r < it.tile.z ? 16 : 0);
+            }
+            cp_async_commit();
+            cp_async_wait<0>();
+            hopper_fence_proxy_async(); // this lane's copies, before wgmma reads them
+            __syncwarp();
+            if (lane == 0) {
+                if (it.starts_run) cuda::ptx::mbarrier_arrive(&kv_full[slot]);
+                cuda::ptx::mbarrier_arrive(&full[w]);
+            }
+        }
+        return;
+    }
+
+    // ---- consumer warpgroup c: rows 64c .. 64c + 63 of every item
+    const int c = warp / 4, w = warp % 4, g = lane / 4, t = lane % 4, tid = threadIdx.x % 128;
+    while (walk.next(it)) {
+        const int st = (int)(it.seq % L::STAGES), slot = (int)(it.run & 1);
+        if (it.starts_run) {
+            if (it.run > 0) { // the previous run's tiles are read: its slot is free
+                __syncwarp();
+                if (lane == 0) cuda::ptx::mbarrier_arrive(&kv_empty[slot ^ 1]);
+            }
+            hopper_wait(&kv_full[slot], (it.run >> 1) & 1);
+        }
+        hopper_wait(&full[st], (it.seq / L::STAGES) & 1);
+        const TileKeys<T, D> keys(a, it.bh, it.tile.x);
+        const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
+        float s[KEY_TILE / 2], o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+        uint32_t p[KEY_TILE / 16][4];
+#pragma unroll
+        for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+        for (int64_t j = 0; j < keys.tiles; j++) {
+            const uint32_t kb = k_slot + j * L::KV_TILE, vb = kb + L::KV_TILES * L::KV_TILE;
+            hopper_scores_kmajor<T, KEY_TILE, D, 1>(s, 0, 0, sQw, kb, L::Q_BLOCK, L::K_BLOCK);
+            const KeyTile kt = keys.tile(a, j);
+            const float sl = kt.scale * LOG2E;
+#pragma unroll
+            for (int i = 0; i < KEY_TILE / 2; i++) s[i] *= sl; // logits in log2 units
+            float alpha[2];
+            wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, kt.first, kt.end, t, 1.f);
+            wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+        }
+
+        // Out: O in T into this warp's own 16 rows of the stage (the wgmma that read them are
+        // done), the warpgroup meets, then each thread stores whole 16-byte chunks of its rows.
+        const uint32_t stage = sQ + st * L::Q_STAGE;
+        const int32_t *entries = rows + st * ROWS;
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const float sum = row_total(row_sum[h]), inv = 1.f / sum;
+            const int r = 64 * c + 16 * w + g + 8 * h;
+            if (a.partial_ms && t == 0 && r < it.tile.z)
+                *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + entries[r]) * 2) =
+                    make_float2(row_max[h], sum);
+#pragma unroll
+            for (int jj = 0; jj < D / 8; jj++) {
+                const uint32_t x = mma_t<T>::pack(o[4 * jj + 2 * h] * inv, o[4 * jj + 2 * h + 1] * inv);
+                asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(stage + hopper_sw128_offset(r, jj, L::Q_BLOCK) + 4 * t),
+                             "r"(x)
+                             : "memory");
+            }
+        }
+        hopper_bar_sync(1 + c, 128);
+        T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + it.bh * a.entries * D
+                             : static_cast<T *>(a.o) + it.bh * a.N * D; // s_r = 1: entries are queries
+        for (int i = tid; i < 64 * CHUNKS; i += 128) {
+            const int r = 64 * c + i / CHUNKS, ch = i % CHUNKS;
+            if (r >= it.tile.z) continue;
+            uint4 x;
+            asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
+                         : "=r"(x.x), "=r"(x.y), "=r"(x.z), "=r"(x.w)
+                         : "r"(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK))
+                         : "memory");
+            *reinterpret_cast<uint4 *>(dst + (int64_t)entries[r] * D + ch * 8) = x;
+        }
+        __syncwarp(); // the warp's reads of the stage (and of its entries) are done
+        if (lane == 0) cuda::ptx::mbarrier_arrive(&empty[st]);
+    }
+#endif
+}
+
 // s_r > 1, after attend_expert_tiles_mma's partials: 128 consecutive queries a block (grid
 // (ceil(N/128), heads)), the shared block by mma as there, then each route's partial folded
 // into the same softmax: with (m_r, l_r) the partial's max (log2 units, as every max here)
@@ -1089,7 +1347,12 @@ struct tiles_launch {
             const bool short_tiles = rows == SHORT_TILE_ROWS;
             bool wgmma = false; // the 128-entry tiles on wgmma where they run
             CUDA_CHECK(hopper_sm90a_runs(&wgmma));
-            if (wgmma && !short_tiles) {
+            if (wgmma && !short_tiles && runs_fit(d, a.m, tiles.shared_keys != nullptr, a.kk)) {
+                CUDA_CHECK(first.persistent(d == 64 ? (const void *)attend_expert_runs<T, 64>
+                                                    : (const void *)attend_expert_runs<T, 128>,
+                                            d == 64 ? RunShape<64>::SMEM : RunShape<128>::SMEM,
+                                            d == 64 ? RunShape<64>::THREADS : RunShape<128>::THREADS));
+            } else if (wgmma && !short_tiles) {
                 CUDA_CHECK(first.persistent(d == 64 ? (const void *)attend_expert_tiles_wgmma<T, 64>
                                                     : (const void *)attend_expert_tiles_wgmma<T, 128>,
                                             tile_wgmma_smem(d), WG_THREADS));

@@ -4,11 +4,13 @@
  *
  *   test_gpu_methods            every method × variant × dtype × N ∈ {2^10,
  *                               2^12, 2^14} × d ∈ {64, 128} (× s_r ∈ {1, 2, 3}
- *                               for mita), full's partial tiles and the
- *                               selection's edges (below), then the awkward
- *                               shapes of `attnbench check`
- *   test_gpu_methods --small    the partial tiles up to N = 1000 and the
- *                               awkward shapes only (for compute-sanitizer)
+ *                               for mita), full's partial tiles, the
+ *                               selection's edges and mita's expert tile
+ *                               edges (below), then the awkward shapes of
+ *                               `attnbench check`
+ *   test_gpu_methods --small    the partial tiles up to N = 1000, the expert
+ *                               tile edges and the awkward shapes only (for
+ *                               compute-sanitizer)
  *   ... --methods topk,mita     only these methods (either form); METHOD:VARIANT
  *                               entries (full:flash_wgmma) only that variant
  *
@@ -155,6 +157,31 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
             }
 }
 
+/* mita's expert tiles of 128 entries (N past 32 entries an expert) at the edges of their
+ * kernels (gathered_attention.cu): on an sm_90a device, attend_expert_runs holds a run's key
+ * tiles in shared memory (m + k <= 256 at d = 64, <= 128 at d = 128) and
+ * attend_expert_tiles_wgmma streams them past that; partial key tiles (m = 100, k = 37), a full
+ * run slot (m = k = 128 at d = 64), more tiles than a slot (k = 200) with and without the
+ * shared block (s_r = 1, 2), and N not a multiple of the tiles. bf16 and fp16, both d. */
+static void check_expert_tile_edges(const struct attn_method *m, struct backend *b, uint64_t seed,
+                                    const char *only)
+{
+    static const struct {
+        int64_t m, k;
+        int s_r;
+    } edges[] = {{100, 37, 1}, {128, 128, 1}, {64, 200, 1}, {64, 200, 2}};
+    static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges && listed(only, m->name, ""); i++)
+        for (int t = 0; t < 2; t++)
+            for (int d = 64; d <= 128; d += 64) {
+                if (!check_supports(m, "", dtypes[t], d)) continue;
+                struct sweep_point p = point_of(
+                    m, "", "iid", (struct attn_problem){1, 2, 6000, d, dtypes[t], ATTN_CUDA, seed + i},
+                    (struct attn_params){.m = edges[i].m, .k = edges[i].k, .s_r = edges[i].s_r});
+                check_and_report(&p, b);
+            }
+}
+
 int main(int argc, char **argv)
 {
     int small = 0;
@@ -207,6 +234,7 @@ int main(int argc, char **argv)
         if (strcmp((*m)->name, "full") == 0) check_full_partial_tiles(*m, b, seed, small, only);
         if (strcmp((*m)->name, "topk") == 0 || strcmp((*m)->name, "mita") == 0)
             check_selection_edges(*m, b, seed, small, only);
+        if (strcmp((*m)->name, "mita") == 0) check_expert_tile_edges(*m, b, seed, only);
         /* The awkward shapes, every dtype, both head dimensions. */
         for (int di = 0; di < 2; di++) {
             struct sweep_point cases[64];
