@@ -23,6 +23,13 @@
 //                   (max, sum) instead, and shared_merge_mma takes 128 consecutive queries,
 //                   their shared block, and folds the s_r partials in (2·s_r + 2 Q-sized
 //                   passes more than s_r = 1's, in T, against one gather per query and route).
+//   expert_runs     expert_tiles_mma's 128-entry tiles on an sm_90a build and device, where a
+//                   run's key tiles fit in shared memory (m + k <= 256 at d = 64, <= 128 at
+//                   d = 128): one block an SM walks a contiguous range of the tile maps, a run
+//                   of items of one (head, expert) shares its key and value tiles, gathered once;
+//                   producer warps gather the Q rows behind mbarriers, two consumer warpgroups
+//                   attend by wgmma (section "expert_runs"). Past those sizes,
+//                   expert_tiles_wgmma, persistent, streams the key tiles for every item.
 //   warp_per_query  fp32 with s_r > 1, and topk (one key list per query). One warp per query, entries
 //                   taken 32 at a time: each lane scores one entry (a row it reads alone with
 //                   16-byte loads), an online softmax across groups, then the group's value rows
