@@ -929,7 +929,11 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
 //     (swizzled, so that each thread stores 16-byte chunks of whole rows), and the stage
 //     released. Same outputs as the other tile kernels (s_r = 1: O; s_r > 1: the partials).
 // Every warp walks the same items with a RunWalk, so that an item's stage (its place among the
-// non-empty items modulo STAGES) and its run's slot (the run's place modulo 2) agree.
+// non-empty items modulo STAGES) and its run's slot (the run's place modulo 2) agree. The
+// consumers release run r − 1's slot as they start run r, on kv_empty[(r − 1) % 4]; the producer
+// of run r waits for run r − 2's release there. Four release barriers, not two: a producer may
+// be STAGES items ahead of the consumers, and with runs of one item that is four runs, so that a
+// barrier per slot could still be a whole phase behind, and its parity wait pass at once.
 template <int D> struct RunShape {
     static constexpr int STAGES = D == 64 ? 4 : 2;   // Q stages = producer warps
     static constexpr int KV_TILES = D == 64 ? 4 : 2; // 64-key tiles a run slot holds
@@ -937,9 +941,10 @@ template <int D> struct RunShape {
     static constexpr uint32_t Q_BLOCK = MMA_TILE_ROWS * 128, Q_STAGE = Q_BLOCK * (D / 64);
     static constexpr uint32_t K_BLOCK = KEY_TILE * 128, KV_TILE = K_BLOCK * (D / 64);
     static constexpr uint32_t SLOT = 2 * KV_TILES * KV_TILE; // K tiles, then V tiles
-    // Q stages | 2 run slots | rows [STAGES][128] int | barriers, from a 1024-byte boundary.
+    // Q stages | 2 run slots | rows [STAGES][128] int | barriers (full, empty [STAGES],
+    // kv_full [2], kv_empty [4]), from a 1024-byte boundary.
     static constexpr size_t SMEM = (size_t)STAGES * Q_STAGE + 2 * SLOT +
-                                   (size_t)STAGES * MMA_TILE_ROWS * 4 + (2 * STAGES + 4) * 8 + 1024;
+                                   (size_t)STAGES * MMA_TILE_ROWS * 4 + (2 * STAGES + 6) * 8 + 1024;
 };
 
 // Whether a run's key tiles fit a slot: the shared block's (when the tiles have one) and the
@@ -1025,10 +1030,8 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             cuda::ptx::mbarrier_init(&full[s], 1);
             cuda::ptx::mbarrier_init(&empty[s], 8); // the consumer warps
         }
-        for (int s = 0; s < 2; s++) {
-            cuda::ptx::mbarrier_init(&kv_full[s], 1);
-            cuda::ptx::mbarrier_init(&kv_empty[s], 8);
-        }
+        for (int s = 0; s < 2; s++) cuda::ptx::mbarrier_init(&kv_full[s], 1);
+        for (int s = 0; s < 4; s++) cuda::ptx::mbarrier_init(&kv_empty[s], 8);
         cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
     }
     __syncthreads(); // the block's only one: the roles part here
@@ -1044,7 +1047,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             hopper_wait(&empty[w], ((it.seq / L::STAGES) & 1) ^ 1);
             const int slot = (int)(it.run & 1);
             if (it.starts_run) { // the run's key and value tiles, once run - 2's are read
-                hopper_wait(&kv_empty[slot], ((it.run >> 1) & 1) ^ 1);
+                if (it.run >= 2) hopper_wait(&kv_empty[(it.run - 2) & 3], ((it.run - 2) >> 2) & 1);
                 const TileKeys<T, D> keys(a, it.bh, it.tile.x);
                 const uint32_t k_slot = sKV + slot * L::SLOT, v_slot = k_slot + L::KV_TILES * L::KV_TILE;
                 for (int64_t j = 0; j < keys.tiles; j++) {
@@ -1052,40 +1055,42 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                     const bool sh = keys.is_shared(j);
                     const int32_t *idx = sh ? nullptr : keys.x.idx;
                     const T *kr = sh ? keys.sh_k : keys.x.keys, *vr = sh ? keys.sh_v : keys.x.values;
-                    int64_t src[KEY_TILE / 32]; // this lane's rows lane, lane + 32: indices first
+                    // Row lane + 32i's source in src[i], then whole rows an instruction (as the
+                    // Q rows below).
+                    int64_t src[KEY_TILE / 32];
 #pragma unroll
                     for (int i = 0; i < KEY_TILE / 32; i++) {
                         const int64_t r = kt.first + lane + 32 * i;
                         src[i] = r >= kt.end ? -1 : idx ? idx[r] : r;
                     }
 #pragma unroll
-                    for (int i = 0; i < KEY_TILE / 32; i++)
-#pragma unroll
-                        for (int ch = 0; ch < CHUNKS; ch++) {
-                            const uint32_t at = j * L::KV_TILE + hopper_sw128_offset(lane + 32 * i, ch, L::K_BLOCK);
-                            const int64_t row = src[i] < 0 ? 0 : src[i];
-                            cp_async16(k_slot + at, kr + row * D + ch * 8, src[i] < 0 ? 0 : 16);
-                            cp_async16(v_slot + at, vr + row * D + ch * 8, src[i] < 0 ? 0 : 16);
-                        }
+                    for (int i = 0; i < KEY_TILE * CHUNKS / 32; i++) {
+                        const int c = lane + 32 * i, r = c / CHUNKS, ch = c % CHUNKS;
+                        const int64_t row = __shfl_sync(FULL, src[i / CHUNKS], r % 32);
+                        const uint32_t at = j * L::KV_TILE + hopper_sw128_offset(r, ch, L::K_BLOCK);
+                        cp_async16(k_slot + at, kr + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
+                        cp_async16(v_slot + at, vr + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
+                    }
                 }
             }
             // The item's entries (for the consumers' stores) and their Q rows.
+            // Entry lane + 32j in entry[j]; then each copy instruction takes whole rows
+            // (CHUNKS lanes a row: full sectors), a row's entry shuffled from its lane.
             const int32_t *order = a.order + it.bh * a.entries + it.tile.y;
             int32_t entry[ROWS / 32];
 #pragma unroll
-            for (int i = 0; i < ROWS / 32; i++)
-                entry[i] = lane + 32 * i < it.tile.z ? order[lane + 32 * i] : 0;
+            for (int j = 0; j < ROWS / 32; j++) {
+                entry[j] = lane + 32 * j < it.tile.z ? order[lane + 32 * j] : 0;
+                rows[w * ROWS + lane + 32 * j] = entry[j];
+            }
             const T *head_q = q + it.bh * a.N * D;
             const uint32_t stage = sQ + w * L::Q_STAGE;
 #pragma unroll
-            for (int i = 0; i < ROWS / 32; i++) {
-                const int r = lane + 32 * i;
-                rows[w * ROWS + r] = entry[i];
-                const T *src = head_q + (int64_t)(entry[i] / a.s_r) * D;
-#pragma unroll
-                for (int ch = 0; ch < CHUNKS; ch++)
-                    cp_async16(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK), src + ch * 8,
-                               r < it.tile.z ? 16 : 0);
+            for (int i = 0; i < ROWS * CHUNKS / 32; i++) {
+                const int c = lane + 32 * i, r = c / CHUNKS, ch = c % CHUNKS;
+                const int32_t e = __shfl_sync(FULL, entry[i / CHUNKS], r % 32); // row r / 32 = i / CHUNKS
+                cp_async16(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK),
+                           head_q + (int64_t)(e / a.s_r) * D + ch * 8, r < it.tile.z ? 16 : 0);
             }
             cp_async_commit();
             cp_async_wait<0>();
@@ -1106,7 +1111,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         if (it.starts_run) {
             if (it.run > 0) { // the previous run's tiles are read: its slot is free
                 __syncwarp();
-                if (lane == 0) cuda::ptx::mbarrier_arrive(&kv_empty[slot ^ 1]);
+                if (lane == 0) cuda::ptx::mbarrier_arrive(&kv_empty[(it.run - 1) & 3]);
             }
             hopper_wait(&kv_full[slot], (it.run >> 1) & 1);
         }

@@ -162,21 +162,26 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
  * tiles in shared memory (m + k <= 256 at d = 64, <= 128 at d = 128) and
  * attend_expert_tiles_wgmma streams them past that; partial key tiles (m = 100, k = 37), a full
  * run slot (m = k = 128 at d = 64), more tiles than a slot (k = 200) with and without the
- * shared block (s_r = 1, 2), and N not a multiple of the tiles. bf16 and fp16, both d. */
+ * shared block (s_r = 1, 2), N not a multiple of the tiles, and runs of one item, many a
+ * block (H = 16, N = 4096: ~64 entries an expert, ~11 items a block: the producers run whole
+ * runs ahead of the consumers). bf16 and fp16, both d. */
 static void check_expert_tile_edges(const struct attn_method *m, struct backend *b, uint64_t seed,
                                     const char *only)
 {
     static const struct {
-        int64_t m, k;
+        int H;
+        int64_t N, m, k;
         int s_r;
-    } edges[] = {{100, 37, 1}, {128, 128, 1}, {64, 200, 1}, {64, 200, 2}};
+    } edges[] = {{2, 6000, 100, 37, 1}, {2, 6000, 128, 128, 1}, {2, 6000, 64, 200, 1},
+                 {2, 6000, 64, 200, 2}, {16, 4096, 64, 64, 1}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
     for (size_t i = 0; i < sizeof edges / sizeof *edges && listed(only, m->name, ""); i++)
         for (int t = 0; t < 2; t++)
             for (int d = 64; d <= 128; d += 64) {
                 if (!check_supports(m, "", dtypes[t], d)) continue;
                 struct sweep_point p = point_of(
-                    m, "", "iid", (struct attn_problem){1, 2, 6000, d, dtypes[t], ATTN_CUDA, seed + i},
+                    m, "", "iid",
+                    (struct attn_problem){1, edges[i].H, edges[i].N, d, dtypes[t], ATTN_CUDA, seed + i},
                     (struct attn_params){.m = edges[i].m, .k = edges[i].k, .s_r = edges[i].s_r});
                 check_and_report(&p, b);
             }
