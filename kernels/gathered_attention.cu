@@ -228,13 +228,14 @@ __global__ void __launch_bounds__(256) count_experts(const int32_t *routes, int6
 
 // One warp per head: turns the counts into each expert's first entry (counts becomes the
 // scatter's cursor) and writes the head's tile map: tile i of tile_rows entries of one expert
-// (each expert's tiles are its own) as {expert, first entry, entries}, and {0, 0, 0} for the
-// tiles past the last, up to tiles_max = the grid's x. The tile kernels then find their work
-// in one load (a binary search over the experts cost a block 6 dependent loads, ~30% of the
-// attention at N = 2^20).
+// (each expert's tiles are its own) as {expert, first entry, entries, head}, and {0, 0, 0,
+// head} for the tiles past the last, up to tiles_max = the grid's x. The tile kernels then find
+// their work in one load (a binary search over the experts cost a block 6 dependent loads, ~30%
+// of the attention at N = 2^20); the head spares the ones that walk several heads' maps a
+// 64-bit division an item.
 // c: the head's m counts (global or shared memory)  map: the head's tiles_max entries.
 __device__ void scan_expert_counts(int32_t *c, int64_t m, int tile_rows, int64_t tiles_max,
-                                   int4 *map, int lane)
+                                   int4 *map, int head, int lane)
 {
     int carry_q = 0, carry_t = 0;
     for (int64_t base = 0; base < m; base += 32) {
@@ -253,18 +254,18 @@ __device__ void scan_expert_counts(int32_t *c, int64_t m, int tile_rows, int64_t
         if (e < m) c[e] = first;
         for (int i = 0; i < tiles; i++)
             map[first_tile + i] = make_int4((int)e, first + i * tile_rows,
-                                            min(tile_rows, n - i * tile_rows), 0);
+                                            min(tile_rows, n - i * tile_rows), head);
         carry_q += __shfl_sync(FULL, iq, 31);
         carry_t += __shfl_sync(FULL, it, 31);
     }
-    for (int64_t i = carry_t + lane; i < tiles_max; i += 32) map[i] = make_int4(0, 0, 0, 0);
+    for (int64_t i = carry_t + lane; i < tiles_max; i += 32) map[i] = make_int4(0, 0, 0, head);
 }
 
 __global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, int tile_rows,
                                                    int64_t tiles_max, int4 *tile_map)
 {
     scan_expert_counts(counts + blockIdx.x * m, m, tile_rows, tiles_max,
-                       tile_map + blockIdx.x * tiles_max, threadIdx.x);
+                       tile_map + blockIdx.x * tiles_max, (int)blockIdx.x, threadIdx.x);
 }
 
 // order: [heads, N], each head's entries grouped by expert (in no particular order within one).
@@ -471,7 +472,7 @@ __global__ void __launch_bounds__(SHORT_SORT_THREADS)
     for (int64_t i = threadIdx.x; i < N; i += blockDim.x) atomicAdd(&local[routes[i]], 1);
     __syncthreads();
     if (threadIdx.x < 32) {
-        scan_expert_counts(local, m, tile_rows, tiles_max, tile_map + bh * tiles_max,
+        scan_expert_counts(local, m, tile_rows, tiles_max, tile_map + bh * tiles_max, (int)bh,
                            threadIdx.x);
     } else if constexpr (sizeof(T) == 2) {
         if (keys)
@@ -955,7 +956,7 @@ bool runs_fit(int d, int64_t m, bool shared, int64_t kk)
     return tiles <= (d == 64 ? RunShape<64>::KV_TILES : RunShape<128>::KV_TILES);
 }
 
-#if HOPPER_WGMMA // the walk serves attend_expert_runs alone, whose body only the sm_90a pass keeps
+#if HOPPER_WGMMA // the walk and log2_logits serve attend_expert_runs alone, whose body only the sm_90a pass keeps
 // One item of a block's walk: its head, map entry, place among the range's non-empty items
 // (seq) and among its runs (run), and whether it starts a run.
 struct RunItem {
@@ -969,15 +970,15 @@ struct RunItem {
 // on a load once per 32 items, not per item.
 struct RunWalk {
     const int4 *map;
-    int64_t tiles_max, end, base; // base: the map index of lane 0's entry in `mine`
+    int64_t end, base; // base: the map index of lane 0's entry in `mine`
     int4 mine, ahead;
     unsigned live = 0;            // the lanes of `mine` not yet walked whose tiles have entries
     int lane;
     int64_t seq = -1, run = -1, bh = -1;
     int expert = -1;
 
-    __device__ RunWalk(const int4 *map_, int64_t tiles_max_, int64_t begin, int64_t end_, int lane_)
-        : map(map_), tiles_max(tiles_max_), end(end_), base(begin - 32), lane(lane_)
+    __device__ RunWalk(const int4 *map_, int64_t begin, int64_t end_, int lane_)
+        : map(map_), end(end_), base(begin - 32), lane(lane_)
     {
         ahead = load(begin);
     }
@@ -998,7 +999,7 @@ struct RunWalk {
         live &= live - 1;
         it.tile = make_int4(__shfl_sync(FULL, mine.x, l), __shfl_sync(FULL, mine.y, l),
                             __shfl_sync(FULL, mine.z, l), 0);
-        it.bh = (base + l) / tiles_max;
+        it.bh = __shfl_sync(FULL, mine.w, l); // scan_expert_counts writes the head there
         it.starts_run = it.bh != bh || it.tile.x != expert;
         bh = it.bh;
         expert = it.tile.x;
@@ -1008,6 +1009,18 @@ struct RunWalk {
         return true;
     }
 };
+
+// A key tile's scores (wgmma's layout: s[4j+2h+e] is key 8j+2t+e) as logits in log2 units, by
+// the tile's own scale (the shared block's and the expert's differ, and share one running max),
+// keys at and past its end -inf.
+__device__ __forceinline__ void log2_logits(float (&s)[KEY_TILE / 2], const KeyTile &kt, int t)
+{
+    const float sl = kt.scale * LOG2E;
+    const bool whole = kt.first + KEY_TILE <= kt.end;
+#pragma unroll
+    for (int i = 0; i < KEY_TILE / 2; i++)
+        s[i] = whole || kt.first + 8 * (i / 4) + 2 * t + (i & 1) < kt.end ? s[i] * sl : -INFINITY;
+}
 #endif
 
 // Grid: one block an SM (at most one an item); block b walks map items [b·items/G, (b+1)·items/G).
@@ -1036,7 +1049,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     }
     __syncthreads(); // the block's only one: the roles part here
     const int64_t begin = blockIdx.x * items / gridDim.x, end = (blockIdx.x + 1) * items / gridDim.x;
-    RunWalk walk(a.tile_map, a.tiles_max, begin, end, lane);
+    RunWalk walk(a.tile_map, begin, end, lane);
     RunItem it;
 
     if (warp >= 8) { // ---- producer warp w: stage w
@@ -1118,20 +1131,46 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         hopper_wait(&full[st], (it.seq / L::STAGES) & 1);
         const TileKeys<T, D> keys(a, it.bh, it.tile.x);
         const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
-        float s[KEY_TILE / 2], o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
-        uint32_t p[KEY_TILE / 16][4];
+        float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f}, alpha[2];
 #pragma unroll
         for (int i = 0; i < D / 2; i++) o[i] = 0.f;
         for (int64_t j = 0; j < keys.tiles; j++) {
             const uint32_t kb = k_slot + j * L::KV_TILE, vb = kb + L::KV_TILES * L::KV_TILE;
-            hopper_scores_kmajor<T, KEY_TILE, D, 1>(s, 0, 0, sQw, kb, L::Q_BLOCK, L::K_BLOCK);
-            const KeyTile kt = keys.tile(a, j);
-            const float sl = kt.scale * LOG2E;
+            float s[KEY_TILE / 2];
+            if (D == 64 && j + 1 < keys.tiles) {
+                // Two tiles as one of 128 keys (d = 64: the second's K and V rows follow the
+                // first's in one column block): both S in one wgmma group, one softmax step,
+                // P·V in eight k-steps — half the waits, reductions and rescales of O.
+                float s1[KEY_TILE / 2], s2[KEY_TILE];
+                uint32_t p[2 * KEY_TILE / 16][4];
+                hopper_wgmma_fence();
 #pragma unroll
-            for (int i = 0; i < KEY_TILE / 2; i++) s[i] *= sl; // logits in log2 units
-            float alpha[2];
-            wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, kt.first, kt.end, t, 1.f);
-            wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                for (int kk = 0; kk < D / 16; kk++)
+                    hopper_wgmma_ss<T, KEY_TILE, 0>(s, hopper_desc_kmajor(sQw, L::Q_BLOCK, kk),
+                                                    hopper_desc_kmajor(kb, L::K_BLOCK, kk), kk > 0);
+#pragma unroll
+                for (int kk = 0; kk < D / 16; kk++)
+                    hopper_wgmma_ss<T, KEY_TILE, 0>(s1, hopper_desc_kmajor(sQw, L::Q_BLOCK, kk),
+                                                    hopper_desc_kmajor(kb + L::KV_TILE, L::K_BLOCK, kk),
+                                                    kk > 0);
+                hopper_wgmma_commit();
+                hopper_wgmma_wait<0>();
+                hopper_pin(s);
+                hopper_pin(s1);
+                log2_logits(s, keys.tile(a, j), t);
+                log2_logits(s1, keys.tile(a, j + 1), t);
+#pragma unroll
+                for (int i = 0; i < KEY_TILE / 2; i++) s2[i] = s[i], s2[KEY_TILE / 2 + i] = s1[i];
+                wgmma_softmax_p<T, 2 * KEY_TILE>(s2, p, alpha, row_max, row_sum, 0, 2 * KEY_TILE, t, 1.f);
+                wgmma_rescale_pv<T, D, 2 * KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                j++;
+            } else {
+                uint32_t p[KEY_TILE / 16][4];
+                hopper_scores_kmajor<T, KEY_TILE, D, 1>(s, 0, 0, sQw, kb, L::Q_BLOCK, L::K_BLOCK);
+                log2_logits(s, keys.tile(a, j), t);
+                wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, 0, KEY_TILE, t, 1.f);
+                wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+            }
         }
 
         // Out: O in T into this warp's own 16 rows of the stage (the wgmma that read them are
