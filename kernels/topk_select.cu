@@ -647,43 +647,77 @@ __device__ __forceinline__ void score_tile_wgmma(float (&s)[TILE / 2], uint32_t 
     hopper_scores_kmajor<T, TILE, D, SPLIT ? 2 : 1>(s, lo, keys, hi, keys, x_block, WG_BLOCK);
 }
 
-// Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [2][TILE, D] |
-// (WITH_V) V [2][TILE, D], all SW128 | scratch [4·wgs, cap] u64 | cnt, tau, base [64·wgs].
+// The key (and value) tiles' stages, loaded by TMA: three at d = 64 (two tiles in flight while
+// one is used; three blocks an SM still fit), two at d = 128.
+__host__ __device__ constexpr int wg_stages(int d) { return d == 64 ? 3 : 2; }
+
+// Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [stages][TILE, D]
+// | (WITH_V) V [stages][TILE, D], all SW128 | full [stages] mbarriers | scratch [4·wgs, cap] u64 |
+// cnt, tau, base [64·wgs].
 __host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t cap, bool with_values,
                                                        bool split, int wgs)
 {
-    return ((size_t)(split ? 2 : 1) * wgs + (with_values ? 4 : 2)) * WG_BLOCK * (d / 64) +
-           (size_t)4 * wgs * cap * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
+    return ((size_t)(split ? 2 : 1) * wgs + (with_values ? 2 : 1) * wg_stages(d)) * WG_BLOCK *
+               (d / 64) +
+           (size_t)wg_stages(d) * 8 + (size_t)4 * wgs * cap * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
 }
 
 // rows: [heads, n_rows, D] TQ (fp32, or T)  keys (values): [heads, n_keys, D] T (bf16 or
-// fp16). The items and outputs of select_mma<TQ, T, D, WARPS, WITH_V>, 64·WGS rows a block
-// (WGS warpgroups sharing each key tile; values with fp32 rows only, as there).
+// fp16), also as tensor maps k_map, v_map (hopper_tensor_map_sw128, boxes of TILE rows; v_map
+// unused without values). The items and outputs of select_mma<TQ, T, D, WARPS, WITH_V>, 64·WGS
+// rows a block (WGS warpgroups sharing each key tile; values with fp32 rows only, as there).
+// The key and value tiles are TMA loads into wg_stages(D) stages on full mbarriers, issued by
+// thread 0 STAGES − 1 tiles ahead of the one in use (each stage refilled after the barrier that
+// ends its last use): the dense K and V streams of mita's probe with two tiles in flight a
+// block at d = 64 where cp.async had one, and no copy instructions in the warps.
 template <typename TQ, typename T, int D, bool WITH_V, int WGS>
 __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
-    select_wgmma(SelectArgs a)
+    select_wgmma(SelectArgs a, const __grid_constant__ CUtensorMap k_map,
+                 const __grid_constant__ CUtensorMap v_map)
 {
 #if HOPPER_WGMMA
     constexpr bool SPLIT = sizeof(TQ) == 4;
-    constexpr int ROWS = WGS * WG_ROWS;
+    constexpr int ROWS = WGS * WG_ROWS, STAGES = wg_stages(D);
     constexpr uint32_t X_BLOCK = ROWS * 128, X_TILE = X_BLOCK * (D / 64),
                        K_TILE = wg_tile_bytes<D>();
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
-    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sHi + (SPLIT ? 2 : 1) * X_TILE,
-                   sV = sK + 2 * K_TILE;
-    uint64_t *scratch = reinterpret_cast<uint64_t *>(smem + (SPLIT ? 2 : 1) * X_TILE +
-                                                     (WITH_V ? 4 : 2) * K_TILE);
+    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE;
+    const uint32_t k_at = (SPLIT ? 2 : 1) * X_TILE, v_at = k_at + STAGES * K_TILE; // offsets
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + k_at + (WITH_V ? 2 : 1) * STAGES * K_TILE);
+    uint64_t *scratch = full + STAGES;
     int *cnt = reinterpret_cast<int *>(scratch + 4 * WGS * a.cap);
     float *tau = reinterpret_cast<float *>(cnt + ROWS), *base = tau + ROWS;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const uint32_t wg_rows = (threadIdx.x / 128) * WG_ROWS * 128; // this warpgroup's X rows
 
+    if (threadIdx.x == 0) {
+        for (int st = 0; st < STAGES; st++) cuda::ptx::mbarrier_init(&full[st], 1);
+        cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
+    }
+    __syncthreads();
+    // Tile j of item `it`, the block's tile q (stage q % STAGES), by TMA from thread 0.
+    auto load = [&](const Item &it, int64_t j, int64_t q) {
+        const int st = (int)(q % STAGES);
+        cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta,
+                                             cuda::ptx::space_shared, &full[st],
+                                             (WITH_V ? 2 : 1) * K_TILE);
+#pragma unroll
+        for (int c = 0; c < D / 64; c++) {
+            const int row = (int)(it.begin + j * TILE), plane = (int)it.bh;
+            hopper_tma_load(smem + k_at + st * K_TILE + c * WG_BLOCK, &k_map, 64 * c, row, plane,
+                            &full[st]);
+            if constexpr (WITH_V)
+                hopper_tma_load(smem + v_at + st * K_TILE + c * WG_BLOCK, &v_map, 64 * c, row,
+                                plane, &full[st]);
+        }
+    };
+
     WarpRows sel = WarpRows::of_warp(a, ROWS, warp, scratch, cnt, tau, base);
+    int64_t q = 0; // the block's tiles so far (all items): tile q in stage q % STAGES
     for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
         const Item it = item_of(a, item, ROWS);
-        const T *keys = it.head_of<T, D>(a.keys, a);
-        const T *values = WITH_V ? it.head_of<T, D>(a.values, a) : nullptr;
+        const int64_t tiles = (it.end - it.begin + TILE - 1) / TILE;
         const int64_t warp_row0 = it.row0 + warp * WARP_ROWS;
         sel.reset(lane, a.floors ? a.floors + it.bh * a.n_rows + warp_row0 : nullptr,
                   a.n_rows - warp_row0);
@@ -692,18 +726,12 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
 #pragma unroll
         for (int i = 0; i < (WITH_V ? D / 2 : 1); i++) o[i] = 0.f;
 
-        auto stage = [&](int64_t j, int buf) {
-            const int64_t kt = it.begin + j * TILE;
-            stage_tile_sw128<T, D, TILE>(sK + buf * K_TILE, keys, kt, it.end);
-            if constexpr (WITH_V) stage_tile_sw128<T, D, TILE>(sV + buf * K_TILE, values, kt, it.end);
-            cp_async_commit();
-        };
         auto use = [&](int64_t j, int buf) {
             const int64_t kt = it.begin + j * TILE;
             sel.compact_full_rows(lane);
             float s[TILE / 2];
             score_tile_wgmma<T, D, SPLIT>(s, sHi + wg_rows, sLo + wg_rows, X_BLOCK,
-                                          sK + buf * K_TILE);
+                                          sHi + k_at + buf * K_TILE);
             float acc[8][4]; // select_mma's view of the same registers
 #pragma unroll
             for (int jj = 0; jj < 8; jj++)
@@ -717,20 +745,29 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
                 float alpha[2];
                 wgmma_softmax_p<T, TILE>(s, p, alpha, row_max, row_sum, kt, it.end, t,
                                          a.scale * LOG2E);
-                wgmma_rescale_pv<T, D, TILE>(o, p, alpha, sV + buf * K_TILE, WG_BLOCK);
+                wgmma_rescale_pv<T, D, TILE>(o, p, alpha, sHi + v_at + buf * K_TILE, WG_BLOCK);
             }
         };
-        // The rows and the first tile (for_each_staged_tile's last barrier of the previous
-        // item freed both buffers). Rows of T are copies in the first tile's group; fp32 rows
-        // are loads and stores, issued after that tile's copies so that they overlap.
+        // The first STAGES − 1 tiles (the previous item's last barrier freed every stage),
+        // then the rows while they fly: fp32 rows split by loads and stores, rows of T by
+        // cp.async; each thread's writes, a proxy fence, and the barrier before wgmma reads them.
+        if (threadIdx.x == 0)
+            for (int64_t j = 0; j < STAGES - 1 && j < tiles; j++) load(it, j, q + j);
         const TQ *rows = static_cast<const TQ *>(a.rows) + (it.bh * a.n_rows + it.row0) * D;
-        if constexpr (!SPLIT) stage_rows_sw128<TQ, T, D, ROWS>(sHi, sLo, rows, a.n_rows - it.row0);
-        stage(0, 0);
-        if constexpr (SPLIT) stage_rows_sw128<TQ, T, D, ROWS>(sHi, sLo, rows, a.n_rows - it.row0);
-        // Each thread's writes (the rows, its tile copies), a proxy fence, then the barrier
-        // before the wgmma read them.
-        for_each_staged_tile((it.end - it.begin + TILE - 1) / TILE, stage, use,
-                             [] { hopper_fence_proxy_async(); });
+        stage_rows_sw128<TQ, T, D, ROWS>(sHi, sLo, rows, a.n_rows - it.row0);
+        if constexpr (!SPLIT) {
+            cp_async_commit();
+            cp_async_wait<0>();
+        }
+        hopper_fence_proxy_async();
+        __syncthreads();
+        for (int64_t j = 0; j < tiles; j++, q++) {
+            // Tile j + STAGES − 1 into the stage that tile j − 1 used (the barrier below freed it).
+            if (threadIdx.x == 0 && j + STAGES - 1 < tiles) load(it, j + STAGES - 1, q + STAGES - 1);
+            hopper_wait(&full[q % STAGES], (uint32_t)(q / STAGES) & 1);
+            use(j, (int)(q % STAGES));
+            __syncthreads(); // this stage is refilled at the next tile's top
+        }
         sel.finish(a, it.bh, warp_row0, it.chunk, lane);
         if constexpr (WITH_V)
 #pragma unroll
@@ -826,8 +863,9 @@ struct Plan {
     size_t smem;
     SelectArgs args;
     size_t buffer_bytes, cand_bytes, partial_bytes; // scratch pieces, in carving order
-    bool mma;   // on the tensor cores: select_mma or select_wgmma
-    bool wgmma; // select_wgmma, whose floors tile_maxima_wgmma scores
+    bool mma;      // on the tensor cores: select_mma or select_wgmma
+    bool wgmma;    // select_wgmma, whose floors tile_maxima_wgmma scores
+    bool key_bf16; // the keys' type, for select_wgmma's tensor maps (else fp16)
 };
 
 int64_t next_pow2(int64_t x)
@@ -982,6 +1020,7 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
         p->rows_per_block = wgs * WG_ROWS;
         p->smem = wgmma_select_smem(d, cap, with_values, split, wgs);
         p->mma = p->wgmma = true;
+        p->key_bf16 = key_dtype == ATTN_BF16;
     } else if (mma_smem(d, cap, mma_warps, with_values) <= (size_t)optin) {
         p->kernel = mma_kernel_for(d, row_dtype, key_dtype, with_values);
         p->threads = mma_warps * 32;
@@ -1057,8 +1096,18 @@ cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *va
     a.out_cand = merged ? reinterpret_cast<uint64_t *>(s) : nullptr;
     s += align256(p.cand_bytes);
     a.out_partial = p.partial_bytes ? reinterpret_cast<float *>(s) : nullptr;
-    void *params[] = {&a};
-    CUDA_CHECK(cudaLaunchKernel(p.kernel, dim3(p.grid), dim3(p.threads), params, p.smem, stream));
+    if (p.wgmma) { // its key and value tiles by TMA
+        CUtensorMap k_map, v_map;
+        CUDA_CHECK(hopper_tensor_map_sw128(&k_map, keys, p.key_bf16, (uint64_t)heads,
+                                           (uint64_t)a.n_keys, (uint64_t)d, TILE));
+        CUDA_CHECK(hopper_tensor_map_sw128(&v_map, values ? values : keys, p.key_bf16,
+                                           (uint64_t)heads, (uint64_t)a.n_keys, (uint64_t)d, TILE));
+        void *params[] = {&a, &k_map, &v_map};
+        CUDA_CHECK(cudaLaunchKernel(p.kernel, dim3(p.grid), dim3(p.threads), params, p.smem, stream));
+    } else {
+        void *params[] = {&a};
+        CUDA_CHECK(cudaLaunchKernel(p.kernel, dim3(p.grid), dim3(p.threads), params, p.smem, stream));
+    }
     if (!merged) return cudaSuccess;
     const int64_t total = (int64_t)heads * a.n_rows;
     const unsigned blocks = (unsigned)((total + 3) / 4);
