@@ -10,8 +10,8 @@
 //         the softmax(scores·scale)·V partials by mma too (mita's shared values).
 //   wgmma the mma version's work on an sm_90a build and device, rows of fp32 (mita's probe,
 //         split hi + lo) or of the keys' type (topk): warpgroups of 64 rows, the rows and
-//         the key (and value) tiles in SW128 shared memory, scores and P·V by wgmma (section
-//         "wgmma" below); its floors by tile_maxima_wgmma, which scores the same way.
+//         the key (and value) tiles loaded by TMA into SW128 stages, scores and P·V by wgmma
+//         (section "wgmma" below); its floors by tile_maxima_wgmma, which scores the same way.
 //   simt  any pair of dtypes (fp32 keys: mita in fp32, its routing), and k up to ~2700.
 //         4 warps × 16 rows; tiles staged in shared memory as fp32, scores by FMA in the
 //         mma fragment layout (simt_tile.cuh), so that both share the selection code.
@@ -593,9 +593,10 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
 // each key tile; one for mita's m landmarks): the rows sit in SW128 tiles for the whole
 // item — fp32 rows (mita's landmarks, with or without the values) split hi + lo in two
 // (hopper_store_split_rows, as route_wgmma's landmarks), rows of the keys' type (topk's
-// queries) copied by cp.async into one — each 64-key tile (and value tile) is copied by
-// cp.async into an SW128 tile while the one before is used, and S = X_lo·Kᵀ + X_hi·Kᵀ is
-// 2·D/16 wgmma m64n64k16 into one accumulator (D/16 for unsplit rows), O += P·V TILE/16 = 4
+// queries) copied by cp.async into one — each 64-key tile (and value tile) is a TMA load
+// into one of wg_stages(D) SW128 stages, issued while the ones before are used, and
+// S = X_lo·Kᵀ + X_hi·Kᵀ is 2·D/16 wgmma m64n64k16 into one accumulator (D/16 for unsplit
+// rows), O += P·V TILE/16 = 4
 // wgmma m64nDk16 with P from registers (wgmma_softmax.cuh's online softmax, as flash_wgmma's).
 // wgmma's accumulator layout is, warp by warp, mma.sync's C layout (hopper.cuh): s[4j+e] is
 // select_mma's acc[j][e], so that WarpRows's candidate lists serve both unchanged. What it
