@@ -305,7 +305,8 @@ struct TileArgs {
     const void *shared_keys, *shared_vals;  // the same rounded to T (tensor-core kernels)
     const int32_t *experts;                 // [heads, n_experts, kk], or NULL: k, v are K_E, V_E
     const int32_t *order;                   // [heads, entries], grouped by expert
-    const int4 *tile_map;                   // [heads, tiles_max]: {expert, first entry, entries}
+    const int4 *tile_map;                   // [heads, tiles_max]: {expert, first entry, entries,
+                                            // head}
     int64_t tiles_max;
     void *o;                                // [heads, N, D]
     void *partial_o;                        // s_r > 1: [heads, entries, D] T, softmax-normalized
@@ -937,6 +938,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
 // barrier per slot could still be a whole phase behind, and its parity wait pass at once.
 template <int D> struct RunShape {
     static constexpr int STAGES = D == 64 ? 4 : 2;   // Q stages = producer warps
+    static_assert(STAGES <= 4, "a producer STAGES runs ahead: four slot release barriers");
     static constexpr int KV_TILES = D == 64 ? 4 : 2; // 64-key tiles a run slot holds
     static constexpr int THREADS = 256 + 32 * STAGES;
     static constexpr uint32_t Q_BLOCK = MMA_TILE_ROWS * 128, Q_STAGE = Q_BLOCK * (D / 64);
@@ -1013,13 +1015,16 @@ struct RunWalk {
 // A key tile's scores (wgmma's layout: s[4j+2h+e] is key 8j+2t+e) as logits in log2 units, by
 // the tile's own scale (the shared block's and the expert's differ, and share one running max),
 // keys at and past its end -inf.
-__device__ __forceinline__ void log2_logits(float (&s)[KEY_TILE / 2], const KeyTile &kt, int t)
+// OFF: where the tile's 64 keys start in s (0, or KEY_TILE / 2 for the second tile of a pair).
+template <int OFF, int N>
+__device__ __forceinline__ void log2_logits(float (&s)[N], const KeyTile &kt, int t)
 {
     const float sl = kt.scale * LOG2E;
     const bool whole = kt.first + KEY_TILE <= kt.end;
 #pragma unroll
     for (int i = 0; i < KEY_TILE / 2; i++)
-        s[i] = whole || kt.first + 8 * (i / 4) + 2 * t + (i & 1) < kt.end ? s[i] * sl : -INFINITY;
+        s[OFF + i] = whole || kt.first + 8 * (i / 4) + 2 * t + (i & 1) < kt.end ? s[OFF + i] * sl
+                                                                               : -INFINITY;
 }
 #endif
 
@@ -1136,38 +1141,28 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         for (int i = 0; i < D / 2; i++) o[i] = 0.f;
         for (int64_t j = 0; j < keys.tiles; j++) {
             const uint32_t kb = k_slot + j * L::KV_TILE, vb = kb + L::KV_TILES * L::KV_TILE;
-            float s[KEY_TILE / 2];
-            if (D == 64 && j + 1 < keys.tiles) {
-                // Two tiles as one of 128 keys (d = 64: the second's K and V rows follow the
-                // first's in one column block): both S in one wgmma group, one softmax step,
-                // P·V in eight k-steps — half the waits, reductions and rescales of O.
-                float s1[KEY_TILE / 2], s2[KEY_TILE];
-                uint32_t p[2 * KEY_TILE / 16][4];
-                hopper_wgmma_fence();
-#pragma unroll
-                for (int kk = 0; kk < D / 16; kk++)
-                    hopper_wgmma_ss<T, KEY_TILE, 0>(s, hopper_desc_kmajor(sQw, L::Q_BLOCK, kk),
-                                                    hopper_desc_kmajor(kb, L::K_BLOCK, kk), kk > 0);
-#pragma unroll
-                for (int kk = 0; kk < D / 16; kk++)
-                    hopper_wgmma_ss<T, KEY_TILE, 0>(s1, hopper_desc_kmajor(sQw, L::Q_BLOCK, kk),
-                                                    hopper_desc_kmajor(kb + L::KV_TILE, L::K_BLOCK, kk),
-                                                    kk > 0);
-                hopper_wgmma_commit();
-                hopper_wgmma_wait<0>();
-                hopper_pin(s);
-                hopper_pin(s1);
-                log2_logits(s, keys.tile(a, j), t);
-                log2_logits(s1, keys.tile(a, j + 1), t);
-#pragma unroll
-                for (int i = 0; i < KEY_TILE / 2; i++) s2[i] = s[i], s2[KEY_TILE / 2 + i] = s1[i];
-                wgmma_softmax_p<T, 2 * KEY_TILE>(s2, p, alpha, row_max, row_sum, 0, 2 * KEY_TILE, t, 1.f);
-                wgmma_rescale_pv<T, D, 2 * KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
-                j++;
-            } else {
+            if constexpr (D == 64) {
+                if (j + 1 < keys.tiles) {
+                    // Two tiles as one of 128 keys (d = 64: the second's K and V rows follow
+                    // the first's in one column block): S by m64n128 wgmma, one softmax step,
+                    // P·V in eight k-steps — half the waits, reductions and rescales of O.
+                    float s[2 * KEY_TILE / 2];
+                    uint32_t p[2 * KEY_TILE / 16][4];
+                    hopper_scores_kmajor<T, 2 * KEY_TILE, D, 1>(s, 0, 0, sQw, kb, L::Q_BLOCK, L::K_BLOCK);
+                    log2_logits<0>(s, keys.tile(a, j), t);
+                    log2_logits<KEY_TILE / 2>(s, keys.tile(a, j + 1), t);
+                    wgmma_softmax_p<T, 2 * KEY_TILE>(s, p, alpha, row_max, row_sum, 0, 2 * KEY_TILE,
+                                                     t, 1.f);
+                    wgmma_rescale_pv<T, D, 2 * KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                    j++;
+                    continue;
+                }
+            }
+            {
+                float s[KEY_TILE / 2];
                 uint32_t p[KEY_TILE / 16][4];
                 hopper_scores_kmajor<T, KEY_TILE, D, 1>(s, 0, 0, sQw, kb, L::Q_BLOCK, L::K_BLOCK);
-                log2_logits(s, keys.tile(a, j), t);
+                log2_logits<0>(s, keys.tile(a, j), t);
                 wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, 0, KEY_TILE, t, 1.f);
                 wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
             }

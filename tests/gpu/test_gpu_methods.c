@@ -159,10 +159,12 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
 
 /* mita's expert tiles of 128 entries (N past 32 entries an expert) at the edges of their
  * kernels (gathered_attention.cu): on an sm_90a device, attend_expert_runs holds a run's key
- * tiles in shared memory (m + k <= 256 at d = 64, <= 128 at d = 128) and
- * attend_expert_tiles_wgmma streams them past that; partial key tiles (m = 100, k = 37), a full
- * run slot (m = k = 128 at d = 64), more tiles than a slot (k = 200) with and without the
- * shared block (s_r = 1, 2), N not a multiple of the tiles, and runs of one item, many a
+ * tiles in shared memory (m + k <= 256 at d = 64, <= 128 at d = 128; at d = 64 two tiles are
+ * one 128-key step) and attend_expert_tiles_wgmma streams them past that; partial key tiles
+ * (m = 100, k = 37: a pair, then a partial tile alone; m = 37, k = 100: a partial tile paired
+ * with one of the other scale), a full run slot (m = k = 128 at d = 64), more tiles than a slot
+ * (k = 200) with and without the shared block (s_r = 1, 2), one tile a run (s_r = 2, k = 50),
+ * N not a multiple of the tiles, and runs of one item, many a
  * block (H = 16, N = 4096: ~64 entries an expert, ~11 items a block: the producers run whole
  * runs ahead of the consumers). bf16 and fp16, both d. */
 static void check_expert_tile_edges(const struct attn_method *m, struct backend *b, uint64_t seed,
@@ -172,8 +174,9 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
         int H;
         int64_t N, m, k;
         int s_r;
-    } edges[] = {{2, 6000, 100, 37, 1}, {2, 6000, 128, 128, 1}, {2, 6000, 64, 200, 1},
-                 {2, 6000, 64, 200, 2}, {16, 4096, 64, 64, 1}};
+    } edges[] = {{2, 6000, 100, 37, 1}, {2, 6000, 37, 100, 1}, {2, 6000, 128, 128, 1},
+                 {2, 6000, 64, 200, 1},  {2, 6000, 64, 200, 2}, {2, 6000, 64, 50, 2},
+                 {16, 4096, 64, 64, 1}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
     for (size_t i = 0; i < sizeof edges / sizeof *edges && listed(only, m->name, ""); i++)
         for (int t = 0; t < 2; t++)
