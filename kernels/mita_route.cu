@@ -19,6 +19,8 @@
 
 #include "mita_route.h"
 
+#include <type_traits>
+
 #include "candidate.cuh"
 #include "cuda_util.cuh"
 #include "hopper.cuh" // wgmma, SW128 descriptors: route_wgmma
@@ -223,51 +225,67 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
 // route_mma's work on wgmma, for m <= 64 landmarks (one resident tile): at N = 2^20 the
 // routing is 2 · 2·N·m·d·B·H = 137 GFLOP (hi and lo), which kept route_mma at 2.2× its bytes
 // (H100). Persistent blocks of two warpgroups, 64 queries each, walk a head's 128-query tiles;
-// the landmarks, split hi + lo, sit in two SW128 tiles for the whole walk; each Q tile is
-// copied by cp.async into one of two SW128 buffers while the tile before is scored. Per tile
+// the landmarks, split hi + lo, sit in two SW128 tiles for the whole walk; the Q tiles are TMA
+// loads (Q's tensor map, boxes of 128 rows) into RW_STAGES stages on full mbarriers, issued by
+// thread 0 three tiles ahead of the one scored (one block an SM: with cp.async double buffers
+// it had one 16 KB tile in flight an SM and read Q at 2.0 TB/s on the H100). Per tile
 // a warpgroup issues S = Q·loᵀ + Q·hiᵀ as 2·D/16 wgmma m64n64k16 into one accumulator (every
 // lo term, then every hi term: not route_mma's order, so a near-tie within fp32 rounding may
 // go either way between the two), then each thread keeps its two rows' best of its columns
 // (RowBest, the columns in increasing order) and the quad merges them (as route_mma).
-constexpr int RW_ROWS = 128, RW_THREADS = 256;
+constexpr int RW_ROWS = 128, RW_THREADS = 256, RW_STAGES = 4;
 
-// Shared memory: hi, lo [64, D] | Q [2][128, D], all SW128 16-bit, from a 1024-byte boundary.
+// Shared memory: hi, lo [64, D] | Q [RW_STAGES][128, D], all SW128 16-bit | full [RW_STAGES]
+// mbarriers, from a 1024-byte boundary.
 __host__ __device__ constexpr size_t route_wgmma_smem(int d)
 {
-    return (size_t)2 * EXPERT_TILE * d * 2 + (size_t)2 * RW_ROWS * d * 2 + 1024;
+    return (size_t)2 * EXPERT_TILE * d * 2 + (size_t)RW_STAGES * RW_ROWS * d * 2 + RW_STAGES * 8 +
+           1024;
 }
 
+// q_map: Q [heads][N][D] as a tensor map (hopper_tensor_map_sw128, boxes of RW_ROWS rows).
 template <typename T, int D, int R>
 __global__ void __launch_bounds__(RW_THREADS, 1)
-    route_wgmma(const T *q, const float *landmarks, int64_t N, int64_t m, int s_r, int32_t *routes)
+    route_wgmma(const __grid_constant__ CUtensorMap q_map, const float *landmarks, int64_t N,
+                int64_t m, int s_r, int32_t *routes)
 {
 #if HOPPER_WGMMA
-    constexpr int CHUNKS = D / 8;
     constexpr uint32_t L_BLOCK = EXPERT_TILE * 128, Q_BLOCK = RW_ROWS * 128;
     constexpr uint32_t L_TILE = L_BLOCK * (D / 64), Q_TILE = Q_BLOCK * (D / 64);
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
     const uint32_t sHi = smem_u32(smem), sLo = sHi + L_TILE, sQ = sLo + L_TILE;
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + 2 * L_TILE + RW_STAGES * Q_TILE);
     const int tid = threadIdx.x, wg = tid / 128, w = (tid % 128) / 32, g = (tid % 32) / 4,
               t = tid % 4;
     const int64_t bh = blockIdx.y, q_tiles = (N + RW_ROWS - 1) / RW_ROWS;
-    const T *qh = q + bh * N * D;
     const float *lm = landmarks + bh * m * D;
 
-    // The landmarks split hi + lo (rows past m zero: their columns are skipped below).
-    hopper_store_split_rows<T, EXPERT_TILE, D>(sHi, sLo, lm, m, tid, RW_THREADS);
-    // This block's tiles blockIdx.x, + gridDim.x, ... as 0, 1, ... of for_each_staged_tile.
+    // This block's tiles blockIdx.x, + gridDim.x, ... as 0, 1, ...: tile j in stage
+    // j % RW_STAGES, loaded by thread 0 (rows past N read as zeros, their routes unwritten).
     const int64_t mine = blockIdx.x < q_tiles ? (q_tiles - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
-    auto stage = [&](int64_t j, int buf) {
-        const int64_t tile = blockIdx.x + j * gridDim.x;
-        for (int c = tid; c < RW_ROWS * CHUNKS; c += RW_THREADS) {
-            const int r = c / CHUNKS, ch = c % CHUNKS;
-            const int64_t row = tile * RW_ROWS + r;
-            cp_async16(sQ + buf * Q_TILE + hopper_sw128_offset(r, ch, Q_BLOCK),
-                       qh + (row < N ? row : 0) * D + ch * 8, row < N ? 16 : 0);
-        }
-        cp_async_commit();
+    auto load = [&](int64_t j) {
+        const int st = (int)(j % RW_STAGES);
+        cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta,
+                                             cuda::ptx::space_shared, &full[st], Q_TILE);
+        const int row = (int)((blockIdx.x + j * gridDim.x) * RW_ROWS);
+#pragma unroll
+        for (int c = 0; c < D / 64; c++)
+            hopper_tma_load(smem + 2 * L_TILE + st * Q_TILE + c * Q_BLOCK, &q_map, 64 * c, row,
+                            (int)bh, &full[st]);
     };
+    if (tid == 0) {
+        for (int st = 0; st < RW_STAGES; st++) cuda::ptx::mbarrier_init(&full[st], 1);
+        cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
+    }
+    __syncthreads(); // the barriers, before thread 0's first loads arrive on them
+    if (tid == 0)
+        for (int64_t j = 0; j < RW_STAGES - 1 && j < mine; j++) load(j);
+    // The landmarks split hi + lo (rows past m zero: their columns are skipped below), while
+    // the first tiles fly; each thread's stores, a proxy fence, the barrier, then wgmma reads.
+    hopper_store_split_rows<T, EXPERT_TILE, D>(sHi, sLo, lm, m, tid, RW_THREADS);
+    hopper_fence_proxy_async();
+    __syncthreads();
     auto use = [&](int64_t j, int buf) {
         float s[EXPERT_TILE / 2];
         const uint32_t sQw = sQ + buf * Q_TILE + wg * 64 * 128;
@@ -279,10 +297,13 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
         write_routes(best, (blockIdx.x + j * gridDim.x) * RW_ROWS + 64 * wg + 16 * w + g, N,
                      s_r, t, routes + bh * N * s_r);
     };
-    if (mine) stage(0, 0);
-    // Each thread's writes (the landmarks, its Q copies), a proxy fence, then the barrier
-    // before the wgmma read them.
-    for_each_staged_tile(mine, stage, use, [] { hopper_fence_proxy_async(); });
+    for (int64_t j = 0; j < mine; j++) {
+        // Tile j + RW_STAGES − 1 into the stage tile j − 1 used (the barrier below freed it).
+        if (tid == 0 && j + RW_STAGES - 1 < mine) load(j + RW_STAGES - 1);
+        hopper_wait(&full[j % RW_STAGES], (uint32_t)(j / RW_STAGES) & 1);
+        use(j, (int)(j % RW_STAGES));
+        __syncthreads(); // this stage is refilled at the next tile's top
+    }
 #endif
 }
 
@@ -318,8 +339,12 @@ struct route_launch {
         int64_t per_head = (int64_t)sms * per_sm / heads;
         per_head = per_head < 1 ? 1 : per_head < q_tiles ? per_head : q_tiles;
         const T *qt = static_cast<const T *>(q);
-        void *params[] = {(void *)&qt, (void *)&landmarks, (void *)&N, (void *)&m,
-                          (void *)&s_r, (void *)&routes};
+        CUtensorMap q_map; // route_wgmma's Q tiles by TMA
+        if (wgmma)
+            CUDA_CHECK(hopper_tensor_map_sw128(&q_map, q, std::is_same<T, __nv_bfloat16>::value,
+                                               (uint64_t)heads, (uint64_t)N, D, RW_ROWS));
+        void *params[] = {wgmma ? (void *)&q_map : (void *)&qt, (void *)&landmarks, (void *)&N,
+                          (void *)&m, (void *)&s_r, (void *)&routes};
         CUDA_CHECK(cudaLaunchKernel(kernel, dim3((unsigned)per_head, (unsigned)heads),
                                     dim3(threads), params, smem, stream));
         return cudaSuccess;
