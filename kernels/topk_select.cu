@@ -607,6 +607,7 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
 // score this kernel computes, as the floors' exactness needs (WarpRows::reset).
 constexpr int WG_ROWS = 64;             // a warpgroup's rows: 4 warps × WARP_ROWS
 constexpr uint32_t WG_BLOCK = 64 * 128; // a 64-row column block of an SW128 tile (keys, values)
+static_assert(TILE == 64, "a key tile is one WG_BLOCK a column block: select_wgmma's TMA byte count");
 template <int D> constexpr uint32_t wg_tile_bytes() { return WG_BLOCK * (D / 64); }
 
 // Rows kt .. kt + R − 1 of src (those at and past `end` zero-filled) into the SW128 tile of R
@@ -649,7 +650,7 @@ __device__ __forceinline__ void score_tile_wgmma(float (&s)[TILE / 2], uint32_t 
 }
 
 // The key (and value) tiles' stages, loaded by TMA: three at d = 64 (two tiles in flight while
-// one is used; three blocks an SM still fit), two at d = 128.
+// one is used; three blocks an SM still fit while k <= 128, two past it), two at d = 128.
 __host__ __device__ constexpr int wg_stages(int d) { return d == 64 ? 3 : 2; }
 
 // Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [stages][TILE, D]
