@@ -1349,7 +1349,8 @@ constexpr int64_t ONE_MAX_K = 256; // the sort space per warp: 256 candidates, 2
 struct OnePassArgs {
     const void *rows, *keys, *values; // [heads, n_rows, D], [heads, n_keys, D] x2
     int64_t n_rows, n_keys, k;
-    int row_tiles, stride;            // 16-row tiles per head; score row stride (floats)
+    int block_rows, row_tiles, stride; // rows a block (one_pass_rows), its tiles per head;
+                                       // score row stride (floats)
     float scale;                      // softmax scale of the values
     int32_t *out;                     // [heads, n_rows, k]
     float *values_out;                // [heads, n_rows, D] (WITH_V)
@@ -1368,6 +1369,15 @@ size_t one_pass_smem(int d, int64_t n_keys)
     return stage + (size_t)WARP_ROWS * one_pass_stride(n_keys) * 4 + 2 * ONE_WARPS * WARP_ROWS * 4;
 }
 
+// Rows a block: 16 (each warp selects two rows), or 8 where 16-row blocks would leave most SMs
+// idle (mita's m landmarks: 32 blocks at H = 8, m = 64): then twice the blocks each read the
+// keys (from L2) and score 16 rows of which 8 are kept, and each warp selects one row — the
+// serial part of a block, its bitwise search, halved.
+int one_pass_rows(int heads, int64_t n_rows, int sms)
+{
+    return (int64_t)heads * ((n_rows + WARP_ROWS - 1) / WARP_ROWS) < sms ? WARP_ROWS / 2 : WARP_ROWS;
+}
+
 // -0 as +0 first: the selection order ties equal scores by index alone (candidate.cuh).
 __device__ __forceinline__ uint32_t ordered_score(float x)
 {
@@ -1375,7 +1385,8 @@ __device__ __forceinline__ uint32_t ordered_score(float x)
     return ordered(x);
 }
 
-// rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T. Grid: heads · row_tiles.
+// rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T. Grid: heads · row_tiles,
+// a.block_rows rows a block (the mma fragments' 16, the last 8 unused when it is 8).
 // Shared memory: stage [ONE_WARPS, TILE, D+8] T (later the warps' P·V partials [ONE_WARPS, 16,
 // D] fp32, then their sort space) | scores [16, stride] fp32 | wmax, wsum [ONE_WARPS, 16].
 template <typename TQ, typename T, int D, bool WITH_V>
@@ -1388,16 +1399,17 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
     T *stage = reinterpret_cast<T *>(smem) + warp * TILE * KS;
     float *scores = reinterpret_cast<float *>(smem + (size_t)ONE_WARPS * TILE * KS * sizeof(T));
     float *wmax = scores + WARP_ROWS * a.stride, *wsum = wmax + ONE_WARPS * WARP_ROWS;
-    const int64_t bh = blockIdx.x / a.row_tiles, row0 = (blockIdx.x % a.row_tiles) * WARP_ROWS;
+    const int64_t bh = blockIdx.x / a.row_tiles, row0 = (int64_t)(blockIdx.x % a.row_tiles) * a.block_rows;
+    const int64_t row_end = min(row0 + a.block_rows, a.n_rows); // the block's rows end here
     const int tiles = (int)((a.n_keys + TILE - 1) / TILE);
     const T *keys = static_cast<const T *>(a.keys) + bh * a.n_keys * D;
 
-    // 1. Every score of the block's 16 rows; warp w takes key tiles w, w + 8, ...
+    // 1. Every score of the block's rows (16 in the fragments); warp w takes key tiles w, w + 8, ...
     uint32_t qa[D / 16][4], ql[D / 16][4];
     const int64_t r0 = row0 + g;
     load_row_fragments<TQ, T, D>(static_cast<const TQ *>(a.rows) + (bh * a.n_rows + r0) * D +
                                      2 * t,
-                                 r0 < a.n_rows, r0 + 8 < a.n_rows, qa, ql);
+                                 r0 < row_end, r0 + 8 < row_end, qa, ql);
     float mx[2] = {-INFINITY, -INFINITY};
     for (int j = warp; j < tiles; j += ONE_WARPS) {
         const int64_t kt = (int64_t)j * TILE;
@@ -1482,9 +1494,9 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
         }
         __syncthreads();
         const float *parts = reinterpret_cast<const float *>(smem);
-        for (int i = threadIdx.x; i < WARP_ROWS * D; i += blockDim.x) {
+        for (int i = threadIdx.x; i < a.block_rows * D; i += blockDim.x) {
             const int r = i / D;
-            if (row0 + r >= a.n_rows) continue;
+            if (row0 + r >= row_end) continue;
             float num = 0.f, den = 0.f;
 #pragma unroll
             for (int w = 0; w < ONE_WARPS; w++) {
@@ -1502,8 +1514,8 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
     int cap = 1;
     while (cap < a.k) cap <<= 1;
     const unsigned below = (1u << lane) - 1;
-    for (int r = warp; r < WARP_ROWS; r += ONE_WARPS) {
-        if (row0 + r >= a.n_rows) break;
+    for (int r = warp; r < a.block_rows; r += ONE_WARPS) {
+        if (row0 + r >= row_end) break;
         uint32_t *v = reinterpret_cast<uint32_t *>(scores + r * a.stride);
         for (int i = 4 * lane; i < n; i += 128) {
             const float4 x = *reinterpret_cast<const float4 *>(v + i);
@@ -1612,7 +1624,8 @@ cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int he
     s->one.n_rows = n_rows;
     s->one.n_keys = n_keys;
     s->one.k = k;
-    s->one.row_tiles = (int)((n_rows + WARP_ROWS - 1) / WARP_ROWS);
+    s->one.block_rows = one_pass_rows(heads, n_rows, sms);
+    s->one.row_tiles = (int)((n_rows + s->one.block_rows - 1) / s->one.block_rows);
     s->one.stride = one_pass_stride(n_keys);
     return cudaSuccess;
 }
