@@ -227,8 +227,9 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
 // (H100). Persistent blocks of two warpgroups, 64 queries each, walk a head's 128-query tiles;
 // the landmarks, split hi + lo, sit in two SW128 tiles for the whole walk; the Q tiles are TMA
 // loads (Q's tensor map, boxes of 128 rows) into RW_STAGES stages on full mbarriers, issued by
-// thread 0 three tiles ahead of the one scored (one block an SM: with cp.async double buffers
-// it had one 16 KB tile in flight an SM and read Q at 2.0 TB/s on the H100). Per tile
+// thread 0 three tiles ahead of the one scored (two blocks an SM at d = 64, one at 128: with
+// cp.async double buffers a block had one 16 KB tile in flight, and Q was read at 2.0 TB/s on
+// the H100). Per tile
 // a warpgroup issues S = Q·loᵀ + Q·hiᵀ as 2·D/16 wgmma m64n64k16 into one accumulator (every
 // lo term, then every hi term: not route_mma's order, so a near-tie within fp32 rounding may
 // go either way between the two), then each thread keeps its two rows' best of its columns

@@ -18,8 +18,9 @@
 //         Optionally also the softmax(scores·scale)·V partials of the same scores (mita's
 //         shared values). The fp32 path and the fallback for large k, not a rival of mma.
 //   one_pass  16-bit keys, k <= 256 and short key ranges (n_keys <= 2432 at d = 64, 1408 at
-//         d = 128): one block of 16 rows holds every score of its rows in shared memory and
-//         selects from them; one launch instead of the four of the chunked mma path (section
+//         d = 128): one block of 16 rows (8 where few rows leave SMs idle) holds every score
+//         of its rows in shared memory and selects from them; one launch instead of the four
+//         of the chunked mma path (section
 //         "one pass" below). Taken first wherever it fits.
 // mma and simt keep, per row, a candidate buffer in global memory (of the resident blocks only, so
 // memory is O(grid · rows · cap), not O(N·k)) and a threshold tau: a score enters the buffer
@@ -1336,7 +1337,7 @@ template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_d
 // Up to ~2.4k keys (mita's probe at short N, topk's selection there), the chunked pass above is
 // three or four dependent kernels whose blocks each do a few µs of serial work (tile_maxima,
 // kth_of_maxima, select_mma, merge_chunks: 70 µs of MiTA's 100 at N = 2^10 on the H200). Here
-// one block owns 16 rows and every key: its 8 warps score the key tiles into shared memory
+// one block owns 16 rows (or 8: one_pass_rows) and every key: its 8 warps score the key tiles into shared memory
 // (the same score_tile, so the same bits as the chunked pass), then, with values, each warp
 // folds its tiles' softmax weights against V (the exact row maximum is known by then: no
 // rescaling) and the warps' partials are summed; last each warp selects its rows' top k from
@@ -1369,13 +1370,15 @@ size_t one_pass_smem(int d, int64_t n_keys)
     return stage + (size_t)WARP_ROWS * one_pass_stride(n_keys) * 4 + 2 * ONE_WARPS * WARP_ROWS * 4;
 }
 
-// Rows a block: 16 (each warp selects two rows), or 8 where 16-row blocks would leave most SMs
-// idle (mita's m landmarks: 32 blocks at H = 8, m = 64): then twice the blocks each read the
-// keys (from L2) and score 16 rows of which 8 are kept, and each warp selects one row — the
-// serial part of a block, its bitwise search, halved.
-int one_pass_rows(int heads, int64_t n_rows, int sms)
+// Rows a block: 16 (each warp selects two rows), or 8 where the 8-row blocks still run in one
+// wave (mita's m landmarks: 64 blocks at H = 8, m = 64, where 16-row blocks left 100 of 132 SMs
+// idle): then twice the blocks each read the keys (from L2) and score 16 rows of which 8 are
+// kept, and each warp selects one row — the serial part of a block, its bitwise search, halved.
+// resident: the blocks that run at once (SMs × blocks an SM).
+int one_pass_rows(int heads, int64_t n_rows, int64_t resident)
 {
-    return (int64_t)heads * ((n_rows + WARP_ROWS - 1) / WARP_ROWS) < sms ? WARP_ROWS / 2 : WARP_ROWS;
+    const int64_t half = WARP_ROWS / 2;
+    return (int64_t)heads * ((n_rows + half - 1) / half) <= resident ? (int)half : WARP_ROWS;
 }
 
 // -0 as +0 first: the selection order ties equal scores by index alone (candidate.cuh).
@@ -1624,7 +1627,9 @@ cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int he
     s->one.n_rows = n_rows;
     s->one.n_keys = n_keys;
     s->one.k = k;
-    s->one.block_rows = one_pass_rows(heads, n_rows, sms);
+    int per_sm = 0;
+    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, ONE_WARPS * 32, smem));
+    s->one.block_rows = one_pass_rows(heads, n_rows, (int64_t)sms * per_sm);
     s->one.row_tiles = (int)((n_rows + s->one.block_rows - 1) / s->one.block_rows);
     s->one.stride = one_pass_stride(n_keys);
     return cudaSuccess;

@@ -364,7 +364,9 @@ int main(void)
      *   heads = 64, N = 4097:   <= 16 blocks, 33 tiles: 3 for block 0, 2 for the others
      *   heads = 128, N = 2049:  <= 8 blocks, 17 tiles: likewise
      * so that every block goes on to a next tile (route_mma's prefetched fragments,
-     * route_wgmma's second Q buffer) and block 0 at least refills its first buffer. The 352
+     * route_wgmma's next TMA stage; its four stages wrap where a block walks more than four
+     * tiles, the 352 heads' 8-tile walks where one block a head fits) and block 0 at least
+     * refills its first buffer. The 352
      * heads keep N <= 1000 for the sanitizers' small run; m = 65 walks route_mma with the
      * landmarks reloaded every tile. A walk's CPU reference takes about a second. */
     static const struct {
