@@ -314,6 +314,8 @@ struct TileArgs {
     int64_t N, m, n_experts, kk, entries;
     int s_r;
     int tile_rows;                          // entries a tile of the map holds (tile_rows_for)
+    bool pairs;                             // s_r = 2 sorted by expert pair: a map tile's
+                                            // "expert" is e0·n_experts + e1 (attend_pairs)
     float scale, shared_scale;
 };
 
@@ -459,7 +461,7 @@ __global__ void __launch_bounds__(256) round_shared_block(const float *landmarks
 constexpr int64_t SHORT_SORT_ENTRIES = 16384;
 constexpr int SHORT_SORT_THREADS = 1024;
 template <typename T>
-__global__ void __launch_bounds__(SHORT_SORT_THREADS)
+__global__ void __launch_bounds__(SHORT_SORT_THREADS, 1)
     sort_experts_block(const int32_t *routes, int64_t N, int64_t m, int tile_rows,
                        int64_t tiles_max, int4 *tile_map, int32_t *order,
                        const float *landmarks, const float *shared_values, int64_t shared_n,
@@ -575,24 +577,40 @@ struct KeyTile {
 // The key tiles of one expert tile: the shared block's ceil(m/64) (when the tile has one: s_r =
 // 1), then the expert's ceil(kk/64), rows gathered in place through its indices or read from
 // K_E, V_E.
-template <typename T, int D> struct TileKeys {
-    int64_t shared_tiles, tiles;
-    ExpertRows<T> x;
+// With a.pairs (attend_pairs; PAIRS: the kernel takes them, attend_expert_runs alone), the
+// map's "expert" e is a pair e0·n_experts + e1: the shared block's tiles, then e0's, then e1's —
+// one softmax over their concatenation, as MiTA's definition has for s_r = 2.
+template <typename T, int D, bool PAIRS = false> struct TileKeys {
+    bool pairs;
+    int64_t shared_tiles, expert_tiles, tiles;
+    ExpertRows<T> x, x2; // x2: the pair's second expert
     const T *sh_k, *sh_v;
 
     __device__ TileKeys(const TileArgs &a, int64_t bh, int64_t e)
-        : shared_tiles(a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0),
-          tiles(shared_tiles + (a.kk + KEY_TILE - 1) / KEY_TILE),
-          x(expert_rows<T, D>(a.k, a.v, a.experts, bh, e, a.N, a.n_experts, a.kk)),
+        : pairs(PAIRS && a.pairs), shared_tiles(a.shared_keys ? (a.m + KEY_TILE - 1) / KEY_TILE : 0),
+          expert_tiles((a.kk + KEY_TILE - 1) / KEY_TILE),
+          tiles(shared_tiles + (pairs ? 2 : 1) * expert_tiles),
+          x(expert_rows<T, D>(a.k, a.v, a.experts, bh, pairs ? e / a.n_experts : e, a.N,
+                              a.n_experts, a.kk)),
+          x2(pairs ? expert_rows<T, D>(a.k, a.v, a.experts, bh, e % a.n_experts, a.N,
+                                       a.n_experts, a.kk)
+                   : x),
           sh_k(a.shared_keys ? static_cast<const T *>(a.shared_keys) + bh * a.m * D : nullptr),
           sh_v(a.shared_keys ? static_cast<const T *>(a.shared_vals) + bh * a.m * D : nullptr)
     {
     }
     __device__ bool is_shared(int64_t j) const { return j < shared_tiles; }
+    // The rows of key tile j past the shared block's: the first expert's, or the pair's second.
+    __device__ ExpertRows<T> rows_of(int64_t j) const // by value: a select, not a local copy
+    {
+        return !PAIRS || j - shared_tiles < expert_tiles ? x : x2;
+    }
     __device__ KeyTile tile(const TileArgs &a, int64_t j) const
     {
+        const int64_t jj = j - shared_tiles; // past the shared block: e0's tiles, then e1's
         return is_shared(j) ? KeyTile{j * KEY_TILE, a.m, a.shared_scale}
-                            : KeyTile{(j - shared_tiles) * KEY_TILE, a.kk, a.scale};
+                            : KeyTile{(!PAIRS || jj < expert_tiles ? jj : jj - expert_tiles) * KEY_TILE,
+                                      a.kk, a.scale};
     }
 };
 
@@ -951,10 +969,11 @@ template <int D> struct RunShape {
 };
 
 // Whether a run's key tiles fit a slot: the shared block's (when the tiles have one) and the
-// expert's.
-bool runs_fit(int d, int64_t m, bool shared, int64_t kk)
+// expert's (both experts' with pairs).
+bool runs_fit(int d, int64_t m, bool shared, int64_t kk, bool pairs)
 {
-    const int64_t tiles = (shared ? (m + KEY_TILE - 1) / KEY_TILE : 0) + (kk + KEY_TILE - 1) / KEY_TILE;
+    const int64_t tiles = (shared ? (m + KEY_TILE - 1) / KEY_TILE : 0) +
+                          (pairs ? 2 : 1) * ((kk + KEY_TILE - 1) / KEY_TILE);
     return tiles <= (d == 64 ? RunShape<64>::KV_TILES : RunShape<128>::KV_TILES);
 }
 
@@ -1066,13 +1085,14 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             const int slot = (int)(it.run & 1);
             if (it.starts_run) { // the run's key and value tiles, once run - 2's are read
                 if (it.run >= 2) hopper_wait(&kv_empty[(it.run - 2) & 3], ((it.run - 2) >> 2) & 1);
-                const TileKeys<T, D> keys(a, it.bh, it.tile.x);
+                const TileKeys<T, D, true> keys(a, it.bh, it.tile.x);
                 const uint32_t k_slot = sKV + slot * L::SLOT, v_slot = k_slot + L::KV_TILES * L::KV_TILE;
                 for (int64_t j = 0; j < keys.tiles; j++) {
                     const KeyTile kt = keys.tile(a, j);
                     const bool sh = keys.is_shared(j);
-                    const int32_t *idx = sh ? nullptr : keys.x.idx;
-                    const T *kr = sh ? keys.sh_k : keys.x.keys, *vr = sh ? keys.sh_v : keys.x.values;
+                    const ExpertRows<T> x = keys.rows_of(j);
+                    const int32_t *idx = sh ? nullptr : x.idx;
+                    const T *kr = sh ? keys.sh_k : x.keys, *vr = sh ? keys.sh_v : x.values;
                     // Row lane + 32i's source in src[i], then whole rows an instruction (as the
                     // Q rows below).
                     int64_t src[KEY_TILE / 32];
@@ -1134,7 +1154,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             hopper_wait(&kv_full[slot], (it.run >> 1) & 1);
         }
         hopper_wait(&full[st], (it.seq / L::STAGES) & 1);
-        const TileKeys<T, D> keys(a, it.bh, it.tile.x);
+        const TileKeys<T, D, true> keys(a, it.bh, it.tile.x);
         const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
         float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f}, alpha[2];
 #pragma unroll
@@ -1284,6 +1304,7 @@ struct SortScratch {
     int4 *tile_map;
     void *shared_keys, *shared_vals, *partial_o;
     float *partial_ms;
+    int32_t *pair_keys; // attend_pairs: each query's expert pair
     size_t bytes;
 };
 size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
@@ -1302,24 +1323,37 @@ int64_t tiles_max(int64_t entries_per_head, int64_t n_experts, int dtype)
     return (entries_per_head + rows - 1) / rows + n_experts;
 }
 
+// s_r = 2 as one attention over the shared block and both experts of a query, the queries
+// sorted by their pair of experts (attend_pairs) — possible where the pairs' counters fit the
+// sort's shared memory; the scratch holds either sort.
+bool pairs_possible(int dtype, int s_r, int64_t n_experts)
+{
+    return s_r == 2 && dtype != ATTN_FP32 && n_experts * n_experts <= SORT_SMEM_EXPERTS;
+}
+
 SortScratch sort_scratch(void *base, int heads, int64_t N, int64_t m, int64_t n_experts, int d,
                          int dtype, int s_r)
 {
     SortScratch s;
     const size_t entries = (size_t)heads * N * s_r, mma = dtype != ATTN_FP32;
-    const size_t pieces[7] = {(size_t)heads * n_experts * 4,
-                              (size_t)heads * tiles_max(N * s_r, n_experts, dtype) * 16,
+    const bool pairs = pairs_possible(dtype, s_r, n_experts);
+    const int64_t buckets = pairs ? n_experts * n_experts : n_experts;
+    const int64_t map = tiles_max(N * s_r, n_experts, dtype);
+    const int64_t pair_map = pairs ? tiles_max(N, buckets, dtype) : 0;
+    const size_t pieces[8] = {(size_t)heads * buckets * 4,
+                              (size_t)heads * (map > pair_map ? map : pair_map) * 16,
                               entries * 4,
                               mma ? (size_t)heads * m * d * 2 : 0,
                               mma ? (size_t)heads * m * d * 2 : 0,
                               s_r > 1 ? entries * d * 2 : 0,
-                              s_r > 1 ? entries * 8 : 0};
-    void **at[7] = {(void **)&s.counts,  (void **)&s.tile_map, (void **)&s.order,
+                              s_r > 1 ? entries * 8 : 0,
+                              pairs ? (size_t)heads * N * 4 : 0};
+    void **at[8] = {(void **)&s.counts,  (void **)&s.tile_map, (void **)&s.order,
                     &s.shared_keys,      &s.shared_vals,       &s.partial_o,
-                    (void **)&s.partial_ms};
+                    (void **)&s.partial_ms, (void **)&s.pair_keys};
     char *p = static_cast<char *>(base);
     s.bytes = 0;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 8; i++) {
         *at[i] = p && pieces[i] ? p + s.bytes : nullptr;
         s.bytes += align256(pieces[i]);
     }
@@ -1393,7 +1427,8 @@ struct tiles_launch {
             const bool short_tiles = rows == SHORT_TILE_ROWS;
             bool wgmma = false; // the 128-entry tiles on wgmma where they run
             CUDA_CHECK(hopper_sm90a_runs(&wgmma));
-            if (wgmma && !short_tiles && runs_fit(d, a.m, tiles.shared_keys != nullptr, a.kk)) {
+            if (wgmma && !short_tiles &&
+                runs_fit(d, a.m, tiles.shared_keys != nullptr, a.kk, a.pairs)) { // always, with pairs
                 CUDA_CHECK(first.persistent(d == 64 ? (const void *)attend_expert_runs<T, 64>
                                                     : (const void *)attend_expert_runs<T, 128>,
                                             d == 64 ? RunShape<64>::SMEM : RunShape<128>::SMEM,
@@ -1460,27 +1495,68 @@ struct short_sort_launch {
     }
 };
 
+// Whether s_r = 2 runs as attend_pairs: its scratch (pairs_possible), the expert runs kernel
+// with a run's three or more key tiles in its slot, and tiles mostly full: N >= 64 queries a
+// pair (at m = 64, N >= 2^18), where the pairs' runs are long enough to share their keys.
+cudaError_t use_pairs(const AttendArgs &w, int d, int dtype, bool shared, bool *yes)
+{
+    *yes = false;
+    const int64_t ne = w.n_experts;
+    if (!w.routes || !pairs_possible(dtype, w.s_r, ne) || (d != 64 && d != 128) ||
+        w.N < 64 * ne * ne || !runs_fit(d, w.m, shared, w.kk, true))
+        return cudaSuccess;
+    return hopper_sm90a_runs(yes);
+}
+
+// routes [n, 2] -> the pair e0·m + e1 with e0 < e1 (the order of a query's two routes does not
+// change its attention: one softmax over the concatenation).
+__global__ void __launch_bounds__(256) pair_keys(const int32_t *routes, int64_t n, int64_t m,
+                                                 int32_t *keys)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        const int32_t r0 = routes[2 * i], r1 = routes[2 * i + 1];
+        keys[i] = (int32_t)(min(r0, r1) * m + max(r0, r1));
+    }
+}
+
+// attend_pairs (s_r = 2 where use_pairs says so): the queries counting-sorted by their expert
+// pair instead of their (query, route) entries by expert, then the expert runs kernel over
+// the shared block and both experts at once, writing O: no partials written and read back and
+// no merge pass (shared_merge_mma), so s_r = 2 reads Q and writes O once, as s_r = 1 does.
 cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, int dtype,
                          cudaStream_t stream)
 {
-    const int64_t ne = w.n_experts, entries = w.N * w.s_r;
-    const SortScratch s = sort_scratch(scratch, heads, w.N, w.m, ne, d, dtype, w.s_r);
+    const bool shared = w.landmarks != nullptr && dtype != ATTN_FP32;
+    bool pairs = false;
+    CUDA_CHECK(use_pairs(w, d, dtype, shared, &pairs));
+    const SortScratch s = sort_scratch(scratch, heads, w.N, w.m, w.n_experts, d, dtype, w.s_r);
+    // What the counting sort orders: (query, route) entries by expert, or queries by pair.
+    AttendArgs sorted = w;
+    if (pairs) {
+        pair_keys<<<(unsigned)((heads * w.N + 255) / 256 < 65535 ? (heads * w.N + 255) / 256 : 65535),
+                    256, 0, stream>>>(w.routes, heads * w.N, w.n_experts, s.pair_keys);
+        CUDA_CHECK_LAUNCH();
+        sorted.routes = s.pair_keys;
+        sorted.n_experts = w.n_experts * w.n_experts;
+        sorted.s_r = 1;
+    }
+    const int64_t ne = sorted.n_experts, entries = w.N * sorted.s_r;
     const int64_t n_tiles = tiles_max(entries, ne, dtype);
     const int tile_rows = tile_rows_for(dtype, entries, ne);
-    const bool shared = w.landmarks != nullptr && dtype != ATTN_FP32;
     if (entries <= SHORT_SORT_ENTRIES && ne <= SORT_SMEM_EXPERTS) {
-        CUDA_CHECK(dispatch_dtype(dtype, short_sort_launch{w, s, heads, d, entries, n_tiles,
+        CUDA_CHECK(dispatch_dtype(dtype, short_sort_launch{sorted, s, heads, d, entries, n_tiles,
                                                            tile_rows, shared, stream}));
     } else {
         const dim3 sort_grid((unsigned)((entries + SORT_QUERIES - 1) / SORT_QUERIES),
                              (unsigned)heads);
         CUDA_CHECK(cudaMemsetAsync(s.counts, 0, (size_t)heads * ne * 4, stream));
-        count_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne,
+        count_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(sorted.routes, entries, ne,
                                                                  s.counts);
         CUDA_CHECK_LAUNCH();
         scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows, n_tiles, s.tile_map);
         CUDA_CHECK_LAUNCH();
-        scatter_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(w.routes, entries, ne,
+        scatter_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(sorted.routes, entries, ne,
                                                                    s.counts, s.order);
         CUDA_CHECK_LAUNCH();
         if (shared)
@@ -1494,8 +1570,10 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     a.shared_keys = shared ? s.shared_keys : nullptr;
     a.shared_vals = shared ? s.shared_vals : nullptr;
     a.experts = w.experts, a.order = s.order, a.tile_map = s.tile_map, a.tiles_max = n_tiles;
-    a.partial_o = s.partial_o, a.partial_ms = s.partial_ms;
-    a.N = w.N, a.m = w.m, a.n_experts = ne, a.kk = w.kk, a.entries = entries, a.s_r = w.s_r;
+    a.partial_o = pairs ? nullptr : s.partial_o, a.partial_ms = pairs ? nullptr : s.partial_ms;
+    a.N = w.N, a.m = w.m, a.n_experts = w.n_experts, a.kk = w.kk, a.entries = entries;
+    a.s_r = sorted.s_r; // 1 with pairs: entries are queries, O written by the tiles
+    a.pairs = pairs;
     a.tile_rows = tile_rows;
     a.scale = w.scale, a.shared_scale = w.shared_scale;
     return dispatch_dtype(dtype, tiles_launch{a, heads, d, stream});

@@ -166,7 +166,10 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
  * (k = 200) with and without the shared block (s_r = 1, 2), one tile a run (s_r = 2, k = 50),
  * N not a multiple of the tiles, and runs of one item, many a
  * block (H = 16, N = 4096: ~64 entries an expert, ~11 items a block: the producers run whole
- * runs ahead of the consumers). bf16 and fp16, both d. */
+ * runs ahead of the consumers). And s_r = 2 by expert pairs (attend_pairs: N >= 64 m², the
+ * shared block and both experts in a slot — d = 64 here, d = 128 the partials instead): the
+ * one-block sort (N = 4096, m = 8), the three-kernel sort with partial key tiles (N = 20000,
+ * m = 16, k = 37), and route_only. bf16 and fp16, both d. */
 static void check_expert_tile_edges(const struct attn_method *m, struct backend *b, uint64_t seed,
                                     const char *only)
 {
@@ -174,16 +177,19 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
         int H;
         int64_t N, m, k;
         int s_r;
-    } edges[] = {{2, 6000, 100, 37, 1}, {2, 6000, 37, 100, 1}, {2, 6000, 128, 128, 1},
-                 {2, 6000, 64, 200, 1},  {2, 6000, 64, 200, 2}, {2, 6000, 64, 50, 2},
-                 {16, 4096, 64, 64, 1}};
+        const char *variant;
+    } edges[] = {{2, 6000, 100, 37, 1, ""},  {2, 6000, 37, 100, 1, ""},
+                 {2, 6000, 128, 128, 1, ""}, {2, 6000, 64, 200, 1, ""},
+                 {2, 6000, 64, 200, 2, ""},  {2, 6000, 64, 50, 2, ""},
+                 {16, 4096, 64, 64, 1, ""},  {2, 4096, 8, 64, 2, ""},
+                 {2, 20000, 16, 37, 2, ""},  {2, 20000, 16, 64, 2, "route_only"}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
-    for (size_t i = 0; i < sizeof edges / sizeof *edges && listed(only, m->name, ""); i++)
-        for (int t = 0; t < 2; t++)
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
+        for (int t = 0; t < 2 && listed(only, m->name, edges[i].variant); t++)
             for (int d = 64; d <= 128; d += 64) {
-                if (!check_supports(m, "", dtypes[t], d)) continue;
+                if (!check_supports(m, edges[i].variant, dtypes[t], d)) continue;
                 struct sweep_point p = point_of(
-                    m, "", "iid",
+                    m, edges[i].variant, "iid",
                     (struct attn_problem){1, edges[i].H, edges[i].N, d, dtypes[t], ATTN_CUDA, seed + i},
                     (struct attn_params){.m = edges[i].m, .k = edges[i].k, .s_r = edges[i].s_r});
                 check_and_report(&p, b);
