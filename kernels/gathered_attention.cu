@@ -30,6 +30,10 @@
 //                   producer warps gather the Q rows behind mbarriers, two consumer warpgroups
 //                   attend by wgmma (section "expert_runs"). Past those sizes,
 //                   expert_tiles_wgmma, persistent, streams the key tiles for every item.
+//                   s_r = 2 where a run's slot holds the shared block and two experts and the
+//                   pairs' tiles are mostly full (use_pairs): the queries sorted by their pair
+//                   of experts, each attended once over both (attend_pairs), O written
+//                   directly — no partials and no shared_merge_mma.
 //   warp_per_query  fp32 with s_r > 1, and topk (one key list per query). One warp per query, entries
 //                   taken 32 at a time: each lane scores one entry (a row it reads alone with
 //                   16-byte loads), an online softmax across groups, then the group's value rows
