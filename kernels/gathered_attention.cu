@@ -1431,8 +1431,10 @@ struct tiles_launch {
             const bool short_tiles = rows == SHORT_TILE_ROWS;
             bool wgmma = false; // the 128-entry tiles on wgmma where they run
             CUDA_CHECK(hopper_sm90a_runs(&wgmma));
-            if (wgmma && !short_tiles &&
-                runs_fit(d, a.m, tiles.shared_keys != nullptr, a.kk, a.pairs)) { // always, with pairs
+            const bool runs = wgmma && !short_tiles &&
+                              runs_fit(d, a.m, tiles.shared_keys != nullptr, a.kk, a.pairs);
+            if (a.pairs && !runs) return cudaErrorInvalidValue; // only expert_runs reads pairs
+            if (runs) {
                 CUDA_CHECK(first.persistent(d == 64 ? (const void *)attend_expert_runs<T, 64>
                                                     : (const void *)attend_expert_runs<T, 128>,
                                             d == 64 ? RunShape<64>::SMEM : RunShape<128>::SMEM,
@@ -1500,8 +1502,9 @@ struct short_sort_launch {
 };
 
 // Whether s_r = 2 runs as attend_pairs: its scratch (pairs_possible), the expert runs kernel
-// with a run's three or more key tiles in its slot, and tiles mostly full: N >= 64 queries a
-// pair (at m = 64, N >= 2^18), where the pairs' runs are long enough to share their keys.
+// with a run's key tiles (the shared block's and both experts') in its slot, and tiles mostly
+// full: N >= 64 m² (at m = 64, N >= 2^18), where the pairs' runs are long enough to share their
+// keys. tiles_launch takes the expert runs kernel for every such call (the same checks).
 cudaError_t use_pairs(const AttendArgs &w, int d, int dtype, bool shared, bool *yes)
 {
     *yes = false;

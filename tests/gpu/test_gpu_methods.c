@@ -167,9 +167,10 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
  * N not a multiple of the tiles, and runs of one item, many a
  * block (H = 16, N = 4096: ~64 entries an expert, ~11 items a block: the producers run whole
  * runs ahead of the consumers). And s_r = 2 by expert pairs (attend_pairs: N >= 64 m², the
- * shared block and both experts in a slot — d = 64 here, d = 128 the partials instead): the
- * one-block sort (N = 4096, m = 8), the three-kernel sort with partial key tiles (N = 20000,
- * m = 16, k = 37), and route_only. bf16 and fp16, both d. */
+ * shared block and both experts in a slot — d = 64, and d = 128 for route_only at k <= 64;
+ * the partials elsewhere): the one-block sort (N = 4096, m = 8), the three-kernel sort with
+ * partial key tiles (N = 20000, m = 16, k = 37), route_only, and two experts of two tiles each
+ * (k = 100: two 128-key steps at d = 64). bf16 and fp16, both d. */
 static void check_expert_tile_edges(const struct attn_method *m, struct backend *b, uint64_t seed,
                                     const char *only)
 {
@@ -182,7 +183,8 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
                  {2, 6000, 128, 128, 1, ""}, {2, 6000, 64, 200, 1, ""},
                  {2, 6000, 64, 200, 2, ""},  {2, 6000, 64, 50, 2, ""},
                  {16, 4096, 64, 64, 1, ""},  {2, 4096, 8, 64, 2, ""},
-                 {2, 20000, 16, 37, 2, ""},  {2, 20000, 16, 64, 2, "route_only"}};
+                 {2, 20000, 16, 37, 2, ""},  {2, 20000, 16, 64, 2, "route_only"},
+                 {2, 20000, 16, 100, 2, "route_only"}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
         for (int t = 0; t < 2 && listed(only, m->name, edges[i].variant); t++)

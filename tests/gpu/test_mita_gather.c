@@ -63,6 +63,8 @@ static const struct {
     {1, 2, 1000, 16, 64, 1, ATTN_SHARED_PAPER},    /* a whole key tile per expert */
     {1, 1, 1000, 24, 130, 3, ATTN_SHARED_OFFICIAL},/* s_r = 3, a partial third key tile */
     {1, 8, 4100, 64, 64, 2, ATTN_SHARED_OFFICIAL}, /* the suite's m, k, H; N % 64 != 0 */
+    {1, 2, 4096, 8, 64, 2, ATTN_SHARED_OFFICIAL},  /* s_r = 2 by expert pairs (sm_90a, d = 64:
+                                                      N = 64 m²), K_E and V_E of both experts */
 };
 
 /* validate() of the CUDA MiTA: NULL, or its message contains `needle`. */
