@@ -9,8 +9,8 @@
  *                               edges (below), then the awkward shapes of
  *                               `attnbench check`
  *   test_gpu_methods --small    the partial tiles up to N = 1000, the expert
- *                               tile edges and the awkward shapes only (for
- *                               compute-sanitizer)
+ *                               tile edges up to N = 6000 in bf16 and the
+ *                               awkward shapes only (for compute-sanitizer)
  *   ... --methods topk,mita     only these methods (either form); METHOD:VARIANT
  *                               entries (full:flash_wgmma) only that variant
  *
@@ -170,9 +170,10 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
  * shared block and both experts in a slot — d = 64, and d = 128 for route_only at k <= 64;
  * the partials elsewhere): the one-block sort (N = 4096, m = 8), the three-kernel sort with
  * partial key tiles (N = 20000, m = 16, k = 37), route_only, and two experts of two tiles each
- * (k = 100: two 128-key steps at d = 64). bf16 and fp16, both d. */
+ * (k = 100: two 128-key steps at d = 64). bf16 and fp16, both d; --small (compute-sanitizer)
+ * bf16 and N <= 6000 only. */
 static void check_expert_tile_edges(const struct attn_method *m, struct backend *b, uint64_t seed,
-                                    const char *only)
+                                    int small, const char *only)
 {
     static const struct {
         int H;
@@ -187,8 +188,8 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
                  {2, 20000, 16, 100, 2, "route_only"}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
-        for (int t = 0; t < 2 && listed(only, m->name, edges[i].variant); t++)
-            for (int d = 64; d <= 128; d += 64) {
+        for (int t = 0; t < (small ? 1 : 2) && listed(only, m->name, edges[i].variant); t++)
+            for (int d = 64; d <= 128 && !(small && edges[i].N > 6000); d += 64) {
                 if (!check_supports(m, edges[i].variant, dtypes[t], d)) continue;
                 struct sweep_point p = point_of(
                     m, edges[i].variant, "iid",
@@ -250,7 +251,7 @@ int main(int argc, char **argv)
         if (strcmp((*m)->name, "full") == 0) check_full_partial_tiles(*m, b, seed, small, only);
         if (strcmp((*m)->name, "topk") == 0 || strcmp((*m)->name, "mita") == 0)
             check_selection_edges(*m, b, seed, small, only);
-        if (strcmp((*m)->name, "mita") == 0) check_expert_tile_edges(*m, b, seed, only);
+        if (strcmp((*m)->name, "mita") == 0) check_expert_tile_edges(*m, b, seed, small, only);
         /* The awkward shapes, every dtype, both head dimensions. */
         for (int di = 0; di < 2; di++) {
             struct sweep_point cases[64];
