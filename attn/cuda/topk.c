@@ -13,6 +13,7 @@
 
 #include <cuda_runtime.h>
 
+#include "attn/attn_nvtx.h"
 #include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
 #include "kernels/cuda_check.h"
@@ -82,11 +83,18 @@ static cudaError_t topk_launch(const struct topk_state *st, const struct attn_te
 {
     const struct attn_problem *p = &st->p;
     const int heads = p->B * p->H;
-    CUDA_CHECK(topk_select(t->q, p->dtype, t->k, p->dtype, heads, p->N, p->N, p->d, st->k,
-                           st->scratch, st->keys, stream));
-    CUDA_CHECK(gathered_attend_own_keys(t->q, t->k, t->v, p->dtype, heads, p->N, p->d, st->keys,
-                                        st->k, 1.0f / sqrtf((float)p->d), t->o, stream));
-    return cudaSuccess;
+    /* Two steps (docs/methods.md, "Step names"), so that a profile splits the selection's
+     * time from the attention's. */
+    attn_step_begin("select");
+    cudaError_t err = topk_select(t->q, p->dtype, t->k, p->dtype, heads, p->N, p->N, p->d, st->k,
+                                  st->scratch, st->keys, stream);
+    attn_step_end();
+    if (err != cudaSuccess) return err;
+    attn_step_begin("attend");
+    err = gathered_attend_own_keys(t->q, t->k, t->v, p->dtype, heads, p->N, p->d, st->keys, st->k,
+                                   1.0f / sqrtf((float)p->d), t->o, stream);
+    attn_step_end();
+    return err;
 }
 
 static int topk_run(void *state, const struct attn_tensors *t, void *stream)

@@ -13,6 +13,7 @@
  * Profiled (CUPTI; skipped, saying why, where the counters cannot be read):
  * with vec16 the run has a step "gather" holding the gather kernel and a
  * gather_dram_bytes of its own; fused has neither (gather_dram_bytes 0).
+ * top-k's kernels sit in its steps "select" and "attend".
  *
  * On the CPU (always): the CUDA MiTA's validate() names the known versions
  * for an unknown one (copy is not a gather), refuses m·k past int32 for a
@@ -348,36 +349,44 @@ done:
 }
 
 /* The profiling pass of `attnbench run --profile` (measure/profile.h) on
- * one run of MiTA at bf16 B=1 H=8 N=2^14 d=64 m=k=64: the step "gather"
- * and gather_dram_bytes with a gather version, neither fused. */
-static void check_profiled(struct backend *b, const char *gather)
+ * one run of `m` at bf16 B=1 H=8 N=2^14 d=64 m=k=64 into *row; 0 when it
+ * ran (row.has_counters says whether counters were read), else why. */
+static int profile_one(struct backend *b, const struct attn_method *m, const char *gather,
+                       struct result_row *row, char *why, size_t why_len)
 {
-    static struct result_row row;
-    memset(&row, 0, sizeof row);
-    char what[200], why[512] = "";
-    const struct attn_method *m = &attn_cuda_mita;
     const struct attn_problem p = {1, 8, 1 << 14, 64, ATTN_BF16, ATTN_CUDA, 3};
     const struct attn_params a = {.m = 64, .k = 64, .s_r = 1, .gather = gather};
     const size_t bytes = (size_t)attn_tensor_elems(&p) * 2;
     const size_t ws = attn_method_workspace_bytes(m, &p, &a);
     void *dev[5] = {b->alloc(bytes), b->alloc(bytes), b->alloc(bytes), b->alloc(bytes),
-                    b->alloc(ws)};
-    void *state = calloc(1, m->state_size);
-    snprintf(what, sizeof what, "profiled mita gather=%s N=16384", gather);
+                    b->alloc(ws ? ws : 1)};
+    void *state = calloc(1, m->state_size ? m->state_size : 1);
     int ok = state && dev[0] && dev[1] && dev[2] && dev[3] && dev[4];
     for (int which = 0; ok && which < 3; which++)
         ok = !b->fill_inputs(b, dev[which], &p, ATTN_INPUTS_IID, which);
-    ok = ok && !attn_method_setup(m, state, &p, &a, dev[4], why, sizeof why);
+    ok = ok && !attn_method_setup(m, state, &p, &a, dev[4], why, why_len);
     if (ok) {
         const struct attn_tensors t = {dev[0], dev[1], dev[2], dev[3]};
-        profile_point(b, m, state, &t, 4 * bytes + ws, &row);
+        profile_point(b, m, state, &t, 4 * bytes + ws, row);
     } else if (!why[0]) {
-        snprintf(why, sizeof why, "out of memory or filling failed");
+        snprintf(why, why_len, "out of memory or filling failed");
     }
     attn_method_teardown(m, state);
     for (int i = 0; i < 5; i++)
         if (dev[i]) b->release(dev[i]);
     free(state);
+    return ok ? 0 : -1;
+}
+
+/* MiTA profiled: the step "gather" and gather_dram_bytes with a gather
+ * version, neither fused. */
+static void check_profiled(struct backend *b, const char *gather)
+{
+    static struct result_row row;
+    memset(&row, 0, sizeof row);
+    char what[200], why[512] = "";
+    snprintf(what, sizeof what, "profiled mita gather=%s N=16384", gather);
+    int ok = !profile_one(b, &attn_cuda_mita, gather, &row, why, sizeof why);
     if (ok && !row.has_counters) {
         printf("skip %s: %s\n", what, row.profile_note);
         return;
@@ -392,6 +401,35 @@ static void check_profiled(struct backend *b, const char *gather)
         snprintf(why, sizeof why, "step gather: %d launches, gather_dram_bytes %.0f (model %.0f)",
                  gather_launches, row.gather_dram_bytes,
                  8.0 * 64 * 64 * (4 * 64 * 2 + 4));
+    }
+    printf("%-4s %s  %s\n", ok ? "ok" : "FAIL", what, why);
+    ok ? passed++ : failed++;
+}
+
+/* top-k profiled: its kernels filed under the steps "select" and "attend"
+ * (attn/cuda/topk.c), none outside them. */
+static void check_profiled_topk(struct backend *b)
+{
+    static struct result_row row;
+    memset(&row, 0, sizeof row);
+    char why[512] = "";
+    const char *what = "profiled topk N=16384: steps select and attend";
+    int ok = !profile_one(b, &attn_cuda_topk, NULL, &row, why, sizeof why);
+    if (ok && !row.has_counters) {
+        printf("skip %s: %s\n", what, row.profile_note);
+        return;
+    }
+    int select = 0, attend = 0, other = 0;
+    for (int i = 0; ok && i < row.step_count; i++) {
+        const int n = row.steps[i].launches;
+        if (!strcmp(row.steps[i].step, "select")) select += n;
+        else if (!strcmp(row.steps[i].step, "attend")) attend += n;
+        else other += n;
+    }
+    if (ok) {
+        ok = select >= 1 && attend >= 1 && other == 0;
+        snprintf(why, sizeof why, "launches: select %d, attend %d, elsewhere %d", select, attend,
+                 other);
     }
     printf("%-4s %s  %s\n", ok ? "ok" : "FAIL", what, why);
     ok ? passed++ : failed++;
@@ -428,6 +466,7 @@ int main(int argc, char **argv)
     if (!small) { /* CUPTI and compute-sanitizer do not share a process */
         check_profiled(b, "fused");
         check_profiled(b, "vec16");
+        check_profiled_topk(b);
     }
     check_graph_replay(b, seed);
     for (const struct attn_gather_version *const *g = attn_gather_all(); *g; g++)
