@@ -42,7 +42,8 @@ extern "C" {
  *
  * Scratch for mita_attend with routes on its sorted path: the counting sort of the
  * (query, route) pairs by expert, Q̃ and V̂ in `dtype`, and for s_r > 1 each route's
- * partial output; 0 otherwise. */
+ * partial output (for s_r = 2 in bf16/fp16 also room for the sort by expert pair that
+ * replaces the partials on sm_90a: the pairs' counters, tile map and keys); 0 otherwise. */
 size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t m, int64_t n_experts, int d,
                                  int dtype, int s_r);
 
