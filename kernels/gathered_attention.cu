@@ -24,9 +24,10 @@
 //                   their shared block, and folds the s_r partials in (2·s_r + 2 Q-sized
 //                   passes more than s_r = 1's, in T, against one gather per query and route).
 //   expert_runs     expert_tiles_mma's 128-entry tiles on an sm_90a build and device, where a
-//                   run's key tiles fit in shared memory (m + k <= 256 at d = 64, <= 128 at
-//                   d = 128): one block an SM walks a contiguous range of the tile maps, a run
-//                   of items of one (head, expert) shares its key and value tiles, gathered once;
+//                   run's 64-key tiles fit in shared memory (ceil(m/64) + ceil(k/64) <= 4 at
+//                   d = 64, <= 2 at d = 128): one block an SM walks 32-entry chunks of the tile
+//                   maps, a run of items of one (head, expert) shares its key and value tiles,
+//                   gathered once;
 //                   producer warps gather the Q rows behind mbarriers, two consumer warpgroups
 //                   attend by wgmma (section "expert_runs"). Past those sizes,
 //                   expert_tiles_wgmma, persistent, streams the key tiles for every item.
@@ -935,15 +936,16 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
 
 // ---- expert_runs (sm_90a) --------------------------------------------------------------------
 //
-// The wgmma expert tiles with the copies off the consumers' path, where a run's key tiles fit
-// in shared memory (RunShape::KV_TILES: m + k <= 256 at d = 64, <= 128 at d = 128; MiTA's
-// m = k = 64). attend_expert_tiles_wgmma ran at ~4× its bytes (NOTES.md, "mita" v15): each item
-// waited on its own chain map -> order -> Q rows, and gathered its expert's keys and values
-// again for every 128 entries. Here one block holds an SM and walks a contiguous range of the
-// heads' tile maps, where consecutive items mostly share (head, expert): a run. A run's key and
+// The wgmma expert tiles with the copies off the consumers' path, where a run's 64-key tiles
+// fit in shared memory (runs_fit: RunShape::KV_TILES of them, the shared block's ceil(m/64)
+// and the expert's ceil(k/64), or both experts' with pairs; MiTA's m = k = 64 takes 2).
+// attend_expert_tiles_wgmma ran at ~4× its bytes (NOTES.md, "mita" v15): each item waited on
+// its own chain map -> order -> Q rows, and gathered its expert's keys and values again for
+// every 128 entries. Here one block holds an SM and walks 32-entry chunks of the heads' tile
+// maps (RunWalk), where consecutive items mostly share (head, expert): a run. A run's key and
 // value tiles (shared block, then the expert's, gathered in place) are copied once into one of
 // two run slots and stay while its items pass. Warp-specialized:
-//   producer warps, one per Q stage: warp w takes the range's non-empty items w, w + STAGES, ...:
+//   producer warps, one per Q stage: warp w takes the block's non-empty items w, w + STAGES, ...:
 //     waits for its stage to be free, copies (cp.async) the item's entries' Q rows into it,
 //     and, for the first item of a run, the run's tiles into its slot once that is free; then
 //     waits for its own copies, fences them to the async proxy and arrives on the stage's (and
@@ -982,7 +984,7 @@ bool runs_fit(int d, int64_t m, bool shared, int64_t kk, bool pairs)
 }
 
 #if HOPPER_WGMMA // the walk and log2_logits serve attend_expert_runs alone, whose body only the sm_90a pass keeps
-// One item of a block's walk: its head, map entry, place among the range's non-empty items
+// One item of a block's walk: its head, map entry, place among the block's non-empty items
 // (seq) and among its runs (run), and whether it starts a run.
 struct RunItem {
     int64_t bh, seq, run;
@@ -990,22 +992,26 @@ struct RunItem {
     bool starts_run;
 };
 
-// The non-empty items of the map range [begin, end) in order, for one warp (uniform): the map
-// read 32 entries at a time, a lane each, with the next 32 loaded ahead, so that the walk waits
-// on a load once per 32 items, not per item.
+// The non-empty items of a block's chunks of the map, in order, for one warp (uniform): chunk
+// c is the 32 entries from 32c, and block b takes chunks b, b + G, b + 2G, ... of the `end`
+// entries (G blocks), read a lane an entry, the block's next chunk loaded ahead, so that the
+// walk waits on a load once per 32 items, not per item. Dealt round-robin, the chunks spread
+// each head's empty tail (a quarter of pair mode's map at 2^20) over every block; within a
+// chunk consecutive items mostly share (head, expert).
 struct RunWalk {
     const int4 *map;
-    int64_t end, base; // base: the map index of lane 0's entry in `mine`
+    int64_t end, stride, base; // base: the map index of lane 0's entry in `mine`
     int4 mine, ahead;
     unsigned live = 0;            // the lanes of `mine` not yet walked whose tiles have entries
     int lane;
     int64_t seq = -1, run = -1, bh = -1;
     int expert = -1;
 
-    __device__ RunWalk(const int4 *map_, int64_t begin, int64_t end_, int lane_)
-        : map(map_), end(end_), base(begin - 32), lane(lane_)
+    __device__ RunWalk(const int4 *map_, int64_t end_, int lane_)
+        : map(map_), end(end_), stride(32 * (int64_t)gridDim.x),
+          base(32 * (int64_t)blockIdx.x - stride), lane(lane_)
     {
-        ahead = load(begin);
+        ahead = load(base + stride);
     }
     __device__ int4 load(int64_t at) const
     {
@@ -1014,10 +1020,10 @@ struct RunWalk {
     __device__ bool next(RunItem &it)
     {
         while (live == 0) {
-            base += 32;
+            base += stride;
             if (base >= end) return false;
             mine = ahead;
-            ahead = load(base + 32);
+            ahead = load(base + stride);
             live = __ballot_sync(FULL, mine.z != 0);
         }
         const int l = __ffs(live) - 1;
@@ -1051,7 +1057,7 @@ __device__ __forceinline__ void log2_logits(float (&s)[N], const KeyTile &kt, in
 }
 #endif
 
-// Grid: one block an SM (at most one an item); block b walks map items [b·items/G, (b+1)·items/G).
+// Grid: one block an SM (at most one an item); block b walks the map's 32-entry chunks b, b + G, ...
 template <typename T, int D>
 __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     attend_expert_runs(TileArgs a, int64_t items)
@@ -1076,8 +1082,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
     }
     __syncthreads(); // the block's only one: the roles part here
-    const int64_t begin = blockIdx.x * items / gridDim.x, end = (blockIdx.x + 1) * items / gridDim.x;
-    RunWalk walk(a.tile_map, begin, end, lane);
+    RunWalk walk(a.tile_map, items, lane);
     RunItem it;
 
     if (warp >= 8) { // ---- producer warp w: stage w
