@@ -53,4 +53,14 @@ template <typename F> cudaError_t dispatch_dtype(int dtype, F &&f)
     }
 }
 
+// A kernel that asks `smem` bytes of dynamic shared memory: allowed that much (past the 48 KB
+// default), with the SM's unified memory split toward shared memory, before its launch.
+inline cudaError_t kernel_shared_memory(const void *kernel, size_t smem)
+{
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                    cudaSharedmemCarveoutMaxShared));
+    return cudaSuccess;
+}
+
 #endif

@@ -1394,10 +1394,7 @@ struct tiles_launch {
     cudaStream_t stream;
     cudaError_t launch(const void *kernel, size_t smem, int64_t blocks, int threads) const
     {
-        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        (int)smem));
-        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                        cudaSharedmemCarveoutMaxShared));
+        CUDA_CHECK(kernel_shared_memory(kernel, smem));
         void *params[] = {const_cast<TileArgs *>(&a)};
         CUDA_CHECK(cudaLaunchKernel(kernel, dim3((unsigned)blocks, (unsigned)heads),
                                     dim3(threads), params, smem, stream));
@@ -1407,10 +1404,7 @@ struct tiles_launch {
     // map tiles: as many blocks as fit at once, at most one an item.
     cudaError_t persistent(const void *kernel, size_t smem, int threads) const
     {
-        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        (int)smem));
-        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                        cudaSharedmemCarveoutMaxShared));
+        CUDA_CHECK(kernel_shared_memory(kernel, smem));
         int dev, sms, per_sm = 0;
         CUDA_CHECK(cudaGetDevice(&dev));
         CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));

@@ -1038,10 +1038,7 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
         p->smem = simt_smem(d, cap, with_values);
         if (!p->kernel || p->smem > (size_t)optin) return cudaErrorInvalidValue;
     }
-    CUDA_CHECK(cudaFuncSetAttribute(p->kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    (int)p->smem));
-    CUDA_CHECK(cudaFuncSetAttribute(p->kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                    cudaSharedmemCarveoutMaxShared));
+    CUDA_CHECK(kernel_shared_memory(p->kernel, p->smem));
     int per_sm = 0;
     CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, p->kernel, p->threads,
                                                              p->smem));
