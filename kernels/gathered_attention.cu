@@ -605,9 +605,11 @@ template <typename T, int D, bool PAIRS = false> struct TileKeys {
     {
     }
     __device__ bool is_shared(int64_t j) const { return j < shared_tiles; }
-    // The rows of key tile j past the shared block's: the first expert's, or the pair's second.
-    __device__ ExpertRows<T> rows_of(int64_t j) const // by value: a select, not a local copy
+    // The rows key tile j reads: the shared block's (Q̃, V̂ in T, no indices), the expert's, or
+    // the pair's second. By value: a select, not a local copy.
+    __device__ ExpertRows<T> rows_of(int64_t j) const
     {
+        if (is_shared(j)) return {sh_k, sh_v, nullptr};
         return !PAIRS || j - shared_tiles < expert_tiles ? x : x2;
     }
     __device__ KeyTile tile(const TileArgs &a, int64_t j) const
@@ -713,7 +715,7 @@ __global__ void __launch_bounds__(WARPS * 32, WARPS == MMA_WARPS ? (D == 64 ? 2 
     auto stage = [&](int64_t j, int buf) {
         const uint32_t k_buf = sK + buf * KEY_TILE * D * 2, v_buf = sV + buf * KEY_TILE * D * 2;
         const KeyTile kt = keys.tile(a, j);
-        if (keys.is_shared(j))
+        if (keys.is_shared(j)) // two calls, not rows_of's select: through it d = 64 spilled 40 bytes
             stage_key_tile<T, D>(k_buf, v_buf, keys.sh_k, keys.sh_v, nullptr, kt.first, kt.end);
         else
             stage_key_tile<T, D>(k_buf, v_buf, keys.x.keys, keys.x.values, keys.x.idx, kt.first,
@@ -802,15 +804,15 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
         }
         return items;
     };
-    // Item i's entries into rows[qb] (0 past its valid ones); read after a barrier.
-    auto load_rows = [&](int64_t i, int4 tile, int qb) {
+    // An item's entries into rows[qb] (0 past its valid ones); read after a barrier. The
+    // map entry's fourth word is its head (scan_expert_counts).
+    auto load_rows = [&](int4 tile, int qb) {
         if (tid < WG_ROWS)
-            rows[qb * WG_ROWS + tid] =
-                tid < tile.z ? a.order[i / a.tiles_max * a.entries + tile.y + tid] : 0;
+            rows[qb * WG_ROWS + tid] = tid < tile.z ? a.order[tile.w * a.entries + tile.y + tid] : 0;
     };
-    // Item i's Q rows into Q buffer qb (the caller commits).
-    auto stage_q = [&](int64_t i, int4 tile, int qb) {
-        const T *q = static_cast<const T *>(a.q) + i / a.tiles_max * a.N * D;
+    // An item's Q rows into Q buffer qb (the caller commits).
+    auto stage_q = [&](int4 tile, int qb) {
+        const T *q = static_cast<const T *>(a.q) + tile.w * a.N * D;
         for (int c = tid; c < WG_ROWS * CHUNKS; c += WG_THREADS) {
             const int r = c / CHUNKS, ch = c % CHUNKS;
             cp_async16(sQ + qb * Q_TILE + hopper_sw128_offset(r, ch, Q_BLOCK),
@@ -820,17 +822,15 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
     };
     // Key tile j of an item (its TileKeys) into stage buf (the caller commits).
     auto stage_keys = [&](const TileKeys<T, D> &keys, int64_t j, int buf) {
-        const bool is_shared = keys.is_shared(j);
         const KeyTile kt = keys.tile(a, j);
-        const int32_t *idx = is_shared ? nullptr : keys.x.idx;
-        const T *kr = is_shared ? keys.sh_k : keys.x.keys, *vr = is_shared ? keys.sh_v : keys.x.values;
+        const ExpertRows<T> x = keys.rows_of(j);
         for (int c = tid; c < KEY_TILE * CHUNKS; c += WG_THREADS) {
             const int r = c / CHUNKS, ch = c % CHUNKS;
             const bool ok = kt.first + r < kt.end;
-            const int64_t row = !ok ? 0 : idx ? idx[kt.first + r] : kt.first + r;
+            const int64_t row = !ok ? 0 : x.idx ? x.idx[kt.first + r] : kt.first + r;
             const uint32_t at = hopper_sw128_offset(r, ch, K_BLOCK) + buf * KV_TILE;
-            cp_async16(sK + at, kr + row * D + ch * 8, ok ? 16 : 0);
-            cp_async16(sV + at, vr + row * D + ch * 8, ok ? 16 : 0);
+            cp_async16(sK + at, x.keys + row * D + ch * 8, ok ? 16 : 0);
+            cp_async16(sV + at, x.values + row * D + ch * 8, ok ? 16 : 0);
         }
     };
 
@@ -838,13 +838,13 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
     int64_t cur = next_item(blockIdx.x, &tile);
     if (cur == items) return; // the whole block
     int qb = 0, buf = 0;
-    load_rows(cur, tile, 0);
+    load_rows(tile, 0);
     __syncthreads(); // rows[0] before the Q copies read it
-    stage_q(cur, tile, 0);
-    stage_keys(TileKeys<T, D>(a, cur / a.tiles_max, tile.x), 0, 0);
+    stage_q(tile, 0);
+    stage_keys(TileKeys<T, D>(a, tile.w, tile.x), 0, 0);
     cp_async_commit();
     while (cur < items) {
-        const int64_t bh = cur / a.tiles_max;
+        const int64_t bh = tile.w;
         const TileKeys<T, D> keys(a, bh, tile.x);
         // The next item and its entries (into rows[qb ^ 1], whose last reader, the item
         // before, is done): with two key tiles or more, after the first one's MMAs, while the
@@ -855,7 +855,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
         int64_t nxt = items;
         auto find_next = [&] {
             nxt = next_item(cur + gridDim.x, &next_tile);
-            if (nxt < items) load_rows(nxt, next_tile, qb ^ 1);
+            if (nxt < items) load_rows(next_tile, qb ^ 1);
         };
         if (keys.tiles == 1) {
             find_next();
@@ -876,8 +876,8 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
                 cp_async_commit();
                 cp_async_wait<1>();
             } else if (nxt < items) {
-                stage_q(nxt, next_tile, qb ^ 1);
-                stage_keys(TileKeys<T, D>(a, nxt / a.tiles_max, next_tile.x), 0, buf ^ 1);
+                stage_q(next_tile, qb ^ 1);
+                stage_keys(TileKeys<T, D>(a, next_tile.w, next_tile.x), 0, buf ^ 1);
                 cp_async_commit();
                 cp_async_wait<1>();
             } else {
@@ -1098,25 +1098,22 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                 const uint32_t k_slot = sKV + slot * L::SLOT, v_slot = k_slot + L::KV_TILES * L::KV_TILE;
                 for (int64_t j = 0; j < keys.tiles; j++) {
                     const KeyTile kt = keys.tile(a, j);
-                    const bool sh = keys.is_shared(j);
                     const ExpertRows<T> x = keys.rows_of(j);
-                    const int32_t *idx = sh ? nullptr : x.idx;
-                    const T *kr = sh ? keys.sh_k : x.keys, *vr = sh ? keys.sh_v : x.values;
                     // Row lane + 32i's source in src[i], then whole rows an instruction (as the
                     // Q rows below).
                     int64_t src[KEY_TILE / 32];
 #pragma unroll
                     for (int i = 0; i < KEY_TILE / 32; i++) {
                         const int64_t r = kt.first + lane + 32 * i;
-                        src[i] = r >= kt.end ? -1 : idx ? idx[r] : r;
+                        src[i] = r >= kt.end ? -1 : x.idx ? x.idx[r] : r;
                     }
 #pragma unroll
                     for (int i = 0; i < KEY_TILE * CHUNKS / 32; i++) {
                         const int c = lane + 32 * i, r = c / CHUNKS, ch = c % CHUNKS;
                         const int64_t row = __shfl_sync(FULL, src[i / CHUNKS], r % 32);
                         const uint32_t at = j * L::KV_TILE + hopper_sw128_offset(r, ch, L::K_BLOCK);
-                        cp_async16(k_slot + at, kr + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
-                        cp_async16(v_slot + at, vr + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
+                        cp_async16(k_slot + at, x.keys + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
+                        cp_async16(v_slot + at, x.values + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
                     }
                 }
             }
