@@ -19,8 +19,6 @@
 
 #include "mita_route.h"
 
-#include <type_traits>
-
 #include "candidate.cuh"
 #include "cuda_util.cuh"
 #include "hopper.cuh" // wgmma, SW128 descriptors: route_wgmma
@@ -342,7 +340,7 @@ struct route_launch {
         const T *qt = static_cast<const T *>(q);
         CUtensorMap q_map; // route_wgmma's Q tiles by TMA
         if (wgmma)
-            CUDA_CHECK(hopper_tensor_map_sw128(&q_map, q, std::is_same<T, __nv_bfloat16>::value,
+            CUDA_CHECK(hopper_tensor_map_sw128(&q_map, q, hopper_is_bf16<T>(),
                                                (uint64_t)heads, (uint64_t)N, D, RW_ROWS));
         void *params[] = {wgmma ? (void *)&q_map : (void *)&qt, (void *)&landmarks, (void *)&N,
                           (void *)&m, (void *)&s_r, (void *)&routes};

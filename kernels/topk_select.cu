@@ -1100,9 +1100,10 @@ cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *va
         CUtensorMap k_map, v_map;
         CUDA_CHECK(hopper_tensor_map_sw128(&k_map, keys, p.key_bf16, (uint64_t)heads,
                                            (uint64_t)a.n_keys, (uint64_t)d, TILE));
-        CUDA_CHECK(hopper_tensor_map_sw128(&v_map, values ? values : keys, p.key_bf16,
-                                           (uint64_t)heads, (uint64_t)a.n_keys, (uint64_t)d, TILE));
-        void *params[] = {&a, &k_map, &v_map};
+        if (values)
+            CUDA_CHECK(hopper_tensor_map_sw128(&v_map, values, p.key_bf16, (uint64_t)heads,
+                                               (uint64_t)a.n_keys, (uint64_t)d, TILE));
+        void *params[] = {&a, &k_map, values ? &v_map : &k_map}; // v_map unread without values
         CUDA_CHECK(cudaLaunchKernel(p.kernel, dim3(p.grid), dim3(p.threads), params, p.smem, stream));
     } else {
         void *params[] = {&a};
