@@ -188,6 +188,55 @@ __device__ __forceinline__ void hopper_release(hopper_pipe<STAGES> &p, int stage
     cuda::ptx::mbarrier_arrive(&p.empty[stage]);
 }
 
+// A ring of STAGES stages that thread 0 fills by TMA STAGES − 1 tiles ahead of the tile the
+// whole block uses, each tile's `bytes` completing on its stage's full barrier; a stage is
+// refilled only after the block barrier that ends its last use, so there are no empty
+// barriers (no warp specialization: the dense streams of select_wgmma and route_wgmma). A
+// block's streams run through it one after another, the stages and parities going on.
+// full: STAGES mbarriers in shared memory. load(j, stage, bar): thread 0 issues tile j's TMA
+// loads into `stage`, completing on `bar` (the ring has announced the bytes).
+template <int STAGES> struct hopper_tma_ring {
+    uint64_t *full;
+    uint32_t bytes;
+    hopper_pipe_state<STAGES> next; // the next tile used: its stage and its round's parity
+
+    // Thread 0, before the block's first barrier.
+    __device__ void init()
+    {
+        for (int s = 0; s < STAGES; s++) cuda::ptx::mbarrier_init(&full[s], 1);
+        cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
+    }
+    template <typename Load> __device__ void fill(int64_t j, int stage, Load &&load)
+    {
+        cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta,
+                                             cuda::ptx::space_shared, &full[stage], bytes);
+        load(j, stage, &full[stage]);
+    }
+    // A stream of `tiles`: its first STAGES − 1 (every stage is free: the last barrier of the
+    // stream before freed them), issued before what the block stages beside them and the
+    // barrier after that.
+    template <typename Load> __device__ void prime(int64_t tiles, Load &&load)
+    {
+        if (threadIdx.x == 0)
+            for (int64_t j = 0; j < STAGES - 1 && j < tiles; j++)
+                fill(j, (next.stage + (int)j) % STAGES, load);
+    }
+    // Its tiles in order: the refill of tile j + STAGES − 1 into the stage tile j − 1 used, the
+    // wait for tile j, use(j, stage), the block barrier that frees its stage.
+    template <typename Load, typename Use>
+    __device__ void walk(int64_t tiles, Load &&load, Use &&use)
+    {
+        for (int64_t j = 0; j < tiles; j++) {
+            if (threadIdx.x == 0 && j + STAGES - 1 < tiles)
+                fill(j + STAGES - 1, (next.stage + STAGES - 1) % STAGES, load);
+            hopper_wait(&full[next.stage], next.phase);
+            use(j, next.stage);
+            __syncthreads();
+            next.advance();
+        }
+    }
+};
+
 // ---- device: named barriers and register reallocation --------------------------------------
 
 // Named barrier `id` (1..15; 0 is __syncthreads) among `threads` threads: sync waits for the

@@ -260,26 +260,20 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
     const int64_t bh = blockIdx.y, q_tiles = (N + RW_ROWS - 1) / RW_ROWS;
     const float *lm = landmarks + bh * m * D;
 
-    // This block's tiles blockIdx.x, + gridDim.x, ... as 0, 1, ...: tile j in stage
-    // j % RW_STAGES, loaded by thread 0 (rows past N read as zeros, their routes unwritten).
+    // This block's tiles blockIdx.x, + gridDim.x, ... as 0, 1, ...: tile j by TMA from thread 0
+    // (rows past N read as zeros, their routes unwritten).
     const int64_t mine = blockIdx.x < q_tiles ? (q_tiles - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
-    auto load = [&](int64_t j) {
-        const int st = (int)(j % RW_STAGES);
-        cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta,
-                                             cuda::ptx::space_shared, &full[st], Q_TILE);
+    auto load = [&](int64_t j, int st, uint64_t *bar) {
         const int row = (int)((blockIdx.x + j * gridDim.x) * RW_ROWS);
 #pragma unroll
         for (int c = 0; c < D / 64; c++)
             hopper_tma_load(smem + 2 * L_TILE + st * Q_TILE + c * Q_BLOCK, &q_map, 64 * c, row,
-                            (int)bh, &full[st]);
+                            (int)bh, bar);
     };
-    if (tid == 0) {
-        for (int st = 0; st < RW_STAGES; st++) cuda::ptx::mbarrier_init(&full[st], 1);
-        cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
-    }
+    hopper_tma_ring<RW_STAGES> ring{full, Q_TILE};
+    if (tid == 0) ring.init();
     __syncthreads(); // the barriers, before thread 0's first loads arrive on them
-    if (tid == 0)
-        for (int64_t j = 0; j < RW_STAGES - 1 && j < mine; j++) load(j);
+    ring.prime(mine, load);
     // The landmarks split hi + lo (rows past m zero: their columns are skipped below), while
     // the first tiles fly; each thread's stores, a proxy fence, the barrier, then wgmma reads.
     hopper_store_split_rows<T, EXPERT_TILE, D>(sHi, sLo, lm, m, tid, RW_THREADS);
@@ -296,13 +290,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
         write_routes(best, (blockIdx.x + j * gridDim.x) * RW_ROWS + 64 * wg + 16 * w + g, N,
                      s_r, t, routes + bh * N * s_r);
     };
-    for (int64_t j = 0; j < mine; j++) {
-        // Tile j + RW_STAGES − 1 into the stage tile j − 1 used (the barrier below freed it).
-        if (tid == 0 && j + RW_STAGES - 1 < mine) load(j + RW_STAGES - 1);
-        hopper_wait(&full[j % RW_STAGES], (uint32_t)(j / RW_STAGES) & 1);
-        use(j, (int)(j % RW_STAGES));
-        __syncthreads(); // this stage is refilled at the next tile's top
-    }
+    ring.walk(mine, load, use);
 #endif
 }
 

@@ -694,30 +694,11 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const uint32_t wg_rows = (threadIdx.x / 128) * WG_ROWS * 128; // this warpgroup's X rows
 
-    if (threadIdx.x == 0) {
-        for (int st = 0; st < STAGES; st++) cuda::ptx::mbarrier_init(&full[st], 1);
-        cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
-    }
+    hopper_tma_ring<STAGES> ring{full, (WITH_V ? 2 : 1) * K_TILE}; // the items' tiles, in turn
+    if (threadIdx.x == 0) ring.init();
     __syncthreads();
-    // Tile j of item `it`, the block's tile q (stage q % STAGES), by TMA from thread 0.
-    auto load = [&](const Item &it, int64_t j, int64_t q) {
-        const int st = (int)(q % STAGES);
-        cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta,
-                                             cuda::ptx::space_shared, &full[st],
-                                             (WITH_V ? 2 : 1) * K_TILE);
-#pragma unroll
-        for (int c = 0; c < D / 64; c++) {
-            const int row = (int)(it.begin + j * TILE), plane = (int)it.bh;
-            hopper_tma_load(smem + k_at + st * K_TILE + c * WG_BLOCK, &k_map, 64 * c, row, plane,
-                            &full[st]);
-            if constexpr (WITH_V)
-                hopper_tma_load(smem + v_at + st * K_TILE + c * WG_BLOCK, &v_map, 64 * c, row,
-                                plane, &full[st]);
-        }
-    };
 
     WarpRows sel = WarpRows::of_warp(a, ROWS, warp, scratch, cnt, tau, base);
-    int64_t q = 0; // the block's tiles so far (all items): tile q in stage q % STAGES
     for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
         const Item it = item_of(a, item, ROWS);
         const int64_t tiles = (it.end - it.begin + TILE - 1) / TILE;
@@ -729,6 +710,18 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
 #pragma unroll
         for (int i = 0; i < (WITH_V ? D / 2 : 1); i++) o[i] = 0.f;
 
+        // Key tile j of the item (and its value tile) by TMA.
+        auto load = [&](int64_t j, int st, uint64_t *bar) {
+            const int row = (int)(it.begin + j * TILE), plane = (int)it.bh;
+#pragma unroll
+            for (int c = 0; c < D / 64; c++) {
+                hopper_tma_load(smem + k_at + st * K_TILE + c * WG_BLOCK, &k_map, 64 * c, row,
+                                plane, bar);
+                if constexpr (WITH_V)
+                    hopper_tma_load(smem + v_at + st * K_TILE + c * WG_BLOCK, &v_map, 64 * c, row,
+                                    plane, bar);
+            }
+        };
         auto use = [&](int64_t j, int buf) {
             const int64_t kt = it.begin + j * TILE;
             sel.compact_full_rows(lane);
@@ -751,11 +744,10 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
                 wgmma_rescale_pv<T, D, TILE>(o, p, alpha, sHi + v_at + buf * K_TILE, WG_BLOCK);
             }
         };
-        // The first STAGES − 1 tiles (the previous item's last barrier freed every stage),
-        // then the rows while they fly: fp32 rows split by loads and stores, rows of T by
-        // cp.async; each thread's writes, a proxy fence, and the barrier before wgmma reads them.
-        if (threadIdx.x == 0)
-            for (int64_t j = 0; j < STAGES - 1 && j < tiles; j++) load(it, j, q + j);
+        // The first STAGES − 1 tiles, then the rows while they fly: fp32 rows split by loads
+        // and stores, rows of T by cp.async; each thread's writes, a proxy fence, and the
+        // barrier before wgmma reads them.
+        ring.prime(tiles, load);
         const TQ *rows = static_cast<const TQ *>(a.rows) + (it.bh * a.n_rows + it.row0) * D;
         stage_rows_sw128<TQ, T, D, ROWS>(sHi, sLo, rows, a.n_rows - it.row0);
         if constexpr (!SPLIT) {
@@ -764,13 +756,7 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
         }
         hopper_fence_proxy_async();
         __syncthreads();
-        for (int64_t j = 0; j < tiles; j++, q++) {
-            // Tile j + STAGES − 1 into the stage that tile j − 1 used (the barrier below freed it).
-            if (threadIdx.x == 0 && j + STAGES - 1 < tiles) load(it, j + STAGES - 1, q + STAGES - 1);
-            hopper_wait(&full[q % STAGES], (uint32_t)(q / STAGES) & 1);
-            use(j, (int)(q % STAGES));
-            __syncthreads(); // this stage is refilled at the next tile's top
-        }
+        ring.walk(tiles, load, use);
         sel.finish(a, it.bh, warp_row0, it.chunk, lane);
         if constexpr (WITH_V)
 #pragma unroll
