@@ -480,17 +480,6 @@ __device__ __forceinline__ void wgmma_qk(float (&s)[BN / 2], uint32_t sQ, uint32
                                   hopper_desc_kmajor(sK, L::KV_BLOCK, kk), kk > 0);
 }
 
-// O += P·V(j): BN/16 wgmma m64nDk16, P's 16-key slice kb from registers, V MN-major.
-template <typename T, int D, int BN, int STAGES>
-__device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[BN / 16][4],
-                                         uint32_t sV)
-{
-    using L = wgmma_tiles<D, BN, STAGES>;
-#pragma unroll
-    for (int kb = 0; kb < BN / 16; kb++)
-        hopper_wgmma_rs<T, D, 1>(o, p[kb], hopper_desc_mnmajor(sV, L::KV_BLOCK, kb), 1);
-}
-
 // The whole online softmax of one tile: P (wgmma_softmax_p), then O rescaled.
 template <typename T, int D, int BN, bool EMU = false>
 __device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
@@ -557,7 +546,7 @@ __device__ __forceinline__ void wgmma_burst(float (&s)[BN / 2], float (&o)[D / 2
 #pragma unroll
     for (int kb = 0; kb < BN / 16; kb++) hopper_pin(p[kb]);
     hopper_wgmma_fence();
-    if constexpr (PV) wgmma_pv<T, D, BN, STAGES>(o, p, sV);
+    if constexpr (PV) wgmma_pv<T, D, BN>(o, p, sV, wgmma_tiles<D, BN, STAGES>::KV_BLOCK);
     if constexpr (QK) wgmma_qk<T, D, BN, STAGES>(s, sQ, sK);
     hopper_wgmma_commit();
     if (PINGPONG && hand_on) hopper_bar_arrive(BAR_TURN + 1 - consumer, 256);
@@ -641,7 +630,7 @@ __device__ __forceinline__ void wgmma_ov_step(hopper_pipe<STAGES> &pipe,
     hopper_wgmma_fence();
     wgmma_qk<T, D, BN, STAGES>(s, sQ, sK + st.stage * L::KV_TILE);
     hopper_wgmma_commit();
-    wgmma_pv<T, D, BN, STAGES>(o, p[CUR], sV + prev * L::KV_TILE);
+    wgmma_pv<T, D, BN>(o, p[CUR], sV + prev * L::KV_TILE, L::KV_BLOCK);
     hopper_wgmma_commit();
     hopper_wgmma_wait<1>(); // S(j) is in; P(j-1)·V(j-1) may still run
     hopper_pin(s);

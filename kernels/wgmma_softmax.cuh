@@ -97,10 +97,21 @@ __device__ __forceinline__ void wgmma_rescale_o(float (&o)[D / 2], const float (
         for (int j = 0; j < D / 8; j++) o[4 * j + 2 * h] *= alpha[h], o[4 * j + 2 * h + 1] *= alpha[h];
 }
 
-// O = O·alpha + P·V for one tile of BN keys, waited: P from wgmma_softmax_p, V the tile's
-// values as an MN-major SW128 tile at shared address v (64-column blocks block_bytes apart),
-// BN/16 wgmma m64nDk16 with P from registers. The expert tiles' and the probe's step; flash
-// issues its own, to overlap it with the next tile's scores.
+// O += P·V for one tile of BN keys, issued (the caller fences before and commits after): V
+// the tile's values as an MN-major SW128 tile at shared address v (64-column blocks
+// block_bytes apart), BN/16 wgmma m64nDk16, P's 16-key slice k16 from registers.
+template <typename T, int D, int BN>
+__device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[BN / 16][4],
+                                         uint32_t v, uint32_t block_bytes)
+{
+#pragma unroll
+    for (int k16 = 0; k16 < BN / 16; k16++)
+        hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(v, block_bytes, k16), 1);
+}
+
+// O = O·alpha + P·V for one tile of BN keys, waited: P from wgmma_softmax_p, the values as
+// wgmma_pv reads them. The expert tiles' and the probe's step; flash issues wgmma_pv in its
+// own groups, to overlap it with the next tile's scores.
 template <typename T, int D, int BN>
 __device__ __forceinline__ void wgmma_rescale_pv(float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
                                                  const float (&alpha)[2], uint32_t v,
@@ -111,9 +122,7 @@ __device__ __forceinline__ void wgmma_rescale_pv(float (&o)[D / 2], uint32_t (&p
 #pragma unroll
     for (int k16 = 0; k16 < BN / 16; k16++) hopper_pin(p[k16]);
     hopper_wgmma_fence();
-#pragma unroll
-    for (int k16 = 0; k16 < BN / 16; k16++)
-        hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(v, block_bytes, k16), 1);
+    wgmma_pv<T, D, BN>(o, p, v, block_bytes);
     hopper_wgmma_commit();
     hopper_wgmma_wait<0>();
     hopper_pin(o);
