@@ -928,7 +928,7 @@ extern "C" int flash_attn_version_supports(const char *name, int d, int dtype)
 
 // The versions `flash` tries, fastest first (kernels/NOTES.md): on an sm_90a device the wgmma
 // version without the ping-pong turns (on the H200 2-6% faster at d = 64, 1-2% at 256, equal
-// at 128), which with its ping-pong twin alone runs d = 256; elsewhere, and for what they do
+// at 128), which like every wgmma version runs d = 256 too; elsewhere, and for what they do
 // not run, the mma.sync version for bf16/fp16 and the CUDA-core one for fp32.
 static const char *const default_order[] = {"flash_wgmma_nopp", "flash_w4", "flash_simt"};
 

@@ -91,8 +91,9 @@ static int listed(const char *list, const char *name, const char *variant)
  * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, and at
  * d = 256 also N = 80, 81 and 160 against flash_wgmma_bn80's 80-key tiles (one whole tile, a
  * last tile of one key, two tiles), B = 2 and H = 3 (each head's rows and keys must stay in
- * its own plane), fp16 and bf16, d = 64, 128 and 256 (flash_wgmma only), every variant. A
- * variant the device or the build cannot run (flash_wgmma off sm_90a, the others at d = 256)
+ * its own plane), fp16 and bf16, d = 64, 128 and 256 (the wgmma versions but _ov), every
+ * variant. A variant the device or the build cannot run (the wgmma versions off sm_90a, the
+ * others at d = 256)
  * prints a line that says so, counted neither way. */
 static void check_full_partial_tiles(const struct attn_method *m, struct backend *b,
                                      uint64_t seed, int small, const char *only)

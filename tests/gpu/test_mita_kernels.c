@@ -58,7 +58,7 @@ static void random_16bit(enum attn_dtype dtype, size_t n, uint16_t *bits, float 
     attn_to_float(bits, dtype, values, (int64_t)n);
 }
 
-/* Device copies; NULL after printing why. */
+/* Device copies; NULL when allocating or copying fails. */
 static void *to_device(const void *host, size_t bytes)
 {
     void *d = NULL;
