@@ -149,9 +149,11 @@ struct WarpRows {
         return n;
     }
 
-    // Keeps row r's k best and raises its threshold to the k-th.
+    // Keeps row r's k best and raises its threshold to the k-th: in registers where the
+    // buffer fits them (compact_in_registers), else by sorting it in scratch.
     __device__ void compact_row(int r, int lane)
     {
+        if (cap <= 32 * REG_CANDIDATES && compact_in_registers(r, lane)) return;
         const int n = best_of_row(r, lane);
         const int keep = n < k ? n : (int)k;
         uint64_t *b = buf + (size_t)r * cap;
@@ -162,6 +164,95 @@ struct WarpRows {
             tau[r] = n >= k ? candidate_score(scratch[k - 1]) : base[r];
         }
         __syncwarp();
+    }
+
+    // compact_row without a sort: the warp holds the row's n candidates in registers (lane l
+    // those at l + 32·i), finds the k-th largest by its bits, most significant first (the
+    // largest v with at least k candidates >= v: the count is a warp reduction), and keeps
+    // the candidates >= it, in any order (finish sorts). A sort of the buffer in shared
+    // memory is ~36 dependent rounds of loads and stores at cap = 256; this is ~30 rounds of
+    // register compares. Candidates are distinct (distinct keys), so exactly k stay.
+    // Returns false, having changed nothing, when n <= k (nothing to drop).
+    static constexpr int REG_CANDIDATES = 8; // per lane: buffers of cap <= 256
+    __device__ bool compact_in_registers(int r, int lane)
+    {
+        const int n = cnt[r];
+        if (n <= k) return false;
+        uint64_t *b = buf + (size_t)r * cap;
+        uint64_t c[REG_CANDIDATES]; // 0 past n: below every candidate, never counted
+#pragma unroll
+        for (int i = 0; i < REG_CANDIDATES; i++) c[i] = lane + 32 * i < n ? b[lane + 32 * i] : 0;
+        auto valid = [&](int i) { return lane + 32 * i < n; };
+        // The high words (the scores' order) first: bits above where the buffer's smallest
+        // and largest agree are common to all, the search starts below them.
+        uint32_t lo = ~0u, hi = 0;
+#pragma unroll
+        for (int i = 0; i < REG_CANDIDATES; i++)
+            if (valid(i)) {
+                lo = min(lo, (uint32_t)(c[i] >> 32));
+                hi = max(hi, (uint32_t)(c[i] >> 32));
+            }
+        lo = __reduce_min_sync(FULL, lo);
+        hi = __reduce_max_sync(FULL, hi);
+        const uint32_t kk = (uint32_t)k;
+        uint32_t v = hi;
+        if (lo != hi) {
+            const int top = 31 - __clz(lo ^ hi);
+            v = lo & ~((2u << top) - 1u); // the common bits (none where top = 31)
+            for (int bit = top; bit >= 0; bit--) {
+                const uint32_t trial = v | (1u << bit);
+                uint32_t at_least = 0;
+#pragma unroll
+                for (int i = 0; i < REG_CANDIDATES; i++)
+                    at_least += valid(i) && (uint32_t)(c[i] >> 32) >= trial;
+                if (__reduce_add_sync(FULL, at_least) >= kk) v = trial;
+            }
+        }
+        // v is the k-th's high word; ties on it (equal scores) are ordered by the low word.
+        uint32_t above = 0, equal = 0;
+#pragma unroll
+        for (int i = 0; i < REG_CANDIDATES; i++) {
+            above += valid(i) && (uint32_t)(c[i] >> 32) > v;
+            equal += valid(i) && (uint32_t)(c[i] >> 32) == v;
+        }
+        above = __reduce_add_sync(FULL, above);
+        equal = __reduce_add_sync(FULL, equal);
+        uint64_t kth = (uint64_t)v << 32; // keep c >= kth
+        if (above + equal > kk) {
+            const uint32_t need = kk - above; // the need-th largest low word of the ties
+            uint32_t w = 0;
+            for (int bit = 31; bit >= 0; bit--) {
+                const uint32_t trial = w | (1u << bit);
+                uint32_t at_least = 0;
+#pragma unroll
+                for (int i = 0; i < REG_CANDIDATES; i++)
+                    at_least += valid(i) && (uint32_t)(c[i] >> 32) == v && (uint32_t)c[i] >= trial;
+                if (__reduce_add_sync(FULL, at_least) >= need) w = trial;
+            }
+            kth |= w;
+        }
+        // Every lane has read its candidates (the reductions above wait for all lanes), so
+        // the kept ones may now be written over the buffer's front.
+        uint32_t mine = 0;
+#pragma unroll
+        for (int i = 0; i < REG_CANDIDATES; i++) mine += valid(i) && c[i] >= kth;
+        uint32_t at = mine; // inclusive prefix over the lanes
+#pragma unroll
+        for (int off = 1; off < 32; off <<= 1) {
+            const uint32_t x = __shfl_up_sync(FULL, at, off);
+            if (lane >= off) at += x;
+        }
+        at -= mine;
+#pragma unroll
+        for (int i = 0; i < REG_CANDIDATES; i++)
+            if (valid(i) && c[i] >= kth) b[at++] = c[i];
+        __syncwarp();
+        if (lane == 0) {
+            cnt[r] = (int)k;
+            tau[r] = candidate_score(kth);
+        }
+        __syncwarp();
+        return true;
     }
 
     // Before a tile: a tile adds at most TILE candidates per row.
@@ -208,15 +299,38 @@ struct WarpRows {
             __syncwarp();
             return;
         }
+        // A row's scores are held by one quad (lanes 4g .. 4g + 3, 16 each): its lanes' counts,
+        // a prefix over the quad and one update of the row's count place every candidate,
+        // without an atomic a candidate.
+        int in0 = 0, in1 = 0;
 #pragma unroll
         for (int j = 0; j < 8; j++)
 #pragma unroll
             for (int e = 0; e < 4; e++) {
-                const int r = e < 2 ? g : g + 8;
+                const bool in = acc[j][e] > (e < 2 ? tau0 : tau1) &&
+                                kt + 8 * j + 2 * t + (e & 1) < end;
+                (e < 2 ? in0 : in1) += in;
+            }
+        int at0 = in0, at1 = in1; // inclusive prefix over the quad
+#pragma unroll
+        for (int off = 1; off < 4; off <<= 1) {
+            const int x0 = __shfl_up_sync(FULL, at0, off, 4), x1 = __shfl_up_sync(FULL, at1, off, 4);
+            if (t >= off) at0 += x0, at1 += x1;
+        }
+        const int c0 = cnt[g], c1 = cnt[g + 8];
+        __syncwarp();
+        if (t == 3) cnt[g] = c0 + at0, cnt[g + 8] = c1 + at1;
+        at0 += c0 - in0;
+        at1 += c1 - in1;
+        uint64_t *b0 = buf + (size_t)g * cap, *b1 = buf + (size_t)(g + 8) * cap;
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
                 const int64_t key = kt + 8 * j + 2 * t + (e & 1);
                 if (acc[j][e] > (e < 2 ? tau0 : tau1) && key < end) {
-                    const int pos = atomicAdd(&cnt[r], 1);
-                    buf[(size_t)r * cap + pos] = pack_candidate(acc[j][e], key);
+                    if (e < 2) b0[at0++] = pack_candidate(acc[j][e], key);
+                    else b1[at1++] = pack_candidate(acc[j][e], key);
                 }
             }
         __syncwarp();
