@@ -1331,18 +1331,20 @@ int64_t tiles_max(int64_t entries_per_head, int64_t n_experts, int dtype)
 
 // s_r = 2 as one attention over the shared block and both experts of a query, the queries
 // sorted by their pair of experts (attend_pairs) — possible where the pairs' counters fit the
-// sort's shared memory; the scratch holds either sort.
+// sort's shared memory (use_pairs has the other conditions).
 bool pairs_possible(int dtype, int s_r, int64_t n_experts)
 {
     return s_r == 2 && dtype != ATTN_FP32 && n_experts * n_experts <= SORT_SMEM_EXPERTS;
 }
 
+// pairs: whether the call runs as attend_pairs (use_pairs), which sorts queries by their pair
+// and writes no partials.
 SortScratch sort_scratch(void *base, int heads, int64_t N, int64_t m, int64_t n_experts, int d,
-                         int dtype, int s_r)
+                         int dtype, int s_r, bool pairs)
 {
     SortScratch s;
     const size_t entries = (size_t)heads * N * s_r, mma = dtype != ATTN_FP32;
-    const bool pairs = pairs_possible(dtype, s_r, n_experts);
+    const bool partials = s_r > 1 && !pairs;
     const int64_t buckets = pairs ? n_experts * n_experts : n_experts;
     const int64_t map = tiles_max(N * s_r, n_experts, dtype);
     const int64_t pair_map = pairs ? tiles_max(N, buckets, dtype) : 0;
@@ -1351,8 +1353,8 @@ SortScratch sort_scratch(void *base, int heads, int64_t N, int64_t m, int64_t n_
                               entries * 4,
                               mma ? (size_t)heads * m * d * 2 : 0,
                               mma ? (size_t)heads * m * d * 2 : 0,
-                              s_r > 1 ? entries * d * 2 : 0,
-                              s_r > 1 ? entries * 8 : 0,
+                              partials ? entries * d * 2 : 0,
+                              partials ? entries * 8 : 0,
                               pairs ? (size_t)heads * N * 4 : 0};
     void **at[8] = {(void **)&s.counts,  (void **)&s.tile_map, (void **)&s.order,
                     &s.shared_keys,      &s.shared_vals,       &s.partial_o,
@@ -1501,12 +1503,14 @@ struct short_sort_launch {
 // with a run's key tiles (the shared block's and both experts') in its slot, and tiles mostly
 // full: N >= 64 m² (at m = 64, N >= 2^18), where the pairs' runs are long enough to share their
 // keys. tiles_launch takes the expert runs kernel for every such call (the same checks).
-cudaError_t use_pairs(const AttendArgs &w, int d, int dtype, bool shared, bool *yes)
+// (mita_attend_scratch_bytes asks too, so that the scratch holds the partials only where
+// they are written.)
+cudaError_t use_pairs(int64_t N, int64_t m, int64_t n_experts, int64_t kk, int s_r, int d,
+                      int dtype, bool shared, bool *yes)
 {
     *yes = false;
-    const int64_t ne = w.n_experts;
-    if (!w.routes || !pairs_possible(dtype, w.s_r, ne) || (d != 64 && d != 128) ||
-        w.N < 64 * ne * ne || !runs_fit(d, w.m, shared, w.kk, true))
+    if (!pairs_possible(dtype, s_r, n_experts) || (d != 64 && d != 128) ||
+        N < 64 * n_experts * n_experts || !runs_fit(d, m, shared, kk, true))
         return cudaSuccess;
     return hopper_sm90a_runs(yes);
 }
@@ -1532,8 +1536,9 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
 {
     const bool shared = w.landmarks != nullptr && dtype != ATTN_FP32;
     bool pairs = false;
-    CUDA_CHECK(use_pairs(w, d, dtype, shared, &pairs));
-    const SortScratch s = sort_scratch(scratch, heads, w.N, w.m, w.n_experts, d, dtype, w.s_r);
+    CUDA_CHECK(use_pairs(w.N, w.m, w.n_experts, w.kk, w.s_r, d, dtype, shared, &pairs));
+    const SortScratch s =
+        sort_scratch(scratch, heads, w.N, w.m, w.n_experts, d, dtype, w.s_r, pairs);
     // What the counting sort orders: (query, route) entries by expert, or queries by pair.
     AttendArgs sorted = w;
     if (pairs) {
@@ -1585,10 +1590,14 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
 } // namespace
 
 extern "C" size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t m, int64_t n_experts,
-                                            int d, int dtype, int s_r)
+                                            int64_t kk, int shared, int d, int dtype, int s_r)
 {
-    return sorted_path(dtype, s_r) ? sort_scratch(nullptr, heads, N, m, n_experts, d, dtype, s_r).bytes
-                                   : 0;
+    if (!sorted_path(dtype, s_r)) return 0;
+    bool pairs = false; // where the device cannot be asked: room for the partials
+    if (use_pairs(N, m, n_experts, kk, s_r, d, dtype, shared && dtype != ATTN_FP32, &pairs) !=
+        cudaSuccess)
+        pairs = false;
+    return sort_scratch(nullptr, heads, N, m, n_experts, d, dtype, s_r, pairs).bytes;
 }
 
 extern "C" cudaError_t mita_attend(const void *q, const void *k, const void *v, int dtype,

@@ -42,13 +42,15 @@ extern "C" {
  *
  * Scratch for mita_attend with routes on its sorted path: the counting sort of the
  * (query, route) pairs by expert, Q̃ and V̂ in `dtype`, and for s_r > 1 each route's
- * partial output (for s_r = 2 in bf16/fp16 also room for the sort by expert pair that
- * replaces the partials on sm_90a: the pairs' counters, tile map and keys); 0 otherwise. */
-size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t m, int64_t n_experts, int d,
-                                 int dtype, int s_r);
+ * partial output — except where s_r = 2 runs as one attention over both experts (bf16/fp16
+ * on sm_90a, N >= 64 n_experts², kk and m small enough: the sort by expert pair, whose
+ * counters, tile map and keys it holds instead); 0 otherwise. `shared`: whether landmarks
+ * (a shared block) will be passed; kk as mita_attend's. */
+size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t m, int64_t n_experts, int64_t kk,
+                                 int shared, int d, int dtype, int s_r);
 
-/* `scratch`: at least mita_attend_scratch_bytes(heads, N, m, n_experts, d, dtype, s_r),
- * 256-byte aligned; may be NULL when that is 0. */
+/* `scratch`: at least mita_attend_scratch_bytes(heads, N, m, n_experts, kk, shared, d, dtype,
+ * s_r) for the same call, 256-byte aligned; may be NULL when that is 0. */
 cudaError_t mita_attend(const void *q, const void *k, const void *v, int dtype, int heads,
                         int64_t N, int d, const float *landmarks, const float *shared_values,
                         int64_t m, float shared_scale, const int32_t *experts,

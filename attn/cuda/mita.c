@@ -107,7 +107,8 @@ static size_t mita_scratch_bytes(const struct attn_problem *p, const struct attn
                        : topk_select_scratch_bytes(heads, p->N, a->m, p->d, p->dtype, ATTN_FP32,
                                                    a->s_r);
     size_t attend =
-        mita_attend_scratch_bytes(heads, p->N, a->m, a->m, p->d, p->dtype, a->s_r);
+        mita_attend_scratch_bytes(heads, p->N, a->m, a->m, a->k, mita_is_shared(a), p->d,
+                                  p->dtype, a->s_r);
     const struct attn_gather_version *g = mita_gather_of(a);
     const struct mita_buffers none = {0};
     const struct attn_gather_args sizes = mita_gather_args(p, a, NULL, NULL, &none);
