@@ -25,12 +25,12 @@
 //                   passes more than s_r = 1's, in T, against one gather per query and route).
 //   expert_runs     expert_tiles_mma's 128-entry tiles on an sm_90a build and device, where a
 //                   run's 64-key tiles fit in shared memory (ceil(m/64) + ceil(k/64) <= 4 at
-//                   d = 64, <= 2 at d = 128): one block an SM walks 32-entry chunks of the tile
-//                   maps, a run of items of one (head, expert) shares its key and value tiles,
-//                   gathered once;
+//                   d = 64, <= 2 at d = 128) and runs average 16 items or more (runs_long):
+//                   one block an SM walks 32-entry chunks of the tile maps, a run of items of
+//                   one (head, expert) shares its key and value tiles, gathered once;
 //                   producer warps gather the Q rows behind mbarriers, two consumer warpgroups
-//                   attend by wgmma (section "expert_runs"). Past those sizes,
-//                   expert_tiles_wgmma, persistent, streams the key tiles for every item.
+//                   attend by wgmma (section "expert_runs"). Elsewhere on sm_90a
+//                   expert_tiles_wgmma, persistent, gathers the key tiles for every item.
 //                   s_r = 2 where a run's slot holds the shared block and two experts and the
 //                   pairs' tiles are mostly full (use_pairs): the queries sorted by their pair
 //                   of experts, each attended once over both (attend_pairs), O written
@@ -976,6 +976,18 @@ template <int D> struct RunShape {
 
 // Whether a run's key tiles fit a slot: the shared block's (when the tiles have one) and the
 // expert's (both experts' with pairs).
+// attend_expert_runs also needs runs long enough to pipeline: a block holds two runs' key
+// tiles, and a producer gathers a run's only once the run two back is done, so runs of one or
+// two items leave the block one item deep (measured on an H100 at N = 2^12-2^16, m = 64: MiTA
+// 1.2-1.8× slower than with attend_expert_tiles_wgmma, which gathers every item's keys four
+// items ahead). It takes a call whose runs average RUN_MIN_ITEMS items or more (entries ≥
+// 2048 · n_experts a head: N ≥ 2^17 at m = 64), and every pair-mode call (only it reads pairs).
+constexpr int64_t RUN_MIN_ITEMS = 16;
+bool runs_long(int64_t entries_per_head, int64_t n_experts)
+{
+    return entries_per_head >= RUN_MIN_ITEMS * MMA_TILE_ROWS * n_experts;
+}
+
 bool runs_fit(int d, int64_t m, bool shared, int64_t kk, bool pairs)
 {
     const int64_t tiles = (shared ? (m + KEY_TILE - 1) / KEY_TILE : 0) +
@@ -1430,7 +1442,8 @@ struct tiles_launch {
             bool wgmma = false; // the 128-entry tiles on wgmma where they run
             CUDA_CHECK(hopper_sm90a_runs(&wgmma));
             const bool runs = wgmma && !short_tiles &&
-                              runs_fit(d, a.m, tiles.shared_keys != nullptr, a.kk, a.pairs);
+                              runs_fit(d, a.m, tiles.shared_keys != nullptr, a.kk, a.pairs) &&
+                              (a.pairs || runs_long(a.entries, a.n_experts));
             if (a.pairs && !runs) return cudaErrorInvalidValue; // only expert_runs reads pairs
             if (runs) {
                 CUDA_CHECK(first.persistent(d == 64 ? (const void *)attend_expert_runs<T, 64>

@@ -161,13 +161,15 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
 /* mita's expert tiles of 128 entries (N past 32 entries an expert) at the edges of their
  * kernels (gathered_attention.cu): on an sm_90a device, attend_expert_runs holds a run's key
  * tiles in shared memory (m + k <= 256 at d = 64, <= 128 at d = 128; at d = 64 two tiles are
- * one 128-key step) and attend_expert_tiles_wgmma streams them past that; partial key tiles
+ * one 128-key step) where runs average 16 items (N >= 2048 m), and attend_expert_tiles_wgmma
+ * gathers them for every item elsewhere. At N = 6000 (attend_expert_tiles_wgmma, and
+ * attend_expert_runs at N >= 2048 m, the same shapes again): partial key tiles
  * (m = 100, k = 37: a pair, then a partial tile alone; m = 37, k = 100: a partial tile paired
  * with one of the other scale), a full run slot (m = k = 128 at d = 64), more tiles than a slot
  * (k = 200) with and without the shared block (s_r = 1, 2), one tile a run (s_r = 2, k = 50),
- * N not a multiple of the tiles, and runs of one item, many a
- * block (H = 16, N = 4096: ~64 entries an expert, ~11 items a block: the producers run whole
- * runs ahead of the consumers). And s_r = 2 by expert pairs (attend_pairs: N >= 64 m², the
+ * N not a multiple of the tiles; and many items a block (H = 16, N = 4096 and, in runs of ~20
+ * items, N = 40960 at m = 16: the producers run whole runs ahead of the consumers).
+ * And s_r = 2 by expert pairs (attend_pairs: N >= 64 m², the
  * shared block and both experts in a slot — d = 64, and d = 128 for route_only at k <= 64;
  * the partials elsewhere): the one-block sort (N = 4096, m = 8), the three-kernel sort with
  * partial key tiles (N = 20000, m = 16, k = 37), route_only, and two experts of two tiles each
@@ -185,6 +187,8 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
                  {2, 6000, 128, 128, 1, ""}, {2, 6000, 64, 200, 1, ""},
                  {2, 6000, 64, 200, 2, ""},  {2, 6000, 64, 50, 2, ""},
                  {16, 4096, 64, 64, 1, ""},  {2, 4096, 8, 64, 2, ""},
+                 {2, 204800, 100, 37, 1, ""}, {2, 204800, 37, 100, 1, ""},
+                 {2, 262144, 128, 128, 1, ""}, {16, 40960, 16, 64, 1, ""},
                  {2, 20000, 16, 37, 2, ""},  {2, 20000, 16, 64, 2, "route_only"},
                  {2, 20000, 16, 100, 2, "route_only"}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
