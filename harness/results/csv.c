@@ -271,7 +271,7 @@ void csv_row_cells(const struct result_row *r, struct csv_cells *out)
         NUM(1, "%d", r->reps), NUM(ok, "%.9g", r->ms_median), NUM(ok, "%.9g", r->ms_min),
         NUM(ok, "%.9g", r->ms_max), NUM(ok, "%.9g", r->ms_stddev), NUM(ok, "%.9g", r->ms_p10),
         NUM(ok, "%.9g", r->ms_p90), NUM(1, "%.6e", r->flops_model),
-        NUM(1, "%.6e", r->bytes_model), NUM(ok, "%.4f", r->tflops), NUM(ok, "%.4f", r->gbps),
+        NUM(1, "%.6e", r->bytes_model), NUM(ok, "%.6g", r->tflops), NUM(ok, "%.6g", r->gbps),
         r->status, r->git_rev, r->timestamp, r->driver, r->runtime,
         NUM(r->sm_clock_mhz != 0, "%d", r->sm_clock_mhz),
         NUM(1, "%" PRIu64, r->point.problem.seed), r->samples_ms, r->suite_hash, r->shard,
@@ -282,7 +282,7 @@ void csv_row_cells(const struct result_row *r, struct csv_cells *out)
         NUM(r->has_flops_measured, "%.6e", r->flops_measured),
         NUM(r->has_counters, "%.0f", r->gather_dram_bytes),
         NUM(r->has_intensity, "%.6g", r->intensity), NUM(r->has_roof, "%.4f", r->roof_fraction),
-        NUM(r->has_intensity, "%.4f", r->achieved_tflops), r->profile_note,
+        NUM(r->has_intensity, "%.6g", r->achieved_tflops), r->profile_note,
         /* How it was sampled, and the GPU during it: empty where not measured. */
         ok ? r->timing : "", NUM(ok, "%d", r->replicas),
         NUM(ok && isfinite(r->noise_pct), "%.4g", r->noise_pct), ok ? r->stop_reason : "",
