@@ -25,10 +25,11 @@
 // mma and simt keep, per row, a candidate buffer in global memory (of the resident blocks only, so
 // memory is O(grid · rows · cap), not O(N·k)) and a threshold tau: a score enters the buffer
 // only if it beats tau; when a buffer could overflow during the next tile, the warp keeps the
-// k best (bitonic sort in shared memory; k <= 8: k rounds of a warp maximum) and raises tau to
-// the k-th. Random data inserts ~k·(1 + ln(N/k)) candidates per row, so after the first tiles
-// one warp vote per tile finds nothing to insert; before any threshold exists a whole tile is
-// stored without atomics.
+// k best (found in registers by the k-th's bits where cap <= 256, else by a bitonic sort in
+// shared memory) and raises tau to the k-th. Random data inserts ~k·(1 + ln(N/k)) candidates
+// per row; before any threshold exists a whole tile is stored without atomics, after it a
+// warp vote skips tiles without candidates and a row's candidates are placed by a prefix over
+// its quad. Measurements: NOTES.md, "topk".
 // Exactness: candidates are ordered by a 64-bit key (score, ~index) — score descending, ties
 // to the lower index. Keys stream in increasing index order within a block, so a later key
 // whose score equals tau can never displace the k-th (it has a higher index): `score > tau`
