@@ -974,9 +974,7 @@ template <int D> struct RunShape {
                                    (size_t)STAGES * MMA_TILE_ROWS * 4 + (2 * STAGES + 6) * 8 + 1024;
 };
 
-// Whether a run's key tiles fit a slot: the shared block's (when the tiles have one) and the
-// expert's (both experts' with pairs).
-// attend_expert_runs also needs runs long enough to pipeline: a block holds two runs' key
+// attend_expert_runs needs runs long enough to pipeline: a block holds two runs' key
 // tiles, and a producer gathers a run's only once the run two back is done, so runs of one or
 // two items leave the block one item deep (measured on an H100 at N = 2^12-2^16, m = 64: MiTA
 // 1.2-1.8× slower than with attend_expert_tiles_wgmma, which gathers every item's keys four
@@ -988,6 +986,8 @@ bool runs_long(int64_t entries_per_head, int64_t n_experts)
     return entries_per_head >= RUN_MIN_ITEMS * MMA_TILE_ROWS * n_experts;
 }
 
+// Whether a run's key tiles fit a slot: the shared block's (when the tiles have one) and the
+// expert's (both experts' with pairs).
 bool runs_fit(int d, int64_t m, bool shared, int64_t kk, bool pairs)
 {
     const int64_t tiles = (shared ? (m + KEY_TILE - 1) / KEY_TILE : 0) +
