@@ -1129,24 +1129,26 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                     }
                 }
             }
-            // The item's entries (for the consumers' stores) and their Q rows.
-            // Entry lane + 32j in entry[j]; then each copy instruction takes whole rows
-            // (CHUNKS lanes a row: full sectors), a row's entry shuffled from its lane.
+            // The item's entries (for the consumers' stores) and their Q rows. Entry
+            // lane + 32j's query (entry / s_r, divided once a row, not once a copy) in
+            // query[j]; then each copy instruction takes whole rows (CHUNKS lanes a row: full
+            // sectors), a row's query shuffled from its lane.
             const int32_t *order = a.order + it.bh * a.entries + it.tile.y;
-            int32_t entry[ROWS / 32];
+            int32_t query[ROWS / 32];
 #pragma unroll
             for (int j = 0; j < ROWS / 32; j++) {
-                entry[j] = lane + 32 * j < it.tile.z ? order[lane + 32 * j] : 0;
-                rows[w * ROWS + lane + 32 * j] = entry[j];
+                const int32_t e = lane + 32 * j < it.tile.z ? order[lane + 32 * j] : 0;
+                rows[w * ROWS + lane + 32 * j] = e;
+                query[j] = a.s_r == 1 ? e : e / a.s_r;
             }
             const T *head_q = q + it.bh * a.N * D;
             const uint32_t stage = sQ + w * L::Q_STAGE;
 #pragma unroll
             for (int i = 0; i < ROWS * CHUNKS / 32; i++) {
                 const int c = lane + 32 * i, r = c / CHUNKS, ch = c % CHUNKS;
-                const int32_t e = __shfl_sync(FULL, entry[i / CHUNKS], r % 32); // row r / 32 = i / CHUNKS
+                const int32_t qr = __shfl_sync(FULL, query[i / CHUNKS], r % 32); // row r / 32 = i / CHUNKS
                 cp_async16(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK),
-                           head_q + (int64_t)(e / a.s_r) * D + ch * 8, r < it.tile.z ? 16 : 0);
+                           head_q + (int64_t)qr * D + ch * 8, r < it.tile.z ? 16 : 0);
             }
             cp_async_commit();
             cp_async_wait<0>();
