@@ -27,9 +27,10 @@
 // only if it beats tau; when a buffer could overflow during the next tile, the warp keeps the
 // k best (found in registers by the k-th's bits where cap <= 256, else by a bitonic sort in
 // shared memory) and raises tau to the k-th. Random data inserts ~k·(1 + ln(N/k)) candidates
-// per row; before any threshold exists a whole tile is stored without atomics, after it a
-// warp vote skips tiles without candidates and a row's candidates are placed by a prefix over
-// its quad. Measurements: NOTES.md, "topk".
+// per row; before any threshold exists a whole tile is stored without atomics. With floors
+// (mita's probe) a warp vote skips most tiles and a candidate takes a shared atomic; without
+// (topk: a warp's 16 rows insert in nearly every tile up to N ~ 2^17) a tile's candidates are
+// placed by a prefix over each row's quad (append_dense). Measurements: NOTES.md, "topk".
 // Exactness: candidates are ordered by a 64-bit key (score, ~index) — score descending, ties
 // to the lower index. Keys stream in increasing index order within a block, so a later key
 // whose score equals tau can never displace the k-th (it has a higher index): `score > tau`
@@ -54,11 +55,18 @@ using namespace simt_tile;
 constexpr int LISTS_PER_LANE = 4;              // merge_chunks: lane l holds lists l + 32·i
 constexpr int MAX_CHUNKS = 32 * LISTS_PER_LANE;
 constexpr int FEW_K = 8;       // up to this k, picking by rounds beats sorting the buffer
+// A warp's scratch (shared memory) is the sort space of its rows' buffers (cap candidates)
+// and, in kernels with dense inserts, also a tile's 16 × TILE scores (append_dense), rows
+// STAGE_STRIDE floats apart so that a quad's 64-bit stores hit 32 banks: at least
+// STAGE_SLOTS 8-byte slots there.
+constexpr int STAGE_STRIDE = TILE + 8;
+constexpr int64_t STAGE_SLOTS = WARP_ROWS * STAGE_STRIDE / 2;
 
 struct SelectArgs {
     const void *rows, *keys, *values; // [heads, n_rows, D], [heads, n_keys, D] x2
     int64_t n_rows, n_keys, k;
     int cap;                          // candidates per row buffer (a power of two)
+    int warp_slots;                   // a warp's scratch in 8-byte slots (warp_slots())
     int row_tiles, nchunks;
     int64_t chunk_len;                // keys per chunk, a multiple of TILE
     int64_t items;                    // heads · nchunks · row_tiles
@@ -94,7 +102,7 @@ __device__ void warp_sort_desc(uint64_t *s, int n, int lane)
 // One warp's 16 rows: their candidate buffers, counts and thresholds.
 struct WarpRows {
     uint64_t *buf;     // global: [16, cap]
-    uint64_t *scratch; // shared: [cap], the warp's sort space
+    uint64_t *scratch; // shared: [warp_slots], the warp's sort space (and append_dense's)
     int *cnt;          // shared: [16]
     float *tau;        // shared: [16]
     float *base;       // shared: [16], the threshold a row starts from and falls back to
@@ -267,6 +275,10 @@ struct WarpRows {
     }
 
     // acc: the warp's 16 × TILE scores in C-fragment layout; keys from kt, valid below end.
+    // DENSE: rows that insert in most tiles (rows of the keys' type: topk, no floors; ~14
+    // candidates a warp and tile at N = 2^16, k = 64), placed by append_dense; else (mita's
+    // probe: floors, a candidate every few tiles) a shared atomic each.
+    template <bool DENSE>
     __device__ void append_tile(const float (&acc)[8][4], int64_t kt, int64_t end, int g, int t,
                                 int lane)
     {
@@ -300,18 +312,44 @@ struct WarpRows {
             __syncwarp();
             return;
         }
-        // A row's scores are held by one quad (lanes 4g .. 4g + 3, 16 each): its lanes' counts,
-        // a prefix over the quad and one update of the row's count place every candidate,
-        // without an atomic a candidate.
-        int in0 = 0, in1 = 0;
+        if constexpr (DENSE) {
+            append_dense(acc, tau0, tau1, kt, end, g, t);
+        } else {
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    const int r = e < 2 ? g : g + 8;
+                    const int64_t key = kt + 8 * j + 2 * t + (e & 1);
+                    if (acc[j][e] > (e < 2 ? tau0 : tau1) && key < end) {
+                        const int pos = atomicAdd(&cnt[r], 1);
+                        buf[(size_t)r * cap + pos] = pack_candidate(acc[j][e], key);
+                    }
+                }
+            __syncwarp();
+        }
+    }
+
+    // The tile's candidates where most tiles have some. A lane marks its entering scores
+    // (bit 4j + e for acc[j][e]), a row's lanes (its quad: 16 scores each) take their places
+    // by a prefix of their counts and one update of the row's count, and each lane writes only
+    // its marked scores, fetched back by index from its own copy of the 32 in the warp's
+    // scratch (registers cannot be indexed at run time): 16 stores and a few loads where
+    // checking, packing and storing each of the 32 in turn cost ~450 instructions a lane.
+    __device__ void append_dense(const float (&acc)[8][4], float tau0, float tau1, int64_t kt,
+                                 int64_t end, int g, int t)
+    {
+        const bool whole = kt + TILE <= end;
+        uint32_t bits = 0;
 #pragma unroll
         for (int j = 0; j < 8; j++)
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 const bool in = acc[j][e] > (e < 2 ? tau0 : tau1) &&
-                                kt + 8 * j + 2 * t + (e & 1) < end;
-                (e < 2 ? in0 : in1) += in;
+                                (whole || kt + 8 * j + 2 * t + (e & 1) < end);
+                bits |= (uint32_t)in << (4 * j + e);
             }
+        const int in0 = __popc(bits & 0x33333333u), in1 = __popc(bits & 0xCCCCCCCCu);
         int at0 = in0, at1 = in1; // inclusive prefix over the quad
 #pragma unroll
         for (int off = 1; off < 4; off <<= 1) {
@@ -323,28 +361,34 @@ struct WarpRows {
         if (t == 3) cnt[g] = c0 + at0, cnt[g + 8] = c1 + at1;
         at0 += c0 - in0;
         at1 += c1 - in1;
+        float *sc = reinterpret_cast<float *>(scratch); // [16][STAGE_STRIDE]: row, column
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            *reinterpret_cast<float2 *>(sc + g * STAGE_STRIDE + 8 * j + 2 * t) =
+                make_float2(acc[j][0], acc[j][1]);
+            *reinterpret_cast<float2 *>(sc + (g + 8) * STAGE_STRIDE + 8 * j + 2 * t) =
+                make_float2(acc[j][2], acc[j][3]);
+        }
         uint64_t *b0 = buf + (size_t)g * cap, *b1 = buf + (size_t)(g + 8) * cap;
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int64_t key = kt + 8 * j + 2 * t + (e & 1);
-                if (acc[j][e] > (e < 2 ? tau0 : tau1) && key < end) {
-                    if (e < 2) b0[at0++] = pack_candidate(acc[j][e], key);
-                    else b1[at1++] = pack_candidate(acc[j][e], key);
-                }
-            }
-        __syncwarp();
+        while (bits) {
+            const int i = __ffs(bits) - 1, j = i >> 2, e = i & 3;
+            bits &= bits - 1;
+            const int col = 8 * j + 2 * t + (e & 1);
+            const float score = sc[(e < 2 ? g : g + 8) * STAGE_STRIDE + col];
+            if (e < 2) b0[at0++] = pack_candidate(score, kt + col);
+            else b1[at1++] = pack_candidate(score, kt + col);
+        }
+        __syncwarp(); // the scratch is the warp's sort space again
     }
 
     // Warp `warp`'s 16 rows in a block of `rows` rows: their buffers (a.buffers, the block's
     // rows · cap from blockIdx.x · rows · cap) and their share of the block's shared arrays
-    // (scratch [warps, cap], cnt, tau, base [rows]).
+    // (scratch [warps, warp_slots], cnt, tau, base [rows]).
     static __device__ WarpRows of_warp(const SelectArgs &a, int rows, int warp, uint64_t *scratch,
                                        int *cnt, float *tau, float *base)
     {
         return WarpRows{a.buffers + ((size_t)blockIdx.x * rows + warp * WARP_ROWS) * a.cap,
-                        scratch + warp * a.cap, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
+                        scratch + warp * a.warp_slots, cnt + warp * WARP_ROWS, tau + warp * WARP_ROWS,
                         base + warp * WARP_ROWS, a.cap, a.k};
     }
 
@@ -416,7 +460,7 @@ __device__ __forceinline__ void store_partial(const SelectArgs &a, int64_t bh, i
 constexpr int SIMT_WARPS = 4, SIMT_ROWS = SIMT_WARPS * WARP_ROWS;
 
 // rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] TK (TV)
-// Shared memory: scratch [SIMT_WARPS, cap] u64 | qs [SIMT_ROWS, D+4] | ks [TILE, D+4]
+// Shared memory: scratch [SIMT_WARPS, warp_slots] u64 | qs [SIMT_ROWS, D+4] | ks [TILE, D+4]
 // | (WITH_V) vs [TILE, D+4], ws [SIMT_ROWS, W_STRIDE] | cnt [SIMT_ROWS] | tau [SIMT_ROWS].
 template <typename TQ, typename TK, typename TV, int D, bool WITH_V>
 __global__ void __launch_bounds__(SIMT_WARPS * 32) select_simt(SelectArgs a)
@@ -425,7 +469,7 @@ __global__ void __launch_bounds__(SIMT_WARPS * 32) select_simt(SelectArgs a)
     extern __shared__ __align__(16) unsigned char smem[];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     uint64_t *scratch = reinterpret_cast<uint64_t *>(smem);
-    float *qs = reinterpret_cast<float *>(scratch + SIMT_WARPS * a.cap);
+    float *qs = reinterpret_cast<float *>(scratch + SIMT_WARPS * a.warp_slots);
     float *ks = qs + SIMT_ROWS * S;
     float *vs = ks + TILE * S;
     float *ws = vs + (WITH_V ? TILE * S : 0);
@@ -458,7 +502,7 @@ __global__ void __launch_bounds__(SIMT_WARPS * 32) select_simt(SelectArgs a)
             sel.compact_full_rows(lane);
             float acc[8][4];
             simt_scores<D>(acc, qs, ks, warp, g, t);
-            sel.append_tile(acc, kt, it.end, g, t, lane);
+            sel.template append_tile<false>(acc, kt, it.end, g, t, lane);
             if (WITH_V)
                 softmax_values_tile<D>(acc, kt, it.end, a.scale, ws + warp * WARP_ROWS * W_STRIDE,
                                        vs, rmax, rsum, o, g, t);
@@ -561,7 +605,7 @@ __device__ __forceinline__ void score_tile(float (&acc)[8][4], const uint32_t (&
 }
 
 // rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T (bf16 or fp16)
-// Shared memory: scratch [WARPS, cap] u64 | ks [2, TILE, D+8] T | (WITH_V) vs, likewise
+// Shared memory: scratch [WARPS, warp_slots] u64 | ks [2, TILE, D+8] T | (WITH_V) vs, likewise
 // | cnt, tau, base [WARPS·16].
 // Variants (make_plan picks): TQ = T, WARPS = 8: topk's scores, one mma per k-step.
 // TQ = float, WARPS = 4: mita's probe (fp32 landmarks split hi + lo, two mma per k-step);
@@ -579,7 +623,7 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
     extern __shared__ __align__(16) unsigned char smem[];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     uint64_t *scratch = reinterpret_cast<uint64_t *>(smem);
-    T *ks = reinterpret_cast<T *>(scratch + WARPS * a.cap);
+    T *ks = reinterpret_cast<T *>(scratch + WARPS * a.warp_slots);
     T *vs = ks + 2 * TILE * KS;
     int *cnt = reinterpret_cast<int *>(vs + (WITH_V ? 2 * TILE * KS : 0));
     float *tau = reinterpret_cast<float *>(cnt + ROWS), *base = tau + ROWS;
@@ -628,7 +672,7 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
             sel.compact_full_rows(lane);
             float acc[8][4];
             score_tile<D, SPLIT>(acc, qa, ql, ks + buf * TILE * KS, g, t);
-            sel.append_tile(acc, kt, it.end, g, t, lane);
+            sel.template append_tile<sizeof(TQ) == 2>(acc, kt, it.end, g, t, lane);
             if constexpr (WITH_V) {
                 // Online softmax of the tile (keys past `end` weigh 0), then O += P·V. Only a
                 // chunk's last tile can be partial: the others skip the per-key checks.
@@ -770,14 +814,14 @@ __device__ __forceinline__ void score_tile_wgmma(float (&s)[TILE / 2], uint32_t 
 __host__ __device__ constexpr int wg_stages(int d) { return d == 64 ? 3 : 2; }
 
 // Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [stages][TILE, D]
-// | (WITH_V) V [stages][TILE, D], all SW128 | full [stages] mbarriers | scratch [4·wgs, cap] u64 |
+// | (WITH_V) V [stages][TILE, D], all SW128 | full [stages] mbarriers | scratch [4·wgs, slots] u64 |
 // cnt, tau, base [64·wgs].
-__host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t cap, bool with_values,
+__host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t slots, bool with_values,
                                                        bool split, int wgs)
 {
     return ((size_t)(split ? 2 : 1) * wgs + (with_values ? 2 : 1) * wg_stages(d)) * WG_BLOCK *
                (d / 64) +
-           (size_t)wg_stages(d) * 8 + (size_t)4 * wgs * cap * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
+           (size_t)wg_stages(d) * 8 + (size_t)4 * wgs * slots * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
 }
 
 // rows: [heads, n_rows, D] TQ (fp32, or T)  keys (values): [heads, n_keys, D] T (bf16 or
@@ -804,7 +848,7 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
     const uint32_t k_at = (SPLIT ? 2 : 1) * X_TILE, v_at = k_at + STAGES * K_TILE; // offsets
     uint64_t *full = reinterpret_cast<uint64_t *>(smem + k_at + (WITH_V ? 2 : 1) * STAGES * K_TILE);
     uint64_t *scratch = full + STAGES;
-    int *cnt = reinterpret_cast<int *>(scratch + 4 * WGS * a.cap);
+    int *cnt = reinterpret_cast<int *>(scratch + 4 * WGS * a.warp_slots);
     float *tau = reinterpret_cast<float *>(cnt + ROWS), *base = tau + ROWS;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const uint32_t wg_rows = (threadIdx.x / 128) * WG_ROWS * 128; // this warpgroup's X rows
@@ -848,7 +892,7 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
             for (int jj = 0; jj < 8; jj++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) acc[jj][e] = s[4 * jj + e];
-            sel.append_tile(acc, kt, it.end, g, t, lane);
+            sel.template append_tile<!SPLIT>(acc, kt, it.end, g, t, lane);
             if constexpr (WITH_V) {
                 // Keys past `end` (a chunk's last tile only) get -inf, weight 0; row_max stays
                 // in score units (scale_log2 scales it), as select_mma's partials keep it.
@@ -983,6 +1027,10 @@ int64_t next_pow2(int64_t x)
 // and one tile's worth of headroom.
 int64_t candidate_cap(int64_t k) { return next_pow2(k + (k / 2 > TILE ? k / 2 : TILE) + TILE); }
 
+// A warp's scratch: its buffers' sort space, and where inserts are dense (the tensor-core
+// kernels with rows of the keys' type: append_tile<true>) a tile's staged scores too.
+int64_t warp_slots(int64_t cap, bool dense) { return dense && cap < STAGE_SLOTS ? STAGE_SLOTS : cap; }
+
 size_t simt_smem(int d, int64_t cap, bool with_values)
 {
     size_t floats = (size_t)(SIMT_ROWS + TILE) * (d + 4);
@@ -990,10 +1038,10 @@ size_t simt_smem(int d, int64_t cap, bool with_values)
     return SIMT_WARPS * cap * 8 + floats * 4 + SIMT_ROWS * 12;
 }
 
-size_t mma_smem(int d, int64_t cap, int warps, bool with_values)
+size_t mma_smem(int d, int64_t slots, int warps, bool with_values)
 {
     const size_t tile = (size_t)2 * TILE * (d + 8) * 2; // double-buffered, 16-bit
-    return warps * cap * 8 + (with_values ? 2 : 1) * tile + (size_t)warps * WARP_ROWS * 12;
+    return warps * slots * 8 + (with_values ? 2 : 1) * tile + (size_t)warps * WARP_ROWS * 12;
 }
 
 template <int D> const void *simt_kernel(int row_dtype, int key_dtype, bool with_values)
@@ -1118,18 +1166,20 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     const void *wgmma = sm90a ? wgmma_kernel_for(d, row_dtype, key_dtype, with_values) : nullptr;
     const bool split = row_dtype == ATTN_FP32;
     const int wgs = wgmma_groups(row_dtype);
-    if (wgmma && wgmma_select_smem(d, cap, with_values, split, wgs) <= (size_t)optin) {
+    // The tensor-core kernels with rows of the keys' type insert densely (append_tile<true>).
+    const int64_t tc_slots = warp_slots(cap, row_dtype != ATTN_FP32);
+    if (wgmma && wgmma_select_smem(d, tc_slots, with_values, split, wgs) <= (size_t)optin) {
         p->kernel = wgmma;
         p->threads = wgs * 128;
         p->rows_per_block = wgs * WG_ROWS;
-        p->smem = wgmma_select_smem(d, cap, with_values, split, wgs);
+        p->smem = wgmma_select_smem(d, tc_slots, with_values, split, wgs);
         p->mma = p->wgmma = true;
         p->key_bf16 = key_dtype == ATTN_BF16;
-    } else if (mma_smem(d, cap, mma_warps, with_values) <= (size_t)optin) {
+    } else if (mma_smem(d, tc_slots, mma_warps, with_values) <= (size_t)optin) {
         p->kernel = mma_kernel_for(d, row_dtype, key_dtype, with_values);
         p->threads = mma_warps * 32;
         p->rows_per_block = mma_warps * WARP_ROWS;
-        p->smem = mma_smem(d, cap, mma_warps, with_values);
+        p->smem = mma_smem(d, tc_slots, mma_warps, with_values);
         p->mma = p->kernel != nullptr;
     }
     if (!p->kernel) {
@@ -1150,6 +1200,7 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     a.n_keys = n_keys;
     a.k = k;
     a.cap = (int)cap;
+    a.warp_slots = (int)(p->mma ? tc_slots : cap);
     a.row_tiles = (int)((n_rows + p->rows_per_block - 1) / p->rows_per_block);
     // Few rows (mita's m landmarks) would leave most of the chip idle: split the keys into up
     // to MAX_CHUNKS chunks so that there are about two items per resident block, each chunk
