@@ -1491,8 +1491,9 @@ template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_d
 // (the same score_tile, so the same bits as the chunked pass), then, with values, each warp
 // folds its tiles' softmax weights against V (the exact row maximum is known by then: no
 // rescaling) and the warps' partials are summed; last each warp selects its rows' top k from
-// the stored scores: the k-th largest by a bitwise search of the ordered scores (32 rounds of
-// a warp-wide count, stopping early once exactly k scores sit at or above the prefix), then
+// the stored scores: the k-th largest by a bitwise search of the ordered scores (up to 32 rounds
+// of a warp-wide count, stopping early once exactly k scores sit at or above the prefix; in
+// registers from the bits the row's scores share where it has ≤ 1024: register_search), then
 // the keys above it and the lowest-index ties at it, sorted best first.
 constexpr int ONE_WARPS = 8;
 constexpr int64_t ONE_MAX_K = 256; // the sort space per warp: 256 candidates, 2 KB
@@ -1536,6 +1537,46 @@ __device__ __forceinline__ uint32_t ordered_score(float x)
 {
     if (x == 0.0f) x = 0.0f;
     return ordered(x);
+}
+
+// select_one_pass's search where a row has at most ONE_REG_KEYS scores (mita's probe at
+// N = 2^10): the row's n ordered scores v (4·lane + 128·i in lane's x[4i..4i+3]) read once into
+// registers, and the search starts below the bits its smallest and largest scores share (all
+// scores reach that prefix: ~9 of the 32 rounds for scores of one sign and scale), each round
+// a count in registers and one warp reduction instead of reloading the row from shared memory.
+// Leaves what the shared-memory loop leaves: the same prefix, the same `separated`.
+constexpr int ONE_REG_KEYS = 1024;
+__device__ __forceinline__ void register_search(const uint32_t *v, int n, int64_t k, int lane,
+                                                uint32_t &prefix, bool &separated)
+{
+    uint32_t x[ONE_REG_KEYS / 32]; // 0 past n: below every `want`, never counted
+    uint32_t lo = ~0u, hi = 0;
+#pragma unroll
+    for (int i = 0; i < ONE_REG_KEYS / 128; i++) {
+        const int at = 4 * lane + 128 * i;
+        const uint4 q = at < n ? *reinterpret_cast<const uint4 *>(v + at) : make_uint4(0, 0, 0, 0);
+        x[4 * i] = q.x, x[4 * i + 1] = q.y, x[4 * i + 2] = q.z, x[4 * i + 3] = q.w;
+        if (at < n) {
+            lo = min(lo, min(min(q.x, q.y), min(q.z, q.w)));
+            hi = max(hi, max(max(q.x, q.y), max(q.z, q.w)));
+        }
+    }
+    lo = __reduce_min_sync(FULL, lo);
+    hi = __reduce_max_sync(FULL, hi);
+    const int top = lo == hi ? -1 : 31 - __clz(lo ^ hi); // the highest bit where they differ
+    prefix = top < 0 ? hi : top == 31 ? 0u : hi & ~((2u << top) - 1u);
+    separated = (int64_t)n == k; // every score reaches the common prefix
+    for (int bit = top; bit >= 0 && !separated; bit--) {
+        const uint32_t want = prefix | (1u << bit);
+        unsigned c = 0;
+#pragma unroll
+        for (int i = 0; i < ONE_REG_KEYS / 32; i++) c += x[i] >= want;
+        c = __reduce_add_sync(FULL, c);
+        if (c >= (unsigned)k) {
+            prefix = want;
+            separated = c == (unsigned)k;
+        }
+    }
 }
 
 // rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T. Grid: heads · row_tiles,
@@ -1681,19 +1722,22 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
         // unless exactly k scores reach a shorter prefix, which then separates the top k.
         uint32_t prefix = 0;
         bool separated = false;
-        for (int bit = 31; bit >= 0 && !separated; bit--) {
-            const uint32_t want = prefix | (1u << bit);
-            unsigned c = 0;
-            for (int i = 4 * lane; i < n; i += 128) {
-                const uint4 x = *reinterpret_cast<const uint4 *>(v + i);
-                c += (x.x >= want) + (x.y >= want) + (x.z >= want) + (x.w >= want);
+        if (n <= ONE_REG_KEYS)
+            register_search(v, n, a.k, lane, prefix, separated);
+        else
+            for (int bit = 31; bit >= 0 && !separated; bit--) {
+                const uint32_t want = prefix | (1u << bit);
+                unsigned c = 0;
+                for (int i = 4 * lane; i < n; i += 128) {
+                    const uint4 x = *reinterpret_cast<const uint4 *>(v + i);
+                    c += (x.x >= want) + (x.y >= want) + (x.z >= want) + (x.w >= want);
+                }
+                c = __reduce_add_sync(FULL, c);
+                if (c >= (unsigned)a.k) {
+                    prefix = want;
+                    separated = c == (unsigned)a.k;
+                }
             }
-            c = __reduce_add_sync(FULL, c);
-            if (c >= (unsigned)a.k) {
-                prefix = want;
-                separated = c == (unsigned)a.k;
-            }
-        }
         // The keys above the k-th score, then its ties from the lowest index (keys i in order).
         unsigned ties = 0;
         if (!separated) {
