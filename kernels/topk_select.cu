@@ -1542,8 +1542,8 @@ __device__ __forceinline__ uint32_t ordered_score(float x)
 // select_one_pass's search where a row has at most ONE_REG_KEYS scores (mita's probe at
 // N = 2^10): the row's n ordered scores v (4·lane + 128·i in lane's x[4i..4i+3]) read once into
 // registers, and the search starts below the bits its smallest and largest scores share (all
-// scores reach that prefix: ~9 of the 32 rounds for scores of one sign and scale), each round
-// a count in registers and one warp reduction instead of reloading the row from shared memory.
+// scores reach that prefix; none where the scores take both signs), each round a count in
+// registers and one warp reduction instead of reloading the row from shared memory.
 // Leaves what the shared-memory loop leaves: the same prefix, the same `separated`.
 constexpr int ONE_REG_KEYS = 1024;
 __device__ __forceinline__ void register_search(const uint32_t *v, int n, int64_t k, int lane,
