@@ -1359,11 +1359,11 @@ SortScratch sort_scratch(void *base, int heads, int64_t N, int64_t m, int64_t n_
     SortScratch s;
     const size_t entries = (size_t)heads * N * s_r, mma = dtype != ATTN_FP32;
     const bool partials = s_r > 1 && !pairs;
+    // What the counting sort orders (attend_tiles): queries by pair, or entries by expert.
     const int64_t buckets = pairs ? n_experts * n_experts : n_experts;
-    const int64_t map = tiles_max(N * s_r, n_experts, dtype);
-    const int64_t pair_map = pairs ? tiles_max(N, buckets, dtype) : 0;
+    const int64_t map = tiles_max(pairs ? N : N * s_r, buckets, dtype);
     const size_t pieces[8] = {(size_t)heads * buckets * 4,
-                              (size_t)heads * (map > pair_map ? map : pair_map) * 16,
+                              (size_t)heads * map * 16,
                               entries * 4,
                               mma ? (size_t)heads * m * d * 2 : 0,
                               mma ? (size_t)heads * m * d * 2 : 0,
@@ -1593,7 +1593,7 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     a.shared_keys = shared ? s.shared_keys : nullptr;
     a.shared_vals = shared ? s.shared_vals : nullptr;
     a.experts = w.experts, a.order = s.order, a.tile_map = s.tile_map, a.tiles_max = n_tiles;
-    a.partial_o = pairs ? nullptr : s.partial_o, a.partial_ms = pairs ? nullptr : s.partial_ms;
+    a.partial_o = s.partial_o, a.partial_ms = s.partial_ms; // NULL where none are written
     a.N = w.N, a.m = w.m, a.n_experts = w.n_experts, a.kk = w.kk, a.entries = entries;
     a.s_r = sorted.s_r; // 1 with pairs: entries are queries, O written by the tiles
     a.pairs = pairs;
