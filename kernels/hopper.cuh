@@ -24,6 +24,7 @@
 #define KERNELS_HOPPER_CUH
 
 #include <cuda.h> // CUtensorMap and its enums only: the driver function comes from the runtime
+#include <cuda/atomic>
 #include <cuda/ptx>
 #include <cudaTypedefs.h> // PFN_cuTensorMapEncodeTiled
 #include <cuda_bf16.h>
@@ -188,22 +189,32 @@ __device__ __forceinline__ void hopper_release(hopper_pipe<STAGES> &p, int stage
     cuda::ptx::mbarrier_arrive(&p.empty[stage]);
 }
 
-// A ring of STAGES stages that thread 0 fills by TMA STAGES − 1 tiles ahead of the tile the
-// whole block uses, each tile's `bytes` completing on its stage's full barrier; a stage is
-// refilled only after the block barrier that ends its last use, so there are no empty
-// barriers (no warp specialization: the dense streams of select_wgmma and route_wgmma). A
-// block's streams run through it one after another, the stages and parities going on.
-// full: STAGES mbarriers in shared memory. load(j, stage, bar): thread 0 issues tile j's TMA
-// loads into `stage`, completing on `bar` (the ring has announced the bytes).
+// A ring of STAGES stages filled by TMA, each tile's `bytes` completing on its stage's full
+// barrier, for dense streams that every warp of the block reads (select_wgmma's key tiles,
+// route_wgmma's query tiles), with no warp specialized to load. Each warp releases a stage
+// when done with its tile (a count in shared memory), and the warp whose release completes
+// the count refills that stage with the tile STAGES on. Warps therefore drift up to STAGES − 1
+// tiles apart instead of meeting at a block barrier every tile: where their work differs from
+// tile to tile (select_wgmma's inserts), none waits each tile for the slowest. A stream ends
+// with a block barrier, after which every stage is free; a block's streams run through the
+// ring one after another, the stages and parities going on.
+// full, released: STAGES mbarriers and STAGES counts in shared memory. load(j, stage, bar):
+// tile j's TMA loads into `stage`, completing on `bar` (the ring has announced the bytes);
+// issued by one thread. use(j, stage): the whole block, each warp done reading the stage when
+// it returns (its wgmma waited for).
 template <int STAGES> struct hopper_tma_ring {
     uint64_t *full;
+    unsigned *released;
     uint32_t bytes;
     hopper_pipe_state<STAGES> next; // the next tile used: its stage and its round's parity
 
     // Thread 0, before the block's first barrier.
     __device__ void init()
     {
-        for (int s = 0; s < STAGES; s++) cuda::ptx::mbarrier_init(&full[s], 1);
+        for (int s = 0; s < STAGES; s++) {
+            cuda::ptx::mbarrier_init(&full[s], 1);
+            released[s] = 0;
+        }
         cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
     }
     template <typename Load> __device__ void fill(int64_t j, int stage, Load &&load)
@@ -212,28 +223,36 @@ template <int STAGES> struct hopper_tma_ring {
                                              cuda::ptx::space_shared, &full[stage], bytes);
         load(j, stage, &full[stage]);
     }
-    // A stream of `tiles`: its first STAGES − 1 (every stage is free: the last barrier of the
-    // stream before freed them), issued before what the block stages beside them and the
-    // barrier after that.
+    // A stream of `tiles`: its first STAGES (every stage is free after the barrier that ended
+    // the stream before), issued before what the block stages beside them and the barrier
+    // after that.
     template <typename Load> __device__ void prime(int64_t tiles, Load &&load)
     {
         if (threadIdx.x == 0)
-            for (int64_t j = 0; j < STAGES - 1 && j < tiles; j++)
+            for (int64_t j = 0; j < STAGES && j < tiles; j++)
                 fill(j, (next.stage + (int)j) % STAGES, load);
     }
-    // Its tiles in order: the refill of tile j + STAGES − 1 into the stage tile j − 1 used, the
-    // wait for tile j, use(j, stage), the block barrier that frees its stage.
+    // Its tiles in order: the wait for tile j, use(j, stage), the warp's release of the stage
+    // (the last release refills it with tile j + STAGES); then the block barrier.
     template <typename Load, typename Use>
     __device__ void walk(int64_t tiles, Load &&load, Use &&use)
     {
+        const unsigned warps = blockDim.x / 32;
         for (int64_t j = 0; j < tiles; j++) {
-            if (threadIdx.x == 0 && j + STAGES - 1 < tiles)
-                fill(j + STAGES - 1, (next.stage + STAGES - 1) % STAGES, load);
             hopper_wait(&full[next.stage], next.phase);
             use(j, next.stage);
-            __syncthreads();
+            __syncwarp();
+            if (threadIdx.x % 32 == 0) {
+                // acq_rel: the other warps' reads of the stage happen before the refill.
+                cuda::atomic_ref<unsigned, cuda::thread_scope_block> count(released[next.stage]);
+                if (count.fetch_add(1, cuda::std::memory_order_acq_rel) == warps - 1) {
+                    count.store(0, cuda::std::memory_order_relaxed);
+                    if (j + STAGES < tiles) fill(j + STAGES, next.stage, load);
+                }
+            }
             next.advance();
         }
+        __syncthreads();
     }
 };
 

@@ -224,8 +224,8 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
 // routing is 2 · 2·N·m·d·B·H = 137 GFLOP (hi and lo), which kept route_mma at 2.2× its bytes
 // (H100). Persistent blocks of two warpgroups, 64 queries each, walk a head's 128-query tiles;
 // the landmarks, split hi + lo, sit in two SW128 tiles for the whole walk; the Q tiles are TMA
-// loads (Q's tensor map, boxes of 128 rows) into RW_STAGES stages on full mbarriers, issued by
-// thread 0 three tiles ahead of the one scored (two blocks an SM at d = 64, one at 128: with
+// loads (Q's tensor map, boxes of 128 rows) into the RW_STAGES stages of a hopper_tma_ring,
+// three tiles ahead of the one scored (two blocks an SM at d = 64, one at 128: with
 // cp.async double buffers a block had one 16 KB tile in flight, and Q was read at 2.0 TB/s on
 // the H100). Per tile
 // a warpgroup issues S = Q·loᵀ + Q·hiᵀ as 2·D/16 wgmma m64n64k16 into one accumulator (every
@@ -235,10 +235,10 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
 constexpr int RW_ROWS = 128, RW_THREADS = 256, RW_STAGES = 4;
 
 // Shared memory: hi, lo [64, D] | Q [RW_STAGES][128, D], all SW128 16-bit | full [RW_STAGES]
-// mbarriers, from a 1024-byte boundary.
+// mbarriers | released [RW_STAGES] u64 (hopper_tma_ring's counts), from a 1024-byte boundary.
 __host__ __device__ constexpr size_t route_wgmma_smem(int d)
 {
-    return (size_t)2 * EXPERT_TILE * d * 2 + (size_t)RW_STAGES * RW_ROWS * d * 2 + RW_STAGES * 8 +
+    return (size_t)2 * EXPERT_TILE * d * 2 + (size_t)RW_STAGES * RW_ROWS * d * 2 + RW_STAGES * 16 +
            1024;
 }
 
@@ -270,7 +270,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
             hopper_tma_load(smem + 2 * L_TILE + st * Q_TILE + c * Q_BLOCK, &q_map, 64 * c, row,
                             (int)bh, bar);
     };
-    hopper_tma_ring<RW_STAGES> ring{full, Q_TILE};
+    hopper_tma_ring<RW_STAGES> ring{full, reinterpret_cast<unsigned *>(full + RW_STAGES), Q_TILE};
     if (tid == 0) ring.init();
     __syncthreads(); // the barriers, before thread 0's first loads arrive on them
     ring.prime(mine, load);

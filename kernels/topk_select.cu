@@ -814,24 +814,26 @@ __device__ __forceinline__ void score_tile_wgmma(float (&s)[TILE / 2], uint32_t 
 __host__ __device__ constexpr int wg_stages(int d) { return d == 64 ? 3 : 2; }
 
 // Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [stages][TILE, D]
-// | (WITH_V) V [stages][TILE, D], all SW128 | full [stages] mbarriers | scratch [4·wgs, slots] u64 |
+// | (WITH_V) V [stages][TILE, D], all SW128 | full [stages] mbarriers | released [stages] u64 |
+// scratch [4·wgs, slots] u64 |
 // cnt, tau, base [64·wgs].
 __host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t slots, bool with_values,
                                                        bool split, int wgs)
 {
     return ((size_t)(split ? 2 : 1) * wgs + (with_values ? 2 : 1) * wg_stages(d)) * WG_BLOCK *
                (d / 64) +
-           (size_t)wg_stages(d) * 8 + (size_t)4 * wgs * slots * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
+           (size_t)wg_stages(d) * 16 + (size_t)4 * wgs * slots * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
 }
 
 // rows: [heads, n_rows, D] TQ (fp32, or T)  keys (values): [heads, n_keys, D] T (bf16 or
 // fp16), also as tensor maps k_map, v_map (hopper_tensor_map_sw128, boxes of TILE rows; v_map
 // unused without values). The items and outputs of select_mma<TQ, T, D, WARPS, WITH_V>, 64·WGS
 // rows a block (WGS warpgroups sharing each key tile; values with fp32 rows only, as there).
-// The key and value tiles are TMA loads into wg_stages(D) stages on full mbarriers, issued by
-// thread 0 STAGES − 1 tiles ahead of the one in use (each stage refilled after the barrier that
-// ends its last use): the dense K and V streams of mita's probe with two tiles in flight a
-// block at d = 64 where cp.async had one, and no copy instructions in the warps.
+// The key and value tiles are TMA loads into wg_stages(D) stages of a hopper_tma_ring, each
+// stage refilled by the last warp to release it: the dense K and V streams of mita's probe
+// with two tiles in flight a block at d = 64 where cp.async had one, no copy instructions in
+// the warps, and no block barrier a tile (a warp's inserts vary from tile to tile: with one,
+// 30% of topk's warp samples at 2^16 waited there, ncu on the H100).
 template <typename TQ, typename T, int D, bool WITH_V, int WGS>
 __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
     select_wgmma(SelectArgs a, const __grid_constant__ CUtensorMap k_map,
@@ -847,13 +849,14 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
     const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE;
     const uint32_t k_at = (SPLIT ? 2 : 1) * X_TILE, v_at = k_at + STAGES * K_TILE; // offsets
     uint64_t *full = reinterpret_cast<uint64_t *>(smem + k_at + (WITH_V ? 2 : 1) * STAGES * K_TILE);
-    uint64_t *scratch = full + STAGES;
+    unsigned *released = reinterpret_cast<unsigned *>(full + STAGES);
+    uint64_t *scratch = full + 2 * STAGES;
     int *cnt = reinterpret_cast<int *>(scratch + 4 * WGS * a.warp_slots);
     float *tau = reinterpret_cast<float *>(cnt + ROWS), *base = tau + ROWS;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const uint32_t wg_rows = (threadIdx.x / 128) * WG_ROWS * 128; // this warpgroup's X rows
 
-    hopper_tma_ring<STAGES> ring{full, (WITH_V ? 2 : 1) * K_TILE}; // the items' tiles, in turn
+    hopper_tma_ring<STAGES> ring{full, released, (WITH_V ? 2 : 1) * K_TILE}; // the items' tiles
     if (threadIdx.x == 0) ring.init();
     __syncthreads();
 
