@@ -1290,11 +1290,12 @@ cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *va
 // where each chunk's final sort of ~4k candidates per row dominated: 180 us at N = 2^10) keep
 // every score instead (GROUP = 1): the floor is then the k-th best (to 7 mantissa bits, see
 // kth_of_maxima), chunks may be as short as a tile, and a chunk inserts
-// only its share of the top k. Between those and 4k tiles (a quarter of the tiles fewer than k:
-// n_keys = 8192 at k = 64) every tile is sampled; without a floor there a chunk of 4k keys
-// inserted nearly every key, and mita took 0.295 ms at N = 2^13 against 0.263 at 2^14 (H100).
-// None where the full pass has one chunk (topk's many rows): its own threshold does better
-// than a floor there.
+// only its share of the top k. Longer ranges sample a quarter of their tiles, but at least 4k
+// of them (all of them where there are fewer): with a quarter alone, 8192 keys at k = 64 had
+// 32 tiles to sample, fewer than k, and no floor (each 256-key chunk inserted nearly every
+// key: mita 0.295 ms at N = 2^13 against 0.144 at 2^12, H100), and 2^14 had 64, a floor near
+// the smallest tile maximum. None where the full pass has one chunk (topk's many rows): its
+// own threshold does better than a floor there.
 constexpr int SAMPLE_MIN_CHUNKS = 8;      // sample when the full pass has this many chunks
 constexpr int64_t SAMPLE_TILES_PER_K = 16; // M = 16k sampled tiles, ...
 constexpr int64_t SAMPLE_MAX_TILES = 4096; // ... at most this many values a row (kth_of_maxima's
@@ -1847,9 +1848,10 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
     const int64_t all = (n_keys + TILE - 1) / TILE * TILE; // every score, padded to tiles
     int64_t M = SAMPLE_TILES_PER_K * k;
     M = M < SAMPLE_MAX_TILES ? M : SAMPLE_MAX_TILES;
-    // A quarter of the tiles at most; every whole tile where a quarter is fewer than k
-    // (n_keys < 4k tiles), so that those ranges get a floor too.
-    const int64_t tiles = n_keys / TILE, quarter = tiles / 4, most = quarter >= k ? quarter : tiles;
+    // A quarter of the tiles, but at least 4k tiles where the range has them (every tile
+    // where it has fewer): the floor is then the k-th of 4k maxima or more, not of barely k.
+    const int64_t tiles = n_keys / TILE, quarter = tiles / 4, least = 4 * k < tiles ? 4 * k : tiles;
+    const int64_t most = quarter > least ? quarter : least;
     M = M < most ? M : most;
     if (all <= SAMPLE_MAX_TILES) { // exact floors: chunks of a tile or more
         CUDA_CHECK(make_plan(row_dtype, key_dtype, with_values, heads, n_rows, n_keys, d, k,
