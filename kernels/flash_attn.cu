@@ -2,8 +2,9 @@
 // the variant `flash` and one variant per version).
 //
 // Versions, side by side in the table at the bottom, by name: the `full` method's variant of
-// that name runs it (`flash` runs the first of flash_wgmma_nopp, flash_w4, flash_simt that runs d,
-// dtype and the device: flash_attn_default_version). TFLOP/s = 4·B·H·N²·d / median
+// that name runs it (`flash` runs the fastest that runs d, dtype and the device: on sm_90a
+// flash_wgmma_ov at d = 64, flash_wgmma_nopp at 128, flash_wgmma_bn80 at 256, else flash_w4
+// or flash_simt; flash_attn_default_version). TFLOP/s = 4·B·H·N²·d / median
 // time on the H100 SXM, bf16, target shapes B·N = 16384 tokens, H·d = 2048, N = 4096 / 8192 /
 // 16384 (kernels/NOTES.md "full/flash" has the method, fp16, the profiles and what was
 // dropped; its tables name the versions by configuration, given here in brackets):
@@ -29,17 +30,21 @@
 //               d = 64, 128 and 256 (64-key tiles at 256). On the H200 at N >= 4096: 419-436
 //               TFLOP/s (d64), 548-579 (d128), 475-503 (d256).
 //   flash_wgmma_nopp  the same without the turns: the consumers run unsynchronized. The
-//               control for what ping-pong brings, and measured faster (NOTES.md): `flash`.
+//               control for what ping-pong brings, and measured faster (NOTES.md): `flash` at
+//               d = 128. H200, N >= 4096: 422-439 (d64), 550-582 (d128), 473-505 (d256).
 //   flash_wgmma_ov  nopp with FA3's intra-warpgroup overlap (its one-S half): S(j) and
 //               P(j-1)·V(j-1) as two groups, P(j) computed while the second runs. d = 64, 128.
-//               Not yet run; predicted in NOTES.md.
+//               `flash` at d = 64: 452-486 on the H200 (d128 512-535, slower than nopp).
 //   flash_wgmma_bn80  nopp at d = 256 with 80-key tiles (FlashAttention-3's tile for that d)
-//               instead of 64: fewer rescales of the 128-register O per FLOP. Not yet run.
+//               instead of 64: fewer rescales of the 128-register O per FLOP. `flash` at d =
+//               256: 516-539 on the H200.
 //   flash_wgmma_emu  nopp with the exponentials of every other 8-key block computed on the FMA
 //               pipe (fma_exp2, FlashAttention-4's trick) instead of the MUFU, which ncu showed
-//               as the top pipe at d = 64. d = 64, 128, 256. Not yet run; predicted in NOTES.md.
+//               as the top pipe at d = 64. d = 64, 128, 256. Slower everywhere (347-357 at d64
+//               on the H200): kept as the measured alternative.
 // PyTorch SDPA on the same machine: flash (FA2) 305-309 (d64), 338-361 (d128); cuDNN 486-500,
-// 672-688 (wgmma). Measured and dropped: 128-key tiles, lazy O rescaling, software pipelining
+// 672-688 (wgmma). On the H200 (the wgmma versions' figures): cuDNN 473-494 (d64), 668-689
+// (d128), 695-749 (d256). Measured and dropped: 128-key tiles, lazy O rescaling, software pipelining
 // of S(j+1) over softmax(j) — NOTES.md says by how much and why.
 
 #include "flash_attn.h"
@@ -926,18 +931,25 @@ extern "C" int flash_attn_version_supports(const char *name, int d, int dtype)
     return version_fn(name, d, dtype) != NULL;
 }
 
-// The versions `flash` tries, fastest first (kernels/NOTES.md): on an sm_90a device the wgmma
-// version without the ping-pong turns (on the H200 2-6% faster at d = 64, 1-2% at 256, equal
-// at 128), which like every wgmma version runs d = 256 too; elsewhere, and for what they do
-// not run, the mma.sync version for bf16/fp16 and the CUDA-core one for fp32.
-static const char *const default_order[] = {"flash_wgmma_nopp", "flash_w4", "flash_simt"};
+// The versions `flash` tries, fastest first (kernels/NOTES.md, "Every version on the H200"),
+// each for one head dimension or every one (0): on an sm_90a device the wgmma versions without
+// the ping-pong turns — at d = 64 the one with the softmax under its own P·V (0.96-0.98× cuDNN
+// against nopp's 0.94× at N >= 4096; at 128 it is 8% slower), at 256 the 80-key tiles (7%
+// faster), else nopp; elsewhere, and for what they do not run, the mma.sync version for
+// bf16/fp16 and the CUDA-core one for fp32.
+static const struct {
+    const char *name;
+    int d;
+} default_order[] = {{"flash_wgmma_ov", 64},   {"flash_wgmma_bn80", 256}, {"flash_wgmma_nopp", 0},
+                     {"flash_w4", 0},          {"flash_simt", 0}};
 
 extern "C" const char *flash_attn_default_version(int d, int dtype, int cc)
 {
-    for (const char *name : default_order) {
+    for (const auto &v : default_order) {
         char why[160];
-        if (version_fn(name, d, dtype) && flash_attn_version_runs_on(name, cc, why, sizeof why))
-            return name;
+        if ((v.d == 0 || v.d == d) && version_fn(v.name, d, dtype) &&
+            flash_attn_version_runs_on(v.name, cc, why, sizeof why))
+            return v.name;
     }
     return NULL;
 }

@@ -1,6 +1,6 @@
 /* kernel_list.h — the `kernels` cell of a row: the kernels one forward of the
  * point launched, in launch order, as the GPU names them. It says which
- * version a method picked at run time (full:flash's flash_wgmma_nopp or
+ * version a method picked at run time (full:flash's wgmma version or
  * flash_w4, MiTA's routing kernel and its probe's floors), so that two rows of the same
  * point from two builds or two GPUs can be told apart by what ran, not only
  * by how long it took. */

@@ -14,7 +14,9 @@
  *   ... --methods topk,mita     only these methods (either form); METHOD:VARIANT
  *                               entries (full:flash_wgmma) only that variant
  *
- * Exits 77 (skipped) where there is no GPU. */
+ * First, without a device, the version full:flash picks by d, dtype and compute
+ * capability (flash_attn_default_version); then exits 77 (skipped) where there
+ * is no GPU. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include "core/inputs.h"
 #include "attn/reference.h"
 #include "attn/registry.h"
+#include "kernels/flash_attn.h"
 
 static int passed, failed;
 
@@ -204,6 +207,32 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
             }
 }
 
+/* The version `flash` runs, the fastest measured of each d (kernels/NOTES.md): on a compute
+ * capability 9.0 device with the sm_90a image the wgmma ones by d, elsewhere mma.sync for
+ * bf16/fp16 and the CUDA cores for fp32. A pure function of its arguments and the build. */
+static void check_default_versions(void)
+{
+    char why[200];
+    const int sm90a = flash_attn_version_runs_on("flash_wgmma", 90, why, sizeof why);
+    const struct {
+        int d, dtype, cc;
+        const char *want;
+    } cases[] = {{64, ATTN_BF16, 90, sm90a ? "flash_wgmma_ov" : "flash_w4"},
+                 {128, ATTN_FP16, 90, sm90a ? "flash_wgmma_nopp" : "flash_w4"},
+                 {256, ATTN_BF16, 90, sm90a ? "flash_wgmma_bn80" : NULL},
+                 {64, ATTN_FP32, 90, "flash_simt"},
+                 {64, ATTN_BF16, 80, "flash_w4"},
+                 {256, ATTN_BF16, 80, NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *got = flash_attn_default_version(cases[i].d, cases[i].dtype, cases[i].cc);
+        const int ok = got && cases[i].want ? strcmp(got, cases[i].want) == 0 : got == cases[i].want;
+        printf("%-4s default flash version d=%d %s cc=%d: %s (want %s)\n", ok ? "ok" : "FAIL",
+               cases[i].d, attn_dtype_name(cases[i].dtype), cases[i].cc, got ? got : "none",
+               cases[i].want ? cases[i].want : "none");
+        ok ? passed++ : failed++;
+    }
+}
+
 int main(int argc, char **argv)
 {
     int small = 0;
@@ -219,10 +248,11 @@ int main(int argc, char **argv)
         }
     }
     small = small || gpu_test_sanitized();
+    check_default_versions();
     struct device_info info;
     int exit_status;
     struct backend *b = gpu_test_open(&info, &exit_status);
-    if (!b) return exit_status;
+    if (!b) return failed ? 1 : exit_status;
     const uint64_t seed = gpu_test_seed();
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};

@@ -319,9 +319,10 @@ int main(void)
 
     /* The probe: the one pass (N <= 2432 at d = 64, <= 1408 at d = 128; k <= 256) and the
      * chunked path on either side of each limit, m = 64 and a partial row tile; the chunked
-     * path's floors: exact (every score kept, N = 2433 and 1409), none (N = 8192: too few
-     * tiles to sample) and sampled (N = 32768 and 65536: 128 chunks, M = 128 and 256 sampled
-     * tiles >= k), each by select_wgmma and tile_maxima_wgmma on an sm_90a device, with a
+     * path's floors: exact (every score kept, N = 2433 and 1409), sampled from every tile (N =
+     * 8192 and 16384: 128 and 256 tiles, at most 4k), from some (N = 32768 and 65536: 128
+     * chunks, M = 256 of 512 and 1024 tiles) and none (N = 8192 at k = 200: 128 tiles, fewer
+     * than k), each by select_wgmma and tile_maxima_wgmma on an sm_90a device, with a
      * partial row tile (m = 17, 5) past the one pass too; fp16 keys and the selection
      * without values (route_only's probe) on the chunked path. */
     static const struct {
@@ -334,7 +335,8 @@ int main(void)
                   {64, 2433, 64, 64, ATTN_BF16, 1},    {64, 1408, 128, 64, ATTN_BF16, 1},
                   {64, 1409, 128, 64, ATTN_BF16, 1},   {64, 1024, 64, 256, ATTN_BF16, 1},
                   {64, 1024, 64, 257, ATTN_BF16, 1},   {17, 1000, 64, 1, ATTN_BF16, 1},
-                  {64, 8192, 64, 64, ATTN_BF16, 1},    {5, 100, 128, 100, ATTN_BF16, 1},
+                  {64, 8192, 64, 64, ATTN_BF16, 1},    {64, 16384, 64, 64, ATTN_BF16, 1},
+                  {64, 8192, 64, 200, ATTN_BF16, 1},   {5, 100, 128, 100, ATTN_BF16, 1},
                   {64, 32768, 128, 64, ATTN_BF16, 1},  {64, 65536, 64, 64, ATTN_BF16, 1},
                   {17, 32768, 64, 64, ATTN_BF16, 1},   {5, 2433, 128, 64, ATTN_BF16, 1},
                   {64, 32768, 64, 64, ATTN_FP16, 1},   {64, 2433, 128, 64, ATTN_FP16, 0},
