@@ -171,12 +171,47 @@ int suite_parse_int_list(const char *text, struct suite_values *out, char *err, 
     return parse_int_list("value", text, SUITE_VALUE_MAX, out, err, err_len);
 }
 
+static int parse_named_list(const struct axis *axis, const char *text, struct suite_values *out,
+                            char *err, size_t err_len);
+
+/* The `@axis=v+v` of a methods entry (`at`: the text after '@') into m. */
+static int parse_only(struct span item, struct span at, struct suite_method *m, char *err,
+                      size_t err_len)
+{
+    const char *eq = memchr(at.p, '=', at.n);
+    char key[SUITE_NAME_LEN], values[512];
+    const struct axis *axis = NULL;
+    if (eq && span_str((struct span){at.p, (size_t)(eq - at.p)}, key, sizeof key) == 0)
+        axis = axis_find(key);
+    if (!eq || !axis || strcmp(axis->key, key) != 0 || eq + 1 == at.p + at.n ||
+        span_str((struct span){eq + 1, (size_t)(at.p + at.n - eq - 1)}, values, sizeof values) != 0)
+        return harness_fail(err, err_len,
+                            "'%.*s': need name:variant@axis=value+value after '@' (an axis key "
+                            "such as d, dtype or seqlen; e.g. full:flash_wgmma_bn80@d=256)",
+                            (int)item.n, item.p);
+    for (char *c = values; *c; c++)
+        if (*c == '+') *c = ' ';
+    struct suite_values list;
+    char msg[256];
+    if ((axis->name_of ? parse_named_list(axis, values, &list, msg, sizeof msg)
+                       : parse_int_list(axis->key, values, axis->max, &list, msg, sizeof msg)) != 0)
+        return harness_fail(err, err_len, "'%.*s': %s", (int)item.n, item.p, msg);
+    m->only_set = 1;
+    m->only_axis = (int)(axis - AXES);
+    m->only_count = list.count;
+    memcpy(m->only, list.values, (size_t)list.count * sizeof list.values[0]);
+    return 0;
+}
+
 static int parse_methods(const char *text, struct suite *s, char *err, size_t err_len)
 {
     struct suite_method list[SUITE_MAX_VALUES];
     int count = 0;
-    struct span item;
-    while (next_item(&text, &item)) {
+    struct span whole;
+    while (next_item(&text, &whole)) {
+        /* name:variant, then what restricts it (@axis=values) */
+        const char *at = memchr(whole.p, '@', whole.n);
+        const struct span item = {whole.p, at ? (size_t)(at - whole.p) : whole.n};
         const char *colon = memchr(item.p, ':', item.n);
         struct span name = {item.p, colon ? (size_t)(colon - item.p) : item.n};
         struct span variant = {colon ? colon + 1 : item.p + item.n,
@@ -188,10 +223,14 @@ static int parse_methods(const char *text, struct suite *s, char *err, size_t er
         if (count == SUITE_MAX_VALUES)
             return harness_fail(err, err_len, "more than %d values for 'methods'", SUITE_MAX_VALUES);
         struct suite_method *m = &list[count];
+        memset(m, 0, sizeof *m);
         if (span_str(name, m->name, sizeof m->name) != 0 ||
             span_str(variant, m->variant, sizeof m->variant) != 0)
             return harness_fail(err, err_len, "'%.*s' is too long (at most %d characters a part)",
                         (int)item.n, item.p, SUITE_NAME_LEN - 1);
+        if (at && parse_only(whole, (struct span){at + 1, (size_t)(whole.p + whole.n - at - 1)}, m,
+                             err, err_len) != 0)
+            return -1;
         for (int i = 0; i < count; i++)
             if (strcmp(list[i].name, m->name) == 0 && strcmp(list[i].variant, m->variant) == 0)
                 return harness_fail(err, err_len, "'%.*s' is listed twice in 'methods'", (int)item.n,
@@ -534,6 +573,33 @@ static int parse_lines(const char *text, const char *origin, struct suite *s, ch
     char msg[1024];
     if (suite_check(s, msg, sizeof msg) != 0)
         return harness_fail(err, err_len, "%s: %s", origin, msg);
+    /* A method restricted to values the file's axis does not list would have no
+     * point (a typo: @d=265); one left without points by a flag (--d 64) is not
+     * an error. */
+    for (int i = 0; i < s->method_count; i++) {
+        const struct suite_method *m = &s->methods[i];
+        int any = !m->only_set;
+        for (int v = 0; v < m->only_count && !any; v++)
+            for (int j = 0; j < s->axes[m->only_axis].count; j++)
+                any |= s->axes[m->only_axis].values[j] == m->only[v];
+        if (!any) {
+            const struct axis *a = &AXES[m->only_axis];
+            char listed[256] = "";
+            for (int j = 0, n = 0; j < s->axes[m->only_axis].count && n >= 0 &&
+                                   (size_t)n < sizeof listed; j++) {
+                const int64_t v = s->axes[m->only_axis].values[j];
+                n += a->name_of ? snprintf(listed + n, sizeof listed - (size_t)n, "%s%s",
+                                           j ? " " : "", a->name_of(v))
+                                : snprintf(listed + n, sizeof listed - (size_t)n, "%s%" PRId64,
+                                           j ? " " : "", v);
+            }
+            return harness_fail(err, err_len,
+                                "%s: methods: %s%s%s runs only at %s values the suite does not "
+                                "list (its %s: %s), so it would have no point",
+                                origin, m->name, m->variant[0] ? ":" : "", m->variant, a->key,
+                                a->key, listed);
+        }
+    }
     return 0;
 }
 
@@ -610,6 +676,17 @@ static void zip_leads(const struct suite *s, const int *order, int *lead)
     }
 }
 
+/* 1 when the method runs at the point: unrestricted, or the point's value of
+ * its axis is one of its values. */
+static int method_runs_at(const struct suite_method *m, const struct sweep_point *p)
+{
+    if (!m->only_set) return 1;
+    const int64_t v = AXES[m->only_axis].get(p);
+    for (int i = 0; i < m->only_count; i++)
+        if (m->only[i] == v) return 1;
+    return 0;
+}
+
 long suite_expand(const struct suite *s, struct sweep_point **points)
 {
     /* The digits of a mixed-radix counter, outermost first: the methods,
@@ -635,8 +712,10 @@ long suite_expand(const struct suite *s, struct sweep_point **points)
     if (total == 0) return 0;
     struct sweep_point *out = calloc((size_t)total, sizeof *out);
     if (!out) return -1;
+    long kept = 0; /* the points of restricted methods (name@axis=...) off their values are not */
     for (long i = 0; i < total; i++) {
-        struct sweep_point *p = &out[i];
+        struct sweep_point *p = &out[kept];
+        memset(p, 0, sizeof *p);
         long rest = i;
         for (int o = AXIS_COUNT - 1; o >= 0; o--) {
             const int digit_axis = order[o];
@@ -655,9 +734,14 @@ long suite_expand(const struct suite *s, struct sweep_point **points)
          * that no point loses a value it might use. */
         p->uses = ATTN_USES_M | ATTN_USES_K | ATTN_USES_S_R | ATTN_USES_SHARED_SCALE |
                   ATTN_USES_GATHER;
+        kept += method_runs_at(m, p);
+    }
+    if (kept == 0) {
+        free(out);
+        return 0;
     }
     *points = out;
-    return total;
+    return kept;
 }
 
 void suite_write(FILE *f, const struct suite *s)
@@ -665,9 +749,17 @@ void suite_write(FILE *f, const struct suite *s)
     fprintf(f, "name         %s\n", s->name);
     if (s->description[0]) fprintf(f, "describe     %s\n", s->description);
     fprintf(f, "methods     ");
-    for (int i = 0; i < s->method_count; i++)
-        fprintf(f, " %s%s%s", s->methods[i].name, s->methods[i].variant[0] ? ":" : "",
-                s->methods[i].variant);
+    for (int i = 0; i < s->method_count; i++) {
+        const struct suite_method *m = &s->methods[i];
+        fprintf(f, " %s%s%s", m->name, m->variant[0] ? ":" : "", m->variant);
+        for (int v = 0; m->only_set && v < m->only_count; v++) {
+            const struct axis *a = &AXES[m->only_axis];
+            if (v == 0) fprintf(f, "@%s=", a->key);
+            else fputc('+', f);
+            if (a->name_of) fprintf(f, "%s", a->name_of(m->only[v]));
+            else fprintf(f, "%" PRId64, m->only[v]);
+        }
+    }
     fputc('\n', f);
     for (int a = 0; a < AXIS_COUNT; a++) {
         fprintf(f, "%-12s", AXES[a].key);

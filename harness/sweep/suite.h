@@ -54,9 +54,16 @@
 
 /* One entry of the `methods` list: a method name and an optional variant
  * ("" means the method's default). */
+/* `name:variant@axis=v+v`: a method that runs only where the axis takes one
+ * of those values (a version that runs one head dimension, in a suite that
+ * zips several), instead of rows `invalid:` at the others. */
 struct suite_method {
     char name[SUITE_NAME_LEN];
     char variant[SUITE_NAME_LEN];
+    int only_set;                   /* 0: every point of the suite */
+    int only_axis;                  /* enum axis_id, when only_set */
+    int64_t only[SUITE_MAX_VALUES]; /* the axis's values it runs at */
+    int only_count;
 };
 
 /* The values listed for one axis, in the order given. Named axes (dtype)

@@ -417,6 +417,71 @@ static void test_zip(void)
     }
 }
 
+/* name:variant@axis=v+v: a method runs only at those values of the axis (a
+ * version of one head dimension in a suite that zips several); written out and
+ * read back the same; refused where the file's axis lists none of them, or the
+ * axis or a value is unknown; left without points by a flag, not an error. */
+static void test_only(void)
+{
+    struct suite s;
+    char err[512] = "";
+    CHECK(suite_parse_text("methods full:flash full:flash_w4@d=64+128, full:flash_wgmma_bn80@d=256 "
+                           "mita@dtype=bf16\n"
+                           "seqlen 1024,4096\nB 16,4\nH 32,16,8\nd 64,128,256\ndtype fp16 bf16\n"
+                           "zip seqlen+B H+d\n",
+                           NULL, &s, err, sizeof err) == 0);
+    CHECK_STR(err, "");
+    CHECK(s.method_count == 4 && !s.methods[0].only_set && s.methods[1].only_set &&
+          s.methods[1].only_axis == AXIS_D && s.methods[1].only_count == 2 &&
+          s.methods[3].only_axis == AXIS_DTYPE && s.methods[3].only[0] == ATTN_BF16);
+    struct sweep_point *p = NULL;
+    long n = suite_expand(&s, &p);
+    /* flash 2 dtypes x 3 (H, d) x 2 (N, B); w4 2 x 2 x 2; bn80 2 x 1 x 2; mita 1 x 3 x 2 */
+    CHECK(n == 12 + 8 + 4 + 6 && p);
+    int bad = 0;
+    for (long i = 0; i < n && p; i++) {
+        bad |= !strcmp(p[i].variant, "flash_w4") && p[i].problem.d == 256;
+        bad |= !strcmp(p[i].variant, "flash_wgmma_bn80") && p[i].problem.d != 256;
+        bad |= !strcmp(p[i].method, "mita") && p[i].problem.dtype != ATTN_BF16;
+    }
+    CHECK(!bad);
+    free(p);
+
+    char *text = written(&s);
+    CHECK_CONTAINS(text, " full:flash_w4@d=64+128 full:flash_wgmma_bn80@d=256 mita@dtype=bf16\n");
+    struct suite back;
+    CHECK(suite_parse_text(text, "written", &back, err, sizeof err) == 0);
+    CHECK(suite_expand(&back, &p) == 30);
+    free(p);
+    free(text);
+
+    /* A flag that leaves a restricted method no value: it has no points, the rest run. */
+    CHECK(suite_set(&s, "H", "32", err, sizeof err) == 0 && suite_set(&s, "d", "64", err, sizeof err) == 0);
+    CHECK(suite_check(&s, err, sizeof err) == 0);
+    n = suite_expand(&s, &p);
+    CHECK(n == 4 + 4 + 2 && p); /* flash 2 x 2, w4 2 x 2, mita 1 x 2; bn80 none */
+    free(p);
+
+    static const struct {
+        const char *text, *message;
+    } refused[] = {
+        {"methods full@d=256\nd 64,128\n",
+         "x.suite: methods: full runs only at d values the suite does not list (its d: 64 128)"},
+        {"methods full@dtype=bf16\n",
+         "x.suite: methods: full runs only at dtype values the suite does not list (its dtype: "
+         "fp32)"},
+        {"methods full@x=1\n", "x.suite:1: 'full@x=1': need name:variant@axis=value+value"},
+        {"methods full@d\n", "x.suite:1: 'full@d': need name:variant@axis=value+value"},
+        {"methods full@d=\n", "x.suite:1: 'full@d=': need name:variant@axis=value+value"},
+        {"methods full@dtype=bf16+fp17\n", "x.suite:1: 'full@dtype=bf16+fp17': unknown dtype 'fp17'"},
+        {"methods full@d=64+64\n", "x.suite:1: 'full@d=64+64': 64 is listed twice"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        CHECK(suite_parse_text(refused[i].text, "x.suite", &s, err, sizeof err) != 0);
+        CHECK_CONTAINS(err, refused[i].message);
+    }
+}
+
 /* The text axes: words kept in each point, refused by name, written back. */
 static void test_text_axes(void)
 {
@@ -525,6 +590,7 @@ int main(void)
     test_expand();
     test_text_axes();
     test_zip();
+    test_only();
     test_verify_key();
     test_find(dir);
     scratch_remove(dir);

@@ -566,6 +566,18 @@ assert len({(r["N"], r["d"]) for r in rows}) == 12' zip.csv || fail "zip: the wr
     refused "zipped axes of different lengths" \
         "with the flags given: seqlen and B are zipped (they take their i-th values together) but seqlen has 1 value and B 4"
     pass "zip: twelve shapes of one token count and width"
+    # name@axis=v+v: the peers hold a method to those values as attnbench does.
+    printf 'methods mita@seqlen=1024 full:flash@dtype=fp32 full:flash_w4@d=64\nseqlen 1024,2048\n' >only.suite
+    run "$python" "$adapter" ./only.suite --dry-run --peers eager --out only.csv
+    [ "$(rc)" = 0 ] || fail "@axis=values: $(cat err.txt)"
+    "$python" -c 'import csv, sys
+got = sorted((r["method"], r["N"]) for r in csv.DictReader(open(sys.argv[1])))
+assert got == [("full", "1024"), ("full", "2048"), ("mita", "1024")], got' only.csv ||
+        fail "@axis=values: the wrong points"
+    printf 'methods mita@x=1\n' >only-bad.suite
+    run "$python" "$adapter" ./only-bad.suite --dry-run --out x.csv
+    refused "a restriction on no axis" "'mita@x=1': need name:variant@axis=value+value"
+    pass "name@axis=values: a method held to some values of an axis"
     # Every peer of every method of the suite (the default peers): one row
     # per peer, definition and N, MiTA's variants apart, m and k where read.
     run "$python" "$adapter" seqlen --dry-run --budget 20 --out all.csv

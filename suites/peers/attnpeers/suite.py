@@ -87,14 +87,34 @@ def parse_names(key, text, known=None):
     return names
 
 
+def parse_only(entry, text):
+    """The `axis=v+v` after a methods entry's '@' (harness/sweep/suite.c): (axis, values)."""
+    key, eq, values = text.partition("=")
+    if not eq or not values or key not in AXES or key == "methods":
+        raise ValueError("'%s': need name:variant@axis=value+value after '@' (an axis key such "
+                         "as d, dtype or seqlen; e.g. full:flash_wgmma_bn80@d=256)" % entry)
+    values = values.replace("+", " ")
+    if key == "dtype":
+        return key, tuple(parse_names(key, values, DTYPE_BYTES))
+    if key == "shared_scale":
+        return key, tuple(parse_names(key, values, SHARED_SCALES))
+    if key == "inputs":
+        return key, tuple(parse_names(key, values))
+    return key, tuple(parse_int_list(key, values))
+
+
 def parse_methods(text):
-    """attnbench's method list as the definitions the peers compute, (method, variant) in the
-    suite's order: full's variants (flash, naive, ...) are ways of computing one definition;
-    MiTA's (shared, route_only) are two. `gather` (not attention) and methods attnbench does
-    not define (a plugin's) have no peer and are left out with a warning."""
-    definitions = []
+    """attnbench's method list as the definitions the peers compute, (method, variant, only)
+    in the suite's order: full's variants (flash, naive, ...) are ways of computing one
+    definition; MiTA's (shared, route_only) are two. `only` is None, or (axis, values) where
+    every entry of the definition runs only at those values (`name:variant@axis=v+v`; one
+    entry without a restriction, or restrictions on different axes, leave it None). `gather`
+    (not attention) and methods attnbench does not define (a plugin's) have no peer and are
+    left out with a warning."""
+    definitions, only = [], {}
     for entry in parse_names("methods", text):
-        method, _, variant = entry.partition(":")
+        name, at, restriction = entry.partition("@")
+        method, _, variant = name.partition(":")
         if method == "mita":
             variant = variant or "shared"
             if variant not in ("shared", "route_only"):
@@ -107,16 +127,23 @@ def parse_methods(text):
                 entry, "not attention" if method == "gather" else "not a method of "
                 "docs/methods.md"))
             continue
-        if (method, variant) not in definitions:
+        mine = parse_only(entry, restriction) if at else None
+        if (method, variant) not in only:
             definitions.append((method, variant))
-    return definitions
+            only[(method, variant)] = mine
+        else:
+            theirs = only[(method, variant)]
+            only[(method, variant)] = (
+                (mine[0], tuple(dict.fromkeys(theirs[1] + mine[1])))
+                if mine and theirs and mine[0] == theirs[0] else None)
+    return [(m, v, only[(m, v)]) for m, v in definitions]
 
 
 class Suite:
     def __init__(self, name):
         # harness/sweep/suite.c, suite_init_defaults()
         self.name = name
-        self.methods = [(m, "shared" if m == "mita" else "") for m in ALL_METHODS]
+        self.methods = [(m, "shared" if m == "mita" else "", None) for m in ALL_METHODS]
         self.seqlen, self.B, self.H, self.d = [1024, 2048, 4096], [1], [8], [64]
         self.dtype = ["fp32"]
         self.m, self.k, self.s_r, self.shared_scale = [64], [64], [1], ["official"]
@@ -320,12 +347,16 @@ def expand(suite, peers):
     parameters the method reads; N innermost and ascending, so that each series runs N in
     order (the budget predicts from the last N)."""
     points = []
-    for method, variant in suite.methods:
+    for method, variant, only in suite.methods:
         for peer in peers:
             if method not in PEER_METHODS[peer]:
                 continue
             keys = ["dtype", "inputs", "B", "H", "d"] + list(USES[method]) + ["seqlen"]
             for v in suite.combinations(keys):
+                # A restriction on an axis the method does not read leaves its points as they
+                # are (attnbench's rows of such a method differ only in that axis: one row).
+                if only and only[0] in v and v[only[0]] not in only[1]:
+                    continue
                 params = {key: v[key] for key in USES[method]}
                 points.append(Point(peer, method, variant, v["dtype"], v["B"], v["H"],
                                     v["seqlen"], v["d"], params, v["inputs"], suite.seed))
