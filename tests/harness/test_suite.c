@@ -173,6 +173,11 @@ static void test_errors(void)
         {"methods a:b:c\n", 1, "'a:b:c' is not a method"},
         {"methods full, full\n", 1, "'full' is listed twice in 'methods'"},
         {"methods full:flash full:flash\n", 1, "'full:flash' is listed twice"},
+        {"methods full@x=1\n", 1, "'full@x=1': need name:variant@axis=value+value"},
+        {"methods full@d\n", 1, "'full@d': need name:variant@axis=value+value"},
+        {"methods full@d=\n", 1, "'full@d=': need name:variant@axis=value+value"},
+        {"methods full@dtype=bf16+fp17\n", 1, "'full@dtype=bf16+fp17': unknown dtype 'fp17'"},
+        {"methods full@d=64+64\n", 1, "'full@d=64+64': 64 is listed twice"},
         {"dtype fp8\n", 1, "unknown dtype 'fp8' (known: fp32, fp16, bf16)"},
         {"dtype bf16 bf16\n", 1, "'bf16' is listed twice in 'dtype'"},
         {"shared_scale both\n", 1, "unknown shared_scale 'both' (known: official, paper)"},
@@ -353,6 +358,20 @@ static char *written(const struct suite *s)
     return text;
 }
 
+/* The suite written out holds `part`, and read back expands to `points`. */
+static void check_written(const struct suite *s, const char *part, long points)
+{
+    char err[512] = "";
+    char *text = written(s);
+    CHECK_CONTAINS(text, part);
+    struct suite back;
+    struct sweep_point *p = NULL;
+    CHECK(suite_parse_text(text, "written", &back, err, sizeof err) == 0);
+    CHECK(suite_expand(&back, &p) == points);
+    free(p);
+    free(text);
+}
+
 /* zip: the axes of a group take their i-th values together, N innermost
  * still; group sizes must agree, in a file and after the flags; written out,
  * read back the same. */
@@ -383,13 +402,7 @@ static void test_zip(void)
     }
     free(p);
 
-    char *text = written(&s);
-    CHECK_CONTAINS(text, "zip          B+seqlen H+d\n");
-    struct suite back;
-    CHECK(suite_parse_text(text, "written", &back, err, sizeof err) == 0);
-    CHECK(suite_expand(&back, &p) == 12);
-    free(p);
-    free(text);
+    check_written(&s, "zip          B+seqlen H+d\n", 12);
 
     /* Overridden by the flags: the counts are checked after the last. */
     CHECK(suite_set(&s, "seqlen", "2^10,2^12", err, sizeof err) == 0);
@@ -423,14 +436,12 @@ static void test_zip(void)
  * axis or a value is unknown; left without points by a flag, not an error. */
 static void test_only(void)
 {
+    static const char flash_peers_like[] =
+        "methods full:flash full:flash_w4@d=64+128, full:flash_wgmma_bn80@d=256 mita@dtype=bf16\n"
+        "seqlen 1024,4096\nB 16,4\nH 32,16,8\nd 64,128,256\ndtype fp16 bf16\nzip seqlen+B H+d\n";
     struct suite s;
     char err[512] = "";
-    CHECK(suite_parse_text("methods full:flash full:flash_w4@d=64+128, full:flash_wgmma_bn80@d=256 "
-                           "mita@dtype=bf16\n"
-                           "seqlen 1024,4096\nB 16,4\nH 32,16,8\nd 64,128,256\ndtype fp16 bf16\n"
-                           "zip seqlen+B H+d\n",
-                           NULL, &s, err, sizeof err) == 0);
-    CHECK_STR(err, "");
+    CHECK(suite_parse_text(flash_peers_like, NULL, &s, err, sizeof err) == 0 && !err[0]);
     CHECK(s.method_count == 4 && !s.methods[0].only_set && s.methods[1].only_set &&
           s.methods[1].only_axis == AXIS_D && s.methods[1].only_count == 2 &&
           s.methods[3].only_axis == AXIS_DTYPE && s.methods[3].only[0] == ATTN_BF16);
@@ -447,13 +458,7 @@ static void test_only(void)
     CHECK(!bad);
     free(p);
 
-    char *text = written(&s);
-    CHECK_CONTAINS(text, " full:flash_w4@d=64+128 full:flash_wgmma_bn80@d=256 mita@dtype=bf16\n");
-    struct suite back;
-    CHECK(suite_parse_text(text, "written", &back, err, sizeof err) == 0);
-    CHECK(suite_expand(&back, &p) == 30);
-    free(p);
-    free(text);
+    check_written(&s, " full:flash_w4@d=64+128 full:flash_wgmma_bn80@d=256 mita@dtype=bf16\n", 30);
 
     /* A flag that leaves a restricted method no value: it has no points, the rest run. */
     CHECK(suite_set(&s, "H", "32", err, sizeof err) == 0 && suite_set(&s, "d", "64", err, sizeof err) == 0);
@@ -462,24 +467,13 @@ static void test_only(void)
     CHECK(n == 4 + 4 + 2 && p); /* flash 2 x 2, w4 2 x 2, mita 1 x 2; bn80 none */
     free(p);
 
-    static const struct {
-        const char *text, *message;
-    } refused[] = {
-        {"methods full@d=256\nd 64,128\n",
-         "x.suite: methods: full runs only at d values the suite does not list (its d: 64 128)"},
-        {"methods full@dtype=bf16\n",
-         "x.suite: methods: full runs only at dtype values the suite does not list (its dtype: "
-         "fp32)"},
-        {"methods full@x=1\n", "x.suite:1: 'full@x=1': need name:variant@axis=value+value"},
-        {"methods full@d\n", "x.suite:1: 'full@d': need name:variant@axis=value+value"},
-        {"methods full@d=\n", "x.suite:1: 'full@d=': need name:variant@axis=value+value"},
-        {"methods full@dtype=bf16+fp17\n", "x.suite:1: 'full@dtype=bf16+fp17': unknown dtype 'fp17'"},
-        {"methods full@d=64+64\n", "x.suite:1: 'full@d=64+64': 64 is listed twice"},
-    };
-    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        CHECK(suite_parse_text(refused[i].text, "x.suite", &s, err, sizeof err) != 0);
-        CHECK_CONTAINS(err, refused[i].message);
-    }
+    /* Values the file's axis does not list (a malformed restriction: test_errors). */
+    CHECK(suite_parse_text("methods full@d=256\nd 64,128\n", "x.suite", &s, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "x.suite: methods: full runs only at d values the suite does not list "
+                        "(its d: 64 128)");
+    CHECK(suite_parse_text("methods full@dtype=bf16\n", "x.suite", &s, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "x.suite: methods: full runs only at dtype values the suite does not "
+                        "list (its dtype: fp32)");
 }
 
 /* The text axes: words kept in each point, refused by name, written back. */
