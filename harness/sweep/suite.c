@@ -171,8 +171,8 @@ int suite_parse_int_list(const char *text, struct suite_values *out, char *err, 
     return parse_int_list("value", text, SUITE_VALUE_MAX, out, err, err_len);
 }
 
-static int parse_named_list(const struct axis *axis, const char *text, struct suite_values *out,
-                            char *err, size_t err_len);
+static int parse_axis_values(const struct axis *axis, const char *text, struct suite_values *out,
+                             char *err, size_t err_len);
 
 /* The `@axis=v+v` of a methods entry (`at`: the text after '@') into m. */
 static int parse_only(struct span item, struct span at, struct suite_method *m, char *err,
@@ -193,8 +193,7 @@ static int parse_only(struct span item, struct span at, struct suite_method *m, 
         if (*c == '+') *c = ' ';
     struct suite_values list;
     char msg[256];
-    if ((axis->name_of ? parse_named_list(axis, values, &list, msg, sizeof msg)
-                       : parse_int_list(axis->key, values, axis->max, &list, msg, sizeof msg)) != 0)
+    if (parse_axis_values(axis, values, &list, msg, sizeof msg) != 0)
         return harness_fail(err, err_len, "'%.*s': %s", (int)item.n, item.p, msg);
     m->only_set = 1;
     m->only_axis = (int)(axis - AXES);
@@ -281,6 +280,24 @@ static int parse_named_list(const struct axis *axis, const char *text, struct su
     if (list.count == 0) return harness_fail(err, err_len, "empty list for '%s'", axis->key);
     *out = list;
     return 0;
+}
+
+/* An axis's list, as its suite line gives it: names, or integers and ranges. */
+static int parse_axis_values(const struct axis *axis, const char *text, struct suite_values *out,
+                             char *err, size_t err_len)
+{
+    return axis->name_of ? parse_named_list(axis, text, out, err, err_len)
+                         : parse_int_list(axis->key, text, axis->max, out, err, err_len);
+}
+
+/* An axis's values as a suite file writes them, `sep` between them. */
+static void write_values(FILE *f, const struct axis *a, const int64_t *values, int count, char sep)
+{
+    for (int i = 0; i < count; i++) {
+        if (i) fputc(sep, f);
+        if (a->name_of) fputs(a->name_of(values[i]), f);
+        else fprintf(f, "%" PRId64, values[i]);
+    }
 }
 
 /* A setting's single item; a message when there is none or more than one. */
@@ -443,12 +460,9 @@ static int parse_zip(const char *text, struct suite *s, char *err, size_t err_le
 
 static int set_value(struct suite *s, int key, const char *value, char *err, size_t err_len)
 {
-    if (key >= KEY_AXIS0 && key < KEY_BACKEND) {
-        const struct axis *axis = &AXES[key - KEY_AXIS0];
-        struct suite_values *out = &s->axes[key - KEY_AXIS0];
-        return axis->name_of ? parse_named_list(axis, value, out, err, err_len)
-                             : parse_int_list(axis->key, value, axis->max, out, err, err_len);
-    }
+    if (key >= KEY_AXIS0 && key < KEY_BACKEND)
+        return parse_axis_values(&AXES[key - KEY_AXIS0], value, &s->axes[key - KEY_AXIS0], err,
+                                 err_len);
     const char *name = key_name(key);
     switch (key) {
     case KEY_NAME: return parse_name(value, s, err, err_len);
@@ -585,13 +599,10 @@ static int parse_lines(const char *text, const char *origin, struct suite *s, ch
         if (!any) {
             const struct axis *a = &AXES[m->only_axis];
             char listed[256] = "";
-            for (int j = 0, n = 0; j < s->axes[m->only_axis].count && n >= 0 &&
-                                   (size_t)n < sizeof listed; j++) {
-                const int64_t v = s->axes[m->only_axis].values[j];
-                n += a->name_of ? snprintf(listed + n, sizeof listed - (size_t)n, "%s%s",
-                                           j ? " " : "", a->name_of(v))
-                                : snprintf(listed + n, sizeof listed - (size_t)n, "%s%" PRId64,
-                                           j ? " " : "", v);
+            FILE *lf = fmemopen(listed, sizeof listed, "w");
+            if (lf) {
+                write_values(lf, a, s->axes[m->only_axis].values, s->axes[m->only_axis].count, ' ');
+                fclose(lf);
             }
             return harness_fail(err, err_len,
                                 "%s: methods: %s%s%s runs only at %s values the suite does not "
@@ -752,22 +763,15 @@ void suite_write(FILE *f, const struct suite *s)
     for (int i = 0; i < s->method_count; i++) {
         const struct suite_method *m = &s->methods[i];
         fprintf(f, " %s%s%s", m->name, m->variant[0] ? ":" : "", m->variant);
-        for (int v = 0; m->only_set && v < m->only_count; v++) {
-            const struct axis *a = &AXES[m->only_axis];
-            if (v == 0) fprintf(f, "@%s=", a->key);
-            else fputc('+', f);
-            if (a->name_of) fprintf(f, "%s", a->name_of(m->only[v]));
-            else fprintf(f, "%" PRId64, m->only[v]);
+        if (m->only_set) {
+            fprintf(f, "@%s=", AXES[m->only_axis].key);
+            write_values(f, &AXES[m->only_axis], m->only, m->only_count, '+');
         }
     }
     fputc('\n', f);
     for (int a = 0; a < AXIS_COUNT; a++) {
-        fprintf(f, "%-12s", AXES[a].key);
-        for (int i = 0; i < s->axes[a].count; i++) {
-            int64_t v = s->axes[a].values[i];
-            if (AXES[a].name_of) fprintf(f, " %s", AXES[a].name_of(v));
-            else fprintf(f, " %" PRId64, v);
-        }
+        fprintf(f, "%-12s ", AXES[a].key);
+        write_values(f, &AXES[a], s->axes[a].values, s->axes[a].count, ' ');
         fputc('\n', f);
     }
     if (s->backend_set) fprintf(f, "backend      %s\n", attn_backend_name(s->backend));

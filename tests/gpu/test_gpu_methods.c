@@ -134,8 +134,9 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
 /* The edges of topk_select.cu's one-pass selection and of the paths beside it, for topk and
  * mita (every variant), bf16: the longest key ranges a block's shared memory holds (2432 keys
  * at d = 64, 1408 at d = 128) and one key more (the chunked path), k = 256 (the one pass's
- * largest) and 257, k = N = 256 (every key selected: the register search's start); iid, clustered (imbalanced routes, a landmark's keys from one cluster) and
- * rising (every score grows along the keys) inputs. --small keeps N <= 1024. */
+ * largest) and 257, k = N = 256 (every key selected: the register search's start); iid,
+ * clustered (imbalanced routes, a landmark's keys from one cluster) and rising (every score
+ * grows along the keys) inputs. --small keeps N <= 1024. */
 static void check_selection_edges(const struct attn_method *m, struct backend *b, uint64_t seed,
                                   int small, const char *only)
 {

@@ -87,20 +87,24 @@ def parse_names(key, text, known=None):
     return names
 
 
+def parse_axis(key, text):
+    """The values of axis `key` (not methods) as its suite line gives them."""
+    if key == "dtype":
+        return parse_names(key, text, DTYPE_BYTES)
+    if key == "shared_scale":
+        return parse_names(key, text, SHARED_SCALES)
+    if key == "inputs":
+        return parse_names(key, text)
+    return parse_int_list(key, text)
+
+
 def parse_only(entry, text):
     """The `axis=v+v` after a methods entry's '@' (harness/sweep/suite.c): (axis, values)."""
     key, eq, values = text.partition("=")
     if not eq or not values or key not in AXES or key == "methods":
         raise ValueError("'%s': need name:variant@axis=value+value after '@' (an axis key such "
                          "as d, dtype or seqlen; e.g. full:flash_wgmma_bn80@d=256)" % entry)
-    values = values.replace("+", " ")
-    if key == "dtype":
-        return key, tuple(parse_names(key, values, DTYPE_BYTES))
-    if key == "shared_scale":
-        return key, tuple(parse_names(key, values, SHARED_SCALES))
-    if key == "inputs":
-        return key, tuple(parse_names(key, values))
-    return key, tuple(parse_int_list(key, values))
+    return key, tuple(parse_axis(key, values.replace("+", " ")))
 
 
 def parse_methods(text):
@@ -155,14 +159,8 @@ class Suite:
         """One key of a suite line or a command-line override; ValueError says what is wrong."""
         if key == "methods":
             self.methods = parse_methods(value)
-        elif key in ("seqlen", "B", "H", "d", "m", "k", "s_r"):
-            setattr(self, key, parse_int_list(key, value))
-        elif key == "dtype":
-            self.dtype = parse_names(key, value, DTYPE_BYTES)
-        elif key == "shared_scale":
-            self.shared_scale = parse_names(key, value, SHARED_SCALES)
-        elif key == "inputs":
-            self.inputs = parse_names(key, value)
+        elif key in AXES:
+            setattr(self, key, parse_axis(key, value))
         elif key in ("reps", "warmup"):
             n = parse_number(value.strip())
             if n < (1 if key == "reps" else 0):
