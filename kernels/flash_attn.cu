@@ -38,6 +38,9 @@
 //   flash_wgmma_bn80  nopp at d = 256 with 80-key tiles (FlashAttention-3's tile for that d)
 //               instead of 64: fewer rescales of the 128-register O per FLOP. `flash` at d =
 //               256: 516-539 on the H200.
+//   flash_wgmma_bn176  nopp at d = 128 with 176-key tiles (FlashAttention-3's tile for that d)
+//               instead of 128: fewer rescales and barriers per FLOP. Not yet run; predicted
+//               in NOTES.md.
 //   flash_wgmma_emu  nopp with the exponentials of every other 8-key block computed on the FMA
 //               pipe (fma_exp2, FlashAttention-4's trick) instead of the MUFU, which ncu showed
 //               as the top pipe at d = 64. d = 64, 128, 256. Slower everywhere (347-357 at d64
@@ -870,6 +873,10 @@ static const struct flash_version flash_versions[] = {
     // d = 256 with 80-key tiles (nopp's schedule): 20% fewer tiles, so fewer O rescales (128
     // registers each) and barriers per FLOP; Q 64 KB + 2 stages of 80 KB = 225 KB
     {"flash_wgmma_bn80", {}, {}, WGMMA(256, 80, 2, false, false, false), true},
+    // d = 128 with 176-key tiles (nopp's schedule, FlashAttention-3's tile for that d): 27%
+    // fewer tiles; S 88 accumulators a thread, Q 32 KB + 2 stages of 88 KB = 208 KB; ptxas: no
+    // spills (with OVERLAP's second P it spilled 44 bytes, so not that)
+    {"flash_wgmma_bn176", {}, WGMMA(128, 176, 2, false, false, false), {}, true},
     // EMU: nopp with half of the softmax's exponentials on the FMA pipe (fma_exp2)
     {"flash_wgmma_emu", WGMMA(64, 128, 3, false, false, true),
      WGMMA(128, 128, 2, false, false, true), WGMMA(256, 64, 2, false, false, true), true},

@@ -45,7 +45,8 @@ const char *flash_attn_default_version(int d, int dtype, int cc);
  *                 P(j-1)·V(j-1) (P double-buffered)
  *   "flash_wgmma_emu"   nopp with half the softmax's exponentials on the FMA pipe
  *   "flash_wgmma_bn80"  nopp at d = 256 with 80-key tiles (d = 256 only)
- * each at d = 64 and 128 (but bn80: 256 only); flash_wgmma, flash_wgmma_nopp and
+ *   "flash_wgmma_bn176" nopp at d = 128 with 176-key tiles (d = 128 only)
+ * each at d = 64 and 128 (but bn80: 256 only, bn176: 128 only); flash_wgmma, flash_wgmma_nopp and
  * flash_wgmma_emu at 256 too. */
 
 /* 1 when version `name` runs head dimension `d` in `dtype`, else 0 (also for

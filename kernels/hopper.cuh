@@ -398,6 +398,12 @@ __device__ __forceinline__ void hopper_fence_proxy_async()
     "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, "  \
     "%38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, "  \
     "%56, %57, %58, %59, %60, %61, %62, %63}"
+#define HOPPER_D88                                                                              \
+    "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
+    "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, " \
+    "%38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, " \
+    "%56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, " \
+    "%74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87}"
 #define HOPPER_D128                                                                               \
     "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
     "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, "  \
@@ -415,13 +421,15 @@ __device__ __forceinline__ void hopper_fence_proxy_async()
 #define HOPPER_ACC40(d) HOPPER_ACC32(d), HOPPER_ACC8(d, 32)
 #define HOPPER_ACC64(d) HOPPER_ACC32(d), HOPPER_ACC8(d, 32), HOPPER_ACC8(d, 40), HOPPER_ACC8(d, 48), \
     HOPPER_ACC8(d, 56)
+#define HOPPER_ACC88(d) HOPPER_ACC64(d), HOPPER_ACC8(d, 64), HOPPER_ACC8(d, 72), HOPPER_ACC8(d, 80)
 #define HOPPER_ACC128(d)                                                                          \
     HOPPER_ACC64(d), HOPPER_ACC8(d, 64), HOPPER_ACC8(d, 72), HOPPER_ACC8(d, 80), HOPPER_ACC8(d, 88), \
         HOPPER_ACC8(d, 96), HOPPER_ACC8(d, 104), HOPPER_ACC8(d, 112), HOPPER_ACC8(d, 120)
 
 // The asm of one wgmma: SHAPE "m64n64k16" with REGS = HOPPER_D32 and the other operands from
 // %32 on, "m64n80k16" with HOPPER_D40 and the others from %40, "m64n128k16" with HOPPER_D64
-// and the others from %64, or "m64n256k16" with
+// and the others from %64, "m64n176k16" with HOPPER_D88 and the others from %88, or
+// "m64n256k16" with
 // HOPPER_D128 and the others from %128; TYPE "bf16" or "f16". The
 // numbers name the operands after the accumulators: _ss desc_a (A), desc_b (B), accumulate
 // (P), TRANS_B (TB); _rs a[0..3] (A0..A3), desc_b, accumulate, TRANS_B. accumulate = 0 clears
@@ -435,12 +443,14 @@ __device__ __forceinline__ void hopper_fence_proxy_async()
 
 template <typename T> constexpr bool hopper_is_bf16() { return std::is_same<T, __nv_bfloat16>::value; }
 
-// D (+)= A·B, A and B in shared memory (K-major A). N = 64, 80 or 128 (S = Q·Kᵀ's key tiles).
+// D (+)= A·B, A and B in shared memory (K-major A). N = 64, 80, 128 or 176 (S = Q·Kᵀ's key
+// tiles).
 template <typename T, int N, int TRANS_B>
 __device__ __forceinline__ void hopper_wgmma_ss(float (&d)[N / 2], uint64_t desc_a,
                                                 uint64_t desc_b, int accumulate)
 {
-    static_assert(N == 64 || N == 80 || N == 128, "wgmma wrappers: N = 64, 80 or 128");
+    static_assert(N == 64 || N == 80 || N == 128 || N == 176,
+                  "wgmma wrappers: N = 64, 80, 128 or 176");
 #if HOPPER_WGMMA
     if constexpr (N == 64) {
         if constexpr (hopper_is_bf16<T>())
@@ -452,6 +462,11 @@ __device__ __forceinline__ void hopper_wgmma_ss(float (&d)[N / 2], uint64_t desc
             HOPPER_WGMMA_SS("m64n80k16", "bf16", HOPPER_D40, HOPPER_ACC40(d), "40", "41", "42", "43");
         else
             HOPPER_WGMMA_SS("m64n80k16", "f16", HOPPER_D40, HOPPER_ACC40(d), "40", "41", "42", "43");
+    } else if constexpr (N == 176) {
+        if constexpr (hopper_is_bf16<T>())
+            HOPPER_WGMMA_SS("m64n176k16", "bf16", HOPPER_D88, HOPPER_ACC88(d), "88", "89", "90", "91");
+        else
+            HOPPER_WGMMA_SS("m64n176k16", "f16", HOPPER_D88, HOPPER_ACC88(d), "88", "89", "90", "91");
     } else {
         if constexpr (hopper_is_bf16<T>())
             HOPPER_WGMMA_SS("m64n128k16", "bf16", HOPPER_D64, HOPPER_ACC64(d), "64", "65", "66", "67");
@@ -505,11 +520,13 @@ __device__ __forceinline__ void hopper_wgmma_rs(float (&d)[N / 2], const uint32_
 #undef HOPPER_D32
 #undef HOPPER_D40
 #undef HOPPER_D64
+#undef HOPPER_D88
 #undef HOPPER_D128
 #undef HOPPER_ACC8
 #undef HOPPER_ACC32
 #undef HOPPER_ACC40
 #undef HOPPER_ACC64
+#undef HOPPER_ACC88
 #undef HOPPER_ACC128
 
 // wgmma.fence: orders this thread's earlier register writes (accumulators, A fragments) and

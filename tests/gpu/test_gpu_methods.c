@@ -91,9 +91,9 @@ static int listed(const char *list, const char *name, const char *variant)
 }
 
 /* Full attention's tiles cut short: N = 1, 63, 65, 1000 and 4097 against the 64- and
- * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, and at
- * d = 256 also N = 80, 81 and 160 against flash_wgmma_bn80's 80-key tiles (one whole tile, a
- * last tile of one key, two tiles), B = 2 and H = 3 (each head's rows and keys must stay in
+ * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, at d = 256
+ * also N = 80, 81 and 160 against flash_wgmma_bn80's 80-key tiles and at d = 128 N = 176, 177
+ * and 352 against flash_wgmma_bn176's (one whole tile, a last tile of one key, two tiles), B = 2 and H = 3 (each head's rows and keys must stay in
  * its own plane), fp16 and bf16, d = 64, 128 and 256 (the wgmma versions but _ov), every
  * variant. A variant the device or the build cannot run (the wgmma versions off sm_90a, the
  * others at d = 256)
@@ -102,12 +102,12 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
                                      uint64_t seed, int small, const char *only)
 {
     /* N, and the one d it is for (0: every d): bn80's lengths only at its d = 256, which only
-     * the wgmma versions run, so that they cost no other variant a run. */
+     * the wgmma versions run, so that they cost no other variant a run; bn176's at d = 128. */
     static const struct {
         int64_t N;
         int d;
-    } lengths[] = {{1, 0},    {63, 0},    {65, 0},   {80, 256},
-                   {81, 256}, {160, 256}, {1000, 0}, {4097, 0}};
+    } lengths[] = {{1, 0},     {63, 0},    {65, 0},    {80, 256},  {81, 256},  {160, 256},
+                   {176, 128}, {177, 128}, {352, 128}, {1000, 0},  {4097, 0}};
     const enum attn_dtype dtypes[] = {ATTN_FP16, ATTN_BF16};
     for (const char *const *v = m->variants; v && *v; v++)
         for (int t = 0; t < 2 && listed(only, m->name, *v); t++)
