@@ -532,8 +532,9 @@ __device__ __forceinline__ void attend_key_tile(const uint32_t (&qf)[D / 16][4],
             mma_t<T>::mma(s[2 * n2 + 1], qf[kk], kb[2], kb[3]);
         }
     // Logits in one unit for every block (scaled, in log2 units), so that they share the
-    // running max. Only a block's last tile can be partial: the others skip the masking.
-    const bool whole = kt + KEY_TILE <= end;
+    // running max. Only a block's last tile can be partial: its keys from `valid` on are
+    // masked (a 32-bit bound, not a 64-bit key index a score).
+    const int valid = kt + KEY_TILE <= end ? KEY_TILE : (int)(end - kt);
     const float sl = scale * LOG2E;
     // Two chains per row (columns x & 1) for the max and the sum: one chain of 16 dependent
     // operations stalled the warp.
@@ -542,7 +543,7 @@ __device__ __forceinline__ void attend_key_tile(const uint32_t (&qf)[D / 16][4],
     for (int n = 0; n < KEY_TILE / 8; n++)
 #pragma unroll
         for (int x = 0; x < 4; x++) {
-            const bool ok = whole || kt + 8 * n + 2 * t + (x & 1) < end;
+            const bool ok = 8 * n + 2 * t + (x & 1) < valid;
             s[n][x] = ok ? s[n][x] * sl : -INFINITY;
             tm[x >> 1][x & 1] = fmaxf(tm[x >> 1][x & 1], s[n][x]);
         }
@@ -1057,15 +1058,21 @@ struct RunWalk {
 // the tile's own scale (the shared block's and the expert's differ, and share one running max),
 // keys at and past its end -inf.
 // OFF: where the tile's 64 keys start in s (0, or KEY_TILE / 2 for the second tile of a pair).
+// A whole tile (every tile at m = k = 64) takes the uniform branch: 32 multiplies, where one
+// select with the bound folded in cost a 64-bit compare and a select a score as well.
 template <int OFF, int N>
 __device__ __forceinline__ void log2_logits(float (&s)[N], const KeyTile &kt, int t)
 {
     const float sl = kt.scale * LOG2E;
-    const bool whole = kt.first + KEY_TILE <= kt.end;
+    if (kt.first + KEY_TILE <= kt.end) {
+#pragma unroll
+        for (int i = 0; i < KEY_TILE / 2; i++) s[OFF + i] *= sl;
+        return;
+    }
+    const int valid = (int)(kt.end - kt.first); // 1 .. KEY_TILE - 1
 #pragma unroll
     for (int i = 0; i < KEY_TILE / 2; i++)
-        s[OFF + i] = whole || kt.first + 8 * (i / 4) + 2 * t + (i & 1) < kt.end ? s[OFF + i] * sl
-                                                                               : -INFINITY;
+        s[OFF + i] = 8 * (i / 4) + 2 * t + (i & 1) < valid ? s[OFF + i] * sl : -INFINITY;
 }
 #endif
 
