@@ -198,22 +198,25 @@ __device__ __forceinline__ void hopper_release(hopper_pipe<STAGES> &p, int stage
 // tile to tile (select_wgmma's inserts), none waits each tile for the slowest. A stream ends
 // with a block barrier, after which every stage is free; a block's streams run through the
 // ring one after another, the stages and parities going on.
-// full, released: STAGES mbarriers and STAGES counts in shared memory. load(j, stage, bar):
+// mem: the ring's SLOTS 8-byte slots of shared memory, its STAGES full mbarriers and then its
+// STAGES release counts (one a slot). load(j, stage, bar):
 // tile j's TMA loads into `stage`, completing on `bar` (the ring has announced the bytes);
 // issued by one thread. use(j, stage): the whole block, each warp done reading the stage when
 // it returns (its wgmma waited for).
 template <int STAGES> struct hopper_tma_ring {
-    uint64_t *full;
-    unsigned *released;
+    static constexpr int SLOTS = 2 * STAGES;
+    uint64_t *full; // mem
     uint32_t bytes;
     hopper_pipe_state<STAGES> next; // the next tile used: its stage and its round's parity
+
+    __device__ unsigned *released() const { return reinterpret_cast<unsigned *>(full + STAGES); }
 
     // Thread 0, before the block's first barrier.
     __device__ void init()
     {
         for (int s = 0; s < STAGES; s++) {
             cuda::ptx::mbarrier_init(&full[s], 1);
-            released[s] = 0;
+            released()[s] = 0;
         }
         cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
     }
@@ -244,7 +247,7 @@ template <int STAGES> struct hopper_tma_ring {
             __syncwarp();
             if (threadIdx.x % 32 == 0) {
                 // acq_rel: the other warps' reads of the stage happen before the refill.
-                cuda::atomic_ref<unsigned, cuda::thread_scope_block> count(released[next.stage]);
+                cuda::atomic_ref<unsigned, cuda::thread_scope_block> count(released()[next.stage]);
                 if (count.fetch_add(1, cuda::std::memory_order_acq_rel) == warps - 1) {
                     count.store(0, cuda::std::memory_order_relaxed);
                     if (j + STAGES < tiles) fill(j + STAGES, next.stage, load);

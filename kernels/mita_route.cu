@@ -234,11 +234,11 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
 // (RowBest, the columns in increasing order) and the quad merges them (as route_mma).
 constexpr int RW_ROWS = 128, RW_THREADS = 256, RW_STAGES = 4;
 
-// Shared memory: hi, lo [64, D] | Q [RW_STAGES][128, D], all SW128 16-bit | full [RW_STAGES]
-// mbarriers | released [RW_STAGES] u64 (hopper_tma_ring's counts), from a 1024-byte boundary.
+// Shared memory: hi, lo [64, D] | Q [RW_STAGES][128, D], all SW128 16-bit | the ring's
+// 2·RW_STAGES u64 (hopper_tma_ring::SLOTS), from a 1024-byte boundary.
 __host__ __device__ constexpr size_t route_wgmma_smem(int d)
 {
-    return (size_t)2 * EXPERT_TILE * d * 2 + (size_t)RW_STAGES * RW_ROWS * d * 2 + RW_STAGES * 16 +
+    return (size_t)2 * EXPERT_TILE * d * 2 + (size_t)RW_STAGES * RW_ROWS * d * 2 + hopper_tma_ring<RW_STAGES>::SLOTS * 8 +
            1024;
 }
 
@@ -270,7 +270,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
             hopper_tma_load(smem + 2 * L_TILE + st * Q_TILE + c * Q_BLOCK, &q_map, 64 * c, row,
                             (int)bh, bar);
     };
-    hopper_tma_ring<RW_STAGES> ring{full, reinterpret_cast<unsigned *>(full + RW_STAGES), Q_TILE};
+    hopper_tma_ring<RW_STAGES> ring{full, Q_TILE};
     if (tid == 0) ring.init();
     __syncthreads(); // the barriers, before thread 0's first loads arrive on them
     ring.prime(mine, load);

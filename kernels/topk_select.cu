@@ -814,7 +814,7 @@ __device__ __forceinline__ void score_tile_wgmma(float (&s)[TILE / 2], uint32_t 
 __host__ __device__ constexpr int wg_stages(int d) { return d == 64 ? 3 : 2; }
 
 // Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [stages][TILE, D]
-// | (WITH_V) V [stages][TILE, D], all SW128 | full [stages] mbarriers | released [stages] u64 |
+// | (WITH_V) V [stages][TILE, D], all SW128 | the ring's 2·stages u64 (hopper_tma_ring::SLOTS) |
 // scratch [4·wgs, slots] u64 |
 // cnt, tau, base [64·wgs].
 __host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t slots, bool with_values,
@@ -822,7 +822,7 @@ __host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t slots, boo
 {
     return ((size_t)(split ? 2 : 1) * wgs + (with_values ? 2 : 1) * wg_stages(d)) * WG_BLOCK *
                (d / 64) +
-           (size_t)wg_stages(d) * 16 + (size_t)4 * wgs * slots * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
+           (size_t)wg_stages(d) * 2 * 8 + (size_t)4 * wgs * slots * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
 }
 
 // rows: [heads, n_rows, D] TQ (fp32, or T)  keys (values): [heads, n_keys, D] T (bf16 or
@@ -849,14 +849,13 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
     const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE;
     const uint32_t k_at = (SPLIT ? 2 : 1) * X_TILE, v_at = k_at + STAGES * K_TILE; // offsets
     uint64_t *full = reinterpret_cast<uint64_t *>(smem + k_at + (WITH_V ? 2 : 1) * STAGES * K_TILE);
-    unsigned *released = reinterpret_cast<unsigned *>(full + STAGES);
-    uint64_t *scratch = full + 2 * STAGES;
+    uint64_t *scratch = full + hopper_tma_ring<STAGES>::SLOTS;
     int *cnt = reinterpret_cast<int *>(scratch + 4 * WGS * a.warp_slots);
     float *tau = reinterpret_cast<float *>(cnt + ROWS), *base = tau + ROWS;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const uint32_t wg_rows = (threadIdx.x / 128) * WG_ROWS * 128; // this warpgroup's X rows
 
-    hopper_tma_ring<STAGES> ring{full, released, (WITH_V ? 2 : 1) * K_TILE}; // the items' tiles
+    hopper_tma_ring<STAGES> ring{full, (WITH_V ? 2 : 1) * K_TILE}; // the items' tiles, in turn
     if (threadIdx.x == 0) ring.init();
     __syncthreads();
 
