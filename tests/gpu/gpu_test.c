@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct backend *gpu_test_open(struct device_info *info, int *exit_status)
@@ -36,4 +37,24 @@ int gpu_test_sanitized(void)
 {
     const char *v = getenv("ATTNBENCH_GPU_TEST_SANITIZER");
     return v && *v;
+}
+
+int gpu_test_listed(const char *list, const char *name, const char *variant)
+{
+    if (!list) return 1;
+    size_t n = strlen(name);
+    for (const char *at = list; *at;) {
+        const char *end = strchr(at, ',');
+        size_t len = end ? (size_t)(end - at) : strlen(at);
+        if (len >= n && strncmp(at, name, n) == 0) {
+            if (len == n) return 1;
+            const char *v = at + n + 1;
+            size_t vlen = len - n - 1;
+            if (at[n] == ':' && (!variant || (strlen(variant) == vlen && strncmp(v, variant, vlen) == 0)))
+                return 1;
+        }
+        if (!end) break;
+        at = end + 1;
+    }
+    return 0;
 }

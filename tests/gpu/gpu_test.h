@@ -29,4 +29,9 @@ uint64_t gpu_test_seed(void);
 /* 1 under one of the compute-sanitizer setups. */
 int gpu_test_sanitized(void);
 
+/* Whether `list` (a test's --methods or --gathers: comma-separated NAME or NAME:VARIANT
+ * entries; NULL: all) takes `name` with `variant` (NULL: any variant of it). Lets a
+ * sanitizer run split one test over several processes. */
+int gpu_test_listed(const char *list, const char *name, const char *variant);
+
 #endif

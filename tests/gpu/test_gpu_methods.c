@@ -68,28 +68,6 @@ static void check_and_report(struct sweep_point *p, struct backend *b)
     report(p, &r);
 }
 
-/* Whether `list` (comma-separated METHOD or METHOD:VARIANT entries; NULL: all) takes the
- * method `name` with `variant` (NULL: any variant of it). */
-static int listed(const char *list, const char *name, const char *variant)
-{
-    if (!list) return 1;
-    size_t n = strlen(name);
-    for (const char *at = list; *at;) {
-        const char *end = strchr(at, ',');
-        size_t len = end ? (size_t)(end - at) : strlen(at);
-        if (len >= n && strncmp(at, name, n) == 0) {
-            if (len == n) return 1;
-            const char *v = at + n + 1;
-            size_t vlen = len - n - 1;
-            if (at[n] == ':' && (!variant || (strlen(variant) == vlen && strncmp(v, variant, vlen) == 0)))
-                return 1;
-        }
-        if (!end) break;
-        at = end + 1;
-    }
-    return 0;
-}
-
 /* Full attention's tiles cut short: N = 1, 63, 65, 1000 and 4097 against the 64- and
  * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, at d = 256
  * also N = 80, 81 and 160 against flash_wgmma_bn80's 80-key tiles and at d = 128 N = 176, 177
@@ -110,7 +88,7 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
                    {176, 128}, {177, 128}, {352, 128}, {1000, 0},  {4097, 0}};
     const enum attn_dtype dtypes[] = {ATTN_FP16, ATTN_BF16};
     for (const char *const *v = m->variants; v && *v; v++)
-        for (int t = 0; t < 2 && listed(only, m->name, *v); t++)
+        for (int t = 0; t < 2 && gpu_test_listed(only, m->name, *v); t++)
             for (int d = 64; d <= 256; d *= 2)
                 for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
                     const int64_t N = lengths[i].N;
@@ -149,7 +127,7 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
     static const enum attn_inputs kinds[] = {ATTN_INPUTS_IID, ATTN_INPUTS_CLUSTERED,
                                              ATTN_INPUTS_RISING};
     for (const char *const *v = m->variants; v && *v; v++)
-        for (size_t i = 0; i < sizeof edges / sizeof *edges && listed(only, m->name, *v); i++)
+        for (size_t i = 0; i < sizeof edges / sizeof *edges && gpu_test_listed(only, m->name, *v); i++)
             for (size_t j = 0; j < sizeof kinds / sizeof *kinds; j++) {
                 if (small && edges[i].N > 1024) continue;
                 if (!check_supports(m, *v, ATTN_BF16, edges[i].d)) continue;
@@ -197,7 +175,7 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
                  {2, 20000, 16, 100, 2, "route_only"}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
-        for (int t = 0; t < (small ? 1 : 2) && listed(only, m->name, edges[i].variant); t++)
+        for (int t = 0; t < (small ? 1 : 2) && gpu_test_listed(only, m->name, edges[i].variant); t++)
             for (int d = 64; d <= 128 && !(small && edges[i].N > 6000); d += 64) {
                 if (!check_supports(m, edges[i].variant, dtypes[t], d)) continue;
                 struct sweep_point p = point_of(
@@ -260,7 +238,7 @@ int main(int argc, char **argv)
     for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
         /* gather is not attention: test_gather.c checks it. */
         if ((*m)->backend != ATTN_CUDA || !attn_reference_known((*m)->name) ||
-            !listed(only, (*m)->name, NULL))
+            !gpu_test_listed(only, (*m)->name, NULL))
             continue;
         static const char *const no_variant[] = {"", NULL};
         const char *const *variants = (*m)->variants && (*m)->variants[0] ? (*m)->variants
@@ -270,7 +248,7 @@ int main(int argc, char **argv)
          * structured inputs (docs/inputs.md) at N = 2^12. */
         const int n_routes = (*m)->uses & ATTN_USES_S_R ? 3 : 1;
         for (const char *const *v = variants; *v && !small; v++)
-            for (int t = 0; t < 3 && listed(only, (*m)->name, *v); t++)
+            for (int t = 0; t < 3 && gpu_test_listed(only, (*m)->name, *v); t++)
                 for (int di = 0; di < 2; di++)
                     for (int kind = 0; kind < ATTN_INPUTS_COUNT; kind++)
                     for (int64_t N = 1 << 10; N <= 1 << 14; N <<= 2)
@@ -293,7 +271,7 @@ int main(int argc, char **argv)
             struct sweep_point cases[64];
             int n = check_cases(*m, dtypes, 3, dims[di], cases, 64);
             for (int i = 0; i < n; i++) {
-                if (!listed(only, cases[i].method, cases[i].variant)) continue;
+                if (!gpu_test_listed(only, cases[i].method, cases[i].variant)) continue;
                 cases[i].problem.seed += seed;
                 check_and_report(&cases[i], b);
             }

@@ -20,9 +20,11 @@
  * version and not for fused; its workspace and byte model grow by K_E and
  * V_E.
  *
- *   test_mita_gather [--small] [--plugin PATH]
+ *   test_mita_gather [--small] [--gathers LIST] [--plugin PATH]
  *     --small   the two smallest shapes only, not profiled (for
  *               compute-sanitizer)
+ *     --gathers only these versions (comma-separated; the graph replay runs
+ *               with fused): one sanitizer run split over processes
  *     --plugin  load a plugin of gather versions first (the example:
  *               build/attn/examples/libattn_gather_rows.so)
  *
@@ -438,17 +440,20 @@ static void check_profiled_topk(struct backend *b)
 int main(int argc, char **argv)
 {
     int small = 0;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         char why[1024];
         if (strcmp(argv[i], "--small") == 0) {
             small = 1;
+        } else if (strcmp(argv[i], "--gathers") == 0 && i + 1 < argc) {
+            only = argv[++i];
         } else if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {
             if (attn_plugin_load(argv[++i], why, sizeof why)) {
                 printf("FAIL %s\n", why);
                 return 1;
             }
         } else {
-            fprintf(stderr, "usage: test_mita_gather [--small] [--plugin PATH]\n");
+            fprintf(stderr, "usage: test_mita_gather [--small] [--gathers LIST] [--plugin PATH]\n");
             return 2;
         }
     }
@@ -468,14 +473,16 @@ int main(int argc, char **argv)
         check_profiled(b, "vec16");
         check_profiled_topk(b);
     }
-    check_graph_replay(b, seed);
-    for (const struct attn_gather_version *const *g = attn_gather_all(); *g; g++)
+    if (gpu_test_listed(only, "fused", NULL)) check_graph_replay(b, seed);
+    for (const struct attn_gather_version *const *g = attn_gather_all(); *g; g++) {
+        if (!gpu_test_listed(only, (*g)->name, NULL)) continue;
         for (const char *const *v = attn_cuda_mita.variants; *v; v++)
             for (int t = 0; t < 3; t++)
                 for (int di = 0; di < 2; di++)
                     for (int s = 0; s < n_shapes; s++)
                         check_on_gpu(b, (*g)->name, *v, dtypes[t], dims[di], s,
                                      seed + (uint64_t)s);
+    }
     b->shutdown(b);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

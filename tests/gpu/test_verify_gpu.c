@@ -26,21 +26,6 @@
 
 static int passed, failed;
 
-/* Whether `name` is in the comma-separated `list` (NULL: every name). */
-static int listed(const char *list, const char *name)
-{
-    if (!list) return 1;
-    const size_t n = strlen(name);
-    for (const char *at = list; *at;) {
-        const char *end = strchr(at, ',');
-        const size_t len = end ? (size_t)(end - at) : strlen(at);
-        if (len == n && strncmp(at, name, n) == 0) return 1;
-        if (!end) break;
-        at = end + 1;
-    }
-    return 0;
-}
-
 /* Measures and verifies one point; an `ok` row verified `ok` passes, and
  * so does `oom` (the point does not fit: nothing to verify). */
 static void measure_and_verify(struct sweep_point *pt, struct backend *b,
@@ -109,7 +94,7 @@ int main(int argc, char **argv)
     static const char *const default_only[] = {"", NULL};
     for (const struct attn_method *const *m = attn_method_all(); *m; m++) {
         const char *computes = attn_method_computes(*m);
-        if ((*m)->backend != ATTN_CUDA || !computes || !listed(only, (*m)->name)) continue;
+        if ((*m)->backend != ATTN_CUDA || !computes || !gpu_test_listed(only, (*m)->name, NULL)) continue;
         /* The quadratic methods would take minutes a run at 2^20. */
         if (large && (!strcmp(computes, "full") || !strcmp(computes, "topk"))) continue;
         const char *const *variants = (*m)->variants ? (*m)->variants : default_only;
