@@ -580,6 +580,20 @@ struct KeyTile {
     float scale;
 };
 
+// A partial key tile's keys at and past its end set to -inf (wgmma's layout: s[4j+2h+e] is key
+// 8j+2t+e); a whole one (every tile at m = k = 64) is left as it is, by a uniform branch. The
+// scale is the softmax's (wgmma_softmax_p_groups: a tile's group takes its own).
+// OFF: where the tile's 64 keys start in s (0, or KEY_TILE / 2 for the second tile of a pair).
+template <int OFF, int N>
+__device__ __forceinline__ void mask_past_end(float (&s)[N], const KeyTile &kt, int t)
+{
+    if (kt.first + KEY_TILE <= kt.end) return;
+    const int valid = (int)(kt.end - kt.first); // 1 .. KEY_TILE - 1
+#pragma unroll
+    for (int i = 0; i < KEY_TILE / 2; i++)
+        if (8 * (i / 4) + 2 * t + (i & 1) >= valid) s[OFF + i] = -INFINITY;
+}
+
 // The key tiles of one expert tile: the shared block's ceil(m/64) (when the tile has one: s_r =
 // 1), then the expert's ceil(kk/64), rows gathered in place through its indices or read from
 // K_E, V_E.
@@ -897,11 +911,10 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
             hopper_wgmma_wait<0>();
             hopper_pin(s);
             const KeyTile kt = keys.tile(a, j);
-            const float sl = kt.scale * LOG2E;
-#pragma unroll
-            for (int i = 0; i < KEY_TILE / 2; i++) s[i] *= sl; // logits in log2 units
+            mask_past_end<0>(s, kt, t);
+            const float sl[1] = {kt.scale * LOG2E};
             float alpha[2];
-            wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, kt.first, kt.end, t, 1.f);
+            wgmma_softmax_p_groups<T, KEY_TILE, 1>(s, p, alpha, row_max, row_sum, t, sl);
             wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, K_BLOCK);
             if (j == 0 && keys.tiles > 1) find_next();
             __syncthreads(); // this stage is refilled two key tiles on
@@ -996,7 +1009,7 @@ bool runs_fit(int d, int64_t m, bool shared, int64_t kk, bool pairs)
     return tiles <= (d == 64 ? RunShape<64>::KV_TILES : RunShape<128>::KV_TILES);
 }
 
-#if HOPPER_WGMMA // the walk and log2_logits serve attend_expert_runs alone, whose body only the sm_90a pass keeps
+#if HOPPER_WGMMA // the walk serves attend_expert_runs alone, whose body only the sm_90a pass keeps
 // One item of a block's walk: its head, map entry, place among the block's non-empty items
 // (seq) and among its runs (run), and whether it starts a run.
 struct RunItem {
@@ -1054,26 +1067,6 @@ struct RunWalk {
     }
 };
 
-// A key tile's scores (wgmma's layout: s[4j+2h+e] is key 8j+2t+e) as logits in log2 units, by
-// the tile's own scale (the shared block's and the expert's differ, and share one running max),
-// keys at and past its end -inf.
-// OFF: where the tile's 64 keys start in s (0, or KEY_TILE / 2 for the second tile of a pair).
-// A whole tile (every tile at m = k = 64) takes the uniform branch: 32 multiplies, where one
-// select with the bound folded in cost a 64-bit compare and a select a score as well.
-template <int OFF, int N>
-__device__ __forceinline__ void log2_logits(float (&s)[N], const KeyTile &kt, int t)
-{
-    const float sl = kt.scale * LOG2E;
-    if (kt.first + KEY_TILE <= kt.end) {
-#pragma unroll
-        for (int i = 0; i < KEY_TILE / 2; i++) s[OFF + i] *= sl;
-        return;
-    }
-    const int valid = (int)(kt.end - kt.first); // 1 .. KEY_TILE - 1
-#pragma unroll
-    for (int i = 0; i < KEY_TILE / 2; i++)
-        s[OFF + i] = 8 * (i / 4) + 2 * t + (i & 1) < valid ? s[OFF + i] * sl : -INFINITY;
-}
 #endif
 
 // Grid: one block an SM (at most one an item); block b walks the map's 32-entry chunks b, b + G, ...
@@ -1196,10 +1189,11 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                     float s[2 * KEY_TILE / 2];
                     uint32_t p[2 * KEY_TILE / 16][4];
                     hopper_scores_kmajor<T, 2 * KEY_TILE, D, 1>(s, 0, 0, sQw, kb, L::Q_BLOCK, L::K_BLOCK);
-                    log2_logits<0>(s, keys.tile(a, j), t);
-                    log2_logits<KEY_TILE / 2>(s, keys.tile(a, j + 1), t);
-                    wgmma_softmax_p<T, 2 * KEY_TILE>(s, p, alpha, row_max, row_sum, 0, 2 * KEY_TILE,
-                                                     t, 1.f);
+                    const KeyTile k0 = keys.tile(a, j), k1 = keys.tile(a, j + 1);
+                    mask_past_end<0>(s, k0, t);
+                    mask_past_end<KEY_TILE / 2>(s, k1, t);
+                    const float sl[2] = {k0.scale * LOG2E, k1.scale * LOG2E};
+                    wgmma_softmax_p_groups<T, 2 * KEY_TILE, 2>(s, p, alpha, row_max, row_sum, t, sl);
                     wgmma_rescale_pv<T, D, 2 * KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
                     j++;
                     continue;
@@ -1209,8 +1203,10 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                 float s[KEY_TILE / 2];
                 uint32_t p[KEY_TILE / 16][4];
                 hopper_scores_kmajor<T, KEY_TILE, D, 1>(s, 0, 0, sQw, kb, L::Q_BLOCK, L::K_BLOCK);
-                log2_logits<0>(s, keys.tile(a, j), t);
-                wgmma_softmax_p<T, KEY_TILE>(s, p, alpha, row_max, row_sum, 0, KEY_TILE, t, 1.f);
+                const KeyTile kt = keys.tile(a, j);
+                mask_past_end<0>(s, kt, t);
+                const float sl[1] = {kt.scale * LOG2E};
+                wgmma_softmax_p_groups<T, KEY_TILE, 1>(s, p, alpha, row_max, row_sum, t, sl);
                 wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
             }
         }

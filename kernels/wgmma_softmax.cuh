@@ -33,12 +33,26 @@ __device__ __forceinline__ float fma_exp2(float x)
     return __int_as_float(__float_as_int(y) + n_bits);
 }
 
+// P rounded to T in the A layout of the P·V wgmma: p[kb] = keys 16kb .. 16kb+15 = the D
+// fragments of key blocks 2kb and 2kb+1.
+template <typename T, int BN>
+__device__ __forceinline__ void wgmma_pack_p(const float (&s)[BN / 2], uint32_t (&p)[BN / 16][4])
+{
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) {
+        p[kb][0] = mma_t<T>::pack(s[8 * kb + 0], s[8 * kb + 1]); // row g,   keys 16kb+2t, +1
+        p[kb][1] = mma_t<T>::pack(s[8 * kb + 2], s[8 * kb + 3]); // row g+8, same keys
+        p[kb][2] = mma_t<T>::pack(s[8 * kb + 4], s[8 * kb + 5]); // row g,   keys 16kb+8+2t, +1
+        p[kb][3] = mma_t<T>::pack(s[8 * kb + 6], s[8 * kb + 7]); // row g+8, same keys
+    }
+}
+
 // The online softmax of one tile, for the two rows this thread holds: h = 0 is row 16w+g of the
 // consumer's 64, h = 1 row 16w+g+8 (w the warp in the warpgroup, lane = 4g+t). s[4j+2h+e] is
 // the score of key 8j+2t+e of the tile (wgmma's D layout, hopper.cuh). Keys >= N get -inf
 // first when the tile is the partial last one (key0: the tile's first key). Then P =
-// 2^(S·scale·log2e − new max), rounded to T into p, the A layout of the P·V wgmma: p[kb] =
-// keys 16kb .. 16kb+15 = the D fragments of key blocks 2kb and 2kb+1. alpha = 2^(old max −
+// 2^(S·scale·log2e − new max), rounded to T into p (wgmma_pack_p). The running max is in score
+// units (scale_log2 scales it). alpha = 2^(old max −
 // new max), by which O is to be rescaled (wgmma_rescale_o); row_sum keeps this thread's part
 // of each row's sum, already rescaled.
 // EMU: the odd 8-key blocks' exponentials by fma_exp2, half of the tile off the MUFU.
@@ -78,13 +92,57 @@ __device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p
             }
         row_sum[h] = row_sum[h] * alpha[h] + sum;
     }
+    wgmma_pack_p<T, BN>(s, p);
+}
+
+// The logits of a tile made of G groups of BN/G keys, each group with its own scale (MiTA's
+// shared block and expert: s and s² by default), in one online-softmax step. The running max is
+// in log2 units (every group's logits ·scale·log2e share it), so that it means the same across
+// groups and tiles; the scores stay raw until the exponential's FMA takes the group's scale
+// (sl[g] = scale · log2e, > 0, so max(sl·x) = sl·max(x)): no multiply a score. Keys the caller
+// masked are -inf (a group may be wholly masked, never the tile). The max and the sum reduce as
+// trees of four, not chains of BN/8 and BN/4 dependent adds: the consumers of
+// attend_expert_runs are two warps a scheduler, too few to hide a chain's latency.
+template <typename T, int BN, int G>
+__device__ __forceinline__ void wgmma_softmax_p_groups(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
+                                                       float (&alpha)[2], float (&row_max)[2],
+                                                       float (&row_sum)[2], int t,
+                                                       const float (&sl)[G])
+{
+    constexpr int J = BN / 8 / G; // 8-key blocks a group
+    static_assert(J % 4 == 0, "a group's blocks reduce four at a time");
 #pragma unroll
-    for (int kb = 0; kb < BN / 16; kb++) {
-        p[kb][0] = mma_t<T>::pack(s[8 * kb + 0], s[8 * kb + 1]); // row g,   keys 16kb+2t, +1
-        p[kb][1] = mma_t<T>::pack(s[8 * kb + 2], s[8 * kb + 3]); // row g+8, same keys
-        p[kb][2] = mma_t<T>::pack(s[8 * kb + 4], s[8 * kb + 5]); // row g,   keys 16kb+8+2t, +1
-        p[kb][3] = mma_t<T>::pack(s[8 * kb + 6], s[8 * kb + 7]); // row g+8, same keys
+    for (int h = 0; h < 2; h++) {
+        float mx = row_max[h];
+#pragma unroll
+        for (int g = 0; g < G; g++) {
+            float m4[4];
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                const int j = g * J + k;
+                m4[k] = fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]);
+            }
+#pragma unroll
+            for (int j = g * J + 4; j < (g + 1) * J; j++)
+                m4[j % 4] = fmaxf(m4[j % 4], fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]));
+            mx = fmaxf(mx, sl[g] * fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3])));
+        }
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        alpha[h] = fast_exp2(row_max[h] - mx); // 0 on the first tile (old max -inf)
+        row_max[h] = mx;
+        float sum4[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+        for (int j = 0; j < BN / 8; j++)
+#pragma unroll
+            for (int e = 0; e < 2; e++) {
+                float &x = s[4 * j + 2 * h + e];
+                x = fast_exp2(fmaf(x, sl[j / J], -mx));
+                sum4[j % 4] += x;
+            }
+        row_sum[h] = row_sum[h] * alpha[h] + ((sum4[0] + sum4[1]) + (sum4[2] + sum4[3]));
     }
+    wgmma_pack_p<T, BN>(s, p);
 }
 
 // O *= alpha, row by row (the thread's two rows: h = 0, 1).
