@@ -167,9 +167,9 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[
         hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(v, block_bytes, k16), 1);
 }
 
-// O = O·alpha + P·V for one tile of BN keys, waited: P from wgmma_softmax_p, the values as
-// wgmma_pv reads them. The expert tiles' and the probe's step; flash issues wgmma_pv in its
-// own groups, to overlap it with the next tile's scores.
+// O = O·alpha + P·V for one tile of BN keys, waited: P from wgmma_softmax_p or
+// wgmma_softmax_p_groups, the values as wgmma_pv reads them. The expert tiles' and the probe's
+// step; flash issues wgmma_pv in its own groups, to overlap it with the next tile's scores.
 template <typename T, int D, int BN>
 __device__ __forceinline__ void wgmma_rescale_pv(float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
                                                  const float (&alpha)[2], uint32_t v,
