@@ -39,8 +39,8 @@
 //               instead of 64: fewer rescales of the 128-register O per FLOP. `flash` at d =
 //               256: 516-539 on the H200.
 //   flash_wgmma_bn176  nopp at d = 128 with 176-key tiles (FlashAttention-3's tile for that d)
-//               instead of 128: fewer rescales and barriers per FLOP. Not yet run; predicted
-//               in NOTES.md.
+//               instead of 128: fewer rescales and barriers per FLOP. Slower than nopp (H100,
+//               16k tokens: 532-562 against 544-587): kept as the measured alternative.
 //   flash_wgmma_emu  nopp with the exponentials of every other 8-key block computed on the FMA
 //               pipe (fma_exp2, FlashAttention-4's trick) instead of the MUFU, which ncu showed
 //               as the top pipe at d = 64. d = 64, 128, 256. Slower everywhere (347-357 at d64

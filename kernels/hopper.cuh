@@ -205,7 +205,7 @@ __device__ __forceinline__ void hopper_release(hopper_pipe<STAGES> &p, int stage
 // it returns (its wgmma waited for).
 template <int STAGES> struct hopper_tma_ring {
     static constexpr int SLOTS = 2 * STAGES;
-    uint64_t *full; // mem
+    uint64_t *full; // mem above: the STAGES full mbarriers, then the release counts
     uint32_t bytes;
     hopper_pipe_state<STAGES> next; // the next tile used: its stage and its round's parity
 

@@ -52,9 +52,8 @@ __device__ __forceinline__ void wgmma_pack_p(const float (&s)[BN / 2], uint32_t 
 // the score of key 8j+2t+e of the tile (wgmma's D layout, hopper.cuh). Keys >= N get -inf
 // first when the tile is the partial last one (key0: the tile's first key). Then P =
 // 2^(S·scale·log2e − new max), rounded to T into p (wgmma_pack_p). The running max is in score
-// units (scale_log2 scales it). alpha = 2^(old max −
-// new max), by which O is to be rescaled (wgmma_rescale_o); row_sum keeps this thread's part
-// of each row's sum, already rescaled.
+// units (scale_log2 scales it). alpha = 2^(old max − new max), by which O is to be rescaled
+// (wgmma_rescale_o); row_sum keeps this thread's part of each row's sum, already rescaled.
 // EMU: the odd 8-key blocks' exponentials by fma_exp2, half of the tile off the MUFU.
 template <typename T, int BN, bool EMU = false>
 __device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],

@@ -53,10 +53,10 @@
 #define SUITE_MAX_VALUES 64
 
 /* One entry of the `methods` list: a method name and an optional variant
- * ("" means the method's default). */
-/* `name:variant@axis=v+v`: a method that runs only where the axis takes one
- * of those values (a version that runs one head dimension, in a suite that
- * zips several), instead of rows `invalid:` at the others. */
+ * ("" means the method's default). With `name:variant@axis=v+v` the method
+ * runs only where the axis takes one of those values (a version that runs one
+ * head dimension, in a suite that zips several), instead of rows `invalid:` at
+ * the others. */
 struct suite_method {
     char name[SUITE_NAME_LEN];
     char variant[SUITE_NAME_LEN];

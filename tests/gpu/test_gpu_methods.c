@@ -71,11 +71,11 @@ static void check_and_report(struct sweep_point *p, struct backend *b)
 /* Full attention's tiles cut short: N = 1, 63, 65, 1000 and 4097 against the 64- and
  * 128-row query tiles and 32-, 64- and 128-key tiles of flash_attn.cu's versions, at d = 256
  * also N = 80, 81 and 160 against flash_wgmma_bn80's 80-key tiles and at d = 128 N = 176, 177
- * and 352 against flash_wgmma_bn176's (one whole tile, a last tile of one key, two tiles), B = 2 and H = 3 (each head's rows and keys must stay in
- * its own plane), fp16 and bf16, d = 64, 128 and 256 (the wgmma versions but _ov), every
- * variant. A variant the device or the build cannot run (the wgmma versions off sm_90a, the
- * others at d = 256)
- * prints a line that says so, counted neither way. */
+ * and 352 against flash_wgmma_bn176's (one whole tile, a last tile of one key, two tiles),
+ * B = 2 and H = 3 (each head's rows and keys must stay in its own plane), fp16 and bf16,
+ * d = 64, 128 and 256 (the wgmma versions but _ov), every variant. A variant the device or the
+ * build cannot run (the wgmma versions off sm_90a, the others at d = 256) prints a line that
+ * says so, counted neither way. */
 static void check_full_partial_tiles(const struct attn_method *m, struct backend *b,
                                      uint64_t seed, int small, const char *only)
 {
