@@ -912,8 +912,9 @@ static flash_launch_fn version_fn(const char *name, int d, int dtype)
 // unknown, only the build is asked). The sm_90a versions need the build to have embedded the
 // sm_90a image (meson.build defines ATTN_HAVE_SM90A when gpu_arch lists 90a) and a device of
 // compute capability 9.0 exactly, the only one that loads sm_90a code: the driver then picks
-// that image over the portable PTX, in which these kernels are empty. A pure function: validate()
-// calls it without touching the device (flash_attn.h).
+// that image over the portable PTX, in which these kernels are empty. ATTNBENCH_PORTABLE_KERNELS
+// turns them all off (hopper_portable_forced). Touches no device: validate() calls it before
+// one is chosen (flash_attn.h).
 extern "C" int flash_attn_version_runs_on(const char *name, int cc, char *why, size_t why_len)
 {
     const flash_version *v = version_named(name);
@@ -923,6 +924,10 @@ extern "C" int flash_attn_version_runs_on(const char *name, int cc, char *why, s
     snprintf(why, why_len, "this build has no sm_90a code (meson option gpu_arch needs 90a)");
     return 0;
 #else
+    if (hopper_portable_forced()) {
+        snprintf(why, why_len, "ATTNBENCH_PORTABLE_KERNELS is set: the portable kernels only");
+        return 0;
+    }
     if (cc != 0 && cc != 90) {
         snprintf(why, why_len,
                  "needs an sm_90a GPU (compute capability 9.0: H100, H200); this one is %d.%d",

@@ -55,8 +55,9 @@ int flash_attn_version_supports(const char *name, int d, int dtype);
 
 /* 1 when version `name` can run on a device of compute capability `cc` (major·10 + minor; 0:
  * unknown, then only the build is asked): always, but for the sm_90a versions, which need a
- * build whose gpu_arch lists 90a and a device of compute capability 9.0; else 0, with the
- * reason in `why`. A pure function, for validate(), which must not touch the device. */
+ * build whose gpu_arch lists 90a, a device of compute capability 9.0 and no
+ * ATTNBENCH_PORTABLE_KERNELS in the environment; else 0, with the reason in `why`. Touches no
+ * device, for validate(), which must not. */
 int flash_attn_version_runs_on(const char *name, int cc, char *why, size_t why_len);
 
 /* O = softmax(Q Kᵀ·scale) V through version `name`; q, k, v, o: [B,H,N,d]; cudaErrorInvalidValue where
