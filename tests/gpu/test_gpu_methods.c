@@ -187,6 +187,43 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
             }
 }
 
+/* linear's output pass over many tiles a block: N = 130597 (2041 64-row tiles a head, the last
+ * of 37 rows) gives each block of the wave ~6 tiles, so that linear_out_wgmma's ring of Q tiles
+ * and the mma pass's next-tile loads wrap; N/512 = 255 is odd, so the sampled rows fall on
+ * every row position of a tile. */
+static void check_linear_long_heads(const struct attn_method *m, struct backend *b,
+                                    uint64_t seed, int small, const char *only)
+{
+    static const enum attn_dtype dtypes[] = {ATTN_FP16, ATTN_BF16};
+    for (int t = 0; t < 2 && !small && gpu_test_listed(only, m->name, NULL); t++)
+        for (int d = 64; d <= 128; d += 64) {
+            struct sweep_point p =
+                point_of(m, "", "iid",
+                         (struct attn_problem){2, 1, 130597, d, dtypes[t], ATTN_CUDA, seed},
+                         (struct attn_params){0});
+            check_and_report(&p, b);
+        }
+}
+
+/* agent's and nystrom's output pass, N queries over m = 64 resident keys, at a length whose
+ * query tiles outnumber what the resident kernels keep in flight (on sm_90a every warpgroup's
+ * ring of Q tiles wraps several times: kernels/softmax.cu, resident_wgmma), with blocks whose
+ * tiles cross from one head into the next and a last tile of 37 rows in each head. */
+static void check_resident_ring(const struct attn_method *m, struct backend *b, uint64_t seed,
+                                int small, const char *only)
+{
+    static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
+    for (int t = 0; t < 2 && !small && gpu_test_listed(only, m->name, NULL); t++)
+        for (int d = 64; d <= 128; d += 64) {
+            if (!check_supports(m, "", dtypes[t], d)) continue;
+            struct sweep_point p =
+                point_of(m, "", "iid",
+                         (struct attn_problem){2, 4, (1 << 16) + 37, d, dtypes[t], ATTN_CUDA, seed},
+                         (struct attn_params){.m = 64});
+            check_and_report(&p, b);
+        }
+}
+
 /* The version `flash` runs, the fastest measured of each d (kernels/NOTES.md): on a compute
  * capability 9.0 device with the sm_90a image the wgmma ones by d, elsewhere mma.sync for
  * bf16/fp16 and the CUDA cores for fp32. A pure function of its arguments and the build. */
@@ -275,6 +312,9 @@ int main(int argc, char **argv)
         if (strcmp((*m)->name, "topk") == 0 || strcmp((*m)->name, "mita") == 0)
             check_selection_edges(*m, b, seed, small, only);
         if (strcmp((*m)->name, "mita") == 0) check_expert_tile_edges(*m, b, seed, small, only);
+        if (strcmp((*m)->name, "linear") == 0) check_linear_long_heads(*m, b, seed, small, only);
+        if (strcmp((*m)->name, "agent") == 0 || strcmp((*m)->name, "nystrom") == 0)
+            check_resident_ring(*m, b, seed, small, only);
         /* The awkward shapes, every dtype, both head dimensions. */
         for (int di = 0; di < 2; di++) {
             struct sweep_point cases[64];
