@@ -188,9 +188,9 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
 }
 
 /* linear's output pass over many tiles a block: N = 130597 (2041 64-row tiles a head, the last
- * of 37 rows) gives each block of the wave ~6 tiles, so that linear_out_wgmma's ring of Q tiles
- * and the mma pass's next-tile loads wrap; N/512 = 255 is odd, so the sampled rows fall on
- * every row position of a tile. */
+ * of 37 rows) gives each block of the wave ~6 tiles, so that the output pass's loads of the
+ * next tile wrap round its buffers; N/512 = 255 is odd, so the sampled rows fall on every row
+ * position of a tile. */
 static void check_linear_long_heads(const struct attn_method *m, struct backend *b,
                                     uint64_t seed, int small, const char *only)
 {
@@ -205,10 +205,10 @@ static void check_linear_long_heads(const struct attn_method *m, struct backend 
         }
 }
 
-/* agent's and nystrom's output pass, N queries over m = 64 resident keys, at a length whose
- * query tiles outnumber what the resident kernels keep in flight (on sm_90a every warpgroup's
- * ring of Q tiles wraps several times: kernels/softmax.cu, resident_wgmma), with blocks whose
- * tiles cross from one head into the next and a last tile of 37 rows in each head. */
+/* agent's and nystrom's output pass, N queries over m = 64 resident keys (kernels/softmax.cu,
+ * the fused kernel's resident case), at a length whose query tiles outnumber by far what the
+ * blocks keep in flight, so that their ring of Q buffers wraps many times, with a last tile of
+ * 37 rows in each head. */
 static void check_resident_ring(const struct attn_method *m, struct backend *b, uint64_t seed,
                                 int small, const char *only)
 {
