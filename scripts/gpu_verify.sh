@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
 # gpu_verify.sh BUILD_DIR OUT_DIR [what...] — the GPU checks of an issue in one
 # go, for a lent GPU machine where the build was made elsewhere and carried:
-#   tests      the GPU tests (every CUDA method against the reference)
+#   tests      every GPU test (the meson suite `gpu`, run without meson: each
+#              CUDA method against the reference, the same through the
+#              portable kernels, --verify's check, timing, the gathers, MiTA
+#              under every gather, MiTA's kernels, the inputs, the counters),
+#              a log each in OUT_DIR
+#   list-tests (alone) the names of the GPU tests `tests` runs, one a line,
+#              running none (the unit test gpu-verify-list checks them against
+#              meson's)
 #   sanitizer  the GPU tests at small sizes under compute-sanitizer memcheck
 #   check      attnbench check --backend cuda, d = 64 and 128
+#   ceilings   attnbench ceilings into OUT_DIR/ceilings.csv (kept once all five
+#              are measured): run it first in a session whose rows you keep
 #   seqlen     the seqlen suite, CSV to OUT_DIR/seqlen.csv (called again on
 #              the same OUT_DIR, it measures only the points still missing)
+#   peers      the PyTorch peers (suites/peers/torch_peers.py) on the seqlen
+#              suite's points, to OUT_DIR/seqlen-torch.csv, resumed likewise
+#   verify     run --verify of every method at N = 2^20 (the verify_2e20 suite)
+#              and of linear, agent and mita at B·H·N·d = 2^32, to
+#              OUT_DIR/verify_2e20.csv and verify_2e32.csv, resumed likewise
 #   profile    attnbench ceilings, then `run --profile --ceilings` of the
 #              profile and profile_long suites and of the gather suite's
 #              variants at N = 2^14, 2^20, m, k = 64, 1024, d = 64, 128: CSV
@@ -13,10 +27,10 @@
 #              gather-profiled.csv, each with its .steps.csv). About 8 min at
 #              most: each run stops at its share of it and keeps its rows;
 #              the step called again on the same OUT_DIR resumes them.
-#              Not among the defaults.
-# Logs go to OUT_DIR; the last lines printed are a summary.
+# Without steps: tests sanitizer check seqlen. Logs go to OUT_DIR; the last
+# lines printed are a summary.
 set -uo pipefail
-build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|check|seqlen|profile]...}")
+build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|check|ceilings|seqlen|peers|verify|profile]...}")
 out=$(realpath -m "${2:?usage}")
 shift 2
 mkdir -p "$out"
@@ -62,15 +76,62 @@ profile_run() {
     summary+=("$line) $(($(date +%s) - start))s")
     grep -h "CUPTI set-up" "$out/$base.err" | tail -1
 }
+# A results file's rows (0 when there is none).
+rows() {
+    if [ -s "$1" ]; then echo $(($(wc -l <"$1") - 1)); else echo 0; fi
+}
+
+# The ceilings once (kept when a call before measured all five).
+measure_ceilings() {
+    if [ "$(ceilings_ok)" = 5 ]; then
+        summary+=("ceilings: kept, 5 of 5 ok")
+        return
+    fi
+    timeout -k 10 90 "$bench" ceilings --out "$out/ceilings.csv" >"$out/ceilings.txt" \
+        2>"$out/ceilings.err"
+    local rc=$?
+    cat "$out/ceilings.txt"
+    summary+=("ceilings: $(ceilings_ok) of 5 ok (rc $rc)")
+}
+
+# gpu_test NAME PROGRAM [ARGS]: one GPU test, its output to OUT_DIR/gpu-NAME.log;
+# adds its last line and exit status (77: skipped) to the summary.
+gpu_test() {
+    local name=$1 prog=$2 start=$(date +%s)
+    shift 2
+    if [ -n "${listing:-}" ]; then
+        echo "gpu-$name"
+        return
+    fi
+    "$build/tests/gpu/$prog" "$@" >"$out/gpu-$name.log" 2>&1
+    local rc=$?
+    summary+=("gpu-$name: $(tail -1 "$out/gpu-$name.log") (rc $rc) $(($(date +%s) - start))s")
+    grep -h '^FAIL' "$out/gpu-$name.log" | head -5
+}
+# Every GPU test: tests/gpu/meson.build's list, with its arguments and environment.
+gpu_tests() {
+    local plugin=(--plugin "$build/attn/examples/libattn_gather_rows.so")
+    gpu_test methods test_gpu_methods
+    ATTNBENCH_PORTABLE_KERNELS=1 gpu_test methods-portable test_gpu_methods
+    gpu_test verify test_verify_gpu
+    gpu_test timing test_timing_gpu
+    gpu_test gather test_gather "${plugin[@]}"
+    gpu_test mita-gather test_mita_gather "${plugin[@]}"
+    gpu_test mita-kernels test_mita_kernels
+    gpu_test inputs test_inputs_fill
+    if [ -x "$build/tests/gpu/test_profiler" ]; then gpu_test profiler test_profiler; fi
+}
+if [ "${what[*]}" = list-tests ]; then
+    listing=1 gpu_tests
+    exit 0
+fi
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.used --format=csv | tee "$out/gpu.txt"
 for step in "${what[@]}"; do
     start=$(date +%s)
     case $step in
     tests)
-        "$build/tests/gpu/test_gpu_methods" >"$out/gpu_tests.log" 2>&1
-        rc=$?
-        summary+=("tests: $(tail -1 "$out/gpu_tests.log") (rc $rc)")
-        grep FAIL "$out/gpu_tests.log" | head -20 ;;
+        gpu_tests
+        summary+=("tests: logs gpu-*.log in $out") ;;
     sanitizer)
         compute-sanitizer --tool memcheck --error-exitcode 9 \
             "$build/tests/gpu/test_gpu_methods" --small >"$out/sanitizer.log" 2>&1
@@ -81,21 +142,30 @@ for step in "${what[@]}"; do
         rc=$?
         summary+=("check: $(tail -1 "$out/check.log") (rc $rc)")
         grep FAIL "$out/check.log" | head -20 ;;
+    ceilings) measure_ceilings ;;
     seqlen)
         "$bench" run seqlen --out "$out/seqlen.csv" --resume 2>"$out/seqlen.err" |
             tee "$out/seqlen.txt"
         rc=$?
-        summary+=("seqlen: $(($(wc -l <"$out/seqlen.csv") - 1)) rows (rc $rc)") ;;
+        summary+=("seqlen: $(rows "$out/seqlen.csv") rows (rc $rc)") ;;
+    peers)
+        # The peers read attnbench's inputs through the program (inputs other than iid).
+        ATTNBENCH=$bench python3 "$(dirname "$0")/../suites/peers/torch_peers.py" seqlen \
+            --out "$out/seqlen-torch.csv" --resume >"$out/peers.log" 2>&1
+        rc=$?
+        summary+=("peers: $(rows "$out/seqlen-torch.csv") rows (rc $rc)") ;;
+    verify)
+        "$bench" run verify_2e20 --out "$out/verify_2e20.csv" --resume 2>"$out/verify_2e20.err" |
+            tee "$out/verify_2e20.txt"
+        rc=$?
+        summary+=("verify 2^20: $(rows "$out/verify_2e20.csv") rows (rc $rc)")
+        "$bench" run verify_2e20 --methods linear,agent,mita --H 32 --d 128 \
+            --out "$out/verify_2e32.csv" --resume 2>"$out/verify_2e32.err" | tee "$out/verify_2e32.txt"
+        rc=$?
+        summary+=("verify 2^32: $(rows "$out/verify_2e32.csv") rows (rc $rc)") ;;
     profile)
-        # The ceilings once (kept when a call before measured all five).
+        measure_ceilings
         ceilings=()
-        if [ "$(ceilings_ok)" != 5 ]; then
-            timeout -k 10 90 "$bench" ceilings --out "$out/ceilings.csv" >"$out/ceilings.txt" \
-                2>"$out/ceilings.err"
-            rc=$?
-            cat "$out/ceilings.txt"
-            summary+=("ceilings: $(ceilings_ok) of 5 ok (rc $rc)")
-        fi
         [ "$(ceilings_ok)" = 5 ] && ceilings=(--ceilings "$out/ceilings.csv")
         # Shares of ~8 min (480 s, the ceilings' included).
         profile_run profile profile 180
