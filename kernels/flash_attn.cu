@@ -913,8 +913,8 @@ static flash_launch_fn version_fn(const char *name, int d, int dtype)
 // sm_90a image (meson.build defines ATTN_HAVE_SM90A when gpu_arch lists 90a) and a device of
 // compute capability 9.0 exactly, the only one that loads sm_90a code: the driver then picks
 // that image over the portable PTX, in which these kernels are empty. ATTNBENCH_PORTABLE_KERNELS
-// turns them all off (hopper_portable_forced). Touches no device: validate() calls it before
-// one is chosen (flash_attn.h).
+// turns them all off (portable.h). Touches no device: validate() calls it before one is chosen
+// (flash_attn.h).
 extern "C" int flash_attn_version_runs_on(const char *name, int cc, char *why, size_t why_len)
 {
     const flash_version *v = version_named(name);
@@ -924,7 +924,7 @@ extern "C" int flash_attn_version_runs_on(const char *name, int cc, char *why, s
     snprintf(why, why_len, "this build has no sm_90a code (meson option gpu_arch needs 90a)");
     return 0;
 #else
-    if (hopper_portable_forced()) {
+    if (attn_portable_kernels_forced()) {
         snprintf(why, why_len, "ATTNBENCH_PORTABLE_KERNELS is set: the portable kernels only");
         return 0;
     }

@@ -31,11 +31,10 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 #include <type_traits>
 
 #include "cuda_check.h"
+#include "portable.h" // ATTNBENCH_PORTABLE_KERNELS: hopper_sm90a_runs
 #include "mma_util.cuh" // split_pack: hopper_store_split_rows
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -46,24 +45,16 @@
 
 // ---- host: where the sm_90a kernels run -----------------------------------------------------
 
-// Whether the environment asks for the portable kernels (ATTNBENCH_PORTABLE_KERNELS set, not
-// empty or "0"): then no sm_90a kernel runs, even on an H100/H200, so that the path every other
-// GPU takes is tested and timed there too (docs/correctness.md, "The portable kernels").
-inline bool hopper_portable_forced()
-{
-    const char *e = getenv("ATTNBENCH_PORTABLE_KERNELS");
-    return e && *e && strcmp(e, "0") != 0;
-}
-
 // Whether this build's sm_90a kernels run on the current device: the build embedded the sm_90a
 // image (meson's gpu_arch lists 90a: ATTN_HAVE_SM90A), the device is compute capability 9.0,
-// the only one that loads it, and hopper_portable_forced() is false. Elsewhere their bodies are
-// empty (HOPPER_WGMMA) and the caller launches its portable version.
+// the only one that loads it, and the environment does not ask for the portable kernels only
+// (portable.h). Elsewhere their bodies are empty (HOPPER_WGMMA) and the caller launches its
+// portable version.
 inline cudaError_t hopper_sm90a_runs(bool *yes)
 {
     *yes = false;
 #ifdef ATTN_HAVE_SM90A
-    if (hopper_portable_forced()) return cudaSuccess;
+    if (attn_portable_kernels_forced()) return cudaSuccess;
     int dev, major, minor;
     CUDA_CHECK(cudaGetDevice(&dev));
     CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
