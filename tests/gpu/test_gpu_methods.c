@@ -31,6 +31,7 @@
 #include "attn/reference.h"
 #include "attn/registry.h"
 #include "kernels/flash_attn.h"
+#include "kernels/portable.h"
 
 static int passed, failed;
 
@@ -187,41 +188,36 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
             }
 }
 
-/* linear's output pass over many tiles a block: N = 130597 (2041 64-row tiles a head, the last
- * of 37 rows) gives each block of the wave ~6 tiles, so that the output pass's loads of the
- * next tile wrap round its buffers; N/512 = 255 is odd, so the sampled rows fall on every row
- * position of a tile. */
-static void check_linear_long_heads(const struct attn_method *m, struct backend *b,
-                                    uint64_t seed, int small, const char *only)
+/* The output passes over many tiles a block, at lengths whose query tiles outnumber by far
+ * what the blocks keep in flight, so that their buffers of Q tiles wrap round many times, with
+ * a last tile of 37 rows in each head: linear's (N = 130597: 2041 64-row tiles a head, ~6 a
+ * block of the wave; N/512 = 255 is odd, so the sampled rows fall on every row position of a
+ * tile) and agent's and nystrom's, N queries over m = 64 resident keys (kernels/softmax.cu,
+ * the fused kernel's resident case). */
+static void check_long_heads(const struct attn_method *m, struct backend *b, uint64_t seed,
+                             int small, const char *only)
 {
-    static const enum attn_dtype dtypes[] = {ATTN_FP16, ATTN_BF16};
-    for (int t = 0; t < 2 && !small && gpu_test_listed(only, m->name, NULL); t++)
-        for (int d = 64; d <= 128; d += 64) {
-            struct sweep_point p =
-                point_of(m, "", "iid",
-                         (struct attn_problem){2, 1, 130597, d, dtypes[t], ATTN_CUDA, seed},
-                         (struct attn_params){0});
-            check_and_report(&p, b);
-        }
-}
-
-/* agent's and nystrom's output pass, N queries over m = 64 resident keys (kernels/softmax.cu,
- * the fused kernel's resident case), at a length whose query tiles outnumber by far what the
- * blocks keep in flight, so that their ring of Q buffers wraps many times, with a last tile of
- * 37 rows in each head. */
-static void check_resident_ring(const struct attn_method *m, struct backend *b, uint64_t seed,
-                                int small, const char *only)
-{
+    static const struct {
+        const char *method;
+        int H;
+        int64_t N, m;
+    } shapes[] = {{"linear", 1, 130597, 0}, {"agent", 4, (1 << 16) + 37, 64},
+                  {"nystrom", 4, (1 << 16) + 37, 64}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
-    for (int t = 0; t < 2 && !small && gpu_test_listed(only, m->name, NULL); t++)
-        for (int d = 64; d <= 128; d += 64) {
-            if (!check_supports(m, "", dtypes[t], d)) continue;
-            struct sweep_point p =
-                point_of(m, "", "iid",
-                         (struct attn_problem){2, 4, (1 << 16) + 37, d, dtypes[t], ATTN_CUDA, seed},
-                         (struct attn_params){.m = 64});
-            check_and_report(&p, b);
-        }
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        if (small || strcmp(m->name, shapes[i].method) != 0 ||
+            !gpu_test_listed(only, m->name, NULL))
+            continue;
+        for (int t = 0; t < 2; t++)
+            for (int d = 64; d <= 128; d += 64) {
+                if (!check_supports(m, "", dtypes[t], d)) continue;
+                const struct attn_problem problem = {
+                    2, shapes[i].H, shapes[i].N, d, dtypes[t], ATTN_CUDA, seed};
+                struct sweep_point p =
+                    point_of(m, "", "iid", problem, (struct attn_params){.m = shapes[i].m});
+                check_and_report(&p, b);
+            }
+    }
 }
 
 /* The version `flash` runs, the fastest measured of each d (kernels/NOTES.md): on a compute
@@ -233,10 +229,9 @@ static void check_default_versions(void)
     const int sm90a = flash_attn_version_runs_on("flash_wgmma", 90, why, sizeof why);
     /* Under ATTNBENCH_PORTABLE_KERNELS (the test gpu-methods-portable) no sm_90a version may
      * run, so that the methods below take the path of GPUs other than the H100/H200. */
-    const char *portable = getenv("ATTNBENCH_PORTABLE_KERNELS");
-    if (portable && *portable && strcmp(portable, "0") != 0) {
+    if (attn_portable_kernels_forced()) {
         printf("%-4s ATTNBENCH_PORTABLE_KERNELS=%s: flash_wgmma %s\n", sm90a ? "FAIL" : "ok",
-               portable, sm90a ? "still runs" : why);
+               getenv("ATTNBENCH_PORTABLE_KERNELS"), sm90a ? "still runs" : why);
         sm90a ? failed++ : passed++;
     }
     const struct {
@@ -312,9 +307,7 @@ int main(int argc, char **argv)
         if (strcmp((*m)->name, "topk") == 0 || strcmp((*m)->name, "mita") == 0)
             check_selection_edges(*m, b, seed, small, only);
         if (strcmp((*m)->name, "mita") == 0) check_expert_tile_edges(*m, b, seed, small, only);
-        if (strcmp((*m)->name, "linear") == 0) check_linear_long_heads(*m, b, seed, small, only);
-        if (strcmp((*m)->name, "agent") == 0 || strcmp((*m)->name, "nystrom") == 0)
-            check_resident_ring(*m, b, seed, small, only);
+        check_long_heads(*m, b, seed, small, only);
         /* The awkward shapes, every dtype, both head dimensions. */
         for (int di = 0; di < 2; di++) {
             struct sweep_point cases[64];
