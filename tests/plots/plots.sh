@@ -552,6 +552,31 @@ peers)
     grep -q "^quick,full,torch-sdpa-efficient,torch-sdpa-efficient,.*,fp16,1,2,512,64," small.csv ||
         fail "overrides not applied: $(cat small.csv)"
     pass "axis and peer overrides"
+    # The stopping rule, as attnbench's (docs/measurement.md): the fake samples
+    # spread ±1% (27 µs each at this point), so a 2% noise target stops at 6
+    # (five have no interval), 0.1 ms of samples at the first five, and 10 s
+    # never comes before max_samples.
+    stops() { # stops FILE FLAGS...: the one row's "reps noise_pct stop_reason"
+        local file=$1
+        shift
+        run "$python" "$adapter" quick --dry-run --peers sdpa-flash --methods full \
+            --seqlen 2^10 --out "$file" "$@"
+        [ "$(rc)" = 0 ] || fail "$*: $(cat err.txt)"
+        "$python" -c 'import csv, sys
+r = next(csv.DictReader(open(sys.argv[1])))
+print(r["reps"], r["noise_pct"] or "-", r["stop_reason"])' "$file"
+    }
+    [ "$(stops noise.csv --max-noise 2%)" = "6 1 noise" ] || fail "noise: $(cat noise.csv)"
+    [ "$(stops time.csv --min-time 0.0001)" = "5 - time" ] || fail "time: $(cat time.csv)"
+    [ "$(stops most.csv --min-time 10 --max-samples 40)" = "40 0.5 max-samples" ] ||
+        fail "max_samples: $(cat most.csv)"
+    [ "$(stops fixed.csv --reps 7)" = "7 1 max-samples" ] || fail "fixed: $(cat fixed.csv)"
+    run "$python" "$adapter" quick --dry-run --max-noise 1x --out bad.csv
+    refused "a noise target that is no number" \
+        "--max-noise '1x': max_noise '1x' is not a number (need percent, e.g. 1%)"
+    run "$python" "$adapter" quick --dry-run --max-samples 201 --out bad.csv
+    refused "more samples than a row keeps" "max_samples=201 (need <= 200)"
+    pass "the stopping rule: a noise target, a minimum time, max_samples, a fixed count"
     # zip: the axes of a group take their i-th values together, as attnbench
     # expands them (harness/sweep/suite.c): flash_peers is twelve shapes of
     # B·N = 16384 and H·d = 2048, not every combination.

@@ -7,6 +7,7 @@ results file (docs/measurement.md, "PyTorch peers").
     methods.py     the peers: eager (chunked), torch.compile, FlexAttention, SDPA
     check.py       a peer against the reference before it is timed
     suite.py       suites and axis flags, as attnbench reads them
+    samples.py     how many samples (the stopping rule) and their statistics
     results.py     the results file: columns, rows, --resume and --force
     runner.py      the sweep: points, timers, budget, the command line
 """

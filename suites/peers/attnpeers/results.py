@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 
+from .samples import noise_pct, quantile
 from .suite import UsageError
 
 # attnbench's results header, column for column (harness/results/csv.c, csv_columns()).
@@ -26,7 +27,8 @@ CSV_COLUMNS = [
     # attnbench run --profile's hardware counters: empty here.
     "dram_read_bytes", "dram_write_bytes", "l2_bytes", "kernel_ms", "flops_measured",
     "gather_dram_bytes", "intensity", "roof_fraction", "achieved_tflops", "profile_note",
-    # How the samples were taken (events, a fixed count here) and the GPU's readings (empty).
+    # How the samples were taken (events, the suite's stopping rule) and the GPU's readings
+    # (empty).
     "timing", "replicas", "noise_pct", "stop_reason", "sm_clock_median_mhz",
     "mem_clock_median_mhz", "power_median_w", "temp_max_c", "throttled_samples",
     "discarded_samples", "energy_j", "tflops_per_w", "gpu_note",
@@ -218,17 +220,9 @@ def open_results(path, resume, force):
         raise
 
 
-def quantile(sorted_samples, q):
-    """Linear interpolation, as harness/core/stats.c."""
-    pos = q * (len(sorted_samples) - 1)
-    lo = int(math.floor(pos))
-    hi = min(lo + 1, len(sorted_samples) - 1)
-    return sorted_samples[lo] + (pos - lo) * (sorted_samples[hi] - sorted_samples[lo])
-
-
-def make_row(suite_name, point, timer, status, samples, wanted_reps, meta):
-    """One whole line of the results file for `point`; `meta` holds the run's git_rev,
-    suite_hash and shard."""
+def make_row(suite_name, point, timer, status, samples, stop_reason, meta):
+    """One whole line of the results file for `point`: `samples` taken until `stop_reason`
+    (samples.Rule); `meta` holds the run's git_rev, suite_hash and shard."""
     ok = status == "ok"
     s = sorted(samples)
     cells = dict.fromkeys(CSV_COLUMNS, "")
@@ -244,7 +238,7 @@ def make_row(suite_name, point, timer, status, samples, wanted_reps, meta):
         "seed": str(point.seed),
     })
     if ok:
-        median = quantile(s, 0.5)
+        median, noise = quantile(s, 0.5), noise_pct(samples)
         cells.update({
             "ms_median": "%.9g" % median, "ms_min": "%.9g" % s[0], "ms_max": "%.9g" % s[-1],
             "ms_stddev": "%.9g" % (statistics.stdev(s) if len(s) > 1 else 0.0),
@@ -253,6 +247,7 @@ def make_row(suite_name, point, timer, status, samples, wanted_reps, meta):
             "gbps": "%.4f" % (point.bytes() / (median * 1e-3) / 1e9),
             "samples_ms": ";".join("%.6g" % x for x in samples),
             "timing": "events", "replicas": "1",   # as attnbench names its default timing
-            "stop_reason": "budget" if len(samples) < wanted_reps else "max-samples",
+            "noise_pct": "%.4g" % noise if math.isfinite(noise) else "",
+            "stop_reason": stop_reason,
         })
     return ",".join(csv_field(cells[c]) for c in CSV_COLUMNS) + "\n"

@@ -6,7 +6,9 @@ timer's measure(): the inputs (attnbench's iid generator, or `attnbench
 inputs`), the peer checked against the float64 definitions at a small N
 (check.py; a failure is an `error:check: ...` row and nothing is timed), a
 first untimed call where the peer compiles (torch.compile, FlexAttention),
-`warmup` untimed calls, then the samples.
+`warmup` untimed calls, then the samples, as many as the suite's stopping
+rule takes (samples.Rule: a fixed count of reps, or until a noise target or a
+minimum time is met).
 
 On CUDA each call is timed with CUDA events after writing a buffer twice the
 L2's size (cold L2, as attnbench's CUDA backend); on the CPU (--device cpu,
@@ -15,13 +17,14 @@ never imports PyTorch, to test the CSV path anywhere.
 """
 import argparse
 import ctypes
+import itertools
 import math
 import os
 import statistics
 import sys
 import time
 
-from . import results
+from . import results, samples
 from .suite import (DEFAULT_PEERS, PEER_METHODS, Suite, UsageError, expand, find_suite,
                     read_suite)
 
@@ -37,14 +40,15 @@ CPU_CHUNK_BYTES = 256 << 20
 
 
 def reps_within_budget(suite, run_s):
-    """Samples a point takes under the suite's budget, given one run's predicted seconds (0:
-    unknown): as many as fit after the warm-up, suite.reps at most, 3 at least; 0 when even the
-    fewest do not fit."""
+    """Samples a point takes at most under the suite's budget, given one run's predicted
+    seconds (0: unknown): as many as fit after the warm-up, the stopping rule's most at most
+    (samples.most_samples), 3 at least; 0 when even the fewest do not fit."""
+    most = samples.most_samples(suite)
     if suite.budget_s <= 0 or run_s <= 0:
-        return suite.reps
+        return most
     fit = math.floor(suite.budget_s / run_s) - suite.warmup
-    fewest = min(suite.reps, BUDGET_MIN_REPS)
-    return 0 if fit < fewest else min(fit, suite.reps)
+    fewest = min(most, BUDGET_MIN_REPS)
+    return 0 if fit < fewest else min(fit, most)
 
 
 # ---- timers -------------------------------------------------------------------------------
@@ -57,9 +61,10 @@ class FakeTimer:
         self.driver = self.runtime = "dry-run"
         self.sm_clock_mhz = 0
 
-    def measure(self, point, reps, warmup):
+    def measure(self, point, rule, warmup):
         ms = 0.02 + point.flops() / (FAKE_TFLOPS[point.peer] * 1e12) * 1e3
-        return "ok", [ms * (1 + 0.01 * ((i % 3) - 1)) for i in range(reps)]
+        taken = itertools.count()
+        return "ok", rule.take(lambda: ms * (1 + 0.01 * (next(taken) % 3 - 1)))
 
 
 class TorchTimer:
@@ -138,7 +143,8 @@ class TorchTimer:
                                               self.device_kind) for which in range(3)]
         return self.inputs.attnbench_inputs(self.attnbench, point, self.device_kind)
 
-    def measure(self, point, reps, warmup):
+    def measure(self, point, rule, warmup):
+        """The point's status and its samples, taken by `rule` (samples.Rule)."""
         torch = self.torch
         q = k = v = call = None
         try:
@@ -157,8 +163,7 @@ class TorchTimer:
                     call()
                 if self.device_kind == "cuda":
                     torch.cuda.synchronize()
-                samples = [self.sample_ms(call) for _ in range(reps)]
-            return "ok", samples
+                return "ok", rule.take(lambda: self.sample_ms(call))
         except torch.OutOfMemoryError:
             return "oom", []
         except Exception as e:  # noqa: BLE001 — any failure of one point is its row, never the sweep's
@@ -212,7 +217,9 @@ def driver_facts(index):
 AXIS_FLAGS = (("methods", "methods"), ("seqlen", "seqlen"), ("B", "B"), ("H", "H"), ("d", "d"),
               ("dtype", "dtype"), ("m", "m"), ("k", "k"), ("s_r", "s_r"),
               ("shared-scale", "shared_scale"), ("inputs", "inputs"), ("reps", "reps"),
-              ("warmup", "warmup"), ("budget", "budget"), ("seed", "seed"), ("zip", "zip"))
+              ("warmup", "warmup"), ("budget", "budget"), ("seed", "seed"),
+              ("max-noise", "max_noise"), ("min-samples", "min_samples"),
+              ("max-samples", "max_samples"), ("min-time", "min_time"), ("zip", "zip"))
 
 
 def parse_args(argv):
@@ -282,18 +289,18 @@ def run(args):
     failures = 0
     with out:
         for i, point in enumerate(todo, 1):
-            status, samples = "skipped:budget", []
+            status, taken = "skipped:budget", []
             last = last_ok.get(point.series())
             run_s = point.flops() / last[0] * last[1] * 1e-3 if last else 0.0
-            reps = reps_within_budget(suite, run_s)
+            rule = samples.Rule(suite, reps_within_budget(suite, run_s))
             if point.invalid():
                 status = "invalid:" + point.invalid()
-            elif reps:
-                status, samples = timer.measure(point, reps, suite.warmup)
+            elif rule.cap:
+                status, taken = timer.measure(point, rule, suite.warmup)
             if status == "ok":
-                last_ok[point.series()] = (point.flops(), statistics.median(samples))
+                last_ok[point.series()] = (point.flops(), statistics.median(taken))
             failures += status.startswith(("invalid:", "error:"))
-            out.write(results.make_row(suite.name, point, timer, status, samples, suite.reps,
+            out.write(results.make_row(suite.name, point, timer, status, taken, rule.stop_reason,
                                        meta))
             out.flush()   # every row on disk the moment it is measured
             print("[%d/%d] %s/%s %s N=%d: %s" % (i, len(todo), point.method, point.row_variant,

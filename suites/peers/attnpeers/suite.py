@@ -3,17 +3,19 @@ points they expand to for the peers. No PyTorch here: --dry-run runs without it.
 
 A suite line is `key value...`; `#` starts a comment. The peers read the axes
 methods, seqlen, B, H, d, dtype, m, k, s_r, shared_scale and inputs, the
-settings name, reps, warmup, budget and seed, and `zip` (groups of axes that
-take their i-th values together, such as seqlen+B). attnbench's other settings
-(backend, timeout, the stopping rule, timing) and its `gather` axis (the
-version of MiTA's gather kernel: a peer gathers its own way) do not apply and
-are ignored; a key neither knows is ignored with a warning, so that a suite
-of a newer attnbench still runs.
+settings name, reps, warmup, budget, seed and the stopping rule (max_noise,
+min_samples, max_samples, min_time), and `zip` (groups of axes that take their
+i-th values together, such as seqlen+B). attnbench's other settings (backend,
+timeout, timing) and its `gather` axis (the version of MiTA's gather kernel:
+a peer gathers its own way) do not apply and are ignored; a key neither knows
+is ignored with a warning, so that a suite of a newer attnbench still runs.
 """
 import itertools
 import math
 import os
 import sys
+
+from . import samples
 
 # What each peer runs (its rows' backend is torch-NAME): every method, or full attention only.
 ALL_METHODS = ("full", "linear", "agent", "nystrom", "topk", "mita")
@@ -28,9 +30,9 @@ SHARED_SCALES = ("official", "paper")
 VALUE_MAX = 2 ** 40
 
 AXES = ("methods", "seqlen", "B", "H", "d", "dtype", "m", "k", "s_r", "shared_scale", "inputs")
-SETTINGS = ("name", "reps", "warmup", "budget", "seed", "zip")
-NOT_FOR_PEERS = ("describe", "backend", "timeout", "max_noise", "min_samples", "max_samples",
-                 "min_time", "timing", "gather")
+SETTINGS = ("name", "reps", "warmup", "budget", "seed", "max_noise", "min_samples",
+            "max_samples", "min_time", "zip")
+NOT_FOR_PEERS = ("describe", "backend", "timeout", "timing", "gather")
 
 
 class UsageError(Exception):
@@ -39,6 +41,24 @@ class UsageError(Exception):
 
 def warn(text):
     print("torch_peers: warning: %s" % text, file=sys.stderr)
+
+
+def parse_amount(key, value, unit):
+    """A number >= 0 of seconds (budget, min_time) or a percentage (max_noise, which may end
+    in '%'), as parse_amount of harness/sweep/suite.c; 0 means none."""
+    text = value.strip()
+    if unit == "percent" and text.endswith("%"):
+        text = text[:-1]
+    try:
+        amount = float(text)
+    except ValueError:
+        amount = math.nan
+    if not math.isfinite(amount):
+        raise ValueError("%s '%s' is not a number (need %s, e.g. %s)"
+                         % (key, value.strip(), unit, "1%" if unit == "percent" else "30"))
+    if amount < 0:
+        raise ValueError("%s=%g (need >= 0 %s; 0: none)" % (key, amount, unit))
+    return amount
 
 
 def parse_number(text):
@@ -153,6 +173,9 @@ class Suite:
         self.m, self.k, self.s_r, self.shared_scale = [64], [64], [1], ["official"]
         self.inputs = ["iid"]
         self.reps, self.warmup, self.budget_s, self.seed = 10, 2, 0.0, 1
+        # The stopping rule (docs/measurement.md): none, a fixed count of reps.
+        self.max_noise_pct, self.min_time_s = 0.0, 0.0
+        self.min_samples, self.max_samples = samples.MIN_SAMPLES, samples.MAX_SAMPLES
         self.zip = []  # groups of axis keys that take their i-th values together
 
     def set(self, key, value):
@@ -166,14 +189,18 @@ class Suite:
             if n < (1 if key == "reps" else 0):
                 raise ValueError("%s=%d (need >= %d)" % (key, n, 1 if key == "reps" else 0))
             setattr(self, key, n)
+        elif key in ("min_samples", "max_samples"):
+            n = parse_number(value.strip())
+            if not 1 <= n <= samples.MAX_SAMPLES:
+                raise ValueError("%s=%d (need %s)" % (key, n, ">= 1" if n < 1 else
+                                                      "<= %d" % samples.MAX_SAMPLES))
+            setattr(self, key, n)
         elif key == "budget":
-            try:
-                budget = float(value)
-            except ValueError:
-                raise ValueError("budget '%s' is not a number (need seconds, e.g. 30)" % value)
-            if not math.isfinite(budget) or budget < 0:
-                raise ValueError("budget=%s (need >= 0 seconds; 0: no budget)" % value)
-            self.budget_s = budget
+            self.budget_s = parse_amount(key, value, "seconds")
+        elif key == "min_time":
+            self.min_time_s = parse_amount(key, value, "seconds")
+        elif key == "max_noise":
+            self.max_noise_pct = parse_amount(key, value, "percent")
         elif key == "seed":
             if not value.strip().isdigit():
                 raise ValueError("seed '%s' is not a number (need an integer >= 0)" % value)
