@@ -193,7 +193,8 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
  * a last tile of 37 rows in each head: linear's (N = 130597: 2041 64-row tiles a head, ~6 a
  * block of the wave; N/512 = 255 is odd, so the sampled rows fall on every row position of a
  * tile) and agent's and nystrom's, N queries over m = 64 resident keys (kernels/softmax.cu,
- * the fused kernel's resident case). */
+ * the fused kernel's resident case), and agent's over m = 37, a key tile partly past its
+ * keys (masked, read as zeros). */
 static void check_long_heads(const struct attn_method *m, struct backend *b, uint64_t seed,
                              int small, const char *only)
 {
@@ -202,7 +203,7 @@ static void check_long_heads(const struct attn_method *m, struct backend *b, uin
         int H;
         int64_t N, m;
     } shapes[] = {{"linear", 1, 130597, 0}, {"agent", 4, (1 << 16) + 37, 64},
-                  {"nystrom", 4, (1 << 16) + 37, 64}};
+                  {"nystrom", 4, (1 << 16) + 37, 64}, {"agent", 4, (1 << 16) + 37, 37}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         if (small || strcmp(m->name, shapes[i].method) != 0 ||
