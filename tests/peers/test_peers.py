@@ -24,8 +24,8 @@ except ImportError:
     print("skip: PyTorch is not installed")
     sys.exit(77)
 
-from attnpeers import check, inputs, methods, reference, results, runner  # noqa: E402
-from attnpeers.suite import PEER_METHODS, USES, Point  # noqa: E402
+from attnpeers import check, inputs, methods, reference, results, runner, samples  # noqa: E402
+from attnpeers.suite import PEER_METHODS, USES, Point, Suite  # noqa: E402
 
 failures = []
 torch.set_float32_matmul_precision("highest")
@@ -47,6 +47,13 @@ def dump(method, B, H, N, d, dtype, m=1, k=1, s_r=1, scale="official", seed=1):
 
 def bits(t):
     return t.view(torch.int32 if t.dtype == torch.float32 else torch.int16)
+
+
+def fixed(reps):
+    """The stopping rule of a suite of `reps` samples a point (the timers' measure() takes it)."""
+    suite = Suite("test")
+    suite.reps = reps
+    return samples.Rule(suite, reps)
 
 
 def point(method, variant, dtype, B, H, N, d, m=1, k=1, s_r=1, scale="official", seed=3,
@@ -235,8 +242,8 @@ def case_check():
                                              or ""), "an invalid selection")
     timer = runner.TorchTimer("cpu", "")
     timer.peers["eager"] = Broken("off")
-    status, samples = timer.measure(p, 3, 1)
-    expect(status.startswith("error:check: accuracy: error") and not samples,
+    status, taken = timer.measure(p, fixed(3), 1)
+    expect(status.startswith("error:check: accuracy: error") and not taken,
            "the runner's row: %s" % status)
     print("ok: the check fails wrong peers; their rows are error:check:")
 
@@ -303,12 +310,12 @@ def case_safetensors():
         expect(False, "a wrong shape was taken")
     except ValueError as e:
         expect("'q' is [1,2,2,8]" in str(e), "wrong shape's message: %s" % e)
-    status, _ = runner.TorchTimer("cpu", fake).measure(p, 2, 0)
+    status, _ = runner.TorchTimer("cpu", fake).measure(p, fixed(2), 0)
     expect(status.startswith("error:inputs: attnbench inputs: 'q' is [1,2,2,8]"),
            "the runner's row for inputs it could not have: " + status)
     p.inputs = "clustered"
-    status, samples = runner.TorchTimer("cpu", fake).measure(p, 2, 0)
-    expect(status == "ok" and len(samples) == 2, "a point on attnbench's inputs: " + status)
+    status, taken = runner.TorchTimer("cpu", fake).measure(p, fixed(2), 0)
+    expect(status == "ok" and len(taken) == 2, "a point on attnbench's inputs: " + status)
     print("ok: safetensors read and refused; non-iid inputs through `attnbench inputs`")
 
 
