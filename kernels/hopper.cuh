@@ -4,7 +4,9 @@
 // wgmma descriptors and the wgmma.mma_async wrappers (m64nNk16, bf16/fp16 in, fp32 out, A from
 // shared memory or from registers), their fence/commit/wait, setmaxnreg and named barriers.
 // Users: flash_attn.cu's `flash_wgmma` versions, gathered_attention.cu's sm_90a expert tiles,
-// mita_route.cu's route_wgmma and topk_select.cu's select_wgmma (mita's probe).
+// mita_route.cu's route_wgmma, topk_select.cu's select_wgmma (mita's probe), softmax.cu's
+// attend_resident_wgmma (agent's and nystrom's output pass) and linear_attn.cu's
+// linear_out_wgmma.
 //
 // Which target compiles what. TMA and mbarriers are plain sm_90; wgmma and setmaxnreg exist
 // only in the sm_90a target, whose device passes define __CUDA_ARCH_FEAT_SM90_ALL. Every device

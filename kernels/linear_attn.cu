@@ -1,6 +1,6 @@
 // linear_attn.cu — non-causal linear attention (kernels/linear_attn.h).
 //
-// Both versions run three launches: kv_partial (split-N reduction: one block per chunk of rows
+// Every version runs three launches: kv_partial (split-N reduction: one block per chunk of rows
 // and batch-head, as many chunks as fill the device once, each writing its partial (S, z)),
 // kv_reduce (sums the chunks in chunk order: deterministic, ~10 µs) and out (a wave of blocks
 // per batch-head walking 64-row tiles, S loaded into shared memory once per block).
@@ -20,10 +20,23 @@
 //         tile into registers while multiplying this one (bf16) by S and z split into bf16
 //         hi + lo parts (fp16 cannot hold the sums over N) — 61% of DRAM peak, bound by the
 //         ldmatrix traffic of S (L1 90% busy).
+//   wgmma bf16/fp16 at d = 64 where the sm_90a image runs (elsewhere, and at d = 128, mma): mma's
+//         kv passes, a new output pass on wgmma m64n64k16 to cut the shared-memory traffic
+//         that bounds mma's. One warpgroup a block (5 an SM) multiplies 64-row tiles of φ(Q),
+//         A from registers, by S_lo and S_hi resident in shared memory (SW128): 16 KB of B
+//         read per 64 rows where mma's warps read 64 KB, 512 bytes of shared-memory traffic
+//         a query row against 1408. Q streams by cp.async through a 3-tile ring per block
+//         (80 KB in flight an SM), each thread loading and storing whole 16-byte chunks of its
+//         rows (the channels permuted inside the product); φ(q)·z in fp32 on the CUDA cores
+//         beside the wgmma. Its φ (ex2.approx.ftz, no subnormal path) is mma's output pass's
+//         too now, ~5 instructions an element fewer there. Not yet run on a GPU: predicted
+//         at the copy rate, the output pass ~0.53 ms and linear ~1.04 ms on the H200 (1.04×
+//         the byte floor, from 1.40×).
 
 #include "linear_attn.h"
 
 #include "cuda_util.cuh"
+#include "hopper.cuh" // the wgmma output pass: descriptors, wrappers, hopper_sm90a_runs
 #include "mma_util.cuh"
 
 namespace
@@ -291,6 +304,32 @@ template <typename T> __device__ __forceinline__ uint4 pack8(const float (&f)[8]
                       mma_t<T>::pack(f[4], f[5]), mma_t<T>::pack(f[6], f[7]));
 }
 
+// The low and high bf16 of a word as fp32, by one bit operation on the whole word: converting
+// the halves one by one (to_float) costs a PRMT more for the high one, and where a word is also
+// used whole (a wgmma operand) the compiler took it apart and joined it again (2 PRMT).
+__device__ __forceinline__ float bf16_low(uint32_t w) { return __uint_as_float(w << 16); }
+__device__ __forceinline__ float bf16_high(uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
+
+// φ of eight T, rounded to bf16: the output passes' A operand. bf16 whatever T is: the other
+// operand, S and z, holds sums over N that need fp32's range, and a product's two operands
+// share one type. exp by ex2.approx.ftz (fast_exp2), not elu_plus_one_fast's __expf, which
+// keeps subnormal results (e^x < 2^-126, x < -87) at ~5 more instructions an element: with it
+// φ was half of the wgmma output pass's instructions. Here such a φ is 0.
+template <typename T> __device__ __forceinline__ uint4 phi_bf16x8(uint4 raw)
+{
+    float f[8];
+    if constexpr (hopper_is_bf16<T>()) {
+        const uint32_t w[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+        for (int e = 0; e < 4; e++) f[2 * e] = bf16_low(w[e]), f[2 * e + 1] = bf16_high(w[e]);
+    } else {
+        unpack8<T>(raw, f);
+    }
+#pragma unroll
+    for (int e = 0; e < 8; e++) f[e] = f[e] > 0.f ? f[e] + 1.f : fast_exp2(f[e] * LOG2E);
+    return pack8<__nv_bfloat16>(f);
+}
+
 // k, v: [BH,N,D] T  partial: [BH, chunks, D·D + D] fp32 (S row-major, then z).
 // grid: (chunks, BH), mma_kv_threads<D>() threads, mma_kv_smem_bytes<D>() dynamic smem.
 // 64-row tiles of K and V through two cp.async stages; each thread turns the K chunks it copied
@@ -451,11 +490,7 @@ __global__ void __launch_bounds__(128) linear_out_mma(const T *q, const float *k
 #pragma unroll
         for (int n = 0; n < PER; n++) {
             const int idx = tid + n * TH, r = idx / CPR, c = idx % CPR;
-            float f[8];
-            unpack8<T>(raw[n], f);
-#pragma unroll
-            for (int e = 0; e < 8; e++) f[e] = elu_plus_one_fast(f[e]);
-            *reinterpret_cast<uint4 *>(s8 + (sQ - sShi) + swz<D>(r, c)) = pack8<M>(f);
+            *reinterpret_cast<uint4 *>(s8 + (sQ - sShi) + swz<D>(r, c)) = phi_bf16x8<T>(raw[n]);
         }
         if (tile + gridDim.x < tiles) fetch(tile + gridDim.x);
         __syncthreads();
@@ -498,16 +533,232 @@ __global__ void __launch_bounds__(128) linear_out_mma(const T *q, const float *k
     }
 }
 
+// ---- kernels: wgmma output pass (bf16/fp16, d = 64, sm_90a) -----------------------------------
+
+constexpr int WG_D = 64;                            // the head dimension it serves
+constexpr int WG_STAGES = 3;                        // Q tiles a block holds: 2 in flight, 1 in use
+constexpr uint32_t WG_B_BLOCK = WG_D * 128;         // B_hi or B_lo: 64 rows (N) × 64 (K), SW128
+constexpr uint32_t WG_Q_SLOT = MMA_ROWS * WG_D * 2; // one Q tile as loaded: 8 KB
+// B_hi, B_lo, the ring of Q tiles, and 1 KB to align B to the swizzle's period.
+constexpr size_t wgmma_out_smem_bytes() { return 2 * WG_B_BLOCK + WG_STAGES * WG_Q_SLOT + 1024; }
+
+// The order of the channels inside the product, chosen so that every thread loads its rows of Q
+// and stores its rows of O as whole 16-byte chunks, straight between global memory and the
+// fragments: no shared-memory staging, no shuffles. A thread (lane 4g + t) holds, of each of
+// its two rows, K positions 16kk + 2t + {0, 1, 8, 9} of A (kk = 0..3) and accumulator columns
+// 8j + 2t + {0, 1} (j = 0..7); these permutations give it channels 8t .. 8t+7 and
+// 32+8t .. 32+8t+7 of both — chunks t and t + 4 of a 64-channel row, and a warp's load or
+// store of one chunk per row covers 64 contiguous bytes of 8 rows. A sum over K does not
+// depend on the order, so B = [S] is stored with both permutations applied:
+// B[n][p] = S[wg_k_channel(p)][wg_n_channel(n)].
+// K position p = 16kk + 8·half + 2t + e ↔ channel 32(kk/2) + 8t + 4(kk%2) + 2·half + e: word
+// 2(kk%2) + half of the thread's chunk kk/2 is its A register a[kk][2·half + row].
+__host__ __device__ constexpr int wg_k_channel(int p)
+{
+    return 32 * (p / 32) + 8 * (p % 8 / 2) + 4 * (p / 16 % 2) + 2 * (p % 16 / 8) + p % 2;
+}
+// Accumulator column c = 8j + 2t + e ↔ channel 32(j/4) + 8t + 2(j%4) + e: the pair of columns
+// 8j + 2t is word j%4 of the thread's chunk j/4.
+__host__ __device__ constexpr int wg_n_channel(int c)
+{
+    return 32 * (c / 32) + 8 * (c % 8 / 2) + 2 * (c / 8 % 4) + c % 2;
+}
+constexpr bool wg_is_permutation(int (*channel)(int))
+{
+    uint64_t seen = 0;
+    for (int i = 0; i < WG_D; i++) seen |= 1ull << channel(i);
+    return seen == ~0ull;
+}
+static_assert(wg_is_permutation(wg_k_channel) && wg_is_permutation(wg_n_channel),
+              "each channel at one K position and one accumulator column");
+
+// q: [BH,N,64] T  kv: [BH, 64·64 + 64] fp32 (S, then z)  o: [BH,N,64] T.
+// grid: (blocks per head, BH), 128 threads (one warpgroup), wgmma_out_smem_bytes() dynamic smem.
+// O = φ(Q)·S on wgmma m64n64k16, A = φ(Q) from registers, B = S split into bf16 hi + lo parts
+// (as linear_out_mma: bf16 φ(Q), two products summed in the fp32 accumulators, the smaller
+// first) resident in shared memory, built once per block. Per 64-row tile a warpgroup reads
+// 16 KB of B (8 wgmma), against 64 KB of S fragments that linear_out_mma's 4 warps ldmatrix.
+// The denominator φ(q_i)·z is not a column of B: hopper.cuh's register-A wgmma has no n80
+// form, and 32 FMAs a thread beside the wgmma cost less than a quarter more tensor work and 8
+// more accumulators. Each thread sums its 16 channels of its two rows in fp32 against z held
+// in registers, from the same bf16 φ(Q) as the numerator (O stays a weighted mean of V's
+// rows), while the wgmma run; a quad's four threads then add their parts.
+// Q tiles stream through a ring of WG_STAGES slots by cp.async, each thread copying and later
+// reading only its own 16-byte chunks (slot index (2h + u)·128 + tid, conflict-free): the wait
+// for its own copy group is the only synchronization, so the loop has no block barrier.
+// 5 blocks an SM (41 KB of shared memory, ≤ 102 registers each) keep 2 tiles each, 80 KB, of
+// Q in flight: Little's law asks ~32 KB at 4.3 TB/s; a fourth stage would cost the fifth block.
+template <typename T>
+__global__ void __launch_bounds__(128, 5)
+    linear_out_wgmma(const T *q, const float *kv, T *o, int64_t N)
+{
+#if HOPPER_WGMMA
+    typedef __nv_bfloat16 M;
+    constexpr int D = WG_D;
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = hopper_smem_align1024(smem_raw);
+    const uint32_t sBhi = smem_u32(smem), sBlo = sBhi + WG_B_BLOCK, sQ = sBlo + WG_B_BLOCK;
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, t = lane % 4;
+    const int64_t bh = blockIdx.y;
+    const float *kvb = kv + bh * (D * D + D);
+    const T *qb = q + bh * N * D;
+    T *ob = o + bh * N * D;
+
+    // This block's tiles: rows 64·blockIdx.x, then every 64·gridDim.x rows; tile j of them goes
+    // to slot j % WG_STAGES. The thread's rows in tile j: row_of(j) + 8h, h = 0, 1; its 16-byte
+    // chunk (h, u) of a tile is byte (2h + u)·2048 + 16·tid of the slot.
+    const int64_t tiles = (N + MMA_ROWS - 1) / MMA_ROWS;
+    const int64_t mine = blockIdx.x < tiles ? (tiles - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
+    const int64_t stride = (int64_t)gridDim.x * MMA_ROWS;
+    const int64_t first = (int64_t)blockIdx.x * MMA_ROWS + 16 * warp + g;
+    auto row_of = [&](int64_t j) { return first + j * stride; };
+    // The slots of the tile in use and of the one loaded next, as byte offsets from smem:
+    // stepped, not j % WG_STAGES (a 64-bit division by 3: ~15 instructions a tile).
+    const uint32_t own = (sQ - sBhi) + 16 * tid;
+    uint32_t use_slot = own, load_slot = own + (WG_STAGES - 1) * WG_Q_SLOT;
+    auto next_slot = [&](uint32_t at) {
+        return at + WG_Q_SLOT == own + WG_STAGES * WG_Q_SLOT ? own : at + WG_Q_SLOT;
+    };
+    auto stage = [&](int64_t j, uint32_t slot) {
+        if (j < mine) {
+            const int64_t row = row_of(j);
+            const T *src = qb + row * D + 8 * t;
+            const uint32_t dst = sBhi + slot;
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const bool ok = row + 8 * h < N; // rows past N: zeros, never read from memory
+#pragma unroll
+                for (int u = 0; u < 2; u++)
+                    cp_async16(dst + (2 * h + u) * 2048, ok ? src + 8 * h * D + 32 * u : qb,
+                               ok ? 16 : 0);
+            }
+        }
+        cp_async_commit(); // an empty group past the end keeps the wait count uniform
+    };
+#pragma unroll
+    for (int j = 0; j < WG_STAGES - 1; j++) stage(j, own + j * WG_Q_SLOT);
+
+    // B while the first tiles load: thread's items (B row n, K chunk c), consecutive threads
+    // on consecutive rows n (one row of S, 256 bytes, per 8 K positions).
+#pragma unroll // all 32 loads of S in flight at once
+    for (int i = 0; i < D * (D / 8) / 128; i++) {
+        const int idx = tid + 128 * i, n = idx % D, c = idx / D, col = wg_n_channel(n);
+        uint4 hi, lo;
+        uint32_t *h4 = &hi.x, *l4 = &lo.x;
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+            split_pack<M>(kvb[wg_k_channel(8 * c + 2 * e) * D + col],
+                          kvb[wg_k_channel(8 * c + 2 * e + 1) * D + col], h4[e], l4[e]);
+        const uint32_t at = hopper_sw128_offset(n, c, WG_B_BLOCK);
+        *reinterpret_cast<uint4 *>(smem + at) = hi;
+        *reinterpret_cast<uint4 *>(smem + WG_B_BLOCK + at) = lo;
+    }
+    float z[2][8]; // z of the thread's channels: chunks t and t + 4
+#pragma unroll
+    for (int u = 0; u < 2; u++) {
+        const float4 z0 = *reinterpret_cast<const float4 *>(kvb + D * D + 8 * (t + 4 * u));
+        const float4 z1 = *reinterpret_cast<const float4 *>(kvb + D * D + 8 * (t + 4 * u) + 4);
+        z[u][0] = z0.x, z[u][1] = z0.y, z[u][2] = z0.z, z[u][3] = z0.w;
+        z[u][4] = z1.x, z[u][5] = z1.y, z[u][6] = z1.z, z[u][7] = z1.w;
+    }
+    hopper_fence_proxy_async(); // B's st.shared, before the wgmma read it
+    __syncthreads();
+
+    // B_lo's, then B_hi's k-steps: the same for every tile. The empty asm keeps them computed
+    // once: the compiler otherwise rebuilt all 8 from the shared window's base every tile (~30
+    // instructions of ~490 a tile).
+    uint64_t desc[2][D / 16];
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+        desc[0][kk] = hopper_desc_kmajor(sBlo, WG_B_BLOCK, kk);
+        desc[1][kk] = hopper_desc_kmajor(sBhi, WG_B_BLOCK, kk);
+        asm volatile("" : "+l"(desc[0][kk]), "+l"(desc[1][kk]));
+    }
+    float acc[D / 2] = {};
+    for (int64_t j = 0; j < mine; j++) {
+        // Into the slot this thread read a tile ago (its values used since: the read is done).
+        stage(j + WG_STAGES - 1, load_slot);
+        load_slot = next_slot(load_slot);
+        cp_async_wait<WG_STAGES - 1>(); // tile j's copies of this thread are in
+        uint4 phi[2][2]; // [row h][chunk u]: φ rounded to bf16
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+#pragma unroll
+            for (int u = 0; u < 2; u++)
+                phi[h][u] = phi_bf16x8<T>(
+                    *reinterpret_cast<const uint4 *>(smem + use_slot + (2 * h + u) * 2048));
+        use_slot = next_slot(use_slot);
+        uint32_t a[D / 16][4]; // a[kk][2·half + h] = word 2(kk%2) + half of chunk kk/2, row h
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const uint32_t *w = &phi[h][kk / 2].x;
+                a[kk][h] = w[2 * (kk % 2)];
+                a[kk][2 + h] = w[2 * (kk % 2) + 1];
+            }
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) hopper_pin(a[kk]); // written before the fence
+        hopper_wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++)
+            hopper_wgmma_rs<M, D, 0>(acc, a[kk], desc[0][kk], kk > 0);
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) hopper_wgmma_rs<M, D, 0>(acc, a[kk], desc[1][kk], 1);
+        hopper_wgmma_commit();
+
+        float inv[2];
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            float den = 0.f;
+#pragma unroll
+            for (int u = 0; u < 2; u++) {
+                const uint32_t *w = &phi[h][u].x;
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    den = fmaf(bf16_low(w[e]), z[u][2 * e], den);
+                    den = fmaf(bf16_high(w[e]), z[u][2 * e + 1], den);
+                }
+            }
+            den += __shfl_xor_sync(0xffffffffu, den, 1);
+            den += __shfl_xor_sync(0xffffffffu, den, 2);
+            inv[h] = 1.f / (den + 1e-6f);
+        }
+        hopper_wgmma_wait<0>();
+        hopper_pin(acc);
+
+        const int64_t row = row_of(j);
+        T *dst = ob + row * D + 8 * t;
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            if (row + 8 * h >= N) continue;
+#pragma unroll
+            for (int u = 0; u < 2; u++) {
+                float f[8]; // channels 8(t + 4u) .. +7: columns 8b + 2t + e, b = 4u .. 4u+3
+#pragma unroll
+                for (int i = 0; i < 8; i++)
+                    f[i] = acc[4 * (4 * u + i / 2) + 2 * h + i % 2] * inv[h];
+                // __stcs: a vector store the compiler keeps whole (it split the plain uint4
+                // store of row g into four 4-byte ones), streaming (O is not read again).
+                __stcs(reinterpret_cast<uint4 *>(dst + 8 * h * D + 32 * u), pack8<T>(f));
+            }
+        }
+    }
+#endif
+}
+
 // ---- host launchers -----------------------------------------------------------------------
 
 // The kernels of each storage type and their launch shapes: fp32 runs the simt version (no
-// TF32: docs/methods.md, "Numeric types and arithmetic"), bf16/fp16 the mma one.
+// TF32: docs/methods.md, "Numeric types and arithmetic"), bf16/fp16 the mma one, with the
+// wgmma output pass instead at d = 64 where the sm_90a image runs (WGMMA_OUT).
 template <typename T, int D> struct linear_version {
     static constexpr int KV_ROWS_PER_TILE = MMA_ROWS, KV_THREADS = mma_kv_threads<D>();
     static constexpr int OUT_ROWS_PER_TILE = MMA_ROWS, OUT_THREADS = 128;
     static constexpr size_t KV_SMEM = mma_kv_smem_bytes<D>(), OUT_SMEM = mma_out_smem_bytes<D>();
     static constexpr auto kv = linear_kv_partial_mma<T, D>;
     static constexpr auto out = linear_out_mma<T, D>;
+    static constexpr bool WGMMA_OUT = D == WG_D;
 };
 template <int D> struct linear_version<float, D> {
     static constexpr int KV_ROWS_PER_TILE = KV_ROWS, KV_THREADS = kv_threads<D>();
@@ -515,6 +766,7 @@ template <int D> struct linear_version<float, D> {
     static constexpr size_t KV_SMEM = 0, OUT_SMEM = out_smem_bytes<D>();
     static constexpr auto kv = linear_kv_partial_simt<float, D>;
     static constexpr auto out = linear_out_simt<float, D>;
+    static constexpr bool WGMMA_OUT = false;
 };
 
 // Blocks of `kernel` that the current device runs at once (after raising its dynamic shared
@@ -558,6 +810,23 @@ template <int D> int64_t workspace_floats(int64_t bh, const kv_split &s)
     return bh * (s.chunks + 1) * (D * D + D);
 }
 
+// An output pass: a wave of blocks shared among the batch-heads (no more per head than it has
+// tiles of rows_per_tile rows), each walking its head's tiles gridDim.x apart.
+template <typename T, typename K>
+cudaError_t launch_out(K kernel, int threads, size_t smem, int64_t rows_per_tile, const void *q,
+                       const float *kv, void *o, int64_t bh, int64_t N, cudaStream_t stream)
+{
+    int64_t wave;
+    CUDA_CHECK(wave_blocks(kernel, threads, smem, &wave));
+    const int64_t tiles = (N + rows_per_tile - 1) / rows_per_tile;
+    int64_t per_head = wave / bh > 1 ? wave / bh : 1;
+    if (per_head > tiles) per_head = tiles;
+    kernel<<<dim3((unsigned)per_head, (unsigned)bh), threads, smem, stream>>>(
+        static_cast<const T *>(q), kv, static_cast<T *>(o), N);
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
+}
+
 template <typename T, int D>
 cudaError_t launch_linear(const void *q, const void *k, const void *v, void *o, int64_t bh,
                           int64_t N, float *workspace, cudaStream_t stream)
@@ -576,15 +845,22 @@ cudaError_t launch_linear(const void *q, const void *k, const void *v, void *o, 
         partial, kv, (int)s.chunks, width);
     CUDA_CHECK_LAUNCH();
 
-    int64_t wave;
-    CUDA_CHECK(wave_blocks(V::out, V::OUT_THREADS, V::OUT_SMEM, &wave));
-    const int64_t tiles = (N + V::OUT_ROWS_PER_TILE - 1) / V::OUT_ROWS_PER_TILE;
-    int64_t per_head = wave / bh > 1 ? wave / bh : 1;
-    if (per_head > tiles) per_head = tiles;
-    V::out<<<dim3((unsigned)per_head, (unsigned)bh), V::OUT_THREADS, V::OUT_SMEM, stream>>>(
-        static_cast<const T *>(q), kv, static_cast<T *>(o), N);
-    CUDA_CHECK_LAUNCH();
-    return cudaSuccess;
+    if constexpr (V::WGMMA_OUT) {
+        bool sm90a;
+        CUDA_CHECK(hopper_sm90a_runs(&sm90a));
+        // Its stores of O are 16 bytes wide (the mma pass's 4): an O or Q off that alignment
+        // takes the mma pass.
+        if (sm90a && ((uintptr_t)q & 15) == 0 && ((uintptr_t)o & 15) == 0) {
+            // 5 blocks an SM (41 KB each) need the carveout at its maximum, as the occupancy
+            // query behind the grid assumes: set, not left to the driver.
+            CUDA_CHECK(kernel_shared_memory(reinterpret_cast<const void *>(linear_out_wgmma<T>),
+                                            wgmma_out_smem_bytes()));
+            return launch_out<T>(linear_out_wgmma<T>, 128, wgmma_out_smem_bytes(), MMA_ROWS, q,
+                                 kv, o, bh, N, stream);
+        }
+    }
+    return launch_out<T>(V::out, V::OUT_THREADS, V::OUT_SMEM, V::OUT_ROWS_PER_TILE, q, kv, o, bh,
+                         N, stream);
 }
 
 // dispatch_dtype's callables: the workspace size and the forward for storage type T.

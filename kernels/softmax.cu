@@ -28,6 +28,16 @@
 //                 read of Q, K, V and one write of O. m = 64 over N = 2^20 keys: 0.72 ms (80% of
 //                 DRAM peak); N = 2^20 queries over m = 64 keys: 1.23 ms (40%: 3 blocks/SM of
 //                 138 registers, and every warp re-reads K and V from shared memory per 16 rows).
+//   resident_wgmma  sm_90a only (hopper_sm90a_runs), bf16/fp16: replaces fused's resident
+//                 case where the keys are one tile (nk <= 64: agent's and nystrom's O pass, N
+//                 queries over m keys). One persistent block an SM, 3 warpgroups at d = 64 (2 at
+//                 128), each streaming its own 64-row Q tiles through a 4-deep TMA ring (72 KB
+//                 of Q in flight an SM at least, against 3 × 16 KB); S = Q Kᵀ and O = P V by
+//                 wgmma, so K and V are read from shared memory once per 64 rows instead of per
+//                 16 (512 B of shared-memory reads a row at d = 64 against 1152); one exact
+//                 softmax step; O written as whole rows. Not yet run on a GPU; predicted near the
+//                 copy rate: the 2.15 GB of that pass in ~0.55 ms on the H200, ~0.78 ms on the
+//                 H100 (1.23 there now).
 
 #include "softmax.h"
 
@@ -35,7 +45,9 @@
 
 #include "cuda_util.cuh"
 #include "gemm.h"
-#include "mma_util.cuh" // (LOG2E: cuda_util.cuh)
+#include "hopper.cuh"        // tensor maps, TMA, wgmma: attend_resident_wgmma
+#include "mma_util.cuh"      // (LOG2E: cuda_util.cuh)
+#include "wgmma_softmax.cuh" // the softmax in wgmma's accumulator layout
 
 // ---- vector access helpers ----------------------------------------------------------------
 
@@ -205,6 +217,24 @@ template <typename T> __device__ __forceinline__ void store_pair(T *p, float a, 
 {
     *reinterpret_cast<uint32_t *>(p) = mma_t<T>::pack(a, b);
 }
+
+// attend_resident_wgmma's block and its shared-memory map (from a 1024-byte boundary; every
+// tile SW128, 64 rows, D/64 column blocks of BLOCK bytes): K, V, then each warpgroup's ring of
+// STAGES Q tiles, each warp's 16 output rows (16-bit outputs only: fp32 rows are written from
+// the registers as whole sectors), the barriers. Bytes of Q in flight per SM, WGS·(STAGES−1)
+// tiles at least: 72 KB at d = 64, 96 KB at d = 128, against the ~33 KB Little's law asks at
+// 4.3 TB/s and ~1 µs.
+template <int D, typename OutT> struct resident_shape {
+    static constexpr int WGS = D == 64 ? 3 : 2; // consumer warpgroups
+    static constexpr int STAGES = 4;
+    static constexpr int THREADS = 128 * WGS;
+    static constexpr uint32_t BLOCK = 64 * 128, TILE = BLOCK * (D / 64);
+    static constexpr uint32_t O_WARP = sizeof(OutT) == 2 ? 16 * D * 2 : 0;
+    static constexpr uint32_t Q_OFF = 2 * TILE, O_OFF = Q_OFF + WGS * STAGES * TILE;
+    static constexpr uint32_t BAR_OFF = O_OFF + 4 * WGS * O_WARP;
+    static constexpr size_t SMEM = BAR_OFF + 8 * (WGS * STAGES + 1) + 1024; // + alignment slack
+    static_assert(KEYS == 64 && ROWS == 64, "one wgmma m64n64 tile of keys and of queries");
+};
 
 } // namespace fused
 
@@ -389,6 +419,151 @@ __global__ void attend_fused_combine(const float *partial_o, const float *partia
     out[(b * nq + row) * D + col] = from_float<OutT>(acc / sum);
 }
 
+// q: [batch,nq,D]  k, v: [batch,nk,D] in T, nk <= 64, through tensor maps (hopper_tensor_map_sw128
+// over [batch][nq or nk][D], boxes of 64 rows: rows past nq or nk read as zeros)
+// out: [batch,nq,D] OutT = softmax(scale q kᵀ) v.
+// grid: at most one block an SM, persistent; block i takes the query tiles [i·tiles/G,
+// (i+1)·tiles/G) of all batches in order (tile = b·qtiles + 64-row tile), resident_shape's
+// threads and bytes. Warpgroup w takes every WGS-th tile of the block's range, its Q tiles
+// streamed by TMA through its own ring of STAGES buffers (its thread 0 loads; a tile's buffer
+// is refilled with the tile STAGES on as soon as its S is computed, Q's only reader). K and V
+// stay in shared memory while the range is in one batch; where it crosses into the next, the
+// block meets and reloads them. Per tile: S = Q Kᵀ by wgmma m64n64k16 from shared memory,
+// the whole softmax in one step (one key tile: wgmma_softmax_p from a max of -inf, no
+// rescaling), O = P V by wgmma with P from registers, O / row sum out: 16-bit rows staged in
+// the warp's own SW128 rows and stored 16 bytes a lane (whole rows), fp32 from registers.
+template <typename T, typename OutT, int D>
+__global__ void __launch_bounds__(fused::resident_shape<D, OutT>::THREADS, 1)
+    attend_resident_wgmma(const __grid_constant__ CUtensorMap tm_q,
+                          const __grid_constant__ CUtensorMap tm_k,
+                          const __grid_constant__ CUtensorMap tm_v, OutT *out, int64_t nq,
+                          int64_t nk, int64_t qtiles, int64_t tiles, float scale_log2)
+{
+#if HOPPER_WGMMA
+    using L = fused::resident_shape<D, OutT>;
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char *smem = hopper_smem_align1024(smem_raw);
+    const uint32_t sK = smem_u32(smem), sV = sK + L::TILE;
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + L::BAR_OFF);
+    uint64_t *kv_full = full + L::WGS * L::STAGES;
+    const int wg = threadIdx.x / 128, warp = threadIdx.x / 32 % 4, lane = threadIdx.x % 32;
+    const int g = lane / 4, t = lane % 4;
+    const bool leader = threadIdx.x % 128 == 0;
+    const int64_t t0 = blockIdx.x * tiles / gridDim.x, t1 = (blockIdx.x + 1) * tiles / gridDim.x;
+    uint64_t *ring = full + wg * L::STAGES;
+    unsigned char *ring_smem = smem + L::Q_OFF + wg * L::STAGES * L::TILE;
+    auto load_q = [&](int64_t tile, int stage) {
+        const uint32_t bytes = L::TILE; // by reference below: not the static member itself
+        cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta,
+                                             cuda::ptx::space_shared, &ring[stage], bytes);
+#pragma unroll
+        for (int c = 0; c < D / 64; c++)
+            hopper_tma_load(ring_smem + stage * L::TILE + c * L::BLOCK, &tm_q, 64 * c,
+                            (int)(tile % qtiles) * 64, (int)(tile / qtiles), &ring[stage]);
+    };
+
+    if (threadIdx.x == 0) {
+        for (int i = 0; i <= L::WGS * L::STAGES; i++) cuda::ptx::mbarrier_init(&full[i], 1);
+        cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
+    }
+    __syncthreads();
+    int64_t tile = t0 + wg; // this warpgroup's tiles: tile, tile + WGS, ... < t1
+    if (leader)
+        for (int s = 0; s < L::STAGES && tile + s * L::WGS < t1; s++) load_q(tile + s * L::WGS, s);
+
+    int j = 0; // this warpgroup's tiles done: the ring's position
+    uint32_t kv_parity = 0;
+    for (int64_t seg0 = t0; seg0 < t1; kv_parity ^= 1) {
+        const int64_t b = seg0 / qtiles, seg1 = t1 < (b + 1) * qtiles ? t1 : (b + 1) * qtiles;
+        if (threadIdx.x == 0) {
+            cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta,
+                                                 cuda::ptx::space_shared, kv_full, 2 * L::TILE);
+#pragma unroll
+            for (int c = 0; c < D / 64; c++) {
+                hopper_tma_load(smem + c * L::BLOCK, &tm_k, 64 * c, 0, (int)b, kv_full);
+                hopper_tma_load(smem + L::TILE + c * L::BLOCK, &tm_v, 64 * c, 0, (int)b, kv_full);
+            }
+        }
+        hopper_wait(kv_full, kv_parity);
+        OutT *ob = out + b * nq * D;
+        for (; tile < seg1; tile += L::WGS, j++) {
+            const int stage = j % L::STAGES;
+            hopper_wait(&ring[stage], (j / L::STAGES) & 1);
+            float s[fused::KEYS / 2];
+            hopper_scores_kmajor<T, fused::KEYS, D, 1>(
+                s, 0, 0, smem_u32(ring_smem) + stage * L::TILE, sK, L::BLOCK, L::BLOCK);
+            hopper_bar_sync(1 + wg, 128); // the warpgroup's S wgmma, the stage's readers, are done
+            if (leader && tile + L::STAGES * L::WGS < t1) load_q(tile + L::STAGES * L::WGS, stage);
+
+            // One key tile: the softmax is exact in one step. wgmma_softmax_p's rescale factor
+            // (2^-inf = 0 here) costs one exponential per row against its 64.
+            uint32_t p[fused::KEYS / 16][4];
+            float alpha[2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+            wgmma_softmax_p<T, fused::KEYS>(s, p, alpha, row_max, row_sum, 0, nk, t, scale_log2);
+            float o[D / 2];
+#pragma unroll
+            for (int k16 = 0; k16 < fused::KEYS / 16; k16++) hopper_pin(p[k16]);
+            hopper_wgmma_fence();
+#pragma unroll
+            for (int k16 = 0; k16 < fused::KEYS / 16; k16++) // the first k-step clears O
+                hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(sV, L::BLOCK, k16),
+                                         k16 > 0);
+            hopper_wgmma_commit();
+            hopper_wgmma_wait<0>();
+            hopper_pin(o);
+
+            const int64_t row0 = (tile - b * qtiles) * fused::ROWS + 16 * warp; // the warp's
+            float inv[2];
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                float sum = row_sum[h];
+                sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+                sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+                inv[h] = 1.f / sum;
+            }
+            if constexpr (sizeof(OutT) == 4) {
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int64_t row = row0 + g + 8 * h;
+                    if (row >= nq) continue;
+                    float *dst = ob + row * D + 2 * t;
+#pragma unroll
+                    for (int jj = 0; jj < D / 8; jj++) // 4 lanes × 8 bytes: a whole sector
+                        fused::store_pair(dst + 8 * jj, o[4 * jj + 2 * h] * inv[h],
+                                          o[4 * jj + 2 * h + 1] * inv[h]);
+                }
+            } else {
+                // The warp's 16 rows into its own SW128 rows (both the 4-byte writes, 8 rows ×
+                // 4 lanes, and the 16-byte reads fall in distinct banks), then whole rows out.
+                constexpr uint32_t O_BLOCK = 16 * 128;
+                unsigned char *sO = smem + L::O_OFF + (4 * wg + warp) * L::O_WARP;
+#pragma unroll
+                for (int h = 0; h < 2; h++)
+#pragma unroll
+                    for (int jj = 0; jj < D / 8; jj++) {
+                        const uint32_t at = hopper_sw128_offset(g + 8 * h, jj, O_BLOCK) + 4 * t;
+                        *reinterpret_cast<uint32_t *>(sO + at) = mma_t<OutT>::pack(
+                            o[4 * jj + 2 * h] * inv[h], o[4 * jj + 2 * h + 1] * inv[h]);
+                    }
+                __syncwarp();
+                constexpr int CPR = D / 8; // 16-byte chunks a row
+#pragma unroll
+                for (int i = 0; i < 16 * CPR / 32; i++) {
+                    const int c = lane + 32 * i, r = c / CPR, ch = c % CPR;
+                    const uint32_t at = hopper_sw128_offset(r, ch, O_BLOCK);
+                    if (row0 + r < nq)
+                        *reinterpret_cast<uint4 *>(ob + (row0 + r) * D + ch * 8) =
+                            *reinterpret_cast<const uint4 *>(sO + at);
+                }
+                __syncwarp(); // every lane's reads are done before the next tile's writes
+            }
+        }
+        seg0 = seg1;
+        __syncthreads(); // every warpgroup is done with this batch's K and V
+    }
+#endif
+}
+
 // ---- host launchers -----------------------------------------------------------------------
 
 static bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
@@ -525,10 +700,59 @@ template <int D> int64_t partial_floats(const plan &p, int64_t nq, int batch)
     return p.chunks > 1 ? (int64_t)batch * p.chunks * nq * (D + 2) : 0;
 }
 
+// The query rows (all batches) from which attend_resident_wgmma is the faster: measured on an
+// H100 (kernels/NOTES.md, agent), agent at 2^17 rows (B=1 H=8 N=2^14) took 60.3 µs against
+// attend_fused's 64.9, at 2^13 rows (N=2^10) 23.3 against 20.1, its tensor maps and persistent
+// blocks costing more than they save.
+constexpr int64_t RESIDENT_WGMMA_MIN_ROWS = int64_t(1) << 17;
+
+// Whether attend_resident_wgmma runs this problem: one key tile (where attend_fused keeps K
+// and V resident and splits nothing), enough query rows, the sm_90a image running, TMA's
+// 32-bit row coordinates and 16-byte aligned tensors.
+static cudaError_t resident_wgmma_runs(const void *q, int64_t nq, const void *k, const void *v,
+                                       int64_t nk, const void *out, int batch, bool *yes)
+{
+    *yes = false;
+    if (nk > KEYS || nq * batch < RESIDENT_WGMMA_MIN_ROWS || nq > INT32_MAX || !aligned16(q) ||
+        !aligned16(k) || !aligned16(v) || !aligned16(out))
+        return cudaSuccess;
+    return hopper_sm90a_runs(yes);
+}
+
+template <typename T, typename OutT, int D>
+cudaError_t launch_resident_wgmma(const void *q, int64_t nq, const void *k, const void *v,
+                                  int64_t nk, float scale, void *out, int batch,
+                                  cudaStream_t stream)
+{
+    using L = resident_shape<D, OutT>;
+    auto kernel = attend_resident_wgmma<T, OutT, D>;
+    const bool bf16 = hopper_is_bf16<T>();
+    CUtensorMap tm_q, tm_k, tm_v;
+    CUDA_CHECK(hopper_tensor_map_sw128(&tm_q, q, bf16, (uint64_t)batch, (uint64_t)nq, D, ROWS));
+    CUDA_CHECK(hopper_tensor_map_sw128(&tm_k, k, bf16, (uint64_t)batch, (uint64_t)nk, D, KEYS));
+    CUDA_CHECK(hopper_tensor_map_sw128(&tm_v, v, bf16, (uint64_t)batch, (uint64_t)nk, D, KEYS));
+    int device, sms;
+    CUDA_CHECK(cudaGetDevice(&device));
+    CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)L::SMEM));
+    const int64_t qtiles = (nq + ROWS - 1) / ROWS, tiles = qtiles * batch;
+    const int64_t want = (tiles + L::WGS - 1) / L::WGS; // a tile for each warpgroup at least
+    const int64_t blocks = want < sms ? want : sms;
+    kernel<<<(unsigned)blocks, L::THREADS, L::SMEM, stream>>>(
+        tm_q, tm_k, tm_v, static_cast<OutT *>(out), nq, nk, qtiles, tiles, scale * LOG2E);
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
+}
+
 template <typename T, typename OutT, int D>
 cudaError_t launch(const void *q, int64_t nq, const void *k, const void *v, int64_t nk, float scale,
                    void *out, void *workspace, int batch, cudaStream_t stream)
 {
+    bool wgmma;
+    CUDA_CHECK(resident_wgmma_runs(q, nq, k, v, nk, out, batch, &wgmma));
+    if (wgmma)
+        return launch_resident_wgmma<T, OutT, D>(q, nq, k, v, nk, scale, out, batch, stream);
     plan p;
     CUDA_CHECK((make_plan<T, OutT, D>(nq, nk, batch, &p)));
     if (batch > 65535 || p.chunks > 65535 || (p.chunks > 1 && nq > INT32_MAX))

@@ -1,7 +1,7 @@
 // wgmma_softmax.cuh — the online softmax of attention in the accumulator layout of wgmma
 // m64nNk16 (hopper.cuh: per warp, the C layout of mma.m16n8 over N/8 column blocks), shared by
-// the wgmma kernels: flash_attn.cu's flash_wgmma versions and gathered_attention.cu's expert
-// tiles. One tile of scores in, P rounded to the 16-bit type in the A layout of the P·V wgmma
+// the wgmma kernels: flash_attn.cu's flash_wgmma versions, gathered_attention.cu's expert
+// tiles and softmax.cu's attend_resident_wgmma. One tile of scores in, P rounded to the 16-bit type in the A layout of the P·V wgmma
 // out, the running row max and sum updated, and the factor by which O is to be rescaled.
 #ifndef KERNELS_WGMMA_SOFTMAX_CUH
 #define KERNELS_WGMMA_SOFTMAX_CUH
