@@ -8,9 +8,14 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#include <stdint.h>
 
 #include "attn.h"
 #include "cuda_check.h"
+
+// Whether a tensor's address allows 16-byte vector loads and stores (and TMA): launchers take a
+// kernel that needs them only where this holds.
+inline bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
 
 // The storage type of each enum attn_dtype value.
 template <int DTYPE> struct dtype_traits;

@@ -850,7 +850,7 @@ cudaError_t launch_linear(const void *q, const void *k, const void *v, void *o, 
         CUDA_CHECK(hopper_sm90a_runs(&sm90a));
         // Its stores of O are 16 bytes wide (the mma pass's 4): an O or Q off that alignment
         // takes the mma pass.
-        if (sm90a && ((uintptr_t)q & 15) == 0 && ((uintptr_t)o & 15) == 0) {
+        if (sm90a && aligned16(q) && aligned16(o)) {
             // 5 blocks an SM (41 KB each) need the carveout at its maximum, as the occupancy
             // query behind the grid assumes: set, not left to the driver.
             CUDA_CHECK(kernel_shared_memory(reinterpret_cast<const void *>(linear_out_wgmma<T>),

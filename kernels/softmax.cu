@@ -566,8 +566,6 @@ __global__ void __launch_bounds__(fused::resident_shape<D, OutT>::THREADS, 1)
 
 // ---- host launchers -----------------------------------------------------------------------
 
-static bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
-
 template <typename T, int VEC>
 static cudaError_t launch_softmax(const float *scores, int64_t ld_in, T *out, int64_t ld_out,
                                   int64_t rows, int64_t n, cudaStream_t stream)
