@@ -20,6 +20,16 @@ __device__ __forceinline__ uint32_t smem_u32(const void *p)
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 
+// 16 bytes from shared address addr (16-byte aligned).
+__device__ __forceinline__ uint4 lds128(uint32_t addr)
+{
+    uint4 u;
+    asm volatile("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(u.x), "=r"(u.y), "=r"(u.z), "=r"(u.w)
+                 : "r"(addr));
+    return u;
+}
+
 // 16 bytes global → shared; src_bytes = 0 zero-fills the destination (rows past the end).
 __device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, int src_bytes)
 {

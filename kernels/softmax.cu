@@ -28,6 +28,10 @@
 //                 read of Q, K, V and one write of O. m = 64 over N = 2^20 keys: 0.72 ms (80% of
 //                 DRAM peak); N = 2^20 queries over m = 64 keys: 1.23 ms (40%: 3 blocks/SM of
 //                 138 registers, and every warp re-reads K and V from shared memory per 16 rows).
+//   fused, window sums  Nyström's G·V (softmax_attention_fused_windows): the chunks follow
+//                 the m landmark windows, and the block of query tile 0 adds up its chunk's K
+//                 rows from the tiles it streams anyway, so that K̃ = landmarks(K, m) costs no
+//                 read of K of its own (window_means_finish divides).
 //   resident_wgmma  sm_90a only (hopper_sm90a_runs), bf16/fp16: replaces fused's resident
 //                 case where the keys are one tile (nk <= 64: agent's and nystrom's O pass, N
 //                 queries over m keys). One persistent block an SM, 3 warpgroups at d = 64 (2 at
@@ -35,9 +39,9 @@
 //                 of Q in flight an SM at least, against 3 × 16 KB); S = Q Kᵀ and O = P V by
 //                 wgmma, so K and V are read from shared memory once per 64 rows instead of per
 //                 16 (512 B of shared-memory reads a row at d = 64 against 1152); one exact
-//                 softmax step; O written as whole rows. Not yet run on a GPU; predicted near the
-//                 copy rate: the 2.15 GB of that pass in ~0.55 ms on the H200, ~0.78 ms on the
-//                 H100 (1.23 there now).
+//                 softmax step; O written as whole rows. Runs from 2^17 query rows
+//                 (RESIDENT_WGMMA_MIN_ROWS): on an H100, agent at N = 2^20 took 1.855 ms
+//                 against fused's 2.323, at 2^10 23.3 µs against 20.1.
 
 #include "softmax.h"
 
@@ -189,8 +193,12 @@ constexpr int ROWS = 64; // query rows per tile: 4 warps × 16
 constexpr int KEYS = 64; // keys per tile
 constexpr int THREADS = 128;
 
-// Q tile, then two stages of (K tile, V tile); 16-bit elements.
-template <int D> constexpr size_t smem_bytes() { return (size_t)(ROWS + 4 * KEYS) * D * 2; }
+// Q tile, then two stages of (K tile, V tile); 16-bit elements. With WINDOW_SUMS, then each
+// thread's 8 fp32 column sums of K (attend_fused's window means).
+template <int D, bool WINDOW_SUMS = false> constexpr size_t smem_bytes()
+{
+    return (size_t)(ROWS + 4 * KEYS) * D * 2 + (WINDOW_SUMS ? THREADS * 8 * sizeof(float) : 0);
+}
 
 // Rows [row0, row0 + ROWS) of a [n, D] matrix into a swizzled tile, rows at or past `end`
 // zero-filled. All THREADS threads take part, 16 bytes each per step.
@@ -242,15 +250,21 @@ template <int D, typename OutT> struct resident_shape {
 // chunks = 1: out [batch,nq,D] OutT = softmax(scale q kᵀ) v.
 // chunks > 1: chunk c of the keys, [c·keys_per_chunk, ...), into partial_o [batch,chunks,nq,D]
 //   (unnormalized) and partial_ml [batch,chunks,nq,2] (row max of the raw scores, row sum).
-// grid: (query-tile blocks, chunks, batch), fused::THREADS threads, smem_bytes<D>() dynamic.
+// WINDOW_SUMS (Nyström's G·V with K̃ = landmarks(K, windows) on the way): the chunks follow the
+//   windows instead, chunks / windows of them a window (window j: keys [floor(j·nk/windows),
+//   floor((j+1)·nk/windows)), cut the same way), and the block of query tile 0 adds up its
+//   chunk's keys column by column from the K tiles it streams anyway, into k_sums
+//   [batch,chunks,D] fp32 (window_means_finish divides). K is read once for both.
+// grid: (query-tile blocks, chunks, batch), fused::THREADS threads, smem_bytes<D, WINDOW_SUMS>().
 // Each warp owns 16 query rows of a 64-row tile, its Q fragments in registers; 64-key tiles of
 // K and V stream through two cp.async stages (or stay resident when the chunk is one tile, so a
 // block walking many query tiles loads them once and keeps two Q tiles in flight instead); S = Q Kᵀ and
 // O += P V on mma.sync with an online softmax in fp32 registers (FlashAttention-2's schedule).
-template <typename T, typename OutT, int D>
+template <typename T, typename OutT, int D, bool WINDOW_SUMS = false>
 __global__ void __launch_bounds__(fused::THREADS)
     attend_fused(const T *q, const T *k, const T *v, OutT *out, float *partial_o, float *partial_ml,
-                 int64_t nq, int64_t nk, int64_t keys_per_chunk, float scale_log2)
+                 int64_t nq, int64_t nk, int64_t keys_per_chunk, float scale_log2,
+                 int64_t windows = 0, float *k_sums = nullptr)
 {
     using namespace fused;
     extern __shared__ __align__(128) unsigned char smem[];
@@ -258,8 +272,22 @@ __global__ void __launch_bounds__(fused::THREADS)
     constexpr uint32_t TILE_BYTES = KEYS * D * 2;
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, t = lane % 4;
     const int64_t b = blockIdx.z, chunk = blockIdx.y, chunks = gridDim.y;
-    const int64_t key0 = chunk * keys_per_chunk;
-    const int64_t key1 = key0 + keys_per_chunk < nk ? key0 + keys_per_chunk : nk;
+    int64_t key0, key1;
+    if (WINDOW_SUMS) {
+        const int64_t splits = chunks / windows, w = chunk / splits, part = chunk % splits;
+        const int64_t w0 = w * nk / windows, len = (w + 1) * nk / windows - w0;
+        key0 = w0 + part * len / splits;
+        key1 = w0 + (part + 1) * len / splits;
+    } else {
+        key0 = chunk * keys_per_chunk;
+        key1 = key0 + keys_per_chunk < nk ? key0 + keys_per_chunk : nk;
+    }
+    // The window sums: each thread adds 16-byte column chunk `sum_col` of every (THREADS /
+    // CPR)-th row of a K tile (rows past the chunk's end load as zeros) into its own 8 floats
+    // of shared memory.
+    constexpr int CPR = D / 8, SUM_ROW_STEP = THREADS / CPR;
+    float *const sum_slot = reinterpret_cast<float *>(smem + (ROWS + 4 * KEYS) * D * 2) + 8 * tid;
+    const int sum_col = tid % CPR, sum_row = tid / CPR;
     const int ntiles = (int)((key1 - key0 + KEYS - 1) / KEYS);
     const T *qb = q + b * nq * D, *kb = k + b * nk * D, *vb = v + b * nk * D;
     // One key tile: K and V stay in stage 0 for every query tile, and the Q tile with stage
@@ -282,6 +310,10 @@ __global__ void __launch_bounds__(fused::THREADS)
     int turn = 0; // the ring slot of this query tile
     for (int64_t qt = blockIdx.x; qt < qtiles; qt += gridDim.x, turn = turn == 2 ? 0 : turn + 1) {
         const int64_t q0 = qt * ROWS;
+        const bool summing = WINDOW_SUMS && qt == 0; // one block of the chunk sums its keys
+        if (summing)
+#pragma unroll
+            for (int e = 0; e < 8; e++) sum_slot[e] = 0.f;
         __syncthreads(); // the previous tile's reads of the Q buffer and of the stages are done
         uint32_t q_tile = sQ;
         if (resident) {
@@ -327,6 +359,21 @@ __global__ void __launch_bounds__(fused::THREADS)
             const uint32_t sK = sKV + (resident ? 0 : (i & 1) * 2 * TILE_BYTES);
             const uint32_t sV = sK + TILE_BYTES;
             const int64_t tile_key0 = key0 + (int64_t)i * KEYS;
+            if (summing) {
+                float acc[8] = {};
+#pragma unroll
+                for (int r = sum_row; r < KEYS; r += SUM_ROW_STEP) {
+                    const uint4 u = lds128(sK + swz<D>(r, sum_col));
+                    const uint32_t w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        const float2 f = unpack2<T>(w[e]);
+                        acc[2 * e] += f.x, acc[2 * e + 1] += f.y;
+                    }
+                }
+#pragma unroll
+                for (int e = 0; e < 8; e++) sum_slot[e] += acc[e];
+            }
 
             float s[KEYS / 8][4] = {};
 #pragma unroll
@@ -373,6 +420,17 @@ __global__ void __launch_bounds__(fused::THREADS)
             mma_pv_swizzled<T, KEYS, D>(o, s, sV, lane); // O += P V
             if (!resident) __syncthreads(); // this stage is reloaded two tiles later
         }
+        if (summing) {
+            // Column c's partial sums sit at sum_slot base + (row_step·CPR + c/8)·8 + c%8 =
+            // row_step·D + c: added in a fixed order, so the means are the same every run.
+            __syncthreads();
+            const float *slots = sum_slot - 8 * tid;
+            for (int c = tid; c < D; c += THREADS) {
+                float sum = 0.f;
+                for (int r = 0; r < SUM_ROW_STEP; r++) sum += slots[r * D + c];
+                k_sums[(b * chunks + chunk) * D + c] = sum;
+            }
+        }
 
 #pragma unroll
         for (int h = 0; h < 2; h++) {
@@ -417,6 +475,25 @@ __global__ void attend_fused_combine(const float *partial_o, const float *partia
         acc += w * partial_o[((b * chunks + c) * nq + row) * D + col];
     }
     out[(b * nq + row) * D + col] = from_float<OutT>(acc / sum);
+}
+
+// k_sums: [batch, windows·splits, D] fp32, the column sums of attend_fused<..., true>'s chunks,
+// splits a window. mean_fp32, mean: [batch, windows, D]: each window's sums added in order and
+// divided by its rows, as landmarks.cu's landmarks_window_mean does. grid: (windows, batch), D
+// threads.
+template <typename T, int D>
+__global__ void window_means_finish(const float *k_sums, int64_t splits, int64_t nk,
+                                    int64_t windows, float *mean_fp32, T *mean)
+{
+    const int64_t w = blockIdx.x, b = blockIdx.y;
+    const int c = threadIdx.x;
+    const float *src = k_sums + (b * windows + w) * splits * D + c;
+    float sum = 0.f;
+    for (int64_t i = 0; i < splits; i++) sum += src[i * D];
+    const float value = sum / (float)((w + 1) * nk / windows - w * nk / windows);
+    const int64_t at = (b * windows + w) * D + c;
+    mean_fp32[at] = value;
+    mean[at] = from_float<T>(value);
 }
 
 // q: [batch,nq,D]  k, v: [batch,nk,D] in T, nk <= 64, through tensor maps (hopper_tensor_map_sw128
@@ -665,11 +742,13 @@ struct plan {
     int64_t qblocks, chunks, keys_per_chunk;
 };
 
-template <typename T, typename OutT, int D>
-cudaError_t make_plan(int64_t nq, int64_t nk, int batch, plan *p)
+// The blocks of attend_fused<T, OutT, D, WINDOW_SUMS> that fit on the device at once (its
+// shared memory allowed past 48 KB on the way).
+template <typename T, typename OutT, int D, bool WINDOW_SUMS>
+cudaError_t blocks_in_a_wave(int64_t *wave)
 {
-    auto kernel = attend_fused<T, OutT, D>;
-    constexpr size_t smem = smem_bytes<D>();
+    auto kernel = attend_fused<T, OutT, D, WINDOW_SUMS>;
+    constexpr size_t smem = smem_bytes<D, WINDOW_SUMS>();
     int device, sms, per_sm;
     CUDA_CHECK(cudaGetDevice(&device));
     CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
@@ -677,13 +756,25 @@ cudaError_t make_plan(int64_t nq, int64_t nk, int batch, plan *p)
         CUDA_CHECK(
             cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, THREADS, smem));
-    const int64_t wave = (int64_t)sms * (per_sm > 0 ? per_sm : 1);
+    *wave = (int64_t)sms * (per_sm > 0 ? per_sm : 1);
+    return cudaSuccess;
+}
+
+// The key chunks that let qtiles·batch query tiles fill a wave (1 when they fill it alone).
+inline int64_t chunks_to_fill(int64_t wave, int64_t qtiles, int batch, int64_t ktiles)
+{
+    if (ktiles <= 1 || qtiles * batch >= wave) return 1;
+    const int64_t chunks = wave / (qtiles * batch);
+    return chunks < ktiles ? chunks : ktiles;
+}
+
+template <typename T, typename OutT, int D>
+cudaError_t make_plan(int64_t nq, int64_t nk, int batch, plan *p)
+{
+    int64_t wave;
+    CUDA_CHECK((blocks_in_a_wave<T, OutT, D, false>(&wave)));
     const int64_t qtiles = (nq + ROWS - 1) / ROWS, ktiles = (nk + KEYS - 1) / KEYS;
-    int64_t chunks = 1;
-    if (ktiles > 1 && qtiles * batch < wave) {
-        chunks = wave / (qtiles * batch);
-        if (chunks > ktiles) chunks = ktiles;
-    }
+    const int64_t chunks = chunks_to_fill(wave, qtiles, batch, ktiles);
     const int64_t tiles_per_chunk = (ktiles + chunks - 1) / chunks;
     p->chunks = (ktiles + tiles_per_chunk - 1) / tiles_per_chunk;
     p->keys_per_chunk = tiles_per_chunk * KEYS;
@@ -696,6 +787,50 @@ cudaError_t make_plan(int64_t nq, int64_t nk, int batch, plan *p)
 template <int D> int64_t partial_floats(const plan &p, int64_t nq, int batch)
 {
     return p.chunks > 1 ? (int64_t)batch * p.chunks * nq * (D + 2) : 0;
+}
+
+// The plan of attend_fused<..., true>: each of the `windows` windows cut in `splits` chunks
+// of at least a key tile, the fewest whose blocks fill their last wave to 90% (every block
+// has the same work, so a wave a third full costs as much as a full one: 512 blocks where 396
+// fit, B·H = 8 and m = 64, would take two waves' time for 1.3 waves' work). *ok false, and
+// the plain plan with landmarks.cu's own pass serving instead, where the windows are shorter
+// than two key tiles or where their partial results would move more bytes than both the plain
+// plan's and an eighth of K and V's (m queries over m windows grows as m²).
+template <typename T, typename OutT, int D>
+cudaError_t make_windows_plan(int64_t nq, int64_t nk, int batch, int64_t windows, plan *p,
+                              bool *ok)
+{
+    *ok = false;
+    if (windows < 1 || nk / windows < 2 * KEYS) return cudaSuccess;
+    int64_t wave;
+    CUDA_CHECK((blocks_in_a_wave<T, OutT, D, true>(&wave)));
+    const int64_t qtiles = (nq + ROWS - 1) / ROWS, ktiles = (nk + KEYS - 1) / KEYS;
+    const int64_t plain = chunks_to_fill(wave, qtiles, batch, ktiles);
+    const int64_t eighth = nk * D / (16 * nq * (D + 2)); // chunks·nq·(D+2)·8 B ≤ 2·nk·D·2 B / 8
+    const int64_t most_chunks = plain > eighth ? plain : eighth;
+    int64_t most = most_chunks / windows; // splits
+    if (most > nk / windows / KEYS) most = nk / windows / KEYS;
+    if (most > 64) most = 64;
+    if (most < 1 || windows * most > 65535 || nq > INT32_MAX) return cudaSuccess;
+    int64_t splits = 1;
+    double best = 0.;
+    for (int64_t s = 1; s <= most; s++) {
+        const int64_t blocks = windows * s * qtiles * batch;
+        const double filled = (double)blocks / (double)(((blocks + wave - 1) / wave) * wave);
+        if (filled > best) splits = s, best = filled;
+        if (filled >= 0.9) break;
+    }
+    p->chunks = windows * splits;
+    p->keys_per_chunk = 0; // the windows decide
+    p->qblocks = qtiles;
+    *ok = true;
+    return cudaSuccess;
+}
+
+// Floats of attend_fused<..., true>'s scratch: the partial results, then the chunks' sums.
+template <int D> int64_t windows_floats(const plan &p, int64_t nq, int batch)
+{
+    return partial_floats<D>(p, nq, batch) + (int64_t)batch * p.chunks * D;
 }
 
 // The query rows (all batches) from which attend_resident_wgmma is the faster: measured on an
@@ -771,6 +906,36 @@ cudaError_t launch(const void *q, int64_t nq, const void *k, const void *v, int6
     return cudaSuccess;
 }
 
+template <typename T, typename OutT, int D>
+cudaError_t launch_windows(const void *q, int64_t nq, const void *k, const void *v, int64_t nk,
+                           int64_t windows, float scale, void *out, float *k_mean_fp32,
+                           void *k_mean, void *workspace, int batch, cudaStream_t stream)
+{
+    plan p;
+    bool ok;
+    CUDA_CHECK((make_windows_plan<T, OutT, D>(nq, nk, batch, windows, &p, &ok)));
+    if (!ok || batch > 65535) return cudaErrorInvalidConfiguration;
+    const float scale_log2 = scale * LOG2E;
+    float *partial_o = static_cast<float *>(workspace);
+    float *partial_ml = p.chunks > 1 ? partial_o + (int64_t)batch * p.chunks * nq * D : nullptr;
+    float *k_sums = partial_o + partial_floats<D>(p, nq, batch);
+    attend_fused<T, OutT, D, true><<<dim3((unsigned)p.qblocks, (unsigned)p.chunks, (unsigned)batch),
+                                     THREADS, smem_bytes<D, true>(), stream>>>(
+        static_cast<const T *>(q), static_cast<const T *>(k), static_cast<const T *>(v),
+        static_cast<OutT *>(out), partial_o, partial_ml, nq, nk, p.keys_per_chunk, scale_log2,
+        windows, k_sums);
+    CUDA_CHECK_LAUNCH();
+    if (p.chunks > 1) {
+        attend_fused_combine<OutT, D><<<dim3((unsigned)nq, (unsigned)batch), D, 0, stream>>>(
+            partial_o, partial_ml, static_cast<OutT *>(out), nq, (int)p.chunks, scale_log2);
+        CUDA_CHECK_LAUNCH();
+    }
+    window_means_finish<T, D><<<dim3((unsigned)windows, (unsigned)batch), D, 0, stream>>>(
+        k_sums, p.chunks / windows, nk, windows, k_mean_fp32, static_cast<T *>(k_mean));
+    CUDA_CHECK_LAUNCH();
+    return cudaSuccess;
+}
+
 // Calls f.template run<T, OutT, D>() for the input type, output type and head dimension.
 template <typename T, typename F> cudaError_t dispatch_out(int d, int dtype, int out_dtype, F &f)
 {
@@ -803,6 +968,38 @@ struct sizer {
         CUDA_CHECK((make_plan<T, OutT, D>(nq, nk, batch, &p)));
         bytes = sizeof(float) * (size_t)partial_floats<D>(p, nq, batch);
         return cudaSuccess;
+    }
+};
+
+struct windows_sizer {
+    int64_t nq, nk, windows;
+    int batch;
+    size_t bytes; // 0: not run this way
+    template <typename T, typename OutT, int D> cudaError_t run()
+    {
+        plan p;
+        bool ok;
+        CUDA_CHECK((make_windows_plan<T, OutT, D>(nq, nk, batch, windows, &p, &ok)));
+        bytes = ok ? sizeof(float) * (size_t)windows_floats<D>(p, nq, batch) : 0;
+        return cudaSuccess;
+    }
+};
+
+struct windows_launcher {
+    const void *q;
+    int64_t nq;
+    const void *k, *v;
+    int64_t nk, windows;
+    float scale;
+    void *out;
+    float *k_mean_fp32;
+    void *k_mean, *workspace;
+    int batch;
+    cudaStream_t stream;
+    template <typename T, typename OutT, int D> cudaError_t run()
+    {
+        return launch_windows<T, OutT, D>(q, nq, k, v, nk, windows, scale, out, k_mean_fp32,
+                                          k_mean, workspace, batch, stream);
     }
 };
 
@@ -847,5 +1044,34 @@ extern "C" cudaError_t softmax_attention_fused(const void *q, int64_t nq, const 
 {
     if (nq < 1 || nk < 1 || batch < 1) return cudaErrorInvalidValue;
     fused::launcher l{q, nq, k, v, nk, scale, out, workspace, batch, stream};
+    return fused::dispatch(d, dtype, out_dtype, l);
+}
+
+extern "C" size_t softmax_attention_fused_windows_workspace_bytes(int64_t nq, int64_t nk,
+                                                                  int64_t windows, int d,
+                                                                  int dtype, int out_dtype,
+                                                                  int batch)
+{
+    fused::windows_sizer s{nq, nk, windows, batch, 0};
+    if (nq < 1 || nk < 1 || windows < 1 || batch < 1 ||
+        fused::dispatch(d, dtype, out_dtype, s) != cudaSuccess) {
+        cudaGetLastError();
+        cuda_check_clear();
+        return 0;
+    }
+    return s.bytes;
+}
+
+extern "C" cudaError_t softmax_attention_fused_windows(const void *q, int64_t nq, const void *k,
+                                                       const void *v, int64_t nk,
+                                                       int64_t windows, int d, int dtype,
+                                                       float scale, void *out, int out_dtype,
+                                                       float *k_mean_fp32, void *k_mean,
+                                                       void *workspace, int batch,
+                                                       cudaStream_t stream)
+{
+    if (nq < 1 || nk < 1 || windows < 1 || batch < 1) return cudaErrorInvalidValue;
+    fused::windows_launcher l{q,           nq,     k,         v,     nk,    windows, scale, out,
+                              k_mean_fp32, k_mean, workspace, batch, stream};
     return fused::dispatch(d, dtype, out_dtype, l);
 }

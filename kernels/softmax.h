@@ -60,6 +60,25 @@ cudaError_t softmax_attention_fused(const void *q, int64_t nq, const void *k, co
                                     int64_t nk, int d, int dtype, float scale, void *out,
                                     int out_dtype, void *workspace, int batch, cudaStream_t stream);
 
+/* The same attention with the means of k's rows in `windows` windows taken on
+ * the way, K read once for both: Nyström's G V with K̃ = landmarks(K, windows)
+ * (docs/methods.md, "Landmarks": window j of a problem's keys is rows
+ * [floor(j·nk/windows), floor((j+1)·nk/windows))). The keys are split across
+ * blocks at the windows' edges, the sums added in a fixed order.
+ *   k_mean_fp32: [batch, windows, d] fp32  k_mean: the same in dtype
+ * The workspace query returns 0 where the shape is not run this way (windows
+ * shorter than two 64-key tiles, or so many that their partial results would
+ * outweigh K's second read): then landmarks_forward and
+ * softmax_attention_fused serve, and this function returns
+ * cudaErrorInvalidConfiguration. */
+size_t softmax_attention_fused_windows_workspace_bytes(int64_t nq, int64_t nk, int64_t windows,
+                                                       int d, int dtype, int out_dtype, int batch);
+cudaError_t softmax_attention_fused_windows(const void *q, int64_t nq, const void *k,
+                                            const void *v, int64_t nk, int64_t windows, int d,
+                                            int dtype, float scale, void *out, int out_dtype,
+                                            float *k_mean_fp32, void *k_mean, void *workspace,
+                                            int batch, cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

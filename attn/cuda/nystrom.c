@@ -9,7 +9,9 @@
  *   O = F W      attention of the N queries over the m landmark keys.
  * The two attentions are fused tensor-core kernels for bf16/fp16
  * (kernels/softmax.cu) and go through materialized fp32 scores and cuBLAS
- * for fp32, sharing one B·H·m·N-float buffer.
+ * for fp32, sharing one B·H·m·N-float buffer. Where its windows are long
+ * enough, the fused G V takes K̃ on the way (softmax_attention_fused_windows),
+ * so that K is read once: five passes over N rows instead of six.
  */
 #include <math.h>
 
@@ -33,6 +35,7 @@ struct nystrom_state {
     float *w_fp32;                            /* W = Z G V: [B,H,m,d] */
     void *w;                                  /* W in the dtype; alias for fp32 */
     struct cuda_attention attention;
+    void *windows_workspace; /* G V with K̃ on the way; NULL: landmarks(K) first */
     void *cublas_workspace;
 };
 
@@ -56,6 +59,11 @@ static size_t nystrom_carve(const struct attn_problem *p, const struct attn_para
     st->w_fp32 = workspace_take_floats(&c, md);
     st->w = workspace_take_dtype(&c, md, p->dtype, st->w_fp32);
     cuda_attention_carve(&c, p, steps, 2, &st->attention);
+    const size_t windows_bytes =
+        st->attention.fused ? softmax_attention_fused_windows_workspace_bytes(
+                                  a->m, p->N, a->m, p->d, (int)p->dtype, ATTN_FP32, (int)bh)
+                            : 0;
+    st->windows_workspace = windows_bytes ? workspace_take(&c, windows_bytes) : NULL;
     st->cublas_workspace = workspace_take(&c, CUDA_CUBLAS_WORKSPACE_BYTES);
     return c.used;
 }
@@ -91,14 +99,22 @@ static cudaError_t nystrom_launch(const struct nystrom_state *st, const struct a
     const float scale = 1.0f / sqrtf((float)d);
     CUDA_CHECK(cuda_cublas_bind(st->handle, stream, st->cublas_workspace));
     CUDA_CHECK(landmarks_forward(t->q, dtype, st->landmark_q_fp32, p->B, p->H, p->N, d, m, stream));
-    CUDA_CHECK(landmarks_forward(t->k, dtype, st->landmark_k_fp32, p->B, p->H, p->N, d, m, stream));
-    if (dtype != ATTN_FP32) {
+    if (dtype != ATTN_FP32)
         CUDA_CHECK(store_fp32_as(st->landmark_q_fp32, st->landmark_q, dtype, md, stream));
-        CUDA_CHECK(store_fp32_as(st->landmark_k_fp32, st->landmark_k, dtype, md, stream));
+    /* G V = softmax(Q̃ Kᵀ s) V, kept in fp32 for the products with pinv(M); K̃ with it where
+     * the windows allow, else from landmarks(K) before. */
+    if (st->windows_workspace) {
+        CUDA_CHECK(softmax_attention_fused_windows(
+            st->landmark_q, m, t->k, t->v, p->N, m, d, dtype, scale, st->gv, ATTN_FP32,
+            st->landmark_k_fp32, st->landmark_k, st->windows_workspace, bh, stream));
+    } else {
+        CUDA_CHECK(
+            landmarks_forward(t->k, dtype, st->landmark_k_fp32, p->B, p->H, p->N, d, m, stream));
+        if (dtype != ATTN_FP32)
+            CUDA_CHECK(store_fp32_as(st->landmark_k_fp32, st->landmark_k, dtype, md, stream));
+        CUDA_CHECK(cuda_attend(&st->attention, st->handle, p, st->landmark_q, m, t->k, t->v, p->N,
+                               st->gv, ATTN_FP32, stream));
     }
-    /* G V = softmax(Q̃ Kᵀ s) V, kept in fp32 for the products with pinv(M). */
-    CUDA_CHECK(cuda_attend(&st->attention, st->handle, p, st->landmark_q, m, t->k, t->v, p->N,
-                           st->gv, ATTN_FP32, stream));
     /* M = softmax(Q̃ K̃ᵀ s), in place, and its pseudo-inverse. */
     CUDA_CHECK(gemm_rowmajor_batched(st->handle, 1, m, m, d, scale, st->landmark_q_fp32, d, m * d,
                                      st->landmark_k_fp32, d, m * d, ATTN_FP32, 0.f, st->mm, m,

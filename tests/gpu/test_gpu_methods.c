@@ -32,6 +32,7 @@
 #include "attn/registry.h"
 #include "kernels/flash_attn.h"
 #include "kernels/portable.h"
+#include "kernels/softmax.h"
 
 static int passed, failed;
 
@@ -194,7 +195,11 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
  * block of the wave; N/512 = 255 is odd, so the sampled rows fall on every row position of a
  * tile) and agent's and nystrom's, N queries over m = 64 resident keys (kernels/softmax.cu,
  * the fused kernel's resident case), and agent's over m = 37, a key tile partly past its
- * keys (masked, read as zeros). */
+ * keys (masked, read as zeros). Nyström's G V takes K̃ on the way where its windows allow
+ * (softmax_attention_fused_windows): at B·H = 2, m = 16 and N = 2^18 + 37 each window of
+ * 16386 or 16387 keys is cut in chunks that start and end inside key tiles (checked to take
+ * that path); at B·H = 8, m = 64 and N = 2^16 + 37 it depends on the device's wave of blocks
+ * (on 132 SMs landmarks(K) runs first). */
 static void check_long_heads(const struct attn_method *m, struct backend *b, uint64_t seed,
                              int small, const char *only)
 {
@@ -202,8 +207,12 @@ static void check_long_heads(const struct attn_method *m, struct backend *b, uin
         const char *method;
         int H;
         int64_t N, m;
-    } shapes[] = {{"linear", 1, 130597, 0}, {"agent", 4, (1 << 16) + 37, 64},
-                  {"nystrom", 4, (1 << 16) + 37, 64}, {"agent", 4, (1 << 16) + 37, 37}};
+        int windows; /* nystrom: 1 when G V must take K̃ on the way */
+    } shapes[] = {{"linear", 1, 130597, 0, 0},
+                  {"agent", 4, (1 << 16) + 37, 64, 0},
+                  {"nystrom", 4, (1 << 16) + 37, 64, 0},
+                  {"nystrom", 1, (1 << 18) + 37, 16, 1},
+                  {"agent", 4, (1 << 16) + 37, 37, 0}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         if (small || strcmp(m->name, shapes[i].method) != 0 ||
@@ -212,6 +221,17 @@ static void check_long_heads(const struct attn_method *m, struct backend *b, uin
         for (int t = 0; t < 2; t++)
             for (int d = 64; d <= 128; d += 64) {
                 if (!check_supports(m, "", dtypes[t], d)) continue;
+                if (shapes[i].windows) {
+                    const int64_t mm = shapes[i].m;
+                    const int got = softmax_attention_fused_windows_workspace_bytes(
+                                        mm, shapes[i].N, mm, d, dtypes[t], ATTN_FP32,
+                                        2 * shapes[i].H) > 0;
+                    printf("%-4s nystrom B=2 H=%d N=%" PRId64 " m=%" PRId64
+                           " d=%d %s: K̃ %s G V\n",
+                           got ? "ok" : "FAIL", shapes[i].H, shapes[i].N, mm, d,
+                           attn_dtype_name(dtypes[t]), got ? "on the way of" : "not on the way of");
+                    got ? passed++ : failed++;
+                }
                 const struct attn_problem problem = {
                     2, shapes[i].H, shapes[i].N, d, dtypes[t], ATTN_CUDA, seed};
                 struct sweep_point p =
