@@ -794,14 +794,16 @@ template <int D> int64_t partial_floats(const plan &p, int64_t nq, int batch)
 // has the same work, so a wave a third full costs as much as a full one: 512 blocks where 396
 // fit, B·H = 8 and m = 64, would take two waves' time for 1.3 waves' work). *ok false, and
 // the plain plan with landmarks.cu's own pass serving instead, where the windows are shorter
-// than two key tiles or where their partial results would move more bytes than both the plain
-// plan's and an eighth of K and V's (m queries over m windows grows as m²).
+// than two key tiles, or where they need more chunks than both the split that fills a wave
+// (the plain plan's count, taken at this kernel's occupancy) and the count whose partial
+// results move an eighth of K and V's bytes (m queries over m windows grows as m²): at B·H =
+// 8, m = 64 on 132 SMs, from N = 2^17 on.
 template <typename T, typename OutT, int D>
 cudaError_t make_windows_plan(int64_t nq, int64_t nk, int batch, int64_t windows, plan *p,
                               bool *ok)
 {
     *ok = false;
-    if (windows < 1 || nk / windows < 2 * KEYS) return cudaSuccess;
+    if (windows < 1 || nk / windows < 2 * KEYS || batch > 65535) return cudaSuccess;
     int64_t wave;
     CUDA_CHECK((blocks_in_a_wave<T, OutT, D, true>(&wave)));
     const int64_t qtiles = (nq + ROWS - 1) / ROWS, ktiles = (nk + KEYS - 1) / KEYS;
@@ -914,7 +916,7 @@ cudaError_t launch_windows(const void *q, int64_t nq, const void *k, const void 
     plan p;
     bool ok;
     CUDA_CHECK((make_windows_plan<T, OutT, D>(nq, nk, batch, windows, &p, &ok)));
-    if (!ok || batch > 65535) return cudaErrorInvalidConfiguration;
+    if (!ok) return cudaErrorInvalidConfiguration;
     const float scale_log2 = scale * LOG2E;
     float *partial_o = static_cast<float *>(workspace);
     float *partial_ml = p.chunks > 1 ? partial_o + (int64_t)batch * p.chunks * nq * D : nullptr;

@@ -67,8 +67,9 @@ cudaError_t softmax_attention_fused(const void *q, int64_t nq, const void *k, co
  * blocks at the windows' edges, the sums added in a fixed order.
  *   k_mean_fp32: [batch, windows, d] fp32  k_mean: the same in dtype
  * The workspace query returns 0 where the shape is not run this way (windows
- * shorter than two 64-key tiles, or so many that their partial results would
- * outweigh K's second read): then landmarks_forward and
+ * shorter than two 64-key tiles, more than 65535 problems, or so many windows
+ * that their partial results would cost more than K's second read saves: at
+ * B·H = 8 and m = 64 below N = 2^17): then landmarks_forward and
  * softmax_attention_fused serve, and this function returns
  * cudaErrorInvalidConfiguration. */
 size_t softmax_attention_fused_windows_workspace_bytes(int64_t nq, int64_t nk, int64_t windows,

@@ -118,6 +118,7 @@ gpu_tests() {
     gpu_test gather test_gather "${plugin[@]}"
     gpu_test mita-gather test_mita_gather "${plugin[@]}"
     gpu_test mita-kernels test_mita_kernels
+    gpu_test window-means test_window_means
     gpu_test inputs test_inputs_fill
     if [ -x "$build/tests/gpu/test_profiler" ]; then gpu_test profiler test_profiler; fi
 }

@@ -58,11 +58,14 @@ static size_t nystrom_carve(const struct attn_problem *p, const struct attn_para
     st->pinv_scratch = workspace_take_floats(&c, cuda_size_mul(4, mm));
     st->w_fp32 = workspace_take_floats(&c, md);
     st->w = workspace_take_dtype(&c, md, p->dtype, st->w_fp32);
-    cuda_attention_carve(&c, p, steps, 2, &st->attention);
+    /* Where the windows path takes G V, the shared attention scratch sizes only the O pass. */
     const size_t windows_bytes =
-        st->attention.fused ? softmax_attention_fused_windows_workspace_bytes(
-                                  a->m, p->N, a->m, p->d, (int)p->dtype, ATTN_FP32, (int)bh)
-                            : 0;
+        softmax_attention_fused_supported(p->d, (int)p->dtype)
+            ? softmax_attention_fused_windows_workspace_bytes(a->m, p->N, a->m, p->d,
+                                                              (int)p->dtype, ATTN_FP32, (int)bh)
+            : 0;
+    cuda_attention_carve(&c, p, windows_bytes ? steps + 1 : steps, windows_bytes ? 1 : 2,
+                         &st->attention);
     st->windows_workspace = windows_bytes ? workspace_take(&c, windows_bytes) : NULL;
     st->cublas_workspace = workspace_take(&c, CUDA_CUBLAS_WORKSPACE_BYTES);
     return c.used;
