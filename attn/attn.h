@@ -209,7 +209,10 @@ const char *attn_validate_common(const struct attn_method *m, const struct attn_
 enum { ATTN_NYSTROM_PINV_ITERATIONS = 6 };
 
 /* Window j of landmarks(X, m) covers rows [begin, end) (docs/methods.md,
- * "Landmarks"). */
+ * "Landmarks"). Callable from C and CUDA. */
+#if defined(__CUDACC__)
+__host__ __device__
+#endif
 static inline int64_t attn_window_begin(int64_t j, int64_t N, int64_t m) { return j * N / m; }
 
 /* The inputs of every run and check: element i of tensor `which` (0 = Q,

@@ -26,7 +26,7 @@ __global__ void __launch_bounds__(THREADS)
     __shared__ float partial[THREADS * VEC];
 
     const int64_t j = blockIdx.x, bh = blockIdx.y;
-    const int64_t begin = j * N / m, end = (j + 1) * N / m;
+    const int64_t begin = attn_window_begin(j, N, m), end = attn_window_begin(j + 1, N, m);
     const int chunk = threadIdx.x % CPR;
     const T *xb = x + bh * N * D + chunk * VEC;
 

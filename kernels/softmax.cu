@@ -275,7 +275,8 @@ __global__ void __launch_bounds__(fused::THREADS)
     int64_t key0, key1;
     if (WINDOW_SUMS) {
         const int64_t splits = chunks / windows, w = chunk / splits, part = chunk % splits;
-        const int64_t w0 = w * nk / windows, len = (w + 1) * nk / windows - w0;
+        const int64_t w0 = attn_window_begin(w, nk, windows);
+        const int64_t len = attn_window_begin(w + 1, nk, windows) - w0;
         key0 = w0 + part * len / splits;
         key1 = w0 + (part + 1) * len / splits;
     } else {
@@ -490,7 +491,8 @@ __global__ void window_means_finish(const float *k_sums, int64_t splits, int64_t
     const float *src = k_sums + (b * windows + w) * splits * D + c;
     float sum = 0.f;
     for (int64_t i = 0; i < splits; i++) sum += src[i * D];
-    const float value = sum / (float)((w + 1) * nk / windows - w * nk / windows);
+    const float value =
+        sum / (float)(attn_window_begin(w + 1, nk, windows) - attn_window_begin(w, nk, windows));
     const int64_t at = (b * windows + w) * D + c;
     mean_fp32[at] = value;
     mean[at] = from_float<T>(value);

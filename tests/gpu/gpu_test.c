@@ -26,11 +26,22 @@ struct backend *gpu_test_open(struct device_info *info, int *exit_status)
     return b;
 }
 
+static uint64_t rng_state = 1;
+
 uint64_t gpu_test_seed(void)
 {
     const uint64_t seed = (uint64_t)time(NULL);
     printf("seed %" PRIu64 "\n", seed);
+    rng_state = seed | 1;
     return seed;
+}
+
+double gpu_test_uniform(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / (double)(1ull << 52) - 1.0;
 }
 
 int gpu_test_sanitized(void)

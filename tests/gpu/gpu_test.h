@@ -23,8 +23,12 @@
 struct backend *gpu_test_open(struct device_info *info, int *exit_status);
 
 /* A seed of this run's own (the time), printed so that a failure can be
- * replayed with it. */
+ * replayed with it; it also seeds gpu_test_uniform. */
 uint64_t gpu_test_seed(void);
+
+/* The next number of a xorshift generator seeded by gpu_test_seed, uniform
+ * on [-1, 1): the host-side inputs of the kernel tests. */
+double gpu_test_uniform(void);
 
 /* 1 under one of the compute-sanitizer setups. */
 int gpu_test_sanitized(void);

@@ -32,15 +32,6 @@
 
 static int passed, failed;
 
-static uint64_t rng_state;
-static double uniform(void) /* [-1, 1) */
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / (double)(1ull << 52) - 1.0;
-}
-
 static uint16_t to_16bit(enum attn_dtype dtype, float x)
 {
     return dtype == ATTN_FP16 ? attn_float_to_fp16(x) : attn_float_to_bf16(x);
@@ -57,7 +48,7 @@ static void fill(uint16_t *x, enum attn_dtype dtype, int batch, int64_t rows, in
             /* the window of row r: the largest w with floor(w·rows/windows) <= r */
             const int64_t w = windows ? ((r + 1) * windows - 1) / rows : 0;
             for (int c = 0; c < d; c++) {
-                double v = 0.25 * uniform();
+                double v = 0.25 * gpu_test_uniform();
                 if (windows) v += (w % 2 ? 1.0 : -1.0) + 0.01 * (c % 7);
                 x[((int64_t)b * rows + r) * d + c] = to_16bit(dtype, (float)v);
             }
@@ -181,8 +172,7 @@ int main(void)
     int exit_status;
     struct backend *b = gpu_test_open(&info, &exit_status);
     if (!b) return exit_status;
-    const uint64_t seed = gpu_test_seed();
-    rng_state = seed | 1;
+    gpu_test_seed();
     static const struct {
         int batch;
         int64_t nq, nk, windows;
