@@ -5,10 +5,14 @@
  *   k_mean       the same means in the dtype: within one rounding of landmarks_forward's
  *                (bounded by twice its largest relative size);
  *   out          against softmax_attention_fused (fp32 out; the same attention over other key
- *                chunks: 1e-4 relative).
- * The key rows are a per-window offset plus noise, so that each window's mean is far from 0 and
- * a window edge, a chunk or a divisor out of place shows (on iid keys the means are ~0 and
- * Nyström's output barely depends on them). The outputs start poisoned (NaN).
+ *                chunks). Both kernels round the probabilities to the dtype before P·V, each
+ *                relative to its own chunk's running maximum, so each output is within one
+ *                rounding (2^-8 bf16, 2^-11 fp16) of max|V| of the exact weighted mean: the two
+ *                within twice that, measured against max|V|.
+ * The key and value rows are a per-window offset (±1) plus noise, so that each window's mean is
+ * far from 0 and a window edge, a chunk or a divisor out of place shows (on iid keys the means
+ * are ~0 and Nyström's output barely depends on them; on iid values a lost chunk moves the
+ * output by less than the rounding). The outputs start poisoned (NaN).
  *
  * Shapes: windows cut in several chunks each, starting and ending inside key tiles (N = 2^18 +
  * 37, 16 windows, B·H = 2); more query rows than one tile (nq = 100: only the first query
@@ -75,16 +79,29 @@ static void verdict(int ok, const char *what, const char *detail)
 }
 
 /* Largest |a − b| over n values, relative to the largest |b|; NaN anywhere gives +inf. */
-static double rel_error(const float *a, const float *b, int64_t n)
+/* max |a - b| over scale, or over max |b| where scale is 0 */
+static double rel_error(const float *a, const float *b, int64_t n, double scale)
 {
-    double worst = 0., scale = 0.;
+    double worst = 0., largest = 0.;
     for (int64_t i = 0; i < n; i++) {
         if (!isfinite(a[i]) || !isfinite(b[i])) return INFINITY;
         const double e = fabs((double)a[i] - (double)b[i]);
         if (e > worst) worst = e;
-        if (fabs((double)b[i]) > scale) scale = fabs((double)b[i]);
+        if (fabs((double)b[i]) > largest) largest = fabs((double)b[i]);
     }
+    if (scale == 0.) scale = largest;
     return scale > 0. ? worst / scale : worst;
+}
+
+static double largest_magnitude(const uint16_t *x, enum attn_dtype dtype, int64_t n)
+{
+    double largest = 0.;
+    for (int64_t i = 0; i < n; i++) {
+        float f;
+        attn_to_float(&x[i], dtype, &f, 1);
+        if (fabs((double)f) > largest) largest = fabs((double)f);
+    }
+    return largest;
 }
 
 static void check_shape(int batch, int64_t nq, int64_t nk, int64_t windows, int d,
@@ -112,7 +129,7 @@ static void check_shape(int batch, int64_t nq, int64_t nk, int64_t windows, int 
     float *mean16_f = malloc(mean_el * 4), *out = malloc(nq_el * 4), *out_ref = malloc(nq_el * 4);
     fill(q, dtype, batch, nq, d, 0);
     fill(k, dtype, batch, nk, d, windows);
-    fill(v, dtype, batch, nk, d, 0);
+    fill(v, dtype, batch, nk, d, windows);
     const size_t ws_plain = softmax_attention_fused_workspace_bytes(nq, nk, d, dtype, ATTN_FP32,
                                                                     batch);
     void *dq = device_copy(q, nq_el * 2), *dk = device_copy(k, nk_el * 2);
@@ -147,16 +164,17 @@ static void check_shape(int batch, int64_t nq, int64_t nk, int64_t windows, int 
         verdict(0, what, detail);
     } else {
         attn_to_float(mean16, dtype, mean16_f, (int64_t)mean_el);
-        const double e_mean = rel_error(mean, mean_ref, (int64_t)mean_el);
+        const double e_mean = rel_error(mean, mean_ref, (int64_t)mean_el, 0.);
         /* one rounding to the dtype of a value within 1e-5 of the reference: at most half a
          * unit in the last place, 2^-8 (bf16) or 2^-11 (fp16) of it, bounded here by twice */
-        const double e_mean16 = rel_error(mean16_f, mean_ref, (int64_t)mean_el);
+        const double e_mean16 = rel_error(mean16_f, mean_ref, (int64_t)mean_el, 0.);
         const double bound16 = dtype == ATTN_BF16 ? 1.0 / 128 : 1.0 / 1024;
-        const double e_out = rel_error(out, out_ref, (int64_t)nq_el);
-        const int ok = e_mean <= 1e-5 && e_mean16 <= bound16 && e_out <= 1e-4;
+        const double e_out = rel_error(out, out_ref, (int64_t)nq_el,
+                                       largest_magnitude(v, dtype, (int64_t)nk_el));
+        const int ok = e_mean <= 1e-5 && e_mean16 <= bound16 && e_out <= bound16;
         snprintf(detail, sizeof detail,
-                 "K̃ fp32 %.1e (bound 1e-5), in the dtype %.1e (bound %.1e), out %.1e (bound 1e-4)",
-                 e_mean, e_mean16, bound16, e_out);
+                 "K̃ fp32 %.1e (bound 1e-5), in the dtype %.1e, out %.1e of max|V| (bounds %.1e)",
+                 e_mean, e_mean16, e_out, bound16);
         verdict(ok, what, detail);
     }
     cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(d_mean), cudaFree(d_mean16);
