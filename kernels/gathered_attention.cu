@@ -206,29 +206,44 @@ constexpr int TILE_ROWS = 64; // queries per block: 4 warps × 16
 // Past SORT_SMEM_EXPERTS experts the counts go straight to global memory (few collide there).
 // counts: [heads, m], zero before count_experts.
 constexpr int SORT_QUERIES = 4096, SORT_SMEM_EXPERTS = 12288; // 48 KB of counters
+constexpr int SORT_THREADS = 256, SORT_PER_THREAD = SORT_QUERIES / SORT_THREADS;
 
 size_t sort_smem(int64_t m) { return m <= SORT_SMEM_EXPERTS ? (size_t)m * 4 : 0; }
 
-__global__ void __launch_bounds__(256) count_experts(const int32_t *routes, int64_t N, int64_t m,
-                                                     int32_t *counts)
+// The block's entries' experts, SORT_PER_THREAD a thread (entry i0 + threadIdx.x + j·256; -1
+// past the head's end), all loaded before the first atomic: a load after an atomic waits for
+// it, so a loop of load-then-atomic paid one memory latency an entry (scatter_experts 0.116 ms
+// at 2^20 on the H200, for 44 MB).
+__device__ __forceinline__ void load_routes(const int32_t *routes, int64_t N, int64_t i0,
+                                            int32_t (&e)[SORT_PER_THREAD])
+{
+#pragma unroll
+    for (int j = 0; j < SORT_PER_THREAD; j++) {
+        const int64_t i = i0 + threadIdx.x + (int64_t)j * SORT_THREADS;
+        e[j] = i < N ? routes[i] : -1;
+    }
+}
+
+__global__ void __launch_bounds__(SORT_THREADS) count_experts(const int32_t *routes, int64_t N,
+                                                              int64_t m, int32_t *counts)
 {
     extern __shared__ int32_t local[]; // [m], when m <= SORT_SMEM_EXPERTS
     const bool in_smem = m <= SORT_SMEM_EXPERTS;
     const int64_t bh = blockIdx.y, i0 = (int64_t)blockIdx.x * SORT_QUERIES;
-    const int64_t i1 = min(i0 + SORT_QUERIES, N);
     int32_t *c = counts + bh * m;
+    int32_t e[SORT_PER_THREAD];
+    load_routes(routes + bh * N, N, i0, e);
     if (in_smem) {
-        for (int64_t e = threadIdx.x; e < m; e += blockDim.x) local[e] = 0;
+        for (int64_t x = threadIdx.x; x < m; x += blockDim.x) local[x] = 0;
         __syncthreads();
     }
-    for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x) {
-        const int32_t e = routes[bh * N + i];
-        atomicAdd(in_smem ? &local[e] : &c[e], 1);
-    }
+#pragma unroll
+    for (int j = 0; j < SORT_PER_THREAD; j++)
+        if (e[j] >= 0) atomicAdd(in_smem ? &local[e[j]] : &c[e[j]], 1);
     if (!in_smem) return;
     __syncthreads();
-    for (int64_t e = threadIdx.x; e < m; e += blockDim.x)
-        if (local[e]) atomicAdd(&c[e], local[e]);
+    for (int64_t x = threadIdx.x; x < m; x += blockDim.x)
+        if (local[x]) atomicAdd(&c[x], local[x]);
 }
 
 // One warp per head: turns the counts into each expert's first entry (counts becomes the
@@ -276,29 +291,35 @@ __global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, i
 // order: [heads, N], each head's entries grouped by expert (in no particular order within one).
 // As count_experts, per block: count in shared memory, reserve each expert's range of `order`
 // with one atomic on its cursor, then place the queries by shared-memory atomics in it.
-__global__ void __launch_bounds__(256) scatter_experts(const int32_t *routes, int64_t N, int64_t m,
-                                                       int32_t *cursor, int32_t *order)
+__global__ void __launch_bounds__(SORT_THREADS) scatter_experts(const int32_t *routes, int64_t N,
+                                                                int64_t m, int32_t *cursor,
+                                                                int32_t *order)
 {
     extern __shared__ int32_t local[]; // [m]: counts, then the next free slot of each expert
     const bool in_smem = m <= SORT_SMEM_EXPERTS;
     const int64_t bh = blockIdx.y, i0 = (int64_t)blockIdx.x * SORT_QUERIES;
-    const int64_t i1 = min(i0 + SORT_QUERIES, N);
     int32_t *cur = cursor + bh * m, *out = order + bh * N;
+    int32_t e[SORT_PER_THREAD];
+    load_routes(routes + bh * N, N, i0, e);
+    auto entry = [&](int j) { return (int32_t)(i0 + threadIdx.x + (int64_t)j * SORT_THREADS); };
     if (!in_smem) {
-        for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
-            out[atomicAdd(&cur[routes[bh * N + i]], 1)] = (int32_t)i;
+#pragma unroll
+        for (int j = 0; j < SORT_PER_THREAD; j++)
+            if (e[j] >= 0) out[atomicAdd(&cur[e[j]], 1)] = entry(j);
         return;
     }
-    for (int64_t e = threadIdx.x; e < m; e += blockDim.x) local[e] = 0;
+    for (int64_t x = threadIdx.x; x < m; x += blockDim.x) local[x] = 0;
     __syncthreads();
-    for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
-        atomicAdd(&local[routes[bh * N + i]], 1);
+#pragma unroll
+    for (int j = 0; j < SORT_PER_THREAD; j++)
+        if (e[j] >= 0) atomicAdd(&local[e[j]], 1);
     __syncthreads();
-    for (int64_t e = threadIdx.x; e < m; e += blockDim.x)
-        local[e] = local[e] ? atomicAdd(&cur[e], local[e]) : 0;
+    for (int64_t x = threadIdx.x; x < m; x += blockDim.x)
+        local[x] = local[x] ? atomicAdd(&cur[x], local[x]) : 0;
     __syncthreads();
-    for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
-        out[atomicAdd(&local[routes[bh * N + i]], 1)] = (int32_t)i;
+#pragma unroll
+    for (int j = 0; j < SORT_PER_THREAD; j++)
+        if (e[j] >= 0) out[atomicAdd(&local[e[j]], 1)] = entry(j);
 }
 
 // The sorted path's arguments. An entry is a (query, route) pair, entry = query·s_r + r; for
@@ -474,10 +495,19 @@ __global__ void __launch_bounds__(SHORT_SORT_THREADS, 1)
 {
     extern __shared__ int32_t local[]; // [m]: counts, then the next free slot of each expert
     const int64_t bh = blockIdx.x;
-    routes += bh * N;
-    for (int64_t e = threadIdx.x; e < m; e += blockDim.x) local[e] = 0;
+    // The head's routes in registers first, as load_routes does for the long sort.
+    constexpr int PER_THREAD = SHORT_SORT_ENTRIES / SHORT_SORT_THREADS;
+    int32_t e[PER_THREAD];
+#pragma unroll
+    for (int j = 0; j < PER_THREAD; j++) {
+        const int64_t i = threadIdx.x + (int64_t)j * SHORT_SORT_THREADS;
+        e[j] = i < N ? routes[bh * N + i] : -1;
+    }
+    for (int64_t x = threadIdx.x; x < m; x += blockDim.x) local[x] = 0;
     __syncthreads();
-    for (int64_t i = threadIdx.x; i < N; i += blockDim.x) atomicAdd(&local[routes[i]], 1);
+#pragma unroll
+    for (int j = 0; j < PER_THREAD; j++)
+        if (e[j] >= 0) atomicAdd(&local[e[j]], 1);
     __syncthreads();
     if (threadIdx.x < 32) {
         scan_expert_counts(local, m, tile_rows, tiles_max, tile_map + bh * tiles_max, (int)bh,
@@ -490,8 +520,10 @@ __global__ void __launch_bounds__(SHORT_SORT_THREADS, 1)
     }
     __syncthreads();
     order += bh * N;
-    for (int64_t i = threadIdx.x; i < N; i += blockDim.x)
-        order[atomicAdd(&local[routes[i]], 1)] = (int32_t)i;
+#pragma unroll
+    for (int j = 0; j < PER_THREAD; j++)
+        if (e[j] >= 0)
+            order[atomicAdd(&local[e[j]], 1)] = (int32_t)threadIdx.x + j * SHORT_SORT_THREADS;
 }
 
 // KEY_TILE rows of keys and values into a stage: rows kt.. of `keys`/`values` ([*, D] T), or
@@ -1086,10 +1118,10 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     if (threadIdx.x == 0) {
         for (int s = 0; s < L::STAGES; s++) {
-            cuda::ptx::mbarrier_init(&full[s], 1);
-            cuda::ptx::mbarrier_init(&empty[s], 8); // the consumer warps
+            cuda::ptx::mbarrier_init(&full[s], 32);   // the producer warp's lanes
+            cuda::ptx::mbarrier_init(&empty[s], 256); // the consumer threads
         }
-        for (int s = 0; s < 2; s++) cuda::ptx::mbarrier_init(&kv_full[s], 1);
+        for (int s = 0; s < 2; s++) cuda::ptx::mbarrier_init(&kv_full[s], 32);
         for (int s = 0; s < 4; s++) cuda::ptx::mbarrier_init(&kv_empty[s], 8);
         cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
     }
@@ -1153,11 +1185,13 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             cp_async_commit();
             cp_async_wait<0>();
             hopper_fence_proxy_async(); // this lane's copies, before wgmma reads them
-            __syncwarp();
-            if (lane == 0) {
-                if (it.starts_run) cuda::ptx::mbarrier_arrive(&kv_full[slot]);
-                cuda::ptx::mbarrier_arrive(&full[w]);
-            }
+            // Every lane arrives for its own copies and entries (full and kv_full count 32,
+            // empty counts the 256 consumer threads): each write is released by the thread
+            // that made it, not through a warp barrier and one lane's arrive, which is as
+            // correct but which compute-sanitizer's racecheck cannot follow (it reported every
+            // other lane's accesses as races; measured: no cost, NOTES "mita" v31).
+            if (it.starts_run) cuda::ptx::mbarrier_arrive(&kv_full[slot]);
+            cuda::ptx::mbarrier_arrive(&full[w]);
         }
         return;
     }
@@ -1243,8 +1277,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                          : "memory");
             *reinterpret_cast<uint4 *>(dst + (int64_t)entries[r] * D + ch * 8) = x;
         }
-        __syncwarp(); // the warp's reads of the stage (and of its entries) are done
-        if (lane == 0) cuda::ptx::mbarrier_arrive(&empty[st]);
+        cuda::ptx::mbarrier_arrive(&empty[st]); // this thread's reads of the stage are done
     }
 #endif
 }
@@ -1577,13 +1610,13 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
         const dim3 sort_grid((unsigned)((entries + SORT_QUERIES - 1) / SORT_QUERIES),
                              (unsigned)heads);
         CUDA_CHECK(cudaMemsetAsync(s.counts, 0, (size_t)heads * ne * 4, stream));
-        count_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(sorted.routes, entries, ne,
-                                                                 s.counts);
+        count_experts<<<sort_grid, SORT_THREADS, sort_smem(ne), stream>>>(sorted.routes, entries,
+                                                                          ne, s.counts);
         CUDA_CHECK_LAUNCH();
         scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows, n_tiles, s.tile_map);
         CUDA_CHECK_LAUNCH();
-        scatter_experts<<<sort_grid, 256, sort_smem(ne), stream>>>(sorted.routes, entries, ne,
-                                                                   s.counts, s.order);
+        scatter_experts<<<sort_grid, SORT_THREADS, sort_smem(ne), stream>>>(
+            sorted.routes, entries, ne, s.counts, s.order);
         CUDA_CHECK_LAUNCH();
         if (shared)
             CUDA_CHECK(dispatch_dtype(dtype, round_launch{w.landmarks, w.shared_values,
