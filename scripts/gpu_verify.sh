@@ -10,6 +10,12 @@
 #              running none (the unit test gpu-verify-list checks them against
 #              meson's)
 #   sanitizer  the GPU tests at small sizes under compute-sanitizer memcheck
+#   racecheck  compute-sanitizer racecheck on the long-N kernels the tests'
+#              small shapes do not reach (run --verify, a process a shape):
+#              MiTA's expert runs (N = 2^17, bf16 d = 64 and fp16 d = 128),
+#              pair mode, the short path at 2^14, Nyström's windows pass
+#              (B·H = 8, N = 2^17), agent's and linear's wgmma passes; about
+#              3 min on an H100
 #   check      attnbench check --backend cuda, d = 64 and 128
 #   ceilings   attnbench ceilings into OUT_DIR/ceilings.csv (kept once all five
 #              are measured): run it first in a session whose rows you keep
@@ -30,7 +36,7 @@
 # Without steps: tests sanitizer check seqlen. Logs go to OUT_DIR; the last
 # lines printed are a summary.
 set -uo pipefail
-build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|check|ceilings|seqlen|peers|verify|profile]...}")
+build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ceilings|seqlen|peers|verify|profile]...}")
 out=$(realpath -m "${2:?usage}")
 shift 2
 mkdir -p "$out"
@@ -46,6 +52,15 @@ rows_with_counters() {
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 print(len(rows), sum(1 for r in rows if r["dram_read_bytes"]))
+PY
+}
+
+# "ok 2, error: ... 1": a results file's statuses and their counts (python3's csv).
+statuses() {
+    python3 - "$1" 2>/dev/null <<'PY' || echo "?"
+import collections, csv, sys
+counts = collections.Counter(r["status"] for r in csv.DictReader(open(sys.argv[1], newline="")))
+print(", ".join("%s %d" % kv for kv in sorted(counts.items())) or "none")
 PY
 }
 
@@ -138,6 +153,23 @@ for step in "${what[@]}"; do
             "$build/tests/gpu/test_gpu_methods" --small >"$out/sanitizer.log" 2>&1
         rc=$?
         summary+=("sanitizer: $(grep -E 'ERROR SUMMARY' "$out/sanitizer.log" | tail -1) (rc $rc)") ;;
+    racecheck)
+        n=0
+        for shape in "--methods mita,mita:route_only --dtype bf16 --H 1 --seqlen 2^17" \
+                     "--methods mita --dtype fp16 --d 128 --H 1 --seqlen 2^17" \
+                     "--methods mita,mita:route_only --dtype bf16 --H 1 --seqlen 20000 --m 16 --k 32 --s_r 2" \
+                     "--methods mita,mita:route_only --dtype bf16 --H 1 --seqlen 2^14" \
+                     "--methods nystrom --dtype bf16 --H 8 --seqlen 2^17" \
+                     "--methods linear,agent --dtype bf16 --H 2 --seqlen 65573 --d 64,128"; do
+            n=$((n + 1))
+            # shellcheck disable=SC2086 # the shape's flags split on purpose
+            compute-sanitizer --tool racecheck --error-exitcode 9 "$bench" run --no-isolate \
+                --B 1 --reps 1 --warmup 0 --verify --quiet --timeout 0 $shape \
+                --out "$out/racecheck-$n.csv" >"$out/racecheck-$n.log" 2>&1
+            rc=$?
+            summary+=("racecheck [$shape]: $(grep 'RACECHECK SUMMARY' "$out/racecheck-$n.log" |
+                tail -1 | sed 's/^=* *//'); rows $(statuses "$out/racecheck-$n.csv") (rc $rc)")
+        done ;;
     check)
         "$bench" check --backend cuda --d 64,128 >"$out/check.log" 2>&1
         rc=$?
