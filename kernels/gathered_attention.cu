@@ -997,31 +997,21 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
 //     and, for the first item of a run, the run's tiles into its slot once that is free; then
 //     waits for its own copies, fences them to the async proxy and arrives on the stage's (and
 //     slot's) full barrier: STAGES items' rows in flight an SM, none waited on by a consumer.
-//   consumer warpgroups, each taking halves of items (64 entries): per key tile of the run,
-//     S = Q·Kᵀ, the online softmax and O += P·V by wgmma; then O through its own rows of the
-//     stage (swizzled, so that each thread stores 16-byte chunks of whole rows), and its half
-//     of the stage released. At d = 128 two warpgroups take half 0 and half 1 of every item;
-//     at d = 64 three take the halves round-robin (half h of item i is unit 2i + h, warpgroup
-//     c takes the units u with u % 3 = c), so that an SM has three chains of dependent
-//     latency in flight, not two (NOTES "mita" v32), registers moved to them by setmaxnreg.
-//     Same outputs as the other tile kernels (s_r = 1: O; s_r > 1: the partials).
+//   two consumer warpgroups, 64 entries of every item each: per key tile of the run, S = Q·Kᵀ,
+//     the online softmax and O += P·V by wgmma; then O through their own rows of the stage
+//     (swizzled, so that each thread stores 16-byte chunks of whole rows), and the stage
+//     released. Same outputs as the other tile kernels (s_r = 1: O; s_r > 1: the partials).
 // Every warp walks the same items with a RunWalk, so that an item's stage (its place among the
-// non-empty items modulo STAGES) and its run's slot (the run's place modulo 2) agree, and every
-// consumer warpgroup waits for every item's stage and releases it, the half it takes after
-// reading it, an item it takes no half of as it passes: mbarriers are waited by parity, which
-// is only sound for a waiter that sees every phase (a warpgroup that skipped items could find a
-// stage two phases behind and take the stale phase for its own; a simulation of the protocol,
-// NOTES "mita" v32, found exactly that). The consumers release run r − 1's slot as they start
-// run r, on kv_empty[(r − 1) % 4]; the producer of run r waits for run r − 2's release there.
-// Four release barriers, not two: a producer may be STAGES items ahead of the consumers, and
-// with runs of one item that is four runs, so that a barrier per slot could still be a whole
-// phase behind, and its parity wait pass at once.
+// non-empty items modulo STAGES) and its run's slot (the run's place modulo 2) agree. The
+// consumers release run r − 1's slot as they start run r, on kv_empty[(r − 1) % 4]; the producer
+// of run r waits for run r − 2's release there. Four release barriers, not two: a producer may
+// be STAGES items ahead of the consumers, and with runs of one item that is four runs, so that a
+// barrier per slot could still be a whole phase behind, and its parity wait pass at once.
 template <int D> struct RunShape {
-    static constexpr int STAGES = D == 64 ? 4 : 2;    // Q stages = producer warps
+    static constexpr int STAGES = D == 64 ? 4 : 2;   // Q stages = producer warps
     static_assert(STAGES <= 4, "a producer STAGES runs ahead: four slot release barriers");
-    static constexpr int CONSUMERS = D == 64 ? 3 : 2; // consumer warpgroups
-    static constexpr int KV_TILES = D == 64 ? 4 : 2;  // 64-key tiles a run slot holds
-    static constexpr int THREADS = 128 * CONSUMERS + 32 * STAGES;
+    static constexpr int KV_TILES = D == 64 ? 4 : 2; // 64-key tiles a run slot holds
+    static constexpr int THREADS = 256 + 32 * STAGES;
     static constexpr uint32_t Q_BLOCK = MMA_TILE_ROWS * 128, Q_STAGE = Q_BLOCK * (D / 64);
     static constexpr uint32_t K_BLOCK = KEY_TILE * 128, KV_TILE = K_BLOCK * (D / 64);
     static constexpr uint32_t SLOT = 2 * KV_TILES * KV_TILE; // K tiles, then V tiles
@@ -1056,7 +1046,7 @@ bool runs_fit(int d, int64_t m, bool shared, int64_t kk, bool pairs)
 // One item of a block's walk: its head, map entry, place among the block's non-empty items
 // (seq) and among its runs (run), and whether it starts a run.
 struct RunItem {
-    int32_t bh, seq, run; // < 2^31: heads, and a block's share of the map's entries
+    int64_t bh, seq, run;
     int4 tile;
     bool starts_run;
 };
@@ -1073,7 +1063,7 @@ struct RunWalk {
     int4 mine, ahead;
     unsigned live = 0;            // the lanes of `mine` not yet walked whose tiles have entries
     int lane;
-    int32_t seq = -1, run = -1, bh = -1;
+    int64_t seq = -1, run = -1, bh = -1;
     int expert = -1;
 
     __device__ RunWalk(const int4 *map_, int64_t end_, int lane_)
@@ -1120,10 +1110,6 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
 #if HOPPER_WGMMA
     using L = RunShape<D>;
     constexpr int CHUNKS = D / 8, ROWS = MMA_TILE_ROWS;
-    // setmaxnreg with three consumer warpgroups (d = 64; the producers are one warpgroup): 128
-    // registers a thread at launch (65536 / 512), the producers' down to 56 and the consumers'
-    // up to 152 (65536 in all).
-    constexpr int PRODUCER_REGS = 56, CONSUMER_REGS = 152;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
     const uint32_t sQ = smem_u32(smem), sKV = sQ + L::STAGES * L::Q_STAGE;
@@ -1134,20 +1120,18 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     if (threadIdx.x == 0) {
         for (int s = 0; s < L::STAGES; s++) {
             cuda::ptx::mbarrier_init(&full[s], 32);   // the producer warp's lanes
-            cuda::ptx::mbarrier_init(&empty[s], 128 * L::CONSUMERS); // every consumer thread
+            cuda::ptx::mbarrier_init(&empty[s], 256); // the consumer threads
         }
         for (int s = 0; s < 2; s++) cuda::ptx::mbarrier_init(&kv_full[s], 32);
-        for (int s = 0; s < 4; s++)
-            cuda::ptx::mbarrier_init(&kv_empty[s], 4 * L::CONSUMERS); // the consumer warps
+        for (int s = 0; s < 4; s++) cuda::ptx::mbarrier_init(&kv_empty[s], 8);
         cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
     }
     __syncthreads(); // the block's only one: the roles part here
     RunWalk walk(a.tile_map, items, lane);
     RunItem it;
 
-    if (warp >= 4 * L::CONSUMERS) { // ---- producer warp w: stage w
-        const int w = warp - 4 * L::CONSUMERS;
-        if constexpr (L::CONSUMERS == 3) hopper_regs_dec<PRODUCER_REGS>();
+    if (warp >= 8) { // ---- producer warp w: stage w
+        const int w = warp - 8;
         const T *q = static_cast<const T *>(a.q);
         while (walk.next(it)) {
             if (it.seq % L::STAGES != w) continue;
@@ -1168,19 +1152,14 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                         const int64_t r = kt.first + lane + 32 * i;
                         src[i] = r >= kt.end ? -1 : x.idx ? x.idx[r] : r;
                     }
-                    // Copy lane + 32i is row (lane + 32i) / CHUNKS: src[i / CHUNKS] holds it. The
-                    // inner loops are not unrolled whole, so that the producers (56 registers
-                    // at d = 64) do not hold every copy's address at once.
 #pragma unroll
-                    for (int q = 0; q < KEY_TILE / 32; q++)
-#pragma unroll 2
-                        for (int i = q * CHUNKS; i < (q + 1) * CHUNKS; i++) {
-                            const int c = lane + 32 * i, r = c / CHUNKS, ch = c % CHUNKS;
-                            const int64_t row = __shfl_sync(FULL, src[q], r % 32);
-                            const uint32_t at = j * L::KV_TILE + hopper_sw128_offset(r, ch, L::K_BLOCK);
-                            cp_async16(k_slot + at, x.keys + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
-                            cp_async16(v_slot + at, x.values + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
-                        }
+                    for (int i = 0; i < KEY_TILE * CHUNKS / 32; i++) {
+                        const int c = lane + 32 * i, r = c / CHUNKS, ch = c % CHUNKS;
+                        const int64_t row = __shfl_sync(FULL, src[i / CHUNKS], r % 32);
+                        const uint32_t at = j * L::KV_TILE + hopper_sw128_offset(r, ch, L::K_BLOCK);
+                        cp_async16(k_slot + at, x.keys + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
+                        cp_async16(v_slot + at, x.values + (row < 0 ? 0 : row) * D + ch * 8, row < 0 ? 0 : 16);
+                    }
                 }
             }
             // The item's entries (for the consumers' stores) and their Q rows. Entry
@@ -1198,19 +1177,17 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             const T *head_q = q + it.bh * a.N * D;
             const uint32_t stage = sQ + w * L::Q_STAGE;
 #pragma unroll
-            for (int q = 0; q < ROWS / 32; q++)
-#pragma unroll 2
-                for (int i = q * CHUNKS; i < (q + 1) * CHUNKS; i++) {
-                    const int c = lane + 32 * i, r = c / CHUNKS, ch = c % CHUNKS;
-                    const int32_t qr = __shfl_sync(FULL, query[q], r % 32); // row r / 32 = q
-                    cp_async16(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK),
-                               head_q + (int64_t)qr * D + ch * 8, r < it.tile.z ? 16 : 0);
-                }
+            for (int i = 0; i < ROWS * CHUNKS / 32; i++) {
+                const int c = lane + 32 * i, r = c / CHUNKS, ch = c % CHUNKS;
+                const int32_t qr = __shfl_sync(FULL, query[i / CHUNKS], r % 32); // row r / 32 = i / CHUNKS
+                cp_async16(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK),
+                           head_q + (int64_t)qr * D + ch * 8, r < it.tile.z ? 16 : 0);
+            }
             cp_async_commit();
             cp_async_wait<0>();
             hopper_fence_proxy_async(); // this lane's copies, before wgmma reads them
             // Every lane arrives for its own copies and entries (full and kv_full count 32,
-            // empty every consumer thread): each write is released by the thread
+            // empty counts the 256 consumer threads): each write is released by the thread
             // that made it, not through a warp barrier and one lane's arrive, which is as
             // correct but which compute-sanitizer's racecheck cannot follow (it reported every
             // other lane's accesses as races; measured: no cost, NOTES "mita" v31).
@@ -1220,8 +1197,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         return;
     }
 
-    // ---- consumer warpgroup c: rows 64·half .. 64·half + 63 of the items whose half it takes
-    if constexpr (L::CONSUMERS == 3) hopper_regs_inc<CONSUMER_REGS>();
+    // ---- consumer warpgroup c: rows 64c .. 64c + 63 of every item
     const int c = warp / 4, w = warp % 4, g = lane / 4, t = lane % 4, tid = threadIdx.x % 128;
     while (walk.next(it)) {
         const int st = (int)(it.seq % L::STAGES), slot = (int)(it.run & 1);
@@ -1233,14 +1209,8 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             hopper_wait(&kv_full[slot], (it.run >> 1) & 1);
         }
         hopper_wait(&full[st], (it.seq / L::STAGES) & 1);
-        // Unit 2·seq + half is warpgroup (2·seq + half) % 3's: half = (c + seq) % 3, none at 2.
-        const int half = L::CONSUMERS == 2 ? c : (int)((c + it.seq) % 3);
-        if (half > 1) { // both halves are the other warpgroups': release it as it passes
-            cuda::ptx::mbarrier_arrive(&empty[st]);
-            continue;
-        }
         const TileKeys<T, D, true> keys(a, it.bh, it.tile.x);
-        const uint32_t sQw = sQ + st * L::Q_STAGE + half * 64 * 128, k_slot = sKV + slot * L::SLOT;
+        const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
         float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f}, alpha[2];
 #pragma unroll
         for (int i = 0; i < D / 2; i++) o[i] = 0.f;
@@ -1283,7 +1253,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             const float sum = row_total(row_sum[h]), inv = 1.f / sum;
-            const int r = 64 * half + 16 * w + g + 8 * h;
+            const int r = 64 * c + 16 * w + g + 8 * h;
             if (a.partial_ms && t == 0 && r < it.tile.z)
                 *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + entries[r]) * 2) =
                     make_float2(row_max[h], sum);
@@ -1299,7 +1269,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + it.bh * a.entries * D
                              : static_cast<T *>(a.o) + it.bh * a.N * D; // s_r = 1: entries are queries
         for (int i = tid; i < 64 * CHUNKS; i += 128) {
-            const int r = 64 * half + i / CHUNKS, ch = i % CHUNKS;
+            const int r = 64 * c + i / CHUNKS, ch = i % CHUNKS;
             if (r >= it.tile.z) continue;
             uint4 x;
             asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
