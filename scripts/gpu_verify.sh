@@ -17,6 +17,11 @@
 #              (B·H = 8, N = 2^17), agent's and linear's wgmma passes; about
 #              3 min on an H100
 #   check      attnbench check --backend cuda, d = 64 and 128
+#   ab         a kernel change's A/B: with BASE=another build's attnbench in the
+#              environment, the seqlen suite's points (AB_ARGS, the run flags
+#              that pick them: default --methods mita --seqlen 2^14,2^17,2^20)
+#              by that build, then by this one, into OUT_DIR/ab-base.csv and
+#              ab-new.csv, and `attnbench compare` of the two (ab.txt)
 #   ceilings   attnbench ceilings into OUT_DIR/ceilings.csv (kept once all five
 #              are measured): run it first in a session whose rows you keep
 #   seqlen     the seqlen suite, CSV to OUT_DIR/seqlen.csv (called again on
@@ -36,7 +41,7 @@
 # Without steps: tests sanitizer check seqlen. Logs go to OUT_DIR; the last
 # lines printed are a summary.
 set -uo pipefail
-build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ceilings|seqlen|peers|verify|profile]...}")
+build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|verify|profile]...}")
 out=$(realpath -m "${2:?usage}")
 shift 2
 mkdir -p "$out"
@@ -170,6 +175,17 @@ for step in "${what[@]}"; do
             summary+=("racecheck [$shape]: $(grep 'RACECHECK SUMMARY' "$out/racecheck-$n.log" |
                 tail -1 | sed 's/^=* *//'); rows $(statuses "$out/racecheck-$n.csv") (rc $rc)")
         done ;;
+    ab)
+        base=${BASE:?gpu_verify: ab needs BASE, the attnbench of the build to compare with}
+        # shellcheck disable=SC2206 # AB_ARGS splits into flags on purpose
+        ab_args=(run seqlen --quiet --force ${AB_ARGS:---methods mita --seqlen 2^14,2^17,2^20})
+        ATTNBENCH_SUITES=${ATTNBENCH_SUITES:-$(dirname "$0")/../suites} \
+            "$base" "${ab_args[@]}" --out "$out/ab-base.csv" 2>"$out/ab-base.err"
+        "$bench" "${ab_args[@]}" --out "$out/ab-new.csv" 2>"$out/ab-new.err"
+        "$bench" compare "$out/ab-base.csv" "$out/ab-new.csv" >"$out/ab.txt" 2>&1
+        rc=$?
+        cat "$out/ab.txt"
+        summary+=("ab: $(rows "$out/ab-base.csv") base rows, $(rows "$out/ab-new.csv") new; compare rc $rc (ab.txt)") ;;
     check)
         "$bench" check --backend cuda --d 64,128 >"$out/check.log" 2>&1
         rc=$?
