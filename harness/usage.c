@@ -146,7 +146,8 @@ static const struct command_usage {
      "\n"
      "flags:\n"
      "  --threshold P    a gate: fail when a point is slower by more than P (5%),\n"
-     "                   a point ok in BASE is not in NEW, or a point is unjudged\n"
+     "                   a point ok in BASE is not in NEW, a point is unjudged, or\n"
+     "                   a point ran on another device (GPU or CPU model)\n"
      "  --min-effect P   the change of the median that counts (default 2%)\n"
      "  --alpha A        the test's level (default 0.05)\n"
      "  --allow-unjudged unjudged points pass the gate\n",

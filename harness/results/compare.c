@@ -202,6 +202,7 @@ struct run {
     long nrows;
     int status, samples;    /* columns */
     int kernels;            /* column; -1 in a file written before it existed */
+    int device;             /* column; -1 where the file has none */
     long repeated;          /* rows of a point measured again later (the last counts) */
 };
 
@@ -230,6 +231,7 @@ static int load_run(struct run *r, const char *path, FILE *err)
     r->status = csv_column(&r->t, "status");
     r->samples = csv_column(&r->t, "samples_ms");
     r->kernels = csv_column(&r->t, "kernels");
+    r->device = csv_column(&r->t, "device");
     r->rows = calloc(r->t.nrows ? (size_t)r->t.nrows : 1, sizeof *r->rows);
     if (!r->rows) return -1;
     for (long i = 0; i < r->t.nrows; i++) {
@@ -308,6 +310,22 @@ static const char *kernels_of(const struct run *r, long row)
     return r->kernels < 0 ? "" : r->t.rows[row][r->kernels];
 }
 
+/* Whether two rows' devices are other GPUs (or CPUs): their names compared without the
+ * " [gpu N]" a multi-GPU run adds (two H200s of one host are the same device here). Rows
+ * without a device column or name are taken as the same. */
+static int other_device(const char *a, const char *b)
+{
+    if (!*a || !*b) return 0;
+    const char *ta = strstr(a, " [gpu "), *tb = strstr(b, " [gpu ");
+    const size_t la = ta ? (size_t)(ta - a) : strlen(a), lb = tb ? (size_t)(tb - b) : strlen(b);
+    return la != lb || strncmp(a, b, la) != 0;
+}
+
+static const char *device_of(const struct run *r, long row)
+{
+    return r->device < 0 ? "" : r->t.rows[row][r->device];
+}
+
 /* "mita/route_only fp32 B=1 H=2 N=4096 d=64 m=64 k=64 s_r=1 official": the
  * point as a reader names it, parameters the method does not use left out;
  * named values (dtype, shared_scale) stand alone, numbers as column=value. */
@@ -345,7 +363,8 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
         return 2;
     }
     long counts[4] = {0}, in_both = 0, only_base = 0, not_ok = 0, lost = 0, beyond = 0;
-    long other_kernels = 0;
+    long other_kernels = 0, other_devices = 0;
+    long device_row_base = -1, device_row_new = -1; /* the first such point's rows */
     double base_samples[STATS_MAX_SAMPLES], new_samples[STATS_MAX_SAMPLES];
     fprintf(out, "%-62s %11s %11s %8s %9s  %-8s %s\n", "point", "base_ms", "new_ms", "change",
             "p", "verdict", "why");
@@ -361,6 +380,9 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
         }
         in_both++;
         point_label(&base.t, row, label, sizeof label);
+        if (other_device(device_of(&base, row), device_of(&fresh, other))) {
+            if (!other_devices++) device_row_base = row, device_row_new = other;
+        }
         const char *status_base = base.t.rows[row][base.status];
         const char *status_new = fresh.t.rows[other][fresh.status];
         if (strcmp(status_base, "ok") != 0 || strcmp(status_new, "ok") != 0) {
@@ -413,6 +435,8 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
             counts[COMPARE_UNJUDGED], not_ok, only_base, base.path, only_new, fresh.path);
     if (other_kernels)
         fprintf(out, "; %ld run by other kernels", other_kernels);
+    if (other_devices)
+        fprintf(out, "; %ld on another device", other_devices);
     if (base.repeated || fresh.repeated)
         fprintf(out, "; %ld repeated rows (the last of each point counts)",
                 base.repeated + fresh.repeated);
@@ -420,12 +444,19 @@ int compare_files(const struct compare_options *opt, FILE *out, FILE *err)
     if (opt->threshold >= 0) {
         const long unjudged = counts[COMPARE_UNJUDGED];
         const char *allowed = opt->allow_unjudged ? " (allowed)" : " (--allow-unjudged to pass)";
-        status = beyond || lost || (unjudged && !opt->allow_unjudged) ? 1 : 0;
-        fprintf(out, "; gate %.3g%%: %ld slower beyond it, %ld lost, %ld unjudged%s -> %s",
+        status = beyond || lost || other_devices || (unjudged && !opt->allow_unjudged) ? 1 : 0;
+        fprintf(out, "; gate %.3g%%: %ld slower beyond it, %ld lost, %ld unjudged%s%s -> %s",
                 opt->threshold * 100, beyond, lost, unjudged, unjudged ? allowed : "",
-                status ? "FAIL" : "pass");
+                other_devices ? ", devices differ" : "", status ? "FAIL" : "pass");
     }
     fprintf(out, "\n");
+    if (other_devices)
+        fprintf(err,
+                "compare: %ld of %ld points ran on another device (base '%s', new '%s'): their "
+                "changes are the devices' as much as the builds'%s\n",
+                other_devices, in_both, device_of(&base, device_row_base),
+                device_of(&fresh, device_row_new),
+                opt->threshold >= 0 ? "; a gate across devices fails" : "");
     if (in_both == 0) {
         fprintf(err, "compare: %s and %s have no point in common\n", base.path, fresh.path);
         status = 2;

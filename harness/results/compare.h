@@ -21,6 +21,10 @@
  * column, measure/kernel_list.h) and the lists differ — another version
  * picked, another build or GPU — both lists follow the point's line, and the
  * summary counts such points: a change in time may be a change in what ran.
+ *
+ * Where the rows' `device` differs (its " [gpu N]" of a multi-GPU run aside),
+ * the summary counts the points, the error stream names both devices, and a
+ * gate fails: the change would be the devices' as much as the builds'.
  */
 #ifndef HARNESS_COMPARE_H
 #define HARNESS_COMPARE_H

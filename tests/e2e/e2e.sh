@@ -384,6 +384,20 @@ if r["method"] == "linear" and r["N"] == "1024":    # under half the fastest
     run compare base.csv new.csv --threshold lots
     [ "$(rc)" = 2 ] && grep -q "need a percentage" err.txt || fail "bad threshold accepted"
     pass "a 500% gate passes; bad arguments refused"
+    # The same rows said to come from another device: said, and a gate across devices
+    # fails; a multi-GPU run's " [gpu N]" is the same device.
+    plant base.csv other.csv '
+r["device"] = "NVIDIA H200"'
+    run compare base.csv other.csv --threshold 500%
+    [ "$(rc)" = 1 ] && grep -q "6 on another device; gate .*devices differ -> FAIL" out.txt &&
+        grep -q "6 of 6 points ran on another device (base '.*', new 'NVIDIA H200')" err.txt ||
+        fail "another device: $(cat out.txt err.txt)"
+    plant base.csv tagged.csv '
+r["device"] += " [gpu 1]"'
+    run compare base.csv tagged.csv --threshold 500%
+    [ "$(rc)" = 0 ] && ! grep -q "another device" out.txt err.txt ||
+        fail "[gpu N] read as another device: $(cat out.txt err.txt)"
+    pass "another device: said, a gate across devices fails; [gpu N] is the same device"
     # Three samples a point (as a budget can leave): the test cannot reach
     # p < 0.05, so a 10x slowdown is judged by the ranges and fails the gate;
     # empty samples are unjudged (never -100%), and so is a run against
