@@ -78,8 +78,8 @@ static void verdict(int ok, const char *what, const char *detail)
     ok ? passed++ : failed++;
 }
 
-/* Largest |a − b| over n values, relative to the largest |b|; NaN anywhere gives +inf. */
-/* max |a - b| over scale, or over max |b| where scale is 0 */
+/* Largest |a − b| over n values, relative to `scale`, or to the largest |b| where scale is 0;
+ * NaN anywhere gives +inf. */
 static double rel_error(const float *a, const float *b, int64_t n, double scale)
 {
     double worst = 0., largest = 0.;
