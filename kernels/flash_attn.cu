@@ -41,6 +41,11 @@
 //   flash_wgmma_bn176  nopp at d = 128 with 176-key tiles (FlashAttention-3's tile for that d)
 //               instead of 128: fewer rescales and barriers per FLOP. Slower than nopp (H100,
 //               16k tokens: 532-562 against 544-587): kept as the measured alternative.
+//   flash_wgmma_fa3  FlashAttention-3's consumer whole: the turns of flash_wgmma, and _ov's
+//               softmax under the consumer's own P·V with one P (the exponentials left in S's
+//               registers, packed into P once P(j-1)·V(j-1) is waited), O rescaled while S(j)
+//               runs. d = 64, 128, and 256 with 80-key tiles. Not yet measured.
+//   flash_wgmma_ov1  _fa3 without the turns (_ov with one P): what the turns add to it.
 //   flash_wgmma_emu  nopp with the exponentials of every other 8-key block computed on the FMA
 //               pipe (fma_exp2, FlashAttention-4's trick) instead of the MUFU, which ncu showed
 //               as the top pipe at d = 64. d = 64, 128, 256. Slower everywhere (347-357 at d64
@@ -476,6 +481,12 @@ template <int D, int BN, int STAGES> struct wgmma_tiles {
 // Named barriers (0 is __syncthreads): a consumer's turn to issue (1, 2), its epilogue (3, 4).
 enum { BAR_TURN = 1, BAR_EPILOGUE = 3 };
 
+// The consumers' schedules (flash_fwd_wgmma's SCHED): bursts (wgmma_consumer: P(j-1)·V(j-1)
+// and S(j) as one group, waited whole, then the softmax), overlap (wgmma_consumer_ov: the
+// softmax of S(j) under P(j-1)·V(j-1), P double-buffered), fa3 (wgmma_consumer_fa3:
+// FlashAttention-3's whole consumer, one P).
+enum { SCHED_BURSTS, SCHED_OVERLAP, SCHED_FA3 };
+
 // S = Q·K(j)ᵀ for this consumer's 64 rows: D/16 wgmma m64nBNk16, both operands K-major.
 // sQ: the consumer's first row in the Q tile's first column block; sK: the stage's K tile.
 template <typename T, int D, int BN, int STAGES>
@@ -699,10 +710,95 @@ __device__ __forceinline__ void wgmma_consumer_ov(hopper_pipe<STAGES> &pipe, uin
     wgmma_epilogue<T, D, BN, STAGES>(o, row_sum, sQ, og, q0 + 64 * consumer, N, consumer, tid);
 }
 
+// ---- FlashAttention-3's consumer (flash_wgmma_fa3) ----
+// The overlapped schedule with one P, as FlashAttention-3 runs it: the softmax of S(j) leaves
+// its exponentials in S's own fp32 registers (wgmma_softmax_exp) while P(j-1)·V(j-1) still
+// reads P(j-1); P(j) is packed into the same P registers once that wgmma is waited. O is
+// rescaled by alpha(j-1) while S(j) runs (O is in no wgmma then), before P(j-1)·V(j-1) adds to
+// it; and the two consumers take turns issuing (PINGPONG), so that each one's softmax runs
+// under the other's groups as well as its own P·V. Live a thread: S (BN/2), one P (BN/4) and O
+// (D/2) registers, where _ov holds a second P.
+
+// Step j >= 1: in this consumer's turn, S(j) issued, O rescaled by alpha(j-1), P(j-1)·V(j-1)
+// issued; the softmax of S(j) under the second group; then P(j) packed, tile j-1 released.
+template <typename T, int D, int BN, int STAGES, bool PINGPONG>
+__device__ __forceinline__ void wgmma_fa3_step(hopper_pipe<STAGES> &pipe,
+                                               hopper_pipe_state<STAGES> &st, float (&s)[BN / 2],
+                                               float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
+                                               float (&alpha)[2], float (&row_max)[2],
+                                               float (&row_sum)[2], uint32_t sQ, uint32_t sK,
+                                               uint32_t sV, int consumer, int64_t j, int64_t N,
+                                               int t, int tid, float scale_log2)
+{
+    using L = wgmma_tiles<D, BN, STAGES>;
+    const int prev = st.stage;
+    st.advance();
+    hopper_consume(pipe, st);
+    if (PINGPONG) hopper_bar_sync(BAR_TURN + consumer, 256);
+    hopper_wgmma_fence();
+    wgmma_qk<T, D, BN, STAGES>(s, sQ, sK + st.stage * L::KV_TILE);
+    hopper_wgmma_commit();
+    wgmma_rescale_o<D>(o, alpha);
+    hopper_pin(o); // rescaled before the fence that P·V's accumulators need
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) hopper_pin(p[kb]);
+    hopper_wgmma_fence();
+    wgmma_pv<T, D, BN>(o, p, sV + prev * L::KV_TILE, L::KV_BLOCK);
+    hopper_wgmma_commit();
+    if (PINGPONG) hopper_bar_arrive(BAR_TURN + 1 - consumer, 256);
+    hopper_wgmma_wait<1>(); // S(j) is in; P(j-1)·V(j-1) may still run
+    hopper_pin(s);
+    wgmma_softmax_exp<BN>(s, alpha, row_max, row_sum, j * BN, N, t, scale_log2);
+    hopper_wgmma_wait<0>(); // P(j-1) is read: P(j) may take its registers
+    hopper_pin(o);
+    if (tid % 32 == 0) hopper_release(pipe, prev); // V(j-1) read: one arrival per warp
+    wgmma_pack_p<T, BN>(s, p);
+}
+
+// One consumer warpgroup's key loop and epilogue in FlashAttention-3's schedule: S(0) and its
+// P alone, steps 1 .. nt-1, then O rescaled and the last P·V. Each consumer issues nt + 1 times,
+// as in wgmma_consumer, and the turns are handed on the same way.
+template <typename T, int D, int BN, int STAGES, bool PINGPONG>
+__device__ __forceinline__ void wgmma_consumer_fa3(hopper_pipe<STAGES> &pipe, uint64_t *q_full,
+                                                   uint32_t smem, T *og, int64_t q0, int64_t N,
+                                                   int consumer, float scale_log2)
+{
+    using L = wgmma_tiles<D, BN, STAGES>;
+    const int tid = threadIdx.x % 128, t = tid % 4;
+    const uint32_t sQ = smem + consumer * 64 * 128;
+    const uint32_t sK = smem + L::K_OFF, sV = smem + L::V_OFF;
+    const int nt = (int)((N + BN - 1) / BN);
+
+    float s[BN / 2], o[D / 2], alpha[2];
+    uint32_t p[BN / 16][4];
+    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) p[kb][0] = p[kb][1] = p[kb][2] = p[kb][3] = 0u;
+
+    hopper_wait(q_full, 0);
+    if (PINGPONG && consumer == 1) hopper_bar_arrive(BAR_TURN + 0, 256); // consumer 0 first
+    hopper_pipe_state<STAGES> st;
+    hopper_consume(pipe, st);
+    wgmma_burst<T, D, BN, STAGES, PINGPONG, false, true>(s, o, p, sQ, sK, sV, consumer, true);
+    wgmma_softmax_exp<BN>(s, alpha, row_max, row_sum, 0, N, t, scale_log2);
+    wgmma_pack_p<T, BN>(s, p);
+    for (int64_t j = 1; j < nt; j++)
+        wgmma_fa3_step<T, D, BN, STAGES, PINGPONG>(pipe, st, s, o, p, alpha, row_max, row_sum,
+                                                   sQ, sK, sV, consumer, j, N, t, tid,
+                                                   scale_log2);
+    wgmma_rescale_o<D>(o, alpha);
+    // Consumer 1's last issue hands no turn on (wgmma_consumer's rule).
+    wgmma_burst<T, D, BN, STAGES, PINGPONG, true, false>(s, o, p, sQ, sK, sV + st.stage * L::KV_TILE,
+                                                        consumer, consumer == 0);
+    wgmma_epilogue<T, D, BN, STAGES>(o, row_sum, sQ, og, q0 + 64 * consumer, N, consumer, tid);
+}
+
 // q, k, v, o: [B,H,N,D] in T; q, k, v through their tensor maps (hopper_tensor_map_sw128 over
 // [B·H][N][D], boxes of 128 rows for Q and BN rows for K and V). grid: ceil(N/128)·B·H CTAs,
 // query tile fastest; 384 threads; wgmma_tiles::SMEM bytes of dynamic shared memory.
-template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool OVERLAP, bool EMU>
+template <typename T, int D, int BN, int STAGES, bool PINGPONG, int SCHED, bool EMU>
 __global__ void __launch_bounds__(384, 1)
     flash_fwd_wgmma(const __grid_constant__ CUtensorMap tm_q,
                     const __grid_constant__ CUtensorMap tm_k,
@@ -749,7 +845,11 @@ __global__ void __launch_bounds__(384, 1)
         }
     } else {
         hopper_regs_inc<240>();
-        if constexpr (OVERLAP)
+        if constexpr (SCHED == SCHED_FA3)
+            wgmma_consumer_fa3<T, D, BN, STAGES, PINGPONG>(pipe, q_full, smem_u32(smem),
+                                                           o + (int64_t)bh * N * D, q0, N,
+                                                           threadIdx.x / 128 - 1, scale_log2);
+        else if constexpr (SCHED == SCHED_OVERLAP)
             wgmma_consumer_ov<T, D, BN, STAGES>(pipe, q_full, smem_u32(smem),
                                                 o + (int64_t)bh * N * D, q0, N,
                                                 threadIdx.x / 128 - 1, scale_log2);
@@ -810,12 +910,12 @@ static cudaError_t launch_mma(const void *q, const void *k, const void *v, void 
     return cudaSuccess;
 }
 
-template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool OVERLAP, bool EMU>
+template <typename T, int D, int BN, int STAGES, bool PINGPONG, int SCHED, bool EMU>
 static cudaError_t launch_wgmma(const void *q, const void *k, const void *v, void *o, int B, int H,
                                 int64_t N, float scale_log2, cudaStream_t stream)
 {
     using L = wgmma_tiles<D, BN, STAGES>;
-    auto kernel = flash_fwd_wgmma<T, D, BN, STAGES, PINGPONG, OVERLAP, EMU>;
+    auto kernel = flash_fwd_wgmma<T, D, BN, STAGES, PINGPONG, SCHED, EMU>;
     if (N > INT32_MAX) return cudaErrorInvalidValue; // TMA coordinates are 32-bit
     int n_qtiles;
     unsigned blocks;
@@ -850,9 +950,9 @@ struct flash_version {
     {NULL, launch_mma<__half, D, BC, W, MT, QREG, MINB>,                                       \
      launch_mma<__nv_bfloat16, D, BC, W, MT, QREG, MINB>}
 
-#define WGMMA(D, BN, STAGES, PINGPONG, OVERLAP, EMU)                                          \
-    {NULL, launch_wgmma<__half, D, BN, STAGES, PINGPONG, OVERLAP, EMU>,                        \
-     launch_wgmma<__nv_bfloat16, D, BN, STAGES, PINGPONG, OVERLAP, EMU>}
+#define WGMMA(D, BN, STAGES, PINGPONG, SCHED, EMU)                                            \
+    {NULL, launch_wgmma<__half, D, BN, STAGES, PINGPONG, SCHED, EMU>,                          \
+     launch_wgmma<__nv_bfloat16, D, BN, STAGES, PINGPONG, SCHED, EMU>}
 
 static const struct flash_version flash_versions[] = {
     {"flash_simt", {launch_simt_fp32<64>, NULL, NULL}, {launch_simt_fp32<128>, NULL, NULL}, {},
@@ -860,26 +960,33 @@ static const struct flash_version flash_versions[] = {
     // MMA(D, BC, WARPS, MT, QREG, MINB); ptxas: 128 / 248 / 210 / 255 registers, no spills
     {"flash_w8", MMA(64, 64, 8, 1, true, 2), MMA(128, 64, 8, 1, true, 1), {}, false},
     {"flash_w4", MMA(64, 64, 4, 2, true, 2), MMA(128, 32, 4, 2, false, 2), {}, false},
-    // WGMMA(D, BN, STAGES, PINGPONG, OVERLAP, EMU): 113, 161 and 193 KB of shared memory;
+    // WGMMA(D, BN, STAGES, PINGPONG, SCHED, EMU): 113, 161 and 193 KB of shared memory;
     // d=256 takes 64-key tiles, its O alone being 128 accumulators per thread
-    {"flash_wgmma", WGMMA(64, 128, 3, true, false, false), WGMMA(128, 128, 2, true, false, false),
-     WGMMA(256, 64, 2, true, false, false), true},
-    {"flash_wgmma_nopp", WGMMA(64, 128, 3, false, false, false),
-     WGMMA(128, 128, 2, false, false, false), WGMMA(256, 64, 2, false, false, false), true},
-    // OVERLAP: P double-buffered, BN/4 registers more than nopp: no spills at d = 64, 128;
+    {"flash_wgmma", WGMMA(64, 128, 3, true, SCHED_BURSTS, false), WGMMA(128, 128, 2, true, SCHED_BURSTS, false),
+     WGMMA(256, 64, 2, true, SCHED_BURSTS, false), true},
+    {"flash_wgmma_nopp", WGMMA(64, 128, 3, false, SCHED_BURSTS, false),
+     WGMMA(128, 128, 2, false, SCHED_BURSTS, false), WGMMA(256, 64, 2, false, SCHED_BURSTS, false), true},
+    // SCHED_OVERLAP: P double-buffered, BN/4 registers more than nopp: no spills at d = 64, 128;
     // at d = 256 (O alone 128 registers) ptxas spilled 124 bytes, so not there
-    {"flash_wgmma_ov", WGMMA(64, 128, 3, false, true, false),
-     WGMMA(128, 128, 2, false, true, false), {}, true},
+    {"flash_wgmma_ov", WGMMA(64, 128, 3, false, SCHED_OVERLAP, false),
+     WGMMA(128, 128, 2, false, SCHED_OVERLAP, false), {}, true},
     // d = 256 with 80-key tiles (nopp's schedule): 20% fewer tiles, so fewer O rescales (128
     // registers each) and barriers per FLOP; Q 64 KB + 2 stages of 80 KB = 225 KB
-    {"flash_wgmma_bn80", {}, {}, WGMMA(256, 80, 2, false, false, false), true},
+    {"flash_wgmma_bn80", {}, {}, WGMMA(256, 80, 2, false, SCHED_BURSTS, false), true},
     // d = 128 with 176-key tiles (nopp's schedule, FlashAttention-3's tile for that d): 27%
     // fewer tiles; S 88 accumulators a thread, Q 32 KB + 2 stages of 88 KB = 208 KB; ptxas: no
-    // spills (with OVERLAP's second P it spilled 44 bytes, so not that)
-    {"flash_wgmma_bn176", {}, WGMMA(128, 176, 2, false, false, false), {}, true},
+    // spills (with SCHED_OVERLAP's second P it spilled 44 bytes, so not that)
+    {"flash_wgmma_bn176", {}, WGMMA(128, 176, 2, false, SCHED_BURSTS, false), {}, true},
+    // SCHED_FA3 with the turns: FlashAttention-3's consumer, one P (S, P, O live: the
+    // registers of nopp); d = 256 with bn80's 80-key tiles
+    {"flash_wgmma_fa3", WGMMA(64, 128, 3, true, SCHED_FA3, false),
+     WGMMA(128, 128, 2, true, SCHED_FA3, false), WGMMA(256, 80, 2, true, SCHED_FA3, false), true},
+    // SCHED_FA3 without the turns: _ov with one P, what the turns add to it
+    {"flash_wgmma_ov1", WGMMA(64, 128, 3, false, SCHED_FA3, false),
+     WGMMA(128, 128, 2, false, SCHED_FA3, false), WGMMA(256, 80, 2, false, SCHED_FA3, false), true},
     // EMU: nopp with half of the softmax's exponentials on the FMA pipe (fma_exp2)
-    {"flash_wgmma_emu", WGMMA(64, 128, 3, false, false, true),
-     WGMMA(128, 128, 2, false, false, true), WGMMA(256, 64, 2, false, false, true), true},
+    {"flash_wgmma_emu", WGMMA(64, 128, 3, false, SCHED_BURSTS, true),
+     WGMMA(128, 128, 2, false, SCHED_BURSTS, true), WGMMA(256, 64, 2, false, SCHED_BURSTS, true), true},
 };
 #undef MMA
 #undef WGMMA

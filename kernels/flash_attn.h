@@ -46,8 +46,11 @@ const char *flash_attn_default_version(int d, int dtype, int cc);
  *   "flash_wgmma_emu"   nopp with half the softmax's exponentials on the FMA pipe
  *   "flash_wgmma_bn80"  nopp at d = 256 with 80-key tiles (d = 256 only)
  *   "flash_wgmma_bn176" nopp at d = 128 with 176-key tiles (d = 128 only)
- * each at d = 64 and 128 (but bn80: 256 only, bn176: 128 only); flash_wgmma, flash_wgmma_nopp and
- * flash_wgmma_emu at 256 too. */
+ *   "flash_wgmma_fa3"   FlashAttention-3's consumer: the turns, and each softmax under the
+ *                 consumer's own P·V with one P (exponentials in S's registers, packed after)
+ *   "flash_wgmma_ov1"   flash_wgmma_fa3 without the turns
+ * each at d = 64 and 128 (but bn80: 256 only, bn176: 128 only); flash_wgmma, flash_wgmma_nopp,
+ * flash_wgmma_emu, flash_wgmma_fa3 and flash_wgmma_ov1 (these two with 80-key tiles) at 256 too. */
 
 /* 1 when version `name` runs head dimension `d` in `dtype`, else 0 (also for
  * a name that is no version). */

@@ -50,16 +50,16 @@ __device__ __forceinline__ void wgmma_pack_p(const float (&s)[BN / 2], uint32_t 
 // The online softmax of one tile, for the two rows this thread holds: h = 0 is row 16w+g of the
 // consumer's 64, h = 1 row 16w+g+8 (w the warp in the warpgroup, lane = 4g+t). s[4j+2h+e] is
 // the score of key 8j+2t+e of the tile (wgmma's D layout, hopper.cuh). Keys >= N get -inf
-// first when the tile is the partial last one (key0: the tile's first key). Then P =
-// 2^(S·scale·log2e − new max), rounded to T into p (wgmma_pack_p). The running max is in score
-// units (scale_log2 scales it). alpha = 2^(old max − new max), by which O is to be rescaled
+// first when the tile is the partial last one (key0: the tile's first key). Then s becomes P =
+// 2^(S·scale·log2e − new max), in fp32, in place. The running max is in score units
+// (scale_log2 scales it). alpha = 2^(old max − new max), by which O is to be rescaled
 // (wgmma_rescale_o); row_sum keeps this thread's part of each row's sum, already rescaled.
 // EMU: the odd 8-key blocks' exponentials by fma_exp2, half of the tile off the MUFU.
-template <typename T, int BN, bool EMU = false>
-__device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
-                                                float (&alpha)[2], float (&row_max)[2],
-                                                float (&row_sum)[2], int64_t key0, int64_t N,
-                                                int t, float scale_log2)
+template <int BN, bool EMU = false>
+__device__ __forceinline__ void wgmma_softmax_exp(float (&s)[BN / 2], float (&alpha)[2],
+                                                  float (&row_max)[2], float (&row_sum)[2],
+                                                  int64_t key0, int64_t N, int t,
+                                                  float scale_log2)
 {
     if (key0 + BN > N) {
 #pragma unroll
@@ -91,6 +91,16 @@ __device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p
             }
         row_sum[h] = row_sum[h] * alpha[h] + sum;
     }
+}
+
+// wgmma_softmax_exp, then P rounded to T into p (wgmma_pack_p).
+template <typename T, int BN, bool EMU = false>
+__device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
+                                                float (&alpha)[2], float (&row_max)[2],
+                                                float (&row_sum)[2], int64_t key0, int64_t N,
+                                                int t, float scale_log2)
+{
+    wgmma_softmax_exp<BN, EMU>(s, alpha, row_max, row_sum, key0, N, t, scale_log2);
     wgmma_pack_p<T, BN>(s, p);
 }
 

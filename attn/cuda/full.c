@@ -20,7 +20,10 @@
  *               softmax under its own P·V; flash_wgmma_emu: nopp with half
  *               the exponentials on the FMA pipe; flash_wgmma_bn80: nopp's
  *               d = 256 with 80-key tiles, d = 256 only; flash_wgmma_bn176:
- *               nopp's d = 128 with 176-key tiles, d = 128 only); also d = 256
+ *               nopp's d = 128 with 176-key tiles, d = 128 only;
+ *               flash_wgmma_fa3: FlashAttention-3's consumer, the turns and
+ *               each softmax under its own P·V with one P; flash_wgmma_ov1:
+ *               the same without the turns); also d = 256
  *               (but _ov and _bn176), which no other CUDA kernel runs.
  *               Invalid where the version does not run the dtype, or (the
  *               wgmma ones) where the device or the build lacks sm_90a.
@@ -41,7 +44,7 @@
 static const char *const full_variants[] = {ATTN_FULL_VARIANTS, "flash_simt",  "flash_w8",
                                             "flash_w4",         "flash_wgmma", "flash_wgmma_nopp",
                                             "flash_wgmma_ov",   "flash_wgmma_emu", "flash_wgmma_bn80",
-                                            "flash_wgmma_bn176", NULL};
+                                            "flash_wgmma_bn176", "flash_wgmma_fa3", "flash_wgmma_ov1", NULL};
 
 struct full_state {
     struct attn_problem p;
