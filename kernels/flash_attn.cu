@@ -3,10 +3,9 @@
 //
 // Versions, side by side in the table at the bottom, by name: the `full` method's variant of
 // that name runs it (`flash` runs the fastest that runs d, dtype and the device: on sm_90a
-// flash_wgmma_ov at d = 64, flash_wgmma_nopp at 128, flash_wgmma_bn80 at 256, else flash_w4
-// or flash_simt; flash_attn_default_version). TFLOP/s = 4·B·H·N²·d / median
-// time on the H100 SXM, bf16, target shapes B·N = 16384 tokens, H·d = 2048, N = 4096 / 8192 /
-// 16384 (kernels/NOTES.md "full/flash" has the method, fp16, the profiles and what was
+// flash_wgmma_ov at d = 64, flash_wgmma_fa3 at 128 and 256, else flash_w4 or flash_simt;
+// flash_attn_default_version). TFLOP/s = 4·B·H·N²·d / median time on the H100 SXM, bf16,
+// target shapes B·N = 16384 tokens, H·d = 2048, N = 4096 / 8192 / 16384 (kernels/NOTES.md "full/flash" has the method, fp16, the profiles and what was
 // dropped; its tables name the versions by configuration, given here in brackets):
 //   flash_simt  fp32 only, the fp32 default [simt_fp32 dD]. CUDA cores, 4 threads per query
 //               row, 32-key tiles in shared memory, online softmax, no TF32 (docs/methods.md). ~15
@@ -22,37 +21,38 @@
 //               d64 bc64 326-340; d128 bc32 with Q re-read from shared memory each tile (else
 //               > 255 registers) 303-348.
 //   flash_wgmma bf16/fp16, sm_90a only (H100, H200; NOTES.md "full/flash_wgmma"): wgmma + TMA,
-//               warp-specialized. A producer warpgroup loads Q once and 128-key K/V tiles into a
-//               2- or 3-stage mbarrier pipeline by TMA; two consumer warpgroups of 64 query rows
-//               each run S = QKᵀ (both operands in shared memory), the online softmax in
-//               registers and O += PV (P from registers), taking turns on the tensor cores so
-//               that one's softmax hides under the other's MMAs (FlashAttention-3's ping-pong).
-//               d = 64, 128 and 256 (64-key tiles at 256). On the H200 at N >= 4096: 419-436
-//               TFLOP/s (d64), 548-579 (d128), 475-503 (d256).
-//   flash_wgmma_nopp  the same without the turns: the consumers run unsynchronized. The
-//               control for what ping-pong brings, and measured faster (NOTES.md): `flash` at
-//               d = 128. H200, N >= 4096: 422-439 (d64), 550-582 (d128), 473-505 (d256).
+//               warp-specialized. A producer warpgroup loads Q once and 128-key K and V tiles
+//               into rings of their own (2 or 3 stages, mbarriers) by TMA; two consumer
+//               warpgroups of 64 query rows each run S = QKᵀ (both operands in shared memory),
+//               the online softmax in registers and O += PV (P from registers), taking turns on
+//               the tensor cores so that one's softmax hides under the other's MMAs
+//               (FlashAttention-3's ping-pong). d = 64, 128 and 256 (64-key tiles at 256).
+// The figures below are TFLOP/s on an H100 SXM at N = 4096 / 16384 (B·N = 16384, H·d = 2048,
+// bf16; 2026-12-07, every version with K and V in separate rings):
+//               flash_wgmma 421/441 (d64), 648/674 (d128), 707/731 (d256).
+//   flash_wgmma_nopp  the same without the turns: the consumers run unsynchronized; the
+//               control for what ping-pong brings. 427/451, 642/679, 565/584.
 //   flash_wgmma_ov  nopp with FA3's intra-warpgroup overlap (its one-S half): S(j) and
-//               P(j-1)·V(j-1) as two groups, P(j) computed while the second runs. d = 64, 128.
-//               `flash` at d = 64: 452-486 on the H200 (d128 512-535, slower than nopp).
+//               P(j-1)·V(j-1) as two groups, P(j) computed while the second runs, P double-
+//               buffered. d = 64, 128. `flash` at d = 64: 455/492; 671/707 at d128.
 //   flash_wgmma_bn80  nopp at d = 256 with 80-key tiles (FlashAttention-3's tile for that d)
-//               instead of 64: fewer rescales of the 128-register O per FLOP. `flash` at d =
-//               256: 516-539 on the H200.
+//               instead of 64: fewer rescales of the 128-register O per FLOP. 584/621.
 //   flash_wgmma_bn176  nopp at d = 128 with 176-key tiles (FlashAttention-3's tile for that d)
-//               instead of 128: fewer rescales and barriers per FLOP. Slower than nopp (H100,
-//               16k tokens: 532-562 against 544-587): kept as the measured alternative.
+//               instead of 128: fewer rescales and barriers per FLOP. Slower than nopp before
+//               the separate rings (532-562 against 544-587): kept as the measured alternative.
 //   flash_wgmma_fa3  FlashAttention-3's consumer whole: the turns of flash_wgmma, and _ov's
 //               softmax under the consumer's own P·V with one P (the exponentials left in S's
 //               registers, packed into P once P(j-1)·V(j-1) is waited), O rescaled while S(j)
-//               runs. d = 64, 128, and 256 with 80-key tiles. Not yet measured.
+//               runs. d = 64, 128 (3 stages), 256 (80-key tiles). `flash` at d = 128 and 256:
+//               452/468, 683/714, 732/771.
 //   flash_wgmma_ov1  _fa3 without the turns (_ov with one P): what the turns add to it.
+//               383/390, 675/711, 730/772.
 //   flash_wgmma_emu  nopp with the exponentials of every other 8-key block computed on the FMA
 //               pipe (fma_exp2, FlashAttention-4's trick) instead of the MUFU, which ncu showed
-//               as the top pipe at d = 64. d = 64, 128, 256. Slower everywhere (347-357 at d64
-//               on the H200): kept as the measured alternative.
-// PyTorch SDPA on the same machine: flash (FA2) 305-309 (d64), 338-361 (d128); cuDNN 486-500,
-// 672-688 (wgmma). On the H200 (the wgmma versions' figures): cuDNN 473-494 (d64), 668-689
-// (d128), 695-749 (d256). Measured and dropped: 128-key tiles, lazy O rescaling, software pipelining
+//               as the top pipe at d = 64. d = 64, 128, 256. Slower than nopp everywhere it was
+//               measured (347-357 at d64 on the H200): kept as the measured alternative.
+// PyTorch SDPA in the same run: cuDNN 463/484 (d64), 592/666 (d128), 710/759 (d256); flash
+// (FA2) 293/312, 343/363, 329/335. Measured and dropped: lazy O rescaling, software pipelining
 // of S(j+1) over softmax(j) — NOTES.md says by how much and why.
 
 #include "flash_attn.h"
@@ -442,16 +442,16 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
 // ---- bf16 / fp16: wgmma, TMA, warp specialization (sm_90a) -----------------------------------
 //
 // One CTA = 128 query rows of one (b, h), three warpgroups of 128 threads:
-//   warpgroup 0, the producer: one thread loads the Q tile once and then every K/V tile by
-//     TMA into a STAGES-deep ring of shared buffers (hopper_pipe: full/empty mbarriers); its
-//     registers drop to 24 (setmaxnreg), the consumers' rise to 240.
+//   warpgroup 0, the producer: one thread loads the Q tile once and then every K and V tile
+//     by TMA, each into a STAGES-deep ring of its own (kv_pipes: two hopper_pipes), K one tile
+//     ahead of V; its registers drop to 24 (setmaxnreg), the consumers' rise to 240.
 //   warpgroups 1 and 2, the consumers: each owns 64 query rows (consumer c: rows 64c .. 64c+63)
 //     and walks every K/V tile: S = Q·Kᵀ by wgmma with both operands in shared memory, the
 //     online softmax on S in registers, P rounded to T in registers, O += P·V by wgmma with P
 //     as the register A operand and V in shared memory (MN-major, transpose bit).
 // Per consumer the key loop is a sequence of "bursts" of wgmma, one per tile plus one: burst j
 // issues O += P(j-1)·V(j-1) (j >= 1) and S(j) = Q·K(j)ᵀ (j < nt) as one group, waits for it,
-// releases tile j-1's stage, then runs the softmax of S(j). The O rescale by the new max
+// releases K(j) and V(j-1), then runs the softmax of S(j). The O rescale by the new max
 // therefore comes after P(j-1)·V(j-1) is added, which is what the online softmax needs: O
 // and P(j-1) are both relative to the max of tile j-1 until then.
 // PINGPONG (FlashAttention-3's inter-warpgroup overlap): the two consumers take turns issuing
@@ -474,9 +474,27 @@ template <int D, int BN, int STAGES> struct wgmma_tiles {
     static constexpr int V_OFF = K_OFF + STAGES * KV_TILE;
     static constexpr int BAR_OFF = V_OFF + STAGES * KV_TILE;
     // + Q's barrier, + the slack that lets the kernel start its tiles on a 1024-byte boundary
-    static constexpr size_t SMEM = BAR_OFF + sizeof(hopper_pipe<STAGES>) + 8 + 1024;
+    static constexpr size_t SMEM = BAR_OFF + 2 * sizeof(hopper_pipe<STAGES>) + 8 + 1024;
     static_assert(D % 64 == 0 && BN % 16 == 0 && BN <= 256, "tile shape");
 };
+
+// The K and V rings. Every schedule reads K(j) with S(j) and V(j-1) with P(j-1)·V(j-1) in the
+// same step j, and reads S(j)'s K long before V(j) (a step later), so each has a ring and a
+// release of its own: K(j)'s stage is free once S(j) completed, V(j)'s once P(j)·V(j) did. With
+// one ring for both (the stage freed by P(j)·V(j)), two stages left the producer no slack where
+// the softmax hides under P·V (fa3): each step waited for a whole TMA load (kernels/NOTES.md).
+// Both rings walk the tiles in the same order, so one hopper_pipe_state serves K(j) and V(j).
+template <int STAGES> struct kv_pipes {
+    hopper_pipe<STAGES> k, v;
+};
+
+// A consumer warp's release of a stage of one ring, by one lane once the warp's wgmma that read
+// it has been waited for (init's count: the 8 consumer warps).
+template <int STAGES>
+__device__ __forceinline__ void wgmma_release(hopper_pipe<STAGES> &ring, int stage, int tid)
+{
+    if (tid % 32 == 0) hopper_release(ring, stage);
+}
 
 // Named barriers (0 is __syncthreads): a consumer's turn to issue (1, 2), its epilogue (3, 4).
 enum { BAR_TURN = 1, BAR_EPILOGUE = 3 };
@@ -578,7 +596,7 @@ __device__ __forceinline__ void wgmma_burst(float (&s)[BN / 2], float (&o)[D / 2
 // bursts 1 .. nt-1 (P(j-1)·V(j-1) and S(j)), burst nt (P(nt-1)·V(nt-1)); the two ends are
 // peeled so that no wgmma sits in a branch (ptxas serializes wgmma issued on divergent paths).
 template <typename T, int D, int BN, int STAGES, bool PINGPONG, bool EMU>
-__device__ __forceinline__ void wgmma_consumer(hopper_pipe<STAGES> &pipe, uint64_t *q_full,
+__device__ __forceinline__ void wgmma_consumer(kv_pipes<STAGES> &pipe, uint64_t *q_full,
                                                uint32_t smem, T *og, int64_t q0, int64_t N,
                                                int consumer, float scale_log2)
 {
@@ -600,24 +618,28 @@ __device__ __forceinline__ void wgmma_consumer(hopper_pipe<STAGES> &pipe, uint64
     if (PINGPONG && consumer == 1) hopper_bar_arrive(BAR_TURN + 0, 256); // consumer 0 first
 
     hopper_pipe_state<STAGES> st;
-    hopper_consume(pipe, st);
+    hopper_consume(pipe.k, st);
     wgmma_burst<T, D, BN, STAGES, PINGPONG, false, true>(s, o, p, sQ, sK, sV, consumer, true);
+    wgmma_release(pipe.k, st.stage, tid);
     wgmma_softmax<T, D, BN, EMU>(s, p, o, row_max, row_sum, 0, N, t, scale_log2);
     for (int j = 1; j < nt; j++) {
-        const int prev = st.stage;
+        const hopper_pipe_state<STAGES> prev = st;
         st.advance();
-        hopper_consume(pipe, st);
+        hopper_consume(pipe.k, st);
+        hopper_consume(pipe.v, prev);
         wgmma_burst<T, D, BN, STAGES, PINGPONG, true, true>(
-            s, o, p, sQ, sK + st.stage * L::KV_TILE, sV + prev * L::KV_TILE, consumer, true);
-        if (tid % 32 == 0) hopper_release(pipe, prev); // one arrival per warp
+            s, o, p, sQ, sK + st.stage * L::KV_TILE, sV + prev.stage * L::KV_TILE, consumer, true);
+        wgmma_release(pipe.k, st.stage, tid);
+        wgmma_release(pipe.v, prev.stage, tid);
         wgmma_softmax<T, D, BN, EMU>(s, p, o, row_max, row_sum, (int64_t)j * BN, N, t,
                                      scale_log2);
     }
     // Consumer 1's last burst hands no turn on: each turn barrier completes as often as it is
     // waited on (consumer 1's first arrival above is the extra one).
+    hopper_consume(pipe.v, st);
     wgmma_burst<T, D, BN, STAGES, PINGPONG, true, false>(s, o, p, sQ, sK, sV + st.stage * L::KV_TILE,
                                                         consumer, consumer == 0);
-    // The last stage needs no release: nothing waits for it.
+    // V(nt-1) needs no release: nothing waits for it.
     wgmma_epilogue<T, D, BN, STAGES>(o, row_sum, sQ, og, q0 + 64 * consumer, N, consumer, tid);
 }
 
@@ -632,7 +654,7 @@ __device__ __forceinline__ void wgmma_consumer(hopper_pipe<STAGES> &pipe, uint64
 // Step j >= 1 of the overlapped schedule: S(j) and P(j-1)·V(j-1) issued, P(j) into p[1-CUR]
 // under the latter, O rescaled after it, tile j-1's stage released.
 template <typename T, int D, int BN, int STAGES, int CUR>
-__device__ __forceinline__ void wgmma_ov_step(hopper_pipe<STAGES> &pipe,
+__device__ __forceinline__ void wgmma_ov_step(kv_pipes<STAGES> &pipe,
                                               hopper_pipe_state<STAGES> &st, float (&s)[BN / 2],
                                               float (&o)[D / 2], uint32_t (&p)[2][BN / 16][4],
                                               float (&row_max)[2], float (&row_sum)[2],
@@ -640,24 +662,26 @@ __device__ __forceinline__ void wgmma_ov_step(hopper_pipe<STAGES> &pipe,
                                               int64_t N, int t, int tid, float scale_log2)
 {
     using L = wgmma_tiles<D, BN, STAGES>;
-    const int prev = st.stage;
+    const hopper_pipe_state<STAGES> prev = st;
     st.advance();
-    hopper_consume(pipe, st);
+    hopper_consume(pipe.k, st);
+    hopper_consume(pipe.v, prev);
     hopper_pin(o);
 #pragma unroll
     for (int kb = 0; kb < BN / 16; kb++) hopper_pin(p[CUR][kb]);
     hopper_wgmma_fence();
     wgmma_qk<T, D, BN, STAGES>(s, sQ, sK + st.stage * L::KV_TILE);
     hopper_wgmma_commit();
-    wgmma_pv<T, D, BN>(o, p[CUR], sV + prev * L::KV_TILE, L::KV_BLOCK);
+    wgmma_pv<T, D, BN>(o, p[CUR], sV + prev.stage * L::KV_TILE, L::KV_BLOCK);
     hopper_wgmma_commit();
     hopper_wgmma_wait<1>(); // S(j) is in; P(j-1)·V(j-1) may still run
     hopper_pin(s);
+    wgmma_release(pipe.k, st.stage, tid);
     float alpha[2];
     wgmma_softmax_p<T, BN>(s, p[1 - CUR], alpha, row_max, row_sum, j * BN, N, t, scale_log2);
     hopper_wgmma_wait<0>();
     hopper_pin(o);
-    if (tid % 32 == 0) hopper_release(pipe, prev); // V(j-1) read: one arrival per warp
+    wgmma_release(pipe.v, prev.stage, tid);
     wgmma_rescale_o<D>(o, alpha);
 }
 
@@ -665,7 +689,7 @@ __device__ __forceinline__ void wgmma_ov_step(hopper_pipe<STAGES> &pipe,
 // alone, steps 1 .. nt-1 two at a time (p[0] then p[1] read), one more when nt-1 is odd, and
 // the last P·V from the buffer the final step wrote.
 template <typename T, int D, int BN, int STAGES>
-__device__ __forceinline__ void wgmma_consumer_ov(hopper_pipe<STAGES> &pipe, uint64_t *q_full,
+__device__ __forceinline__ void wgmma_consumer_ov(kv_pipes<STAGES> &pipe, uint64_t *q_full,
                                                   uint32_t smem, T *og, int64_t q0, int64_t N,
                                                   int consumer, float scale_log2)
 {
@@ -686,8 +710,9 @@ __device__ __forceinline__ void wgmma_consumer_ov(hopper_pipe<STAGES> &pipe, uin
     // The first and last bursts are wgmma_consumer's, without turns.
     hopper_wait(q_full, 0);
     hopper_pipe_state<STAGES> st;
-    hopper_consume(pipe, st);
+    hopper_consume(pipe.k, st);
     wgmma_burst<T, D, BN, STAGES, false, false, true>(s, o, p[0], sQ, sK, sV, consumer, false);
+    wgmma_release(pipe.k, st.stage, tid);
     wgmma_softmax<T, D, BN>(s, p[0], o, row_max, row_sum, 0, N, t, scale_log2);
     int j = 1;
     for (; j + 1 < nt; j += 2) {
@@ -699,10 +724,12 @@ __device__ __forceinline__ void wgmma_consumer_ov(hopper_pipe<STAGES> &pipe, uin
     if (j < nt) {
         wgmma_ov_step<T, D, BN, STAGES, 0>(pipe, st, s, o, p, row_max, row_sum, sQ, sK, sV, j, N,
                                            t, tid, scale_log2);
+        hopper_consume(pipe.v, st);
         wgmma_burst<T, D, BN, STAGES, false, true, false>(s, o, p[1], sQ, sK,
                                                           sV + st.stage * L::KV_TILE, consumer,
                                                           false);
     } else {
+        hopper_consume(pipe.v, st);
         wgmma_burst<T, D, BN, STAGES, false, true, false>(s, o, p[0], sQ, sK,
                                                           sV + st.stage * L::KV_TILE, consumer,
                                                           false);
@@ -722,7 +749,7 @@ __device__ __forceinline__ void wgmma_consumer_ov(hopper_pipe<STAGES> &pipe, uin
 // Step j >= 1: in this consumer's turn, S(j) issued, O rescaled by alpha(j-1), P(j-1)·V(j-1)
 // issued; the softmax of S(j) under the second group; then P(j) packed, tile j-1 released.
 template <typename T, int D, int BN, int STAGES, bool PINGPONG>
-__device__ __forceinline__ void wgmma_fa3_step(hopper_pipe<STAGES> &pipe,
+__device__ __forceinline__ void wgmma_fa3_step(kv_pipes<STAGES> &pipe,
                                                hopper_pipe_state<STAGES> &st, float (&s)[BN / 2],
                                                float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
                                                float (&alpha)[2], float (&row_max)[2],
@@ -731,9 +758,10 @@ __device__ __forceinline__ void wgmma_fa3_step(hopper_pipe<STAGES> &pipe,
                                                int t, int tid, float scale_log2)
 {
     using L = wgmma_tiles<D, BN, STAGES>;
-    const int prev = st.stage;
+    const hopper_pipe_state<STAGES> prev = st;
     st.advance();
-    hopper_consume(pipe, st);
+    hopper_consume(pipe.k, st); // both before the turn, so as not to hold the other consumer
+    hopper_consume(pipe.v, prev);
     if (PINGPONG) hopper_bar_sync(BAR_TURN + consumer, 256);
     hopper_wgmma_fence();
     wgmma_qk<T, D, BN, STAGES>(s, sQ, sK + st.stage * L::KV_TILE);
@@ -743,15 +771,16 @@ __device__ __forceinline__ void wgmma_fa3_step(hopper_pipe<STAGES> &pipe,
 #pragma unroll
     for (int kb = 0; kb < BN / 16; kb++) hopper_pin(p[kb]);
     hopper_wgmma_fence();
-    wgmma_pv<T, D, BN>(o, p, sV + prev * L::KV_TILE, L::KV_BLOCK);
+    wgmma_pv<T, D, BN>(o, p, sV + prev.stage * L::KV_TILE, L::KV_BLOCK);
     hopper_wgmma_commit();
     if (PINGPONG) hopper_bar_arrive(BAR_TURN + 1 - consumer, 256);
     hopper_wgmma_wait<1>(); // S(j) is in; P(j-1)·V(j-1) may still run
     hopper_pin(s);
+    wgmma_release(pipe.k, st.stage, tid);
     wgmma_softmax_exp<BN>(s, alpha, row_max, row_sum, j * BN, N, t, scale_log2);
     hopper_wgmma_wait<0>(); // P(j-1) is read: P(j) may take its registers
     hopper_pin(o);
-    if (tid % 32 == 0) hopper_release(pipe, prev); // V(j-1) read: one arrival per warp
+    wgmma_release(pipe.v, prev.stage, tid);
     wgmma_pack_p<T, BN>(s, p);
 }
 
@@ -759,7 +788,7 @@ __device__ __forceinline__ void wgmma_fa3_step(hopper_pipe<STAGES> &pipe,
 // P alone, steps 1 .. nt-1, then O rescaled and the last P·V. Each consumer issues nt + 1 times,
 // as in wgmma_consumer, and the turns are handed on the same way.
 template <typename T, int D, int BN, int STAGES, bool PINGPONG>
-__device__ __forceinline__ void wgmma_consumer_fa3(hopper_pipe<STAGES> &pipe, uint64_t *q_full,
+__device__ __forceinline__ void wgmma_consumer_fa3(kv_pipes<STAGES> &pipe, uint64_t *q_full,
                                                    uint32_t smem, T *og, int64_t q0, int64_t N,
                                                    int consumer, float scale_log2)
 {
@@ -780,8 +809,9 @@ __device__ __forceinline__ void wgmma_consumer_fa3(hopper_pipe<STAGES> &pipe, ui
     hopper_wait(q_full, 0);
     if (PINGPONG && consumer == 1) hopper_bar_arrive(BAR_TURN + 0, 256); // consumer 0 first
     hopper_pipe_state<STAGES> st;
-    hopper_consume(pipe, st);
+    hopper_consume(pipe.k, st);
     wgmma_burst<T, D, BN, STAGES, PINGPONG, false, true>(s, o, p, sQ, sK, sV, consumer, true);
+    wgmma_release(pipe.k, st.stage, tid);
     wgmma_softmax_exp<BN>(s, alpha, row_max, row_sum, 0, N, t, scale_log2);
     wgmma_pack_p<T, BN>(s, p);
     for (int64_t j = 1; j < nt; j++)
@@ -790,6 +820,7 @@ __device__ __forceinline__ void wgmma_consumer_fa3(hopper_pipe<STAGES> &pipe, ui
                                                    scale_log2);
     wgmma_rescale_o<D>(o, alpha);
     // Consumer 1's last issue hands no turn on (wgmma_consumer's rule).
+    hopper_consume(pipe.v, st);
     wgmma_burst<T, D, BN, STAGES, PINGPONG, true, false>(s, o, p, sQ, sK, sV + st.stage * L::KV_TILE,
                                                         consumer, consumer == 0);
     wgmma_epilogue<T, D, BN, STAGES>(o, row_sum, sQ, og, q0 + 64 * consumer, N, consumer, tid);
@@ -809,8 +840,8 @@ __global__ void __launch_bounds__(384, 1)
     using L = wgmma_tiles<D, BN, STAGES>;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
-    hopper_pipe<STAGES> &pipe = *reinterpret_cast<hopper_pipe<STAGES> *>(smem + L::BAR_OFF);
-    uint64_t *q_full = reinterpret_cast<uint64_t *>(smem + L::BAR_OFF + sizeof(hopper_pipe<STAGES>));
+    kv_pipes<STAGES> &pipe = *reinterpret_cast<kv_pipes<STAGES> *>(smem + L::BAR_OFF);
+    uint64_t *q_full = reinterpret_cast<uint64_t *>(smem + L::BAR_OFF + sizeof(kv_pipes<STAGES>));
 
     const int bh = blockIdx.x / n_qtiles; // < 2^31: the grid is
     const int q0 = (blockIdx.x % n_qtiles) * L::BM; // N < 2^31: the launcher checks
@@ -818,7 +849,8 @@ __global__ void __launch_bounds__(384, 1)
 
     if (threadIdx.x == 0) {
         cuda::ptx::mbarrier_init(q_full, 1);
-        pipe.init(8); // a stage is free once each of the 8 consumer warps released it
+        pipe.k.init(8); // a stage is free once each of the 8 consumer warps released it
+        pipe.v.init(8);
     }
     __syncthreads();
 
@@ -831,16 +863,23 @@ __global__ void __launch_bounds__(384, 1)
 #pragma unroll
             for (int c = 0; c < D / 64; c++)
                 hopper_tma_load(smem + c * L::Q_BLOCK, &tm_q, 64 * c, q0, bh, q_full);
-            hopper_pipe_state<STAGES> st;
-            for (int j = 0; j < nt; j++, st.advance()) {
-                uint64_t *full = hopper_produce(pipe, st, 2 * L::KV_TILE);
-                unsigned char *sK = smem + L::K_OFF + st.stage * L::KV_TILE;
-                unsigned char *sV = smem + L::V_OFF + st.stage * L::KV_TILE;
+            // Tile j of one ring (K or V) into its next stage, once that stage is free.
+            auto load = [&](hopper_pipe<STAGES> &ring, hopper_pipe_state<STAGES> &at,
+                            const CUtensorMap *map, int off, int j) {
+                uint64_t *full = hopper_produce(ring, at, L::KV_TILE);
+                unsigned char *dst = smem + off + at.stage * L::KV_TILE;
 #pragma unroll
-                for (int c = 0; c < D / 64; c++) {
-                    hopper_tma_load(sK + c * L::KV_BLOCK, &tm_k, 64 * c, j * BN, bh, full);
-                    hopper_tma_load(sV + c * L::KV_BLOCK, &tm_v, 64 * c, j * BN, bh, full);
-                }
+                for (int c = 0; c < D / 64; c++)
+                    hopper_tma_load(dst + c * L::KV_BLOCK, map, 64 * c, j * BN, bh, full);
+                at.advance();
+            };
+            // K one tile ahead of V, the order the consumers read them in: step j reads K(j)
+            // and V(j-1).
+            hopper_pipe_state<STAGES> sk, sv;
+            load(pipe.k, sk, &tm_k, L::K_OFF, 0);
+            for (int j = 0; j < nt; j++) {
+                if (j + 1 < nt) load(pipe.k, sk, &tm_k, L::K_OFF, j + 1);
+                load(pipe.v, sv, &tm_v, L::V_OFF, j);
             }
         }
     } else {
@@ -978,12 +1017,13 @@ static const struct flash_version flash_versions[] = {
     // spills (with SCHED_OVERLAP's second P it spilled 44 bytes, so not that)
     {"flash_wgmma_bn176", {}, WGMMA(128, 176, 2, false, SCHED_BURSTS, false), {}, true},
     // SCHED_FA3 with the turns: FlashAttention-3's consumer, one P (S, P, O live: the
-    // registers of nopp); d = 256 with bn80's 80-key tiles
+    // registers of nopp); d = 128 with three stages (Q 32 KB + 3 · 64 KB = 225 KB), d = 256 with
+    // bn80's 80-key tiles
     {"flash_wgmma_fa3", WGMMA(64, 128, 3, true, SCHED_FA3, false),
-     WGMMA(128, 128, 2, true, SCHED_FA3, false), WGMMA(256, 80, 2, true, SCHED_FA3, false), true},
+     WGMMA(128, 128, 3, true, SCHED_FA3, false), WGMMA(256, 80, 2, true, SCHED_FA3, false), true},
     // SCHED_FA3 without the turns: _ov with one P, what the turns add to it
     {"flash_wgmma_ov1", WGMMA(64, 128, 3, false, SCHED_FA3, false),
-     WGMMA(128, 128, 2, false, SCHED_FA3, false), WGMMA(256, 80, 2, false, SCHED_FA3, false), true},
+     WGMMA(128, 128, 3, false, SCHED_FA3, false), WGMMA(256, 80, 2, false, SCHED_FA3, false), true},
     // EMU: nopp with half of the softmax's exponentials on the FMA pipe (fma_exp2)
     {"flash_wgmma_emu", WGMMA(64, 128, 3, false, SCHED_BURSTS, true),
      WGMMA(128, 128, 2, false, SCHED_BURSTS, true), WGMMA(256, 64, 2, false, SCHED_BURSTS, true), true},
@@ -1050,17 +1090,17 @@ extern "C" int flash_attn_version_supports(const char *name, int d, int dtype)
     return version_fn(name, d, dtype) != NULL;
 }
 
-// The versions `flash` tries, fastest first (kernels/NOTES.md, "Every version on the H200"),
-// each for one head dimension or every one (0): on an sm_90a device the wgmma versions without
-// the ping-pong turns — at d = 64 the one with the softmax under its own P·V (0.96-0.98× cuDNN
-// against nopp's 0.94× at N >= 4096; at 128 it is 8% slower), at 256 the 80-key tiles (7%
-// faster), else nopp; elsewhere, and for what they do not run, the mma.sync version for
-// bf16/fp16 and the CUDA-core one for fp32.
+// The versions `flash` tries, fastest first (kernels/NOTES.md, "K and V in rings of their own"),
+// each for one head dimension or every one (0): on an sm_90a device FlashAttention-3's consumer
+// at d = 128 and 256 (1.07-1.15× and 1.02-1.03× cuDNN on an H100), at d = 64 the overlapped one
+// without turns (0.98-1.02×; there fa3 is 3-5% slower since K and V have rings of their own),
+// else nopp; elsewhere, and for what they do not run, the mma.sync version for bf16/fp16 and
+// the CUDA-core one for fp32.
 static const struct {
     const char *name;
     int d;
-} default_order[] = {{"flash_wgmma_ov", 64},   {"flash_wgmma_bn80", 256}, {"flash_wgmma_nopp", 0},
-                     {"flash_w4", 0},          {"flash_simt", 0}};
+} default_order[] = {{"flash_wgmma_ov", 64},   {"flash_wgmma_fa3", 128}, {"flash_wgmma_fa3", 256},
+                     {"flash_wgmma_nopp", 0},  {"flash_w4", 0},           {"flash_simt", 0}};
 
 extern "C" const char *flash_attn_default_version(int d, int dtype, int cc)
 {

@@ -3,9 +3,8 @@
  *   flash       the fused kernel of kernels/flash_attn.cu: online softmax,
  *               tensor cores for bf16/fp16, O(N) memory, no workspace; the
  *               fastest version that runs d, dtype and the device: on
- *               sm_90a flash_wgmma_ov at d = 64, flash_wgmma_nopp at 128,
- *               flash_wgmma_bn80 at 256; else flash_w4 (bf16/fp16) or
- *               flash_simt (fp32).
+ *               sm_90a flash_wgmma_ov at d = 64, flash_wgmma_fa3 at 128
+ *               and 256; else flash_w4 (bf16/fp16) or flash_simt (fp32).
  *   naive       S = s Q Kᵀ (cuBLAS, fp32 out), P = softmax(S) by rows, O = P V
  *               (cuBLAS): the B·H·N² fp32 scores (and P in the dtype, unless
  *               fp32, where P overwrites S) live in the workspace, so a large

@@ -259,8 +259,8 @@ static void check_default_versions(void)
         int d, dtype, cc;
         const char *want;
     } cases[] = {{64, ATTN_BF16, 90, sm90a ? "flash_wgmma_ov" : "flash_w4"},
-                 {128, ATTN_FP16, 90, sm90a ? "flash_wgmma_nopp" : "flash_w4"},
-                 {256, ATTN_BF16, 90, sm90a ? "flash_wgmma_bn80" : NULL},
+                 {128, ATTN_FP16, 90, sm90a ? "flash_wgmma_fa3" : "flash_w4"},
+                 {256, ATTN_BF16, 90, sm90a ? "flash_wgmma_fa3" : NULL},
                  {64, ATTN_FP32, 90, "flash_simt"},
                  {64, ATTN_BF16, 80, "flash_w4"},
                  {256, ATTN_BF16, 80, NULL}};
