@@ -28,7 +28,7 @@
 //               the tensor cores so that one's softmax hides under the other's MMAs
 //               (FlashAttention-3's ping-pong). d = 64, 128 and 256 (64-key tiles at 256).
 // The figures below are TFLOP/s on an H100 SXM at N = 4096 / 16384 (B·N = 16384, H·d = 2048,
-// bf16; 2026-12-07, every version with K and V in separate rings):
+// bf16; 2026-12-06, every version with K and V in separate rings):
 //               flash_wgmma 421/441 (d64), 648/674 (d128), 707/731 (d256).
 //   flash_wgmma_nopp  the same without the turns: the consumers run unsynchronized; the
 //               control for what ping-pong brings. 427/451, 642/679, 565/584.
