@@ -29,8 +29,8 @@ extern "C" {
  * in `dtype` on a device of compute capability `cc` (major·10 + minor; 0:
  * unknown, then only the build is asked): the fastest measured that runs them
  * (flash_attn_version_supports and flash_attn_version_runs_on) — on sm_90a
- * "flash_wgmma_ov" at d = 64, "flash_wgmma_nopp" at 128, "flash_wgmma_bn80" at
- * 256; else "flash_w4" (bf16/fp16) or "flash_simt" (fp32); NULL when none does. */
+ * "flash_wgmma_ov" at d = 64, "flash_wgmma_fa3" at 128 and 256; else "flash_w4"
+ * (bf16/fp16) or "flash_simt" (fp32); NULL when none does. */
 const char *flash_attn_default_version(int d, int dtype, int cc);
 
 /* Every version by name, each run by the `full` method's variant of that name
