@@ -430,11 +430,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
     for (int i = 0; i < 16 * MT * CPR / 32; i++) {
         const int idx = lane + 32 * i, r = wrow + idx / CPR, c = idx % CPR;
         if (q0 + r < N) {
-            uint4 val;
-            asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
-                         : "=r"(val.x), "=r"(val.y), "=r"(val.z), "=r"(val.w)
-                         : "r"(sQ + swz<D>(r, c)));
-            *reinterpret_cast<uint4 *>(og + (q0 + r) * D + c * 8) = val;
+            *reinterpret_cast<uint4 *>(og + (q0 + r) * D + c * 8) = lds128(sQ + swz<D>(r, c));
         }
     }
 }
@@ -561,11 +557,8 @@ __device__ __forceinline__ void wgmma_epilogue(const float (&o)[D / 2], const fl
     for (int i = 0; i < 64 * CPR / 128; i++) {
         const int idx = tid + 128 * i, r = idx / CPR, c = idx % CPR;
         if (row0 + r < N) {
-            uint4 val;
-            asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
-                         : "=r"(val.x), "=r"(val.y), "=r"(val.z), "=r"(val.w)
-                         : "r"(sQ + (c / 8) * L::Q_BLOCK + r * 128 + (((c % 8) ^ (r % 8)) << 4)));
-            *reinterpret_cast<uint4 *>(og + (row0 + r) * D + c * 8) = val;
+            *reinterpret_cast<uint4 *>(og + (row0 + r) * D + c * 8) =
+                lds128(sQ + (c / 8) * L::Q_BLOCK + r * 128 + (((c % 8) ^ (r % 8)) << 4));
         }
     }
 }

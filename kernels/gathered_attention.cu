@@ -715,12 +715,7 @@ __device__ __forceinline__ void store_rows(const float (&o)[D / 8][4], const flo
     for (int c = lane; c < 16 * CHUNKS; c += 32) {
         const int r = warp * 16 + c / CHUNKS, ch = c % CHUNKS;
         if (r >= valid) continue;
-        uint4 x;
-        asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
-                     : "=r"(x.x), "=r"(x.y), "=r"(x.z), "=r"(x.w)
-                     : "r"(sQ + swz<D>(r, ch))
-                     : "memory");
-        *reinterpret_cast<uint4 *>(dst + (int64_t)dst_row[r] * D + ch * 8) = x;
+        *reinterpret_cast<uint4 *>(dst + (int64_t)dst_row[r] * D + ch * 8) = lds128(sQ + swz<D>(r, ch));
     }
 }
 
@@ -1271,12 +1266,8 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         for (int i = tid; i < 64 * CHUNKS; i += 128) {
             const int r = 64 * c + i / CHUNKS, ch = i % CHUNKS;
             if (r >= it.tile.z) continue;
-            uint4 x;
-            asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
-                         : "=r"(x.x), "=r"(x.y), "=r"(x.z), "=r"(x.w)
-                         : "r"(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK))
-                         : "memory");
-            *reinterpret_cast<uint4 *>(dst + (int64_t)entries[r] * D + ch * 8) = x;
+            *reinterpret_cast<uint4 *>(dst + (int64_t)entries[r] * D + ch * 8) =
+                lds128(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK));
         }
         cuda::ptx::mbarrier_arrive(&empty[st]); // this thread's reads of the stage are done
     }
