@@ -585,6 +585,27 @@ __device__ __forceinline__ void wgmma_burst(float (&s)[BN / 2], float (&o)[D / 2
     hopper_pin(o);
 }
 
+// Every schedule's start, up to the softmax of S(0): O and P zeroed, Q waited for, consumer 0
+// given the first turn (PINGPONG), then S(0) = Q·K(0)ᵀ in a burst of its own and K(0) released.
+// st: the K ring's state, at tile 0.
+template <typename T, int D, int BN, int STAGES, bool PINGPONG>
+__device__ __forceinline__ void wgmma_first_burst(kv_pipes<STAGES> &pipe, uint64_t *q_full,
+                                                  hopper_pipe_state<STAGES> &st,
+                                                  float (&s)[BN / 2], float (&o)[D / 2],
+                                                  uint32_t (&p)[BN / 16][4], uint32_t sQ,
+                                                  uint32_t sK, uint32_t sV, int consumer, int tid)
+{
+#pragma unroll
+    for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+#pragma unroll
+    for (int kb = 0; kb < BN / 16; kb++) p[kb][0] = p[kb][1] = p[kb][2] = p[kb][3] = 0u;
+    hopper_wait(q_full, 0);
+    if (PINGPONG && consumer == 1) hopper_bar_arrive(BAR_TURN + 0, 256); // consumer 0 first
+    hopper_consume(pipe.k, st);
+    wgmma_burst<T, D, BN, STAGES, PINGPONG, false, true>(s, o, p, sQ, sK, sV, consumer, true);
+    wgmma_release(pipe.k, st.stage, tid);
+}
+
 // One consumer warpgroup's whole key loop and epilogue (the schedule above): burst 0 (S(0)),
 // bursts 1 .. nt-1 (P(j-1)·V(j-1) and S(j)), burst nt (P(nt-1)·V(nt-1)); the two ends are
 // peeled so that no wgmma sits in a branch (ptxas serializes wgmma issued on divergent paths).
@@ -602,18 +623,9 @@ __device__ __forceinline__ void wgmma_consumer(kv_pipes<STAGES> &pipe, uint64_t 
     float s[BN / 2], o[D / 2];
     uint32_t p[BN / 16][4];
     float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int i = 0; i < D / 2; i++) o[i] = 0.f;
-#pragma unroll
-    for (int kb = 0; kb < BN / 16; kb++) p[kb][0] = p[kb][1] = p[kb][2] = p[kb][3] = 0u;
-
-    hopper_wait(q_full, 0);
-    if (PINGPONG && consumer == 1) hopper_bar_arrive(BAR_TURN + 0, 256); // consumer 0 first
-
     hopper_pipe_state<STAGES> st;
-    hopper_consume(pipe.k, st);
-    wgmma_burst<T, D, BN, STAGES, PINGPONG, false, true>(s, o, p, sQ, sK, sV, consumer, true);
-    wgmma_release(pipe.k, st.stage, tid);
+    wgmma_first_burst<T, D, BN, STAGES, PINGPONG>(pipe, q_full, st, s, o, p, sQ, sK, sV, consumer,
+                                                  tid);
     wgmma_softmax<T, D, BN, EMU>(s, p, o, row_max, row_sum, 0, N, t, scale_log2);
     for (int j = 1; j < nt; j++) {
         const hopper_pipe_state<STAGES> prev = st;
@@ -695,17 +707,10 @@ __device__ __forceinline__ void wgmma_consumer_ov(kv_pipes<STAGES> &pipe, uint64
     float s[BN / 2], o[D / 2];
     uint32_t p[2][BN / 16][4];
     float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int i = 0; i < D / 2; i++) o[i] = 0.f;
-#pragma unroll
-    for (int kb = 0; kb < BN / 16; kb++) p[0][kb][0] = p[0][kb][1] = p[0][kb][2] = p[0][kb][3] = 0u;
-
     // The first and last bursts are wgmma_consumer's, without turns.
-    hopper_wait(q_full, 0);
     hopper_pipe_state<STAGES> st;
-    hopper_consume(pipe.k, st);
-    wgmma_burst<T, D, BN, STAGES, false, false, true>(s, o, p[0], sQ, sK, sV, consumer, false);
-    wgmma_release(pipe.k, st.stage, tid);
+    wgmma_first_burst<T, D, BN, STAGES, false>(pipe, q_full, st, s, o, p[0], sQ, sK, sV, consumer,
+                                               tid);
     wgmma_softmax<T, D, BN>(s, p[0], o, row_max, row_sum, 0, N, t, scale_log2);
     int j = 1;
     for (; j + 1 < nt; j += 2) {
@@ -794,17 +799,9 @@ __device__ __forceinline__ void wgmma_consumer_fa3(kv_pipes<STAGES> &pipe, uint6
     float s[BN / 2], o[D / 2], alpha[2];
     uint32_t p[BN / 16][4];
     float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int i = 0; i < D / 2; i++) o[i] = 0.f;
-#pragma unroll
-    for (int kb = 0; kb < BN / 16; kb++) p[kb][0] = p[kb][1] = p[kb][2] = p[kb][3] = 0u;
-
-    hopper_wait(q_full, 0);
-    if (PINGPONG && consumer == 1) hopper_bar_arrive(BAR_TURN + 0, 256); // consumer 0 first
     hopper_pipe_state<STAGES> st;
-    hopper_consume(pipe.k, st);
-    wgmma_burst<T, D, BN, STAGES, PINGPONG, false, true>(s, o, p, sQ, sK, sV, consumer, true);
-    wgmma_release(pipe.k, st.stage, tid);
+    wgmma_first_burst<T, D, BN, STAGES, PINGPONG>(pipe, q_full, st, s, o, p, sQ, sK, sV, consumer,
+                                                  tid);
     wgmma_softmax_exp<BN>(s, alpha, row_max, row_sum, 0, N, t, scale_log2);
     wgmma_pack_p<T, BN>(s, p);
     for (int64_t j = 1; j < nt; j++)
