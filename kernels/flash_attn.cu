@@ -440,7 +440,8 @@ __global__ void __launch_bounds__(WARPS * 32, MINB)
 // One CTA = 128 query rows of one (b, h), three warpgroups of 128 threads:
 //   warpgroup 0, the producer: one thread loads the Q tile once and then every K and V tile
 //     by TMA, each into a STAGES-deep ring of its own (kv_pipes: two hopper_pipes), K one tile
-//     ahead of V; its registers drop to 24 (setmaxnreg), the consumers' rise to 240.
+//     ahead of V at d = 128 and 256, K(j) then V(j) at d = 64; its registers drop to 24
+//     (setmaxnreg), the consumers' rise to 240.
 //   warpgroups 1 and 2, the consumers: each owns 64 query rows (consumer c: rows 64c .. 64c+63)
 //     and walks every K/V tile: S = Q·Kᵀ by wgmma with both operands in shared memory, the
 //     online softmax on S in registers, P rounded to T in registers, O += P·V by wgmma with P
@@ -863,12 +864,15 @@ __global__ void __launch_bounds__(384, 1)
                     hopper_tma_load(dst + c * L::KV_BLOCK, map, 64 * c, j * BN, bh, full);
                 at.advance();
             };
-            // K one tile ahead of V, the order the consumers read them in: step j reads K(j)
-            // and V(j-1).
+            // At d = 128 and 256, K one tile ahead of V, the order the consumers read them
+            // in: step j reads K(j) and V(j-1). At d = 64, K(j) then V(j): a tile there is
+            // short enough that V(j-1) waiting behind K(j+1)'s free stage cost more than V
+            // early (kernels/NOTES.md, "The producer's order at d = 64").
+            constexpr int K_AHEAD = D > 64 ? 1 : 0;
             hopper_pipe_state<STAGES> sk, sv;
-            load(pipe.k, sk, &tm_k, L::K_OFF, 0);
+            for (int j = 0; j < K_AHEAD; j++) load(pipe.k, sk, &tm_k, L::K_OFF, j);
             for (int j = 0; j < nt; j++) {
-                if (j + 1 < nt) load(pipe.k, sk, &tm_k, L::K_OFF, j + 1);
+                if (j + K_AHEAD < nt) load(pipe.k, sk, &tm_k, L::K_OFF, j + K_AHEAD);
                 load(pipe.v, sv, &tm_v, L::V_OFF, j);
             }
         }
