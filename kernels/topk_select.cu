@@ -1493,15 +1493,20 @@ template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_d
 // Up to ~2.4k keys (mita's probe at short N, topk's selection there), the chunked pass above is
 // three or four dependent kernels whose blocks each do a few µs of serial work (tile_maxima,
 // kth_of_maxima, select_mma, merge_chunks: 70 µs of MiTA's 100 at N = 2^10 on the H200). Here
-// one block owns 16 rows (or 8: one_pass_rows) and every key: its 8 warps score the key tiles into shared memory
+// one block owns 16 rows (or 8: one_pass_rows) and every key: its 8 warps (16: ONE_WARPS_WIDE)
+// score the key tiles into shared memory
 // (the same score_tile, so the same bits as the chunked pass), then, with values, each warp
 // folds its tiles' softmax weights against V (the exact row maximum is known by then: no
 // rescaling) and the warps' partials are summed; last each warp selects its rows' top k from
 // the stored scores: the k-th largest by a bitwise search of the ordered scores (up to 32 rounds
 // of a warp-wide count, stopping early once exactly k scores sit at or above the prefix; in
 // registers from the bits the row's scores share where it has ≤ 1024: register_search), then
-// the keys above it and the lowest-index ties at it, sorted best first.
-constexpr int ONE_WARPS = 8;
+// the keys above it and the lowest-index ties at it, sorted best first (where the row is in
+// registers and no ties are broken: register_collect and write_by_rank).
+// Warps a block: 8, or 16 where shared memory holds a key tile for each of 16 (d = 64, up to
+// ~1200 keys: mita's probe at N = 2^10), so that each warp scores half the tiles, folds half
+// the values and selects half the rows: the block's serial chain of tile loads is halved.
+constexpr int ONE_WARPS = 8, ONE_WARPS_WIDE = 16;
 constexpr int64_t ONE_MAX_K = 256; // the sort space per warp: 256 candidates, 2 KB
 
 struct OnePassArgs {
@@ -1521,10 +1526,10 @@ __host__ __device__ __forceinline__ int one_pass_stride(int64_t n_keys)
     return (int)((n_keys + TILE - 1) / TILE * TILE + 8);
 }
 
-size_t one_pass_smem(int d, int64_t n_keys)
+size_t one_pass_smem(int d, int64_t n_keys, int warps)
 {
-    const size_t stage = (size_t)ONE_WARPS * TILE * (d + 8) * 2; // a 16-bit tile per warp
-    return stage + (size_t)WARP_ROWS * one_pass_stride(n_keys) * 4 + 2 * ONE_WARPS * WARP_ROWS * 4;
+    const size_t stage = (size_t)warps * TILE * (d + 8) * 2; // a 16-bit tile per warp
+    return stage + (size_t)WARP_ROWS * one_pass_stride(n_keys) * 4 + 2 * warps * WARP_ROWS * 4;
 }
 
 // Rows a block: 16 (each warp selects two rows), or 8 where the 8-row blocks still run in one
@@ -1545,17 +1550,22 @@ __device__ __forceinline__ uint32_t ordered_score(float x)
     return ordered(x);
 }
 
-// select_one_pass's search where a row has at most ONE_REG_KEYS scores (mita's probe at
-// N = 2^10): the row's n ordered scores v (4·lane + 128·i in lane's x[4i..4i+3]) read once into
-// registers, and the search starts below the bits its smallest and largest scores share (all
-// scores reach that prefix; none where the scores take both signs), each round a count in
-// registers and one warp reduction instead of reloading the row from shared memory.
-// Leaves what the shared-memory loop leaves: the same prefix, the same `separated`.
+// select_one_pass's selection where a row has at most ONE_REG_KEYS scores (mita's probe and
+// topk at N = 2^10): the row's n ordered scores v read once into registers, key 4·lane + 128·i
+// + j in lane's x[4i + j] (0 past n), then the search, and where it separates the top k (no
+// ties at the k-th score to break) the list and the output from the registers too.
 constexpr int ONE_REG_KEYS = 1024;
+constexpr int ONE_REGS = ONE_REG_KEYS / 32;
+__device__ __forceinline__ int register_key(int lane, int i) { return 4 * lane + 128 * (i / 4) + i % 4; }
+
+// The search starts below the bits the row's smallest and largest scores share (all scores
+// reach that prefix; none where the scores take both signs), each round a count in registers
+// and one warp reduction instead of reloading the row from shared memory. Leaves what the
+// shared-memory loop leaves: the same prefix, the same `separated`.
 __device__ __forceinline__ void register_search(const uint32_t *v, int n, int64_t k, int lane,
-                                                uint32_t &prefix, bool &separated)
+                                                uint32_t (&x)[ONE_REGS], uint32_t &prefix,
+                                                bool &separated)
 {
-    uint32_t x[ONE_REG_KEYS / 32]; // 0 past n: below every `want`, never counted
     uint32_t lo = ~0u, hi = 0;
 #pragma unroll
     for (int i = 0; i < ONE_REG_KEYS / 128; i++) {
@@ -1574,9 +1584,9 @@ __device__ __forceinline__ void register_search(const uint32_t *v, int n, int64_
     separated = (int64_t)n == k; // every score reaches the common prefix
     for (int bit = top; bit >= 0 && !separated; bit--) {
         const uint32_t want = prefix | (1u << bit);
-        unsigned c = 0;
+        unsigned c = 0; // the zeros past n are below every `want`: never counted
 #pragma unroll
-        for (int i = 0; i < ONE_REG_KEYS / 32; i++) c += x[i] >= want;
+        for (int i = 0; i < ONE_REGS; i++) c += x[i] >= want;
         c = __reduce_add_sync(FULL, c);
         if (c >= (unsigned)k) {
             prefix = want;
@@ -1585,20 +1595,60 @@ __device__ __forceinline__ void register_search(const uint32_t *v, int n, int64_
     }
 }
 
+// Where exactly k of the row's n scores reach `prefix`: those k candidates into list (unsorted),
+// each lane's at its place from a warp scan of the lanes' counts — one pass over the registers
+// where the shared-memory loop takes n / 32 rounds of two votes.
+__device__ __forceinline__ void register_collect(const uint32_t (&x)[ONE_REGS], int n,
+                                                 uint32_t prefix, int lane, uint64_t *list)
+{
+    unsigned mine = 0;
+#pragma unroll
+    for (int i = 0; i < ONE_REGS; i++) mine += register_key(lane, i) < n && x[i] >= prefix;
+    unsigned at = mine; // the lanes' inclusive scan, then this lane's first slot
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const unsigned below = __shfl_up_sync(FULL, at, o);
+        if (lane >= o) at += below;
+    }
+    at -= mine;
+#pragma unroll
+    for (int i = 0; i < ONE_REGS; i++)
+        if (register_key(lane, i) < n && x[i] >= prefix)
+            list[at++] = pack_candidate(from_ordered(x[i]), register_key(lane, i));
+}
+
+// The k <= RANK_K candidates of list (distinct: their indices differ) written to out best first,
+// each at its rank, the count of candidates above it: k broadcast loads a lane and no
+// dependent rounds, where a bitonic sort of the list takes log²(k) rounds through shared memory.
+constexpr int64_t RANK_K = 64;
+__device__ __forceinline__ void write_by_rank(const uint64_t *list, int k, int lane, int32_t *out)
+{
+    const uint64_t c0 = lane < k ? list[lane] : 0, c1 = lane + 32 < k ? list[lane + 32] : 0;
+    int r0 = 0, r1 = 0;
+#pragma unroll 8
+    for (int j = 0; j < k; j++) {
+        const uint64_t y = list[j];
+        r0 += y > c0;
+        r1 += y > c1;
+    }
+    if (lane < k) out[r0] = candidate_key(c0);
+    if (lane + 32 < k) out[r1] = candidate_key(c1);
+}
+
 // rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T. Grid: heads · row_tiles,
 // a.block_rows rows a block (the mma fragments' 16, the last 8 unused when it is 8).
-// Shared memory: stage [ONE_WARPS, TILE, D+8] T (later the warps' P·V partials [ONE_WARPS, 16,
-// D] fp32, then their sort space) | scores [16, stride] fp32 | wmax, wsum [ONE_WARPS, 16].
-template <typename TQ, typename T, int D, bool WITH_V>
-__global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs a)
+// Shared memory: stage [WARPS, TILE, D+8] T (later the warps' P·V partials [WARPS, 16, D] fp32,
+// then their sort space) | scores [16, stride] fp32 | wmax, wsum [WARPS, 16].
+template <typename TQ, typename T, int D, bool WITH_V, int WARPS>
+__global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
 {
     constexpr int KS = D + 8;
     constexpr bool SPLIT = sizeof(TQ) == 4;
     extern __shared__ __align__(16) unsigned char smem[];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     T *stage = reinterpret_cast<T *>(smem) + warp * TILE * KS;
-    float *scores = reinterpret_cast<float *>(smem + (size_t)ONE_WARPS * TILE * KS * sizeof(T));
-    float *wmax = scores + WARP_ROWS * a.stride, *wsum = wmax + ONE_WARPS * WARP_ROWS;
+    float *scores = reinterpret_cast<float *>(smem + (size_t)WARPS * TILE * KS * sizeof(T));
+    float *wmax = scores + WARP_ROWS * a.stride, *wsum = wmax + WARPS * WARP_ROWS;
     const int64_t bh = blockIdx.x / a.row_tiles, row0 = (int64_t)(blockIdx.x % a.row_tiles) * a.block_rows;
     const int64_t row_end = min(row0 + a.block_rows, a.n_rows); // the block's rows end here
     const int tiles = (int)((a.n_keys + TILE - 1) / TILE);
@@ -1611,7 +1661,7 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
                                      2 * t,
                                  r0 < row_end, r0 + 8 < row_end, qa, ql);
     float mx[2] = {-INFINITY, -INFINITY};
-    for (int j = warp; j < tiles; j += ONE_WARPS) {
+    for (int j = warp; j < tiles; j += WARPS) {
         const int64_t kt = (int64_t)j * TILE;
         load_key_tile<T, D>(stage, keys, kt, a.n_keys, lane, 32);
         cp_async_commit();
@@ -1652,12 +1702,12 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             float m = -INFINITY; // finite: every row has a key
-            for (int w = 0; w < ONE_WARPS; w++) m = fmaxf(m, wmax[w * WARP_ROWS + g + 8 * h]);
+            for (int w = 0; w < WARPS; w++) m = fmaxf(m, wmax[w * WARP_ROWS + g + 8 * h]);
             msl[h] = m * sl;
         }
         float o[D / 8][4] = {}, ps[2] = {0.f, 0.f};
         const T *v_lane = stage + ((lane % 8) + 8 * ((lane / 8) % 2)) * KS + 8 * (lane / 16);
-        for (int j = warp; j < tiles; j += ONE_WARPS) {
+        for (int j = warp; j < tiles; j += WARPS) {
             const int64_t kt = (int64_t)j * TILE;
             if (j != warp) {
                 load_key_tile<T, D>(stage, values, kt, a.n_keys, lane, 32);
@@ -1699,7 +1749,7 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
             if (row0 + r >= row_end) continue;
             float num = 0.f, den = 0.f;
 #pragma unroll
-            for (int w = 0; w < ONE_WARPS; w++) {
+            for (int w = 0; w < WARPS; w++) {
                 num += parts[(w * WARP_ROWS + r) * D + i % D];
                 den += wsum[w * WARP_ROWS + r];
             }
@@ -1714,7 +1764,7 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
     int cap = 1;
     while (cap < a.k) cap <<= 1;
     const unsigned below = (1u << lane) - 1;
-    for (int r = warp; r < a.block_rows; r += ONE_WARPS) {
+    for (int r = warp; r < a.block_rows; r += WARPS) {
         if (row0 + r >= row_end) break;
         uint32_t *v = reinterpret_cast<uint32_t *>(scores + r * a.stride);
         for (int i = 4 * lane; i < n; i += 128) {
@@ -1728,9 +1778,18 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
         // unless exactly k scores reach a shorter prefix, which then separates the top k.
         uint32_t prefix = 0;
         bool separated = false;
-        if (n <= ONE_REG_KEYS)
-            register_search(v, n, a.k, lane, prefix, separated);
-        else
+        int32_t *out = a.out + (bh * a.n_rows + row0 + r) * a.k;
+        if (n <= ONE_REG_KEYS) {
+            uint32_t x[ONE_REGS];
+            register_search(v, n, a.k, lane, x, prefix, separated);
+            if (separated && a.k <= RANK_K) {
+                register_collect(x, n, prefix, lane, list);
+                __syncwarp();
+                write_by_rank(list, (int)a.k, lane, out);
+                __syncwarp(); // the list is rewritten by the warp's next row
+                continue;
+            }
+        } else
             for (int bit = 31; bit >= 0 && !separated; bit--) {
                 const uint32_t want = prefix | (1u << bit);
                 unsigned c = 0;
@@ -1768,27 +1827,29 @@ __global__ void __launch_bounds__(ONE_WARPS * 32, 1) select_one_pass(OnePassArgs
         for (int i = (int)a.k + lane; i < cap; i += 32) list[i] = 0;
         __syncwarp();
         warp_sort_desc(list, cap, lane);
-        int32_t *out = a.out + (bh * a.n_rows + row0 + r) * a.k;
         for (int i = lane; i < a.k; i += 32) out[i] = candidate_key(list[i]);
         __syncwarp(); // the list is rewritten by the warp's next row
     }
 }
 
 // Rows of fp32 (mita's landmarks, with or without values) or of the keys' type K (topk).
-template <typename K, int D> const void *one_pass_for(int row_dtype, int key_dtype, bool with_values)
+template <typename K, int D, int WARPS>
+const void *one_pass_for(int row_dtype, int key_dtype, bool with_values)
 {
     if (row_dtype == ATTN_FP32)
-        return with_values ? (const void *)select_one_pass<float, K, D, true>
-                           : (const void *)select_one_pass<float, K, D, false>;
-    return row_dtype == key_dtype && !with_values ? (const void *)select_one_pass<K, K, D, false>
-                                                  : nullptr;
+        return with_values ? (const void *)select_one_pass<float, K, D, true, WARPS>
+                           : (const void *)select_one_pass<float, K, D, false, WARPS>;
+    return row_dtype == key_dtype && !with_values
+               ? (const void *)select_one_pass<K, K, D, false, WARPS>
+               : nullptr;
 }
 
-template <int D> const void *one_pass_kernel(int row_dtype, int key_dtype, bool with_values)
+template <int D, int WARPS> const void *one_pass_kernel(int row_dtype, int key_dtype, bool with_values)
 {
-    if (key_dtype == ATTN_FP16) return one_pass_for<__half, D>(row_dtype, key_dtype, with_values);
+    if (key_dtype == ATTN_FP16)
+        return one_pass_for<__half, D, WARPS>(row_dtype, key_dtype, with_values);
     if (key_dtype == ATTN_BF16)
-        return one_pass_for<__nv_bfloat16, D>(row_dtype, key_dtype, with_values);
+        return one_pass_for<__nv_bfloat16, D, WARPS>(row_dtype, key_dtype, with_values);
     return nullptr;
 }
 
@@ -1803,6 +1864,8 @@ struct Selection {
     const void *one_pass;              // select_one_pass instead of all the above, or NULL
     OnePassArgs one;
     size_t one_smem;
+    int one_warps;                     // ONE_WARPS or ONE_WARPS_WIDE
+    bool one_leaves_sms_free;          // its blocks all run at once, some SMs without one
 };
 
 // The one-pass kernel where it serves: 16-bit keys, k <= ONE_MAX_K, and the rows' scores in
@@ -1814,24 +1877,31 @@ cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int he
     if ((d != 64 && d != 128) || heads < 1 || n_rows < 1 || n_keys < 1 || n_keys > 65536 ||
         k < 1 || k > n_keys || k > ONE_MAX_K)
         return cudaSuccess;
-    const void *kernel = d == 64 ? one_pass_kernel<64>(row_dtype, key_dtype, with_values)
-                                 : one_pass_kernel<128>(row_dtype, key_dtype, with_values);
     int sms, optin;
     CUDA_CHECK(device_limits(&sms, &optin));
-    const size_t smem = one_pass_smem(d, n_keys);
+    const bool wide = d == 64 && (n_keys + TILE - 1) / TILE > ONE_WARPS &&
+                      one_pass_smem(d, n_keys, ONE_WARPS_WIDE) <= (size_t)optin;
+    const int warps = wide ? ONE_WARPS_WIDE : ONE_WARPS;
+    const void *kernel =
+        wide      ? one_pass_kernel<64, ONE_WARPS_WIDE>(row_dtype, key_dtype, with_values)
+        : d == 64 ? one_pass_kernel<64, ONE_WARPS>(row_dtype, key_dtype, with_values)
+                  : one_pass_kernel<128, ONE_WARPS>(row_dtype, key_dtype, with_values);
+    const size_t smem = one_pass_smem(d, n_keys, warps);
     if (!kernel || smem > (size_t)optin) return cudaSuccess;
     CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                     (int)smem));
     s->one_pass = kernel;
     s->one_smem = smem;
+    s->one_warps = warps;
     s->one.n_rows = n_rows;
     s->one.n_keys = n_keys;
     s->one.k = k;
     int per_sm = 0;
-    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, ONE_WARPS * 32, smem));
+    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, warps * 32, smem));
     s->one.block_rows = one_pass_rows(heads, n_rows, (int64_t)sms * per_sm);
     s->one.row_tiles = (int)((n_rows + s->one.block_rows - 1) / s->one.block_rows);
     s->one.stride = one_pass_stride(n_keys);
+    s->one_leaves_sms_free = (int64_t)heads * s->one.row_tiles < sms;
     return cudaSuccess;
 }
 
@@ -1899,7 +1969,7 @@ cudaError_t run_selection(Selection &s, const void *rows, const void *keys, cons
         a.values_out = values_out;
         void *params[] = {&a};
         CUDA_CHECK(cudaLaunchKernel(s.one_pass, dim3((unsigned)(heads * a.row_tiles)),
-                                    dim3(ONE_WARPS * 32), params, s.one_smem, stream));
+                                    dim3(s.one_warps * 32), params, s.one_smem, stream));
         return cudaSuccess;
     }
     char *at = static_cast<char *>(scratch);
@@ -1973,6 +2043,19 @@ extern "C" size_t topk_select_softmax_values_scratch_bytes(int heads, int64_t n_
         return 0;
     }
     return selection_scratch_bytes(s);
+}
+
+extern "C" int topk_select_leaves_sms_free(int row_dtype, int key_dtype, int with_values,
+                                           int heads, int64_t n_rows, int64_t n_keys, int d,
+                                           int64_t k)
+{
+    Selection s;
+    if (make_selection(row_dtype, key_dtype, with_values != 0, heads, n_rows, n_keys, d, k, &s) !=
+        cudaSuccess) {
+        cuda_check_clear();
+        return 0;
+    }
+    return s.one_pass && s.one_leaves_sms_free;
 }
 
 extern "C" cudaError_t topk_select_softmax_values(const float *rows, const void *keys,

@@ -68,6 +68,13 @@ cudaError_t topk_select_softmax_values(const float *rows, const void *keys, cons
                                        int d, int64_t k, float scale, void *scratch,
                                        int32_t *out, float *values_out, cudaStream_t stream);
 
+/* Whether the selection with these arguments (with_values: topk_select_softmax_values's)
+ * is one launch whose blocks leave SMs of the current device without a block: work on
+ * another stream then runs beside it on those SMs (mita forks its routing there). 0 when
+ * it cannot tell. */
+int topk_select_leaves_sms_free(int row_dtype, int key_dtype, int with_values, int heads,
+                                int64_t n_rows, int64_t n_keys, int d, int64_t k);
+
 #ifdef __cplusplus
 }
 #endif

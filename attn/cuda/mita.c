@@ -27,11 +27,19 @@
  *      with s_r > 1 reads them per query; up to 16384 pairs a head the sort
  *      is one block a head, one launch).
  *
+ * Steps 2-4 and step 5 both need only Q̃. Where the probe is one launch
+ * that leaves SMs idle (short N, few heads), the routing runs beside it on
+ * a stream of its own, forked after step 1 and joined before step 6 (the
+ * graph keeps the fork as two branches), and costs nothing on the
+ * forward's critical path; elsewhere the two would only contend (measured:
+ * kernels/NOTES.md, "mita", v33) and run in order.
+ *
  * Workspace: Q̃ and V̂ (m·d fp32 per head), experts [B,H,m,k], routes
  * [B,H,N,s_r], K_E and V_E (with a gather version), and one scratch shared
- * by steps 2-4, 5, 6 and 6-7 (they run in order on the stream): the
- * selections' candidate buffers, the gather version's scratch, then the
- * attention's counting sort and (s_r > 1) the routes' partial outputs.
+ * by steps 2-4, 5, 6 and 6-7 where they run in that order: the selections'
+ * candidate buffers, the gather version's scratch, then the attention's
+ * counting sort and (s_r > 1) the routes' partial outputs. Where step 5
+ * runs beside steps 2-4, the probe has a scratch of its own.
  */
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +51,7 @@
 #include "attn/cuda/cuda_method.h"
 #include "attn/cuda/cuda_methods.h"
 #include "attn/gathers.h"
+#include "kernels/cuda_check.h"
 #include "kernels/landmarks.h"
 #include "kernels/gathered_attention.h"
 #include "kernels/mita_route.h"
@@ -55,7 +64,8 @@ struct mita_buffers {
     int32_t *experts;      /* [B,H,m,k] */
     int32_t *routes;       /* [B,H,N,s_r] */
     void *ke, *ve;         /* K_E, V_E: [B,H,m,k,d] in the dtype; NULL when fused */
-    void *scratch;         /* the selections', the gather's, then the attention's sort */
+    void *probe_scratch;   /* steps 2-4's selections: `scratch` unless step 5 forks */
+    void *scratch;         /* the routing's selection, the gather's, then the attention's sort */
 };
 
 struct mita_state {
@@ -65,6 +75,9 @@ struct mita_state {
     const struct attn_gather_version *gather; /* step 6's version; NULL: fused */
     struct mita_buffers b;
     struct forward_graph graph; /* the steps' launches, replayed (cuda_method.h) */
+    int fork_route;             /* step 5 beside steps 2-4: */
+    cudaStream_t route_stream;  /* its branch, */
+    cudaEvent_t forked, routed; /* which starts after step 1 and ends before step 6 */
     int has_run;
 };
 
@@ -94,14 +107,26 @@ static int mita_routes_on_tensor_cores(const struct attn_problem *p, const struc
     return mita_route_supported(p->dtype, p->B * p->H, p->d, a->m, a->s_r);
 }
 
-static size_t mita_scratch_bytes(const struct attn_problem *p, const struct attn_params *a)
+/* Whether step 5 runs beside steps 2-4 (the file's opening comment). */
+static int mita_forks_route(const struct attn_problem *p, const struct attn_params *a)
+{
+    return topk_select_leaves_sms_free(ATTN_FP32, p->dtype, mita_is_shared(a), p->B * p->H,
+                                       a->m, p->N, p->d, a->k);
+}
+
+static size_t mita_probe_scratch_bytes(const struct attn_problem *p, const struct attn_params *a)
 {
     const int heads = p->B * p->H;
-    size_t probe = mita_is_shared(a)
-                       ? topk_select_softmax_values_scratch_bytes(heads, a->m, p->N, p->d,
-                                                                  p->dtype, a->k)
-                       : topk_select_scratch_bytes(heads, a->m, p->N, p->d, ATTN_FP32, p->dtype,
-                                                   a->k);
+    return mita_is_shared(a) ? topk_select_softmax_values_scratch_bytes(heads, a->m, p->N, p->d,
+                                                                        p->dtype, a->k)
+                             : topk_select_scratch_bytes(heads, a->m, p->N, p->d, ATTN_FP32,
+                                                         p->dtype, a->k);
+}
+
+/* The scratch of steps 5, 6 and 6-7, which run one after the other. */
+static size_t mita_later_scratch_bytes(const struct attn_problem *p, const struct attn_params *a)
+{
+    const int heads = p->B * p->H;
     size_t route = mita_routes_on_tensor_cores(p, a)
                        ? 0
                        : topk_select_scratch_bytes(heads, p->N, a->m, p->d, p->dtype, ATTN_FP32,
@@ -113,8 +138,7 @@ static size_t mita_scratch_bytes(const struct attn_problem *p, const struct attn
     const struct mita_buffers none = {0};
     const struct attn_gather_args sizes = mita_gather_args(p, a, NULL, NULL, &none);
     size_t gather = g && g->scratch_bytes ? g->scratch_bytes(&sizes) : 0;
-    size_t most = probe > route ? probe : route;
-    most = most > gather ? most : gather;
+    size_t most = route > gather ? route : gather;
     return most > attend ? most : attend;
 }
 
@@ -130,7 +154,14 @@ static void mita_carve(const struct attn_problem *p, const struct attn_params *a
     const size_t rows_bytes = cuda_size_mul(expert_rows, p->d * attn_dtype_size(p->dtype));
     b->ke = mita_gather_of(a) ? workspace_take(c, rows_bytes) : NULL;
     b->ve = mita_gather_of(a) ? workspace_take(c, rows_bytes) : NULL;
-    b->scratch = workspace_take(c, mita_scratch_bytes(p, a));
+    const size_t probe = mita_probe_scratch_bytes(p, a), later = mita_later_scratch_bytes(p, a);
+    if (mita_forks_route(p, a)) {
+        b->probe_scratch = workspace_take(c, probe);
+        b->scratch = workspace_take(c, later);
+    } else {
+        b->scratch = workspace_take(c, probe > later ? probe : later);
+        b->probe_scratch = b->scratch;
+    }
 }
 
 static const char *mita_validate(const struct attn_problem *p, const struct attn_params *a,
@@ -179,8 +210,18 @@ static size_t mita_workspace_bytes(const struct attn_problem *p, const struct at
 static int mita_setup(void *state, const struct attn_problem *p, const struct attn_params *a,
                       void *workspace, char *why, size_t why_len)
 {
-    (void)why, (void)why_len;
     struct mita_state *st = state;
+    st->fork_route = mita_forks_route(p, a);
+    cudaError_t err = cudaSuccess;
+    if (st->fork_route) {
+        err = cudaStreamCreateWithFlags(&st->route_stream, cudaStreamNonBlocking);
+        if (err == cudaSuccess) err = cudaEventCreateWithFlags(&st->forked, cudaEventDisableTiming);
+        if (err == cudaSuccess) err = cudaEventCreateWithFlags(&st->routed, cudaEventDisableTiming);
+    }
+    if (err != cudaSuccess) {
+        snprintf(why, why_len, "the routing's stream and events: %s", cudaGetErrorString(err));
+        return -1;
+    }
     struct workspace_carver c = {workspace, 0};
     mita_carve(p, a, &c, &st->b);
     st->p = *p;
@@ -190,6 +231,26 @@ static int mita_setup(void *state, const struct attn_problem *p, const struct at
     st->shared = mita_is_shared(a);
     st->gather = mita_gather_of(a);
     return 0;
+}
+
+/* Step 5: each query's s_r experts. */
+static cudaError_t mita_route_step(const struct mita_state *st, const struct attn_tensors *t,
+                                   cudaStream_t stream)
+{
+    const struct attn_problem *p = &st->p;
+    const struct attn_params *a = &st->a;
+    const struct mita_buffers *b = &st->b;
+    const int heads = p->B * p->H;
+    cudaError_t err;
+    attn_step_begin("route");
+    if (mita_routes_on_tensor_cores(p, a))
+        err = mita_route(t->q, p->dtype, b->landmarks, heads, p->N, p->d, a->m, a->s_r,
+                         b->routes, stream);
+    else
+        err = topk_select(t->q, p->dtype, b->landmarks, ATTN_FP32, heads, p->N, a->m, p->d,
+                          a->s_r, b->scratch, b->routes, stream);
+    attn_step_end();
+    return err;
 }
 
 static cudaError_t mita_steps(const struct mita_state *st, const struct attn_tensors *t,
@@ -207,27 +268,28 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
                                         a->m, stream);
     attn_step_end();
     if (err != cudaSuccess) return err;
+    if (st->fork_route) { /* step 5 on its branch: it reads Q and Q̃ only */
+        CUDA_CHECK(cudaEventRecord(st->forked, stream));
+        CUDA_CHECK(cudaStreamWaitEvent(st->route_stream, st->forked, 0));
+        CUDA_CHECK(mita_route_step(st, t, st->route_stream));
+        CUDA_CHECK(cudaEventRecord(st->routed, st->route_stream));
+    }
     /* Steps 2-4 share one pass over K: the probe's scores feed the experts'
      * selection and the compression together. */
     attn_step_begin("probe");
     if (st->shared)
         err = topk_select_softmax_values(b->landmarks, t->k, t->v, p->dtype, heads, a->m, p->N,
-                                         p->d, a->k, s, b->scratch, b->experts,
+                                         p->d, a->k, s, b->probe_scratch, b->experts,
                                          b->shared_values, stream);
     else
         err = topk_select(b->landmarks, ATTN_FP32, t->k, p->dtype, heads, a->m, p->N, p->d, a->k,
-                          b->scratch, b->experts, stream);
+                          b->probe_scratch, b->experts, stream);
     attn_step_end();
     if (err != cudaSuccess) return err;
-    attn_step_begin("route");
-    if (mita_routes_on_tensor_cores(p, a))
-        err = mita_route(t->q, p->dtype, b->landmarks, heads, p->N, p->d, a->m, a->s_r,
-                         b->routes, stream);
+    if (st->fork_route)
+        CUDA_CHECK(cudaStreamWaitEvent(stream, st->routed, 0));
     else
-        err = topk_select(t->q, p->dtype, b->landmarks, ATTN_FP32, heads, p->N, a->m, p->d,
-                          a->s_r, b->scratch, b->routes, stream);
-    attn_step_end();
-    if (err != cudaSuccess) return err;
+        CUDA_CHECK(mita_route_step(st, t, stream));
     /* Step 6 with a gather version: K_E and V_E materialized. */
     if (st->gather) {
         const struct attn_gather_args g = mita_gather_args(p, a, t->k, t->v, b);
@@ -266,6 +328,9 @@ static void mita_teardown(void *state)
 {
     struct mita_state *st = state;
     forward_graph_release(&st->graph);
+    if (st->forked) cudaEventDestroy(st->forked);
+    if (st->routed) cudaEventDestroy(st->routed);
+    if (st->route_stream) cudaStreamDestroy(st->route_stream);
 }
 
 static int mita_export_selection(void *state, struct attn_selection *out)
