@@ -1528,15 +1528,16 @@ struct short_sort_launch {
     int heads, d;
     int64_t entries, n_tiles;
     int tile_rows;
-    bool shared;
+    bool round_shared; // the shared block's rounding too
     cudaStream_t stream;
     template <typename T> cudaError_t operator()() const
     {
         sort_experts_block<T><<<(unsigned)heads, SHORT_SORT_THREADS, sort_smem(w.n_experts),
                                 stream>>>(
             w.routes, entries, w.n_experts, tile_rows, n_tiles, s.tile_map, s.order,
-            w.landmarks, w.shared_values, w.m * d, shared ? static_cast<T *>(s.shared_keys) : nullptr,
-            shared ? static_cast<T *>(s.shared_vals) : nullptr);
+            w.landmarks, w.shared_values, w.m * d,
+            round_shared ? static_cast<T *>(s.shared_keys) : nullptr,
+            round_shared ? static_cast<T *>(s.shared_vals) : nullptr);
         CUDA_CHECK_LAUNCH();
         return cudaSuccess;
     }
@@ -1570,12 +1571,15 @@ __global__ void __launch_bounds__(256) pair_keys(const int32_t *routes, int64_t 
     }
 }
 
+
 // attend_pairs (s_r = 2 where use_pairs says so): the queries counting-sorted by their expert
 // pair instead of their (query, route) entries by expert, then the expert runs kernel over
 // the shared block and both experts at once, writing O: no partials written and read back and
 // no merge pass (shared_merge_mma), so s_r = 2 reads Q and writes O once, as s_r = 1 does.
+// part (enum mita_attend_part): split, the one-block sort leaves the shared block's rounding
+// to round_shared_block in the rest, since only the sort can run before the probe has made V̂.
 cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, int dtype,
-                         cudaStream_t stream)
+                         int part, cudaStream_t stream)
 {
     const bool shared = w.landmarks != nullptr && dtype != ATTN_FP32;
     bool pairs = false;
@@ -1584,10 +1588,12 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
         sort_scratch(scratch, heads, w.N, w.m, w.n_experts, d, dtype, w.s_r, pairs);
     // What the counting sort orders: (query, route) entries by expert, or queries by pair.
     AttendArgs sorted = w;
-    if (pairs) {
+    if (pairs && part != MITA_ATTEND_REST) {
         pair_keys<<<(unsigned)((heads * w.N + 255) / 256 < 65535 ? (heads * w.N + 255) / 256 : 65535),
                     256, 0, stream>>>(w.routes, heads * w.N, w.n_experts, s.pair_keys);
         CUDA_CHECK_LAUNCH();
+    }
+    if (pairs) {
         sorted.routes = s.pair_keys;
         sorted.n_experts = w.n_experts * w.n_experts;
         sorted.s_r = 1;
@@ -1595,10 +1601,14 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     const int64_t ne = sorted.n_experts, entries = w.N * sorted.s_r;
     const int64_t n_tiles = tiles_max(entries, ne, dtype);
     const int tile_rows = tile_rows_for(dtype, entries, ne);
-    if (entries <= SHORT_SORT_ENTRIES && ne <= SORT_SMEM_EXPERTS) {
+    const bool short_sort = entries <= SHORT_SORT_ENTRIES && ne <= SORT_SMEM_EXPERTS;
+    // The one-block sort rounds the shared block while it scans, where it runs with the rest.
+    const bool sort_rounds = short_sort && part == MITA_ATTEND_ALL;
+    if (part != MITA_ATTEND_REST && short_sort) {
         CUDA_CHECK(dispatch_dtype(dtype, short_sort_launch{sorted, s, heads, d, entries, n_tiles,
-                                                           tile_rows, shared, stream}));
-    } else {
+                                                           tile_rows, shared && sort_rounds,
+                                                           stream}));
+    } else if (part != MITA_ATTEND_REST) {
         const dim3 sort_grid((unsigned)((entries + SORT_QUERIES - 1) / SORT_QUERIES),
                              (unsigned)heads);
         CUDA_CHECK(cudaMemsetAsync(s.counts, 0, (size_t)heads * ne * 4, stream));
@@ -1610,11 +1620,12 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
         scatter_experts<<<sort_grid, SORT_THREADS, sort_smem(ne), stream>>>(
             sorted.routes, entries, ne, s.counts, s.order);
         CUDA_CHECK_LAUNCH();
-        if (shared)
-            CUDA_CHECK(dispatch_dtype(dtype, round_launch{w.landmarks, w.shared_values,
-                                                          (int64_t)heads * w.m * d,
-                                                          s.shared_keys, s.shared_vals, stream}));
     }
+    if (part == MITA_ATTEND_SORT) return cudaSuccess;
+    if (shared && !sort_rounds)
+        CUDA_CHECK(dispatch_dtype(dtype, round_launch{w.landmarks, w.shared_values,
+                                                      (int64_t)heads * w.m * d, s.shared_keys,
+                                                      s.shared_vals, stream}));
     TileArgs a{};
     a.q = w.q, a.k = w.k, a.v = w.v, a.o = w.o;
     a.landmarks = w.landmarks, a.shared_values = w.shared_values;
@@ -1643,6 +1654,28 @@ extern "C" size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t m, int
     return sort_scratch(nullptr, heads, N, m, n_experts, d, dtype, s_r, pairs).bytes;
 }
 
+extern "C" cudaError_t mita_attend_part(int part, const void *q, const void *k, const void *v,
+                                        int dtype, int heads, int64_t N, int d,
+                                        const float *landmarks, const float *shared_values,
+                                        int64_t m, float shared_scale, const int32_t *experts,
+                                        int64_t n_experts, int64_t kk, const int32_t *routes,
+                                        int s_r, float scale, void *scratch, void *o,
+                                        cudaStream_t stream)
+{
+    if (heads < 1 || N < 1 || N > INT32_MAX || kk < 1 || s_r < 1 || n_experts < 1 ||
+        (landmarks && (m < 1 || !shared_values)) || (!routes && s_r != 1) ||
+        (routes && sorted_path(dtype, s_r) &&
+         (!scratch || heads > 65535 || N * s_r > INT32_MAX)) || // heads: grid.y of the tiles
+        part < MITA_ATTEND_ALL || part > MITA_ATTEND_REST)
+        return cudaErrorInvalidValue;
+    const AttendArgs a{q, k, v, landmarks, shared_values, experts, routes, o,
+                       N, m, n_experts, kk, (int64_t)heads * N, s_r, scale, shared_scale};
+    if (routes && sorted_path(dtype, s_r))
+        return attend_tiles(a, heads, d, scratch, dtype, part, stream);
+    if (part == MITA_ATTEND_SORT) return cudaSuccess; // nothing sorted: all of it is the rest
+    return dispatch_dtype(dtype, attend_launch{a, d, stream});
+}
+
 extern "C" cudaError_t mita_attend(const void *q, const void *k, const void *v, int dtype,
                                    int heads, int64_t N, int d, const float *landmarks,
                                    const float *shared_values, int64_t m, float shared_scale,
@@ -1650,15 +1683,9 @@ extern "C" cudaError_t mita_attend(const void *q, const void *k, const void *v, 
                                    const int32_t *routes, int s_r, float scale, void *scratch,
                                    void *o, cudaStream_t stream)
 {
-    if (heads < 1 || N < 1 || N > INT32_MAX || kk < 1 || s_r < 1 || n_experts < 1 ||
-        (landmarks && (m < 1 || !shared_values)) || (!routes && s_r != 1) ||
-        (routes && sorted_path(dtype, s_r) &&
-         (!scratch || heads > 65535 || N * s_r > INT32_MAX))) // heads: grid.y of the tiles
-        return cudaErrorInvalidValue;
-    const AttendArgs a{q, k, v, landmarks, shared_values, experts, routes, o,
-                       N, m, n_experts, kk, (int64_t)heads * N, s_r, scale, shared_scale};
-    if (routes && sorted_path(dtype, s_r)) return attend_tiles(a, heads, d, scratch, dtype, stream);
-    return dispatch_dtype(dtype, attend_launch{a, d, stream});
+    return mita_attend_part(MITA_ATTEND_ALL, q, k, v, dtype, heads, N, d, landmarks,
+                            shared_values, m, shared_scale, experts, n_experts, kk, routes, s_r,
+                            scale, scratch, o, stream);
 }
 
 // MiTA with one expert per query, expert i = query i's keys, and no shared block.

@@ -57,6 +57,20 @@ cudaError_t mita_attend(const void *q, const void *k, const void *v, int dtype, 
                         int64_t n_experts, int64_t kk, const int32_t *routes, int s_r,
                         float scale, void *scratch, void *o, cudaStream_t stream);
 
+/* mita_attend in two parts, for a caller that runs the first beside other work:
+ * MITA_ATTEND_SORT, the sort of the (query, route) pairs by expert, which reads only `routes`
+ * (into `scratch`; nothing where mita_attend sorts nothing), then MITA_ATTEND_REST, the rest
+ * (the shared block rounded to `dtype`, the attention), after it on the same scratch. The
+ * two calls take mita_attend's arguments, the same for both, and give its output bit for
+ * bit; MITA_ATTEND_ALL is mita_attend. */
+enum mita_attend_part { MITA_ATTEND_ALL, MITA_ATTEND_SORT, MITA_ATTEND_REST };
+cudaError_t mita_attend_part(int part, const void *q, const void *k, const void *v, int dtype,
+                             int heads, int64_t N, int d, const float *landmarks,
+                             const float *shared_values, int64_t m, float shared_scale,
+                             const int32_t *experts, int64_t n_experts, int64_t kk,
+                             const int32_t *routes, int s_r, float scale, void *scratch, void *o,
+                             cudaStream_t stream);
+
 /* ---- topk (the `topk` method) --------------------------------------------------------
  * o_i = softmax(q_i·k_t · scale for t in keys_i) · [ v_t for t in keys_i ], keys: [heads, N,
  * kk] int32, each query's own list of kk keys (duplicates kept). No scratch. */

@@ -28,11 +28,12 @@
  *      is one block a head, one launch).
  *
  * Steps 2-4 and step 5 both need only Q̃. Where the probe is one launch
- * that leaves SMs idle (short N, few heads), the routing runs beside it on
- * a stream of its own, forked after step 1 and joined before step 6 (the
- * graph keeps the fork as two branches), and costs nothing on the
- * forward's critical path; elsewhere the two would only contend (measured:
- * kernels/NOTES.md, "mita", v33) and run in order.
+ * that leaves SMs idle (short N, few heads), the routing, and after it the
+ * attention's sort of the routes (without a gather version), run beside it
+ * on a stream of its own, forked after step 1 and joined before step 6 (the
+ * graph keeps the fork as two branches), off the forward's critical path;
+ * elsewhere they would only contend (measured: kernels/NOTES.md, "mita",
+ * v33) and run in order.
  *
  * Workspace: Q̃ and V̂ (m·d fp32 per head), experts [B,H,m,k], routes
  * [B,H,N,s_r], K_E and V_E (with a gather version), and one scratch shared
@@ -253,6 +254,28 @@ static cudaError_t mita_route_step(const struct mita_state *st, const struct att
     return err;
 }
 
+/* Steps 6-7, or the part of them `part` names (gathered_attention.h): the
+ * experts' rows are gathered in place by the attention (once per tile of 64
+ * or 128 (query, route) pairs of an expert, after sorting them), or read
+ * from K_E and V_E (no indices). */
+static cudaError_t mita_attend_step(const struct mita_state *st, const struct attn_tensors *t,
+                                    int part, cudaStream_t stream)
+{
+    const struct attn_problem *p = &st->p;
+    const struct attn_params *a = &st->a;
+    const struct mita_buffers *b = &st->b;
+    const float s = 1.0f / sqrtf((float)p->d);
+    const float s_sh = a->shared_scale == ATTN_SHARED_PAPER ? s : s * s;
+    attn_step_begin("attend");
+    cudaError_t err = mita_attend_part(
+        part, t->q, st->gather ? b->ke : t->k, st->gather ? b->ve : t->v, p->dtype,
+        p->B * p->H, p->N, p->d, st->shared ? b->landmarks : NULL, b->shared_values, a->m, s_sh,
+        st->gather ? NULL : b->experts, a->m, a->k, b->routes, a->s_r, s, b->scratch, t->o,
+        stream);
+    attn_step_end();
+    return err;
+}
+
 static cudaError_t mita_steps(const struct mita_state *st, const struct attn_tensors *t,
                               cudaStream_t stream)
 {
@@ -261,7 +284,6 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
     const struct mita_buffers *b = &st->b;
     const int heads = p->B * p->H;
     const float s = 1.0f / sqrtf((float)p->d);
-    const float s_sh = a->shared_scale == ATTN_SHARED_PAPER ? s : s * s;
 
     attn_step_begin("landmarks");
     cudaError_t err = landmarks_forward(t->q, p->dtype, b->landmarks, p->B, p->H, p->N, p->d,
@@ -272,6 +294,10 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
         CUDA_CHECK(cudaEventRecord(st->forked, stream));
         CUDA_CHECK(cudaStreamWaitEvent(st->route_stream, st->forked, 0));
         CUDA_CHECK(mita_route_step(st, t, st->route_stream));
+        /* The attention's sort reads the routes only; the gather's scratch
+         * would overwrite it, so with a gather version it stays in step 6-7. */
+        if (!st->gather)
+            CUDA_CHECK(mita_attend_step(st, t, MITA_ATTEND_SORT, st->route_stream));
         CUDA_CHECK(cudaEventRecord(st->routed, st->route_stream));
     }
     /* Steps 2-4 share one pass over K: the probe's scores feed the experts'
@@ -298,16 +324,9 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
         attn_step_end();
         if (err != cudaSuccess) return err;
     }
-    /* Steps 6-7: the experts' rows are gathered in place by the attention
-     * (once per tile of 64 or 128 (query, route) pairs of an expert, after
-     * sorting them), or read from K_E and V_E (no indices). */
-    attn_step_begin("attend");
-    err = mita_attend(t->q, st->gather ? b->ke : t->k, st->gather ? b->ve : t->v, p->dtype,
-                      heads, p->N, p->d, st->shared ? b->landmarks : NULL, b->shared_values,
-                      a->m, s_sh, st->gather ? NULL : b->experts, a->m, a->k, b->routes, a->s_r,
-                      s, b->scratch, t->o, stream);
-    attn_step_end();
-    return err;
+    return mita_attend_step(st, t, st->fork_route && !st->gather ? MITA_ATTEND_REST
+                                                                  : MITA_ATTEND_ALL,
+                            stream);
 }
 
 static cudaError_t mita_forward(const void *state, const struct attn_tensors *t,
