@@ -210,17 +210,18 @@ constexpr int SORT_THREADS = 256, SORT_PER_THREAD = SORT_QUERIES / SORT_THREADS;
 
 size_t sort_smem(int64_t m) { return m <= SORT_SMEM_EXPERTS ? (size_t)m * 4 : 0; }
 
-// The block's entries' experts, SORT_PER_THREAD a thread (entry i0 + threadIdx.x + j·256; -1
-// past the head's end), all loaded before the first atomic: a load after an atomic waits for
-// it, so a loop of load-then-atomic pays one memory latency an entry. (Measured on an H100:
+// The block's entries' experts, PER a thread (entry i0 + threadIdx.x + j·THREADS; -1 past the
+// head's end), all loaded before the first atomic: a load after an atomic waits for it, so a
+// loop of load-then-atomic pays one memory latency an entry. (Measured on an H100:
 // scatter_experts 0.139 -> 0.122 ms at 2^20; what is left is its atomics and scattered
 // stores, NOTES "mita" v29.)
+template <int THREADS, int PER>
 __device__ __forceinline__ void load_routes(const int32_t *routes, int64_t N, int64_t i0,
-                                            int32_t (&e)[SORT_PER_THREAD])
+                                            int32_t (&e)[PER])
 {
 #pragma unroll
-    for (int j = 0; j < SORT_PER_THREAD; j++) {
-        const int64_t i = i0 + threadIdx.x + (int64_t)j * SORT_THREADS;
+    for (int j = 0; j < PER; j++) {
+        const int64_t i = i0 + threadIdx.x + (int64_t)j * THREADS;
         e[j] = i < N ? routes[i] : -1;
     }
 }
@@ -233,7 +234,7 @@ __global__ void __launch_bounds__(SORT_THREADS) count_experts(const int32_t *rou
     const int64_t bh = blockIdx.y, i0 = (int64_t)blockIdx.x * SORT_QUERIES;
     int32_t *c = counts + bh * m;
     int32_t e[SORT_PER_THREAD];
-    load_routes(routes + bh * N, N, i0, e);
+    load_routes<SORT_THREADS>(routes + bh * N, N, i0, e);
     if (in_smem) {
         for (int64_t x = threadIdx.x; x < m; x += blockDim.x) local[x] = 0;
         __syncthreads();
@@ -301,7 +302,7 @@ __global__ void __launch_bounds__(SORT_THREADS) scatter_experts(const int32_t *r
     const int64_t bh = blockIdx.y, i0 = (int64_t)blockIdx.x * SORT_QUERIES;
     int32_t *cur = cursor + bh * m, *out = order + bh * N;
     int32_t e[SORT_PER_THREAD];
-    load_routes(routes + bh * N, N, i0, e);
+    load_routes<SORT_THREADS>(routes + bh * N, N, i0, e);
     auto entry = [&](int j) { return (int32_t)(i0 + threadIdx.x + (int64_t)j * SORT_THREADS); };
     if (!in_smem) {
 #pragma unroll
@@ -496,14 +497,9 @@ __global__ void __launch_bounds__(SHORT_SORT_THREADS, 1)
 {
     extern __shared__ int32_t local[]; // [m]: counts, then the next free slot of each expert
     const int64_t bh = blockIdx.x;
-    // The head's routes in registers first, as load_routes does for the long sort.
     constexpr int PER_THREAD = SHORT_SORT_ENTRIES / SHORT_SORT_THREADS;
     int32_t e[PER_THREAD];
-#pragma unroll
-    for (int j = 0; j < PER_THREAD; j++) {
-        const int64_t i = threadIdx.x + (int64_t)j * SHORT_SORT_THREADS;
-        e[j] = i < N ? routes[bh * N + i] : -1;
-    }
+    load_routes<SHORT_SORT_THREADS>(routes + bh * N, N, 0, e);
     for (int64_t x = threadIdx.x; x < m; x += blockDim.x) local[x] = 0;
     __syncthreads();
 #pragma unroll
