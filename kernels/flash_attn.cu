@@ -720,18 +720,19 @@ __device__ __forceinline__ void wgmma_consumer_ov(kv_pipes<STAGES> &pipe, uint64
         wgmma_ov_step<T, D, BN, STAGES, 1>(pipe, st, s, o, p, row_max, row_sum, sQ, sK, sV,
                                            j + 1, N, t, tid, scale_log2);
     }
+    // The last P·V, from whichever P buffer the last tile's softmax filled.
+    auto last_pv = [&](uint32_t(&p_last)[BN / 16][4]) {
+        hopper_consume(pipe.v, st);
+        wgmma_burst<T, D, BN, STAGES, false, true, false>(s, o, p_last, sQ, sK,
+                                                          sV + st.stage * L::KV_TILE, consumer,
+                                                          false);
+    };
     if (j < nt) {
         wgmma_ov_step<T, D, BN, STAGES, 0>(pipe, st, s, o, p, row_max, row_sum, sQ, sK, sV, j, N,
                                            t, tid, scale_log2);
-        hopper_consume(pipe.v, st);
-        wgmma_burst<T, D, BN, STAGES, false, true, false>(s, o, p[1], sQ, sK,
-                                                          sV + st.stage * L::KV_TILE, consumer,
-                                                          false);
+        last_pv(p[1]);
     } else {
-        hopper_consume(pipe.v, st);
-        wgmma_burst<T, D, BN, STAGES, false, true, false>(s, o, p[0], sQ, sK,
-                                                          sV + st.stage * L::KV_TILE, consumer,
-                                                          false);
+        last_pv(p[0]);
     }
     wgmma_epilogue<T, D, BN, STAGES>(o, row_sum, sQ, og, q0 + 64 * consumer, N, consumer, tid);
 }
