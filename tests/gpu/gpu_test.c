@@ -69,3 +69,19 @@ int gpu_test_listed(const char *list, const char *name, const char *variant)
     }
     return 0;
 }
+
+static int passed, failed;
+
+void gpu_test_verdict(int ok, const char *what, const char *why)
+{
+    const int say = why && *why;
+    printf("%-4s %s%s%s\n", ok ? "ok" : "FAIL", what, say ? ": " : "", say ? why : "");
+    fflush(stdout);
+    ok ? passed++ : failed++;
+}
+
+int gpu_test_summary(const char *suffix)
+{
+    printf("%d passed, %d failed%s\n", passed, failed, suffix);
+    return failed ? 1 : 0;
+}

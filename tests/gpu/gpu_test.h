@@ -33,6 +33,13 @@ double gpu_test_uniform(void);
 /* 1 under one of the compute-sanitizer setups. */
 int gpu_test_sanitized(void);
 
+/* The test's tally. gpu_test_verdict prints one check's line, "ok WHAT" or "FAIL WHAT", then
+ * ": WHY" where WHY is given and not empty, and counts the check; gpu_test_summary prints
+ * "N passed, N failed" and `suffix` for the checks so far and returns the exit status they
+ * call for: 1 when one failed, else 0. */
+void gpu_test_verdict(int ok, const char *what, const char *why);
+int gpu_test_summary(const char *suffix);
+
 /* Whether `list` (a test's --methods or --gathers: comma-separated NAME or NAME:VARIANT
  * entries; NULL: all) takes `name` with `variant` (NULL: any variant of it). Lets a
  * sanitizer run split one test over several processes. */

@@ -30,15 +30,6 @@
 #include "kernels/gather.h"
 #include "attn/registry.h"
 
-static int passed, failed;
-
-static void verdict(int ok, const char *what)
-{
-    printf("%-4s %s\n", ok ? "ok" : "FAIL", what);
-    fflush(stdout);
-    ok ? passed++ : failed++;
-}
-
 /* The shapes: B, H, N, m, k. */
 static const struct {
     int B, H;
@@ -78,7 +69,7 @@ static void check_on_cpu(void)
          !attn_gather_find("fused") && !attn_gather_find("x");
     snprintf(what, sizeof what, "the %d built-in versions and %d of plugins are the list and "
              "the method's variants, then copy", count, total - count);
-    verdict(ok, what);
+    gpu_test_verdict(ok, what, NULL);
 
     const int64_t more[][3] = {{1, 1, 1}, {2, 1, 2}, {1000, 1000, 1}, {1 << 20, 16, 1024},
                                {1 << 20, 1024, 1024}, {1 << 14, 1024, 1024}, {1024, 16, 1024}};
@@ -107,7 +98,7 @@ static void check_on_cpu(void)
                  "gather_expert_key N=%" PRId64 " m=%" PRId64 " k=%" PRId64
                  ": distinct keys in [0, N)%s",
                  N, m, k, seen ? "" : " (out of memory)");
-        verdict(seen && bad == 0, what);
+        gpu_test_verdict(seen && bad == 0, what, NULL);
         free(seen);
     }
 }
@@ -212,7 +203,7 @@ done:
         size_t used = strlen(what);
         snprintf(what + used, sizeof what - used, "  %s", why);
     }
-    verdict(ok, what);
+    gpu_test_verdict(ok, what, NULL);
 }
 
 int main(int argc, char **argv)
@@ -230,11 +221,11 @@ int main(int argc, char **argv)
         }
     }
     check_on_cpu();
-    printf("%d passed, %d failed on the CPU\n", passed, failed);
+    const int cpu_failed = gpu_test_summary(" on the CPU");
     struct device_info info;
     int exit_status;
     struct backend *b = gpu_test_open(&info, &exit_status);
-    if (!b) return failed ? 1 : exit_status;
+    if (!b) return cpu_failed ? 1 : exit_status;
     const uint64_t seed = gpu_test_seed();
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
@@ -244,6 +235,5 @@ int main(int argc, char **argv)
                 for (int s = 0; s < (int)(sizeof shapes / sizeof *shapes); s++)
                     check_on_gpu(b, *v, dtypes[t], dims[di], s, seed + (uint64_t)s);
     b->shutdown(b);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return gpu_test_summary("");
 }

@@ -44,16 +44,6 @@
 #include "measure/backend.h"
 #include "measure/profile.h"
 
-static int passed, failed;
-
-static void verdict(int ok, const char *what, const char *why)
-{
-    const int say_why = !ok && why;
-    printf("%-4s %s%s%s\n", ok ? "ok" : "FAIL", what, say_why ? "  " : "", say_why ? why : "");
-    fflush(stdout);
-    ok ? passed++ : failed++;
-}
-
 /* The shapes: B, H, N, m, k, s_r, shared scale. */
 static const struct {
     int B, H;
@@ -77,7 +67,7 @@ static void expect_validate(const char *what, const struct attn_problem *p,
     char why[512];
     const char *bad = attn_method_validate(&attn_cuda_mita, p, a, why, sizeof why);
     const int ok = needle ? bad && strstr(bad, needle) : !bad;
-    verdict(ok, what, bad ? bad : "accepted");
+    gpu_test_verdict(ok, what, ok ? NULL : bad ? bad : "accepted");
 }
 
 static void check_on_cpu(void)
@@ -131,8 +121,8 @@ static void check_on_cpu(void)
                                  attn_dtype_name(dtypes[t]), d, *v, bad);
                     }
                 }
-    verdict(runnable, "mita gather=vec16 accepts every shape of the GPU part",
-            runnable ? NULL : what);
+    gpu_test_verdict(runnable, "mita gather=vec16 accepts every shape of the GPU part",
+                     runnable ? NULL : what);
 
     /* K_E and V_E in the workspace and in the byte model. */
     a.gather = "fused";
@@ -144,12 +134,13 @@ static void check_on_cpu(void)
     const double bytes = attn_method_bytes(&attn_cuda_mita, &p, &a);
     snprintf(what, sizeof what, "mita gather=vec16: workspace +%.0f bytes (K_E, V_E: %.0f)",
              ws - fused_ws, 2 * rows * row_bytes);
-    verdict(ws >= fused_ws + 2 * rows * row_bytes && ws < fused_ws + 2 * rows * row_bytes + 4096,
-            what, NULL);
+    gpu_test_verdict(ws >= fused_ws + 2 * rows * row_bytes &&
+                         ws < fused_ws + 2 * rows * row_bytes + 4096,
+                     what, NULL);
     snprintf(what, sizeof what,
              "mita gather=vec16: byte model +%.0f (6 m k d sizeof + 4 m k a head)",
              bytes - fused_bytes);
-    verdict(bytes - fused_bytes == rows * (6 * row_bytes + 4), what, NULL);
+    gpu_test_verdict(bytes - fused_bytes == rows * (6 * row_bytes + 4), what, NULL);
 }
 
 /* Everything one run of MiTA on the GPU gives back. */
@@ -241,7 +232,7 @@ static void check_on_gpu(struct backend *b, const char *gather, const char *vari
     check_point(&pt, b, &r);
     if (!r.passed) {
         snprintf(why, sizeof why, "reference check: %.600s", r.message);
-        verdict(0, what, why);
+        gpu_test_verdict(0, what, why);
         return;
     }
 
@@ -277,9 +268,7 @@ static void check_on_gpu(struct backend *b, const char *gather, const char *vari
     output_free(&fused);
     output_free(&gathered);
     if (ok) snprintf(why, sizeof why, "err=%.2e", r.rel_error);
-    printf("%-4s %s  %s\n", ok ? "ok" : "FAIL", what, why);
-    fflush(stdout);
-    ok ? passed++ : failed++;
+    gpu_test_verdict(ok, what, why);
 }
 
 /* MiTA replays its launches as a CUDA graph (attn/cuda/cuda_method.h, forward_graph): one
@@ -347,7 +336,8 @@ done:
         if (dev[i]) b->release(dev[i]);
     free(state), free(got);
     output_free(&fresh);
-    verdict(ok, "mita graph: replayed on new inputs, captured again on other tensors", why);
+    gpu_test_verdict(ok, "mita graph: replayed on new inputs, captured again on other tensors",
+                     ok ? NULL : why);
 }
 
 /* The profiling pass of `attnbench run --profile` (measure/profile.h) on
@@ -404,8 +394,7 @@ static void check_profiled(struct backend *b, const char *gather)
                  gather_launches, row.gather_dram_bytes,
                  8.0 * 64 * 64 * (4 * 64 * 2 + 4));
     }
-    printf("%-4s %s  %s\n", ok ? "ok" : "FAIL", what, why);
-    ok ? passed++ : failed++;
+    gpu_test_verdict(ok, what, why);
 }
 
 /* top-k profiled: its kernels filed under the steps "select" and "attend"
@@ -433,8 +422,7 @@ static void check_profiled_topk(struct backend *b)
         snprintf(why, sizeof why, "launches: select %d, attend %d, elsewhere %d", select, attend,
                  other);
     }
-    printf("%-4s %s  %s\n", ok ? "ok" : "FAIL", what, why);
-    ok ? passed++ : failed++;
+    gpu_test_verdict(ok, what, why);
 }
 
 int main(int argc, char **argv)
@@ -459,11 +447,11 @@ int main(int argc, char **argv)
     }
     small = small || gpu_test_sanitized();
     check_on_cpu();
-    printf("%d passed, %d failed on the CPU\n", passed, failed);
+    const int cpu_failed = gpu_test_summary(" on the CPU");
     struct device_info info;
     int exit_status;
     struct backend *b = gpu_test_open(&info, &exit_status);
-    if (!b) return failed ? 1 : exit_status;
+    if (!b) return cpu_failed ? 1 : exit_status;
     const uint64_t seed = gpu_test_seed();
     const enum attn_dtype dtypes[] = {ATTN_FP32, ATTN_FP16, ATTN_BF16};
     const int dims[] = {64, 128};
@@ -484,6 +472,5 @@ int main(int argc, char **argv)
                                      seed + (uint64_t)s);
     }
     b->shutdown(b);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return gpu_test_summary("");
 }

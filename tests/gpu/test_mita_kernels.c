@@ -30,15 +30,6 @@
 #include "kernels/mita_route.h"
 #include "kernels/topk_select.h"
 
-static int passed, failed;
-
-static void verdict(int ok, const char *what, const char *why)
-{
-    printf("%-4s %s%s%s\n", ok ? "ok" : "FAIL", what, ok ? "" : ": ", ok ? "" : why);
-    fflush(stdout);
-    ok ? passed++ : failed++;
-}
-
 /* n values in [-1, 1) stored as `dtype` (bf16 or fp16): the stored bits, and their values as
  * float. */
 static void random_16bit(enum attn_dtype dtype, size_t n, uint16_t *bits, float *values)
@@ -172,7 +163,7 @@ static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k, enum 
         snprintf(why, sizeof why, "values' relative error %.3g > 2e-2", worst);
         ok = 0;
     }
-    verdict(ok, what, why);
+    gpu_test_verdict(ok, what, ok ? NULL : why);
     cudaFree(d_rows), cudaFree(d_k), cudaFree(d_v), cudaFree(d_scratch), cudaFree(d_idx),
         cudaFree(d_vals);
     free(rows), free(kf), free(vf), free(vals), free(kb), free(vb), free(idx), free(s),
@@ -220,7 +211,7 @@ static void check_route(int heads, int64_t N, int d, int64_t m, int s_r, enum at
     snprintf(what, sizeof what, "route %s heads=%d N=%" PRId64 " d=%d m=%" PRId64 " s_r=%d%s",
              attn_dtype_name(dtype), heads, N, d, m, s_r, twins ? " twins" : "");
     if (!mita_route_supported(dtype, heads, d, m, s_r)) {
-        verdict(0, what, "mita_route does not take this shape");
+        gpu_test_verdict(0, what, "mita_route does not take this shape");
         return;
     }
     const size_t nq = (size_t)heads * N * d, nl = (size_t)heads * m * d;
@@ -270,7 +261,7 @@ static void check_route(int heads, int64_t N, int d, int64_t m, int s_r, enum at
                  ties_to_lower(picked, s_r, first, why, sizeof why);
         }
     }
-    verdict(ok, what, why);
+    gpu_test_verdict(ok, what, ok ? NULL : why);
     cudaFree(d_q), cudaFree(d_l), cudaFree(d_r);
     free(qf), free(lm), free(qb), free(routes), free(s), free(sorted), free(first);
 }
@@ -382,6 +373,5 @@ int main(void)
                     routes[i].dtype, routes[i].twins);
     }
     b->shutdown(b);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return gpu_test_summary("");
 }

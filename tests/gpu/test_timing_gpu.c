@@ -13,15 +13,6 @@
 #include "measure/backend.h"
 #include "measure/measure.h"
 
-static int passed, failed;
-
-static void verdict(int ok, const char *what)
-{
-    printf("%-4s %s\n", ok ? "ok" : "FAIL", what);
-    fflush(stdout);
-    ok ? passed++ : failed++;
-}
-
 /* One point of full/flash, bf16, B=1 H=8 N d=64, under `timing`. */
 static void measure(int64_t N, struct timing_rules timing, struct backend *b,
                     const struct device_info *info, struct result_row *row)
@@ -54,34 +45,36 @@ int main(void)
     measure(8192, as_graph, b, &info, &graph);
     printf("events %.4f ms, graph %.4f ms (R = %d), noise %.3g%% / %.3g%%\n", events.ms_median,
            graph.ms_median, graph.replicas, events.noise_pct, graph.noise_pct);
-    verdict(!strcmp(events.status, "ok") && !strcmp(graph.status, "ok"), "both points ok");
-    verdict(events.replicas == 1 && graph.replicas > 1 && !strcmp(graph.timing, "graph"),
-            "graph timing replays several forwards a sample");
+    gpu_test_verdict(!strcmp(events.status, "ok") && !strcmp(graph.status, "ok"),
+                     "both points ok", NULL);
+    gpu_test_verdict(events.replicas == 1 && graph.replicas > 1 && !strcmp(graph.timing, "graph"),
+                     "graph timing replays several forwards a sample", NULL);
     /* ~0.5 ms a forward: launch gaps are small; warm L2 makes graph faster. */
-    verdict(graph.ms_median < events.ms_median * 1.05 && graph.ms_median > events.ms_median * 0.7,
-            "graph and events agree within the warm-L2 advantage");
+    gpu_test_verdict(graph.ms_median < events.ms_median * 1.05 &&
+                         graph.ms_median > events.ms_median * 0.7,
+                     "graph and events agree within the warm-L2 advantage", NULL);
 
     printf("NVML: %s; SM %.0f MHz, mem %.0f MHz, %.1f W, %.0f C, energy %.4g J%s\n",
            events.has_readings ? "read" : events.gpu_note, events.sm_clock_median_mhz,
            events.mem_clock_median_mhz, events.power_median_w, events.temp_max_c, events.energy_j,
            events.energy_from_counter ? " (counter)" : " (power x time)");
-    verdict(events.has_readings && events.sm_clock_median_mhz > 100 &&
-                events.power_median_w > 10 && events.temp_max_c > 0,
-            "NVML read clocks, power and temperature");
+    gpu_test_verdict(events.has_readings && events.sm_clock_median_mhz > 100 &&
+                         events.power_median_w > 10 && events.temp_max_c > 0,
+                     "NVML read clocks, power and temperature", NULL);
     /* Between 1 W and 1500 W during the forward's median time. */
-    verdict(events.energy_j > events.ms_median * 1e-3 * 1 &&
-                events.energy_j < events.ms_median * 1e-3 * 1500,
-            "energy per forward within the board's power");
-    verdict(isfinite(events.tflops_per_w) && events.tflops_per_w > 0, "TFLOP/s per watt");
+    gpu_test_verdict(events.energy_j > events.ms_median * 1e-3 * 1 &&
+                         events.energy_j < events.ms_median * 1e-3 * 1500,
+                     "energy per forward within the board's power", NULL);
+    gpu_test_verdict(isfinite(events.tflops_per_w) && events.tflops_per_w > 0,
+                     "TFLOP/s per watt", NULL);
 
     struct timing_rules target =
         timing_rules_for(ATTN_CUDA, 3, 20, 2.0, TIMING_MIN_SAMPLES, 200, 0, TIMING_EVENTS, 0);
     measure(8192, target, b, &info, &noisy);
     printf("noise target 2%%: %d samples, noise %.3g%%, stopped: %s\n", noisy.reps,
            noisy.noise_pct, noisy.stop_reason);
-    verdict(!strcmp(noisy.stop_reason, "noise") && noisy.noise_pct <= 2.0,
-            "the noise target stops sampling");
+    gpu_test_verdict(!strcmp(noisy.stop_reason, "noise") && noisy.noise_pct <= 2.0,
+                     "the noise target stops sampling", NULL);
     b->shutdown(b);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return gpu_test_summary("");
 }

@@ -34,7 +34,6 @@
 #include "kernels/landmarks.h"
 #include "kernels/softmax.h"
 
-static int passed, failed;
 
 static uint16_t to_16bit(enum attn_dtype dtype, float x)
 {
@@ -69,13 +68,6 @@ static void *device_copy(const void *host, size_t bytes)
         return NULL;
     }
     return p;
-}
-
-static void verdict(int ok, const char *what, const char *detail)
-{
-    printf("%-4s %s%s%s\n", ok ? "ok" : "FAIL", what, detail[0] ? ": " : "", detail);
-    fflush(stdout);
-    ok ? passed++ : failed++;
 }
 
 /* Largest |a − b| over n values, relative to `scale`, or to the largest |b| where scale is 0;
@@ -114,11 +106,11 @@ static void check_shape(int batch, int64_t nq, int64_t nk, int64_t windows, int 
         nq, nk, windows, d, dtype, ATTN_FP32, batch);
     if (nk / windows < 128) { /* shorter than two key tiles: refused */
         snprintf(detail, sizeof detail, "workspace query %zu bytes (want 0)", ws_windows);
-        verdict(ws_windows == 0, what, ws_windows ? detail : "");
+        gpu_test_verdict(ws_windows == 0, what, ws_windows ? detail : "");
         return;
     }
     if (!ws_windows) {
-        verdict(0, what, "the workspace query refuses a shape the windows path must take");
+        gpu_test_verdict(0, what, "the workspace query refuses a shape the windows path must take");
         return;
     }
     const size_t nq_el = (size_t)batch * nq * d, nk_el = (size_t)batch * nk * d;
@@ -161,7 +153,7 @@ static void check_shape(int batch, int64_t nq, int64_t nk, int64_t windows, int 
     }
     if (e != cudaSuccess) {
         snprintf(detail, sizeof detail, "CUDA: %s", cudaGetErrorString(e));
-        verdict(0, what, detail);
+        gpu_test_verdict(0, what, detail);
     } else {
         attn_to_float(mean16, dtype, mean16_f, (int64_t)mean_el);
         const double e_mean = rel_error(mean, mean_ref, (int64_t)mean_el, 0.);
@@ -175,7 +167,7 @@ static void check_shape(int batch, int64_t nq, int64_t nk, int64_t windows, int 
         snprintf(detail, sizeof detail,
                  "K̃ fp32 %.1e (bound 1e-5), in the dtype %.1e, out %.1e of max|V| (bounds %.1e)",
                  e_mean, e_mean16, e_out, bound16);
-        verdict(ok, what, detail);
+        gpu_test_verdict(ok, what, detail);
     }
     cudaFree(dq), cudaFree(dk), cudaFree(dv), cudaFree(d_mean), cudaFree(d_mean16);
     cudaFree(d_mean_ref), cudaFree(d_out), cudaFree(d_out_ref), cudaFree(d_ws);
@@ -205,6 +197,5 @@ int main(void)
                 check_shape(shapes[i].batch, shapes[i].nq, shapes[i].nk, shapes[i].windows, d,
                             dtypes[t]);
             }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return gpu_test_summary("");
 }
