@@ -4,7 +4,8 @@
  * select_wgmma's on an sm_90a device), bf16 and fp16, with and without the values,
  * and the routing (mita_route: route_wgmma on an sm_90a build and device with m <= 64,
  * route_mma otherwise; a line at the start says which kernels this device runs), bf16 and fp16,
- * against scores in double on the CPU from the same stored inputs.
+ * against scores in double on the CPU from the same stored inputs; and the probe's answer to
+ * whether it leaves SMs free (topk_select_leaves_sms_free), which decides mita's fork.
  *
  * A selection is valid when its indices are in range and distinct, come best first, and each
  * scores within eps of the k-th best score (eps = 2^-14 of the row's largest |score|: the
@@ -371,6 +372,27 @@ int main(void)
         if (small && routes[i].N > 1000) continue;
         check_route(routes[i].heads, routes[i].N, routes[i].d, routes[i].m, routes[i].s_r,
                     routes[i].dtype, routes[i].twins);
+    }
+    /* Where mita runs its routing beside the probe (topk_select_leaves_sms_free): the probe
+     * of the seqlen suite's shape at N = 2^10 (B·H = 8, m = 64: 64 blocks of 8 landmarks) in
+     * one pass on fewer blocks than SMs; not at 2^14 (chunks), nor with 64 heads (16-row
+     * blocks filling the SMs). */
+    int sms = 0, dev = 0;
+    if (cudaGetDevice(&dev) == cudaSuccess &&
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess &&
+        sms > 64) {
+        /* (rows, keys, with values, heads, landmarks, N, d, k) */
+        const int short_n =
+            topk_select_leaves_sms_free(ATTN_FP32, ATTN_BF16, 1, 8, 64, 1024, 64, 64);
+        const int long_n =
+            topk_select_leaves_sms_free(ATTN_FP32, ATTN_BF16, 1, 8, 64, 16384, 64, 64);
+        const int many =
+            topk_select_leaves_sms_free(ATTN_FP32, ATTN_BF16, 1, 64, 64, 1024, 64, 64);
+        char why[128];
+        snprintf(why, sizeof why, "N = 2^10: %d, N = 2^14: %d, 64 heads: %d", short_n, long_n,
+                 many);
+        gpu_test_verdict(short_n == 1 && long_n == 0 && many == 0,
+                         "the probe leaves SMs free at short N only", why);
     }
     b->shutdown(b);
     return gpu_test_summary("");
