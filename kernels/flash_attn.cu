@@ -493,6 +493,19 @@ __device__ __forceinline__ void wgmma_release(hopper_pipe<STAGES> &ring, int sta
     if (tid % 32 == 0) hopper_release(ring, stage);
 }
 
+// Step j's tiles in every schedule: the state moves from tile j-1 to j, K(j) and V(j-1) are
+// waited for, and tile j-1's state (V(j-1)'s stage) is returned.
+template <int STAGES>
+__device__ __forceinline__ hopper_pipe_state<STAGES> wgmma_next_tiles(kv_pipes<STAGES> &pipe,
+                                                                      hopper_pipe_state<STAGES> &st)
+{
+    const hopper_pipe_state<STAGES> prev = st;
+    st.advance();
+    hopper_consume(pipe.k, st);
+    hopper_consume(pipe.v, prev);
+    return prev;
+}
+
 // Named barriers (0 is __syncthreads): a consumer's turn to issue (1, 2), its epilogue (3, 4).
 enum { BAR_TURN = 1, BAR_EPILOGUE = 3 };
 
@@ -629,10 +642,7 @@ __device__ __forceinline__ void wgmma_consumer(kv_pipes<STAGES> &pipe, uint64_t 
                                                   tid);
     wgmma_softmax<T, D, BN, EMU>(s, p, o, row_max, row_sum, 0, N, t, scale_log2);
     for (int j = 1; j < nt; j++) {
-        const hopper_pipe_state<STAGES> prev = st;
-        st.advance();
-        hopper_consume(pipe.k, st);
-        hopper_consume(pipe.v, prev);
+        const hopper_pipe_state<STAGES> prev = wgmma_next_tiles(pipe, st);
         wgmma_burst<T, D, BN, STAGES, PINGPONG, true, true>(
             s, o, p, sQ, sK + st.stage * L::KV_TILE, sV + prev.stage * L::KV_TILE, consumer, true);
         wgmma_release(pipe.k, st.stage, tid);
@@ -668,10 +678,7 @@ __device__ __forceinline__ void wgmma_ov_step(kv_pipes<STAGES> &pipe,
                                               int64_t N, int t, int tid, float scale_log2)
 {
     using L = wgmma_tiles<D, BN, STAGES>;
-    const hopper_pipe_state<STAGES> prev = st;
-    st.advance();
-    hopper_consume(pipe.k, st);
-    hopper_consume(pipe.v, prev);
+    const hopper_pipe_state<STAGES> prev = wgmma_next_tiles(pipe, st);
     hopper_pin(o);
 #pragma unroll
     for (int kb = 0; kb < BN / 16; kb++) hopper_pin(p[CUR][kb]);
@@ -758,10 +765,8 @@ __device__ __forceinline__ void wgmma_fa3_step(kv_pipes<STAGES> &pipe,
                                                int t, int tid, float scale_log2)
 {
     using L = wgmma_tiles<D, BN, STAGES>;
-    const hopper_pipe_state<STAGES> prev = st;
-    st.advance();
-    hopper_consume(pipe.k, st); // both before the turn, so as not to hold the other consumer
-    hopper_consume(pipe.v, prev);
+    // both tiles waited for before the turn, so as not to hold the other consumer
+    const hopper_pipe_state<STAGES> prev = wgmma_next_tiles(pipe, st);
     if (PINGPONG) hopper_bar_sync(BAR_TURN + consumer, 256);
     hopper_wgmma_fence();
     wgmma_qk<T, D, BN, STAGES>(s, sQ, sK + st.stage * L::KV_TILE);
