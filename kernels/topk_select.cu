@@ -81,6 +81,19 @@ struct SelectArgs {
 
 // ---- candidates --------------------------------------------------------------------------
 
+// The first of this lane's `mine` slots in a list the warp's lanes fill in lane order: the
+// lower lanes' counts summed (an inclusive scan over the warp, less its own).
+__device__ __forceinline__ uint32_t warp_first_slot(uint32_t mine, int lane)
+{
+    uint32_t at = mine;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1) {
+        const uint32_t x = __shfl_up_sync(FULL, at, off);
+        if (lane >= off) at += x;
+    }
+    return at - mine;
+}
+
 // s: [n] in shared memory, n a power of two; sorted descending by one warp.
 __device__ void warp_sort_desc(uint64_t *s, int n, int lane)
 {
@@ -245,13 +258,7 @@ struct WarpRows {
         uint32_t mine = 0;
 #pragma unroll
         for (int i = 0; i < REG_CANDIDATES; i++) mine += valid(i) && c[i] >= kth;
-        uint32_t at = mine; // inclusive prefix over the lanes
-#pragma unroll
-        for (int off = 1; off < 32; off <<= 1) {
-            const uint32_t x = __shfl_up_sync(FULL, at, off);
-            if (lane >= off) at += x;
-        }
-        at -= mine;
+        uint32_t at = warp_first_slot(mine, lane);
 #pragma unroll
         for (int i = 0; i < REG_CANDIDATES; i++)
             if (valid(i) && c[i] >= kth) b[at++] = c[i];
@@ -1601,16 +1608,10 @@ __device__ __forceinline__ void register_search(const uint32_t *v, int n, int64_
 __device__ __forceinline__ void register_collect(const uint32_t (&x)[ONE_REGS], int n,
                                                  uint32_t prefix, int lane, uint64_t *list)
 {
-    unsigned mine = 0;
+    uint32_t mine = 0;
 #pragma unroll
     for (int i = 0; i < ONE_REGS; i++) mine += register_key(lane, i) < n && x[i] >= prefix;
-    unsigned at = mine; // the lanes' inclusive scan, then this lane's first slot
-#pragma unroll
-    for (int o = 1; o < 32; o <<= 1) {
-        const unsigned below = __shfl_up_sync(FULL, at, o);
-        if (lane >= o) at += below;
-    }
-    at -= mine;
+    uint32_t at = warp_first_slot(mine, lane);
 #pragma unroll
     for (int i = 0; i < ONE_REGS; i++)
         if (register_key(lane, i) < n && x[i] >= prefix)
