@@ -8,10 +8,12 @@
 //         fp32 rows (mita's landmarks; its probe in bf16/fp16): 4 warps × 16 rows, each row
 //         split into two 16-bit terms (two mma per k-step, ~16-bit mantissas) and optionally
 //         the softmax(scores·scale)·V partials by mma too (mita's shared values).
-//   wgmma the mma version's work on an sm_90a build and device, rows of fp32 (mita's probe,
-//         split hi + lo) or of the keys' type (topk): warpgroups of 64 rows, the rows and
-//         the key (and value) tiles loaded by TMA into SW128 stages, scores and P·V by wgmma
-//         (section "wgmma" below); its floors by tile_maxima_wgmma, which scores the same way.
+//   wgmma the mma version's work on an sm_90a build and device, the key (and value) tiles
+//         loaded by TMA into a ring of SW128 stages that no block barrier paces (section
+//         "wgmma" below). fp32 rows (mita's probe, split hi + lo): scores and P·V by wgmma,
+//         floors by tile_maxima_wgmma, which scores the same way. Rows of the keys' type
+//         (topk): each warp scores its 16 rows by mma.sync from the stages, so that no warp
+//         waits for its warpgroup's slowest selection, 16 warps a block, 16 stages deep.
 //   simt  any pair of dtypes (fp32 keys: mita in fp32, its routing), and k up to ~2700.
 //         4 warps × 16 rows; tiles staged in shared memory as fp32, scores by FMA in the
 //         mma fragment layout (simt_tile.cuh), so that both share the selection code.
@@ -189,13 +191,18 @@ struct WarpRows {
     }
 
     // compact_row without a sort: the warp holds the row's n candidates in registers (lane l
-    // those at l + 32·i), finds the k-th largest by its bits, most significant first (the
-    // largest v with at least k candidates >= v: the count is a warp reduction), and keeps
-    // the candidates >= it, in any order (finish sorts). A sort of the buffer in shared
-    // memory is ~36 dependent rounds of loads and stores at cap = 256; this is ~30 rounds of
-    // register compares. Candidates are distinct (distinct keys), so exactly k stay.
+    // those at l + 32·i) and searches the bits of their high words (the scores' order), most
+    // significant first, for a v that at least k candidates reach (the count is a warp
+    // reduction). It stops as soon as at most slack(k) more than k reach v, keeps those in
+    // any order (finish sorts) and sets tau to v's score: every candidate dropped scores
+    // below k kept ones, and a later key scoring exactly tau ties with kept ones of lower
+    // index. The k-th itself took ~25 rounds (ncu at N = 2^16: compactions were 18% of topk's
+    // instructions); the slack takes a handful, for a few more candidates carried to the
+    // next compaction. Only where equal scores leave too many at the last bit are the ties
+    // cut by the low word (the index), and exactly k stay (candidates are distinct).
     // Returns false, having changed nothing, when n <= k (nothing to drop).
     static constexpr int REG_CANDIDATES = 8; // per lane: buffers of cap <= 256
+    static __device__ uint32_t slack(uint32_t k) { return k / 4 + 8; }
     __device__ bool compact_in_registers(int r, int lane)
     {
         const int n = cnt[r];
@@ -216,8 +223,8 @@ struct WarpRows {
             }
         lo = __reduce_min_sync(FULL, lo);
         hi = __reduce_max_sync(FULL, hi);
-        const uint32_t kk = (uint32_t)k;
-        uint32_t v = hi;
+        const uint32_t kk = (uint32_t)k, enough = kk + slack(kk);
+        uint32_t v = hi, kept = (uint32_t)n; // kept: the candidates whose high word is >= v
         if (lo != hi) {
             const int top = 31 - __clz(lo ^ hi);
             v = lo & ~((2u << top) - 1u); // the common bits (none where top = 31)
@@ -227,20 +234,22 @@ struct WarpRows {
 #pragma unroll
                 for (int i = 0; i < REG_CANDIDATES; i++)
                     at_least += valid(i) && (uint32_t)(c[i] >> 32) >= trial;
-                if (__reduce_add_sync(FULL, at_least) >= kk) v = trial;
+                at_least = __reduce_add_sync(FULL, at_least);
+                if (at_least >= kk) {
+                    v = trial;
+                    kept = at_least;
+                    if (kept <= enough) break;
+                }
             }
         }
-        // v is the k-th's high word; ties on it (equal scores) are ordered by the low word.
-        uint32_t above = 0, equal = 0;
-#pragma unroll
-        for (int i = 0; i < REG_CANDIDATES; i++) {
-            above += valid(i) && (uint32_t)(c[i] >> 32) > v;
-            equal += valid(i) && (uint32_t)(c[i] >> 32) == v;
-        }
-        above = __reduce_add_sync(FULL, above);
-        equal = __reduce_add_sync(FULL, equal);
         uint64_t kth = (uint64_t)v << 32; // keep c >= kth
-        if (above + equal > kk) {
+        if (kept > enough) {
+            // The search ran to the last bit: v is the k-th's high word and too many share
+            // it (equal scores), so the ties are cut by the low word (the index).
+            uint32_t above = 0;
+#pragma unroll
+            for (int i = 0; i < REG_CANDIDATES; i++) above += valid(i) && (uint32_t)(c[i] >> 32) > v;
+            above = __reduce_add_sync(FULL, above);
             const uint32_t need = kk - above; // the need-th largest low word of the ties
             uint32_t w = 0;
             for (int bit = 31; bit >= 0; bit--) {
@@ -252,6 +261,7 @@ struct WarpRows {
                 if (__reduce_add_sync(FULL, at_least) >= need) w = trial;
             }
             kth |= w;
+            kept = kk;
         }
         // Every lane has read its candidates (the reductions above wait for all lanes), so
         // the kept ones may now be written over the buffer's front.
@@ -263,9 +273,9 @@ struct WarpRows {
         for (int i = 0; i < REG_CANDIDATES; i++)
             if (valid(i) && c[i] >= kth) b[at++] = c[i];
         __syncwarp();
-        if (lane == 0) {
-            cnt[r] = (int)k;
-            tau[r] = candidate_score(kth);
+        if (lane == 0) { // a row's floor stays its least threshold (v may be coarser)
+            cnt[r] = (int)kept;
+            tau[r] = fmaxf(candidate_score(kth), base[r]);
         }
         __syncwarp();
         return true;
@@ -754,17 +764,19 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
     }
 }
 
-// ---- wgmma: mita's probe on sm_90a ------------------------------------------------------
+// ---- wgmma: mita's probe and topk on sm_90a ---------------------------------------------
 //
-// select_mma's work by warpgroups of 64 rows (two a block for topk's many rows, sharing
-// each key tile; one for mita's m landmarks): the rows sit in SW128 tiles for the whole
-// item — fp32 rows (mita's landmarks, with or without the values) split hi + lo in two
-// (hopper_store_split_rows, as route_wgmma's landmarks), rows of the keys' type (topk's
-// queries) copied by cp.async into one — each 64-key tile (and value tile) is a TMA load
-// into one of wg_stages(D) SW128 stages, issued while the ones before are used, and
-// S = X_lo·Kᵀ + X_hi·Kᵀ is 2·D/16 wgmma m64n64k16 into one accumulator (D/16 for unsplit
-// rows), O += P·V TILE/16 = 4
+// select_mma's work by warpgroups of 64 rows (TOPK_GROUPS a block for topk's many rows,
+// sharing each key tile; one for mita's m landmarks): each 64-key tile (and value tile) is a
+// TMA load into one of wg_stages(D) SW128 stages, issued while the ones before are used.
+// fp32 rows (mita's landmarks, with or without the values) sit split hi + lo in two SW128
+// tiles for the whole item (hopper_store_split_rows, as route_wgmma's landmarks), and
+// S = X_lo·Kᵀ + X_hi·Kᵀ is 2·D/16 wgmma m64n64k16 into one accumulator, O += P·V TILE/16 = 4
 // wgmma m64nDk16 with P from registers (wgmma_softmax.cuh's online softmax, as flash_wgmma's).
+// Rows of the keys' type (topk's queries) stay in registers as each warp's A fragments and
+// S is D/16 · 8 mma.sync a warp (score_tile_ldsm): a wgmma waits for all four warps of its
+// warpgroup, and topk's warps insert unevenly, so that 24% of its warp samples sat on each
+// tile's first wgmma (ncu, NOTES.md "topk" v7).
 // wgmma's accumulator layout is, warp by warp, mma.sync's C layout (hopper.cuh): s[4j+e] is
 // select_mma's acc[j][e], so that WarpRows's candidate lists serve both unchanged. What it
 // saves: select_mma's 96 mma.sync a tile and warp (hi, lo, P·V) and the 32 registers of its
@@ -792,33 +804,50 @@ __device__ __forceinline__ void stage_tile_sw128(uint32_t tile, const T *src, in
     }
 }
 
-// The block's ROWS rows (n_valid of them from `rows`, zeros past) into the X tiles: fp32 rows
-// split hi + lo (generic-proxy stores), rows of T copied by cp.async into hi alone (lo unused),
-// in the caller's next cp.async group; either way before a proxy fence and a barrier.
-template <typename TQ, typename T, int D, int ROWS>
-__device__ __forceinline__ void stage_rows_sw128(uint32_t hi, uint32_t lo, const TQ *rows,
-                                                 int64_t n_valid)
-{
-    if constexpr (sizeof(TQ) == 4)
-        hopper_store_split_rows<T, ROWS, D>(hi, lo, rows, n_valid, threadIdx.x, blockDim.x);
-    else
-        stage_tile_sw128<T, D, ROWS>(hi, rows, 0, n_valid);
-}
-
-// A warpgroup's 64 × TILE scores of the key tile at `keys`, waited for: s = X_lo·Kᵀ + X_hi·Kᵀ
-// for split rows (lo first, the smaller terms summed first), s = X·Kᵀ (X in hi) otherwise.
-// hi, lo: the warpgroup's first row in X tiles whose column blocks are x_block bytes apart.
-// The one scoring of select_wgmma and tile_maxima_wgmma, so that both give a key the same bits.
-template <typename T, int D, bool SPLIT>
+// A warpgroup's 64 × TILE scores of the key tile at `keys` for split fp32 rows, waited for:
+// s = X_lo·Kᵀ + X_hi·Kᵀ (lo first, the smaller terms summed first). hi, lo: the warpgroup's
+// first row in X tiles whose column blocks are x_block bytes apart. The one scoring of
+// select_wgmma's fp32 rows and tile_maxima_wgmma, so that both give a key the same bits.
+template <typename T, int D>
 __device__ __forceinline__ void score_tile_wgmma(float (&s)[TILE / 2], uint32_t hi, uint32_t lo,
                                                  uint32_t x_block, uint32_t keys)
 {
-    hopper_scores_kmajor<T, TILE, D, SPLIT ? 2 : 1>(s, lo, keys, hi, keys, x_block, WG_BLOCK);
+    hopper_scores_kmajor<T, TILE, D, 2>(s, lo, keys, hi, keys, x_block, WG_BLOCK);
 }
 
-// The key (and value) tiles' stages, loaded by TMA: three at d = 64 (two tiles in flight while
-// one is used; three blocks an SM still fit while k <= 128, two past it), two at d = 128.
-__host__ __device__ constexpr int wg_stages(int d) { return d == 64 ? 3 : 2; }
+// A warp's 16 × TILE scores of the SW128 key tile at `keys`, its rows' A fragments qa in
+// registers (rows of T): per k-step and pair of n8 key blocks one ldmatrix.x4 (this lane's
+// row: key (lane % 8) + 8·(lane / 16) of the pair, 16-byte chunk 2·kk + (lane / 8) % 2) and two
+// mma.sync. A warp scores on its own, where wgmma waits for its warpgroup's four warps.
+template <typename T, int D>
+__device__ __forceinline__ void score_tile_ldsm(float (&acc)[8][4], const uint32_t (&qa)[D / 16][4],
+                                                uint32_t keys, int lane)
+{
+    const int r = lane % 8 + 8 * (lane / 16), half = (lane / 8) % 2;
+#pragma unroll
+    for (int j = 0; j < 8; j++) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+        for (int p = 0; p < 4; p++) {
+            const int key = 16 * p + r, c = 2 * kk + half;
+            uint32_t b[4];
+            ldsm_x4(b, keys + (c / 8) * WG_BLOCK + key * 128 + (((c % 8) ^ (key % 8)) << 4));
+            mma_t<T>::mma(acc[2 * p], qa[kk], b[0], b[1]);
+            mma_t<T>::mma(acc[2 * p + 1], qa[kk], b[2], b[3]);
+        }
+}
+
+// The key (and value) tiles' stages, loaded by TMA. fp32 rows (mita's probe): three at d = 64
+// (two tiles in flight while one is used; three blocks an SM still fit while k <= 128, two past
+// it), two at d = 128. Rows of T (topk: one block an SM of TOPK_GROUPS warpgroups, no X tiles):
+// 16 at d = 64 and 6 at d = 128 (128 and 96 KB), so that a warp may run up to that many tiles
+// ahead of the slowest one before it waits for a refill.
+constexpr int TOPK_GROUPS = 4; // topk: 256 rows a block, 16 warps sharing each key tile
+__host__ __device__ constexpr int wg_stages(int d, bool split)
+{
+    return split ? (d == 64 ? 3 : 2) : d == 64 ? 16 : 6;
+}
 
 // Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [stages][TILE, D]
 // | (WITH_V) V [stages][TILE, D], all SW128 | the ring's 2·stages u64 (hopper_tma_ring::SLOTS) |
@@ -827,34 +856,34 @@ __host__ __device__ constexpr int wg_stages(int d) { return d == 64 ? 3 : 2; }
 __host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t slots, bool with_values,
                                                        bool split, int wgs)
 {
-    return ((size_t)(split ? 2 : 1) * wgs + (with_values ? 2 : 1) * wg_stages(d)) * WG_BLOCK *
-               (d / 64) +
-           (size_t)wg_stages(d) * 2 * 8 + (size_t)4 * wgs * slots * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
+    return ((size_t)(split ? 2 * wgs : 0) + (with_values ? 2 : 1) * wg_stages(d, split)) *
+               WG_BLOCK * (d / 64) +
+           (size_t)wg_stages(d, split) * 2 * 8 + (size_t)4 * wgs * slots * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
 }
 
 // rows: [heads, n_rows, D] TQ (fp32, or T)  keys (values): [heads, n_keys, D] T (bf16 or
 // fp16), also as tensor maps k_map, v_map (hopper_tensor_map_sw128, boxes of TILE rows; v_map
 // unused without values). The items and outputs of select_mma<TQ, T, D, WARPS, WITH_V>, 64·WGS
 // rows a block (WGS warpgroups sharing each key tile; values with fp32 rows only, as there).
-// The key and value tiles are TMA loads into wg_stages(D) stages of a hopper_tma_ring, each
-// stage refilled by the last warp to release it: the dense K and V streams of mita's probe
-// with two tiles in flight a block at d = 64 where cp.async had one, no copy instructions in
-// the warps, and no block barrier a tile (a warp's inserts vary from tile to tile: with one,
-// 30% of topk's warp samples at 2^16 waited there, ncu on the H100).
+// The key and value tiles are TMA loads into wg_stages(D, SPLIT) stages of a hopper_tma_ring,
+// each stage refilled by the last warp to release it: the dense K and V streams of mita's
+// probe with two tiles in flight a block at d = 64 where cp.async had one, no copy
+// instructions in the warps, and no block barrier a tile (a warp's inserts vary from tile to
+// tile: with one, 30% of topk's warp samples at 2^16 waited there, ncu on the H100).
 template <typename TQ, typename T, int D, bool WITH_V, int WGS>
-__global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
+__global__ void __launch_bounds__(WGS * 128, WGS > 1 ? 1 : D == 64 ? 3 : 2)
     select_wgmma(SelectArgs a, const __grid_constant__ CUtensorMap k_map,
                  const __grid_constant__ CUtensorMap v_map)
 {
 #if HOPPER_WGMMA
     constexpr bool SPLIT = sizeof(TQ) == 4;
-    constexpr int ROWS = WGS * WG_ROWS, STAGES = wg_stages(D);
+    constexpr int ROWS = WGS * WG_ROWS, STAGES = wg_stages(D, SPLIT);
     constexpr uint32_t X_BLOCK = ROWS * 128, X_TILE = X_BLOCK * (D / 64),
                        K_TILE = wg_tile_bytes<D>();
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
     const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE;
-    const uint32_t k_at = (SPLIT ? 2 : 1) * X_TILE, v_at = k_at + STAGES * K_TILE; // offsets
+    const uint32_t k_at = (SPLIT ? 2 : 0) * X_TILE, v_at = k_at + STAGES * K_TILE; // offsets
     uint64_t *full = reinterpret_cast<uint64_t *>(smem + k_at + (WITH_V ? 2 : 1) * STAGES * K_TILE);
     uint64_t *scratch = full + hopper_tma_ring<STAGES>::SLOTS;
     int *cnt = reinterpret_cast<int *>(scratch + 4 * WGS * a.warp_slots);
@@ -873,6 +902,13 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
         const int64_t warp_row0 = it.row0 + warp * WARP_ROWS;
         sel.reset(lane, a.floors ? a.floors + it.bh * a.n_rows + warp_row0 : nullptr,
                   a.n_rows - warp_row0);
+        uint32_t qa[SPLIT ? 1 : D / 16][4], ql[SPLIT ? 1 : D / 16][4]; // rows of T: A fragments
+        if constexpr (!SPLIT) {
+            const int64_t r0 = warp_row0 + g;
+            load_row_fragments<T, T, D>(reinterpret_cast<const T *>(a.rows) +
+                                            (it.bh * a.n_rows + r0) * D + 2 * t,
+                                        r0 < a.n_rows, r0 + 8 < a.n_rows, qa, ql);
+        }
         float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
         float o[WITH_V ? D / 2 : 1];
 #pragma unroll
@@ -894,13 +930,17 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
             const int64_t kt = it.begin + j * TILE;
             sel.compact_full_rows(lane);
             float s[TILE / 2];
-            score_tile_wgmma<T, D, SPLIT>(s, sHi + wg_rows, sLo + wg_rows, X_BLOCK,
-                                          sHi + k_at + buf * K_TILE);
             float acc[8][4]; // select_mma's view of the same registers
+            if constexpr (SPLIT) {
+                score_tile_wgmma<T, D>(s, sHi + wg_rows, sLo + wg_rows, X_BLOCK,
+                                              sHi + k_at + buf * K_TILE);
 #pragma unroll
-            for (int jj = 0; jj < 8; jj++)
+                for (int jj = 0; jj < 8; jj++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) acc[jj][e] = s[4 * jj + e];
+                    for (int e = 0; e < 4; e++) acc[jj][e] = s[4 * jj + e];
+            } else {
+                score_tile_ldsm<T, D>(acc, qa, sHi + k_at + buf * K_TILE, lane);
+            }
             sel.template append_tile<!SPLIT>(acc, kt, it.end, g, t, lane);
             if constexpr (WITH_V) {
                 // Keys past `end` (a chunk's last tile only) get -inf, weight 0; row_max stays
@@ -912,18 +952,17 @@ __global__ void __launch_bounds__(WGS * 128, WGS == 2 ? 2 : D == 64 ? 3 : 2)
                 wgmma_rescale_pv<T, D, TILE>(o, p, alpha, sHi + v_at + buf * K_TILE, WG_BLOCK);
             }
         };
-        // The first STAGES − 1 tiles, then the rows while they fly: fp32 rows split by loads
-        // and stores, rows of T by cp.async; each thread's writes, a proxy fence, and the
-        // barrier before wgmma reads them.
+        // The first STAGES tiles, then fp32 rows split into the X tiles while they fly (loads
+        // and stores, a proxy fence, and the barrier before wgmma reads them). Rows of T are
+        // the A fragments loaded above.
         ring.prime(tiles, load);
-        const TQ *rows = static_cast<const TQ *>(a.rows) + (it.bh * a.n_rows + it.row0) * D;
-        stage_rows_sw128<TQ, T, D, ROWS>(sHi, sLo, rows, a.n_rows - it.row0);
-        if constexpr (!SPLIT) {
-            cp_async_commit();
-            cp_async_wait<0>();
+        if constexpr (SPLIT) {
+            const TQ *rows = static_cast<const TQ *>(a.rows) + (it.bh * a.n_rows + it.row0) * D;
+            hopper_store_split_rows<T, ROWS, D>(sHi, sLo, rows, a.n_rows - it.row0, threadIdx.x,
+                                                blockDim.x);
+            hopper_fence_proxy_async();
+            __syncthreads();
         }
-        hopper_fence_proxy_async();
-        __syncthreads();
         ring.walk(tiles, load, use);
         sel.finish(a, it.bh, warp_row0, it.chunk, lane);
         if constexpr (WITH_V)
@@ -1099,16 +1138,16 @@ template <typename T, int D> const void *mma_kernel(int row_dtype, bool with_val
                        : (const void *)select_mma<float, T, D, MMA_WARPS_FP32, false>;
 }
 
-// Rows of the keys' type (topk: many rows) two warpgroups a block, sharing each key tile;
-// fp32 rows (mita's m landmarks, few) one.
+// Rows of the keys' type (topk: many rows) TOPK_GROUPS warpgroups a block, sharing each key
+// tile; fp32 rows (mita's m landmarks, few) one.
 template <typename T, int D> const void *wgmma_kernel(int row_dtype, bool with_values)
 {
     if (row_dtype != ATTN_FP32)
-        return with_values ? nullptr : (const void *)select_wgmma<T, T, D, false, 2>;
+        return with_values ? nullptr : (const void *)select_wgmma<T, T, D, false, TOPK_GROUPS>;
     return with_values ? (const void *)select_wgmma<float, T, D, true, 1>
                        : (const void *)select_wgmma<float, T, D, false, 1>;
 }
-int wgmma_groups(int row_dtype) { return row_dtype == ATTN_FP32 ? 1 : 2; }
+int wgmma_groups(int row_dtype) { return row_dtype == ATTN_FP32 ? 1 : TOPK_GROUPS; }
 
 // The tensor-core kernels' cases (16-bit keys; rows of fp32 or of the keys' type, values with
 // fp32 rows only) at d = 64 or 128, as Family<T, D>::get(row_dtype, with_values) gives them;
@@ -1387,13 +1426,13 @@ __global__ void __launch_bounds__(SAMPLE_WARPS * 32)
     }
 }
 
-// tile_maxima for select_wgmma (sm_90a): the same maxima, each score by score_tile_wgmma, so
-// that a floor is a score select_wgmma itself computes. One warpgroup of 64 rows
-// (SAMPLE_ROWS), the same grid. Shared memory: X_hi, (split) X_lo [64, D] | K [2][TILE, D],
+// tile_maxima for select_wgmma's fp32 rows (sm_90a): the same maxima, each score by
+// score_tile_wgmma, so that a floor is a score select_wgmma itself computes. One warpgroup of
+// 64 rows (SAMPLE_ROWS), the same grid. Shared memory: X_hi, X_lo [64, D] | K [2][TILE, D],
 // SW128, from a 1024-byte boundary.
-__host__ __device__ constexpr size_t wgmma_maxima_smem(int d, bool split)
+__host__ __device__ constexpr size_t wgmma_maxima_smem(int d)
 {
-    return (size_t)((split ? 2 : 1) + 2) * WG_BLOCK * (d / 64) + 1024;
+    return (size_t)(2 + 2) * WG_BLOCK * (d / 64) + 1024;
 }
 
 template <typename TQ, typename T, int D, int GROUP>
@@ -1403,11 +1442,11 @@ __global__ void __launch_bounds__(WG_ROWS * 2)
 {
 #if HOPPER_WGMMA
     static_assert(SAMPLE_ROWS == WG_ROWS, "tile_maxima's grid");
-    constexpr bool SPLIT = sizeof(TQ) == 4;
+    static_assert(sizeof(TQ) == 4, "fp32 rows, split hi + lo");
     constexpr uint32_t X_TILE = wg_tile_bytes<D>(), K_TILE = wg_tile_bytes<D>();
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
-    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sHi + (SPLIT ? 2 : 1) * X_TILE;
+    const uint32_t sHi = smem_u32(smem), sLo = sHi + X_TILE, sK = sHi + 2 * X_TILE;
     const int warp = threadIdx.x / 32, g = (threadIdx.x % 32) / 4, t = threadIdx.x % 4;
     const int64_t tiles = GROUP == 1 ? M / TILE : M;
     const int64_t bh = blockIdx.y / row_tiles, row0 = (int64_t)(blockIdx.y % row_tiles) * WG_ROWS;
@@ -1416,8 +1455,8 @@ __global__ void __launch_bounds__(WG_ROWS * 2)
     const int64_t j1 = min(j0 + PER_BLOCK, tiles), full_tiles = n_keys / TILE;
     keys += bh * n_keys * D;
     auto tile_start = [&](int64_t j) { return GROUP == 1 ? j * TILE : j * full_tiles / M * TILE; };
-    stage_rows_sw128<TQ, T, D, WG_ROWS>(sHi, sLo, rows + (bh * n_rows + row0) * D,
-                                        n_rows - row0);
+    hopper_store_split_rows<T, WG_ROWS, D>(sHi, sLo, rows + (bh * n_rows + row0) * D, n_rows - row0,
+                                           threadIdx.x, blockDim.x);
     const int64_t r0 = row0 + warp * WARP_ROWS + g; // this thread's rows r0 and r0 + 8
     auto stage = [&](int64_t i, int buf) {
         stage_tile_sw128<T, D, TILE>(sK + buf * K_TILE, keys, tile_start(j0 + i), n_keys);
@@ -1426,11 +1465,11 @@ __global__ void __launch_bounds__(WG_ROWS * 2)
     auto use = [&](int64_t i, int buf) {
         const int64_t j = j0 + i;
         float s[TILE / 2];
-        score_tile_wgmma<T, D, SPLIT>(s, sHi, sLo, WG_BLOCK, sK + buf * K_TILE);
+        score_tile_wgmma<T, D>(s, sHi, sLo, WG_BLOCK, sK + buf * K_TILE);
         store_maxima<GROUP>([&](int jj, int e) { return s[4 * jj + e]; }, maxima, bh, n_rows,
                             n_keys, M, r0, j, t);
     };
-    stage(0, 0); // with the rows' copies, for rows of T
+    stage(0, 0);
     for_each_staged_tile(j1 - j0, stage, use, [] { hopper_fence_proxy_async(); });
 #endif
 }
@@ -1478,16 +1517,16 @@ __global__ void __launch_bounds__(KTH_WARPS * 32) kth_of_maxima(const float *max
     if (threadIdx.x == 0) floors[blockIdx.x] = from_ordered(prefix);
 }
 
-// wgmma: the maxima for select_wgmma, whose plan it is.
+// wgmma: the plan is select_wgmma's. Its fp32 rows score by wgmma (tile_maxima_wgmma); its
+// rows of T by score_tile_ldsm, whose mma.sync are score_tile's, in the same order: the same
+// bits as tile_maxima's.
+bool maxima_by_wgmma(int row_dtype, bool wgmma) { return wgmma && row_dtype == ATTN_FP32; }
 template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_dtype, bool wgmma)
 {
     const bool split = row_dtype == ATTN_FP32;
-    if (wgmma && key_dtype == ATTN_FP16)
-        return split ? (const void *)tile_maxima_wgmma<float, __half, D, GROUP>
-                     : (const void *)tile_maxima_wgmma<__half, __half, D, GROUP>;
-    if (wgmma)
-        return split ? (const void *)tile_maxima_wgmma<float, __nv_bfloat16, D, GROUP>
-                     : (const void *)tile_maxima_wgmma<__nv_bfloat16, __nv_bfloat16, D, GROUP>;
+    if (maxima_by_wgmma(row_dtype, wgmma))
+        return key_dtype == ATTN_FP16 ? (const void *)tile_maxima_wgmma<float, __half, D, GROUP>
+                                      : (const void *)tile_maxima_wgmma<float, __nv_bfloat16, D, GROUP>;
     if (key_dtype == ATTN_FP16)
         return split ? (const void *)tile_maxima<float, __half, D, GROUP>
                      : (const void *)tile_maxima<__half, __half, D, GROUP>;
@@ -1939,8 +1978,8 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
     } else {
         return cudaSuccess;
     }
-    if (s->full.wgmma) {
-        s->maxima_smem = wgmma_maxima_smem(d, row_dtype == ATTN_FP32);
+    if (maxima_by_wgmma(row_dtype, s->full.wgmma)) {
+        s->maxima_smem = wgmma_maxima_smem(d);
         CUDA_CHECK(cudaFuncSetAttribute(s->maxima_kernel,
                                         cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         (int)s->maxima_smem));

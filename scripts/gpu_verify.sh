@@ -138,6 +138,7 @@ gpu_tests() {
     gpu_test gather test_gather "${plugin[@]}"
     gpu_test mita-gather test_mita_gather "${plugin[@]}"
     gpu_test mita-kernels test_mita_kernels
+    gpu_test topk-select test_topk_select
     gpu_test window-means test_window_means
     gpu_test inputs test_inputs_fill
     if [ -x "$build/tests/gpu/test_profiler" ]; then gpu_test profiler test_profiler; fi
