@@ -12,8 +12,10 @@
 #ifndef TESTS_GPU_TEST_H
 #define TESTS_GPU_TEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "attn/attn.h"
 #include "measure/backend.h"
 
 /* The initialized CUDA backend, its description in *info and a line on
@@ -40,6 +42,17 @@ int gpu_test_sanitized(void);
 void gpu_test_verdict(int ok, const char *what, const char *why);
 int gpu_test_summary(const char *suffix);
 
+/* Device memory of `bytes` holding a copy of `host` (NULL: left as it is); NULL when
+ * allocating or copying fails. */
+void *gpu_test_to_device(const void *host, size_t bytes);
+/* n values of gpu_test_uniform stored as `dtype` (bf16 or fp16): the stored bits, and their
+ * values as float. */
+void gpu_test_random_16bit(enum attn_dtype dtype, size_t n, uint16_t *bits, float *values);
+/* Whether picked[0..k) is a valid top k of scores[0..n) (double): indices in range and
+ * distinct, best first, each within eps = 2^-14 of the largest |score| of the k-th best; why
+ * says what is not. sorted: room for n doubles. */
+int gpu_test_valid_top(const double *scores, int64_t n, const int32_t *picked, int64_t k,
+                       double *sorted, char *why, size_t why_len);
 /* Whether `list` (a test's --methods or --gathers: comma-separated NAME or NAME:VARIANT
  * entries; NULL: all) takes `name` with `variant` (NULL: any variant of it). Lets a
  * sanitizer run split one test over several processes. */

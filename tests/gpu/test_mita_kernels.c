@@ -31,67 +31,6 @@
 #include "kernels/mita_route.h"
 #include "kernels/topk_select.h"
 
-/* n values in [-1, 1) stored as `dtype` (bf16 or fp16): the stored bits, and their values as
- * float. */
-static void random_16bit(enum attn_dtype dtype, size_t n, uint16_t *bits, float *values)
-{
-    for (size_t i = 0; i < n; i++)
-        bits[i] = dtype == ATTN_FP16 ? attn_float_to_fp16((float)gpu_test_uniform())
-                                     : attn_float_to_bf16((float)gpu_test_uniform());
-    attn_to_float(bits, dtype, values, (int64_t)n);
-}
-
-/* Device copies; NULL when allocating or copying fails. */
-static void *to_device(const void *host, size_t bytes)
-{
-    void *d = NULL;
-    if (cudaMalloc(&d, bytes) != cudaSuccess) return NULL;
-    if (host && cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice) != cudaSuccess) {
-        cudaFree(d);
-        return NULL;
-    }
-    return d;
-}
-
-static int by_score_desc(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* Whether `picked` (k indices into scores[0..n)) is a valid top k; why says what is not. */
-static int valid_top(const double *scores, int64_t n, const int32_t *picked, int64_t k,
-                     double *sorted, char *why, size_t why_len)
-{
-    memcpy(sorted, scores, (size_t)n * sizeof *sorted);
-    qsort(sorted, (size_t)n, sizeof *sorted, by_score_desc);
-    double big = 0;
-    for (int64_t j = 0; j < n; j++) big = fmax(big, fabs(scores[j]));
-    const double eps = big * 0x1p-14, kth = sorted[k - 1];
-    for (int64_t i = 0; i < k; i++) {
-        const int32_t x = picked[i];
-        if (x < 0 || x >= n) {
-            snprintf(why, why_len, "index %d out of range at %" PRId64, x, i);
-            return 0;
-        }
-        for (int64_t j = 0; j < i; j++)
-            if (picked[j] == x) {
-                snprintf(why, why_len, "index %d twice", x);
-                return 0;
-            }
-        if (scores[x] < kth - eps) {
-            snprintf(why, why_len, "index %d scores %.6g, under the k-th best %.6g", x, scores[x],
-                     kth);
-            return 0;
-        }
-        if (i > 0 && scores[x] > scores[picked[i - 1]] + eps) {
-            snprintf(why, why_len, "not best first at %" PRId64, i);
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* The probe: m fp32 landmarks against N keys a head in `dtype` (bf16 or fp16), the k best and,
  * with_values, softmax·V (topk_select_softmax_values, shared MiTA's probe); without, the
  * selection alone (topk_select with fp32 rows, route_only MiTA's). */
@@ -109,14 +48,14 @@ static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k, enum 
     int32_t *idx = malloc((size_t)heads * m * k * sizeof *idx);
     double *s = malloc((size_t)N * sizeof *s), *sorted = malloc((size_t)N * sizeof *sorted);
     for (size_t i = 0; i < nr; i++) rows[i] = (float)gpu_test_uniform();
-    random_16bit(dtype, nk, kb, kf);
-    random_16bit(dtype, nk, vb, vf);
+    gpu_test_random_16bit(dtype, nk, kb, kf);
+    gpu_test_random_16bit(dtype, nk, vb, vf);
     const size_t scratch_bytes =
         with_values ? topk_select_softmax_values_scratch_bytes(heads, m, N, d, dtype, k)
                     : topk_select_scratch_bytes(heads, m, N, d, ATTN_FP32, dtype, k);
-    void *d_rows = to_device(rows, nr * 4), *d_k = to_device(kb, nk * 2),
-         *d_v = to_device(vb, nk * 2), *d_scratch = to_device(NULL, scratch_bytes + 256),
-         *d_idx = to_device(NULL, (size_t)heads * m * k * 4), *d_vals = to_device(NULL, nr * 4);
+    void *d_rows = gpu_test_to_device(rows, nr * 4), *d_k = gpu_test_to_device(kb, nk * 2),
+         *d_v = gpu_test_to_device(vb, nk * 2), *d_scratch = gpu_test_to_device(NULL, scratch_bytes + 256),
+         *d_idx = gpu_test_to_device(NULL, (size_t)heads * m * k * 4), *d_vals = gpu_test_to_device(NULL, nr * 4);
     const float scale = 1.f / sqrtf((float)d);
     cudaError_t e = !(d_rows && d_k && d_v && d_scratch && d_idx && d_vals)
                         ? cudaErrorMemoryAllocation
@@ -144,7 +83,7 @@ static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k, enum 
                 s[j] = acc;
                 mx = fmax(mx, acc);
             }
-            ok = valid_top(s, N, idx + ((size_t)h * m + r) * k, k, sorted, why, sizeof why);
+            ok = gpu_test_valid_top(s, N, idx + ((size_t)h * m + r) * k, k, sorted, why, sizeof why);
             if (!with_values) continue;
             double sum = 0, big = 0, err = 0;
             double *o = calloc((size_t)d, sizeof *o);
@@ -222,15 +161,15 @@ static void check_route(int heads, int64_t N, int d, int64_t m, int s_r, enum at
     int32_t *routes = malloc(route_bytes);
     double *s = malloc((size_t)m * sizeof *s), *sorted = malloc((size_t)m * sizeof *sorted);
     int64_t *first = malloc((size_t)m * sizeof *first);
-    random_16bit(dtype, nq, qb, qf);
+    gpu_test_random_16bit(dtype, nq, qb, qf);
     for (size_t i = 0; i < nl; i++) lm[i] = (float)gpu_test_uniform();
     const int64_t P = m / 2 + 1;
     for (int h = 0; twins && h < heads; h++)
         for (int64_t j = P; j < m; j++)
             memcpy(lm + ((size_t)h * m + j) * d, lm + ((size_t)h * m + j - P) * d,
                    (size_t)d * sizeof *lm);
-    void *d_q = to_device(qb, nq * 2), *d_l = to_device(lm, nl * 4),
-         *d_r = to_device(NULL, route_bytes);
+    void *d_q = gpu_test_to_device(qb, nq * 2), *d_l = gpu_test_to_device(lm, nl * 4),
+         *d_r = gpu_test_to_device(NULL, route_bytes);
     cudaError_t e = d_q && d_l && d_r ? cudaMemset(d_r, 0xFF, route_bytes)
                                       : cudaErrorMemoryAllocation;
     if (e == cudaSuccess) e = mita_route(d_q, dtype, d_l, heads, N, d, m, s_r, d_r, 0);
@@ -258,7 +197,7 @@ static void check_route(int heads, int64_t N, int d, int64_t m, int s_r, enum at
                 for (int c = 0; c < d; c++) acc += (double)q[c] * lh[j * d + c];
                 s[j] = acc;
             }
-            ok = valid_top(s, m, picked, s_r, sorted, why, sizeof why) &&
+            ok = gpu_test_valid_top(s, m, picked, s_r, sorted, why, sizeof why) &&
                  ties_to_lower(picked, s_r, first, why, sizeof why);
         }
     }

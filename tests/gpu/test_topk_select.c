@@ -30,66 +30,26 @@
 
 enum { HEADS = 2, ROWS = 300 };
 
-static int by_score_desc(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* Whether picked[0..k) is row `scores`' top k with exact ties (the file's opening comment);
- * why says what is not. sorted: room for n doubles. */
+/* Whether picked[0..k) is row `scores`' top k with exact ties (the file's opening comment):
+ * a valid top k in which key j's class (j mod P) gives its members in increasing order from
+ * the lowest; why says what is not. sorted: room for n doubles. */
 static int exact_top(const double *scores, int64_t n, int64_t P, const int32_t *picked, int64_t k,
                      double *sorted, char *why, size_t why_len)
 {
-    memcpy(sorted, scores, (size_t)n * sizeof *sorted);
-    qsort(sorted, (size_t)n, sizeof *sorted, by_score_desc);
-    double big = 0;
-    for (int64_t j = 0; j < n; j++) big = fmax(big, fabs(scores[j]));
-    const double eps = big * 0x1p-14, kth = sorted[k - 1];
-    int64_t *next = calloc((size_t)P, sizeof *next); /* the class's next member to be picked */
+    if (!gpu_test_valid_top(scores, n, picked, k, sorted, why, why_len)) return 0;
+    int64_t *next = calloc((size_t)P, sizeof *next); /* each class's next member to be picked */
     int ok = next != NULL;
     for (int64_t i = 0; ok && i < k; i++) {
-        const int32_t x = picked[i];
-        if (x < 0 || x >= n) {
-            snprintf(why, why_len, "index %d out of range at %" PRId64, x, i);
+        const int64_t x = picked[i], c = x % P;
+        if (x != c + P * next[c]) {
+            snprintf(why, why_len, "index %" PRId64 " at %" PRId64 " where its class's next is %" PRId64,
+                     x, i, c + P * next[c]);
             ok = 0;
-        } else if (scores[x] < kth - eps) {
-            snprintf(why, why_len, "index %d scores %.6g, under the k-th best %.6g", x, scores[x],
-                     kth);
-            ok = 0;
-        } else if (i > 0 && scores[x] > scores[picked[i - 1]] + eps) {
-            snprintf(why, why_len, "not best first at %" PRId64, i);
-            ok = 0;
-        } else if (x != (x % P) + P * next[x % P]) {
-            snprintf(why, why_len, "index %d at %" PRId64 " where its class's next is %" PRId64,
-                     x, i, (x % P) + P * next[x % P]);
-            ok = 0;
-        } else {
-            next[x % P]++; /* also rules out a pick twice */
         }
+        next[c]++;
     }
     free(next);
     return ok;
-}
-
-static void *to_device(const void *host, size_t bytes)
-{
-    void *d = NULL;
-    if (cudaMalloc(&d, bytes) != cudaSuccess) return NULL;
-    if (host && cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice) != cudaSuccess) {
-        cudaFree(d);
-        return NULL;
-    }
-    return d;
-}
-
-/* Values in [-1, 1) stored as `dtype`: the bits, and their values as float. */
-static void random_16bit(enum attn_dtype dtype, size_t n, uint16_t *bits, float *values)
-{
-    for (size_t i = 0; i < n; i++)
-        bits[i] = dtype == ATTN_FP16 ? attn_float_to_fp16((float)gpu_test_uniform())
-                                     : attn_float_to_bf16((float)gpu_test_uniform());
-    attn_to_float(bits, dtype, values, (int64_t)n);
 }
 
 static void check(int64_t N, int d, int64_t k, int64_t P, enum attn_dtype dtype)
@@ -109,9 +69,9 @@ static void check(int64_t N, int d, int64_t k, int64_t P, enum attn_dtype dtype)
     if (!ok) snprintf(why, sizeof why, "out of host memory");
     void *d_q = NULL, *d_k = NULL, *d_idx = NULL, *d_scratch = NULL;
     if (ok) {
-        random_16bit(dtype, nr, qb, qf);
+        gpu_test_random_16bit(dtype, nr, qb, qf);
         for (int h = 0; h < HEADS; h++) { /* each head's P classes, then key j = class j mod P */
-            random_16bit(dtype, (size_t)P * d, kb + (size_t)h * N * d, kf + (size_t)h * N * d);
+            gpu_test_random_16bit(dtype, (size_t)P * d, kb + (size_t)h * N * d, kf + (size_t)h * N * d);
             for (int64_t j = P; j < N; j++) {
                 memcpy(kb + ((size_t)h * N + j) * d, kb + ((size_t)h * N + j % P) * d, (size_t)d * 2);
                 memcpy(kf + ((size_t)h * N + j) * d, kf + ((size_t)h * N + j % P) * d,
@@ -119,8 +79,8 @@ static void check(int64_t N, int d, int64_t k, int64_t P, enum attn_dtype dtype)
             }
         }
         const size_t scratch = topk_select_scratch_bytes(HEADS, ROWS, N, d, dtype, dtype, k);
-        d_q = to_device(qb, nr * 2), d_k = to_device(kb, nk * 2), d_idx = to_device(NULL, ni * 4);
-        d_scratch = to_device(NULL, scratch + 256);
+        d_q = gpu_test_to_device(qb, nr * 2), d_k = gpu_test_to_device(kb, nk * 2), d_idx = gpu_test_to_device(NULL, ni * 4);
+        d_scratch = gpu_test_to_device(NULL, scratch + 256);
         cudaError_t e = !(d_q && d_k && d_idx && d_scratch)
                             ? cudaErrorMemoryAllocation
                             : topk_select(d_q, dtype, d_k, dtype, HEADS, ROWS, N, d, k, d_scratch,
