@@ -768,7 +768,7 @@ __global__ void __launch_bounds__(WARPS * 32, (WARPS == MMA_WARPS_FP32 && D == 6
 //
 // select_mma's work by warpgroups of 64 rows (TOPK_GROUPS a block for topk's many rows,
 // sharing each key tile; one for mita's m landmarks): each 64-key tile (and value tile) is a
-// TMA load into one of wg_stages(D) SW128 stages, issued while the ones before are used.
+// TMA load into one of wg_stages(D, SPLIT) SW128 stages, issued while the ones before are used.
 // fp32 rows (mita's landmarks, with or without the values) sit split hi + lo in two SW128
 // tiles for the whole item (hopper_store_split_rows, as route_wgmma's landmarks), and
 // S = X_lo·Kᵀ + X_hi·Kᵀ is 2·D/16 wgmma m64n64k16 into one accumulator, O += P·V TILE/16 = 4
