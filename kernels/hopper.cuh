@@ -294,8 +294,9 @@ template <int REGS> __device__ __forceinline__ void hopper_regs_inc()
 }
 
 // Byte offset of the 16-byte chunk c (columns 8c .. 8c+7) of row r in an SW128 tile whose
-// 64-column blocks are block_bytes apart: where a thread's own copy (cp.async, st.shared) puts
-// what a TMA load would, for tiles that TMA cannot fetch (gathered rows).
+// 64-column blocks are block_bytes apart: where a TMA load puts it. For a thread's own copies
+// (cp.async, st.shared) of tiles that TMA cannot fetch (gathered rows), and for reads of a TMA
+// tile by ldmatrix (topk's warp-scored keys).
 __device__ __forceinline__ uint32_t hopper_sw128_offset(int r, int c, uint32_t block_bytes)
 {
     return (c / 8) * block_bytes + r * 128 + (((c % 8) ^ (r % 8)) << 4);

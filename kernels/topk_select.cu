@@ -830,9 +830,8 @@ __device__ __forceinline__ void score_tile_ldsm(float (&acc)[8][4], const uint32
     for (int kk = 0; kk < D / 16; kk++)
 #pragma unroll
         for (int p = 0; p < 4; p++) {
-            const int key = 16 * p + r, c = 2 * kk + half;
             uint32_t b[4];
-            ldsm_x4(b, keys + (c / 8) * WG_BLOCK + key * 128 + (((c % 8) ^ (key % 8)) << 4));
+            ldsm_x4(b, keys + hopper_sw128_offset(16 * p + r, 2 * kk + half, WG_BLOCK));
             mma_t<T>::mma(acc[2 * p], qa[kk], b[0], b[1]);
             mma_t<T>::mma(acc[2 * p + 1], qa[kk], b[2], b[3]);
         }
