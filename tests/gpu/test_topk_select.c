@@ -11,8 +11,9 @@
  * eps = 2^-14 of the row's largest |score| of the k-th best, scores in double), and each class
  * contributes its lowest members in increasing order. Shapes: the one pass (N = 2000), the
  * chunked pass with exact floors (N = 3000 at d = 64, with its tile maxima) and without floors
- * (N = 8229, a partial last tile), k = 1, 64, 200, d = 64 and 128, bf16 and fp16, 300 rows (a
- * partial row tile), two heads.
+ * (N = 8229, a partial last tile), k = 1, 64, 200 and 300 (more than the one pass and the
+ * four-warpgroup kernel hold: select_mma), d = 64 and 128, bf16 and fp16, 300 rows (a partial
+ * row tile), two heads.
  *
  * Exits 77 (skipped) where there is no GPU. */
 #include <inttypes.h>
@@ -120,13 +121,13 @@ int main(void)
     if (!b) return exit_status;
     gpu_test_seed();
     const int small = gpu_test_sanitized();
-    static const int64_t Ns[] = {2000, 3000, 8229}, ks[] = {1, 64, 200}, Ps[] = {1, 61};
+    static const int64_t Ns[] = {2000, 3000, 8229}, ks[] = {1, 64, 200, 300}, Ps[] = {1, 61};
     static const int ds[] = {64, 128};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
     for (size_t t = 0; t < 2; t++)
         for (size_t di = 0; di < 2; di++)
             for (size_t ni = 0; ni < 3; ni++)
-                for (size_t ki = 0; ki < 3; ki++)
+                for (size_t ki = 0; ki < 4; ki++)
                     for (size_t pi = 0; pi < 2; pi++) {
                         /* Under a sanitizer: bf16, k = 64, each path once. */
                         if (small && (t > 0 || ks[ki] != 64)) continue;
