@@ -459,22 +459,47 @@ __global__ void __launch_bounds__(fused::THREADS)
 }
 
 // partial_o: [batch,chunks,nq,D]  partial_ml: [batch,chunks,nq,2]  out: [batch,nq,D] OutT.
-// grid: (nq, batch), D threads: one output row per block, one column per thread.
+// grid: (nq, batch), COMBINE_THREADS threads: one output row a block, COMBINE_THREADS / D groups
+// of D threads, each group a share of the chunks and a thread a column of it. A chunk's weight
+// depends only on its (max, sum), so every group walks its chunks independently and unrolled:
+// a row's chunks (3 a window on nystrom's windows path: 192 at m = 64) are COMBINE_THREADS / D
+// short chains of independent loads, not one long one. The groups' sums are added in shared
+// memory, in a fixed order.
+constexpr int COMBINE_THREADS = 256;
 template <typename OutT, int D>
-__global__ void attend_fused_combine(const float *partial_o, const float *partial_ml, OutT *out,
-                                     int64_t nq, int chunks, float scale_log2)
+__global__ void __launch_bounds__(COMBINE_THREADS)
+    attend_fused_combine(const float *partial_o, const float *partial_ml, OutT *out, int64_t nq,
+                         int chunks, float scale_log2)
 {
+    constexpr int GROUPS = COMBINE_THREADS / D, WARPS = COMBINE_THREADS / 32;
+    __shared__ float red_max[WARPS], red_acc[GROUPS][D], red_sum[GROUPS];
     const int64_t row = blockIdx.x, b = blockIdx.y;
-    const int col = threadIdx.x;
-    const float *ml = partial_ml + 2 * (b * chunks * nq + row);
+    const int col = threadIdx.x % D, g = threadIdx.x / D;
+    const float *ml = partial_ml + 2 * (b * chunks * nq + row); // chunk c's (max, sum) at 2·c·nq
     float mx = -INFINITY;
-    for (int c = 0; c < chunks; c++) mx = fmaxf(mx, ml[2 * c * nq]);
+    for (int c = threadIdx.x; c < chunks; c += COMBINE_THREADS) mx = fmaxf(mx, ml[2 * c * nq]);
+#pragma unroll
+    for (int off = 16; off > 0; off /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
+    if (threadIdx.x % 32 == 0) red_max[threadIdx.x / 32] = mx;
+    __syncthreads();
+#pragma unroll
+    for (int w = 0; w < WARPS; w++) mx = fmaxf(mx, red_max[w]);
     float sum = 0.f, acc = 0.f;
-    for (int c = 0; c < chunks; c++) {
-        const float w = exp2f((ml[2 * c * nq] - mx) * scale_log2);
-        sum += w * ml[2 * c * nq + 1];
-        acc += w * partial_o[((b * chunks + c) * nq + row) * D + col];
+    const float *po = partial_o + (b * chunks * nq + row) * D + col; // chunk c at c·nq·D
+#pragma unroll 8
+    for (int c = g; c < chunks; c += GROUPS) {
+        const float2 m_l = *reinterpret_cast<const float2 *>(ml + 2 * c * nq);
+        const float w = exp2f((m_l.x - mx) * scale_log2);
+        sum += w * m_l.y;
+        acc += w * po[c * nq * D];
     }
+    red_acc[g][col] = acc;
+    if (col == 0) red_sum[g] = sum;
+    __syncthreads();
+    if (g != 0) return;
+    sum = red_sum[0];
+#pragma unroll
+    for (int i = 1; i < GROUPS; i++) acc += red_acc[i][col], sum += red_sum[i];
     out[(b * nq + row) * D + col] = from_float<OutT>(acc / sum);
 }
 
@@ -903,7 +928,7 @@ cudaError_t launch(const void *q, int64_t nq, const void *k, const void *v, int6
         static_cast<OutT *>(out), partial_o, partial_ml, nq, nk, p.keys_per_chunk, scale_log2);
     CUDA_CHECK_LAUNCH();
     if (p.chunks > 1) {
-        attend_fused_combine<OutT, D><<<dim3((unsigned)nq, (unsigned)batch), D, 0, stream>>>(
+        attend_fused_combine<OutT, D><<<dim3((unsigned)nq, (unsigned)batch), COMBINE_THREADS, 0, stream>>>(
             partial_o, partial_ml, static_cast<OutT *>(out), nq, (int)p.chunks, scale_log2);
         CUDA_CHECK_LAUNCH();
     }
@@ -930,7 +955,7 @@ cudaError_t launch_windows(const void *q, int64_t nq, const void *k, const void 
         windows, k_sums);
     CUDA_CHECK_LAUNCH();
     if (p.chunks > 1) {
-        attend_fused_combine<OutT, D><<<dim3((unsigned)nq, (unsigned)batch), D, 0, stream>>>(
+        attend_fused_combine<OutT, D><<<dim3((unsigned)nq, (unsigned)batch), COMBINE_THREADS, 0, stream>>>(
             partial_o, partial_ml, static_cast<OutT *>(out), nq, (int)p.chunks, scale_log2);
         CUDA_CHECK_LAUNCH();
     }
