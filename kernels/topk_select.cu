@@ -837,15 +837,16 @@ __device__ __forceinline__ void score_tile_ldsm(float (&acc)[8][4], const uint32
         }
 }
 
-// The key (and value) tiles' stages, loaded by TMA. fp32 rows (mita's probe): three at d = 64
-// (two tiles in flight while one is used; three blocks an SM still fit while k <= 128, two past
-// it), two at d = 128. Rows of T (topk: one block an SM of TOPK_GROUPS warpgroups, no X tiles):
-// 16 at d = 64 and 6 at d = 128 (128 and 96 KB), so that a warp may run up to that many tiles
-// ahead of the slowest one before it waits for a refill.
-constexpr int TOPK_GROUPS = 4; // topk: 256 rows a block, 16 warps sharing each key tile
-__host__ __device__ constexpr int wg_stages(int d, bool split)
+// The key (and value) tiles' stages, loaded by TMA, by warpgroups a block. fp32 rows (mita's
+// probe, one warpgroup): three at d = 64 (two tiles in flight while one is used; three blocks
+// an SM still fit while k <= 128, two past it), two at d = 128. Rows of T (topk, no X tiles):
+// four warpgroups, one block an SM, 16 stages at d = 64 and 6 at d = 128 (128 and 96 KB), so
+// that a warp may run that many tiles ahead of the slowest one; where their scratch leaves no
+// room for that (k > 298), two warpgroups and 4 and 2 stages.
+constexpr int TOPK_GROUPS = 4, TOPK_GROUPS_LARGE_K = 2;
+__host__ __device__ constexpr int wg_stages(int d, int wgs)
 {
-    return split ? (d == 64 ? 3 : 2) : d == 64 ? 16 : 6;
+    return wgs == 1 ? (d == 64 ? 3 : 2) : wgs == TOPK_GROUPS ? (d == 64 ? 16 : 6) : (d == 64 ? 4 : 2);
 }
 
 // Shared memory (from a 1024-byte boundary): X_hi, (split) X_lo [64·wgs, D] | K [stages][TILE, D]
@@ -855,16 +856,16 @@ __host__ __device__ constexpr int wg_stages(int d, bool split)
 __host__ __device__ constexpr size_t wgmma_select_smem(int d, int64_t slots, bool with_values,
                                                        bool split, int wgs)
 {
-    return ((size_t)(split ? 2 * wgs : 0) + (with_values ? 2 : 1) * wg_stages(d, split)) *
+    return ((size_t)(split ? 2 * wgs : 0) + (with_values ? 2 : 1) * wg_stages(d, wgs)) *
                WG_BLOCK * (d / 64) +
-           (size_t)wg_stages(d, split) * 2 * 8 + (size_t)4 * wgs * slots * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
+           (size_t)wg_stages(d, wgs) * 2 * 8 + (size_t)4 * wgs * slots * 8 + (size_t)WG_ROWS * wgs * 12 + 1024;
 }
 
 // rows: [heads, n_rows, D] TQ (fp32, or T)  keys (values): [heads, n_keys, D] T (bf16 or
 // fp16), also as tensor maps k_map, v_map (hopper_tensor_map_sw128, boxes of TILE rows; v_map
 // unused without values). The items and outputs of select_mma<TQ, T, D, WARPS, WITH_V>, 64·WGS
 // rows a block (WGS warpgroups sharing each key tile; values with fp32 rows only, as there).
-// The key and value tiles are TMA loads into wg_stages(D, SPLIT) stages of a hopper_tma_ring,
+// The key and value tiles are TMA loads into wg_stages(D, WGS) stages of a hopper_tma_ring,
 // each stage refilled by the last warp to release it: the dense K and V streams of mita's
 // probe with two tiles in flight a block at d = 64 where cp.async had one, no copy
 // instructions in the warps, and no block barrier a tile (a warp's inserts vary from tile to
@@ -876,7 +877,7 @@ __global__ void __launch_bounds__(WGS * 128, WGS > 1 ? 1 : D == 64 ? 3 : 2)
 {
 #if HOPPER_WGMMA
     constexpr bool SPLIT = sizeof(TQ) == 4;
-    constexpr int ROWS = WGS * WG_ROWS, STAGES = wg_stages(D, SPLIT);
+    constexpr int ROWS = WGS * WG_ROWS, STAGES = wg_stages(D, WGS);
     constexpr uint32_t X_BLOCK = ROWS * 128, X_TILE = X_BLOCK * (D / 64),
                        K_TILE = wg_tile_bytes<D>();
     extern __shared__ unsigned char smem_raw[];
@@ -1137,16 +1138,17 @@ template <typename T, int D> const void *mma_kernel(int row_dtype, bool with_val
                        : (const void *)select_mma<float, T, D, MMA_WARPS_FP32, false>;
 }
 
-// Rows of the keys' type (topk: many rows) TOPK_GROUPS warpgroups a block, sharing each key
-// tile; fp32 rows (mita's m landmarks, few) one.
-template <typename T, int D> const void *wgmma_kernel(int row_dtype, bool with_values)
+// Rows of the keys' type (topk: many rows) `groups` warpgroups a block (TOPK_GROUPS, or
+// TOPK_GROUPS_LARGE_K), sharing each key tile; fp32 rows (mita's m landmarks, few) one.
+template <typename T, int D> const void *wgmma_kernel(int row_dtype, bool with_values, int groups)
 {
     if (row_dtype != ATTN_FP32)
-        return with_values ? nullptr : (const void *)select_wgmma<T, T, D, false, TOPK_GROUPS>;
+        return with_values                ? nullptr
+               : groups == TOPK_GROUPS ? (const void *)select_wgmma<T, T, D, false, TOPK_GROUPS>
+                                          : (const void *)select_wgmma<T, T, D, false, TOPK_GROUPS_LARGE_K>;
     return with_values ? (const void *)select_wgmma<float, T, D, true, 1>
                        : (const void *)select_wgmma<float, T, D, false, 1>;
 }
-int wgmma_groups(int row_dtype) { return row_dtype == ATTN_FP32 ? 1 : TOPK_GROUPS; }
 
 // The tensor-core kernels' cases (16-bit keys; rows of fp32 or of the keys' type, values with
 // fp32 rows only) at d = 64 or 128, as Family<T, D>::get(row_dtype, with_values) gives them;
@@ -1172,16 +1174,24 @@ template <typename T, int D> struct MmaKernels {
 template <typename T, int D> struct WgmmaKernels {
     static const void *get(int row_dtype, bool with_values)
     {
-        return wgmma_kernel<T, D>(row_dtype, with_values);
+        return wgmma_kernel<T, D>(row_dtype, with_values, TOPK_GROUPS);
+    }
+};
+template <typename T, int D> struct WgmmaLargeKKernels {
+    static const void *get(int row_dtype, bool with_values)
+    {
+        return wgmma_kernel<T, D>(row_dtype, with_values, TOPK_GROUPS_LARGE_K);
     }
 };
 const void *mma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
 {
     return tensor_kernel_for<MmaKernels>(d, row_dtype, key_dtype, with_values);
 }
-const void *wgmma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
+const void *wgmma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values, int groups)
 {
-    return tensor_kernel_for<WgmmaKernels>(d, row_dtype, key_dtype, with_values);
+    return groups == TOPK_GROUPS_LARGE_K
+               ? tensor_kernel_for<WgmmaLargeKKernels>(d, row_dtype, key_dtype, with_values)
+               : tensor_kernel_for<WgmmaKernels>(d, row_dtype, key_dtype, with_values);
 }
 
 cudaError_t device_limits(int *sms, int *smem_optin)
@@ -1210,11 +1220,16 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     const int mma_warps = row_dtype == ATTN_FP32 ? MMA_WARPS_FP32 : MMA_WARPS;
     bool sm90a = false;
     CUDA_CHECK(hopper_sm90a_runs(&sm90a));
-    const void *wgmma = sm90a ? wgmma_kernel_for(d, row_dtype, key_dtype, with_values) : nullptr;
     const bool split = row_dtype == ATTN_FP32;
-    const int wgs = wgmma_groups(row_dtype);
     // The tensor-core kernels with rows of the keys' type insert densely (append_tile<true>).
-    const int64_t tc_slots = warp_slots(cap, row_dtype != ATTN_FP32);
+    const int64_t tc_slots = warp_slots(cap, !split);
+    // topk's rows: TOPK_GROUPS warpgroups where their scratch fits beside the deep ring, else
+    // TOPK_GROUPS_LARGE_K (wg_stages).
+    int wgs = split ? 1 : TOPK_GROUPS;
+    if (!split && wgmma_select_smem(d, tc_slots, with_values, split, wgs) > (size_t)optin)
+        wgs = TOPK_GROUPS_LARGE_K;
+    const void *wgmma =
+        sm90a ? wgmma_kernel_for(d, row_dtype, key_dtype, with_values, wgs) : nullptr;
     if (wgmma && wgmma_select_smem(d, tc_slots, with_values, split, wgs) <= (size_t)optin) {
         p->kernel = wgmma;
         p->threads = wgs * 128;

@@ -117,7 +117,7 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
  * at d = 64, 1408 at d = 128) and one key more (the chunked path), the longest its 16-warp
  * blocks hold (1280 keys at d = 64) and one more (8 warps), k = 256 (the one pass's largest)
  * and 257, k = N = 256 (every key selected: the register search's start), k = 300 and 600
- * over 4096 keys (past the scratch that topk's four-warpgroup kernel holds: select_mma); iid,
+ * over 4096 keys (topk's selection at two warpgroups, whose scratch leaves four no room); iid,
  * clustered (imbalanced routes, a landmark's keys from one cluster) and rising (every score
  * grows along the keys) inputs. --small keeps N <= 1024. */
 static void check_selection_edges(const struct attn_method *m, struct backend *b, uint64_t seed,

@@ -11,8 +11,8 @@
  * eps = 2^-14 of the row's largest |score| of the k-th best, scores in double), and each class
  * contributes its lowest members in increasing order. Shapes: the one pass (N = 2000), the
  * chunked pass with exact floors (N = 3000 at d = 64, with its tile maxima) and without floors
- * (N = 8229, a partial last tile), k = 1, 64, 200 and 300 (more than the one pass and the
- * four-warpgroup kernel hold: select_mma), d = 64 and 128, bf16 and fp16, 300 rows (a partial
+ * (N = 8229, a partial last tile), k = 1, 64, 200 and 300 (the kernel at two warpgroups,
+ * whose scratch leaves four no room), d = 64 and 128, bf16 and fp16, 300 rows (a partial
  * row tile), two heads.
  *
  * Exits 77 (skipped) where there is no GPU. */
