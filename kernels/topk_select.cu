@@ -13,7 +13,8 @@
 //         "wgmma" below). fp32 rows (mita's probe, split hi + lo): scores and P·V by wgmma,
 //         floors by tile_maxima_wgmma, which scores the same way. Rows of the keys' type
 //         (topk): each warp scores its 16 rows by mma.sync from the stages, so that no warp
-//         waits for its warpgroup's slowest selection, 16 warps a block, 16 stages deep.
+//         waits for its warpgroup's slowest selection, 16 warps a block, 16 stages deep
+//         (8 warps and 4 stages where k > ~298 leaves their scratch no room).
 //   simt  any pair of dtypes (fp32 keys: mita in fp32, its routing), and k up to ~2700.
 //         4 warps × 16 rows; tiles staged in shared memory as fp32, scores by FMA in the
 //         mma fragment layout (simt_tile.cuh), so that both share the selection code.
