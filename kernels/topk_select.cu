@@ -1139,14 +1139,12 @@ template <typename T, int D> const void *mma_kernel(int row_dtype, bool with_val
                        : (const void *)select_mma<float, T, D, MMA_WARPS_FP32, false>;
 }
 
-// Rows of the keys' type (topk: many rows) `groups` warpgroups a block (TOPK_GROUPS, or
+// Rows of the keys' type (topk: many rows) GROUPS warpgroups a block (TOPK_GROUPS, or
 // TOPK_GROUPS_LARGE_K), sharing each key tile; fp32 rows (mita's m landmarks, few) one.
-template <typename T, int D> const void *wgmma_kernel(int row_dtype, bool with_values, int groups)
+template <typename T, int D, int GROUPS> const void *wgmma_kernel(int row_dtype, bool with_values)
 {
     if (row_dtype != ATTN_FP32)
-        return with_values                ? nullptr
-               : groups == TOPK_GROUPS ? (const void *)select_wgmma<T, T, D, false, TOPK_GROUPS>
-                                          : (const void *)select_wgmma<T, T, D, false, TOPK_GROUPS_LARGE_K>;
+        return with_values ? nullptr : (const void *)select_wgmma<T, T, D, false, GROUPS>;
     return with_values ? (const void *)select_wgmma<float, T, D, true, 1>
                        : (const void *)select_wgmma<float, T, D, false, 1>;
 }
@@ -1172,17 +1170,13 @@ template <typename T, int D> struct MmaKernels {
         return mma_kernel<T, D>(row_dtype, with_values);
     }
 };
-template <typename T, int D> struct WgmmaKernels {
-    static const void *get(int row_dtype, bool with_values)
-    {
-        return wgmma_kernel<T, D>(row_dtype, with_values, TOPK_GROUPS);
-    }
-};
-template <typename T, int D> struct WgmmaLargeKKernels {
-    static const void *get(int row_dtype, bool with_values)
-    {
-        return wgmma_kernel<T, D>(row_dtype, with_values, TOPK_GROUPS_LARGE_K);
-    }
+template <int GROUPS> struct Wgmma {
+    template <typename T, int D> struct Kernels {
+        static const void *get(int row_dtype, bool with_values)
+        {
+            return wgmma_kernel<T, D, GROUPS>(row_dtype, with_values);
+        }
+    };
 };
 const void *mma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values)
 {
@@ -1190,9 +1184,10 @@ const void *mma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values
 }
 const void *wgmma_kernel_for(int d, int row_dtype, int key_dtype, bool with_values, int groups)
 {
-    return groups == TOPK_GROUPS_LARGE_K
-               ? tensor_kernel_for<WgmmaLargeKKernels>(d, row_dtype, key_dtype, with_values)
-               : tensor_kernel_for<WgmmaKernels>(d, row_dtype, key_dtype, with_values);
+    if (groups == TOPK_GROUPS_LARGE_K)
+        return tensor_kernel_for<Wgmma<TOPK_GROUPS_LARGE_K>::Kernels>(d, row_dtype, key_dtype,
+                                                                      with_values);
+    return tensor_kernel_for<Wgmma<TOPK_GROUPS>::Kernels>(d, row_dtype, key_dtype, with_values);
 }
 
 cudaError_t device_limits(int *sms, int *smem_optin)
