@@ -160,8 +160,10 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
  * And s_r = 2 by expert pairs (attend_pairs: N >= 64 m², the
  * shared block and both experts in a slot — d = 64, and d = 128 for route_only at k <= 64;
  * the partials elsewhere): the one-block sort (N = 4096, m = 8), the three-kernel sort with
- * partial key tiles (N = 20000, m = 16, k = 37), route_only, and two experts of two tiles each
- * (k = 100: two 128-key steps at d = 64). bf16 and fp16, both d; --small (compute-sanitizer)
+ * partial key tiles (N = 20000, m = 16, k = 37), route_only, two experts of two tiles each
+ * (k = 100: two 128-key steps at d = 64), and MiTA's own shape, m = k = 64 at N = 2^18 (4096
+ * pair buckets). And the three-kernel sort over many experts: m = 3100 at N = 17000 (the
+ * scatter's shared memory past 48 KB). bf16 and fp16, both d; --small (compute-sanitizer)
  * bf16 and N <= 6000 only. */
 static void check_expert_tile_edges(const struct attn_method *m, struct backend *b, uint64_t seed,
                                     int small, const char *only)
@@ -178,7 +180,8 @@ static void check_expert_tile_edges(const struct attn_method *m, struct backend 
                  {2, 204800, 100, 37, 1, ""}, {2, 204800, 37, 100, 1, ""},
                  {2, 262144, 128, 128, 1, ""}, {16, 40960, 16, 64, 1, ""},
                  {2, 20000, 16, 37, 2, ""},  {2, 20000, 16, 64, 2, "route_only"},
-                 {2, 20000, 16, 100, 2, "route_only"}};
+                 {2, 20000, 16, 100, 2, "route_only"}, {1, 262144, 64, 64, 2, ""},
+                 {1, 17000, 3100, 8, 1, "route_only"}};
     static const enum attn_dtype dtypes[] = {ATTN_BF16, ATTN_FP16};
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
         for (int t = 0; t < (small ? 1 : 2) && gpu_test_listed(only, m->name, edges[i].variant); t++)
