@@ -1222,15 +1222,18 @@ cudaError_t make_plan(int row_dtype, int key_dtype, bool with_values, int heads,
     // topk's rows: TOPK_GROUPS warpgroups where their scratch fits beside the deep ring, else
     // TOPK_GROUPS_LARGE_K (wg_stages).
     int wgs = split ? 1 : TOPK_GROUPS;
-    if (!split && wgmma_select_smem(d, tc_slots, with_values, split, wgs) > (size_t)optin)
+    size_t wg_smem = wgmma_select_smem(d, tc_slots, with_values, split, wgs);
+    if (!split && wg_smem > (size_t)optin) {
         wgs = TOPK_GROUPS_LARGE_K;
+        wg_smem = wgmma_select_smem(d, tc_slots, with_values, split, wgs);
+    }
     const void *wgmma =
         sm90a ? wgmma_kernel_for(d, row_dtype, key_dtype, with_values, wgs) : nullptr;
-    if (wgmma && wgmma_select_smem(d, tc_slots, with_values, split, wgs) <= (size_t)optin) {
+    if (wgmma && wg_smem <= (size_t)optin) {
         p->kernel = wgmma;
         p->threads = wgs * 128;
         p->rows_per_block = wgs * WG_ROWS;
-        p->smem = wgmma_select_smem(d, tc_slots, with_values, split, wgs);
+        p->smem = wg_smem;
         p->mma = p->wgmma = true;
         p->key_bf16 = key_dtype == ATTN_BF16;
     } else if (mma_smem(d, tc_slots, mma_warps, with_values) <= (size_t)optin) {
