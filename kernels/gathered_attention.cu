@@ -290,38 +290,103 @@ __global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, i
                        tile_map + blockIdx.x * tiles_max, (int)blockIdx.x, threadIdx.x);
 }
 
+// Exclusive scan in place of the m counters c (shared memory) by the block's SORT_THREADS
+// threads: each thread sums its run of consecutive counters, the runs are scanned by warp
+// shuffles and the warps' totals by warp 0, then each thread rewrites its run. Returns the
+// counters' total to every thread, after a barrier. warp_total: SORT_THREADS / 32 + 1 ints of
+// shared memory.
+__device__ int block_exclusive_scan(int32_t *c, int m, int32_t *warp_total)
+{
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = SORT_THREADS / 32;
+    const int per = (m + SORT_THREADS - 1) / SORT_THREADS, x0 = threadIdx.x * per,
+              x1 = min(m, x0 + per);
+    int sum = 0;
+    for (int x = x0; x < x1; x++) sum += c[x];
+    int incl = sum;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1) {
+        const int y = __shfl_up_sync(FULL, incl, off);
+        if (lane >= off) incl += y;
+    }
+    if (lane == 31) warp_total[warp] = incl;
+    __syncthreads();
+    if (warp == 0) {
+        const int t = lane < warps ? warp_total[lane] : 0;
+        int run = t;
+#pragma unroll
+        for (int off = 1; off < 32; off <<= 1) {
+            const int y = __shfl_up_sync(FULL, run, off);
+            if (lane >= off) run += y;
+        }
+        if (lane < warps) warp_total[lane] = run - t;
+        if (lane == warps - 1) warp_total[warps] = run; // the total
+    }
+    __syncthreads();
+    int run = warp_total[warp] + incl - sum;
+    for (int x = x0; x < x1; x++) {
+        const int n = c[x];
+        c[x] = run;
+        run += n;
+    }
+    __syncthreads(); // every run rewritten before any thread reads another's
+    return warp_total[warps];
+}
+
 // order: [heads, N], each head's entries grouped by expert (in no particular order within one).
-// As count_experts, per block: count in shared memory, reserve each expert's range of `order`
-// with one atomic on its cursor, then place the queries by shared-memory atomics in it.
+// Per block, up to SORT_SMEM_EXPERTS experts: count in shared memory (each entry's rank among
+// its expert's in the block kept), reserve each expert's range of `order` with one atomic on
+// its cursor, place the entries by expert in a shared-memory copy of the block's part of
+// `order`, then write that out in order of position: consecutive threads write consecutive
+// words of one expert's range (~4096/m entries an expert a block), where placing each entry
+// straight into `order` made a warp's 32 stores touch up to 32 sectors of as many experts'
+// ranges (NOTES "mita" v37). Past it, one global atomic an entry on its expert's cursor (many
+// experts: few collide). Shared memory: 8 bytes an expert and 24 KB, up to 120 KB (the launch
+// opts in past the default 48 KB).
+size_t scatter_smem(int64_t m)
+{
+    return m <= SORT_SMEM_EXPERTS ? (size_t)m * 8 + (size_t)SORT_QUERIES * 6 : 0;
+}
 __global__ void __launch_bounds__(SORT_THREADS) scatter_experts(const int32_t *routes, int64_t N,
                                                                 int64_t m, int32_t *cursor,
                                                                 int32_t *order)
 {
-    extern __shared__ int32_t local[]; // [m]: counts, then the next free slot of each expert
-    const bool in_smem = m <= SORT_SMEM_EXPERTS;
+    extern __shared__ int32_t local[];
+    __shared__ int32_t warp_total[SORT_THREADS / 32 + 1];
     const int64_t bh = blockIdx.y, i0 = (int64_t)blockIdx.x * SORT_QUERIES;
     int32_t *cur = cursor + bh * m, *out = order + bh * N;
     int32_t e[SORT_PER_THREAD];
     load_routes<SORT_THREADS>(routes + bh * N, N, i0, e);
     auto entry = [&](int j) { return (int32_t)(i0 + threadIdx.x + (int64_t)j * SORT_THREADS); };
-    if (!in_smem) {
+    if (m > SORT_SMEM_EXPERTS) {
 #pragma unroll
         for (int j = 0; j < SORT_PER_THREAD; j++)
             if (e[j] >= 0) out[atomicAdd(&cur[e[j]], 1)] = entry(j);
         return;
     }
-    for (int64_t x = threadIdx.x; x < m; x += blockDim.x) local[x] = 0;
+    // [m] counts, then each expert's first slot in `stage` | [m] its offset from `stage` to
+    // `order` | stage [SORT_QUERIES] entries | stage_x [SORT_QUERIES] their experts (16 bits)
+    int32_t *first = local, *shift = local + m, *stage = local + 2 * m;
+    int16_t *stage_x = reinterpret_cast<int16_t *>(stage + SORT_QUERIES);
+    for (int64_t x = threadIdx.x; x < m; x += blockDim.x) first[x] = 0;
     __syncthreads();
+    int32_t rank[SORT_PER_THREAD];
 #pragma unroll
     for (int j = 0; j < SORT_PER_THREAD; j++)
-        if (e[j] >= 0) atomicAdd(&local[e[j]], 1);
+        rank[j] = e[j] >= 0 ? atomicAdd(&first[e[j]], 1) : 0;
     __syncthreads();
     for (int64_t x = threadIdx.x; x < m; x += blockDim.x)
-        local[x] = local[x] ? atomicAdd(&cur[x], local[x]) : 0;
-    __syncthreads();
+        shift[x] = first[x] ? atomicAdd(&cur[x], first[x]) : 0;
+    const int n = block_exclusive_scan(first, (int)m, warp_total); // after the reads above
+    for (int64_t x = threadIdx.x; x < m; x += blockDim.x) shift[x] -= first[x];
 #pragma unroll
     for (int j = 0; j < SORT_PER_THREAD; j++)
-        if (e[j] >= 0) out[atomicAdd(&local[e[j]], 1)] = entry(j);
+        if (e[j] >= 0) {
+            const int at = first[e[j]] + rank[j];
+            stage[at] = entry(j);
+            stage_x[at] = (int16_t)e[j];
+        }
+    __syncthreads();
+    for (int i = threadIdx.x; i < n; i += SORT_THREADS) out[shift[stage_x[i]] + i] = stage[i];
 }
 
 // The sorted path's arguments. An entry is a (query, route) pair, entry = query·s_r + r; for
@@ -1613,7 +1678,10 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
         CUDA_CHECK_LAUNCH();
         scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows, n_tiles, s.tile_map);
         CUDA_CHECK_LAUNCH();
-        scatter_experts<<<sort_grid, SORT_THREADS, sort_smem(ne), stream>>>(
+        CUDA_CHECK(cudaFuncSetAttribute(scatter_experts,
+                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        (int)scatter_smem(ne)));
+        scatter_experts<<<sort_grid, SORT_THREADS, scatter_smem(ne), stream>>>(
             sorted.routes, entries, ne, s.counts, s.order);
         CUDA_CHECK_LAUNCH();
     }
