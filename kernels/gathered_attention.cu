@@ -1254,34 +1254,19 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     }
 
     // ---- consumer warpgroup c: rows 64c .. 64c + 63 of every item
-    // At d = 64 with two or more key tiles (MiTA's shared block and expert), the next item's
-    // first S (its first two tiles as one of 128 keys) is issued before this item's O is
-    // written out and waited for after it, so that the wgmma runs under the output's stores.
-    // The next item's stage and run slot are made ready before (begin); the output between
-    // issue and wait has no branch (hopper_scores_kmajor_issue).
     const int c = warp / 4, w = warp % 4, g = lane / 4, t = lane % 4, tid = threadIdx.x % 128;
-    auto begin = [&](const RunItem &x) {
-        if (x.starts_run) {
-            if (x.run > 0) { // the run before it is read (its P·V waited): its slot is free
+    while (walk.next(it)) {
+        const int st = (int)(it.seq % L::STAGES), slot = (int)(it.run & 1);
+        if (it.starts_run) {
+            if (it.run > 0) { // the previous run's tiles are read: its slot is free
                 __syncwarp();
-                if (lane == 0) cuda::ptx::mbarrier_arrive(&kv_empty[(x.run - 1) & 3]);
+                if (lane == 0) cuda::ptx::mbarrier_arrive(&kv_empty[(it.run - 1) & 3]);
             }
-            hopper_wait(&kv_full[x.run & 1], (x.run >> 1) & 1);
+            hopper_wait(&kv_full[slot], (it.run >> 1) & 1);
         }
-        hopper_wait(&full[x.seq % L::STAGES], (x.seq / L::STAGES) & 1);
-    };
-    auto q_of = [&](const RunItem &x) {
-        return sQ + (uint32_t)(x.seq % L::STAGES) * L::Q_STAGE + c * 64 * 128;
-    };
-    auto kv_of = [&](const RunItem &x) { return sKV + (uint32_t)(x.run & 1) * L::SLOT; };
-    float s2[2 * KEY_TILE / 2]; // d = 64: S over an item's first two tiles
-    bool ahead = false;         // s2 holds the current item's, issued and waited for already
-    bool more = walk.next(it);
-    if (more) begin(it);
-    while (more) {
-        const int st = (int)(it.seq % L::STAGES);
+        hopper_wait(&full[st], (it.seq / L::STAGES) & 1);
         const TileKeys<T, D, true> keys(a, it.bh, it.tile.x);
-        const uint32_t sQw = q_of(it), k_slot = kv_of(it);
+        const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
         float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f}, alpha[2];
 #pragma unroll
         for (int i = 0; i < D / 2; i++) o[i] = 0.f;
@@ -1292,14 +1277,14 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                     // Two tiles as one of 128 keys (d = 64: the second's K and V rows follow
                     // the first's in one column block): S by m64n128 wgmma, one softmax step,
                     // P·V in eight k-steps — half the waits, reductions and rescales of O.
+                    float s[2 * KEY_TILE / 2];
                     uint32_t p[2 * KEY_TILE / 16][4];
-                    if (!(j == 0 && ahead))
-                        hopper_scores_kmajor<T, 2 * KEY_TILE, D, 1>(s2, 0, 0, sQw, kb, L::Q_BLOCK, L::K_BLOCK);
+                    hopper_scores_kmajor<T, 2 * KEY_TILE, D, 1>(s, 0, 0, sQw, kb, L::Q_BLOCK, L::K_BLOCK);
                     const KeyTile k0 = keys.tile(a, j), k1 = keys.tile(a, j + 1);
-                    mask_past_end<0>(s2, k0, t);
-                    mask_past_end<KEY_TILE / 2>(s2, k1, t);
+                    mask_past_end<0>(s, k0, t);
+                    mask_past_end<KEY_TILE / 2>(s, k1, t);
                     const float sl[2] = {k0.scale * LOG2E, k1.scale * LOG2E};
-                    wgmma_softmax_p_groups<T, 2 * KEY_TILE, 2>(s2, p, alpha, row_max, row_sum, t, sl);
+                    wgmma_softmax_p_groups<T, 2 * KEY_TILE, 2>(s, p, alpha, row_max, row_sum, t, sl);
                     wgmma_rescale_pv<T, D, 2 * KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
                     j++;
                     continue;
@@ -1317,64 +1302,35 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             }
         }
 
-        // The rows' sums (and, for s_r > 1, each entry's max and sum), before anything is in
-        // flight.
+        // Out: O in T into this warp's own 16 rows of the stage (the wgmma that read them are
+        // done), the warpgroup meets, then each thread stores whole 16-byte chunks of its rows.
         const uint32_t stage = sQ + st * L::Q_STAGE;
         const int32_t *entries = rows + st * ROWS;
-        float inv[2];
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-            const float sum = row_total(row_sum[h]);
-            inv[h] = 1.f / sum;
+            const float sum = row_total(row_sum[h]), inv = 1.f / sum;
             const int r = 64 * c + 16 * w + g + 8 * h;
             if (a.partial_ms && t == 0 && r < it.tile.z)
                 *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + entries[r]) * 2) =
                     make_float2(row_max[h], sum);
-        }
-        // Out: O in T into this warp's own 16 rows of the stage (the wgmma that read them are
-        // done) by stmatrix, the warpgroup meets, then each thread stores whole 16-byte chunks
-        // of its rows: chunk tid % CHUNKS of the rows 64c + tid / CHUNKS + STEP·k. STEP is a
-        // multiple of 8, so the chunk's place in the swizzle is the same in each of those rows
-        // (one offset, then a row's stride a step). Entries past the item's are 0 (the
-        // producer's), so every address is in the tensor; only the item's rows store.
-        T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + it.bh * a.entries * D
-                             : static_cast<T *>(a.o) + it.bh * a.N * D; // s_r = 1: entries are queries
-        constexpr int STEP = 128 / CHUNKS;
-        const int ch = tid % CHUNKS, r0 = 64 * c + tid / CHUNKS;
-        const uint32_t from = stage + hopper_sw128_offset(r0, ch, L::Q_BLOCK);
-        T *to = dst + ch * 8;
-        const int valid = it.tile.z;
-        auto write_out = [&]() {
-            hopper_stmatrix_rows<D>(stage, L::Q_BLOCK, 64 * c + 16 * w, lane, [&](int j, int h) {
-                return mma_t<T>::pack(o[4 * j + 2 * h] * inv[h], o[4 * j + 2 * h + 1] * inv[h]);
-            });
-            hopper_bar_sync(1 + c, 128);
 #pragma unroll
-            for (int k = 0; k < 64 / STEP; k++)
-                hopper_st_global_if(r0 + STEP * k < valid, to + (int64_t)entries[r0 + STEP * k] * D,
-                                    lds128(from + STEP * k * 128));
-        };
-
-        // The next item: its stage and slot ready, its first S in flight while this one's O
-        // goes out.
-        RunItem next;
-        const bool more_next = walk.next(next);
-        if (more_next) begin(next);
-        ahead = false;
-        if constexpr (D == 64) {
-            if (more_next && keys.tiles >= 2) { // every item of the call has as many tiles
-                hopper_scores_kmajor_issue<T, 2 * KEY_TILE, D, 1>(s2, 0, 0, q_of(next), kv_of(next),
-                                                                 L::Q_BLOCK, L::K_BLOCK);
-                write_out();
-                hopper_wgmma_wait<0>();
-                hopper_pin(s2);
-                ahead = true;
+            for (int jj = 0; jj < D / 8; jj++) {
+                const uint32_t x = mma_t<T>::pack(o[4 * jj + 2 * h] * inv, o[4 * jj + 2 * h + 1] * inv);
+                asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(stage + hopper_sw128_offset(r, jj, L::Q_BLOCK) + 4 * t),
+                             "r"(x)
+                             : "memory");
             }
         }
-        if (!ahead) write_out();
+        hopper_bar_sync(1 + c, 128);
+        T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + it.bh * a.entries * D
+                             : static_cast<T *>(a.o) + it.bh * a.N * D; // s_r = 1: entries are queries
+        for (int i = tid; i < 64 * CHUNKS; i += 128) {
+            const int r = 64 * c + i / CHUNKS, ch = i % CHUNKS;
+            if (r >= it.tile.z) continue;
+            *reinterpret_cast<uint4 *>(dst + (int64_t)entries[r] * D + ch * 8) =
+                lds128(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK));
+        }
         cuda::ptx::mbarrier_arrive(&empty[st]); // this thread's reads of the stage are done
-        it = next;
-        more = more_next;
     }
 #endif
 }

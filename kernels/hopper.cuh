@@ -302,41 +302,6 @@ __device__ __forceinline__ uint32_t hopper_sw128_offset(int r, int c, uint32_t b
     return (c / 8) * block_bytes + r * 128 + (((c % 8) ^ (r % 8)) << 4);
 }
 
-// A warp's 16 rows of a wgmma accumulator into rows row0 .. row0 + 15 of an SW128 tile of
-// 16-bit elements (D columns; 64-column blocks block_bytes apart), by stmatrix: four 8×8
-// matrices an instruction, D / 16 instructions, where 4-byte st.shared took D / 4. packed(j,
-// h): the thread's columns 8j + 2t, + 1 of its row g + 8h (g = lane / 4, t = lane % 4: the
-// accumulator's layout, which is also stmatrix's) as one 32-bit pair. Matrix i of an
-// instruction is column block j + i / 2 of rows 8 · (i % 2) ..; lane L names the address of
-// row L % 8 of matrix L / 8. With row0 a multiple of 8 the swizzle puts each matrix's eight
-// 16-byte rows in distinct banks.
-template <int D, typename Packed>
-__device__ __forceinline__ void hopper_stmatrix_rows(uint32_t tile, uint32_t block_bytes,
-                                                     int row0, int lane, Packed &&packed)
-{
-#if HOPPER_WGMMA
-    const int q = lane / 8, r = row0 + 8 * (q % 2) + lane % 8;
-#pragma unroll
-    for (int j = 0; j < D / 8; j += 2) {
-        const uint32_t at = tile + hopper_sw128_offset(r, j + q / 2, block_bytes);
-        asm volatile("stmatrix.sync.aligned.m8n8.x4.shared.b16 [%0], {%1, %2, %3, %4};\n" ::"r"(at),
-                     "r"(packed(j, 0)), "r"(packed(j, 1)), "r"(packed(j + 1, 0)),
-                     "r"(packed(j + 1, 1))
-                     : "memory");
-    }
-#endif
-}
-
-// A 16-byte global store that only threads with `store` make, predicated inside the asm:
-// no branch, so that a wgmma may stay in flight across it (hopper_scores_kmajor_issue).
-__device__ __forceinline__ void hopper_st_global_if(bool store, void *ptr, uint4 v)
-{
-    asm volatile("{\n .reg .pred p;\n setp.ne.u32 p, %0, 0;\n"
-                 " @p st.global.v4.b32 [%1], {%2, %3, %4, %5};\n}\n" ::"r"((uint32_t)store),
-                 "l"(ptr), "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w)
-                 : "memory");
-}
-
 // The first 1024-byte boundary at or after p (a kernel's dynamic shared memory): where SW128
 // tiles may start, the swizzle's period. Such a kernel asks 1 KB more than its tiles take.
 __device__ __forceinline__ unsigned char *hopper_smem_align1024(unsigned char *p)
@@ -619,15 +584,10 @@ template <int R> __device__ __forceinline__ void hopper_pin(uint32_t (&r)[R])
 // (route_wgmma: Q against the landmarks; select_wgmma: the landmarks against keys). TERMS = 1:
 // S = A1·B1ᵀ alone (a0, b0 unused). One function, so that kernels that must agree on a
 // score's bits (a selection and its floors) compute it by the same instructions.
-//
-// hopper_scores_kmajor_issue: the same wgmma issued and committed, not waited. The caller
-// runs code that touches neither s nor the operands' shared memory and that has no branch
-// (ptxas serializes every wgmma of a kernel where one is in flight across a branch it cannot
-// prove warp-uniform), then hopper_wgmma_wait<0>() and hopper_pin(s).
 template <typename T, int N, int D, int TERMS>
-__device__ __forceinline__ void hopper_scores_kmajor_issue(float (&s)[N / 2], uint32_t a0,
-                                                           uint32_t b0, uint32_t a1, uint32_t b1,
-                                                           uint32_t a_block, uint32_t b_block)
+__device__ __forceinline__ void hopper_scores_kmajor(float (&s)[N / 2], uint32_t a0, uint32_t b0,
+                                                     uint32_t a1, uint32_t b1, uint32_t a_block,
+                                                     uint32_t b_block)
 {
     hopper_wgmma_fence();
     if constexpr (TERMS == 2)
@@ -640,13 +600,6 @@ __device__ __forceinline__ void hopper_scores_kmajor_issue(float (&s)[N / 2], ui
         hopper_wgmma_ss<T, N, 0>(s, hopper_desc_kmajor(a1, a_block, kk),
                                  hopper_desc_kmajor(b1, b_block, kk), TERMS == 2 || kk > 0);
     hopper_wgmma_commit();
-}
-template <typename T, int N, int D, int TERMS>
-__device__ __forceinline__ void hopper_scores_kmajor(float (&s)[N / 2], uint32_t a0, uint32_t b0,
-                                                     uint32_t a1, uint32_t b1, uint32_t a_block,
-                                                     uint32_t b_block)
-{
-    hopper_scores_kmajor_issue<T, N, D, TERMS>(s, a0, b0, a1, b1, a_block, b_block);
     hopper_wgmma_wait<0>();
     hopper_pin(s);
 }
