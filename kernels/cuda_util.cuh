@@ -58,11 +58,18 @@ template <typename F> cudaError_t dispatch_dtype(int dtype, F &&f)
     }
 }
 
-// A kernel that asks `smem` bytes of dynamic shared memory: allowed that much (past the 48 KB
-// default), with the SM's unified memory split toward shared memory, before its launch.
+// A kernel that asks `smem` bytes of dynamic shared memory: allowed that much before its
+// launch (past the 48 KB default a launch fails without it).
+template <typename K> cudaError_t allow_shared_memory(K kernel, size_t smem)
+{
+    return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+}
+
+// allow_shared_memory, and the SM's unified memory split toward shared memory: for kernels
+// whose blocks a wave holds more of when shared memory is not split with L1.
 inline cudaError_t kernel_shared_memory(const void *kernel, size_t smem)
 {
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    CUDA_CHECK(allow_shared_memory(kernel, smem));
     CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
                                     cudaSharedmemCarveoutMaxShared));
     return cudaSuccess;

@@ -940,8 +940,7 @@ static cudaError_t launch_mma(const void *q, const void *k, const void *v, void 
     int n_qtiles;
     unsigned blocks;
     CUDA_CHECK(flash_grid(N, BR, B, H, &n_qtiles, &blocks));
-    if (smem > 48 * 1024)
-        CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    CUDA_CHECK(allow_shared_memory(kernel, smem));
     kernel<<<blocks, WARPS * 32, smem, stream>>>(static_cast<const T *>(q), static_cast<const T *>(k),
                                                  static_cast<const T *>(v), static_cast<T *>(o), N,
                                                  n_qtiles, scale_log2);
@@ -965,7 +964,7 @@ static cudaError_t launch_wgmma(const void *q, const void *k, const void *v, voi
     CUDA_CHECK(hopper_tensor_map_sw128(&tm_q, q, bf16, planes, (uint64_t)N, D, L::BM));
     CUDA_CHECK(hopper_tensor_map_sw128(&tm_k, k, bf16, planes, (uint64_t)N, D, BN));
     CUDA_CHECK(hopper_tensor_map_sw128(&tm_v, v, bf16, planes, (uint64_t)N, D, BN));
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)L::SMEM));
+    CUDA_CHECK(allow_shared_memory(kernel, L::SMEM));
     kernel<<<blocks, L::THREADS, L::SMEM, stream>>>(tm_q, tm_k, tm_v, static_cast<T *>(o), N,
                                                     n_qtiles, scale_log2);
     CUDA_CHECK_LAUNCH();

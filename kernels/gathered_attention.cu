@@ -54,6 +54,8 @@
 
 #include <math.h>
 
+#include <cub/block/block_scan.cuh>
+
 #include "cuda_util.cuh"
 #include "hopper.cuh"        // wgmma, SW128 descriptors: the sm_90a expert tiles
 #include "mma_util.cuh"
@@ -291,45 +293,25 @@ __global__ void __launch_bounds__(32) scan_experts(int32_t *counts, int64_t m, i
 }
 
 // Exclusive scan in place of the m counters c (shared memory) by the block's SORT_THREADS
-// threads: each thread sums its run of consecutive counters, the runs are scanned by warp
-// shuffles and the warps' totals by warp 0, then each thread rewrites its run. Returns the
-// counters' total to every thread, after a barrier. warp_total: SORT_THREADS / 32 + 1 ints of
-// shared memory.
-__device__ int block_exclusive_scan(int32_t *c, int m, int32_t *warp_total)
+// threads: each thread sums its run of consecutive counters, cub::BlockScan scans the runs'
+// sums, each thread rewrites its run. A block scan waits for every thread's input, so every
+// read of c before the call is done before any run is rewritten. Returns the counters' total
+// to every thread, after a barrier.
+using SortScan = cub::BlockScan<int, SORT_THREADS, cub::BLOCK_SCAN_WARP_SCANS>;
+__device__ int block_exclusive_scan(int32_t *c, int m, SortScan::TempStorage &scratch)
 {
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = SORT_THREADS / 32;
     const int per = (m + SORT_THREADS - 1) / SORT_THREADS, x0 = threadIdx.x * per,
               x1 = min(m, x0 + per);
-    int sum = 0;
+    int sum = 0, run, total;
     for (int x = x0; x < x1; x++) sum += c[x];
-    int incl = sum;
-#pragma unroll
-    for (int off = 1; off < 32; off <<= 1) {
-        const int y = __shfl_up_sync(FULL, incl, off);
-        if (lane >= off) incl += y;
-    }
-    if (lane == 31) warp_total[warp] = incl;
-    __syncthreads();
-    if (warp == 0) {
-        const int t = lane < warps ? warp_total[lane] : 0;
-        int run = t;
-#pragma unroll
-        for (int off = 1; off < 32; off <<= 1) {
-            const int y = __shfl_up_sync(FULL, run, off);
-            if (lane >= off) run += y;
-        }
-        if (lane < warps) warp_total[lane] = run - t;
-        if (lane == warps - 1) warp_total[warps] = run; // the total
-    }
-    __syncthreads();
-    int run = warp_total[warp] + incl - sum;
+    SortScan(scratch).ExclusiveSum(sum, run, total);
     for (int x = x0; x < x1; x++) {
         const int n = c[x];
         c[x] = run;
         run += n;
     }
     __syncthreads(); // every run rewritten before any thread reads another's
-    return warp_total[warps];
+    return total;
 }
 
 // order: [heads, N], each head's entries grouped by expert (in no particular order within one).
@@ -351,7 +333,7 @@ __global__ void __launch_bounds__(SORT_THREADS) scatter_experts(const int32_t *r
                                                                 int32_t *order)
 {
     extern __shared__ int32_t local[];
-    __shared__ int32_t warp_total[SORT_THREADS / 32 + 1];
+    __shared__ SortScan::TempStorage scan_scratch;
     const int64_t bh = blockIdx.y, i0 = (int64_t)blockIdx.x * SORT_QUERIES;
     int32_t *cur = cursor + bh * m, *out = order + bh * N;
     int32_t e[SORT_PER_THREAD];
@@ -376,7 +358,7 @@ __global__ void __launch_bounds__(SORT_THREADS) scatter_experts(const int32_t *r
     __syncthreads();
     for (int64_t x = threadIdx.x; x < m; x += blockDim.x)
         shift[x] = first[x] ? atomicAdd(&cur[x], first[x]) : 0;
-    const int n = block_exclusive_scan(first, (int)m, warp_total); // after the reads above
+    const int n = block_exclusive_scan(first, (int)m, scan_scratch); // after the reads above
     for (int64_t x = threadIdx.x; x < m; x += blockDim.x) shift[x] -= first[x];
 #pragma unroll
     for (int j = 0; j < SORT_PER_THREAD; j++)
@@ -1678,9 +1660,7 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
         CUDA_CHECK_LAUNCH();
         scan_experts<<<heads, 32, 0, stream>>>(s.counts, ne, tile_rows, n_tiles, s.tile_map);
         CUDA_CHECK_LAUNCH();
-        CUDA_CHECK(cudaFuncSetAttribute(scatter_experts,
-                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        (int)scatter_smem(ne)));
+        CUDA_CHECK(allow_shared_memory(scatter_experts, scatter_smem(ne)));
         scatter_experts<<<sort_grid, SORT_THREADS, scatter_smem(ne), stream>>>(
             sorted.routes, entries, ne, s.counts, s.order);
         CUDA_CHECK_LAUNCH();

@@ -769,14 +769,12 @@ template <int D> struct linear_version<float, D> {
     static constexpr bool WGMMA_OUT = false;
 };
 
-// Blocks of `kernel` that the current device runs at once (after raising its dynamic shared
-// memory limit where it needs more than 48 KB): the grid of one full wave.
+// Blocks of `kernel` that the current device runs at once (after allowing it `smem` bytes of
+// dynamic shared memory): the grid of one full wave.
 template <typename K> cudaError_t wave_blocks(K kernel, int threads, size_t smem, int64_t *blocks)
 {
     int device, sms, per_sm;
-    if (smem > 48 * 1024)
-        CUDA_CHECK(
-            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    CUDA_CHECK(allow_shared_memory(kernel, smem));
     CUDA_CHECK(cudaGetDevice(&device));
     CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
     CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, smem));

@@ -314,9 +314,7 @@ struct route_launch {
         const int threads = wgmma ? RW_THREADS : WARPS * 32;
         const size_t smem = wgmma ? route_wgmma_smem(D) : 0;
         static_assert(RW_ROWS == ROWS, "both walk the same tiles");
-        if (wgmma)
-            CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            (int)smem));
+        if (wgmma) CUDA_CHECK(allow_shared_memory(kernel, smem));
         int dev, sms, per_sm;
         CUDA_CHECK(cudaGetDevice(&dev));
         CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));

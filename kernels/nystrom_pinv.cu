@@ -168,8 +168,7 @@ extern "C" cudaError_t nystrom_pinv(cublasHandle_t handle, const float *mm, floa
 {
     if (m < 1 || batch < 1) return cudaErrorInvalidValue;
     if (m <= SMEM_M) {
-        CUDA_CHECK(cudaFuncSetAttribute(pinv_smem, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        (int)SMEM_BYTES));
+        CUDA_CHECK(allow_shared_memory(pinv_smem, SMEM_BYTES));
         pinv_smem<<<batch, 256, SMEM_BYTES, stream>>>(mm, z, (int)m);
         CUDA_CHECK_LAUNCH();
         return cudaSuccess;

@@ -779,9 +779,7 @@ cudaError_t blocks_in_a_wave(int64_t *wave)
     int device, sms, per_sm;
     CUDA_CHECK(cudaGetDevice(&device));
     CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    if (smem > 48 * 1024)
-        CUDA_CHECK(
-            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    CUDA_CHECK(allow_shared_memory(kernel, smem));
     CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, THREADS, smem));
     *wave = (int64_t)sms * (per_sm > 0 ? per_sm : 1);
     return cudaSuccess;
@@ -896,8 +894,7 @@ cudaError_t launch_resident_wgmma(const void *q, int64_t nq, const void *k, cons
     int device, sms;
     CUDA_CHECK(cudaGetDevice(&device));
     CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)L::SMEM));
+    CUDA_CHECK(allow_shared_memory(kernel, L::SMEM));
     const int64_t qtiles = (nq + ROWS - 1) / ROWS, tiles = qtiles * batch;
     const int64_t want = (tiles + L::WGS - 1) / L::WGS; // a tile for each warpgroup at least
     const int64_t blocks = want < sms ? want : sms;

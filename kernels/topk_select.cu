@@ -1941,8 +1941,7 @@ cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int he
                   : one_pass_kernel<128, ONE_WARPS>(row_dtype, key_dtype, with_values);
     const size_t smem = one_pass_smem(d, n_keys, warps);
     if (!kernel || smem > (size_t)optin) return cudaSuccess;
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    (int)smem));
+    CUDA_CHECK(allow_shared_memory(kernel, smem));
     s->one_pass = kernel;
     s->one_smem = smem;
     s->one_warps = warps;
@@ -1993,9 +1992,7 @@ cudaError_t make_selection(int row_dtype, int key_dtype, bool with_values, int h
     }
     if (maxima_by_wgmma(row_dtype, s->full.wgmma)) {
         s->maxima_smem = wgmma_maxima_smem(d);
-        CUDA_CHECK(cudaFuncSetAttribute(s->maxima_kernel,
-                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        (int)s->maxima_smem));
+        CUDA_CHECK(allow_shared_memory(s->maxima_kernel, s->maxima_smem));
     }
     s->floors_bytes = align256((size_t)heads * n_rows * 4);
     s->maxima_bytes = align256((size_t)heads * n_rows * s->M * 4);
