@@ -1285,33 +1285,38 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         }
 
         // Out: O in T into this warp's own 16 rows of the stage (the wgmma that read them are
-        // done), the warpgroup meets, then each thread stores whole 16-byte chunks of its rows.
+        // done) by stmatrix, the warpgroup meets, then each thread stores whole 16-byte chunks
+        // of its rows.
         const uint32_t stage = sQ + st * L::Q_STAGE;
         const int32_t *entries = rows + st * ROWS;
+        float inv[2];
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-            const float sum = row_total(row_sum[h]), inv = 1.f / sum;
+            const float sum = row_total(row_sum[h]);
+            inv[h] = 1.f / sum;
             const int r = 64 * c + 16 * w + g + 8 * h;
             if (a.partial_ms && t == 0 && r < it.tile.z)
                 *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + entries[r]) * 2) =
                     make_float2(row_max[h], sum);
-#pragma unroll
-            for (int jj = 0; jj < D / 8; jj++) {
-                const uint32_t x = mma_t<T>::pack(o[4 * jj + 2 * h] * inv, o[4 * jj + 2 * h + 1] * inv);
-                asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(stage + hopper_sw128_offset(r, jj, L::Q_BLOCK) + 4 * t),
-                             "r"(x)
-                             : "memory");
-            }
         }
+        hopper_stmatrix_rows<D>(stage, L::Q_BLOCK, 64 * c + 16 * w, lane, [&](int j, int h) {
+            return mma_t<T>::pack(o[4 * j + 2 * h] * inv[h], o[4 * j + 2 * h + 1] * inv[h]);
+        });
         hopper_bar_sync(1 + c, 128);
         T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + it.bh * a.entries * D
                              : static_cast<T *>(a.o) + it.bh * a.N * D; // s_r = 1: entries are queries
-        for (int i = tid; i < 64 * CHUNKS; i += 128) {
-            const int r = 64 * c + i / CHUNKS, ch = i % CHUNKS;
-            if (r >= it.tile.z) continue;
-            *reinterpret_cast<uint4 *>(dst + (int64_t)entries[r] * D + ch * 8) =
-                lds128(stage + hopper_sw128_offset(r, ch, L::Q_BLOCK));
-        }
+        // Thread tid: chunk tid % CHUNKS of the rows 64c + tid / CHUNKS + STEP·k. STEP is a
+        // multiple of 8, so the chunk's place in the swizzle is the same in each of those rows:
+        // one offset, then a row's stride a step.
+        constexpr int STEP = 128 / CHUNKS;
+        const int ch = tid % CHUNKS, r0 = 64 * c + tid / CHUNKS;
+        const uint32_t from = stage + hopper_sw128_offset(r0, ch, L::Q_BLOCK);
+        T *to = dst + ch * 8;
+#pragma unroll
+        for (int k = 0; k < 64 / STEP; k++)
+            if (r0 + STEP * k < it.tile.z)
+                *reinterpret_cast<uint4 *>(to + (int64_t)entries[r0 + STEP * k] * D) =
+                    lds128(from + STEP * k * 128);
         cuda::ptx::mbarrier_arrive(&empty[st]); // this thread's reads of the stage are done
     }
 #endif

@@ -302,6 +302,31 @@ __device__ __forceinline__ uint32_t hopper_sw128_offset(int r, int c, uint32_t b
     return (c / 8) * block_bytes + r * 128 + (((c % 8) ^ (r % 8)) << 4);
 }
 
+// A warp's 16 rows of a wgmma accumulator into rows row0 .. row0 + 15 of an SW128 tile of
+// 16-bit elements (D columns; 64-column blocks block_bytes apart), by stmatrix: four 8×8
+// matrices an instruction, D / 16 instructions, where 4-byte st.shared took D / 4. packed(j,
+// h): the thread's columns 8j + 2t, + 1 of its row g + 8h (g = lane / 4, t = lane % 4: the
+// accumulator's layout, which is also stmatrix's) as one 32-bit pair. Matrix i of an
+// instruction is column block j + i / 2 of rows 8 · (i % 2) ..; lane L names the address of
+// row L % 8 of matrix L / 8. With row0 a multiple of 8 the swizzle puts each matrix's eight
+// 16-byte rows in distinct banks.
+template <int D, typename Packed>
+__device__ __forceinline__ void hopper_stmatrix_rows(uint32_t tile, uint32_t block_bytes,
+                                                     int row0, int lane, Packed &&packed)
+{
+#if HOPPER_WGMMA
+    const int q = lane / 8, r = row0 + 8 * (q % 2) + lane % 8;
+#pragma unroll
+    for (int j = 0; j < D / 8; j += 2) {
+        const uint32_t at = tile + hopper_sw128_offset(r, j + q / 2, block_bytes);
+        asm volatile("stmatrix.sync.aligned.m8n8.x4.shared.b16 [%0], {%1, %2, %3, %4};\n" ::"r"(at),
+                     "r"(packed(j, 0)), "r"(packed(j, 1)), "r"(packed(j + 1, 0)),
+                     "r"(packed(j + 1, 1))
+                     : "memory");
+    }
+#endif
+}
+
 // The first 1024-byte boundary at or after p (a kernel's dynamic shared memory): where SW128
 // tiles may start, the swizzle's period. Such a kernel asks 1 KB more than its tiles take.
 __device__ __forceinline__ unsigned char *hopper_smem_align1024(unsigned char *p)
