@@ -35,11 +35,11 @@ __device__ __forceinline__ uint32_t ld32(const void *p)
     return *reinterpret_cast<const uint32_t *>(p);
 }
 
-// A lane's running best of one row: scores best first and their experts, of which the first
-// s_r count. A lane sees its columns in increasing expert order, so a strict `>` keeps the
-// lower expert of a tie ahead (the order of docs/methods.md) with float compares alone; the
-// 64-bit packing of candidate.cuh is left to the quad's merge. The unrolled loop keeps the list
-// in registers.
+// A lane's running best of one row: R scores best first and their experts (expert -1: empty),
+// of which the first s_r are taken. A lane sees its columns in increasing expert order, so a
+// strict `>` keeps the lower expert of a tie ahead (the order of docs/methods.md) with float
+// compares alone; the 64-bit packing of candidate.cuh is left to the quad's merge. Keeping R
+// entries where s_r < R leaves the first s_r as they would be.
 template <int R> struct RowBest {
     float score[R];
     int32_t expert[R];
@@ -52,26 +52,23 @@ template <int R> struct RowBest {
             expert[i] = -1;
         }
     }
-    __device__ __forceinline__ void insert(float x, int32_t e, int s_r)
+    // Without a branch: x goes above entry i where it beats it, and as the list is sorted that
+    // holds from x's place down. So each entry takes the one above it where x goes above that
+    // one too, x where x lands, and stays where x goes below it: a select each, where a loop
+    // that stops at x's place compiled to branches that tripled route_wgmma's time at R = 2
+    // (kernels/NOTES.md, "mita", v40).
+    __device__ __forceinline__ void insert(float x, int32_t e)
     {
-        if constexpr (R == 1) { // argmax
-            if (x > score[0] || expert[0] < 0) score[0] = x, expert[0] = e;
-        } else {
-            // Once x has its place, every entry below moves down one unasked: compared again,
-            // an entry equal to the one under it would stay put and the lower expert end up
-            // second (ties go to the lower expert).
-            bool placed = false;
+        bool above[R];
 #pragma unroll
-            for (int i = 0; i < R; i++)
-                if (i < s_r && (placed || x > score[i] || expert[i] < 0)) {
-                    const float y = score[i];
-                    const int32_t f = expert[i];
-                    score[i] = x, expert[i] = e;
-                    x = y, e = f;
-                    placed = true;
-                    if (e < 0) break;
-                }
+        for (int i = 0; i < R; i++) above[i] = x > score[i] || expert[i] < 0;
+#pragma unroll
+        for (int i = R - 1; i > 0; i--) {
+            score[i] = above[i - 1] ? score[i - 1] : above[i] ? x : score[i];
+            expert[i] = above[i - 1] ? expert[i - 1] : above[i] ? e : expert[i];
         }
+        score[0] = above[0] ? x : score[0];
+        expert[0] = above[0] ? e : expert[0];
     }
     // The head as a candidate (0, below all, when the list is spent).
     __device__ __forceinline__ uint64_t head() const
@@ -92,7 +89,7 @@ template <int R> struct RowBest {
 // in increasing order.
 template <int R, typename Score>
 __device__ __forceinline__ void insert_tile(RowBest<R> (&best)[2], Score &&score, int64_t et,
-                                            int64_t m, int s_r, int t)
+                                            int64_t m, int t)
 {
     const bool whole = et + EXPERT_TILE <= m; // no column past m to skip
 #pragma unroll
@@ -100,7 +97,7 @@ __device__ __forceinline__ void insert_tile(RowBest<R> (&best)[2], Score &&score
 #pragma unroll
         for (int x = 0; x < 4; x++) {
             const int32_t expert = (int32_t)et + 8 * j + 2 * t + (x & 1);
-            if (whole || expert < m) best[x >> 1].insert(score(j, x), expert, s_r);
+            if (whole || expert < m) best[x >> 1].insert(score(j, x), expert);
         }
 }
 
@@ -211,7 +208,7 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
                         mma_t<T>::mma(acc[j], qa[kk], ld32(tb + off), ld32(tb + off + 8));
                     }
                 }
-            insert_tile(best, [&](int j, int x) { return acc[j][x]; }, et, m, s_r, t);
+            insert_tile(best, [&](int j, int x) { return acc[j][x]; }, et, m, t);
         }
         if (!busy) continue;
         write_routes(best, row0, N, s_r, t, routes + bh * N * s_r);
@@ -286,7 +283,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
         RowBest<R> best[2]; // rows 16w+g and 16w+g+8 of the warpgroup's 64
         best[0].clear();
         best[1].clear();
-        insert_tile(best, [&](int jj, int x) { return s[4 * jj + x]; }, 0, m, s_r, t);
+        insert_tile(best, [&](int jj, int x) { return s[4 * jj + x]; }, 0, m, t);
         write_routes(best, (blockIdx.x + j * gridDim.x) * RW_ROWS + 64 * wg + 16 * w + g, N,
                      s_r, t, routes + bh * N * s_r);
     };
