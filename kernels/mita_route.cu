@@ -11,9 +11,10 @@
 //         (split_pack), so that a score is two mma whose sum is within ~2^-16 of the fp32 dot
 //         product (docs/methods.md, "Selection: top-k and argmax", wants selection scores in
 //         fp32; rounding q̃ to bf16 alone would flip near-ties at the ~2^-8 level). Each lane
-//         keeps, for its two rows, the s_r best (score, expert) of the columns it holds,
-//         sorted, in registers (float compares; ties to the lower expert); the four lanes of
-//         a row merge theirs by s_r rounds of a quad maximum of candidate.cuh's packing.
+//         keeps, for its two rows, the R best (score, expert) of the columns it holds (R: 1,
+//         2 or 4, the list length, >= s_r), sorted, in registers (float compares and selects,
+//         no branch; ties to the lower expert); the four lanes of a row merge theirs by s_r
+//         rounds of a quad maximum of candidate.cuh's packing.
 // Bytes: Q once (the pipeline's second Q-sized pass) plus the routes, 4·s_r bytes a query;
 // FLOPs 2 · 2·N·m·d per head (hi and lo). At m = 64 it is memory-bound on the H100.
 
