@@ -1053,11 +1053,9 @@ template <int D> struct RunShape {
     static constexpr uint32_t Q_BLOCK = MMA_TILE_ROWS * 128, Q_STAGE = Q_BLOCK * (D / 64);
     static constexpr uint32_t K_BLOCK = KEY_TILE * 128, KV_TILE = K_BLOCK * (D / 64);
     static constexpr uint32_t SLOT = 2 * KV_TILES * KV_TILE; // K tiles, then V tiles
-    static constexpr uint32_t O_BLOCK = 64 * 128, O_WG = O_BLOCK * (D / 64); // a warpgroup's O
-    // Q stages | 2 run slots | O [2 warpgroups] | rows [STAGES][128] int | barriers (full,
-    // empty [STAGES], kv_full [2], kv_empty [4]), from a 1024-byte boundary. (d = 128: 226 KB
-    // of the 227 an SM.)
-    static constexpr size_t SMEM = (size_t)STAGES * Q_STAGE + 2 * SLOT + 2 * O_WG +
+    // Q stages | 2 run slots | rows [STAGES][128] int | barriers (full, empty [STAGES],
+    // kv_full [2], kv_empty [4]), from a 1024-byte boundary.
+    static constexpr size_t SMEM = (size_t)STAGES * Q_STAGE + 2 * SLOT +
                                    (size_t)STAGES * MMA_TILE_ROWS * 4 + (2 * STAGES + 6) * 8 + 1024;
 };
 
@@ -1152,9 +1150,8 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     constexpr int CHUNKS = D / 8, ROWS = MMA_TILE_ROWS;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
-    const uint32_t sQ = smem_u32(smem), sKV = sQ + L::STAGES * L::Q_STAGE, sO = sKV + 2 * L::SLOT;
-    int32_t *rows =
-        reinterpret_cast<int32_t *>(smem + L::STAGES * L::Q_STAGE + 2 * L::SLOT + 2 * L::O_WG);
+    const uint32_t sQ = smem_u32(smem), sKV = sQ + L::STAGES * L::Q_STAGE;
+    int32_t *rows = reinterpret_cast<int32_t *>(smem + L::STAGES * L::Q_STAGE + 2 * L::SLOT);
     uint64_t *full = reinterpret_cast<uint64_t *>(rows + L::STAGES * ROWS);
     uint64_t *empty = full + L::STAGES, *kv_full = empty + L::STAGES, *kv_empty = kv_full + 2;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -1287,23 +1284,11 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             }
         }
 
-        // Out. The stage goes back to the producers first (they wait for free stages, and v39,
-        // holding it through the output, was 1.2-1.6x slower): the entries of the rows this
-        // thread writes are read into registers, then `empty`. O goes through the warpgroup's
-        // own 64 rows of sO: the warpgroup meets (its last output read out), each warp's 16
-        // rows by stmatrix, it meets again, then each thread stores whole 16-byte chunks:
-        // chunk tid % CHUNKS of the rows tid / CHUNKS + STEP·k. STEP is a multiple of 8, so
-        // the chunk's place in the swizzle is the same in each of those rows: one offset, then
-        // a row's stride a step.
+        // Out: O in T into this warp's own 16 rows of the stage (the wgmma that read them are
+        // done) by stmatrix, the warpgroup meets, then each thread stores whole 16-byte chunks
+        // of its rows.
+        const uint32_t stage = sQ + st * L::Q_STAGE;
         const int32_t *entries = rows + st * ROWS;
-        constexpr int STEP = 128 / CHUNKS, PER = 64 / STEP;
-        const int ch = tid % CHUNKS, r0 = tid / CHUNKS;
-        int32_t at[PER];
-#pragma unroll
-        for (int k = 0; k < PER; k++) {
-            const int r = 64 * c + r0 + STEP * k;
-            at[k] = r < it.tile.z ? entries[r] : -1;
-        }
         float inv[2];
 #pragma unroll
         for (int h = 0; h < 2; h++) {
@@ -1314,21 +1299,25 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                 *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + entries[r]) * 2) =
                     make_float2(row_max[h], sum);
         }
-        cuda::ptx::mbarrier_arrive(&empty[st]); // this thread's reads of the stage are done
-        const uint32_t out = sO + c * L::O_WG;
-        hopper_bar_sync(1 + c, 128);
-        hopper_stmatrix_rows<D>(out, L::O_BLOCK, 16 * w, lane, [&](int j, int h) {
+        hopper_stmatrix_rows<D>(stage, L::Q_BLOCK, 64 * c + 16 * w, lane, [&](int j, int h) {
             return mma_t<T>::pack(o[4 * j + 2 * h] * inv[h], o[4 * j + 2 * h + 1] * inv[h]);
         });
         hopper_bar_sync(1 + c, 128);
         T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + it.bh * a.entries * D
                              : static_cast<T *>(a.o) + it.bh * a.N * D; // s_r = 1: entries are queries
-        const uint32_t from = out + hopper_sw128_offset(r0, ch, L::O_BLOCK);
+        // Thread tid: chunk tid % CHUNKS of the rows 64c + tid / CHUNKS + STEP·k. STEP is a
+        // multiple of 8, so the chunk's place in the swizzle is the same in each of those rows:
+        // one offset, then a row's stride a step.
+        constexpr int STEP = 128 / CHUNKS;
+        const int ch = tid % CHUNKS, r0 = 64 * c + tid / CHUNKS;
+        const uint32_t from = stage + hopper_sw128_offset(r0, ch, L::Q_BLOCK);
         T *to = dst + ch * 8;
 #pragma unroll
-        for (int k = 0; k < PER; k++)
-            if (at[k] >= 0)
-                *reinterpret_cast<uint4 *>(to + (int64_t)at[k] * D) = lds128(from + STEP * k * 128);
+        for (int k = 0; k < 64 / STEP; k++)
+            if (r0 + STEP * k < it.tile.z)
+                *reinterpret_cast<uint4 *>(to + (int64_t)entries[r0 + STEP * k] * D) =
+                    lds128(from + STEP * k * 128);
+        cuda::ptx::mbarrier_arrive(&empty[st]); // this thread's reads of the stage are done
     }
 #endif
 }
