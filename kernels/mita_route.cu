@@ -24,6 +24,7 @@
 #include "cuda_util.cuh"
 #include "hopper.cuh" // wgmma, SW128 descriptors: route_wgmma
 #include "mma_util.cuh"
+#include "route_list.cuh" // a lane's list of its best experts
 
 namespace {
 
@@ -36,60 +37,18 @@ __device__ __forceinline__ uint32_t ld32(const void *p)
     return *reinterpret_cast<const uint32_t *>(p);
 }
 
-// A lane's running best of one row: R scores best first and their experts (expert -1: empty),
-// of which the first s_r are taken. A lane sees its columns in increasing expert order, so a
-// strict `>` keeps the lower expert of a tie ahead (the order of docs/methods.md) with float
-// compares alone; the 64-bit packing of candidate.cuh is left to the quad's merge. Keeping R
-// entries where s_r < R leaves the first s_r as they would be.
-template <int R> struct RowBest {
-    float score[R];
-    int32_t expert[R];
-
-    __device__ __forceinline__ void clear()
-    {
-#pragma unroll
-        for (int i = 0; i < R; i++) {
-            score[i] = -INFINITY;
-            expert[i] = -1;
-        }
-    }
-    // Without a branch: x goes above entry i where it beats it, and as the list is sorted that
-    // holds from x's place down. So each entry takes the one above it where x goes above that
-    // one too, x where x lands, and stays where x goes below it: a select each, where a loop
-    // that stops at x's place compiled to branches that tripled route_wgmma's time at R = 2
-    // (kernels/NOTES.md, "mita", v40).
-    __device__ __forceinline__ void insert(float x, int32_t e)
-    {
-        bool above[R];
-#pragma unroll
-        for (int i = 0; i < R; i++) above[i] = x > score[i] || expert[i] < 0;
-#pragma unroll
-        for (int i = R - 1; i > 0; i--) {
-            score[i] = above[i - 1] ? score[i - 1] : above[i] ? x : score[i];
-            expert[i] = above[i - 1] ? expert[i - 1] : above[i] ? e : expert[i];
-        }
-        score[0] = above[0] ? x : score[0];
-        expert[0] = above[0] ? e : expert[0];
-    }
-    // The head as a candidate (0, below all, when the list is spent).
-    __device__ __forceinline__ uint64_t head() const
-    {
-        return expert[0] < 0 ? 0 : pack_candidate(score[0], expert[0]);
-    }
-    __device__ __forceinline__ void pop()
-    {
-#pragma unroll
-        for (int i = 0; i + 1 < R; i++) score[i] = score[i + 1], expert[i] = expert[i + 1];
-        score[R - 1] = -INFINITY, expert[R - 1] = -1;
-    }
-};
+// A list's head as a candidate (0, below all, when the list is spent).
+template <int R> __device__ __forceinline__ uint64_t list_head(const RouteList<R> &list)
+{
+    return list.expert[0] < 0 ? 0 : pack_candidate(list.score[0], list.expert[0]);
+}
 
 // One 64-expert tile of a thread's two rows into their lists: score(j, x) is the score at
 // x = 0..3 of column block j, the C layout of mma.m16n8 (and wgmma's D layout): x < 2 row g,
 // else row g+8, column 8j + 2t + (x & 1); experts et.. (those at and past m skipped), visited
 // in increasing order.
 template <int R, typename Score>
-__device__ __forceinline__ void insert_tile(RowBest<R> (&best)[2], Score &&score, int64_t et,
+__device__ __forceinline__ void insert_tile(RouteList<R> (&best)[2], Score &&score, int64_t et,
                                             int64_t m, int t)
 {
     const bool whole = et + EXPERT_TILE <= m; // no column past m to skip
@@ -106,14 +65,14 @@ __device__ __forceinline__ void insert_tile(RowBest<R> (&best)[2], Score &&score
 // head, whose owner drops it; lane t = 0 writes rows row0 and row0 + 8 of the head's routes
 // [N, s_r] (those below N).
 template <int R>
-__device__ __forceinline__ void write_routes(RowBest<R> (&best)[2], int64_t row0, int64_t N,
+__device__ __forceinline__ void write_routes(RouteList<R> (&best)[2], int64_t row0, int64_t N,
                                              int s_r, int t, int32_t *routes)
 {
 #pragma unroll
     for (int h = 0; h < 2; h++) {
         const int64_t row = row0 + 8 * h;
         for (int r = 0; r < s_r; r++) {
-            const uint64_t mine = best[h].head();
+            const uint64_t mine = list_head(best[h]);
             uint64_t top = mine;
             top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 1));
             top = max(top, (uint64_t)__shfl_xor_sync(FULL, (unsigned long long)top, 2));
@@ -171,7 +130,7 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
             for (int e = 0; e < 4; e++) qa[kk][e] = next[kk][e];
         if (tile + gridDim.x < q_tiles)
             load_query_fragments<T, D>(next, qh, (tile + gridDim.x) * ROWS + warp * 16 + g, N, t);
-        RowBest<R> best[2]; // rows g and g+8
+        RouteList<R> best[2]; // rows g and g+8
         best[0].clear();
         best[1].clear();
 
@@ -229,7 +188,7 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
 // a warpgroup issues S = Q·loᵀ + Q·hiᵀ as 2·D/16 wgmma m64n64k16 into one accumulator (every
 // lo term, then every hi term: not route_mma's order, so a near-tie within fp32 rounding may
 // go either way between the two), then each thread keeps its two rows' best of its columns
-// (RowBest, the columns in increasing order) and the quad merges them (as route_mma).
+// (RouteList, the columns in increasing order) and the quad merges them (as route_mma).
 constexpr int RW_ROWS = 128, RW_THREADS = 256, RW_STAGES = 4;
 
 // Shared memory: hi, lo [64, D] | Q [RW_STAGES][128, D], all SW128 16-bit | the ring's
@@ -281,7 +240,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
         float s[EXPERT_TILE / 2];
         const uint32_t sQw = sQ + buf * Q_TILE + wg * 64 * 128;
         hopper_scores_kmajor<T, EXPERT_TILE, D, 2>(s, sQw, sLo, sQw, sHi, Q_BLOCK, L_BLOCK);
-        RowBest<R> best[2]; // rows 16w+g and 16w+g+8 of the warpgroup's 64
+        RouteList<R> best[2]; // rows 16w+g and 16w+g+8 of the warpgroup's 64
         best[0].clear();
         best[1].clear();
         insert_tile(best, [&](int jj, int x) { return s[4 * jj + x]; }, 0, m, t);
