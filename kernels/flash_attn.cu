@@ -540,31 +540,26 @@ __device__ __forceinline__ void wgmma_softmax(float (&s)[BN / 2], uint32_t (&p)[
 }
 
 // O / row sum, rounded to T, into global memory: staged in this consumer's own rows of the Q
-// tile (the consumer's last S wgmma has completed; nobody else reads those rows), in the SW128
-// layout so that both the 4-byte writes of a warp (8 rows × 4 columns pairs) and the 16-byte
-// reads fall in distinct banks, then written 16 bytes per thread, coalesced, rows < N only.
+// tile (the consumer's last S wgmma has completed; nobody else reads those rows) by stmatrix,
+// in the SW128 layout so that both the writes and the 16-byte reads fall in distinct banks,
+// then written 16 bytes per thread, coalesced, rows < N only.
 template <typename T, int D, int BN, int STAGES>
 __device__ __forceinline__ void wgmma_epilogue(const float (&o)[D / 2], const float (&row_sum)[2],
                                                uint32_t sQ, T *og, int64_t row0, int64_t N,
                                                int consumer, int tid)
 {
     using L = wgmma_tiles<D, BN, STAGES>;
-    const int warp = tid / 32, g = (tid % 32) / 4, t = tid % 4;
+    float inv[2];
 #pragma unroll
     for (int h = 0; h < 2; h++) {
         float sum = row_sum[h];
         sum += __shfl_xor_sync(0xffffffffu, sum, 1);
         sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-        const float inv = 1.f / sum;
-        const int r = 16 * warp + g + 8 * h; // r % 8 == g
-#pragma unroll
-        for (int j = 0; j < D / 8; j++) { // columns 8j+2t, +1: block j/8, chunk j%8
-            const uint32_t at = sQ + (j / 8) * L::Q_BLOCK + r * 128 + (((j % 8) ^ g) << 4) + 4 * t;
-            const uint32_t packed =
-                mma_t<T>::pack(o[4 * j + 2 * h] * inv, o[4 * j + 2 * h + 1] * inv);
-            asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(at), "r"(packed));
-        }
+        inv[h] = 1.f / sum;
     }
+    hopper_stmatrix_rows<D>(sQ, L::Q_BLOCK, 16 * (tid / 32), tid % 32, [&](int j, int h) {
+        return mma_t<T>::pack(o[4 * j + 2 * h] * inv[h], o[4 * j + 2 * h + 1] * inv[h]);
+    });
     hopper_bar_sync(BAR_EPILOGUE + consumer, 128);
     constexpr int CPR = D / 8; // 16-byte chunks per row
 #pragma unroll
@@ -572,7 +567,7 @@ __device__ __forceinline__ void wgmma_epilogue(const float (&o)[D / 2], const fl
         const int idx = tid + 128 * i, r = idx / CPR, c = idx % CPR;
         if (row0 + r < N) {
             *reinterpret_cast<uint4 *>(og + (row0 + r) * D + c * 8) =
-                lds128(sQ + (c / 8) * L::Q_BLOCK + r * 128 + (((c % 8) ^ (r % 8)) << 4));
+                lds128(sQ + hopper_sw128_offset(r, c, L::Q_BLOCK));
         }
     }
 }
