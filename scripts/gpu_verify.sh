@@ -5,7 +5,10 @@
 #              CUDA method against the reference, the same through the
 #              portable kernels, --verify's check, timing, the gathers, MiTA
 #              under every gather, MiTA's kernels, the inputs, the counters),
-#              a log each in OUT_DIR
+#              a log each in OUT_DIR. JOBS=N runs N at once (test_gpu_methods
+#              split in three by method), then timing and the counters alone:
+#              they read clocks and counters that other processes move;
+#              TEST_LIMIT=SECONDS stops a test that runs longer (rc 124)
 #   list-tests (alone) the names of the GPU tests `tests` runs, one a line,
 #              running none (the unit test gpu-verify-list checks them against
 #              meson's)
@@ -25,9 +28,21 @@
 #   ceilings   attnbench ceilings into OUT_DIR/ceilings.csv (kept once all five
 #              are measured): run it first in a session whose rows you keep
 #   seqlen     the seqlen suite, CSV to OUT_DIR/seqlen.csv (called again on
-#              the same OUT_DIR, it measures only the points still missing)
+#              the same OUT_DIR, it measures only the points still missing);
+#              BUDGET=SECONDS passes --budget (a point's share of time)
 #   peers      the PyTorch peers (suites/peers/torch_peers.py) on the seqlen
 #              suite's points, to OUT_DIR/seqlen-torch.csv, resumed likewise
+#              (BUDGET likewise)
+#   flash_peers  full attention's versions and the PyTorch peers (SDPA's
+#              backends, FlexAttention) on the flash_peers suite, one after
+#              the other: OUT_DIR/flash_peers.csv and flash_peers-torch.csv,
+#              resumed likewise
+#   mita       the mita suite (MiTA and route_only over s_r, 2^10 to 2^20)
+#              to OUT_DIR/mita.csv, resumed likewise
+#   mita_steps run --profile of the mita_steps suite (each MiTA kernel's time
+#              and bytes at 2^10 and 2^20) to OUT_DIR/mita_steps.csv and its
+#              .steps.csv, with the roofs of OUT_DIR/ceilings.csv when the
+#              ceilings step measured them
 #   verify     run --verify of every method at N = 2^20 (the verify_2e20 suite)
 #              and of linear, agent and mita at B·H·N·d = 2^32, to
 #              OUT_DIR/verify_2e20.csv and verify_2e32.csv, resumed likewise
@@ -41,7 +56,7 @@
 # Without steps: tests sanitizer check seqlen. Logs go to OUT_DIR; the last
 # lines printed are a summary.
 set -uo pipefail
-build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|verify|profile]...}")
+build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|flash_peers|mita|mita_steps|verify|profile]...}")
 out=$(realpath -m "${2:?usage}")
 shift 2
 mkdir -p "$out"
@@ -115,33 +130,68 @@ measure_ceilings() {
 }
 
 # gpu_test NAME PROGRAM [ARGS]: one GPU test, its output to OUT_DIR/gpu-NAME.log;
-# adds its last line and exit status (77: skipped) to the summary.
+# adds its last line and exit status (77: skipped) to the summary. Under JOBS > 1
+# it runs in the background, at most JOBS at once, and its summary line waits in
+# OUT_DIR/gpu-NAME.summary until gpu_tests_wait collects it.
+parallel=${JOBS:-1}
+test_limit=${TEST_LIMIT:-0}
 gpu_test() {
-    local name=$1 prog=$2 start=$(date +%s)
+    local name=$1 prog=$2
     shift 2
     if [ -n "${listing:-}" ]; then
         echo "gpu-$name"
         return
     fi
-    "$build/tests/gpu/$prog" "$@" >"$out/gpu-$name.log" 2>&1
+    if [ "$parallel" -le 1 ]; then
+        gpu_test_run "$name" "$prog" "$@"
+        gpu_tests_wait
+        return
+    fi
+    while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n; done
+    gpu_test_run "$name" "$prog" "$@" &
+}
+gpu_test_run() {
+    local name=$1 prog=$2 start=$(date +%s) limit=()
+    shift 2
+    [ "$test_limit" -gt 0 ] && limit=(timeout -k 10 "$test_limit")
+    ${limit[@]+"${limit[@]}"} "$build/tests/gpu/$prog" "$@" >"$out/gpu-$name.log" 2>&1
     local rc=$?
-    summary+=("gpu-$name: $(tail -1 "$out/gpu-$name.log") (rc $rc) $(($(date +%s) - start))s")
-    grep -h '^FAIL' "$out/gpu-$name.log" | head -5
+    echo "gpu-$name: $(tail -1 "$out/gpu-$name.log") (rc $rc) $(($(date +%s) - start))s" \
+        >"$out/gpu-$name.summary"
+}
+# The summary lines of the tests that ran, in the order they finished, and their failures.
+gpu_tests_wait() {
+    wait
+    local f
+    for f in $(ls -tr "$out"/gpu-*.summary 2>/dev/null); do
+        summary+=("$(cat "$f")")
+        grep -h '^FAIL' "${f%.summary}.log" | head -5
+        rm -f "$f"
+    done
 }
 # Every GPU test: tests/gpu/meson.build's list, with its arguments and environment.
 gpu_tests() {
     local plugin=(--plugin "$build/attn/examples/libattn_gather_rows.so")
-    gpu_test methods test_gpu_methods
+    if [ "$parallel" -gt 1 ] && [ -z "${listing:-}" ]; then
+        # the longest test in three processes, so that it is not the last to finish
+        gpu_test methods-full test_gpu_methods --methods full
+        gpu_test methods-mita test_gpu_methods --methods mita
+        gpu_test methods-rest test_gpu_methods --methods linear,agent,nystrom,topk
+    else
+        gpu_test methods test_gpu_methods
+    fi
     ATTNBENCH_PORTABLE_KERNELS=1 gpu_test methods-portable test_gpu_methods
     gpu_test verify test_verify_gpu
-    gpu_test timing test_timing_gpu
     gpu_test gather test_gather "${plugin[@]}"
     gpu_test mita-gather test_mita_gather "${plugin[@]}"
     gpu_test mita-kernels test_mita_kernels
     gpu_test topk-select test_topk_select
     gpu_test window-means test_window_means
     gpu_test inputs test_inputs_fill
-    if [ -x "$build/tests/gpu/test_profiler" ]; then gpu_test profiler test_profiler; fi
+    [ -n "${listing:-}" ] || gpu_tests_wait
+    # timing and the counters alone: they read clocks and counters
+    parallel=1 gpu_test timing test_timing_gpu
+    if [ -x "$build/tests/gpu/test_profiler" ]; then parallel=1 gpu_test profiler test_profiler; fi
 }
 if [ "${what[*]}" = list-tests ]; then
     listing=1 gpu_tests
@@ -194,16 +244,37 @@ for step in "${what[@]}"; do
         grep FAIL "$out/check.log" | head -20 ;;
     ceilings) measure_ceilings ;;
     seqlen)
-        "$bench" run seqlen --out "$out/seqlen.csv" --resume 2>"$out/seqlen.err" |
+        "$bench" run seqlen ${BUDGET:+--budget "$BUDGET"} --out "$out/seqlen.csv" --resume \
+            2>"$out/seqlen.err" |
             tee "$out/seqlen.txt"
         rc=$?
         summary+=("seqlen: $(rows "$out/seqlen.csv") rows (rc $rc)") ;;
     peers)
         # The peers read attnbench's inputs through the program (inputs other than iid).
         ATTNBENCH=$bench python3 "$(dirname "$0")/../suites/peers/torch_peers.py" seqlen \
-            --out "$out/seqlen-torch.csv" --resume >"$out/peers.log" 2>&1
+            ${BUDGET:+--budget "$BUDGET"} --out "$out/seqlen-torch.csv" --resume >"$out/peers.log" 2>&1
         rc=$?
         summary+=("peers: $(rows "$out/seqlen-torch.csv") rows (rc $rc)") ;;
+    flash_peers)
+        "$bench" run flash_peers --out "$out/flash_peers.csv" --resume --quiet \
+            2>"$out/flash_peers.err"
+        rc=$?
+        summary+=("flash_peers: $(rows "$out/flash_peers.csv") rows, $(statuses "$out/flash_peers.csv") (rc $rc)")
+        ATTNBENCH=$bench python3 "$(dirname "$0")/../suites/peers/torch_peers.py" flash_peers \
+            --out "$out/flash_peers-torch.csv" --resume >"$out/flash_peers-torch.log" 2>&1
+        rc=$?
+        summary+=("flash_peers (PyTorch): $(rows "$out/flash_peers-torch.csv") rows (rc $rc)") ;;
+    mita)
+        "$bench" run mita --out "$out/mita.csv" --resume --quiet 2>"$out/mita.err"
+        rc=$?
+        summary+=("mita: $(rows "$out/mita.csv") rows, $(statuses "$out/mita.csv") (rc $rc)") ;;
+    mita_steps)
+        ceilings=()
+        [ "$(ceilings_ok)" = 5 ] && ceilings=(--ceilings "$out/ceilings.csv")
+        "$bench" run mita_steps --profile ${ceilings[@]+"${ceilings[@]}"} --out "$out/mita_steps.csv" \
+            --resume --quiet 2>"$out/mita_steps.err"
+        rc=$?
+        summary+=("mita_steps: $(rows "$out/mita_steps.csv") rows, $(rows "$out/mita_steps.steps.csv") step rows (rc $rc)") ;;
     verify)
         "$bench" run verify_2e20 --out "$out/verify_2e20.csv" --resume 2>"$out/verify_2e20.err" |
             tee "$out/verify_2e20.txt"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# gpu_verify_tests.sh — scripts/gpu_verify.sh's `tests` step with JOBS and TEST_LIMIT, run over
+# stand-in test programs (a build directory of shell scripts named as tests/gpu's), so that it
+# checks the runner itself on any machine: one summary line a test (test_gpu_methods in three
+# by method), a failure's FAIL lines shown, JOBS tests at most at once and at least two,
+# timing and the counters alone, and TEST_LIMIT stopping a test that hangs (rc 124).
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+build=$tmp/build out=$tmp/out events=$tmp/events
+mkdir -p "$build/tests/gpu" "$out"
+# A stand-in: logs its start and end (also when TEST_LIMIT stops it), runs 1 s;
+# test_topk_select fails, test_window_means hangs.
+for t in test_gpu_methods test_verify_gpu test_gather test_mita_gather test_mita_kernels \
+         test_topk_select test_window_means test_inputs_fill test_timing_gpu test_profiler; do
+    cat >"$build/tests/gpu/$t" <<SH
+#!/usr/bin/env bash
+echo "start \$(date +%s%N) $t" >>"$events"
+trap 'echo "end \$(date +%s%N) $t" >>"$events"; exit 143' TERM
+[ $t = test_window_means ] && { sleep 30 & wait \$!; }
+sleep 1
+echo "end \$(date +%s%N) $t" >>"$events"
+if [ $t = test_topk_select ]; then echo "FAIL: a planted failure"; echo "0 passed, 1 failed"; exit 1; fi
+echo "args: \$*"
+echo "1 passed, 0 failed"
+SH
+    chmod +x "$build/tests/gpu/$t"
+done
+JOBS=4 TEST_LIMIT=3 bash "$root/scripts/gpu_verify.sh" "$build" "$out" tests >"$tmp/log" 2>&1
+fail=0
+expect() { grep -q -- "$1" "$tmp/log" || { echo "FAIL: no line matching '$1'"; fail=1; }; }
+for name in methods-full methods-mita methods-rest methods-portable verify gather mita-gather \
+            mita-kernels inputs timing profiler; do
+    expect "^gpu-$name: 1 passed, 0 failed (rc 0)"
+done
+expect "^gpu-topk-select: 0 passed, 1 failed (rc 1)"
+expect "^FAIL: a planted failure"
+expect "^gpu-window-means: .*(rc 124)"
+grep -q -- '--methods mita' "$out/gpu-methods-mita.log" || { echo "FAIL: the mita part lacks --methods mita"; fail=1; }
+# The events in time order: how many ran at once, and who ran beside timing and the counters.
+read -r most alone_ok < <(sort -k2,2n "$events" | awk '
+    $1 == "start" { n++; if (n > most) most = n; if (($3 == "test_timing_gpu" || $3 == "test_profiler") && n > 1) bad = 1 }
+    $1 == "end" { n-- }
+    END { print most, (bad ? 0 : 1) }')
+[ "$most" -ge 2 ] && [ "$most" -le 5 ] || { echo "FAIL: $most tests at once with JOBS=4"; fail=1; }
+[ "$alone_ok" = 1 ] || { echo "FAIL: timing or the counters ran beside another test"; fail=1; }
+if [ $fail = 0 ]; then
+    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang"
+else
+    cat "$tmp/log"
+fi
+exit $fail
