@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gpu_verify.sh BUILD_DIR OUT_DIR [what...] — the GPU checks of an issue in one
-# go, for a lent GPU machine where the build was made elsewhere and carried:
+# go, for a lent GPU machine where the build was made elsewhere and carried
+# (scripts/carry_build.sh packs it, the libraries that machine lacks included):
 #   tests      every GPU test (the meson suite `gpu`, run without meson: each
 #              CUDA method against the reference, the same through the
 #              portable kernels, --verify's check, timing, the gathers, MiTA
@@ -64,6 +65,10 @@ what=("$@")
 [ ${#what[@]} -gt 0 ] || what=(tests sanitizer check seqlen)
 bench=$build/harness/attnbench
 summary=()
+# A build carried from another machine (scripts/carry_build.sh) brings the libraries this one lacks.
+if [ -d "$build/carried-libs" ]; then
+    export LD_LIBRARY_PATH=$build/carried-libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
 
 # "ROWS COUNTED": a results file's rows and those with counters (python3's
 # csv: notes are quoted and hold commas); "ROWS ?" without python3.
