@@ -21,7 +21,7 @@ trap 'echo "end \$(date +%s%N) $t" >>"$events"; exit 143' TERM
 sleep 1
 echo "end \$(date +%s%N) $t" >>"$events"
 if [ $t = test_topk_select ]; then echo "FAIL: a planted failure"; echo "0 passed, 1 failed"; exit 1; fi
-echo "args: \$*"
+echo "args: \$* portable=\${ATTNBENCH_PORTABLE_KERNELS:-}"
 echo "1 passed, 0 failed"
 SH
     chmod +x "$build/tests/gpu/$t"
@@ -37,6 +37,8 @@ expect "^gpu-topk-select: 0 passed, 1 failed (rc 1)"
 expect "^FAIL: a planted failure"
 expect "^gpu-window-means: .*(rc 124)"
 grep -q -- '--methods mita' "$out/gpu-methods-mita.log" || { echo "FAIL: the mita part lacks --methods mita"; fail=1; }
+grep -q 'portable=1' "$out/gpu-methods-portable.log" || { echo "FAIL: the portable run lacks ATTNBENCH_PORTABLE_KERNELS=1"; fail=1; }
+grep -q 'portable=$' "$out/gpu-methods-full.log" || { echo "FAIL: ATTNBENCH_PORTABLE_KERNELS leaked into another test"; fail=1; }
 # The events in time order: how many ran at once, and who ran beside timing and the counters.
 read -r most alone_ok < <(sort -k2,2n "$events" | awk '
     $1 == "start" { n++; if (n > most) most = n; if (($3 == "test_timing_gpu" || $3 == "test_profiler") && n > 1) bad = 1 }
