@@ -69,6 +69,12 @@ summary=()
 if [ -d "$build/carried-libs" ]; then
     export LD_LIBRARY_PATH=$build/carried-libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 fi
+# The PyTorch peers' rows carry the build's revision: a copied tree's .git, if any, may be
+# older than the tree (suites/peers/attnpeers/results.py reads ATTNBENCH_GIT_REV first).
+if [ -z "${ATTNBENCH_GIT_REV:-}" ] && [ -x "$bench" ]; then
+    ATTNBENCH_GIT_REV=$("$bench" --version 2>/dev/null | sed -n 's/.*(git \(.*\)).*/\1/p')
+    [ -n "$ATTNBENCH_GIT_REV" ] && export ATTNBENCH_GIT_REV
+fi
 
 # "ROWS COUNTED": a results file's rows and those with counters (python3's
 # csv: notes are quoted and hold commas); "ROWS ?" without python3.

@@ -3,12 +3,15 @@
 # stand-in test programs (a build directory of shell scripts named as tests/gpu's), so that it
 # checks the runner itself on any machine: one summary line a test (test_gpu_methods in three
 # by method), a failure's FAIL lines shown, JOBS tests at most at once and at least two,
-# timing and the counters alone, and TEST_LIMIT stopping a test that hangs (rc 124).
+# timing and the counters alone, TEST_LIMIT stopping a test that hangs (rc 124), and the
+# build's revision (attnbench --version) exported as ATTNBENCH_GIT_REV for the PyTorch peers.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 build=$tmp/build out=$tmp/out events=$tmp/events
-mkdir -p "$build/tests/gpu" "$out"
+mkdir -p "$build/tests/gpu" "$build/harness" "$out"
+printf '#!/bin/sh\necho "attnbench 0.1.0 (git 0123456789ab-dirty)"\n' >"$build/harness/attnbench"
+chmod +x "$build/harness/attnbench"
 # A stand-in: logs its start and end (also when TEST_LIMIT stops it), runs 1 s;
 # test_topk_select fails, test_window_means hangs.
 for t in test_gpu_methods test_verify_gpu test_gather test_mita_gather test_mita_kernels \
@@ -21,7 +24,7 @@ trap 'echo "end \$(date +%s%N) $t" >>"$events"; exit 143' TERM
 sleep 1
 echo "end \$(date +%s%N) $t" >>"$events"
 if [ $t = test_topk_select ]; then echo "FAIL: a planted failure"; echo "0 passed, 1 failed"; exit 1; fi
-echo "args: \$* portable=\${ATTNBENCH_PORTABLE_KERNELS:-}"
+echo "args: \$* portable=\${ATTNBENCH_PORTABLE_KERNELS:-} rev=\${ATTNBENCH_GIT_REV:-}"
 echo "1 passed, 0 failed"
 SH
     chmod +x "$build/tests/gpu/$t"
@@ -38,7 +41,8 @@ expect "^FAIL: a planted failure"
 expect "^gpu-window-means: .*(rc 124)"
 grep -q -- '--methods mita' "$out/gpu-methods-mita.log" || { echo "FAIL: the mita part lacks --methods mita"; fail=1; }
 grep -q 'portable=1' "$out/gpu-methods-portable.log" || { echo "FAIL: the portable run lacks ATTNBENCH_PORTABLE_KERNELS=1"; fail=1; }
-grep -q 'portable=$' "$out/gpu-methods-full.log" || { echo "FAIL: ATTNBENCH_PORTABLE_KERNELS leaked into another test"; fail=1; }
+grep -q 'rev=0123456789ab-dirty' "$out/gpu-inputs.log" || { echo "FAIL: ATTNBENCH_GIT_REV is not the build's revision"; fail=1; }
+grep -q 'portable= ' "$out/gpu-methods-full.log" || { echo "FAIL: ATTNBENCH_PORTABLE_KERNELS leaked into another test"; fail=1; }
 # The events in time order: how many ran at once, and who ran beside timing and the counters.
 read -r most alone_ok < <(sort -k2,2n "$events" | awk '
     $1 == "start" { n++; if (n > most) most = n; if (($3 == "test_timing_gpu" || $3 == "test_profiler") && n > 1) bad = 1 }
