@@ -6,9 +6,10 @@
 #              CUDA method against the reference, the same through the
 #              portable kernels, --verify's check, timing, the gathers, MiTA
 #              under every gather, MiTA's kernels, the inputs, the counters),
-#              a log each in OUT_DIR. JOBS=N runs N at once (test_gpu_methods
-#              split in three by method), then timing and the counters alone:
-#              they read clocks and counters that other processes move;
+#              a log each in OUT_DIR. JOBS=N runs N at once (test_gpu_methods,
+#              both runs, split in three by method), then timing and the
+#              counters alone: they read clocks and counters that other
+#              processes move;
 #              TEST_LIMIT=SECONDS stops a test that runs longer (rc 124)
 #   list-tests (alone) the names of the GPU tests `tests` runs, one a line,
 #              running none (the unit test gpu-verify-list checks them against
@@ -180,18 +181,23 @@ gpu_tests_wait() {
         rm -f "$f"
     done
 }
+# test_gpu_methods as test NAME, or under JOBS > 1 as NAME-full, -mita and -rest (the other
+# four methods): the longest test in three processes, so that it is not the last to finish.
+gpu_methods() {
+    local name=$1
+    if [ "$parallel" -gt 1 ] && [ -z "${listing:-}" ]; then
+        gpu_test "$name-full" test_gpu_methods --methods full
+        gpu_test "$name-mita" test_gpu_methods --methods mita
+        gpu_test "$name-rest" test_gpu_methods --methods linear,agent,nystrom,topk
+    else
+        gpu_test "$name" test_gpu_methods
+    fi
+}
 # Every GPU test: tests/gpu/meson.build's list, with its arguments and environment.
 gpu_tests() {
     local plugin=(--plugin "$build/attn/examples/libattn_gather_rows.so")
-    if [ "$parallel" -gt 1 ] && [ -z "${listing:-}" ]; then
-        # the longest test in three processes, so that it is not the last to finish
-        gpu_test methods-full test_gpu_methods --methods full
-        gpu_test methods-mita test_gpu_methods --methods mita
-        gpu_test methods-rest test_gpu_methods --methods linear,agent,nystrom,topk
-    else
-        gpu_test methods test_gpu_methods
-    fi
-    ATTNBENCH_PORTABLE_KERNELS=1 gpu_test methods-portable test_gpu_methods
+    gpu_methods methods
+    ATTNBENCH_PORTABLE_KERNELS=1 gpu_methods methods-portable
     gpu_test verify test_verify_gpu
     gpu_test gather test_gather "${plugin[@]}"
     gpu_test mita-gather test_mita_gather "${plugin[@]}"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # gpu_verify_tests.sh — scripts/gpu_verify.sh's `tests` step with JOBS and TEST_LIMIT, run over
 # stand-in test programs (a build directory of shell scripts named as tests/gpu's), so that it
-# checks the runner itself on any machine: one summary line a test (test_gpu_methods in three
-# by method), a failure's FAIL lines shown, JOBS tests at most at once and at least two,
+# checks the runner itself on any machine: one summary line a test (both runs of
+# test_gpu_methods in three by method), a failure's FAIL lines shown, JOBS tests at most at once and at least two,
 # timing and the counters alone, TEST_LIMIT stopping a test that hangs (rc 124), and the
 # build's revision (attnbench --version) exported as ATTNBENCH_GIT_REV for the PyTorch peers.
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,7 +32,8 @@ done
 JOBS=4 TEST_LIMIT=3 bash "$root/scripts/gpu_verify.sh" "$build" "$out" tests >"$tmp/log" 2>&1
 fail=0
 expect() { grep -q -- "$1" "$tmp/log" || { echo "FAIL: no line matching '$1'"; fail=1; }; }
-for name in methods-full methods-mita methods-rest methods-portable verify gather mita-gather \
+for name in methods-full methods-mita methods-rest methods-portable-full methods-portable-mita \
+            methods-portable-rest verify gather mita-gather \
             mita-kernels inputs timing profiler; do
     expect "^gpu-$name: 1 passed, 0 failed (rc 0)"
 done
@@ -40,7 +41,7 @@ expect "^gpu-topk-select: 0 passed, 1 failed (rc 1)"
 expect "^FAIL: a planted failure"
 expect "^gpu-window-means: .*(rc 124)"
 grep -q -- '--methods mita' "$out/gpu-methods-mita.log" || { echo "FAIL: the mita part lacks --methods mita"; fail=1; }
-grep -q 'portable=1' "$out/gpu-methods-portable.log" || { echo "FAIL: the portable run lacks ATTNBENCH_PORTABLE_KERNELS=1"; fail=1; }
+grep -q 'portable=1' "$out/gpu-methods-portable-mita.log" || { echo "FAIL: the portable run lacks ATTNBENCH_PORTABLE_KERNELS=1"; fail=1; }
 grep -q 'rev=0123456789ab-dirty' "$out/gpu-inputs.log" || { echo "FAIL: ATTNBENCH_GIT_REV is not the build's revision"; fail=1; }
 grep -q 'portable= ' "$out/gpu-methods-full.log" || { echo "FAIL: ATTNBENCH_PORTABLE_KERNELS leaked into another test"; fail=1; }
 # The events in time order: how many ran at once, and who ran beside timing and the counters.
