@@ -147,6 +147,10 @@ measure_ceilings() {
 # OUT_DIR/gpu-NAME.summary until gpu_tests_wait collects it.
 parallel=${JOBS:-1}
 test_limit=${TEST_LIMIT:-0}
+# Stopped from outside (a call's time limit, Ctrl-C), the tests running in the background
+# stop too, rather than hold the GPU for whatever runs next.
+trap 'exit 143' TERM INT
+trap 'kill $(jobs -p) 2>/dev/null' EXIT
 gpu_test() {
     local name=$1 prog=$2
     shift 2
@@ -166,8 +170,14 @@ gpu_test_run() {
     local name=$1 prog=$2 start=$(date +%s) limit=()
     shift 2
     [ "$test_limit" -gt 0 ] && limit=(timeout -k 10 "$test_limit")
-    ${limit[@]+"${limit[@]}"} "$build/tests/gpu/$prog" "$@" >"$out/gpu-$name.log" 2>&1
+    # The program in the background and waited for, so that a TERM (the EXIT trap's, in a
+    # background subshell) reaches it rather than leaving it orphaned.
+    ${limit[@]+"${limit[@]}"} "$build/tests/gpu/$prog" "$@" >"$out/gpu-$name.log" 2>&1 &
+    local child=$!
+    trap 'kill "$child" 2>/dev/null; exit 143' TERM INT
+    wait "$child"
     local rc=$?
+    trap 'exit 143' TERM INT
     echo "gpu-$name: $(tail -1 "$out/gpu-$name.log") (rc $rc) $(($(date +%s) - start))s" \
         >"$out/gpu-$name.summary"
 }

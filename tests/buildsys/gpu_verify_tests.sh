@@ -4,7 +4,8 @@
 # checks the runner itself on any machine: one summary line a test (both runs of
 # test_gpu_methods in three by method), a failure's FAIL lines shown, JOBS tests at most at once and at least two,
 # timing and the counters alone, TEST_LIMIT stopping a test that hangs (rc 124), and the
-# build's revision (attnbench --version) exported as ATTNBENCH_GIT_REV for the PyTorch peers.
+# build's revision (attnbench --version) exported as ATTNBENCH_GIT_REV for the PyTorch peers,
+# and the tests in the background stopped with the script.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -20,7 +21,7 @@ for t in test_gpu_methods test_verify_gpu test_gather test_mita_gather test_mita
 #!/usr/bin/env bash
 echo "start \$(date +%s%N) $t" >>"$events"
 trap 'echo "end \$(date +%s%N) $t" >>"$events"; exit 143' TERM
-[ $t = test_window_means ] && { sleep 30 & wait \$!; }
+[ $t = test_window_means ] || [ -n "\${HANG_ALL:-}" ] && { sleep 30 & wait \$!; }
 sleep 1
 echo "end \$(date +%s%N) $t" >>"$events"
 if [ $t = test_topk_select ]; then echo "FAIL: a planted failure"; echo "0 passed, 1 failed"; exit 1; fi
@@ -51,6 +52,17 @@ read -r most alone_ok < <(sort -k2,2n "$events" | awk '
     END { print most, (bad ? 0 : 1) }')
 [ "$most" -ge 2 ] && [ "$most" -le 5 ] || { echo "FAIL: $most tests at once with JOBS=4"; fail=1; }
 [ "$alone_ok" = 1 ] || { echo "FAIL: timing or the counters ran beside another test"; fail=1; }
+# Stopped from outside while tests run in the background (every stand-in hangs), it stops them.
+rm -f "$events"
+HANG_ALL=1 JOBS=4 bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out2" tests >"$tmp/log2" 2>&1 &
+sleep 2
+kill -TERM $!   # the script alone, not its process group
+wait $!
+sleep 1
+started=$(grep -c '^start' "$events") ended=$(grep -c '^end' "$events")
+[ "$started" -ge 2 ] && [ "$started" = "$ended" ] ||
+    { echo "FAIL: stopped after 2 s, it left $((started - ended)) of $started tests running"; fail=1; }
+pkill -f "$tmp/build/tests/gpu" 2>/dev/null   # what a failure above left running
 if [ $fail = 0 ]; then
     echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang"
 else
