@@ -10,7 +10,7 @@
 # 64 MB window at -9 finds them again; about a minute).
 set -euo pipefail
 build=${1:?usage: carry_build.sh BUILD_DIR FILE.tar.xz}
-file=${2:?usage: carry_build.sh BUILD_DIR FILE.tar.xz}
+file=$(realpath -m "${2:?usage: carry_build.sh BUILD_DIR FILE.tar.xz}") # before the cd below
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$build/harness/attnbench" ] || { echo "carry_build: no $build/harness/attnbench: build first" >&2; exit 1; }
 build_rel=$(realpath --relative-to="$root" "$build")
@@ -18,14 +18,14 @@ case $build_rel in ../*) echo "carry_build: $build is outside the repository" >&
 # The libraries the programs load that a machine with only the toolkit, the driver and the
 # C/C++ runtime lacks: not the runtime's (this list), not CUDA's (libcu*, libnv*).
 runtime='^(libc|libm|libdl|libpthread|librt|libutil|libstdc\+\+|libgcc_s|libgomp)\.so|^lib(cu|nv)'
-mkdir -p "$build/carried-libs"
-programs=("$build/harness/attnbench" "$build"/tests/gpu/test_* "$build"/attn/examples/*.so)
+cd "$root"
+programs=("$build_rel/harness/attnbench" "$build_rel"/tests/gpu/test_* "$build_rel"/attn/examples/*.so)
+rm -rf "$build_rel/carried-libs" # none left from an earlier pack
+mkdir -p "$build_rel/carried-libs"
 { ldd "${programs[@]}" 2>/dev/null || true; } | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
     while read -r name path; do
         [[ $name =~ $runtime ]] && continue
-        cp -L "$path" "$build/carried-libs/$name"
+        cp -L "$path" "$build_rel/carried-libs/$name"
     done
-cd "$root"
-XZ_OPT=${XZ_OPT:--9} tar cJf "$file" "$build_rel/harness/attnbench" "$build_rel"/tests/gpu/test_* \
-    "$build_rel"/attn/examples/*.so "$build_rel/carried-libs"
-echo "carry_build: $(du -h "$file" | cut -f1) in $file ($(ls "$build/carried-libs" | tr '\n' ' ')carried)"
+XZ_OPT=${XZ_OPT:--9} tar cJf "$file" "${programs[@]}" "$build_rel/carried-libs"
+echo "carry_build: $(du -h "$file" | cut -f1) in $file ($(ls "$build_rel/carried-libs" | tr '\n' ' ')carried)"

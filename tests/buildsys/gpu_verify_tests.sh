@@ -2,10 +2,10 @@
 # gpu_verify_tests.sh — scripts/gpu_verify.sh's `tests` step with JOBS and TEST_LIMIT, run over
 # stand-in test programs (a build directory of shell scripts named as tests/gpu's), so that it
 # checks the runner itself on any machine: one summary line a test (both runs of
-# test_gpu_methods in three by method), a failure's FAIL lines shown, JOBS tests at most at once and at least two,
-# timing and the counters alone, TEST_LIMIT stopping a test that hangs (rc 124), and the
-# build's revision (attnbench --version) exported as ATTNBENCH_GIT_REV for the PyTorch peers,
-# and the tests in the background stopped with the script.
+# test_gpu_methods in three by method), a failure's FAIL lines shown, JOBS tests at most at
+# once and at least two, timing and the counters alone, TEST_LIMIT stopping a test that hangs
+# (rc 124), the build's revision (attnbench --version) exported as ATTNBENCH_GIT_REV for the
+# PyTorch peers, and the tests in the background stopped with the script.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
