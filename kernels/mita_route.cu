@@ -46,30 +46,18 @@ template <int R> __device__ __forceinline__ uint64_t list_head(const RouteList<R
 // One 64-expert tile of a thread's two rows into their lists: score(j, x) is the score at
 // x = 0..3 of column block j, the C layout of mma.m16n8 (and wgmma's D layout): x < 2 row g,
 // else row g+8, column 8j + 2t + (x & 1); experts et.. (those at and past m skipped), visited
-// in increasing order. In a whole tile a row's list has had R inserts after its first R
-// columns (R <= 4 of its 16), so the rest skip the empty-entry test (insert_full).
+// in increasing order.
 template <int R, typename Score>
 __device__ __forceinline__ void insert_tile(RouteList<R> (&best)[2], Score &&score, int64_t et,
                                             int64_t m, int t)
 {
-    static_assert(R <= EXPERT_TILE / 4, "a lane's columns of a row fill the list");
-    if (et + EXPERT_TILE <= m) { // no column past m to skip
-#pragma unroll
-        for (int j = 0; j < EXPERT_TILE / 8; j++)
-#pragma unroll
-            for (int x = 0; x < 4; x++) {
-                const int32_t expert = (int32_t)et + 8 * j + 2 * t + (x & 1);
-                if (2 * j + (x & 1) < R) best[x >> 1].insert(score(j, x), expert);
-                else best[x >> 1].insert_full(score(j, x), expert);
-            }
-        return;
-    }
+    const bool whole = et + EXPERT_TILE <= m; // no column past m to skip
 #pragma unroll
     for (int j = 0; j < EXPERT_TILE / 8; j++)
 #pragma unroll
         for (int x = 0; x < 4; x++) {
             const int32_t expert = (int32_t)et + 8 * j + 2 * t + (x & 1);
-            if (expert < m) best[x >> 1].insert(score(j, x), expert);
+            if (whole || expert < m) best[x >> 1].insert(score(j, x), expert);
         }
 }
 
