@@ -39,6 +39,10 @@
 #              backends, FlexAttention) on the flash_peers suite, one after
 #              the other: OUT_DIR/flash_peers.csv and flash_peers-torch.csv,
 #              resumed likewise
+#   flash_long full:flash and full:flash_w4, then SDPA's cuDNN and flash
+#              backends, at the seqlen suite's shape at N = 2^17 and 2^20 (the
+#              flash_long suite, about 2.5 min): OUT_DIR/flash_long.csv and
+#              flash_long-torch.csv, resumed likewise
 #   mita       the mita suite (MiTA and route_only over s_r, 2^10 to 2^20)
 #              to OUT_DIR/mita.csv, resumed likewise
 #   mita_steps run --profile of the mita_steps suite (each MiTA kernel's time
@@ -58,7 +62,7 @@
 # Without steps: tests sanitizer check seqlen. Logs go to OUT_DIR; the last
 # lines printed are a summary.
 set -uo pipefail
-build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|flash_peers|mita|mita_steps|verify|profile]...}")
+build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|flash_peers|flash_long|mita|mita_steps|verify|profile]...}")
 out=$(realpath -m "${2:?usage}")
 shift 2
 mkdir -p "$out"
@@ -126,6 +130,20 @@ profile_run() {
 # A results file's rows (0 when there is none).
 rows() {
     if [ -s "$1" ]; then echo $(($(wc -l <"$1") - 1)); else echo 0; fi
+}
+
+# with_peers SUITE [peer flags]: the suite by attnbench, then by the PyTorch peers on the same
+# points, into OUT_DIR/SUITE.csv and SUITE-torch.csv, each resumed; adds two summary lines.
+with_peers() {
+    local name=$1 rc
+    shift
+    "$bench" run "$name" --out "$out/$name.csv" --resume --quiet 2>"$out/$name.err"
+    rc=$?
+    summary+=("$name: $(rows "$out/$name.csv") rows, $(statuses "$out/$name.csv") (rc $rc)")
+    ATTNBENCH=$bench python3 "$(dirname "$0")/../suites/peers/torch_peers.py" "$name" "$@" \
+        --out "$out/$name-torch.csv" --resume >"$out/$name-torch.log" 2>&1
+    rc=$?
+    summary+=("$name (PyTorch): $(rows "$out/$name-torch.csv") rows, $(statuses "$out/$name-torch.csv") (rc $rc)")
 }
 
 # The ceilings once (kept when a call before measured all five).
@@ -282,15 +300,8 @@ for step in "${what[@]}"; do
             ${BUDGET:+--budget "$BUDGET"} --out "$out/seqlen-torch.csv" --resume >"$out/peers.log" 2>&1
         rc=$?
         summary+=("peers: $(rows "$out/seqlen-torch.csv") rows (rc $rc)") ;;
-    flash_peers)
-        "$bench" run flash_peers --out "$out/flash_peers.csv" --resume --quiet \
-            2>"$out/flash_peers.err"
-        rc=$?
-        summary+=("flash_peers: $(rows "$out/flash_peers.csv") rows, $(statuses "$out/flash_peers.csv") (rc $rc)")
-        ATTNBENCH=$bench python3 "$(dirname "$0")/../suites/peers/torch_peers.py" flash_peers \
-            --out "$out/flash_peers-torch.csv" --resume >"$out/flash_peers-torch.log" 2>&1
-        rc=$?
-        summary+=("flash_peers (PyTorch): $(rows "$out/flash_peers-torch.csv") rows (rc $rc)") ;;
+    flash_peers) with_peers flash_peers ;;
+    flash_long) with_peers flash_long --peers sdpa-cudnn,sdpa-flash ;;
     mita)
         "$bench" run mita --out "$out/mita.csv" --resume --quiet 2>"$out/mita.err"
         rc=$?

@@ -5,13 +5,16 @@
 # test_gpu_methods in three by method), a failure's FAIL lines shown, JOBS tests at most at
 # once and at least two, timing and the counters alone, TEST_LIMIT stopping a test that hangs
 # (rc 124), the build's revision (attnbench --version) exported as ATTNBENCH_GIT_REV for the
-# PyTorch peers, and the tests in the background stopped with the script.
+# PyTorch peers, and the tests in the background stopped with the script; and the flash_long
+# step: the suite by attnbench, then the peers, a summary line each.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 build=$tmp/build out=$tmp/out events=$tmp/events
 mkdir -p "$build/tests/gpu" "$build/harness" "$out"
-printf '#!/bin/sh\necho "attnbench 0.1.0 (git 0123456789ab-dirty)"\n' >"$build/harness/attnbench"
+# A stand-in attnbench: its version, and the arguments of each run, in $tmp/runs.
+printf '#!/bin/sh\ncase "$1" in\n--version) echo "attnbench 0.1.0 (git 0123456789ab-dirty)" ;;\nrun) echo "$*" >>"%s" ;;\nesac\n' \
+    "$tmp/runs" >"$build/harness/attnbench"
 chmod +x "$build/harness/attnbench"
 # A stand-in: logs its start and end (also when TEST_LIMIT stops it), runs 1 s;
 # test_topk_select fails, test_window_means hangs.
@@ -63,8 +66,18 @@ started=$(grep -c '^start' "$events") ended=$(grep -c '^end' "$events")
 [ "$started" -ge 2 ] && [ "$started" = "$ended" ] ||
     { echo "FAIL: stopped after 2 s, it left $((started - ended)) of $started tests running"; fail=1; }
 pkill -f "$tmp/build/tests/gpu" 2>/dev/null   # what a failure above left running
+# flash_long: attnbench runs the suite into OUT_DIR, resumed; then the peers (which fail here
+# without PyTorch or a GPU: their line says so, with their exit status).
+bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out3" flash_long >"$tmp/log3" 2>&1
+out3=$(realpath -m "$tmp/out3")
+grep -qx "run flash_long --out $out3/flash_long.csv --resume --quiet" "$tmp/runs" ||
+    { echo "FAIL: flash_long's attnbench run: $(cat "$tmp/runs")"; fail=1; }
+grep -qF 'flash_long: 0 rows, ? (rc 0)' "$tmp/log3" &&
+    grep -q '^flash_long (PyTorch): 0 rows, .*(rc [1-9][0-9]*)' "$tmp/log3" &&
+    [ -s "$out3/flash_long-torch.log" ] ||
+    { echo "FAIL: flash_long's summary:"; cat "$tmp/log3" "$out3/flash_long-torch.log"; fail=1; }
 if [ $fail = 0 ]; then
-    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang"
+    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers"
 else
     cat "$tmp/log"
 fi

@@ -269,6 +269,10 @@ list)
     for w in methods suites devices mita quick seqlen; do grep -q "$w" out.txt || fail "list lacks $w"; done
     run list seqlen
     [ "$(rc)" = 0 ] && grep -qw 1048576 out.txt || fail "list seqlen lacks N=2^20"
+    # flash_long: both flash versions at the seqlen suite's shape, N = 2^17 and 2^20.
+    run list flash_long --points
+    [ "$(rc)" = 0 ] && [ "$(grep -cE '^  full +flash(_w4)? +bf16 +1 +8 +(131072|1048576) +64 ' out.txt)" = 4 ] ||
+        fail "list flash_long --points: $(cat out.txt err.txt)"
     pass "list shows methods, suites, devices and a suite's points"
     ;;
 shard)
