@@ -61,7 +61,16 @@
 #              the step called again on the same OUT_DIR resumes them.
 # Without steps: tests sanitizer check seqlen. Logs go to OUT_DIR; the last
 # lines printed are a summary.
+# LIMIT=SECONDS bounds the whole call (a lent machine's command limit, less a margin):
+# at LIMIT the step running is stopped (its rows kept, as by Ctrl-C), its summary line
+# says so, and the steps after it do not start. PACK=FILE packs OUT_DIR into one
+# .tar.gz at the end, also when LIMIT stopped the call: one file to bring back.
 set -uo pipefail
+# Under LIMIT the script runs again under timeout(1), which stops it and every program it
+# started (its process group) at the limit; the EXIT trap below still summarizes and packs.
+if [ -n "${LIMIT:-}" ] && [ -z "${GPU_VERIFY_TIMED:-}" ]; then
+    GPU_VERIFY_TIMED=1 exec timeout -k 30 "$LIMIT" bash "$0" "$@"
+fi
 build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|flash_peers|flash_long|mita|mita_steps|verify|profile]...}")
 out=$(realpath -m "${2:?usage}")
 shift 2
@@ -168,7 +177,21 @@ test_limit=${TEST_LIMIT:-0}
 # Stopped from outside (a call's time limit, Ctrl-C), the tests running in the background
 # stop too, rather than hold the GPU for whatever runs next.
 trap 'exit 143' TERM INT
-trap 'kill $(jobs -p) 2>/dev/null' EXIT
+trap finish EXIT
+# At exit, normal or not: the tests in the background stopped, the summary printed (the step
+# that was running named as stopped), OUT_DIR packed into PACK.
+finish() {
+    local rc=$?
+    kill $(jobs -p) 2>/dev/null
+    if [ -n "${running:-}" ]; then
+        summary+=("$running: stopped after $(( $(date +%s) - start ))s (exit $rc${LIMIT:+; LIMIT=$LIMIT s}); its rows so far are kept")
+    fi
+    [ -n "${listing:-}" ] || [ ${#summary[@]} -eq 0 ] || printf '%s\n' "${summary[@]}"
+    if [ -n "${PACK:-}" ] && [ -z "${listing:-}" ]; then
+        tar czf "$PACK" -C "$(dirname "$out")" "$(basename "$out")" &&
+            echo "packed $out into $PACK ($(du -h "$PACK" | cut -f1))"
+    fi
+}
 gpu_test() {
     local name=$1 prog=$2
     shift 2
@@ -244,7 +267,7 @@ if [ "${what[*]}" = list-tests ]; then
 fi
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.used --format=csv | tee "$out/gpu.txt"
 for step in "${what[@]}"; do
-    start=$(date +%s)
+    start=$(date +%s) running=$step
     case $step in
     tests)
         gpu_tests
@@ -331,8 +354,8 @@ for step in "${what[@]}"; do
         profile_run profile_long profile_long 90
         profile_run gather gather-profiled 120 --seqlen 2^14,2^20 --m 64,1024 --k 64,1024
         summary+=("profile: CSV in $out") ;;
-    *) echo "gpu_verify: unknown step $step" >&2; exit 2 ;;
+    *) running=; echo "gpu_verify: unknown step $step" >&2; exit 2 ;;
     esac
     summary[-1]+=" $(( $(date +%s) - start ))s"
+    running=
 done
-printf '%s\n' "${summary[@]}"

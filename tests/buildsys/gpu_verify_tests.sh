@@ -6,14 +6,16 @@
 # once and at least two, timing and the counters alone, TEST_LIMIT stopping a test that hangs
 # (rc 124), the build's revision (attnbench --version) exported as ATTNBENCH_GIT_REV for the
 # PyTorch peers, and the tests in the background stopped with the script; and the flash_long
-# step: the suite by attnbench, then the peers, a summary line each.
+# step: the suite by attnbench, then the peers, a summary line each; PACK, one .tar.gz of
+# OUT_DIR; and LIMIT, which stops a call at its time.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 build=$tmp/build out=$tmp/out events=$tmp/events
 mkdir -p "$build/tests/gpu" "$build/harness" "$out"
-# A stand-in attnbench: its version, and the arguments of each run, in $tmp/runs.
-printf '#!/bin/sh\ncase "$1" in\n--version) echo "attnbench 0.1.0 (git 0123456789ab-dirty)" ;;\nrun) echo "$*" >>"%s" ;;\nesac\n' \
+# A stand-in attnbench: its version, and the arguments of each run, in $tmp/runs (a run hangs
+# under HANG_RUN).
+printf '#!/bin/sh\ncase "$1" in\n--version) echo "attnbench 0.1.0 (git 0123456789ab-dirty)" ;;\nrun) echo "$*" >>"%s"; [ -z "$HANG_RUN" ] || sleep 60 ;;\nesac\n' \
     "$tmp/runs" >"$build/harness/attnbench"
 chmod +x "$build/harness/attnbench"
 # A stand-in: logs its start and end (also when TEST_LIMIT stops it), runs 1 s;
@@ -68,7 +70,7 @@ started=$(grep -c '^start' "$events") ended=$(grep -c '^end' "$events")
 pkill -f "$tmp/build/tests/gpu" 2>/dev/null   # what a failure above left running
 # flash_long: attnbench runs the suite into OUT_DIR, resumed; then the peers (which fail here
 # without PyTorch or a GPU: their line says so, with their exit status).
-bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out3" flash_long >"$tmp/log3" 2>&1
+PACK=$tmp/out3.tgz bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out3" flash_long >"$tmp/log3" 2>&1
 out3=$(realpath -m "$tmp/out3")
 grep -qx "run flash_long --out $out3/flash_long.csv --resume --quiet" "$tmp/runs" ||
     { echo "FAIL: flash_long's attnbench run: $(cat "$tmp/runs")"; fail=1; }
@@ -76,8 +78,20 @@ grep -qF 'flash_long: 0 rows, ? (rc 0)' "$tmp/log3" &&
     grep -q '^flash_long (PyTorch): 0 rows, .*(rc [1-9][0-9]*)' "$tmp/log3" &&
     [ -s "$out3/flash_long-torch.log" ] ||
     { echo "FAIL: flash_long's summary:"; cat "$tmp/log3" "$out3/flash_long-torch.log"; fail=1; }
+tar tzf "$tmp/out3.tgz" 2>/dev/null | grep -q '^out3/flash_long-torch.log$' ||
+    { echo "FAIL: PACK did not pack OUT_DIR: $(tar tzf "$tmp/out3.tgz" 2>&1 | head -3)"; fail=1; }
+# LIMIT: a run that hangs is stopped at the limit with the programs it started, its step named
+# as stopped, the steps after it not started, and OUT_DIR packed all the same.
+begin=$(date +%s)
+HANG_RUN=1 LIMIT=3 PACK=$tmp/out4.tgz bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out4" \
+    flash_long mita >"$tmp/log4" 2>&1
+took=$(( $(date +%s) - begin ))
+[ "$took" -lt 20 ] && grep -q '^flash_long: stopped after .*LIMIT=3 s' "$tmp/log4" &&
+    ! grep -q '^mita' "$tmp/log4" && ! grep -q 'run mita' "$tmp/runs" && [ -s "$tmp/out4.tgz" ] ||
+    { echo "FAIL: LIMIT=3 (took ${took}s):"; cat "$tmp/log4"; fail=1; }
+pgrep -f 'sleep 60' >/dev/null && { echo "FAIL: LIMIT left the hanging run behind"; fail=1; }
 if [ $fail = 0 ]; then
-    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers"
+    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers; PACK packed; LIMIT stopped a hung run"
 else
     cat "$tmp/log"
 fi
