@@ -26,7 +26,10 @@
 #              environment, the seqlen suite's points (AB_ARGS, the run flags
 #              that pick them: default --methods mita --seqlen 2^14,2^17,2^20)
 #              by that build, then by this one, into OUT_DIR/ab-base.csv and
-#              ab-new.csv, and `attnbench compare` of the two (ab.txt)
+#              ab-new.csv, and `attnbench compare` of the two (ab.txt).
+#              AB_ROUNDS=R alternates the two builds R times (ab-base-2.csv,
+#              ab-new-2.csv, ...), each round compared, and compares the base
+#              build's first two rounds: what differs there is run-to-run noise
 #   ceilings   attnbench ceilings into OUT_DIR/ceilings.csv (kept once all five
 #              are measured): run it first in a session whose rows you keep
 #   seqlen     the seqlen suite, CSV to OUT_DIR/seqlen.csv (called again on
@@ -153,6 +156,17 @@ with_peers() {
         --out "$out/$name-torch.csv" --resume >"$out/$name-torch.log" 2>&1
     rc=$?
     summary+=("$name (PyTorch): $(rows "$out/$name-torch.csv") rows, $(statuses "$out/$name-torch.csv") (rc $rc)")
+}
+
+# ab_compare TITLE BASE.csv NEW.csv: `attnbench compare` of the two appended to OUT_DIR/ab.txt
+# under TITLE; adds its verdict line (the counts of slower, faster, same) to the summary.
+ab_compare() {
+    local rc
+    echo "== $1" >>"$out/ab.txt"
+    "$bench" compare "$2" "$3" >>"$out/ab.txt" 2>&1
+    rc=$?
+    summary+=("ab, $1: $(rows "$2") and $(rows "$3") rows; $(tail -1 "$out/ab.txt" |
+        sed -n 's/^compare: \([^;]*\);.*/\1/p') (compare rc $rc)")
 }
 
 # The ceilings once (kept when a call before measured all five).
@@ -298,13 +312,19 @@ for step in "${what[@]}"; do
         base=${BASE:?gpu_verify: ab needs BASE, the attnbench of the build to compare with}
         # shellcheck disable=SC2206 # AB_ARGS splits into flags on purpose
         ab_args=(run seqlen --quiet --force ${AB_ARGS:---methods mita --seqlen 2^14,2^17,2^20})
-        ATTNBENCH_SUITES=${ATTNBENCH_SUITES:-$(dirname "$0")/../suites} \
-            "$base" "${ab_args[@]}" --out "$out/ab-base.csv" 2>"$out/ab-base.err"
-        "$bench" "${ab_args[@]}" --out "$out/ab-new.csv" 2>"$out/ab-new.err"
-        "$bench" compare "$out/ab-base.csv" "$out/ab-new.csv" >"$out/ab.txt" 2>&1
-        rc=$?
+        : >"$out/ab.txt"
+        for ((round = 1; round <= ${AB_ROUNDS:-1}; round++)); do
+            sfx=$([ $round = 1 ] || echo "-$round")
+            ATTNBENCH_SUITES=${ATTNBENCH_SUITES:-$(dirname "$0")/../suites} \
+                "$base" "${ab_args[@]}" --out "$out/ab-base$sfx.csv" 2>"$out/ab-base$sfx.err"
+            "$bench" "${ab_args[@]}" --out "$out/ab-new$sfx.csv" 2>"$out/ab-new$sfx.err"
+            ab_compare "round $round, base then new" "$out/ab-base$sfx.csv" "$out/ab-new$sfx.csv"
+        done
+        # The base build against itself: the differences that are run-to-run noise.
+        [ "${AB_ROUNDS:-1}" -lt 2 ] ||
+            ab_compare "base (round 1) against base (round 2)" "$out/ab-base.csv" "$out/ab-base-2.csv"
         cat "$out/ab.txt"
-        summary+=("ab: $(rows "$out/ab-base.csv") base rows, $(rows "$out/ab-new.csv") new; compare rc $rc (ab.txt)") ;;
+        summary[-1]+=" (ab.txt)" ;;
     check)
         "$bench" check --backend cuda --d 64,128 >"$out/check.log" 2>&1
         rc=$?
