@@ -312,8 +312,10 @@ for step in "${what[@]}"; do
         base=${BASE:?gpu_verify: ab needs BASE, the attnbench of the build to compare with}
         # shellcheck disable=SC2206 # AB_ARGS splits into flags on purpose
         ab_args=(run seqlen --quiet --force ${AB_ARGS:---methods mita --seqlen 2^14,2^17,2^20})
+        rounds=${AB_ROUNDS:-1}
+        [[ $rounds =~ ^[1-9][0-9]*$ ]] || { running=; echo "gpu_verify: AB_ROUNDS=$rounds is not a count of 1 or more" >&2; exit 2; }
         : >"$out/ab.txt"
-        for ((round = 1; round <= ${AB_ROUNDS:-1}; round++)); do
+        for ((round = 1; round <= rounds; round++)); do
             sfx=$([ $round = 1 ] || echo "-$round")
             ATTNBENCH_SUITES=${ATTNBENCH_SUITES:-$(dirname "$0")/../suites} \
                 "$base" "${ab_args[@]}" --out "$out/ab-base$sfx.csv" 2>"$out/ab-base$sfx.err"
@@ -321,7 +323,7 @@ for step in "${what[@]}"; do
             ab_compare "round $round, base then new" "$out/ab-base$sfx.csv" "$out/ab-new$sfx.csv"
         done
         # The base build against itself: the differences that are run-to-run noise.
-        [ "${AB_ROUNDS:-1}" -lt 2 ] ||
+        [ "$rounds" -lt 2 ] ||
             ab_compare "base (round 1) against base (round 2)" "$out/ab-base.csv" "$out/ab-base-2.csv"
         cat "$out/ab.txt"
         summary[-1]+=" (ab.txt)" ;;

@@ -28,6 +28,9 @@ done
     grep -q '^== base (round 1) against base (round 2)' "$out/r2/ab.txt" &&
     [ "$(grep -c '^ab, .*: 2 and 2 rows; 2 points in both: ' "$out/r2.log")" = 3 ] ||
     { echo "FAIL: AB_ROUNDS=2 should compare three pairs:"; cat "$out/r2.log"; fail=1; }
+BASE=$bench AB_ROUNDS=0 bash "$root/scripts/gpu_verify.sh" "$build" "$out/r0" ab >"$out/r0.log" 2>&1
+[ $? = 2 ] && grep -q 'AB_ROUNDS=0 is not a count of 1 or more' "$out/r0.log" ||
+    { echo "FAIL: AB_ROUNDS=0 must be refused:"; cat "$out/r0.log"; fail=1; }
 if bash "$root/scripts/gpu_verify.sh" "$build" "$out/nobase" ab >"$out/nobase.log" 2>&1 ||
    ! grep -q 'ab needs BASE' "$out/nobase.log"; then
     echo "FAIL: without BASE the step must stop and say why"; cat "$out/nobase.log"; fail=1
