@@ -82,6 +82,9 @@ what=("$@")
 [ ${#what[@]} -gt 0 ] || what=(tests sanitizer check seqlen)
 bench=$build/harness/attnbench
 summary=()
+# The suites of this checkout: a build carried from another machine looks first where its
+# source tree was there (harness/sweep/suite.c), which need not exist here.
+export ATTNBENCH_SUITES=${ATTNBENCH_SUITES:-$(cd "$(dirname "$0")/../suites" && pwd)}
 # A build carried from another machine (scripts/carry_build.sh) brings the libraries this one lacks.
 if [ -d "$build/carried-libs" ]; then
     export LD_LIBRARY_PATH=$build/carried-libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -317,8 +320,7 @@ for step in "${what[@]}"; do
         : >"$out/ab.txt"
         for ((round = 1; round <= rounds; round++)); do
             sfx=$([ $round = 1 ] || echo "-$round")
-            ATTNBENCH_SUITES=${ATTNBENCH_SUITES:-$(dirname "$0")/../suites} \
-                "$base" "${ab_args[@]}" --out "$out/ab-base$sfx.csv" 2>"$out/ab-base$sfx.err"
+            "$base" "${ab_args[@]}" --out "$out/ab-base$sfx.csv" 2>"$out/ab-base$sfx.err"
             "$bench" "${ab_args[@]}" --out "$out/ab-new$sfx.csv" 2>"$out/ab-new$sfx.err"
             ab_compare "round $round, base then new" "$out/ab-base$sfx.csv" "$out/ab-new$sfx.csv"
         done

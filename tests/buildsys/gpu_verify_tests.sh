@@ -6,17 +6,18 @@
 # once and at least two, timing and the counters alone, TEST_LIMIT stopping a test that hangs
 # (rc 124), the build's revision (attnbench --version) exported as ATTNBENCH_GIT_REV for the
 # PyTorch peers, and the tests in the background stopped with the script; and the flash_long
-# step: the suite by attnbench, then the peers, a summary line each; PACK, one .tar.gz of
-# OUT_DIR; and LIMIT, which stops a call at its time.
+# step: the suite by attnbench (ATTNBENCH_SUITES this checkout's suites/, where a carried
+# build would look in its own machine's source tree), then the peers, a summary line each;
+# PACK, one .tar.gz of OUT_DIR; and LIMIT, which stops a call at its time.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 build=$tmp/build out=$tmp/out events=$tmp/events
 mkdir -p "$build/tests/gpu" "$build/harness" "$out"
-# A stand-in attnbench: its version, and the arguments of each run, in $tmp/runs (a run hangs
-# under HANG_RUN).
-printf '#!/bin/sh\ncase "$1" in\n--version) echo "attnbench 0.1.0 (git 0123456789ab-dirty)" ;;\nrun) echo "$*" >>"%s"; [ -z "$HANG_RUN" ] || sleep 60 ;;\nesac\n' \
-    "$tmp/runs" >"$build/harness/attnbench"
+# A stand-in attnbench: its version, and the arguments of each run, in $tmp/runs, and the
+# ATTNBENCH_SUITES it saw in $tmp/suites (a run hangs under HANG_RUN).
+printf '#!/bin/sh\ncase "$1" in\n--version) echo "attnbench 0.1.0 (git 0123456789ab-dirty)" ;;\nrun) echo "$*" >>"%s"; echo "$ATTNBENCH_SUITES" >"%s"; [ -z "$HANG_RUN" ] || sleep 60 ;;\nesac\n' \
+    "$tmp/runs" "$tmp/suites" >"$build/harness/attnbench"
 chmod +x "$build/harness/attnbench"
 # A stand-in: logs its start and end (also when TEST_LIMIT stops it), runs 1 s;
 # test_topk_select fails, test_window_means hangs.
@@ -70,10 +71,13 @@ started=$(grep -c '^start' "$events") ended=$(grep -c '^end' "$events")
 pkill -f "$tmp/build/tests/gpu" 2>/dev/null   # what a failure above left running
 # flash_long: attnbench runs the suite into OUT_DIR, resumed; then the peers (which fail here
 # without PyTorch or a GPU: their line says so, with their exit status).
-PACK=$tmp/out3.tgz bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out3" flash_long >"$tmp/log3" 2>&1
+env -u ATTNBENCH_SUITES PACK="$tmp/out3.tgz" bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out3" \
+    flash_long >"$tmp/log3" 2>&1
 out3=$(realpath -m "$tmp/out3")
 grep -qx "run flash_long --out $out3/flash_long.csv --resume --quiet" "$tmp/runs" ||
     { echo "FAIL: flash_long's attnbench run: $(cat "$tmp/runs")"; fail=1; }
+[ "$(cat "$tmp/suites")" = "$root/suites" ] ||
+    { echo "FAIL: ATTNBENCH_SUITES is '$(cat "$tmp/suites")', not this checkout's suites"; fail=1; }
 grep -qF 'flash_long: 0 rows, ? (rc 0)' "$tmp/log3" &&
     grep -q '^flash_long (PyTorch): 0 rows, .*(rc [1-9][0-9]*)' "$tmp/log3" &&
     [ -s "$out3/flash_long-torch.log" ] ||
