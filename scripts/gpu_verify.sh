@@ -54,7 +54,8 @@
 #              ceilings step measured them
 #   verify     run --verify of every method at N = 2^20 (the verify_2e20 suite)
 #              and of linear, agent and mita at B·H·N·d = 2^32, to
-#              OUT_DIR/verify_2e20.csv and verify_2e32.csv, resumed likewise
+#              OUT_DIR/verify_2e20.csv and verify_2e32.csv, resumed likewise;
+#              verify_2e20 and verify_2e32 run one of the two
 #   profile    attnbench ceilings, then `run --profile --ceilings` of the
 #              profile and profile_long suites and of the gather suite's
 #              variants at N = 2^14, 2^20, m, k = 64, 1024, d = 64, 128: CSV
@@ -74,7 +75,7 @@ set -uo pipefail
 if [ -n "${LIMIT:-}" ] && [ -z "${GPU_VERIFY_TIMED:-}" ]; then
     GPU_VERIFY_TIMED=1 exec timeout -k 30 "$LIMIT" bash "$0" "$@"
 fi
-build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|flash_peers|flash_long|mita|mita_steps|verify|profile]...}")
+build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|flash_peers|flash_long|mita|mita_steps|verify|verify_2e20|verify_2e32|profile]...}")
 out=$(realpath -m "${2:?usage}")
 shift 2
 mkdir -p "$out"
@@ -170,6 +171,21 @@ ab_compare() {
     rc=$?
     summary+=("ab, $1: $(rows "$2") and $(rows "$3") rows; $(tail -1 "$out/ab.txt" |
         sed -n 's/^compare: \([^;]*\);.*/\1/p') (compare rc $rc)")
+}
+
+# verify_2e20, verify_2e32: run --verify of every method at N = 2^20, and of linear, agent and
+# mita at B·H·N·d = 2^32 elements (B = 1, H = 32, N = 2^20, d = 128), resumed; a summary line each.
+verify_2e20() {
+    "$bench" run verify_2e20 --out "$out/verify_2e20.csv" --resume 2>"$out/verify_2e20.err" |
+        tee "$out/verify_2e20.txt"
+    local rc=$?   # attnbench's (pipefail)
+    summary+=("verify 2^20: $(rows "$out/verify_2e20.csv") rows, $(statuses "$out/verify_2e20.csv") (rc $rc)")
+}
+verify_2e32() {
+    "$bench" run verify_2e20 --methods linear,agent,mita --H 32 --d 128 \
+        --out "$out/verify_2e32.csv" --resume 2>"$out/verify_2e32.err" | tee "$out/verify_2e32.txt"
+    local rc=$?
+    summary+=("verify 2^32: $(rows "$out/verify_2e32.csv") rows, $(statuses "$out/verify_2e32.csv") (rc $rc)")
 }
 
 # The ceilings once (kept when a call before measured all five).
@@ -360,15 +376,9 @@ for step in "${what[@]}"; do
             --resume --quiet 2>"$out/mita_steps.err"
         rc=$?
         summary+=("mita_steps: $(rows "$out/mita_steps.csv") rows, $(rows "$out/mita_steps.steps.csv") step rows (rc $rc)") ;;
-    verify)
-        "$bench" run verify_2e20 --out "$out/verify_2e20.csv" --resume 2>"$out/verify_2e20.err" |
-            tee "$out/verify_2e20.txt"
-        rc=$?
-        summary+=("verify 2^20: $(rows "$out/verify_2e20.csv") rows (rc $rc)")
-        "$bench" run verify_2e20 --methods linear,agent,mita --H 32 --d 128 \
-            --out "$out/verify_2e32.csv" --resume 2>"$out/verify_2e32.err" | tee "$out/verify_2e32.txt"
-        rc=$?
-        summary+=("verify 2^32: $(rows "$out/verify_2e32.csv") rows (rc $rc)") ;;
+    verify) verify_2e20; verify_2e32 ;;
+    verify_2e20) verify_2e20 ;;
+    verify_2e32) verify_2e32 ;;
     profile)
         measure_ceilings
         ceilings=()

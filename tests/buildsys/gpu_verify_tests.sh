@@ -8,7 +8,8 @@
 # PyTorch peers, and the tests in the background stopped with the script; and the flash_long
 # step: the suite by attnbench (ATTNBENCH_SUITES this checkout's suites/, where a carried
 # build would look in its own machine's source tree), then the peers, a summary line each;
-# PACK, one .tar.gz of OUT_DIR; and LIMIT, which stops a call at its time.
+# the verify_2e32 step alone; PACK, one .tar.gz of OUT_DIR; and LIMIT, which stops a call
+# at its time.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -84,6 +85,13 @@ grep -qF 'flash_long: 0 rows, ? (rc 0)' "$tmp/log3" &&
     { echo "FAIL: flash_long's summary:"; cat "$tmp/log3" "$out3/flash_long-torch.log"; fail=1; }
 tar tzf "$tmp/out3.tgz" 2>/dev/null | grep -q '^out3/flash_long-torch.log$' ||
     { echo "FAIL: PACK did not pack OUT_DIR: $(tar tzf "$tmp/out3.tgz" 2>&1 | head -3)"; fail=1; }
+# verify_2e32 alone: the 2^32-element run of the verify step, without its 2^20 run.
+: >"$tmp/runs"
+bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out5" verify_2e32 >"$tmp/log5" 2>&1
+out5=$(realpath -m "$tmp/out5")
+[ "$(cat "$tmp/runs")" = "run verify_2e20 --methods linear,agent,mita --H 32 --d 128 --out $out5/verify_2e32.csv --resume" ] &&
+    grep -q '^verify 2^32: 0 rows' "$tmp/log5" ||
+    { echo "FAIL: verify_2e32: $(cat "$tmp/runs")"; cat "$tmp/log5"; fail=1; }
 # LIMIT: a run that hangs is stopped at the limit with the programs it started, its step named
 # as stopped, the steps after it not started, and OUT_DIR packed all the same.
 begin=$(date +%s)
@@ -95,7 +103,7 @@ took=$(( $(date +%s) - begin ))
     { echo "FAIL: LIMIT=3 (took ${took}s):"; cat "$tmp/log4"; fail=1; }
 pgrep -f 'sleep 60' >/dev/null && { echo "FAIL: LIMIT left the hanging run behind"; fail=1; }
 if [ $fail = 0 ]; then
-    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers; PACK packed; LIMIT stopped a hung run"
+    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers; verify_2e32 alone; PACK packed; LIMIT stopped a hung run"
 else
     cat "$tmp/log"
 fi
