@@ -148,14 +148,21 @@ rows() {
     if [ -s "$1" ]; then echo $(($(wc -l <"$1") - 1)); else echo 0; fi
 }
 
-# with_peers SUITE [peer flags]: the suite by attnbench, then by the PyTorch peers on the same
-# points, into OUT_DIR/SUITE.csv and SUITE-torch.csv, each resumed; adds two summary lines.
-with_peers() {
+# suite_run SUITE: the suite by attnbench into OUT_DIR/SUITE.csv, resumed; adds its summary
+# line (rows and their statuses).
+suite_run() {
     local name=$1 rc
-    shift
     "$bench" run "$name" --out "$out/$name.csv" --resume --quiet 2>"$out/$name.err"
     rc=$?
     summary+=("$name: $(rows "$out/$name.csv") rows, $(statuses "$out/$name.csv") (rc $rc)")
+}
+
+# with_peers SUITE [peer flags]: suite_run, then the PyTorch peers on the same points into
+# OUT_DIR/SUITE-torch.csv, resumed; adds a summary line each.
+with_peers() {
+    local name=$1 rc
+    shift
+    suite_run "$name"
     ATTNBENCH=$bench python3 "$(dirname "$0")/../suites/peers/torch_peers.py" "$name" "$@" \
         --out "$out/$name-torch.csv" --resume >"$out/$name-torch.log" 2>&1
     rc=$?
@@ -173,20 +180,20 @@ ab_compare() {
         sed -n 's/^compare: \([^;]*\);.*/\1/p') (compare rc $rc)")
 }
 
-# verify_2e20, verify_2e32: run --verify of every method at N = 2^20, and of linear, agent and
-# mita at B·H·N·d = 2^32 elements (B = 1, H = 32, N = 2^20, d = 128), resumed; a summary line each.
-verify_2e20() {
-    "$bench" run verify_2e20 --out "$out/verify_2e20.csv" --resume 2>"$out/verify_2e20.err" |
-        tee "$out/verify_2e20.txt"
-    local rc=$?   # attnbench's (pipefail)
-    summary+=("verify 2^20: $(rows "$out/verify_2e20.csv") rows, $(statuses "$out/verify_2e20.csv") (rc $rc)")
+# verify_run NAME LABEL [flags]: `run --verify` of the verify_2e20 suite (with flags picking
+# other points) into OUT_DIR/NAME.csv, resumed; adds a summary line "verify LABEL: ...".
+verify_run() {
+    local name=$1 label=$2 rc
+    shift 2
+    "$bench" run verify_2e20 "$@" --out "$out/$name.csv" --resume 2>"$out/$name.err" |
+        tee "$out/$name.txt"
+    rc=$?   # attnbench's (pipefail)
+    summary+=("verify $label: $(rows "$out/$name.csv") rows, $(statuses "$out/$name.csv") (rc $rc)")
 }
-verify_2e32() {
-    "$bench" run verify_2e20 --methods linear,agent,mita --H 32 --d 128 \
-        --out "$out/verify_2e32.csv" --resume 2>"$out/verify_2e32.err" | tee "$out/verify_2e32.txt"
-    local rc=$?
-    summary+=("verify 2^32: $(rows "$out/verify_2e32.csv") rows, $(statuses "$out/verify_2e32.csv") (rc $rc)")
-}
+# Every method at N = 2^20; linear, agent and mita at B·H·N·d = 2^32 elements (B = 1, H = 32,
+# N = 2^20, d = 128).
+verify_2e20() { verify_run verify_2e20 2^20; }
+verify_2e32() { verify_run verify_2e32 2^32 --methods linear,agent,mita --H 32 --d 128; }
 
 # The ceilings once (kept when a call before measured all five).
 measure_ceilings() {
@@ -365,10 +372,7 @@ for step in "${what[@]}"; do
         summary+=("peers: $(rows "$out/seqlen-torch.csv") rows (rc $rc)") ;;
     flash_peers) with_peers flash_peers ;;
     flash_long) with_peers flash_long --peers sdpa-cudnn,sdpa-flash ;;
-    mita)
-        "$bench" run mita --out "$out/mita.csv" --resume --quiet 2>"$out/mita.err"
-        rc=$?
-        summary+=("mita: $(rows "$out/mita.csv") rows, $(statuses "$out/mita.csv") (rc $rc)") ;;
+    mita) suite_run mita ;;
     mita_steps)
         ceilings=()
         [ "$(ceilings_ok)" = 5 ] && ceilings=(--ceilings "$out/ceilings.csv")
