@@ -16,9 +16,10 @@ trap 'rm -rf "$tmp"' EXIT
 build=$tmp/build out=$tmp/out events=$tmp/events
 mkdir -p "$build/tests/gpu" "$build/harness" "$out"
 # A stand-in attnbench: its version, and the arguments of each run, in $tmp/runs, and the
-# ATTNBENCH_SUITES it saw in $tmp/suites (a run hangs under HANG_RUN).
-printf '#!/bin/sh\ncase "$1" in\n--version) echo "attnbench 0.1.0 (git 0123456789ab-dirty)" ;;\nrun) echo "$*" >>"%s"; echo "$ATTNBENCH_SUITES" >"%s"; [ -z "$HANG_RUN" ] || sleep 60 ;;\nesac\n' \
-    "$tmp/runs" "$tmp/suites" >"$build/harness/attnbench"
+# ATTNBENCH_SUITES it saw in $tmp/suites (a run hangs under HANG_RUN, in a sleep whose PID it
+# leaves in $tmp/hang.pid).
+printf '#!/bin/sh\ncase "$1" in\n--version) echo "attnbench 0.1.0 (git 0123456789ab-dirty)" ;;\nrun) echo "$*" >>"%s"; echo "$ATTNBENCH_SUITES" >"%s"; [ -z "$HANG_RUN" ] || { sleep 60 & echo $! >"%s"; wait; } ;;\nesac\n' \
+    "$tmp/runs" "$tmp/suites" "$tmp/hang.pid" >"$build/harness/attnbench"
 chmod +x "$build/harness/attnbench"
 # A stand-in: logs its start and end (also when TEST_LIMIT stops it), runs 1 s;
 # test_topk_select fails, test_window_means hangs.
@@ -101,7 +102,10 @@ took=$(( $(date +%s) - begin ))
 [ "$took" -lt 20 ] && grep -q '^flash_long: stopped after .*LIMIT=3 s' "$tmp/log4" &&
     ! grep -q '^mita' "$tmp/log4" && ! grep -q 'run mita' "$tmp/runs" && [ -s "$tmp/out4.tgz" ] ||
     { echo "FAIL: LIMIT=3 (took ${took}s):"; cat "$tmp/log4"; fail=1; }
-pgrep -f 'sleep 60' >/dev/null && { echo "FAIL: LIMIT left the hanging run behind"; fail=1; }
+# (A stopped sleep whose parent died may stay a zombie, unreaped: that one is gone too.)
+hung=$(cat "$tmp/hang.pid" 2>/dev/null)
+[ -n "$hung" ] && ! ps -o stat= -p "$hung" | grep -qv '^Z' ||
+    { echo "FAIL: the run did not hang, or LIMIT left it behind (pid '$hung')"; fail=1; }
 if [ $fail = 0 ]; then
     echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers; verify_2e32 alone; PACK packed; LIMIT stopped a hung run"
 else
