@@ -46,18 +46,30 @@ template <int R> __device__ __forceinline__ uint64_t list_head(const RouteList<R
 // One 64-expert tile of a thread's two rows into their lists: score(j, x) is the score at
 // x = 0..3 of column block j, the C layout of mma.m16n8 (and wgmma's D layout): x < 2 row g,
 // else row g+8, column 8j + 2t + (x & 1); experts et.. (those at and past m skipped), visited
-// in increasing order.
+// in increasing order. In a whole tile a row's list has had R inserts after its first R
+// columns (R <= 4 of its 16), so the rest skip the empty-entry test (insert_full).
 template <int R, typename Score>
 __device__ __forceinline__ void insert_tile(RouteList<R> (&best)[2], Score &&score, int64_t et,
                                             int64_t m, int t)
 {
-    const bool whole = et + EXPERT_TILE <= m; // no column past m to skip
+    static_assert(R <= EXPERT_TILE / 4, "a lane's columns of a row fill the list");
+    if (et + EXPERT_TILE <= m) { // no column past m to skip
+#pragma unroll
+        for (int j = 0; j < EXPERT_TILE / 8; j++)
+#pragma unroll
+            for (int x = 0; x < 4; x++) {
+                const int32_t expert = (int32_t)et + 8 * j + 2 * t + (x & 1);
+                if (2 * j + (x & 1) < R) best[x >> 1].insert(score(j, x), expert);
+                else best[x >> 1].insert_full(score(j, x), expert);
+            }
+        return;
+    }
 #pragma unroll
     for (int j = 0; j < EXPERT_TILE / 8; j++)
 #pragma unroll
         for (int x = 0; x < 4; x++) {
             const int32_t expert = (int32_t)et + 8 * j + 2 * t + (x & 1);
-            if (whole || expert < m) best[x >> 1].insert(score(j, x), expert);
+            if (expert < m) best[x >> 1].insert(score(j, x), expert);
         }
 }
 
@@ -181,37 +193,41 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
 // routing is 2 · 2·N·m·d·B·H = 137 GFLOP (hi and lo), which kept route_mma at 2.2× its bytes
 // (H100). Persistent blocks of two warpgroups, 64 queries each, walk a head's 128-query tiles;
 // the landmarks, split hi + lo, sit in two SW128 tiles for the whole walk; the Q tiles are TMA
-// loads (Q's tensor map, boxes of 128 rows) into the RW_STAGES stages of a hopper_tma_ring,
-// three tiles ahead of the one scored (two blocks an SM at d = 64, one at 128: with
-// cp.async double buffers a block had one 16 KB tile in flight, and Q was read at 2.0 TB/s on
-// the H100). Per tile
+// loads (Q's tensor map, boxes of 128 rows) into the stages of a hopper_tma_ring,
+// the stages but one ahead of the one scored (with cp.async double buffers a block had one
+// 16 KB tile in flight, and Q was read at 2.0 TB/s on the H100). At d = 64 and one route a
+// query, three blocks an SM of three stages each (64 registers): on the H200 the wgmma's wait
+// is the wall, not the bytes, and a third block's warps cover it. Longer lists (R = 2: 104
+// registers) run two blocks of four stages, d = 128 one. Per tile
 // a warpgroup issues S = Q·loᵀ + Q·hiᵀ as 2·D/16 wgmma m64n64k16 into one accumulator (every
 // lo term, then every hi term: not route_mma's order, so a near-tie within fp32 rounding may
 // go either way between the two), then each thread keeps its two rows' best of its columns
 // (RouteList, the columns in increasing order) and the quad merges them (as route_mma).
-constexpr int RW_ROWS = 128, RW_THREADS = 256, RW_STAGES = 4;
+constexpr int RW_ROWS = 128, RW_THREADS = 256;
 
-// Shared memory: hi, lo [64, D] | Q [RW_STAGES][128, D], all SW128 16-bit | the ring's
-// 2·RW_STAGES u64 (hopper_tma_ring::SLOTS), from a 1024-byte boundary.
-__host__ __device__ constexpr size_t route_wgmma_smem(int d)
-{
-    return (size_t)2 * EXPERT_TILE * d * 2 + (size_t)RW_STAGES * RW_ROWS * d * 2 + hopper_tma_ring<RW_STAGES>::SLOTS * 8 +
-           1024;
-}
+// Blocks an SM (the launch bound) and stages a block, as above.
+template <int D, int R> struct RouteWgmmaShape {
+    static constexpr int BLOCKS = D == 64 && R == 1 ? 3 : 1, STAGES = BLOCKS == 3 ? 3 : 4;
+    // hi, lo [64, D] | Q [STAGES][128, D], all SW128 16-bit | the ring's 2·STAGES u64
+    // (hopper_tma_ring::SLOTS), from a 1024-byte boundary.
+    static constexpr size_t SMEM = (size_t)2 * EXPERT_TILE * D * 2 + (size_t)STAGES * RW_ROWS * D * 2 +
+                                   hopper_tma_ring<STAGES>::SLOTS * 8 + 1024;
+};
 
 // q_map: Q [heads][N][D] as a tensor map (hopper_tensor_map_sw128, boxes of RW_ROWS rows).
 template <typename T, int D, int R>
-__global__ void __launch_bounds__(RW_THREADS, 1)
+__global__ void __launch_bounds__(RW_THREADS, (RouteWgmmaShape<D, R>::BLOCKS))
     route_wgmma(const __grid_constant__ CUtensorMap q_map, const float *landmarks, int64_t N,
                 int64_t m, int s_r, int32_t *routes)
 {
 #if HOPPER_WGMMA
+    constexpr int STAGES = RouteWgmmaShape<D, R>::STAGES;
     constexpr uint32_t L_BLOCK = EXPERT_TILE * 128, Q_BLOCK = RW_ROWS * 128;
     constexpr uint32_t L_TILE = L_BLOCK * (D / 64), Q_TILE = Q_BLOCK * (D / 64);
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
     const uint32_t sHi = smem_u32(smem), sLo = sHi + L_TILE, sQ = sLo + L_TILE;
-    uint64_t *full = reinterpret_cast<uint64_t *>(smem + 2 * L_TILE + RW_STAGES * Q_TILE);
+    uint64_t *full = reinterpret_cast<uint64_t *>(smem + 2 * L_TILE + STAGES * Q_TILE);
     const int tid = threadIdx.x, wg = tid / 128, w = (tid % 128) / 32, g = (tid % 32) / 4,
               t = tid % 4;
     const int64_t bh = blockIdx.y, q_tiles = (N + RW_ROWS - 1) / RW_ROWS;
@@ -227,7 +243,7 @@ __global__ void __launch_bounds__(RW_THREADS, 1)
             hopper_tma_load(smem + 2 * L_TILE + st * Q_TILE + c * Q_BLOCK, &q_map, 64 * c, row,
                             (int)bh, bar);
     };
-    hopper_tma_ring<RW_STAGES> ring{full, Q_TILE};
+    hopper_tma_ring<STAGES> ring{full, Q_TILE};
     if (tid == 0) ring.init();
     __syncthreads(); // the barriers, before thread 0's first loads arrive on them
     ring.prime(mine, load);
@@ -269,7 +285,7 @@ struct route_launch {
         wgmma = wgmma && m <= EXPERT_TILE;
         const void *kernel = wgmma ? (const void *)route_wgmma<T, D, R> : (const void *)route_mma<T, D, R>;
         const int threads = wgmma ? RW_THREADS : WARPS * 32;
-        const size_t smem = wgmma ? route_wgmma_smem(D) : 0;
+        const size_t smem = wgmma ? RouteWgmmaShape<D, R>::SMEM : 0;
         static_assert(RW_ROWS == ROWS, "both walk the same tiles");
         if (wgmma) CUDA_CHECK(allow_shared_memory(kernel, smem));
         int dev, sms, per_sm;

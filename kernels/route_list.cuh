@@ -35,12 +35,26 @@ ROUTE_LIST_UNROLL
     // holds from x's place down. So each entry takes the one above it where x goes above that
     // one too, x where x lands, and stays where x goes below it: a select each, where a loop
     // that stops at x's place compiled to branches that tripled route_wgmma's time at R = 2
-    // (kernels/NOTES.md, "mita", v40).
+    // (kernels/NOTES.md, "mita", v40). An empty entry takes any x, -inf and NaN included.
     __host__ __device__ __forceinline__ void insert(float x, int32_t e)
     {
         bool above[R];
 ROUTE_LIST_UNROLL
         for (int i = 0; i < R; i++) above[i] = x > score[i] || expert[i] < 0;
+        place(above, x, e);
+    }
+    // The same where no entry is empty (after R inserts): the compares alone, without the test
+    // for an empty entry each (v44).
+    __host__ __device__ __forceinline__ void insert_full(float x, int32_t e)
+    {
+        bool above[R];
+ROUTE_LIST_UNROLL
+        for (int i = 0; i < R; i++) above[i] = x > score[i];
+        place(above, x, e);
+    }
+    // x into its place where above[i] says whether it goes above entry i.
+    __host__ __device__ __forceinline__ void place(const bool (&above)[R], float x, int32_t e)
+    {
 ROUTE_LIST_UNROLL
         for (int i = R - 1; i > 0; i--) {
             score[i] = above[i - 1] ? score[i - 1] : above[i] ? x : score[i];
