@@ -29,9 +29,8 @@
 //         (80 KB in flight an SM), each thread loading and storing whole 16-byte chunks of its
 //         rows (the channels permuted inside the product); φ(q)·z in fp32 on the CUDA cores
 //         beside the wgmma. Its φ (ex2.approx.ftz, no subnormal path) is mma's output pass's
-//         too now, ~5 instructions an element fewer there. Not yet run on a GPU: predicted
-//         at the copy rate, the output pass ~0.53 ms and linear ~1.04 ms on the H200 (1.04×
-//         the byte floor, from 1.40×).
+//         too now, ~5 instructions an element fewer there. Linear at N = 2^20 then takes
+//         1.15× its byte floor on the H200 (kernels/NOTES.md, linear).
 
 #include "linear_attn.h"
 
