@@ -205,7 +205,8 @@ __global__ void __launch_bounds__(WARPS * 32, R == 1 ? (D == 64 ? 3 : 2) : R == 
 // (RouteList, the columns in increasing order) and the quad merges them (as route_mma).
 constexpr int RW_ROWS = 128, RW_THREADS = 256;
 
-// Blocks an SM (the launch bound) and stages a block, as above.
+// The blocks an SM that the launch bound asks for (1 lets the occupancy decide: two at R = 2,
+// d = 64, one at d = 128) and the stages a block, as above.
 template <int D, int R> struct RouteWgmmaShape {
     static constexpr int BLOCKS = D == 64 && R == 1 ? 3 : 1, STAGES = BLOCKS == 3 ? 3 : 4;
     // hi, lo [64, D] | Q [STAGES][128, D], all SW128 16-bit | the ring's 2·STAGES u64

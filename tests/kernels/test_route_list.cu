@@ -2,8 +2,9 @@
 // any sequence of scores, visited in increasing expert order as a lane visits its columns,
 // the list holds the R best as a stable sort by score (descending) orders them, ties to the
 // lower expert, and pop() hands them out in that order: filled by insert() alone, and by R
-// insert() then insert_full() (a whole tile's columns in route_wgmma). Scores come from a few values (ties),
-// a wide range, and include -0, +0 and -inf. No GPU needed: the list is host code too.
+// insert() then insert_full() (a whole tile's columns in route_wgmma). Scores come from a few
+// values (ties), a wide range, and include -0, +0 and -inf. No GPU needed: the list is host
+// code too.
 #include <math.h>
 #include <stdio.h>
 
