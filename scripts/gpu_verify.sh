@@ -49,7 +49,7 @@
 #   mita       the mita suite (MiTA and route_only over s_r, 2^10 to 2^20)
 #              to OUT_DIR/mita.csv, resumed likewise
 #   mita_steps run --profile of the mita_steps suite (each MiTA kernel's time
-#              and bytes at 2^10 and 2^20) to OUT_DIR/mita_steps.csv and its
+#              and bytes at 2^10, 2^12 and 2^20) to OUT_DIR/mita_steps.csv and its
 #              .steps.csv, with the roofs of OUT_DIR/ceilings.csv when the
 #              ceilings step measured them
 #   verify     run --verify of every method at N = 2^20 (the verify_2e20 suite)
