@@ -24,7 +24,7 @@ except ImportError:
     print("skip: PyTorch is not installed")
     sys.exit(77)
 
-from attnpeers import check, inputs, methods, reference, results, runner, samples  # noqa: E402
+from attnpeers import check, gpu, inputs, methods, reference, results, runner, samples  # noqa: E402
 from attnpeers.suite import PEER_METHODS, USES, Point, Suite  # noqa: E402
 
 failures = []
@@ -242,8 +242,8 @@ def case_check():
                                              or ""), "an invalid selection")
     timer = runner.TorchTimer("cpu", "")
     timer.peers["eager"] = Broken("off")
-    status, taken = timer.measure(p, fixed(3), 1)
-    expect(status.startswith("error:check: accuracy: error") and not taken,
+    status, taken, gpu_cells = timer.measure(p, fixed(3), 1)
+    expect(status.startswith("error:check: accuracy: error") and not taken and not gpu_cells,
            "the runner's row: %s" % status)
     print("ok: the check fails wrong peers; their rows are error:check:")
 
@@ -310,12 +310,13 @@ def case_safetensors():
         expect(False, "a wrong shape was taken")
     except ValueError as e:
         expect("'q' is [1,2,2,8]" in str(e), "wrong shape's message: %s" % e)
-    status, _ = runner.TorchTimer("cpu", fake).measure(p, fixed(2), 0)
+    status, _, _ = runner.TorchTimer("cpu", fake).measure(p, fixed(2), 0)
     expect(status.startswith("error:inputs: attnbench inputs: 'q' is [1,2,2,8]"),
            "the runner's row for inputs it could not have: " + status)
     p.inputs = "clustered"
-    status, taken = runner.TorchTimer("cpu", fake).measure(p, fixed(2), 0)
+    status, taken, gpu_cells = runner.TorchTimer("cpu", fake).measure(p, fixed(2), 0)
     expect(status == "ok" and len(taken) == 2, "a point on attnbench's inputs: " + status)
+    expect(gpu_cells == {"gpu_note": "not a GPU"}, "a CPU point's GPU columns: %s" % gpu_cells)
     print("ok: safetensors read and refused; non-iid inputs through `attnbench inputs`")
 
 
@@ -363,6 +364,80 @@ def case_runner():
           "earlier attnbench's file")
 
 
+class FakeNvml:
+    """gpu.Nvml's interface over scripted readings and an energy counter that runs 2 mJ a
+    forward while forwards run."""
+
+    def __init__(self, readings, counter=True):
+        self.note, self.device = "", "fake"
+        self.readings, self.counter, self.mj = list(readings), counter, 1000
+
+    def read(self):
+        return self.readings.pop(0) if self.readings else None
+
+    def energy_mj(self):
+        return self.mj if self.counter else None
+
+
+def case_readings():
+    """The GPU columns of a peer's row (gpu.py), as attnbench writes them: medians of the
+    clocks and power, the hottest reading, the throttled samples, energy from the counter
+    (else median power × median time) and FLOP/s per watt; NVML absent or failing: the
+    columns empty and gpu_note saying why."""
+    R = gpu.Reading
+    taken = [R(1980, 2619, 300.0, 40, False), R(1755, 2619, 700.4, 62, True),
+             R(1830, 2619, 650.0, 55, True)]
+    nvml = FakeNvml(taken)
+    readings = gpu.Readings(nvml)
+    for _ in taken:
+        readings.take()
+
+    def forwards(count):
+        expect(count == 300, "forwards under the counter: %d, want 0.3 s / 1 ms" % count)
+        nvml.mj += 2 * count
+
+    readings.energy(forwards, 1.0)
+    cells = readings.cells(4e12)
+    want = {"gpu_note": "", "sm_clock_median_mhz": "1830", "mem_clock_median_mhz": "2619",
+            "power_median_w": "650.0", "temp_max_c": "62", "throttled_samples": "2",
+            "discarded_samples": "0", "energy_j": "0.002", "tflops_per_w": "2000"}
+    expect(cells == want, "cells from the counter: %s" % cells)
+    # No counter: the median power times the median time.
+    readings = gpu.Readings(FakeNvml(taken, counter=False))
+    for _ in taken:
+        readings.take()
+    readings.energy(lambda count: expect(False, "forwards run without a counter"), 2.0)
+    expect(readings.cells(1e9)["energy_j"] == "1.3", "power x time: %s" % readings.cells(1e9))
+    # A reading that fails stops them, with a note; no GPU; no NVML.
+    readings = gpu.Readings(FakeNvml(taken[:1]))
+    readings.take()
+    readings.take()
+    expect(readings.cells(1.0) == {"gpu_note": "NVML stopped answering during the samples"},
+           "a failed reading: %s" % readings.cells(1.0))
+    expect(gpu.Readings(gpu.Nvml(None)).cells(1.0) == {"gpu_note": "not a GPU"}, "no GPU")
+    missing = gpu.Nvml("0000:18:00.0", library="libnvidia-ml-not-here.so.1")
+    expect(missing.note == "no NVML (libnvidia-ml-not-here.so.1 not found)" and
+           missing.read() is None and missing.energy_mj() is None, "no NVML: " + missing.note)
+    # The row: the cells of an ok row, none of another; the harness's reader takes it.
+    p = point("linear", "", "bf16", 1, 2, 64, 16)
+    suite = Suite("readings")
+    out = os.path.join(WORK, "readings.csv")
+    with open(out, "w") as f:
+        f.write(",".join(results.CSV_COLUMNS) + "\n")
+        meta = {"git_rev": "test", "suite_hash": "0123456789abcdef", "shard": "1/1"}
+        f.write(results.make_row(suite.name, p, runner.FakeTimer(), "ok", [1.0, 1.1], "max-samples",
+                                 meta, cells))
+        f.write(results.make_row(suite.name, p, runner.FakeTimer(), "oom", [], "", meta, {}))
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    expect(rows[0]["power_median_w"] == "650.0" and rows[0]["energy_j"] == "0.002" and
+           rows[1]["power_median_w"] == "" and rows[1]["gpu_note"] == "",
+           "the rows' GPU columns: %s" % [(r["power_median_w"], r["gpu_note"]) for r in rows])
+    done = subprocess.run([TEST_PEER_CSV, out], capture_output=True, text=True)
+    expect(done.returncode == 0, "the harness's reader: " + done.stdout + done.stderr)
+    print("ok: a peer row's GPU columns as attnbench's, and their absence explained")
+
+
 def case_gpu():
     """On a GPU (skipped without one): the GPU's inputs are the CPU's; every peer passes its
     check at d = 64 in every dtype it has kernels for (the compiled ones in bf16, at one
@@ -396,7 +471,8 @@ def case_gpu():
 
 CASES = {"inputs": case_inputs, "reference": case_reference, "eager": case_eager,
          "sdpa": case_sdpa, "compile": case_compile, "ties": case_ties, "check": case_check,
-         "safetensors": case_safetensors, "runner": case_runner, "gpu": case_gpu}
+         "safetensors": case_safetensors, "runner": case_runner, "readings": case_readings,
+         "gpu": case_gpu}
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] not in CASES:

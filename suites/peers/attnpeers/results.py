@@ -220,9 +220,10 @@ def open_results(path, resume, force):
         raise
 
 
-def make_row(suite_name, point, timer, status, samples, stop_reason, meta):
+def make_row(suite_name, point, timer, status, samples, stop_reason, meta, gpu_cells=None):
     """One whole line of the results file for `point`: `samples` taken until `stop_reason`
-    (samples.Rule); `meta` holds the run's git_rev, suite_hash and shard."""
+    (samples.Rule); `meta` holds the run's git_rev, suite_hash and shard; `gpu_cells` the GPU
+    columns of an `ok` row (gpu.Readings.cells)."""
     ok = status == "ok"
     s = sorted(samples)
     cells = dict.fromkeys(CSV_COLUMNS, "")
@@ -250,4 +251,5 @@ def make_row(suite_name, point, timer, status, samples, stop_reason, meta):
             "noise_pct": "%.4g" % noise if math.isfinite(noise) else "",
             "stop_reason": stop_reason,
         })
+        cells.update(gpu_cells or {})
     return ",".join(csv_field(cells[c]) for c in CSV_COLUMNS) + "\n"

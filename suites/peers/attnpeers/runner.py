@@ -8,7 +8,9 @@ inputs`), the peer checked against the float64 definitions at a small N
 first untimed call where the peer compiles (torch.compile, FlexAttention),
 `warmup` untimed calls, then the samples, as many as the suite's stopping
 rule takes (samples.Rule: a fixed count of reps, or until a noise target or a
-minimum time is met).
+minimum time is met), each followed by a reading of the GPU's clocks, power and
+temperature, and last the energy of a forward (gpu.py: the same GPU columns as
+attnbench's rows).
 
 On CUDA each call is timed with CUDA events after writing a buffer twice the
 L2's size (cold L2, as attnbench's CUDA backend); on the CPU (--device cpu,
@@ -24,7 +26,7 @@ import statistics
 import sys
 import time
 
-from . import results, samples
+from . import gpu, results, samples
 from .suite import (DEFAULT_PEERS, PEER_METHODS, Suite, UsageError, expand, find_suite,
                     read_suite)
 
@@ -64,7 +66,8 @@ class FakeTimer:
     def measure(self, point, rule, warmup):
         ms = 0.02 + point.flops() / (FAKE_TFLOPS[point.peer] * 1e12) * 1e3
         taken = itertools.count()
-        return "ok", rule.take(lambda: ms * (1 + 0.01 * (next(taken) % 3 - 1)))
+        samples_ms = rule.take(lambda: ms * (1 + 0.01 * (next(taken) % 3 - 1)))
+        return "ok", samples_ms, gpu.Readings(gpu.Nvml(None)).cells(point.flops())
 
 
 class TorchTimer:
@@ -90,7 +93,8 @@ class TorchTimer:
             props = torch.cuda.get_device_properties(index)
             self.device = props.name
             self.runtime = "%s (%s)" % (torch.version.cuda, version)
-            self.driver, self.sm_clock_mhz = driver_facts(index)
+            self.driver, self.sm_clock_mhz, bus_id = driver_facts(index)
+            self.nvml = gpu.Nvml(bus_id)
             # Writing twice the L2 size evicts what the last call left there.
             self.flush = torch.empty(2 * props.L2_cache_size, dtype=torch.uint8, device="cuda")
             if not self.inputs.same_as_on_cpu("cuda"):
@@ -102,6 +106,7 @@ class TorchTimer:
         else:
             self.device = "cpu: %s (%d threads)" % (cpu_model(), torch.get_num_threads())
             self.runtime, self.driver, self.sm_clock_mhz = version, "", 0
+            self.nvml = gpu.Nvml(None)
 
     def peer(self, name):
         if name not in self.peers:
@@ -127,6 +132,14 @@ class TorchTimer:
         call()
         return (time.perf_counter() - begin) * 1e3
 
+    def forwards(self, call, count):
+        """`count` calls back to back, no flush and no synchronisation between them, waited
+        for: what the energy counter reads over."""
+        for _ in range(count):
+            call()
+        if self.device_kind == "cuda":
+            self.torch.cuda.synchronize()
+
     def checked_peer(self, peer, point):
         """check.check_peer once per peer and kind of point (the check's shape and everything
         but N): None or why it failed."""
@@ -144,37 +157,48 @@ class TorchTimer:
         return self.inputs.attnbench_inputs(self.attnbench, point, self.device_kind)
 
     def measure(self, point, rule, warmup):
-        """The point's status and its samples, taken by `rule` (samples.Rule)."""
+        """The point's status, its samples, taken by `rule` (samples.Rule), and its row's GPU
+        columns (gpu.Readings.cells; {} where nothing was timed)."""
         torch = self.torch
         q = k = v = call = None
         try:
             peer = self.peer(point.peer)
             why = self.checked_peer(peer, point)
             if why:
-                return "error:check: " + why, []
+                return "error:check: " + why, [], {}
             try:
                 q, k, v = self.make_inputs(point)
             except ValueError as e:   # `attnbench inputs` failed, or its file is not the point's
-                return "error:inputs: %s" % first_line(e), []
+                return "error:inputs: %s" % first_line(e), [], {}
             call = peer.prepare_call(point.method, point.variant, q, k, v, point.params,
                                      self.memory_bytes())
+            readings = gpu.Readings(self.nvml)
+
+            def sample():
+                ms = self.sample_ms(call)
+                readings.take()
+                return ms
+
             with torch.inference_mode():
                 for _ in range(warmup + peer.compiles):
                     call()
                 if self.device_kind == "cuda":
                     torch.cuda.synchronize()
-                return "ok", rule.take(lambda: self.sample_ms(call))
+                taken = rule.take(sample)
+                readings.energy(lambda count: self.forwards(call, count),
+                                statistics.median(taken))
+            return "ok", taken, readings.cells(point.flops())
         except torch.OutOfMemoryError:
-            return "oom", []
+            return "oom", [], {}
         except Exception as e:  # noqa: BLE001 — any failure of one point is its row, never the sweep's
             text = first_line(e)
             # a backend that cannot take this point (SDPA's flash in fp32, say)
             if text.startswith(("No available kernel", "No viable backend")):
                 return "invalid:%s has no kernel for %s d=%d" % (point.backend, point.dtype,
-                                                                  point.d), []
+                                                                  point.d), [], {}
             if "out of memory" in text or "can't allocate memory" in text:
-                return "oom", []
-            return "error:%s: %s" % (type(e).__name__, text), []
+                return "oom", [], {}
+            return "error:%s: %s" % (type(e).__name__, text), [], {}
         finally:
             del q, k, v, call
             if self.device_kind == "cuda":
@@ -197,19 +221,23 @@ def cpu_model():
 
 
 def driver_facts(index):
-    """The CUDA driver's version ("13.0", as attnbench writes it) and the device's rated SM
-    clock in MHz (0, written empty, where the driver does not say), from the driver API:
-    PyTorch reports neither."""
+    """The CUDA driver's version ("13.0", as attnbench writes it), the device's rated SM
+    clock in MHz (0, written empty, where the driver does not say) and its PCI bus id (the
+    driver's "0000:18:00.0", by which NVML finds it; None where the driver does not say),
+    from the driver API: PyTorch reports none of them in these forms."""
     cuda = ctypes.CDLL("libcuda.so.1")
     version, device, clock_khz = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+    bus = ctypes.create_string_buffer(32)
     CU_DEVICE_ATTRIBUTE_CLOCK_RATE = 13
     if cuda.cuInit(0) or cuda.cuDriverGetVersion(ctypes.byref(version)):
         raise UsageError("the CUDA driver (libcuda.so.1) does not give its version")
-    if (cuda.cuDeviceGet(ctypes.byref(device), index)
-            or cuda.cuDeviceGetAttribute(ctypes.byref(clock_khz), CU_DEVICE_ATTRIBUTE_CLOCK_RATE,
-                                         device)):
+    if cuda.cuDeviceGet(ctypes.byref(device), index):
+        return "%d.%d" % (version.value // 1000, version.value % 1000 // 10), 0, None
+    if cuda.cuDeviceGetAttribute(ctypes.byref(clock_khz), CU_DEVICE_ATTRIBUTE_CLOCK_RATE, device):
         clock_khz.value = 0
-    return "%d.%d" % (version.value // 1000, version.value % 1000 // 10), clock_khz.value // 1000
+    bus_id = None if cuda.cuDeviceGetPCIBusId(bus, len(bus), device) else bus.value.decode()
+    return ("%d.%d" % (version.value // 1000, version.value % 1000 // 10),
+            clock_khz.value // 1000, bus_id)
 
 
 # ---- the command line ---------------------------------------------------------------------
@@ -289,19 +317,19 @@ def run(args):
     failures = 0
     with out:
         for i, point in enumerate(todo, 1):
-            status, taken = "skipped:budget", []
+            status, taken, gpu_cells = "skipped:budget", [], {}
             last = last_ok.get(point.series())
             run_s = point.flops() / last[0] * last[1] * 1e-3 if last else 0.0
             rule = samples.Rule(suite, reps_within_budget(suite, run_s))
             if point.invalid():
                 status = "invalid:" + point.invalid()
             elif rule.cap:
-                status, taken = timer.measure(point, rule, suite.warmup)
+                status, taken, gpu_cells = timer.measure(point, rule, suite.warmup)
             if status == "ok":
                 last_ok[point.series()] = (point.flops(), statistics.median(taken))
             failures += status.startswith(("invalid:", "error:"))
             out.write(results.make_row(suite.name, point, timer, status, taken, rule.stop_reason,
-                                       meta))
+                                       meta, gpu_cells))
             out.flush()   # every row on disk the moment it is measured
             print("[%d/%d] %s/%s %s N=%d: %s" % (i, len(todo), point.method, point.row_variant,
                                                 point.dtype, point.N, status), file=sys.stderr)
