@@ -98,7 +98,7 @@ static const struct command_usage {
      "or the backend is not usable"},
     {"plot", "RESULTS.csv...", "figures (PNG, SVG) of results files", 0,
      "usage: attnbench plot RESULTS.csv [MORE.csv ...] [--out DIR] [--ceilings FILE]\n"
-     "                      [--baseline fastest|flash]\n"
+     "                      [--baseline fastest|flash] [--peers-at N,N...]\n"
      "\n"
      "Draws the figures of one or more results files with gnuplot, as PNG and SVG:\n"
      "time, throughput and speedup against N, the roofline, the gather kernels'\n"
@@ -111,7 +111,10 @@ static const struct command_usage {
      "                   the gather figure; default: nominal H100 SXM5 figures\n"
      "  --baseline fastest|flash  what the speedup figure divides by: the fastest\n"
      "                   full attention of each point in the files, attnbench's or a\n"
-     "                   peer's (default), or attnbench's own full/flash\n",
+     "                   peer's (default), or attnbench's own full/flash\n"
+     "  --peers-at N,N...  peers.md (attnbench against its fastest peer, written\n"
+     "                   where the files hold peers' rows) begins with a table of\n"
+     "                   every series at these N side by side (2^14,2^20, say)\n",
      "0 when every figure was drawn or skipped with a note; 1 when gnuplot failed\n"
      "on a figure; 2 on a bad command line, an unusable results or ceilings file,\n"
      "or no gnuplot"},

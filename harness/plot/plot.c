@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 
 #define USAGE                                                                            \
     "usage: attnbench plot RESULTS.csv [MORE.csv ...] [--out DIR] [--ceilings FILE] "      \
-    "[--baseline fastest|flash]"
+    "[--baseline fastest|flash] [--peers-at N,N...]"
 
 /* A message on stderr; returns 2, the exit status of unusable input. */
 static int plot_error(const char *fmt, ...)
@@ -112,16 +113,43 @@ static int draw(const struct plot *p, const char *scripts, const char *out_dir)
     return failed ? 1 : 0;
 }
 
+/* --peers-at's list: N as digits or 2^e, comma-separated, at most PLOT_MAX_PEERS_AT. */
+static int parse_peers_at(const char *text, struct plot *p)
+{
+    p->npeers_at = 0;
+    for (const char *at = text; *at;) {
+        char *end;
+        double N;
+        if (!strncmp(at, "2^", 2)) {
+            const long e = strtol(at + 2, &end, 10);
+            N = end > at + 2 && e >= 0 && e < 63 ? ldexp(1.0, (int)e) : 0;
+        } else {
+            N = strtod(at, &end);
+        }
+        if (end == at || N < 1 || N != floor(N) || (*end && *end != ','))
+            return plot_error("--peers-at '%s': need a list of N such as 2^14,2^20", text);
+        if (p->npeers_at == PLOT_MAX_PEERS_AT)
+            return plot_error("--peers-at '%s': at most %d values", text, PLOT_MAX_PEERS_AT);
+        p->peers_at[p->npeers_at++] = N;
+        at = *end ? end + 1 : end;
+    }
+    return p->npeers_at ? 0 : plot_error("--peers-at needs at least one N");
+}
+
 int plot_command(int argc, char **argv)
 {
     struct plot p = {0};
     const char *out_dir = "figures";
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--out") || !strcmp(a, "--ceilings") || !strcmp(a, "--baseline")) {
+        if (!strcmp(a, "--out") || !strcmp(a, "--ceilings") || !strcmp(a, "--baseline") ||
+            !strcmp(a, "--peers-at")) {
             if (i + 1 >= argc) return plot_error("%s needs a value (%s)", a, USAGE);
             const char *value = argv[++i];
             if (!strcmp(a, "--out")) out_dir = value;
+            else if (!strcmp(a, "--peers-at")) {
+                if (parse_peers_at(value, &p) != 0) return 2;
+            }
             else if (!strcmp(a, "--ceilings")) p.ceilings_path = value;
             else if (!strcmp(value, "fastest")) p.baseline = BASELINE_FASTEST;
             else if (!strcmp(value, "flash")) p.baseline = BASELINE_OWN_FLASH;

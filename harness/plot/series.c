@@ -490,6 +490,7 @@ static void label_series(struct plot *p, enum row_kind kind)
                                     key[KEY_VARIANT][0] ? "/" : "", key[KEY_VARIANT]);
         append_varying(p, kind, key, 0, se->along >= 0 ? along : NULL, se->label, n,
                        sizeof se->label);
+        snprintf(se->name, sizeof se->name, "%s", se->label);
         cut_label(se->label);
     }
 }

@@ -71,7 +71,8 @@ struct series {
     int along;
     double along_n;
     enum row_kind kind;
-    char label[256];
+    char label[256];           /* for legends: cut at their width */
+    char name[256];            /* the same label whole, for tables (peers.md) */
     int colour;                /* 1-based within its kind; a peer's is its method's */
     int peer;                  /* timed outside attnbench (torch-*): drawn dashed */
     int dash;                  /* gnuplot's dash type: 1 attnbench, 2 to 5 its peers */
@@ -91,6 +92,9 @@ enum speedup_baseline {
 /* What `attnbench plot` read: the driver sets the inputs and the
  * temporary folder its figures' files go to, series_load() the rest, and
  * the figures only read it. */
+/* The most N that `plot --peers-at` takes. */
+#define PLOT_MAX_PEERS_AT 8
+
 struct plot {
     const char *csv_paths[MAX_INPUTS], *ceilings_path;
     int ninputs;
@@ -113,6 +117,8 @@ struct plot {
     char cpu_ceilings_device[128];   /* the file's device, whole, or "" */
     char device[256], date[64]; /* the titles' second line */
     enum speedup_baseline baseline; /* the speedup figure's (speedup_vs_full.c) */
+    double peers_at[PLOT_MAX_PEERS_AT]; /* --peers-at: the N of peers.md's summary */
+    int npeers_at;
 };
 
 /* ---- reading ----------------------------------------------------------------- */

@@ -103,6 +103,15 @@ render-gpu)
         fail "peers.md: no line of full/flash against SDPA cuDNN at 2^14: $(cat figs/peers.md)"
     grep -q "attnbench against its fastest peer at 16 points" err.txt ||
         fail "peers.md is not announced: $(cat err.txt)"
+    # --peers-at: first every series at those N side by side ("—": no ok row there).
+    run "$bench" plot "$gpu" --out figs-at --peers-at 2^14,2^20
+    [ "$(rc)" = 0 ] || { cat err.txt; fail "--peers-at: exit $(rc)"; }
+    grep -q "^attnbench against its fastest peer at N = 2^14 and 2^20: FIXTURE fake H100" \
+        figs-at/peers.md || fail "--peers-at: no summary's title: $(head -3 figs-at/peers.md)"
+    grep -q "^| full/flash | 1.648 | full/torch-sdpa-cudnn | 1.452 | 0.88× | — | | | |$" \
+        figs-at/peers.md || fail "--peers-at: no summary line of full/flash: $(cat figs-at/peers.md)"
+    grep -q "^| full/flash | 2^14 | 1.648 | full/torch-sdpa-cudnn | 1.452 | 0.88× |$" \
+        figs-at/peers.md || fail "--peers-at: the whole table is gone"
     run "$bench" plot "$gpu" --out figs-flash --baseline flash
     [ "$(rc)" = 0 ] || { cat err.txt; fail "--baseline flash: exit $(rc)"; }
     says figs-flash/speedup_vs_full.svg "1× = attnbench's full/flash" \
@@ -457,6 +466,8 @@ bad-input)
     refused "unknown flag" "unknown flag '--frobnicate'"
     run "$bench" plot "$cpu" --out
     refused "flag without its value" "--out needs a value"
+    run "$bench" plot "$cpu" --peers-at 2^x
+    refused "a bad --peers-at" "--peers-at '2^x': need a list of N such as 2^14,2^20"
     printf 'method,N,ms_median\nfull,1024,1.5\n' >cols.csv
     run "$bench" plot cols.csv
     refused "missing columns" "missing columns 'variant', 'backend'"
