@@ -37,4 +37,7 @@ if [ "$backend" = cuda ] && command -v python3 >/dev/null && python3 -c 'import 
 fi
 plot_ceilings=()
 [ -s "$ceilings" ] && plot_ceilings=(--ceilings "$ceilings")
-./build/harness/attnbench plot "${results[@]}" ${plot_ceilings[@]+"${plot_ceilings[@]}"} --out "$out/figures"
+# With the peers, figures/peers.md begins with every method against its fastest peer at
+# N = 2^14 and 2^20, side by side.
+./build/harness/attnbench plot "${results[@]}" ${plot_ceilings[@]+"${plot_ceilings[@]}"} \
+    --out "$out/figures" --peers-at 2^14,2^20
