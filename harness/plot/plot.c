@@ -146,14 +146,19 @@ int plot_command(int argc, char **argv)
             !strcmp(a, "--peers-at")) {
             if (i + 1 >= argc) return plot_error("%s needs a value (%s)", a, USAGE);
             const char *value = argv[++i];
-            if (!strcmp(a, "--out")) out_dir = value;
-            else if (!strcmp(a, "--peers-at")) {
+            if (!strcmp(a, "--out")) {
+                out_dir = value;
+            } else if (!strcmp(a, "--peers-at")) {
                 if (parse_peers_at(value, &p) != 0) return 2;
+            } else if (!strcmp(a, "--ceilings")) {
+                p.ceilings_path = value;
+            } else if (!strcmp(value, "fastest")) {
+                p.baseline = BASELINE_FASTEST;
+            } else if (!strcmp(value, "flash")) {
+                p.baseline = BASELINE_OWN_FLASH;
+            } else {
+                return plot_error("--baseline '%s': need fastest or flash", value);
             }
-            else if (!strcmp(a, "--ceilings")) p.ceilings_path = value;
-            else if (!strcmp(value, "fastest")) p.baseline = BASELINE_FASTEST;
-            else if (!strcmp(value, "flash")) p.baseline = BASELINE_OWN_FLASH;
-            else return plot_error("--baseline '%s': need fastest or flash", value);
         } else if (a[0] == '-' && a[1]) {
             return plot_error("unknown flag '%s' (%s)", a, USAGE);
         } else if (p.ninputs == MAX_INPUTS) {

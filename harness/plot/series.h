@@ -89,12 +89,12 @@ enum speedup_baseline {
     BASELINE_OWN_FLASH,        /* attnbench's own full/flash */
 };
 
-/* What `attnbench plot` read: the driver sets the inputs and the
- * temporary folder its figures' files go to, series_load() the rest, and
- * the figures only read it. */
 /* The most N that `plot --peers-at` takes. */
 #define PLOT_MAX_PEERS_AT 8
 
+/* What `attnbench plot` read: the driver sets the inputs and the
+ * temporary folder its figures' files go to, series_load() the rest, and
+ * the figures only read it. */
 struct plot {
     const char *csv_paths[MAX_INPUTS], *ceilings_path;
     int ninputs;

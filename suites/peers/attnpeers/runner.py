@@ -231,13 +231,13 @@ def driver_facts(index):
     CU_DEVICE_ATTRIBUTE_CLOCK_RATE = 13
     if cuda.cuInit(0) or cuda.cuDriverGetVersion(ctypes.byref(version)):
         raise UsageError("the CUDA driver (libcuda.so.1) does not give its version")
+    driver = "%d.%d" % (version.value // 1000, version.value % 1000 // 10)
     if cuda.cuDeviceGet(ctypes.byref(device), index):
-        return "%d.%d" % (version.value // 1000, version.value % 1000 // 10), 0, None
+        return driver, 0, None
     if cuda.cuDeviceGetAttribute(ctypes.byref(clock_khz), CU_DEVICE_ATTRIBUTE_CLOCK_RATE, device):
         clock_khz.value = 0
     bus_id = None if cuda.cuDeviceGetPCIBusId(bus, len(bus), device) else bus.value.decode()
-    return ("%d.%d" % (version.value // 1000, version.value % 1000 // 10),
-            clock_khz.value // 1000, bus_id)
+    return driver, clock_khz.value // 1000, bus_id
 
 
 # ---- the command line ---------------------------------------------------------------------
