@@ -21,10 +21,10 @@
 //         Optionally also the softmax(scores·scale)·V partials of the same scores (mita's
 //         shared values). The fp32 path and the fallback for large k, not a rival of mma.
 //   one_pass  16-bit keys, k <= 256 and short key ranges (n_keys <= 2432 at d = 64, 1408 at
-//         d = 128): one block of 16 rows (8 where few rows leave SMs idle) holds every score
-//         of its rows in shared memory and selects from them; one launch instead of the four
-//         of the chunked mma path (section
-//         "one pass" below). Taken first wherever it fits.
+//         d = 128; 4864 and 2816 in 8-row blocks): one block of 16 rows (8 where few rows
+//         leave SMs idle) holds every score of its rows in shared memory and selects from them;
+//         one launch instead of the four of the chunked mma path (section "one pass" below).
+//         Taken first wherever it fits.
 // mma and simt keep, per row, a candidate buffer in global memory (of the resident blocks only, so
 // memory is O(grid · rows · cap), not O(N·k)) and a threshold tau: a score enters the buffer
 // only if it beats tau; when a buffer could overflow during the next tile, the warp keeps the
@@ -1549,12 +1549,12 @@ template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_d
 
 // ---- one pass: short key ranges ----------------------------------------------------------
 //
-// Up to ~2.4k keys (mita's probe at short N, topk's selection there), the chunked pass above is
-// three or four dependent kernels whose blocks each do a few µs of serial work (tile_maxima,
-// kth_of_maxima, select_mma, merge_chunks: 70 µs of MiTA's 100 at N = 2^10 on the H200). Here
-// one block owns 16 rows (or 8: one_pass_rows) and every key: its 8 warps (16: ONE_WARPS_WIDE)
-// score the key tiles into shared memory
-// (the same score_tile, so the same bits as the chunked pass), then, with values, each warp
+// Up to 2432 keys (4864 in 8-row blocks; mita's probe at short N, topk's selection there), the
+// chunked pass above is three or four dependent kernels whose blocks each do a few µs of
+// serial work (tile_maxima, kth_of_maxima, select_mma, merge_chunks: 70 µs of MiTA's 100 at
+// N = 2^10 on the H200). Here one block owns 16 rows (or 8: one_pass_rows) and every key: its 8
+// warps (16: ONE_WARPS_WIDE) score the key tiles into shared memory (the same score_tile, so
+// the same bits as the chunked pass), then, with values, each warp
 // folds its tiles' softmax weights against V (the exact row maximum is known by then: no
 // rescaling) and the warps' partials are summed; last each warp selects its rows' top k from
 // the stored scores: the k-th largest by a bitwise search of the ordered scores (up to 32 rounds
@@ -1563,8 +1563,8 @@ template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_d
 // the keys above it and the lowest-index ties at it, sorted best first (where the row is in
 // registers and no ties are broken: register_collect and write_by_rank).
 // Warps a block: 8, or 16 where shared memory holds a key tile for each of 16 (d = 64, up to
-// ~1200 keys: mita's probe at N = 2^10), so that each warp scores half the tiles, folds half
-// the values and selects half the rows: the block's serial chain of tile loads is halved.
+// 1280 keys, 2560 in 8-row blocks: mita's probe at N = 2^10 and 2^11), so that each warp scores
+// half the tiles and folds half the values: the block's serial chain of tile loads is halved.
 constexpr int ONE_WARPS = 8, ONE_WARPS_WIDE = 16;
 constexpr int64_t ONE_MAX_K = 256; // the sort space per warp: 256 candidates, 2 KB
 
@@ -1585,10 +1585,11 @@ __host__ __device__ __forceinline__ int one_pass_stride(int64_t n_keys)
     return (int)((n_keys + TILE - 1) / TILE * TILE + 8);
 }
 
-size_t one_pass_smem(int d, int64_t n_keys, int warps)
+// rows: the block's rows, whose scores it keeps (16, or 8: one_pass_rows).
+size_t one_pass_smem(int d, int64_t n_keys, int warps, int rows)
 {
     const size_t stage = (size_t)warps * TILE * (d + 8) * 2; // a 16-bit tile per warp
-    return stage + (size_t)WARP_ROWS * one_pass_stride(n_keys) * 4 + 2 * warps * WARP_ROWS * 4;
+    return stage + (size_t)rows * one_pass_stride(n_keys) * 4 + 2 * warps * WARP_ROWS * 4;
 }
 
 // Rows a block: 16 (each warp selects two rows), or 8 where the 8-row blocks still run in one
@@ -1691,7 +1692,9 @@ __device__ __forceinline__ void write_by_rank(const uint64_t *list, int k, int l
 // rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T. Grid: heads · row_tiles,
 // a.block_rows rows a block (the mma fragments' 16, the last 8 unused when it is 8).
 // Shared memory: stage [WARPS, TILE, D+8] T (later the warps' P·V partials [WARPS, 16, D] fp32,
-// then their sort space) | scores [16, stride] fp32 | wmax, wsum [WARPS, 16].
+// then their sort space) | scores [block_rows, stride] fp32 | wmax, wsum [WARPS, 16]. An 8-row
+// block keeps only its rows' scores (fragment rows g, not g + 8): half the shared memory, which
+// takes twice the keys (one_pass_smem).
 template <typename TQ, typename T, int D, bool WITH_V, int WARPS>
 __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
 {
@@ -1701,7 +1704,8 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     T *stage = reinterpret_cast<T *>(smem) + warp * TILE * KS;
     float *scores = reinterpret_cast<float *>(smem + (size_t)WARPS * TILE * KS * sizeof(T));
-    float *wmax = scores + WARP_ROWS * a.stride, *wsum = wmax + WARPS * WARP_ROWS;
+    float *wmax = scores + a.block_rows * a.stride, *wsum = wmax + WARPS * WARP_ROWS;
+    const bool upper = a.block_rows > 8; // the fragments' rows g + 8 are the block's
     const int64_t bh = blockIdx.x / a.row_tiles, row0 = (int64_t)(blockIdx.x % a.row_tiles) * a.block_rows;
     const int64_t row_end = min(row0 + a.block_rows, a.n_rows); // the block's rows end here
     const int tiles = (int)((a.n_keys + TILE - 1) / TILE);
@@ -1729,8 +1733,9 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
                 const int64_t key = kt + 8 * jj + 2 * t;
                 const float s0 = key < a.n_keys ? acc[jj][2 * h] : -INFINITY;
                 const float s1 = key + 1 < a.n_keys ? acc[jj][2 * h + 1] : -INFINITY;
-                *reinterpret_cast<float2 *>(scores + (g + 8 * h) * a.stride + key) =
-                    make_float2(s0, s1);
+                if (h == 0 || upper)
+                    *reinterpret_cast<float2 *>(scores + (g + 8 * h) * a.stride + key) =
+                        make_float2(s0, s1);
                 mx[h] = fmaxf(mx[h], fmaxf(s0, s1));
             }
         __syncwarp(); // the stage is refilled by the next tile
@@ -1768,13 +1773,18 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
             }
             cp_async_wait<0>();
             __syncwarp();
-            float p[8][4]; // keys past n_keys scored -inf: weight 0 (their V rows are zeros)
+            // Keys past n_keys scored -inf: weight 0 (their V rows are zeros); so do the
+            // rows g + 8 of an 8-row block, which are not stored.
+            float p[8][4];
 #pragma unroll
             for (int jj = 0; jj < 8; jj++)
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
-                    const float2 s = *reinterpret_cast<const float2 *>(
-                        scores + (g + 8 * h) * a.stride + kt + 8 * jj + 2 * t);
+                    const float2 s =
+                        h == 0 || upper
+                            ? *reinterpret_cast<const float2 *>(scores + (g + 8 * h) * a.stride +
+                                                                kt + 8 * jj + 2 * t)
+                            : make_float2(-INFINITY, -INFINITY);
                     p[jj][2 * h] = fast_exp2(fmaf(s.x, sl, -msl[h]));
                     p[jj][2 * h + 1] = fast_exp2(fmaf(s.y, sl, -msl[h]));
                     ps[h] += p[jj][2 * h] + p[jj][2 * h + 1];
@@ -1921,8 +1931,42 @@ struct Selection {
     bool one_leaves_sms_free;          // its blocks all run at once, some SMs without one
 };
 
+// The one-pass kernel for blocks of `rows` rows: 16 warps at d = 64 where the range has more
+// tiles than 8 warps take at once and their stages fit, else 8; NULL kernel where the scores do
+// not fit (or the dtypes are not served). per_sm: its blocks an SM.
+struct OnePassShape {
+    const void *kernel;
+    int warps;
+    size_t smem;
+    int per_sm;
+};
+cudaError_t one_pass_shape(int row_dtype, int key_dtype, bool with_values, int d, int64_t n_keys,
+                           int rows, int optin, OnePassShape *o)
+{
+    *o = OnePassShape{};
+    const bool wide = d == 64 && (n_keys + TILE - 1) / TILE > ONE_WARPS &&
+                      one_pass_smem(d, n_keys, ONE_WARPS_WIDE, rows) <= (size_t)optin;
+    o->warps = wide ? ONE_WARPS_WIDE : ONE_WARPS;
+    o->smem = one_pass_smem(d, n_keys, o->warps, rows);
+    const void *kernel =
+        wide      ? one_pass_kernel<64, ONE_WARPS_WIDE>(row_dtype, key_dtype, with_values)
+        : d == 64 ? one_pass_kernel<64, ONE_WARPS>(row_dtype, key_dtype, with_values)
+                  : one_pass_kernel<128, ONE_WARPS>(row_dtype, key_dtype, with_values);
+    if (!kernel || o->smem > (size_t)optin) return cudaSuccess;
+    CUDA_CHECK(allow_shared_memory(kernel, o->smem));
+    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&o->per_sm, kernel, o->warps * 32,
+                                                             o->smem));
+    if (o->per_sm > 0) o->kernel = kernel;
+    return cudaSuccess;
+}
+
 // The one-pass kernel where it serves: 16-bit keys, k <= ONE_MAX_K, and the rows' scores in
-// shared memory (n_keys up to 2432 at d = 64, 1408 at d = 128, with the 227 KB of sm_90).
+// shared memory. 16-row blocks keep 16 rows' scores (n_keys up to 2432 at d = 64, 1408 at
+// d = 128, with the 227 KB of sm_90); 8-row blocks, chosen where they all run at once
+// (one_pass_rows: mita's m landmarks at few heads), keep 8 and so take up to 4864 keys at
+// d = 64 and 2816 at d = 128 (mita's probe at N = 2^12), and the 16-warp kernel to 2560 keys
+// (1280 with 16 rows).
+// Past those the chunked pass serves.
 cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int heads,
                           int64_t n_rows, int64_t n_keys, int d, int64_t k, Selection *s)
 {
@@ -1932,26 +1976,25 @@ cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int he
         return cudaSuccess;
     int sms, optin;
     CUDA_CHECK(device_limits(&sms, &optin));
-    const bool wide = d == 64 && (n_keys + TILE - 1) / TILE > ONE_WARPS &&
-                      one_pass_smem(d, n_keys, ONE_WARPS_WIDE) <= (size_t)optin;
-    const int warps = wide ? ONE_WARPS_WIDE : ONE_WARPS;
-    const void *kernel =
-        wide      ? one_pass_kernel<64, ONE_WARPS_WIDE>(row_dtype, key_dtype, with_values)
-        : d == 64 ? one_pass_kernel<64, ONE_WARPS>(row_dtype, key_dtype, with_values)
-                  : one_pass_kernel<128, ONE_WARPS>(row_dtype, key_dtype, with_values);
-    const size_t smem = one_pass_smem(d, n_keys, warps);
-    if (!kernel || smem > (size_t)optin) return cudaSuccess;
-    CUDA_CHECK(allow_shared_memory(kernel, smem));
-    s->one_pass = kernel;
-    s->one_smem = smem;
-    s->one_warps = warps;
+    constexpr int HALF = WARP_ROWS / 2;
+    OnePassShape shape;
+    CUDA_CHECK(one_pass_shape(row_dtype, key_dtype, with_values, d, n_keys, WARP_ROWS, optin,
+                              &shape));
+    int rows = shape.kernel ? one_pass_rows(heads, n_rows, (int64_t)sms * shape.per_sm) : HALF;
+    if (rows == HALF) { // less shared memory: as many blocks an SM or more, still one wave
+        CUDA_CHECK(one_pass_shape(row_dtype, key_dtype, with_values, d, n_keys, HALF, optin,
+                                  &shape));
+        if (!shape.kernel || one_pass_rows(heads, n_rows, (int64_t)sms * shape.per_sm) != HALF)
+            return cudaSuccess;
+    }
+    s->one_pass = shape.kernel;
+    s->one_smem = shape.smem;
+    s->one_warps = shape.warps;
     s->one.n_rows = n_rows;
     s->one.n_keys = n_keys;
     s->one.k = k;
-    int per_sm = 0;
-    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, warps * 32, smem));
-    s->one.block_rows = one_pass_rows(heads, n_rows, (int64_t)sms * per_sm);
-    s->one.row_tiles = (int)((n_rows + s->one.block_rows - 1) / s->one.block_rows);
+    s->one.block_rows = rows;
+    s->one.row_tiles = (int)((n_rows + rows - 1) / rows);
     s->one.stride = one_pass_stride(n_keys);
     s->one_leaves_sms_free = (int64_t)heads * s->one.row_tiles < sms;
     return cudaSuccess;

@@ -9,7 +9,8 @@
  *      softmax(P s) V over the same scores, then merges the chunks
  *      (route_only: topk_select alone, no values); P is never stored. Up to
  *      N = 2432 (d = 64; 1408 at d = 128) one block holds all of its 16
- *      landmarks' scores instead: one launch, no chunks;
+ *      landmarks' scores instead, and up to 4864 (2816) all of its 8 where
+ *      such blocks all run at once (few heads): one launch, no chunks;
  *   5. routing: mita_route (bf16/fp16, s_r <= 4: one tensor-core pass over Q),
  *      else topk_select with rows Q, keys Q̃ and k = s_r (ties to the lower
  *      expert either way);

@@ -113,9 +113,11 @@ static void check_full_partial_tiles(const struct attn_method *m, struct backend
 }
 
 /* The edges of topk_select.cu's one-pass selection and of the paths beside it, for topk and
- * mita (every variant), bf16: the longest key ranges a block's shared memory holds (2432 keys
- * at d = 64, 1408 at d = 128) and one key more (the chunked path), the longest its 16-warp
- * blocks hold (1280 keys at d = 64) and one more (8 warps), k = 256 (the one pass's largest)
+ * mita (every variant), bf16: the longest key ranges a block's shared memory holds (16-row
+ * blocks, topk's: 2432 keys at d = 64, 1408 at d = 128; 8-row blocks, mita's 64 landmarks at
+ * H = 2: 4864 and 2816) and one key more (the chunked path), the longest its 16-warp blocks
+ * hold (1280 keys at d = 64; 2560 in 8-row blocks) and one more (8 warps), k = 256 (the one
+ * pass's largest)
  * and 257, k = N = 256 (every key selected: the register search's start), k = 300 and 600
  * over 4096 keys (topk's selection at two warpgroups, whose scratch leaves four no room); iid,
  * clustered (imbalanced routes, a landmark's keys from one cluster) and rising (every score
@@ -128,8 +130,10 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
         int d;
         int64_t k;
     } edges[] = {{2432, 64, 64}, {2433, 64, 64}, {1408, 128, 64}, {1409, 128, 64},
-                 {1280, 64, 64}, {1281, 64, 64},  {1024, 64, 256}, {1024, 64, 257},
-                 {256, 64, 256},  {4096, 64, 300}, {4096, 128, 600}};
+                 {4864, 64, 64}, {4865, 64, 64}, {2816, 128, 64}, {2817, 128, 64},
+                 {1280, 64, 64}, {1281, 64, 64}, {2560, 64, 64}, {2561, 64, 64},
+                 {1024, 64, 256}, {1024, 64, 257}, {256, 64, 256},  {4096, 64, 300},
+                 {4096, 128, 600}};
     static const enum attn_inputs kinds[] = {ATTN_INPUTS_IID, ATTN_INPUTS_CLUSTERED,
                                              ATTN_INPUTS_RISING};
     for (const char *const *v = m->variants; v && *v; v++)

@@ -1,6 +1,7 @@
 /* test_mita_kernels.c — MiTA's two selections alone, so that a failure of `mita` in
  * test_gpu_methods can be pinned to one kernel: the probe (topk_select_softmax_values: the
- * one-pass path up to 2432 keys at d = 64 and 1408 at d = 128, the chunked path past them,
+ * one-pass path (8-row blocks at few heads: up to 4864 keys at d = 64 and 2816 at d = 128;
+ * 16-row blocks: 2432 and 1408), the chunked path past them,
  * select_wgmma's on an sm_90a device), bf16 and fp16, with and without the values,
  * and the routing (mita_route: route_wgmma on an sm_90a build and device with m <= 64,
  * route_mma otherwise; a line at the start says which kernels this device runs), bf16 and fp16,
@@ -239,9 +240,10 @@ int main(void)
     const int small = gpu_test_sanitized();
     print_kernels();
 
-    /* The probe: the one pass (N <= 2432 at d = 64, <= 1408 at d = 128; k <= 256) and the
+    /* The probe at 2 heads (8-row blocks, all at once): the one pass (N <= 4864 at d = 64,
+     * <= 2816 at d = 128; its 16-warp kernel at d = 64 to N = 2560; k <= 256) and the
      * chunked path on either side of each limit, m = 64 and a partial row tile; the chunked
-     * path's floors: exact (every score kept, N = 2433 and 1409), sampled from every tile (N =
+     * path's floors: exact (every score kept, N = 2817), sampled from every tile (N = 4865,
      * 8192 and 16384: 128 and 256 tiles, at most 4k), from some (N = 32768 and 65536: 128
      * chunks, M = 256 of 512 and 1024 tiles) and none (N = 8192 at k = 200: 128 tiles, fewer
      * than k), each by select_wgmma and tile_maxima_wgmma on an sm_90a device, with a
@@ -253,20 +255,27 @@ int main(void)
         int64_t k;
         enum attn_dtype dtype;
         int with_values;
-    } probes[] = {{64, 1024, 64, 64, ATTN_BF16, 1},    {64, 2432, 64, 64, ATTN_BF16, 1},
-                  {64, 2433, 64, 64, ATTN_BF16, 1},    {64, 1408, 128, 64, ATTN_BF16, 1},
-                  {64, 1409, 128, 64, ATTN_BF16, 1},   {64, 1024, 64, 256, ATTN_BF16, 1},
+    } probes[] = {{64, 1024, 64, 64, ATTN_BF16, 1},    {64, 2560, 64, 64, ATTN_BF16, 1},
+                  {64, 2561, 64, 64, ATTN_BF16, 1},    {64, 4864, 64, 64, ATTN_BF16, 1},
+                  {64, 4865, 64, 64, ATTN_BF16, 1},    {64, 2816, 128, 64, ATTN_BF16, 1},
+                  {64, 2817, 128, 64, ATTN_BF16, 1},   {64, 1024, 64, 256, ATTN_BF16, 1},
                   {64, 1024, 64, 257, ATTN_BF16, 1},   {17, 1000, 64, 1, ATTN_BF16, 1},
                   {64, 8192, 64, 64, ATTN_BF16, 1},    {64, 16384, 64, 64, ATTN_BF16, 1},
                   {64, 8192, 64, 200, ATTN_BF16, 1},   {5, 100, 128, 100, ATTN_BF16, 1},
                   {64, 32768, 128, 64, ATTN_BF16, 1},  {64, 65536, 64, 64, ATTN_BF16, 1},
-                  {17, 32768, 64, 64, ATTN_BF16, 1},   {5, 2433, 128, 64, ATTN_BF16, 1},
-                  {64, 32768, 64, 64, ATTN_FP16, 1},   {64, 2433, 128, 64, ATTN_FP16, 0},
+                  {17, 32768, 64, 64, ATTN_BF16, 1},   {5, 2817, 128, 64, ATTN_BF16, 1},
+                  {64, 32768, 64, 64, ATTN_FP16, 1},   {64, 2817, 128, 64, ATTN_FP16, 0},
                   {17, 65536, 64, 64, ATTN_BF16, 0}};
     for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
         if (small && probes[i].N > 1024) continue;
         check_probe(2, probes[i].m, probes[i].N, probes[i].d, probes[i].k, probes[i].dtype,
                     probes[i].with_values);
+    }
+    /* At 32 heads (256 8-row blocks: more than the SMs, so 16-row blocks): the one pass to its
+     * 16-row limit (2432 keys at d = 64), then the chunked path with exact floors. */
+    if (!small) {
+        check_probe(32, 64, 2432, 64, 64, ATTN_BF16, 1);
+        check_probe(32, 64, 2433, 64, 64, ATTN_BF16, 1);
     }
     /* The routing, bf16 and fp16 × d ∈ {64, 128} × s_r ∈ {1, 2, 4} (the kernels' lists of 1, 2
      * and 4) at m = 64 (route_wgmma where it runs) and m = 100 (route_mma, two landmark tiles),
@@ -313,9 +322,9 @@ int main(void)
                     routes[i].dtype, routes[i].twins);
     }
     /* Where mita runs its routing beside the probe (topk_select_leaves_sms_free): the probe
-     * of the seqlen suite's shape at N = 2^10 (B·H = 8, m = 64: 64 blocks of 8 landmarks) in
-     * one pass on fewer blocks than SMs; not at 2^14 (chunks), nor with 64 heads (16-row
-     * blocks filling the SMs). */
+     * of the seqlen suite's shape at N = 2^10 and 2^12 (B·H = 8, m = 64: 64 blocks of 8
+     * landmarks) in one pass on fewer blocks than SMs; not at 2^14 (chunks), nor with 64 heads
+     * (16-row blocks filling the SMs). */
     int sms = 0, dev = 0;
     if (cudaGetDevice(&dev) == cudaSuccess &&
         cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess &&
@@ -323,14 +332,16 @@ int main(void)
         /* (rows, keys, with values, heads, landmarks, N, d, k) */
         const int short_n =
             topk_select_leaves_sms_free(ATTN_FP32, ATTN_BF16, 1, 8, 64, 1024, 64, 64);
+        const int mid_n =
+            topk_select_leaves_sms_free(ATTN_FP32, ATTN_BF16, 1, 8, 64, 4096, 64, 64);
         const int long_n =
             topk_select_leaves_sms_free(ATTN_FP32, ATTN_BF16, 1, 8, 64, 16384, 64, 64);
         const int many =
             topk_select_leaves_sms_free(ATTN_FP32, ATTN_BF16, 1, 64, 64, 1024, 64, 64);
         char why[128];
-        snprintf(why, sizeof why, "N = 2^10: %d, N = 2^14: %d, 64 heads: %d", short_n, long_n,
-                 many);
-        gpu_test_verdict(short_n == 1 && long_n == 0 && many == 0,
+        snprintf(why, sizeof why, "N = 2^10: %d, 2^12: %d, 2^14: %d, 64 heads: %d", short_n,
+                 mid_n, long_n, many);
+        gpu_test_verdict(short_n == 1 && mid_n == 1 && long_n == 0 && many == 0,
                          "the probe leaves SMs free at short N only", why);
     }
     b->shutdown(b);

@@ -9,11 +9,12 @@
  *
  * Checked per row: the picks are a valid top k (in range, distinct, best first, each within
  * eps = 2^-14 of the row's largest |score| of the k-th best, scores in double), and each class
- * contributes its lowest members in increasing order. Shapes: the one pass (N = 2000), the
- * chunked pass with exact floors (N = 3000 at d = 64, with its tile maxima) and without floors
- * (N = 8229, a partial last tile), k = 1, 64, 200 and 300 (the kernel at two warpgroups,
- * whose scratch leaves four no room), d = 64 and 128, bf16 and fp16, 300 rows (a partial
- * row tile), two heads.
+ * contributes its lowest members in increasing order. Shapes: the one pass (N = 2000, and
+ * 3000 at d = 64: 76 blocks of 8 rows, fewer than the SMs, keep 8 rows' scores each), the
+ * chunked pass with exact floors (N = 3000 at d = 128, and at k = 300, past the one pass's
+ * 256, with its tile maxima) and without floors (N = 8229, a partial last tile), k = 1, 64,
+ * 200 and 300 (the kernel at two warpgroups, whose scratch leaves four no room), d = 64 and
+ * 128, bf16 and fp16, 300 rows (a partial row tile), two heads.
  *
  * Exits 77 (skipped) where there is no GPU. */
 #include <inttypes.h>
