@@ -1692,10 +1692,12 @@ __device__ __forceinline__ void write_by_rank(const uint64_t *list, int k, int l
 // rows: [heads, n_rows, D] TQ  keys (values): [heads, n_keys, D] T. Grid: heads · row_tiles,
 // a.block_rows rows a block (the mma fragments' 16, the last 8 unused when it is 8).
 // Shared memory: stage [WARPS, TILE, D+8] T (later the warps' P·V partials [WARPS, 16, D] fp32,
-// then their sort space) | scores [block_rows, stride] fp32 | wmax, wsum [WARPS, 16]. An 8-row
-// block keeps only its rows' scores (fragment rows g, not g + 8): half the shared memory, which
-// takes twice the keys (one_pass_smem).
-template <typename TQ, typename T, int D, bool WITH_V, int WARPS>
+// then their sort space) | scores [KEPT, stride] fp32 | wmax, wsum [WARPS, 16]. KEPT: the rows
+// whose scores the block keeps, the fragments' 16, or 8 (rows g, not g + 8) in an 8-row block
+// where that takes more keys or more warps (one_pass_shape): half the shared memory, so twice
+// the keys (one_pass_smem). A template parameter, not a flag: with a flag ptxas kept both
+// versions of the fold loop, and MiTA at N = 2^10 ran 2.4-3.4% slower on an H100 (NOTES, v46).
+template <typename TQ, typename T, int D, bool WITH_V, int WARPS, int KEPT>
 __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
 {
     constexpr int KS = D + 8;
@@ -1704,8 +1706,8 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     T *stage = reinterpret_cast<T *>(smem) + warp * TILE * KS;
     float *scores = reinterpret_cast<float *>(smem + (size_t)WARPS * TILE * KS * sizeof(T));
-    float *wmax = scores + a.block_rows * a.stride, *wsum = wmax + WARPS * WARP_ROWS;
-    const bool upper = a.block_rows > 8; // the fragments' rows g + 8 are the block's
+    float *wmax = scores + KEPT * a.stride, *wsum = wmax + WARPS * WARP_ROWS;
+    constexpr bool upper = KEPT > 8; // the fragments' rows g + 8 are kept
     const int64_t bh = blockIdx.x / a.row_tiles, row0 = (int64_t)(blockIdx.x % a.row_tiles) * a.block_rows;
     const int64_t row_end = min(row0 + a.block_rows, a.n_rows); // the block's rows end here
     const int tiles = (int)((a.n_keys + TILE - 1) / TILE);
@@ -1895,24 +1897,32 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
     }
 }
 
-// Rows of fp32 (mita's landmarks, with or without values) or of the keys' type K (topk).
-template <typename K, int D, int WARPS>
+// Rows of fp32 (mita's landmarks, with or without values) or of the keys' type K (topk). Only
+// the fp32 rows have kernels that keep 8 rows' scores: topk's rows are its keys, so past the
+// 2432 keys that 16 kept rows hold they are too many for 8-row blocks (one_pass_rows).
+template <typename K, int D, int WARPS, int KEPT>
 const void *one_pass_for(int row_dtype, int key_dtype, bool with_values)
 {
     if (row_dtype == ATTN_FP32)
-        return with_values ? (const void *)select_one_pass<float, K, D, true, WARPS>
-                           : (const void *)select_one_pass<float, K, D, false, WARPS>;
-    return row_dtype == key_dtype && !with_values
-               ? (const void *)select_one_pass<K, K, D, false, WARPS>
-               : nullptr;
+        return with_values ? (const void *)select_one_pass<float, K, D, true, WARPS, KEPT>
+                           : (const void *)select_one_pass<float, K, D, false, WARPS, KEPT>;
+    if constexpr (KEPT == WARP_ROWS)
+        if (row_dtype == key_dtype && !with_values)
+            return (const void *)select_one_pass<K, K, D, false, WARPS, KEPT>;
+    return nullptr;
 }
 
-template <int D, int WARPS> const void *one_pass_kernel(int row_dtype, int key_dtype, bool with_values)
+template <int D, int WARPS>
+const void *one_pass_kernel(int row_dtype, int key_dtype, bool with_values, int kept)
 {
+    constexpr int HALF = WARP_ROWS / 2;
     if (key_dtype == ATTN_FP16)
-        return one_pass_for<__half, D, WARPS>(row_dtype, key_dtype, with_values);
+        return kept == HALF ? one_pass_for<__half, D, WARPS, HALF>(row_dtype, key_dtype, with_values)
+                            : one_pass_for<__half, D, WARPS, WARP_ROWS>(row_dtype, key_dtype, with_values);
     if (key_dtype == ATTN_BF16)
-        return one_pass_for<__nv_bfloat16, D, WARPS>(row_dtype, key_dtype, with_values);
+        return kept == HALF
+                   ? one_pass_for<__nv_bfloat16, D, WARPS, HALF>(row_dtype, key_dtype, with_values)
+                   : one_pass_for<__nv_bfloat16, D, WARPS, WARP_ROWS>(row_dtype, key_dtype, with_values);
     return nullptr;
 }
 
@@ -1931,27 +1941,28 @@ struct Selection {
     bool one_leaves_sms_free;          // its blocks all run at once, some SMs without one
 };
 
-// The one-pass kernel for blocks of `rows` rows: 16 warps at d = 64 where the range has more
-// tiles than 8 warps take at once and their stages fit, else 8; NULL kernel where the scores do
-// not fit (or the dtypes are not served). per_sm: its blocks an SM.
+// The one-pass kernel that keeps `kept` rows' scores: 16 warps at d = 64 where the range has
+// more tiles than 8 warps take at once and their stages fit, else 8; NULL kernel where the
+// scores do not fit (or the dtypes are not served). per_sm: its blocks an SM.
 struct OnePassShape {
     const void *kernel;
-    int warps;
+    int warps, kept;
     size_t smem;
     int per_sm;
 };
 cudaError_t one_pass_shape(int row_dtype, int key_dtype, bool with_values, int d, int64_t n_keys,
-                           int rows, int optin, OnePassShape *o)
+                           int kept, int optin, OnePassShape *o)
 {
     *o = OnePassShape{};
     const bool wide = d == 64 && (n_keys + TILE - 1) / TILE > ONE_WARPS &&
-                      one_pass_smem(d, n_keys, ONE_WARPS_WIDE, rows) <= (size_t)optin;
+                      one_pass_smem(d, n_keys, ONE_WARPS_WIDE, kept) <= (size_t)optin;
     o->warps = wide ? ONE_WARPS_WIDE : ONE_WARPS;
-    o->smem = one_pass_smem(d, n_keys, o->warps, rows);
+    o->kept = kept;
+    o->smem = one_pass_smem(d, n_keys, o->warps, kept);
     const void *kernel =
-        wide      ? one_pass_kernel<64, ONE_WARPS_WIDE>(row_dtype, key_dtype, with_values)
-        : d == 64 ? one_pass_kernel<64, ONE_WARPS>(row_dtype, key_dtype, with_values)
-                  : one_pass_kernel<128, ONE_WARPS>(row_dtype, key_dtype, with_values);
+        wide      ? one_pass_kernel<64, ONE_WARPS_WIDE>(row_dtype, key_dtype, with_values, kept)
+        : d == 64 ? one_pass_kernel<64, ONE_WARPS>(row_dtype, key_dtype, with_values, kept)
+                  : one_pass_kernel<128, ONE_WARPS>(row_dtype, key_dtype, with_values, kept);
     if (!kernel || o->smem > (size_t)optin) return cudaSuccess;
     CUDA_CHECK(allow_shared_memory(kernel, o->smem));
     CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&o->per_sm, kernel, o->warps * 32,
@@ -1961,12 +1972,12 @@ cudaError_t one_pass_shape(int row_dtype, int key_dtype, bool with_values, int d
 }
 
 // The one-pass kernel where it serves: 16-bit keys, k <= ONE_MAX_K, and the rows' scores in
-// shared memory. 16-row blocks keep 16 rows' scores (n_keys up to 2432 at d = 64, 1408 at
-// d = 128, with the 227 KB of sm_90); 8-row blocks, chosen where they all run at once
-// (one_pass_rows: mita's m landmarks at few heads), keep 8 and so take up to 4864 keys at
-// d = 64 and 2816 at d = 128 (mita's probe at N = 2^12), and the 16-warp kernel to 2560 keys
-// (1280 with 16 rows).
-// Past those the chunked pass serves.
+// shared memory. Blocks keeping 16 rows' scores take n_keys up to 2432 at d = 64, 1408 at
+// d = 128 (the 227 KB of sm_90). 8-row blocks, chosen where they all run at once
+// (one_pass_rows: mita's m landmarks at few heads), keep only their 8 rows' scores where that
+// takes the range at all or in more warps: up to 4864 keys at d = 64 and 2816 at d = 128
+// (mita's probe at N = 2^12), the 16-warp kernel to 2560 (1280 keeping 16; N = 2^11). Past
+// those the chunked pass serves.
 cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int heads,
                           int64_t n_rows, int64_t n_keys, int d, int64_t k, Selection *s)
 {
@@ -1977,15 +1988,17 @@ cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int he
     int sms, optin;
     CUDA_CHECK(device_limits(&sms, &optin));
     constexpr int HALF = WARP_ROWS / 2;
-    OnePassShape shape;
+    OnePassShape shape; // 16 rows' scores kept
     CUDA_CHECK(one_pass_shape(row_dtype, key_dtype, with_values, d, n_keys, WARP_ROWS, optin,
                               &shape));
-    int rows = shape.kernel ? one_pass_rows(heads, n_rows, (int64_t)sms * shape.per_sm) : HALF;
-    if (rows == HALF) { // less shared memory: as many blocks an SM or more, still one wave
+    const int rows = shape.kernel ? one_pass_rows(heads, n_rows, (int64_t)sms * shape.per_sm) : HALF;
+    if (rows == HALF) {
+        OnePassShape half; // less shared memory: as many blocks an SM or more, still one wave
         CUDA_CHECK(one_pass_shape(row_dtype, key_dtype, with_values, d, n_keys, HALF, optin,
-                                  &shape));
-        if (!shape.kernel || one_pass_rows(heads, n_rows, (int64_t)sms * shape.per_sm) != HALF)
+                                  &half));
+        if (!half.kernel || one_pass_rows(heads, n_rows, (int64_t)sms * half.per_sm) != HALF)
             return cudaSuccess;
+        if (!shape.kernel || half.warps != shape.warps) shape = half;
     }
     s->one_pass = shape.kernel;
     s->one_smem = shape.smem;
