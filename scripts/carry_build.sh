@@ -19,7 +19,10 @@ case $build_rel in ../*) echo "carry_build: $build is outside the repository" >&
 # C/C++ runtime lacks: not the runtime's (this list), not CUDA's (libcu*, libnv*).
 runtime='^(libc|libm|libdl|libpthread|librt|libutil|libstdc\+\+|libgcc_s|libgomp)\.so|^lib(cu|nv)'
 cd "$root"
-programs=("$build_rel/harness/attnbench" "$build_rel"/tests/gpu/test_* "$build_rel"/attn/examples/*.so)
+programs=("$build_rel/harness/attnbench")
+for f in "$build_rel"/tests/gpu/test_* "$build_rel"/attn/examples/*.so; do
+    [ -f "$f" ] && programs+=("$f") # not the test_*.p folders of their objects
+done
 rm -rf "$build_rel/carried-libs" # none left from an earlier pack
 mkdir -p "$build_rel/carried-libs"
 { ldd "${programs[@]}" 2>/dev/null || true; } | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |

@@ -19,6 +19,9 @@ if ldd "$build/harness/attnbench" | grep -q libbenchmark; then
     grep -q "^$rel/carried-libs/libbenchmark" <<<"$listing" ||
         { echo "FAIL: Google Benchmark's library not packed"; fail=1; }
 fi
+if grep "\.p/" <<<"$listing" | head -3 | grep .; then
+    echo "FAIL: the objects' folders (*.p/) were packed"; fail=1
+fi
 if grep -E "carried-libs/lib(c|m|stdc\+\+|cudart|cublas)\.so" <<<"$listing"; then
     echo "FAIL: a runtime or CUDA library was packed"; fail=1
 fi
