@@ -441,7 +441,8 @@ def case_readings():
 def case_gpu():
     """On a GPU (skipped without one): the GPU's inputs are the CPU's; every peer passes its
     check at d = 64 in every dtype it has kernels for (the compiled ones in bf16, at one
-    shape: compiling takes seconds a shape); short sweeps of every peer are ok."""
+    shape: compiling takes seconds a shape); short sweeps of every peer are ok and carry the
+    GPU's readings (NVML)."""
     if not torch.cuda.is_available():
         print("skip: no CUDA device")
         sys.exit(77)
@@ -463,10 +464,15 @@ def case_gpu():
         rows = open(out).read().splitlines()[1:]
         expect(rc == 0 and all(",ok," in r for r in rows), "%s: exit %d, rows not ok: %s"
                % (name, rc, [r for r in rows if ",ok," not in r]))
+        # NVML read through ctypes: every ok row has its clocks, power and energy
+        with open(out, newline="") as f:
+            unread = [(r["variant"], r["N"], r["gpu_note"]) for r in csv.DictReader(f)
+                      if not (r["sm_clock_median_mhz"] and r["power_median_w"] and r["energy_j"])]
+        expect(not unread, "%s: rows without the GPU's readings: %s" % (name, unread))
         done = subprocess.run([TEST_PEER_CSV, out], capture_output=True, text=True)
         expect(done.returncode == 0, "%s: the harness's reader: %s%s"
                % (name, done.stdout, done.stderr))
-    print("ok: every peer passes its check on the GPU; sweeps of every peer are ok")
+    print("ok: every peer passes its check on the GPU; sweeps of every peer are ok, with readings")
 
 
 CASES = {"inputs": case_inputs, "reference": case_reference, "eager": case_eager,
