@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "plot/gnuplot.h"
 #include "plot/peer_table.h"
 #include "plot/series.h"
+#include "sweep/suite.h"
 
 #define USAGE                                                                            \
     "usage: attnbench plot RESULTS.csv [MORE.csv ...] [--out DIR] [--ceilings FILE] "      \
@@ -113,27 +113,19 @@ static int draw(const struct plot *p, const char *scripts, const char *out_dir)
     return failed ? 1 : 0;
 }
 
-/* --peers-at's list: N as digits or 2^e, comma-separated, at most PLOT_MAX_PEERS_AT. */
+/* --peers-at's list: N in the suites' syntax (suite_parse_int_list: "2^14,2^20",
+ * "1024..8192"), at most PLOT_MAX_PEERS_AT. */
 static int parse_peers_at(const char *text, struct plot *p)
 {
-    p->npeers_at = 0;
-    for (const char *at = text; *at;) {
-        char *end;
-        double N;
-        if (!strncmp(at, "2^", 2)) {
-            const long e = strtol(at + 2, &end, 10);
-            N = end > at + 2 && e >= 0 && e < 63 ? ldexp(1.0, (int)e) : 0;
-        } else {
-            N = strtod(at, &end);
-        }
-        if (end == at || N < 1 || N != floor(N) || (*end && *end != ','))
-            return plot_error("--peers-at '%s': need a list of N such as 2^14,2^20", text);
-        if (p->npeers_at == PLOT_MAX_PEERS_AT)
-            return plot_error("--peers-at '%s': at most %d values", text, PLOT_MAX_PEERS_AT);
-        p->peers_at[p->npeers_at++] = N;
-        at = *end ? end + 1 : end;
-    }
-    return p->npeers_at ? 0 : plot_error("--peers-at needs at least one N");
+    struct suite_values list;
+    char why[256];
+    if (suite_parse_int_list(text, &list, why, sizeof why) != 0)
+        return plot_error("--peers-at '%s': need a list of N such as 2^14,2^20 (%s)", text, why);
+    if (list.count > PLOT_MAX_PEERS_AT)
+        return plot_error("--peers-at '%s': at most %d values", text, PLOT_MAX_PEERS_AT);
+    for (int i = 0; i < list.count; i++) p->peers_at[i] = (double)list.values[i];
+    p->npeers_at = list.count; /* at least one: the parser refuses an empty list */
+    return 0;
 }
 
 int plot_command(int argc, char **argv)
