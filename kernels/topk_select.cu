@@ -1585,11 +1585,11 @@ __host__ __device__ __forceinline__ int one_pass_stride(int64_t n_keys)
     return (int)((n_keys + TILE - 1) / TILE * TILE + 8);
 }
 
-// rows: the block's rows, whose scores it keeps (16, or 8: one_pass_rows).
-size_t one_pass_smem(int d, int64_t n_keys, int warps, int rows)
+// kept: the rows whose scores a block keeps (16, or 8: select_one_pass's KEPT).
+size_t one_pass_smem(int d, int64_t n_keys, int warps, int kept)
 {
     const size_t stage = (size_t)warps * TILE * (d + 8) * 2; // a 16-bit tile per warp
-    return stage + (size_t)rows * one_pass_stride(n_keys) * 4 + 2 * warps * WARP_ROWS * 4;
+    return stage + (size_t)kept * one_pass_stride(n_keys) * 4 + 2 * warps * WARP_ROWS * 4;
 }
 
 // Rows a block: 16 (each warp selects two rows), or 8 where the 8-row blocks still run in one
@@ -1912,18 +1912,22 @@ const void *one_pass_for(int row_dtype, int key_dtype, bool with_values)
     return nullptr;
 }
 
+template <int D, int WARPS, int KEPT>
+const void *one_pass_kernel(int row_dtype, int key_dtype, bool with_values)
+{
+    if (key_dtype == ATTN_FP16)
+        return one_pass_for<__half, D, WARPS, KEPT>(row_dtype, key_dtype, with_values);
+    if (key_dtype == ATTN_BF16)
+        return one_pass_for<__nv_bfloat16, D, WARPS, KEPT>(row_dtype, key_dtype, with_values);
+    return nullptr;
+}
+
 template <int D, int WARPS>
 const void *one_pass_kernel(int row_dtype, int key_dtype, bool with_values, int kept)
 {
-    constexpr int HALF = WARP_ROWS / 2;
-    if (key_dtype == ATTN_FP16)
-        return kept == HALF ? one_pass_for<__half, D, WARPS, HALF>(row_dtype, key_dtype, with_values)
-                            : one_pass_for<__half, D, WARPS, WARP_ROWS>(row_dtype, key_dtype, with_values);
-    if (key_dtype == ATTN_BF16)
-        return kept == HALF
-                   ? one_pass_for<__nv_bfloat16, D, WARPS, HALF>(row_dtype, key_dtype, with_values)
-                   : one_pass_for<__nv_bfloat16, D, WARPS, WARP_ROWS>(row_dtype, key_dtype, with_values);
-    return nullptr;
+    return kept == WARP_ROWS / 2
+               ? one_pass_kernel<D, WARPS, WARP_ROWS / 2>(row_dtype, key_dtype, with_values)
+               : one_pass_kernel<D, WARPS, WARP_ROWS>(row_dtype, key_dtype, with_values);
 }
 
 struct Selection {
@@ -1946,7 +1950,7 @@ struct Selection {
 // scores do not fit (or the dtypes are not served). per_sm: its blocks an SM.
 struct OnePassShape {
     const void *kernel;
-    int warps, kept;
+    int warps;
     size_t smem;
     int per_sm;
 };
@@ -1957,7 +1961,6 @@ cudaError_t one_pass_shape(int row_dtype, int key_dtype, bool with_values, int d
     const bool wide = d == 64 && (n_keys + TILE - 1) / TILE > ONE_WARPS &&
                       one_pass_smem(d, n_keys, ONE_WARPS_WIDE, kept) <= (size_t)optin;
     o->warps = wide ? ONE_WARPS_WIDE : ONE_WARPS;
-    o->kept = kept;
     o->smem = one_pass_smem(d, n_keys, o->warps, kept);
     const void *kernel =
         wide      ? one_pass_kernel<64, ONE_WARPS_WIDE>(row_dtype, key_dtype, with_values, kept)
@@ -1991,7 +1994,8 @@ cudaError_t make_one_pass(int row_dtype, int key_dtype, bool with_values, int he
     OnePassShape shape; // 16 rows' scores kept
     CUDA_CHECK(one_pass_shape(row_dtype, key_dtype, with_values, d, n_keys, WARP_ROWS, optin,
                               &shape));
-    const int rows = shape.kernel ? one_pass_rows(heads, n_rows, (int64_t)sms * shape.per_sm) : HALF;
+    const int rows =
+        shape.kernel ? one_pass_rows(heads, n_rows, (int64_t)sms * shape.per_sm) : HALF;
     if (rows == HALF) {
         OnePassShape half; // less shared memory: as many blocks an SM or more, still one wave
         CUDA_CHECK(one_pass_shape(row_dtype, key_dtype, with_values, d, n_keys, HALF, optin,
