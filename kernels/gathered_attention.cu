@@ -1648,7 +1648,8 @@ __global__ void __launch_bounds__(256) pair_keys(const int32_t *routes, int64_t 
 // the shared block and both experts at once, writing O: no partials written and read back and
 // no merge pass (shared_merge_mma), so s_r = 2 reads Q and writes O once, as s_r = 1 does.
 // part (enum mita_attend_part): split, the one-block sort leaves the shared block's rounding
-// to round_shared_block in the rest, since only the sort can run before the probe has made V̂.
+// to round_shared_block in the rest, since only the sort can run before the probe has made V̂;
+// MITA_ATTEND_REST_ROUNDED, the rest where the probe has rounded it (mita_attend_shared_block).
 cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, int dtype,
                          int part, cudaStream_t stream)
 {
@@ -1659,7 +1660,8 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
         sort_scratch(scratch, heads, w.N, w.m, w.n_experts, d, dtype, w.s_r, pairs);
     // What the counting sort orders: (query, route) entries by expert, or queries by pair.
     AttendArgs sorted = w;
-    if (pairs && part != MITA_ATTEND_REST) {
+    const bool sorts = part == MITA_ATTEND_ALL || part == MITA_ATTEND_SORT; // else the rest alone
+    if (pairs && sorts) {
         pair_keys<<<(unsigned)((heads * w.N + 255) / 256 < 65535 ? (heads * w.N + 255) / 256 : 65535),
                     256, 0, stream>>>(w.routes, heads * w.N, w.n_experts, s.pair_keys);
         CUDA_CHECK_LAUNCH();
@@ -1675,11 +1677,11 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     const bool short_sort = entries <= SHORT_SORT_ENTRIES && ne <= SORT_SMEM_EXPERTS;
     // The one-block sort rounds the shared block while it scans, where it runs with the rest.
     const bool sort_rounds = short_sort && part == MITA_ATTEND_ALL;
-    if (part != MITA_ATTEND_REST && short_sort) {
+    if (sorts && short_sort) {
         CUDA_CHECK(dispatch_dtype(dtype, short_sort_launch{sorted, s, heads, d, entries, n_tiles,
                                                            tile_rows, shared && sort_rounds,
                                                            stream}));
-    } else if (part != MITA_ATTEND_REST) {
+    } else if (sorts) {
         const dim3 sort_grid((unsigned)((entries + SORT_QUERIES - 1) / SORT_QUERIES),
                              (unsigned)heads);
         CUDA_CHECK(cudaMemsetAsync(s.counts, 0, (size_t)heads * ne * 4, stream));
@@ -1695,7 +1697,7 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
         CUDA_CHECK_LAUNCH();
     }
     if (part == MITA_ATTEND_SORT) return cudaSuccess;
-    if (shared && !sort_rounds)
+    if (shared && !sort_rounds && part != MITA_ATTEND_REST_ROUNDED)
         CUDA_CHECK(dispatch_dtype(dtype, round_launch{w.landmarks, w.shared_values,
                                                       (int64_t)heads * w.m * d, s.shared_keys,
                                                       s.shared_vals, stream}));
@@ -1714,17 +1716,36 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     return dispatch_dtype(dtype, tiles_launch{a, heads, d, stream});
 }
 
+// The scratch's layout for a call with these arguments (attend_tiles's); pairs false where
+// the device cannot be asked (room for the partials).
+SortScratch call_scratch(void *scratch, int heads, int64_t N, int64_t m, int64_t n_experts,
+                         int64_t kk, bool shared, int d, int dtype, int s_r)
+{
+    bool pairs = false;
+    if (use_pairs(N, m, n_experts, kk, s_r, d, dtype, shared && dtype != ATTN_FP32, &pairs) !=
+        cudaSuccess)
+        pairs = false;
+    return sort_scratch(scratch, heads, N, m, n_experts, d, dtype, s_r, pairs);
+}
+
 } // namespace
 
 extern "C" size_t mita_attend_scratch_bytes(int heads, int64_t N, int64_t m, int64_t n_experts,
                                             int64_t kk, int shared, int d, int dtype, int s_r)
 {
     if (!sorted_path(dtype, s_r)) return 0;
-    bool pairs = false; // where the device cannot be asked: room for the partials
-    if (use_pairs(N, m, n_experts, kk, s_r, d, dtype, shared && dtype != ATTN_FP32, &pairs) !=
-        cudaSuccess)
-        pairs = false;
-    return sort_scratch(nullptr, heads, N, m, n_experts, d, dtype, s_r, pairs).bytes;
+    return call_scratch(nullptr, heads, N, m, n_experts, kk, shared != 0, d, dtype, s_r).bytes;
+}
+
+extern "C" void mita_attend_shared_block(void *scratch, int heads, int64_t N, int64_t m,
+                                         int64_t n_experts, int64_t kk, int shared, int d,
+                                         int dtype, int s_r, void **keys, void **vals)
+{
+    *keys = *vals = nullptr;
+    if (!shared || dtype == ATTN_FP32 || !sorted_path(dtype, s_r)) return;
+    const SortScratch s = call_scratch(scratch, heads, N, m, n_experts, kk, true, d, dtype, s_r);
+    *keys = s.shared_keys;
+    *vals = s.shared_vals;
 }
 
 extern "C" cudaError_t mita_attend_part(int part, const void *q, const void *k, const void *v,
@@ -1739,7 +1760,7 @@ extern "C" cudaError_t mita_attend_part(int part, const void *q, const void *k, 
         (landmarks && (m < 1 || !shared_values)) || (!routes && s_r != 1) ||
         (routes && sorted_path(dtype, s_r) &&
          (!scratch || heads > 65535 || N * s_r > INT32_MAX)) || // heads: grid.y of the tiles
-        part < MITA_ATTEND_ALL || part > MITA_ATTEND_REST)
+        part < MITA_ATTEND_ALL || part > MITA_ATTEND_REST_ROUNDED)
         return cudaErrorInvalidValue;
     const AttendArgs a{q, k, v, landmarks, shared_values, experts, routes, o,
                        N, m, n_experts, kk, (int64_t)heads * N, s_r, scale, shared_scale};

@@ -62,8 +62,22 @@ cudaError_t mita_attend(const void *q, const void *k, const void *v, int dtype, 
  * (into `scratch`; nothing where mita_attend sorts nothing), then MITA_ATTEND_REST, the rest
  * (the shared block rounded to `dtype`, the attention), after it on the same scratch. The
  * two calls take mita_attend's arguments, the same for both, and give its output bit for
- * bit; MITA_ATTEND_ALL is mita_attend. */
-enum mita_attend_part { MITA_ATTEND_ALL, MITA_ATTEND_SORT, MITA_ATTEND_REST };
+ * bit; MITA_ATTEND_ALL is mita_attend. MITA_ATTEND_REST_ROUNDED is the rest where the caller
+ * has already put Q̃ and V̂ rounded to `dtype` (round to nearest) where
+ * mita_attend_shared_block says. */
+enum mita_attend_part {
+    MITA_ATTEND_ALL,
+    MITA_ATTEND_SORT,
+    MITA_ATTEND_REST,
+    MITA_ATTEND_REST_ROUNDED
+};
+
+/* Where in `scratch` mita_attend reads the shared block (Q̃, V̂) rounded to `dtype`, each
+ * [heads, m, d], for a call with these arguments (mita_attend_scratch_bytes's); both NULL
+ * where it reads none (fp32, or no shared block). */
+void mita_attend_shared_block(void *scratch, int heads, int64_t N, int64_t m,
+                              int64_t n_experts, int64_t kk, int shared, int d, int dtype,
+                              int s_r, void **keys, void **vals);
 cudaError_t mita_attend_part(int part, const void *q, const void *k, const void *v, int dtype,
                              int heads, int64_t N, int d, const float *landmarks,
                              const float *shared_values, int64_t m, float shared_scale,

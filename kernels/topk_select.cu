@@ -1576,6 +1576,8 @@ struct OnePassArgs {
     float scale;                      // softmax scale of the values
     int32_t *out;                     // [heads, n_rows, k]
     float *values_out;                // [heads, n_rows, D] (WITH_V)
+    void *rows_rounded, *values_rounded; // [heads, n_rows, D] in the keys' type: the fp32 rows
+                                         // and values_out rounded (WITH_V); NULL: not written
 };
 
 // Score row stride: the padded keys plus 8 floats, so that the float2 reads of P's fragments
@@ -1818,7 +1820,13 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
                 num += parts[(w * WARP_ROWS + r) * D + i % D];
                 den += wsum[w * WARP_ROWS + r];
             }
-            a.values_out[(bh * a.n_rows + row0 + r) * D + i % D] = num / den;
+            const int64_t at = (bh * a.n_rows + row0 + r) * D + i % D;
+            a.values_out[at] = num / den;
+            if (a.values_rounded) { // mita's shared block (Q̃, V̂) in T, for its attention
+                static_cast<T *>(a.values_rounded)[at] = from_float<T>(num / den);
+                static_cast<T *>(a.rows_rounded)[at] =
+                    from_float<T>(static_cast<const float *>(a.rows)[at]);
+            }
         }
     }
     __syncthreads(); // every score is stored (and the partials are read: the sort space is free)
@@ -2065,10 +2073,12 @@ size_t selection_scratch_bytes(const Selection &s)
     return s.floors_bytes + s.maxima_bytes + plan_scratch_bytes(s.full);
 }
 
+// rounded: NULL, or where the one pass serves, rows_rounded and values_rounded (OnePassArgs).
 cudaError_t run_selection(Selection &s, const void *rows, const void *keys, const void *values,
                           int heads, int d, float scale, void *scratch, int32_t *out,
-                          float *values_out, cudaStream_t stream)
+                          float *values_out, void *const *rounded, cudaStream_t stream)
 {
+    if (rounded && !s.one_pass) return cudaErrorInvalidValue;
     if (s.one_pass) {
         OnePassArgs a = s.one;
         a.rows = rows;
@@ -2077,6 +2087,8 @@ cudaError_t run_selection(Selection &s, const void *rows, const void *keys, cons
         a.scale = scale;
         a.out = out;
         a.values_out = values_out;
+        a.rows_rounded = rounded ? rounded[0] : nullptr;
+        a.values_rounded = rounded ? rounded[1] : nullptr;
         void *params[] = {&a};
         CUDA_CHECK(cudaLaunchKernel(s.one_pass, dim3((unsigned)(heads * a.row_tiles)),
                                     dim3(s.one_warps * 32), params, s.one_smem, stream));
@@ -2139,7 +2151,8 @@ extern "C" cudaError_t topk_select(const void *rows, int row_dtype, const void *
 {
     Selection s;
     CUDA_CHECK(make_selection(row_dtype, key_dtype, false, heads, n_rows, n_keys, d, k, &s));
-    return run_selection(s, rows, keys, nullptr, heads, d, 0.f, scratch, out, nullptr, stream);
+    return run_selection(s, rows, keys, nullptr, heads, d, 0.f, scratch, out, nullptr, nullptr,
+                         stream);
 }
 
 extern "C" size_t topk_select_softmax_values_scratch_bytes(int heads, int64_t n_rows,
@@ -2173,9 +2186,13 @@ extern "C" cudaError_t topk_select_softmax_values(const float *rows, const void 
                                                   int64_t n_rows, int64_t n_keys, int d,
                                                   int64_t k, float scale, void *scratch,
                                                   int32_t *out, float *values_out,
+                                                  void *rows_rounded, void *values_rounded,
                                                   cudaStream_t stream)
 {
+    if (!rows_rounded != !values_rounded) return cudaErrorInvalidValue;
     Selection s;
     CUDA_CHECK(make_selection(ATTN_FP32, key_dtype, true, heads, n_rows, n_keys, d, k, &s));
-    return run_selection(s, rows, keys, values, heads, d, scale, scratch, out, values_out, stream);
+    void *const rounded[2] = {rows_rounded, values_rounded};
+    return run_selection(s, rows, keys, values, heads, d, scale, scratch, out, values_out,
+                         rows_rounded ? rounded : nullptr, stream);
 }

@@ -60,13 +60,18 @@ cudaError_t topk_select(const void *rows, int row_dtype, const void *keys, int k
  * across blocks (a row's n_keys may be 2^20), each chunk's candidates merged
  * afterwards.
  * rows: [heads, n_rows, d] fp32  keys, values: [heads, n_keys, d] in
- * `key_dtype`  out: [heads, n_rows, k]  values_out: [heads, n_rows, d] fp32 */
+ * `key_dtype`  out: [heads, n_rows, k]  values_out: [heads, n_rows, d] fp32
+ * rows_rounded, values_rounded: both NULL, or, where the selection is one launch (as it is
+ * wherever topk_select_leaves_sms_free says 1; else cudaErrorInvalidValue), [heads, n_rows, d] in
+ * `key_dtype` that receive rows and values_out rounded to it (mita's shared block for its
+ * attention, without a pass of its own). */
 size_t topk_select_softmax_values_scratch_bytes(int heads, int64_t n_rows, int64_t n_keys, int d,
                                                 int key_dtype, int64_t k);
 cudaError_t topk_select_softmax_values(const float *rows, const void *keys, const void *values,
                                        int key_dtype, int heads, int64_t n_rows, int64_t n_keys,
                                        int d, int64_t k, float scale, void *scratch,
-                                       int32_t *out, float *values_out, cudaStream_t stream);
+                                       int32_t *out, float *values_out, void *rows_rounded,
+                                       void *values_rounded, cudaStream_t stream);
 
 /* Whether the selection with these arguments (with_values: topk_select_softmax_values's)
  * is one launch whose blocks leave SMs of the current device without a block: work on

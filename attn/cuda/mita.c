@@ -34,7 +34,9 @@
  * on a stream of its own, forked after step 1 and joined before step 6 (the
  * graph keeps the fork as two branches), off the forward's critical path;
  * elsewhere they would only contend (measured: kernels/NOTES.md, "mita",
- * v33) and run in order.
+ * v33) and run in order. There the probe also rounds the shared block (Q̃,
+ * V̂) to the dtype where the attention reads it, which otherwise takes a
+ * launch of its own after the join.
  *
  * Workspace: Q̃ and V̂ (m·d fp32 per head), experts [B,H,m,k], routes
  * [B,H,N,s_r], K_E and V_E (with a gather version), and one scratch shared
@@ -68,6 +70,8 @@ struct mita_buffers {
     void *ke, *ve;         /* K_E, V_E: [B,H,m,k,d] in the dtype; NULL when fused */
     void *probe_scratch;   /* steps 2-4's selections: `scratch` unless step 5 forks */
     void *scratch;         /* the routing's selection, the gather's, then the attention's sort */
+    void *shared_keys, *shared_vals; /* where step 6-7 reads Q̃ and V̂ in the dtype, when
+                                        the probe writes them (in `scratch`); else NULL */
 };
 
 struct mita_state {
@@ -232,6 +236,12 @@ static int mita_setup(void *state, const struct attn_problem *p, const struct at
     st->a.gather = NULL;  /* what they said */
     st->shared = mita_is_shared(a);
     st->gather = mita_gather_of(a);
+    st->b.shared_keys = st->b.shared_vals = NULL;
+    /* Not with the routing's selection on the other branch, whose candidates may take the
+     * same scratch while the probe writes. */
+    if (st->fork_route && st->shared && !st->gather && mita_routes_on_tensor_cores(p, a))
+        mita_attend_shared_block(st->b.scratch, p->B * p->H, p->N, a->m, a->m, a->k, 1, p->d,
+                                 p->dtype, a->s_r, &st->b.shared_keys, &st->b.shared_vals);
     return 0;
 }
 
@@ -307,7 +317,8 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
     if (st->shared)
         err = topk_select_softmax_values(b->landmarks, t->k, t->v, p->dtype, heads, a->m, p->N,
                                          p->d, a->k, s, b->probe_scratch, b->experts,
-                                         b->shared_values, stream);
+                                         b->shared_values, b->shared_keys, b->shared_vals,
+                                         stream);
     else
         err = topk_select(b->landmarks, ATTN_FP32, t->k, p->dtype, heads, a->m, p->N, p->d, a->k,
                           b->probe_scratch, b->experts, stream);
@@ -325,8 +336,8 @@ static cudaError_t mita_steps(const struct mita_state *st, const struct attn_ten
         attn_step_end();
         if (err != cudaSuccess) return err;
     }
-    return mita_attend_step(st, t, st->fork_route && !st->gather ? MITA_ATTEND_REST
-                                                                  : MITA_ATTEND_ALL,
+    const int rest = b->shared_keys ? MITA_ATTEND_REST_ROUNDED : MITA_ATTEND_REST;
+    return mita_attend_step(st, t, st->fork_route && !st->gather ? rest : MITA_ATTEND_ALL,
                             stream);
 }
 

@@ -6,7 +6,9 @@
  * and the routing (mita_route: route_wgmma on an sm_90a build and device with m <= 64,
  * route_mma otherwise; a line at the start says which kernels this device runs), bf16 and fp16,
  * against scores in double on the CPU from the same stored inputs; and the probe's answer to
- * whether it leaves SMs free (topk_select_leaves_sms_free), which decides mita's fork.
+ * whether it leaves SMs free (topk_select_leaves_sms_free), which decides mita's fork. Where
+ * it does, the probe with values also writes the landmarks and the values rounded to the
+ * dtype (mita's shared block): those must be the fp32 outputs rounded to nearest, bit for bit.
  *
  * A selection is valid when its indices are in range and distinct, come best first, and each
  * scores within eps of the k-th best score (eps = 2^-14 of the row's largest |score|: the
@@ -58,14 +60,25 @@ static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k, enum 
          *d_v = gpu_test_to_device(vb, nk * 2), *d_scratch = gpu_test_to_device(NULL, scratch_bytes + 256),
          *d_idx = gpu_test_to_device(NULL, (size_t)heads * m * k * 4), *d_vals = gpu_test_to_device(NULL, nr * 4);
     const float scale = 1.f / sqrtf((float)d);
-    cudaError_t e = !(d_rows && d_k && d_v && d_scratch && d_idx && d_vals)
+    /* mita's fork: the shared block rounded by the probe too */
+    const int rounds = with_values && topk_select_leaves_sms_free(ATTN_FP32, dtype, 1, heads, m,
+                                                                  N, d, k);
+    uint16_t *rounded = rounds ? malloc(2 * nr * 2) : NULL;
+    void *d_rounded = rounds ? gpu_test_to_device(NULL, 2 * nr * 2) : NULL;
+    if (rounded) memset(rounded, 0xFF, 2 * nr * 2); /* poisoned, as on the device */
+    if (d_rounded) cudaMemset(d_rounded, 0xFF, 2 * nr * 2);
+    cudaError_t e = !(d_rows && d_k && d_v && d_scratch && d_idx && d_vals) ||
+                            (rounds && !(rounded && d_rounded))
                         ? cudaErrorMemoryAllocation
                     : with_values
-                        ? topk_select_softmax_values(d_rows, d_k, d_v, dtype, heads, m, N, d, k,
-                                                     scale, d_scratch, d_idx, d_vals, 0)
+                        ? topk_select_softmax_values(
+                              d_rows, d_k, d_v, dtype, heads, m, N, d, k, scale, d_scratch, d_idx,
+                              d_vals, d_rounded, rounds ? (uint16_t *)d_rounded + nr : NULL, 0)
                         : topk_select(d_rows, ATTN_FP32, d_k, dtype, heads, m, N, d, k,
                                       d_scratch, d_idx, 0);
     if (e == cudaSuccess) e = cudaDeviceSynchronize();
+    if (e == cudaSuccess && rounds)
+        e = cudaMemcpy(rounded, d_rounded, 2 * nr * 2, cudaMemcpyDeviceToHost);
     if (e == cudaSuccess)
         e = cudaMemcpy(idx, d_idx, (size_t)heads * m * k * 4, cudaMemcpyDeviceToHost);
     if (e == cudaSuccess && with_values)
@@ -104,11 +117,20 @@ static void check_probe(int heads, int64_t m, int64_t N, int d, int64_t k, enum 
         snprintf(why, sizeof why, "values' relative error %.3g > 2e-2", worst);
         ok = 0;
     }
+    for (size_t i = 0; ok && rounds && i < 2 * nr; i++) {
+        const float x = i < nr ? rows[i] : vals[i - nr];
+        const uint16_t want = dtype == ATTN_BF16 ? attn_float_to_bf16(x) : attn_float_to_fp16(x);
+        if (rounded[i] != want) {
+            snprintf(why, sizeof why, "the rounded %s at %zu: 0x%04x, not 0x%04x",
+                     i < nr ? "landmarks" : "values", i % nr, rounded[i], want);
+            ok = 0;
+        }
+    }
     gpu_test_verdict(ok, what, ok ? NULL : why);
     cudaFree(d_rows), cudaFree(d_k), cudaFree(d_v), cudaFree(d_scratch), cudaFree(d_idx),
-        cudaFree(d_vals);
+        cudaFree(d_vals), cudaFree(d_rounded);
     free(rows), free(kf), free(vf), free(vals), free(kb), free(vb), free(idx), free(s),
-        free(sorted);
+        free(sorted), free(rounded);
 }
 
 /* Entries of int32 routes after the heads·N·s_r the kernel owns, allocated and checked
@@ -270,6 +292,20 @@ int main(void)
         if (small && probes[i].N > 1024) continue;
         check_probe(2, probes[i].m, probes[i].N, probes[i].d, probes[i].k, probes[i].dtype,
                     probes[i].with_values);
+    }
+    /* The shared block rounded is the one pass's alone, and takes both tensors: asked of the
+     * chunked path (N = 8192), or with one of the two, the probe refuses before it runs. */
+    {
+        uint16_t spot[2];
+        const cudaError_t chunked = topk_select_softmax_values(
+            NULL, NULL, NULL, ATTN_BF16, 2, 64, 8192, 64, 64, 0.125f, NULL, NULL, NULL, spot,
+            spot + 1, 0);
+        const cudaError_t one = topk_select_softmax_values(
+            NULL, NULL, NULL, ATTN_BF16, 2, 64, 1024, 64, 64, 0.125f, NULL, NULL, NULL, spot,
+            NULL, 0);
+        gpu_test_verdict(chunked == cudaErrorInvalidValue && one == cudaErrorInvalidValue,
+                         "probe: the shared block's rounding refused off the one pass",
+                         "not refused");
     }
     /* At 32 heads (256 8-row blocks: more than the SMs, so 16-row blocks): the one pass to its
      * 16-row limit (2432 keys at d = 64), then the chunked path with exact floors. */
