@@ -1557,8 +1557,9 @@ template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_d
 // the same bits as the chunked pass), then, with values, each warp
 // folds its tiles' softmax weights against V (the exact row maximum is known by then: no
 // rescaling) and the warps' partials are summed; last each warp selects its rows' top k from
-// the stored scores: the k-th largest by a bitwise search of the ordered scores (up to 32 rounds
-// of a warp-wide count, stopping early once exactly k scores sit at or above the prefix; in
+// the stored scores: the k-th largest by a bitwise search of the ordered scores (rounds of two
+// bits in 8-warp blocks, of one in 16-warp ones: SearchRound; stopping early once exactly k
+// scores sit at or above the prefix; one bit a round in
 // registers from the bits the row's scores share where it has ≤ 1024: register_search), then
 // the keys above it and the lowest-index ties at it, sorted best first (where the row is in
 // registers and no ties are broken: register_collect and write_by_rank).
@@ -1620,10 +1621,46 @@ constexpr int ONE_REG_KEYS = 1024;
 constexpr int ONE_REGS = ONE_REG_KEYS / 32;
 __device__ __forceinline__ int register_key(int lane, int i) { return 4 * lane + 128 * (i / 4) + i % 4; }
 
+// One round of select_one_pass's bitwise search in shared memory, over BITS bits (1 or 2) of
+// the ordered scores, from `bit` down: the thresholds w[] = prefix + 1 there (one bit), or
+// prefix + 01, 10 and 11 (two), whose counts the caller adds up in one read of the row
+// (count), and of them the largest reached by at least k scores, as one-bit rounds would take
+// it. Where a two-bit round stops at 11 with as many scores as 10 (exactly k), one-bit rounds
+// stop at 10: another prefix, the same k scores at or above it.
+template <int BITS> struct SearchRound {
+    static constexpr int N = (1 << BITS) - 1;
+    uint32_t w[N];
+    __device__ SearchRound(uint32_t prefix, int bit)
+    {
+        const uint32_t step = 1u << (bit - BITS + 1);
+#pragma unroll
+        for (int j = 0; j < N; j++) w[j] = prefix | (j + 1) * step;
+    }
+    __device__ void count(const uint4 &x, unsigned (&c)[N]) const
+    {
+#pragma unroll
+        for (int j = 0; j < N; j++)
+            c[j] += (x.x >= w[j]) + (x.y >= w[j]) + (x.z >= w[j]) + (x.w >= w[j]);
+    }
+    // c: the warp's counts
+    __device__ void take(const unsigned (&c)[N], int64_t k, uint32_t &prefix,
+                         bool &separated) const
+    {
+#pragma unroll
+        for (int j = N - 1; j >= 0; j--)
+            if (c[j] >= (unsigned)k) {
+                prefix = w[j];
+                separated = c[j] == (unsigned)k;
+                return;
+            }
+    }
+};
+
 // The search starts below the bits the row's smallest and largest scores share (all scores
 // reach that prefix; none where the scores take both signs), each round a count in registers
 // and one warp reduction instead of reloading the row from shared memory. Leaves what the
-// shared-memory loop leaves: the same prefix, the same `separated`.
+// shared-memory loop leaves: the k-th largest score where the k are not separated, else a
+// prefix that the same k scores reach.
 __device__ __forceinline__ void register_search(const uint32_t *v, int n, int64_t k, int lane,
                                                 uint32_t (&x)[ONE_REGS], uint32_t &prefix,
                                                 bool &separated)
@@ -1837,6 +1874,7 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
     int cap = 1;
     while (cap < a.k) cap <<= 1;
     const unsigned below = (1u << lane) - 1;
+    constexpr int SEARCH_BITS = WARPS == ONE_WARPS ? 2 : 1;
     for (int r = warp; r < a.block_rows; r += WARPS) {
         if (row0 + r >= row_end) break;
         uint32_t *v = reinterpret_cast<uint32_t *>(scores + r * a.stride);
@@ -1863,18 +1901,18 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
                 continue;
             }
         } else
-            for (int bit = 31; bit >= 0 && !separated; bit--) {
-                const uint32_t want = prefix | (1u << bit);
-                unsigned c = 0;
-                for (int i = 4 * lane; i < n; i += 128) {
-                    const uint4 x = *reinterpret_cast<const uint4 *>(v + i);
-                    c += (x.x >= want) + (x.y >= want) + (x.z >= want) + (x.w >= want);
-                }
-                c = __reduce_add_sync(FULL, c);
-                if (c >= (unsigned)a.k) {
-                    prefix = want;
-                    separated = c == (unsigned)a.k;
-                }
+            // Two bits a round where the registers allow (8 warps): each read of the row
+            // from shared memory counts three thresholds, half the rounds and reads of one bit.
+            // The 16-warp kernel's 128 registers spill with the three counts: one bit there.
+            for (int bit = 31; bit >= 0 && !separated; bit -= SEARCH_BITS) {
+                const SearchRound<SEARCH_BITS> round(prefix, bit);
+                unsigned c[SearchRound<SEARCH_BITS>::N] = {};
+                for (int i = 4 * lane; i < n; i += 128)
+                    round.count(*reinterpret_cast<const uint4 *>(v + i), c);
+#pragma unroll
+                for (int j = 0; j < SearchRound<SEARCH_BITS>::N; j++)
+                    c[j] = __reduce_add_sync(FULL, c[j]);
+                round.take(c, a.k, prefix, separated);
             }
         // The keys above the k-th score, then its ties from the lowest index (keys i in order).
         unsigned ties = 0;
