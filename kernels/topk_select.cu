@@ -44,6 +44,7 @@
 
 #include <math.h>
 
+#include "bit_search.cuh"
 #include "candidate.cuh"
 #include "cuda_util.cuh"
 #include "hopper.cuh"        // wgmma, SW128 tiles: select_wgmma and tile_maxima_wgmma
@@ -1558,7 +1559,7 @@ template <int D, int GROUP> const void *tile_maxima_for(int row_dtype, int key_d
 // folds its tiles' softmax weights against V (the exact row maximum is known by then: no
 // rescaling) and the warps' partials are summed; last each warp selects its rows' top k from
 // the stored scores: the k-th largest by a bitwise search of the ordered scores (rounds of two
-// bits in 8-warp blocks, of one in 16-warp ones: SearchRound; stopping early once exactly k
+// bits in 8-warp blocks, of one in 16-warp ones: bit_search.cuh; stopping early once exactly k
 // scores sit at or above the prefix; one bit a round in
 // registers from the bits the row's scores share where it has ≤ 1024: register_search), then
 // the keys above it and the lowest-index ties at it, sorted best first (where the row is in
@@ -1620,41 +1621,6 @@ __device__ __forceinline__ uint32_t ordered_score(float x)
 constexpr int ONE_REG_KEYS = 1024;
 constexpr int ONE_REGS = ONE_REG_KEYS / 32;
 __device__ __forceinline__ int register_key(int lane, int i) { return 4 * lane + 128 * (i / 4) + i % 4; }
-
-// One round of select_one_pass's bitwise search in shared memory, over BITS bits (1 or 2) of
-// the ordered scores, from `bit` down: the thresholds w[] = prefix + 1 there (one bit), or
-// prefix + 01, 10 and 11 (two), whose counts the caller adds up in one read of the row
-// (count), and of them the largest reached by at least k scores, as one-bit rounds would take
-// it. Where a two-bit round stops at 11 with as many scores as 10 (exactly k), one-bit rounds
-// stop at 10: another prefix, the same k scores at or above it.
-template <int BITS> struct SearchRound {
-    static constexpr int N = (1 << BITS) - 1;
-    uint32_t w[N];
-    __device__ SearchRound(uint32_t prefix, int bit)
-    {
-        const uint32_t step = 1u << (bit - BITS + 1);
-#pragma unroll
-        for (int j = 0; j < N; j++) w[j] = prefix | (j + 1) * step;
-    }
-    __device__ void count(const uint4 &x, unsigned (&c)[N]) const
-    {
-#pragma unroll
-        for (int j = 0; j < N; j++)
-            c[j] += (x.x >= w[j]) + (x.y >= w[j]) + (x.z >= w[j]) + (x.w >= w[j]);
-    }
-    // c: the warp's counts
-    __device__ void take(const unsigned (&c)[N], int64_t k, uint32_t &prefix,
-                         bool &separated) const
-    {
-#pragma unroll
-        for (int j = N - 1; j >= 0; j--)
-            if (c[j] >= (unsigned)k) {
-                prefix = w[j];
-                separated = c[j] == (unsigned)k;
-                return;
-            }
-    }
-};
 
 // The search starts below the bits the row's smallest and largest scores share (all scores
 // reach that prefix; none where the scores take both signs), each round a count in registers
@@ -1907,8 +1873,11 @@ __global__ void __launch_bounds__(WARPS * 32, 1) select_one_pass(OnePassArgs a)
             for (int bit = 31; bit >= 0 && !separated; bit -= SEARCH_BITS) {
                 const SearchRound<SEARCH_BITS> round(prefix, bit);
                 unsigned c[SearchRound<SEARCH_BITS>::N] = {};
-                for (int i = 4 * lane; i < n; i += 128)
-                    round.count(*reinterpret_cast<const uint4 *>(v + i), c);
+                for (int i = 4 * lane; i < n; i += 128) {
+                    const uint4 x = *reinterpret_cast<const uint4 *>(v + i);
+                    round.count(x.x, c), round.count(x.y, c), round.count(x.z, c),
+                        round.count(x.w, c);
+                }
 #pragma unroll
                 for (int j = 0; j < SearchRound<SEARCH_BITS>::N; j++)
                     c[j] = __reduce_add_sync(FULL, c[j]);
