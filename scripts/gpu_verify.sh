@@ -56,6 +56,16 @@
 #              and of linear, agent and mita at B·H·N·d = 2^32, to
 #              OUT_DIR/verify_2e20.csv and verify_2e32.csv, resumed likewise;
 #              verify_2e20 and verify_2e32 run one of the two
+#   ncu        Nsight Compute on one launch of each kernel that NCU_KERNELS
+#              names (a comma list of regexes; default
+#              select_wgmma,attend_expert_runs: MiTA's two longest at long N) in
+#              a forward of the seqlen suite's point that NCU_ARGS picks
+#              (default --methods mita --seqlen 2^20), `--set full` with the
+#              clocks as they run (--clock-control none): per kernel
+#              OUT_DIR/ncu-KERNEL-details.csv (every section's metrics) and
+#              ncu-KERNEL-source.csv (the SASS with each instruction's
+#              executions, samples and stall reasons), the report itself
+#              removed (large); its summary line has the kernel's duration
 #   profile    attnbench ceilings, then `run --profile --ceilings` of the
 #              profile and profile_long suites and of the gather suite's
 #              variants at N = 2^14, 2^20, m, k = 64, 1024, d = 64, 128: CSV
@@ -75,7 +85,7 @@ set -uo pipefail
 if [ -n "${LIMIT:-}" ] && [ -z "${GPU_VERIFY_TIMED:-}" ]; then
     GPU_VERIFY_TIMED=1 exec timeout -k 30 "$LIMIT" bash "$0" "$@"
 fi
-build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|flash_peers|flash_long|mita|mita_steps|verify|verify_2e20|verify_2e32|profile]...}")
+build=$(realpath "${1:?usage: gpu_verify.sh BUILD_DIR OUT_DIR [tests|sanitizer|racecheck|check|ab|ceilings|seqlen|peers|flash_peers|flash_long|mita|mita_steps|verify|verify_2e20|verify_2e32|ncu|profile]...}")
 out=$(realpath -m "${2:?usage}")
 shift 2
 mkdir -p "$out"
@@ -352,6 +362,32 @@ for step in "${what[@]}"; do
             ab_compare "base (round 1) against base (round 2)" "$out/ab-base.csv" "$out/ab-base-2.csv"
         cat "$out/ab.txt"
         summary[-1]+=" (ab.txt)" ;;
+    ncu)
+        if ! command -v ncu >/dev/null; then
+            summary+=("ncu: no ncu on PATH")
+        else
+            IFS=, read -ra kernels <<<"${NCU_KERNELS:-select_wgmma,attend_expert_runs}"
+            # shellcheck disable=SC2206 # NCU_ARGS splits into flags on purpose
+            ncu_run=(run seqlen --no-isolate --quiet --force --reps 1 --warmup 0
+                     ${NCU_ARGS:---methods mita --seqlen 2^20})
+            for k in "${kernels[@]}"; do
+                rep=$out/ncu-$k
+                ncu --clock-control none --set full --import-source no -k "regex:$k" -c 1 -f \
+                    -o "$rep" "$bench" "${ncu_run[@]}" --out "$rep-run.csv" >"$rep.log" 2>&1
+                rc=$?
+                if [ -s "$rep.ncu-rep" ]; then
+                    ncu --import "$rep.ncu-rep" --page details --csv >"$rep-details.csv" 2>>"$rep.log"
+                    ncu --import "$rep.ncu-rep" --page source --csv --print-source sass \
+                        >"$rep-source.csv" 2>>"$rep.log"
+                    rm -f "$rep.ncu-rep"
+                    # The details page's "Duration" row: ..., "Duration","unit","value"
+                    took=$(grep -m1 '"Duration"' "$rep-details.csv" | awk -F'","' '{print $NF, $(NF-1)}' | tr -d '"')
+                    summary+=("ncu $k: ${took:-?} (ncu-$k-details.csv, ncu-$k-source.csv; rc $rc)")
+                else
+                    summary+=("ncu $k: no launch profiled (rc $rc; ncu-$k.log)")
+                fi
+            done
+        fi ;;
     check)
         "$bench" check --backend cuda --d 64,128 >"$out/check.log" 2>&1
         rc=$?

@@ -8,8 +8,8 @@
 # PyTorch peers, and the tests in the background stopped with the script; and the flash_long
 # step: the suite by attnbench (ATTNBENCH_SUITES this checkout's suites/, where a carried
 # build would look in its own machine's source tree), then the peers, a summary line each;
-# the verify_2e32 step alone; PACK, one .tar.gz of OUT_DIR; and LIMIT, which stops a call
-# at its time.
+# the verify_2e32 step alone; the ncu step over a stand-in ncu, and without one; PACK, one
+# .tar.gz of OUT_DIR; and LIMIT, which stops a call at its time.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -93,6 +93,34 @@ out5=$(realpath -m "$tmp/out5")
 [ "$(cat "$tmp/runs")" = "run verify_2e20 --methods linear,agent,mita --H 32 --d 128 --out $out5/verify_2e32.csv --resume" ] &&
     grep -q '^verify 2^32: 0 rows' "$tmp/log5" ||
     { echo "FAIL: verify_2e32: $(cat "$tmp/runs")"; cat "$tmp/log5"; fail=1; }
+# ncu: a stand-in Nsight Compute on PATH records its calls; profiling writes the report (-o),
+# --import prints a page. Each kernel of NCU_KERNELS: one launch of the run NCU_ARGS picks,
+# its details and source pages kept, the report removed, its duration in the summary line.
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/ncu" <<SH
+#!/usr/bin/env bash
+echo "\$*" >>"$tmp/ncu-calls"
+case " \$* " in
+*" --import "*) case " \$* " in
+    *" details "*) printf '"ID","Kernel Name","Section Name","Metric Name","Metric Unit","Metric Value"\n"0","k","GPU Speed Of Light Throughput","Duration","usecond","901.50"\n' ;;
+    *) printf '"Address","Source","Warp Stall Sampling (All Samples)"\n' ;;
+    esac ;;
+*) while [ \$# -gt 0 ]; do [ "\$1" = -o ] && { echo report >"\$2.ncu-rep"; }; shift; done ;;
+esac
+SH
+chmod +x "$tmp/bin/ncu"
+PATH=$tmp/bin:$PATH NCU_KERNELS=select_wgmma,attend_expert_runs NCU_ARGS="--methods mita --seqlen 2^17" \
+    bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out6" ncu >"$tmp/log6" 2>&1
+out6=$(realpath -m "$tmp/out6")
+for k in select_wgmma attend_expert_runs; do
+    grep -q -- "--clock-control none --set full --import-source no -k regex:$k -c 1 -f -o $out6/ncu-$k $build/harness/attnbench run seqlen --no-isolate --quiet --force --reps 1 --warmup 0 --methods mita --seqlen 2^17 --out $out6/ncu-$k-run.csv" "$tmp/ncu-calls" &&
+        [ -s "$out6/ncu-$k-details.csv" ] && [ -s "$out6/ncu-$k-source.csv" ] && [ ! -e "$out6/ncu-$k.ncu-rep" ] &&
+        grep -q "^ncu $k: 901.50 usecond (ncu-$k-details.csv, ncu-$k-source.csv; rc 0)" "$tmp/log6" ||
+        { echo "FAIL: ncu of $k:"; cat "$tmp/ncu-calls" "$tmp/log6"; fail=1; }
+done
+# Without ncu on PATH the step says so and the call goes on.
+PATH=/usr/bin:/bin bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out7" ncu >"$tmp/log7" 2>&1
+grep -q '^ncu: no ncu on PATH' "$tmp/log7" || { echo "FAIL: ncu missing:"; cat "$tmp/log7"; fail=1; }
 # LIMIT: a run that hangs is stopped at the limit with the programs it started, its step named
 # as stopped, the steps after it not started, and OUT_DIR packed all the same.
 begin=$(date +%s)
@@ -107,7 +135,7 @@ hung=$(cat "$tmp/hang.pid" 2>/dev/null)
 [ -n "$hung" ] && ! ps -o stat= -p "$hung" | grep -qv '^Z' ||
     { echo "FAIL: the run did not hang, or LIMIT left it behind (pid '$hung')"; fail=1; }
 if [ $fail = 0 ]; then
-    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers; verify_2e32 alone; PACK packed; LIMIT stopped a hung run"
+    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers; verify_2e32 alone; ncu profiled each kernel named and kept its pages; PACK packed; LIMIT stopped a hung run"
 else
     cat "$tmp/log"
 fi
