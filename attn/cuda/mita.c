@@ -237,8 +237,9 @@ static int mita_setup(void *state, const struct attn_problem *p, const struct at
     st->shared = mita_is_shared(a);
     st->gather = mita_gather_of(a);
     st->b.shared_keys = st->b.shared_vals = NULL;
-    /* Not with the routing's selection on the other branch, whose candidates may take the
-     * same scratch while the probe writes. */
+    /* Where the routing forks (step 5 beside the probe), the probe writes the shared block into
+     * the attention's scratch, but only where the routing runs on the tensor cores: a routing
+     * selection on the other branch would put its candidates in the same scratch meanwhile. */
     if (st->fork_route && st->shared && !st->gather && mita_routes_on_tensor_cores(p, a))
         mita_attend_shared_block(st->b.scratch, p->B * p->H, p->N, a->m, a->m, a->k, 1, p->d,
                                  p->dtype, a->s_r, &st->b.shared_keys, &st->b.shared_vals);
