@@ -62,7 +62,9 @@
 #              a forward of the seqlen suite's point that NCU_ARGS picks
 #              (default --methods mita --seqlen 2^20), `--set full` with the
 #              clocks as they run (--clock-control none): per kernel
-#              OUT_DIR/ncu-KERNEL-details.csv (every section's metrics) and
+#              OUT_DIR/ncu-KERNEL-details.csv (every section's metrics, each
+#              row with the profiled run's device, git_rev and status in
+#              front: scripts/ncu_run_metadata.py) and
 #              ncu-KERNEL-source.csv (the SASS with each instruction's
 #              executions, samples and stall reasons), the report itself
 #              removed (large); its summary line has the kernel's duration
@@ -377,6 +379,9 @@ for step in "${what[@]}"; do
                 rc=$?
                 if [ -s "$rep.ncu-rep" ]; then
                     ncu --import "$rep.ncu-rep" --page details --csv >"$rep-details.csv" 2>>"$rep.log"
+                    # The profiled run's device, git_rev and status on each row of the page.
+                    python3 "$(dirname "$0")/ncu_run_metadata.py" "$rep-details.csv" "$rep-run.csv" \
+                        2>>"$rep.log"
                     ncu --import "$rep.ncu-rep" --page source --csv --print-source sass \
                         >"$rep-source.csv" 2>>"$rep.log"
                     rm -f "$rep.ncu-rep"

@@ -93,9 +93,11 @@ out5=$(realpath -m "$tmp/out5")
 [ "$(cat "$tmp/runs")" = "run verify_2e20 --methods linear,agent,mita --H 32 --d 128 --out $out5/verify_2e32.csv --resume" ] &&
     grep -q '^verify 2^32: 0 rows' "$tmp/log5" ||
     { echo "FAIL: verify_2e32: $(cat "$tmp/runs")"; cat "$tmp/log5"; fail=1; }
-# ncu: a stand-in Nsight Compute on PATH records its calls; profiling writes the report (-o),
-# --import prints a page. Each kernel of NCU_KERNELS: one launch of the run NCU_ARGS picks,
-# its details and source pages kept, the report removed, its duration in the summary line.
+# ncu: a stand-in Nsight Compute on PATH records its calls; profiling writes the report (-o)
+# and, for select_wgmma, the run's row (--out), --import prints a page. Each kernel of
+# NCU_KERNELS: one launch of the run NCU_ARGS picks, its details and source pages kept, the
+# details' rows with the run's device, git_rev and status in front (a status that says so
+# where the run wrote no row), the report removed, its duration in the summary line.
 mkdir -p "$tmp/bin"
 cat >"$tmp/bin/ncu" <<SH
 #!/usr/bin/env bash
@@ -105,7 +107,12 @@ case " \$* " in
     *" details "*) printf '"ID","Kernel Name","Section Name","Metric Name","Metric Unit","Metric Value"\n"0","k","GPU Speed Of Light Throughput","Duration","usecond","901.50"\n' ;;
     *) printf '"Address","Source","Warp Stall Sampling (All Samples)"\n' ;;
     esac ;;
-*) while [ \$# -gt 0 ]; do [ "\$1" = -o ] && { echo report >"\$2.ncu-rep"; }; shift; done ;;
+*) while [ \$# -gt 0 ]; do
+       [ "\$1" = -o ] && { echo report >"\$2.ncu-rep"; }
+       [ "\$1" = --out ] && case "\$2" in *select_wgmma*)
+           printf 'method,device,git_rev,status\nmita,GPU X,0123456789ab,ok\n' >"\$2" ;; esac
+       shift
+   done ;;
 esac
 SH
 chmod +x "$tmp/bin/ncu"
@@ -118,6 +125,10 @@ for k in select_wgmma attend_expert_runs; do
         grep -q "^ncu $k: 901.50 usecond (ncu-$k-details.csv, ncu-$k-source.csv; rc 0)" "$tmp/log6" ||
         { echo "FAIL: ncu of $k:"; cat "$tmp/ncu-calls" "$tmp/log6"; fail=1; }
 done
+[ "$(head -1 "$out6/ncu-select_wgmma-details.csv" | cut -d, -f1-4)" = '"device","git_rev","status","ID"' ] &&
+    grep -q '^"GPU X","0123456789ab","ok","0","k",' "$out6/ncu-select_wgmma-details.csv" &&
+    grep -q '^"","","error: the profiled run wrote no row","0","k",' "$out6/ncu-attend_expert_runs-details.csv" ||
+    { echo "FAIL: the details' rows lack the run's metadata:"; cat "$out6"/ncu-*-details.csv; fail=1; }
 # Without ncu on PATH the step says so and the call goes on.
 PATH=/usr/bin:/bin bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out7" ncu >"$tmp/log7" 2>&1
 grep -q '^ncu: no ncu on PATH' "$tmp/log7" || { echo "FAIL: ncu missing:"; cat "$tmp/log7"; fail=1; }
@@ -135,7 +146,7 @@ hung=$(cat "$tmp/hang.pid" 2>/dev/null)
 [ -n "$hung" ] && ! ps -o stat= -p "$hung" | grep -qv '^Z' ||
     { echo "FAIL: the run did not hang, or LIMIT left it behind (pid '$hung')"; fail=1; }
 if [ $fail = 0 ]; then
-    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers; verify_2e32 alone; ncu profiled each kernel named and kept its pages; PACK packed; LIMIT stopped a hung run"
+    echo "ok: JOBS=4 ran up to $most tests at once, each with its summary line; TEST_LIMIT stopped the hang; flash_long ran the suite, then the peers; verify_2e32 alone; ncu profiled each kernel named and kept its pages with the run's metadata; PACK packed; LIMIT stopped a hung run"
 else
     cat "$tmp/log"
 fi
