@@ -7,7 +7,7 @@
  *   attnbench merge OUT IN...       join the results files of a sweep's shards (merge.h)
  *   attnbench compare BASE NEW      run against run, point by point (compare.h)
  *   attnbench slurm [SUITE]         a sweep as a Slurm job array (slurm.h)
- *   attnbench ceilings              this GPU's measured ceilings (ceilings.h)
+ *   attnbench ceilings              this device's measured ceilings (ceilings.h)
  *   attnbench inputs                one point's Q, K, V as a safetensors file
  *   attnbench COMMAND --help        that command's usage (usage.h); --version
  *

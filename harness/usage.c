@@ -179,15 +179,16 @@ static const struct command_usage {
      "                      cluster's GPU), by its absolute path\n",
      "0 when the job was written; 2 on a bad flag or suite, or a DIR that cannot\n"
      "be written"},
-    {"ceilings", "[--out FILE]", "this GPU's measured ceilings", 0,
-     "usage: attnbench ceilings [--out FILE]\n"
+    {"ceilings", "[--backend cpu|cuda] [--out FILE]", "this device's measured ceilings", 0,
+     "usage: attnbench ceilings [--backend cpu|cuda] [--out FILE]\n"
      "\n"
-     "Measures this GPU's ceilings, each the median of 10 runs: DRAM copy and L2\n"
-     "read bandwidth, bf16 and fp16 tensor-core and fp32 FLOP/s. A row each in\n"
-     "FILE (default ceilings.csv), for run --profile --ceilings and plot\n"
-     "--ceilings.\n",
-     "0 when all were measured; 1 when one failed (its row says why); 2 without a\n"
-     "usable GPU or in a build without CUDA"},
+     "Measures the device's ceilings, each the median of 10 runs: on the GPU (the\n"
+     "default where there is one) DRAM copy and L2 read bandwidth, bf16 and fp16\n"
+     "tensor-core and fp32 FLOP/s; on the CPU (without a GPU, or --backend cpu)\n"
+     "its memory bandwidth and FLOP/s. A row each in FILE (default\n"
+     "ceilings.csv), for run --profile --ceilings and plot --ceilings.\n",
+     "0 when all were measured; 1 when one failed (its row says why); 2 on a bad\n"
+     "flag, or with --backend cuda without a usable GPU or in a build without CUDA"},
     {"inputs", "[flags] --out FILE", "one point's Q, K, V as a safetensors file", 0,
      "usage: attnbench inputs [--B N] [--H N] [--seqlen N] [--d N] [--dtype T]\n"
      "                        [--seed N] [--inputs NAME] [--out FILE]\n"

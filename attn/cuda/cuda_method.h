@@ -84,7 +84,7 @@ void cuda_cublas_destroy(cublasHandle_t handle);
 
 /* ---- CUDA graphs -----------------------------------------------------------
  * At short N a forward of several launches costs a launch gap each (MiTA at
- * N = 2^10 is 11 launches, most of its time). Such a method replays its
+ * N = 2^10 is five or six launches, at long N up to twelve). Such a method replays its
  * launches as one CUDA graph: captured at its first run on a set of tensors
  * and a stream, replayed while they stay, captured again when they change.
  * It launches them directly instead where the stream is being captured
