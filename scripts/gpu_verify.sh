@@ -385,8 +385,12 @@ for step in "${what[@]}"; do
                     ncu --import "$rep.ncu-rep" --page source --csv --print-source sass \
                         >"$rep-source.csv" 2>>"$rep.log"
                     rm -f "$rep.ncu-rep"
-                    # The details page's "Duration" row: ..., "Duration","unit","value"
-                    took=$(grep -m1 '"Duration"' "$rep-details.csv" | awk -F'","' '{print $NF, $(NF-1)}' | tr -d '"')
+                    # The details page's first "Duration" row: its value and unit.
+                    took=$(python3 -c 'import csv, sys
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    if r.get("Metric Name") == "Duration":
+        print(r["Metric Value"], r["Metric Unit"])
+        break' "$rep-details.csv" 2>>"$rep.log")
                     summary+=("ncu $k: ${took:-?} (ncu-$k-details.csv, ncu-$k-source.csv; rc $rc)")
                 else
                     summary+=("ncu $k: no launch profiled (rc $rc; ncu-$k.log)")

@@ -27,7 +27,9 @@ def main():
     with open(details, newline="") as f:
         rows = list(csv.reader(f))
     with open(details, "w", newline="") as f:
-        out = csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        # Quoted only where a field needs it: the header's names stay bare, as in every other
+        # results file, for readers that take the first line as plain names.
+        out = csv.writer(f, lineterminator="\n")
         for i, row in enumerate(rows):
             out.writerow((list(META) if i == 0 else meta) + row)
 

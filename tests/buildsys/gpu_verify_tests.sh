@@ -125,9 +125,9 @@ for k in select_wgmma attend_expert_runs; do
         grep -q "^ncu $k: 901.50 usecond (ncu-$k-details.csv, ncu-$k-source.csv; rc 0)" "$tmp/log6" ||
         { echo "FAIL: ncu of $k:"; cat "$tmp/ncu-calls" "$tmp/log6"; fail=1; }
 done
-[ "$(head -1 "$out6/ncu-select_wgmma-details.csv" | cut -d, -f1-4)" = '"device","git_rev","status","ID"' ] &&
-    grep -q '^"GPU X","0123456789ab","ok","0","k",' "$out6/ncu-select_wgmma-details.csv" &&
-    grep -q '^"","","error: the profiled run wrote no row","0","k",' "$out6/ncu-attend_expert_runs-details.csv" ||
+[ "$(head -1 "$out6/ncu-select_wgmma-details.csv" | cut -d, -f1-4)" = 'device,git_rev,status,ID' ] &&
+    grep -q '^GPU X,0123456789ab,ok,0,k,' "$out6/ncu-select_wgmma-details.csv" &&
+    grep -q '^,,error: the profiled run wrote no row,0,k,' "$out6/ncu-attend_expert_runs-details.csv" ||
     { echo "FAIL: the details' rows lack the run's metadata:"; cat "$out6"/ncu-*-details.csv; fail=1; }
 # Without ncu on PATH the step says so and the call goes on.
 PATH=/usr/bin:/bin bash "$root/scripts/gpu_verify.sh" "$build" "$tmp/out7" ncu >"$tmp/log7" 2>&1
