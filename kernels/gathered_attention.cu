@@ -1173,7 +1173,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     constexpr int CHUNKS = D / 8, ROWS = MMA_TILE_ROWS;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
-    const uint32_t sQ = smem_u32(smem), sKV = sQ + L::STAGES * L::Q_STAGE;
+    const uint32_t sQ = hopper_smem_base(smem), sKV = sQ + L::STAGES * L::Q_STAGE;
     int32_t *rows = reinterpret_cast<int32_t *>(smem + L::STAGES * L::Q_STAGE + 2 * L::SLOT);
     uint64_t *full = reinterpret_cast<uint64_t *>(rows + L::STAGES * ROWS);
     uint64_t *empty = full + L::STAGES, *kv_full = empty + L::STAGES, *kv_empty = kv_full + 2;
@@ -1259,22 +1259,43 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     }
 
     // ---- consumer warpgroup c: rows 64c .. 64c + 63 of every item
-    const int c = warp / 4, w = warp % 4, g = lane / 4, t = lane % 4, tid = threadIdx.x % 128;
+    const int c = warp / 4, w = warp % 4, g = lane / 4, t = lane % 4;
+    // The entries' and the barriers' shared addresses, from sQ (hopper_smem_base: held).
+    const uint32_t rows_at = sQ + L::STAGES * L::Q_STAGE + 2 * L::SLOT;
+    const uint32_t full_at = rows_at + L::STAGES * ROWS * 4, empty_at = full_at + 8 * L::STAGES;
+    const uint32_t kv_full_at = empty_at + 8 * L::STAGES, kv_empty_at = kv_full_at + 16;
     while (walk.next(it)) {
         const int st = (int)(it.seq % L::STAGES), slot = (int)(it.run & 1);
         if (it.starts_run) {
             if (it.run > 0) { // the previous run's tiles are read: its slot is free
                 __syncwarp();
-                if (lane == 0) cuda::ptx::mbarrier_arrive(&kv_empty[(it.run - 1) & 3]);
+                if (lane == 0) hopper_arrive(kv_empty_at + 8 * ((it.run - 1) & 3));
             }
-            hopper_wait(&kv_full[slot], (it.run >> 1) & 1);
+            hopper_wait(kv_full_at + 8 * slot, (it.run >> 1) & 1);
         }
-        hopper_wait(&full[st], (it.seq / L::STAGES) & 1);
+        hopper_wait(full_at + 8 * st, (it.seq / L::STAGES) & 1);
         const TileKeys<T, D, true> keys(a, it.bh, it.tile.x);
         const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
         float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f}, alpha[2];
 #pragma unroll
         for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+        const uint32_t stage = sQ + st * L::Q_STAGE;
+        const uint32_t entries = rows_at + st * ROWS * 4;
+        const int row0 = 64 * c + 16 * w; // this warp's rows
+        // The row totals (the quad's shuffles) and their reciprocals, taken while the last
+        // step's P·V runs (its wgmma holds O's registers, not these).
+        float inv[2];
+        auto totals = [&] {
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const float sum = row_total(row_sum[h]);
+                inv[h] = fast_rcp(sum);
+                const int r = row0 + g + 8 * h;
+                if (a.partial_ms && t == 0 && r < it.tile.z)
+                    *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + lds32(entries + 4 * r)) * 2) =
+                        make_float2(row_max[h], sum);
+            }
+        };
         for (int64_t j = 0; j < keys.tiles; j++) {
             const uint32_t kb = k_slot + j * L::KV_TILE, vb = kb + L::KV_TILES * L::KV_TILE;
             if constexpr (D == 64) {
@@ -1290,7 +1311,9 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                     mask_past_end<KEY_TILE / 2>(s, k1, t);
                     const float sl[2] = {k0.scale * LOG2E, k1.scale * LOG2E};
                     wgmma_softmax_p_groups<T, 2 * KEY_TILE, 2>(s, p, alpha, row_max, row_sum, t, sl);
-                    wgmma_rescale_pv<T, D, 2 * KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                    wgmma_rescale_pv_issue<T, D, 2 * KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                    if (j + 2 >= keys.tiles) totals();
+                    wgmma_pv_wait<D>(o);
                     j++;
                     continue;
                 }
@@ -1303,44 +1326,38 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                 mask_past_end<0>(s, kt, t);
                 const float sl[1] = {kt.scale * LOG2E};
                 wgmma_softmax_p_groups<T, KEY_TILE, 1>(s, p, alpha, row_max, row_sum, t, sl);
-                wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                wgmma_rescale_pv_issue<T, D, KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                if (j + 1 >= keys.tiles) totals();
+                wgmma_pv_wait<D>(o);
             }
         }
 
         // Out: O in T into this warp's own 16 rows of the stage (the wgmma that read them are
-        // done) by stmatrix, the warpgroup meets, then each thread stores whole 16-byte chunks
-        // of its rows.
-        const uint32_t stage = sQ + st * L::Q_STAGE;
-        const int32_t *entries = rows + st * ROWS;
-        float inv[2];
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const float sum = row_total(row_sum[h]);
-            inv[h] = 1.f / sum;
-            const int r = 64 * c + 16 * w + g + 8 * h;
-            if (a.partial_ms && t == 0 && r < it.tile.z)
-                *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + entries[r]) * 2) =
-                    make_float2(row_max[h], sum);
-        }
-        hopper_stmatrix_rows<D>(stage, L::Q_BLOCK, 64 * c + 16 * w, lane, [&](int j, int h) {
+        // done) by stmatrix, and the warp stores those rows as whole 16-byte chunks: no
+        // warpgroup barrier, every load of a store (its entry, its chunk) issued before the
+        // first store, each store predicated rather than branched around.
+        hopper_stmatrix_rows<D>(stage, L::Q_BLOCK, row0, lane, [&](int j, int h) {
             return mma_t<T>::pack(o[4 * j + 2 * h] * inv[h], o[4 * j + 2 * h + 1] * inv[h]);
         });
-        hopper_bar_sync(1 + c, 128);
+        __syncwarp(); // the warp's stmatrix, before its lanes read other lanes' rows
         T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + it.bh * a.entries * D
                              : static_cast<T *>(a.o) + it.bh * a.N * D; // s_r = 1: entries are queries
-        // Thread tid: chunk tid % CHUNKS of the rows 64c + tid / CHUNKS + STEP·k. STEP is a
-        // multiple of 8, so the chunk's place in the swizzle is the same in each of those rows:
-        // one offset, then a row's stride a step.
-        constexpr int STEP = 128 / CHUNKS;
-        const int ch = tid % CHUNKS, r0 = 64 * c + tid / CHUNKS;
-        const uint32_t from = stage + hopper_sw128_offset(r0, ch, L::Q_BLOCK);
-        T *to = dst + ch * 8;
+        // Lane: chunk lane % CHUNKS of rows row0 + lane / CHUNKS + RSTEP·k (RSTEP rows a store
+        // instruction, whole rows: full sectors). Rows past the item's entries read entry 0
+        // (the producer writes 0 there) and store nothing.
+        constexpr int RSTEP = 32 / CHUNKS, STORES = 16 / RSTEP;
+        const int ch = lane % CHUNKS, r0 = row0 + lane / CHUNKS;
+        int32_t e[STORES];
+        uint4 v[STORES];
 #pragma unroll
-        for (int k = 0; k < 64 / STEP; k++)
-            if (r0 + STEP * k < it.tile.z)
-                *reinterpret_cast<uint4 *>(to + (int64_t)entries[r0 + STEP * k] * D) =
-                    lds128(from + STEP * k * 128);
-        cuda::ptx::mbarrier_arrive(&empty[st]); // this thread's reads of the stage are done
+        for (int k = 0; k < STORES; k++) {
+            e[k] = lds32(entries + 4 * (r0 + RSTEP * k));
+            v[k] = lds128(stage + hopper_sw128_offset(r0 + RSTEP * k, ch, L::Q_BLOCK));
+        }
+#pragma unroll
+        for (int k = 0; k < STORES; k++)
+            stg128_if(dst + (int64_t)e[k] * D + ch * 8, v[k], r0 + RSTEP * k < it.tile.z);
+        hopper_arrive(empty_at + 8 * st); // this thread's reads of the stage are done
     }
 #endif
 }

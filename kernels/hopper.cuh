@@ -127,6 +127,35 @@ __device__ __forceinline__ void hopper_wait(uint64_t *bar, uint32_t parity)
     }
 }
 
+// The same two on a barrier's 32-bit shared address. A generic pointer to shared memory costs
+// its every use a conversion that reads the CTA's place in its cluster (S2R SR_CgaCtaId, tens of
+// cycles), which the compiler redoes where registers are short rather than keep; a kernel that
+// takes hopper_smem_base once and addresses its barriers from it pays that once.
+__device__ __forceinline__ void hopper_wait(uint32_t bar, uint32_t parity)
+{
+    uint32_t done;
+    do {
+        asm volatile("{\n\t.reg .pred p;\n\t"
+                     "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n\t"
+                     "selp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done)
+                     : "r"(bar), "r"(parity)
+                     : "memory");
+    } while (!done);
+}
+__device__ __forceinline__ void hopper_arrive(uint32_t bar)
+{
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+// The 32-bit shared address of p, computed here once and held: an asm result, which the
+// compiler keeps in a register rather than recomputing from the generic pointer.
+__device__ __forceinline__ uint32_t hopper_smem_base(const void *p)
+{
+    uint64_t a;
+    asm volatile("cvta.to.shared.u64 %0, %1;\n" : "=l"(a) : "l"(p));
+    return (uint32_t)a;
+}
+
 // Loads box (col0, row0, plane) of `map` (hopper_tensor_map_sw128) into shared memory at `dst`
 // (1024-byte aligned); its bytes count towards `bar`'s expected transaction bytes.
 __device__ __forceinline__ void hopper_tma_load(void *dst, const CUtensorMap *map, int col0,

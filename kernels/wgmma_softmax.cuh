@@ -176,13 +176,14 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[
         hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(v, block_bytes, k16), 1);
 }
 
-// O = O·alpha + P·V for one tile of BN keys, waited: P from wgmma_softmax_p or
-// wgmma_softmax_p_groups, the values as wgmma_pv reads them. The expert tiles' and the probe's
-// step; flash issues wgmma_pv in its own groups, to overlap it with the next tile's scores.
+// O = O·alpha + P·V for one tile of BN keys, issued and committed, not waited: P from
+// wgmma_softmax_p or wgmma_softmax_p_groups, the values as wgmma_pv reads them. O's registers
+// are the wgmma's until wgmma_pv_wait; what needs none of them may run meanwhile (the expert
+// runs' row totals under their last P·V).
 template <typename T, int D, int BN>
-__device__ __forceinline__ void wgmma_rescale_pv(float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
-                                                 const float (&alpha)[2], uint32_t v,
-                                                 uint32_t block_bytes)
+__device__ __forceinline__ void wgmma_rescale_pv_issue(float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
+                                                       const float (&alpha)[2], uint32_t v,
+                                                       uint32_t block_bytes)
 {
     wgmma_rescale_o<D>(o, alpha);
     hopper_pin(o);
@@ -191,8 +192,22 @@ __device__ __forceinline__ void wgmma_rescale_pv(float (&o)[D / 2], uint32_t (&p
     hopper_wgmma_fence();
     wgmma_pv<T, D, BN>(o, p, v, block_bytes);
     hopper_wgmma_commit();
+}
+template <int D> __device__ __forceinline__ void wgmma_pv_wait(float (&o)[D / 2])
+{
     hopper_wgmma_wait<0>();
     hopper_pin(o);
+}
+
+// The same, waited: the expert tiles' and the probe's step; flash issues wgmma_pv in its own
+// groups, to overlap it with the next tile's scores.
+template <typename T, int D, int BN>
+__device__ __forceinline__ void wgmma_rescale_pv(float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
+                                                 const float (&alpha)[2], uint32_t v,
+                                                 uint32_t block_bytes)
+{
+    wgmma_rescale_pv_issue<T, D, BN>(o, p, alpha, v, block_bytes);
+    wgmma_pv_wait<D>(o);
 }
 
 #endif
