@@ -1260,28 +1260,27 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
 
     // ---- consumer warpgroup c: rows 64c .. 64c + 63 of every item
     const int c = warp / 4, w = warp % 4, g = lane / 4, t = lane % 4;
-    // The entries' and the barriers' shared addresses, from sQ (hopper_smem_base: held).
+    // The entries' and the barriers' shared addresses, from sQ (hopper_smem_base: held)
+    // rather than from generic pointers (a conversion each use).
     const uint32_t rows_at = sQ + L::STAGES * L::Q_STAGE + 2 * L::SLOT;
-    const uint32_t full_at = rows_at + L::STAGES * ROWS * 4, empty_at = full_at + 8 * L::STAGES;
-    const uint32_t kv_full_at = empty_at + 8 * L::STAGES, kv_empty_at = kv_full_at + 16;
+    // The barriers' offsets from rows_at: full, empty [STAGES], kv_full [2], kv_empty [4].
+    constexpr uint32_t AT_FULL = L::STAGES * ROWS * 4, AT_EMPTY = AT_FULL + 8 * L::STAGES;
+    constexpr uint32_t AT_KV_FULL = AT_EMPTY + 8 * L::STAGES, AT_KV_EMPTY = AT_KV_FULL + 16;
     while (walk.next(it)) {
         const int st = (int)(it.seq % L::STAGES), slot = (int)(it.run & 1);
         if (it.starts_run) {
             if (it.run > 0) { // the previous run's tiles are read: its slot is free
                 __syncwarp();
-                if (lane == 0) hopper_arrive(kv_empty_at + 8 * ((it.run - 1) & 3));
+                if (lane == 0) hopper_arrive(rows_at + AT_KV_EMPTY + 8 * ((it.run - 1) & 3));
             }
-            hopper_wait(kv_full_at + 8 * slot, (it.run >> 1) & 1);
+            hopper_wait(rows_at + AT_KV_FULL + 8 * slot, (it.run >> 1) & 1);
         }
-        hopper_wait(full_at + 8 * st, (it.seq / L::STAGES) & 1);
+        hopper_wait(rows_at + AT_FULL + 8 * st, (it.seq / L::STAGES) & 1);
         const TileKeys<T, D, true> keys(a, it.bh, it.tile.x);
         const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
         float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f}, alpha[2];
 #pragma unroll
         for (int i = 0; i < D / 2; i++) o[i] = 0.f;
-        const uint32_t stage = sQ + st * L::Q_STAGE;
-        const uint32_t entries = rows_at + st * ROWS * 4;
-        const int row0 = 64 * c + 16 * w; // this warp's rows
         // The row totals (the quad's shuffles) and their reciprocals, taken while the last
         // step's P·V runs (its wgmma holds O's registers, not these).
         float inv[2];
@@ -1290,9 +1289,9 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
             for (int h = 0; h < 2; h++) {
                 const float sum = row_total(row_sum[h]);
                 inv[h] = fast_rcp(sum);
-                const int r = row0 + g + 8 * h;
+                const int r = 64 * c + 16 * w + g + 8 * h;
                 if (a.partial_ms && t == 0 && r < it.tile.z)
-                    *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + lds32(entries + 4 * r)) * 2) =
+                    *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + lds32(rows_at + 4 * (st * ROWS + r))) * 2) =
                         make_float2(row_max[h], sum);
             }
         };
@@ -1336,6 +1335,9 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         // done) by stmatrix, and the warp stores those rows as whole 16-byte chunks: no
         // warpgroup barrier, every load of a store (its entry, its chunk) issued before the
         // first store, each store predicated rather than branched around.
+        const uint32_t stage = sQ + st * L::Q_STAGE;
+        const uint32_t entries = rows_at + st * ROWS * 4;
+        const int row0 = 64 * c + 16 * w; // this warp's rows
         hopper_stmatrix_rows<D>(stage, L::Q_BLOCK, row0, lane, [&](int j, int h) {
             return mma_t<T>::pack(o[4 * j + 2 * h] * inv[h], o[4 * j + 2 * h + 1] * inv[h]);
         });
@@ -1357,7 +1359,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
 #pragma unroll
         for (int k = 0; k < STORES; k++)
             stg128_if(dst + (int64_t)e[k] * D + ch * 8, v[k], r0 + RSTEP * k < it.tile.z);
-        hopper_arrive(empty_at + 8 * st); // this thread's reads of the stage are done
+        hopper_arrive(rows_at + AT_EMPTY + 8 * st); // this thread's reads of the stage are done
     }
 #endif
 }
