@@ -1060,7 +1060,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
 //     slot's) full barrier: STAGES items' rows in flight an SM, none waited on by a consumer.
 //   two consumer warpgroups, 64 entries of every item each: per key tile of the run, S = Q·Kᵀ,
 //     the online softmax and O += P·V by wgmma; then O through their own rows of the stage
-//     (swizzled, so that each thread stores 16-byte chunks of whole rows), and the stage
+//     (swizzled; each warp stores its 16 rows as 16-byte chunks of whole rows), and the stage
 //     released. Same outputs as the other tile kernels (s_r = 1: O; s_r > 1: the partials).
 // Every warp walks the same items with a RunWalk, so that an item's stage (its place among the
 // non-empty items modulo STAGES) and its run's slot (the run's place modulo 2) agree. The
