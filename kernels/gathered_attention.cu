@@ -1076,10 +1076,12 @@ template <int D> struct RunShape {
     static constexpr uint32_t Q_BLOCK = MMA_TILE_ROWS * 128, Q_STAGE = Q_BLOCK * (D / 64);
     static constexpr uint32_t K_BLOCK = KEY_TILE * 128, KV_TILE = K_BLOCK * (D / 64);
     static constexpr uint32_t SLOT = 2 * KV_TILES * KV_TILE; // K tiles, then V tiles
-    // Q stages | 2 run slots | rows [STAGES][128] int | barriers (full, empty [STAGES],
-    // kv_full [2], kv_empty [4]), from a 1024-byte boundary.
-    static constexpr size_t SMEM = (size_t)STAGES * Q_STAGE + 2 * SLOT +
-                                   (size_t)STAGES * MMA_TILE_ROWS * 4 + (2 * STAGES + 6) * 8 + 1024;
+    // Q stages | 2 run slots | ones (1024 bytes: the row sums' B operand) | rows [STAGES][128]
+    // int | barriers (full, empty [STAGES], kv_full [2], kv_empty [4]), from a 1024-byte
+    // boundary.
+    static constexpr uint32_t ONES = STAGES * Q_STAGE + 2 * SLOT, ROWS_AT = ONES + 1024;
+    static constexpr size_t SMEM = (size_t)ROWS_AT + (size_t)STAGES * MMA_TILE_ROWS * 4 +
+                                   (2 * STAGES + 6) * 8 + 1024;
 };
 
 // attend_expert_runs needs runs long enough to pipeline: a block holds two runs' key
@@ -1174,7 +1176,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
     const uint32_t sQ = hopper_smem_base(smem), sKV = sQ + L::STAGES * L::Q_STAGE;
-    int32_t *rows = reinterpret_cast<int32_t *>(smem + L::STAGES * L::Q_STAGE + 2 * L::SLOT);
+    int32_t *rows = reinterpret_cast<int32_t *>(smem + L::ROWS_AT);
     uint64_t *full = reinterpret_cast<uint64_t *>(rows + L::STAGES * ROWS);
     uint64_t *empty = full + L::STAGES, *kv_full = empty + L::STAGES, *kv_empty = kv_full + 2;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -1187,6 +1189,9 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         for (int s = 0; s < 4; s++) cuda::ptx::mbarrier_init(&kv_empty[s], 8);
         cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
     }
+    for (int i = threadIdx.x; i < 1024 / 4; i += blockDim.x)
+        reinterpret_cast<uint32_t *>(smem + L::ONES)[i] = mma_t<T>::pack(1.f, 1.f);
+    hopper_fence_proxy_async(); // the ones, before wgmma reads them
     __syncthreads(); // the block's only one: the roles part here
     RunWalk walk(a.tile_map, items, lane);
     RunItem it;
@@ -1262,7 +1267,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     const int c = warp / 4, w = warp % 4, g = lane / 4, t = lane % 4;
     // The entries' and the barriers' shared addresses, from sQ (hopper_smem_base: held)
     // rather than from generic pointers (a conversion each use).
-    const uint32_t rows_at = sQ + L::STAGES * L::Q_STAGE + 2 * L::SLOT;
+    const uint32_t rows_at = sQ + L::ROWS_AT, ones = sQ + L::ONES;
     // The barriers' offsets from rows_at: full, empty [STAGES], kv_full [2], kv_empty [4].
     constexpr uint32_t AT_FULL = L::STAGES * ROWS * 4, AT_EMPTY = AT_FULL + 8 * L::STAGES;
     constexpr uint32_t AT_KV_FULL = AT_EMPTY + 8 * L::STAGES, AT_KV_EMPTY = AT_KV_FULL + 16;
@@ -1278,16 +1283,16 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         hopper_wait(rows_at + AT_FULL + 8 * st, (it.seq / L::STAGES) & 1);
         const TileKeys<T, D, true> keys(a, it.bh, it.tile.x);
         const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
-        float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f}, alpha[2];
+        // O and the rows' sums L, both wgmma accumulators (wgmma_rescale_pv_sum_issue).
+        float o[D / 2], l[4] = {0.f, 0.f, 0.f, 0.f}, row_max[2] = {-INFINITY, -INFINITY}, alpha[2];
 #pragma unroll
         for (int i = 0; i < D / 2; i++) o[i] = 0.f;
-        // The row totals (the quad's shuffles) and their reciprocals, taken while the last
-        // step's P·V runs (its wgmma holds O's registers, not these).
+        // The rows' reciprocals, taken when the last step's P·V (and its sums) are done.
         float inv[2];
         auto totals = [&] {
 #pragma unroll
             for (int h = 0; h < 2; h++) {
-                const float sum = row_total(row_sum[h]);
+                const float sum = l[2 * h];
                 inv[h] = fast_rcp(sum);
                 const int r = 64 * c + 16 * w + g + 8 * h;
                 if (a.partial_ms && t == 0 && r < it.tile.z)
@@ -1309,10 +1314,10 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                     mask_past_end<0>(s, k0, t);
                     mask_past_end<KEY_TILE / 2>(s, k1, t);
                     const float sl[2] = {k0.scale * LOG2E, k1.scale * LOG2E};
-                    wgmma_softmax_p_groups<T, 2 * KEY_TILE, 2>(s, p, alpha, row_max, row_sum, t, sl);
-                    wgmma_rescale_pv_issue<T, D, 2 * KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                    wgmma_softmax_p_groups<T, 2 * KEY_TILE, 2, false>(s, p, alpha, row_max, nullptr, t, sl);
+                    wgmma_rescale_pv_sum_issue<T, D, 2 * KEY_TILE>(o, l, p, alpha, vb, L::K_BLOCK, ones);
+                    wgmma_pv_wait<D>(o, l);
                     if (j + 2 >= keys.tiles) totals();
-                    wgmma_pv_wait<D>(o);
                     j++;
                     continue;
                 }
@@ -1324,10 +1329,10 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                 const KeyTile kt = keys.tile(a, j);
                 mask_past_end<0>(s, kt, t);
                 const float sl[1] = {kt.scale * LOG2E};
-                wgmma_softmax_p_groups<T, KEY_TILE, 1>(s, p, alpha, row_max, row_sum, t, sl);
-                wgmma_rescale_pv_issue<T, D, KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                wgmma_softmax_p_groups<T, KEY_TILE, 1, false>(s, p, alpha, row_max, nullptr, t, sl);
+                wgmma_rescale_pv_sum_issue<T, D, KEY_TILE>(o, l, p, alpha, vb, L::K_BLOCK, ones);
+                wgmma_pv_wait<D>(o, l);
                 if (j + 1 >= keys.tiles) totals();
-                wgmma_pv_wait<D>(o);
             }
         }
 
