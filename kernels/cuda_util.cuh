@@ -45,6 +45,16 @@ __device__ __forceinline__ float fast_exp2(float x)
     return y;
 }
 
+// 1/x on the special-function unit (one MUFU.RCP, within an ulp or two): for a softmax's
+// row sum, >= 1, whose quotients are rounded to 16 bits after. `1.f / x` is IEEE's, a MUFU
+// and its refinement behind a branch for denormals and infinities.
+__device__ __forceinline__ float fast_rcp(float x)
+{
+    float y;
+    asm("rcp.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
 // Calls `f.template operator()<T>()` with T the storage type of `dtype`;
 // returns cudaErrorInvalidValue for an unknown dtype. Lets one host
 // launcher serve the three dtypes without a switch in every file.

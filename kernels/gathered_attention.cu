@@ -1060,7 +1060,7 @@ __global__ void __launch_bounds__(WG_THREADS, D == 64 ? 2 : 1)
 //     slot's) full barrier: STAGES items' rows in flight an SM, none waited on by a consumer.
 //   two consumer warpgroups, 64 entries of every item each: per key tile of the run, S = Q·Kᵀ,
 //     the online softmax and O += P·V by wgmma; then O through their own rows of the stage
-//     (swizzled, so that each thread stores 16-byte chunks of whole rows), and the stage
+//     (swizzled; each warp stores its 16 rows as 16-byte chunks of whole rows), and the stage
 //     released. Same outputs as the other tile kernels (s_r = 1: O; s_r > 1: the partials).
 // Every warp walks the same items with a RunWalk, so that an item's stage (its place among the
 // non-empty items modulo STAGES) and its run's slot (the run's place modulo 2) agree. The
@@ -1076,10 +1076,12 @@ template <int D> struct RunShape {
     static constexpr uint32_t Q_BLOCK = MMA_TILE_ROWS * 128, Q_STAGE = Q_BLOCK * (D / 64);
     static constexpr uint32_t K_BLOCK = KEY_TILE * 128, KV_TILE = K_BLOCK * (D / 64);
     static constexpr uint32_t SLOT = 2 * KV_TILES * KV_TILE; // K tiles, then V tiles
-    // Q stages | 2 run slots | rows [STAGES][128] int | barriers (full, empty [STAGES],
-    // kv_full [2], kv_empty [4]), from a 1024-byte boundary.
-    static constexpr size_t SMEM = (size_t)STAGES * Q_STAGE + 2 * SLOT +
-                                   (size_t)STAGES * MMA_TILE_ROWS * 4 + (2 * STAGES + 6) * 8 + 1024;
+    // Q stages | 2 run slots | ones (1024 bytes: the row sums' B operand) | rows [STAGES][128]
+    // int | barriers (full, empty [STAGES], kv_full [2], kv_empty [4]), from a 1024-byte
+    // boundary.
+    static constexpr uint32_t ONES = STAGES * Q_STAGE + 2 * SLOT, ROWS_AT = ONES + 1024;
+    static constexpr size_t SMEM = (size_t)ROWS_AT + (size_t)STAGES * MMA_TILE_ROWS * 4 +
+                                   (2 * STAGES + 6) * 8 + 1024;
 };
 
 // attend_expert_runs needs runs long enough to pipeline: a block holds two runs' key
@@ -1173,8 +1175,8 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     constexpr int CHUNKS = D / 8, ROWS = MMA_TILE_ROWS;
     extern __shared__ unsigned char smem_raw[];
     unsigned char *smem = hopper_smem_align1024(smem_raw);
-    const uint32_t sQ = smem_u32(smem), sKV = sQ + L::STAGES * L::Q_STAGE;
-    int32_t *rows = reinterpret_cast<int32_t *>(smem + L::STAGES * L::Q_STAGE + 2 * L::SLOT);
+    const uint32_t sQ = hopper_smem_base(smem), sKV = sQ + L::STAGES * L::Q_STAGE;
+    int32_t *rows = reinterpret_cast<int32_t *>(smem + L::ROWS_AT);
     uint64_t *full = reinterpret_cast<uint64_t *>(rows + L::STAGES * ROWS);
     uint64_t *empty = full + L::STAGES, *kv_full = empty + L::STAGES, *kv_empty = kv_full + 2;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -1187,6 +1189,9 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         for (int s = 0; s < 4; s++) cuda::ptx::mbarrier_init(&kv_empty[s], 8);
         cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
     }
+    for (int i = threadIdx.x; i < 1024 / 4; i += blockDim.x)
+        reinterpret_cast<uint32_t *>(smem + L::ONES)[i] = mma_t<T>::pack(1.f, 1.f);
+    hopper_fence_proxy_async(); // the ones, before wgmma reads them
     __syncthreads(); // the block's only one: the roles part here
     RunWalk walk(a.tile_map, items, lane);
     RunItem it;
@@ -1259,22 +1264,42 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
     }
 
     // ---- consumer warpgroup c: rows 64c .. 64c + 63 of every item
-    const int c = warp / 4, w = warp % 4, g = lane / 4, t = lane % 4, tid = threadIdx.x % 128;
+    const int c = warp / 4, w = warp % 4, g = lane / 4, t = lane % 4;
+    // The entries' and the barriers' shared addresses, from sQ (hopper_smem_base: held)
+    // rather than from generic pointers (a conversion each use).
+    const uint32_t rows_at = sQ + L::ROWS_AT, ones = sQ + L::ONES;
+    // The barriers' offsets from rows_at: full, empty [STAGES], kv_full [2], kv_empty [4].
+    constexpr uint32_t AT_FULL = L::STAGES * ROWS * 4, AT_EMPTY = AT_FULL + 8 * L::STAGES;
+    constexpr uint32_t AT_KV_FULL = AT_EMPTY + 8 * L::STAGES, AT_KV_EMPTY = AT_KV_FULL + 16;
     while (walk.next(it)) {
         const int st = (int)(it.seq % L::STAGES), slot = (int)(it.run & 1);
         if (it.starts_run) {
             if (it.run > 0) { // the previous run's tiles are read: its slot is free
                 __syncwarp();
-                if (lane == 0) cuda::ptx::mbarrier_arrive(&kv_empty[(it.run - 1) & 3]);
+                if (lane == 0) hopper_arrive(rows_at + AT_KV_EMPTY + 8 * ((it.run - 1) & 3));
             }
-            hopper_wait(&kv_full[slot], (it.run >> 1) & 1);
+            hopper_wait(rows_at + AT_KV_FULL + 8 * slot, (it.run >> 1) & 1);
         }
-        hopper_wait(&full[st], (it.seq / L::STAGES) & 1);
+        hopper_wait(rows_at + AT_FULL + 8 * st, (it.seq / L::STAGES) & 1);
         const TileKeys<T, D, true> keys(a, it.bh, it.tile.x);
         const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
-        float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f}, alpha[2];
+        // O and the rows' sums L, both wgmma accumulators (wgmma_rescale_pv_sum_issue).
+        float o[D / 2], l[4] = {0.f, 0.f, 0.f, 0.f}, row_max[2] = {-INFINITY, -INFINITY}, alpha[2];
 #pragma unroll
         for (int i = 0; i < D / 2; i++) o[i] = 0.f;
+        // The rows' reciprocals, taken when the last step's P·V (and its sums) are done.
+        float inv[2];
+        auto totals = [&] {
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const float sum = l[2 * h];
+                inv[h] = fast_rcp(sum);
+                const int r = 64 * c + 16 * w + g + 8 * h;
+                if (a.partial_ms && t == 0 && r < it.tile.z)
+                    *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + lds32(rows_at + 4 * (st * ROWS + r))) * 2) =
+                        make_float2(row_max[h], sum);
+            }
+        };
         for (int64_t j = 0; j < keys.tiles; j++) {
             const uint32_t kb = k_slot + j * L::KV_TILE, vb = kb + L::KV_TILES * L::KV_TILE;
             if constexpr (D == 64) {
@@ -1289,8 +1314,10 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                     mask_past_end<0>(s, k0, t);
                     mask_past_end<KEY_TILE / 2>(s, k1, t);
                     const float sl[2] = {k0.scale * LOG2E, k1.scale * LOG2E};
-                    wgmma_softmax_p_groups<T, 2 * KEY_TILE, 2>(s, p, alpha, row_max, row_sum, t, sl);
-                    wgmma_rescale_pv<T, D, 2 * KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                    wgmma_softmax_p_groups<T, 2 * KEY_TILE, 2, false>(s, p, alpha, row_max, nullptr, t, sl);
+                    wgmma_rescale_pv_sum_issue<T, D, 2 * KEY_TILE>(o, l, p, alpha, vb, L::K_BLOCK, ones);
+                    wgmma_pv_wait<D>(o, l);
+                    if (j + 2 >= keys.tiles) totals();
                     j++;
                     continue;
                 }
@@ -1302,45 +1329,42 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                 const KeyTile kt = keys.tile(a, j);
                 mask_past_end<0>(s, kt, t);
                 const float sl[1] = {kt.scale * LOG2E};
-                wgmma_softmax_p_groups<T, KEY_TILE, 1>(s, p, alpha, row_max, row_sum, t, sl);
-                wgmma_rescale_pv<T, D, KEY_TILE>(o, p, alpha, vb, L::K_BLOCK);
+                wgmma_softmax_p_groups<T, KEY_TILE, 1, false>(s, p, alpha, row_max, nullptr, t, sl);
+                wgmma_rescale_pv_sum_issue<T, D, KEY_TILE>(o, l, p, alpha, vb, L::K_BLOCK, ones);
+                wgmma_pv_wait<D>(o, l);
+                if (j + 1 >= keys.tiles) totals();
             }
         }
 
         // Out: O in T into this warp's own 16 rows of the stage (the wgmma that read them are
-        // done) by stmatrix, the warpgroup meets, then each thread stores whole 16-byte chunks
-        // of its rows.
+        // done) by stmatrix, and the warp stores those rows as whole 16-byte chunks: no
+        // warpgroup barrier, every load of a store (its entry, its chunk) issued before the
+        // first store, each store predicated rather than branched around.
         const uint32_t stage = sQ + st * L::Q_STAGE;
-        const int32_t *entries = rows + st * ROWS;
-        float inv[2];
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const float sum = row_total(row_sum[h]);
-            inv[h] = 1.f / sum;
-            const int r = 64 * c + 16 * w + g + 8 * h;
-            if (a.partial_ms && t == 0 && r < it.tile.z)
-                *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + entries[r]) * 2) =
-                    make_float2(row_max[h], sum);
-        }
-        hopper_stmatrix_rows<D>(stage, L::Q_BLOCK, 64 * c + 16 * w, lane, [&](int j, int h) {
+        const uint32_t entries = rows_at + st * ROWS * 4;
+        const int row0 = 64 * c + 16 * w; // this warp's rows
+        hopper_stmatrix_rows<D>(stage, L::Q_BLOCK, row0, lane, [&](int j, int h) {
             return mma_t<T>::pack(o[4 * j + 2 * h] * inv[h], o[4 * j + 2 * h + 1] * inv[h]);
         });
-        hopper_bar_sync(1 + c, 128);
+        __syncwarp(); // the warp's stmatrix, before its lanes read other lanes' rows
         T *dst = a.partial_o ? static_cast<T *>(a.partial_o) + it.bh * a.entries * D
                              : static_cast<T *>(a.o) + it.bh * a.N * D; // s_r = 1: entries are queries
-        // Thread tid: chunk tid % CHUNKS of the rows 64c + tid / CHUNKS + STEP·k. STEP is a
-        // multiple of 8, so the chunk's place in the swizzle is the same in each of those rows:
-        // one offset, then a row's stride a step.
-        constexpr int STEP = 128 / CHUNKS;
-        const int ch = tid % CHUNKS, r0 = 64 * c + tid / CHUNKS;
-        const uint32_t from = stage + hopper_sw128_offset(r0, ch, L::Q_BLOCK);
-        T *to = dst + ch * 8;
+        // Lane: chunk lane % CHUNKS of rows row0 + lane / CHUNKS + RSTEP·k (RSTEP rows a store
+        // instruction, whole rows: full sectors). Rows past the item's entries read entry 0
+        // (the producer writes 0 there) and store nothing.
+        constexpr int RSTEP = 32 / CHUNKS, STORES = 16 / RSTEP;
+        const int ch = lane % CHUNKS, r0 = row0 + lane / CHUNKS;
+        int32_t e[STORES];
+        uint4 v[STORES];
 #pragma unroll
-        for (int k = 0; k < 64 / STEP; k++)
-            if (r0 + STEP * k < it.tile.z)
-                *reinterpret_cast<uint4 *>(to + (int64_t)entries[r0 + STEP * k] * D) =
-                    lds128(from + STEP * k * 128);
-        cuda::ptx::mbarrier_arrive(&empty[st]); // this thread's reads of the stage are done
+        for (int k = 0; k < STORES; k++) {
+            e[k] = lds32(entries + 4 * (r0 + RSTEP * k));
+            v[k] = lds128(stage + hopper_sw128_offset(r0 + RSTEP * k, ch, L::Q_BLOCK));
+        }
+#pragma unroll
+        for (int k = 0; k < STORES; k++)
+            stg128_if(dst + (int64_t)e[k] * D + ch * 8, v[k], r0 + RSTEP * k < it.tile.z);
+        hopper_arrive(rows_at + AT_EMPTY + 8 * st); // this thread's reads of the stage are done
     }
 #endif
 }

@@ -127,6 +127,35 @@ __device__ __forceinline__ void hopper_wait(uint64_t *bar, uint32_t parity)
     }
 }
 
+// The same two on a barrier's 32-bit shared address. A generic pointer to shared memory costs
+// its every use a conversion that reads the CTA's place in its cluster (S2R SR_CgaCtaId, tens of
+// cycles), which the compiler redoes where registers are short rather than keep; a kernel that
+// takes hopper_smem_base once and addresses its barriers from it pays that once.
+__device__ __forceinline__ void hopper_wait(uint32_t bar, uint32_t parity)
+{
+    uint32_t done;
+    do {
+        asm volatile("{\n\t.reg .pred p;\n\t"
+                     "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n\t"
+                     "selp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done)
+                     : "r"(bar), "r"(parity)
+                     : "memory");
+    } while (!done);
+}
+__device__ __forceinline__ void hopper_arrive(uint32_t bar)
+{
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+// The 32-bit shared address of p, computed here once and held: an asm result, which the
+// compiler keeps in a register rather than recomputing from the generic pointer.
+__device__ __forceinline__ uint32_t hopper_smem_base(const void *p)
+{
+    uint64_t a;
+    asm volatile("cvta.to.shared.u64 %0, %1;\n" : "=l"(a) : "l"(p));
+    return (uint32_t)a;
+}
+
 // Loads box (col0, row0, plane) of `map` (hopper_tensor_map_sw128) into shared memory at `dst`
 // (1024-byte aligned); its bytes count towards `bar`'s expected transaction bytes.
 __device__ __forceinline__ void hopper_tma_load(void *dst, const CUtensorMap *map, int col0,
@@ -447,6 +476,8 @@ __device__ __forceinline__ void hopper_fence_proxy_async()
     "%92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, "    \
     "%108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, "  \
     "%123, %124, %125, %126, %127}"
+#define HOPPER_D4 "{%0, %1, %2, %3}"
+#define HOPPER_ACC4(d) "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
 #define HOPPER_ACC8(d, i)                                                                         \
     "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]),   \
         "+f"(d[i + 6]), "+f"(d[i + 7])
@@ -519,14 +550,23 @@ __device__ __forceinline__ void hopper_wgmma_ss(float (&d)[N / 2], uint64_t desc
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate),       \
                    "n"(TRANS_B))
 
-// D (+)= A·B, A in registers (the layout above), B in shared memory. N = 64, 128 or 256.
+// D (+)= A·B, A in registers (the layout above), B in shared memory. N = 8 (row sums of A
+// against a tile of ones), 64, 128 or 256.
 template <typename T, int N, int TRANS_B>
 __device__ __forceinline__ void hopper_wgmma_rs(float (&d)[N / 2], const uint32_t (&a)[4],
                                                 uint64_t desc_b, int accumulate)
 {
-    static_assert(N == 64 || N == 128 || N == 256, "wgmma wrappers: N = 64, 128 or 256");
+    static_assert(N == 8 || N == 64 || N == 128 || N == 256,
+                  "wgmma wrappers: N = 8, 64, 128 or 256");
 #if HOPPER_WGMMA
-    if constexpr (N == 64) {
+    if constexpr (N == 8) {
+        if constexpr (hopper_is_bf16<T>())
+            HOPPER_WGMMA_RS("m64n8k16", "bf16", HOPPER_D4, HOPPER_ACC4(d), "4", "5", "6", "7",
+                            "8", "9", "10");
+        else
+            HOPPER_WGMMA_RS("m64n8k16", "f16", HOPPER_D4, HOPPER_ACC4(d), "4", "5", "6", "7",
+                            "8", "9", "10");
+    } else if constexpr (N == 64) {
         if constexpr (hopper_is_bf16<T>())
             HOPPER_WGMMA_RS("m64n64k16", "bf16", HOPPER_D32, HOPPER_ACC32(d), "32", "33", "34",
                             "35", "36", "37", "38");
@@ -551,6 +591,8 @@ __device__ __forceinline__ void hopper_wgmma_rs(float (&d)[N / 2], const uint32_
 #endif
 }
 #undef HOPPER_WGMMA_RS
+#undef HOPPER_D4
+#undef HOPPER_ACC4
 #undef HOPPER_D32
 #undef HOPPER_D40
 #undef HOPPER_D64

@@ -30,6 +30,24 @@ __device__ __forceinline__ uint4 lds128(uint32_t addr)
     return u;
 }
 
+// 4 bytes from shared address addr.
+__device__ __forceinline__ int32_t lds32(uint32_t addr)
+{
+    int32_t x;
+    asm volatile("ld.shared.b32 %0, [%1];\n" : "=r"(x) : "r"(addr));
+    return x;
+}
+
+// 16 bytes to global address p where ok, by a predicated store: a branch around a store costs
+// its warp a reconvergence point (BSSY/BSYNC), which a predicate does not.
+__device__ __forceinline__ void stg128_if(void *p, uint4 v, bool ok)
+{
+    asm volatile("{\n\t.reg .pred q;\n\tsetp.ne.b32 q, %5, 0;\n\t"
+                 "@q st.global.v4.b32 [%0], {%1, %2, %3, %4};\n}\n" ::"l"(p),
+                 "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w), "r"((int)ok)
+                 : "memory");
+}
+
 // 16 bytes global → shared; src_bytes = 0 zero-fills the destination (rows past the end).
 __device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, int src_bytes)
 {
