@@ -1013,20 +1013,26 @@ __device__ __forceinline__ void merge_values(const float *p, int nchunks, float 
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(FULL, sum, off);
     float acc[CPL] = {};
+    // Eight chunks a round: their values loaded first, all in flight together, then each
+    // chunk's weight shuffled from its lane (the eight share a lane's register: c0 is a
+    // multiple of 8, 8 divides 32) and added in. (Loads behind each chunk's shuffle waited one
+    // by one: 0.051 ms at 2^20, H100.)
     constexpr int UNROLL = 8;
+    static_assert(LISTS_PER_LANE == 4 && 32 % UNROLL == 0, "w below: a round's chunks in one register");
     for (int c0 = 0; c0 < nchunks; c0 += UNROLL) {
+        float v[UNROLL][CPL];
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
-            const int c = c0 + u; // uniform: every lane takes part in the shuffle
-            float f = 0.f;
+            const float *at = p + (int64_t)(c0 + u) * (D + 4) + 4 + lane * CPL;
 #pragma unroll
-            for (int l = 0; l < LISTS_PER_LANE; l++)
-                if (c / 32 == l) f = __shfl_sync(FULL, mine[l], c % 32);
-            if (c < nchunks) {
-                const float *v = p + (int64_t)c * (D + 4) + 4 + lane * CPL;
+            for (int i = 0; i < CPL; i++) v[u][i] = c0 + u < nchunks ? at[i] : 0.f;
+        }
+        const float w = c0 < 32 ? mine[0] : c0 < 64 ? mine[1] : c0 < 96 ? mine[2] : mine[3];
 #pragma unroll
-                for (int i = 0; i < CPL; i++) acc[i] += f * v[i];
-            }
+        for (int u = 0; u < UNROLL; u++) {
+            const float f = __shfl_sync(FULL, w, c0 % 32 + u); // 0 past nchunks
+#pragma unroll
+            for (int i = 0; i < CPL; i++) acc[i] += f * v[u][i];
         }
     }
 #pragma unroll
