@@ -59,6 +59,7 @@
 #include "cuda_util.cuh"
 #include "hopper.cuh"        // wgmma, SW128 descriptors: the sm_90a expert tiles
 #include "mma_util.cuh"
+#include "pair_bucket.cuh"   // attend_pairs' buckets
 #include "simt_tile.cuh"
 #include "wgmma_softmax.cuh" // the online softmax in wgmma's layout
 
@@ -259,14 +260,16 @@ __global__ void __launch_bounds__(SORT_THREADS) count_experts(const int32_t *rou
 // 64-bit division an item. Each of the THREADS threads takes a run of consecutive experts; one
 // block scan of the runs' entries and tiles, packed in 64 bits (the entries in the low word: a
 // head has fewer than 2^31), gives each run its first entry and first tile. (One warp walking
-// the experts 32 at a time took 0.074 ms for pair mode's 4096 buckets, 8 heads, on an H100.)
+// the experts 32 at a time took 0.074 ms for 4096 buckets, 8 heads, on an H100.)
 // c: the head's m counts (global or shared memory; each thread reads and rewrites its run
-// only)  map: the head's tiles_max entries.
+// only)  map: the head's tiles_max entries  pair_m: 0 where the buckets are experts; else the
+// buckets are attend_pairs' pairs of pair_m experts (pair_bucket), and the map's first word is
+// the pair as the attention reads it, e0·pair_m + e1.
 template <int THREADS>
 using CountScan = cub::BlockScan<unsigned long long, THREADS, cub::BLOCK_SCAN_WARP_SCANS>;
 template <int THREADS>
 __device__ void scan_expert_counts(int32_t *c, int64_t m, int tile_rows, int64_t tiles_max,
-                                   int4 *map, int head,
+                                   int4 *map, int head, int pair_m,
                                    typename CountScan<THREADS>::TempStorage &scratch)
 {
     const int64_t per = (m + THREADS - 1) / THREADS, x0 = min(m, threadIdx.x * per),
@@ -277,14 +280,18 @@ __device__ void scan_expert_counts(int32_t *c, int64_t m, int tile_rows, int64_t
         sum += (unsigned long long)(uint32_t)c[x] + ((unsigned long long)tiles_of(c[x]) << 32);
     CountScan<THREADS>(scratch).ExclusiveSum(sum, first, total);
     int entry = (int)(uint32_t)first, tile = (int)(first >> 32);
+    // With pair_m: bucket x's pair, stepped with x.
+    ExpertPair pair = pair_m ? pair_of_bucket((int32_t)x0, pair_m) : ExpertPair{0, 1};
     for (int64_t x = x0; x < x1; x++) {
         const int n = c[x], tiles = tiles_of(n);
+        const int key = pair_m ? pair.e0 * pair_m + pair.e1 : (int)x;
         c[x] = entry;
         for (int i = 0; i < tiles; i++)
-            map[tile + i] = make_int4((int)x, entry + i * tile_rows,
+            map[tile + i] = make_int4(key, entry + i * tile_rows,
                                       min(tile_rows, n - i * tile_rows), head);
         entry += n;
         tile += tiles;
+        if (pair_m) pair = next_pair(pair, pair_m);
     }
     for (int64_t i = (int64_t)(total >> 32) + threadIdx.x; i < tiles_max; i += THREADS)
         map[i] = make_int4(0, 0, 0, head);
@@ -293,11 +300,11 @@ __device__ void scan_expert_counts(int32_t *c, int64_t m, int tile_rows, int64_t
 constexpr int SCAN_THREADS = 1024;
 __global__ void __launch_bounds__(SCAN_THREADS) scan_experts(int32_t *counts, int64_t m,
                                                              int tile_rows, int64_t tiles_max,
-                                                             int4 *tile_map)
+                                                             int4 *tile_map, int pair_m)
 {
     __shared__ CountScan<SCAN_THREADS>::TempStorage scratch;
     scan_expert_counts<SCAN_THREADS>(counts + blockIdx.x * m, m, tile_rows, tiles_max,
-                                     tile_map + blockIdx.x * tiles_max, (int)blockIdx.x,
+                                     tile_map + blockIdx.x * tiles_max, (int)blockIdx.x, pair_m,
                                      scratch);
 }
 
@@ -366,8 +373,8 @@ __global__ void __launch_bounds__(SORT_THREADS) scatter_experts(const int32_t *r
         rank[j] = e[j] >= 0 ? atomicAdd(&first[e[j]], 1) : 0;
     __syncthreads();
     // A reservation's store waits for its atomic's return: a thread issues RESERVE atomics
-    // before the first store, so that their round trips overlap (pair mode's 4096 buckets
-    // give a thread 16, ~1700 of a block's non-empty).
+    // before the first store, so that their round trips overlap (pair mode's 2016 buckets at
+    // m = 64 give a thread 8, ~1700 of a block's non-empty).
     constexpr int RESERVE = 8;
     for (int64_t x0 = threadIdx.x; x0 < m; x0 += RESERVE * SORT_THREADS) {
         int32_t got[RESERVE];
@@ -560,7 +567,7 @@ constexpr int64_t SHORT_SORT_ENTRIES = 16384;
 constexpr int SHORT_SORT_THREADS = 1024;
 template <typename T>
 __global__ void __launch_bounds__(SHORT_SORT_THREADS, 1)
-    sort_experts_block(const int32_t *routes, int64_t N, int64_t m, int tile_rows,
+    sort_experts_block(const int32_t *routes, int64_t N, int64_t m, int pair_m, int tile_rows,
                        int64_t tiles_max, int4 *tile_map, int32_t *order,
                        const float *landmarks, const float *shared_values, int64_t shared_n,
                        T *keys, T *vals)
@@ -584,7 +591,8 @@ __global__ void __launch_bounds__(SHORT_SORT_THREADS, 1)
         if (e[j] >= 0) atomicAdd(&local[e[j]], 1);
     __syncthreads();
     scan_expert_counts<SHORT_SORT_THREADS>(local, m, tile_rows, tiles_max,
-                                           tile_map + bh * tiles_max, (int)bh, scan_scratch);
+                                           tile_map + bh * tiles_max, (int)bh, pair_m,
+                                           scan_scratch);
     __syncthreads(); // every run rewritten before the scatter's atomics
     order += bh * N;
 #pragma unroll
@@ -1471,7 +1479,7 @@ int64_t tiles_max(int64_t entries_per_head, int64_t n_experts, int dtype)
 // sort's shared memory (use_pairs has the other conditions).
 bool pairs_possible(int dtype, int s_r, int64_t n_experts)
 {
-    return s_r == 2 && dtype != ATTN_FP32 && n_experts * n_experts <= SORT_SMEM_EXPERTS;
+    return s_r == 2 && dtype != ATTN_FP32 && pair_buckets(n_experts) <= SORT_SMEM_EXPERTS;
 }
 
 // pairs: whether the call runs as attend_pairs (use_pairs), which sorts queries by their pair
@@ -1483,7 +1491,7 @@ SortScratch sort_scratch(void *base, int heads, int64_t N, int64_t m, int64_t n_
     const size_t entries = (size_t)heads * N * s_r, mma = dtype != ATTN_FP32;
     const bool partials = s_r > 1 && !pairs;
     // What the counting sort orders (attend_tiles): queries by pair, or entries by expert.
-    const int64_t buckets = pairs ? n_experts * n_experts : n_experts;
+    const int64_t buckets = pairs ? pair_buckets(n_experts) : n_experts;
     const int64_t map = tiles_max(pairs ? N : N * s_r, buckets, dtype);
     const size_t pieces[8] = {(size_t)heads * buckets * 4,
                               (size_t)heads * map * 16,
@@ -1622,6 +1630,7 @@ struct short_sort_launch {
     const SortScratch &s;
     int heads, d;
     int64_t entries, n_tiles;
+    int pair_m; // scan_expert_counts's
     int tile_rows;
     bool round_shared; // the shared block's rounding too
     cudaStream_t stream;
@@ -1629,7 +1638,7 @@ struct short_sort_launch {
     {
         sort_experts_block<T><<<(unsigned)heads, SHORT_SORT_THREADS, sort_smem(w.n_experts),
                                 stream>>>(
-            w.routes, entries, w.n_experts, tile_rows, n_tiles, s.tile_map, s.order,
+            w.routes, entries, w.n_experts, pair_m, tile_rows, n_tiles, s.tile_map, s.order,
             w.landmarks, w.shared_values, w.m * d,
             round_shared ? static_cast<T *>(s.shared_keys) : nullptr,
             round_shared ? static_cast<T *>(s.shared_vals) : nullptr);
@@ -1654,15 +1663,15 @@ cudaError_t use_pairs(int64_t N, int64_t m, int64_t n_experts, int64_t kk, int s
     return hopper_sm90a_runs(yes);
 }
 
-// routes [n, 2] -> the pair e0·m + e1 with e0 < e1 (the order of a query's two routes does not
-// change its attention: one softmax over the concatenation).
+// routes [n, 2] -> the bucket of the pair e0 < e1 (pair_bucket; the order of a query's two
+// routes does not change its attention: one softmax over the concatenation).
 __global__ void __launch_bounds__(256) pair_keys(const int32_t *routes, int64_t n, int64_t m,
                                                  int32_t *keys)
 {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x) {
         const int32_t r0 = routes[2 * i], r1 = routes[2 * i + 1];
-        keys[i] = (int32_t)(min(r0, r1) * m + max(r0, r1));
+        keys[i] = pair_bucket(ExpertPair{min(r0, r1), max(r0, r1)}, (int32_t)m);
     }
 }
 
@@ -1692,7 +1701,7 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     }
     if (pairs) {
         sorted.routes = s.pair_keys;
-        sorted.n_experts = w.n_experts * w.n_experts;
+        sorted.n_experts = pair_buckets(w.n_experts);
         sorted.s_r = 1;
     }
     const int64_t ne = sorted.n_experts, entries = w.N * sorted.s_r;
@@ -1703,6 +1712,7 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
     const bool sort_rounds = short_sort && part == MITA_ATTEND_ALL;
     if (sorts && short_sort) {
         CUDA_CHECK(dispatch_dtype(dtype, short_sort_launch{sorted, s, heads, d, entries, n_tiles,
+                                                           pairs ? (int)w.n_experts : 0,
                                                            tile_rows, shared && sort_rounds,
                                                            stream}));
     } else if (sorts) {
@@ -1713,7 +1723,7 @@ cudaError_t attend_tiles(const AttendArgs &w, int heads, int d, void *scratch, i
                                                                           ne, s.counts);
         CUDA_CHECK_LAUNCH();
         scan_experts<<<heads, SCAN_THREADS, 0, stream>>>(s.counts, ne, tile_rows, n_tiles,
-                                                        s.tile_map);
+                                                        s.tile_map, pairs ? (int)w.n_experts : 0);
         CUDA_CHECK_LAUNCH();
         CUDA_CHECK(allow_shared_memory(scatter_experts, scatter_smem(ne)));
         scatter_experts<<<sort_grid, SORT_THREADS, scatter_smem(ne), stream>>>(

@@ -983,19 +983,81 @@ __global__ void __launch_bounds__(WGS * 128, WGS > 1 ? 1 : D == 64 ? 3 : 2)
 
 // ---- merge --------------------------------------------------------------------------------
 
-// One warp per row: the k best of the chunks' sorted lists (a k-way merge, lane l holding the
-// heads of lists l, l+32, ..), and, when partial is given, the softmax-weighted values
-// combined across chunks.
+// One row's values across its chunks, by one warp: with (m_c, l_c, v_c) chunk c's max, sum
+// and weighted values (partial's [max, sum, -, -, Σ w·v]), M = max m_c, out = Σ f_c v_c / Σ f_c
+// l_c with f_c = exp(scale·(m_c − M)). Lane c holds chunks c, c + 32, .. (nchunks <=
+// MAX_CHUNKS): the maxima in one round of loads and a warp reduction; then every lane walks the
+// chunks for its CPL columns, each chunk's weight shuffled from its lane, eight chunks' loads
+// in flight.
+template <int D>
+__device__ __forceinline__ void merge_values(const float *p, int nchunks, float scale,
+                                             float *out, int lane)
+{
+    constexpr int CPL = D / 32;
+    float mine[LISTS_PER_LANE], m = -INFINITY;
+#pragma unroll
+    for (int l = 0; l < LISTS_PER_LANE; l++) {
+        const int c = lane + 32 * l;
+        mine[l] = c < nchunks ? p[(int64_t)c * (D + 4)] : -INFINITY;
+        m = fmaxf(m, mine[l]);
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(FULL, m, off));
+    float sum = 0.f;
+#pragma unroll
+    for (int l = 0; l < LISTS_PER_LANE; l++) {
+        const int c = lane + 32 * l;
+        mine[l] = c < nchunks ? __expf(scale * (mine[l] - m)) : 0.f; // f_c
+        if (c < nchunks) sum += mine[l] * p[(int64_t)c * (D + 4) + 1];
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(FULL, sum, off);
+    float acc[CPL] = {};
+    // Eight chunks a round: their values loaded first, all in flight together, then each
+    // chunk's weight shuffled from its lane (the eight share a lane's register: c0 is a
+    // multiple of 8, 8 divides 32) and added in. (Loads behind each chunk's shuffle waited one
+    // by one: 0.051 ms at 2^20, H100.)
+    constexpr int UNROLL = 8;
+    static_assert(LISTS_PER_LANE == 4 && 32 % UNROLL == 0, "w below: a round's chunks in one register");
+    for (int c0 = 0; c0 < nchunks; c0 += UNROLL) {
+        float v[UNROLL][CPL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const float *at = p + (int64_t)(c0 + u) * (D + 4) + 4 + lane * CPL;
+#pragma unroll
+            for (int i = 0; i < CPL; i++) v[u][i] = c0 + u < nchunks ? at[i] : 0.f;
+        }
+        const float w = c0 < 32 ? mine[0] : c0 < 64 ? mine[1] : c0 < 96 ? mine[2] : mine[3];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const float f = __shfl_sync(FULL, w, c0 % 32 + u); // 0 past nchunks
+#pragma unroll
+            for (int i = 0; i < CPL; i++) acc[i] += f * v[u][i];
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < CPL; i++) out[lane * CPL + i] = acc[i] / sum;
+}
+
+// Two warps per row, at the same time: warp w < 4 of the block takes the k best of row
+// 4·block + w's chunk lists (a k-way merge, lane l holding the heads of lists l, l+32, ..),
+// and, when partial is given, warp w + 4 combines the same row's softmax-weighted values across
+// its chunks. (One warp did both, one after the other: at 2^20 the values' 19 µs after the
+// merge's 24, H100.)
 // cand: [rows, nchunks, k]  partial: [rows, nchunks, D+4]  out: [rows, k]  values_out: [rows, D]
 template <int D>
-__global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const float *partial,
+__global__ void __launch_bounds__(256) merge_chunks(const uint64_t *cand, const float *partial,
                                                     int nchunks, int64_t k, int64_t rows,
                                                     float scale, int32_t *out, float *values_out)
 {
-    constexpr int CPL = D / 32;
-    const int lane = threadIdx.x % 32;
-    const int64_t row = blockIdx.x * 4 + threadIdx.x / 32;
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int64_t row = blockIdx.x * 4 + warp % 4;
     if (row >= rows) return;
+    if (warp >= 4) {
+        if (partial) merge_values<D>(partial + row * nchunks * (D + 4), nchunks, scale,
+                                     values_out + row * D, lane);
+        return;
+    }
     // Each list's next PREFETCH entries in registers (head = ahead[l][0]): the winner shifts its
     // window and reloads only when it runs dry, so that the k rounds wait on a load once per
     // PREFETCH pops rather than every pop (the loads of a refill are independent).
@@ -1037,20 +1099,6 @@ __global__ void __launch_bounds__(128) merge_chunks(const uint64_t *cand, const 
             }
         if (lane == 0) out[row * k + i] = candidate_key(best);
     }
-    if (!partial) return;
-    const float *p = partial + row * nchunks * (D + 4);
-    float m = -INFINITY;
-    for (int c = 0; c < nchunks; c++) m = fmaxf(m, p[c * (D + 4)]);
-    float sum = 0.f, acc[CPL] = {};
-    for (int c = 0; c < nchunks; c++) {
-        const float *pc = p + c * (D + 4);
-        const float f = __expf(scale * (pc[0] - m));
-        sum += f * pc[1];
-#pragma unroll
-        for (int i = 0; i < CPL; i++) acc[i] += f * pc[4 + lane * CPL + i];
-    }
-#pragma unroll
-    for (int i = 0; i < CPL; i++) values_out[row * D + lane * CPL + i] = acc[i] / sum;
 }
 
 // ---- host ---------------------------------------------------------------------------------
@@ -1327,10 +1375,10 @@ cudaError_t run_plan(Plan &p, const void *rows, const void *keys, const void *va
     const int64_t total = (int64_t)heads * a.n_rows;
     const unsigned blocks = (unsigned)((total + 3) / 4);
     if (d == 64)
-        merge_chunks<64><<<blocks, 128, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
+        merge_chunks<64><<<blocks, 256, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
                                                      total, scale, out, values_out);
     else
-        merge_chunks<128><<<blocks, 128, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
+        merge_chunks<128><<<blocks, 256, 0, stream>>>(a.out_cand, a.out_partial, a.nchunks, a.k,
                                                       total, scale, out, values_out);
     CUDA_CHECK_LAUNCH();
     return cudaSuccess;

@@ -165,7 +165,7 @@ static void check_selection_edges(const struct attn_method *m, struct backend *b
  * shared block and both experts in a slot — d = 64, and d = 128 for route_only at k <= 64;
  * the partials elsewhere): the one-block sort (N = 4096, m = 8), the three-kernel sort with
  * partial key tiles (N = 20000, m = 16, k = 37), route_only, two experts of two tiles each
- * (k = 100: two 128-key steps at d = 64), and MiTA's own shape, m = k = 64 at N = 2^18 (4096
+ * (k = 100: two 128-key steps at d = 64), and MiTA's own shape, m = k = 64 at N = 2^18 (2016
  * pair buckets). And the three-kernel sort over many experts: m = 3100 at N = 17000 (the
  * scatter's shared memory past 48 KB). bf16 and fp16, both d; --small (compute-sanitizer)
  * bf16 and N <= 6000 only. */
