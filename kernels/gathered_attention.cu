@@ -1291,23 +1291,10 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
         hopper_wait(rows_at + AT_FULL + 8 * st, (it.seq / L::STAGES) & 1);
         const TileKeys<T, D, true> keys(a, it.bh, it.tile.x);
         const uint32_t sQw = sQ + st * L::Q_STAGE + c * 64 * 128, k_slot = sKV + slot * L::SLOT;
-        // O and the rows' sums L, both wgmma accumulators (wgmma_rescale_pv_sum_issue).
+        // O and the rows' sums L, both wgmma accumulators (wgmma_rescale_pv_sum).
         float o[D / 2], l[4] = {0.f, 0.f, 0.f, 0.f}, row_max[2] = {-INFINITY, -INFINITY}, alpha[2];
 #pragma unroll
         for (int i = 0; i < D / 2; i++) o[i] = 0.f;
-        // The rows' reciprocals, taken when the last step's P·V (and its sums) are done.
-        float inv[2];
-        auto totals = [&] {
-#pragma unroll
-            for (int h = 0; h < 2; h++) {
-                const float sum = l[2 * h];
-                inv[h] = fast_rcp(sum);
-                const int r = 64 * c + 16 * w + g + 8 * h;
-                if (a.partial_ms && t == 0 && r < it.tile.z)
-                    *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + lds32(rows_at + 4 * (st * ROWS + r))) * 2) =
-                        make_float2(row_max[h], sum);
-            }
-        };
         for (int64_t j = 0; j < keys.tiles; j++) {
             const uint32_t kb = k_slot + j * L::KV_TILE, vb = kb + L::KV_TILES * L::KV_TILE;
             if constexpr (D == 64) {
@@ -1323,9 +1310,7 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                     mask_past_end<KEY_TILE / 2>(s, k1, t);
                     const float sl[2] = {k0.scale * LOG2E, k1.scale * LOG2E};
                     wgmma_softmax_p_groups<T, 2 * KEY_TILE, 2, false>(s, p, alpha, row_max, nullptr, t, sl);
-                    wgmma_rescale_pv_sum_issue<T, D, 2 * KEY_TILE>(o, l, p, alpha, vb, L::K_BLOCK, ones);
-                    wgmma_pv_wait<D>(o, l);
-                    if (j + 2 >= keys.tiles) totals();
+                    wgmma_rescale_pv_sum<T, D, 2 * KEY_TILE>(o, l, p, alpha, vb, L::K_BLOCK, ones);
                     j++;
                     continue;
                 }
@@ -1338,10 +1323,20 @@ __global__ void __launch_bounds__(RunShape<D>::THREADS, 1)
                 mask_past_end<0>(s, kt, t);
                 const float sl[1] = {kt.scale * LOG2E};
                 wgmma_softmax_p_groups<T, KEY_TILE, 1, false>(s, p, alpha, row_max, nullptr, t, sl);
-                wgmma_rescale_pv_sum_issue<T, D, KEY_TILE>(o, l, p, alpha, vb, L::K_BLOCK, ones);
-                wgmma_pv_wait<D>(o, l);
-                if (j + 1 >= keys.tiles) totals();
+                wgmma_rescale_pv_sum<T, D, KEY_TILE>(o, l, p, alpha, vb, L::K_BLOCK, ones);
             }
+        }
+
+        // The rows' reciprocals (their sums from the tensor cores, l[2h]: whole rows).
+        float inv[2];
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const float sum = l[2 * h];
+            inv[h] = fast_rcp(sum);
+            const int r = 64 * c + 16 * w + g + 8 * h;
+            if (a.partial_ms && t == 0 && r < it.tile.z)
+                *reinterpret_cast<float2 *>(a.partial_ms + (it.bh * a.entries + lds32(rows_at + 4 * (st * ROWS + r))) * 2) =
+                    make_float2(row_max[h], sum);
         }
 
         // Out: O in T into this warp's own 16 rows of the stage (the wgmma that read them are

@@ -112,7 +112,7 @@ __device__ __forceinline__ void wgmma_softmax_p(float (&s)[BN / 2], uint32_t (&p
 // masked are -inf (a group may be wholly masked, never the tile). The max and the sum reduce as
 // trees of four, not chains of BN/8 and BN/4 dependent adds: the consumers of
 // attend_expert_runs are two warps a scheduler, too few to hide a chain's latency.
-// SUM = false leaves the sums to the caller (wgmma_rescale_pv_sum_issue: on the tensor cores)
+// SUM = false leaves the sums to the caller (wgmma_rescale_pv_sum: on the tensor cores)
 // and row_sum untouched (it may be null).
 template <typename T, int BN, int G, bool SUM = true>
 __device__ __forceinline__ void wgmma_softmax_p_groups(float (&s)[BN / 2], uint32_t (&p)[BN / 16][4],
@@ -179,14 +179,13 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[
         hopper_wgmma_rs<T, D, 1>(o, p[k16], hopper_desc_mnmajor(v, block_bytes, k16), 1);
 }
 
-// O = O·alpha + P·V for one tile of BN keys, issued and committed, not waited: P from
-// wgmma_softmax_p or wgmma_softmax_p_groups, the values as wgmma_pv reads them. O's registers
-// are the wgmma's until wgmma_pv_wait; what needs none of them may run meanwhile (the expert
-// runs' row totals under their last P·V).
+// O = O·alpha + P·V for one tile of BN keys, waited: P from wgmma_softmax_p or
+// wgmma_softmax_p_groups, the values as wgmma_pv reads them. The expert tiles' and the probe's
+// step; flash issues wgmma_pv in its own groups, to overlap it with the next tile's scores.
 template <typename T, int D, int BN>
-__device__ __forceinline__ void wgmma_rescale_pv_issue(float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
-                                                       const float (&alpha)[2], uint32_t v,
-                                                       uint32_t block_bytes)
+__device__ __forceinline__ void wgmma_rescale_pv(float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
+                                                 const float (&alpha)[2], uint32_t v,
+                                                 uint32_t block_bytes)
 {
     wgmma_rescale_o<D>(o, alpha);
     hopper_pin(o);
@@ -195,23 +194,21 @@ __device__ __forceinline__ void wgmma_rescale_pv_issue(float (&o)[D / 2], uint32
     hopper_wgmma_fence();
     wgmma_pv<T, D, BN>(o, p, v, block_bytes);
     hopper_wgmma_commit();
-}
-template <int D> __device__ __forceinline__ void wgmma_pv_wait(float (&o)[D / 2])
-{
     hopper_wgmma_wait<0>();
     hopper_pin(o);
 }
 
-// wgmma_rescale_pv_issue, and in the same group L = L·alpha + P·1 by BN/16 wgmma m64n8k16 of P
+// wgmma_rescale_pv, and in the same group L = L·alpha + P·1 by BN/16 wgmma m64n8k16 of P
 // against `ones`, a 1024-byte SW128 tile of ones (the B operand, K-major: any 16-key slice of
 // it is ones): the rows' sums of P as P·V uses it (rounded to T), in fp32, on the tensor cores
 // rather than a thread's adds and its quad's shuffles (wgmma_softmax_p_groups with SUM =
 // false). l[2h] and l[2h + 1] both hold row h's sum (the m16n8 C layout, h = 0: row g).
+// Waited, as wgmma_rescale_pv.
 template <typename T, int D, int BN>
-__device__ __forceinline__ void wgmma_rescale_pv_sum_issue(float (&o)[D / 2], float (&l)[4],
-                                                           uint32_t (&p)[BN / 16][4],
-                                                           const float (&alpha)[2], uint32_t v,
-                                                           uint32_t block_bytes, uint32_t ones)
+__device__ __forceinline__ void wgmma_rescale_pv_sum(float (&o)[D / 2], float (&l)[4],
+                                                     uint32_t (&p)[BN / 16][4],
+                                                     const float (&alpha)[2], uint32_t v,
+                                                     uint32_t block_bytes, uint32_t ones)
 {
     wgmma_rescale_o<D>(o, alpha);
     l[0] *= alpha[0], l[1] *= alpha[0], l[2] *= alpha[1], l[3] *= alpha[1];
@@ -225,23 +222,9 @@ __device__ __forceinline__ void wgmma_rescale_pv_sum_issue(float (&o)[D / 2], fl
     for (int k16 = 0; k16 < BN / 16; k16++)
         hopper_wgmma_rs<T, 8, 0>(l, p[k16], hopper_desc_kmajor(ones, 0, k16 % 4), 1);
     hopper_wgmma_commit();
-}
-template <int D> __device__ __forceinline__ void wgmma_pv_wait(float (&o)[D / 2], float (&l)[4])
-{
     hopper_wgmma_wait<0>();
     hopper_pin(o);
     hopper_pin(l);
-}
-
-// The same, waited: the expert tiles' and the probe's step; flash issues wgmma_pv in its own
-// groups, to overlap it with the next tile's scores.
-template <typename T, int D, int BN>
-__device__ __forceinline__ void wgmma_rescale_pv(float (&o)[D / 2], uint32_t (&p)[BN / 16][4],
-                                                 const float (&alpha)[2], uint32_t v,
-                                                 uint32_t block_bytes)
-{
-    wgmma_rescale_pv_issue<T, D, BN>(o, p, alpha, v, block_bytes);
-    wgmma_pv_wait<D>(o);
 }
 
 #endif
